@@ -1,0 +1,1 @@
+"""A live-chat service: durable Redis Streams, a PostgreSQL projection, widget and agent sockets."""

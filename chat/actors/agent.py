@@ -1,0 +1,322 @@
+"""An agent's WebSocket session: reader, writer, heartbeat presence and one feed per space.
+
+Crash policy: a bad frame gets an error frame; flooding closes with 4001/4008 as the contract
+says; a Redis error inside a feed ends only that feed with an error frame (the agent subscribes
+again with its cursor); the socket closing ends the session, marking the agent gone.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import coredis.exceptions
+import trio
+
+from chat.actors.socket import Closing, FloodGuard, Socket, close_quietly, run_writer
+from chat.context import Services
+from chat.db import accounts
+from chat.db.rows import AgentRow, SpaceRow
+from chat.errors import CLOSE_FLOODING, ChatError, InvalidError, NotFoundError
+from chat.events import (
+    LogEntry,
+    MessagePosted,
+    Presence,
+    ThreadChanged,
+    ThreadOpened,
+    Typing,
+    VisitorUpdated,
+)
+from chat.streams.follow import Live, run_follow
+from chat.streams.log import new_socket_id
+from chat.wire import (
+    AgentSendMessage,
+    AgentTyping,
+    Auth,
+    ClaimOrClose,
+    Heartbeat,
+    Ping,
+    Subscribe,
+    Transfer,
+    check_content,
+    error_frame,
+    message_json,
+    parse_agent_frame,
+    thread_json,
+)
+
+log = logging.getLogger(__name__)
+Json = dict[str, Any]
+FEED_BUFFER = 128
+CLEANUP_TIMEOUT_SECONDS = 3.0
+
+
+@dataclass
+class AgentSession:
+    services: Services
+    agent: AgentRow
+    spaces: dict[str, SpaceRow]
+    outbox: trio.MemorySendChannel[Json]
+    nursery: trio.Nursery
+    socket_id: str = field(default_factory=new_socket_id)
+    feeds: dict[str, trio.CancelScope] = field(default_factory=dict)
+    thread_spaces: dict[str, str] = field(default_factory=dict)
+    own_client_ids: deque[str] = field(default_factory=lambda: deque(maxlen=256))
+
+
+def agent_json(agent: AgentRow, online: bool = True) -> Json:
+    return {
+        "id": agent.id,
+        "organization_id": agent.organization_id,
+        "email": agent.email,
+        "name": agent.name,
+        "role": agent.role,
+        "is_online": online,
+        "last_seen_at": agent.last_seen_at.isoformat() if agent.last_seen_at else None,
+        "accepting_chats": agent.accepting_chats,
+        "max_concurrent_chats": agent.max_concurrent_chats,
+        "created_at": agent.created_at.isoformat(),
+    }
+
+
+async def run_agent_session(
+    services: Services, socket: Socket, agent: AgentRow, spaces: list[SpaceRow], welcome: Json
+) -> None:
+    """Serve one agent socket until it closes. The caller has accepted and authenticated it."""
+    outbox_send, outbox_recv = trio.open_memory_channel[Json](256)
+    try:
+        async with trio.open_nursery() as nursery:
+            session = AgentSession(services, agent, {s.id: s for s in spaces}, outbox_send, nursery)
+            await outbox_send.send(welcome)
+            try:
+                await _heartbeat(session)
+                nursery.start_soon(_until_done, nursery, run_writer, socket, outbox_recv)
+                nursery.start_soon(_until_done, nursery, _read_frames, session, socket)
+                await trio.sleep_forever()
+            finally:
+                with trio.move_on_after(CLEANUP_TIMEOUT_SECONDS, shield=True):
+                    await _gone(session)
+    except* Closing as group:
+        closing = group.exceptions[0]
+        assert isinstance(closing, Closing)
+        await close_quietly(socket, closing.code, closing.reason)
+
+
+async def _until_done(nursery: trio.Nursery, fn: Any, *args: Any) -> None:
+    await fn(*args)
+    nursery.cancel_scope.cancel()
+
+
+async def _heartbeat(session: AgentSession) -> None:
+    ttl_ms = session.services.settings.presence_ttl_seconds * 1000
+    for space_id in session.spaces:
+        await session.services.log.do_heartbeat(
+            space_id, session.agent.id, session.socket_id, ttl_ms
+        )
+
+
+async def _gone(session: AgentSession) -> None:
+    ttl_ms = session.services.settings.presence_ttl_seconds * 1000
+    for space_id in session.spaces:
+        try:
+            await session.services.log.do_agent_gone(
+                space_id, session.agent.id, session.socket_id, ttl_ms
+            )
+        except (coredis.exceptions.RedisError, OSError):
+            log.warning("could not mark agent %s gone; the presence sweep will", session.agent.id)
+
+
+async def _read_frames(session: AgentSession, socket: Socket) -> None:
+    flood = FloodGuard(session.services.settings.flood_frames_per_second)
+    while True:
+        data = await socket.receive()
+        if flood.over():
+            raise Closing(CLOSE_FLOODING, "too many frames")
+        frame: Any = None
+        try:
+            frame = parse_agent_frame(data)
+            await _handle(session, frame)
+        except ChatError as err:
+            reply = error_frame(err, getattr(frame, "client_id", None))
+            if isinstance(frame, ClaimOrClose | Transfer):
+                reply.update(ref=frame.type, thread_id=frame.thread_id)
+            await session.outbox.send(reply)
+
+
+async def _handle(session: AgentSession, frame: Any) -> None:
+    log_ = session.services.log
+    match frame:
+        case Subscribe():
+            if frame.space_id not in session.spaces:
+                raise NotFoundError("no such space")
+            await _subscribe(session, frame.space_id, frame.cursor)
+        case AgentSendMessage():
+            content = check_content(frame.content)
+            space_id = await _space_of(session, frame.thread_id)
+            session.own_client_ids.append(frame.client_id)
+            ack = await log_.do_post_message(
+                space_id,
+                sender_type="agent",
+                sender_id=session.agent.id,
+                sender_name=session.agent.name,
+                content=content,
+                client_id=frame.client_id,
+                thread_id=frame.thread_id,
+            )
+            await session.outbox.send(
+                {
+                    "type": "ack",
+                    "ref": "message",
+                    "client_id": ack.client_id,
+                    "id": ack.id,
+                    "thread_id": ack.thread_id,
+                    "created_at": ack.created_at,
+                }
+            )
+        case ClaimOrClose() | Transfer():
+            await _change(session, frame)
+        case AgentTyping():
+            space_id = await _space_of(session, frame.thread_id)
+            await log_.do_typing(space_id, frame.thread_id, "agent", session.agent.id, frame.active)
+        case Heartbeat():
+            await _heartbeat(session)
+        case Ping():
+            await session.outbox.send({"type": "pong"})
+        case Auth():
+            raise InvalidError("already authenticated")
+
+
+async def _change(session: AgentSession, frame: ClaimOrClose | Transfer) -> None:
+    space_id = await _space_of(session, frame.thread_id)
+    target = ""
+    if isinstance(frame, Transfer):
+        org = session.agent.organization_id
+        found = await session.services.db.run(
+            lambda c: accounts.agent_by_id(c, org, frame.agent_id)
+        )
+        if found is None:
+            raise NotFoundError("no such agent")
+        target = found.id
+    snapshot = await session.services.log.do_change_thread(
+        space_id, frame.thread_id, frame.type, agent_id=session.agent.id, target_agent_id=target
+    )
+    assert snapshot is not None
+    await session.outbox.send(
+        {
+            "type": "ack",
+            "ref": frame.type,
+            "thread_id": frame.thread_id,
+            "thread": thread_json(snapshot),
+        }
+    )
+
+
+async def _space_of(session: AgentSession, thread_id: str) -> str:
+    """The agent's space holding this thread; NotFoundError for any other organization's."""
+    if (known := session.thread_spaces.get(thread_id)) is not None:
+        return known
+    for space_id in session.spaces:
+        if await session.services.log.thread_state(space_id, thread_id) is not None:
+            session.thread_spaces[thread_id] = space_id
+            return space_id
+    raise NotFoundError("no such thread")
+
+
+async def _subscribe(session: AgentSession, space_id: str, cursor: str | None) -> None:
+    if (old := session.feeds.pop(space_id, None)) is not None:
+        old.cancel()
+    await session.nursery.start(_run_feed, session, space_id, cursor)
+
+
+async def _run_feed(
+    session: AgentSession,
+    space_id: str,
+    cursor: str | None,
+    *,
+    task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    with trio.CancelScope() as scope:
+        session.feeds[space_id] = scope
+        task_status.started()
+        send, receive = trio.open_memory_channel[LogEntry | Live](FEED_BUFFER)
+        try:
+            async with trio.open_nursery() as nursery, receive:
+                nursery.start_soon(_follow, session, space_id, cursor, send)
+                async for item in receive:
+                    if isinstance(item, Live):
+                        await session.outbox.send(
+                            {"type": "subscribed", "space_id": space_id, "cursor": item.cursor}
+                        )
+                    elif (frame := agent_frame(session, space_id, item)) is not None:
+                        await session.outbox.send(frame)
+        except* ChatError as group:
+            err = group.exceptions[0]
+            assert isinstance(err, ChatError)
+            frame = error_frame(err)
+            frame.update(ref="subscribe", space_id=space_id)
+            await session.outbox.send(frame)
+        except* (coredis.exceptions.RedisError, OSError):
+            log.warning("feed of space %s for agent %s failed", space_id, session.agent.id)
+            await session.outbox.send(
+                {
+                    "type": "error",
+                    "code": "unavailable",
+                    "ref": "subscribe",
+                    "space_id": space_id,
+                    "message": "the feed was interrupted; subscribe again with your cursor",
+                }
+            )
+        finally:
+            if session.feeds.get(space_id) is scope:
+                del session.feeds[space_id]
+
+
+async def _follow(
+    session: AgentSession,
+    space_id: str,
+    cursor: str | None,
+    send: trio.MemorySendChannel[LogEntry | Live],
+) -> None:
+    async with send:
+        await run_follow(session.services.router, space_id, send, after=cursor)
+
+
+def agent_frame(session: AgentSession, space_id: str, entry: LogEntry) -> Json | None:
+    """The frame an agent gets for a log entry, carrying the entry id as its cursor."""
+    frame: Json
+    match entry.event:
+        case MessagePosted() as m:
+            session.thread_spaces.setdefault(m.thread_id, space_id)
+            frame = {"type": "message", **message_json(entry.id, m)}
+        case ThreadOpened() as o:
+            thread = thread_json(o.thread)
+            thread["visitor"] = o.visitor.model_dump(exclude={"thread", "created"})
+            frame = {"type": "thread.new", "thread": thread}
+        case ThreadChanged() as c:
+            frame = {
+                "type": "thread.updated",
+                "change": c.type.removeprefix("thread."),
+                "by": c.by,
+                "thread": thread_json(c.thread),
+            }
+        case Typing() as t:
+            if t.sender_type == "agent" and t.sender_id == session.agent.id:
+                return None
+            frame = {
+                "type": "typing",
+                "thread_id": t.thread_id,
+                "sender_type": t.sender_type,
+                "sender_id": t.sender_id,
+                "active": t.active,
+            }
+        case Presence() as p:
+            frame = {"type": "presence", "agent_id": p.agent_id, "online": p.online}
+        case VisitorUpdated() as v:
+            frame = {
+                "type": "visitor.updated",
+                "visitor": v.model_dump(exclude={"type", "created"}, exclude_none=True),
+            }
+    frame["cursor"] = entry.id
+    return frame

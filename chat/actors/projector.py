@@ -1,0 +1,139 @@
+"""The projector: space streams -> PostgreSQL in batches; XACK only after the commit.
+
+Crash policy: Redis or PostgreSQL errors back off and retry the same batch (nothing is acked, so
+nothing is lost; rows are idempotent, so nothing doubles). Entries a crashed projector left pending
+are reclaimed with XAUTOCLAIM once idle for `projector_claim_idle_seconds`. Anything else
+propagates to the supervisor.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import coredis.exceptions
+import psycopg
+import trio
+
+from chat.config import Settings
+from chat.db import spaces as space_queries
+from chat.db.pool import Database
+from chat.db.projection import Batch
+from chat.streams import groups
+from chat.streams.log import StreamLog
+
+log = logging.getLogger(__name__)
+
+READ_BLOCK_MS = 1000
+SPACES_REFRESH_SECONDS = 5.0
+TRIM_INTERVAL_SECONDS = 10.0
+BACKOFF_SECONDS = (0.2, 1.0, 2.0, 5.0)
+
+
+@dataclass
+class ProjectorState:
+    """What the projector has seen, for /metrics and tests."""
+
+    spaces: list[str] = field(default_factory=list)
+    rows_projected: int = 0
+    batches: int = 0
+
+
+async def run_projector(
+    log_: StreamLog,
+    db: Database,
+    settings: Settings,
+    state: ProjectorState,
+    *,
+    task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    consumer = f"node-{settings.node_id}"
+    known: set[str] = set()
+    touched: dict[str, set[str]] = {}
+    next_refresh = next_claim = next_trim = 0.0
+    failures = 0
+    task_status.started()
+    while True:
+        now = trio.current_time()
+        try:
+            if now >= next_refresh:
+                state.spaces = await db.run(space_queries.all_space_ids)
+                for space_id in set(state.spaces) - known:
+                    await groups.ensure_group(log_, space_id)
+                    known.add(space_id)
+                next_refresh = now + SPACES_REFRESH_SECONDS
+            if now >= next_claim:
+                for space_id in state.spaces:
+                    await _reclaim_space(log_, db, settings, state, consumer, space_id, touched)
+                next_claim = now + settings.projector_claim_idle_seconds / 2
+            decoded = await groups.read_new(
+                log_, consumer, state.spaces, settings.projector_batch, READ_BLOCK_MS
+            )
+            await _project(log_, db, state, decoded, touched)
+            if trio.current_time() >= next_trim:
+                for space_id, threads in touched.items():
+                    await groups.trim_projected(
+                        log_, space_id, threads, settings.resume_window_seconds
+                    )
+                touched.clear()
+                next_trim = trio.current_time() + TRIM_INTERVAL_SECONDS
+            failures = 0
+        except (coredis.exceptions.RedisError, OSError, psycopg.OperationalError) as exc:
+            delay = BACKOFF_SECONDS[min(failures, len(BACKOFF_SECONDS) - 1)]
+            failures += 1
+            log.warning("projector: %r; retrying in %.1fs", exc, delay)
+            await trio.sleep(delay)
+
+
+async def _reclaim_space(
+    log_: StreamLog,
+    db: Database,
+    settings: Settings,
+    state: ProjectorState,
+    consumer: str,
+    space_id: str,
+    touched: dict[str, set[str]],
+) -> None:
+    idle_ms = int(settings.projector_claim_idle_seconds * 1000)
+    while True:
+        claimed = await groups.reclaim(log_, consumer, space_id, idle_ms, settings.projector_batch)
+        if not claimed:
+            return
+        log.info("projector reclaimed %d entries of space %s", len(claimed), space_id)
+        await _project(log_, db, state, claimed, touched)
+
+
+async def _project(
+    log_: StreamLog,
+    db: Database,
+    state: ProjectorState,
+    decoded: list[groups.Decoded],
+    touched: dict[str, set[str]],
+) -> None:
+    if not decoded:
+        return
+    batch = Batch()
+    by_space: dict[str, list[str]] = {}
+    for space_id, entry_id, entry in decoded:
+        by_space.setdefault(space_id, []).append(entry_id)
+        if entry is None:
+            log.error("projector: undecodable entry %s in space %s, skipped", entry_id, space_id)
+            continue
+        batch.add(space_id, entry)
+        if (thread_id := entry.thread_id) is not None:
+            touched.setdefault(space_id, set()).add(thread_id)
+    await db.run(batch.write)
+    for space_id, entry_ids in by_space.items():
+        await groups.ack(log_, space_id, entry_ids)
+    await _expire_finished(log_, batch)
+    state.rows_projected += len(batch.messages)
+    state.batches += 1
+
+
+async def _expire_finished(log_: StreamLog, batch: Batch) -> None:
+    """A closed thread's stream and state are in PostgreSQL now; let Redis forget them later."""
+    # Kept for the resume window so late reconnects still resume from the stream.
+    for space_id, thread_id in batch.finished_threads:
+        keys = log_.keys(space_id)
+        await log_.redis.expire(keys.thread(thread_id), 3600)
+        await log_.redis.expire(keys.thread_state(thread_id), 3600)

@@ -1,0 +1,67 @@
+"""What sessions need of a WebSocket, so actors do not depend on the web framework."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Protocol
+
+import trio
+
+from chat.wire import dumps
+
+log = logging.getLogger(__name__)
+
+# Frames waiting for a slow client. A feed that fills it waits (its subscription then catches up
+# from the log); acks and errors wait too. Sized for a burst of history plus live traffic.
+OUTBOX_SIZE = 256
+CLOSE_TIMEOUT_SECONDS = 2.0
+
+
+class Socket(Protocol):
+    async def receive(self) -> str | bytes: ...
+
+    async def send(self, data: str) -> None: ...
+
+    async def close(self, code: int, reason: str = "") -> None: ...
+
+
+class Closing(Exception):
+    """Raised inside a session to end it with a close code."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+async def run_writer(socket: Socket, outbox: trio.MemoryReceiveChannel[dict[str, Any]]) -> None:
+    """Send queued frames in order until the outbox closes or the socket fails."""
+    async with outbox:
+        async for frame in outbox:
+            await socket.send(dumps(frame))
+
+
+async def close_quietly(socket: Socket, code: int, reason: str) -> None:
+    with trio.move_on_after(CLOSE_TIMEOUT_SECONDS) as scope:
+        scope.shield = True
+        try:
+            await socket.close(code, reason)
+        except Exception:  # noqa: BLE001 - the peer may be gone already; closing is best effort
+            log.debug("closing a socket that is already gone", exc_info=True)
+
+
+class FloodGuard:
+    """Counts frames per second; past the limit the connection is closed (contract: 4008)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._window = 0.0
+        self._count = 0
+
+    def over(self) -> bool:
+        now = trio.current_time()
+        if now - self._window >= 1.0:
+            self._window = now
+            self._count = 0
+        self._count += 1
+        return self._count > self.limit

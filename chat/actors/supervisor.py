@@ -1,0 +1,57 @@
+"""The supervisor: owns the reader, the projector, the sweepers and the thread actors' nursery."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import trio
+
+from chat.actors.projector import ProjectorState, run_projector
+from chat.actors.sweepers import run_expiry_sweeper, run_presence_sweeper
+from chat.actors.thread import ThreadActors
+from chat.config import Settings
+from chat.context import Services
+from chat.db.pool import open_database
+from chat.streams.client import open_redis
+from chat.streams.log import StreamLog
+from chat.streams.reader import StreamRouter, run_stream_reader
+
+log = logging.getLogger(__name__)
+
+
+@asynccontextmanager
+async def open_services(settings: Settings, *, projector: bool = True) -> AsyncIterator[Services]:
+    """Connect, start every background actor, and yield the services; all stop on exit."""
+    async with (
+        open_redis(settings.redis_url) as redis,
+        open_database(settings.database_url, settings.db_pool_size) as db,
+        trio.open_nursery() as nursery,
+    ):
+        stream_log = StreamLog(redis, settings.key_prefix, settings.ack_durability)
+        router = StreamRouter(stream_log, settings.node_id)
+        services = Services(
+            settings=settings,
+            redis=redis,
+            log=stream_log,
+            router=router,
+            db=db,
+            threads=ThreadActors(router, nursery),
+            projector=ProjectorState(),
+        )
+        await nursery.start(run_stream_reader, redis, router)
+        if projector:
+            await nursery.start(run_projector, stream_log, db, settings, services.projector)
+        await nursery.start(run_expiry_sweeper, stream_log, db, settings.expiry_check_seconds)
+        await nursery.start(
+            run_presence_sweeper,
+            stream_log,
+            db,
+            settings.presence_ttl_seconds,
+            settings.presence_check_seconds,
+        )
+        try:
+            yield services
+        finally:
+            nursery.cancel_scope.cancel()

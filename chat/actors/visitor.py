@@ -1,0 +1,317 @@
+"""A visitor's WebSocket session: a task group of reader, writer, thread feed and presence.
+
+Crash policy: a bad frame is answered with an error frame and the session goes on; flooding
+closes with 4008; a feed that fell behind closes with 1013 so the widget resumes from its last
+id; the socket closing ends the session; anything else propagates (the handler logs it).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import trio
+
+from chat import history
+from chat.actors.socket import Closing, FloodGuard, Socket, close_quietly, run_writer
+from chat.actors.thread import Attachment
+from chat.context import Services
+from chat.db.rows import SpaceRow
+from chat.errors import CLOSE_FLOODING, CLOSE_TRY_AGAIN, ChatError
+from chat.events import (
+    LogEntry,
+    MessagePosted,
+    Presence,
+    ThreadChanged,
+    ThreadOpened,
+    Typing,
+    visitor_route,
+)
+from chat.ids import parse_id
+from chat.spaces import SpaceSettings
+from chat.streams.log import RateLimit
+from chat.wire import (
+    Identify,
+    Page,
+    Ping,
+    SendMessage,
+    VisitorTyping,
+    check_content,
+    error_frame,
+    message_frame,
+    parse_visitor_frame,
+    thread_json,
+)
+
+Json = dict[str, Any]
+HISTORY_LIMIT = 50
+# The thread entries waiting for this session; a session this far behind is cut off (1013).
+INBOX_SIZE = 256
+# Recent client_ids sent on this socket: their echo from the log is not sent back to it.
+OWN_CLIENT_IDS = 256
+
+
+@dataclass(frozen=True, slots=True)
+class SwitchThread:
+    thread_id: str
+
+
+@dataclass
+class VisitorSession:
+    services: Services
+    space: SpaceRow
+    settings: SpaceSettings
+    visitor_id: str
+    name: str | None
+    outbox: trio.MemorySendChannel[Json]
+    inbox: trio.MemorySendChannel[LogEntry | SwitchThread]
+    overflowed: trio.Event = field(default_factory=trio.Event)
+    thread_id: str | None = None
+    watermark: str = "0-0"
+    own_client_ids: deque[str] = field(default_factory=lambda: deque(maxlen=OWN_CLIENT_IDS))
+    attachment: Attachment | None = None
+
+
+async def run_visitor_session(
+    services: Services,
+    socket: Socket,
+    space: SpaceRow,
+    visitor_id: str,
+    session_token: str,
+    last: str | None,
+) -> None:
+    """Serve one widget socket until it closes. The caller has accepted it."""
+    outbox_send, outbox_recv = trio.open_memory_channel[Json](256)
+    inbox_send, inbox_recv = trio.open_memory_channel[LogEntry | SwitchThread](INBOX_SIZE)
+    log = services.log
+    info = await log.visitor(space.id, visitor_id)
+    if info is None:
+        await log.do_update_visitor(space.id, visitor_id, {"created": str(int(time.time() * 1000))})
+    session = VisitorSession(
+        services,
+        space,
+        SpaceSettings.of(space.settings),
+        visitor_id,
+        info.name if info else None,
+        outbox_send,
+        inbox_send,
+    )
+    try:
+        async with trio.open_nursery() as nursery:
+            await _welcome(session, session_token, info.thread if info else None, last)
+            nursery.start_soon(_until_done, nursery, run_writer, socket, outbox_recv)
+            nursery.start_soon(_until_done, nursery, _read_frames, session, socket)
+            nursery.start_soon(_feed, session, inbox_recv)
+            nursery.start_soon(_follow_visitor, session)
+            nursery.start_soon(_follow_presence, session)
+            await session.overflowed.wait()
+            raise Closing(CLOSE_TRY_AGAIN, "fell behind; resume with last")
+    except* Closing as group:
+        closing = group.exceptions[0]
+        assert isinstance(closing, Closing)
+        await close_quietly(socket, closing.code, closing.reason)
+    finally:
+        if session.attachment is not None and session.thread_id is not None:
+            services.threads.detach(space.id, session.thread_id, session.attachment)
+
+
+async def _until_done(nursery: trio.Nursery, fn: Any, *args: Any) -> None:
+    """Reader and writer are siblings: the first to finish ends the session."""
+    await fn(*args)
+    nursery.cancel_scope.cancel()
+
+
+async def _welcome(
+    session: VisitorSession, token: str, thread_id: str | None, last: str | None
+) -> None:
+    services, space = session.services, session.space
+    snapshot = await services.log.thread_state(space.id, thread_id) if thread_id else None
+    if snapshot is not None and snapshot.status not in ("unassigned", "active"):
+        snapshot = None
+    messages: list[Json] = []
+    if snapshot is not None:
+        await _attach(session, snapshot.id)
+        messages = await history.messages_after(
+            services.log, services.db, space.id, snapshot.id, last, HISTORY_LIMIT
+        )
+        session.watermark = messages[-1]["id"] if messages else (last or "0-0")
+    online = await services.log.online_agents(
+        space.id, services.settings.presence_ttl_seconds * 1000, int(time.time() * 1000)
+    )
+    visitor = await services.log.visitor(space.id, session.visitor_id)
+    await session.outbox.send(
+        {
+            "type": "welcome",
+            "session": token,
+            "visitor": _visitor_json(space.id, session.visitor_id, visitor),
+            "thread": thread_json(snapshot) if snapshot else None,
+            "agents_online": bool(online),
+            "history": messages,
+        }
+    )
+
+
+def _visitor_json(space_id: str, visitor_id: str, info: Any) -> Json:
+    from chat.ids import ms_to_rfc3339
+
+    return {
+        "id": visitor_id,
+        "space_id": space_id,
+        "name": info.name if info else None,
+        "email": info.email if info else None,
+        "current_url": info.current_url if info else None,
+        "created_at": ms_to_rfc3339(info.created) if info and info.created else None,
+    }
+
+
+async def _attach(session: VisitorSession, thread_id: str) -> None:
+    services = session.services
+    if session.attachment is not None and session.thread_id is not None:
+        services.threads.detach(session.space.id, session.thread_id, session.attachment)
+    session.attachment = Attachment(session.inbox.clone(), session.overflowed)  # type: ignore[arg-type]
+    session.thread_id = thread_id
+    await services.threads.attach(session.space.id, thread_id, session.attachment)
+
+
+async def _read_frames(session: VisitorSession, socket: Socket) -> None:
+    flood = FloodGuard(session.services.settings.flood_frames_per_second)
+    while True:
+        data = await socket.receive()
+        if flood.over():
+            raise Closing(CLOSE_FLOODING, "too many frames")
+        client_id = None
+        try:
+            frame = parse_visitor_frame(data)
+            client_id = getattr(frame, "client_id", None)
+            await _handle(session, frame)
+        except ChatError as err:
+            await session.outbox.send(error_frame(err, client_id))
+
+
+async def _handle(session: VisitorSession, frame: Any) -> None:
+    log, space = session.services.log, session.space
+    match frame:
+        case SendMessage():
+            content = check_content(frame.content)
+            session.own_client_ids.append(frame.client_id)
+            ack = await log.do_post_message(
+                space.id,
+                sender_type="visitor",
+                sender_id=session.visitor_id,
+                sender_name=session.name or "Visitor",
+                content=content,
+                client_id=frame.client_id,
+                rate=RateLimit(
+                    session.settings.visitor_messages_per_second, session.settings.visitor_burst
+                ),
+                max_open_threads=session.settings.max_open_threads,
+            )
+            await session.outbox.send(
+                {
+                    "type": "ack",
+                    "client_id": ack.client_id,
+                    "id": ack.id,
+                    "thread_id": ack.thread_id,
+                    "created_at": ack.created_at,
+                }
+            )
+            if ack.thread_id != session.thread_id:
+                await session.inbox.send(SwitchThread(ack.thread_id))
+        case VisitorTyping():
+            if session.thread_id is not None:
+                await log.do_typing(
+                    space.id, session.thread_id, "visitor", session.visitor_id, frame.active
+                )
+        case Identify():
+            fields = {k: v.strip() for k, v in (("name", frame.name), ("email", frame.email)) if v}
+            if fields:
+                session.name = fields.get("name", session.name)
+                await log.do_update_visitor(space.id, session.visitor_id, fields)
+        case Page():
+            await log.do_update_visitor(space.id, session.visitor_id, {"current_url": frame.url})
+        case Ping():
+            await session.outbox.send({"type": "pong"})
+
+
+async def _feed(
+    session: VisitorSession, inbox: trio.MemoryReceiveChannel[LogEntry | SwitchThread]
+) -> None:
+    async for item in inbox:
+        if isinstance(item, SwitchThread):
+            await _switch(session, item.thread_id)
+            continue
+        if item.thread_id != session.thread_id:
+            continue  # from a thread this session left
+        if isinstance(item.event, Typing):
+            if item.event.sender_type == "agent":
+                await session.outbox.send(
+                    {
+                        "type": "typing",
+                        "thread_id": item.event.thread_id,
+                        "active": item.event.active,
+                    }
+                )
+            continue
+        if parse_id(item.id) <= parse_id(session.watermark):
+            continue
+        session.watermark = item.id
+        await _send_entry(session, item)
+
+
+async def _send_entry(session: VisitorSession, entry: LogEntry) -> None:
+    match entry.event:
+        case MessagePosted() as m:
+            if m.sender_type == "visitor" and m.client_id in session.own_client_ids:
+                return
+            await session.outbox.send(message_frame(entry))
+        case ThreadChanged() | ThreadOpened():
+            await session.outbox.send({"type": "thread", "thread": thread_json(entry.event.thread)})
+
+
+async def _switch(session: VisitorSession, thread_id: str) -> None:
+    """Another thread became the visitor's open one: follow it and send what it already holds."""
+    if thread_id == session.thread_id:
+        return
+    await _attach(session, thread_id)
+    services = session.services
+    entries = await services.log.read_range(
+        services.log.keys(session.space.id).thread(thread_id), None, 500
+    )
+    for entry in entries:
+        if parse_id(entry.id) > parse_id(session.watermark):
+            session.watermark = entry.id
+            await _send_entry(session, entry)
+
+
+async def _follow_visitor(session: VisitorSession) -> None:
+    """Threads this visitor opened in another tab or on another node."""
+    router = session.services.router
+    while True:
+        sub = await router.subscribe(session.space.id, route=visitor_route(session.visitor_id))
+        try:
+            async for entry in sub.receive:
+                if isinstance(entry.event, ThreadOpened):
+                    await session.inbox.send(SwitchThread(entry.event.thread.id))
+        finally:
+            router.unsubscribe(sub)
+        if not sub.overflowed:
+            return
+
+
+async def _follow_presence(session: VisitorSession) -> None:
+    router = session.services.router
+    online: bool | None = None
+    while True:
+        sub = await router.subscribe(session.space.id, kind="presence")
+        try:
+            async for entry in sub.receive:
+                assert isinstance(entry.event, Presence)
+                if entry.event.any_online != online:
+                    online = entry.event.any_online
+                    await session.outbox.send({"type": "agents", "online": online})
+        finally:
+            router.unsubscribe(sub)
+        if not sub.overflowed:
+            return

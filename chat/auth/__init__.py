@@ -1,0 +1,1 @@
+"""Passwords, access tokens and visitor session tokens."""

@@ -1,0 +1,154 @@
+"""The `chat` command line: serve, services up/down, migrate."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import trio
+from functools import partial
+
+from chat.config import Settings, env_settings
+from chat.db.pool import apply_schema
+from chat.embedded.services import services_down, services_up
+
+log = logging.getLogger("chat")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="chat", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the service")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--data-dir", type=Path, default=Path(".data"))
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--demo", action="store_true", help="create demo accounts and print them")
+    serve.add_argument("--ack-durability", choices=["written", "fsync"], default=None)
+    serve.add_argument("--fd", type=int, default=None, help=argparse.SUPPRESS)
+
+    up = commands.add_parser("services", help="the embedded Valkey and PostgreSQL")
+    up.add_argument("action", choices=["up", "down"])
+    up.add_argument("--data-dir", type=Path, default=Path(".data"))
+    up.add_argument("--appendfsync", choices=["everysec", "always"], default="everysec")
+
+    commands.add_parser("migrate", help="apply schema.sql to DATABASE_URL")
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=os.environ.get("CHAT_LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    match args.command:
+        case "services":
+            _services(args)
+        case "migrate":
+            apply_schema(os.environ["DATABASE_URL"])
+            print("schema applied")
+        case "serve":
+            _serve(args)
+
+
+def _services(args: argparse.Namespace) -> None:
+    if args.action == "up":
+        found = services_up(args.data_dir.resolve(), appendfsync=args.appendfsync)
+        print(f"REDIS_URL={found.redis_url}")
+        print(f"DATABASE_URL={found.database_url}")
+    else:
+        services_down(args.data_dir.resolve())
+        print("stopped")
+
+
+def _serve(args: argparse.Namespace) -> None:
+    data_dir: Path = args.data_dir.resolve()
+    embedded = not (os.environ.get("REDIS_URL") and os.environ.get("DATABASE_URL"))
+    durability = args.ack_durability or os.environ.get("CHAT_ACK_DURABILITY", "written")
+    if embedded and args.fd is None:
+        found = services_up(data_dir, appendfsync="always" if durability == "fsync" else "everysec")
+        os.environ["REDIS_URL"], os.environ["DATABASE_URL"] = found.redis_url, found.database_url
+        print(f"embedded Valkey:     REDIS_URL={found.redis_url}", flush=True)
+        print(f"embedded PostgreSQL: DATABASE_URL={found.database_url}", flush=True)
+    try:
+        settings = env_settings(data_dir=data_dir, ack_durability=args.ack_durability)
+        if args.fd is None:
+            apply_schema(settings.database_url)
+            if args.demo:
+                from chat.demo import ensure_demo
+
+                ensure_demo(settings, args.host, args.port)
+        if args.workers > 1 and args.fd is None:
+            _run_workers(args, settings)
+        else:
+            _run_one(settings, args.host, args.port, args.fd)
+    finally:
+        if embedded and args.fd is None:
+            services_down(data_dir)
+            print("embedded services stopped", flush=True)
+
+
+def _run_one(settings: Settings, host: str, port: int, fd: int | None) -> None:
+    from chat.server import serve
+
+    async def main() -> None:
+        async with trio.open_nursery() as nursery:
+            binds = await nursery.start(partial(serve, settings, host, port, fd=fd))
+            for bind in binds:
+                print(f"serving on {bind}", flush=True)
+
+    trio.run(main)
+
+
+def _run_workers(args: argparse.Namespace, settings: Settings) -> None:
+    """N processes accept on one listening socket, each with its own trio loop and actors."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((args.host, args.port))
+    listener.listen(2048)
+    listener.set_inheritable(True)
+    env = {**os.environ, "SECRET_KEY": settings.secret_key}
+    workers = [
+        subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [
+                sys.executable,
+                "-m",
+                "chat.cli",
+                "serve",
+                "--fd",
+                str(listener.fileno()),
+                "--host",
+                args.host,
+                "--port",
+                str(args.port),
+            ],
+            pass_fds=[listener.fileno()],
+            env=env,
+        )
+        for _ in range(args.workers)
+    ]
+    print(f"serving on http://{args.host}:{args.port} with {args.workers} workers", flush=True)
+    try:
+        for worker in workers:
+            worker.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.send_signal(signal.SIGTERM)
+        for worker in workers:
+            try:
+                worker.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+        listener.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""Settings, read once from the environment (and CLI flags) at start."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+AckDurability = Literal["written", "fsync"]
+
+
+class Settings(BaseModel):
+    """Everything a process needs to know; README's configuration table lists each field."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    redis_url: str
+    database_url: str
+    secret_key: str = Field(min_length=16)
+    key_prefix: str = "chat"
+    ack_durability: AckDurability = "written"
+    node_id: str = Field(default_factory=lambda: secrets.token_hex(4))
+    db_pool_size: int = 10
+    access_token_ttl_seconds: int = 900
+    refresh_token_ttl_seconds: int = 30 * 86400
+    presence_ttl_seconds: int = 60
+    presence_check_seconds: float = 5.0
+    expiry_check_seconds: float = 30.0
+    projector_batch: int = 500
+    projector_claim_idle_seconds: float = 30.0
+    resume_window_seconds: int = 3600
+    flood_frames_per_second: int = 20
+    agent_auth_timeout_seconds: float = 5.0
+    demo: bool = False
+
+
+def env_settings(
+    *,
+    redis_url: str | None = None,
+    database_url: str | None = None,
+    data_dir: Path | None = None,
+    **overrides: object,
+) -> Settings:
+    """Build settings from CHAT_* / REDIS_URL / DATABASE_URL, explicit values winning."""
+    values: dict[str, object] = {}
+    for name in Settings.model_fields:
+        raw = os.environ.get(f"CHAT_{name.upper()}")
+        if raw is not None:
+            values[name] = raw
+    values["redis_url"] = redis_url or os.environ.get("REDIS_URL", "")
+    values["database_url"] = database_url or os.environ.get("DATABASE_URL", "")
+    if "secret_key" not in values:
+        values["secret_key"] = os.environ.get("SECRET_KEY") or _data_dir_secret(data_dir)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return Settings.model_validate(values)
+
+
+def _data_dir_secret(data_dir: Path | None) -> str:
+    """A secret kept in the data folder, so tokens stay valid across restarts of `chat serve`."""
+    if data_dir is None:
+        raise SystemExit("SECRET_KEY is not set (required when REDIS_URL/DATABASE_URL are given)")
+    path = data_dir / "secret_key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,130 @@
+"""Writing log entries into PostgreSQL, idempotently: a replayed entry never adds a row twice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import psycopg
+
+from chat.events import (
+    LogEntry,
+    MessagePosted,
+    ThreadChanged,
+    ThreadOpened,
+    ThreadSnapshot,
+    VisitorUpdated,
+)
+from chat.ids import parse_id
+
+_INSERT_MESSAGE = (
+    "INSERT INTO messages (thread_id, id_ms, id_seq, space_id, sender_type, sender_id,"
+    " sender_name, content, client_id, created_at)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
+)
+_UPSERT_THREAD = (
+    "INSERT INTO threads (id, space_id, visitor_id, assigned_agent_id, status, last_activity_at,"
+    " created_at, closed_at, entry_ms, entry_seq)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    " ON CONFLICT (id) DO UPDATE SET assigned_agent_id = EXCLUDED.assigned_agent_id,"
+    " status = EXCLUDED.status, closed_at = EXCLUDED.closed_at,"
+    " last_activity_at = greatest(threads.last_activity_at, EXCLUDED.last_activity_at),"
+    " entry_ms = EXCLUDED.entry_ms, entry_seq = EXCLUDED.entry_seq"
+    " WHERE (threads.entry_ms, threads.entry_seq) < (EXCLUDED.entry_ms, EXCLUDED.entry_seq)"
+)
+_TOUCH_THREAD = "UPDATE threads SET last_activity_at = greatest(last_activity_at, %s) WHERE id = %s"
+_UPSERT_VISITOR = (
+    "INSERT INTO visitors (id, space_id, name, email, current_url, created_at, entry_ms, entry_seq)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+    " ON CONFLICT (id) DO UPDATE SET name = coalesce(EXCLUDED.name, visitors.name),"
+    " email = coalesce(EXCLUDED.email, visitors.email),"
+    " current_url = coalesce(EXCLUDED.current_url, visitors.current_url),"
+    " entry_ms = EXCLUDED.entry_ms, entry_seq = EXCLUDED.entry_seq"
+    " WHERE (visitors.entry_ms, visitors.entry_seq) < (EXCLUDED.entry_ms, EXCLUDED.entry_seq)"
+)
+
+
+def _ts(ms: int | None) -> datetime | None:
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, UTC)
+
+
+@dataclass
+class Batch:
+    """One projector batch, grouped by statement so each runs as one executemany."""
+
+    messages: list[tuple[object, ...]] = field(default_factory=list)
+    threads: list[tuple[object, ...]] = field(default_factory=list)
+    touches: dict[str, int] = field(default_factory=dict)
+    visitors: list[tuple[object, ...]] = field(default_factory=list)
+    finished_threads: set[tuple[str, str]] = field(default_factory=set)  # (space, thread)
+
+    def add(self, space_id: str, entry: LogEntry) -> None:
+        ms, seq = parse_id(entry.id)
+        match entry.event:
+            case MessagePosted() as m:
+                self.messages.append(
+                    (
+                        m.thread_id,
+                        ms,
+                        seq,
+                        space_id,
+                        m.sender_type,
+                        m.sender_id,
+                        m.sender_name,
+                        m.content,
+                        m.client_id,
+                        _ts(ms),
+                    )
+                )
+                self.touches[m.thread_id] = max(ms, self.touches.get(m.thread_id, 0))
+            case ThreadOpened() as o:
+                v = o.visitor
+                self.visitors.append(
+                    (v.id, space_id, v.name, v.email, v.current_url, _ts(v.created or ms), ms, seq)
+                )
+                self.threads.append(_thread_row(o.thread, ms, seq))
+            case ThreadChanged() as c:
+                self.threads.append(_thread_row(c.thread, ms, seq))
+                if c.thread.status in ("closed", "expired"):
+                    self.finished_threads.add((space_id, c.thread.id))
+            case VisitorUpdated() as u:
+                self.visitors.append(
+                    (
+                        u.visitor_id,
+                        space_id,
+                        u.name,
+                        u.email,
+                        u.current_url,
+                        _ts(u.created or ms),
+                        ms,
+                        seq,
+                    )
+                )
+            case _:
+                pass  # typing and presence are not kept
+
+    def write(self, conn: psycopg.Connection) -> None:
+        with conn.cursor() as cur:
+            if self.visitors:
+                cur.executemany(_UPSERT_VISITOR, self.visitors)
+            if self.threads:
+                cur.executemany(_UPSERT_THREAD, self.threads)
+            if self.messages:
+                cur.executemany(_INSERT_MESSAGE, self.messages)
+            if self.touches:
+                cur.executemany(_TOUCH_THREAD, [(_ts(ms), t) for t, ms in self.touches.items()])
+
+
+def _thread_row(t: ThreadSnapshot, ms: int, seq: int) -> tuple[object, ...]:
+    return (
+        t.id,
+        t.space_id,
+        t.visitor_id,
+        t.assigned_agent_id,
+        t.status,
+        _ts(t.last),
+        _ts(t.created),
+        _ts(t.closed),
+        ms,
+        seq,
+    )

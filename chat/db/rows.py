@@ -1,0 +1,39 @@
+"""Row shapes read from PostgreSQL: plain frozen dataclasses, turned into JSON at the edges."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRow:
+    id: str
+    organization_id: str
+    email: str
+    name: str
+    role: str
+    accepting_chats: bool
+    max_concurrent_chats: int
+    last_seen_at: datetime | None
+    created_at: datetime
+    password_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class SpaceRow:
+    id: str
+    organization_id: str
+    name: str
+    widget_key: str
+    allowed_domains: list[str]
+    settings: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationRow:
+    id: str
+    name: str
+    created_at: datetime

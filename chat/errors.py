@@ -1,0 +1,117 @@
+"""Every error the service reports, each carrying a code from the contract."""
+
+from __future__ import annotations
+
+# WebSocket close codes (RFC 6455 and the contract's 4xxx).
+CLOSE_NORMAL = 1000
+CLOSE_GOING_AWAY = 1001
+CLOSE_POLICY = 1008
+CLOSE_TOO_BIG = 1009
+CLOSE_TRY_AGAIN = 1013
+CLOSE_UNAUTHORIZED = 4001
+CLOSE_FLOODING = 4008
+
+
+class ChatError(Exception):
+    """A failure the client caused or must hear about; `code` is the contract's error code."""
+
+    code = "internal"
+    status = 500
+
+    def __init__(self, message: str | None = None, **details: object) -> None:
+        super().__init__(message or self.__doc__ or self.code)
+        self.message = message or (self.__doc__ or self.code).strip()
+        self.details = details
+
+
+class InvalidError(ChatError):
+    """The request is malformed."""
+
+    code = "invalid"
+    status = 400
+
+
+class TooLongError(ChatError):
+    """The content is longer than allowed."""
+
+    code = "too_long"
+    status = 400
+
+
+class RateLimitedError(ChatError):
+    """Too many messages; slow down."""
+
+    code = "rate_limited"
+    status = 429
+
+
+class QueueFullError(ChatError):
+    """Every agent is busy right now; leave your details and we will get back to you."""
+
+    code = "queue_full"
+    status = 409
+
+
+class ThreadClosedError(ChatError):
+    """The thread is closed."""
+
+    code = "thread_closed"
+    status = 409
+
+
+class NotFoundError(ChatError):
+    """Not found."""
+
+    code = "not_found"
+    status = 404
+
+
+class ThreadNotFoundError(NotFoundError):
+    """No such thread."""
+
+
+class AlreadyClaimedError(ChatError):
+    """Another agent holds this thread."""
+
+    code = "already_claimed"
+    status = 409
+
+
+class ForbiddenError(ChatError):
+    """You are not allowed to do that."""
+
+    code = "forbidden"
+    status = 403
+
+
+class UnauthorizedError(ChatError):
+    """Missing, invalid or expired credentials."""
+
+    code = "unauthorized"
+    status = 401
+
+
+class InvalidCredentialsError(UnauthorizedError):
+    """Wrong email or password."""
+
+    code = "invalid_credentials"
+
+
+class OriginNotAllowedError(ForbiddenError):
+    """This origin may not use the widget."""
+
+    code = "origin_not_allowed"
+
+
+class EmailTakenError(ChatError):
+    """That email is already registered."""
+
+    code = "email_taken"
+    status = 409
+
+
+class CursorExpiredError(ChatError):
+    """The cursor is older than the retained stream; reload the state over REST."""
+
+    code = "cursor_expired"
+    status = 410

@@ -1,0 +1,150 @@
+"""The typed events of the log. One class per kind; an entry's `t` field names the kind.
+
+The same events feed the wire (chat/wire.py) and the projector (chat/actors/projector.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ThreadSnapshot(_Event):
+    """A thread's state as the Lua scripts keep it (times in epoch ms)."""
+
+    id: str
+    space_id: str
+    visitor_id: str
+    status: Literal["unassigned", "active", "closed", "expired"]
+    assigned_agent_id: str | None = None
+    created: int
+    last: int
+    closed: int | None = None
+
+
+class VisitorInfo(_Event):
+    id: str
+    name: str | None = None
+    email: str | None = None
+    current_url: str | None = None
+    created: int | None = None
+    thread: str | None = None
+
+
+class MessagePosted(_Event):
+    type: Literal["message"] = "message"
+    thread_id: str
+    sender_type: Literal["visitor", "agent", "system"]
+    sender_id: str
+    sender_name: str
+    content: str
+    client_id: str
+
+
+class ThreadOpened(_Event):
+    type: Literal["thread.opened"] = "thread.opened"
+    thread: ThreadSnapshot
+    visitor: VisitorInfo
+
+
+ThreadChange = Literal["thread.claimed", "thread.transferred", "thread.closed", "thread.expired"]
+
+
+class ThreadChanged(_Event):
+    type: ThreadChange
+    thread: ThreadSnapshot
+    by: str | None = None
+
+
+class Typing(_Event):
+    type: Literal["typing"] = "typing"
+    thread_id: str
+    sender_type: Literal["visitor", "agent"]
+    sender_id: str
+    active: bool
+
+
+class Presence(_Event):
+    type: Literal["presence"] = "presence"
+    agent_id: str
+    online: bool
+    any_online: bool
+
+
+class VisitorUpdated(_Event):
+    type: Literal["visitor.updated"] = "visitor.updated"
+    visitor_id: str
+    name: str | None = None
+    email: str | None = None
+    current_url: str | None = None
+    created: int | None = None
+
+
+Event = MessagePosted | ThreadOpened | ThreadChanged | Typing | Presence | VisitorUpdated
+
+_KINDS: dict[str, type[_Event]] = {
+    "message": MessagePosted,
+    "thread.opened": ThreadOpened,
+    "thread.claimed": ThreadChanged,
+    "thread.transferred": ThreadChanged,
+    "thread.closed": ThreadChanged,
+    "thread.expired": ThreadChanged,
+    "typing": Typing,
+    "presence": Presence,
+    "visitor.updated": VisitorUpdated,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """One stream entry: its id (message id and cursor alike) and its event."""
+
+    id: str
+    event: Event
+
+    @property
+    def routes(self) -> tuple[str, ...]:
+        """The routes a reader delivers this entry to, besides its space: thread and visitor."""
+        match self.event:
+            case MessagePosted() | Typing():
+                return (self.event.thread_id,)
+            case ThreadOpened():
+                return (self.event.thread.id, visitor_route(self.event.visitor.id))
+            case ThreadChanged():
+                return (self.event.thread.id,)
+            case VisitorUpdated():
+                return (visitor_route(self.event.visitor_id),)
+        return ()
+
+    @property
+    def thread_id(self) -> str | None:
+        match self.event:
+            case MessagePosted() | Typing():
+                return self.event.thread_id
+            case ThreadOpened() | ThreadChanged():
+                return self.event.thread.id
+        return None
+
+
+def visitor_route(visitor_id: str) -> str:
+    return "v:" + visitor_id
+
+
+def parse_entry(entry_id: str, fields: dict[str, str]) -> LogEntry:
+    """Decode a stream entry's `t` / `d` fields; ValueError for an unknown kind."""
+    kind = fields.get("t", "")
+    model = _KINDS.get(kind)
+    if model is None:
+        raise ValueError(f"unknown event kind {kind!r} in entry {entry_id}")
+    data = orjson.loads(fields["d"])
+    if model is ThreadChanged:
+        data["type"] = kind  # one class serves the four lifecycle kinds
+    event = model.model_validate(data)
+    return LogEntry(entry_id, event)  # type: ignore[arg-type]

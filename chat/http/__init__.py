@@ -1,0 +1,1 @@
+"""The quart-trio app: REST API, widget and agent WebSockets, health and metrics."""

@@ -1,0 +1,65 @@
+"""The app factory and the hypercorn configuration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypercorn.config import Config
+from quart import Response, jsonify
+from quart_trio import QuartTrio
+
+from chat.context import Services
+from chat.http.errors import install_error_handlers
+from chat.http.metrics import metrics_text
+from chat.http.rest import rest_blueprint
+from chat.http.ws import ws_blueprint
+
+# The contract: any WebSocket frame over 16 KiB closes with 1009; any REST body over 64 KiB is 413.
+WEBSOCKET_MAX_MESSAGE_BYTES = 16 * 1024
+REST_MAX_BODY_BYTES = 64 * 1024
+# hypercorn sends no pings unless told to; pings find dead peers behind silent NATs.
+WEBSOCKET_PING_SECONDS = 20.0
+
+
+def create_app(services: Services) -> QuartTrio:
+    app = QuartTrio(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = REST_MAX_BODY_BYTES
+    app.config["JSON_SORT_KEYS"] = False
+    install_error_handlers(app)
+    app.register_blueprint(rest_blueprint(services))
+    app.register_blueprint(ws_blueprint(services))
+
+    @app.get("/healthz")
+    async def healthz() -> Response:
+        return jsonify({"status": "ok"})
+
+    @app.get("/readyz")
+    async def readyz() -> Any:
+        problems = []
+        try:
+            await services.redis.ping()
+        except Exception as exc:  # noqa: BLE001 - any failure means not ready
+            problems.append(f"redis: {exc!r}")
+        try:
+            await services.db.run(lambda c: c.execute("SELECT 1"))
+        except Exception as exc:  # noqa: BLE001
+            problems.append(f"postgresql: {exc!r}")
+        if problems:
+            return jsonify({"status": "unavailable", "problems": problems}), 503
+        return jsonify({"status": "ok"})
+
+    @app.get("/metrics")
+    async def metrics() -> Response:
+        return Response(await metrics_text(services), content_type="text/plain; version=0.0.4")
+
+    return app
+
+
+def hypercorn_config(host: str, port: int, *, fd: int | None = None) -> Config:
+    config = Config()
+    config.bind = [f"fd://{fd}"] if fd is not None else [f"{host}:{port}"]
+    config.websocket_max_message_size = WEBSOCKET_MAX_MESSAGE_BYTES
+    config.websocket_ping_interval = WEBSOCKET_PING_SECONDS
+    config.accesslog = None
+    config.graceful_timeout = 5
+    return config

@@ -1,0 +1,102 @@
+"""The widget and agent WebSocket endpoints: handshake checks, then the session actors."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+import trio
+from quart import Blueprint, Response, websocket
+
+from chat.actors.agent import agent_json, run_agent_session
+from chat.actors.socket import close_quietly
+from chat.actors.visitor import run_visitor_session
+from chat.auth.tokens import check_session_token, issue_session_token
+from chat.context import Services
+from chat.db import spaces as space_queries
+from chat.db.rows import AgentRow
+from chat.errors import CLOSE_UNAUTHORIZED, ChatError, UnauthorizedError
+from chat.http.auth import check_agent_token
+from chat.http.errors import error_response
+from chat.http.origin import origin_allowed
+from chat.ids import is_stream_id
+from chat.wire import Auth, parse_agent_frame
+
+log = logging.getLogger(__name__)
+
+
+class QuartSocket:
+    """quart's websocket as the sessions' Socket."""
+
+    def __init__(self, ws: Any) -> None:
+        self._ws = ws
+
+    async def receive(self) -> str | bytes:
+        data: str | bytes = await self._ws.receive()
+        return data
+
+    async def send(self, data: str) -> None:
+        await self._ws.send(data)
+
+    async def close(self, code: int, reason: str = "") -> None:
+        await self._ws.close(code, reason)
+
+
+def ws_blueprint(services: Services) -> Blueprint:
+    bp = Blueprint("ws", __name__)
+    settings = services.settings
+
+    @bp.websocket("/ws/widget")
+    async def widget_socket() -> Response | None:
+        key = websocket.args.get("key", "")
+        space = await services.db.run(lambda c: space_queries.space_by_widget_key(c, key))
+        if space is None:
+            return error_response(404, "not_found", "unknown widget key")
+        if not origin_allowed(websocket.headers.get("Origin"), space.allowed_domains):
+            return error_response(403, "origin_not_allowed", "this origin may not use the widget")
+        last = websocket.args.get("last") or None
+        if last is not None and not is_stream_id(last):
+            return error_response(400, "invalid", "last must be a message id")
+        token = websocket.args.get("session", "")
+        visitor_id = check_session_token(settings.secret_key, space.id, token) if token else None
+        if visitor_id is None:
+            visitor_id = str(uuid.uuid4())
+            token = issue_session_token(settings.secret_key, space.id, visitor_id)
+        await websocket.accept()
+        socket = QuartSocket(websocket._get_current_object())
+        await run_visitor_session(services, socket, space, visitor_id, token, last)
+        return None
+
+    @bp.websocket("/ws/agent")
+    async def agent_socket() -> None:
+        await websocket.accept()
+        socket = QuartSocket(websocket._get_current_object())
+        try:
+            agent = await _authenticate(services, socket, websocket.args.get("token"))
+        except ChatError as err:
+            await close_quietly(socket, CLOSE_UNAUTHORIZED, err.message)
+            return
+        spaces = await services.db.run(
+            lambda c: space_queries.list_spaces(c, agent.organization_id)
+        )
+        welcome = {
+            "type": "welcome",
+            "agent": agent_json(agent),
+            "spaces": [{"id": s.id, "name": s.name} for s in spaces],
+        }
+        await run_agent_session(services, socket, agent, spaces, welcome)
+
+    return bp
+
+
+async def _authenticate(services: Services, socket: QuartSocket, token: str | None) -> AgentRow:
+    """The token from the query, or from a first `auth` frame within the allowed time."""
+    if not token:
+        with trio.move_on_after(services.settings.agent_auth_timeout_seconds):
+            frame = parse_agent_frame(await socket.receive())
+            if isinstance(frame, Auth):
+                token = frame.token
+        if not token:
+            raise UnauthorizedError("authenticate within 5 s")
+    return await check_agent_token(services, token)

@@ -1,0 +1,43 @@
+"""`chat serve`: we own the root nursery; the supervisor's services first, hypercorn beside them."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from functools import partial
+
+import hypercorn.trio
+import trio
+
+from chat.actors.supervisor import open_services
+from chat.config import Settings
+from chat.http.app import create_app, hypercorn_config
+
+log = logging.getLogger(__name__)
+
+
+async def serve(
+    settings: Settings,
+    host: str,
+    port: int,
+    *,
+    fd: int | None = None,
+    task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Serve until SIGINT/SIGTERM; then stop accepting, let sessions close, and stop actors."""
+    async with open_services(settings) as services, trio.open_nursery() as nursery:
+        stop = trio.Event()
+        nursery.start_soon(_wait_for_signal, stop)
+        config = hypercorn_config(host, port, fd=fd)
+        binds = await nursery.start(
+            partial(hypercorn.trio.serve, create_app(services), config, shutdown_trigger=stop.wait)
+        )
+        task_status.started(binds)
+
+
+async def _wait_for_signal(stop: trio.Event) -> None:
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async for signum in signals:
+            log.info("received %s, shutting down", signal.Signals(signum).name)
+            stop.set()
+            return

@@ -1,0 +1,1 @@
+"""The only code that talks to Redis: key builders, append scripts, readers."""

@@ -1,0 +1,129 @@
+"""The projector's consumer group on each space stream: read, ack, reclaim, trim, lag."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import coredis.exceptions
+import trio
+from coredis import PureToken
+
+from chat.events import LogEntry, parse_entry
+from chat.ids import format_id, parse_id
+from chat.streams.keys import PROJECTOR_GROUP
+from chat.streams.log import StreamLog
+
+# A batch entry that cannot be decoded is acked and logged rather than retried forever.
+Decoded = tuple[str, str, LogEntry | None]  # (space id, entry id, entry or None if undecodable)
+
+
+async def ensure_group(log: StreamLog, space_id: str) -> None:
+    """Create the projector group from the start of the stream; an existing group is fine."""
+    try:
+        await log.redis.xgroup_create(
+            log.keys(space_id).events, PROJECTOR_GROUP, identifier="0", mkstream=True
+        )
+    except coredis.exceptions.ResponseError as exc:
+        if "BUSYGROUP" not in str(exc):
+            raise
+
+
+def _decode(space_id: str, entry_id: str, fields: dict[str, str]) -> Decoded:
+    try:
+        return space_id, entry_id, parse_entry(entry_id, fields)
+    except ValueError:
+        return space_id, entry_id, None
+
+
+async def read_new(
+    log: StreamLog, consumer: str, space_ids: list[str], count: int, block_ms: int
+) -> list[Decoded]:
+    """New entries for this consumer across the spaces (they become pending until acked)."""
+    if not space_ids:
+        await trio.sleep(block_ms / 1000)  # nothing to read yet: wait as a blocked read would
+        return []
+    by_key = {log.keys(s).events: s for s in space_ids}
+    reply = await log.redis.xreadgroup(
+        PROJECTOR_GROUP, consumer, {k: ">" for k in by_key}, count=count, block=block_ms
+    )
+    return [
+        _decode(by_key[key], e.identifier, dict(e.field_values))
+        for key, entries in (reply or {}).items()
+        for e in entries
+    ]
+
+
+async def reclaim(
+    log: StreamLog, consumer: str, space_id: str, min_idle_ms: int, count: int
+) -> list[Decoded]:
+    """Take over entries another (crashed) consumer left pending for longer than min_idle_ms."""
+    key = log.keys(space_id).events
+    reply = await log.redis.xautoclaim(
+        key, PROJECTOR_GROUP, consumer, min_idle_ms, "0-0", count=count
+    )
+    claimed = reply[1]
+    return [_decode(space_id, e.identifier, dict(e.field_values)) for e in claimed if e]
+
+
+async def ack(log: StreamLog, space_id: str, entry_ids: list[str]) -> None:
+    if entry_ids:
+        await log.redis.xack(log.keys(space_id).events, PROJECTOR_GROUP, entry_ids)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupLag:
+    entries: int  # delivered-but-unacked plus never delivered
+    seconds: float  # age of the oldest entry not yet projected
+
+
+async def _group_info(log: StreamLog, key: str) -> dict[str, object] | None:
+    if not await log.redis.exists([key]):
+        return None
+    for group in await log.redis.xinfo_groups(key):
+        if group.get("name") == PROJECTOR_GROUP:
+            return dict(group)
+    return None
+
+
+async def oldest_unprojected(log: StreamLog, space_id: str) -> str | None:
+    """The smallest id the projector has not committed yet, or None when it is caught up."""
+    key = log.keys(space_id).events
+    pending = await log.redis.xpending(key, PROJECTOR_GROUP)
+    if pending.pending and pending.minimum_identifier:  # type: ignore[union-attr]
+        return str(pending.minimum_identifier)  # type: ignore[union-attr]
+    info = await _group_info(log, key)
+    last_delivered = str(info.get("last-delivered-id", "0-0")) if info else "0-0"
+    following = await log.redis.xrange(key, f"({last_delivered}", "+", count=1)
+    return following[0].identifier if following else None
+
+
+async def lag(log: StreamLog, space_id: str) -> GroupLag:
+    key = log.keys(space_id).events
+    info = await _group_info(log, key)
+    if info is None:
+        return GroupLag(0, 0.0)
+    waiting = info.get("lag")
+    entries = int(info.get("pending") or 0) + int(waiting if isinstance(waiting, int) else 0)
+    oldest = await oldest_unprojected(log, space_id)
+    seconds = max(0.0, time.time() - parse_id(oldest)[0] / 1000) if oldest else 0.0
+    return GroupLag(entries, seconds)
+
+
+async def trim_projected(
+    log: StreamLog, space_id: str, thread_ids: set[str], keep_seconds: int
+) -> None:
+    """Drop entries both projected and older than the resume window from the space's streams.
+
+    Valkey has no `XTRIM ... ACKED`: trim by MINID at the oldest entry not yet projected.
+    """
+    cutoff = (int(time.time() * 1000) - keep_seconds * 1000, 0)
+    oldest = await oldest_unprojected(log, space_id)
+    if oldest is not None:
+        cutoff = min(cutoff, parse_id(oldest))
+    minid = format_id(cutoff)
+    keys = log.keys(space_id)
+    async with log.redis.pipeline(transaction=False) as pipe:
+        pipe.xtrim(keys.events, PureToken.MINID, minid)
+        for thread_id in thread_ids:
+            pipe.xtrim(keys.thread(thread_id), PureToken.MINID, minid)

@@ -1,0 +1,50 @@
+"""Key builders. Every key of a space carries `{space_id}` as a Redis Cluster hash tag.
+
+The layout is documented in structures.md ("Stream layout"); change both together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class SpaceKeys:
+    """The keys of one space, under the deployment's prefix."""
+
+    prefix: str
+    space_id: str
+
+    @property
+    def base(self) -> str:
+        """Lua scripts derive a space's other keys from this base."""
+        return f"{self.prefix}:{{{self.space_id}}}:"
+
+    @property
+    def events(self) -> str:
+        return self.base + "events"
+
+    def thread(self, thread_id: str) -> str:
+        return self.base + "t:" + thread_id
+
+    def thread_state(self, thread_id: str) -> str:
+        return self.base + "th:" + thread_id
+
+    def visitor(self, visitor_id: str) -> str:
+        return self.base + "v:" + visitor_id
+
+    @property
+    def open_threads(self) -> str:
+        return self.base + "open"
+
+    @property
+    def online(self) -> str:
+        return self.base + "online"
+
+
+def node_wake_key(prefix: str, node_id: str) -> str:
+    """A node's private stream that wakes its reader when its set of streams changes."""
+    return f"{prefix}:node:{node_id}:wake"
+
+
+PROJECTOR_GROUP = "projector"

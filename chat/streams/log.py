@@ -1,0 +1,247 @@
+"""Appends (`do_*`) and reads of the durable log, one space at a time.
+
+Every append is one Lua script, so it is atomic; with `ack_durability = "fsync"` the script and a
+`WAITAOF 1 0` travel in one pipeline on one connection, so the answer means the AOF is fsynced.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import orjson
+from coredis import PureToken
+
+from chat.config import AckDurability
+from chat.errors import (
+    AlreadyClaimedError,
+    ChatError,
+    InvalidError,
+    QueueFullError,
+    RateLimitedError,
+    ThreadClosedError,
+    ThreadNotFoundError,
+)
+from chat.events import LogEntry, ThreadSnapshot, VisitorInfo, parse_entry
+from chat.ids import id_time
+from chat.streams import lua
+from chat.streams.client import Redis
+from chat.streams.keys import SpaceKeys
+
+# How long WAITAOF may wait for the fsync before the append is reported as failed.
+WAITAOF_TIMEOUT_MS = 2000
+# A sender's client_ids are remembered this long (refreshed on each send); PostgreSQL's unique
+# (thread_id, client_id) catches any replay older than that.
+CLIENT_ID_TTL_SECONDS = 7 * 86400
+
+_SCRIPT_ERRORS: dict[str, type[ChatError]] = {
+    "rate_limited": RateLimitedError,
+    "queue_full": QueueFullError,
+    "thread_closed": ThreadClosedError,
+    "not_found": ThreadNotFoundError,
+    "already_claimed": AlreadyClaimedError,
+    "invalid": InvalidError,
+}
+
+ThreadAction = Literal["claim", "close", "transfer", "expire"]
+
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    """What a sender hears once its message is in the log."""
+
+    client_id: str
+    id: str
+    thread_id: str
+
+    @property
+    def created_at(self) -> str:
+        return id_time(self.id)
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    per_second: float
+    burst: int
+
+
+class StreamLog:
+    """The log's operations. Holds the pool and the registered scripts; does no I/O on init."""
+
+    def __init__(self, redis: Redis, prefix: str, durability: AckDurability) -> None:
+        self.redis = redis
+        self.prefix = prefix
+        self.durability = durability
+        self._post_message = redis.register_script(lua.POST_MESSAGE)
+        self._change_thread = redis.register_script(lua.CHANGE_THREAD)
+        self._update_visitor = redis.register_script(lua.UPDATE_VISITOR)
+        self._heartbeat = redis.register_script(lua.HEARTBEAT)
+        self._agent_gone = redis.register_script(lua.AGENT_GONE)
+
+    def keys(self, space_id: str) -> SpaceKeys:
+        return SpaceKeys(self.prefix, space_id)
+
+    async def _durable(self, script: Any, keys: list[str], args: list[str]) -> Any:
+        if self.durability == "written":
+            return await script(keys=keys, args=args)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            result = script(keys=keys, args=args, client=pipe)
+            synced = pipe.waitaof(1, 0, WAITAOF_TIMEOUT_MS)
+        local, _replicas = await synced
+        if local < 1:
+            raise ChatError("the log could not confirm an fsync in time")
+        return await result
+
+    async def do_post_message(
+        self,
+        space_id: str,
+        *,
+        sender_type: Literal["visitor", "agent", "system"],
+        sender_id: str,
+        sender_name: str,
+        content: str,
+        client_id: str,
+        thread_id: str = "",
+        rate: RateLimit | None = None,
+        max_open_threads: int = 0,
+    ) -> Ack:
+        """Append a message. A visitor's message opens a thread when none is open.
+
+        The same (sender, client_id) is stored once; a repeat returns the first ack.
+        """
+        k = self.keys(space_id)
+        reply = await self._durable(
+            self._post_message,
+            [k.events],
+            [
+                k.base,
+                sender_type,
+                sender_id,
+                sender_name,
+                content,
+                client_id,
+                thread_id,
+                str(uuid.uuid4()),
+                str(rate.per_second if rate else 0),
+                str(rate.burst if rate else 0),
+                str(max_open_threads),
+                space_id,
+                str(CLIENT_ID_TTL_SECONDS),
+            ],
+        )
+        status, value = reply[0], reply[1]
+        if status == "err":
+            raise _SCRIPT_ERRORS[value]()
+        stored_thread, entry_id = value.split(" ")
+        return Ack(client_id=client_id, id=entry_id, thread_id=stored_thread)
+
+    async def do_change_thread(
+        self,
+        space_id: str,
+        thread_id: str,
+        action: ThreadAction,
+        *,
+        agent_id: str = "",
+        target_agent_id: str = "",
+        expire_before_ms: int = 0,
+    ) -> ThreadSnapshot | None:
+        """Claim, close, transfer or expire a thread; None when an expiry no longer applies."""
+        k = self.keys(space_id)
+        reply = await self._durable(
+            self._change_thread,
+            [k.events],
+            [k.base, thread_id, action, agent_id, target_agent_id, str(expire_before_ms)],
+        )
+        match reply[0]:
+            case "err":
+                raise _SCRIPT_ERRORS[reply[1]]()
+            case "skip":
+                return None
+            case "same":
+                return ThreadSnapshot.model_validate_json(reply[1])
+        return ThreadSnapshot.model_validate_json(reply[2])
+
+    async def do_update_visitor(
+        self, space_id: str, visitor_id: str, fields: dict[str, str]
+    ) -> str:
+        k = self.keys(space_id)
+        flat = [part for pair in fields.items() for part in pair]
+        entry_id: str = await self._durable(
+            self._update_visitor, [k.events], [k.base, visitor_id, *flat]
+        )
+        return entry_id
+
+    async def do_typing(
+        self, space_id: str, thread_id: str, sender_type: str, sender_id: str, active: bool
+    ) -> None:
+        """Typing is ephemeral: a plain XADD to the space stream, never to a thread stream."""
+        data = {
+            "thread_id": thread_id,
+            "sender_type": sender_type,
+            "sender_id": sender_id,
+            "active": active,
+        }
+        await self.redis.xadd(self.keys(space_id).events, {"t": "typing", "d": _json(data)})
+
+    async def do_heartbeat(self, space_id: str, agent_id: str, socket_id: str, ttl_ms: int) -> None:
+        k = self.keys(space_id)
+        await self._heartbeat(keys=[k.events], args=[k.base, agent_id, socket_id, str(ttl_ms)])
+
+    async def do_agent_gone(
+        self, space_id: str, agent_id: str, socket_id: str, ttl_ms: int
+    ) -> None:
+        """A socket closed (or, with socket_id '', stale sockets are swept): maybe offline."""
+        k = self.keys(space_id)
+        await self._agent_gone(keys=[k.events], args=[k.base, agent_id, socket_id, str(ttl_ms)])
+
+    async def read_range(self, key: str, after: str | None, count: int) -> list[LogEntry]:
+        """Entries of `key` strictly after `after` (from the start when None), oldest first."""
+        start = f"({after}" if after else "-"
+        entries = await self.redis.xrange(key, start, "+", count=count)
+        return [parse_entry(e.identifier, dict(e.field_values)) for e in entries]
+
+    async def read_latest(self, key: str, count: int) -> list[LogEntry]:
+        entries = await self.redis.xrevrange(key, "+", "-", count=count)
+        return [parse_entry(e.identifier, dict(e.field_values)) for e in reversed(entries)]
+
+    async def last_id(self, key: str) -> str:
+        """The stream's newest entry id, or 0-0 when it is empty or missing."""
+        entries = await self.redis.xrevrange(key, "+", "-", count=1)
+        return entries[0].identifier if entries else "0-0"
+
+    async def trimmed_before(self, key: str) -> str:
+        """The highest id ever removed from the stream (0-0 when nothing was)."""
+        if not await self.redis.exists([key]):
+            return "0-0"
+        info = await self.redis.xinfo_stream(key)
+        return str(info.get("max-deleted-entry-id") or "0-0")
+
+    async def thread_state(self, space_id: str, thread_id: str) -> ThreadSnapshot | None:
+        raw = await self.redis.hgetall(self.keys(space_id).thread_state(thread_id))
+        if not raw:
+            return None
+        return ThreadSnapshot.model_validate({"id": thread_id, **raw})
+
+    async def visitor(self, space_id: str, visitor_id: str) -> VisitorInfo | None:
+        raw = await self.redis.hgetall(self.keys(space_id).visitor(visitor_id))
+        if not raw:
+            return None
+        return VisitorInfo.model_validate({"id": visitor_id, **raw})
+
+    async def online_agents(self, space_id: str, ttl_ms: int, now_ms: int) -> list[str]:
+        return await self.scored_between(self.keys(space_id).online, now_ms - ttl_ms, "+inf")
+
+    async def scored_between(self, key: str, low: int | str, high: int | str) -> list[str]:
+        """Members of a sorted set with low <= score <= high."""
+        members = await self.redis.zrange(key, low, high, sortby=PureToken.BYSCORE)
+        return [str(m) for m in members]
+
+
+def _json(data: dict[str, object]) -> str:
+    return orjson.dumps(data).decode()
+
+
+def new_socket_id() -> str:
+    return secrets.token_hex(6)

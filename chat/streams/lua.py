@@ -1,0 +1,210 @@
+"""Lua scripts: each append and lifecycle change is one atomic step on the Redis side.
+
+Every entry goes to the space's `events` stream first (XADD `*`); an entry about a thread is then
+added to the thread's stream under the same id. Because a thread's entries are a subset of its
+space's entries, the explicit id always orders after the thread stream's last id.
+"""
+
+from __future__ import annotations
+
+COMMON = r"""
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local function emit(base, thread_id, etype, data)
+  local id = redis.call('XADD', base .. 'events', '*', 't', etype, 'd', data)
+  if thread_id then
+    redis.call('XADD', base .. 't:' .. thread_id, id, 't', etype, 'd', data)
+  end
+  return id
+end
+
+local function snapshot(base, thread_id)
+  local h = redis.call('HGETALL', base .. 'th:' .. thread_id)
+  local s = {id = thread_id}
+  for i = 1, #h, 2 do s[h[i]] = h[i + 1] end
+  return s
+end
+
+local function is_open(status)
+  return status == 'unassigned' or status == 'active'
+end
+"""
+
+POST_MESSAGE = (
+    COMMON
+    + r"""
+-- KEYS[1] space events stream (declared for cluster routing; the rest share its hash tag)
+-- ARGV: base, sender_type, sender_id, sender_name, content, client_id, thread_id,
+--       new_thread_id, rate_per_second, burst, max_open, space_id, cid_ttl_seconds
+local base, sender_type, sender_id, sender_name = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local content, client_id, thread_id, new_thread_id = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local rate, burst, max_open = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
+local space_id, cid_ttl = ARGV[12], tonumber(ARGV[13])
+
+local cids = base .. 'cid:' .. sender_id
+local prev = redis.call('HGET', cids, client_id)
+if prev then return {'dup', prev} end
+
+local now = now_ms()
+if rate > 0 then
+  local bucket = base .. 'rl:' .. sender_id
+  local b = redis.call('HMGET', bucket, 'tokens', 'ts')
+  local tokens = tonumber(b[1]) or burst
+  local ts = tonumber(b[2]) or now
+  tokens = math.min(burst, tokens + (now - ts) * rate / 1000)
+  if tokens < 1 then
+    redis.call('HSET', bucket, 'tokens', tostring(tokens), 'ts', now)
+    return {'err', 'rate_limited'}
+  end
+  redis.call('HSET', bucket, 'tokens', tostring(tokens - 1), 'ts', now)
+  redis.call('PEXPIRE', bucket, math.ceil(burst / rate * 1000) + 1000)
+end
+
+local visitor_key = nil
+if sender_type == 'visitor' then
+  visitor_key = base .. 'v:' .. sender_id
+  thread_id = redis.call('HGET', visitor_key, 'thread')
+  if thread_id then
+    local status = redis.call('HGET', base .. 'th:' .. thread_id, 'status')
+    if not is_open(status) then thread_id = false end
+  end
+  if not thread_id then
+    if redis.call('ZCARD', base .. 'open') >= max_open then return {'err', 'queue_full'} end
+    thread_id = new_thread_id
+    redis.call('HSET', base .. 'th:' .. thread_id, 'status', 'unassigned', 'space_id', space_id,
+      'visitor_id', sender_id, 'created', now, 'last', now)
+    redis.call('HSET', visitor_key, 'thread', thread_id)
+    redis.call('ZADD', base .. 'open', now, thread_id)
+    local v = redis.call('HGETALL', visitor_key)
+    local visitor = {id = sender_id}
+    for i = 1, #v, 2 do visitor[v[i]] = v[i + 1] end
+    emit(base, thread_id, 'thread.opened',
+      cjson.encode({thread = snapshot(base, thread_id), visitor = visitor}))
+  end
+else
+  local status = redis.call('HGET', base .. 'th:' .. thread_id, 'status')
+  if not status then return {'err', 'not_found'} end
+  if not is_open(status) then return {'err', 'thread_closed'} end
+end
+
+redis.call('HSET', base .. 'th:' .. thread_id, 'last', now)
+redis.call('ZADD', base .. 'open', now, thread_id)
+local data = cjson.encode({thread_id = thread_id, sender_type = sender_type,
+  sender_id = sender_id, sender_name = sender_name, content = content, client_id = client_id})
+local id = emit(base, thread_id, 'message', data)
+local stored = thread_id .. ' ' .. id
+redis.call('HSET', cids, client_id, stored)
+redis.call('EXPIRE', cids, cid_ttl)
+return {'ok', stored}
+"""
+)
+
+CHANGE_THREAD = (
+    COMMON
+    + r"""
+-- KEYS[1] space events stream
+-- ARGV: base, thread_id, action (claim|close|transfer|expire), agent_id, target_agent_id,
+--       expire_before_ms
+local base, thread_id, action, agent_id = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local target, expire_before = ARGV[5], tonumber(ARGV[6])
+local state = base .. 'th:' .. thread_id
+local status = redis.call('HGET', state, 'status')
+if not status then return {'err', 'not_found'} end
+if not is_open(status) then
+  if action == 'expire' then return {'skip'} end
+  return {'err', 'thread_closed'}
+end
+local now = now_ms()
+local etype
+if action == 'claim' then
+  local holder = redis.call('HGET', state, 'assigned_agent_id')
+  if status == 'active' then
+    if holder == agent_id then return {'same', cjson.encode(snapshot(base, thread_id))} end
+    return {'err', 'already_claimed'}
+  end
+  redis.call('HSET', state, 'status', 'active', 'assigned_agent_id', agent_id)
+  etype = 'thread.claimed'
+elseif action == 'transfer' then
+  redis.call('HSET', state, 'status', 'active', 'assigned_agent_id', target)
+  etype = 'thread.transferred'
+elseif action == 'close' or action == 'expire' then
+  if action == 'expire' and tonumber(redis.call('HGET', state, 'last')) > expire_before then
+    return {'skip'}
+  end
+  local final = (action == 'close') and 'closed' or 'expired'
+  redis.call('HSET', state, 'status', final, 'closed', now)
+  redis.call('ZREM', base .. 'open', thread_id)
+  local visitor_key = base .. 'v:' .. redis.call('HGET', state, 'visitor_id')
+  if redis.call('HGET', visitor_key, 'thread') == thread_id then
+    redis.call('HDEL', visitor_key, 'thread')
+  end
+  etype = 'thread.' .. final
+else
+  return {'err', 'invalid'}
+end
+redis.call('HSET', state, 'last', now)
+local snap = snapshot(base, thread_id)
+local by = cjson.null
+if agent_id ~= '' then by = agent_id end
+local id = emit(base, thread_id, etype, cjson.encode({thread = snap, by = by}))
+return {'ok', id, cjson.encode(snap)}
+"""
+)
+
+UPDATE_VISITOR = (
+    COMMON
+    + r"""
+-- KEYS[1] space events stream
+-- ARGV: base, visitor_id, then field/value pairs (name, email, current_url, created)
+local base, visitor_id = ARGV[1], ARGV[2]
+local key = base .. 'v:' .. visitor_id
+local changed = {visitor_id = visitor_id}
+for i = 3, #ARGV, 2 do
+  redis.call('HSET', key, ARGV[i], ARGV[i + 1])
+  changed[ARGV[i]] = ARGV[i + 1]
+end
+return emit(base, nil, 'visitor.updated', cjson.encode(changed))
+"""
+)
+
+HEARTBEAT = (
+    COMMON
+    + r"""
+-- KEYS[1] space events stream
+-- ARGV: base, agent_id, socket_id, ttl_ms
+local base, agent_id, socket_id, ttl = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local now = now_ms()
+redis.call('ZADD', base .. 'sock:' .. agent_id, now, socket_id)
+redis.call('PEXPIRE', base .. 'sock:' .. agent_id, ttl * 2)
+local last = tonumber(redis.call('ZSCORE', base .. 'online', agent_id))
+redis.call('ZADD', base .. 'online', now, agent_id)
+if last and last > now - ttl then return false end
+return emit(base, nil, 'presence',
+  cjson.encode({agent_id = agent_id, online = true, any_online = true}))
+"""
+)
+
+AGENT_GONE = (
+    COMMON
+    + r"""
+-- KEYS[1] space events stream
+-- ARGV: base, agent_id, socket_id ('' when sweeping stale sockets), ttl_ms
+local base, agent_id, socket_id, ttl = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local now = now_ms()
+local sockets = base .. 'sock:' .. agent_id
+if socket_id ~= '' then redis.call('ZREM', sockets, socket_id) end
+redis.call('ZREMRANGEBYSCORE', sockets, '-inf', now - ttl)
+local newest = redis.call('ZREVRANGE', sockets, 0, 0, 'WITHSCORES')
+if #newest > 0 then
+  redis.call('ZADD', base .. 'online', newest[2], agent_id)
+  return false
+end
+if redis.call('ZREM', base .. 'online', agent_id) == 0 then return false end
+local any = redis.call('ZCOUNT', base .. 'online', now - ttl, '+inf') > 0
+return emit(base, nil, 'presence',
+  cjson.encode({agent_id = agent_id, online = false, any_online = any}))
+"""
+)

@@ -1,0 +1,150 @@
+"""One reader per process: a single XREAD over the space streams this process cares about.
+
+Thousands of idle threads must not each hold a connection or a blocked XREAD. Every entry of a
+thread is also in its space's `events` stream, so the reader follows only space streams and routes
+each entry by its routes (thread id, visitor) and kind to the subscriptions of this process. The
+set of streams changes when a subscription needs a space nobody here followed; the reader is then
+woken through its node's private wake stream. See structures.md, "Reading".
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import coredis.exceptions
+import trio
+from coredis import PureToken
+
+from chat.events import LogEntry, parse_entry
+from chat.streams.client import Redis
+from chat.streams.keys import node_wake_key
+from chat.streams.log import StreamLog
+
+log = logging.getLogger(__name__)
+
+# XREAD blocks at most this long so that shutdown and new streams are never waited on for long.
+READ_BLOCK_MS = 2000
+READ_COUNT = 500
+# A subscription buffers this many entries; a consumer further behind is cut off and catches up
+# from the log itself, rather than making every other subscriber wait.
+SUBSCRIPTION_BUFFER = 512
+RETRY_BACKOFF_SECONDS = (0.1, 0.5, 1.0, 2.0)
+
+# A subscription's selector: (space, route) where route is a thread id, "v:<visitor>", or
+# "*<kind>" / "*" for the whole space (optionally one kind of entry only).
+_Selector = tuple[str, str]
+
+
+@dataclass(eq=False)
+class Subscription:
+    space_id: str
+    route: str
+    send: trio.MemorySendChannel[LogEntry]
+    receive: trio.MemoryReceiveChannel[LogEntry]
+    overflowed: bool = False
+
+
+@dataclass
+class StreamRouter:
+    """The registry of subscriptions of this process, shared by the reader and the actors."""
+
+    log: StreamLog
+    node_id: str
+    positions: dict[str, str] = field(default_factory=dict)  # space id -> last id read
+    _subs: dict[_Selector, set[Subscription]] = field(default_factory=dict)
+    _followers: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def wake_key(self) -> str:
+        return node_wake_key(self.log.prefix, self.node_id)
+
+    async def subscribe(
+        self, space_id: str, *, route: str | None = None, kind: str | None = None
+    ) -> Subscription:
+        """Entries of a thread or visitor (`route`), else of the space (only `kind`, if given).
+
+        Every matching entry appended after this returns is delivered; some earlier ones may be.
+        """
+        selector = route if route is not None else "*" + (kind or "")
+        send, receive = trio.open_memory_channel[LogEntry](SUBSCRIPTION_BUFFER)
+        sub = Subscription(space_id, selector, send, receive)
+        self._subs.setdefault((space_id, selector), set()).add(sub)
+        self._followers[space_id] = self._followers.get(space_id, 0) + 1
+        if space_id not in self.positions:
+            # The reader picks the new space up from its current last entry.
+            self.positions[space_id] = await self.log.last_id(self.log.keys(space_id).events)
+            await self.log.redis.xadd(
+                self.wake_key, {"w": "1"}, trim_strategy=PureToken.MAXLEN, threshold=1
+            )
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        subs = self._subs.get((sub.space_id, sub.route))
+        if subs is None or sub not in subs:
+            return
+        subs.discard(sub)
+        if not subs:
+            del self._subs[(sub.space_id, sub.route)]
+        self._followers[sub.space_id] -= 1
+        if self._followers[sub.space_id] == 0:
+            del self._followers[sub.space_id]
+            self.positions.pop(sub.space_id, None)
+        sub.send.close()
+
+    def deliver(self, space_id: str, entries: Iterable[LogEntry]) -> None:
+        for entry in entries:
+            self.positions[space_id] = entry.id
+            for selector in ("*", "*" + entry.event.type, *entry.routes):
+                for sub in list(self._subs.get((space_id, selector), ())):
+                    self._offer(sub, entry)
+
+    def _offer(self, sub: Subscription, entry: LogEntry) -> None:
+        try:
+            sub.send.send_nowait(entry)
+        except trio.WouldBlock:
+            log.warning("a subscription of space %s fell behind; it catches up", sub.space_id)
+            sub.overflowed = True
+            self.unsubscribe(sub)
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            self.unsubscribe(sub)
+
+
+async def run_stream_reader(
+    redis: Redis,
+    router: StreamRouter,
+    *,
+    task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Read every followed space stream and route entries. Redis errors: back off and go on."""
+    key_of: dict[str, str] = {}
+    space_of: dict[str, str] = {}
+    wake_position = await router.log.last_id(router.wake_key)
+    task_status.started()
+    failures = 0
+    while True:
+        streams = {router.wake_key: wake_position}
+        for space_id, position in router.positions.items():
+            if space_id not in key_of:
+                key_of[space_id] = router.log.keys(space_id).events
+                space_of[key_of[space_id]] = space_id
+            streams[key_of[space_id]] = position
+        try:
+            with trio.fail_after(READ_BLOCK_MS / 1000 + 10):
+                reply = await redis.xread(streams, count=READ_COUNT, block=READ_BLOCK_MS)
+            failures = 0
+        except (coredis.exceptions.RedisError, OSError, trio.TooSlowError) as exc:
+            delay = RETRY_BACKOFF_SECONDS[min(failures, len(RETRY_BACKOFF_SECONDS) - 1)]
+            failures += 1
+            log.warning("stream reader: %r; retrying in %.1fs", exc, delay)
+            await trio.sleep(delay)
+            continue
+        for key, entries in (reply or {}).items():
+            if key == router.wake_key:
+                wake_position = entries[-1].identifier
+                continue
+            space_id = space_of[key]
+            if space_id in router.positions:  # else nobody here follows it any more
+                parsed = [parse_entry(e.identifier, dict(e.field_values)) for e in entries]
+                router.deliver(space_id, parsed)

@@ -1,0 +1,148 @@
+"""Fixtures: one embedded Valkey and PostgreSQL per test session; per test a fresh database and
+a fresh key prefix, so tests are isolated without restarting servers."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+import trio
+
+from chat.config import Settings
+from chat.db.pool import apply_schema
+from chat.embedded.services import EmbeddedServices, services_down, services_up
+from chat.server import serve
+
+SECRET = "test-secret-key-0123456789abcdef"
+
+
+@pytest.fixture(scope="session")
+def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedServices]:
+    data_dir = tmp_path_factory.mktemp("services")
+    found = services_up(data_dir)
+    try:
+        yield found
+    finally:
+        services_down(data_dir)
+
+
+def _fresh_database(admin_url: str) -> str:
+    name = "t_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')  # noqa: S608 - generated name
+    url = admin_url.rsplit("/", 1)[0] + "/" + name
+    apply_schema(url)
+    return url
+
+
+@pytest.fixture
+def settings(embedded: EmbeddedServices) -> Settings:
+    return Settings(
+        redis_url=embedded.redis_url,
+        database_url=_fresh_database(embedded.database_url),
+        secret_key=SECRET,
+        key_prefix="t" + uuid.uuid4().hex[:8],
+        presence_check_seconds=0.5,
+        expiry_check_seconds=0.5,
+        projector_claim_idle_seconds=1.0,
+        db_pool_size=4,
+    )
+
+
+@pytest.fixture
+async def base_url(settings: Settings, nursery: trio.Nursery) -> str:
+    """One in-process server on a free port."""
+    binds = await nursery.start(serve, settings, "127.0.0.1", 0)
+    return str(binds[0])
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class ServerProcess:
+    """A `chat serve` child process, for tests that kill -9 it."""
+
+    settings: Settings
+    port: int
+    proc: subprocess.Popen[bytes] | None = None
+    log_path: Path | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def env(self, node: str) -> dict[str, str]:
+        s = self.settings
+        return {
+            **os.environ,
+            "REDIS_URL": s.redis_url,
+            "DATABASE_URL": s.database_url,
+            "SECRET_KEY": s.secret_key,
+            "CHAT_KEY_PREFIX": s.key_prefix,
+            "CHAT_NODE_ID": node,
+            "CHAT_PROJECTOR_CLAIM_IDLE_SECONDS": "1",
+            "CHAT_LOG_LEVEL": "WARNING",
+        }
+
+    async def start(self, node: str, tmp: Path) -> None:
+        self.log_path = tmp / f"server-{node}-{uuid.uuid4().hex[:6]}.log"
+        with self.log_path.open("wb") as out:
+            self.proc = subprocess.Popen(  # noqa: S603
+                [sys.executable, "-m", "chat.cli", "serve", "--port", str(self.port)],
+                env=self.env(node),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        await self.wait_ready()
+
+    async def wait_ready(self) -> None:
+        from tests.helpers.http import call
+
+        with trio.fail_after(30):
+            while True:
+                assert self.proc is not None and self.proc.poll() is None, self.read_log()
+                try:
+                    if (await call("GET", f"{self.base}/readyz")).status == 200:
+                        return
+                except OSError:
+                    pass
+                await trio.sleep(0.1)  # polling a starting process: nothing to wait on
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def read_log(self) -> str:
+        return self.log_path.read_text() if self.log_path else ""
+
+
+@pytest.fixture
+async def server_processes(settings: Settings) -> AsyncIterator[list[ServerProcess]]:
+    made: list[ServerProcess] = []
+    try:
+        yield made
+    finally:
+        for proc in made:
+            proc.stop()

@@ -1,0 +1,1 @@
+"""Test helpers that read like the protocol."""

@@ -1,0 +1,118 @@
+"""Protocol-level helpers: accounts, spaces, widget and agent sockets."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import trio
+from trio_websocket import WebSocketConnection, open_websocket_url
+
+from tests.helpers.http import call
+
+ORIGIN = "https://shop.example.com"
+FRAME_TIMEOUT = 10.0
+
+
+@dataclass
+class Org:
+    base: str
+    token: str
+    agent: dict[str, Any]
+    space: dict[str, Any]
+
+    @property
+    def ws_base(self) -> str:
+        return self.base.replace("http://", "ws://")
+
+
+async def make_org(base: str, *, allowed: list[str] | None = None, settings: Any = None) -> Org:
+    email = f"admin-{uuid.uuid4().hex[:8]}@example.com"
+    reply = await call(
+        "POST",
+        f"{base}/api/v1/auth/register",
+        {"organization_name": "Acme", "name": "Ada", "email": email, "password": "correct horse"},
+    )
+    assert reply.status == 201, reply.body
+    token = reply.body["access_token"]
+    body: dict[str, Any] = {"name": "Shop", "allowed_domains": allowed or ["shop.example.com"]}
+    if settings:
+        body["settings"] = settings
+    space = await call("POST", f"{base}/api/v1/spaces", body, token=token)
+    assert space.status == 201, space.body
+    return Org(base, token, reply.body["agent"], space.body)
+
+
+async def add_agent(org: Org, name: str = "Bob") -> tuple[dict[str, Any], str]:
+    """A second agent of the org (registered directly, as REST /agents is the next issue)."""
+    email = f"{name.lower()}-{uuid.uuid4().hex[:8]}@example.com"
+    reply = await call(
+        "POST",
+        f"{org.base}/api/v1/auth/register",
+        {"organization_name": "x", "name": name, "email": email, "password": "correct horse"},
+    )
+    assert reply.status == 201
+    return reply.body["agent"], reply.body["access_token"]
+
+
+@dataclass
+class Client:
+    ws: WebSocketConnection
+    seen: list[dict[str, Any]] = field(default_factory=list)
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        await self.ws.send_message(json.dumps(frame))
+
+    async def next(self, timeout: float = FRAME_TIMEOUT) -> dict[str, Any]:
+        with trio.fail_after(timeout):
+            frame: dict[str, Any] = json.loads(await self.ws.get_message())
+        self.seen.append(frame)
+        return frame
+
+    async def expect(self, type_: str, timeout: float = FRAME_TIMEOUT, **match: Any) -> dict[str, Any]:
+        """The next frame of this type (and fields); other frames in between are kept in seen."""
+        with trio.fail_after(timeout):
+            while True:
+                frame = await self.next(timeout)
+                if frame.get("type") == type_ and all(frame.get(k) == v for k, v in match.items()):
+                    return frame
+
+    async def say(self, content: str, **extra: Any) -> dict[str, Any]:
+        client_id = extra.pop("client_id", str(uuid.uuid4()))
+        await self.send({"type": "message", "client_id": client_id, "content": content, **extra})
+        return await self.expect("ack", client_id=client_id)
+
+
+@asynccontextmanager
+async def widget(
+    org: Org, *, session: str | None = None, last: str | None = None, origin: str = ORIGIN
+) -> AsyncIterator[tuple[Client, dict[str, Any]]]:
+    url = f"{org.ws_base}/ws/widget?key={org.space['widget_key']}"
+    if session:
+        url += f"&session={session}"
+    if last:
+        url += f"&last={last}"
+    async with open_websocket_url(url, extra_headers=[("Origin", origin)]) as ws:
+        client = Client(ws)
+        welcome = await client.expect("welcome")
+        yield client, welcome
+
+
+@asynccontextmanager
+async def agent_socket(
+    base: str, token: str, *, subscribe: str | None = None, cursor: str | None = None
+) -> AsyncIterator[tuple[Client, dict[str, Any]]]:
+    async with open_websocket_url(f"{base.replace('http://', 'ws://')}/ws/agent?token={token}") as ws:
+        client = Client(ws)
+        welcome = await client.expect("welcome")
+        if subscribe:
+            frame: dict[str, Any] = {"type": "subscribe", "space_id": subscribe}
+            if cursor:
+                frame["cursor"] = cursor
+            await client.send(frame)
+            await client.expect("subscribed", space_id=subscribe)
+        yield client, welcome
