@@ -94,6 +94,8 @@ class ServerProcess:
             "CHAT_NODE_ID": node,
             "CHAT_PROJECTOR_CLAIM_IDLE_SECONDS": "1",
             "CHAT_LOG_LEVEL": "WARNING",
+            # These tests stream as fast as acks come back; flooding is tested elsewhere.
+            "CHAT_FLOOD_FRAMES_PER_SECOND": "10000",
         }
 
     async def start(self, node: str, tmp: Path) -> None:

@@ -24,9 +24,8 @@ async def ensure_group(log: StreamLog, space_id: str) -> None:
         await log.redis.xgroup_create(
             log.keys(space_id).events, PROJECTOR_GROUP, identifier="0", mkstream=True
         )
-    except coredis.exceptions.ResponseError as exc:
-        if "BUSYGROUP" not in str(exc):
-            raise
+    except coredis.exceptions.StreamDuplicateConsumerGroupError:
+        pass  # BUSYGROUP: another process (or an earlier start) created it
 
 
 def _decode(space_id: str, entry_id: str, fields: dict[str, str]) -> Decoded:

@@ -73,7 +73,9 @@ class Client:
         self.seen.append(frame)
         return frame
 
-    async def expect(self, type_: str, timeout: float = FRAME_TIMEOUT, **match: Any) -> dict[str, Any]:
+    async def expect(
+        self, type_: str, timeout: float = FRAME_TIMEOUT, **match: Any
+    ) -> dict[str, Any]:
         """The next frame of this type (and fields); other frames in between are kept in seen."""
         with trio.fail_after(timeout):
             while True:
@@ -106,7 +108,9 @@ async def widget(
 async def agent_socket(
     base: str, token: str, *, subscribe: str | None = None, cursor: str | None = None
 ) -> AsyncIterator[tuple[Client, dict[str, Any]]]:
-    async with open_websocket_url(f"{base.replace('http://', 'ws://')}/ws/agent?token={token}") as ws:
+    async with open_websocket_url(
+        f"{base.replace('http://', 'ws://')}/ws/agent?token={token}"
+    ) as ws:
         client = Client(ws)
         welcome = await client.expect("welcome")
         if subscribe:
