@@ -9,10 +9,10 @@ import signal
 import socket
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 
 import trio
-from functools import partial
 
 from chat.config import Settings, env_settings
 from chat.db.pool import apply_schema

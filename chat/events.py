@@ -6,7 +6,7 @@ The same events feed the wire (chat/wire.py) and the projector (chat/actors/proj
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import orjson
 from pydantic import BaseModel, ConfigDict
@@ -148,3 +148,8 @@ def parse_entry(entry_id: str, fields: dict[str, str]) -> LogEntry:
         data["type"] = kind  # one class serves the four lifecycle kinds
     event = model.model_validate(data)
     return LogEntry(entry_id, event)  # type: ignore[arg-type]
+
+
+def entry_from_stream(raw: Any) -> LogEntry:
+    """A coredis StreamEntry (decoded responses) as a LogEntry."""
+    return parse_entry(str(raw.identifier), {str(k): str(v) for k, v in raw.field_values.items()})

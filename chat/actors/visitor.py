@@ -170,7 +170,7 @@ async def _attach(session: VisitorSession, thread_id: str) -> None:
     services = session.services
     if session.attachment is not None and session.thread_id is not None:
         services.threads.detach(session.space.id, session.thread_id, session.attachment)
-    session.attachment = Attachment(session.inbox.clone(), session.overflowed)  # type: ignore[arg-type]
+    session.attachment = Attachment(session.inbox.clone(), session.overflowed)
     session.thread_id = thread_id
     await services.threads.attach(session.space.id, thread_id, session.attachment)
 

@@ -50,6 +50,6 @@ def apply_schema(url: str) -> None:
         # Concurrent `CREATE ... IF NOT EXISTS` can still collide; an advisory lock serialises.
         conn.execute("SELECT pg_advisory_lock(715517)")
         try:
-            conn.execute(SCHEMA_PATH.read_text())  # type: ignore[arg-type]
+            conn.execute(SCHEMA_PATH.read_text())
         finally:
             conn.execute("SELECT pg_advisory_unlock(715517)")

@@ -64,14 +64,14 @@ def ws_blueprint(services: Services) -> Blueprint:
             visitor_id = str(uuid.uuid4())
             token = issue_session_token(settings.secret_key, space.id, visitor_id)
         await websocket.accept()
-        socket = QuartSocket(websocket._get_current_object())
+        socket = QuartSocket(websocket._get_current_object())  # type: ignore[attr-defined]
         await run_visitor_session(services, socket, space, visitor_id, token, last)
         return None
 
     @bp.websocket("/ws/agent")
     async def agent_socket() -> None:
         await websocket.accept()
-        socket = QuartSocket(websocket._get_current_object())
+        socket = QuartSocket(websocket._get_current_object())  # type: ignore[attr-defined]
         try:
             agent = await _authenticate(services, socket, websocket.args.get("token"))
         except ChatError as err:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import coredis.exceptions
 import trio
 from coredis import PureToken
 
-from chat.events import LogEntry, parse_entry
+from chat.events import LogEntry, entry_from_stream
 from chat.ids import format_id, parse_id
 from chat.streams.keys import PROJECTOR_GROUP
 from chat.streams.log import StreamLog
@@ -28,11 +29,11 @@ async def ensure_group(log: StreamLog, space_id: str) -> None:
         pass  # BUSYGROUP: another process (or an earlier start) created it
 
 
-def _decode(space_id: str, entry_id: str, fields: dict[str, str]) -> Decoded:
+def _decode(space_id: str, raw: Any) -> Decoded:
     try:
-        return space_id, entry_id, parse_entry(entry_id, fields)
+        return space_id, str(raw.identifier), entry_from_stream(raw)
     except ValueError:
-        return space_id, entry_id, None
+        return space_id, str(raw.identifier), None
 
 
 async def read_new(
@@ -46,11 +47,7 @@ async def read_new(
     reply = await log.redis.xreadgroup(
         PROJECTOR_GROUP, consumer, {k: ">" for k in by_key}, count=count, block=block_ms
     )
-    return [
-        _decode(by_key[key], e.identifier, dict(e.field_values))
-        for key, entries in (reply or {}).items()
-        for e in entries
-    ]
+    return [_decode(by_key[key], e) for key, entries in (reply or {}).items() for e in entries]
 
 
 async def reclaim(
@@ -62,7 +59,7 @@ async def reclaim(
         key, PROJECTOR_GROUP, consumer, min_idle_ms, "0-0", count=count
     )
     claimed = reply[1]
-    return [_decode(space_id, e.identifier, dict(e.field_values)) for e in claimed if e]
+    return [_decode(space_id, e) for e in claimed if e]
 
 
 async def ack(log: StreamLog, space_id: str, entry_ids: list[str]) -> None:
@@ -94,7 +91,7 @@ async def oldest_unprojected(log: StreamLog, space_id: str) -> str | None:
     info = await _group_info(log, key)
     last_delivered = str(info.get("last-delivered-id", "0-0")) if info else "0-0"
     following = await log.redis.xrange(key, f"({last_delivered}", "+", count=1)
-    return following[0].identifier if following else None
+    return str(following[0].identifier) if following else None
 
 
 async def lag(log: StreamLog, space_id: str) -> GroupLag:
@@ -102,8 +99,10 @@ async def lag(log: StreamLog, space_id: str) -> GroupLag:
     info = await _group_info(log, key)
     if info is None:
         return GroupLag(0, 0.0)
-    waiting = info.get("lag")
-    entries = int(info.get("pending") or 0) + int(waiting if isinstance(waiting, int) else 0)
+    waiting, pending = info.get("lag"), info.get("pending")
+    entries = (pending if isinstance(pending, int) else 0) + (
+        waiting if isinstance(waiting, int) else 0
+    )
     oldest = await oldest_unprojected(log, space_id)
     seconds = max(0.0, time.time() - parse_id(oldest)[0] / 1000) if oldest else 0.0
     return GroupLag(entries, seconds)
@@ -123,6 +122,6 @@ async def trim_projected(
     minid = format_id(cutoff)
     keys = log.keys(space_id)
     async with log.redis.pipeline(transaction=False) as pipe:
-        pipe.xtrim(keys.events, PureToken.MINID, minid)
+        pipe.xtrim(keys.events, PureToken.MINID, minid)  # type: ignore[arg-type]
         for thread_id in thread_ids:
-            pipe.xtrim(keys.thread(thread_id), PureToken.MINID, minid)
+            pipe.xtrim(keys.thread(thread_id), PureToken.MINID, minid)  # type: ignore[arg-type]

@@ -24,7 +24,7 @@ from chat.errors import (
     ThreadClosedError,
     ThreadNotFoundError,
 )
-from chat.events import LogEntry, ThreadSnapshot, VisitorInfo, parse_entry
+from chat.events import LogEntry, ThreadSnapshot, VisitorInfo, entry_from_stream
 from chat.ids import id_time
 from chat.streams import lua
 from chat.streams.client import Redis
@@ -200,16 +200,16 @@ class StreamLog:
         """Entries of `key` strictly after `after` (from the start when None), oldest first."""
         start = f"({after}" if after else "-"
         entries = await self.redis.xrange(key, start, "+", count=count)
-        return [parse_entry(e.identifier, dict(e.field_values)) for e in entries]
+        return [entry_from_stream(e) for e in entries]
 
     async def read_latest(self, key: str, count: int) -> list[LogEntry]:
         entries = await self.redis.xrevrange(key, "+", "-", count=count)
-        return [parse_entry(e.identifier, dict(e.field_values)) for e in reversed(entries)]
+        return [entry_from_stream(e) for e in reversed(entries)]
 
     async def last_id(self, key: str) -> str:
         """The stream's newest entry id, or 0-0 when it is empty or missing."""
         entries = await self.redis.xrevrange(key, "+", "-", count=1)
-        return entries[0].identifier if entries else "0-0"
+        return str(entries[0].identifier) if entries else "0-0"
 
     async def trimmed_before(self, key: str) -> str:
         """The highest id ever removed from the stream (0-0 when nothing was)."""

@@ -17,7 +17,7 @@ import coredis.exceptions
 import trio
 from coredis import PureToken
 
-from chat.events import LogEntry, parse_entry
+from chat.events import LogEntry, entry_from_stream
 from chat.streams.client import Redis
 from chat.streams.keys import node_wake_key
 from chat.streams.log import StreamLog
@@ -142,9 +142,9 @@ async def run_stream_reader(
             continue
         for key, entries in (reply or {}).items():
             if key == router.wake_key:
-                wake_position = entries[-1].identifier
+                wake_position = str(entries[-1].identifier)
                 continue
             space_id = space_of[key]
             if space_id in router.positions:  # else nobody here follows it any more
-                parsed = [parse_entry(e.identifier, dict(e.field_values)) for e in entries]
+                parsed = [entry_from_stream(e) for e in entries]
                 router.deliver(space_id, parsed)
