@@ -76,7 +76,10 @@ def _serve(args: argparse.Namespace) -> None:
         print(f"embedded Valkey:     REDIS_URL={found.redis_url}", flush=True)
         print(f"embedded PostgreSQL: DATABASE_URL={found.database_url}", flush=True)
     try:
-        settings = env_settings(data_dir=data_dir, ack_durability=args.ack_durability)
+        # The data folder keeps a generated secret only for the embedded, single-host setup.
+        settings = env_settings(
+            data_dir=data_dir if embedded else None, ack_durability=args.ack_durability
+        )
         if args.fd is None:
             apply_schema(settings.database_url)
             if args.demo:
@@ -112,7 +115,12 @@ def _run_workers(args: argparse.Namespace, settings: Settings) -> None:
     listener.bind((args.host, args.port))
     listener.listen(2048)
     listener.set_inheritable(True)
-    env = {**os.environ, "SECRET_KEY": settings.secret_key}
+    env = {
+        **os.environ,
+        "SECRET_KEY": settings.secret_key,
+        "CHAT_ACK_DURABILITY": settings.ack_durability,
+    }
+    env.pop("CHAT_NODE_ID", None)  # every worker is its own node
     workers = [
         subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [

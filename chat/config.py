@@ -34,7 +34,6 @@ class Settings(BaseModel):
     resume_window_seconds: int = 3600
     flood_frames_per_second: int = 20
     agent_auth_timeout_seconds: float = 5.0
-    demo: bool = False
 
 
 def env_settings(
@@ -46,13 +45,14 @@ def env_settings(
 ) -> Settings:
     """Build settings from CHAT_* / REDIS_URL / DATABASE_URL, explicit values winning."""
     values: dict[str, object] = {}
-    for name in Settings.model_fields:
+    for name in Settings.model_fields.keys() - {"redis_url", "database_url", "secret_key"}:
         raw = os.environ.get(f"CHAT_{name.upper()}")
         if raw is not None:
             values[name] = raw
     values["redis_url"] = redis_url or os.environ.get("REDIS_URL", "")
     values["database_url"] = database_url or os.environ.get("DATABASE_URL", "")
     if "secret_key" not in values:
+        # With external servers several hosts must share one key: it has to be given.
         values["secret_key"] = os.environ.get("SECRET_KEY") or _data_dir_secret(data_dir)
     values.update({k: v for k, v in overrides.items() if v is not None})
     return Settings.model_validate(values)

@@ -1,7 +1,7 @@
 """An agent's WebSocket session: reader, writer, heartbeat presence and one feed per space.
 
-Crash policy: a bad frame gets an error frame; flooding closes with 4001/4008 as the contract
-says; a Redis error inside a feed ends only that feed with an error frame (the agent subscribes
+Crash policy: a bad frame gets an error frame; flooding closes with 4008 as the contract says; a
+Redis error inside a feed ends only that feed with an error frame (the agent subscribes
 again with its cursor); the socket closing ends the session, marking the agent gone.
 """
 

@@ -69,7 +69,7 @@ async def run_projector(
             decoded = await groups.read_new(
                 log_, consumer, state.spaces, settings.projector_batch, READ_BLOCK_MS
             )
-            await _project(log_, db, state, decoded, touched)
+            await _project(log_, db, state, decoded, touched, settings.resume_window_seconds)
             if trio.current_time() >= next_trim:
                 for space_id, threads in touched.items():
                     await groups.trim_projected(
@@ -100,7 +100,7 @@ async def _reclaim_space(
         if not claimed:
             return
         log.info("projector reclaimed %d entries of space %s", len(claimed), space_id)
-        await _project(log_, db, state, claimed, touched)
+        await _project(log_, db, state, claimed, touched, settings.resume_window_seconds)
 
 
 async def _project(
@@ -109,6 +109,7 @@ async def _project(
     state: ProjectorState,
     decoded: list[groups.Decoded],
     touched: dict[str, set[str]],
+    finished_ttl_seconds: int,
 ) -> None:
     if not decoded:
         return
@@ -120,20 +121,48 @@ async def _project(
             log.error("projector: undecodable entry %s in space %s, skipped", entry_id, space_id)
             continue
         batch.add(space_id, entry)
+        threads = touched.setdefault(space_id, set())  # every space read gets trimmed
         if (thread_id := entry.thread_id) is not None:
-            touched.setdefault(space_id, set()).add(thread_id)
-    await db.run(batch.write)
+            threads.add(thread_id)
+    try:
+        await db.run(batch.write)
+    except (psycopg.DataError, psycopg.IntegrityError, psycopg.ProgrammingError) as exc:
+        # One bad entry must not stop the space forever: write the batch entry by entry and
+        # set aside (dead-letter) the ones PostgreSQL refuses.
+        log.error("projector: batch refused (%r); projecting entry by entry", exc)
+        batch = await _project_one_by_one(log_, db, decoded)
     for space_id, entry_ids in by_space.items():
         await groups.ack(log_, space_id, entry_ids)
-    await _expire_finished(log_, batch)
+    await _expire_finished(log_, batch, finished_ttl_seconds)
     state.rows_projected += len(batch.messages)
     state.batches += 1
 
 
-async def _expire_finished(log_: StreamLog, batch: Batch) -> None:
-    """A closed thread's stream and state are in PostgreSQL now; let Redis forget them later."""
-    # Kept for the resume window so late reconnects still resume from the stream.
+async def _project_one_by_one(
+    log_: StreamLog, db: Database, decoded: list[groups.Decoded]
+) -> Batch:
+    done = Batch()
+    for space_id, entry_id, entry in decoded:
+        if entry is None:
+            continue
+        single = Batch()
+        single.add(space_id, entry)
+        try:
+            await db.run(single.write)
+        except (psycopg.DataError, psycopg.IntegrityError, psycopg.ProgrammingError) as exc:
+            log.error("projector: entry %s of space %s dead-lettered: %r", entry_id, space_id, exc)
+            await groups.dead_letter(log_, space_id, entry_id, repr(exc))
+            continue
+        done.add(space_id, entry)
+    return done
+
+
+async def _expire_finished(log_: StreamLog, batch: Batch, ttl_seconds: int) -> None:
+    """A closed thread's stream and state are in PostgreSQL now; let Redis forget them later.
+
+    They are kept for the resume window, so late reconnects still resume from the stream.
+    """
     for space_id, thread_id in batch.finished_threads:
         keys = log_.keys(space_id)
-        await log_.redis.expire(keys.thread(thread_id), 3600)
-        await log_.redis.expire(keys.thread_state(thread_id), 3600)
+        await log_.redis.expire(keys.thread(thread_id), ttl_seconds)
+        await log_.redis.expire(keys.thread_state(thread_id), ttl_seconds)

@@ -67,6 +67,14 @@ async def ack(log: StreamLog, space_id: str, entry_ids: list[str]) -> None:
         await log.redis.xack(log.keys(space_id).events, PROJECTOR_GROUP, entry_ids)
 
 
+async def dead_letter(log: StreamLog, space_id: str, entry_id: str, reason: str) -> None:
+    """Keep an entry PostgreSQL refused in the space's `dead` stream for an operator to inspect."""
+    keys = log.keys(space_id)
+    raw = await log.redis.xrange(keys.events, entry_id, entry_id)
+    fields = {str(k): str(v) for k, v in raw[0].field_values.items()} if raw else {}
+    await log.redis.xadd(keys.dead_letters, {**fields, "entry": entry_id, "reason": reason})
+
+
 @dataclass(frozen=True, slots=True)
 class GroupLag:
     entries: int  # delivered-but-unacked plus never delivered

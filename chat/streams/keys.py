@@ -38,6 +38,10 @@ class SpaceKeys:
         return self.base + "open"
 
     @property
+    def dead_letters(self) -> str:
+        return self.base + "dead"
+
+    @property
     def online(self) -> str:
         return self.base + "online"
 

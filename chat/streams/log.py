@@ -25,7 +25,7 @@ from chat.errors import (
     ThreadNotFoundError,
 )
 from chat.events import LogEntry, ThreadSnapshot, VisitorInfo, entry_from_stream
-from chat.ids import id_time
+from chat.ids import format_id, id_time, is_stream_id, parse_id
 from chat.streams import lua
 from chat.streams.client import Redis
 from chat.streams.keys import SpaceKeys
@@ -212,11 +212,19 @@ class StreamLog:
         return str(entries[0].identifier) if entries else "0-0"
 
     async def trimmed_before(self, key: str) -> str:
-        """The highest id ever removed from the stream (0-0 when nothing was)."""
+        """The highest id that may have been removed from the stream (0-0 when none was)."""
         if not await self.redis.exists([key]):
             return "0-0"
         info = await self.redis.xinfo_stream(key)
-        return str(info.get("max-deleted-entry-id") or "0-0")
+        deleted = str(info.get("max-deleted-entry-id"))
+        if is_stream_id(deleted):
+            return deleted
+        # Redis 6.2 does not report deletions: assume everything before the first entry went.
+        first = info.get("first-entry")
+        if first is None:
+            return "0-0"
+        ms, seq = parse_id(str(first.identifier))
+        return format_id((ms, seq - 1) if seq else (ms - 1, 2**63 - 1))
 
     async def thread_state(self, space_id: str, thread_id: str) -> ThreadSnapshot | None:
         raw = await self.redis.hgetall(self.keys(space_id).thread_state(thread_id))

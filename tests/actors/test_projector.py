@@ -104,3 +104,43 @@ async def test_projector_killed_mid_batch_loses_and_doubles_nothing(
                 while (lag := await groups.lag(log, space_id)).entries:
                     await trio.sleep(0.1)  # the ack follows the commit; poll for it
             assert lag.entries == 0
+
+
+async def test_an_entry_postgres_refuses_is_set_aside_and_the_rest_projected(
+    base_url: str, settings: Settings
+) -> None:
+    """A poison entry must not stall its space: it goes to the `dead` stream, the rest lands."""
+    import orjson
+
+    from tests.helpers.chat import make_org, widget
+
+    with trio.fail_after(60):
+        org = await make_org(base_url)
+        space_id = org.space["id"]
+        async with open_redis(settings.redis_url) as redis:
+            log = StreamLog(redis, settings.key_prefix, "written")
+            poison = {
+                "thread_id": "not-a-uuid",
+                "sender_type": "agent",
+                "sender_id": "x",
+                "sender_name": "x",
+                "content": "x",
+                "client_id": "poison",
+            }
+            await redis.xadd(
+                log.keys(space_id).events, {"t": "message", "d": orjson.dumps(poison).decode()}
+            )
+            async with widget(org) as (visitor, _):
+                ack = await visitor.say("still projected")
+            await wait_for_rows(
+                settings.database_url,
+                "SELECT count(*) FROM messages WHERE thread_id = %s",
+                (ack["thread_id"],),
+                1,
+            )
+            dead = await redis.xrange(log.keys(space_id).dead_letters, "-", "+")
+            assert len(dead) == 1 and dead[0].field_values["entry"]
+            assert "not-a-uuid" in dead[0].field_values["d"]
+            with trio.fail_after(30):
+                while (await groups.lag(log, space_id)).entries:
+                    await trio.sleep(0.1)  # the ack follows the commit; poll for it
