@@ -141,10 +141,11 @@ def _run_workers(args: argparse.Namespace, settings: Settings) -> None:
         for _ in range(args.workers)
     ]
     print(f"serving on http://{args.host}:{args.port} with {args.workers} workers", flush=True)
+    signal.signal(signal.SIGTERM, _stop_on_signal)
     try:
         for worker in workers:
             worker.wait()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, _Stop):
         pass
     finally:
         for worker in workers:
@@ -156,6 +157,14 @@ def _run_workers(args: argparse.Namespace, settings: Settings) -> None:
             except subprocess.TimeoutExpired:
                 worker.kill()
         listener.close()
+
+
+class _Stop(Exception):
+    """SIGTERM in the parent of workers: stop them and exit cleanly."""
+
+
+def _stop_on_signal(signum: int, frame: object) -> None:
+    raise _Stop()
 
 
 if __name__ == "__main__":

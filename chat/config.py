@@ -19,7 +19,7 @@ class Settings(BaseModel):
 
     redis_url: str
     database_url: str
-    secret_key: str = Field(min_length=16)
+    secret_key: str = Field(min_length=32)  # HS256 wants a key of at least 256 bits
     key_prefix: str = "chat"
     ack_durability: AckDurability = "written"
     node_id: str = Field(default_factory=lambda: secrets.token_hex(4))

@@ -15,7 +15,14 @@ from typing import Any
 import coredis.exceptions
 import trio
 
-from chat.actors.socket import Closing, FloodGuard, Socket, close_quietly, run_writer
+from chat.actors.socket import (
+    Closing,
+    FloodGuard,
+    Socket,
+    close_quietly,
+    end_session_after,
+    run_writer,
+)
 from chat.context import Services
 from chat.db import accounts
 from chat.db.rows import AgentRow, SpaceRow
@@ -92,8 +99,8 @@ async def run_agent_session(
             await outbox_send.send(welcome)
             try:
                 await _heartbeat(session)
-                nursery.start_soon(_until_done, nursery, run_writer, socket, outbox_recv)
-                nursery.start_soon(_until_done, nursery, _read_frames, session, socket)
+                nursery.start_soon(end_session_after, nursery, run_writer, socket, outbox_recv)
+                nursery.start_soon(end_session_after, nursery, _read_frames, session, socket)
                 await trio.sleep_forever()
             finally:
                 with trio.move_on_after(CLEANUP_TIMEOUT_SECONDS, shield=True):
@@ -102,11 +109,6 @@ async def run_agent_session(
         closing = group.exceptions[0]
         assert isinstance(closing, Closing)
         await close_quietly(socket, closing.code, closing.reason)
-
-
-async def _until_done(nursery: trio.Nursery, fn: Any, *args: Any) -> None:
-    await fn(*args)
-    nursery.cancel_scope.cancel()
 
 
 async def _heartbeat(session: AgentSession) -> None:

@@ -41,6 +41,12 @@ async def run_writer(socket: Socket, outbox: trio.MemoryReceiveChannel[dict[str,
             await socket.send(dumps(frame))
 
 
+async def end_session_after(nursery: trio.Nursery, fn: Any, *args: Any) -> None:
+    """Reader and writer are siblings: the first of them to finish ends the whole session."""
+    await fn(*args)
+    nursery.cancel_scope.cancel()
+
+
 async def close_quietly(socket: Socket, code: int, reason: str) -> None:
     with trio.move_on_after(CLOSE_TIMEOUT_SECONDS) as scope:
         scope.shield = True

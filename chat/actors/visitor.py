@@ -15,7 +15,14 @@ from typing import Any
 import trio
 
 from chat import history
-from chat.actors.socket import Closing, FloodGuard, Socket, close_quietly, run_writer
+from chat.actors.socket import (
+    Closing,
+    FloodGuard,
+    Socket,
+    close_quietly,
+    end_session_after,
+    run_writer,
+)
 from chat.actors.thread import Attachment
 from chat.context import Services
 from chat.db.rows import SpaceRow
@@ -27,11 +34,13 @@ from chat.events import (
     ThreadChanged,
     ThreadOpened,
     Typing,
+    VisitorInfo,
     visitor_route,
 )
-from chat.ids import parse_id
+from chat.ids import ms_to_rfc3339, parse_id
 from chat.spaces import SpaceSettings
 from chat.streams.log import RateLimit
+from chat.streams.reader import Subscription
 from chat.wire import (
     Identify,
     Page,
@@ -72,6 +81,7 @@ class VisitorSession:
     watermark: str = "0-0"
     own_client_ids: deque[str] = field(default_factory=lambda: deque(maxlen=OWN_CLIENT_IDS))
     attachment: Attachment | None = None
+    agents_online: bool = False
 
 
 async def run_visitor_session(
@@ -98,14 +108,18 @@ async def run_visitor_session(
         outbox_send,
         inbox_send,
     )
+    router = services.router
+    # Subscribed before the welcome reads the state, so no change falls between the two.
+    presence = await router.subscribe(space.id, kind="presence")
+    own_threads = await router.subscribe(space.id, route=visitor_route(visitor_id))
     try:
         async with trio.open_nursery() as nursery:
             await _welcome(session, session_token, info.thread if info else None, last)
-            nursery.start_soon(_until_done, nursery, run_writer, socket, outbox_recv)
-            nursery.start_soon(_until_done, nursery, _read_frames, session, socket)
+            nursery.start_soon(end_session_after, nursery, run_writer, socket, outbox_recv)
+            nursery.start_soon(end_session_after, nursery, _read_frames, session, socket)
             nursery.start_soon(_feed, session, inbox_recv)
-            nursery.start_soon(_follow_visitor, session)
-            nursery.start_soon(_follow_presence, session)
+            nursery.start_soon(_follow_visitor, session, own_threads)
+            nursery.start_soon(_follow_presence, session, presence)
             await session.overflowed.wait()
             raise Closing(CLOSE_TRY_AGAIN, "fell behind; resume with last")
     except* Closing as group:
@@ -113,14 +127,10 @@ async def run_visitor_session(
         assert isinstance(closing, Closing)
         await close_quietly(socket, closing.code, closing.reason)
     finally:
+        router.unsubscribe(presence)
+        router.unsubscribe(own_threads)
         if session.attachment is not None and session.thread_id is not None:
             services.threads.detach(space.id, session.thread_id, session.attachment)
-
-
-async def _until_done(nursery: trio.Nursery, fn: Any, *args: Any) -> None:
-    """Reader and writer are siblings: the first to finish ends the session."""
-    await fn(*args)
-    nursery.cancel_scope.cancel()
 
 
 async def _welcome(
@@ -141,6 +151,7 @@ async def _welcome(
         space.id, services.settings.presence_ttl_seconds * 1000, int(time.time() * 1000)
     )
     visitor = await services.log.visitor(space.id, session.visitor_id)
+    session.agents_online = bool(online)
     await session.outbox.send(
         {
             "type": "welcome",
@@ -153,9 +164,7 @@ async def _welcome(
     )
 
 
-def _visitor_json(space_id: str, visitor_id: str, info: Any) -> Json:
-    from chat.ids import ms_to_rfc3339
-
+def _visitor_json(space_id: str, visitor_id: str, info: VisitorInfo | None) -> Json:
     return {
         "id": visitor_id,
         "space_id": space_id,
@@ -285,11 +294,10 @@ async def _switch(session: VisitorSession, thread_id: str) -> None:
             await _send_entry(session, entry)
 
 
-async def _follow_visitor(session: VisitorSession) -> None:
+async def _follow_visitor(session: VisitorSession, sub: Subscription) -> None:
     """Threads this visitor opened in another tab or on another node."""
     router = session.services.router
     while True:
-        sub = await router.subscribe(session.space.id, route=visitor_route(session.visitor_id))
         try:
             async for entry in sub.receive:
                 if isinstance(entry.event, ThreadOpened):
@@ -298,13 +306,17 @@ async def _follow_visitor(session: VisitorSession) -> None:
             router.unsubscribe(sub)
         if not sub.overflowed:
             return
+        sub = await router.subscribe(session.space.id, route=visitor_route(session.visitor_id))
+        state = await session.services.log.visitor(session.space.id, session.visitor_id)
+        if state is not None and state.thread is not None:
+            await session.inbox.send(SwitchThread(state.thread))
 
 
-async def _follow_presence(session: VisitorSession) -> None:
-    router = session.services.router
-    online: bool | None = None
+async def _follow_presence(session: VisitorSession, sub: Subscription) -> None:
+    """`agents` frames when whether any agent is online changes."""
+    services = session.services
+    online = session.agents_online  # as the welcome said; only changes are sent
     while True:
-        sub = await router.subscribe(session.space.id, kind="presence")
         try:
             async for entry in sub.receive:
                 assert isinstance(entry.event, Presence)
@@ -312,6 +324,12 @@ async def _follow_presence(session: VisitorSession) -> None:
                     online = entry.event.any_online
                     await session.outbox.send({"type": "agents", "online": online})
         finally:
-            router.unsubscribe(sub)
+            services.router.unsubscribe(sub)
         if not sub.overflowed:
             return
+        sub = await services.router.subscribe(session.space.id, kind="presence")
+        now = int(time.time() * 1000)
+        ttl = services.settings.presence_ttl_seconds * 1000
+        if bool(await services.log.online_agents(session.space.id, ttl, now)) != online:
+            online = not online
+            await session.outbox.send({"type": "agents", "online": online})

@@ -1,0 +1,78 @@
+"""The command line as a user runs it: embedded services up/down, and serve --workers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import trio
+
+from chat.config import Settings
+from tests.conftest import ServerProcess, free_port
+from tests.helpers.chat import agent_socket, make_org, widget
+
+
+def _chat(*args: str, env: dict[str, str] | None = None) -> str:
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "chat.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=True,
+    )
+    return done.stdout
+
+
+def test_services_up_prints_urls_and_down_stops_them(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    out = _chat("services", "up", "--data-dir", str(data))
+    urls = dict(line.split("=", 1) for line in out.strip().splitlines())
+    try:
+        assert urls["REDIS_URL"].startswith("redis://127.0.0.1:")
+        with psycopg.connect(urls["DATABASE_URL"]) as conn:
+            assert conn.execute("SELECT 1").fetchone() == (1,)
+        assert _chat("services", "up", "--data-dir", str(data)) == out  # idempotent
+    finally:
+        _chat("services", "down", "--data-dir", str(data))
+    assert not (data / "services.json").exists()
+
+
+async def test_workers_share_one_port_and_converse(settings: Settings, tmp_path: Path) -> None:
+    """Two worker processes behind one port: each socket may land on either; they converse."""
+    port = free_port()
+    server = ServerProcess(settings, port)
+    env = server.env("ignored")
+    env.pop("CHAT_NODE_ID")
+    log = (tmp_path / "workers.log").open("wb")
+    proc = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "chat.cli", "serve", "--workers", "2", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    server.proc = proc
+    try:
+        with trio.fail_after(60):
+            await server.wait_ready()
+            org = await make_org(server.base)
+            async with agent_socket(server.base, org.token, subscribe=org.space["id"]) as (
+                agent,
+                _,
+            ):
+                for n in range(4):  # several sockets, so both workers are likely used
+                    async with widget(org) as (visitor, _):
+                        ack = await visitor.say(f"hello {n}")
+                        frame = await agent.expect("message", client_id=ack["client_id"])
+                        assert frame["id"] == ack["id"]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+        log.close()
+    assert proc.returncode == 0, (tmp_path / "workers.log").read_text()
+    assert "with 2 workers" in (tmp_path / "workers.log").read_text()
+    assert os.path.exists(tmp_path / "workers.log")
