@@ -8,7 +8,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from chat.errors import ChatError, InvalidError, TooLongError
-from chat.events import LogEntry, MessagePosted, ThreadSnapshot
+from chat.events import LogEntry, MessagePosted, ThreadSnapshot, VisitorInfo
 from chat.ids import id_time, ms_to_rfc3339
 
 MAX_CONTENT_CHARS = 4000
@@ -175,3 +175,14 @@ def error_frame(err: ChatError, client_id: str | None = None) -> Json:
     if client_id is not None:
         frame["client_id"] = client_id
     return frame
+
+
+def visitor_json(space_id: str, visitor_id: str, info: VisitorInfo | None) -> Json:
+    return {
+        "id": visitor_id,
+        "space_id": space_id,
+        "name": info.name if info else None,
+        "email": info.email if info else None,
+        "current_url": info.current_url if info else None,
+        "created_at": ms_to_rfc3339(info.created) if info and info.created else None,
+    }

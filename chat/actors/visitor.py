@@ -34,10 +34,9 @@ from chat.events import (
     ThreadChanged,
     ThreadOpened,
     Typing,
-    VisitorInfo,
     visitor_route,
 )
-from chat.ids import ms_to_rfc3339, parse_id
+from chat.ids import parse_id
 from chat.spaces import SpaceSettings
 from chat.streams.log import RateLimit
 from chat.streams.reader import Subscription
@@ -52,6 +51,7 @@ from chat.wire import (
     message_frame,
     parse_visitor_frame,
     thread_json,
+    visitor_json,
 )
 
 Json = dict[str, Any]
@@ -156,23 +156,12 @@ async def _welcome(
         {
             "type": "welcome",
             "session": token,
-            "visitor": _visitor_json(space.id, session.visitor_id, visitor),
+            "visitor": visitor_json(space.id, session.visitor_id, visitor),
             "thread": thread_json(snapshot) if snapshot else None,
             "agents_online": bool(online),
             "history": messages,
         }
     )
-
-
-def _visitor_json(space_id: str, visitor_id: str, info: VisitorInfo | None) -> Json:
-    return {
-        "id": visitor_id,
-        "space_id": space_id,
-        "name": info.name if info else None,
-        "email": info.email if info else None,
-        "current_url": info.current_url if info else None,
-        "created_at": ms_to_rfc3339(info.created) if info and info.created else None,
-    }
 
 
 async def _attach(session: VisitorSession, thread_id: str) -> None:

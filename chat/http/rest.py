@@ -35,7 +35,7 @@ from chat.http.bodies import CreateSpace, Login, Refresh, Register, read_body
 from chat.http.origin import origin_allowed
 from chat.ids import is_stream_id
 from chat.streams import groups
-from chat.wire import thread_json
+from chat.wire import thread_json, visitor_json
 
 Json = dict[str, Any]
 THREAD_STATUSES = ("unassigned", "active", "closed", "expired")
@@ -174,12 +174,21 @@ def rest_blueprint(services: Services) -> Blueprint:
         return jsonify({"items": rows, "next_cursor": next_cursor})
 
     async def own_thread(agent: AgentRow, thread_id: str) -> Json:
+        """The thread from PostgreSQL, or, not projected yet, from the log's state."""
         thread = await db.run(
             lambda c: db_history.thread_with_visitor(c, agent.organization_id, thread_id)
         )
-        if thread is None:
-            raise NotFoundError("no such thread")
-        return thread
+        if thread is not None:
+            return thread
+        spaces = await db.run(lambda c: space_queries.list_spaces(c, agent.organization_id))
+        for space in spaces:
+            snapshot = await services.log.thread_state(space.id, thread_id)
+            if snapshot is not None:
+                found = thread_json(snapshot)
+                visitor = await services.log.visitor(space.id, snapshot.visitor_id)
+                found["visitor"] = visitor_json(space.id, snapshot.visitor_id, visitor)
+                return found
+        raise NotFoundError("no such thread")
 
     @api.get("/threads/<uuid:thread_id>")
     async def get_thread(thread_id: Any) -> Response:
