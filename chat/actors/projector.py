@@ -15,6 +15,7 @@ import coredis.exceptions
 import psycopg
 import trio
 
+from chat.backoff import Backoff
 from chat.config import Settings
 from chat.db import spaces as space_queries
 from chat.db.pool import Database
@@ -27,7 +28,6 @@ log = logging.getLogger(__name__)
 READ_BLOCK_MS = 1000
 SPACES_REFRESH_SECONDS = 5.0
 TRIM_INTERVAL_SECONDS = 10.0
-BACKOFF_SECONDS = (0.2, 1.0, 2.0, 5.0)
 
 
 @dataclass
@@ -51,7 +51,7 @@ async def run_projector(
     known: set[str] = set()
     touched: dict[str, set[str]] = {}
     next_refresh = next_claim = next_trim = 0.0
-    failures = 0
+    backoff = Backoff("projector")
     task_status.started()
     while True:
         now = trio.current_time()
@@ -77,12 +77,9 @@ async def run_projector(
                     )
                 touched.clear()
                 next_trim = trio.current_time() + TRIM_INTERVAL_SECONDS
-            failures = 0
+            backoff.reset()
         except (coredis.exceptions.RedisError, OSError, psycopg.OperationalError) as exc:
-            delay = BACKOFF_SECONDS[min(failures, len(BACKOFF_SECONDS) - 1)]
-            failures += 1
-            log.warning("projector: %r; retrying in %.1fs", exc, delay)
-            await trio.sleep(delay)
+            await backoff.wait(log, exc)
 
 
 async def _reclaim_space(

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import coredis.exceptions
 import trio
 
+from chat.backoff import Backoff
 from chat.events import LogEntry
 from chat.streams.follow import Live, run_follow
 from chat.streams.reader import StreamRouter
@@ -22,7 +23,6 @@ log = logging.getLogger(__name__)
 
 # Entries waiting to be fanned out; the fan-out never blocks, so this only absorbs bursts.
 THREAD_BUFFER = 256
-RETRY_SECONDS = 1.0
 
 
 @dataclass(eq=False)
@@ -63,11 +63,13 @@ async def run_thread_actor(
         handle = ThreadHandle(space_id, thread_id, scope)
         last: str | None = None
         started = False
+        backoff = Backoff(f"thread {thread_id}")
         while True:
             send, receive = trio.open_memory_channel[LogEntry | Live](THREAD_BUFFER)
             try:
                 async with trio.open_nursery() as nursery, send, receive:
                     last = await nursery.start(_follow, router, space_id, thread_id, last, send)
+                    backoff.reset()
                     if not started:
                         task_status.started(handle)
                         started = True
@@ -76,8 +78,7 @@ async def run_thread_actor(
                             last = item.id
                             handle.fan_out(item)
             except (coredis.exceptions.RedisError, OSError) as exc:
-                log.warning("thread %s: %r; following again", thread_id, exc)
-                await trio.sleep(RETRY_SECONDS)
+                await backoff.wait(log, exc)
 
 
 async def _follow(

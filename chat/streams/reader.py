@@ -17,6 +17,7 @@ import coredis.exceptions
 import trio
 from coredis import PureToken
 
+from chat.backoff import Backoff
 from chat.events import LogEntry, entry_from_stream
 from chat.streams.client import Redis
 from chat.streams.keys import node_wake_key
@@ -30,7 +31,6 @@ READ_COUNT = 500
 # A subscription buffers this many entries; a consumer further behind is cut off and catches up
 # from the log itself, rather than making every other subscriber wait.
 SUBSCRIPTION_BUFFER = 512
-RETRY_BACKOFF_SECONDS = (0.1, 0.5, 1.0, 2.0)
 
 # A subscription's selector: (space, route) where route is a thread id, "v:<visitor>", or
 # "*<kind>" / "*" for the whole space (optionally one kind of entry only).
@@ -122,7 +122,7 @@ async def run_stream_reader(
     space_of: dict[str, str] = {}
     wake_position = await router.log.last_id(router.wake_key)
     task_status.started()
-    failures = 0
+    backoff = Backoff("stream reader")
     while True:
         streams = {router.wake_key: wake_position}
         for space_id, position in router.positions.items():
@@ -133,12 +133,9 @@ async def run_stream_reader(
         try:
             with trio.fail_after(READ_BLOCK_MS / 1000 + 10):
                 reply = await redis.xread(streams, count=READ_COUNT, block=READ_BLOCK_MS)
-            failures = 0
+            backoff.reset()
         except (coredis.exceptions.RedisError, OSError, trio.TooSlowError) as exc:
-            delay = RETRY_BACKOFF_SECONDS[min(failures, len(RETRY_BACKOFF_SECONDS) - 1)]
-            failures += 1
-            log.warning("stream reader: %r; retrying in %.1fs", exc, delay)
-            await trio.sleep(delay)
+            await backoff.wait(log, exc)
             continue
         for key, entries in (reply or {}).items():
             if key == router.wake_key:
