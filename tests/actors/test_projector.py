@@ -18,6 +18,13 @@ from tests.helpers.db import query, wait_for_rows
 BACKLOG = 6000
 
 
+async def wait_projected(log: StreamLog, space_id: str) -> None:
+    """Until the projector has acked every entry of the space (the ack follows the commit)."""
+    with trio.fail_after(30):
+        while (await groups.lag(log, space_id)).entries:
+            await trio.sleep(0.1)  # nothing to wait on from outside the projector: poll
+
+
 async def _backlog(settings: Settings) -> tuple[str, str]:
     """A space with one thread holding BACKLOG messages, written straight to the log."""
     import psycopg
@@ -100,10 +107,7 @@ async def test_projector_killed_mid_batch_loses_and_doubles_nothing(
         assert distinct == BACKLOG
         async with open_redis(settings.redis_url) as redis:
             log = StreamLog(redis, settings.key_prefix, "written")
-            with trio.fail_after(30):
-                while (lag := await groups.lag(log, space_id)).entries:
-                    await trio.sleep(0.1)  # the ack follows the commit; poll for it
-            assert lag.entries == 0
+            await wait_projected(log, space_id)
 
 
 async def test_an_entry_postgres_refuses_is_set_aside_and_the_rest_projected(
@@ -141,6 +145,4 @@ async def test_an_entry_postgres_refuses_is_set_aside_and_the_rest_projected(
             dead = await redis.xrange(log.keys(space_id).dead_letters, "-", "+")
             assert len(dead) == 1 and dead[0].field_values["entry"]
             assert "not-a-uuid" in dead[0].field_values["d"]
-            with trio.fail_after(30):
-                while (await groups.lag(log, space_id)).entries:
-                    await trio.sleep(0.1)  # the ack follows the commit; poll for it
+            await wait_projected(log, space_id)
