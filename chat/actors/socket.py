@@ -48,12 +48,25 @@ async def end_session_after(nursery: trio.Nursery, fn: Any, *args: Any) -> None:
 
 
 async def close_quietly(socket: Socket, code: int, reason: str) -> None:
+    """Send a close frame, then read until the peer's close arrives (RFC 6455 7.1.1).
+
+    Returning at once would let the server drop the TCP connection under a client that is still
+    sending (a flooding one, say), and that client would see 1006 instead of our code.
+    """
     with trio.move_on_after(CLOSE_TIMEOUT_SECONDS) as scope:
         scope.shield = True
         try:
             await socket.close(code, reason)
         except Exception:  # noqa: BLE001 - the peer may be gone already; closing is best effort
             log.debug("closing a socket that is already gone", exc_info=True)
+            return
+    # Not shielded: the peer's close ends the handler by cancelling it, as it should.
+    with trio.move_on_after(CLOSE_TIMEOUT_SECONDS):
+        try:
+            while True:
+                await socket.receive()
+        except Exception:  # noqa: BLE001 - any end of the stream is the end we wait for
+            return
 
 
 class FloodGuard:
