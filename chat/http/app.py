@@ -11,6 +11,7 @@ from quart_trio import QuartTrio
 from chat.context import Services
 from chat.http.errors import install_error_handlers
 from chat.http.metrics import metrics_text
+from chat.http.pages import pages_blueprint
 from chat.http.rest import rest_blueprint
 from chat.http.ws import ws_blueprint
 
@@ -22,12 +23,13 @@ WEBSOCKET_PING_SECONDS = 20.0
 
 
 def create_app(services: Services) -> QuartTrio:
-    app = QuartTrio(__name__)
+    app = QuartTrio(__name__, static_folder=None)  # chat/http/pages.py serves chat/static
     app.config["MAX_CONTENT_LENGTH"] = REST_MAX_BODY_BYTES
     app.config["JSON_SORT_KEYS"] = False
     install_error_handlers(app)
     app.register_blueprint(rest_blueprint(services))
     app.register_blueprint(ws_blueprint(services))
+    app.register_blueprint(pages_blueprint(services))
 
     @app.get("/healthz")
     async def healthz() -> Response:

@@ -1,0 +1,92 @@
+"""The plain demo pages: a visitor chat box at `/`, a minimal agent console at `/console`.
+
+A stopgap until the real widget exists. The files live in chat/static; the HTML pages get a
+strict Content-Security-Policy (no inline script or style), so every script is a static file.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import psycopg
+import trio
+from quart import Blueprint, Response, send_from_directory
+
+from chat.context import Services
+from chat.db import accounts
+from chat.db import spaces as space_queries
+from chat.demo import DEMO_EMAIL
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+WIDGET_KEY_PLACEHOLDER = "{{WIDGET_KEY}}"
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; "
+    "style-src 'self'; script-src 'self'"
+)
+
+NO_DEMO_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Live chat</title>
+<link rel="stylesheet" href="/static/demo.css">
+</head>
+<body>
+<main class="page">
+<h1>Live chat</h1>
+<p>There is no demo organization on this server, so there is no demo chat box to show.</p>
+<p>Start the server with <code>--demo</code> (<code>make run</code> does) to create demo
+accounts and a demo space, then reload this page.</p>
+<p><a href="/console">Agent console</a></p>
+</main>
+</body>
+</html>
+"""
+
+
+def _demo_widget_key(conn: psycopg.Connection) -> str | None:
+    """The widget key of the demo organization's first space, if `--demo` made one."""
+    agent = accounts.agent_by_email(conn, DEMO_EMAIL)
+    if agent is None:
+        return None
+    spaces = space_queries.list_spaces(conn, agent.organization_id)
+    return spaces[0].widget_key if spaces else None
+
+
+def _html_page(body: str) -> Response:
+    response = Response(body, content_type="text/html; charset=utf-8")
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+async def _read_static(name: str) -> str:
+    return await trio.Path(STATIC_DIR / name).read_text(encoding="utf-8")
+
+
+def pages_blueprint(services: Services) -> Blueprint:
+    pages = Blueprint("pages", __name__)
+
+    @pages.get("/")
+    async def demo_page() -> Response:
+        key = await services.db.run(_demo_widget_key)
+        if key is None:
+            return _html_page(NO_DEMO_PAGE)
+        page = await _read_static("demo.html")
+        return _html_page(page.replace(WIDGET_KEY_PLACEHOLDER, html.escape(key, quote=True)))
+
+    @pages.get("/console")
+    async def console_page() -> Response:
+        return _html_page(await _read_static("console.html"))
+
+    # `<name>` (no slashes) rather than `<path:name>`: only files directly in chat/static, and
+    # werkzeug ranks this rule ahead of the app's own `/static/<path:filename>` rule, which
+    # points at a chat/http/static folder that does not exist.
+    @pages.get("/static/<name>")
+    async def static_file(name: str) -> Response:
+        return await send_from_directory(STATIC_DIR, name)
+
+    return pages
