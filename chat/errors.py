@@ -115,3 +115,10 @@ class CursorExpiredError(ChatError):
 
     code = "cursor_expired"
     status = 410
+
+
+class UnavailableError(ChatError):
+    """The service cannot reach its storage right now; retry (the same client_id is safe)."""
+
+    code = "unavailable"
+    status = 503

@@ -5,11 +5,15 @@ The same events feed the wire (chat/wire.py) and the projector (chat/actors/proj
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import orjson
 from pydantic import BaseModel, ConfigDict
+
+log = logging.getLogger(__name__)
 
 
 class _Event(BaseModel):
@@ -143,6 +147,8 @@ def parse_entry(entry_id: str, fields: dict[str, str]) -> LogEntry:
     model = _KINDS.get(kind)
     if model is None:
         raise ValueError(f"unknown event kind {kind!r} in entry {entry_id}")
+    if "d" not in fields:
+        raise ValueError(f"entry {entry_id} has no data")
     data = orjson.loads(fields["d"])
     if model is ThreadChanged:
         data["type"] = kind  # one class serves the four lifecycle kinds
@@ -151,5 +157,20 @@ def parse_entry(entry_id: str, fields: dict[str, str]) -> LogEntry:
 
 
 def entry_from_stream(raw: Any) -> LogEntry:
-    """A coredis StreamEntry (decoded responses) as a LogEntry."""
+    """A coredis StreamEntry (decoded responses) as a LogEntry; ValueError when undecodable."""
     return parse_entry(str(raw.identifier), {str(k): str(v) for k, v in raw.field_values.items()})
+
+
+def decode_entries(raws: Iterable[Any]) -> list[LogEntry]:
+    """Stream entries as LogEntries, skipping (and logging) any that cannot be decoded.
+
+    Readers skip such an entry rather than fail: one stray entry someone added by hand must not
+    end every session of its space. The projector dead-letters it instead (chat/streams/groups.py).
+    """
+    decoded = []
+    for raw in raws:
+        try:
+            decoded.append(entry_from_stream(raw))
+        except ValueError as exc:
+            log.warning("skipping undecodable entry %s: %s", raw.identifier, exc)
+    return decoded

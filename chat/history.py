@@ -10,7 +10,7 @@ from typing import Any
 
 from chat.db import history as db_history
 from chat.db.pool import Database
-from chat.events import MessagePosted, entry_from_stream
+from chat.events import MessagePosted, decode_entries
 from chat.ids import parse_id
 from chat.streams.log import StreamLog
 from chat.wire import message_json
@@ -63,8 +63,7 @@ async def messages_before(
     end = f"({before}" if before else "+"
     tail = await log.redis.xrevrange(key, end, "-", count=limit * 2)
     merged: dict[str, Json] = {}
-    for raw in tail:
-        entry = entry_from_stream(raw)
+    for entry in decode_entries(tail):
         if isinstance(entry.event, MessagePosted):
             merged[entry.id] = message_json(entry.id, entry.event)
     bound = parse_id(before) if before else None

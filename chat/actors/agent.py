@@ -16,6 +16,7 @@ import coredis.exceptions
 import trio
 
 from chat.actors.socket import (
+    STORAGE_ERRORS,
     Closing,
     FloodGuard,
     Socket,
@@ -26,7 +27,13 @@ from chat.actors.socket import (
 from chat.context import Services
 from chat.db import accounts
 from chat.db.rows import AgentRow, SpaceRow
-from chat.errors import CLOSE_FLOODING, ChatError, InvalidError, NotFoundError
+from chat.errors import (
+    CLOSE_FLOODING,
+    ChatError,
+    InvalidError,
+    NotFoundError,
+    UnavailableError,
+)
 from chat.events import (
     LogEntry,
     MessagePosted,
@@ -141,10 +148,17 @@ async def _read_frames(session: AgentSession, socket: Socket) -> None:
             frame = parse_agent_frame(data)
             await _handle(session, frame)
         except ChatError as err:
-            reply = error_frame(err, getattr(frame, "client_id", None))
-            if isinstance(frame, ClaimOrClose | Transfer):
-                reply.update(ref=frame.type, thread_id=frame.thread_id)
-            await session.outbox.send(reply)
+            await session.outbox.send(_error_reply(err, frame))
+        except STORAGE_ERRORS as exc:
+            log.warning("agent %s: storage unavailable: %r", session.agent.id, exc)
+            await session.outbox.send(_error_reply(UnavailableError(), frame))
+
+
+def _error_reply(err: ChatError, frame: Any) -> Json:
+    reply = error_frame(err, getattr(frame, "client_id", None))
+    if isinstance(frame, ClaimOrClose | Transfer):
+        reply.update(ref=frame.type, thread_id=frame.thread_id)
+    return reply
 
 
 async def _handle(session: AgentSession, frame: Any) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any, Protocol
 
+import coredis.exceptions
+import psycopg
 import trio
 
 from chat.wire import dumps
@@ -15,6 +17,15 @@ log = logging.getLogger(__name__)
 # from the log); acks and errors wait too. Sized for a burst of history plus live traffic.
 OUTBOX_SIZE = 256
 CLOSE_TIMEOUT_SECONDS = 2.0
+
+
+# What a frame handler may meet when Redis or PostgreSQL is unreachable: answered with an
+# `unavailable` error frame, the session goes on and the client retries (client_ids make it safe).
+STORAGE_ERRORS: tuple[type[Exception], ...] = (
+    coredis.exceptions.RedisError,
+    psycopg.OperationalError,
+    OSError,
+)
 
 
 class Socket(Protocol):

@@ -7,6 +7,7 @@ id; the socket closing ends the session; anything else propagates (the handler l
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ import trio
 
 from chat import history
 from chat.actors.socket import (
+    STORAGE_ERRORS,
     Closing,
     FloodGuard,
     Socket,
@@ -26,7 +28,7 @@ from chat.actors.socket import (
 from chat.actors.thread import Attachment
 from chat.context import Services
 from chat.db.rows import SpaceRow
-from chat.errors import CLOSE_FLOODING, CLOSE_TRY_AGAIN, ChatError
+from chat.errors import CLOSE_FLOODING, CLOSE_TRY_AGAIN, ChatError, UnavailableError
 from chat.events import (
     LogEntry,
     MessagePosted,
@@ -54,6 +56,7 @@ from chat.wire import (
     visitor_json,
 )
 
+log = logging.getLogger(__name__)
 Json = dict[str, Any]
 HISTORY_LIMIT = 50
 # The thread entries waiting for this session; a session this far behind is cut off (1013).
@@ -186,6 +189,9 @@ async def _read_frames(session: VisitorSession, socket: Socket) -> None:
             await _handle(session, frame)
         except ChatError as err:
             await session.outbox.send(error_frame(err, client_id))
+        except STORAGE_ERRORS as exc:
+            log.warning("visitor %s: storage unavailable: %r", session.visitor_id, exc)
+            await session.outbox.send(error_frame(UnavailableError(), client_id))
 
 
 async def _handle(session: VisitorSession, frame: Any) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import coredis.exceptions
+import psycopg
 from pydantic import ValidationError
 from quart import Quart, Response, jsonify
 from werkzeug.exceptions import HTTPException
@@ -53,6 +55,12 @@ def install_error_handlers(app: Quart) -> None:
     async def _http(err: HTTPException) -> Response:
         status = err.code or 500
         return error_response(status, _HTTP_CODES.get(status, "error"), err.description or "")
+
+    @app.errorhandler(coredis.exceptions.RedisError)
+    @app.errorhandler(psycopg.OperationalError)
+    async def _unavailable(err: Exception) -> Response:
+        log.warning("storage unavailable: %r", err)
+        return error_response(503, "unavailable", "storage is unavailable; retry shortly")
 
     @app.errorhandler(Exception)
     async def _unexpected(err: Exception) -> Response:

@@ -24,7 +24,7 @@ from chat.errors import (
     ThreadClosedError,
     ThreadNotFoundError,
 )
-from chat.events import LogEntry, ThreadSnapshot, VisitorInfo, entry_from_stream
+from chat.events import LogEntry, ThreadSnapshot, VisitorInfo, decode_entries
 from chat.ids import format_id, id_time, is_stream_id, parse_id
 from chat.streams import lua
 from chat.streams.client import Redis
@@ -200,11 +200,11 @@ class StreamLog:
         """Entries of `key` strictly after `after` (from the start when None), oldest first."""
         start = f"({after}" if after else "-"
         entries = await self.redis.xrange(key, start, "+", count=count)
-        return [entry_from_stream(e) for e in entries]
+        return decode_entries(entries)
 
     async def read_latest(self, key: str, count: int) -> list[LogEntry]:
         entries = await self.redis.xrevrange(key, "+", "-", count=count)
-        return [entry_from_stream(e) for e in reversed(entries)]
+        return decode_entries(reversed(entries))
 
     async def last_id(self, key: str) -> str:
         """The stream's newest entry id, or 0-0 when it is empty or missing."""

@@ -18,7 +18,7 @@ import trio
 from coredis import PureToken
 
 from chat.backoff import Backoff
-from chat.events import LogEntry, entry_from_stream
+from chat.events import LogEntry, decode_entries
 from chat.streams.client import Redis
 from chat.streams.keys import node_wake_key
 from chat.streams.log import StreamLog
@@ -143,5 +143,5 @@ async def run_stream_reader(
                 continue
             space_id = space_of[key]
             if space_id in router.positions:  # else nobody here follows it any more
-                parsed = [entry_from_stream(e) for e in entries]
+                parsed = decode_entries(entries)
                 router.deliver(space_id, parsed)

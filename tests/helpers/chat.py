@@ -83,6 +83,13 @@ class Client:
                 if frame.get("type") == type_ and all(frame.get(k) == v for k, v in match.items()):
                     return frame
 
+    async def expect_any(self, types: tuple[str, ...]) -> dict[str, Any]:
+        """The next frame whose type is one of `types`."""
+        while True:
+            frame = await self.next()
+            if frame.get("type") in types:
+                return frame
+
     async def say(self, content: str, **extra: Any) -> dict[str, Any]:
         client_id = extra.pop("client_id", str(uuid.uuid4()))
         await self.send({"type": "message", "client_id": client_id, "content": content, **extra})
