@@ -59,6 +59,7 @@ from chat.wire import (
 log = logging.getLogger(__name__)
 Json = dict[str, Any]
 HISTORY_LIMIT = 50
+SWITCH_PAGE = 500
 # The thread entries waiting for this session; a session this far behind is cut off (1013).
 INBOX_SIZE = 256
 # Recent client_ids sent on this socket: their echo from the log is not sent back to it.
@@ -279,14 +280,15 @@ async def _switch(session: VisitorSession, thread_id: str) -> None:
     if thread_id == session.thread_id:
         return
     await _attach(session, thread_id)
-    services = session.services
-    entries = await services.log.read_range(
-        services.log.keys(session.space.id).thread(thread_id), None, 500
-    )
-    for entry in entries:
-        if parse_id(entry.id) > parse_id(session.watermark):
-            session.watermark = entry.id
-            await _send_entry(session, entry)
+    log_ = session.services.log
+    key = log_.keys(session.space.id).thread(thread_id)
+    after: str | None = None
+    while page := await log_.read_range(key, after, SWITCH_PAGE):
+        for entry in page:
+            if parse_id(entry.id) > parse_id(session.watermark):
+                session.watermark = entry.id
+                await _send_entry(session, entry)
+        after = page[-1].id
 
 
 async def _follow_visitor(session: VisitorSession, sub: Subscription) -> None:
