@@ -82,9 +82,8 @@ def pages_blueprint(services: Services) -> Blueprint:
     async def console_page() -> Response:
         return _html_page(await _read_static("console.html"))
 
-    # `<name>` (no slashes) rather than `<path:name>`: only files directly in chat/static, and
-    # werkzeug ranks this rule ahead of the app's own `/static/<path:filename>` rule, which
-    # points at a chat/http/static folder that does not exist.
+    # `<name>` (no slashes) rather than `<path:name>`: only files directly in chat/static.
+    # The app itself has no static folder (create_app passes static_folder=None).
     @pages.get("/static/<name>")
     async def static_file(name: str) -> Response:
         return await send_from_directory(STATIC_DIR, name)
