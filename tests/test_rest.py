@@ -188,3 +188,19 @@ async def test_history_joins_postgres_and_the_stream(base_url: str, settings: Se
         everything = await call("GET", f"{api}?limit=100", token=org.token)
         assert [m["id"] for m in everything.body["items"]] == [a["id"] for a in acks]
         assert everything.body["next_before"] is None
+
+
+async def test_health_readiness_and_metrics(base_url: str) -> None:
+    with trio.fail_after(30):
+        org = await make_org(base_url)
+        assert (await call("GET", f"{base_url}/healthz")).body == {"status": "ok"}
+        assert (await call("GET", f"{base_url}/readyz")).body == {"status": "ok"}
+        async with widget(org) as (visitor, _):
+            await visitor.say("counted")
+        with trio.fail_after(20):
+            while True:  # the projector reports its spaces after its next refresh
+                text = (await call("GET", f"{base_url}/metrics")).body
+                if f'chat_projector_lag_entries{{space="{org.space["id"]}"}}' in text:
+                    break
+                await trio.sleep(0.2)
+        assert "chat_projector_lag_seconds" in text and "chat_projector_rows_total" in text
