@@ -233,11 +233,11 @@ async def _space_of(session: AgentSession, thread_id: str) -> str:
     """The agent's space holding this thread; NotFoundError for any other organization's."""
     if (known := session.thread_spaces.get(thread_id)) is not None:
         return known
-    for space_id in session.spaces:
-        if await session.services.log.thread_state(space_id, thread_id) is not None:
-            session.thread_spaces[thread_id] = space_id
-            return space_id
-    raise NotFoundError("no such thread")
+    space_id = await session.services.log.space_holding_thread(session.spaces, thread_id)
+    if space_id is None:
+        raise NotFoundError("no such thread")
+    session.thread_spaces[thread_id] = space_id
+    return space_id
 
 
 async def _subscribe(session: AgentSession, space_id: str, cursor: str | None) -> None:

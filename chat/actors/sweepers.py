@@ -22,11 +22,6 @@ log = logging.getLogger(__name__)
 SWEEP_TIMEOUT_SECONDS = 30.0
 
 
-def _all_spaces(conn: psycopg.Connection) -> list[tuple[str, dict[str, object]]]:
-    rows = conn.execute("SELECT id::text, settings FROM spaces WHERE deleted_at IS NULL")
-    return [(r[0], r[1]) for r in rows.fetchall()]
-
-
 async def run_expiry_sweeper(
     log_: StreamLog,
     db: Database,
@@ -39,7 +34,7 @@ async def run_expiry_sweeper(
     while True:
         try:
             with trio.fail_after(SWEEP_TIMEOUT_SECONDS):
-                for space_id, raw in await db.run(_all_spaces):
+                for space_id, raw in await db.run(space_queries.all_space_settings):
                     ttl = SpaceSettings.of(raw).thread_ttl_seconds
                     await expire_idle_threads(log_, space_id, ttl)
         except (coredis.exceptions.RedisError, OSError, psycopg.Error, trio.TooSlowError) as exc:

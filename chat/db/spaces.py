@@ -75,3 +75,9 @@ def all_space_ids(conn: psycopg.Connection) -> list[str]:
     """Every live space, for the projector and the sweepers."""
     rows = conn.execute("SELECT id::text FROM spaces WHERE deleted_at IS NULL").fetchall()
     return [r[0] for r in rows]
+
+
+def all_space_settings(conn: psycopg.Connection) -> list[tuple[str, dict[str, Any]]]:
+    """Every live space with its settings, for the expiry sweep."""
+    rows = conn.execute("SELECT id::text, settings FROM spaces WHERE deleted_at IS NULL")
+    return [(r[0], r[1]) for r in rows.fetchall()]

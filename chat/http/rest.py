@@ -181,14 +181,14 @@ def rest_blueprint(services: Services) -> Blueprint:
         if thread is not None:
             return thread
         spaces = await db.run(lambda c: space_queries.list_spaces(c, agent.organization_id))
-        for space in spaces:
-            snapshot = await services.log.thread_state(space.id, thread_id)
-            if snapshot is not None:
-                found = thread_json(snapshot)
-                visitor = await services.log.visitor(space.id, snapshot.visitor_id)
-                found["visitor"] = visitor_json(space.id, snapshot.visitor_id, visitor)
-                return found
-        raise NotFoundError("no such thread")
+        space_id = await services.log.space_holding_thread((s.id for s in spaces), thread_id)
+        snapshot = await services.log.thread_state(space_id, thread_id) if space_id else None
+        if space_id is None or snapshot is None:
+            raise NotFoundError("no such thread")
+        found = thread_json(snapshot)
+        visitor = await services.log.visitor(space_id, snapshot.visitor_id)
+        found["visitor"] = visitor_json(space_id, snapshot.visitor_id, visitor)
+        return found
 
     @api.get("/threads/<uuid:thread_id>")
     async def get_thread(thread_id: Any) -> Response:

@@ -90,13 +90,18 @@ async def _group_info(log: StreamLog, key: str) -> dict[str, object] | None:
     return None
 
 
-async def oldest_unprojected(log: StreamLog, space_id: str) -> str | None:
-    """The smallest id the projector has not committed yet, or None when it is caught up."""
+async def oldest_unprojected(
+    log: StreamLog, space_id: str, info: dict[str, object] | None = None
+) -> str | None:
+    """The smallest id the projector has not committed yet, or None when it is caught up.
+
+    `info` is the group's XINFO GROUPS entry when the caller has it already.
+    """
     key = log.keys(space_id).events
     pending = await log.redis.xpending(key, PROJECTOR_GROUP)
     if pending.pending and pending.minimum_identifier:  # type: ignore[union-attr]
         return str(pending.minimum_identifier)  # type: ignore[union-attr]
-    info = await _group_info(log, key)
+    info = info or await _group_info(log, key)
     last_delivered = str(info.get("last-delivered-id", "0-0")) if info else "0-0"
     following = await log.redis.xrange(key, f"({last_delivered}", "+", count=1)
     return str(following[0].identifier) if following else None
@@ -111,7 +116,7 @@ async def lag(log: StreamLog, space_id: str) -> GroupLag:
     entries = (pending if isinstance(pending, int) else 0) + (
         waiting if isinstance(waiting, int) else 0
     )
-    oldest = await oldest_unprojected(log, space_id)
+    oldest = await oldest_unprojected(log, space_id, info)
     seconds = max(0.0, time.time() - parse_id(oldest)[0] / 1000) if oldest else 0.0
     return GroupLag(entries, seconds)
 

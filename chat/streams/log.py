@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -231,6 +232,13 @@ class StreamLog:
         if not raw:
             return None
         return ThreadSnapshot.model_validate({"id": thread_id, **raw})
+
+    async def space_holding_thread(self, space_ids: Iterable[str], thread_id: str) -> str | None:
+        """Which of these spaces holds the thread in the log (callers pass only their own)."""
+        for space_id in space_ids:
+            if await self.redis.exists([self.keys(space_id).thread_state(thread_id)]):
+                return space_id
+        return None
 
     async def visitor(self, space_id: str, visitor_id: str) -> VisitorInfo | None:
         raw = await self.redis.hgetall(self.keys(space_id).visitor(visitor_id))
