@@ -26,6 +26,7 @@ from chat.actors.socket import (
     run_writer,
 )
 from chat.actors.thread import Attachment
+from chat.backoff import Backoff
 from chat.context import Services
 from chat.db.rows import SpaceRow
 from chat.errors import CLOSE_FLOODING, CLOSE_TRY_AGAIN, ChatError, UnavailableError
@@ -36,6 +37,7 @@ from chat.events import (
     ThreadChanged,
     ThreadOpened,
     Typing,
+    VisitorInfo,
     visitor_route,
 )
 from chat.ids import parse_id
@@ -99,26 +101,28 @@ async def run_visitor_session(
     """Serve one widget socket until it closes. The caller has accepted it."""
     outbox_send, outbox_recv = trio.open_memory_channel[Json](256)
     inbox_send, inbox_recv = trio.open_memory_channel[LogEntry | SwitchThread](INBOX_SIZE)
-    log = services.log
-    info = await log.visitor(space.id, visitor_id)
-    if info is None:
-        await log.do_update_visitor(space.id, visitor_id, {"created": str(int(time.time() * 1000))})
-    session = VisitorSession(
-        services,
-        space,
-        SpaceSettings.of(space.settings),
-        visitor_id,
-        info.name if info else None,
-        outbox_send,
-        inbox_send,
-    )
-    router = services.router
-    # Subscribed before the welcome reads the state, so no change falls between the two.
+    log, router = services.log, services.router
+    # Subscribed before the visitor's state is read, so no change falls between the two.
     presence = await router.subscribe(space.id, kind="presence")
     own_threads = await router.subscribe(space.id, route=visitor_route(visitor_id))
+    session: VisitorSession | None = None
     try:
+        info = await log.visitor(space.id, visitor_id)
+        if info is None:
+            created = int(time.time() * 1000)
+            await log.do_update_visitor(space.id, visitor_id, {"created": str(created)})
+            info = VisitorInfo(id=visitor_id, created=created)
+        session = VisitorSession(
+            services,
+            space,
+            SpaceSettings.of(space.settings),
+            visitor_id,
+            info.name,
+            outbox_send,
+            inbox_send,
+        )
         async with trio.open_nursery() as nursery:
-            await _welcome(session, session_token, info.thread if info else None, last)
+            await _welcome(session, session_token, info, last)
             nursery.start_soon(end_session_after, nursery, run_writer, socket, outbox_recv)
             nursery.start_soon(end_session_after, nursery, _read_frames, session, socket)
             nursery.start_soon(_feed, session, inbox_recv)
@@ -133,14 +137,15 @@ async def run_visitor_session(
     finally:
         router.unsubscribe(presence)
         router.unsubscribe(own_threads)
-        if session.attachment is not None and session.thread_id is not None:
+        if session and session.attachment is not None and session.thread_id is not None:
             services.threads.detach(space.id, session.thread_id, session.attachment)
 
 
 async def _welcome(
-    session: VisitorSession, token: str, thread_id: str | None, last: str | None
+    session: VisitorSession, token: str, visitor: VisitorInfo, last: str | None
 ) -> None:
     services, space = session.services, session.space
+    thread_id = visitor.thread
     snapshot = await services.log.thread_state(space.id, thread_id) if thread_id else None
     if snapshot is not None and snapshot.status not in ("unassigned", "active"):
         snapshot = None
@@ -154,7 +159,6 @@ async def _welcome(
     online = await services.log.online_agents(
         space.id, services.settings.presence_ttl_seconds * 1000, int(time.time() * 1000)
     )
-    visitor = await services.log.visitor(space.id, session.visitor_id)
     session.agents_online = bool(online)
     await session.outbox.send(
         {
@@ -240,12 +244,26 @@ async def _handle(session: VisitorSession, frame: Any) -> None:
             await session.outbox.send({"type": "pong"})
 
 
+async def _until_stored(session: VisitorSession, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run a step the session's feeds cannot skip, retrying through a Redis/PostgreSQL blip.
+
+    Frame handlers answer `unavailable` instead; these background steps have nobody to answer,
+    and giving up would end the visitor's session.
+    """
+    backoff = Backoff(f"visitor {session.visitor_id}")
+    while True:
+        try:
+            return await fn(*args, **kwargs)
+        except STORAGE_ERRORS as exc:
+            await backoff.wait(log, exc)
+
+
 async def _feed(
     session: VisitorSession, inbox: trio.MemoryReceiveChannel[LogEntry | SwitchThread]
 ) -> None:
     async for item in inbox:
         if isinstance(item, SwitchThread):
-            await _switch(session, item.thread_id)
+            await _until_stored(session, _switch, session, item.thread_id)
             continue
         if item.thread_id != session.thread_id:
             continue  # from a thread this session left
@@ -303,8 +321,12 @@ async def _follow_visitor(session: VisitorSession, sub: Subscription) -> None:
             router.unsubscribe(sub)
         if not sub.overflowed:
             return
-        sub = await router.subscribe(session.space.id, route=visitor_route(session.visitor_id))
-        state = await session.services.log.visitor(session.space.id, session.visitor_id)
+        sub = await _until_stored(
+            session, router.subscribe, session.space.id, route=visitor_route(session.visitor_id)
+        )
+        state = await _until_stored(
+            session, session.services.log.visitor, session.space.id, session.visitor_id
+        )
         if state is not None and state.thread is not None:
             await session.inbox.send(SwitchThread(state.thread))
 
@@ -324,9 +346,14 @@ async def _follow_presence(session: VisitorSession, sub: Subscription) -> None:
             services.router.unsubscribe(sub)
         if not sub.overflowed:
             return
-        sub = await services.router.subscribe(session.space.id, kind="presence")
+        sub = await _until_stored(
+            session, services.router.subscribe, session.space.id, kind="presence"
+        )
         now = int(time.time() * 1000)
         ttl = services.settings.presence_ttl_seconds * 1000
-        if bool(await services.log.online_agents(session.space.id, ttl, now)) != online:
+        agents = await _until_stored(
+            session, services.log.online_agents, session.space.id, ttl, now
+        )
+        if bool(agents) != online:
             online = not online
             await session.outbox.send({"type": "agents", "online": online})
