@@ -1,6 +1,8 @@
 """A visitor's WebSocket session: a task group of reader, writer, thread feed and presence.
 
-Crash policy: a bad frame is answered with an error frame and the session goes on; flooding
+Crash policy: a bad frame is answered with an error frame and the session goes on; a storage
+error in a handler answers `unavailable`, one in a background feed step backs off and retries;
+flooding
 closes with 4008; a feed that fell behind closes with 1013 so the widget resumes from its last
 id; the socket closing ends the session; anything else propagates (the handler logs it).
 """
