@@ -34,6 +34,13 @@ class Settings(BaseModel):
     resume_window_seconds: int = 3600
     flood_frames_per_second: int = 20
     agent_auth_timeout_seconds: float = 5.0
+    # Throttling (chat/http/throttle.py); a per-minute count of 0 turns that limit off. The login
+    # limits allow a burst of their count, the API budget a burst of api_burst; then one attempt
+    # passes every minute / count.
+    login_attempts_per_minute: int = Field(default=5, ge=0)
+    login_attempts_per_address_per_minute: int = Field(default=30, ge=0)
+    api_requests_per_minute: int = Field(default=600, ge=0)
+    api_burst: int = Field(default=120, ge=1)
 
 
 def env_settings(

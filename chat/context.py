@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chat.actors.projector import ProjectorState
+from chat.actors.revocation import SessionRegistry
 from chat.actors.thread import ThreadActors
 from chat.config import Settings
 from chat.db.pool import Database
 from chat.streams.client import Redis
+from chat.streams.control import ControlLog
 from chat.streams.log import StreamLog
 from chat.streams.reader import StreamRouter
 
@@ -22,3 +24,7 @@ class Services:
     db: Database
     threads: ThreadActors
     projector: ProjectorState
+    # Revocations: REST appends with `control.do_*` after committing; the control follower
+    # dispatches every entry to `revocations`, where this process's sessions are registered.
+    control: ControlLog
+    revocations: SessionRegistry

@@ -9,6 +9,9 @@ CLOSE_POLICY = 1008
 CLOSE_TOO_BIG = 1009
 CLOSE_TRY_AGAIN = 1013
 CLOSE_UNAUTHORIZED = 4001
+# A widget socket whose key no longer admits it: the key was rotated or its space deleted. The
+# widget should not reconnect with that key (the handshake now answers 404).
+CLOSE_KEY_REVOKED = 4004
 CLOSE_FLOODING = 4008
 
 
@@ -43,6 +46,13 @@ class RateLimitedError(ChatError):
 
     code = "rate_limited"
     status = 429
+
+    def __init__(
+        self, message: str | None = None, *, retry_after: int | None = None, **details: object
+    ) -> None:
+        super().__init__(message, **details)
+        # Whole seconds (>= 1) until a retry may pass; REST answers send it as Retry-After.
+        self.retry_after = retry_after
 
 
 class QueueFullError(ChatError):
@@ -122,3 +132,16 @@ class UnavailableError(ChatError):
 
     code = "unavailable"
     status = 503
+
+
+class LastAdminError(ChatError):
+    """The organization's last admin cannot be demoted or deleted; make another admin first."""
+
+    code = "last_admin"
+    status = 409
+
+
+class WrongPasswordError(ForbiddenError):
+    """The current password is wrong."""
+
+    code = "wrong_password"

@@ -104,14 +104,14 @@ async def test_bad_bodies_get_the_error_shape(base_url: str) -> None:
         _error(await call("POST", f"{api}/spaces", big, token=org.token), 413, "too_large")
         _error(
             await call("GET", f"{api}/spaces/{org.space['id']}/threads?limit=0", token=org.token),
-            400,
+            422,
             "invalid",
         )
         _error(
             await call(
                 "GET", f"{api}/spaces/{org.space['id']}/threads?status=bogus", token=org.token
             ),
-            400,
+            422,
             "invalid",
         )
         _error(await call("GET", f"{api}/nowhere", token=org.token), 404, "not_found")

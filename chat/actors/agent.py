@@ -2,7 +2,9 @@
 
 Crash policy: a bad frame gets an error frame; flooding closes with 4008 as the contract says; a
 Redis error inside a feed ends only that feed with an error frame (the agent subscribes
-again with its cursor); the socket closing ends the session, marking the agent gone.
+again with its cursor); the socket closing ends the session, marking the agent gone. A revoked
+sign-in or a deleted agent closes it with 4001 (chat/actors/revocation.py); a deleted space ends
+only that space's feed, with a `not_found` error frame.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 import coredis.exceptions
 import trio
 
+from chat.actors.revocation import AgentWatch
 from chat.actors.socket import (
     STORAGE_ERRORS,
     Closing,
@@ -96,9 +99,15 @@ def agent_json(agent: AgentRow, online: bool = True) -> Json:
 
 
 async def run_agent_session(
-    services: Services, socket: Socket, agent: AgentRow, spaces: list[SpaceRow], welcome: Json
+    services: Services,
+    socket: Socket,
+    agent: AgentRow,
+    spaces: list[SpaceRow],
+    welcome: Json,
+    watch: AgentWatch,
 ) -> None:
-    """Serve one agent socket until it closes. The caller has accepted and authenticated it."""
+    """Serve one agent socket until it closes. The caller has accepted and authenticated it, and
+    holds `watch` registered (SessionRegistry.open_agent_watch) for as long as this runs."""
     outbox_send, outbox_recv = trio.open_memory_channel[Json](256)
     try:
         async with trio.open_nursery() as nursery:
@@ -108,6 +117,7 @@ async def run_agent_session(
                 await _heartbeat(session)
                 nursery.start_soon(end_session_after, nursery, run_writer, socket, outbox_recv)
                 nursery.start_soon(end_session_after, nursery, _read_frames, session, socket)
+                nursery.start_soon(_follow_revocations, session, watch)
                 await trio.sleep_forever()
             finally:
                 with trio.move_on_after(CLEANUP_TIMEOUT_SECONDS, shield=True):
@@ -120,21 +130,56 @@ async def run_agent_session(
 
 async def _heartbeat(session: AgentSession) -> None:
     ttl_ms = session.services.settings.presence_ttl_seconds * 1000
-    for space_id in session.spaces:
+    for space_id in list(session.spaces):  # a copy: a deleted space may leave it meanwhile
         await session.services.log.do_heartbeat(
             space_id, session.agent.id, session.socket_id, ttl_ms
         )
 
 
 async def _gone(session: AgentSession) -> None:
+    for space_id in list(session.spaces):
+        await _gone_from(session, space_id)
+
+
+async def _gone_from(session: AgentSession, space_id: str) -> None:
     ttl_ms = session.services.settings.presence_ttl_seconds * 1000
-    for space_id in session.spaces:
-        try:
-            await session.services.log.do_agent_gone(
-                space_id, session.agent.id, session.socket_id, ttl_ms
-            )
-        except (coredis.exceptions.RedisError, OSError):
-            log.warning("could not mark agent %s gone; the presence sweep will", session.agent.id)
+    try:
+        await session.services.log.do_agent_gone(
+            space_id, session.agent.id, session.socket_id, ttl_ms
+        )
+    except (coredis.exceptions.RedisError, OSError):
+        log.warning("could not mark agent %s gone; the presence sweep will", session.agent.id)
+
+
+async def _follow_revocations(session: AgentSession, watch: AgentWatch) -> None:
+    """A revoked sign-in or a deleted agent ends the session (Closing, 4001); a deleted space
+    ends that space's feed."""
+    while True:
+        if watch.revoked is not None:
+            raise Closing(watch.revoked.code, watch.revoked.reason)
+        for space_id in watch.take_gone_spaces():
+            await _drop_space(session, space_id)
+        await watch.wait_changed()
+
+
+async def _drop_space(session: AgentSession, space_id: str) -> None:
+    """The space was deleted: stop its feed, say so, and leave its presence."""
+    if session.spaces.pop(space_id, None) is None:
+        return  # another organization's space, or already dropped
+    if (feed := session.feeds.pop(space_id, None)) is not None:
+        feed.cancel()
+    for thread_id in [t for t, s in session.thread_spaces.items() if s == space_id]:
+        del session.thread_spaces[thread_id]
+    await session.outbox.send(
+        {
+            "type": "error",
+            "code": "not_found",
+            "ref": "subscribe",
+            "space_id": space_id,
+            "message": "the space was deleted",
+        }
+    )
+    await _gone_from(session, space_id)
 
 
 async def _read_frames(session: AgentSession, socket: Socket) -> None:
@@ -233,7 +278,7 @@ async def _space_of(session: AgentSession, thread_id: str) -> str:
     """The agent's space holding this thread; NotFoundError for any other organization's."""
     if (known := session.thread_spaces.get(thread_id)) is not None:
         return known
-    space_id = await session.services.log.space_holding_thread(session.spaces, thread_id)
+    space_id = await session.services.log.space_holding_thread(list(session.spaces), thread_id)
     if space_id is None:
         raise NotFoundError("no such thread")
     session.thread_spaces[thread_id] = space_id
@@ -256,6 +301,8 @@ async def _run_feed(
     with trio.CancelScope() as scope:
         session.feeds[space_id] = scope
         task_status.started()
+        if space_id not in session.spaces:
+            return  # deleted after the subscribe frame was checked; the agent has heard
         send, receive = trio.open_memory_channel[LogEntry | Live](FEED_BUFFER)
         try:
             async with trio.open_nursery() as nursery, receive:

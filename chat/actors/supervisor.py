@@ -1,4 +1,5 @@
-"""The supervisor: owns the reader, the projector, the sweepers and the thread actors' nursery."""
+"""The supervisor: owns the reader, the control follower, the projector, the sweepers and the
+thread actors' nursery."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from contextlib import asynccontextmanager
 import trio
 
 from chat.actors.projector import ProjectorState, run_projector
+from chat.actors.revocation import SessionRegistry
 from chat.actors.sweepers import run_expiry_sweeper, run_presence_sweeper
 from chat.actors.thread import ThreadActors
 from chat.config import Settings
 from chat.context import Services
 from chat.db.pool import open_database
 from chat.streams.client import open_redis
+from chat.streams.control import ControlLog, run_control_follower
 from chat.streams.log import StreamLog
 from chat.streams.reader import StreamRouter, run_stream_reader
 
@@ -39,8 +42,12 @@ async def open_services(settings: Settings, *, projector: bool = True) -> AsyncI
             db=db,
             threads=ThreadActors(router, nursery),
             projector=ProjectorState(),
+            control=ControlLog(redis, settings.key_prefix),
+            revocations=SessionRegistry(),
         )
         await nursery.start(run_stream_reader, redis, router)
+        # Started before HTTP serves: every revocation appended from now on reaches this process.
+        await nursery.start(run_control_follower, services.control, services.revocations.dispatch)
         if projector:
             await nursery.start(run_projector, stream_log, db, settings, services.projector)
         await nursery.start(run_expiry_sweeper, stream_log, db, settings.expiry_check_seconds)

@@ -4,7 +4,8 @@ Crash policy: a bad frame is answered with an error frame and the session goes o
 error in a handler answers `unavailable`, one in a background feed step backs off and retries;
 flooding
 closes with 4008; a feed that fell behind closes with 1013 so the widget resumes from its last
-id; the socket closing ends the session; anything else propagates (the handler logs it).
+id; a rotated key or a deleted space closes with 4004 (chat/actors/revocation.py); the socket
+closing ends the session; anything else propagates (the handler logs it).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import trio
 
 from chat import history
+from chat.actors.revocation import WidgetWatch, end_when_revoked
 from chat.actors.socket import (
     STORAGE_ERRORS,
     Closing,
@@ -99,8 +101,10 @@ async def run_visitor_session(
     visitor_id: str,
     session_token: str,
     last: str | None,
+    watch: WidgetWatch,
 ) -> None:
-    """Serve one widget socket until it closes. The caller has accepted it."""
+    """Serve one widget socket until it closes. The caller has accepted it, and holds `watch`
+    registered (SessionRegistry.open_widget_watch) for as long as this runs."""
     outbox_send, outbox_recv = trio.open_memory_channel[Json](256)
     inbox_send, inbox_recv = trio.open_memory_channel[LogEntry | SwitchThread](INBOX_SIZE)
     log, router = services.log, services.router
@@ -130,6 +134,7 @@ async def run_visitor_session(
             nursery.start_soon(_feed, session, inbox_recv)
             nursery.start_soon(_follow_visitor, session, own_threads)
             nursery.start_soon(_follow_presence, session, presence)
+            nursery.start_soon(end_when_revoked, watch)
             await session.overflowed.wait()
             raise Closing(CLOSE_TRY_AGAIN, "fell behind; resume with last")
     except* Closing as group:

@@ -22,6 +22,9 @@ class AccessClaims:
     agent_id: str
     organization_id: str
     role: str
+    # The refresh-token family this access token was issued with: one sign-in. Logout or a
+    # password change revokes the family, and with it this access token before it expires.
+    session_id: str
 
 
 def issue_access_token(secret: str, claims: AccessClaims, ttl_seconds: int) -> str:
@@ -31,6 +34,7 @@ def issue_access_token(secret: str, claims: AccessClaims, ttl_seconds: int) -> s
         "org": claims.organization_id,
         "role": claims.role,
         "typ": ACCESS_TYPE,
+        "sid": claims.session_id,
         "iat": now,
         "exp": now + ttl_seconds,
         "jti": secrets.token_hex(8),
@@ -45,13 +49,15 @@ def check_access_token(secret: str, token: str) -> AccessClaims:
             token,
             secret,
             algorithms=[JWT_ALGORITHM],
-            options={"require": ["sub", "org", "role", "typ", "exp", "iat"]},
+            options={"require": ["sub", "org", "role", "typ", "sid", "exp", "iat"]},
         )
     except jwt.PyJWTError as exc:
         raise UnauthorizedError("invalid or expired access token") from exc
     if payload.get("typ") != ACCESS_TYPE:
         raise UnauthorizedError("not an access token")
-    return AccessClaims(str(payload["sub"]), str(payload["org"]), str(payload["role"]))
+    return AccessClaims(
+        str(payload["sub"]), str(payload["org"]), str(payload["role"]), str(payload["sid"])
+    )
 
 
 def new_refresh_token() -> tuple[str, bytes]:

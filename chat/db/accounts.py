@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import psycopg
 from psycopg.rows import class_row
 
 from chat.db.rows import AgentRow, OrganizationRow
-from chat.errors import EmailTakenError
+from chat.errors import EmailTakenError, LastAdminError
 
 _AGENT_COLUMNS = (
     "id::text, organization_id::text, email, name, role, accepting_chats, max_concurrent_chats,"
@@ -81,12 +82,35 @@ def agent_by_id(conn: psycopg.Connection, organization_id: str, agent_id: str) -
         ).fetchone()
 
 
+def live_agent(conn: psycopg.Connection, agent_id: str) -> AgentRow | None:
+    """A live agent by id alone: only for a caller already proven to be that agent (refresh)."""
+    with conn.cursor(row_factory=class_row(AgentRow)) as cur:
+        return cur.execute(
+            f"SELECT {_AGENT_COLUMNS} FROM agents WHERE id = %s AND deleted_at IS NULL",
+            (agent_id,),
+        ).fetchone()
+
+
+def agent_in_session(
+    conn: psycopg.Connection, organization_id: str, agent_id: str, session_id: str
+) -> AgentRow | None:
+    """The live agent, while the sign-in (refresh family) its access token names is not revoked."""
+    with conn.cursor(row_factory=class_row(AgentRow)) as cur:
+        return cur.execute(
+            f"SELECT {_AGENT_COLUMNS} FROM agents"
+            " WHERE id = %s AND organization_id = %s AND deleted_at IS NULL"
+            " AND NOT EXISTS (SELECT 1 FROM refresh_tokens"
+            "   WHERE family_id = %s AND revoked_at IS NOT NULL)",
+            (agent_id, organization_id, session_id),
+        ).fetchone()
+
+
 def store_refresh_token(
     conn: psycopg.Connection,
     agent_id: str,
     token_hash: bytes,
     ttl_seconds: int,
-    family_id: str | None = None,
+    family_id: str,
 ) -> None:
     conn.execute(
         "INSERT INTO refresh_tokens (id, agent_id, family_id, token_hash, expires_at)"
@@ -94,17 +118,25 @@ def store_refresh_token(
         (
             uuid.uuid4(),
             agent_id,
-            family_id or uuid.uuid4(),
+            family_id,
             token_hash,
             datetime.now(UTC) + timedelta(seconds=ttl_seconds),
         ),
     )
 
 
-def use_refresh_token(conn: psycopg.Connection, token_hash: bytes) -> tuple[str, str] | None:
-    """Mark a refresh token used; (agent_id, family_id) when it was valid, else None.
+@dataclass(frozen=True, slots=True)
+class RefreshUse:
+    agent_id: str
+    session_id: str  # the refresh family: one sign-in
+    valid: bool  # False: expired, revoked, deleted agent, or reused (the family is now revoked)
+    reused: bool
 
-    A token used twice means it leaked: its whole family is revoked.
+
+def use_refresh_token(conn: psycopg.Connection, token_hash: bytes) -> RefreshUse | None:
+    """Mark a refresh token used; None for a token never issued.
+
+    A token used twice means it leaked: its whole family is revoked (`reused`).
     """
     row = conn.execute(
         "SELECT t.agent_id::text, t.family_id::text, t.used_at, t.revoked_at, t.expires_at,"
@@ -117,11 +149,11 @@ def use_refresh_token(conn: psycopg.Connection, token_hash: bytes) -> tuple[str,
     agent_id, family_id, used_at, revoked_at, expires_at, deleted_at = row
     if used_at is not None:
         revoke_family(conn, family_id)
-        return None
+        return RefreshUse(agent_id, family_id, valid=False, reused=True)
     if revoked_at is not None or deleted_at is not None or expires_at <= datetime.now(UTC):
-        return None
+        return RefreshUse(agent_id, family_id, valid=False, reused=False)
     conn.execute("UPDATE refresh_tokens SET used_at = now() WHERE token_hash = %s", (token_hash,))
-    return agent_id, family_id
+    return RefreshUse(agent_id, family_id, valid=True, reused=False)
 
 
 def revoke_family(conn: psycopg.Connection, family_id: str) -> None:
@@ -131,10 +163,85 @@ def revoke_family(conn: psycopg.Connection, family_id: str) -> None:
     )
 
 
-def revoke_refresh_token(conn: psycopg.Connection, agent_id: str, token_hash: bytes) -> None:
+def list_agents(conn: psycopg.Connection, organization_id: str) -> list[AgentRow]:
+    with conn.cursor(row_factory=class_row(AgentRow)) as cur:
+        return cur.execute(
+            f"SELECT {_AGENT_COLUMNS} FROM agents"
+            " WHERE organization_id = %s AND deleted_at IS NULL ORDER BY created_at, id",
+            (organization_id,),
+        ).fetchall()
+
+
+def update_agent(
+    conn: psycopg.Connection, organization_id: str, agent_id: str, changes: dict[str, object]
+) -> AgentRow | None:
+    """Set the given columns (names come from the caller's validated model, never the client).
+
+    Demoting the organization's last admin is refused: someone must be able to administer it.
+    """
+    if changes.get("role") == "agent":
+        _keep_an_admin(conn, organization_id, agent_id)
+    assignments = ", ".join(f"{column} = %s" for column in changes)
+    with conn.cursor(row_factory=class_row(AgentRow)) as cur:
+        return cur.execute(
+            f"UPDATE agents SET {assignments or 'id = id'}"
+            " WHERE id = %s AND organization_id = %s AND deleted_at IS NULL"
+            f" RETURNING {_AGENT_COLUMNS}",
+            (*changes.values(), agent_id, organization_id),
+        ).fetchone()
+
+
+def delete_agent(conn: psycopg.Connection, organization_id: str, agent_id: str) -> bool:
+    """Soft-delete a live agent and end all its sign-ins; False when there is no such agent."""
+    if agent_by_id(conn, organization_id, agent_id) is None:
+        return False
+    _keep_an_admin(conn, organization_id, agent_id)
+    conn.execute("UPDATE agents SET deleted_at = now() WHERE id = %s", (agent_id,))
+    end_sign_ins(conn, agent_id)
+    return True
+
+
+def _keep_an_admin(conn: psycopg.Connection, organization_id: str, leaving_id: str) -> None:
+    """Raise LastAdminError when `leaving_id` is the organization's only live admin.
+
+    The admins' rows are locked, so two admins demoting each other at once cannot both pass.
+    """
+    admins = conn.execute(
+        "SELECT id::text FROM agents WHERE organization_id = %s AND role = 'admin'"
+        " AND deleted_at IS NULL ORDER BY id FOR UPDATE",
+        (organization_id,),
+    ).fetchall()
+    if [row[0] for row in admins] == [leaving_id]:
+        raise LastAdminError()
+
+
+def end_sign_ins(
+    conn: psycopg.Connection, agent_id: str, *, keep_session: str | None = None
+) -> list[str]:
+    """Revoke the agent's sign-ins (refresh families), but `keep_session`; their ids."""
+    rows = conn.execute(
+        "UPDATE refresh_tokens SET revoked_at = now()"
+        " WHERE agent_id = %s AND revoked_at IS NULL AND family_id IS DISTINCT FROM %s"
+        " RETURNING family_id::text",
+        (agent_id, keep_session),
+    ).fetchall()
+    return sorted({row[0] for row in rows})
+
+
+def end_sign_in(conn: psycopg.Connection, agent_id: str, session_id: str) -> None:
+    """Revoke one sign-in of this agent (logout). A stranger's family id changes nothing."""
     conn.execute(
         "UPDATE refresh_tokens SET revoked_at = now()"
-        " WHERE family_id = (SELECT family_id FROM refresh_tokens"
-        "   WHERE token_hash = %s AND agent_id = %s)",
-        (token_hash, agent_id),
+        " WHERE family_id = %s AND agent_id = %s AND revoked_at IS NULL",
+        (session_id, agent_id),
     )
+
+
+def session_of_refresh_token(
+    conn: psycopg.Connection, agent_id: str, token_hash: bytes
+) -> str | None:
+    row = conn.execute(
+        "SELECT family_id::text FROM refresh_tokens WHERE token_hash = %s AND agent_id = %s",
+        (token_hash, agent_id),
+    ).fetchone()
+    return str(row[0]) if row else None

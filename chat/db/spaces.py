@@ -11,6 +11,7 @@ from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
 from chat.db.rows import SpaceRow
+from chat.spaces import SpaceSettings
 
 _COLUMNS = (
     "id::text, organization_id::text, name, widget_key, allowed_domains, settings, created_at"
@@ -54,11 +55,14 @@ def list_spaces(conn: psycopg.Connection, organization_id: str) -> list[SpaceRow
         ).fetchall()
 
 
-def space_by_id(conn: psycopg.Connection, organization_id: str, space_id: str) -> SpaceRow | None:
+def space_by_id(
+    conn: psycopg.Connection, organization_id: str, space_id: str, *, lock: bool = False
+) -> SpaceRow | None:
     with conn.cursor(row_factory=class_row(SpaceRow)) as cur:
         return cur.execute(
             f"SELECT {_COLUMNS} FROM spaces"
-            " WHERE id = %s AND organization_id = %s AND deleted_at IS NULL",
+            " WHERE id = %s AND organization_id = %s AND deleted_at IS NULL"
+            + (" FOR UPDATE" if lock else ""),
             (space_id, organization_id),
         ).fetchone()
 
@@ -69,6 +73,55 @@ def space_by_widget_key(conn: psycopg.Connection, widget_key: str) -> SpaceRow |
             f"SELECT {_COLUMNS} FROM spaces WHERE widget_key = %s AND deleted_at IS NULL",
             (widget_key,),
         ).fetchone()
+
+
+def update_space(
+    conn: psycopg.Connection,
+    organization_id: str,
+    space_id: str,
+    name: str | None,
+    allowed_domains: list[str] | None,
+    settings_change: dict[str, Any],
+) -> SpaceRow | None:
+    """Change what is given; settings are merged key by key into the stored ones."""
+    current = space_by_id(conn, organization_id, space_id, lock=True)
+    if current is None:
+        return None
+    settings = SpaceSettings.of({**current.settings, **settings_change}).model_dump()
+    with conn.cursor(row_factory=class_row(SpaceRow)) as cur:
+        return cur.execute(
+            "UPDATE spaces SET name = %s, allowed_domains = %s, settings = %s"
+            f" WHERE id = %s RETURNING {_COLUMNS}",
+            (
+                name if name is not None else current.name,
+                allowed_domains if allowed_domains is not None else current.allowed_domains,
+                Jsonb(settings),
+                space_id,
+            ),
+        ).fetchone()
+
+
+def rotate_widget_key(
+    conn: psycopg.Connection, organization_id: str, space_id: str
+) -> SpaceRow | None:
+    """The space with a fresh widget key; None when there is no such space."""
+    with conn.cursor(row_factory=class_row(SpaceRow)) as cur:
+        return cur.execute(
+            "UPDATE spaces SET widget_key = %s"
+            " WHERE id = %s AND organization_id = %s AND deleted_at IS NULL"
+            f" RETURNING {_COLUMNS}",
+            (new_widget_key(), space_id, organization_id),
+        ).fetchone()
+
+
+def delete_space(conn: psycopg.Connection, organization_id: str, space_id: str) -> bool:
+    """Soft-delete: the space, its widget key and its threads disappear from the API."""
+    deleted = conn.execute(
+        "UPDATE spaces SET deleted_at = now()"
+        " WHERE id = %s AND organization_id = %s AND deleted_at IS NULL",
+        (space_id, organization_id),
+    )
+    return deleted.rowcount == 1
 
 
 def all_space_ids(conn: psycopg.Connection) -> list[str]:

@@ -9,10 +9,12 @@ from quart import Response, jsonify
 from quart_trio import QuartTrio
 
 from chat.context import Services
+from chat.http.api import api_blueprint
+from chat.http.docs import docs_blueprint
 from chat.http.errors import install_error_handlers
 from chat.http.metrics import metrics_text
 from chat.http.pages import pages_blueprint
-from chat.http.rest import rest_blueprint
+from chat.http.throttle import install_request_budget
 from chat.http.ws import ws_blueprint
 
 # The contract: any WebSocket frame over 16 KiB closes with 1009; any REST body over 64 KiB is 413.
@@ -27,9 +29,11 @@ def create_app(services: Services) -> QuartTrio:
     app.config["MAX_CONTENT_LENGTH"] = REST_MAX_BODY_BYTES
     app.config["JSON_SORT_KEYS"] = False
     install_error_handlers(app)
-    app.register_blueprint(rest_blueprint(services))
+    install_request_budget(app, services)
+    app.register_blueprint(api_blueprint(services))
     app.register_blueprint(ws_blueprint(services))
     app.register_blueprint(pages_blueprint(services))
+    app.register_blueprint(docs_blueprint())
 
     @app.get("/healthz")
     async def healthz() -> Response:

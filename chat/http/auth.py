@@ -1,6 +1,8 @@
-"""Who is calling: the bearer access token, checked against a live agent."""
+"""Who is calling: the bearer access token, checked against a live agent and a live sign-in."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from quart import request
 
@@ -11,23 +13,38 @@ from chat.db.rows import AgentRow
 from chat.errors import ForbiddenError, UnauthorizedError
 
 
-async def check_agent_token(services: Services, token: str) -> AgentRow:
-    """The live agent a token belongs to; UnauthorizedError otherwise (deleted agents too)."""
+@dataclass(frozen=True, slots=True)
+class Caller:
+    agent: AgentRow
+    session_id: str  # the sign-in (refresh-token family) the access token belongs to
+
+
+async def check_agent_session(services: Services, token: str) -> Caller:
+    """The live agent and sign-in a token belongs to; UnauthorizedError otherwise (deleted
+    agents, and sign-ins ended by logout, reuse detection or a password change, too)."""
     claims = check_access_token(services.settings.secret_key, token)
     agent = await services.db.run(
-        lambda c: accounts.agent_by_id(c, claims.organization_id, claims.agent_id)
+        lambda c: accounts.agent_in_session(
+            c, claims.organization_id, claims.agent_id, claims.session_id
+        )
     )
     if agent is None:
-        raise UnauthorizedError("the agent no longer exists")
-    return agent
+        raise UnauthorizedError("the agent no longer exists or this sign-in has ended")
+    return Caller(agent, claims.session_id)
 
 
-async def check_caller(services: Services, *, admin: bool = False) -> AgentRow:
+async def check_agent_token(services: Services, token: str) -> AgentRow:
+    """As check_agent_session, for callers that need only the agent."""
+    return (await check_agent_session(services, token)).agent
+
+
+async def check_caller(services: Services, *, admin: bool = False) -> Caller:
+    """The request's bearer token checked; ForbiddenError when `admin` and the agent is not."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
+    if scheme.lower() != "bearer" or not token.strip():
         raise UnauthorizedError("missing bearer token")
-    agent = await check_agent_token(services, token.strip())
-    if admin and agent.role != "admin":
+    caller = await check_agent_session(services, token.strip())
+    if admin and caller.agent.role != "admin":
         raise ForbiddenError("admins only")
-    return agent
+    return caller

@@ -1,10 +1,21 @@
-"""Request bodies of the REST API (pydantic, extra fields refused)."""
+"""REST request bodies (extra fields refused) and query strings (unknown keys ignored)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypeVar
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal, TypeVar
+from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
+import orjson
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 from quart import request
 
 from chat.errors import InvalidError
@@ -13,13 +24,23 @@ from chat.spaces import SpaceSettings
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 Password = Annotated[str, Field(min_length=10, max_length=1024)]
+Role = Literal["admin", "agent"]
+MaxChats = Annotated[int, Field(ge=1, le=1000)]
+THREAD_STATUSES = ("unassigned", "active", "closed", "expired")
+_STATUS = "(unassigned|active|closed|expired)"
 
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class _Query(BaseModel):
+    # Unknown query keys are ignored: clients add cache busters and tracking parameters.
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
 B = TypeVar("B", bound=_Body)
+M = TypeVar("M", bound=BaseModel)
 
 
 class Register(_Body):
@@ -38,25 +59,124 @@ class Refresh(_Body):
     refresh_token: Annotated[str, Field(min_length=1, max_length=200)]
 
 
+class Logout(_Body):
+    refresh_token: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class UpdateMe(_Body):
+    """A new password needs the current one, so a stolen access token cannot take the account."""
+
+    name: Name | None = None
+    accepting_chats: bool | None = None
+    password: Password | None = None
+    current_password: Annotated[str, Field(max_length=1024)] | None = None
+
+    @model_validator(mode="after")
+    def _current_with_new(self) -> UpdateMe:
+        if self.password is not None and self.current_password is None:
+            raise ValueError("current_password is required to set a new password")
+        return self
+
+
+class CreateAgent(_Body):
+    email: EmailStr
+    name: Name
+    password: Password
+    role: Role = "agent"
+    max_concurrent_chats: MaxChats = 5
+
+
+class UpdateAgent(_Body):
+    name: Name | None = None
+    role: Role | None = None
+    max_concurrent_chats: MaxChats | None = None
+    accepting_chats: bool | None = None
+    password: Password | None = None
+
+
+def _canonical_domains(value: list[str]) -> list[str]:
+    canonical = []
+    for entry in value:
+        normalised = normalise_entry(entry)
+        if normalised is None:
+            raise ValueError(f"not a host, host:port or *.host: {entry!r}")
+        if normalised not in canonical:
+            canonical.append(normalised)
+    return canonical
+
+
+Domains = Annotated[
+    list[Annotated[str, Field(max_length=260)]], Field(min_length=1, max_length=100)
+]
+
+
 class CreateSpace(_Body):
     name: Name
-    allowed_domains: Annotated[list[str], Field(min_length=1, max_length=100)]
+    allowed_domains: Domains
     settings: SpaceSettings = SpaceSettings()
+
+    _domains = field_validator("allowed_domains")(_canonical_domains)
+
+
+class SpaceSettingsChange(_Body):
+    """Only the settings given change; the others keep their values."""
+
+    visitor_messages_per_second: float | None = Field(default=None, gt=0, le=100)
+    visitor_burst: int | None = Field(default=None, ge=1, le=1000)
+    max_open_threads: int | None = Field(default=None, ge=1, le=1_000_000)
+    thread_ttl_seconds: int | None = Field(default=None, ge=10, le=365 * 86400)
+    greeting: str | None = Field(default=None, max_length=500)
+    color: str | None = Field(default=None, pattern=r"^#[0-9a-fA-F]{6}$")
+
+
+class UpdateSpace(_Body):
+    name: Name | None = None
+    allowed_domains: Domains | None = None
+    settings: SpaceSettingsChange | None = None
 
     @field_validator("allowed_domains")
     @classmethod
-    def _domains(cls, value: list[str]) -> list[str]:
-        canonical = []
-        for entry in value:
-            normalised = normalise_entry(entry)
-            if normalised is None:
-                raise ValueError(f"not a host, host:port or *.host: {entry!r}")
-            canonical.append(normalised)
-        return canonical
+    def _domains(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else _canonical_domains(value)
+
+
+class TransferThread(_Body):
+    agent_id: UUID
+
+
+class ThreadListQuery(_Query):
+    status: str = Field(
+        default="unassigned,active",
+        pattern=rf"^{_STATUS}(,{_STATUS})*$",
+        description="Comma-separated statuses",
+    )
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(
+        default=None, max_length=200, description="next_cursor of the previous page"
+    )
+
+
+class MessageListQuery(_Query):
+    before: str | None = Field(
+        default=None,
+        pattern=r"^\d{1,20}-\d{1,20}$",
+        description="A message id: the page ends just before it (next_before of the last page)",
+    )
+    limit: int = Field(default=50, ge=1, le=200)
 
 
 async def read_body(model: type[B]) -> B:
-    data: Any = await request.get_json(force=True, silent=True)
+    """The JSON body (UTF-8, whatever the Content-Type says) validated into `model`."""
+    raw = await request.get_data(as_text=False)
+    try:
+        data: Any = orjson.loads(raw)  # refuses bytes that are not UTF-8, too
+    except orjson.JSONDecodeError as exc:
+        raise InvalidError("the body must be a JSON object") from exc
     if not isinstance(data, dict):
         raise InvalidError("the body must be a JSON object")
     return model.model_validate(data)
+
+
+def read_query(model: type[M], args: Mapping[str, str]) -> M:
+    """The query string as a model; a key given twice counts once (its first value)."""
+    return model.model_validate(dict(args.items()))

@@ -11,9 +11,14 @@ from pydantic import ValidationError
 from quart import Quart, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from chat.errors import ChatError
+from chat.errors import ChatError, RateLimitedError
 
 log = logging.getLogger(__name__)
+
+# RFC 9110: a 429 may say when to retry; the contract says every one of ours does. When the
+# limiter gave no figure, a client should still back off at least this long.
+DEFAULT_RETRY_AFTER_SECONDS = 1
+TOO_MANY_REQUESTS = 429
 
 _HTTP_CODES = {
     400: "invalid",
@@ -41,7 +46,10 @@ def error_response(status: int, code: str, message: str, details: Any = None) ->
 def install_error_handlers(app: Quart) -> None:
     @app.errorhandler(ChatError)
     async def _chat_error(err: ChatError) -> Response:
-        return error_response(err.status, err.code, err.message, err.details or None)
+        response = error_response(err.status, err.code, err.message, err.details or None)
+        if isinstance(err, RateLimitedError):
+            _retry_after(response, err.retry_after)
+        return response
 
     @app.errorhandler(ValidationError)
     async def _invalid(err: ValidationError) -> Response:
@@ -49,12 +57,15 @@ def install_error_handlers(app: Quart) -> None:
             {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
             for e in err.errors(include_url=False, include_input=False)
         ]
-        return error_response(422, "invalid", "the request body is invalid", details)
+        return error_response(422, "invalid", "the request is invalid; see details", details)
 
     @app.errorhandler(HTTPException)
     async def _http(err: HTTPException) -> Response:
         status = err.code or 500
-        return error_response(status, _HTTP_CODES.get(status, "error"), err.description or "")
+        response = error_response(status, _HTTP_CODES.get(status, "error"), err.description or "")
+        if status == TOO_MANY_REQUESTS:
+            _retry_after(response, None)
+        return response
 
     @app.errorhandler(coredis.exceptions.RedisError)
     @app.errorhandler(psycopg.OperationalError)
@@ -66,3 +77,8 @@ def install_error_handlers(app: Quart) -> None:
     async def _unexpected(err: Exception) -> Response:
         log.exception("unhandled error")
         return error_response(500, "internal", "internal error")
+
+
+def _retry_after(response: Response, seconds: int | None) -> None:
+    """Retry-After in whole seconds, at least 1 (0 would invite an immediate retry storm)."""
+    response.headers["Retry-After"] = str(max(DEFAULT_RETRY_AFTER_SECONDS, seconds or 0))

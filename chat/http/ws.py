@@ -1,4 +1,8 @@
-"""The widget and agent WebSocket endpoints: handshake checks, then the session actors."""
+"""The widget and agent WebSocket endpoints: handshake checks, then the session actors.
+
+Each handshake's database check runs inside the session registry's `open_*_watch`, which
+registers the session so that a later revocation closes it (chat/actors/revocation.py).
+"""
 
 from __future__ import annotations
 
@@ -10,14 +14,15 @@ import trio
 from quart import Blueprint, Response, websocket
 
 from chat.actors.agent import agent_json, run_agent_session
+from chat.actors.revocation import AgentWatch, WidgetWatch
 from chat.actors.socket import close_quietly
 from chat.actors.visitor import run_visitor_session
 from chat.auth.tokens import check_session_token, issue_session_token
 from chat.context import Services
 from chat.db import spaces as space_queries
-from chat.db.rows import AgentRow
-from chat.errors import CLOSE_UNAUTHORIZED, ChatError, UnauthorizedError
-from chat.http.auth import check_agent_token
+from chat.db.rows import AgentRow, SpaceRow
+from chat.errors import CLOSE_UNAUTHORIZED, ChatError, NotFoundError, UnauthorizedError
+from chat.http.auth import check_agent_session
 from chat.http.errors import error_response
 from chat.http.origin import origin_allowed
 from chat.ids import is_stream_id
@@ -50,9 +55,15 @@ def ws_blueprint(services: Services) -> Blueprint:
     @bp.websocket("/ws/widget")
     async def widget_socket() -> Response | None:
         key = websocket.args.get("key", "")
-        space = await services.db.run(lambda c: space_queries.space_by_widget_key(c, key))
-        if space is None:
+        try:
+            async with services.revocations.open_widget_watch(
+                key, lambda: check_widget_key(services, key)
+            ) as (space, watch):
+                return await _serve_widget(space, key, watch)
+        except NotFoundError:
             return error_response(404, "not_found", "unknown widget key")
+
+    async def _serve_widget(space: SpaceRow, key: str, watch: WidgetWatch) -> Response | None:
         if not origin_allowed(websocket.headers.get("Origin"), space.allowed_domains):
             return error_response(403, "origin_not_allowed", "this origin may not use the widget")
         last = websocket.args.get("last") or None
@@ -65,7 +76,7 @@ def ws_blueprint(services: Services) -> Blueprint:
             token = issue_session_token(settings.secret_key, space.id, visitor_id)
         await websocket.accept()
         socket = QuartSocket(websocket._get_current_object())  # type: ignore[attr-defined]
-        await run_visitor_session(services, socket, space, visitor_id, token, last)
+        await run_visitor_session(services, socket, space, visitor_id, token, last, watch)
         return None
 
     @bp.websocket("/ws/agent")
@@ -73,10 +84,19 @@ def ws_blueprint(services: Services) -> Blueprint:
         await websocket.accept()
         socket = QuartSocket(websocket._get_current_object())  # type: ignore[attr-defined]
         try:
-            agent = await _authenticate(services, socket, websocket.args.get("token"))
+            token = await _receive_token(services, socket, websocket.args.get("token"))
+            async with services.revocations.open_agent_watch(
+                lambda: check_sign_in(services, token)
+            ) as (agent, watch):
+                await _serve_agent(socket, agent, watch)
         except ChatError as err:
+            # Only the handshake raises one: a session answers its errors with frames and ends
+            # with close codes inside its own nursery.
             await close_quietly(socket, CLOSE_UNAUTHORIZED, err.message)
-            return
+
+    async def _serve_agent(socket: QuartSocket, agent: AgentRow, watch: AgentWatch) -> None:
+        # Listed after the watch is registered, so a space deleted meanwhile either is not
+        # listed or reaches the watch (and the session drops it).
         spaces = await services.db.run(
             lambda c: space_queries.list_spaces(c, agent.organization_id)
         )
@@ -85,12 +105,27 @@ def ws_blueprint(services: Services) -> Blueprint:
             "agent": agent_json(agent),
             "spaces": [{"id": s.id, "name": s.name} for s in spaces],
         }
-        await run_agent_session(services, socket, agent, spaces, welcome)
+        await run_agent_session(services, socket, agent, spaces, welcome, watch)
 
     return bp
 
 
-async def _authenticate(services: Services, socket: QuartSocket, token: str | None) -> AgentRow:
+async def check_widget_key(services: Services, key: str) -> SpaceRow:
+    """The live space this widget key names; NotFoundError otherwise."""
+    space = await services.db.run(lambda c: space_queries.space_by_widget_key(c, key))
+    if space is None:
+        raise NotFoundError("unknown widget key")
+    return space
+
+
+async def check_sign_in(services: Services, token: str) -> tuple[AgentRow, str]:
+    """The live agent and the id of the live sign-in the token belongs to; UnauthorizedError
+    otherwise."""
+    caller = await check_agent_session(services, token)
+    return caller.agent, caller.session_id
+
+
+async def _receive_token(services: Services, socket: QuartSocket, token: str | None) -> str:
     """The token from the query, or from a first `auth` frame within the allowed time."""
     if not token:
         with trio.move_on_after(services.settings.agent_auth_timeout_seconds):
@@ -99,4 +134,4 @@ async def _authenticate(services: Services, socket: QuartSocket, token: str | No
                 token = frame.token
         if not token:
             raise UnauthorizedError("authenticate within 5 s")
-    return await check_agent_token(services, token)
+    return token

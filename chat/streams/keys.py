@@ -51,4 +51,12 @@ def node_wake_key(prefix: str, node_id: str) -> str:
     return f"{prefix}:node:{node_id}:wake"
 
 
+def control_key(prefix: str) -> str:
+    """The deployment's control stream: revocations every process acts on (chat/streams/control.py).
+
+    It belongs to no space, so it has no hash tag; in a cluster it lives in a slot of its own.
+    """
+    return f"{prefix}:control"
+
+
 PROJECTOR_GROUP = "projector"

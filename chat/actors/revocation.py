@@ -1,0 +1,186 @@
+"""Which live sockets of this process each revocation ends: the session registry.
+
+Every agent and widget session holds a watch for its lifetime. The control follower
+(chat/streams/control.py) dispatches each entry of the control stream here; the registry marks
+the watches it revokes, and each session, waiting on its watch inside its nursery, ends itself
+by raising `Closing` (4001 for agents, 4004 for widgets). A deleted space also ends agents' feeds
+of it, without closing their sockets.
+
+The handshake race: a handshake reads PostgreSQL, then registers. A revocation that commits
+after that read but is dispatched before the registration would reach neither. So the registry
+counts the entries it has dispatched (`generation`); `open_*_watch` notes the count before the
+check, registers, and checks again only when the count moved in between. From then on every
+later entry reaches the watch. That costs no extra query unless a revocation was dispatched
+during this very handshake. See structures.md, "Revocation".
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import NoReturn, TypeVar
+
+import trio
+
+from chat.actors.socket import Closing
+from chat.db.rows import AgentRow, SpaceRow
+from chat.errors import CLOSE_KEY_REVOKED, CLOSE_UNAUTHORIZED
+from chat.streams.control import (
+    AgentDeleted,
+    AllSignInsEnded,
+    ControlEntry,
+    SignInsEnded,
+    SpaceDeleted,
+    WidgetKeyRotated,
+)
+
+log = logging.getLogger(__name__)
+
+_Found = TypeVar("_Found")
+_W = TypeVar("_W", bound="Watch")
+
+
+@dataclass(frozen=True, slots=True)
+class Revoked:
+    code: int
+    reason: str
+
+
+class Watch:
+    """One session's view of the revocations that concern it."""
+
+    def __init__(self, index_key: str) -> None:
+        self.index_key = index_key  # what the registry files it under: agent id or space id
+        self.revoked: Revoked | None = None
+        self._changed = trio.Event()
+
+    def revoke(self, code: int, reason: str) -> None:
+        if self.revoked is None:
+            self.revoked = Revoked(code, reason)
+            self._changed.set()
+
+    async def wait_changed(self) -> None:
+        """Until something was dispatched to this watch since the last call returned."""
+        await self._changed.wait()
+        self._changed = trio.Event()
+
+
+class AgentWatch(Watch):
+    def __init__(self, agent_id: str, session_id: str) -> None:
+        super().__init__(agent_id)
+        self.agent_id = agent_id
+        self.session_id = session_id
+        self._gone_spaces: set[str] = set()
+
+    def space_gone(self, space_id: str) -> None:
+        self._gone_spaces.add(space_id)
+        self._changed.set()
+
+    def take_gone_spaces(self) -> set[str]:
+        """Spaces deleted since the last call (any space: the session ignores foreign ones)."""
+        gone, self._gone_spaces = self._gone_spaces, set()
+        return gone
+
+
+class WidgetWatch(Watch):
+    def __init__(self, space_id: str, widget_key: str) -> None:
+        super().__init__(space_id)
+        self.space_id = space_id
+        self.widget_key = widget_key
+
+
+async def end_when_revoked(watch: Watch) -> NoReturn:
+    """Raise `Closing` with the watch's code once it is revoked; for a session's nursery."""
+    while watch.revoked is None:
+        await watch.wait_changed()
+    raise Closing(watch.revoked.code, watch.revoked.reason)
+
+
+class SessionRegistry:
+    """This process's live sessions, by what can revoke them. Kept in Services; no I/O."""
+
+    def __init__(self) -> None:
+        # Entries dispatched so far: a handshake whose check straddles a change re-checks.
+        self.generation = 0
+        self._agents: dict[str, set[AgentWatch]] = {}  # by agent id
+        self._widgets: dict[str, set[WidgetWatch]] = {}  # by space id
+
+    @asynccontextmanager
+    async def open_agent_watch(
+        self, check: Callable[[], Awaitable[tuple[AgentRow, str]]]
+    ) -> AsyncIterator[tuple[AgentRow, AgentWatch]]:
+        """Check an agent's sign-in (`check` answers the live agent and the sign-in's session id,
+        or raises), then watch that sign-in until exit. A revocation dispatched while `check`
+        ran makes it check once more."""
+        async with self._admitted(
+            check, lambda found: AgentWatch(found[0].id, found[1]), self._agents
+        ) as (found, watch):
+            yield found[0], watch
+
+    @asynccontextmanager
+    async def open_widget_watch(
+        self, widget_key: str, check: Callable[[], Awaitable[SpaceRow]]
+    ) -> AsyncIterator[tuple[SpaceRow, WidgetWatch]]:
+        """Check that `widget_key` names a live space (`check` raises otherwise), then watch
+        that space and key until exit, as open_agent_watch."""
+        async with self._admitted(
+            check, lambda space: WidgetWatch(space.id, widget_key), self._widgets
+        ) as found_watch:
+            yield found_watch
+
+    @asynccontextmanager
+    async def _admitted(
+        self,
+        check: Callable[[], Awaitable[_Found]],
+        make: Callable[[_Found], _W],
+        index: dict[str, set[_W]],
+    ) -> AsyncIterator[tuple[_Found, _W]]:
+        since = self.generation
+        found = await check()
+        watch = make(found)
+        index.setdefault(watch.index_key, set()).add(watch)
+        try:
+            if self.generation != since:
+                # Dispatched while `check` ran: maybe committed after its read, and it did not
+                # reach this watch. Every later entry will, so one more check closes the gap.
+                found = await check()
+            yield found, watch
+        finally:
+            watches = index.get(watch.index_key)
+            if watches is not None:
+                watches.discard(watch)
+                if not watches:
+                    del index[watch.index_key]
+
+    def dispatch(self, entry: ControlEntry) -> None:
+        """Mark the watches this entry revokes; their sessions close themselves."""
+        self.generation += 1
+        match entry.event:
+            case AgentDeleted(agent_id=agent_id):
+                hit = self._revoke_agent(agent_id, lambda _: True, "the agent was deleted")
+            case SignInsEnded(agent_id=agent_id, session_ids=ended):
+                hit = self._revoke_agent(agent_id, lambda s: s in ended, "this sign-in has ended")
+            case AllSignInsEnded(agent_id=agent_id, keep_session_id=keep):
+                hit = self._revoke_agent(agent_id, lambda s: s != keep, "this sign-in has ended")
+            case SpaceDeleted(space_id=space_id):
+                hit = self._revoke_widgets(space_id, lambda _: True, "the space was deleted")
+                for watches in self._agents.values():
+                    for watch in watches:
+                        watch.space_gone(space_id)
+            case WidgetKeyRotated(space_id=space_id, widget_key=key):
+                hit = self._revoke_widgets(space_id, lambda k: k != key, "the key was rotated")
+        log.info("control entry %s (%s): %d socket(s) revoked", entry.id, entry.event.type, hit)
+
+    def _revoke_agent(self, agent_id: str, ends: Callable[[str], bool], reason: str) -> int:
+        hit = [w for w in self._agents.get(agent_id, ()) if ends(w.session_id)]
+        for watch in hit:
+            watch.revoke(CLOSE_UNAUTHORIZED, reason)
+        return len(hit)
+
+    def _revoke_widgets(self, space_id: str, ends: Callable[[str], bool], reason: str) -> int:
+        hit = [w for w in self._widgets.get(space_id, ()) if ends(w.widget_key)]
+        for watch in hit:
+            watch.revoke(CLOSE_KEY_REVOKED, reason)
+        return len(hit)

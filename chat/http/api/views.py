@@ -1,0 +1,42 @@
+"""JSON of configuration rows (agents, spaces) as the REST API answers them."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from chat.actors.agent import agent_json
+from chat.context import Services
+from chat.db.rows import AgentRow, SpaceRow
+
+Json = dict[str, Any]
+
+
+def space_json(space: SpaceRow) -> Json:
+    return {
+        "id": space.id,
+        "organization_id": space.organization_id,
+        "name": space.name,
+        "widget_key": space.widget_key,
+        "allowed_domains": space.allowed_domains,
+        "settings": space.settings,
+        "created_at": space.created_at.isoformat(),
+    }
+
+
+async def online_agent_ids(services: Services, space_ids: Iterable[str]) -> set[str]:
+    """Agents with a live heartbeat in any of these spaces (presence is kept per space)."""
+    ttl_ms = services.settings.presence_ttl_seconds * 1000
+    now_ms = int(time.time() * 1000)
+    online: set[str] = set()
+    for space_id in space_ids:
+        online.update(await services.log.online_agents(space_id, ttl_ms, now_ms))
+    return online
+
+
+async def agents_json(
+    services: Services, agents: list[AgentRow], spaces: list[SpaceRow]
+) -> list[Json]:
+    online = await online_agent_ids(services, (s.id for s in spaces))
+    return [agent_json(a, a.id in online) for a in agents]

@@ -1,0 +1,246 @@
+"""The REST routes' one declaration: each route names its body, query, reply and errors once, and
+both the handler's validation and the OpenAPI document come from that declaration.
+
+A route declared here gets, before its handler runs: the caller checked (`auth`), the JSON body
+validated into `body=`, the query string into `query=`. The OpenAPI document lists exactly those
+models, so the spec cannot drift from what the handlers accept.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, JsonSchemaValue, models_json_schema
+from quart import Blueprint, request
+
+from chat.http.bodies import read_body, read_query
+from chat.http.replies import ErrorReply
+
+Auth = Literal["public", "agent", "admin"]
+Handler = Callable[..., Awaitable[Any]]
+CallerCheck = Callable[[bool], Awaitable[Any]]
+Refs = dict[type[BaseModel], JsonSchemaValue]
+
+OPENAPI_VERSION = "3.1.0"
+SCHEMA_REF = "#/components/schemas/{model}"
+_RULE_PART = re.compile(r"<(?:(\w+):)?(\w+)>")
+
+# Every route may answer these: the request budget and storage outages.
+_ALWAYS = (429, 503)
+_ERROR_TEXT = {
+    400: "Malformed request (e.g. the body is not a JSON object)",
+    401: "Missing, invalid or expired credentials",
+    403: "Not allowed for this caller",
+    404: "Not found (another organization's objects are not found either)",
+    409: "Conflicts with the current state",
+    413: "Body over 64 KiB",
+    422: "The body or query failed validation; `details` lists the fields",
+    429: "Too many requests; see the Retry-After header",
+    503: "Storage is unavailable; retry",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    method: str
+    rule: str
+    summary: str
+    tag: str
+    auth: Auth
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    reply: type[BaseModel] | None
+    status: int
+    errors: tuple[int, ...]
+    description: str | None
+
+
+class Api:
+    """A blueprint whose routes are declared with `route`, and the OpenAPI document of them."""
+
+    def __init__(self, blueprint: Blueprint, check_caller: CallerCheck, title: str) -> None:
+        self.blueprint = blueprint
+        self.title = title
+        self._check_caller = check_caller
+        self.operations: list[Operation] = []
+
+    def route(
+        self,
+        method: str,
+        rule: str,
+        *,
+        summary: str,
+        tag: str,
+        auth: Auth = "agent",
+        body: type[BaseModel] | None = None,
+        query: type[BaseModel] | None = None,
+        reply: type[BaseModel] | None = None,
+        status: int = 200,
+        errors: tuple[int, ...] = (),
+    ) -> Callable[[Handler], Handler]:
+        """Declare a route. The handler receives `caller=` (unless public), `body=`, `query=`."""
+
+        def declare(handler: Handler) -> Handler:
+            @wraps(handler)
+            async def view(**path: Any) -> Any:
+                kwargs: dict[str, Any] = dict(path)
+                if auth != "public":
+                    kwargs["caller"] = await self._check_caller(auth == "admin")
+                if body is not None:
+                    kwargs["body"] = await read_body(body)
+                if query is not None:
+                    kwargs["query"] = read_query(query, request.args)
+                return await handler(**kwargs)
+
+            self.blueprint.add_url_rule(
+                rule, endpoint=handler.__name__, view_func=view, methods=[method]
+            )
+            self.operations.append(
+                Operation(
+                    method.lower(),
+                    rule,
+                    summary,
+                    tag,
+                    auth,
+                    body,
+                    query,
+                    reply,
+                    status,
+                    errors,
+                    (handler.__doc__ or "").strip() or None,
+                )
+            )
+            return handler
+
+        return declare
+
+    def openapi(self, prefix: str) -> dict[str, Any]:
+        """The OpenAPI 3.1 document of every declared route."""
+        wanted: set[tuple[type[BaseModel], JsonSchemaMode]] = {(ErrorReply, "serialization")}
+        for op in self.operations:
+            if op.body is not None:  # query models become parameters, not schemas
+                wanted.add((op.body, "validation"))
+            if op.reply is not None:
+                wanted.add((op.reply, "serialization"))
+        found, defs = models_json_schema(
+            sorted(wanted, key=lambda pair: (pair[0].__name__, pair[1])), ref_template=SCHEMA_REF
+        )
+        refs: Refs = {}
+        for (model, _mode), ref in found.items():
+            assert isinstance(model, type) and issubclass(model, BaseModel)
+            refs[model] = ref
+        paths: dict[str, dict[str, Any]] = {}
+        for op in self.operations:
+            path, params = _openapi_path(prefix + op.rule)
+            paths.setdefault(path, {})[op.method] = _operation(op, params, refs)
+        return {
+            "openapi": OPENAPI_VERSION,
+            "info": {"title": self.title, "version": "1"},
+            "paths": paths,
+            "components": {
+                "schemas": defs.get("$defs", {}),
+                "securitySchemes": {
+                    "bearer": {
+                        "type": "http",
+                        "scheme": "bearer",
+                        "bearerFormat": "JWT",
+                        "description": "An access token from /auth/login, /auth/register or"
+                        " /auth/refresh",
+                    }
+                },
+            },
+        }
+
+
+def _operation(op: Operation, params: list[dict[str, Any]], refs: Refs) -> dict[str, Any]:
+    parameters = list(params)
+    if op.query is not None:
+        parameters.extend(_query_parameters(op.query))
+    spec: dict[str, Any] = {
+        "operationId": f"{op.method}_{_slug(op.rule)}",
+        "summary": op.summary,
+        "tags": [op.tag],
+        "parameters": parameters,
+        "responses": {str(op.status): _success(op, refs)},
+    }
+    if op.description:
+        spec["description"] = op.description
+    if op.auth != "public":
+        spec["security"] = [{"bearer": []}]
+    if op.body is not None:
+        spec["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": refs[op.body]}},
+        }
+    for status in sorted(set(_implied_errors(op, params)) | set(op.errors) | set(_ALWAYS)):
+        spec["responses"][str(status)] = {
+            "description": _ERROR_TEXT[status],
+            "content": {"application/json": {"schema": refs[ErrorReply]}},
+        }
+    return spec
+
+
+def _implied_errors(op: Operation, params: list[dict[str, Any]]) -> list[int]:
+    implied = []
+    if op.auth != "public":
+        implied.append(401)
+    if op.auth == "admin":
+        implied.append(403)
+    if op.body is not None:
+        implied += [400, 413, 422]
+    if op.query is not None:
+        implied.append(422)
+    if params:
+        implied.append(404)
+    return implied
+
+
+def _success(op: Operation, refs: Refs) -> dict[str, Any]:
+    if op.reply is None:
+        return {"description": "Done, no content"}
+    return {"description": "OK", "content": {"application/json": {"schema": refs[op.reply]}}}
+
+
+def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    schema = model.model_json_schema(ref_template=SCHEMA_REF)
+    required = set(schema.get("required", ()))
+    return [
+        {
+            "name": name,
+            "in": "query",
+            "required": name in required,
+            "schema": _not_null(prop),
+            "description": prop.get("description", ""),
+        }
+        for name, prop in schema["properties"].items()
+    ]
+
+
+def _not_null(prop: dict[str, Any]) -> dict[str, Any]:
+    """An optional query parameter is absent, never null: keep the non-null branch."""
+    branches = [b for b in prop.get("anyOf", ()) if b != {"type": "null"}]
+    schema = dict(branches[0]) if len(branches) == 1 else dict(prop)
+    if prop.get("default") is not None:
+        schema["default"] = prop["default"]
+    schema.pop("title", None)
+    return schema
+
+
+def _openapi_path(rule: str) -> tuple[str, list[dict[str, Any]]]:
+    """`/spaces/<uuid:space_id>` -> `/spaces/{space_id}` and its path parameters."""
+    params = []
+    for converter, name in _RULE_PART.findall(rule):
+        schema: dict[str, Any] = {"type": "string"}
+        if converter == "uuid":
+            schema["format"] = "uuid"
+        params.append({"name": name, "in": "path", "required": True, "schema": schema})
+    return _RULE_PART.sub(lambda m: "{" + m.group(2) + "}", rule), params
+
+
+def _slug(rule: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", _RULE_PART.sub(lambda m: m.group(2), rule)).strip("_")

@@ -1,0 +1,139 @@
+"""The shapes the REST API answers with, for the OpenAPI document (contract: "Objects").
+
+Handlers build plain JSON (chat/wire.py, chat/http/api/views.py); these models describe it, and
+the schemathesis run in `make test` checks every answer against them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chat.spaces import SpaceSettings
+
+ThreadStatus = Literal["unassigned", "active", "closed", "expired"]
+MessageId = str
+
+
+class _Reply(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class ErrorBody(_Reply):
+    code: str = Field(description="snake_case, e.g. not_found, invalid, rate_limited")
+    message: str
+    details: Any = None
+
+
+class ErrorReply(_Reply):
+    error: ErrorBody
+
+
+class Agent(_Reply):
+    id: UUID
+    organization_id: UUID
+    email: str
+    name: str
+    role: Literal["admin", "agent"]
+    is_online: bool
+    last_seen_at: datetime | None
+    accepting_chats: bool
+    max_concurrent_chats: int
+    created_at: datetime
+
+
+class Organization(_Reply):
+    id: UUID
+    name: str
+    created_at: datetime
+
+
+class Tokens(_Reply):
+    access_token: str
+    refresh_token: str
+
+
+class SignedIn(Tokens):
+    agent: Agent
+
+
+class Registered(SignedIn):
+    organization: Organization
+
+
+class AgentList(_Reply):
+    items: list[Agent]
+
+
+class Space(_Reply):
+    id: UUID
+    organization_id: UUID
+    name: str
+    widget_key: str
+    allowed_domains: list[str]
+    settings: SpaceSettings
+    created_at: datetime
+
+
+class SpaceList(_Reply):
+    items: list[Space]
+
+
+class Visitor(_Reply):
+    id: UUID
+    space_id: UUID
+    name: str | None
+    email: str | None
+    current_url: str | None
+    created_at: datetime | None
+
+
+class Thread(_Reply):
+    id: UUID
+    space_id: UUID
+    visitor_id: UUID
+    assigned_agent_id: UUID | None
+    status: ThreadStatus
+    last_activity_at: datetime
+    created_at: datetime
+    closed_at: datetime | None
+
+
+class ThreadWithVisitor(Thread):
+    visitor: Visitor
+
+
+class ThreadPage(_Reply):
+    items: list[Thread]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at end")
+
+
+class Message(_Reply):
+    id: MessageId = Field(pattern=r"^\d+-\d+$", description="The thread stream's entry id")
+    thread_id: UUID
+    sender_type: Literal["visitor", "agent", "system"]
+    sender_id: str
+    sender_name: str
+    content: str
+    client_id: str
+    created_at: datetime
+
+
+class MessagePage(_Reply):
+    items: list[Message] = Field(description="Oldest first")
+    next_before: MessageId | None = Field(
+        description="Pass as `before` for the older page; null when there is none"
+    )
+
+
+class WidgetSpace(_Reply):
+    name: str
+    settings: SpaceSettings
+
+
+class WidgetConfig(_Reply):
+    space: WidgetSpace
+    agents_online: bool

@@ -1,0 +1,171 @@
+"""Throttling of the REST API, counted in Redis so that every process spends one shared budget.
+
+- Login: per email (`login_attempts_per_minute`) and per client address
+  (`login_attempts_per_address_per_minute`, which registration spends too: both hash a password,
+  and each registration creates an organization). The login handler calls check_login_attempt;
+  registration is counted by the request hook below, by path.
+- Everything under /api/v1: a request budget (`api_requests_per_minute`, `api_burst`) per agent
+  when the request carries a valid bearer token, else per client address.
+
+Over a limit: 429 `rate_limited` with `Retry-After` (chat/http/errors.py). The algorithm and the
+keys are in chat/streams/limits.py; structures.md ("Throttling") has the whole picture.
+
+When Redis cannot answer in time, requests pass (fail open) and each such request logs a
+warning, as a storage failure does in chat/http/errors.py. Throttling is a guard against abuse,
+not a part of any answer: turning a Redis outage into a REST outage would lock agents out of
+logins, history and settings, which need only PostgreSQL. Guessing passwords stays slow anyway
+(argon2), and a client cannot cause the outage through the limiter.
+
+The client address is `request.remote_addr`, the peer of the TCP connection. Behind a reverse
+proxy that is the proxy, so all clients would share one address bucket: let the proxy limit per
+client (and raise or zero the per-address settings), or put hypercorn's ProxyFixMiddleware with
+the proxy's hop count in front of the app. X-Forwarded-For is never read here: any client can
+write it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import logging
+import math
+
+from quart import Quart, request
+
+from chat.auth.tokens import check_access_token
+from chat.config import Settings
+from chat.context import Services
+from chat.errors import RateLimitedError, UnauthorizedError, UnavailableError
+from chat.streams.limits import Rate, RateLimiter
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1/"
+MINUTE_SECONDS = 60.0
+
+# Buckets: the `{bucket}` of the key `{prefix}:rl:{bucket}:{id}`.
+LOGIN_EMAIL_BUCKET = "login"  # id: a hash of the lower-cased email (no emails in keys)
+SIGN_IN_ADDRESS_BUCKET = "signin"  # id: the client address (login and registration)
+API_AGENT_BUCKET = "api:agent"  # id: the agent id of a valid bearer token
+API_ADDRESS_BUCKET = "api:addr"  # id: the client address
+# Besides login (checked in its handler, which knows the email), what spends the per-address
+# sign-in budget: paths of the contract, so they outlive a reshuffle of the handlers.
+SIGN_IN_PATHS = frozenset({"/api/v1/auth/register"})
+
+# One host or subscriber usually holds a whole IPv6 /64: counting single addresses there would
+# give a client 2**64 budgets.
+IPV6_BUCKET_PREFIX_LENGTH = 64
+# A peer without an IP address (a Unix socket) shares this bucket.
+UNKNOWN_ADDRESS = "unknown"
+EMAIL_ID_HEX_CHARS = 32
+
+SIGN_IN_MESSAGE = "too many sign-in attempts from this address; retry later"
+LOGIN_MESSAGE = "too many login attempts for this account; retry later"
+API_MESSAGE = "too many requests; retry later"
+
+
+def per_minute(count: int, burst: int | None = None) -> Rate | None:
+    """`count` a minute with a burst of `burst` (default: `count`); None when `count` is 0."""
+    if count == 0:
+        return None
+    return Rate(count=count, period_seconds=MINUTE_SECONDS, burst=burst or count)
+
+
+def address_id(address: str | None) -> str:
+    """The bucket id of a client address: IPv4 as is, IPv6 by its /64."""
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return UNKNOWN_ADDRESS
+    if isinstance(ip, ipaddress.IPv4Address):
+        return str(ip)
+    if ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    host_bits = 128 - IPV6_BUCKET_PREFIX_LENGTH
+    network = ipaddress.IPv6Network((int(ip) >> host_bits << host_bits, IPV6_BUCKET_PREFIX_LENGTH))
+    return str(network)
+
+
+def email_id(email: str) -> str:
+    """The bucket id of an email: lower-cased as the lookup is (chat/db/accounts.py), hashed."""
+    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    return digest[:EMAIL_ID_HEX_CHARS]
+
+
+async def check_login_attempt(services: Services, email: str, address: str | None) -> None:
+    """Count a login attempt for `email` from `address`; RateLimitedError when over a limit.
+
+    Every attempt counts, right password or not. The address is counted first, so an attempt
+    refused for its address spends nothing of the email's budget.
+    """
+    settings = services.settings
+    limiter = RateLimiter(services.redis, settings.key_prefix)  # cheap: no I/O
+    await _spend(
+        limiter,
+        SIGN_IN_ADDRESS_BUCKET,
+        address_id(address),
+        per_minute(settings.login_attempts_per_address_per_minute),
+        SIGN_IN_MESSAGE,
+    )
+    await _spend(
+        limiter,
+        LOGIN_EMAIL_BUCKET,
+        email_id(email),
+        per_minute(settings.login_attempts_per_minute),
+        LOGIN_MESSAGE,
+    )
+
+
+def install_request_budget(app: Quart, services: Services) -> None:
+    """Spend a unit of request budget before every /api/v1 request (RateLimitedError when out),
+    and a unit of the address's sign-in budget before a registration.
+
+    The budget is the agent's when the request carries a valid bearer token, else the client
+    address's. The token's signature is checked here (an HMAC, some 50 us; the handler's check
+    costs a database lookup besides): an unchecked `sub` would let anyone who knows an agent's
+    id (visitors see it on every agent message) spend that agent's budget, and let a client
+    escape its address budget by inventing a new `sub` for each request.
+    """
+    settings = services.settings
+    limiter = RateLimiter(services.redis, settings.key_prefix)
+    api_rate = per_minute(settings.api_requests_per_minute, settings.api_burst)
+    sign_in_rate = per_minute(settings.login_attempts_per_address_per_minute)
+
+    @app.before_request
+    async def spend_request_budget() -> None:
+        if not request.path.startswith(API_PREFIX):
+            return
+        address = address_id(request.remote_addr)
+        agent_id = _bearer_agent_id(settings)
+        if agent_id is None:
+            await _spend(limiter, API_ADDRESS_BUCKET, address, api_rate, API_MESSAGE)
+        else:
+            await _spend(limiter, API_AGENT_BUCKET, agent_id, api_rate, API_MESSAGE)
+        if request.method == "POST" and request.path in SIGN_IN_PATHS:
+            await _spend(limiter, SIGN_IN_ADDRESS_BUCKET, address, sign_in_rate, SIGN_IN_MESSAGE)
+
+
+def _bearer_agent_id(settings: Settings) -> str | None:
+    """The agent id of the request's bearer token if its signature and expiry hold, else None."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    try:
+        return check_access_token(settings.secret_key, token.strip()).agent_id
+    except UnauthorizedError:
+        return None
+
+
+async def _spend(
+    limiter: RateLimiter, bucket: str, ident: str, rate: Rate | None, message: str
+) -> None:
+    if rate is None:
+        return
+    try:
+        verdict = await limiter.hit(bucket, ident, rate)
+    except UnavailableError as exc:
+        log.warning("throttling skipped, %s: %r", exc.message, exc.__cause__)
+        return
+    if not verdict.allowed:
+        retry_after = max(1, math.ceil(verdict.retry_after))
+        raise RateLimitedError(message, retry_after=retry_after, retry_after_seconds=retry_after)

@@ -1,0 +1,194 @@
+"""Tenant isolation: another organization's objects are 404 not_found on every route, never 403,
+never their data, and no list shows them (contract: "Another organization's object ...").
+
+The probes are a table of (method, OpenAPI path, body). The test checks the table against
+GET /api/v1/openapi.json, so a new route with a path parameter fails here until it has a row.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import trio
+
+from chat.config import Settings
+from tests.helpers.chat import Org, make_org, widget
+from tests.helpers.db import peer_agent_token, wait_for_rows
+from tests.helpers.http import Reply, call
+
+PREFIX = "/api/v1"
+ALL_STATUSES = "unassigned,active,closed,expired"
+
+
+@dataclass(frozen=True)
+class Probe:
+    """B's admin calls `method path` with `body`. `foreign` says which part names A's objects
+    (every one of the kind, in turn); the other part names B's own, so that the foreign id is
+    the only reason to refuse. `body_ids` maps a body field to the kind of id it holds."""
+
+    method: str
+    path: str  # as in the OpenAPI document, without the prefix
+    body: dict[str, Any] | None = None
+    body_ids: dict[str, str] = field(default_factory=dict)
+    foreign: Literal["path", "body"] = "path"
+
+
+PROBES = [
+    Probe("GET", "/spaces/{space_id}"),
+    Probe("PATCH", "/spaces/{space_id}", {"name": "Taken over", "allowed_domains": ["b.test"]}),
+    Probe("DELETE", "/spaces/{space_id}"),
+    Probe("POST", "/spaces/{space_id}/rotate-key"),
+    Probe("GET", "/spaces/{space_id}/threads"),
+    Probe("GET", "/threads/{thread_id}"),
+    Probe("GET", "/threads/{thread_id}/messages"),
+    Probe("POST", "/threads/{thread_id}/claim"),
+    Probe("POST", "/threads/{thread_id}/close"),
+    # A's thread to B's own agent, and B's own thread to A's agents.
+    Probe("POST", "/threads/{thread_id}/transfer", {}, {"agent_id": "agent_id"}),
+    Probe("POST", "/threads/{thread_id}/transfer", {}, {"agent_id": "agent_id"}, "body"),
+    Probe("GET", "/agents/{agent_id}"),
+    Probe("PATCH", "/agents/{agent_id}", {"name": "Mallory", "role": "agent"}),
+    Probe("DELETE", "/agents/{agent_id}"),
+]
+# Public by design: a widget key is published on the customer's site.
+NOT_PROBED = {("GET", "/widget/{widget_key}/config")}
+
+
+def routes_with_ids(spec: dict[str, Any]) -> set[tuple[str, str]]:
+    return {
+        (method.upper(), path.removeprefix(PREFIX))
+        for path, operations in spec["paths"].items()
+        if "{" in path
+        for method in operations
+    }
+
+
+@dataclass
+class Tenant:
+    org: Org
+    ids: dict[str, list[str]]  # path parameter name -> every object of that kind to probe
+    secrets: list[str]  # strings that must never appear in the other tenant's replies
+
+
+async def _tenant(base: str, settings: Settings, n: int, words: str) -> Tenant:
+    """An org with an admin, a second agent, a space, and a visitor thread of two messages
+    (acked: in the log; the caller waits for the projector)."""
+    org = await make_org(base)
+    peer_token = await peer_agent_token(base, settings.database_url, org, n)
+    peer = (await call("GET", f"{base}{PREFIX}/auth/me", token=peer_token)).body
+    async with widget(org) as (visitor, welcome):
+        first = await visitor.say(f"{words} one")
+        await visitor.say(f"{words} two")
+    thread_id = first["thread_id"]
+    ids = {
+        "space_id": [org.space["id"]],
+        "thread_id": [thread_id],
+        "agent_id": [org.agent["id"], peer["id"]],
+    }
+    secrets = [
+        *(value for values in ids.values() for value in values),
+        org.space["widget_key"],
+        welcome["visitor"]["id"],
+        welcome["session"],
+        org.agent["email"],
+        peer["email"],
+        words,
+    ]
+    return Tenant(org, ids, secrets)
+
+
+def _assert_no_secrets(reply: Reply, secrets: list[str], context: object) -> None:
+    text = json.dumps(reply.body) + json.dumps(reply.headers)
+    leaked = [secret for secret in secrets if secret in text]
+    assert not leaked, (context, leaked, reply.body)
+
+
+def _fill(template: str, ids: dict[str, str]) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], template)
+
+
+Case = tuple[dict[str, str], dict[str, Any] | None]  # (path ids, body)
+
+
+def _cases(probe: Probe, *, theirs: dict[str, list[str]], mine: dict[str, list[str]]) -> list[Case]:
+    """One call per object of A's that the probe names."""
+    own = {kind: values[0] for kind, values in mine.items()}
+    body = None
+    if probe.body is not None:
+        body = {**probe.body, **{key: own[kind] for key, kind in probe.body_ids.items()}}
+    if probe.foreign == "body":
+        return [
+            (own, {**(body or {}), key: foreign})
+            for key, kind in probe.body_ids.items()
+            for foreign in theirs[kind]
+        ]
+    [kind] = re.findall(r"\{(\w+)\}", probe.path)
+    return [({kind: foreign}, body) for foreign in theirs[kind]]
+
+
+async def test_another_organizations_objects_are_not_found(
+    base_url: str, settings: Settings
+) -> None:
+    with trio.fail_after(90):
+        api = base_url + PREFIX
+        a = await _tenant(base_url, settings, 1, "alpha-secret")
+        b = await _tenant(base_url, settings, 2, "bravo-words")
+        for tenant in (a, b):  # the threads and their messages in PostgreSQL, not only the log
+            await wait_for_rows(
+                settings.database_url,
+                "SELECT count(*) FROM messages m JOIN threads t ON t.id = m.thread_id"
+                " WHERE t.id = %s",
+                (tenant.ids["thread_id"][0],),
+                2,
+            )
+        spec = (await call("GET", f"{api}/openapi.json")).body
+        probed = {(p.method, p.path) for p in PROBES}
+        assert probed == routes_with_ids(spec) - NOT_PROBED, "every route with an id needs a probe"
+
+        for probe in PROBES:
+            for path_ids, body in _cases(probe, theirs=a.ids, mine=b.ids):
+                url = api + _fill(probe.path, path_ids)
+                reply = await call(probe.method, url, body, token=b.org.token)
+                assert reply.status == 404, (probe, path_ids, body, reply.status, reply.body)
+                assert reply.body["error"]["code"] == "not_found", (probe, reply.body)
+                _assert_no_secrets(reply, a.secrets, probe)
+
+        await _assert_untouched(api, a, b)
+        await _assert_lists_are_separate(api, a, b)
+
+
+async def _assert_untouched(api: str, a: Tenant, b: Tenant) -> None:
+    """The refused writes changed nothing of A's (nor B's own thread)."""
+    space = await call("GET", f"{api}/spaces/{a.org.space['id']}", token=a.org.token)
+    assert space.body == a.org.space
+    for thread_id, owner in ((a.ids["thread_id"][0], a), (b.ids["thread_id"][0], b)):
+        thread = await call("GET", f"{api}/threads/{thread_id}", token=owner.org.token)
+        assert thread.status == 200, thread.body
+        assert (thread.body["status"], thread.body["assigned_agent_id"]) == ("unassigned", None)
+    agents = await call("GET", f"{api}/agents", token=a.org.token)
+    assert [(x["id"], x["name"], x["role"]) for x in agents.body["items"]] == [
+        (a.ids["agent_id"][0], a.org.agent["name"], "admin"),
+        (a.ids["agent_id"][1], "Peer1", "agent"),
+    ]
+
+
+async def _assert_lists_are_separate(api: str, a: Tenant, b: Tenant) -> None:
+    """Each list of B shows B's objects only; A's own lists show A's (so the check can fail)."""
+    for tenant, other in ((b, a), (a, b)):
+        token, space_id = tenant.org.token, tenant.ids["space_id"][0]
+        lists = {
+            "spaces": await call("GET", f"{api}/spaces", token=token),
+            "agents": await call("GET", f"{api}/agents", token=token),
+            "threads": await call(
+                "GET", f"{api}/spaces/{space_id}/threads?status={ALL_STATUSES}", token=token
+            ),
+        }
+        kinds = {"spaces": "space_id", "agents": "agent_id", "threads": "thread_id"}
+        for name, reply in lists.items():
+            assert reply.status == 200, (name, reply.body)
+            listed = sorted(item["id"] for item in reply.body["items"])
+            assert listed == sorted(tenant.ids[kinds[name]]), (name, listed)
+            _assert_no_secrets(reply, other.secrets, name)
