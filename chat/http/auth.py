@@ -33,11 +33,6 @@ async def check_agent_session(services: Services, token: str) -> Caller:
     return Caller(agent, claims.session_id)
 
 
-async def check_agent_token(services: Services, token: str) -> AgentRow:
-    """As check_agent_session, for callers that need only the agent."""
-    return (await check_agent_session(services, token)).agent
-
-
 async def check_caller(services: Services, *, admin: bool = False) -> Caller:
     """The request's bearer token checked; ForbiddenError when `admin` and the agent is not."""
     header = request.headers.get("Authorization", "")

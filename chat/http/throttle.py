@@ -2,8 +2,8 @@
 
 - Login: per email (`login_attempts_per_minute`) and per client address
   (`login_attempts_per_address_per_minute`, which registration spends too: both hash a password,
-  and each registration creates an organization). The login handler calls check_login_attempt;
-  registration is counted by the request hook below, by path.
+  and each registration creates an organization). The login handler calls check_login_attempt,
+  the registration handler check_registration.
 - Everything under /api/v1: a request budget (`api_requests_per_minute`, `api_burst`) per agent
   when the request carries a valid bearer token, else per client address.
 
@@ -48,9 +48,6 @@ LOGIN_EMAIL_BUCKET = "login"  # id: a hash of the lower-cased email (no emails i
 SIGN_IN_ADDRESS_BUCKET = "signin"  # id: the client address (login and registration)
 API_AGENT_BUCKET = "api:agent"  # id: the agent id of a valid bearer token
 API_ADDRESS_BUCKET = "api:addr"  # id: the client address
-# Besides login (checked in its handler, which knows the email), what spends the per-address
-# sign-in budget: paths of the contract, so they outlive a reshuffle of the handlers.
-SIGN_IN_PATHS = frozenset({"/api/v1/auth/register"})
 
 # One host or subscriber usually holds a whole IPv6 /64: counting single addresses there would
 # give a client 2**64 budgets.
@@ -116,9 +113,19 @@ async def check_login_attempt(services: Services, email: str, address: str | Non
     )
 
 
+async def check_registration(services: Services, address: str | None) -> None:
+    """Count a registration against the address's sign-in budget; RateLimitedError when over."""
+    await _spend(
+        RateLimiter(services.redis, services.settings.key_prefix),
+        SIGN_IN_ADDRESS_BUCKET,
+        address_id(address),
+        per_minute(services.settings.login_attempts_per_address_per_minute),
+        SIGN_IN_MESSAGE,
+    )
+
+
 def install_request_budget(app: Quart, services: Services) -> None:
-    """Spend a unit of request budget before every /api/v1 request (RateLimitedError when out),
-    and a unit of the address's sign-in budget before a registration.
+    """Spend a unit of request budget before every /api/v1 request (RateLimitedError when out).
 
     The budget is the agent's when the request carries a valid bearer token, else the client
     address's. The token's signature is checked here (an HMAC, some 50 us; the handler's check
@@ -129,20 +136,17 @@ def install_request_budget(app: Quart, services: Services) -> None:
     settings = services.settings
     limiter = RateLimiter(services.redis, settings.key_prefix)
     api_rate = per_minute(settings.api_requests_per_minute, settings.api_burst)
-    sign_in_rate = per_minute(settings.login_attempts_per_address_per_minute)
 
     @app.before_request
     async def spend_request_budget() -> None:
         if not request.path.startswith(API_PREFIX):
             return
-        address = address_id(request.remote_addr)
         agent_id = _bearer_agent_id(settings)
         if agent_id is None:
+            address = address_id(request.remote_addr)
             await _spend(limiter, API_ADDRESS_BUCKET, address, api_rate, API_MESSAGE)
         else:
             await _spend(limiter, API_AGENT_BUCKET, agent_id, api_rate, API_MESSAGE)
-        if request.method == "POST" and request.path in SIGN_IN_PATHS:
-            await _spend(limiter, SIGN_IN_ADDRESS_BUCKET, address, sign_in_rate, SIGN_IN_MESSAGE)
 
 
 def _bearer_agent_id(settings: Settings) -> str | None:

@@ -62,6 +62,7 @@ def add_routes(api: Api, services: Services) -> None:
         errors=(409,),
     )
     async def register(body: Register) -> tuple[Response, int]:
+        await throttle.check_registration(services, request.remote_addr)
         password_hash = await hash_password(body.password)
         org, agent = await db.run(
             lambda c: accounts.create_organization_with_admin(
