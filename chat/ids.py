@@ -6,6 +6,9 @@ import re
 from datetime import UTC, datetime
 
 _ID = re.compile(r"^(\d{1,20})-(\d{1,20})$")
+# Redis takes each part up to 2**64 - 1, PostgreSQL's bigint columns up to 2**63 - 1: an id from
+# a client must fit both, or a query fails deep inside instead of the request failing up front.
+MAX_ID_PART = 2**63 - 1
 
 StreamId = tuple[int, int]
 
@@ -15,11 +18,24 @@ def parse_id(text: str) -> StreamId:
     match = _ID.match(text)
     if match is None:
         raise ValueError(f"not a stream id: {text!r}")
-    return int(match.group(1)), int(match.group(2))
+    ms, seq = int(match.group(1)), int(match.group(2))
+    if ms > MAX_ID_PART or seq > MAX_ID_PART:
+        raise ValueError(f"stream id out of range: {text!r}")
+    return ms, seq
 
 
 def is_stream_id(text: str) -> bool:
-    return _ID.match(text) is not None
+    try:
+        parse_id(text)
+    except ValueError:
+        return False
+    return True
+
+
+def check_stream_id(text: str) -> str:
+    """A pydantic validator: the text when it is an entry id, ValueError otherwise."""
+    parse_id(text)
+    return text
 
 
 def format_id(sid: StreamId) -> str:

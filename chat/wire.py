@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from chat.errors import ChatError, InvalidError, TooLongError
 from chat.events import LogEntry, MessagePosted, ThreadSnapshot, VisitorInfo
-from chat.ids import id_time, ms_to_rfc3339
+from chat.ids import check_stream_id, id_time, ms_to_rfc3339
 
 MAX_CONTENT_CHARS = 4000
 MAX_NAME_CHARS = 120
@@ -22,7 +22,9 @@ class _Frame(BaseModel):
 
 
 ClientId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
-StreamIdText = Annotated[str, Field(pattern=r"^\d{1,20}-\d{1,20}$")]
+StreamIdText = Annotated[
+    str, Field(pattern=r"^\d{1,20}-\d{1,20}$"), AfterValidator(check_stream_id)
+]
 Uuid = Annotated[str, Field(pattern=r"^[0-9a-fA-F-]{36}$")]
 
 

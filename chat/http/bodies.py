@@ -21,6 +21,7 @@ from quart import request
 from chat.errors import InvalidError
 from chat.http.origin import normalise_entry
 from chat.spaces import SpaceSettings
+from chat.wire import StreamIdText
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 Password = Annotated[str, Field(min_length=10, max_length=1024)]
@@ -157,9 +158,8 @@ class ThreadListQuery(_Query):
 
 
 class MessageListQuery(_Query):
-    before: str | None = Field(
+    before: StreamIdText | None = Field(
         default=None,
-        pattern=r"^\d{1,20}-\d{1,20}$",
         description="A message id: the page ends just before it (next_before of the last page)",
     )
     limit: int = Field(default=50, ge=1, le=200)
