@@ -178,9 +178,7 @@ async def test_concurrent_claims_have_one_winner(base_url: str, settings: Settin
         org = await make_org(base_url)
         async with widget(org) as (visitor, _):
             thread_id = (await visitor.say("help"))["thread_id"]
-        tokens = [org.token] + [
-            await peer_agent_token(base_url, settings.database_url, org, n) for n in range(4)
-        ]
+        tokens = [org.token] + [await peer_agent_token(base_url, org, n) for n in range(4)]
         results: list[dict[str, Any]] = []
 
         async def claim(token: str) -> None:

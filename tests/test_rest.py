@@ -5,15 +5,10 @@ from __future__ import annotations
 import trio
 
 from chat.config import Settings
+from tests.helpers.api import assert_error
 from tests.helpers.chat import make_org, widget
 from tests.helpers.db import peer_agent_token, wait_for_rows
 from tests.helpers.http import call
-
-
-def _error(reply: object, status: int, code: str) -> None:
-    assert reply.status == status, reply.body  # type: ignore[attr-defined]
-    assert reply.body["error"]["code"] == code, reply.body  # type: ignore[attr-defined]
-    assert reply.body["error"]["message"]  # type: ignore[attr-defined]
 
 
 async def test_register_login_refresh_and_reuse_detection(base_url: str) -> None:
@@ -28,13 +23,13 @@ async def test_register_login_refresh_and_reuse_detection(base_url: str) -> None
         created = await call("POST", f"{api}/auth/register", body)
         assert created.status == 201
         assert created.body["agent"]["role"] == "admin"
-        _error(await call("POST", f"{api}/auth/register", body), 409, "email_taken")
-        _error(
+        assert_error(await call("POST", f"{api}/auth/register", body), 409, "email_taken")
+        assert_error(
             await call("POST", f"{api}/auth/register", {**body, "password": "short"}),
             422,
             "invalid",
         )
-        _error(
+        assert_error(
             await call(
                 "POST",
                 f"{api}/auth/login",
@@ -43,7 +38,7 @@ async def test_register_login_refresh_and_reuse_detection(base_url: str) -> None
             401,
             "invalid_credentials",
         )
-        _error(
+        assert_error(
             await call(
                 "POST",
                 f"{api}/auth/login",
@@ -64,33 +59,35 @@ async def test_register_login_refresh_and_reuse_detection(base_url: str) -> None
         rotated = await call("POST", f"{api}/auth/refresh", {"refresh_token": first})
         assert rotated.status == 200 and rotated.body["refresh_token"] != first
         # Reusing the rotated token revokes the family: the newer one stops working too.
-        _error(
+        assert_error(
             await call("POST", f"{api}/auth/refresh", {"refresh_token": first}), 401, "unauthorized"
         )
-        _error(
+        assert_error(
             await call(
                 "POST", f"{api}/auth/refresh", {"refresh_token": rotated.body["refresh_token"]}
             ),
             401,
             "unauthorized",
         )
-        _error(await call("GET", f"{api}/auth/me", token="not-a-jwt"), 401, "unauthorized")
-        _error(await call("GET", f"{api}/auth/me"), 401, "unauthorized")
+        assert_error(await call("GET", f"{api}/auth/me", token="not-a-jwt"), 401, "unauthorized")
+        assert_error(await call("GET", f"{api}/auth/me"), 401, "unauthorized")
 
 
 async def test_bad_bodies_get_the_error_shape(base_url: str) -> None:
     with trio.fail_after(30):
         org = await make_org(base_url)
         api = f"{base_url}/api/v1"
-        _error(await call("POST", f"{api}/spaces", b"not json", token=org.token), 400, "invalid")
-        _error(
+        assert_error(
+            await call("POST", f"{api}/spaces", b"not json", token=org.token), 400, "invalid"
+        )
+        assert_error(
             await call(
                 "POST", f"{api}/spaces", {"name": "x", "allowed_domains": ["a b"]}, token=org.token
             ),
             422,
             "invalid",
         )
-        _error(
+        assert_error(
             await call(
                 "POST",
                 f"{api}/spaces",
@@ -101,27 +98,27 @@ async def test_bad_bodies_get_the_error_shape(base_url: str) -> None:
             "invalid",
         )
         big = b'{"name": "' + b"x" * 70_000 + b'"}'
-        _error(await call("POST", f"{api}/spaces", big, token=org.token), 413, "too_large")
-        _error(
+        assert_error(await call("POST", f"{api}/spaces", big, token=org.token), 413, "too_large")
+        assert_error(
             await call("GET", f"{api}/spaces/{org.space['id']}/threads?limit=0", token=org.token),
             422,
             "invalid",
         )
-        _error(
+        assert_error(
             await call(
                 "GET", f"{api}/spaces/{org.space['id']}/threads?status=bogus", token=org.token
             ),
             422,
             "invalid",
         )
-        _error(await call("GET", f"{api}/nowhere", token=org.token), 404, "not_found")
+        assert_error(await call("GET", f"{api}/nowhere", token=org.token), 404, "not_found")
 
 
 async def test_agents_may_not_create_spaces(base_url: str, settings: Settings) -> None:
     with trio.fail_after(30):
         org = await make_org(base_url)
-        token = await peer_agent_token(base_url, settings.database_url, org, 1)
-        _error(
+        token = await peer_agent_token(base_url, org, 1)
+        assert_error(
             await call(
                 "POST",
                 f"{base_url}/api/v1/spaces",
@@ -155,7 +152,7 @@ async def test_another_organizations_things_are_404(base_url: str, settings: Set
             ("POST", f"/threads/{thread}/claim"),
             ("POST", f"/threads/{thread}/close"),
         ]:
-            _error(await call(method, api + path, token=mine.token), 404, "not_found")
+            assert_error(await call(method, api + path, token=mine.token), 404, "not_found")
         listed = await call("GET", f"{api}/spaces", token=mine.token)
         assert [s["id"] for s in listed.body["items"]] == [mine.space["id"]]
         # The owner sees it, history included.

@@ -9,7 +9,7 @@ from quart import Response, jsonify
 from quart_trio import QuartTrio
 
 from chat.context import Services
-from chat.http.api import api_blueprint
+from chat.http.api.routes import api_blueprint
 from chat.http.docs import docs_blueprint
 from chat.http.errors import install_error_handlers
 from chat.http.metrics import metrics_text

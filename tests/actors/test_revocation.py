@@ -29,12 +29,18 @@ from chat.http.ws import check_sign_in, check_widget_key
 from chat.streams.client import open_redis
 from chat.streams.control import ControlLog
 from tests.conftest import ServerProcess, free_port
-from tests.helpers.chat import ORIGIN, Client, Org, agent_socket, make_org, widget
+from tests.helpers.chat import (
+    CLOSE_WITHIN,
+    ORIGIN,
+    Client,
+    Org,
+    agent_socket,
+    close_code,
+    make_org,
+    widget,
+)
 from tests.helpers.db import POLL_SECONDS, peer_agent_token, query
 from tests.helpers.http import call
-
-# Revocations must land "within seconds"; the follower is woken by the XADD itself.
-CLOSE_WITHIN = 5.0
 
 
 @asynccontextmanager
@@ -47,17 +53,6 @@ async def other_process(settings: Settings) -> AsyncIterator[ControlLog]:
 async def sql(settings: Settings, statement: str, *params: Any) -> list[tuple[Any, ...]]:
     """Commit a change in PostgreSQL, as REST does before it appends the revocation."""
     return await trio.to_thread.run_sync(query, settings.database_url, statement, params)
-
-
-async def close_code(client: Client, within: float = CLOSE_WITHIN) -> int:
-    """The code the server closes this socket with (frames before it are skipped)."""
-    with trio.fail_after(within):
-        try:
-            while True:
-                await client.ws.get_message()
-        except ConnectionClosed as closed:
-            assert closed.reason is not None
-            return int(closed.reason.code)
 
 
 async def assert_alive(client: Client) -> None:
@@ -90,7 +85,7 @@ async def test_deleted_agent_sockets_close_with_4001_on_every_process(
 ) -> None:
     with trio.fail_after(60):
         org = await make_org(base_url)
-        peer_token = await peer_agent_token(base_url, settings.database_url, org, 1)
+        peer_token = await peer_agent_token(base_url, org, 1)
         other = ServerProcess(settings, free_port())
         server_processes.append(other)
         await other.start("other", tmp_path)

@@ -10,12 +10,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import trio
-from trio_websocket import WebSocketConnection, open_websocket_url
+from trio_websocket import (
+    ConnectionClosed,
+    ConnectionRejected,
+    WebSocketConnection,
+    open_websocket_url,
+)
 
 from tests.helpers.http import call
 
 ORIGIN = "https://shop.example.com"
+PASSWORD = "correct horse"  # every account made here signs in with it
 FRAME_TIMEOUT = 10.0
+# Revocations must close sockets "within seconds"; the XADD itself wakes every follower.
+CLOSE_WITHIN = 5.0
 
 
 @dataclass
@@ -35,7 +43,7 @@ async def make_org(base: str, *, allowed: list[str] | None = None, settings: Any
     reply = await call(
         "POST",
         f"{base}/api/v1/auth/register",
-        {"organization_name": "Acme", "name": "Ada", "email": email, "password": "correct horse"},
+        {"organization_name": "Acme", "name": "Ada", "email": email, "password": PASSWORD},
     )
     assert reply.status == 201, reply.body
     token = reply.body["access_token"]
@@ -45,18 +53,6 @@ async def make_org(base: str, *, allowed: list[str] | None = None, settings: Any
     space = await call("POST", f"{base}/api/v1/spaces", body, token=token)
     assert space.status == 201, space.body
     return Org(base, token, reply.body["agent"], space.body)
-
-
-async def add_agent(org: Org, name: str = "Bob") -> tuple[dict[str, Any], str]:
-    """A second agent of the org (registered directly, as REST /agents is the next issue)."""
-    email = f"{name.lower()}-{uuid.uuid4().hex[:8]}@example.com"
-    reply = await call(
-        "POST",
-        f"{org.base}/api/v1/auth/register",
-        {"organization_name": "x", "name": name, "email": email, "password": "correct horse"},
-    )
-    assert reply.status == 201
-    return reply.body["agent"], reply.body["access_token"]
 
 
 @dataclass
@@ -111,6 +107,16 @@ async def widget(
         yield client, welcome
 
 
+async def handshake_status(org: Org, key: str) -> int | None:
+    """The HTTP status a widget handshake with this key is refused with; None if accepted."""
+    url = f"{org.ws_base}/ws/widget?key={key}"
+    try:
+        async with open_websocket_url(url, extra_headers=[(b"Origin", ORIGIN.encode())]):
+            return None
+    except ConnectionRejected as rejected:
+        return int(rejected.status_code)
+
+
 @asynccontextmanager
 async def agent_socket(
     base: str, token: str, *, subscribe: str | None = None, cursor: str | None = None
@@ -127,3 +133,14 @@ async def agent_socket(
             await client.send(frame)
             await client.expect("subscribed", space_id=subscribe)
         yield client, welcome
+
+
+async def close_code(client: Client, within: float = CLOSE_WITHIN) -> int:
+    """The code the server closes this socket with (frames before it are skipped)."""
+    with trio.fail_after(within):
+        try:
+            while True:
+                await client.ws.get_message()
+        except ConnectionClosed as closed:
+            assert closed.reason is not None
+            return int(closed.reason.code)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import psycopg
@@ -28,24 +27,8 @@ async def wait_for_rows(
             await trio.sleep(POLL_SECONDS)
 
 
-async def peer_agent_token(base: str, database_url: str, org: Any, n: int) -> str:
-    """Another agent of the org, written directly until REST /agents exists; its access token."""
-    from chat.auth.passwords import hash_password
-    from chat.db import accounts
-    from tests.helpers.http import call
+async def peer_agent_token(base: str, org: Any, n: int) -> str:
+    """Another agent of the org, made through POST /agents; its access token."""
+    from tests.helpers.api import add_member
 
-    email = f"peer{n}-{uuid.uuid4().hex[:6]}@example.com"
-    password_hash = await hash_password("correct horse")
-
-    def create() -> None:
-        with psycopg.connect(database_url, autocommit=True) as conn:
-            accounts.create_agent(
-                conn, org.agent["organization_id"], f"Peer{n}", email, password_hash, "agent"
-            )
-
-    await trio.to_thread.run_sync(create)
-    login = await call(
-        "POST", f"{base}/api/v1/auth/login", {"email": email, "password": "correct horse"}
-    )
-    assert login.status == 200, login.body
-    return str(login.body["access_token"])
+    return (await add_member(f"{base}/api/v1", org.token, f"Peer{n}")).token

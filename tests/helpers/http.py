@@ -17,6 +17,10 @@ class Reply:
     body: Any
     headers: dict[str, str]
 
+    def header(self, name: str) -> str | None:
+        """A response header by name, whatever its case; None if absent."""
+        return {k.lower(): v for k, v in self.headers.items()}.get(name.lower())
+
 
 def _call(method: str, url: str, body: Any, headers: dict[str, str]) -> Reply:
     data = None
@@ -39,11 +43,20 @@ def _call(method: str, url: str, body: Any, headers: dict[str, str]) -> Reply:
 
 
 async def call(
-    method: str, url: str, body: Any = None, *, token: str | None = None, origin: str | None = None
+    method: str,
+    url: str,
+    body: Any = None,
+    *,
+    token: str | None = None,
+    origin: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Reply:
-    headers: dict[str, str] = {}
+    """`headers` are sent as given, over those `token` and `origin` make (e.g. an Authorization
+    header that is not a bearer token)."""
+    sent: dict[str, str] = {}
     if token:
-        headers["Authorization"] = f"Bearer {token}"
+        sent["Authorization"] = f"Bearer {token}"
     if origin:
-        headers["Origin"] = origin
-    return await trio.to_thread.run_sync(_call, method, url, body, headers)
+        sent["Origin"] = origin
+    sent.update(headers or {})
+    return await trio.to_thread.run_sync(_call, method, url, body, sent)

@@ -25,7 +25,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,13 +32,13 @@ import trio
 
 from chat.config import Settings
 from tests.conftest import ServerProcess, free_port
-from tests.helpers.chat import ORIGIN, Org, make_org, widget
+from tests.helpers.api import create_agent
+from tests.helpers.chat import ORIGIN, PASSWORD, Org, make_org, widget
 from tests.helpers.http import call
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 SPEC_PATH = "/api/v1/openapi.json"
 LOGOUT = "POST /api/v1/auth/logout"
-PASSWORD = "correct horse"  # tests/helpers/chat.py registers every account with it
 
 CHECKS = (
     "not_a_server_error",
@@ -88,15 +87,7 @@ class Seeded:
 
 
 async def _add_agent(org: Org, name: str) -> str:
-    body = {
-        "email": f"{name.lower()}-{uuid.uuid4().hex[:8]}@example.com",
-        "name": name,
-        "password": PASSWORD,
-        "role": "agent",
-    }
-    reply = await call("POST", f"{org.base}/api/v1/agents", body, token=org.token)
-    assert reply.status == 201, reply.body
-    return str(reply.body["id"])
+    return str((await create_agent(f"{org.base}/api/v1", org.token, name))["id"])
 
 
 async def _seed(base: str) -> Seeded:

@@ -5,30 +5,20 @@ mechanism's own tests (tests/actors/test_revocation.py)."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import trio
 
 from chat.errors import CLOSE_KEY_REVOKED, CLOSE_UNAUTHORIZED
-from tests.actors.test_revocation import close_code
-from tests.helpers.chat import Org, agent_socket, make_org, widget
+from tests.helpers.api import create_agent
+from tests.helpers.chat import PASSWORD, Org, agent_socket, close_code, make_org, widget
 from tests.helpers.http import call
 
-PASSWORD = "correct horse"
 
-
-async def _agent(org: Org, role: str = "agent") -> tuple[str, str]:
+async def _agent(org: Org) -> tuple[str, str]:
     """A new agent of the org made through POST /agents; (its id, its email)."""
-    email = f"a-{uuid.uuid4().hex[:8]}@example.com"
-    created = await call(
-        "POST",
-        f"{org.base}/api/v1/agents",
-        {"email": email, "name": "Agent", "password": PASSWORD, "role": role},
-        token=org.token,
-    )
-    assert created.status == 201, created.body
-    return created.body["id"], email
+    agent = await create_agent(f"{org.base}/api/v1", org.token, "Agent")
+    return agent["id"], agent["email"]
 
 
 async def _login(org: Org, email: str, password: str = PASSWORD) -> dict[str, Any]:

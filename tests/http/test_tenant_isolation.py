@@ -15,6 +15,7 @@ from typing import Any, Literal
 import trio
 
 from chat.config import Settings
+from tests.helpers.api import assert_error
 from tests.helpers.chat import Org, make_org, widget
 from tests.helpers.db import peer_agent_token, wait_for_rows
 from tests.helpers.http import Reply, call
@@ -77,7 +78,7 @@ async def _tenant(base: str, settings: Settings, n: int, words: str) -> Tenant:
     """An org with an admin, a second agent, a space, and a visitor thread of two messages
     (acked: in the log; the caller waits for the projector)."""
     org = await make_org(base)
-    peer_token = await peer_agent_token(base, settings.database_url, org, n)
+    peer_token = await peer_agent_token(base, org, n)
     peer = (await call("GET", f"{base}{PREFIX}/auth/me", token=peer_token)).body
     async with widget(org) as (visitor, welcome):
         first = await visitor.say(f"{words} one")
@@ -152,8 +153,7 @@ async def test_another_organizations_objects_are_not_found(
             for path_ids, body in _cases(probe, theirs=a.ids, mine=b.ids):
                 url = api + _fill(probe.path, path_ids)
                 reply = await call(probe.method, url, body, token=b.org.token)
-                assert reply.status == 404, (probe, path_ids, body, reply.status, reply.body)
-                assert reply.body["error"]["code"] == "not_found", (probe, reply.body)
+                assert_error(reply, 404, "not_found", (probe, path_ids, body))
                 _assert_no_secrets(reply, a.secrets, probe)
 
         await _assert_untouched(api, a, b)

@@ -21,10 +21,9 @@ from chat.http.throttle import address_id, email_id, install_request_budget
 from chat.server import serve
 from chat.streams.client import open_redis
 from chat.streams.limits import Rate, RateLimiter, limit_key
-from tests.helpers.chat import make_org
+from tests.helpers.chat import PASSWORD, make_org
 from tests.helpers.http import Reply, call
 
-PASSWORD = "correct horse"  # make_org's
 WRONG = "wrong password!"
 
 

@@ -24,18 +24,11 @@ import trio
 
 from chat.auth.tokens import JWT_ALGORITHM
 from chat.config import Settings
-from tests.helpers.chat import make_org
+from tests.helpers.api import assert_error, create_agent
+from tests.helpers.chat import PASSWORD, make_org
 from tests.helpers.http import Reply, call
-from tests.helpers.http import _call as raw_call  # any Authorization header
 
-PASSWORD = "correct horse"
 OTHER_SECRET = "another-secret-key-0123456789abcdef"
-
-
-def assert_unauthorized(reply: Reply, context: object = None, code: str = "unauthorized") -> None:
-    assert reply.status == 401, (context, reply.status, reply.body)
-    assert set(reply.body) == {"error"}, reply.body
-    assert reply.body["error"]["code"] == code and reply.body["error"]["message"], reply.body
 
 
 @dataclass
@@ -58,14 +51,6 @@ async def refreshed(api: str, refresh: str) -> SignIn:
 
 async def me(api: str, token: str) -> Reply:
     return await call("GET", f"{api}/auth/me", token=token)
-
-
-async def new_agent(api: str, admin_token: str, name: str) -> tuple[dict[str, Any], str]:
-    email = f"{name.lower()}-{uuid.uuid4().hex[:8]}@example.com"
-    body = {"email": email, "name": name, "password": PASSWORD}
-    created = await call("POST", f"{api}/agents", body, token=admin_token)
-    assert created.status == 201, created.body
-    return created.body, email
 
 
 def _b64(data: bytes) -> str:
@@ -147,12 +132,10 @@ async def test_forged_and_tampered_access_tokens_are_401(base_url: str, settings
         assert (await me(api, _hs256(settings.secret_key, {"alg": "HS256"}, claims))).status == 200
 
         for name, token in forged_tokens(settings.secret_key, claims, login.refresh).items():
-            assert_unauthorized(await me(api, token), name)
+            assert_error(await me(api, token), 401, "unauthorized", name)
         for header in (f"Token {login.access}", f"Basic {login.access}", "Bearer", "Bearer  "):
-            reply = await trio.to_thread.run_sync(
-                raw_call, "GET", f"{api}/auth/me", None, {"Authorization": header}
-            )
-            assert_unauthorized(reply, header)
+            reply = await call("GET", f"{api}/auth/me", headers={"Authorization": header})
+            assert_error(reply, 401, "unauthorized", header)
         assert (await me(api, login.access)).status == 200  # nothing above ended the sign-in
 
 
@@ -170,11 +153,13 @@ async def test_refresh_rotation_and_reuse_detection(base_url: str) -> None:
 
         # The first refresh token was rotated away: someone replaying it ends the sign-in.
         reuse = await call("POST", f"{api}/auth/refresh", {"refresh_token": first.refresh})
-        assert_unauthorized(reuse, "reuse")
+        assert_error(reuse, 401, "unauthorized", "reuse")
         newest = await call("POST", f"{api}/auth/refresh", {"refresh_token": third.refresh})
-        assert_unauthorized(newest, "newest refresh token of the revoked family")
+        assert_error(newest, 401, "unauthorized", "newest refresh token of the revoked family")
         for n, token in enumerate((first.access, second.access, third.access)):
-            assert_unauthorized(await me(api, token), f"access token {n} of the revoked family")
+            assert_error(
+                await me(api, token), 401, "unauthorized", f"access token {n} of the revoked family"
+            )
         # Other sign-ins of the agent are not that family.
         assert (await me(api, bystander.access)).status == 200
         assert (await me(api, (await refreshed(api, bystander.refresh)).access)).status == 200
@@ -184,22 +169,22 @@ async def test_logout_ends_the_sign_in(base_url: str) -> None:
     with trio.fail_after(30):
         org = await make_org(base_url)
         api = f"{base_url}/api/v1"
-        bob, bob_email = await new_agent(api, org.token, "Bob")
+        bob = await create_agent(api, org.token, "Bob")
         one = await sign_in(api, org.agent["email"])
         two = await sign_in(api, org.agent["email"])
-        bobs = await sign_in(api, bob_email)
+        bobs = await sign_in(api, bob["email"])
 
         out = await call(
             "POST", f"{api}/auth/logout", {"refresh_token": one.refresh}, token=one.access
         )
         assert out.status == 204, out.body
-        assert_unauthorized(await me(api, one.access), "logged-out access token")
+        assert_error(await me(api, one.access), 401, "unauthorized", "logged-out access token")
         reply = await call("POST", f"{api}/auth/refresh", {"refresh_token": one.refresh})
-        assert_unauthorized(reply, "logged-out refresh token")
+        assert_error(reply, 401, "unauthorized", "logged-out refresh token")
         again = await call(
             "POST", f"{api}/auth/logout", {"refresh_token": one.refresh}, token=one.access
         )
-        assert_unauthorized(again, "logout after logout")
+        assert_error(again, 401, "unauthorized", "logout after logout")
         assert (await me(api, two.access)).status == 200  # only that sign-in ended
 
         # A stranger's refresh token in the body ends the caller's sign-in, not the stranger's.
@@ -207,7 +192,9 @@ async def test_logout_ends_the_sign_in(base_url: str) -> None:
             "POST", f"{api}/auth/logout", {"refresh_token": bobs.refresh}, token=two.access
         )
         assert out.status == 204, out.body
-        assert_unauthorized(await me(api, two.access), "second sign-in after its logout")
+        assert_error(
+            await me(api, two.access), 401, "unauthorized", "second sign-in after its logout"
+        )
         assert (await me(api, bobs.access)).body["id"] == bob["id"]
         assert (await refreshed(api, bobs.refresh)).access
         # The admin's register sign-in is still alive.
@@ -218,7 +205,8 @@ async def test_deleted_agent_can_neither_log_in_refresh_nor_call(base_url: str) 
     with trio.fail_after(30):
         org = await make_org(base_url)
         api = f"{base_url}/api/v1"
-        bob, email = await new_agent(api, org.token, "Bob")
+        bob = await create_agent(api, org.token, "Bob")
+        email = bob["email"]
         bobs = await sign_in(api, email)
         spare = await sign_in(api, email)
         assert (await me(api, bobs.access)).status == 200
@@ -226,12 +214,14 @@ async def test_deleted_agent_can_neither_log_in_refresh_nor_call(base_url: str) 
         deleted = await call("DELETE", f"{api}/agents/{bob['id']}", token=org.token)
         assert deleted.status == 204, deleted.body
         login = await call("POST", f"{api}/auth/login", {"email": email, "password": PASSWORD})
-        assert_unauthorized(login, "login", code="invalid_credentials")
+        assert_error(login, 401, "invalid_credentials", "login")
         reply = await call("POST", f"{api}/auth/refresh", {"refresh_token": bobs.refresh})
-        assert_unauthorized(reply, "refresh")
+        assert_error(reply, 401, "unauthorized", "refresh")
         for token in (bobs.access, spare.access):
-            assert_unauthorized(await me(api, token), "access token")
-            assert_unauthorized(await call("GET", f"{api}/spaces", token=token), "spaces")
+            assert_error(await me(api, token), 401, "unauthorized", "access token")
+            assert_error(
+                await call("GET", f"{api}/spaces", token=token), 401, "unauthorized", "spaces"
+            )
 
         # The email is free again; the new account is not the old one's tokens' agent.
         again = await call(
@@ -241,9 +231,9 @@ async def test_deleted_agent_can_neither_log_in_refresh_nor_call(base_url: str) 
             token=org.token,
         )
         assert again.status == 201 and again.body["id"] != bob["id"], again.body
-        assert_unauthorized(await me(api, bobs.access), "old token, new agent")
+        assert_error(await me(api, bobs.access), 401, "unauthorized", "old token, new agent")
         reply = await call("POST", f"{api}/auth/refresh", {"refresh_token": spare.refresh})
-        assert_unauthorized(reply, "old refresh token, new agent")
+        assert_error(reply, 401, "unauthorized", "old refresh token, new agent")
         assert (await me(api, (await sign_in(api, email)).access)).body["id"] == again.body["id"]
 
 
@@ -263,11 +253,13 @@ async def test_password_change_ends_the_other_sign_ins(base_url: str) -> None:
         assert changed.status == 200, changed.body
         # The caller's sign-in goes on, access and refresh token alike.
         assert (await me(api, org.token)).status == 200
-        assert_unauthorized(await me(api, other.access), "other sign-in's access token")
+        assert_error(
+            await me(api, other.access), 401, "unauthorized", "other sign-in's access token"
+        )
         reply = await call("POST", f"{api}/auth/refresh", {"refresh_token": other.refresh})
-        assert_unauthorized(reply, "other sign-in's refresh token")
+        assert_error(reply, 401, "unauthorized", "other sign-in's refresh token")
         login = await call("POST", f"{api}/auth/login", {"email": email, "password": PASSWORD})
-        assert_unauthorized(login, "old password", code="invalid_credentials")
+        assert_error(login, 401, "invalid_credentials", "old password")
         assert (await me(api, (await sign_in(api, email, new_password)).access)).status == 200
 
 
@@ -275,7 +267,8 @@ async def test_admin_setting_a_password_ends_every_sign_in(base_url: str) -> Non
     with trio.fail_after(30):
         org = await make_org(base_url)
         api = f"{base_url}/api/v1"
-        bob, email = await new_agent(api, org.token, "Bob")
+        bob = await create_agent(api, org.token, "Bob")
+        email = bob["email"]
         bobs = await sign_in(api, email)
         reset = await call(
             "PATCH",
@@ -284,8 +277,8 @@ async def test_admin_setting_a_password_ends_every_sign_in(base_url: str) -> Non
             token=org.token,
         )
         assert reset.status == 200, reset.body
-        assert_unauthorized(await me(api, bobs.access), "access token")
+        assert_error(await me(api, bobs.access), 401, "unauthorized", "access token")
         reply = await call("POST", f"{api}/auth/refresh", {"refresh_token": bobs.refresh})
-        assert_unauthorized(reply, "refresh token")
+        assert_error(reply, 401, "unauthorized", "refresh token")
         assert (await me(api, org.token)).status == 200  # the admin's own sign-in is untouched
         assert (await me(api, (await sign_in(api, email, "set by the admin")).access)).status == 200

@@ -1,0 +1,31 @@
+"""The REST API's blueprint: every resource module's routes, and the OpenAPI document of them."""
+
+from __future__ import annotations
+
+from quart import Blueprint, Response, jsonify
+
+from chat.context import Services
+from chat.http.api import agents, auth, spaces, threads, widget
+from chat.http.auth import check_caller
+from chat.http.openapi import Api
+
+PREFIX = "/api/v1"
+TITLE = "chat REST API"
+
+
+def api_blueprint(services: Services) -> Blueprint:
+    blueprint = Blueprint("api", __name__, url_prefix=PREFIX)
+
+    async def caller(admin: bool) -> object:
+        return await check_caller(services, admin=admin)
+
+    api = Api(blueprint, caller, TITLE)
+    for resource in (auth, agents, spaces, threads, widget):
+        resource.add_routes(api, services)
+    document = api.openapi(PREFIX)
+
+    @blueprint.get("/openapi.json")
+    async def openapi() -> Response:
+        return jsonify(document)
+
+    return blueprint

@@ -1,0 +1,126 @@
+"""The agent routes of chat/http/api/agents.py: create, list, read, update and delete the
+organization's agents, each happy path and each documented error."""
+
+from __future__ import annotations
+
+import uuid
+
+import trio
+
+from tests.helpers.api import (
+    AGENT_FIELDS,
+    NO_SUCH_ID,
+    Invalid,
+    add_member,
+    assert_error,
+    failed_fields,
+)
+from tests.helpers.chat import PASSWORD, make_org
+from tests.helpers.http import call
+
+
+async def test_create_list_and_get_agents(base_url: str) -> None:
+    with trio.fail_after(30):
+        org = await make_org(base_url)
+        api = f"{base_url}/api/v1"
+        email = f"bob-{uuid.uuid4().hex[:8]}@example.com"
+        body = {"email": email, "name": "Bob", "password": PASSWORD, "max_concurrent_chats": 3}
+        created = await call("POST", f"{api}/agents", body, token=org.token)
+        assert created.status == 201, created.body
+        bob = created.body
+        assert set(bob) == AGENT_FIELDS
+        assert (bob["email"], bob["role"], bob["max_concurrent_chats"]) == (email, "agent", 3)
+        assert bob["organization_id"] == org.agent["organization_id"]
+        login = await call("POST", f"{api}/auth/login", {"email": email, "password": PASSWORD})
+        assert login.status == 200 and login.body["agent"]["id"] == bob["id"]
+        bob_token = login.body["access_token"]
+
+        for taken in (email.upper(), org.agent["email"]):
+            again = await call("POST", f"{api}/agents", {**body, "email": taken}, token=org.token)
+            assert_error(again, 409, "email_taken")
+        refused: Invalid = [
+            ({"role": "owner"}, "role"),
+            ({"max_concurrent_chats": 0}, "max_concurrent_chats"),
+            ({"password": "short"}, "password"),
+            ({"email": "nope"}, "email"),
+            ({"organization_id": NO_SUCH_ID}, "organization_id"),
+        ]
+        for bad, field in refused:
+            fresh = {**body, "email": f"x-{uuid.uuid4().hex[:8]}@example.com", **bad}
+            reply = await call("POST", f"{api}/agents", fresh, token=org.token)
+            assert field in failed_fields(reply), (bad, reply.body)
+
+        # Listing and reading agents is open to every agent of the organization.
+        for token in (org.token, bob_token):
+            listed = await call("GET", f"{api}/agents", token=token)
+            assert listed.status == 200, listed.body
+            assert [a["id"] for a in listed.body["items"]] == [org.agent["id"], bob["id"]]
+            assert all(set(a) == AGENT_FIELDS for a in listed.body["items"])
+            one = await call("GET", f"{api}/agents/{bob['id']}", token=token)
+            assert one.status == 200 and one.body == bob
+        assert_error(
+            await call("GET", f"{api}/agents/{NO_SUCH_ID}", token=org.token), 404, "not_found"
+        )
+        assert_error(
+            await call("GET", f"{api}/agents/not-a-uuid", token=org.token), 404, "not_found"
+        )
+        other = {**body, "email": f"eve-{uuid.uuid4().hex[:8]}@example.com"}
+        assert_error(await call("POST", f"{api}/agents", other, token=bob_token), 403, "forbidden")
+        assert_error(await call("POST", f"{api}/agents", other), 401, "unauthorized")
+        listed = await call("GET", f"{api}/agents", token=org.token)
+        assert len(listed.body["items"]) == 2  # the refused creations made nobody
+
+
+async def test_update_and_delete_agents(base_url: str) -> None:
+    with trio.fail_after(40):
+        org = await make_org(base_url)
+        api = f"{base_url}/api/v1"
+        bob = await add_member(api, org.token)
+        url = f"{api}/agents/{bob.agent['id']}"
+        patched = await call(
+            "PATCH",
+            url,
+            {"name": "Robert", "max_concurrent_chats": 9, "accepting_chats": False},
+            token=org.token,
+        )
+        assert patched.status == 200, patched.body
+        assert (patched.body["name"], patched.body["max_concurrent_chats"]) == ("Robert", 9)
+        assert patched.body["accepting_chats"] is False
+        assert (await call("GET", url, token=bob.token)).body["name"] == "Robert"
+        for bad, field in [
+            ({"role": "owner"}, "role"),
+            ({"max_concurrent_chats": 1001}, "max_concurrent_chats"),
+            ({"email": "new@example.com"}, "email"),
+        ]:
+            assert field in failed_fields(await call("PATCH", url, bad, token=org.token))
+        assert_error(await call("PATCH", url, b"]", token=org.token), 400, "invalid")
+        assert_error(
+            await call("PATCH", f"{api}/agents/{NO_SUCH_ID}", {"name": "X"}, token=org.token),
+            404,
+            "not_found",
+        )
+        assert_error(await call("PATCH", url, {"name": "X"}, token=bob.token), 403, "forbidden")
+        assert_error(await call("DELETE", url, token=bob.token), 403, "forbidden")
+
+        # The last admin can be neither demoted nor deleted.
+        ada = f"{api}/agents/{org.agent['id']}"
+        assert_error(
+            await call("PATCH", ada, {"role": "agent"}, token=org.token), 409, "last_admin"
+        )
+        assert_error(await call("DELETE", ada, token=org.token), 409, "last_admin")
+        assert (await call("GET", ada, token=org.token)).body["role"] == "admin"
+        promoted = await call("PATCH", url, {"role": "admin"}, token=org.token)
+        assert promoted.status == 200 and promoted.body["role"] == "admin"
+        demoted = await call("PATCH", ada, {"role": "agent"}, token=org.token)
+        assert demoted.status == 200 and demoted.body["role"] == "agent"
+        # The role is read from the database, not from the (older) token's claims.
+        assert_error(await call("DELETE", url, token=org.token), 403, "forbidden")
+        assert_error(await call("DELETE", url, token=bob.token), 409, "last_admin")
+
+        deleted = await call("DELETE", ada, token=bob.token)
+        assert deleted.status == 204 and deleted.body is None
+        assert_error(await call("GET", ada, token=bob.token), 404, "not_found")
+        assert_error(await call("DELETE", ada, token=bob.token), 404, "not_found")
+        assert_error(await call("PATCH", ada, {"name": "X"}, token=bob.token), 404, "not_found")
+        listed = await call("GET", f"{api}/agents", token=bob.token)
+        assert [a["id"] for a in listed.body["items"]] == [bob.agent["id"]]

@@ -1,0 +1,113 @@
+"""Checks across every REST route (chat/http/api/): who may call what (401 without a valid token,
+403 for an agent on admin routes, both lists read from the OpenAPI document), and the error shape
+of failures the framework answers (unknown path or method, bad id, oversized or malformed body).
+
+The errors a route may answer are declared in chat/http/openapi.py (`errors=` and the implied
+401/403/404/422). Every error reply is checked for the contract's shape by `assert_error`
+(tests/helpers/api.py).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import trio
+
+from tests.helpers.api import NO_SUCH_ID, add_member, assert_error
+from tests.helpers.chat import PASSWORD, make_org
+from tests.helpers.http import call
+
+REST_MAX_BODY_BYTES = 64 * 1024  # the contract's limit on a REST body
+
+# Routes only admins may call (403 forbidden for agents), each with a valid body; ids are filled
+# from the organization under test.
+ADMIN_ROUTES: list[tuple[str, str, Any]] = [
+    ("POST", "/agents", {"email": "x@example.com", "name": "X", "password": PASSWORD}),
+    ("PATCH", "/agents/{agent_id}", {"name": "X"}),
+    ("DELETE", "/agents/{agent_id}", None),
+    ("POST", "/spaces", {"name": "X", "allowed_domains": ["x.example.com"]}),
+    ("PATCH", "/spaces/{space_id}", {"name": "X"}),
+    ("DELETE", "/spaces/{space_id}", None),
+    ("POST", "/spaces/{space_id}/rotate-key", None),
+]
+# Routes that may answer 403 for another reason than the caller's role.
+OTHER_403 = {("PATCH", "/auth/me"), ("GET", "/widget/{widget_key}/config")}
+
+
+async def test_every_route_checks_its_caller(base_url: str) -> None:
+    """Every non-public route: 401 without a token or with a bad one. Admin routes: 403 for an
+    agent (and nothing changes). Both lists come from the OpenAPI document."""
+    with trio.fail_after(40):
+        org = await make_org(base_url)
+        api = f"{base_url}/api/v1"
+        bob = await add_member(api, org.token)
+        spec = (await call("GET", f"{api}/openapi.json")).body
+        secured, forbidding = [], set()
+        for path, operations in spec["paths"].items():
+            for method, operation in operations.items():
+                route = (method.upper(), path.removeprefix("/api/v1"))
+                if operation.get("security"):
+                    secured.append(route)
+                if "403" in operation["responses"]:
+                    forbidding.add(route)
+        assert len(secured) >= 19, secured
+        for method, path in secured:
+            url = api + re.sub(r"\{\w+\}", NO_SUCH_ID, path)
+            for token in (None, "not-a-token"):
+                reply = await call(method, url, token=token)
+                assert_error(reply, 401, "unauthorized")
+
+        assert forbidding == {(m, p) for m, p, _ in ADMIN_ROUTES} | OTHER_403
+        ids = {"agent_id": org.agent["id"], "space_id": org.space["id"]}
+        for method, path, body in ADMIN_ROUTES:
+            reply = await call(method, api + path.format(**ids), body, token=bob.token)
+            assert_error(reply, 403, "forbidden")
+        agents = await call("GET", f"{api}/agents", token=org.token)
+        assert agents.body["items"] == [
+            {**org.agent, "is_online": False},
+            {**bob.agent, "is_online": False},
+        ]
+        spaces = await call("GET", f"{api}/spaces", token=org.token)
+        assert spaces.body["items"] == [org.space]
+
+
+async def test_errors_have_the_contract_shape(base_url: str) -> None:
+    """Failures the framework answers (unknown path, method, bad id, oversized body) included."""
+    with trio.fail_after(30):
+        org = await make_org(base_url)
+        api = f"{base_url}/api/v1"
+        assert_error(await call("GET", f"{api}/nowhere", token=org.token), 404, "not_found")
+        assert_error(await call("GET", f"{api}/spaces/42", token=org.token), 404, "not_found")
+        assert_error(
+            await call("PUT", f"{api}/spaces", {"name": "x"}, token=org.token),
+            405,
+            "method_not_allowed",
+        )
+        # 64 KiB is the limit: a body of exactly that size is read (and fails validation), one
+        # byte more is 413, on public and authenticated routes alike.
+        for size, status, code in [
+            (REST_MAX_BODY_BYTES, 422, "invalid"),
+            (REST_MAX_BODY_BYTES + 1, 413, "too_large"),
+        ]:
+            prefix, suffix = b'{"name": "', b'", "allowed_domains": ["a.example.com"]}'
+            filler = b"x" * (size - len(prefix) - len(suffix))
+            body = prefix + filler + suffix
+            assert len(body) == size
+            assert_error(await call("POST", f"{api}/spaces", body, token=org.token), status, code)
+            assert_error(await call("POST", f"{api}/auth/register", body), status, code)
+        for body in (b"null", b"[]", b'"text"', b"12", b"{'name': 'x'}"):
+            reply = await call("POST", f"{api}/spaces", body, token=org.token)
+            assert_error(reply, 400, "invalid")
+        listed = await call("GET", f"{api}/spaces", token=org.token)
+        assert len(listed.body["items"]) == 1  # none of the refused bodies made a space
+
+
+async def test_a_body_that_is_not_utf8_is_400(base_url: str) -> None:
+    """JSON is UTF-8 (contract): other bytes are a malformed body, never a 500."""
+    with trio.fail_after(30):
+        org = await make_org(base_url)
+        api = f"{base_url}/api/v1"
+        for body in (b"\xff\xfe", b'{"name": "caf\xe9", "allowed_domains": ["a.example.com"]}'):
+            assert_error(await call("POST", f"{api}/spaces", body, token=org.token), 400, "invalid")
+            assert_error(await call("POST", f"{api}/auth/login", body), 400, "invalid")
