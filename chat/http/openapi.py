@@ -8,6 +8,7 @@ models, so the spec cannot drift from what the handlers accept.
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -112,7 +113,7 @@ class Api:
                     reply,
                     status,
                     errors,
-                    (handler.__doc__ or "").strip() or None,
+                    inspect.getdoc(handler),
                 )
             )
             return handler
