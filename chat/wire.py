@@ -108,13 +108,35 @@ _VISITOR_FRAMES: TypeAdapter[VisitorFrame] = TypeAdapter(VisitorFrame)
 _AGENT_FRAMES: TypeAdapter[AgentFrame] = TypeAdapter(AgentFrame)
 
 
+NUL_REFUSED = "text may not contain NUL (U+0000) characters"
+
+
+def contains_nul(value: Any) -> bool:
+    """True when a string anywhere in `value` holds U+0000, which PostgreSQL text cannot store:
+    refused at the edge, or an acked message would be dead-lettered by the projector."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(contains_nul(v) for v in value)
+    return False
+
+
 def _parse(adapter: TypeAdapter[Any], text: str | bytes) -> Any:
     try:
-        return adapter.validate_json(text)
+        frame = adapter.validate_json(text)
     except ValidationError as exc:
         first = exc.errors()[0] if exc.errors() else {"msg": "invalid frame", "loc": ()}
         where = ".".join(str(p) for p in first.get("loc", ()))
         raise InvalidError(f"invalid frame: {where} {first['msg']}".replace("  ", " ")) from exc
+    # JSON can carry NUL only as the escape \u0000: walk the frame only when that is present.
+    escape = "\\u0000"
+    if (escape in text if isinstance(text, str) else escape.encode() in text) and contains_nul(
+        frame.model_dump()
+    ):
+        raise InvalidError(NUL_REFUSED)
+    return frame
 
 
 def parse_visitor_frame(text: str | bytes) -> VisitorFrame:

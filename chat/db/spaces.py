@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import uuid
 from typing import Any
@@ -18,8 +19,12 @@ _COLUMNS = (
 )
 
 
+WIDGET_KEY_BYTES = 18
+WIDGET_KEY = re.compile(r"wk_[A-Za-z0-9_-]{1,64}")
+
+
 def new_widget_key() -> str:
-    return "wk_" + secrets.token_urlsafe(18)
+    return "wk_" + secrets.token_urlsafe(WIDGET_KEY_BYTES)
 
 
 def create_space(
@@ -68,6 +73,9 @@ def space_by_id(
 
 
 def space_by_widget_key(conn: psycopg.Connection, widget_key: str) -> SpaceRow | None:
+    """The live space of a key; None for anything that is not a key (a NUL would fail the query)."""
+    if not WIDGET_KEY.fullmatch(widget_key):
+        return None
     with conn.cursor(row_factory=class_row(SpaceRow)) as cur:
         return cur.execute(
             f"SELECT {_COLUMNS} FROM spaces WHERE widget_key = %s AND deleted_at IS NULL",

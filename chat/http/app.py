@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from hypercorn.config import Config
-from quart import Response, jsonify
+from quart import Response, jsonify, request
 from quart_trio import QuartTrio
 
 from chat.context import Services
@@ -29,6 +29,18 @@ def create_app(services: Services) -> QuartTrio:
     app.config["MAX_CONTENT_LENGTH"] = REST_MAX_BODY_BYTES
     app.config["JSON_SORT_KEYS"] = False
     install_error_handlers(app)
+
+    @app.before_request
+    async def read_body_first() -> None:
+        """Read the request body (at most MAX_CONTENT_LENGTH) before anything can answer.
+
+        An answer sent while the body is still arriving (a 405 or 404 from routing, a 401, a
+        429) left hypercorn's keep-alive connection unusable now and then: schemathesis saw such
+        requests time out. Before-request hooks run before routing errors are raised, and this
+        one is registered first.
+        """
+        await request.get_data(cache=True)
+
     install_request_budget(app, services)
     app.register_blueprint(api_blueprint(services))
     app.register_blueprint(ws_blueprint(services))

@@ -21,7 +21,7 @@ from quart import request
 from chat.errors import InvalidError
 from chat.http.origin import normalise_entry
 from chat.spaces import SpaceSettings
-from chat.wire import StreamIdText
+from chat.wire import NUL_REFUSED, StreamIdText, contains_nul
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 Password = Annotated[str, Field(min_length=10, max_length=1024)]
@@ -174,6 +174,8 @@ async def read_body(model: type[B]) -> B:
         raise InvalidError("the body must be a JSON object") from exc
     if not isinstance(data, dict):
         raise InvalidError("the body must be a JSON object")
+    if contains_nul(data):
+        raise InvalidError(NUL_REFUSED)
     return model.model_validate(data)
 
 

@@ -80,6 +80,11 @@ async def test_too_long_and_blank_content_are_refused_and_not_stored(base_url: s
             await bad.send({"type": "message", "client_id": blank, "content": " \n\t  "})
             error = await bad.expect("error")
             assert error["code"] == "invalid" and error["client_id"] == blank
+            # PostgreSQL text cannot hold U+0000: refused here, not dead-lettered after the ack.
+            nul = str(uuid.uuid4())
+            await bad.send({"type": "message", "client_id": nul, "content": "a\u0000b"})
+            error = await bad.expect("error")
+            assert error["code"] == "invalid" and "NUL" in error["message"], error
             # Exactly 4000 after trimming is fine.
             good = await bad.say("  " + "z" * 4000 + "  ")
             first = await agent.expect("message")
@@ -89,7 +94,7 @@ async def test_too_long_and_blank_content_are_refused_and_not_stored(base_url: s
             assert not [
                 f
                 for f in agent.seen
-                if f.get("type") == "message" and f.get("client_id") in (too_long, blank)
+                if f.get("type") == "message" and f.get("client_id") in (too_long, blank, nul)
             ]
 
 

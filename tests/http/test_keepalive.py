@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import trio
 
+from tests.helpers.api import create_agent
 from tests.helpers.chat import make_org
 
 BODY = b'{"name": "x", "allowed_domains": ["a.example"]}'
@@ -67,3 +68,30 @@ async def test_early_answers_keep_the_connection_usable(base_url: str) -> None:
                 # The next request on the same connection is answered.
                 status = await _exchange(stream, b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
                 assert status.split()[1] == b"200", status
+
+
+async def test_no_content_answers_keep_the_connection_usable(base_url: str) -> None:
+    """A 204 (DELETE, logout) is sent whole and the connection serves the next request.
+
+    quart's Response(status=204) would carry a body iterator that needs asyncio; under trio it
+    broke the connection after the headers, so a keep-alive client hung (found by schemathesis).
+    """
+    with trio.fail_after(30):
+        org = await make_org(base_url)
+        agent = await create_agent(f"{base_url}/api/v1", org.token)
+        host, port = base_url.removeprefix("http://").split(":")
+        stream = await trio.open_tcp_stream(host, int(port))
+        async with stream:
+            request = (
+                f"DELETE /api/v1/agents/{agent['id']} HTTP/1.1\r\nHost: t\r\n"
+                f"Authorization: Bearer {org.token}\r\nContent-Length: 0\r\n\r\n"
+            ).encode()
+            await stream.send_all(request)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = await stream.receive_some(65536)
+                assert chunk, (data, "closed")
+                data += chunk
+            assert data.split(b"\r\n", 1)[0].split()[1] == b"204", data
+            status = await _exchange(stream, b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+            assert status.split()[1] == b"200", status

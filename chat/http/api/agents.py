@@ -12,7 +12,7 @@ from chat.db import accounts
 from chat.db import spaces as space_queries
 from chat.db.rows import AgentRow
 from chat.errors import NotFoundError
-from chat.http.api.views import agents_json
+from chat.http.api.views import agents_json, no_content
 from chat.http.auth import Caller
 from chat.http.bodies import CreateAgent, UpdateAgent
 from chat.http.openapi import Api
@@ -117,4 +117,4 @@ def add_routes(api: Api, services: Services) -> None:
         if not await db.run(lambda c: accounts.delete_agent(c, org, target)):
             raise NotFoundError("no such agent")
         await services.control.do_revoke_agent(target)
-        return Response(status=204)
+        return no_content()

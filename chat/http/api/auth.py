@@ -17,7 +17,7 @@ from chat.db import spaces as space_queries
 from chat.db.rows import AgentRow
 from chat.errors import InvalidCredentialsError, UnauthorizedError, WrongPasswordError
 from chat.http import throttle
-from chat.http.api.views import agents_json
+from chat.http.api.views import agents_json, no_content
 from chat.http.auth import Caller
 from chat.http.bodies import Login, Logout, Refresh, Register, UpdateMe
 from chat.http.openapi import Api
@@ -138,7 +138,7 @@ def add_routes(api: Api, services: Services) -> None:
             return sorted(ended)
 
         await services.control.do_end_sign_ins(agent_id, await db.run(end))
-        return Response(status=204)
+        return no_content()
 
     @api.route("GET", "/auth/me", summary="The calling agent", tag=TAG, reply=Agent)
     async def get_me(caller: Caller) -> Response:

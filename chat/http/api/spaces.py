@@ -13,7 +13,7 @@ from chat.db import history as db_history
 from chat.db import spaces as space_queries
 from chat.db.rows import SpaceRow
 from chat.errors import InvalidError, NotFoundError
-from chat.http.api.views import space_json
+from chat.http.api.views import no_content, space_json
 from chat.http.auth import Caller
 from chat.http.bodies import CreateSpace, ThreadListQuery, UpdateSpace
 from chat.http.openapi import Api
@@ -104,7 +104,7 @@ def add_routes(api: Api, services: Services) -> None:
         if not await db.run(lambda c: space_queries.delete_space(c, org, str(space_id))):
             raise NotFoundError("no such space")
         await services.control.do_revoke_space(str(space_id))
-        return Response(status=204)
+        return no_content()
 
     @api.route(
         "POST",

@@ -6,11 +6,20 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from quart import Response
+
 from chat.actors.agent import agent_json
 from chat.context import Services
 from chat.db.rows import AgentRow, SpaceRow
 
 Json = dict[str, Any]
+
+
+def no_content() -> Response:
+    """204 with an empty bytes body. quart's Response(status=204) carries a body iterator that
+    needs asyncio; under trio it broke the connection after the headers, hanging keep-alive
+    clients (tests/http/test_keepalive.py)."""
+    return Response(b"", status=204)
 
 
 def space_json(space: SpaceRow) -> Json:

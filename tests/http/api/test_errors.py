@@ -111,3 +111,19 @@ async def test_a_body_that_is_not_utf8_is_400(base_url: str) -> None:
         for body in (b"\xff\xfe", b'{"name": "caf\xe9", "allowed_domains": ["a.example.com"]}'):
             assert_error(await call("POST", f"{api}/spaces", body, token=org.token), 400, "invalid")
             assert_error(await call("POST", f"{api}/auth/login", body), 400, "invalid")
+
+
+async def test_nul_characters_are_refused_before_they_reach_postgresql(base_url: str) -> None:
+    """PostgreSQL text cannot hold U+0000: a body or a widget key carrying one is a 4xx, never a
+    500 (found by schemathesis), and an escaped backslash before "u0000" is ordinary text."""
+    with trio.fail_after(30):
+        org = await make_org(base_url)
+        api = f"{base_url}/api/v1"
+        nul_name = b'{"name": "a\\u0000b", "allowed_domains": ["x.example.com"]}'
+        assert_error(await call("POST", f"{api}/spaces", nul_name, token=org.token), 400, "invalid")
+        literal = b'{"name": "a\\\\u0000b", "allowed_domains": ["x.example.com"]}'
+        created = await call("POST", f"{api}/spaces", literal, token=org.token)
+        assert created.status == 201, created.body
+        assert created.body["name"] == "a\\u0000b"
+        nul_key = await call("GET", f"{api}/widget/wk_a%00b/config", origin="https://x.example.com")
+        assert_error(nul_key, 404, "not_found")
