@@ -36,8 +36,9 @@ async def _response(stream: trio.SocketStream) -> bytes:
 
 
 async def test_early_answers_keep_the_connection_usable(base_url: str) -> None:
-    """401 (no token), 405 and 404 answer before the body is read; the body still gets read, so
-    the next request on the same keep-alive connection is answered rather than left hanging."""
+    """401 (no token), 405 and 404 could answer before the body was read; the next request on
+    the same keep-alive connection is still answered. Also with `Expect: 100-continue`, where
+    the client sends its body only after the interim 100."""
     with trio.fail_after(30):
         org = await make_org(base_url)
         host, port = base_url.removeprefix("http://").split(":")
@@ -49,25 +50,36 @@ async def test_early_answers_keep_the_connection_usable(base_url: str) -> None:
                 (b"POST", b"/api/v1/nowhere", b""),
                 (b"POST", b"/api/v1/spaces", f"Authorization: Bearer {org.token}\r\n".encode()),
             ]:
-                head = (
-                    method + b" " + path + b" HTTP/1.1\r\nHost: t\r\n"
-                    b"Content-Type: application/json\r\n"
-                    + auth
-                    + b"Content-Length: "
-                    + str(len(BODY)).encode()
-                    + b"\r\n\r\n"
-                )
-                if auth:
-                    status = await _exchange(stream, head + BODY)
-                else:
-                    # A client that waits for the headers' answer before sending its body (as
-                    # with Expect: 100-continue) gets the early answer first.
-                    status = await _exchange(stream, head)
-                    await stream.send_all(BODY)
-                assert status.split()[1] in (b"401", b"405", b"404", b"201"), status
-                # The next request on the same connection is answered.
-                status = await _exchange(stream, b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
-                assert status.split()[1] == b"200", status
+                for expect in (b"", b"Expect: 100-continue\r\n"):
+                    head = (
+                        method + b" " + path + b" HTTP/1.1\r\nHost: t\r\n"
+                        b"Content-Type: application/json\r\n"
+                        + auth
+                        + expect
+                        + b"Content-Length: "
+                        + str(len(BODY)).encode()
+                        + b"\r\n\r\n"
+                    )
+                    if expect:
+                        await stream.send_all(head)
+                        assert await _interim(stream) == b"HTTP/1.1 100 ", (method, path)
+                        status = await _exchange(stream, BODY)
+                    else:
+                        status = await _exchange(stream, head + BODY)
+                    assert status.split()[1] in (b"401", b"405", b"404", b"201"), status
+                    # The next request on the same connection is answered.
+                    status = await _exchange(stream, b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+                    assert status.split()[1] == b"200", status
+
+
+async def _interim(stream: trio.SocketStream) -> bytes:
+    """Read one interim (1xx) response, which has no body; its status line's first 13 bytes."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = await stream.receive_some(1)
+        assert chunk, (data, "closed")
+        data += chunk
+    return data[:13]
 
 
 async def test_no_content_answers_keep_the_connection_usable(base_url: str) -> None:
