@@ -10,6 +10,7 @@ import trio
 from trio_websocket import ConnectionClosed
 
 from chat.config import Settings
+from chat.server import serve
 from tests.conftest import ServerProcess, free_port
 from tests.helpers.chat import agent_socket, make_org, widget
 from tests.helpers.db import peer_agent_token, query, wait_for_rows
@@ -112,6 +113,27 @@ async def _collect(client: Any, count: int, wanted: Any) -> list[str]:
         if wanted(frame):
             ids.append(frame["id"])
     return ids
+
+
+async def test_visitor_resume_after_a_long_gap_misses_nothing(
+    settings: Settings, nursery: trio.Nursery
+) -> None:
+    """3. A resume gets every message after `last`, not only the first 50 of them: the live
+    feed starts where the welcome's history ends, so a cut-off history would be a gap."""
+    with trio.fail_after(60):
+        # The agent sends faster than the default flood limit allows; flooding is tested apart.
+        fast = settings.model_copy(update={"flood_frames_per_second": 10_000})
+        base = str((await nursery.start(serve, fast, "127.0.0.1", 0))[0])
+        org = await make_org(base, settings=FAST)
+        async with widget(org) as (visitor, welcome):
+            session = welcome["session"]
+            ack = await visitor.say("hello")
+        async with agent_socket(base, org.token) as (agent, _):
+            sent = [await agent.say(f"r{n}", thread_id=ack["thread_id"]) for n in range(70)]
+        async with widget(org, session=session, last=ack["id"]) as (visitor, welcome):
+            assert [m["id"] for m in welcome["history"]] == [s["id"] for s in sent]
+            later = await visitor.say("after the gap")
+            assert later["thread_id"] == ack["thread_id"]
 
 
 async def test_gapless_resume_for_visitor_and_agent(base_url: str) -> None:

@@ -65,6 +65,9 @@ from chat.wire import (
 log = logging.getLogger(__name__)
 Json = dict[str, Any]
 HISTORY_LIMIT = 50
+# A resume (`last`) gets every message after it, so nothing falls between the welcome and the
+# live feed; past this many the welcome holds the newest ones instead (a gap, but bounded).
+RESUME_LIMIT = 1000
 SWITCH_PAGE = 500
 # The thread entries waiting for this session; a session this far behind is cut off (1013).
 INBOX_SIZE = 256
@@ -159,9 +162,7 @@ async def _welcome(
     messages: list[Json] = []
     if snapshot is not None:
         await _attach(session, snapshot.id)
-        messages = await history.messages_after(
-            services.log, services.db, space.id, snapshot.id, last, HISTORY_LIMIT
-        )
+        messages = await _history(session, snapshot.id, last)
         session.watermark = messages[-1]["id"] if messages else (last or "0-0")
     online = await services.log.online_agents(
         space.id, services.settings.presence_ttl_seconds * 1000, int(time.time() * 1000)
@@ -177,6 +178,18 @@ async def _welcome(
             "history": messages,
         }
     )
+
+
+async def _history(session: VisitorSession, thread_id: str, last: str | None) -> list[Json]:
+    """The welcome's history: every message after `last` (up to RESUME_LIMIT), or the latest
+    HISTORY_LIMIT without it. Read after attaching, so the live feed takes over where it ends."""
+    log, db, space_id = session.services.log, session.services.db, session.space.id
+    if last is None:
+        return await history.messages_after(log, db, space_id, thread_id, None, HISTORY_LIMIT)
+    missed = await history.messages_after(log, db, space_id, thread_id, last, RESUME_LIMIT + 1)
+    if len(missed) <= RESUME_LIMIT:
+        return missed
+    return await history.messages_after(log, db, space_id, thread_id, None, RESUME_LIMIT)
 
 
 async def _attach(session: VisitorSession, thread_id: str) -> None:

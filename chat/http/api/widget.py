@@ -9,6 +9,7 @@ from quart import Response, jsonify, request
 from chat.context import Services
 from chat.db import spaces as space_queries
 from chat.errors import NotFoundError, OriginNotAllowedError
+from chat.http.errors import error_response
 from chat.http.openapi import Api
 from chat.http.origin import origin_allowed
 from chat.http.replies import WidgetConfig
@@ -30,25 +31,39 @@ def add_routes(api: Api, services: Services) -> None:
         errors=(403, 404),
     )
     async def widget_config(widget_key: str) -> Response:
-        """Same Origin rule as /ws/widget. An allowed Origin is echoed in
-        Access-Control-Allow-Origin, so the widget can read this from the host page."""
+        """Same Origin rule as /ws/widget; a same-origin page (which browsers send without an
+        Origin header) is checked by its host. The page's origin is echoed in
+        Access-Control-Allow-Origin, on errors too, so the widget can read the answer and tell a
+        refused key or origin from an outage."""
+        origin = _page_origin()
+        try:
+            reply = await config(widget_key, origin)
+        except (NotFoundError, OriginNotAllowedError) as err:
+            reply = error_response(err.status, err.code, err.message)
+        if origin is not None and origin != "null":  # "null" would let any sandboxed page read
+            reply.headers["Access-Control-Allow-Origin"] = origin
+        reply.headers["Vary"] = "Origin, Sec-Fetch-Site"
+        return reply
+
+    async def config(widget_key: str, origin: str | None) -> Response:
         space = await services.db.run(lambda c: space_queries.space_by_widget_key(c, widget_key))
         if space is None:
             raise NotFoundError("unknown widget key")
-        origin = request.headers.get("Origin")
         if not origin_allowed(origin, space.allowed_domains):
             raise OriginNotAllowedError()
         online = await services.log.online_agents(
             space.id, settings.presence_ttl_seconds * 1000, int(time.time() * 1000)
         )
-        reply = jsonify(
-            {
-                "space": {"name": space.name, "settings": space.settings},
-                "agents_online": bool(online),
-            }
-        )
-        assert origin is not None  # origin_allowed refuses a missing one
-        reply.headers["Access-Control-Allow-Origin"] = origin
-        reply.headers["Vary"] = "Origin"
+        public = {"name": space.name, "settings": space.settings}
+        reply = jsonify({"space": public, "agents_online": bool(online)})
         reply.headers["Cache-Control"] = f"private, max-age={CONFIG_MAX_AGE_SECONDS}"
         return reply
+
+
+def _page_origin() -> str | None:
+    """The Origin header; for a same-origin fetch (no Origin sent) this service's own origin.
+    Sec-Fetch-Site is set by the browser itself, so a page cannot claim to be same-origin."""
+    origin = request.headers.get("Origin")
+    if origin is None and request.headers.get("Sec-Fetch-Site") == "same-origin":
+        return f"{request.scheme}://{request.host}"
+    return origin

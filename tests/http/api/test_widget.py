@@ -36,9 +36,25 @@ async def test_widget_config(base_url: str) -> None:
         ):
             refused = await call("GET", url, origin=bad_origin)
             assert_error(refused, 403, "origin_not_allowed")
-            assert refused.header("Access-Control-Allow-Origin") is None
+            # Readable by the refused page (so its widget stops), never by "null" origins.
+            echoed = bad_origin if bad_origin not in (None, "null") else None
+            assert refused.header("Access-Control-Allow-Origin") == echoed
         unknown = await call("GET", f"{base_url}/api/v1/widget/wk_nope/config", origin=ORIGIN)
         assert_error(unknown, 404, "not_found")
+        assert unknown.header("Access-Control-Allow-Origin") == ORIGIN
+        # A same-origin page sends no Origin; the browser's Sec-Fetch-Site says where it is from.
+        same_origin = {"Sec-Fetch-Site": "same-origin"}
+        assert_error(await call("GET", url, headers=same_origin), 403, "origin_not_allowed")
+        service_host = base_url.removeprefix("http://")
+        patched = await call(
+            "PATCH",
+            f"{base_url}/api/v1/spaces/{org.space['id']}",
+            {"allowed_domains": ["shop.example.com", service_host]},
+            token=org.token,
+        )
+        assert patched.status == 200, patched.body
+        assert (await call("GET", url, headers=same_origin)).status == 200
+        assert_error(await call("GET", url), 403, "origin_not_allowed")
 
         async with agent_socket(base_url, org.token):
             online = await call("GET", url, origin=ORIGIN)
