@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck clean services-down
+.PHONY: install run test lint typecheck clean services-down widget widget-check
 
 install: $(STAMP)
 
@@ -24,8 +24,32 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: install lint typecheck
+test: install lint typecheck widget-check
 	$(BIN)/pytest -q -p no:cacheprovider
+
+# The embeddable widget (widget/, Preact + Vite): one IIFE file, committed, served by the app.
+WIDGET_JS := chat/static/widget/widget.js
+WIDGET_DEPS := widget/node_modules/.installed
+
+$(WIDGET_DEPS): widget/package.json widget/package-lock.json
+	cd widget && npm ci --no-audit --no-fund
+	touch $(WIDGET_DEPS)
+
+# Rebuild $(WIDGET_JS) from widget/src (typecheck, unit tests, build, size budget); commit it.
+widget:
+	cd widget && npm ci --no-audit --no-fund && npm run build
+	touch $(WIDGET_DEPS)
+
+# The committed bundle must be exactly what the sources and the lock build, and within budget.
+widget-check: $(WIDGET_DEPS)
+	cd widget && npm run --silent typecheck && npm test --silent
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && cd widget && \
+	npx --no-install vite build --outDir "$$tmp" --emptyOutDir --logLevel warn && \
+	node scripts/check-size.mjs "$$tmp/widget.js" && \
+	if ! cmp -s "$$tmp/widget.js" ../$(WIDGET_JS); then \
+		echo "$(WIDGET_JS) differs from a build of widget/src: run make widget and commit it" >&2; \
+		exit 1; \
+	fi
 
 services-down: install
 	$(BIN)/chat services down --data-dir .data

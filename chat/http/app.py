@@ -15,6 +15,7 @@ from chat.http.errors import install_error_handlers
 from chat.http.metrics import metrics_text
 from chat.http.pages import pages_blueprint
 from chat.http.throttle import install_request_budget
+from chat.http.widget_assets import widget_assets_blueprint
 from chat.http.ws import ws_blueprint
 
 # The contract: any WebSocket frame over 16 KiB closes with 1009; any REST body over 64 KiB is 413.
@@ -45,6 +46,7 @@ def create_app(services: Services) -> QuartTrio:
     app.register_blueprint(api_blueprint(services))
     app.register_blueprint(ws_blueprint(services))
     app.register_blueprint(pages_blueprint(services))
+    app.register_blueprint(widget_assets_blueprint())
     app.register_blueprint(docs_blueprint())
 
     @app.get("/healthz")

@@ -1,7 +1,9 @@
-"""The plain demo pages: a visitor chat box at `/`, a minimal agent console at `/console`.
+"""The demo pages: a demo site at `/` that embeds the widget, a minimal agent console at `/console`.
 
-A stopgap until the real widget exists. The files live in chat/static; the HTML pages get a
-strict Content-Security-Policy (no inline script or style), so every script is a static file.
+The demo site is what a customer's page looks like: it loads `/widget.js` (chat/http/
+widget_assets.py) with one script tag carrying the demo space's widget key. The files live in
+chat/static; the HTML pages get a strict Content-Security-Policy (no inline script or style), so
+every script is a static file, and the widget shows it needs nothing more.
 """
 
 from __future__ import annotations

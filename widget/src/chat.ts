@@ -1,0 +1,393 @@
+// The conversation: one immutable State snapshot for the UI, the frames that change it, and the
+// visitor's actions. Knows nothing of the DOM beyond document.hidden.
+//
+// Delivery: an own message is shown at once (optimistic) with a fresh client_id and state
+// "sending"; it is sent on every welcomed socket until acked (the server stores a client_id
+// once), so messages written offline go out on reconnect. Dedupe: by id for everything the
+// server sends, and by client_id for the visitor's own (acks, history after a reconnect, and
+// the echo from another tab). Resume: `last` is the newest id of a message frame or history
+// entry (never of an ack: the feed may still owe older messages when an ack arrives).
+
+import { fetchConfig } from "./config";
+import { Connection, type Status } from "./connection";
+import { Emitter } from "./emitter";
+import { type Embed, load, save } from "./embed";
+import { type Message, Messages, publicMessage } from "./messages";
+import { pageReporter, watchNavigation } from "./page";
+import {
+  type ClientFrame,
+  HISTORY_LIMIT,
+  MAX_CONTENT_CHARS,
+  MAX_FRAME_BYTES,
+  MAX_NAME_CHARS,
+  type MessageJson,
+  newClientId,
+  type ServerFrame,
+  type ThreadJson,
+  type WidgetConfig,
+} from "./protocol";
+import { TitleFlasher } from "./title";
+
+export interface State {
+  open: boolean;
+  /** Config or welcome seen: the widget shows itself only once it is known to work. */
+  ready: boolean;
+  status: Status;
+  stopped: boolean;
+  name: string;
+  greeting: string;
+  color: string;
+  online: boolean;
+  thread: ThreadJson | null;
+  /** The thread was closed or expired: offer a new conversation. */
+  ended: boolean;
+  messages: Message[];
+  unread: number;
+  agentTyping: boolean;
+  identified: boolean;
+  /** The visitor submitted the pre-chat / offline form. */
+  thanked: boolean;
+  queueFull: boolean;
+  /** Show settings.greeting above the conversation (no history). */
+  greet: boolean;
+  notice: string;
+}
+
+export interface Identity {
+  name?: string;
+  email?: string;
+}
+
+const TYPING_EVERY_MS = 3000;
+const TYPING_IDLE_MS = 2500;
+const AGENT_TYPING_TIMEOUT_MS = 15_000;
+const RESEND_AFTER_MS = 1500;
+const MAX_RESENDS = 8;
+const EMAIL = /^[^@\s]+@[^@\s]+$/;
+const COLOR = /^#[0-9a-fA-F]{6}$/;
+
+export class Chat {
+  state: State = {
+    open: false,
+    ready: false,
+    status: "connecting",
+    stopped: false,
+    name: "Chat",
+    greeting: "Hi! How can we help?",
+    color: "#2563eb",
+    online: false,
+    thread: null,
+    ended: false,
+    messages: [],
+    unread: 0,
+    agentTyping: false,
+    identified: false,
+    thanked: false,
+    queueFull: false,
+    greet: true,
+    notice: "",
+  };
+  readonly events = new Emitter();
+  private readonly subscribers = new Set<() => void>();
+  private readonly conn: Connection;
+  private readonly title = new TitleFlasher();
+  private readonly reportPage: () => void;
+  private readonly sessionKey: string;
+  private readonly messages = new Messages();
+  /** Changes made while handling a frame, applied by the next commit(). */
+  private pending: Partial<State> = {};
+  /** The `last` the current socket was opened with. */
+  private resumedFrom: string | null = null;
+  private welcomes = 0;
+  private identity: ClientFrame | undefined;
+  private typingSentAt = 0;
+  private typingIdle: ReturnType<typeof setTimeout> | undefined;
+  private agentTypingTimer: ReturnType<typeof setTimeout> | undefined;
+  private resendTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly embed: Embed) {
+    this.sessionKey = `chat-widget:session:${embed.key}`;
+    this.conn = new Connection({
+      url: () => this.url(),
+      frame: (frame) => this.onFrame(frame),
+      status: (status) => this.set({ status }),
+      stopped: () => this.set({ stopped: true, agentTyping: false }),
+      probe: async () => (await fetchConfig(embed, true))[0],
+    });
+    this.reportPage = pageReporter(
+      (frame) => this.conn.send(frame),
+      () => this.title.title,
+    );
+  }
+
+  start(): void {
+    watchNavigation(this.reportPage);
+    addEventListener("online", () => this.conn.wake());
+    document.addEventListener("visibilitychange", () => {
+      if (!document.hidden) this.conn.wake();
+    });
+    void fetchConfig(this.embed).then(([verdict, config]) => {
+      if (verdict === "gone") this.conn.stop();
+      else if (config) this.configure(config);
+    });
+    this.conn.start();
+  }
+
+  subscribe(fn: () => void): void {
+    this.subscribers.add(fn);
+  }
+
+  private set(patch: Partial<State>): void {
+    const unread = this.state.unread;
+    this.state = { ...this.state, ...patch };
+    for (const fn of this.subscribers) fn();
+    if (this.state.unread !== unread) this.events.emit("unread", this.state.unread);
+  }
+
+  private url(): string {
+    const params = new URLSearchParams({ key: this.embed.key });
+    const session = load(this.sessionKey);
+    if (session) params.set("session", session);
+    const last = this.messages.last;
+    if (last) params.set("last", last);
+    this.resumedFrom = last;
+    return `${this.embed.ws}/ws/widget?${params}`;
+  }
+
+  private configure(config: WidgetConfig): void {
+    const space = config.space ?? {};
+    const settings = space.settings ?? {};
+    this.set({
+      ready: true,
+      name: typeof space.name === "string" && space.name ? space.name : this.state.name,
+      greeting: typeof settings.greeting === "string" ? settings.greeting : this.state.greeting,
+      color:
+        typeof settings.color === "string" && COLOR.test(settings.color)
+          ? settings.color
+          : this.state.color,
+      // The socket's word is newer than the config's.
+      online: this.welcomes ? this.state.online : Boolean(config.agents_online),
+    });
+  }
+
+  // --- frames ---------------------------------------------------------------------------
+
+  private onFrame(frame: ServerFrame): void {
+    switch (frame.type) {
+      case "welcome":
+        return this.onWelcome(frame);
+      case "ack": {
+        const own = this.messages.own(frame.client_id);
+        if (!own) return;
+        if (this.messages.settle(own, frame.id, frame.created_at, frame.thread_id)) {
+          this.events.emit("message", publicMessage(own));
+        }
+        const thread = this.state.thread ?? { id: frame.thread_id, status: "unassigned" };
+        return this.commit({ thread });
+      }
+      case "message":
+        this.add(frame, true);
+        return this.commit();
+      case "typing":
+        clearTimeout(this.agentTypingTimer);
+        if (frame.active) {
+          this.agentTypingTimer = setTimeout(
+            () => this.set({ agentTyping: false }),
+            AGENT_TYPING_TIMEOUT_MS,
+          );
+        }
+        return this.set({ agentTyping: Boolean(frame.active) });
+      case "agents":
+        return this.set({ online: Boolean(frame.online) });
+      case "thread":
+        return this.onThread(frame.thread);
+      case "error":
+        return this.onError(frame.code, frame.client_id);
+      default:
+        return; // pong, and frames newer than this widget
+    }
+  }
+
+  private onWelcome(frame: Extract<ServerFrame, { type: "welcome" }>): void {
+    if (typeof frame.session === "string") save(this.sessionKey, frame.session);
+    const first = this.welcomes++ === 0;
+    const visitor = frame.visitor ?? {};
+    const history = Array.isArray(frame.history) ? frame.history : [];
+    const patch: Partial<State> = {
+      ready: true,
+      online: Boolean(frame.agents_online),
+      identified: this.state.identified || Boolean(visitor.name || visitor.email),
+    };
+    const current = this.state.thread;
+    if (frame.thread) {
+      if (current && current.id !== frame.thread.id) this.keepThread(frame.thread.id);
+      patch.thread = frame.thread;
+      patch.ended = false;
+    } else if (current && !this.state.ended) {
+      patch.ended = true; // closed or expired while this page was away
+      patch.thread = { ...current, status: "closed" };
+    }
+    // The first welcome's history is what was there before; after that, what was missed.
+    for (const m of history) this.add(m, !first);
+    if (first) patch.greet = history.length === 0;
+    this.commit(patch);
+    if (this.resumedFrom && history.length >= HISTORY_LIMIT) {
+      // The welcome holds the first 50 messages after `last`, and the live feed starts after
+      // them: resume again from the newest for the rest.
+      setTimeout(() => this.conn.resume());
+      return;
+    }
+    this.flush();
+    if (this.identity && this.conn.send(this.identity)) this.identity = undefined;
+    this.reportPage();
+  }
+
+  private onThread(thread: ThreadJson): void {
+    const current = this.state.thread;
+    if (thread.status === "closed" || thread.status === "expired") {
+      // An older thread's end means nothing to the one on screen.
+      if (current?.id === thread.id) this.commit({ thread, ended: true, agentTyping: false });
+      return;
+    }
+    if (current && current.id !== thread.id) this.keepThread(thread.id);
+    this.commit({ thread, ended: false });
+  }
+
+  private onError(code: string, clientId?: string): void {
+    const own = this.messages.own(clientId);
+    const patch: Partial<State> = code === "queue_full" ? { queueFull: true } : {};
+    if (own?.state === "sending") {
+      own.tries = (own.tries ?? 0) + 1;
+      if ((code === "rate_limited" || code === "unavailable") && own.tries < MAX_RESENDS) {
+        // Not stored: send it again shortly, same client_id (stored once however often sent).
+        own.sentOn = undefined;
+        clearTimeout(this.resendTimer);
+        this.resendTimer = setTimeout(() => this.flush(), RESEND_AFTER_MS);
+      } else {
+        own.state = "failed";
+      }
+    }
+    this.commit(patch);
+  }
+
+  // --- messages -------------------------------------------------------------------------
+
+  /** A message from the server: a frame (live), or a welcome's history (live after a
+   * reconnect: it holds what was missed). */
+  private add(m: MessageJson, live: boolean): void {
+    const message = this.messages.receive(m);
+    if (!message || !live) return;
+    this.events.emit("message", publicMessage(message));
+    if (message.sender_type === "visitor") return;
+    if (message.sender_type === "agent") {
+      this.pending.agentTyping = false;
+      if (!this.state.open || document.hidden) this.title.start();
+    }
+    if (!this.state.open) this.pending.unread = (this.pending.unread ?? this.state.unread) + 1;
+  }
+
+  /** Another thread is the visitor's open one now: drop what belongs to other threads. */
+  private keepThread(threadId: string): void {
+    this.messages.keepThread(threadId);
+    this.pending.greet = false;
+    this.pending.agentTyping = false;
+  }
+
+  private commit(patch: Partial<State> = {}): void {
+    const changes = { ...this.pending, ...patch, messages: this.messages.snapshot() };
+    this.pending = {};
+    this.set(changes);
+  }
+
+  /** Send every own message still waiting on the current socket (in the order written). */
+  private flush(): void {
+    const generation = this.conn.generation;
+    for (const m of this.messages.sending()) {
+      if (m.sentOn === generation || !m.client_id) continue;
+      if (!this.conn.send({ type: "message", client_id: m.client_id, content: m.content })) return;
+      m.sentOn = generation;
+    }
+  }
+
+  // --- the visitor's actions ------------------------------------------------------------
+
+  send(text: string): boolean {
+    const content = text.trim();
+    if (!content || this.state.ended || this.state.stopped) return false;
+    const clientId = newClientId();
+    const frame = JSON.stringify({ type: "message", client_id: clientId, content });
+    if (
+      [...content].length > MAX_CONTENT_CHARS ||
+      new TextEncoder().encode(frame).length > MAX_FRAME_BYTES
+    ) {
+      this.set({ notice: `A message can be at most ${MAX_CONTENT_CHARS} characters.` });
+      return false;
+    }
+    this.messages.write(clientId, content);
+    this.stopTyping();
+    this.commit({ notice: "" });
+    this.flush();
+    return true;
+  }
+
+  retry(key: string): void {
+    const own = this.messages.byKey(key);
+    if (own?.state !== "failed") return;
+    own.state = "sending";
+    own.sentOn = undefined;
+    own.tries = 0;
+    this.commit();
+    this.flush();
+  }
+
+  /** The visitor is typing: `typing` frames at most every 3 s, and inactive after a pause. */
+  typing(): void {
+    clearTimeout(this.typingIdle);
+    this.typingIdle = setTimeout(() => this.stopTyping(), TYPING_IDLE_MS);
+    const now = Date.now();
+    if (now - this.typingSentAt < TYPING_EVERY_MS || !this.state.thread || this.state.ended) return;
+    if (this.conn.send({ type: "typing", active: true })) this.typingSentAt = now;
+  }
+
+  private stopTyping(): void {
+    clearTimeout(this.typingIdle);
+    if (!this.typingSentAt) return;
+    this.typingSentAt = 0;
+    this.conn.send({ type: "typing", active: false });
+  }
+
+  identify(who: Identity, fromForm = false): void {
+    const name = typeof who?.name === "string" ? who.name.trim().slice(0, MAX_NAME_CHARS) : "";
+    const email = typeof who?.email === "string" ? who.email.trim() : "";
+    const frame: { type: "identify"; name?: string; email?: string } = { type: "identify" };
+    if (name) frame.name = name;
+    if (email && email.length <= 254 && EMAIL.test(email)) frame.email = email;
+    if (!frame.name && !frame.email) return;
+    this.identity = this.conn.send(frame) ? undefined : frame;
+    this.set({ identified: true, thanked: this.state.thanked || fromForm });
+  }
+
+  newConversation(): void {
+    this.messages.keepThread(null);
+    this.commit({ thread: null, ended: false, greet: true, queueFull: false, agentTyping: false });
+  }
+
+  open(): void {
+    this.title.stop();
+    if (this.state.open) return;
+    this.set({ open: true, unread: 0 });
+    this.events.emit("open");
+  }
+
+  close(): void {
+    if (!this.state.open) return;
+    this.stopTyping();
+    this.set({ open: false });
+    this.events.emit("close");
+  }
+
+  toggle(): void {
+    if (this.state.open) this.close();
+    else this.open();
+  }
+}

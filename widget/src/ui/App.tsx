@@ -1,0 +1,89 @@
+// The launcher bubble and the chat window. State comes from Chat; mount.tsx re-renders on
+// every change.
+
+import type { Chat } from "../chat";
+import { Conversation } from "./Conversation";
+import { Composer, Prechat } from "./Forms";
+import { ChatIcon } from "./icons";
+
+export function App({ chat }: { chat: Chat }) {
+  const s = chat.state;
+  const away = !s.online || s.queueFull;
+  return (
+    <>
+      <button
+        type="button"
+        class="bubble"
+        data-part="bubble"
+        aria-label={s.open ? "Close chat" : "Open chat"}
+        aria-expanded={s.open}
+        aria-haspopup="dialog"
+        onClick={() => chat.toggle()}
+      >
+        <ChatIcon />
+        <span class="badge" data-part="unread" aria-label={`${s.unread} unread`} hidden={!s.unread}>
+          {s.unread}
+        </span>
+      </button>
+      <div
+        class="window"
+        data-part="window"
+        role="dialog"
+        aria-label={`Chat with ${s.name}`}
+        hidden={!s.open}
+        onKeyDown={(event) => {
+          if (event.key === "Escape") {
+            event.stopPropagation();
+            chat.close();
+          }
+        }}
+      >
+        <div class="head">
+          <div>
+            <h2 class="title" data-part="title">
+              {s.name}
+            </h2>
+            <div class="sub">
+              <span class="presence" data-part="presence" data-online={String(s.online)}>
+                {s.online ? "Online" : "Offline"}
+              </span>
+              <span class="status" data-part="status" data-status={s.status} role="status">
+                {s.status}
+              </span>
+            </div>
+          </div>
+          <button type="button" class="x" data-part="close" aria-label="Close chat" onClick={() => chat.close()}>
+            ×
+          </button>
+        </div>
+        <Conversation s={s} retry={(key) => chat.retry(key)} />
+        {s.stopped ? (
+          <p class="panel">Chat is not available right now.</p>
+        ) : s.ended ? (
+          <div class="panel ended">
+            <p>This conversation has ended.</p>
+            <button type="button" class="primary" data-part="new-conversation" onClick={(event) => {
+                const root = event.currentTarget.getRootNode() as ShadowRoot;
+                chat.newConversation();
+                queueMicrotask(() => root.querySelector<HTMLElement>("[data-part=input]")?.focus());
+              }}
+            >
+              Start a new conversation
+            </button>
+          </div>
+        ) : (
+          <>
+            {away && !s.identified && <Prechat chat={chat} s={s} />}
+            {away && s.thanked && <p class="panel">Thanks! We will get back to you.</p>}
+            {s.notice && (
+              <p class="note" role="alert">
+                {s.notice}
+              </p>
+            )}
+            <Composer chat={chat} />
+          </>
+        )}
+      </div>
+    </>
+  );
+}

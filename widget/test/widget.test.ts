@@ -1,0 +1,183 @@
+// Unit tests of the widget's logic that needs no browser: message bookkeeping and the socket
+// state machine (with a fake WebSocket and fake timers). The browser behaviour is covered by
+// tests/browser (Playwright, real service). Run by `npm test` (vite builds this file for node).
+
+import assert from "node:assert/strict";
+import { mock, test } from "node:test";
+import type { Verdict } from "../src/config";
+import { Connection, type Status } from "../src/connection";
+import { Messages } from "../src/messages";
+import { compareIds, type MessageJson } from "../src/protocol";
+
+const msg = (id: string, extra: Partial<MessageJson> = {}): MessageJson => ({
+  id,
+  thread_id: "t1",
+  sender_type: "agent",
+  sender_name: "Ada",
+  content: `m ${id}`,
+  created_at: "2026-01-01T00:00:00Z",
+  ...extra,
+});
+
+test("ids order numerically, not as text", () => {
+  assert.ok(compareIds("9-0", "10-0") < 0);
+  assert.ok(compareIds("10-2", "10-10") < 0);
+  assert.equal(compareIds("5-1", "5-1"), 0);
+});
+
+test("messages are deduplicated by id and ordered by id, unsent ones last", () => {
+  const log = new Messages();
+  const own = log.write("c1", "hello");
+  assert.ok(log.receive(msg("20-0")));
+  assert.equal(log.receive(msg("20-0")), undefined, "the same id twice");
+  assert.ok(log.receive(msg("10-0")));
+  assert.deepEqual(
+    log.snapshot().map((m) => m.id ?? m.client_id),
+    ["10-0", "20-0", "c1"],
+  );
+  assert.equal(own.state, "sending");
+  assert.equal(log.last, "20-0");
+});
+
+test("an own message is confirmed once, by its ack or by its echo", () => {
+  const log = new Messages();
+  const own = log.write("c1", "hello");
+  assert.equal(log.settle(own, "15-0", "2026-01-01T00:00:01Z", "t1"), true);
+  assert.equal(own.state, "sent");
+  // The same message in a history after a reconnect: known by id, not added.
+  assert.equal(log.receive(msg("15-0", { sender_type: "visitor", client_id: "c1" })), undefined);
+  assert.equal(log.last, null, "an ack never moves the resume cursor");
+  // An echo from another tab of a message this tab has not seen acked yet settles it.
+  const other = log.write("c2", "again");
+  const echo = log.receive(msg("16-0", { sender_type: "visitor", client_id: "c2" }));
+  assert.equal(echo, other);
+  assert.equal(log.snapshot().length, 2);
+});
+
+test("at most 500 messages are kept: the oldest stored go, never an unsent one", () => {
+  const log = new Messages();
+  for (let i = 1; i <= 510; i++) log.receive(msg(`${i}-0`));
+  log.write("c1", "pending");
+  const kept = log.snapshot();
+  assert.equal(kept.length, 500);
+  assert.equal(kept[0].id, "12-0");
+  assert.equal(kept.at(-1)?.client_id, "c1");
+});
+
+test("switching threads keeps only the new thread's messages", () => {
+  const log = new Messages();
+  log.receive(msg("1-0", { thread_id: "old" }));
+  log.receive(msg("2-0", { thread_id: "new" }));
+  log.write("c1", "unsent");
+  log.keepThread("new");
+  assert.deepEqual(
+    log.snapshot().map((m) => m.id ?? m.client_id),
+    ["2-0", "c1"],
+  );
+});
+
+// --- the connection ------------------------------------------------------------------------
+
+class FakeSocket {
+  static readonly CONNECTING = 0;
+  static readonly OPEN = 1;
+  static all: FakeSocket[] = [];
+  readyState = FakeSocket.CONNECTING;
+  sent: string[] = [];
+  onopen: (() => void) | null = null;
+  onmessage: ((event: { data: string }) => void) | null = null;
+  onclose: ((event: { code: number }) => void) | null = null;
+  constructor(readonly url: string) {
+    FakeSocket.all.push(this);
+  }
+  send(data: string) {
+    this.sent.push(data);
+  }
+  close() {
+    this.readyState = 3;
+  }
+  // server side
+  accept() {
+    this.readyState = FakeSocket.OPEN;
+    this.onopen?.();
+    this.onmessage?.({ data: JSON.stringify({ type: "welcome", session: "s", history: [] }) });
+  }
+  drop(code: number, opened = true) {
+    this.readyState = 3;
+    if (opened) this.onopen?.();
+    this.onclose?.({ code });
+  }
+}
+
+function connection(verdict: Verdict = "down") {
+  FakeSocket.all = [];
+  (globalThis as { WebSocket?: unknown }).WebSocket = FakeSocket;
+  const statuses: Status[] = [];
+  let stopped = 0;
+  const conn = new Connection({
+    url: () => "ws://service/ws/widget?key=k",
+    frame: () => {},
+    status: (s) => statuses.push(s),
+    stopped: () => stopped++,
+    probe: async () => verdict,
+  });
+  return { conn, statuses, stopped: () => stopped };
+}
+
+test("a dropped socket is retried with backoff; a welcome resets it", () => {
+  mock.timers.enable({ apis: ["setTimeout", "setInterval", "Date"] });
+  try {
+    const { conn, statuses } = connection();
+    conn.start();
+    FakeSocket.all[0].accept();
+    assert.equal(statuses.at(-1), "connected");
+    assert.ok(conn.send({ type: "ping" }));
+    FakeSocket.all[0].drop(1006);
+    assert.equal(statuses.at(-1), "offline");
+    assert.equal(conn.send({ type: "ping" }), false);
+    mock.timers.tick(30_000); // whatever the jitter, within the cap
+    assert.equal(FakeSocket.all.length, 2);
+    assert.equal(statuses.at(-1), "connecting");
+  } finally {
+    mock.timers.reset();
+  }
+});
+
+test("1013 reconnects at once; 4004 never again", () => {
+  mock.timers.enable({ apis: ["setTimeout", "setInterval", "Date"] });
+  try {
+    const { conn, stopped } = connection();
+    conn.start();
+    FakeSocket.all[0].accept();
+    FakeSocket.all[0].drop(1013);
+    assert.equal(FakeSocket.all.length, 2, "no wait after 1013");
+    FakeSocket.all[1].accept();
+    FakeSocket.all[1].drop(4004);
+    mock.timers.tick(120_000);
+    assert.equal(FakeSocket.all.length, 2);
+    assert.equal(stopped(), 1);
+  } finally {
+    mock.timers.reset();
+  }
+});
+
+test("a refused handshake whose key is gone stops", async () => {
+  const { conn, stopped } = connection("gone");
+  conn.start();
+  FakeSocket.all[0].drop(1006, false);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(stopped(), 1);
+});
+
+test("a ping goes out every 25 s while connected", () => {
+  mock.timers.enable({ apis: ["setTimeout", "setInterval", "Date"] });
+  try {
+    const { conn } = connection();
+    conn.start();
+    FakeSocket.all[0].accept();
+    mock.timers.tick(25_000);
+    assert.deepEqual(FakeSocket.all[0].sent, ['{"type":"ping"}']);
+  } finally {
+    mock.timers.reset();
+  }
+});
