@@ -114,12 +114,16 @@ def list_threads(
     statuses: list[str],
     limit: int,
     cursor: tuple[datetime, str] | None,
+    assigned_agent_id: str | None = None,
 ) -> list[Row]:
     """Threads of a space by newest activity first; `cursor` is the last (time, id) seen."""
     params: list[object] = [space_id, statuses]
     after = ""
+    if assigned_agent_id is not None:
+        after += " AND t.assigned_agent_id = %s"
+        params.append(assigned_agent_id)
     if cursor is not None:
-        after = " AND (t.last_activity_at, t.id) < (%s, %s)"
+        after += " AND (t.last_activity_at, t.id) < (%s, %s)"
         params.extend(cursor)
     params.append(limit)
     with conn.cursor(row_factory=dict_row) as cur:
@@ -139,3 +143,30 @@ def space_of_thread(conn: psycopg.Connection, organization_id: str, thread_id: s
         (thread_id, organization_id),
     ).fetchone()
     return row[0] if row else None
+
+
+def visitor_in_organization(
+    conn: psycopg.Connection, organization_id: str, visitor_id: str
+) -> Row | None:
+    """A projected visitor of one of this organization's live spaces; None for anyone else's."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(
+            "SELECT v.id::text, v.space_id::text, v.name, v.email, v.current_url, v.created_at"
+            " FROM visitors v JOIN spaces s ON s.id = v.space_id"
+            " WHERE v.id = %s AND s.organization_id = %s AND s.deleted_at IS NULL",
+            (visitor_id, organization_id),
+        ).fetchone()
+    if row is None:
+        return None
+    return {**row, "created_at": _time(row["created_at"])}
+
+
+def threads_of_visitor(conn: psycopg.Connection, visitor_id: str, limit: int) -> list[Row]:
+    """The visitor's threads, newest first (the caller has checked the visitor is its own)."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(
+            f"SELECT {_THREAD_COLUMNS} FROM threads t WHERE t.visitor_id = %s"
+            " ORDER BY t.created_at DESC, t.id DESC LIMIT %s",
+            (visitor_id, limit),
+        ).fetchall()
+    return [thread_json_row(r) for r in rows]

@@ -155,6 +155,11 @@ class ThreadListQuery(_Query):
     cursor: str | None = Field(
         default=None, max_length=200, description="next_cursor of the previous page"
     )
+    assigned: str | None = Field(
+        default=None,
+        pattern=r"^(me|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$",
+        description="Only threads assigned to this agent id, or to the caller with `me`",
+    )
 
 
 class MessageListQuery(_Query):

@@ -106,6 +106,11 @@ class ThreadWithVisitor(Thread):
     visitor: Visitor
 
 
+class VisitorDetail(_Reply):
+    visitor: Visitor
+    threads: list[Thread] = Field(description="Newest first, at most 20")
+
+
 class ThreadPage(_Reply):
     items: list[Thread]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at end")

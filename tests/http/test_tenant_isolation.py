@@ -53,6 +53,7 @@ PROBES = [
     Probe("GET", "/agents/{agent_id}"),
     Probe("PATCH", "/agents/{agent_id}", {"name": "Mallory", "role": "agent"}),
     Probe("DELETE", "/agents/{agent_id}"),
+    Probe("GET", "/visitors/{visitor_id}"),
 ]
 # Public by design: a widget key is published on the customer's site.
 NOT_PROBED = {("GET", "/widget/{widget_key}/config")}
@@ -88,6 +89,7 @@ async def _tenant(base: str, settings: Settings, n: int, words: str) -> Tenant:
         "space_id": [org.space["id"]],
         "thread_id": [thread_id],
         "agent_id": [org.agent["id"], peer["id"]],
+        "visitor_id": [welcome["visitor"]["id"]],
     }
     secrets = [
         *(value for values in ids.values() for value in values),

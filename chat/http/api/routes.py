@@ -5,7 +5,7 @@ from __future__ import annotations
 from quart import Blueprint, Response, jsonify
 
 from chat.context import Services
-from chat.http.api import agents, auth, spaces, threads, widget
+from chat.http.api import agents, auth, spaces, threads, visitors, widget
 from chat.http.auth import check_caller
 from chat.http.openapi import Api
 
@@ -20,7 +20,7 @@ def api_blueprint(services: Services) -> Blueprint:
         return await check_caller(services, admin=admin)
 
     api = Api(blueprint, caller, TITLE)
-    for resource in (auth, agents, spaces, threads, widget):
+    for resource in (auth, agents, spaces, threads, visitors, widget):
         resource.add_routes(api, services)
     document = api.openapi(PREFIX)
 

@@ -133,13 +133,16 @@ def add_routes(api: Api, services: Services) -> None:
         errors=(400,),
     )
     async def list_threads(caller: Caller, space_id: Any, query: ThreadListQuery) -> Response:
-        """Pages follow `next_cursor`. Threads appear once the projector has written them
-        (normally within milliseconds of the event)."""
+        """Pages follow `next_cursor`; `assigned` keeps one agent's threads (`me`: the caller's).
+        Threads appear once the projector has written them (normally within milliseconds)."""
         space = await own_space(caller, space_id)
         statuses = sorted(set(query.status.split(",")))
         cursor = _thread_cursor(query.cursor)
+        assigned = caller.agent.id if query.assigned == "me" else query.assigned
         rows = await db.run(
-            lambda c: db_history.list_threads(c, space.id, statuses, query.limit + 1, cursor)
+            lambda c: db_history.list_threads(
+                c, space.id, statuses, query.limit + 1, cursor, assigned
+            )
         )
         next_cursor = None
         if len(rows) > query.limit:

@@ -1,0 +1,44 @@
+"""A visitor as agents see them in the console's visitor panel: who, and their earlier threads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import Response, jsonify
+
+from chat.context import Services
+from chat.db import history as db_history
+from chat.errors import NotFoundError
+from chat.http.auth import Caller
+from chat.http.openapi import Api
+from chat.http.replies import VisitorDetail
+
+TAG = "visitors"
+THREADS_SHOWN = 20
+
+
+def add_routes(api: Api, services: Services) -> None:
+    db = services.db
+
+    @api.route(
+        "GET",
+        "/visitors/<uuid:visitor_id>",
+        summary="A visitor and their threads, newest first",
+        tag=TAG,
+        reply=VisitorDetail,
+    )
+    async def get_visitor(caller: Caller, visitor_id: Any) -> Response:
+        """From PostgreSQL: a visitor appears once the projector has written them (normally
+        within milliseconds of their first frame). At most the 20 newest threads."""
+        org, wanted = caller.agent.organization_id, str(visitor_id)
+
+        def read(conn: Any) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+            visitor = db_history.visitor_in_organization(conn, org, wanted)
+            if visitor is None:
+                return None, []
+            return visitor, db_history.threads_of_visitor(conn, wanted, THREADS_SHOWN)
+
+        visitor, threads = await db.run(read)
+        if visitor is None:
+            raise NotFoundError("no such visitor")
+        return jsonify({"visitor": visitor, "threads": threads})
