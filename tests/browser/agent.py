@@ -157,6 +157,22 @@ class AgentDriver:
 
         return self._call(count)
 
+    def matching(
+        self,
+        type_: str,
+        where: Callable[[dict[str, Any]], bool] | None = None,
+        **match: Any,
+    ) -> list[dict[str, Any]]:
+        """Every frame so far of this type with these fields (and for which `where` holds, if
+        given), in the order received; read on the agent's loop, like count()."""
+
+        async def matching() -> list[dict[str, Any]]:
+            return [
+                f for f in self.frames if _matches(f, type_, match) and (where is None or where(f))
+            ]
+
+        return self._call(matching)
+
     def send(self, frame: dict[str, Any]) -> None:
         self._call(self._send, frame)
 
