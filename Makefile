@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck clean services-down widget widget-check
+.PHONY: install run test lint typecheck clean services-down widget widget-check console console-check
 
 install: $(STAMP)
 
@@ -24,7 +24,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: install lint typecheck widget-check
+test: install lint typecheck widget-check console-check
 	$(BIN)/pytest -q -p no:cacheprovider
 
 # The embeddable widget (widget/, Preact + Vite): one IIFE file, committed, served by the app.
@@ -48,6 +48,31 @@ widget-check: $(WIDGET_DEPS)
 	node scripts/check-size.mjs "$$tmp/widget.js" && \
 	if ! cmp -s "$$tmp/widget.js" ../$(WIDGET_JS); then \
 		echo "$(WIDGET_JS) differs from a build of widget/src: run make widget and commit it" >&2; \
+		exit 1; \
+	fi
+
+# The agent console (console/, Preact + Vite): console.js and console.css, committed, loaded by
+# chat/static/console.html at /console.
+CONSOLE_OUT := chat/static/console
+CONSOLE_DEPS := console/node_modules/.installed
+
+$(CONSOLE_DEPS): console/package.json console/package-lock.json
+	cd console && npm ci --no-audit --no-fund
+	touch $(CONSOLE_DEPS)
+
+# Rebuild $(CONSOLE_OUT) from console/src (typecheck, unit tests, build, sizes); commit it.
+console:
+	cd console && npm ci --no-audit --no-fund && npm run build
+	touch $(CONSOLE_DEPS)
+
+# The committed files must be exactly what the sources and the lock build (no more, no fewer).
+console-check: $(CONSOLE_DEPS)
+	cd console && npm run --silent typecheck && npm test --silent
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && cd console && \
+	npx --no-install vite build --outDir "$$tmp" --emptyOutDir --logLevel warn && \
+	node scripts/check-size.mjs "$$tmp" && \
+	if ! diff -rq "$$tmp" ../$(CONSOLE_OUT) >/dev/null; then \
+		echo "$(CONSOLE_OUT) differs from a build of console/src: run make console and commit it" >&2; \
 		exit 1; \
 	fi
 

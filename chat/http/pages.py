@@ -84,10 +84,15 @@ def pages_blueprint(services: Services) -> Blueprint:
     async def console_page() -> Response:
         return _html_page(await _read_static("console.html"))
 
-    # `<name>` (no slashes) rather than `<path:name>`: only files directly in chat/static.
-    # The app itself has no static folder (create_app passes static_folder=None).
+    # `<name>` (no slashes) rather than `<path:name>`: only files directly in chat/static, and
+    # the console's build in chat/static/console. The app itself has no static folder
+    # (create_app passes static_folder=None).
     @pages.get("/static/<name>")
     async def static_file(name: str) -> Response:
         return await send_from_directory(STATIC_DIR, name)
+
+    @pages.get("/static/console/<name>")
+    async def console_file(name: str) -> Response:
+        return await send_from_directory(STATIC_DIR / "console", name)
 
     return pages

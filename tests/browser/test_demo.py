@@ -33,9 +33,9 @@ def test_the_demo_page_runs_the_widget_under_its_strict_csp(
     assert watch.console_texts() == []
     assert watch.page_errors == []
 
-    # The agent console stand-in is still there, linked from the demo (in a new window).
+    # The agent console is linked from the demo (in a new window).
     with page.context.expect_page() as opened:
         page.locator("main a[href='/console']").click()
     console = opened.value
-    expect(console.locator("#login-form")).to_be_visible()
+    expect(console.locator("form[data-part=signin]")).to_be_visible()
     assert console.url == f"{server.base}/console"

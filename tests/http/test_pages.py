@@ -64,13 +64,13 @@ async def test_console_page(base_url: str) -> None:
         reply = await call("GET", f"{base_url}/console")
         assert reply.status == 200
         assert _header(reply, "Content-Type").startswith("text/html")
-        assert 'src="/static/console.js"' in reply.body
+        assert 'src="/static/console/console.js"' in reply.body
         assert _header(reply, "Content-Security-Policy") == CONTENT_SECURITY_POLICY
 
 
 async def test_static_files_are_served(base_url: str) -> None:
     with trio.fail_after(30):
-        console = await call("GET", f"{base_url}/static/console.js")
+        console = await call("GET", f"{base_url}/static/console/console.js")
         assert console.status == 200
         assert "javascript" in _header(console, "Content-Type")
         css = await call("GET", f"{base_url}/static/demo.css")

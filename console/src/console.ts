@@ -1,0 +1,418 @@
+// The console's state and what the agent does with it. One mutable model; every change calls
+// changed(), which re-renders the whole tree once per microtask (ui/ components are functions
+// of this model plus a little local form state). Live frames are applied in live.ts.
+
+import { ApiError, errorText } from "./api";
+import { Attention, titleFor } from "./attention";
+import { Auth } from "./auth";
+import { Connection, type Status } from "./connection";
+import { Cursors } from "./cursors";
+import { onFrame } from "./live";
+import { MessageLog } from "./messages";
+import type { Agent, Space, Thread } from "./protocol";
+import { Outbox } from "./outbox";
+import { Reads } from "./reads";
+import { type ListName, ThreadStore } from "./threads";
+import { Visitors } from "./visitors";
+
+export type View = "inbox" | "agents" | "spaces";
+
+const SPACE_KEY = "chat-console:space";
+// Someone else's typing indicator goes away by itself after this long without a frame.
+export const TYPING_SHOWN_MS = 6000;
+
+function storage(): Storage | null {
+  try {
+    return window.localStorage;
+  } catch {
+    return null;
+  }
+}
+
+export class Console {
+  readonly auth: Auth;
+  readonly conn: Connection;
+  readonly attention: Attention;
+  readonly cursors = new Cursors();
+  readonly threads = new ThreadStore();
+  readonly logs = new Map<string, MessageLog>();
+  readonly visitors: Visitors;
+  readonly reads: Reads = new Reads(this);
+  readonly outbox: Outbox = new Outbox(this);
+
+  me: Agent | null = null;
+  status: Status = "offline";
+  signInError = "";
+  notice = "";
+  view: View = "inbox";
+  spaces: Space[] = [];
+  spaceId: string | null = null;
+  list: ListName = "queue";
+  openId: string | null = null;
+  /** The keyboard's place in the list (j/k), opened with Enter. */
+  focusId: string | null = null;
+  agents = new Map<string, Agent>();
+  readonly unread = new Map<string, number>();
+  /** thread id -> who is typing there, until when (Date.now()). */
+  readonly typing = new Map<string, { who: string; until: number }>();
+  readonly threadErrors = new Map<string, string>();
+  readonly drafts = new Map<string, string>();
+  /** `${threadId}:${action}` of claims, closes and transfers in flight. */
+  readonly busy = new Set<string>();
+  showShortcuts = false;
+  acceptingError = "";
+  /** Spaces whose feed has said `subscribed` on some socket of this sign-in. */
+  readonly subscribedOnce = new Set<string>();
+
+  private listeners = new Set<() => void>();
+  private queued = false;
+  private sweeper: ReturnType<typeof setInterval> | undefined;
+
+  constructor() {
+    const store = storage();
+    this.auth = new Auth(
+      {
+        storage: store,
+        fetch: (input, init) => fetch(input, init),
+        now: () => Date.now(),
+        locks: typeof navigator !== "undefined" ? navigator.locks : undefined,
+      },
+      {
+        ended: (reason) => this.ended(reason),
+        adopted: (agentChanged) => {
+          const session = this.auth.session;
+          if (!this.me && session) {
+            this.me = session.agent; // signed in in another tab: follow it
+            this.start();
+            this.changed();
+          } else if (agentChanged) {
+            location.reload(); // another agent now: nothing of this one's state applies
+          }
+        },
+      },
+    );
+    this.conn = new Connection({
+      prepare: () => this.auth.fresh(),
+      url: () => {
+        const token = this.auth.token();
+        if (!token) return null;
+        const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+        return `${scheme}//${location.host}/ws/agent?token=${encodeURIComponent(token)}`;
+      },
+      frame: (frame) => {
+        onFrame(this, frame);
+        this.changed();
+      },
+      status: (status) => this.setStatus(status),
+      refresh: () => this.auth.refresh(),
+    });
+    this.attention = new Attention(store);
+    this.visitors = new Visitors(
+      (method, path) => this.auth.api(method, path),
+      () => this.changed(),
+    );
+  }
+
+  // --- rendering ----------------------------------------------------------------------------
+
+  subscribe(listener: () => void): void {
+    this.listeners.add(listener);
+  }
+
+  changed(): void {
+    if (this.queued) return;
+    this.queued = true;
+    queueMicrotask(() => {
+      this.queued = false;
+      document.title = titleFor(this.totalUnread());
+      for (const listener of this.listeners) listener();
+    });
+  }
+
+  // --- session ------------------------------------------------------------------------------
+
+  boot(): void {
+    this.view = viewFromHash();
+    if (this.auth.restore() && this.auth.session) {
+      this.me = this.auth.session.agent;
+      this.start();
+    }
+    this.changed();
+  }
+
+  async signIn(email: string, password: string): Promise<void> {
+    this.signInError = "";
+    this.changed();
+    try {
+      this.me = await this.auth.signIn(email, password);
+    } catch (err) {
+      this.signInError =
+        err instanceof ApiError && err.code === "invalid_credentials"
+          ? "Wrong email or password."
+          : errorText(err);
+      this.changed();
+      return;
+    }
+    this.start();
+    this.changed();
+  }
+
+  async signOut(): Promise<void> {
+    this.conn.stop();
+    this.reset();
+    this.changed();
+    await this.auth.signOut();
+  }
+
+  private ended(reason: string): void {
+    this.conn.stop();
+    this.reset();
+    this.signInError = reason;
+    this.changed();
+  }
+
+  private start(): void {
+    this.signInError = "";
+    this.conn.start();
+    clearInterval(this.sweeper);
+    this.sweeper = setInterval(() => this.sweep(), 1000);
+    void this.loadSpaces();
+    void this.loadAgents();
+    void this.loadMe();
+  }
+
+  private reset(): void {
+    clearInterval(this.sweeper);
+    this.me = null;
+    this.spaces = [];
+    this.spaceId = null;
+    this.openId = null;
+    this.focusId = null;
+    this.notice = "";
+    this.acceptingError = "";
+    this.showShortcuts = false;
+    this.agents = new Map();
+    this.cursors.clear();
+    this.threads.clear();
+    this.logs.clear();
+    this.visitors.clear();
+    this.reads.clear();
+    this.outbox.clear();
+    this.unread.clear();
+    this.typing.clear();
+    this.threadErrors.clear();
+    this.drafts.clear();
+    this.busy.clear();
+    this.subscribedOnce.clear();
+  }
+
+  private setStatus(status: Status): void {
+    this.status = status;
+    // Without a socket the lists still come from REST (they would wait for `subscribed`).
+    if (status === "offline" && this.spaceId) this.reads.ensureLists(this.spaceId, true);
+    this.changed();
+  }
+
+  /** Once a second: expire typing indicators, fail own messages that were never acked. */
+  private sweep(): void {
+    const now = Date.now();
+    let dirty = false;
+    for (const [id, t] of this.typing) {
+      if (t.until <= now) {
+        this.typing.delete(id);
+        dirty = true;
+      }
+    }
+    if (this.outbox.expire(now)) dirty = true;
+    if (dirty) this.changed();
+  }
+
+  // --- loading ------------------------------------------------------------------------------
+
+  async loadMe(): Promise<void> {
+    try {
+      this.setMe(await this.auth.api<Agent>("GET", "/auth/me"));
+    } catch {
+      // the stored copy will do; the welcome frame brings a fresh one
+    }
+  }
+
+  setMe(agent: Agent): void {
+    this.me = agent;
+    this.auth.setAgent(agent);
+    const known = this.agents.get(agent.id);
+    if (known) this.agents.set(agent.id, { ...agent, is_online: known.is_online });
+    if (agent.role !== "admin" && this.view !== "inbox") this.setView("inbox");
+    this.changed();
+  }
+
+  async loadSpaces(): Promise<void> {
+    try {
+      const page = await this.auth.api<{ items: Space[] }>("GET", "/spaces");
+      this.spaces = page.items;
+      this.notice = "";
+    } catch (err) {
+      if (!this.me) return;
+      this.notice = `Could not load the spaces: ${errorText(err)}`;
+    }
+    this.pickSpace();
+    this.changed();
+  }
+
+  /** Keep the chosen space if it still exists, else the remembered one, else the first. */
+  pickSpace(): void {
+    const ids = this.spaces.map((s) => s.id);
+    if (this.spaceId && ids.includes(this.spaceId)) return;
+    let remembered: string | null = null;
+    try {
+      remembered = localStorage.getItem(SPACE_KEY);
+    } catch {
+      remembered = null;
+    }
+    const id = remembered && ids.includes(remembered) ? remembered : (ids[0] ?? null);
+    if (id) this.selectSpace(id);
+    else this.spaceId = null;
+  }
+
+  async loadAgents(): Promise<void> {
+    try {
+      const page = await this.auth.api<{ items: Agent[] }>("GET", "/agents");
+      this.agents = new Map(page.items.map((a) => [a.id, a]));
+      const me = this.me && this.agents.get(this.me.id);
+      if (me) this.me = { ...this.me, ...me };
+    } catch {
+      // transfer targets and presence wait for the next try (welcome, presence of a stranger)
+    }
+    this.changed();
+  }
+
+  selectSpace(id: string): void {
+    this.spaceId = id;
+    this.focusId = null;
+    try {
+      localStorage.setItem(SPACE_KEY, id);
+    } catch {
+      // not remembered across reloads
+    }
+    this.reads.ensureLists(id, false);
+    this.changed();
+  }
+
+  logOf(threadId: string): MessageLog {
+    let log = this.logs.get(threadId);
+    if (!log) {
+      log = new MessageLog(threadId);
+      this.logs.set(threadId, log);
+    }
+    return log;
+  }
+
+  // --- navigation ---------------------------------------------------------------------------
+
+  setView(wanted: View): void {
+    const view = wanted !== "inbox" && this.me && this.me.role !== "admin" ? "inbox" : wanted;
+    this.view = view;
+    const hash = view === "inbox" ? "#/inbox" : `#/${view}`;
+    if (location.hash !== hash) history.replaceState(null, "", hash);
+    this.changed();
+  }
+
+  setList(list: ListName): void {
+    this.list = list;
+    this.focusId = null;
+    this.changed();
+  }
+
+  /** The threads of the current list, as shown. */
+  visible(): Thread[] {
+    if (!this.spaceId || !this.me) return [];
+    return this.threads.list(this.spaceId, this.list, this.me.id);
+  }
+
+  openThread(id: string): void {
+    if (this.openId && this.openId !== id) this.outbox.stopTyping(this.openId);
+    this.openId = id;
+    this.focusId = id;
+    this.view = "inbox";
+    this.unread.delete(id);
+    this.threadErrors.delete(id);
+    const log = this.logOf(id);
+    if (log.before === undefined || log.stale) void this.reads.loadHistory(id, false);
+    const t = this.threads.get(id);
+    if (t) this.visitors.open(t.visitor_id, id);
+    else
+      void this.auth
+        .api<Thread>("GET", `/threads/${encodeURIComponent(id)}`)
+        .then((found) => {
+          if (found.visitor) this.visitors.seed(found.visitor);
+          this.threads.upsert(found, false);
+          if (this.openId === id) this.visitors.open(found.visitor_id, id);
+          this.changed();
+        })
+        .catch((err: unknown) => {
+          this.threadErrors.set(id, errorText(err));
+          this.changed();
+        });
+    this.changed();
+  }
+
+  closeThreadView(): void {
+    if (this.openId) this.outbox.stopTyping(this.openId);
+    this.openId = null;
+    this.changed();
+  }
+
+  /** The agent is looking at this thread now (so its visitor messages are read). */
+  viewing(threadId: string): boolean {
+    return (
+      this.openId === threadId &&
+      this.view === "inbox" &&
+      typeof document !== "undefined" &&
+      document.visibilityState === "visible"
+    );
+  }
+
+  spaceUnread(spaceId: string): number {
+    let n = 0;
+    for (const [id, count] of this.unread) {
+      if (this.threads.get(id)?.space_id === spaceId) n += count;
+    }
+    return n;
+  }
+
+  totalUnread(): number {
+    let n = 0;
+    for (const count of this.unread.values()) n += count;
+    return n;
+  }
+
+  /** Only a waiting thread can be claimed (a held one answers 409 already_claimed). */
+  canClaim(t: Thread): boolean {
+    return t.status === "unassigned";
+  }
+
+  /** Other agents online now, by name. */
+  onlineAgents(): Agent[] {
+    return [...this.agents.values()]
+      .filter((a) => a.is_online && a.id !== this.me?.id)
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Transfer targets: everyone else, online ones first. */
+  transferTargets(): Agent[] {
+    return [...this.agents.values()]
+      .filter((a) => a.id !== this.me?.id)
+      .sort((a, b) => Number(b.is_online) - Number(a.is_online) || a.name.localeCompare(b.name));
+  }
+
+  spaceName(id: string): string {
+    return this.spaces.find((s) => s.id === id)?.name ?? "";
+  }
+}
+
+export function viewFromHash(): View {
+  const h = typeof location === "undefined" ? "" : location.hash;
+  if (h === "#/agents") return "agents";
+  if (h === "#/spaces") return "spaces";
+  return "inbox";
+}

@@ -1,0 +1,165 @@
+import { useEffect, useState } from "preact/hooks";
+import { errorText } from "../api";
+import type { Console } from "../console";
+import type { Agent, Role } from "../protocol";
+
+export function AgentsPage({ c }: { c: Console }) {
+  const [formError, setFormError] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [rowErrors, setRowErrors] = useState<Record<string, string>>({});
+  useEffect(() => {
+    void c.loadAgents();
+  }, []);
+  const setRowError = (id: string, text: string) => setRowErrors((old) => ({ ...old, [id]: text }));
+
+  const create = async (event: Event) => {
+    event.preventDefault();
+    const form = event.currentTarget as HTMLFormElement;
+    const data = new FormData(form);
+    const max = Number(data.get("max_concurrent_chats") || 5);
+    setBusy(true);
+    setFormError("");
+    try {
+      await c.auth.api<Agent>("POST", "/agents", {
+        name: String(data.get("name") ?? "").trim(),
+        email: String(data.get("email") ?? "").trim(),
+        password: String(data.get("password") ?? ""),
+        role: String(data.get("role") ?? "agent"),
+        max_concurrent_chats: max,
+      });
+      form.reset();
+      await c.loadAgents();
+    } catch (err) {
+      setFormError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const changeRole = async (agent: Agent, role: Role) => {
+    setRowError(agent.id, "");
+    try {
+      const updated = await c.auth.api<Agent>("PATCH", `/agents/${encodeURIComponent(agent.id)}`, {
+        role,
+      });
+      c.agents.set(updated.id, { ...updated, is_online: agent.is_online });
+      if (updated.id === c.me?.id) c.setMe(updated);
+    } catch (err) {
+      setRowError(agent.id, errorText(err));
+    }
+    c.changed(); // also puts the select back when the change was refused
+  };
+
+  const remove = async (agent: Agent) => {
+    if (!window.confirm(`Delete ${agent.name} (${agent.email})? They can no longer sign in.`))
+      return;
+    setRowError(agent.id, "");
+    try {
+      await c.auth.api("DELETE", `/agents/${encodeURIComponent(agent.id)}`);
+      c.agents.delete(agent.id);
+      c.changed();
+    } catch (err) {
+      setRowError(agent.id, errorText(err));
+    }
+  };
+
+  const agents = [...c.agents.values()].sort((a, b) => a.name.localeCompare(b.name));
+  return (
+    <main class="admin">
+      <h1>Agents</h1>
+      <form class="card admin-form" data-part="agent-form" onSubmit={create}>
+        <h2>Add an agent</h2>
+        <div class="fields">
+          <label>
+            Name
+            <input name="name" required maxLength={120} autocomplete="off" />
+          </label>
+          <label>
+            Email
+            <input name="email" type="email" required autocomplete="off" />
+          </label>
+          <label>
+            Password
+            <input
+              name="password"
+              type="password"
+              required
+              minLength={10}
+              autocomplete="new-password"
+            />
+          </label>
+          <label>
+            Role
+            <select name="role">
+              <option value="agent">Agent</option>
+              <option value="admin">Admin</option>
+            </select>
+          </label>
+          <label>
+            Max concurrent chats
+            <input name="max_concurrent_chats" type="number" min={1} max={1000} defaultValue="5" />
+          </label>
+        </div>
+        <p class="error" role="alert" data-part="agent-form-error" hidden={!formError}>
+          {formError}
+        </p>
+        <button type="submit" class="primary" disabled={busy}>
+          Add agent
+        </button>
+      </form>
+      <table class="admin-table">
+        <thead>
+          <tr>
+            <th>Name</th>
+            <th>Email</th>
+            <th>Status</th>
+            <th>Role</th>
+            <th>Max chats</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {agents.map((a) => (
+            <tr key={a.id} data-part="agent-row" data-agent-id={a.id}>
+              <td>
+                {a.name}
+                {a.id === c.me?.id ? <span class="hint"> (you)</span> : null}
+              </td>
+              <td>{a.email}</td>
+              <td>{a.is_online ? "Online" : "Offline"}</td>
+              <td>
+                <select
+                  data-part="agent-role"
+                  aria-label={`Role of ${a.name}`}
+                  value={a.role}
+                  onChange={(e) =>
+                    void changeRole(a, (e.currentTarget as HTMLSelectElement).value as Role)
+                  }
+                >
+                  <option value="agent">Agent</option>
+                  <option value="admin">Admin</option>
+                </select>
+              </td>
+              <td>{a.max_concurrent_chats}</td>
+              <td>
+                <button
+                  type="button"
+                  class="danger"
+                  data-part="agent-delete"
+                  onClick={() => void remove(a)}
+                >
+                  Delete
+                </button>
+                {rowErrors[a.id] ? (
+                  <p class="error small" role="alert">
+                    {rowErrors[a.id]}
+                  </p>
+                ) : null}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </main>
+  );
+}

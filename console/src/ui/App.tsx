@@ -1,0 +1,31 @@
+import type { Console } from "../console";
+import { AgentsPage } from "./AgentsPage";
+import { Header } from "./Header";
+import { Inbox } from "./Inbox";
+import { Shortcuts } from "./Shortcuts";
+import { SignIn } from "./SignIn";
+import { SpacesPage } from "./SpacesPage";
+
+export function App({ c }: { c: Console }) {
+  const me = c.me;
+  if (!me) return <SignIn c={c} />;
+  const admin = me.role === "admin";
+  return (
+    <div class="app">
+      <Header c={c} />
+      {c.notice ? (
+        <p class="notice" role="alert">
+          {c.notice}
+        </p>
+      ) : null}
+      {c.view === "agents" && admin ? (
+        <AgentsPage c={c} />
+      ) : c.view === "spaces" && admin ? (
+        <SpacesPage c={c} />
+      ) : (
+        <Inbox c={c} />
+      )}
+      {c.showShortcuts ? <Shortcuts c={c} /> : null}
+    </div>
+  );
+}

@@ -1,0 +1,85 @@
+import type { Console } from "../console";
+
+const CONNECTION_TEXT = {
+  connecting: "Connecting…",
+  connected: "Live",
+  offline: "Offline, retrying",
+} as const;
+
+export function Header({ c }: { c: Console }) {
+  const me = c.me;
+  if (!me) return null;
+  const admin = me.role === "admin";
+  const nav = (view: "inbox" | "agents" | "spaces", label: string) => (
+    <a
+      href={view === "inbox" ? "#/inbox" : `#/${view}`}
+      data-part={`nav-${view}`}
+      class={c.view === view ? "nav-link current" : "nav-link"}
+      aria-current={c.view === view ? "page" : undefined}
+    >
+      {label}
+    </a>
+  );
+  const alerts = c.attention.enabled;
+  return (
+    <header class="topbar">
+      <span class="brand">Console</span>
+      <nav class="nav">
+        {nav("inbox", "Inbox")}
+        {admin ? nav("agents", "Agents") : null}
+        {admin ? nav("spaces", "Spaces") : null}
+      </nav>
+      <span class="spacer" />
+      <span data-part="connection" data-status={c.status} class="connection" role="status">
+        {CONNECTION_TEXT[c.status]}
+      </span>
+      <label class="switch" title={c.acceptingError || "New chats may be assigned to you"}>
+        <input
+          type="checkbox"
+          data-part="accepting"
+          checked={me.accepting_chats}
+          onChange={(e) =>
+            void c.outbox.setAccepting((e.currentTarget as HTMLInputElement).checked)
+          }
+        />
+        Accepting chats
+      </label>
+      {c.acceptingError ? (
+        <span class="error small" role="alert">
+          {c.acceptingError}
+        </span>
+      ) : null}
+      <button
+        type="button"
+        class="quiet"
+        data-part="alerts"
+        aria-pressed={alerts}
+        title="Desktop notification and a sound for new chats while this tab is in the background"
+        onClick={() => {
+          if (alerts) c.attention.disable();
+          else void c.attention.enable().then(() => c.changed());
+          c.changed();
+        }}
+      >
+        {alerts ? "Alerts on" : "Enable alerts"}
+      </button>
+      <button
+        type="button"
+        class="quiet"
+        title="Keyboard shortcuts (?)"
+        onClick={() => {
+          c.showShortcuts = true;
+          c.changed();
+        }}
+      >
+        ?
+      </button>
+      <span class="whoami" title={me.email}>
+        {me.name}
+      </span>
+      <button type="button" class="quiet" data-part="signout" onClick={() => void c.signOut()}>
+        Sign out
+      </button>
+    </header>
+  );
+}

@@ -1,0 +1,192 @@
+import { useEffect } from "preact/hooks";
+import type { Console } from "../console";
+import type { Thread } from "../protocol";
+import { LIST_LABELS, LISTS } from "../threads";
+import { visitorLabel } from "../visitors";
+import { clock, STATUS_TEXT } from "./format";
+import { ThreadView } from "./ThreadView";
+
+export function Inbox({ c }: { c: Console }) {
+  const open = c.openId ? c.threads.get(c.openId) : undefined;
+  return (
+    <div class={c.openId ? "inbox has-thread" : "inbox"}>
+      <Sidebar c={c} />
+      <section class="thread-pane">
+        {c.openId ? (
+          <ThreadView key={c.openId} c={c} id={c.openId} thread={open} />
+        ) : (
+          <div class="empty-pane">
+            <p>Pick a conversation.</p>
+            <p class="hint">
+              <kbd>j</kbd>/<kbd>k</kbd> move, <kbd>Enter</kbd> opens, <kbd>?</kbd> lists every
+              shortcut.
+            </p>
+          </div>
+        )}
+      </section>
+    </div>
+  );
+}
+
+function Sidebar({ c }: { c: Console }) {
+  const me = c.me;
+  const spaceId = c.spaceId;
+  const rows = c.visible();
+  // Rows ask for their visitor's name and last message once shown (a few requests at a time).
+  useEffect(() => {
+    for (const t of rows.slice(0, 30)) c.reads.want(t);
+  });
+  if (!me) return null;
+  const w = spaceId ? c.threads.window(spaceId, c.list) : null;
+  return (
+    <aside class="sidebar">
+      <label class="space-picker">
+        <span class="label">Space</span>
+        <select
+          data-part="space-picker"
+          value={spaceId ?? ""}
+          onChange={(e) => c.selectSpace((e.currentTarget as HTMLSelectElement).value)}
+        >
+          {c.spaces.length === 0 ? <option value="">No spaces</option> : null}
+          {c.spaces.map((s) => {
+            const unread = c.spaceUnread(s.id);
+            return (
+              <option key={s.id} value={s.id}>
+                {unread > 0 ? `${s.name} (${unread})` : s.name}
+              </option>
+            );
+          })}
+        </select>
+      </label>
+      <div class="tabs" role="tablist">
+        {LISTS.map((list) => {
+          const items = spaceId ? c.threads.list(spaceId, list, me.id) : [];
+          const unread = items.reduce((n, t) => n + (c.unread.get(t.id) ?? 0), 0);
+          const more = spaceId ? c.threads.window(spaceId, list).next !== null : false;
+          return (
+            <button
+              key={list}
+              type="button"
+              role="tab"
+              aria-selected={c.list === list}
+              class={c.list === list ? "tab current" : "tab"}
+              data-part="list-tab"
+              data-list={list}
+              onClick={() => c.setList(list)}
+              title={more ? `${items.length} loaded, more to load` : undefined}
+            >
+              {LIST_LABELS[list]}
+              <span class="count" data-part="list-count">
+                {more ? `${items.length}+` : items.length}
+              </span>
+              <span class="badge" data-part="list-unread" hidden={unread === 0}>
+                {unread}
+              </span>
+            </button>
+          );
+        })}
+      </div>
+      <ul class="thread-list" aria-label={LIST_LABELS[c.list]}>
+        {rows.map((t) => (
+          <Row key={t.id} c={c} t={t} />
+        ))}
+      </ul>
+      {w?.error ? (
+        <p class="error" role="alert">
+          {w.error}{" "}
+          <button
+            type="button"
+            class="link"
+            onClick={() => spaceId && void c.reads.loadList(spaceId, c.list, !!w.next)}
+          >
+            Retry
+          </button>
+        </p>
+      ) : null}
+      {w && !w.loaded && w.loading ? <p class="hint">Loading…</p> : null}
+      {w?.loaded && rows.length === 0 ? <p class="hint">Nothing here.</p> : null}
+      {w?.next ? (
+        <button
+          type="button"
+          class="load-more"
+          data-part="load-more"
+          disabled={w.loading}
+          onClick={() => spaceId && void c.reads.loadList(spaceId, c.list, true)}
+        >
+          {w.loading ? "Loading…" : "Load more"}
+        </button>
+      ) : null}
+      <OnlineAgents c={c} />
+    </aside>
+  );
+}
+
+function Row({ c, t }: { c: Console; t: Thread }) {
+  const unread = c.unread.get(t.id) ?? 0;
+  const last = c.logs.get(t.id)?.last();
+  const mine = last?.sender_type === "agent" && last.sender_id === c.me?.id;
+  const preview = last ? `${mine ? "You: " : ""}${last.content}` : "";
+  const classes = ["row"];
+  if (t.id === c.openId) classes.push("open");
+  if (t.id === c.focusId) classes.push("focused");
+  if (unread > 0) classes.push("unread");
+  const assignee =
+    t.status === "active" && t.assigned_agent_id
+      ? t.assigned_agent_id === c.me?.id
+        ? "You"
+        : (c.agents.get(t.assigned_agent_id)?.name ?? "Another agent")
+      : STATUS_TEXT[t.status];
+  return (
+    <li>
+      <button
+        type="button"
+        class={classes.join(" ")}
+        data-part="thread-row"
+        data-thread-id={t.id}
+        data-status={t.status}
+        aria-current={t.id === c.openId ? "true" : undefined}
+        onClick={() => c.openThread(t.id)}
+      >
+        <span class="row-top">
+          <span class="name" data-part="visitor-name">
+            {visitorLabel(c.visitors.get(t.visitor_id), t.visitor_id)}
+          </span>
+          <span class="time">{clock(t.last_activity_at)}</span>
+        </span>
+        <span class="row-bottom">
+          <span class="preview" data-part="preview">
+            {preview}
+          </span>
+          <span
+            class="badge"
+            data-part="unread"
+            hidden={unread === 0}
+            aria-label={`${unread} unread`}
+          >
+            {unread}
+          </span>
+        </span>
+        <span class={`row-status status-${t.status}`}>{assignee}</span>
+      </button>
+    </li>
+  );
+}
+
+function OnlineAgents({ c }: { c: Console }) {
+  const online = c.onlineAgents();
+  return (
+    <section class="online" data-part="online-agents" aria-label="Agents online">
+      <h3>Online now</h3>
+      {online.length === 0 ? <p class="hint">No other agent is online.</p> : null}
+      <ul>
+        {online.map((a) => (
+          <li key={a.id} data-part="online-agent" data-agent-id={a.id}>
+            <span class="dot" aria-hidden="true" />
+            {a.name}
+            {a.accepting_chats ? null : <span class="hint"> (not accepting)</span>}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}

@@ -1,0 +1,38 @@
+import { useState } from "preact/hooks";
+import type { Console } from "../console";
+
+export function SignIn({ c }: { c: Console }) {
+  const [busy, setBusy] = useState(false);
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    const form = event.currentTarget as HTMLFormElement;
+    const data = new FormData(form);
+    setBusy(true);
+    try {
+      await c.signIn(String(data.get("email") ?? "").trim(), String(data.get("password") ?? ""));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <main class="signin-page">
+      <form class="card signin" data-part="signin" onSubmit={submit}>
+        <h1>Agent console</h1>
+        <label>
+          Email
+          <input name="email" type="email" autocomplete="username" required autofocus />
+        </label>
+        <label>
+          Password
+          <input name="password" type="password" autocomplete="current-password" required />
+        </label>
+        <p class="error" data-part="signin-error" role="alert" hidden={!c.signInError}>
+          {c.signInError}
+        </p>
+        <button type="submit" class="primary" disabled={busy}>
+          {busy ? "Signing in…" : "Sign in"}
+        </button>
+      </form>
+    </main>
+  );
+}

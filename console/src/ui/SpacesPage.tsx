@@ -1,0 +1,214 @@
+import { useEffect, useRef, useState } from "preact/hooks";
+import { errorText } from "../api";
+import type { Console } from "../console";
+import type { Space } from "../protocol";
+
+/** allowed_domains typed as a comma- or newline-separated list. */
+export function parseDomains(text: string): string[] {
+  return text
+    .split(/[\s,]+/)
+    .map((d) => d.trim())
+    .filter(Boolean);
+}
+
+export function embedSnippet(origin: string, key: string): string {
+  return `<script src="${origin}/widget.js" data-widget-key="${key}" async></script>`;
+}
+
+export function SpacesPage({ c }: { c: Console }) {
+  const [formError, setFormError] = useState("");
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    void c.loadSpaces();
+  }, []);
+
+  const create = async (event: Event) => {
+    event.preventDefault();
+    const form = event.currentTarget as HTMLFormElement;
+    const data = new FormData(form);
+    setBusy(true);
+    setFormError("");
+    try {
+      await c.auth.api<Space>("POST", "/spaces", {
+        name: String(data.get("name") ?? "").trim(),
+        allowed_domains: parseDomains(String(data.get("allowed_domains") ?? "")),
+      });
+      form.reset();
+      await c.loadSpaces();
+      // A socket learns its spaces at the welcome: a new one needs a new socket (feeds resume).
+      c.conn.reconnect();
+    } catch (err) {
+      setFormError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <main class="admin">
+      <h1>Spaces</h1>
+      <form class="card admin-form" data-part="space-form" onSubmit={create}>
+        <h2>Add a space</h2>
+        <div class="fields">
+          <label>
+            Name
+            <input name="name" required maxLength={120} autocomplete="off" />
+          </label>
+          <label class="wide">
+            Allowed domains (comma or newline separated, e.g. example.com, *.example.com)
+            <textarea name="allowed_domains" rows={2} required />
+          </label>
+        </div>
+        <p class="error" role="alert" data-part="space-form-error" hidden={!formError}>
+          {formError}
+        </p>
+        <button type="submit" class="primary" disabled={busy}>
+          Add space
+        </button>
+      </form>
+      <ul class="space-list">
+        {c.spaces.map((s) => (
+          <SpaceRow key={s.id} c={c} space={s} />
+        ))}
+      </ul>
+    </main>
+  );
+}
+
+function SpaceRow({ c, space }: { c: Console; space: Space }) {
+  const [error, setError] = useState("");
+  const [saved, setSaved] = useState("");
+  const [copied, setCopied] = useState("");
+  const snippetRef = useRef<HTMLTextAreaElement>(null);
+  const key = space.widget_key ?? "";
+  const snippet = embedSnippet(location.origin, key);
+
+  const replace = (updated: Space) => {
+    c.spaces = c.spaces.map((s) => (s.id === updated.id ? updated : s));
+    c.changed();
+  };
+
+  const save = async (event: Event) => {
+    event.preventDefault();
+    const data = new FormData(event.currentTarget as HTMLFormElement);
+    setError("");
+    setSaved("");
+    try {
+      replace(
+        await c.auth.api<Space>("PATCH", `/spaces/${encodeURIComponent(space.id)}`, {
+          name: String(data.get("name") ?? "").trim(),
+          allowed_domains: parseDomains(String(data.get("allowed_domains") ?? "")),
+        }),
+      );
+      setSaved("Saved.");
+    } catch (err) {
+      setError(errorText(err));
+    }
+  };
+
+  const copy = async () => {
+    setCopied("");
+    try {
+      await navigator.clipboard.writeText(snippet);
+      setCopied("Copied.");
+      return;
+    } catch {
+      // no clipboard API (plain http) or refused: select the text for Ctrl+C
+    }
+    const area = snippetRef.current;
+    if (!area) return;
+    area.focus();
+    area.select();
+    let ok = false;
+    try {
+      ok = document.execCommand("copy");
+    } catch {
+      ok = false;
+    }
+    setCopied(ok ? "Copied." : "Selected: press Ctrl+C (⌘C) to copy.");
+  };
+
+  const rotate = async () => {
+    if (
+      !window.confirm(
+        `Rotate the widget key of ${space.name}? Pages using the old key stop working at once.`,
+      )
+    ) {
+      return;
+    }
+    setError("");
+    try {
+      replace(
+        await c.auth.api<Space>("POST", `/spaces/${encodeURIComponent(space.id)}/rotate-key`),
+      );
+      setCopied("");
+    } catch (err) {
+      setError(errorText(err));
+    }
+  };
+
+  const remove = async () => {
+    if (!window.confirm(`Delete the space ${space.name}? Its widget stops working.`)) return;
+    setError("");
+    try {
+      await c.auth.api("DELETE", `/spaces/${encodeURIComponent(space.id)}`);
+      c.spaces = c.spaces.filter((s) => s.id !== space.id);
+      c.threads.forgetSpace(space.id);
+      c.pickSpace();
+      c.changed();
+    } catch (err) {
+      setError(errorText(err));
+    }
+  };
+
+  return (
+    <li class="card space-row" data-part="space-row" data-space-id={space.id}>
+      <div class="space-head">
+        <h2 data-part="space-name">{space.name}</h2>
+        <span class="hint">{(space.allowed_domains ?? []).join(", ")}</span>
+      </div>
+      <form class="space-edit" data-part="space-edit" onSubmit={save}>
+        <label>
+          Name
+          <input name="name" required maxLength={120} defaultValue={space.name} />
+        </label>
+        <label class="wide">
+          Allowed domains
+          <textarea
+            name="allowed_domains"
+            rows={2}
+            required
+            defaultValue={(space.allowed_domains ?? []).join("\n")}
+          />
+        </label>
+        <button type="submit">Save</button>
+        <span class="hint">{saved}</span>
+      </form>
+      <div class="widget-key">
+        <span class="label">Widget key</span> <code data-part="widget-key">{key}</code>
+      </div>
+      <label class="snippet">
+        <span class="label">Embed snippet</span>
+        <textarea data-part="embed-snippet" readOnly rows={2} ref={snippetRef} value={snippet} />
+      </label>
+      <div class="row-actions">
+        <button type="button" data-part="copy-snippet" onClick={() => void copy()}>
+          Copy snippet
+        </button>
+        <span class="hint" role="status">
+          {copied}
+        </span>
+        <span class="spacer" />
+        <button type="button" data-part="rotate-key" onClick={() => void rotate()}>
+          Rotate key
+        </button>
+        <button type="button" class="danger" data-part="space-delete" onClick={() => void remove()}>
+          Delete
+        </button>
+      </div>
+      <p class="error" role="alert" hidden={!error}>
+        {error}
+      </p>
+    </li>
+  );
+}

@@ -1,0 +1,315 @@
+import { useLayoutEffect, useRef, useState } from "preact/hooks";
+import type { Console } from "../console";
+import type { Shown } from "../messages";
+import type { Thread } from "../protocol";
+import { isOpen } from "../threads";
+import { visitorLabel } from "../visitors";
+import { clock, STATUS_TEXT } from "./format";
+import { VisitorPanel } from "./VisitorPanel";
+
+// Scrolled to within this many pixels of the end: new messages keep the list at the end.
+const STICK_PX = 48;
+// Scrolled to within this many pixels of the top: read the page before.
+const OLDER_PX = 80;
+
+export function ThreadView({
+  c,
+  id,
+  thread,
+}: {
+  c: Console;
+  id: string;
+  thread: Thread | undefined;
+}) {
+  const [transferring, setTransferring] = useState(false);
+  const [target, setTarget] = useState("");
+  const scroller = useRef<HTMLDivElement>(null);
+  const stick = useRef(true);
+  const firstKey = useRef<string | null>(null);
+  const height = useRef(0);
+  const log = c.logOf(id);
+  const me = c.me;
+  const shown = me ? log.shown(me) : [];
+  const first = shown[0]?.key ?? null;
+
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    if (firstKey.current !== null && first !== firstKey.current && !stick.current) {
+      // Older messages came in above: keep what the agent is reading where it was.
+      el.scrollTop += el.scrollHeight - height.current;
+    } else if (stick.current) {
+      el.scrollTop = el.scrollHeight;
+    }
+    firstKey.current = first;
+    height.current = el.scrollHeight;
+    // Not enough history to scroll yet: read more until there is, or there is no more.
+    if (el.scrollHeight <= el.clientHeight + 8 && log.before && !log.loading && !log.error) {
+      void c.reads.loadHistory(id, true);
+    }
+  });
+
+  if (!me) return null;
+  const error = c.threadErrors.get(id) ?? "";
+  if (!thread) {
+    return (
+      <section class="thread" data-part="thread" data-thread-id={id} data-status="">
+        <p class="hint">Loading the conversation…</p>
+        <p class="error" data-part="thread-error" role="alert" hidden={!error}>
+          {error}
+        </p>
+      </section>
+    );
+  }
+
+  const open = isOpen(thread);
+  const name = visitorLabel(c.visitors.get(thread.visitor_id), thread.visitor_id);
+  const typing = c.typing.get(id);
+  const draft = c.drafts.get(id) ?? "";
+  const targets = c.transferTargets();
+  const chosen = target || targets[0]?.id || "";
+  const busy = (action: string) => c.busy.has(`${id}:${action}`);
+  const holder =
+    thread.status === "active" && thread.assigned_agent_id
+      ? thread.assigned_agent_id === me.id
+        ? "you"
+        : (c.agents.get(thread.assigned_agent_id)?.name ?? "another agent")
+      : "";
+
+  const onScroll = () => {
+    const el = scroller.current;
+    if (!el) return;
+    stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < STICK_PX;
+    if (el.scrollTop < OLDER_PX && log.before && !log.loading) void c.reads.loadHistory(id, true);
+  };
+  const send = (textarea: HTMLTextAreaElement) => {
+    if (c.outbox.sendMessage(id, textarea.value)) {
+      textarea.value = "";
+      stick.current = true;
+    }
+  };
+  const close = () => {
+    if (window.confirm("Close this conversation?")) void c.outbox.close(id);
+  };
+
+  return (
+    <div class="thread-layout">
+      <section class="thread" data-part="thread" data-thread-id={id} data-status={thread.status}>
+        <header class="thread-head">
+          <button
+            type="button"
+            class="quiet back"
+            onClick={() => c.closeThreadView()}
+            aria-label="Back to the list"
+          >
+            ← List
+          </button>
+          <div class="thread-title">
+            <h2>{name}</h2>
+            <span class={`status status-${thread.status}`}>
+              {STATUS_TEXT[thread.status]}
+              {holder ? ` · with ${holder}` : ""}
+              {c.spaces.length > 1 ? ` · ${c.spaceName(thread.space_id)}` : ""}
+            </span>
+          </div>
+          <div class="thread-actions">
+            <button
+              type="button"
+              class="primary"
+              data-part="claim"
+              disabled={!c.canClaim(thread) || busy("claim")}
+              onClick={() => void c.outbox.claim(id)}
+              title="Claim (c)"
+            >
+              Claim
+            </button>
+            <button
+              type="button"
+              data-part="transfer"
+              disabled={!open || busy("transfer")}
+              aria-expanded={transferring}
+              onClick={() => setTransferring(!transferring)}
+            >
+              Transfer
+            </button>
+            <button
+              type="button"
+              data-part="close"
+              disabled={!open || busy("close")}
+              onClick={close}
+              title="Close (e)"
+            >
+              Close
+            </button>
+          </div>
+        </header>
+        {transferring && open ? (
+          <div class="transfer">
+            <label>
+              Transfer to{" "}
+              <select
+                data-part="transfer-target"
+                value={chosen}
+                onChange={(e) => setTarget((e.currentTarget as HTMLSelectElement).value)}
+              >
+                {targets.map((a) => (
+                  <option key={a.id} value={a.id}>
+                    {a.name}
+                    {a.is_online ? " (online)" : " (offline)"}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <button
+              type="button"
+              class="primary"
+              data-part="transfer-confirm"
+              disabled={!chosen || busy("transfer")}
+              onClick={() => {
+                void c.outbox.transfer(id, chosen).then(() => {
+                  if (!c.threadErrors.get(id)) setTransferring(false);
+                });
+              }}
+            >
+              Transfer
+            </button>
+            <button type="button" class="quiet" onClick={() => setTransferring(false)}>
+              Cancel
+            </button>
+            {targets.length === 0 ? <span class="hint">There is no other agent.</span> : null}
+          </div>
+        ) : null}
+        <p class="error thread-error" data-part="thread-error" role="alert" hidden={!error}>
+          {error}
+        </p>
+        <div class="messages" ref={scroller} onScroll={onScroll}>
+          <div class="history-edge">
+            {log.error ? (
+              <button
+                type="button"
+                class="link"
+                onClick={() => void c.reads.loadHistory(id, log.before !== undefined)}
+              >
+                Could not load messages ({log.error}). Retry
+              </button>
+            ) : log.loading ? (
+              "Loading…"
+            ) : log.before ? (
+              <button type="button" class="link" onClick={() => void c.reads.loadHistory(id, true)}>
+                Load earlier messages
+              </button>
+            ) : log.before === null ? (
+              "Start of the conversation"
+            ) : (
+              ""
+            )}
+          </div>
+          <ol class="message-list" aria-live="polite">
+            {shown.map((m) => (
+              <MessageItem key={m.key} c={c} m={m} threadId={id} visitorName={name} />
+            ))}
+          </ol>
+        </div>
+        <p class="typing" data-part="typing" hidden={!typing} aria-live="polite">
+          {typing ? `${typing.who} is typing…` : ""}
+        </p>
+        <form
+          class="composer"
+          onSubmit={(e) => {
+            e.preventDefault();
+            const textarea = (e.currentTarget as HTMLFormElement).querySelector("textarea");
+            if (textarea) send(textarea);
+          }}
+        >
+          <textarea
+            data-part="composer"
+            rows={3}
+            aria-label="Reply"
+            value={draft}
+            disabled={!open}
+            placeholder={
+              open
+                ? "Reply… (Enter sends, Shift+Enter for a new line)"
+                : "This conversation is over."
+            }
+            onInput={(e) => c.outbox.setDraft(id, (e.currentTarget as HTMLTextAreaElement).value)}
+            onKeyDown={(e) => {
+              if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+                e.preventDefault();
+                send(e.currentTarget as HTMLTextAreaElement);
+              } else if (e.key === "Escape") {
+                (e.currentTarget as HTMLTextAreaElement).blur();
+              }
+            }}
+          />
+          <button type="submit" class="primary" data-part="send" disabled={!open}>
+            Send
+          </button>
+        </form>
+      </section>
+      <VisitorPanel c={c} thread={thread} />
+    </div>
+  );
+}
+
+function MessageItem({
+  c,
+  m,
+  threadId,
+  visitorName,
+}: {
+  c: Console;
+  m: Shown;
+  threadId: string;
+  visitorName: string;
+}) {
+  const own = m.sender_type === "agent" && m.sender_id === c.me?.id;
+  const who =
+    m.sender_type === "visitor"
+      ? m.sender_name && m.sender_name !== "Visitor"
+        ? m.sender_name
+        : visitorName
+      : own
+        ? "You"
+        : m.sender_name || m.sender_type;
+  const classes = `message from-${m.sender_type}${own ? " own" : ""} state-${m.state}`;
+  return (
+    <li
+      class={classes}
+      data-part="message"
+      data-sender={m.sender_type}
+      data-state={m.state}
+      data-id={m.id ?? undefined}
+      data-client-id={m.client_id ?? undefined}
+    >
+      <div class="message-meta">
+        <span class="who">{who}</span>
+        <time dateTime={m.created_at}>{clock(m.created_at)}</time>
+        {m.state === "sending" ? <span class="state">Sending…</span> : null}
+      </div>
+      <div class="content" data-part="content">
+        {m.content}
+      </div>
+      {m.state === "failed" && m.client_id ? (
+        <div class="failed">
+          <span>Not sent: {m.error}</span>{" "}
+          <button
+            type="button"
+            class="link"
+            data-part="retry"
+            onClick={() => m.client_id && c.outbox.retryMessage(threadId, m.client_id)}
+          >
+            Retry
+          </button>{" "}
+          <button
+            type="button"
+            class="link"
+            onClick={() => m.client_id && c.outbox.discardMessage(threadId, m.client_id)}
+          >
+            Discard
+          </button>
+        </div>
+      ) : null}
+    </li>
+  );
+}

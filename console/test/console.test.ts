@@ -1,0 +1,564 @@
+// Unit tests of the console's logic that needs no browser: threads and lists, messages and
+// their reconciliation, resume cursors, the sign-in's token rotation, the socket's state machine
+// and the frame handlers. The browser behaviour is covered by tests/browser/test_console.py
+// (Playwright, real service). Run by `npm test` (vite builds this file for node).
+
+import assert from "node:assert/strict";
+import { mock, test } from "node:test";
+import { ApiError, type Fetch } from "../src/api";
+import { Auth, type RefreshResult, STORE_KEY } from "../src/auth";
+import { Connection, HEARTBEAT_MS, type Status } from "../src/connection";
+import { Cursors } from "../src/cursors";
+import { MessageLog } from "../src/messages";
+import { compareIds, type Agent, type Message, type Thread } from "../src/protocol";
+import { ThreadStore } from "../src/threads";
+import { embedSnippet, parseDomains } from "../src/ui/SpacesPage";
+
+const ME = "a-me";
+
+const thread = (id: string, extra: Partial<Thread> = {}): Thread => ({
+  id,
+  space_id: "s1",
+  visitor_id: `v-${id}`,
+  assigned_agent_id: null,
+  status: "unassigned",
+  last_activity_at: "2026-01-01T00:00:00.000Z",
+  created_at: "2026-01-01T00:00:00.000Z",
+  closed_at: null,
+  ...extra,
+});
+
+const at = (second: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, second)).toISOString();
+
+const msg = (id: string, extra: Partial<Message> = {}): Message => ({
+  id,
+  thread_id: "t1",
+  sender_type: "visitor",
+  sender_id: "v1",
+  sender_name: "Visitor",
+  content: `m ${id}`,
+  client_id: null,
+  created_at: at(0),
+  ...extra,
+});
+
+// --- ids, cursors ----------------------------------------------------------------------------
+
+test("ids order numerically, not as text", () => {
+  assert.ok(compareIds("9-0", "10-0") < 0);
+  assert.ok(compareIds("10-2", "10-10") < 0);
+  assert.equal(compareIds("5-1", "5-1"), 0);
+});
+
+test("a cursor drops replays at or before it, per space", () => {
+  const c = new Cursors();
+  assert.ok(c.accept("s1", "10-0"));
+  assert.ok(!c.accept("s1", "10-0"), "the same event twice");
+  assert.ok(!c.accept("s1", "9-5"), "an older event");
+  assert.ok(c.accept("s2", "9-5"), "another space has its own cursor");
+  c.subscribing("s1");
+  assert.ok(c.isReplaying("s1"));
+  c.subscribed("s1", "12-0");
+  assert.ok(!c.isReplaying("s1"));
+  assert.equal(c.get("s1"), "12-0");
+  c.subscribed("s1", "11-0"); // never backwards
+  assert.equal(c.get("s1"), "12-0");
+  c.forget("s1");
+  assert.equal(c.get("s1"), undefined);
+});
+
+// --- threads and lists -----------------------------------------------------------------------
+
+test("the later state of a thread wins, whichever way it came", () => {
+  const s = new ThreadStore();
+  s.upsert(
+    thread("t1", { last_activity_at: at(5), status: "active", assigned_agent_id: ME }),
+    true,
+  );
+  // A REST page read before the claim was projected: older, ignored.
+  assert.equal(s.upsert(thread("t1", { last_activity_at: at(4) }), false), false);
+  assert.equal(s.get("t1")?.status, "active");
+  // The same millisecond: the further status wins.
+  assert.ok(s.upsert(thread("t1", { last_activity_at: at(5), status: "closed" }), false));
+  assert.equal(s.get("t1")?.status, "closed");
+  assert.equal(s.upsert(thread("t1", { last_activity_at: at(5), status: "active" }), true), false);
+  // A visitor is kept when a later copy has none.
+  s.upsert(
+    thread("t2", { visitor: { id: "v", name: "Ada", email: null, current_url: null } }),
+    true,
+  );
+  s.upsert(thread("t2", { last_activity_at: at(9) }), true);
+  assert.equal(s.get("t2")?.visitor?.name, "Ada");
+});
+
+test("lists follow the threads' state, newest activity first", () => {
+  const s = new ThreadStore();
+  s.upsert(thread("a", { last_activity_at: at(1) }), true);
+  s.upsert(thread("b", { last_activity_at: at(3) }), true);
+  s.upsert(thread("c", { last_activity_at: at(2), status: "active", assigned_agent_id: ME }), true);
+  s.upsert(
+    thread("d", { last_activity_at: at(4), status: "active", assigned_agent_id: "other" }),
+    true,
+  );
+  s.upsert(thread("e", { status: "closed" }), true);
+  s.upsert(thread("f", { space_id: "s2" }), true);
+  const ids = (list: "queue" | "mine" | "active" | "closed") =>
+    s.list("s1", list, ME).map((t) => t.id);
+  assert.deepEqual(ids("queue"), ["b", "a"]);
+  assert.deepEqual(ids("mine"), ["c"]);
+  assert.deepEqual(ids("active"), ["d", "c"]);
+  assert.deepEqual(ids("closed"), ["e"]);
+  // A claim seen live moves the thread at once; a message moves it to the top.
+  s.upsert(thread("a", { last_activity_at: at(6), status: "active", assigned_agent_id: ME }), true);
+  assert.deepEqual(ids("queue"), ["b"]);
+  assert.deepEqual(ids("mine"), ["a", "c"]);
+  s.touch("c", at(7));
+  assert.deepEqual(ids("mine"), ["c", "a"]);
+});
+
+test("while a list has more pages, older threads wait for them", () => {
+  const s = new ThreadStore();
+  // Known from elsewhere (e.g. a visitor's earlier threads), older than the first page's end.
+  s.upsert(thread("old", { status: "closed", last_activity_at: at(1) }), false);
+  s.applyPage(
+    "s1",
+    "closed",
+    [
+      thread("p1", { status: "closed", last_activity_at: at(9) }),
+      thread("p2", { status: "closed", last_activity_at: at(5) }),
+    ],
+    "cursor-1",
+  );
+  assert.deepEqual(
+    s.list("s1", "closed", ME).map((t) => t.id),
+    ["p1", "p2"],
+  );
+  // Closed live meanwhile: newer than the floor, shown at once.
+  s.upsert(thread("new", { status: "closed", last_activity_at: at(20) }), true);
+  s.applyPage("s1", "closed", [thread("old", { status: "closed", last_activity_at: at(1) })], null);
+  assert.deepEqual(
+    s.list("s1", "closed", ME).map((t) => t.id),
+    ["new", "p1", "p2", "old"],
+  );
+});
+
+// --- messages --------------------------------------------------------------------------------
+
+test("an own message goes sending -> sent by its ack, keeping its key; the echo is not doubled", () => {
+  const log = new MessageLog("t1");
+  log.receive(msg("10-0"));
+  log.write("c1", "hello", 0);
+  const me = { id: ME, name: "Me" };
+  let shown = log.shown(me);
+  assert.deepEqual(
+    shown.map((m) => [m.key, m.state]),
+    [
+      ["i:10-0", "sent"],
+      ["c:c1", "sending"],
+    ],
+  );
+  assert.ok(log.ack("c1", "11-0", at(1), me));
+  // The echo on the feed, same id and client_id.
+  assert.equal(
+    log.receive(msg("11-0", { sender_type: "agent", sender_id: ME, client_id: "c1" })),
+    false,
+  );
+  shown = log.shown(me);
+  assert.deepEqual(
+    shown.map((m) => [m.key, m.state, m.id]),
+    [
+      ["i:10-0", "sent", "10-0"],
+      ["c:c1", "sent", "11-0"],
+    ],
+  );
+});
+
+test("the echo may come before the ack; a failed message is retried with its client_id", () => {
+  const log = new MessageLog("t1");
+  const me = { id: ME, name: "Me" };
+  log.write("c1", "first", 0);
+  assert.ok(
+    log.receive(
+      msg("5-0", { sender_type: "agent", sender_id: ME, client_id: "c1", content: "first" }),
+    ),
+  );
+  assert.equal(log.ack("c1", "5-0", at(1), me), false, "already settled by the echo");
+  assert.equal(log.shown(me).length, 1);
+  log.write("c2", "second", 0);
+  assert.ok(log.fail("c2", "rate_limited"));
+  assert.equal(log.shown(me).at(-1)?.state, "failed");
+  assert.deepEqual(log.sending(), []);
+  assert.equal(log.retry("c2", 1)?.state, "sending");
+  assert.deepEqual(
+    log.sending().map((p) => p.client_id),
+    ["c2"],
+  );
+});
+
+test("history pages merge by id and remember where the next older page starts", () => {
+  const log = new MessageLog("t1");
+  log.receive(msg("30-0")); // live before the history was read
+  log.history({ items: [msg("20-0"), msg("30-0")], next_before: "20-0" }, false);
+  assert.equal(log.before, "20-0");
+  log.history({ items: [msg("10-0")], next_before: null }, true);
+  assert.equal(log.before, null);
+  assert.deepEqual(
+    log.messages().map((m) => m.id),
+    ["10-0", "20-0", "30-0"],
+  );
+  assert.equal(log.last()?.id, "30-0");
+});
+
+// --- the sign-in -----------------------------------------------------------------------------
+
+class MemoryStorage {
+  data = new Map<string, string>();
+  getItem(k: string) {
+    return this.data.get(k) ?? null;
+  }
+  setItem(k: string, v: string) {
+    this.data.set(k, v);
+  }
+  removeItem(k: string) {
+    this.data.delete(k);
+  }
+}
+
+function jwt(iat: number, exp: number, n: number): string {
+  const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString("base64url");
+  return `${b64({ alg: "HS256" })}.${b64({ iat, exp, n })}.sig`;
+}
+
+const AGENT = { id: ME, name: "Me", role: "admin" } as Agent;
+
+function server(now: () => number) {
+  let issued = 0;
+  const used = new Set<string>();
+  const calls: string[] = [];
+  const fetcher: Fetch = async (url, init) => {
+    const body = init?.body ? JSON.parse(String(init.body)) : {};
+    calls.push(url);
+    const json = (status: number, data: unknown) =>
+      new Response(JSON.stringify(data), {
+        status,
+        headers: { "content-type": "application/json" },
+      });
+    const pair = () => {
+      issued += 1;
+      const t = Math.floor(now() / 1000);
+      return { access_token: jwt(t, t + 900, issued), refresh_token: `r${issued}` };
+    };
+    if (url.endsWith("/auth/login")) return json(200, { ...pair(), agent: AGENT });
+    if (url.endsWith("/auth/refresh")) {
+      if (used.has(body.refresh_token) || body.refresh_token === "revoked") {
+        return json(401, { error: { code: "unauthorized", message: "invalid refresh token" } });
+      }
+      used.add(body.refresh_token);
+      return json(200, pair());
+    }
+    const auth = (init?.headers as Record<string, string>).Authorization ?? "";
+    if (auth.includes("expired"))
+      return json(401, { error: { code: "unauthorized", message: "expired" } });
+    return json(200, { ok: auth });
+  };
+  return { fetcher, calls, used };
+}
+
+function auth(storage = new MemoryStorage(), now = () => 1_000_000_000) {
+  const srv = server(now);
+  const ended: string[] = [];
+  const a = new Auth(
+    { storage: storage as unknown as Storage, fetch: srv.fetcher, now },
+    { ended: (r) => ended.push(r), adopted: () => {} },
+  );
+  return { a, srv, ended, storage };
+}
+
+test("concurrent refreshes share one request; the rotated pair is stored at once", async () => {
+  const { a, srv, storage } = auth();
+  await a.signIn("me@example.com", "pw");
+  const [x, y] = await Promise.all([a.refresh(), a.refresh()]);
+  assert.deepEqual([x, y], ["ok", "ok"]);
+  assert.equal(srv.calls.filter((u) => u.endsWith("/auth/refresh")).length, 1);
+  assert.equal(a.session?.refresh_token, "r2");
+  assert.equal(JSON.parse(storage.getItem(STORE_KEY) ?? "{}").refresh_token, "r2");
+  assert.equal(a.session?.skew_ms, 0);
+  await a.signOut(); // also stops its refresh timer
+});
+
+test("a pair another tab rotated is adopted, not spent again", async () => {
+  const storage = new MemoryStorage();
+  const one = auth(storage);
+  await one.a.signIn("me@example.com", "pw");
+  const two = auth(storage);
+  assert.ok(two.a.restore());
+  assert.equal(await one.a.refresh(), "ok"); // tab one rotates r1 -> r2
+  assert.equal(await two.a.refresh(), "ok"); // tab two must not present r1 again
+  assert.equal(two.a.session?.refresh_token, "r2");
+  assert.equal(two.srv.calls.length, 0);
+  await one.a.signOut();
+  await two.a.signOut();
+});
+
+test("a 401 refreshes once and retries; a refused refresh ends the sign-in", async () => {
+  const { a, ended, storage } = auth();
+  await a.signIn("me@example.com", "pw");
+  const tamper = (change: Record<string, string>) => {
+    a.session = { ...a.session!, ...change };
+    storage.setItem(STORE_KEY, JSON.stringify(a.session));
+  };
+  tamper({ access_token: "expired" });
+  const answer = await a.api<{ ok: string }>("GET", "/auth/me");
+  assert.match(answer.ok, /^Bearer /);
+  assert.notEqual(a.session?.access_token, "expired");
+  tamper({ access_token: "expired", refresh_token: "revoked" });
+  await assert.rejects(
+    a.api("GET", "/auth/me"),
+    (err: unknown) => err instanceof ApiError && err.status === 401,
+  );
+  assert.equal(a.session, null);
+  assert.equal(ended.length, 1);
+});
+
+test("expiry is judged on the server's clock", async () => {
+  let clock = 1_000_000_000;
+  const { a } = auth(new MemoryStorage(), () => clock);
+  await a.signIn("me@example.com", "pw");
+  // This browser's clock runs an hour ahead: the fresh token is not taken for expired.
+  clock += 3_600_000;
+  a.session = { ...a.session!, skew_ms: -3_600_000 };
+  assert.ok(a.remaining() > 800_000);
+  await a.signOut();
+});
+
+// --- the connection --------------------------------------------------------------------------
+
+class FakeSocket {
+  static readonly CONNECTING = 0;
+  static readonly OPEN = 1;
+  static all: FakeSocket[] = [];
+  readyState = FakeSocket.CONNECTING;
+  sent: string[] = [];
+  onopen: (() => void) | null = null;
+  onmessage: ((event: { data: string }) => void) | null = null;
+  onclose: ((event: { code: number }) => void) | null = null;
+  constructor(readonly url: string) {
+    FakeSocket.all.push(this);
+  }
+  send(data: string) {
+    this.sent.push(data);
+  }
+  close() {
+    this.readyState = 3;
+  }
+  accept() {
+    this.readyState = FakeSocket.OPEN;
+    this.onopen?.();
+    this.onmessage?.({ data: JSON.stringify({ type: "welcome", agent: AGENT, spaces: [] }) });
+  }
+  drop(code: number) {
+    this.readyState = 3;
+    this.onclose?.({ code });
+  }
+}
+
+function connection(refresh: () => Promise<RefreshResult>) {
+  FakeSocket.all = [];
+  (globalThis as { WebSocket?: unknown }).WebSocket = FakeSocket;
+  const statuses: Status[] = [];
+  const conn = new Connection({
+    url: () => "ws://service/ws/agent?token=t",
+    frame: () => {},
+    status: (s) => statuses.push(s),
+    refresh,
+  });
+  return { conn, statuses };
+}
+
+const flush = () => new Promise((resolve) => setImmediate(resolve));
+
+test("a dropped socket is retried with backoff; a welcome resets it", async () => {
+  mock.timers.enable({ apis: ["setTimeout", "setInterval", "Date"] });
+  try {
+    const { conn, statuses } = connection(async () => "ok");
+    conn.start();
+    await flush();
+    FakeSocket.all[0]?.accept();
+    assert.equal(statuses.at(-1), "connected");
+    FakeSocket.all[0]?.drop(1006);
+    assert.equal(statuses.at(-1), "offline");
+    assert.equal(conn.send({ type: "ping" }), false);
+    mock.timers.tick(30_000);
+    await flush();
+    assert.equal(FakeSocket.all.length, 2);
+    assert.equal(statuses.at(-1), "connecting");
+  } finally {
+    mock.timers.reset();
+  }
+});
+
+test("4001 refreshes the token and reconnects at once; a refused refresh stays down", async () => {
+  let result: RefreshResult = "ok";
+  let refreshed = 0;
+  const { conn } = connection(async () => {
+    refreshed += 1;
+    return result;
+  });
+  conn.start();
+  await flush();
+  FakeSocket.all[0]?.accept();
+  FakeSocket.all[0]?.drop(4001);
+  await flush();
+  assert.equal(refreshed, 1);
+  assert.equal(FakeSocket.all.length, 2, "no backoff after a successful refresh");
+  result = "ended";
+  FakeSocket.all[1]?.accept();
+  FakeSocket.all[1]?.drop(4001);
+  await flush();
+  assert.equal(refreshed, 2);
+  assert.equal(FakeSocket.all.length, 2);
+  conn.stop();
+});
+
+test("a heartbeat and a ping go out every 20 s while connected", async () => {
+  mock.timers.enable({ apis: ["setTimeout", "setInterval", "Date"] });
+  try {
+    const { conn } = connection(async () => "ok");
+    conn.start();
+    await flush();
+    FakeSocket.all[0]?.accept();
+    mock.timers.tick(HEARTBEAT_MS);
+    assert.deepEqual(FakeSocket.all[0]?.sent, ['{"type":"heartbeat"}', '{"type":"ping"}']);
+    conn.stop();
+  } finally {
+    mock.timers.reset();
+  }
+});
+
+// --- admin helpers ---------------------------------------------------------------------------
+
+test("allowed domains split on commas and newlines; the snippet is exact", () => {
+  assert.deepEqual(parseDomains("a.example, b.example\n\n*.c.example ,"), [
+    "a.example",
+    "b.example",
+    "*.c.example",
+  ]);
+  assert.equal(
+    embedSnippet("https://chat.example", "wk_1"),
+    '<script src="https://chat.example/widget.js" data-widget-key="wk_1" async></script>',
+  );
+});
+
+// --- frames applied to the console -----------------------------------------------------------
+
+test("frames: replays are dropped by cursor, unread counts visitor messages, acks settle sends", async () => {
+  (globalThis as { document?: unknown }).document = {
+    title: "",
+    visibilityState: "visible",
+    hasFocus: () => true,
+  };
+  const { Console } = await import("../src/console");
+  const { onFrame } = await import("../src/live");
+  const c = new Console();
+  c.me = { ...AGENT, accepting_chats: true } as Agent;
+  c.spaceId = "s1";
+  c.agents.set("other", { ...AGENT, id: "other", name: "Bo", is_online: false });
+  const t = thread("t1", { visitor_id: "v1" });
+  onFrame(c, { type: "subscribed", space_id: "s1", cursor: "1-0" });
+  onFrame(c, {
+    type: "thread.new",
+    cursor: "2-0",
+    thread: { ...t, visitor: { id: "v1", name: "Grace", email: null, current_url: null } },
+  });
+  const visitorMessage = { type: "message" as const, cursor: "3-0", ...msg("3-0") };
+  onFrame(c, visitorMessage);
+  assert.equal(c.unread.get("t1"), 1);
+  assert.equal(c.visitors.get("v1")?.space_id, "s1");
+  // After a reconnect the server replays from the cursor: nothing applies twice.
+  c.cursors.subscribing("s1");
+  onFrame(c, visitorMessage);
+  onFrame(c, {
+    type: "typing",
+    thread_id: "t1",
+    sender_type: "visitor",
+    sender_id: "v1",
+    active: true,
+    cursor: "4-0",
+  });
+  assert.equal(c.typing.has("t1"), false, "a replayed typing frame is old news");
+  onFrame(c, { type: "subscribed", space_id: "s1", cursor: "4-0" });
+  assert.equal(c.unread.get("t1"), 1);
+  onFrame(c, {
+    type: "typing",
+    thread_id: "t1",
+    sender_type: "visitor",
+    sender_id: "v1",
+    active: true,
+    cursor: "5-0",
+  });
+  assert.equal(c.typing.get("t1")?.who, "Grace");
+  // A visitor message ends their typing.
+  onFrame(c, { type: "message", cursor: "6-0", ...msg("6-0") });
+  assert.equal(c.typing.has("t1"), false);
+  assert.equal(c.totalUnread(), 2);
+  // An own message: sending, then the ack, then its echo on the feed.
+  c.logOf("t1").write("c1", "hi", Date.now());
+  onFrame(c, {
+    type: "ack",
+    ref: "message",
+    client_id: "c1",
+    id: "7-0",
+    thread_id: "t1",
+    created_at: at(7),
+  });
+  onFrame(c, {
+    type: "message",
+    cursor: "7-0",
+    ...msg("7-0", { sender_type: "agent", sender_id: ME, client_id: "c1", content: "hi" }),
+  });
+  assert.deepEqual(
+    c
+      .logOf("t1")
+      .shown(AGENT)
+      .map((m) => [m.key, m.state]),
+    [
+      ["i:3-0", "sent"],
+      ["i:6-0", "sent"],
+      ["c:c1", "sent"],
+    ],
+  );
+  assert.equal(c.totalUnread(), 2, "own messages are not unread");
+  // Claimed by someone else: out of the queue, into "all active".
+  onFrame(c, {
+    type: "thread.updated",
+    change: "claimed",
+    by: "other",
+    cursor: "8-0",
+    thread: { ...t, status: "active", assigned_agent_id: "other", last_activity_at: at(30) },
+  });
+  assert.deepEqual(c.threads.list("s1", "queue", ME), []);
+  assert.deepEqual(
+    c.threads.list("s1", "active", ME).map((x) => x.id),
+    ["t1"],
+  );
+  onFrame(c, { type: "presence", agent_id: "other", online: true, cursor: "9-0" });
+  assert.deepEqual(
+    c.onlineAgents().map((a) => a.id),
+    ["other"],
+  );
+  // An error naming a client_id fails that send.
+  c.logOf("t1").write("c2", "again", Date.now());
+  onFrame(c, {
+    type: "error",
+    code: "thread_closed",
+    message: "the thread is closed",
+    client_id: "c2",
+  });
+  assert.equal(c.logOf("t1").shown(AGENT).at(-1)?.state, "failed");
+  // An expired cursor: the space starts over (no cursor, lists to reload).
+  onFrame(c, { type: "error", code: "cursor_expired", ref: "subscribe", space_id: "s1" });
+  assert.equal(c.cursors.get("s1"), undefined);
+  assert.equal(c.subscribedOnce.has("s1"), false);
+  assert.equal(c.logOf("t1").stale, true);
+  await new Promise((resolve) => setImmediate(resolve));
+});
