@@ -152,19 +152,24 @@ async def test_ending_a_sign_in_closes_only_its_sockets(base_url: str, settings:
             await assert_alive(second_socket)
 
 
+async def _second_space(org: Org) -> Org:
+    """The same organization, seen through another space of its own (same allowed origin)."""
+    reply = await call(
+        "POST",
+        f"{org.base}/api/v1/spaces",
+        {"name": "Blog", "allowed_domains": ["shop.example.com"]},
+        token=org.token,
+    )
+    assert reply.status == 201, reply.body
+    return dataclasses.replace(org, space=reply.body)
+
+
 async def test_rotated_key_closes_widgets_on_that_key_only(
     base_url: str, settings: Settings
 ) -> None:
     with trio.fail_after(60):
         org = await make_org(base_url)
-        reply = await call(
-            "POST",
-            f"{base_url}/api/v1/spaces",
-            {"name": "Blog", "allowed_domains": ["shop.example.com"]},
-            token=org.token,
-        )
-        assert reply.status == 201, reply.body
-        other_space = dataclasses.replace(org, space=reply.body)
+        other_space = await _second_space(org)
         old_key, new_key = org.space["widget_key"], f"wk_{uuid.uuid4().hex}"
         async with (
             widget(org) as (tab, _),
@@ -195,14 +200,7 @@ async def test_deleted_space_closes_widgets_and_ends_agent_feeds(
 ) -> None:
     with trio.fail_after(60):
         org = await make_org(base_url)
-        reply = await call(
-            "POST",
-            f"{base_url}/api/v1/spaces",
-            {"name": "Blog", "allowed_domains": ["shop.example.com"]},
-            token=org.token,
-        )
-        assert reply.status == 201, reply.body
-        kept = dataclasses.replace(org, space=reply.body)
+        kept = await _second_space(org)
         doomed_id = org.space["id"]
         async with (
             agent_socket(base_url, org.token, subscribe=doomed_id) as (agent, _),

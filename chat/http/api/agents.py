@@ -12,7 +12,7 @@ from chat.db import accounts
 from chat.db import spaces as space_queries
 from chat.db.rows import AgentRow
 from chat.errors import NotFoundError
-from chat.http.api.views import agents_json, no_content
+from chat.http.api.views import agent_reply, agents_json, no_content
 from chat.http.auth import Caller
 from chat.http.bodies import CreateAgent, UpdateAgent
 from chat.http.openapi import Api
@@ -23,10 +23,6 @@ TAG = "agents"
 
 def add_routes(api: Api, services: Services) -> None:
     db = services.db
-
-    async def one_json(agent: AgentRow) -> dict[str, Any]:
-        spaces = await db.run(lambda c: space_queries.list_spaces(c, agent.organization_id))
-        return (await agents_json(services, [agent], spaces))[0]
 
     @api.route(
         "POST",
@@ -52,7 +48,7 @@ def add_routes(api: Api, services: Services) -> None:
                 body.max_concurrent_chats,
             )
         )
-        return jsonify(await one_json(agent)), 201
+        return jsonify(await agent_reply(services, agent)), 201
 
     @api.route("GET", "/agents", summary="The organization's agents", tag=TAG, reply=AgentList)
     async def list_agents(caller: Caller) -> Response:
@@ -69,7 +65,7 @@ def add_routes(api: Api, services: Services) -> None:
         agent = await db.run(lambda c: accounts.agent_by_id(c, org, str(agent_id)))
         if agent is None:
             raise NotFoundError("no such agent")
-        return jsonify(await one_json(agent))
+        return jsonify(await agent_reply(services, agent))
 
     @api.route(
         "PATCH",
@@ -99,7 +95,7 @@ def add_routes(api: Api, services: Services) -> None:
         if updated is None:
             raise NotFoundError("no such agent")
         await services.control.do_end_sign_ins(target, ended)
-        return jsonify(await one_json(updated))
+        return jsonify(await agent_reply(services, updated))
 
     @api.route(
         "DELETE",

@@ -13,11 +13,10 @@ from chat.auth.tokens import AccessClaims, issue_access_token, new_refresh_token
 from chat.auth.tokens import refresh_token_hash as hash_of
 from chat.context import Services
 from chat.db import accounts
-from chat.db import spaces as space_queries
 from chat.db.rows import AgentRow
 from chat.errors import InvalidCredentialsError, UnauthorizedError, WrongPasswordError
 from chat.http import throttle
-from chat.http.api.views import agents_json, no_content
+from chat.http.api.views import agent_reply, no_content
 from chat.http.auth import Caller
 from chat.http.bodies import Login, Logout, Refresh, Register, UpdateMe
 from chat.http.openapi import Api
@@ -45,10 +44,6 @@ def add_routes(api: Api, services: Services) -> None:
             )
         )
         return {"access_token": access, "refresh_token": refresh}
-
-    async def me_json(agent: AgentRow) -> Json:
-        spaces = await db.run(lambda c: space_queries.list_spaces(c, agent.organization_id))
-        return (await agents_json(services, [agent], spaces))[0]
 
     @api.route(
         "POST",
@@ -90,7 +85,7 @@ def add_routes(api: Api, services: Services) -> None:
         if not await verify_password(agent.password_hash if agent else None, body.password):
             raise InvalidCredentialsError()
         assert agent is not None
-        return jsonify({**await sign_in(agent), "agent": await me_json(agent)})
+        return jsonify({**await sign_in(agent), "agent": await agent_reply(services, agent)})
 
     @api.route(
         "POST",
@@ -142,7 +137,7 @@ def add_routes(api: Api, services: Services) -> None:
 
     @api.route("GET", "/auth/me", summary="The calling agent", tag=TAG, reply=Agent)
     async def get_me(caller: Caller) -> Response:
-        return jsonify(await me_json(caller.agent))
+        return jsonify(await agent_reply(services, caller.agent))
 
     @api.route(
         "PATCH",
@@ -176,4 +171,4 @@ def add_routes(api: Api, services: Services) -> None:
         if updated is None:
             raise UnauthorizedError("the agent no longer exists")
         await services.control.do_end_sign_ins(agent.id, ended)
-        return jsonify(await me_json(updated))
+        return jsonify(await agent_reply(services, updated))

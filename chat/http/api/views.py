@@ -10,6 +10,7 @@ from quart import Response
 
 from chat.actors.agent import agent_json
 from chat.context import Services
+from chat.db import spaces as space_queries
 from chat.db.rows import AgentRow, SpaceRow
 
 Json = dict[str, Any]
@@ -42,6 +43,13 @@ async def online_agent_ids(services: Services, space_ids: Iterable[str]) -> set[
     for space_id in space_ids:
         online.update(await services.log.online_agents(space_id, ttl_ms, now_ms))
     return online
+
+
+async def agent_reply(services: Services, agent: AgentRow) -> Json:
+    """One agent as the API answers it, online from presence in its organization's spaces."""
+    org = agent.organization_id
+    spaces = await services.db.run(lambda c: space_queries.list_spaces(c, org))
+    return (await agents_json(services, [agent], spaces))[0]
 
 
 async def agents_json(
