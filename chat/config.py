@@ -30,6 +30,9 @@ class Settings(BaseModel):
     presence_check_seconds: float = 5.0
     expiry_check_seconds: float = 30.0
     projector_batch: int = 500
+    # Off: this process appends and serves but leaves projecting to other processes (the bench
+    # turns it off to build a backlog, then measures the catch-up).
+    projector_enabled: bool = True
     projector_claim_idle_seconds: float = 30.0
     resume_window_seconds: int = 3600
     flood_frames_per_second: int = 20
@@ -41,6 +44,8 @@ class Settings(BaseModel):
     login_attempts_per_address_per_minute: int = Field(default=30, ge=0)
     api_requests_per_minute: int = Field(default=600, ge=0)
     api_burst: int = Field(default=120, ge=1)
+    # A bare WebSocket echo at /ws/echo, for the bench's ceiling figure; off in production.
+    bench_echo: bool = False
 
 
 def env_settings(

@@ -25,8 +25,12 @@ log = logging.getLogger(__name__)
 
 
 @asynccontextmanager
-async def open_services(settings: Settings, *, projector: bool = True) -> AsyncIterator[Services]:
-    """Connect, start every background actor, and yield the services; all stop on exit."""
+async def open_services(
+    settings: Settings, *, projector: bool | None = None
+) -> AsyncIterator[Services]:
+    """Connect, start every background actor, and yield the services; all stop on exit.
+
+    `projector` overrides `settings.projector_enabled`."""
     async with (
         open_redis(settings.redis_url) as redis,
         open_database(settings.database_url, settings.db_pool_size) as db,
@@ -48,7 +52,7 @@ async def open_services(settings: Settings, *, projector: bool = True) -> AsyncI
         await nursery.start(run_stream_reader, redis, router)
         # Started before HTTP serves: every revocation appended from now on reaches this process.
         await nursery.start(run_control_follower, services.control, services.revocations.dispatch)
-        if projector:
+        if settings.projector_enabled if projector is None else projector:
             await nursery.start(run_projector, stream_log, db, settings, services.projector)
         await nursery.start(run_expiry_sweeper, stream_log, db, settings.expiry_check_seconds)
         await nursery.start(

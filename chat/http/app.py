@@ -11,6 +11,7 @@ from quart_trio import QuartTrio
 from chat.context import Services
 from chat.http.api.routes import api_blueprint
 from chat.http.docs import docs_blueprint
+from chat.http.echo import echo_blueprint
 from chat.http.errors import install_error_handlers
 from chat.http.metrics import metrics_text
 from chat.http.pages import pages_blueprint
@@ -48,6 +49,8 @@ def create_app(services: Services) -> QuartTrio:
     app.register_blueprint(pages_blueprint(services))
     app.register_blueprint(widget_assets_blueprint())
     app.register_blueprint(docs_blueprint())
+    if services.settings.bench_echo:
+        app.register_blueprint(echo_blueprint())
 
     @app.get("/healthz")
     async def healthz() -> Response:
