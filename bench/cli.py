@@ -1,0 +1,120 @@
+"""`python -m bench` / `chat-bench` / `make bench`: run the scenarios, write JSON and plots."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import trio
+
+from bench import record
+from bench.fleet import Fleet
+from bench.profiles import PROFILES
+from bench.record import ScenarioResult
+from bench.report import Reporter
+from bench.scenarios import Context
+from bench.service import Service
+
+Scenario = Callable[[Context], Awaitable[ScenarioResult]]
+
+
+SCENARIOS = ("ceilings", "conversation", "idle", "storm", "projector")
+
+
+def scenario(name: str) -> Scenario:
+    """bench/scenarios/<name>.py's `run`."""
+    module = importlib.import_module(f"bench.scenarios.{name}")
+    run: Scenario = module.run
+    return run
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="chat-bench", description=__doc__)
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="standard")
+    parser.add_argument(
+        "--url",
+        help="bench a running service (e.g. http://127.0.0.1:8000) instead of starting one; "
+        "it must run with the limits lifted (see README Performance)",
+    )
+    parser.add_argument(
+        "--redis-url", help="with --url: the Redis for the XADD ceiling (skipped without it)"
+    )
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--load-procs", type=int, default=max(2, os.cpu_count() or 1))
+    parser.add_argument("--scenarios", help="comma-separated subset, in the order given")
+    parser.add_argument("--repeats", type=int, help="repeats of each step (default: profile's)")
+    parser.add_argument("--out", type=Path, default=record.RESULTS_DIR)
+    parser.add_argument("--no-plots", action="store_true")
+    parser.add_argument("--label", default="", help="a note stored in the JSON (e.g. a commit)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    path = trio.run(run, args)
+    print(f"results: {path}")
+
+
+async def run(args: argparse.Namespace) -> Path:
+    profile = PROFILES[args.profile]
+    chosen = args.scenarios.split(",") if args.scenarios else list(profile.scenarios)
+    unknown = [name for name in chosen if name not in SCENARIOS]
+    if unknown:
+        sys.exit(f"unknown scenarios: {', '.join(unknown)} (known: {', '.join(SCENARIOS)})")
+    run_id = record.run_id(profile.name)
+    started = time.monotonic()
+    output: dict[str, Any] = {
+        "schema": record.SCHEMA_VERSION,
+        "run_id": run_id,
+        "started_at": record.now_iso(),
+        "profile": profile.name,
+        "label": args.label,
+        "machine": record.machine(),
+        "options": {
+            "workers": args.workers,
+            "load_procs": args.load_procs,
+            "repeats": args.repeats or profile.repeats,
+            "scenarios": chosen,
+        },
+        "scenarios": {},
+    }
+    if args.url:
+        service = Service(base_url=args.url.rstrip("/"), managed=False, redis_url=args.redis_url)
+    else:
+        service = Service.start_managed(args.workers)
+    fleet = Fleet(args.load_procs)
+    results: dict[str, ScenarioResult] = {}
+    try:
+        if service.managed:
+            await service.launch()
+        output["service"] = {
+            "url": service.base_url,
+            "managed": service.managed,
+            "workers": service.workers if service.managed else None,
+        }
+        with Reporter() as reporter:
+            ctx = Context(service, fleet, profile, reporter, args.repeats or profile.repeats)
+            for name in chosen:
+                results[name] = await scenario(name)(ctx)
+                output["scenarios"][name] = results[name].as_json()
+    finally:
+        fleet.close()
+        service.close()
+    from bench.targets import judge
+
+    output["targets"] = [vars(t) for t in judge(results)]
+    output["finished_at"] = record.now_iso()
+    output["duration_s"] = round(time.monotonic() - started, 1)
+    path = record.write_json(args.out / f"{run_id}.json", output)
+    if not args.no_plots:
+        from bench.plots import write_plots
+
+        output["plots"] = [str(p.name) for p in write_plots(output, args.out / run_id)]
+        record.write_json(path, output)
+    return path

@@ -1,0 +1,95 @@
+"""Sizes of each scenario per profile. `quick` is the smoke test run by `make test` (seconds,
+tiny loads); `standard` is `make bench`; `full` reaches the issue's targets' sizes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Conversation:
+    spaces: int
+    agents_per_space: int
+    visitors: int
+    ladder: tuple[int, ...]  # offered visitor msgs/s, summed over all visitors
+    step_seconds: float
+    reply_share: float = 0.1  # share of visitor messages an agent answers
+
+
+@dataclass(frozen=True)
+class Idle:
+    sockets: int
+    idle_seconds: float  # the CPU-at-idle window, heartbeats included
+
+
+@dataclass(frozen=True)
+class Storm:
+    visitors: int
+    spaces: int = 4
+
+
+@dataclass(frozen=True)
+class Projector:
+    backlog: int  # messages appended while no projector runs
+    visitors: int = 200
+
+
+@dataclass(frozen=True)
+class Ceilings:
+    echo_connections: int
+    seconds: float
+    xadd_pipeline: int = 100
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    conversation: Conversation
+    idle: Idle
+    storm: Storm
+    projector: Projector
+    ceilings: Ceilings
+    repeats: int = 3
+    scenarios: tuple[str, ...] = field(
+        default=("ceilings", "conversation", "idle", "storm", "projector")
+    )
+
+
+PROFILES = {
+    "quick": Profile(
+        "quick",
+        Conversation(spaces=2, agents_per_space=2, visitors=20, ladder=(40, 80), step_seconds=2),
+        Idle(sockets=100, idle_seconds=2),
+        Storm(visitors=40, spaces=2),
+        Projector(backlog=1000, visitors=20),
+        Ceilings(echo_connections=8, seconds=2),
+    ),
+    "standard": Profile(
+        "standard",
+        Conversation(
+            spaces=10,
+            agents_per_space=2,
+            visitors=500,
+            ladder=(500, 1000, 1500, 2000, 2500, 3000),
+            step_seconds=10,
+        ),
+        Idle(sockets=2000, idle_seconds=10),
+        Storm(visitors=1000),
+        Projector(backlog=30000),
+        Ceilings(echo_connections=50, seconds=5),
+    ),
+    "full": Profile(
+        "full",
+        Conversation(
+            spaces=20,
+            agents_per_space=2,
+            visitors=1000,
+            ladder=(1000, 1500, 2000, 2500, 3000, 3500, 4000),
+            step_seconds=20,
+        ),
+        Idle(sockets=10000, idle_seconds=30),
+        Storm(visitors=2000),
+        Projector(backlog=100000),
+        Ceilings(echo_connections=100, seconds=10),
+    ),
+}

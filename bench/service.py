@@ -1,0 +1,244 @@
+"""The service under test: started by the bench (embedded Valkey and PostgreSQL in a temp
+folder, `chat serve --workers N`) or an existing one at a URL.
+
+A managed service can be restarted (the storm and projector scenarios) and its processes are
+sampled for CPU and RSS. Its settings lift the limits meant for real visitors (flood guard, REST
+throttles): the bench measures capacity, not the throttles.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+import trio
+
+READY_TIMEOUT_SECONDS = 60.0
+
+# What a managed service runs with, besides the URLs and the secret.
+BENCH_ENV = {
+    "CHAT_LOG_LEVEL": "WARNING",
+    "CHAT_FLOOD_FRAMES_PER_SECOND": "1000000",
+    "CHAT_API_REQUESTS_PER_MINUTE": "0",
+    "CHAT_LOGIN_ATTEMPTS_PER_MINUTE": "0",
+    "CHAT_LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE": "0",
+    "CHAT_BENCH_ECHO": "true",
+}
+
+
+class ServiceError(Exception):
+    pass
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Service:
+    """Where the service is, and (when managed) how to restart and sample it."""
+
+    base_url: str
+    managed: bool
+    workers: int = 1
+    redis_url: str | None = None
+    database_url: str | None = None
+    data_dir: Path | None = None
+    port: int = 0
+    _proc: subprocess.Popen[bytes] | None = None
+    _secret: str = field(default_factory=lambda: secrets.token_urlsafe(48))
+    _log: Path | None = None
+
+    @property
+    def ws_url(self) -> str:
+        return "ws" + self.base_url.removeprefix("http")
+
+    # -- managed lifecycle -------------------------------------------------------------------
+
+    @classmethod
+    def start_managed(cls, workers: int, keep_dir: Path | None = None) -> Service:
+        data_dir = keep_dir or Path(tempfile.mkdtemp(prefix="chat-bench-"))
+        out = subprocess.run(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", "chat.cli", "services", "up", "--data-dir", str(data_dir)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if out.returncode != 0:
+            raise ServiceError(f"embedded services did not start:\n{out.stdout}{out.stderr}")
+        urls = dict(line.split("=", 1) for line in out.stdout.splitlines() if "=" in line)
+        port = free_port()
+        service = cls(
+            base_url=f"http://127.0.0.1:{port}",
+            managed=True,
+            workers=workers,
+            redis_url=urls["REDIS_URL"],
+            database_url=urls["DATABASE_URL"],
+            data_dir=data_dir,
+            port=port,
+        )
+        service._log = data_dir / "serve.log"
+        return service
+
+    def env(self, projector: bool) -> dict[str, str]:
+        assert self.redis_url and self.database_url
+        return {
+            **os.environ,
+            **BENCH_ENV,
+            "REDIS_URL": self.redis_url,
+            "DATABASE_URL": self.database_url,
+            "SECRET_KEY": self._secret,
+            "CHAT_PROJECTOR_ENABLED": "true" if projector else "false",
+        }
+
+    async def launch(self, *, projector: bool = True) -> float:
+        """Start `chat serve`; returns the seconds until /readyz answered 200."""
+        assert self.managed and self._proc is None and self._log is not None
+        started = time.monotonic()
+        self._proc = self._spawn(projector)
+        await self.wait_ready()
+        return time.monotonic() - started
+
+    def _spawn(self, projector: bool) -> subprocess.Popen[bytes]:
+        assert self._log is not None
+        with self._log.open("ab") as out:
+            return subprocess.Popen(  # noqa: S603 - our own interpreter and module
+                [
+                    sys.executable,
+                    "-m",
+                    "chat.cli",
+                    "serve",
+                    "--port",
+                    str(self.port),
+                    "--workers",
+                    str(self.workers),
+                ],
+                env=self.env(projector),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                preexec_fn=_raise_fd_limit,  # noqa: PLW1509 - only setrlimit, before exec
+            )
+
+    async def wait_ready(self) -> None:
+        with trio.fail_after(READY_TIMEOUT_SECONDS):
+            while True:
+                if self._proc is not None and self._proc.poll() is not None:
+                    raise ServiceError(f"chat serve exited:\n{self.log_tail()}")
+                if await trio.to_thread.run_sync(self._ready):
+                    return
+                await trio.sleep(0.05)  # polling a starting process: there is no event to wait on
+
+    def _ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.base_url}/readyz", timeout=2) as reply:  # noqa: S310
+                return bool(reply.status == 200)
+        except (OSError, urllib.error.URLError):
+            return False
+
+    async def stop(self) -> None:
+        """SIGTERM and wait (the service drains its sockets for up to 5 s)."""
+        if self._proc is None:
+            return
+        proc, self._proc = self._proc, None
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        try:
+            await trio.to_thread.run_sync(proc.wait, 30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            await trio.to_thread.run_sync(proc.wait)
+
+    async def restart(self, *, projector: bool = True) -> float:
+        await self.stop()
+        return await self.launch(projector=projector)
+
+    def close(self) -> None:
+        """Stop everything and remove the data folder (kept when --keep-data named it)."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.send_signal(signal.SIGTERM)
+            try:
+                self._proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+        self._proc = None
+        if self.managed and self.data_dir is not None:
+            subprocess.run(  # noqa: S603
+                [
+                    sys.executable,
+                    "-m",
+                    "chat.cli",
+                    "services",
+                    "down",
+                    "--data-dir",
+                    str(self.data_dir),
+                ],
+                capture_output=True,
+                check=False,
+            )
+            if self.data_dir.name.startswith("chat-bench-"):
+                shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def log_tail(self, lines: int = 40) -> str:
+        if self._log is None or not self._log.exists():
+            return ""
+        return "\n".join(self._log.read_text(errors="replace").splitlines()[-lines:])
+
+    # -- sampling ----------------------------------------------------------------------------
+
+    def chat_processes(self) -> list[psutil.Process]:
+        """`chat serve` and its workers (managed only)."""
+        if self._proc is None or self._proc.poll() is not None:
+            return []
+        parent = psutil.Process(self._proc.pid)
+        found = [parent, *parent.children(recursive=True)]
+        return [p for p in found if "chat.cli" in " ".join(_cmdline(p))]
+
+    def store_processes(self) -> dict[str, list[psutil.Process]]:
+        """The embedded Valkey and PostgreSQL processes of this data folder."""
+        if self.data_dir is None:
+            return {}
+        found: dict[str, list[psutil.Process]] = {"valkey": [], "postgres": []}
+        folder = str(self.data_dir)
+        for proc in psutil.process_iter(["name", "cmdline"]):
+            line = " ".join(proc.info.get("cmdline") or [])
+            name = proc.info.get("name") or ""
+            if "valkey" in name and folder in line:
+                found["valkey"].append(proc)
+            elif name.startswith("postgres") and folder in line:
+                found["postgres"].append(proc)
+        postmasters = list(found["postgres"])
+        for proc in postmasters:
+            try:
+                found["postgres"] += proc.children(recursive=True)
+            except psutil.Error:
+                pass
+        return found
+
+
+def _cmdline(proc: psutil.Process) -> list[str]:
+    try:
+        return proc.cmdline()
+    except psutil.Error:
+        return []
+
+
+def _raise_fd_limit() -> None:
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
