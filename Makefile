@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck clean services-down widget widget-check console console-check
+.PHONY: install run test lint typecheck clean services-down widget widget-check console console-check bench
 
 install: $(STAMP)
 
@@ -18,8 +18,8 @@ run: install
 	$(BIN)/chat serve --demo --data-dir .data
 
 lint: install
-	$(BIN)/ruff check chat tests
-	$(BIN)/ruff format --check chat tests
+	$(BIN)/ruff check chat tests bench
+	$(BIN)/ruff format --check chat tests bench
 
 typecheck: install
 	$(BIN)/mypy
@@ -75,6 +75,12 @@ console-check: $(CONSOLE_DEPS)
 		echo "$(CONSOLE_OUT) differs from a build of console/src: run make console and commit it" >&2; \
 		exit 1; \
 	fi
+
+# The load suite (bench/): starts its own service and embedded stores, writes
+# bench/results/<run>.json and PNG plots. BENCH_ARGS="--profile full", "--workers 1", "--url ...".
+BENCH_ARGS ?=
+bench: install
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 services-down: install
 	$(BIN)/chat services down --data-dir .data
