@@ -52,6 +52,9 @@ async def run_projector(
     touched: dict[str, set[str]] = {}
     next_refresh = next_claim = next_trim = 0.0
     backoff = Backoff("projector")
+    # Read but not yet written. The next batch is read while this one is written (the write runs
+    # on a database thread), so catch-up is bounded by the slower of the two, not by their sum.
+    ahead: list[groups.Decoded] = []
     task_status.started()
     while True:
         now = trio.current_time()
@@ -66,10 +69,7 @@ async def run_projector(
                 for space_id in state.spaces:
                     await _reclaim_space(log_, db, settings, state, consumer, space_id, touched)
                 next_claim = now + settings.projector_claim_idle_seconds / 2
-            decoded = await groups.read_new(
-                log_, consumer, state.spaces, settings.projector_batch, READ_BLOCK_MS
-            )
-            await _project(log_, db, state, decoded, touched, settings.resume_window_seconds)
+            ahead = await _write_and_read(log_, db, settings, state, consumer, ahead, touched)
             if trio.current_time() >= next_trim:
                 for space_id, threads in touched.items():
                     await groups.trim_projected(
@@ -78,8 +78,32 @@ async def run_projector(
                 touched.clear()
                 next_trim = trio.current_time() + TRIM_INTERVAL_SECONDS
             backoff.reset()
-        except (coredis.exceptions.RedisError, OSError, psycopg.OperationalError) as exc:
-            await backoff.wait(log, exc)
+        except* (coredis.exceptions.RedisError, OSError, psycopg.OperationalError) as group:
+            # What was read ahead stays pending in the group: XAUTOCLAIM brings it back.
+            ahead = []
+            await backoff.wait(log, group.exceptions[0])
+
+
+async def _write_and_read(
+    log_: StreamLog,
+    db: Database,
+    settings: Settings,
+    state: ProjectorState,
+    consumer: str,
+    batch: list[groups.Decoded],
+    touched: dict[str, set[str]],
+) -> list[groups.Decoded]:
+    """Project `batch` while reading the next one. The read blocks only when there is nothing
+    to write, so an entry is never held back waiting for a later one."""
+    async with trio.open_nursery() as nursery:
+        if batch:
+            nursery.start_soon(
+                _project, log_, db, state, batch, touched, settings.resume_window_seconds
+            )
+        block_ms = 0 if batch else READ_BLOCK_MS
+        return await groups.read_new(
+            log_, consumer, state.spaces, settings.projector_batch, block_ms
+        )
 
 
 async def _reclaim_space(
@@ -128,8 +152,7 @@ async def _project(
         # set aside (dead-letter) the ones PostgreSQL refuses.
         log.error("projector: batch refused (%r); projecting entry by entry", exc)
         batch = await _project_one_by_one(log_, db, decoded)
-    for space_id, entry_ids in by_space.items():
-        await groups.ack(log_, space_id, entry_ids)
+    await groups.ack(log_, by_space)
     await _expire_finished(log_, batch, finished_ttl_seconds)
     state.rows_projected += len(batch.messages)
     state.batches += 1
@@ -159,7 +182,8 @@ async def _expire_finished(log_: StreamLog, batch: Batch, ttl_seconds: int) -> N
 
     They are kept for the resume window, so late reconnects still resume from the stream.
     """
+    expiring = []
     for space_id, thread_id in batch.finished_threads:
         keys = log_.keys(space_id)
-        await log_.redis.expire(keys.thread(thread_id), ttl_seconds)
-        await log_.redis.expire(keys.thread_state(thread_id), ttl_seconds)
+        expiring += [keys.thread(thread_id), keys.thread_state(thread_id)]
+    await groups.expire(log_, expiring, ttl_seconds)

@@ -42,6 +42,7 @@ from chat.events import (
     ThreadOpened,
     Typing,
     VisitorInfo,
+    id_key,
     visitor_route,
 )
 from chat.ids import parse_id
@@ -297,7 +298,7 @@ async def _feed(
                     }
                 )
             continue
-        if parse_id(item.id) <= parse_id(session.watermark):
+        if id_key(item.id) <= id_key(session.watermark):
             continue
         session.watermark = item.id
         await _send_entry(session, item)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import trio
 
 from chat.errors import CursorExpiredError
-from chat.events import LogEntry
+from chat.events import LogEntry, id_key
 from chat.ids import parse_id
 from chat.streams.reader import StreamRouter
 
@@ -55,11 +55,12 @@ async def run_follow(
                 task_status.started(last)
                 await out.send(Live(last))
                 started = True
+            last_key = id_key(last)
             async for entry in sub.receive:
-                if parse_id(entry.id) <= parse_id(last):
+                if (entry_key := id_key(entry.id)) <= last_key:
                     continue
                 await out.send(entry)
-                last = entry.id
+                last, last_key = entry.id, entry_key
             if not sub.overflowed:
                 return
         finally:

@@ -39,13 +39,16 @@ def _decode(space_id: str, raw: Any) -> Decoded:
 async def read_new(
     log: StreamLog, consumer: str, space_ids: list[str], count: int, block_ms: int
 ) -> list[Decoded]:
-    """New entries for this consumer across the spaces (they become pending until acked)."""
+    """New entries for this consumer across the spaces (they become pending until acked).
+
+    With `block_ms` 0 it answers at once, with whatever is there.
+    """
     if not space_ids:
         await trio.sleep(block_ms / 1000)  # nothing to read yet: wait as a blocked read would
         return []
     by_key = {log.keys(s).events: s for s in space_ids}
     reply = await log.redis.xreadgroup(
-        PROJECTOR_GROUP, consumer, {k: ">" for k in by_key}, count=count, block=block_ms
+        PROJECTOR_GROUP, consumer, {k: ">" for k in by_key}, count=count, block=block_ms or None
     )
     return [_decode(by_key[key], e) for key, entries in (reply or {}).items() for e in entries]
 
@@ -62,9 +65,22 @@ async def reclaim(
     return [_decode(space_id, e) for e in claimed if e]
 
 
-async def ack(log: StreamLog, space_id: str, entry_ids: list[str]) -> None:
-    if entry_ids:
-        await log.redis.xack(log.keys(space_id).events, PROJECTOR_GROUP, entry_ids)
+async def ack(log: StreamLog, by_space: dict[str, list[str]]) -> None:
+    """XACK a batch's entries, every space's in one pipeline (one round trip, not one per space)."""
+    if not by_space:
+        return
+    async with log.redis.pipeline(transaction=False) as pipe:
+        for space_id, entry_ids in by_space.items():
+            pipe.xack(log.keys(space_id).events, PROJECTOR_GROUP, entry_ids)
+
+
+async def expire(log: StreamLog, keys: list[str], ttl_seconds: int) -> None:
+    """EXPIRE these keys, in one pipeline."""
+    if not keys:
+        return
+    async with log.redis.pipeline(transaction=False) as pipe:
+        for key in keys:
+            pipe.expire(key, ttl_seconds)
 
 
 async def dead_letter(log: StreamLog, space_id: str, entry_id: str, reason: str) -> None:

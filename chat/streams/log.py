@@ -26,10 +26,11 @@ from chat.errors import (
     ThreadNotFoundError,
 )
 from chat.events import LogEntry, ThreadSnapshot, VisitorInfo, decode_entries
-from chat.ids import format_id, id_time, is_stream_id, parse_id
+from chat.ids import format_id, is_stream_id, parse_id
 from chat.streams import lua
 from chat.streams.client import Redis
 from chat.streams.keys import SpaceKeys
+from chat.wire import entry_time
 
 # How long WAITAOF may wait for the fsync before the append is reported as failed.
 WAITAOF_TIMEOUT_MS = 2000
@@ -59,7 +60,7 @@ class Ack:
 
     @property
     def created_at(self) -> str:
-        return id_time(self.id)
+        return entry_time(self.id)
 
 
 @dataclass(frozen=True, slots=True)
