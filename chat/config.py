@@ -36,6 +36,9 @@ class Settings(BaseModel):
     projector_claim_idle_seconds: float = 30.0
     resume_window_seconds: int = 3600
     flood_frames_per_second: int = 20
+    # A socket that sends nothing for this long is closed (1001): the widget pings every 25 s and
+    # agents heartbeat at least every 25 s, so only dead peers (a silent NAT) stay this quiet.
+    socket_idle_timeout_seconds: float = 75.0
     agent_auth_timeout_seconds: float = 5.0
     # Throttling (chat/http/throttle.py); a per-minute count of 0 turns that limit off. The login
     # limits allow a burst of their count, the API budget a burst of api_burst; then one attempt

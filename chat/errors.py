@@ -8,6 +8,7 @@ CLOSE_GOING_AWAY = 1001
 CLOSE_POLICY = 1008
 CLOSE_TOO_BIG = 1009
 CLOSE_TRY_AGAIN = 1013
+CLOSE_SERVICE_RESTART = 1012
 CLOSE_UNAUTHORIZED = 4001
 # A widget socket whose key no longer admits it: the key was rotated or its space deleted. The
 # widget should not reconnect with that key (the handshake now answers 404).

@@ -11,6 +11,8 @@ import trio
 
 from chat.actors.supervisor import open_services
 from chat.config import Settings
+from chat.context import Services
+from chat.errors import CLOSE_SERVICE_RESTART
 from chat.http.app import create_app, hypercorn_config
 
 log = logging.getLogger(__name__)
@@ -27,7 +29,7 @@ async def serve(
     """Serve until SIGINT/SIGTERM; then stop accepting, let sessions close, and stop actors."""
     async with open_services(settings) as services, trio.open_nursery() as nursery:
         stop = trio.Event()
-        nursery.start_soon(_wait_for_signal, stop)
+        nursery.start_soon(_wait_for_signal, stop, services)
         config = hypercorn_config(host, port, fd=fd)
         binds = await nursery.start(
             partial(hypercorn.trio.serve, create_app(services), config, shutdown_trigger=stop.wait)
@@ -35,9 +37,16 @@ async def serve(
         task_status.started(binds)
 
 
-async def _wait_for_signal(stop: trio.Event) -> None:
+async def _wait_for_signal(stop: trio.Event, services: Services) -> None:
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async for signum in signals:
-            log.info("received %s, shutting down", signal.Signals(signum).name)
+            closing = services.revocations.close_all(
+                CLOSE_SERVICE_RESTART, "the service is restarting; reconnect"
+            )
+            log.info(
+                "received %s, shutting down; closing %d socket(s) with 1012",
+                signal.Signals(signum).name,
+                closing,
+            )
             stop.set()
             return

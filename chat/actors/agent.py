@@ -25,6 +25,7 @@ from chat.actors.socket import (
     Socket,
     close_quietly,
     end_session_after,
+    receive_within,
     run_writer,
 )
 from chat.context import Services
@@ -184,8 +185,9 @@ async def _drop_space(session: AgentSession, space_id: str) -> None:
 
 async def _read_frames(session: AgentSession, socket: Socket) -> None:
     flood = FloodGuard(session.services.settings.flood_frames_per_second)
+    idle_seconds = session.services.settings.socket_idle_timeout_seconds
     while True:
-        data = await socket.receive()
+        data = await receive_within(socket, idle_seconds)
         if flood.over():
             raise Closing(CLOSE_FLOODING, "too many frames")
         frame: Any = None

@@ -173,6 +173,17 @@ class SessionRegistry:
                 hit = self._revoke_widgets(space_id, lambda k: k != key, "the key was rotated")
         log.info("control entry %s (%s): %d socket(s) revoked", entry.id, entry.event.type, hit)
 
+    def close_all(self, code: int, reason: str) -> int:
+        """Every session of this process closes itself with `code` (the process is stopping:
+        clients hear it at once and reconnect elsewhere, instead of waiting for a timeout)."""
+        hit = 0
+        for index in (self._agents, self._widgets):
+            for watches in index.values():
+                for watch in watches:
+                    watch.revoke(code, reason)
+                    hit += 1
+        return hit
+
     def _revoke_agent(self, agent_id: str, ends: Callable[[str], bool], reason: str) -> int:
         hit = [w for w in self._agents.get(agent_id, ()) if ends(w.session_id)]
         for watch in hit:

@@ -9,6 +9,7 @@ import coredis.exceptions
 import psycopg
 import trio
 
+from chat.errors import CLOSE_GOING_AWAY
 from chat.wire import dumps
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,14 @@ async def close_quietly(socket: Socket, code: int, reason: str) -> None:
                 await socket.receive()
         except Exception:  # noqa: BLE001 - any end of the stream is the end we wait for
             return
+
+
+async def receive_within(socket: Socket, seconds: float) -> str | bytes:
+    """The next frame, or Closing(1001) after `seconds` of silence: a live client always
+    speaks within that time (pings, heartbeats), so silence means the peer is gone."""
+    with trio.move_on_after(seconds):
+        return await socket.receive()
+    raise Closing(CLOSE_GOING_AWAY, f"no frame for {seconds:g} s")
 
 
 class FloodGuard:

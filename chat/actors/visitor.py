@@ -27,6 +27,7 @@ from chat.actors.socket import (
     Socket,
     close_quietly,
     end_session_after,
+    receive_within,
     run_writer,
 )
 from chat.actors.thread import Attachment
@@ -204,8 +205,9 @@ async def _attach(session: VisitorSession, thread_id: str) -> None:
 
 async def _read_frames(session: VisitorSession, socket: Socket) -> None:
     flood = FloodGuard(session.services.settings.flood_frames_per_second)
+    idle_seconds = session.services.settings.socket_idle_timeout_seconds
     while True:
-        data = await socket.receive()
+        data = await receive_within(socket, idle_seconds)
         if flood.over():
             raise Closing(CLOSE_FLOODING, "too many frames")
         client_id = None

@@ -22,8 +22,6 @@ from chat.http.ws import ws_blueprint
 # The contract: any WebSocket frame over 16 KiB closes with 1009; any REST body over 64 KiB is 413.
 WEBSOCKET_MAX_MESSAGE_BYTES = 16 * 1024
 REST_MAX_BODY_BYTES = 64 * 1024
-# hypercorn sends no pings unless told to; pings find dead peers behind silent NATs.
-WEBSOCKET_PING_SECONDS = 20.0
 
 
 def create_app(services: Services) -> QuartTrio:
@@ -82,7 +80,10 @@ def hypercorn_config(host: str, port: int, *, fd: int | None = None) -> Config:
     config = Config()
     config.bind = [f"fd://{fd}"] if fd is not None else [f"{host}:{port}"]
     config.websocket_max_message_size = WEBSOCKET_MAX_MESSAGE_BYTES
-    config.websocket_ping_interval = WEBSOCKET_PING_SECONDS
+    # No hypercorn pings: its ping task outlives a closed socket by up to the interval (holding
+    # the connection, and a shutdown for its graceful_timeout). Sessions close sockets that stay
+    # silent for socket_idle_timeout_seconds instead (chat/actors/socket.py receive_within).
+    config.websocket_ping_interval = None
     config.accesslog = None
     config.graceful_timeout = 5
     return config
