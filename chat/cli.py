@@ -141,7 +141,10 @@ def _run_workers(args: argparse.Namespace, settings: Settings) -> None:
         for _ in range(args.workers)
     ]
     print(f"serving on http://{args.host}:{args.port} with {args.workers} workers", flush=True)
+    # Both, explicitly: a shell starts background jobs with SIGINT ignored, and Python then
+    # leaves it ignored, so `kill -INT` would not stop the workers.
     signal.signal(signal.SIGTERM, _stop_on_signal)
+    signal.signal(signal.SIGINT, _stop_on_signal)
     try:
         for worker in workers:
             worker.wait()
