@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import orjson
@@ -112,6 +112,10 @@ class LogEntry:
 
     id: str
     event: Event
+    # Outbound frames built from this entry, encoded once (chat.wire.encoded): every agent of a
+    # space, and every tab of a visitor, gets the same text for the same entry. Filled lazily by
+    # the sessions of this process; never part of the entry's identity.
+    frames: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def routes(self) -> tuple[str, ...]:

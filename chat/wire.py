@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
@@ -16,6 +17,8 @@ MAX_CONTENT_CHARS = 4000
 MAX_NAME_CHARS = 120
 
 Json = dict[str, Any]
+# An outbound frame: a dict, or its text when it was encoded once for several sessions.
+Frame = Json | str
 
 
 class _Frame(BaseModel):
@@ -177,6 +180,16 @@ def entry_time(entry_id: str) -> str:
 
 def dumps(frame: Json) -> str:
     return orjson.dumps(frame).decode()
+
+
+def encoded(entry: LogEntry, audience: str, build: Callable[[LogEntry], Json]) -> str:
+    """The text of the frame `build` makes of `entry` for `audience` ("agent", "visitor"),
+    encoded the first time a session of this process asks and reused by the others: the agents
+    subscribed to a space all get the same frame, and profiles showed one dumps per session."""
+    text = entry.frames.get(audience)
+    if text is None:
+        text = entry.frames[audience] = dumps(build(entry))
+    return text
 
 
 def thread_json(t: ThreadSnapshot) -> Json:

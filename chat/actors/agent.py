@@ -54,11 +54,13 @@ from chat.wire import (
     AgentTyping,
     Auth,
     ClaimOrClose,
+    Frame,
     Heartbeat,
     Ping,
     Subscribe,
     Transfer,
     check_content,
+    encoded,
     error_frame,
     message_json,
     parse_agent_frame,
@@ -76,7 +78,7 @@ class AgentSession:
     services: Services
     agent: AgentRow
     spaces: dict[str, SpaceRow]
-    outbox: trio.MemorySendChannel[Json]
+    outbox: trio.MemorySendChannel[Frame]
     nursery: trio.Nursery
     socket_id: str = field(default_factory=new_socket_id)
     feeds: dict[str, trio.CancelScope] = field(default_factory=dict)
@@ -109,7 +111,7 @@ async def run_agent_session(
 ) -> None:
     """Serve one agent socket until it closes. The caller has accepted and authenticated it, and
     holds `watch` registered (SessionRegistry.open_agent_watch) for as long as this runs."""
-    outbox_send, outbox_recv = trio.open_memory_channel[Json](256)
+    outbox_send, outbox_recv = trio.open_memory_channel[Frame](256)
     try:
         async with trio.open_nursery() as nursery:
             session = AgentSession(services, agent, {s.id: s for s in spaces}, outbox_send, nursery)
@@ -314,8 +316,8 @@ async def _run_feed(
                         await session.outbox.send(
                             {"type": "subscribed", "space_id": space_id, "cursor": item.cursor}
                         )
-                    elif (frame := agent_frame(session, space_id, item)) is not None:
-                        await session.outbox.send(frame)
+                    elif (text := agent_frame(session, space_id, item)) is not None:
+                        await session.outbox.send(text)
         except* ChatError as group:
             err = group.exceptions[0]
             assert isinstance(err, ChatError)
@@ -348,12 +350,22 @@ async def _follow(
         await run_follow(session.services.router, space_id, send, after=cursor)
 
 
-def agent_frame(session: AgentSession, space_id: str, entry: LogEntry) -> Json | None:
-    """The frame an agent gets for a log entry, carrying the entry id as its cursor."""
-    frame: Json
+def agent_frame(session: AgentSession, space_id: str, entry: LogEntry) -> str | None:
+    """The frame an agent gets for a log entry (None for its own typing), as text: the same for
+    every agent of the space, so it is encoded once per entry (chat.wire.encoded)."""
     match entry.event:
         case MessagePosted() as m:
             session.thread_spaces.setdefault(m.thread_id, space_id)
+        case Typing() as t if t.sender_type == "agent" and t.sender_id == session.agent.id:
+            return None
+    return encoded(entry, "agent", _agent_frame_json)
+
+
+def _agent_frame_json(entry: LogEntry) -> Json:
+    """An agent's frame for a log entry, carrying the entry id as its cursor."""
+    frame: Json
+    match entry.event:
+        case MessagePosted() as m:
             frame = {"type": "message", **message_json(entry.id, m)}
         case ThreadOpened() as o:
             thread = thread_json(o.thread)
@@ -367,8 +379,6 @@ def agent_frame(session: AgentSession, space_id: str, entry: LogEntry) -> Json |
                 "thread": thread_json(c.thread),
             }
         case Typing() as t:
-            if t.sender_type == "agent" and t.sender_id == session.agent.id:
-                return None
             frame = {
                 "type": "typing",
                 "thread_id": t.thread_id,

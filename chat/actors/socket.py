@@ -10,7 +10,7 @@ import psycopg
 import trio
 
 from chat.errors import CLOSE_GOING_AWAY
-from chat.wire import dumps
+from chat.wire import Frame, dumps
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +46,13 @@ class Closing(Exception):
         self.reason = reason
 
 
-async def run_writer(socket: Socket, outbox: trio.MemoryReceiveChannel[dict[str, Any]]) -> None:
-    """Send queued frames in order until the outbox closes or the socket fails."""
+async def run_writer(socket: Socket, outbox: trio.MemoryReceiveChannel[Frame]) -> None:
+    """Send queued frames in order until the outbox closes or the socket fails.
+
+    A frame may come encoded already (text shared by every session that gets the same entry)."""
     async with outbox:
         async for frame in outbox:
-            await socket.send(dumps(frame))
+            await socket.send(frame if isinstance(frame, str) else dumps(frame))
 
 
 async def end_session_after(nursery: trio.Nursery, fn: Any, *args: Any) -> None:

@@ -51,12 +51,14 @@ from chat.spaces import SpaceSettings
 from chat.streams.log import RateLimit
 from chat.streams.reader import Subscription
 from chat.wire import (
+    Frame,
     Identify,
     Page,
     Ping,
     SendMessage,
     VisitorTyping,
     check_content,
+    encoded,
     error_frame,
     message_frame,
     parse_visitor_frame,
@@ -89,7 +91,7 @@ class VisitorSession:
     settings: SpaceSettings
     visitor_id: str
     name: str | None
-    outbox: trio.MemorySendChannel[Json]
+    outbox: trio.MemorySendChannel[Frame]
     inbox: trio.MemorySendChannel[LogEntry | SwitchThread]
     overflowed: trio.Event = field(default_factory=trio.Event)
     thread_id: str | None = None
@@ -110,7 +112,7 @@ async def run_visitor_session(
 ) -> None:
     """Serve one widget socket until it closes. The caller has accepted it, and holds `watch`
     registered (SessionRegistry.open_widget_watch) for as long as this runs."""
-    outbox_send, outbox_recv = trio.open_memory_channel[Json](256)
+    outbox_send, outbox_recv = trio.open_memory_channel[Frame](256)
     inbox_send, inbox_recv = trio.open_memory_channel[LogEntry | SwitchThread](INBOX_SIZE)
     log, router = services.log, services.router
     # Subscribed before the visitor's state is read, so no change falls between the two.
@@ -311,9 +313,15 @@ async def _send_entry(session: VisitorSession, entry: LogEntry) -> None:
         case MessagePosted() as m:
             if m.sender_type == "visitor" and m.client_id in session.own_client_ids:
                 return
-            await session.outbox.send(message_frame(entry))
+            # Encoded once for all of this visitor's tabs (and sessions) in this process.
+            await session.outbox.send(encoded(entry, "visitor", message_frame))
         case ThreadChanged() | ThreadOpened():
-            await session.outbox.send({"type": "thread", "thread": thread_json(entry.event.thread)})
+            await session.outbox.send(encoded(entry, "visitor", _thread_frame))
+
+
+def _thread_frame(entry: LogEntry) -> Json:
+    assert isinstance(entry.event, ThreadChanged | ThreadOpened)
+    return {"type": "thread", "thread": thread_json(entry.event.thread)}
 
 
 async def _switch(session: VisitorSession, thread_id: str) -> None:

@@ -1,7 +1,10 @@
 """Appends (`do_*`) and reads of the durable log, one space at a time.
 
-Every append is one Lua script, so it is atomic; with `ack_durability = "fsync"` the script and a
-`WAITAOF 1 0` travel in one pipeline on one connection, so the answer means the AOF is fsynced.
+Every append is one Lua script, so it is atomic. The appends that acks wait for (messages, thread
+changes, visitor updates) are group-committed: those of one process that arrive while a batch is
+in flight travel together in the next pipeline on one connection, and with
+`ack_durability = "fsync"` one `WAITAOF 1 0` after the batch's scripts confirms them all. See
+structures.md, "Atomicity" and "Durability and acks".
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any, Literal
 
 import orjson
 from coredis import PureToken
+from coredis.commands.script import Script
 
 from chat.config import AckDurability
 from chat.errors import (
@@ -29,11 +33,10 @@ from chat.events import LogEntry, ThreadSnapshot, VisitorInfo, decode_entries
 from chat.ids import format_id, is_stream_id, parse_id
 from chat.streams import lua
 from chat.streams.client import Redis
+from chat.streams.group_commit import Append, GroupCommit
 from chat.streams.keys import SpaceKeys
 from chat.wire import entry_time
 
-# How long WAITAOF may wait for the fsync before the append is reported as failed.
-WAITAOF_TIMEOUT_MS = 2000
 # A sender's client_ids are remembered this long (refreshed on each send); PostgreSQL's unique
 # (thread_id, client_id) catches any replay older than that.
 CLIENT_ID_TTL_SECONDS = 7 * 86400
@@ -81,20 +84,14 @@ class StreamLog:
         self._update_visitor = redis.register_script(lua.UPDATE_VISITOR)
         self._heartbeat = redis.register_script(lua.HEARTBEAT)
         self._agent_gone = redis.register_script(lua.AGENT_GONE)
+        self._group = GroupCommit(redis, durability)
 
     def keys(self, space_id: str) -> SpaceKeys:
         return SpaceKeys(self.prefix, space_id)
 
-    async def _durable(self, script: Any, keys: list[str], args: list[str]) -> Any:
-        if self.durability == "written":
-            return await script(keys=keys, args=args)
-        async with self.redis.pipeline(transaction=False) as pipe:
-            result = script(keys=keys, args=args, client=pipe)
-            synced = pipe.waitaof(1, 0, WAITAOF_TIMEOUT_MS)
-        local, _replicas = await synced
-        if local < 1:
-            raise ChatError("the log could not confirm an fsync in time")
-        return await result
+    async def _durable(self, script: Script[str], keys: list[str], args: list[str]) -> Any:
+        """Run an append script in the next group commit; its own reply, or its own error."""
+        return await self._group.submit(Append(script, keys, args))
 
     async def do_post_message(
         self,

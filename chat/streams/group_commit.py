@@ -1,0 +1,159 @@
+"""Group commit of the log's appends: the script calls of one process that arrive while a batch
+is in flight travel together in the next pipeline on one connection (structures.md, "Atomicity").
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import coredis.exceptions
+import trio
+from coredis.commands.script import Script
+
+from chat.config import AckDurability
+from chat.errors import ChatError, UnavailableError
+from chat.streams.client import Redis
+
+# How long WAITAOF may wait for the fsync before the append is reported as failed.
+WAITAOF_TIMEOUT_MS = 2000
+# A batch's answer is awaited at most this long (above WAITAOF's 2 s and coredis's 5 s connect
+# timeout would only repeat them). The leader shields the batch, since the other callers' results
+# ride on it; this bounds how long a cancelled leader may linger.
+BATCH_TIMEOUT_SECONDS = 5.0
+# Appends per pipeline. A batch this big costs Valkey a few ms of script time; later callers wait
+# for the next batch rather than make this one's replies late.
+MAX_BATCH = 100
+
+
+@dataclass(eq=False, slots=True)
+class Append:
+    """One caller's script call, waiting for its batch."""
+
+    script: Script[str]
+    keys: list[str]
+    args: list[str]
+    turn: trio.Event = field(default_factory=trio.Event)  # done, or told to lead
+    leads: bool = False
+    sent: bool = False
+    done: bool = False
+    result: Any = None
+    error: BaseException | None = None
+
+    def finish(self, result: Any = None, error: BaseException | None = None) -> None:
+        self.result, self.error, self.done = result, error, True
+        self.turn.set()
+
+
+class GroupCommit:
+    """Group commit: the appends of this process that arrive while a batch is in flight travel
+    together in the next one, one pipeline (no MULTI) on one connection.
+
+    "First caller leads", with no task of its own: a caller that finds no batch in flight sends
+    one (itself plus whoever queued meanwhile); when its batch returns it hands the lead to the
+    first caller still queued, so the next batch goes out at once, and when idle an append costs
+    what a lone script call costs. Every caller gets its own reply or its own error (a script's
+    refusal is a reply, decoded by its caller); an error of the whole batch (a lost connection,
+    no fsync) reaches each of its callers, as the same exception object, like an asyncio future's
+    awaiters. The queue holds only callers awaiting here, so it is bounded by the callers
+    themselves (one per session frame or REST request), like a lock's waiters.
+    """
+
+    def __init__(self, redis: Redis, durability: AckDurability) -> None:
+        self._redis = redis
+        self._fsync = durability == "fsync"
+        self._queue: deque[Append] = deque()
+        self._leading = False  # a batch is in flight or about to be; invariant: or queue empty
+
+    async def submit(self, item: Append) -> Any:
+        self._queue.append(item)
+        if self._leading:
+            try:
+                await item.turn.wait()
+            except BaseException:
+                self._leave(item)
+                raise
+        else:
+            self._leading = True
+            item.leads = True
+        if item.leads and not item.done:
+            await self._lead()
+        if item.error is not None:
+            raise item.error
+        return item.result
+
+    def _leave(self, item: Append) -> None:
+        """A cancelled caller: out of the queue if not sent yet, and the lead passed on."""
+        if not item.sent:
+            self._queue.remove(item)
+            if item.leads:
+                self._pass_lead()
+
+    def _pass_lead(self) -> None:
+        if self._queue:
+            self._queue[0].leads = True
+            self._queue[0].turn.set()
+        else:
+            self._leading = False
+
+    async def _lead(self) -> None:
+        # Let the tasks that are already runnable (woken by the same network read, or by the
+        # previous batch's replies) queue first: no timer, and when idle it costs one pass of the
+        # scheduler. Without it, a burst would go out as a batch of one, then one of the rest.
+        await trio.lowlevel.cancel_shielded_checkpoint()
+        batch = [self._queue.popleft() for _ in range(min(MAX_BATCH, len(self._queue)))]
+        for item in batch:
+            item.sent = True
+        try:
+            # Shielded: the other callers' replies ride on this batch. Bounded by the deadline.
+            with trio.CancelScope(
+                shield=True, deadline=trio.current_time() + BATCH_TIMEOUT_SECONDS
+            ) as scope:
+                await self._send(batch)
+            if scope.cancelled_caught:
+                raise UnavailableError("the log did not answer in time")
+        except BaseException as exc:
+            for item in batch:
+                if not item.done:
+                    item.finish(error=exc)
+            if not isinstance(exc, Exception):
+                raise
+        finally:
+            self._pass_lead()
+
+    async def _send(self, batch: list[Append]) -> None:
+        if len(batch) == 1 and not self._fsync:
+            # Alone and no fsync to wait for: a plain call (which reloads a flushed script).
+            item = batch[0]
+            item.finish(await item.script(keys=item.keys, args=item.args))
+            return
+        pending = batch
+        for attempt in range(2):
+            async with self._redis.pipeline(transaction=False, raise_on_error=False) as pipe:
+                for item in pending:
+                    # evalsha, not script(client=pipe): that adds a SCRIPT EXISTS round trip to
+                    # every pipeline. A flushed script cache (a restarted Valkey) is handled below.
+                    pipe.evalsha(item.script.sha, keys=item.keys, args=item.args)
+                if self._fsync:
+                    pipe.waitaof(1, 0, WAITAOF_TIMEOUT_MS)
+            results = list(pipe.results or ())
+            if self._fsync:
+                synced = results.pop()
+                if isinstance(synced, BaseException):
+                    raise synced
+                if synced[0] < 1:
+                    raise ChatError("the log could not confirm an fsync in time")
+            missing = []
+            for item, result in zip(pending, results, strict=True):
+                if isinstance(result, coredis.exceptions.NoScriptError) and attempt == 0:
+                    missing.append(item)  # it did not run: load the scripts and send it again
+                elif isinstance(result, BaseException):
+                    item.finish(error=result)
+                else:
+                    item.finish(result)
+            if not missing:
+                return
+            for script in {item.script for item in missing}:
+                await self._redis.script_load(script.script)
+            pending = missing
