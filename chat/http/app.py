@@ -85,5 +85,9 @@ def hypercorn_config(host: str, port: int, *, fd: int | None = None) -> Config:
     # silent for socket_idle_timeout_seconds instead (chat/actors/socket.py receive_within).
     config.websocket_ping_interval = None
     config.accesslog = None
+    # hypercorn's default accept backlog (100) overflows when thousands of widgets reconnect at
+    # once after a restart, and each overflowed SYN waits ~1 s for its retry. The same as the
+    # --workers parent's listen(2048); the kernel caps it at net.core.somaxconn.
+    config.backlog = 2048
     config.graceful_timeout = 5
     return config
