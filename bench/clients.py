@@ -12,7 +12,12 @@ from typing import Any
 
 import orjson
 import trio
-from trio_websocket import WebSocketConnection, connect_websocket_url
+from trio_websocket import (
+    ConnectionClosed,
+    HandshakeError,
+    WebSocketConnection,
+    connect_websocket_url,
+)
 
 from bench.api import BENCH_ORIGIN
 
@@ -25,6 +30,11 @@ CONNECT_TIMEOUT_SECONDS = 60.0
 
 class ClientError(Exception):
     pass
+
+
+# What a connect attempt may fail with while a server is busy, restarting or refusing: the
+# scenarios count these (and retry where a widget would) instead of failing the run.
+CONNECT_ERRORS = (ClientError, OSError, HandshakeError, ConnectionClosed, trio.TooSlowError)
 
 
 def widget_url(ws_url: str, key: str, session: str | None = None, last: str | None = None) -> str:

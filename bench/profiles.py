@@ -26,12 +26,18 @@ class Idle:
 class Storm:
     visitors: int
     spaces: int = 4
+    # Each restart repeat waits out the server's drain (~5 s) and start (~2 s): the quick
+    # profile does one to stay within its time. None: the run's repeats.
+    restart_repeats: int | None = None
 
 
 @dataclass(frozen=True)
 class Projector:
     backlog: int  # messages appended while no projector runs
     visitors: int = 200
+    spaces: int = 4
+    steady_msgs_per_s: int = 500  # the lag-under-load step's offered visitor load
+    steady_seconds: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,8 @@ class Ceilings:
     echo_connections: int
     seconds: float
     xadd_pipeline: int = 100
+    echo_window: int = 8  # echo messages each connection keeps in flight
+    xadd_connections: int = 4  # concurrent pipelining connections (summed over load processes)
 
 
 @dataclass(frozen=True)
@@ -61,8 +69,8 @@ PROFILES = {
         Conversation(spaces=2, agents_per_space=2, visitors=20, ladder=(40, 80), step_seconds=2),
         Idle(sockets=100, idle_seconds=2),
         Storm(visitors=40, spaces=2),
-        Projector(backlog=1000, visitors=20),
-        Ceilings(echo_connections=8, seconds=2),
+        Projector(backlog=1000, visitors=20, steady_msgs_per_s=100, steady_seconds=1),
+        Ceilings(echo_connections=8, seconds=1.5),
     ),
     "standard": Profile(
         "standard",

@@ -213,10 +213,12 @@ class Service:
             return {}
         found: dict[str, list[psutil.Process]] = {"valkey": [], "postgres": []}
         folder = str(self.data_dir)
+        # Valkey retitles itself ("valkey-server 127.0.0.1:<port>"): found by its pidfile.
+        valkey_pid = _read_pid(self.data_dir / "valkey" / "valkey.pid")
         for proc in psutil.process_iter(["name", "cmdline"]):
             line = " ".join(proc.info.get("cmdline") or [])
             name = proc.info.get("name") or ""
-            if "valkey" in name and folder in line:
+            if "valkey" in name and (proc.pid == valkey_pid or folder in line):
                 found["valkey"].append(proc)
             elif name.startswith("postgres") and folder in line:
                 found["postgres"].append(proc)
@@ -227,6 +229,13 @@ class Service:
             except psutil.Error:
                 pass
         return found
+
+
+def _read_pid(path: Path) -> int | None:
+    try:
+        return int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
 
 
 def _cmdline(proc: psutil.Process) -> list[str]:
