@@ -8,6 +8,7 @@ import os
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=record.RESULTS_DIR)
     parser.add_argument("--no-plots", action="store_true")
     parser.add_argument("--label", default="", help="a note stored in the JSON (e.g. a commit)")
+    parser.add_argument(
+        "--ladder", help="conversation: offered msgs/s per step, e.g. 500,1000 (default: profile's)"
+    )
     return parser.parse_args(argv)
 
 
@@ -63,6 +67,9 @@ def main(argv: list[str] | None = None) -> None:
 
 async def run(args: argparse.Namespace) -> Path:
     profile = PROFILES[args.profile]
+    if args.ladder:
+        ladder = tuple(int(step) for step in args.ladder.split(","))
+        profile = replace(profile, conversation=replace(profile.conversation, ladder=ladder))
     chosen = args.scenarios.split(",") if args.scenarios else list(profile.scenarios)
     unknown = [name for name in chosen if name not in SCENARIOS]
     if unknown:

@@ -78,7 +78,7 @@ PROFILES = {
             spaces=10,
             agents_per_space=2,
             visitors=500,
-            ladder=(500, 1000, 1500, 2000, 2500, 3000),
+            ladder=(250, 500, 750, 1000, 1500, 2000, 2500, 3000),
             step_seconds=10,
         ),
         Idle(sockets=2000, idle_seconds=10),
