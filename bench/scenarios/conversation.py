@@ -36,6 +36,7 @@ QUIET_SECONDS = 1.0
 DRAIN_LIMIT_SECONDS = 15.0
 REPLY_QUEUE = 256  # per replying agent; replies beyond it are skipped and counted
 START_DELAY_SECONDS = 0.5  # every process starts sending at the same wall-clock moment
+WARM_UP_SECONDS = 3.0
 PADDING = "x" * 40  # a message about the size of a real one
 
 
@@ -384,6 +385,21 @@ async def run(ctx: Context) -> ScenarioResult:
         with ctx.reporter.phase(f"conversation: {params.visitors} visitors connecting"):
             connected = await s.ask(("connect", None))
         result.notes.append("connect: " + ", ".join(str(c["connect_ms"]) for c in connected))
+        # Not recorded: the first seconds of traffic warm the server (lazily built code paths,
+        # pools, caches) and made the first repeat's p99 an outlier.
+        warm_up = min(WARM_UP_SECONDS, params.step_seconds)
+        async with ctx.reporter.timed("conversation: warming up", warm_up):
+            await s.ask(
+                (
+                    "repeat",
+                    {
+                        "rate": params.ladder[0] / params.visitors,
+                        "seconds": warm_up,
+                        "start_at": time.time() + START_DELAY_SECONDS,
+                    },
+                )
+            )
+        result.notes.append(f"a {warm_up:g} s warm-up at the first step's load, not recorded")
         for offered in params.ladder:
             step = Step(f"{offered} msgs/s", {"offered_msgs_per_s": offered})
             for repeat in range(ctx.repeats):
