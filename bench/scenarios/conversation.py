@@ -37,6 +37,7 @@ DRAIN_LIMIT_SECONDS = 15.0
 REPLY_QUEUE = 256  # per replying agent; replies beyond it are skipped and counted
 START_DELAY_SECONDS = 0.5  # every process starts sending at the same wall-clock moment
 WARM_UP_SECONDS = 3.0
+KEEP_ALIVE_SECONDS = 20.0  # the console heartbeats every 20 s, the widget pings every 25 s
 PADDING = "x" * 40  # a message about the size of a real one
 
 
@@ -86,8 +87,10 @@ class Load:
     async def connect(self, nursery: trio.Nursery) -> dict[str, Any]:
         limiter = trio.CapacityLimiter(CONNECTS_IN_FLIGHT)
         connect_ms: list[float] = []
+        agents = []
         for index, token, space_id, replies in self.job.agents:
             ws = await clients.open_agent(nursery, self.job.ws_url, token, (space_id,))
+            agents.append(ws)
             send: trio.MemorySendChannel[str] | None = None
             if replies:
                 send, receive = trio.open_memory_channel[str](REPLY_QUEUE)
@@ -104,7 +107,19 @@ class Load:
         async with trio.open_nursery() as connecting:
             for space_id, key in self.job.visitors:
                 connecting.start_soon(one, space_id, key)
+        nursery.start_soon(self._keep_alive, agents)
         return {"visitors": len(self.visitors), "connect_ms": percentiles(connect_ms)}
+
+    async def _keep_alive(self, agents: list[WebSocketConnection]) -> None:
+        """Heartbeats and pings as the console and the widget send them: the service closes a
+        socket that stays silent (CHAT_SOCKET_IDLE_TIMEOUT_SECONDS), and agents that do not
+        heartbeat go offline."""
+        while True:
+            await trio.sleep(KEEP_ALIVE_SECONDS)
+            for ws in agents:
+                await clients.send(ws, {"type": "heartbeat"})
+            for _space, ws in self.visitors:
+                await clients.send(ws, {"type": "ping"})
 
     async def _read_visitor(self, space_id: str, ws: WebSocketConnection) -> None:
         while True:
