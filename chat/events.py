@@ -141,16 +141,6 @@ class LogEntry:
         return None
 
 
-def id_key(entry_id: str) -> tuple[int, int]:
-    """An entry id from the log as a comparable (ms, seq), without chat.ids.parse_id's checks.
-
-    For ids the log assigned (or checked ones): followers compare every entry they pass on, and
-    the regex of parse_id was a visible share of that.
-    """
-    ms, _, seq = entry_id.partition("-")
-    return int(ms), int(seq)
-
-
 def visitor_route(visitor_id: str) -> str:
     return "v:" + visitor_id
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 import orjson
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from chat.errors import ChatError, InvalidError, TooLongError
-from chat.events import LogEntry, MessagePosted, ThreadSnapshot, VisitorInfo, id_key
-from chat.ids import check_stream_id, ms_to_rfc3339
+from chat.events import LogEntry, MessagePosted, ThreadSnapshot, VisitorInfo
+from chat.ids import check_stream_id, entry_time, ms_to_rfc3339
 
 MAX_CONTENT_CHARS = 4000
 MAX_NAME_CHARS = 120
@@ -161,21 +160,6 @@ def check_content(content: str) -> str:
     if len(text) > MAX_CONTENT_CHARS:
         raise TooLongError(f"content is longer than {MAX_CONTENT_CHARS} characters")
     return text
-
-
-@lru_cache(maxsize=1024)
-def _ms_time(ms: int) -> str:
-    return ms_to_rfc3339(ms)
-
-
-def entry_time(entry_id: str) -> str:
-    """The RFC 3339 time of a log entry's id (chat.ids.id_time for ids that came from the log).
-
-    Memoised by millisecond: one entry's time goes into its ack and into every session's copy of
-    it, and entries of the same millisecond share it; formatting a datetime each time showed up
-    in profiles of the message path.
-    """
-    return _ms_time(id_key(entry_id)[0])
 
 
 def dumps(frame: Json) -> str:

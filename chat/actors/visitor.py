@@ -43,10 +43,9 @@ from chat.events import (
     ThreadOpened,
     Typing,
     VisitorInfo,
-    id_key,
     visitor_route,
 )
-from chat.ids import parse_id
+from chat.ids import id_key
 from chat.spaces import SpaceSettings
 from chat.streams.log import RateLimit
 from chat.streams.reader import Subscription
@@ -334,7 +333,7 @@ async def _switch(session: VisitorSession, thread_id: str) -> None:
     after: str | None = None
     while page := await log_.read_range(key, after, SWITCH_PAGE):
         for entry in page:
-            if parse_id(entry.id) > parse_id(session.watermark):
+            if id_key(entry.id) > id_key(session.watermark):
                 session.watermark = entry.id
                 await _send_entry(session, entry)
         after = page[-1].id

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import trio
 
 from chat.errors import CursorExpiredError
-from chat.events import LogEntry, id_key
-from chat.ids import parse_id
+from chat.events import LogEntry
+from chat.ids import id_key, parse_id
 from chat.streams.reader import StreamRouter
 
 CATCH_UP_PAGE = 500

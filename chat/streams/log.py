@@ -30,12 +30,11 @@ from chat.errors import (
     ThreadNotFoundError,
 )
 from chat.events import LogEntry, ThreadSnapshot, VisitorInfo, decode_entries
-from chat.ids import format_id, is_stream_id, parse_id
+from chat.ids import entry_time, format_id, is_stream_id, parse_id
 from chat.streams import lua
 from chat.streams.client import Redis
 from chat.streams.group_commit import Append, GroupCommit
 from chat.streams.keys import SpaceKeys
-from chat.wire import entry_time
 
 # A sender's client_ids are remembered this long (refreshed on each send); PostgreSQL's unique
 # (thread_id, client_id) catches any replay older than that.
