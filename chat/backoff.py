@@ -19,9 +19,9 @@ class Backoff:
     def reset(self) -> None:
         self._failures = 0
 
-    async def wait(self, log: logging.Logger, exc: BaseException) -> None:
+    async def wait(self, logger: logging.Logger, exc: BaseException) -> None:
         """Log the failure and sleep for the next delay (the last delay repeats)."""
         delay = self._delays[min(self._failures, len(self._delays) - 1)]
         self._failures += 1
-        log.warning("%s: %r; retrying in %.1fs", self.what, exc, delay)
+        logger.warning("%s: %r; retrying in %.1fs", self.what, exc, delay)
         await trio.sleep(delay)

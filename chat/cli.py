@@ -18,7 +18,7 @@ from chat.config import Settings, env_settings
 from chat.db.pool import apply_schema
 from chat.embedded.services import services_down, services_up
 
-log = logging.getLogger("chat")
+logger = logging.getLogger("chat")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -7,8 +7,7 @@ import trio
 
 from chat.auth.passwords import hash_password
 from chat.config import Settings
-from chat.db import accounts
-from chat.db import spaces as space_queries
+from chat.db import accounts, space_queries
 
 DEMO_EMAIL = "admin@demo.example"
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - printed for the demo, on purpose

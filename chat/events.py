@@ -13,11 +13,16 @@ from typing import Any, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 class _Event(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+ThreadStatus = Literal["unassigned", "active", "closed", "expired"]
+# A thread a visitor can still write in and agents still work on.
+OPEN_THREAD_STATUSES: frozenset[ThreadStatus] = frozenset({"unassigned", "active"})
 
 
 class ThreadSnapshot(_Event):
@@ -26,7 +31,7 @@ class ThreadSnapshot(_Event):
     id: str
     space_id: str
     visitor_id: str
-    status: Literal["unassigned", "active", "closed", "expired"]
+    status: ThreadStatus
     assigned_agent_id: str | None = None
     created: int
     last: int
@@ -176,5 +181,5 @@ def decode_entries(raws: Iterable[Any]) -> list[LogEntry]:
         try:
             decoded.append(entry_from_stream(raw))
         except ValueError as exc:
-            log.warning("skipping undecodable entry %s: %s", raw.identifier, exc)
+            logger.warning("skipping undecodable entry %s: %s", raw.identifier, exc)
     return decoded

@@ -51,11 +51,6 @@ def format_id(sid: StreamId) -> str:
     return f"{sid[0]}-{sid[1]}"
 
 
-def id_after(a: str, b: str) -> bool:
-    """True when entry id `a` orders after `b`."""
-    return parse_id(a) > parse_id(b)
-
-
 def ms_to_rfc3339(ms: int) -> str:
     return (
         datetime.fromtimestamp(ms / 1000, UTC)

@@ -10,13 +10,12 @@ from functools import partial
 import hypercorn.trio
 import trio
 
-from chat.actors.supervisor import open_services
 from chat.config import Settings
-from chat.context import Services
 from chat.errors import CLOSE_SERVICE_RESTART
 from chat.http.app import create_app, hypercorn_config
+from chat.services import Services, open_services
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 # The cyclic garbage collector paused the loop for 30-40 ms (gen1) and 270-550 ms (gen2) at 500
 # msgs/s with 500 sockets (measured with gc.callbacks), which was the whole p99 (one worker:
@@ -54,7 +53,7 @@ async def _wait_for_signal(stop: trio.Event, services: Services) -> None:
             closing = services.revocations.close_all(
                 CLOSE_SERVICE_RESTART, "the service is restarting; reconnect"
             )
-            log.info(
+            logger.info(
                 "received %s, shutting down; closing %d socket(s) with 1012",
                 signal.Signals(signum).name,
                 closing,

@@ -11,11 +11,11 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, 
 from chat.errors import ChatError, InvalidError, TooLongError
 from chat.events import LogEntry, MessagePosted, ThreadSnapshot, VisitorInfo
 from chat.ids import check_stream_id, entry_time, ms_to_rfc3339
+from chat.json_types import Json
 
 MAX_CONTENT_CHARS = 4000
 MAX_NAME_CHARS = 120
 
-Json = dict[str, Any]
 # An outbound frame: a dict, or its text when it was encoded once for several sessions.
 Frame = Json | str
 

@@ -9,7 +9,7 @@ import trio.testing
 
 from chat.backoff import Backoff
 
-log = logging.getLogger("test")
+logger = logging.getLogger("test")
 
 
 async def test_delays_grow_cap_and_reset(autojump_clock: trio.testing.MockClock) -> None:
@@ -17,10 +17,10 @@ async def test_delays_grow_cap_and_reset(autojump_clock: trio.testing.MockClock)
     waited = []
     for _ in range(5):
         start = trio.current_time()
-        await backoff.wait(log, OSError("down"))
+        await backoff.wait(logger, OSError("down"))
         waited.append(round(trio.current_time() - start, 3))
     assert waited == [0.1, 0.5, 2.0, 2.0, 2.0]
     backoff.reset()
     start = trio.current_time()
-    await backoff.wait(log, OSError("down again"))
+    await backoff.wait(logger, OSError("down again"))
     assert round(trio.current_time() - start, 3) == 0.1

@@ -10,7 +10,6 @@ only that space's feed, with a `not_found` error frame.
 from __future__ import annotations
 
 import logging
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +18,7 @@ import trio
 
 from chat.actors.revocation import AgentWatch
 from chat.actors.socket import (
+    OUTBOX_SIZE,
     STORAGE_ERRORS,
     Closing,
     FloodGuard,
@@ -28,7 +28,6 @@ from chat.actors.socket import (
     receive_within,
     run_writer,
 )
-from chat.context import Services
 from chat.db import accounts
 from chat.db.rows import AgentRow, SpaceRow
 from chat.errors import (
@@ -47,6 +46,8 @@ from chat.events import (
     Typing,
     VisitorUpdated,
 )
+from chat.json_types import Json
+from chat.services import Services
 from chat.streams.follow import Live, run_follow
 from chat.streams.log import new_socket_id
 from chat.wire import (
@@ -67,8 +68,7 @@ from chat.wire import (
     thread_json,
 )
 
-log = logging.getLogger(__name__)
-Json = dict[str, Any]
+logger = logging.getLogger(__name__)
 FEED_BUFFER = 128
 CLEANUP_TIMEOUT_SECONDS = 3.0
 
@@ -83,7 +83,6 @@ class AgentSession:
     socket_id: str = field(default_factory=new_socket_id)
     feeds: dict[str, trio.CancelScope] = field(default_factory=dict)
     thread_spaces: dict[str, str] = field(default_factory=dict)
-    own_client_ids: deque[str] = field(default_factory=lambda: deque(maxlen=256))
 
 
 def agent_json(agent: AgentRow, online: bool = True) -> Json:
@@ -111,7 +110,7 @@ async def run_agent_session(
 ) -> None:
     """Serve one agent socket until it closes. The caller has accepted and authenticated it, and
     holds `watch` registered (SessionRegistry.open_agent_watch) for as long as this runs."""
-    outbox_send, outbox_recv = trio.open_memory_channel[Frame](256)
+    outbox_send, outbox_recv = trio.open_memory_channel[Frame](OUTBOX_SIZE)
     try:
         async with trio.open_nursery() as nursery:
             session = AgentSession(services, agent, {s.id: s for s in spaces}, outbox_send, nursery)
@@ -132,10 +131,9 @@ async def run_agent_session(
 
 
 async def _heartbeat(session: AgentSession) -> None:
-    ttl_ms = session.services.settings.presence_ttl_seconds * 1000
     for space_id in list(session.spaces):  # a copy: a deleted space may leave it meanwhile
-        await session.services.log.do_heartbeat(
-            space_id, session.agent.id, session.socket_id, ttl_ms
+        await session.services.stream_log.do_heartbeat(
+            space_id, session.agent.id, session.socket_id
         )
 
 
@@ -145,13 +143,12 @@ async def _gone(session: AgentSession) -> None:
 
 
 async def _gone_from(session: AgentSession, space_id: str) -> None:
-    ttl_ms = session.services.settings.presence_ttl_seconds * 1000
     try:
-        await session.services.log.do_agent_gone(
-            space_id, session.agent.id, session.socket_id, ttl_ms
+        await session.services.stream_log.do_agent_gone(
+            space_id, session.agent.id, session.socket_id
         )
     except (coredis.exceptions.RedisError, OSError):
-        log.warning("could not mark agent %s gone; the presence sweep will", session.agent.id)
+        logger.warning("could not mark agent %s gone; the presence sweep will", session.agent.id)
 
 
 async def _follow_revocations(session: AgentSession, watch: AgentWatch) -> None:
@@ -199,7 +196,7 @@ async def _read_frames(session: AgentSession, socket: Socket) -> None:
         except ChatError as err:
             await session.outbox.send(_error_reply(err, frame))
         except STORAGE_ERRORS as exc:
-            log.warning("agent %s: storage unavailable: %r", session.agent.id, exc)
+            logger.warning("agent %s: storage unavailable: %r", session.agent.id, exc)
             await session.outbox.send(_error_reply(UnavailableError(), frame))
 
 
@@ -211,7 +208,7 @@ def _error_reply(err: ChatError, frame: Any) -> Json:
 
 
 async def _handle(session: AgentSession, frame: Any) -> None:
-    log_ = session.services.log
+    stream_log = session.services.stream_log
     match frame:
         case Subscribe():
             if frame.space_id not in session.spaces:
@@ -220,8 +217,7 @@ async def _handle(session: AgentSession, frame: Any) -> None:
         case AgentSendMessage():
             content = check_content(frame.content)
             space_id = await _space_of(session, frame.thread_id)
-            session.own_client_ids.append(frame.client_id)
-            ack = await log_.do_post_message(
+            ack = await stream_log.do_post_message(
                 space_id,
                 sender_type="agent",
                 sender_id=session.agent.id,
@@ -244,7 +240,9 @@ async def _handle(session: AgentSession, frame: Any) -> None:
             await _change(session, frame)
         case AgentTyping():
             space_id = await _space_of(session, frame.thread_id)
-            await log_.do_typing(space_id, frame.thread_id, "agent", session.agent.id, frame.active)
+            await stream_log.do_typing(
+                space_id, frame.thread_id, "agent", session.agent.id, frame.active
+            )
         case Heartbeat():
             await _heartbeat(session)
         case Ping():
@@ -264,7 +262,7 @@ async def _change(session: AgentSession, frame: ClaimOrClose | Transfer) -> None
         if found is None:
             raise NotFoundError("no such agent")
         target = found.id
-    snapshot = await session.services.log.do_change_thread(
+    snapshot = await session.services.stream_log.do_change_thread(
         space_id, frame.thread_id, frame.type, agent_id=session.agent.id, target_agent_id=target
     )
     assert snapshot is not None
@@ -282,7 +280,9 @@ async def _space_of(session: AgentSession, thread_id: str) -> str:
     """The agent's space holding this thread; NotFoundError for any other organization's."""
     if (known := session.thread_spaces.get(thread_id)) is not None:
         return known
-    space_id = await session.services.log.space_holding_thread(list(session.spaces), thread_id)
+    space_id = await session.services.stream_log.space_holding_thread(
+        list(session.spaces), thread_id
+    )
     if space_id is None:
         raise NotFoundError("no such thread")
     session.thread_spaces[thread_id] = space_id
@@ -325,7 +325,7 @@ async def _run_feed(
             frame.update(ref="subscribe", space_id=space_id)
             await session.outbox.send(frame)
         except* (coredis.exceptions.RedisError, OSError):
-            log.warning("feed of space %s for agent %s failed", space_id, session.agent.id)
+            logger.warning("feed of space %s for agent %s failed", space_id, session.agent.id)
             await session.outbox.send(
                 {
                     "type": "error",

@@ -17,13 +17,13 @@ import trio
 
 from chat.backoff import Backoff
 from chat.config import Settings
-from chat.db import spaces as space_queries
+from chat.db import space_queries
 from chat.db.pool import Database
 from chat.db.projection import Batch
 from chat.streams import groups
 from chat.streams.log import StreamLog
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 READ_BLOCK_MS = 1000
 # After a batch smaller than CHAT_PROJECTOR_BATCH, the next read waits this long (while the batch
@@ -46,7 +46,7 @@ class ProjectorState:
 
 
 async def run_projector(
-    log_: StreamLog,
+    stream_log: StreamLog,
     db: Database,
     settings: Settings,
     state: ProjectorState,
@@ -68,18 +68,20 @@ async def run_projector(
             if now >= next_refresh:
                 state.spaces = await db.run(space_queries.all_space_ids)
                 for space_id in set(state.spaces) - known:
-                    await groups.ensure_group(log_, space_id)
+                    await groups.ensure_group(stream_log, space_id)
                     known.add(space_id)
                 next_refresh = now + SPACES_REFRESH_SECONDS
             if now >= next_claim:
                 for space_id in state.spaces:
-                    await _reclaim_space(log_, db, settings, state, consumer, space_id, touched)
+                    await _reclaim_space(
+                        stream_log, db, settings, state, consumer, space_id, touched
+                    )
                 next_claim = now + settings.projector_claim_idle_seconds / 2
-            ahead = await _write_and_read(log_, db, settings, state, consumer, ahead, touched)
+            ahead = await _write_and_read(stream_log, db, settings, state, consumer, ahead, touched)
             if trio.current_time() >= next_trim:
                 for space_id, threads in touched.items():
                     await groups.trim_projected(
-                        log_, space_id, threads, settings.resume_window_seconds
+                        stream_log, space_id, threads, settings.resume_window_seconds
                     )
                 touched.clear()
                 next_trim = trio.current_time() + TRIM_INTERVAL_SECONDS
@@ -87,11 +89,11 @@ async def run_projector(
         except* (coredis.exceptions.RedisError, OSError, psycopg.OperationalError) as group:
             # What was read ahead stays pending in the group: XAUTOCLAIM brings it back.
             ahead = []
-            await backoff.wait(log, group.exceptions[0])
+            await backoff.wait(logger, group.exceptions[0])
 
 
 async def _write_and_read(
-    log_: StreamLog,
+    stream_log: StreamLog,
     db: Database,
     settings: Settings,
     state: ProjectorState,
@@ -105,18 +107,18 @@ async def _write_and_read(
     async with trio.open_nursery() as nursery:
         if batch:
             nursery.start_soon(
-                _project, log_, db, state, batch, touched, settings.resume_window_seconds
+                _project, stream_log, db, state, batch, touched, settings.resume_window_seconds
             )
             if len(batch) < settings.projector_batch:
                 await trio.sleep(LINGER_SECONDS)
         block_ms = 0 if batch else READ_BLOCK_MS
         return await groups.read_new(
-            log_, consumer, state.spaces, settings.projector_batch, block_ms
+            stream_log, consumer, state.spaces, settings.projector_batch, block_ms
         )
 
 
 async def _reclaim_space(
-    log_: StreamLog,
+    stream_log: StreamLog,
     db: Database,
     settings: Settings,
     state: ProjectorState,
@@ -126,15 +128,17 @@ async def _reclaim_space(
 ) -> None:
     idle_ms = int(settings.projector_claim_idle_seconds * 1000)
     while True:
-        claimed = await groups.reclaim(log_, consumer, space_id, idle_ms, settings.projector_batch)
+        claimed = await groups.reclaim(
+            stream_log, consumer, space_id, idle_ms, settings.projector_batch
+        )
         if not claimed:
             return
-        log.info("projector reclaimed %d entries of space %s", len(claimed), space_id)
-        await _project(log_, db, state, claimed, touched, settings.resume_window_seconds)
+        logger.info("projector reclaimed %d entries of space %s", len(claimed), space_id)
+        await _project(stream_log, db, state, claimed, touched, settings.resume_window_seconds)
 
 
 async def _project(
-    log_: StreamLog,
+    stream_log: StreamLog,
     db: Database,
     state: ProjectorState,
     decoded: list[groups.Decoded],
@@ -148,7 +152,7 @@ async def _project(
     for space_id, entry_id, entry in decoded:
         by_space.setdefault(space_id, []).append(entry_id)
         if entry is None:
-            log.error("projector: undecodable entry %s in space %s, skipped", entry_id, space_id)
+            logger.error("projector: undecodable entry %s in space %s, skipped", entry_id, space_id)
             continue
         batch.add(space_id, entry)
         threads = touched.setdefault(space_id, set())  # every space read gets trimmed
@@ -159,16 +163,16 @@ async def _project(
     except (psycopg.DataError, psycopg.IntegrityError, psycopg.ProgrammingError) as exc:
         # One bad entry must not stop the space forever: write the batch entry by entry and
         # set aside (dead-letter) the ones PostgreSQL refuses.
-        log.error("projector: batch refused (%r); projecting entry by entry", exc)
-        batch = await _project_one_by_one(log_, db, decoded)
-    await groups.ack(log_, by_space)
-    await _expire_finished(log_, batch, finished_ttl_seconds)
+        logger.error("projector: batch refused (%r); projecting entry by entry", exc)
+        batch = await _project_one_by_one(stream_log, db, decoded)
+    await groups.ack(stream_log, by_space)
+    await _expire_finished(stream_log, batch, finished_ttl_seconds)
     state.rows_projected += len(batch.messages)
     state.batches += 1
 
 
 async def _project_one_by_one(
-    log_: StreamLog, db: Database, decoded: list[groups.Decoded]
+    stream_log: StreamLog, db: Database, decoded: list[groups.Decoded]
 ) -> Batch:
     done = Batch()
     for space_id, entry_id, entry in decoded:
@@ -179,20 +183,22 @@ async def _project_one_by_one(
         try:
             await db.run(single.write)
         except (psycopg.DataError, psycopg.IntegrityError, psycopg.ProgrammingError) as exc:
-            log.error("projector: entry %s of space %s dead-lettered: %r", entry_id, space_id, exc)
-            await groups.dead_letter(log_, space_id, entry_id, repr(exc))
+            logger.error(
+                "projector: entry %s of space %s dead-lettered: %r", entry_id, space_id, exc
+            )
+            await groups.dead_letter(stream_log, space_id, entry_id, repr(exc))
             continue
         done.add(space_id, entry)
     return done
 
 
-async def _expire_finished(log_: StreamLog, batch: Batch, ttl_seconds: int) -> None:
+async def _expire_finished(stream_log: StreamLog, batch: Batch, ttl_seconds: int) -> None:
     """A closed thread's stream and state are in PostgreSQL now; let Redis forget them later.
 
     They are kept for the resume window, so late reconnects still resume from the stream.
     """
     expiring = []
     for space_id, thread_id in batch.finished_threads:
-        keys = log_.keys(space_id)
+        keys = stream_log.keys(space_id)
         expiring += [keys.thread(thread_id), keys.thread_state(thread_id)]
-    await groups.expire(log_, expiring, ttl_seconds)
+    await groups.expire(stream_log, expiring, ttl_seconds)

@@ -36,7 +36,7 @@ from chat.streams.control import (
     WidgetKeyRotated,
 )
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 _Found = TypeVar("_Found")
 _W = TypeVar("_W", bound="Watch")
@@ -171,7 +171,7 @@ class SessionRegistry:
                         watch.space_gone(space_id)
             case WidgetKeyRotated(space_id=space_id, widget_key=key):
                 hit = self._revoke_widgets(space_id, lambda k: k != key, "the key was rotated")
-        log.info("control entry %s (%s): %d socket(s) revoked", entry.id, entry.event.type, hit)
+        logger.info("control entry %s (%s): %d socket(s) revoked", entry.id, entry.event.type, hit)
 
     def close_all(self, code: int, reason: str) -> int:
         """Every session of this process closes itself with `code` (the process is stopping:

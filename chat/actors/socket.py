@@ -12,7 +12,7 @@ import trio
 from chat.errors import CLOSE_GOING_AWAY
 from chat.wire import Frame, dumps
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 # Frames waiting for a slow client. A feed that fills it waits (its subscription then catches up
 # from the log); acks and errors wait too. Sized for a burst of history plus live traffic.
@@ -72,7 +72,7 @@ async def close_quietly(socket: Socket, code: int, reason: str) -> None:
         try:
             await socket.close(code, reason)
         except Exception:  # noqa: BLE001 - the peer may be gone already; closing is best effort
-            log.debug("closing a socket that is already gone", exc_info=True)
+            logger.debug("closing a socket that is already gone", exc_info=True)
             return
     # Not shielded: the peer's close ends the handler by cancelling it, as it should.
     with trio.move_on_after(CLOSE_TIMEOUT_SECONDS):

@@ -19,7 +19,7 @@ from chat.events import LogEntry
 from chat.streams.follow import Live, run_follow
 from chat.streams.reader import StreamRouter
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 # Entries waiting to be fanned out; the fan-out never blocks, so this only absorbs bursts.
 THREAD_BUFFER = 256
@@ -78,7 +78,7 @@ async def run_thread_actor(
                             last = item.id
                             handle.fan_out(item)
             except (coredis.exceptions.RedisError, OSError) as exc:
-                await backoff.wait(log, exc)
+                await backoff.wait(logger, exc)
 
 
 async def _follow(
@@ -105,8 +105,9 @@ class ThreadActors:
     _handles: dict[tuple[str, str], ThreadHandle] = field(default_factory=dict)
     _starting: trio.Lock = field(default_factory=trio.Lock)
 
-    async def attach(self, space_id: str, thread_id: str, att: Attachment) -> None:
-        """Deliver the thread's entries appended from now on to `att`."""
+    async def attach_starting_actor(self, space_id: str, thread_id: str, att: Attachment) -> None:
+        """Deliver the thread's entries appended from now on to `att`, starting the thread's actor
+        in the registry's nursery when none runs in this process yet."""
         async with self._starting:
             handle = self._handles.get((space_id, thread_id))
             if handle is None:
@@ -144,7 +145,7 @@ class ThreadActors:
                 handle = await nursery.start(run)
                 task_status.started(handle)
         except* Exception:
-            log.exception("thread actor %s of space %s failed", thread_id, space_id)
+            logger.exception("thread actor %s of space %s failed", thread_id, space_id)
         finally:
             if handle is not None:
                 if self._handles.get((space_id, thread_id)) is handle:

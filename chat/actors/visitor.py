@@ -11,16 +11,16 @@ closing ends the session; anything else propagates (the handler logs it).
 from __future__ import annotations
 
 import logging
-import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
 import trio
 
-from chat import history
+from chat import thread_history
 from chat.actors.revocation import WidgetWatch, end_when_revoked
 from chat.actors.socket import (
+    OUTBOX_SIZE,
     STORAGE_ERRORS,
     Closing,
     FloodGuard,
@@ -32,10 +32,11 @@ from chat.actors.socket import (
 )
 from chat.actors.thread import Attachment
 from chat.backoff import Backoff
-from chat.context import Services
+from chat.clock import now_ms
 from chat.db.rows import SpaceRow
 from chat.errors import CLOSE_FLOODING, CLOSE_TRY_AGAIN, ChatError, UnavailableError
 from chat.events import (
+    OPEN_THREAD_STATUSES,
     LogEntry,
     MessagePosted,
     Presence,
@@ -46,7 +47,9 @@ from chat.events import (
     visitor_route,
 )
 from chat.ids import id_key
-from chat.spaces import SpaceSettings
+from chat.json_types import Json
+from chat.services import Services
+from chat.space_settings import SpaceSettings
 from chat.streams.log import RateLimit
 from chat.streams.reader import Subscription
 from chat.wire import (
@@ -65,8 +68,7 @@ from chat.wire import (
     visitor_json,
 )
 
-log = logging.getLogger(__name__)
-Json = dict[str, Any]
+logger = logging.getLogger(__name__)
 HISTORY_LIMIT = 50
 # A resume (`last`) gets every message after it, so nothing falls between the welcome and the
 # live feed; past this many the welcome holds the newest ones instead (a gap, but bounded).
@@ -111,18 +113,18 @@ async def run_visitor_session(
 ) -> None:
     """Serve one widget socket until it closes. The caller has accepted it, and holds `watch`
     registered (SessionRegistry.open_widget_watch) for as long as this runs."""
-    outbox_send, outbox_recv = trio.open_memory_channel[Frame](256)
+    outbox_send, outbox_recv = trio.open_memory_channel[Frame](OUTBOX_SIZE)
     inbox_send, inbox_recv = trio.open_memory_channel[LogEntry | SwitchThread](INBOX_SIZE)
-    log, router = services.log, services.router
+    stream_log, router = services.stream_log, services.router
     # Subscribed before the visitor's state is read, so no change falls between the two.
     presence = await router.subscribe(space.id, kind="presence")
     own_threads = await router.subscribe(space.id, route=visitor_route(visitor_id))
     session: VisitorSession | None = None
     try:
-        info = await log.visitor(space.id, visitor_id)
+        info = await stream_log.visitor(space.id, visitor_id)
         if info is None:
-            created = int(time.time() * 1000)
-            await log.do_update_visitor(space.id, visitor_id, {"created": str(created)})
+            created = now_ms()
+            await stream_log.do_update_visitor(space.id, visitor_id, {"created": str(created)})
             info = VisitorInfo(id=visitor_id, created=created)
         session = VisitorSession(
             services,
@@ -159,17 +161,15 @@ async def _welcome(
 ) -> None:
     services, space = session.services, session.space
     thread_id = visitor.thread
-    snapshot = await services.log.thread_state(space.id, thread_id) if thread_id else None
-    if snapshot is not None and snapshot.status not in ("unassigned", "active"):
+    snapshot = await services.stream_log.thread_state(space.id, thread_id) if thread_id else None
+    if snapshot is not None and snapshot.status not in OPEN_THREAD_STATUSES:
         snapshot = None
     messages: list[Json] = []
     if snapshot is not None:
         await _attach(session, snapshot.id)
         messages = await _history(session, snapshot.id, last)
         session.watermark = messages[-1]["id"] if messages else (last or "0-0")
-    online = await services.log.online_agents(
-        space.id, services.settings.presence_ttl_seconds * 1000, int(time.time() * 1000)
-    )
+    online = await services.stream_log.online_agents(space.id)
     session.agents_online = bool(online)
     await session.outbox.send(
         {
@@ -186,13 +186,19 @@ async def _welcome(
 async def _history(session: VisitorSession, thread_id: str, last: str | None) -> list[Json]:
     """The welcome's history: every message after `last` (up to RESUME_LIMIT), or the latest
     HISTORY_LIMIT without it. Read after attaching, so the live feed takes over where it ends."""
-    log, db, space_id = session.services.log, session.services.db, session.space.id
+    stream_log, db, space_id = session.services.stream_log, session.services.db, session.space.id
     if last is None:
-        return await history.messages_after(log, db, space_id, thread_id, None, HISTORY_LIMIT)
-    missed = await history.messages_after(log, db, space_id, thread_id, last, RESUME_LIMIT + 1)
+        return await thread_history.messages_after(
+            stream_log, db, space_id, thread_id, None, HISTORY_LIMIT
+        )
+    missed = await thread_history.messages_after(
+        stream_log, db, space_id, thread_id, last, RESUME_LIMIT + 1
+    )
     if len(missed) <= RESUME_LIMIT:
         return missed
-    return await history.messages_after(log, db, space_id, thread_id, None, RESUME_LIMIT)
+    return await thread_history.messages_after(
+        stream_log, db, space_id, thread_id, None, RESUME_LIMIT
+    )
 
 
 async def _attach(session: VisitorSession, thread_id: str) -> None:
@@ -201,7 +207,7 @@ async def _attach(session: VisitorSession, thread_id: str) -> None:
         services.threads.detach(session.space.id, session.thread_id, session.attachment)
     session.attachment = Attachment(session.inbox.clone(), session.overflowed)
     session.thread_id = thread_id
-    await services.threads.attach(session.space.id, thread_id, session.attachment)
+    await services.threads.attach_starting_actor(session.space.id, thread_id, session.attachment)
 
 
 async def _read_frames(session: VisitorSession, socket: Socket) -> None:
@@ -219,17 +225,17 @@ async def _read_frames(session: VisitorSession, socket: Socket) -> None:
         except ChatError as err:
             await session.outbox.send(error_frame(err, client_id))
         except STORAGE_ERRORS as exc:
-            log.warning("visitor %s: storage unavailable: %r", session.visitor_id, exc)
+            logger.warning("visitor %s: storage unavailable: %r", session.visitor_id, exc)
             await session.outbox.send(error_frame(UnavailableError(), client_id))
 
 
 async def _handle(session: VisitorSession, frame: Any) -> None:
-    log, space = session.services.log, session.space
+    stream_log, space = session.services.stream_log, session.space
     match frame:
         case SendMessage():
             content = check_content(frame.content)
             session.own_client_ids.append(frame.client_id)
-            ack = await log.do_post_message(
+            ack = await stream_log.do_post_message(
                 space.id,
                 sender_type="visitor",
                 sender_id=session.visitor_id,
@@ -254,16 +260,18 @@ async def _handle(session: VisitorSession, frame: Any) -> None:
                 await session.inbox.send(SwitchThread(ack.thread_id))
         case VisitorTyping():
             if session.thread_id is not None:
-                await log.do_typing(
+                await stream_log.do_typing(
                     space.id, session.thread_id, "visitor", session.visitor_id, frame.active
                 )
         case Identify():
             fields = {k: v.strip() for k, v in (("name", frame.name), ("email", frame.email)) if v}
             if fields:
                 session.name = fields.get("name", session.name)
-                await log.do_update_visitor(space.id, session.visitor_id, fields)
+                await stream_log.do_update_visitor(space.id, session.visitor_id, fields)
         case Page():
-            await log.do_update_visitor(space.id, session.visitor_id, {"current_url": frame.url})
+            await stream_log.do_update_visitor(
+                space.id, session.visitor_id, {"current_url": frame.url}
+            )
         case Ping():
             await session.outbox.send({"type": "pong"})
 
@@ -279,7 +287,7 @@ async def _until_stored(session: VisitorSession, fn: Any, *args: Any, **kwargs: 
         try:
             return await fn(*args, **kwargs)
         except STORAGE_ERRORS as exc:
-            await backoff.wait(log, exc)
+            await backoff.wait(logger, exc)
 
 
 async def _feed(
@@ -328,10 +336,10 @@ async def _switch(session: VisitorSession, thread_id: str) -> None:
     if thread_id == session.thread_id:
         return
     await _attach(session, thread_id)
-    log_ = session.services.log
-    key = log_.keys(session.space.id).thread(thread_id)
+    stream_log = session.services.stream_log
+    key = stream_log.keys(session.space.id).thread(thread_id)
     after: str | None = None
-    while page := await log_.read_range(key, after, SWITCH_PAGE):
+    while page := await stream_log.read_range(key, after, SWITCH_PAGE):
         for entry in page:
             if id_key(entry.id) > id_key(session.watermark):
                 session.watermark = entry.id
@@ -355,7 +363,7 @@ async def _follow_visitor(session: VisitorSession, sub: Subscription) -> None:
             session, router.subscribe, session.space.id, route=visitor_route(session.visitor_id)
         )
         state = await _until_stored(
-            session, session.services.log.visitor, session.space.id, session.visitor_id
+            session, session.services.stream_log.visitor, session.space.id, session.visitor_id
         )
         if state is not None and state.thread is not None:
             await session.inbox.send(SwitchThread(state.thread))
@@ -379,11 +387,7 @@ async def _follow_presence(session: VisitorSession, sub: Subscription) -> None:
         sub = await _until_stored(
             session, services.router.subscribe, session.space.id, kind="presence"
         )
-        now = int(time.time() * 1000)
-        ttl = services.settings.presence_ttl_seconds * 1000
-        agents = await _until_stored(
-            session, services.log.online_agents, session.space.id, ttl, now
-        )
+        agents = await _until_stored(session, services.stream_log.online_agents, session.space.id)
         if bool(agents) != online:
             online = not online
             await session.outbox.send({"type": "agents", "online": online})

@@ -8,7 +8,6 @@ from hypercorn.config import Config
 from quart import Response, jsonify, request
 from quart_trio import QuartTrio
 
-from chat.context import Services
 from chat.http.api.routes import api_blueprint
 from chat.http.docs import docs_blueprint
 from chat.http.echo import echo_blueprint
@@ -18,6 +17,7 @@ from chat.http.pages import pages_blueprint
 from chat.http.throttle import install_request_budget
 from chat.http.widget_assets import widget_assets_blueprint
 from chat.http.ws import ws_blueprint
+from chat.services import Services
 
 # The contract: any WebSocket frame over 16 KiB closes with 1009; any REST body over 64 KiB is 413.
 WEBSOCKET_MAX_MESSAGE_BYTES = 16 * 1024

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from quart import request
 
 from chat.auth.tokens import check_access_token
-from chat.context import Services
 from chat.db import accounts
 from chat.db.rows import AgentRow
 from chat.errors import ForbiddenError, UnauthorizedError
+from chat.services import Services
 
 
 @dataclass(frozen=True, slots=True)

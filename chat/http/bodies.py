@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, get_args
 from uuid import UUID
 
 import orjson
@@ -19,16 +19,16 @@ from pydantic import (
 from quart import request
 
 from chat.errors import InvalidError
+from chat.events import ThreadStatus
 from chat.http.origin import normalise_entry
-from chat.spaces import SpaceSettings
+from chat.space_settings import SpaceSettings
 from chat.wire import NUL_REFUSED, StreamIdText, contains_nul
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 Password = Annotated[str, Field(min_length=10, max_length=1024)]
 Role = Literal["admin", "agent"]
 MaxChats = Annotated[int, Field(ge=1, le=1000)]
-THREAD_STATUSES = ("unassigned", "active", "closed", "expired")
-_STATUS = "(unassigned|active|closed|expired)"
+_STATUS = "(" + "|".join(get_args(ThreadStatus)) + ")"
 
 
 class _Body(BaseModel):

@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from chat.errors import ChatError, RateLimitedError
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 # RFC 9110: a 429 may say when to retry; the contract says every one of ours does. When the
 # limiter gave no figure, a client should still back off at least this long.
@@ -70,12 +70,12 @@ def install_error_handlers(app: Quart) -> None:
     @app.errorhandler(coredis.exceptions.RedisError)
     @app.errorhandler(psycopg.OperationalError)
     async def _unavailable(err: Exception) -> Response:
-        log.warning("storage unavailable: %r", err)
+        logger.warning("storage unavailable: %r", err)
         return error_response(503, "unavailable", "storage is unavailable; retry shortly")
 
     @app.errorhandler(Exception)
     async def _unexpected(err: Exception) -> Response:
-        log.exception("unhandled error")
+        logger.exception("unhandled error")
         return error_response(500, "internal", "internal error")
 
 

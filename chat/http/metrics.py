@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chat.context import Services
+from chat.services import Services
 from chat.streams import groups
 
 
@@ -16,7 +16,7 @@ async def metrics_text(services: Services) -> str:
         "# TYPE chat_projector_lag_seconds gauge",
     ]
     for space_id in services.projector.spaces:
-        lag = await groups.lag(services.log, space_id)
+        lag = await groups.lag(services.stream_log, space_id)
         lines.append(f'chat_projector_lag_entries{{space="{space_id}"}} {lag.entries}')
         seconds.append(f'chat_projector_lag_seconds{{space="{space_id}"}} {lag.seconds:.3f}')
     lines += seconds

@@ -15,10 +15,9 @@ import psycopg
 import trio
 from quart import Blueprint, Response, send_from_directory
 
-from chat.context import Services
-from chat.db import accounts
-from chat.db import spaces as space_queries
+from chat.db import accounts, space_queries
 from chat.demo import DEMO_EMAIL
+from chat.services import Services
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 WIDGET_KEY_PLACEHOLDER = "{{WIDGET_KEY}}"

@@ -12,9 +12,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chat.spaces import SpaceSettings
+from chat.events import ThreadStatus
+from chat.space_settings import SpaceSettings
 
-ThreadStatus = Literal["unassigned", "active", "closed", "expired"]
 MessageId = str
 
 

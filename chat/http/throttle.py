@@ -34,11 +34,11 @@ from quart import Quart, request
 
 from chat.auth.tokens import check_access_token
 from chat.config import Settings
-from chat.context import Services
 from chat.errors import RateLimitedError, UnauthorizedError, UnavailableError
+from chat.services import Services
 from chat.streams.limits import Rate, RateLimiter
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1/"
 MINUTE_SECONDS = 60.0
@@ -168,7 +168,7 @@ async def _spend(
     try:
         verdict = await limiter.hit(bucket, ident, rate)
     except UnavailableError as exc:
-        log.warning("throttling skipped, %s: %r", exc.message, exc.__cause__)
+        logger.warning("throttling skipped, %s: %r", exc.message, exc.__cause__)
         return
     if not verdict.allowed:
         retry_after = max(1, math.ceil(verdict.retry_after))

@@ -21,7 +21,7 @@ from quart import Blueprint, Response, request
 
 from chat.errors import NotFoundError, UnavailableError
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 WIDGET_BUNDLE_PATH = Path(__file__).resolve().parent.parent / "static" / "widget" / "widget.js"
 # `/widget.<hash>.js`: the first 12 hex characters of the bundle's SHA-256 (48 bits, plenty to
@@ -61,7 +61,9 @@ def load_widget_bundle(path: Path) -> WidgetBundle | None:
     try:
         body = path.read_bytes()
     except FileNotFoundError:
-        log.warning("widget bundle %s is missing: /widget.js answers 503 (run make widget)", path)
+        logger.warning(
+            "widget bundle %s is missing: /widget.js answers 503 (run make widget)", path
+        )
         return None
     return WidgetBundle.of(body)
 

@@ -18,17 +18,17 @@ from chat.actors.revocation import AgentWatch, WidgetWatch
 from chat.actors.socket import close_quietly
 from chat.actors.visitor import run_visitor_session
 from chat.auth.tokens import check_session_token, issue_session_token
-from chat.context import Services
-from chat.db import spaces as space_queries
+from chat.db import space_queries
 from chat.db.rows import AgentRow, SpaceRow
 from chat.errors import CLOSE_UNAUTHORIZED, ChatError, NotFoundError, UnauthorizedError
 from chat.http.auth import check_agent_session
 from chat.http.errors import error_response
 from chat.http.origin import origin_allowed
 from chat.ids import is_stream_id
+from chat.services import Services
 from chat.wire import Auth, parse_agent_frame
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 class QuartSocket:

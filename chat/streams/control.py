@@ -25,7 +25,7 @@ from chat.backoff import Backoff
 from chat.streams.client import Redis
 from chat.streams.keys import control_key
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 # The stream keeps about this many entries (XADD MAXLEN ~). Revocations are rare admin actions
 # of ~150 bytes, so this is ~1.5 MB at most; a follower that is cut off from Redis resumes from
@@ -179,7 +179,7 @@ class ControlLog:
             try:
                 decoded.append(parse_control_entry(position, fields))
             except ValueError as exc:
-                log.warning("skipping undecodable control entry %s: %s", position, exc)
+                logger.warning("skipping undecodable control entry %s: %s", position, exc)
         return position, decoded
 
 
@@ -204,7 +204,7 @@ async def run_control_follower(
                 position, entries = await control.read_after(position, CONTROL_BLOCK_MS)
             backoff.reset()
         except (coredis.exceptions.RedisError, OSError, trio.TooSlowError) as exc:
-            await backoff.wait(log, exc)
+            await backoff.wait(logger, exc)
             continue
         for entry in entries:
             dispatch(entry)

@@ -36,10 +36,10 @@ async def run_follow(
     subscribed. A consumer too slow for the reader is re-subscribed and catches up from the log,
     so nothing is skipped or repeated. Runs until cancelled or `out` is closed.
     """
-    log = router.log
-    keys = log.keys(space_id)
+    stream_log = router.stream_log
+    keys = stream_log.keys(space_id)
     key = keys.thread(thread_id) if thread_id else keys.events
-    if after is not None and parse_id(await log.trimmed_before(key)) >= parse_id(after):
+    if after is not None and parse_id(await stream_log.trimmed_before(key)) >= parse_id(after):
         if thread_id is None:
             raise CursorExpiredError()
     last = after
@@ -72,7 +72,7 @@ async def _catch_up(
 ) -> str:
     last = after
     while True:
-        page = await router.log.read_range(key, last, CATCH_UP_PAGE)
+        page = await router.stream_log.read_range(key, last, CATCH_UP_PAGE)
         for entry in page:
             await out.send(entry)
             last = entry.id

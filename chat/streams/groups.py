@@ -10,6 +10,7 @@ import coredis.exceptions
 import trio
 from coredis import PureToken
 
+from chat.clock import now_ms
 from chat.events import LogEntry, entry_from_stream
 from chat.ids import format_id, parse_id
 from chat.streams.keys import PROJECTOR_GROUP
@@ -19,11 +20,11 @@ from chat.streams.log import StreamLog
 Decoded = tuple[str, str, LogEntry | None]  # (space id, entry id, entry or None if undecodable)
 
 
-async def ensure_group(log: StreamLog, space_id: str) -> None:
+async def ensure_group(stream_log: StreamLog, space_id: str) -> None:
     """Create the projector group from the start of the stream; an existing group is fine."""
     try:
-        await log.redis.xgroup_create(
-            log.keys(space_id).events, PROJECTOR_GROUP, identifier="0", mkstream=True
+        await stream_log.redis.xgroup_create(
+            stream_log.keys(space_id).events, PROJECTOR_GROUP, identifier="0", mkstream=True
         )
     except coredis.exceptions.StreamDuplicateConsumerGroupError:
         pass  # BUSYGROUP: another process (or an earlier start) created it
@@ -37,7 +38,7 @@ def _decode(space_id: str, raw: Any) -> Decoded:
 
 
 async def read_new(
-    log: StreamLog, consumer: str, space_ids: list[str], count: int, block_ms: int
+    stream_log: StreamLog, consumer: str, space_ids: list[str], count: int, block_ms: int
 ) -> list[Decoded]:
     """New entries for this consumer across the spaces (they become pending until acked).
 
@@ -46,49 +47,49 @@ async def read_new(
     if not space_ids:
         await trio.sleep(block_ms / 1000)  # nothing to read yet: wait as a blocked read would
         return []
-    by_key = {log.keys(s).events: s for s in space_ids}
-    reply = await log.redis.xreadgroup(
+    by_key = {stream_log.keys(s).events: s for s in space_ids}
+    reply = await stream_log.redis.xreadgroup(
         PROJECTOR_GROUP, consumer, {k: ">" for k in by_key}, count=count, block=block_ms or None
     )
     return [_decode(by_key[key], e) for key, entries in (reply or {}).items() for e in entries]
 
 
 async def reclaim(
-    log: StreamLog, consumer: str, space_id: str, min_idle_ms: int, count: int
+    stream_log: StreamLog, consumer: str, space_id: str, min_idle_ms: int, count: int
 ) -> list[Decoded]:
     """Take over entries another (crashed) consumer left pending for longer than min_idle_ms."""
-    key = log.keys(space_id).events
-    reply = await log.redis.xautoclaim(
+    key = stream_log.keys(space_id).events
+    reply = await stream_log.redis.xautoclaim(
         key, PROJECTOR_GROUP, consumer, min_idle_ms, "0-0", count=count
     )
     claimed = reply[1]
     return [_decode(space_id, e) for e in claimed if e]
 
 
-async def ack(log: StreamLog, by_space: dict[str, list[str]]) -> None:
+async def ack(stream_log: StreamLog, by_space: dict[str, list[str]]) -> None:
     """XACK a batch's entries, every space's in one pipeline (one round trip, not one per space)."""
     if not by_space:
         return
-    async with log.redis.pipeline(transaction=False) as pipe:
+    async with stream_log.redis.pipeline(transaction=False) as pipe:
         for space_id, entry_ids in by_space.items():
-            pipe.xack(log.keys(space_id).events, PROJECTOR_GROUP, entry_ids)
+            pipe.xack(stream_log.keys(space_id).events, PROJECTOR_GROUP, entry_ids)
 
 
-async def expire(log: StreamLog, keys: list[str], ttl_seconds: int) -> None:
+async def expire(stream_log: StreamLog, keys: list[str], ttl_seconds: int) -> None:
     """EXPIRE these keys, in one pipeline."""
     if not keys:
         return
-    async with log.redis.pipeline(transaction=False) as pipe:
+    async with stream_log.redis.pipeline(transaction=False) as pipe:
         for key in keys:
             pipe.expire(key, ttl_seconds)
 
 
-async def dead_letter(log: StreamLog, space_id: str, entry_id: str, reason: str) -> None:
+async def dead_letter(stream_log: StreamLog, space_id: str, entry_id: str, reason: str) -> None:
     """Keep an entry PostgreSQL refused in the space's `dead` stream for an operator to inspect."""
-    keys = log.keys(space_id)
-    raw = await log.redis.xrange(keys.events, entry_id, entry_id)
+    keys = stream_log.keys(space_id)
+    raw = await stream_log.redis.xrange(keys.events, entry_id, entry_id)
     fields = {str(k): str(v) for k, v in raw[0].field_values.items()} if raw else {}
-    await log.redis.xadd(keys.dead_letters, {**fields, "entry": entry_id, "reason": reason})
+    await stream_log.redis.xadd(keys.dead_letters, {**fields, "entry": entry_id, "reason": reason})
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,60 +98,60 @@ class GroupLag:
     seconds: float  # age of the oldest entry not yet projected
 
 
-async def _group_info(log: StreamLog, key: str) -> dict[str, object] | None:
-    if not await log.redis.exists([key]):
+async def _group_info(stream_log: StreamLog, key: str) -> dict[str, object] | None:
+    if not await stream_log.redis.exists([key]):
         return None
-    for group in await log.redis.xinfo_groups(key):
+    for group in await stream_log.redis.xinfo_groups(key):
         if group.get("name") == PROJECTOR_GROUP:
             return dict(group)
     return None
 
 
 async def oldest_unprojected(
-    log: StreamLog, space_id: str, info: dict[str, object] | None = None
+    stream_log: StreamLog, space_id: str, info: dict[str, object] | None = None
 ) -> str | None:
     """The smallest id the projector has not committed yet, or None when it is caught up.
 
     `info` is the group's XINFO GROUPS entry when the caller has it already.
     """
-    key = log.keys(space_id).events
-    pending = await log.redis.xpending(key, PROJECTOR_GROUP)
+    key = stream_log.keys(space_id).events
+    pending = await stream_log.redis.xpending(key, PROJECTOR_GROUP)
     if pending.pending and pending.minimum_identifier:  # type: ignore[union-attr]
         return str(pending.minimum_identifier)  # type: ignore[union-attr]
-    info = info or await _group_info(log, key)
+    info = info or await _group_info(stream_log, key)
     last_delivered = str(info.get("last-delivered-id", "0-0")) if info else "0-0"
-    following = await log.redis.xrange(key, f"({last_delivered}", "+", count=1)
+    following = await stream_log.redis.xrange(key, f"({last_delivered}", "+", count=1)
     return str(following[0].identifier) if following else None
 
 
-async def lag(log: StreamLog, space_id: str) -> GroupLag:
-    key = log.keys(space_id).events
-    info = await _group_info(log, key)
+async def lag(stream_log: StreamLog, space_id: str) -> GroupLag:
+    key = stream_log.keys(space_id).events
+    info = await _group_info(stream_log, key)
     if info is None:
         return GroupLag(0, 0.0)
     waiting, pending = info.get("lag"), info.get("pending")
     entries = (pending if isinstance(pending, int) else 0) + (
         waiting if isinstance(waiting, int) else 0
     )
-    oldest = await oldest_unprojected(log, space_id, info)
+    oldest = await oldest_unprojected(stream_log, space_id, info)
     seconds = max(0.0, time.time() - parse_id(oldest)[0] / 1000) if oldest else 0.0
     return GroupLag(entries, seconds)
 
 
 async def trim_projected(
-    log: StreamLog, space_id: str, thread_ids: set[str], keep_seconds: int
+    stream_log: StreamLog, space_id: str, thread_ids: set[str], keep_seconds: int
 ) -> None:
     """Drop entries both projected and older than the resume window from the space's streams.
 
     Valkey has no `XTRIM ... ACKED`: trim by MINID at the oldest entry not yet projected.
     """
-    cutoff = (int(time.time() * 1000) - keep_seconds * 1000, 0)
-    oldest = await oldest_unprojected(log, space_id)
+    cutoff = (now_ms() - keep_seconds * 1000, 0)
+    oldest = await oldest_unprojected(stream_log, space_id)
     if oldest is not None:
         cutoff = min(cutoff, parse_id(oldest))
     minid = format_id(cutoff)
-    keys = log.keys(space_id)
-    async with log.redis.pipeline(transaction=False) as pipe:
+    keys = stream_log.keys(space_id)
+    async with stream_log.redis.pipeline(transaction=False) as pipe:
         pipe.xtrim(keys.events, PureToken.MINID, minid)  # type: ignore[arg-type]
         for thread_id in thread_ids:
             pipe.xtrim(keys.thread(thread_id), PureToken.MINID, minid)  # type: ignore[arg-type]

@@ -19,6 +19,7 @@ import orjson
 from coredis import PureToken
 from coredis.commands.script import Script
 
+from chat.clock import now_ms
 from chat.config import AckDurability
 from chat.errors import (
     AlreadyClaimedError,
@@ -39,6 +40,8 @@ from chat.streams.keys import SpaceKeys
 # A sender's client_ids are remembered this long (refreshed on each send); PostgreSQL's unique
 # (thread_id, client_id) catches any replay older than that.
 CLIENT_ID_TTL_SECONDS = 7 * 86400
+# The contract's default presence TTL (Settings.presence_ttl_seconds).
+DEFAULT_PRESENCE_TTL_SECONDS = 60
 
 _SCRIPT_ERRORS: dict[str, type[ChatError]] = {
     "rate_limited": RateLimitedError,
@@ -74,10 +77,19 @@ class RateLimit:
 class StreamLog:
     """The log's operations. Holds the pool and the registered scripts; does no I/O on init."""
 
-    def __init__(self, redis: Redis, prefix: str, durability: AckDurability) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        prefix: str,
+        durability: AckDurability,
+        *,
+        presence_ttl_seconds: int = DEFAULT_PRESENCE_TTL_SECONDS,
+    ) -> None:
         self.redis = redis
         self.prefix = prefix
         self.durability = durability
+        # An agent is online while one of its sockets heartbeated within this time.
+        self.presence_ttl_ms = presence_ttl_seconds * 1000
         self._post_message = redis.register_script(lua.POST_MESSAGE)
         self._change_thread = redis.register_script(lua.CHANGE_THREAD)
         self._update_visitor = redis.register_script(lua.UPDATE_VISITOR)
@@ -183,16 +195,16 @@ class StreamLog:
         }
         await self.redis.xadd(self.keys(space_id).events, {"t": "typing", "d": _json(data)})
 
-    async def do_heartbeat(self, space_id: str, agent_id: str, socket_id: str, ttl_ms: int) -> None:
+    async def do_heartbeat(self, space_id: str, agent_id: str, socket_id: str) -> None:
         k = self.keys(space_id)
-        await self._heartbeat(keys=[k.events], args=[k.base, agent_id, socket_id, str(ttl_ms)])
+        ttl = str(self.presence_ttl_ms)
+        await self._heartbeat(keys=[k.events], args=[k.base, agent_id, socket_id, ttl])
 
-    async def do_agent_gone(
-        self, space_id: str, agent_id: str, socket_id: str, ttl_ms: int
-    ) -> None:
+    async def do_agent_gone(self, space_id: str, agent_id: str, socket_id: str) -> None:
         """A socket closed (or, with socket_id '', stale sockets are swept): maybe offline."""
         k = self.keys(space_id)
-        await self._agent_gone(keys=[k.events], args=[k.base, agent_id, socket_id, str(ttl_ms)])
+        ttl = str(self.presence_ttl_ms)
+        await self._agent_gone(keys=[k.events], args=[k.base, agent_id, socket_id, ttl])
 
     async def read_range(self, key: str, after: str | None, count: int) -> list[LogEntry]:
         """Entries of `key` strictly after `after` (from the start when None), oldest first."""
@@ -243,8 +255,17 @@ class StreamLog:
             return None
         return VisitorInfo.model_validate({"id": visitor_id, **raw})
 
-    async def online_agents(self, space_id: str, ttl_ms: int, now_ms: int) -> list[str]:
-        return await self.scored_between(self.keys(space_id).online, now_ms - ttl_ms, "+inf")
+    async def online_agents(self, space_id: str) -> list[str]:
+        """Agents of the space with a socket that heartbeated within the presence TTL."""
+        return await self.scored_between(self.keys(space_id).online, self.presence_cutoff(), "+inf")
+
+    async def stale_agents(self, space_id: str) -> list[str]:
+        """Agents of the space whose every socket stopped heartbeating (to be swept offline)."""
+        return await self.scored_between(self.keys(space_id).online, "-inf", self.presence_cutoff())
+
+    def presence_cutoff(self) -> int:
+        """Heartbeats older than this (epoch ms) no longer count."""
+        return now_ms() - self.presence_ttl_ms
 
     async def scored_between(self, key: str, low: int | str, high: int | str) -> list[str]:
         """Members of a sorted set with low <= score <= high."""

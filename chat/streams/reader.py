@@ -23,7 +23,7 @@ from chat.streams.client import Redis
 from chat.streams.keys import node_wake_key
 from chat.streams.log import StreamLog
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 # XREAD blocks at most this long so that shutdown and new streams are never waited on for long.
 READ_BLOCK_MS = 2000
@@ -50,7 +50,7 @@ class Subscription:
 class StreamRouter:
     """The registry of subscriptions of this process, shared by the reader and the actors."""
 
-    log: StreamLog
+    stream_log: StreamLog
     node_id: str
     positions: dict[str, str] = field(default_factory=dict)  # space id -> last id read
     _subs: dict[_Selector, set[Subscription]] = field(default_factory=dict)
@@ -58,7 +58,7 @@ class StreamRouter:
 
     @property
     def wake_key(self) -> str:
-        return node_wake_key(self.log.prefix, self.node_id)
+        return node_wake_key(self.stream_log.prefix, self.node_id)
 
     async def subscribe(
         self, space_id: str, *, route: str | None = None, kind: str | None = None
@@ -74,8 +74,10 @@ class StreamRouter:
         self._followers[space_id] = self._followers.get(space_id, 0) + 1
         if space_id not in self.positions:
             # The reader picks the new space up from its current last entry.
-            self.positions[space_id] = await self.log.last_id(self.log.keys(space_id).events)
-            await self.log.redis.xadd(
+            self.positions[space_id] = await self.stream_log.last_id(
+                self.stream_log.keys(space_id).events
+            )
+            await self.stream_log.redis.xadd(
                 self.wake_key, {"w": "1"}, trim_strategy=PureToken.MAXLEN, threshold=1
             )
         return sub
@@ -104,7 +106,7 @@ class StreamRouter:
         try:
             sub.send.send_nowait(entry)
         except trio.WouldBlock:
-            log.warning("a subscription of space %s fell behind; it catches up", sub.space_id)
+            logger.warning("a subscription of space %s fell behind; it catches up", sub.space_id)
             sub.overflowed = True
             self.unsubscribe(sub)
         except (trio.BrokenResourceError, trio.ClosedResourceError):
@@ -120,14 +122,14 @@ async def run_stream_reader(
     """Read every followed space stream and route entries. Redis errors: back off and go on."""
     key_of: dict[str, str] = {}
     space_of: dict[str, str] = {}
-    wake_position = await router.log.last_id(router.wake_key)
+    wake_position = await router.stream_log.last_id(router.wake_key)
     task_status.started()
     backoff = Backoff("stream reader")
     while True:
         streams = {router.wake_key: wake_position}
         for space_id, position in router.positions.items():
             if space_id not in key_of:
-                key_of[space_id] = router.log.keys(space_id).events
+                key_of[space_id] = router.stream_log.keys(space_id).events
                 space_of[key_of[space_id]] = space_id
             streams[key_of[space_id]] = position
         try:
@@ -135,7 +137,7 @@ async def run_stream_reader(
                 reply = await redis.xread(streams, count=READ_COUNT, block=READ_BLOCK_MS)
             backoff.reset()
         except (coredis.exceptions.RedisError, OSError, trio.TooSlowError) as exc:
-            await backoff.wait(log, exc)
+            await backoff.wait(logger, exc)
             continue
         for key, entries in (reply or {}).items():
             if key == router.wake_key:

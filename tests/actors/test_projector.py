@@ -8,7 +8,7 @@ from pathlib import Path
 import trio
 
 from chat.config import Settings
-from chat.db import spaces as space_queries
+from chat.db import space_queries
 from chat.streams import groups
 from chat.streams.client import open_redis
 from chat.streams.log import StreamLog

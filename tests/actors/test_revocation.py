@@ -21,11 +21,11 @@ import trio
 from trio_websocket import ConnectionClosed, ConnectionRejected, open_websocket_url
 
 from chat.actors.revocation import Watch
-from chat.actors.supervisor import open_services
 from chat.config import Settings
 from chat.embedded.valkey import ValkeyProcess, start_valkey, stop_valkey
 from chat.errors import CLOSE_KEY_REVOKED, CLOSE_UNAUTHORIZED, NotFoundError, UnauthorizedError
 from chat.http.ws import check_sign_in, check_widget_key
+from chat.services import open_services
 from chat.streams.client import open_redis
 from chat.streams.control import ControlLog
 from tests.conftest import ServerProcess, free_port

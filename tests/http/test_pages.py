@@ -11,8 +11,7 @@ import trio
 from quart_trio import QuartTrio
 
 from chat.config import Settings
-from chat.db import accounts
-from chat.db import spaces as space_queries
+from chat.db import accounts, space_queries
 from chat.demo import DEMO_EMAIL, ensure_demo
 from chat.http.errors import install_error_handlers
 from chat.http.pages import CONTENT_SECURITY_POLICY

@@ -7,9 +7,7 @@ from typing import Any
 from quart import Response, jsonify
 
 from chat.auth.passwords import hash_password
-from chat.context import Services
-from chat.db import accounts
-from chat.db import spaces as space_queries
+from chat.db import accounts, space_queries
 from chat.db.rows import AgentRow
 from chat.errors import NotFoundError
 from chat.http.api.views import agent_reply, agents_json, no_content
@@ -17,6 +15,7 @@ from chat.http.auth import Caller
 from chat.http.bodies import CreateAgent, UpdateAgent
 from chat.http.openapi import Api
 from chat.http.replies import Agent, AgentList
+from chat.services import Services
 
 TAG = "agents"
 

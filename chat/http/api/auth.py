@@ -11,7 +11,6 @@ from chat.actors.agent import agent_json
 from chat.auth.passwords import hash_password, verify_password
 from chat.auth.tokens import AccessClaims, issue_access_token, new_refresh_token
 from chat.auth.tokens import refresh_token_hash as hash_of
-from chat.context import Services
 from chat.db import accounts
 from chat.db.rows import AgentRow
 from chat.errors import InvalidCredentialsError, UnauthorizedError, WrongPasswordError
@@ -21,8 +20,9 @@ from chat.http.auth import Caller
 from chat.http.bodies import Login, Logout, Refresh, Register, UpdateMe
 from chat.http.openapi import Api
 from chat.http.replies import Agent, Registered, SignedIn, Tokens
+from chat.json_types import Json
+from chat.services import Services
 
-Json = dict[str, Any]
 TAG = "auth"
 
 

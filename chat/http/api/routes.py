@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from quart import Blueprint, Response, jsonify
 
-from chat.context import Services
 from chat.http.api import agents, auth, spaces, threads, visitors, widget
 from chat.http.auth import check_caller
 from chat.http.openapi import Api
+from chat.services import Services
 
 PREFIX = "/api/v1"
 TITLE = "chat REST API"

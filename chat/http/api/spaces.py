@@ -8,9 +8,7 @@ from typing import Any
 
 from quart import Response, jsonify
 
-from chat.context import Services
-from chat.db import history as db_history
-from chat.db import spaces as space_queries
+from chat.db import space_queries, thread_queries
 from chat.db.rows import SpaceRow
 from chat.errors import InvalidError, NotFoundError
 from chat.http.api.views import no_content, space_json
@@ -18,6 +16,7 @@ from chat.http.auth import Caller
 from chat.http.bodies import CreateSpace, ThreadListQuery, UpdateSpace
 from chat.http.openapi import Api
 from chat.http.replies import Space, SpaceList, ThreadPage
+from chat.services import Services
 from chat.streams import groups
 
 TAG = "spaces"
@@ -59,7 +58,7 @@ def add_routes(api: Api, services: Services) -> None:
                 body.settings.model_dump(),
             )
         )
-        await groups.ensure_group(services.log, space.id)
+        await groups.ensure_group(services.stream_log, space.id)
         return jsonify(space_json(space)), 201
 
     @api.route("GET", "/spaces/<uuid:space_id>", summary="One space", tag=TAG, reply=Space)
@@ -140,7 +139,7 @@ def add_routes(api: Api, services: Services) -> None:
         cursor = _thread_cursor(query.cursor)
         assigned = caller.agent.id if query.assigned == "me" else query.assigned
         rows = await db.run(
-            lambda c: db_history.list_threads(
+            lambda c: thread_queries.list_threads(
                 c, space.id, statuses, query.limit + 1, cursor, assigned
             )
         )

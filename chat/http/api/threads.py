@@ -6,39 +6,37 @@ from typing import Any
 
 from quart import Response, jsonify
 
-from chat import history
-from chat.context import Services
-from chat.db import accounts
-from chat.db import history as db_history
-from chat.db import spaces as space_queries
+from chat import thread_history
+from chat.db import accounts, space_queries, thread_queries
 from chat.errors import NotFoundError
 from chat.http.auth import Caller
 from chat.http.bodies import MessageListQuery, TransferThread
 from chat.http.openapi import Api
 from chat.http.replies import MessagePage, Thread, ThreadWithVisitor
+from chat.json_types import Json
+from chat.services import Services
 from chat.streams.log import ThreadAction
 from chat.wire import thread_json, visitor_json
 
-Json = dict[str, Any]
 TAG = "threads"
 
 
 def add_routes(api: Api, services: Services) -> None:
-    db, log = services.db, services.log
+    db, stream_log = services.db, services.stream_log
 
     async def own_thread(caller: Caller, thread_id: Any) -> Json:
         """The thread from PostgreSQL, or, not projected yet, from the log's state."""
         org, wanted = caller.agent.organization_id, str(thread_id)
-        thread = await db.run(lambda c: db_history.thread_with_visitor(c, org, wanted))
+        thread = await db.run(lambda c: thread_queries.thread_with_visitor(c, org, wanted))
         if thread is not None:
             return thread
         spaces = await db.run(lambda c: space_queries.list_spaces(c, org))
-        space_id = await log.space_holding_thread((s.id for s in spaces), wanted)
-        snapshot = await log.thread_state(space_id, wanted) if space_id else None
+        space_id = await stream_log.space_holding_thread((s.id for s in spaces), wanted)
+        snapshot = await stream_log.thread_state(space_id, wanted) if space_id else None
         if space_id is None or snapshot is None:
             raise NotFoundError("no such thread")
         found = thread_json(snapshot)
-        visitor = await log.visitor(space_id, snapshot.visitor_id)
+        visitor = await stream_log.visitor(space_id, snapshot.visitor_id)
         found["visitor"] = visitor_json(space_id, snapshot.visitor_id, visitor)
         return found
 
@@ -46,7 +44,7 @@ def add_routes(api: Api, services: Services) -> None:
         caller: Caller, thread_id: Any, action: ThreadAction, target: str = ""
     ) -> Response:
         thread = await own_thread(caller, thread_id)
-        snapshot = await log.do_change_thread(
+        snapshot = await stream_log.do_change_thread(
             thread["space_id"],
             thread["id"],
             action,
@@ -78,8 +76,8 @@ def add_routes(api: Api, services: Services) -> None:
         """PostgreSQL's rows joined with the log's tail not yet projected: a message acked a
         moment ago is here, never twice. Without `before`, the newest page."""
         thread = await own_thread(caller, thread_id)
-        items = await history.messages_before(
-            log, db, thread["space_id"], thread["id"], query.before, query.limit + 1
+        items = await thread_history.messages_before(
+            stream_log, db, thread["space_id"], thread["id"], query.before, query.limit + 1
         )
         next_before = None
         if len(items) > query.limit:

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
-from typing import Any
 
 from quart import Response
 
 from chat.actors.agent import agent_json
-from chat.context import Services
-from chat.db import spaces as space_queries
+from chat.db import space_queries
 from chat.db.rows import AgentRow, SpaceRow
-
-Json = dict[str, Any]
+from chat.json_types import Json
+from chat.services import Services
 
 
 def no_content() -> Response:
@@ -37,11 +34,9 @@ def space_json(space: SpaceRow) -> Json:
 
 async def online_agent_ids(services: Services, space_ids: Iterable[str]) -> set[str]:
     """Agents with a live heartbeat in any of these spaces (presence is kept per space)."""
-    ttl_ms = services.settings.presence_ttl_seconds * 1000
-    now_ms = int(time.time() * 1000)
     online: set[str] = set()
     for space_id in space_ids:
-        online.update(await services.log.online_agents(space_id, ttl_ms, now_ms))
+        online.update(await services.stream_log.online_agents(space_id))
     return online
 
 

@@ -6,12 +6,12 @@ from typing import Any
 
 from quart import Response, jsonify
 
-from chat.context import Services
-from chat.db import history as db_history
+from chat.db import thread_queries
 from chat.errors import NotFoundError
 from chat.http.auth import Caller
 from chat.http.openapi import Api
 from chat.http.replies import VisitorDetail
+from chat.services import Services
 
 TAG = "visitors"
 THREADS_SHOWN = 20
@@ -33,10 +33,10 @@ def add_routes(api: Api, services: Services) -> None:
         org, wanted = caller.agent.organization_id, str(visitor_id)
 
         def read(conn: Any) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-            visitor = db_history.visitor_in_organization(conn, org, wanted)
+            visitor = thread_queries.visitor_in_organization(conn, org, wanted)
             if visitor is None:
                 return None, []
-            return visitor, db_history.threads_of_visitor(conn, wanted, THREADS_SHOWN)
+            return visitor, thread_queries.threads_of_visitor(conn, wanted, THREADS_SHOWN)
 
         visitor, threads = await db.run(read)
         if visitor is None:

@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import time
-
 from quart import Response, jsonify, request
 
-from chat.context import Services
-from chat.db import spaces as space_queries
+from chat.db import space_queries
 from chat.errors import NotFoundError, OriginNotAllowedError
 from chat.http.errors import error_response
 from chat.http.openapi import Api
 from chat.http.origin import origin_allowed
 from chat.http.replies import WidgetConfig
+from chat.services import Services
 
 TAG = "widget"
 CONFIG_MAX_AGE_SECONDS = 30
 
 
 def add_routes(api: Api, services: Services) -> None:
-    settings = services.settings
-
     @api.route(
         "GET",
         "/widget/<widget_key>/config",
@@ -51,9 +47,7 @@ def add_routes(api: Api, services: Services) -> None:
             raise NotFoundError("unknown widget key")
         if not origin_allowed(origin, space.allowed_domains):
             raise OriginNotAllowedError()
-        online = await services.log.online_agents(
-            space.id, settings.presence_ttl_seconds * 1000, int(time.time() * 1000)
-        )
+        online = await services.stream_log.online_agents(space.id)
         public = {"name": space.name, "settings": space.settings}
         reply = jsonify({"space": public, "agents_online": bool(online)})
         reply.headers["Cache-Control"] = f"private, max-age={CONFIG_MAX_AGE_SECONDS}"

@@ -12,7 +12,7 @@ from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
 from chat.db.rows import SpaceRow
-from chat.spaces import SpaceSettings
+from chat.space_settings import SpaceSettings
 
 _COLUMNS = (
     "id::text, organization_id::text, name, widget_key, allowed_domains, settings, created_at"

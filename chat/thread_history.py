@@ -6,35 +6,38 @@ complete; merging by id removes the overlap.
 
 from __future__ import annotations
 
-from typing import Any
-
-from chat.db import history as db_history
+from chat.db import thread_queries
 from chat.db.pool import Database
 from chat.events import MessagePosted, decode_entries
 from chat.ids import parse_id
+from chat.json_types import Json
 from chat.streams.log import StreamLog
 from chat.wire import message_json
 
-Json = dict[str, Any]
 STREAM_PAGE = 500
 
 
 async def messages_after(
-    log: StreamLog, db: Database, space_id: str, thread_id: str, after: str | None, limit: int
+    stream_log: StreamLog,
+    db: Database,
+    space_id: str,
+    thread_id: str,
+    after: str | None,
+    limit: int,
 ) -> list[Json]:
     """Messages after `after` (oldest first, at most `limit`); with None, the latest `limit`."""
-    key = log.keys(space_id).thread(thread_id)
+    key = stream_log.keys(space_id).thread(thread_id)
     if after is None:
-        return await _latest(log, db, key, thread_id, limit)
+        return await _latest(stream_log, db, key, thread_id, limit)
     merged: dict[str, Json] = {}
-    if parse_id(await log.trimmed_before(key)) >= parse_id(after):
+    if parse_id(await stream_log.trimmed_before(key)) >= parse_id(after):
         rows = await db.run(
-            lambda c: db_history.messages_after(c, thread_id, parse_id(after), limit)
+            lambda c: thread_queries.messages_after(c, thread_id, parse_id(after), limit)
         )
         merged.update((r["id"], r) for r in rows)
     cursor = after
     while len(merged) < limit:
-        page = await log.read_range(key, cursor, STREAM_PAGE)
+        page = await stream_log.read_range(key, cursor, STREAM_PAGE)
         for entry in page:
             if isinstance(entry.event, MessagePosted):
                 merged[entry.id] = message_json(entry.id, entry.event)
@@ -44,29 +47,36 @@ async def messages_after(
     return sorted(merged.values(), key=lambda m: parse_id(m["id"]))[:limit]
 
 
-async def _latest(log: StreamLog, db: Database, key: str, thread_id: str, limit: int) -> list[Json]:
-    entries = await log.read_latest(key, limit * 2)
+async def _latest(
+    stream_log: StreamLog, db: Database, key: str, thread_id: str, limit: int
+) -> list[Json]:
+    entries = await stream_log.read_latest(key, limit * 2)
     merged = {
         e.id: message_json(e.id, e.event) for e in entries if isinstance(e.event, MessagePosted)
     }
-    if len(merged) < limit and await log.trimmed_before(key) != "0-0":
-        rows = await db.run(lambda c: db_history.messages_before(c, thread_id, None, limit))
+    if len(merged) < limit and await stream_log.trimmed_before(key) != "0-0":
+        rows = await db.run(lambda c: thread_queries.messages_before(c, thread_id, None, limit))
         merged.update((r["id"], r) for r in rows)
     return sorted(merged.values(), key=lambda m: parse_id(m["id"]))[-limit:]
 
 
 async def messages_before(
-    log: StreamLog, db: Database, space_id: str, thread_id: str, before: str | None, limit: int
+    stream_log: StreamLog,
+    db: Database,
+    space_id: str,
+    thread_id: str,
+    before: str | None,
+    limit: int,
 ) -> list[Json]:
     """A page of history older than `before` (newest page when None), oldest first."""
-    key = log.keys(space_id).thread(thread_id)
+    key = stream_log.keys(space_id).thread(thread_id)
     end = f"({before}" if before else "+"
-    tail = await log.redis.xrevrange(key, end, "-", count=limit * 2)
+    tail = await stream_log.redis.xrevrange(key, end, "-", count=limit * 2)
     merged: dict[str, Json] = {}
     for entry in decode_entries(tail):
         if isinstance(entry.event, MessagePosted):
             merged[entry.id] = message_json(entry.id, entry.event)
     bound = parse_id(before) if before else None
-    rows = await db.run(lambda c: db_history.messages_before(c, thread_id, bound, limit))
+    rows = await db.run(lambda c: thread_queries.messages_before(c, thread_id, bound, limit))
     merged.update((r["id"], r) for r in rows)
     return sorted(merged.values(), key=lambda m: parse_id(m["id"]))[-limit:]

@@ -1,11 +1,14 @@
-"""The supervisor: owns the reader, the control follower, the projector, the sweepers and the
-thread actors' nursery."""
+"""The services one process shares between its actors and its HTTP handlers, and the
+supervisor that builds them: it owns the reader, the control follower, the projector, the
+sweepers and the thread actors' nursery. The composition root: actors import none of this, each
+is handed only what it uses."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 import trio
 
@@ -14,14 +17,28 @@ from chat.actors.revocation import SessionRegistry
 from chat.actors.sweepers import run_expiry_sweeper, run_presence_sweeper
 from chat.actors.thread import ThreadActors
 from chat.config import Settings
-from chat.context import Services
-from chat.db.pool import open_database
-from chat.streams.client import open_redis
+from chat.db.pool import Database, open_database
+from chat.streams.client import Redis, open_redis
 from chat.streams.control import ControlLog, run_control_follower
 from chat.streams.log import StreamLog
 from chat.streams.reader import StreamRouter, run_stream_reader
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    redis: Redis
+    stream_log: StreamLog
+    router: StreamRouter
+    db: Database
+    threads: ThreadActors
+    projector: ProjectorState
+    # Revocations: REST appends with `control.do_*` after committing; the control follower
+    # dispatches every entry to `revocations`, where this process's sessions are registered.
+    control: ControlLog
+    revocations: SessionRegistry
 
 
 @asynccontextmanager
@@ -36,12 +53,17 @@ async def open_services(
         open_database(settings.database_url, settings.db_pool_size) as db,
         trio.open_nursery() as nursery,
     ):
-        stream_log = StreamLog(redis, settings.key_prefix, settings.ack_durability)
+        stream_log = StreamLog(
+            redis,
+            settings.key_prefix,
+            settings.ack_durability,
+            presence_ttl_seconds=settings.presence_ttl_seconds,
+        )
         router = StreamRouter(stream_log, settings.node_id)
         services = Services(
             settings=settings,
             redis=redis,
-            log=stream_log,
+            stream_log=stream_log,
             router=router,
             db=db,
             threads=ThreadActors(router, nursery),
@@ -59,7 +81,6 @@ async def open_services(
             run_presence_sweeper,
             stream_log,
             db,
-            settings.presence_ttl_seconds,
             settings.presence_check_seconds,
         )
         try:

@@ -136,15 +136,6 @@ def list_threads(
     return [thread_json_row(r) for r in rows]
 
 
-def space_of_thread(conn: psycopg.Connection, organization_id: str, thread_id: str) -> str | None:
-    row = conn.execute(
-        "SELECT t.space_id::text FROM threads t JOIN spaces s ON s.id = t.space_id"
-        " WHERE t.id = %s AND s.organization_id = %s AND s.deleted_at IS NULL",
-        (thread_id, organization_id),
-    ).fetchone()
-    return row[0] if row else None
-
-
 def visitor_in_organization(
     conn: psycopg.Connection, organization_id: str, visitor_id: str
 ) -> Row | None:

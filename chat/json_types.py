@@ -1,0 +1,7 @@
+"""The one name for a JSON object as plain data inside the service (frames, views, rows)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+Json = dict[str, Any]
