@@ -21,6 +21,7 @@ from quart import Blueprint, request
 
 from chat.http.bodies import read_body, read_query
 from chat.http.replies import ErrorReply
+from chat.services import Services
 
 Auth = Literal["public", "agent", "admin"]
 Handler = Callable[..., Awaitable[Any]]
@@ -61,14 +62,21 @@ class Operation:
     description: str | None
 
 
-class Api:
-    """A blueprint whose routes are declared with `route`, and the OpenAPI document of them."""
+@dataclass(frozen=True, slots=True)
+class Declared:
+    """A route as its module declared it: the operation and its handler."""
 
-    def __init__(self, blueprint: Blueprint, check_caller: CallerCheck, title: str) -> None:
-        self.blueprint = blueprint
-        self.title = title
-        self._check_caller = check_caller
-        self.operations: list[Operation] = []
+    operation: Operation
+    handler: Handler
+
+
+class Routes:
+    """One resource module's routes, declared at module level with `route` (like a blueprint,
+    but with the OpenAPI facts beside each handler). `Api.include` registers them."""
+
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
+        self.declared: list[Declared] = []
 
     def route(
         self,
@@ -76,7 +84,6 @@ class Api:
         rule: str,
         *,
         summary: str,
-        tag: str,
         auth: Auth = "agent",
         body: type[BaseModel] | None = None,
         query: type[BaseModel] | None = None,
@@ -84,41 +91,80 @@ class Api:
         status: int = 200,
         errors: tuple[int, ...] = (),
     ) -> Callable[[Handler], Handler]:
-        """Declare a route. The handler receives `caller=` (unless public), `body=`, `query=`."""
+        """Declare a route. Its handler receives `services=` (the process's Services), `caller=`
+        (unless public), `body=` and `query=` (when declared), and the path's parameters."""
 
         def declare(handler: Handler) -> Handler:
-            @wraps(handler)
-            async def view(**path: Any) -> Any:
-                kwargs: dict[str, Any] = dict(path)
-                if auth != "public":
-                    kwargs["caller"] = await self._check_caller(auth == "admin")
-                if body is not None:
-                    kwargs["body"] = await read_body(body)
-                if query is not None:
-                    kwargs["query"] = read_query(query, request.args)
-                return await handler(**kwargs)
-
-            self.blueprint.add_url_rule(
-                rule, endpoint=handler.__name__, view_func=view, methods=[method]
+            operation = Operation(
+                method.lower(),
+                rule,
+                summary,
+                self.tag,
+                auth,
+                body,
+                query,
+                reply,
+                status,
+                errors,
+                inspect.getdoc(handler),
             )
-            self.operations.append(
-                Operation(
-                    method.lower(),
-                    rule,
-                    summary,
-                    tag,
-                    auth,
-                    body,
-                    query,
-                    reply,
-                    status,
-                    errors,
-                    inspect.getdoc(handler),
-                )
-            )
+            self.declared.append(Declared(operation, handler))
             return handler
 
         return declare
+
+
+class Api:
+    """A blueprint with the routes of every included module, and the OpenAPI document of them."""
+
+    def __init__(
+        self, blueprint: Blueprint, services: Services, check_caller: CallerCheck, title: str
+    ) -> None:
+        self.blueprint = blueprint
+        self.title = title
+        self._services = services
+        self._check_caller = check_caller
+        self.operations: list[Operation] = []
+
+    def include(self, routes: Routes) -> None:
+        for declared in routes.declared:
+            self._register(declared, with_services=True)
+
+    def route(
+        self, method: str, rule: str, *, tag: str, **declaration: Any
+    ) -> Callable[[Handler], Handler]:
+        """The closures' way (`add_routes(api, services)`), until every module is converted to
+        module-level `Routes`; their handlers take no `services=`."""
+        routes = Routes(tag)
+
+        def declare(handler: Handler) -> Handler:
+            routes.route(method, rule, **declaration)(handler)
+            self._register(routes.declared[0], with_services=False)
+            return handler
+
+        return declare
+
+    def _register(self, declared: Declared, *, with_services: bool) -> None:
+        op, handler = declared.operation, declared.handler
+        services, check_caller = self._services, self._check_caller
+
+        @wraps(handler)
+        async def view(**path: Any) -> Any:
+            kwargs: dict[str, Any] = dict(path)
+            if with_services:
+                kwargs["services"] = services
+            if op.auth != "public":
+                kwargs["caller"] = await check_caller(op.auth == "admin")
+            if op.body is not None:
+                kwargs["body"] = await read_body(op.body)
+            if op.query is not None:
+                kwargs["query"] = read_query(op.query, request.args)
+            return await handler(**kwargs)
+
+        self.blueprint.add_url_rule(
+            op.rule, endpoint=handler.__name__, view_func=view, methods=[op.method.upper()]
+        )
+        self.operations.append(op)
 
     def openapi(self, prefix: str) -> dict[str, Any]:
         """The OpenAPI 3.1 document of every declared route."""

@@ -19,9 +19,10 @@ def api_blueprint(services: Services) -> Blueprint:
     async def caller(admin: bool) -> object:
         return await check_caller(services, admin=admin)
 
-    api = Api(blueprint, caller, TITLE)
-    for resource in (auth, agents, spaces, threads, visitors, widget):
+    api = Api(blueprint, services, caller, TITLE)
+    for resource in (auth, agents, spaces, threads, widget):
         resource.add_routes(api, services)
+    api.include(visitors.routes)
     document = api.openapi(PREFIX)
 
     @blueprint.get("/openapi.json")
