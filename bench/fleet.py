@@ -13,13 +13,14 @@ import multiprocessing
 import multiprocessing.connection
 import resource
 import traceback
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import psutil
 import trio
 
+T = TypeVar("T")
 Command = tuple[str, Any]
 WorkerFn = Callable[[Any, "Link"], Awaitable[None]]
 # A command's answer may take this long at most (connecting thousands of sockets included).
@@ -159,3 +160,13 @@ class FleetSession:
 def split(total: int, parts: int) -> list[int]:
     """`total` as `parts` near-equal shares."""
     return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
+
+
+def cut(items: list[T], sizes: Iterable[int]) -> list[list[T]]:
+    """`items` in consecutive runs of `sizes`: with `split(len(items), parts)`, one near-equal
+    share each (a load process's clients)."""
+    runs, start = [], 0
+    for size in sizes:
+        runs.append(items[start : start + size])
+        start += size
+    return runs

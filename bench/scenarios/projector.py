@@ -7,240 +7,36 @@ read every 0.5 s. Managed services only: the scenario restarts the service.
 
 The lag /metrics reports counts space-stream entries, not messages: a visitor's first message
 also appends `thread.opened`, so entries >= messages.
+
+The visitors live in the load processes (projector_visitors.py); reading the lag and turning a
+catch-up's samples into rates is projector_lag.py. This module is the coordinator: the
+restarts, the two kinds of repeat, and what they record and report.
 """
 
 from __future__ import annotations
 
-import statistics
 import time
-import uuid
 from collections import Counter
-from dataclasses import dataclass, field
 from typing import Any
 
 import trio
-from trio_websocket import ConnectionClosed, WebSocketConnection
 
-from bench import api, clients, report
-from bench.fleet import Link, split
+from bench import api, report
+from bench.fleet import cut, split
 from bench.record import ScenarioResult, Step
-from bench.scenarios import Context
+from bench.scenarios import Context, projector_visitors
+from bench.scenarios.projector_lag import CATCH_UP_POLL_SECONDS, Lag, catch_up_figures, read_lag
+from bench.scenarios.projector_visitors import VisitorJob
 from bench.stats import percentiles
 from bench.usage import UsageWindow, run_sampler
 
 # The bench spaces' visitor limits: the highest the space settings allow (100/s, burst 1000).
 SPACE_RATE, SPACE_BURST = 100.0, 1000
-# What a visitor paces itself to: a margin under the space's limit, whose bucket may persist
-# across the visitor's reconnections (each repeat reconnects).
-CLIENT_RATE, CLIENT_BURST = 90.0, 500
-WINDOW = 16  # messages a visitor keeps in flight awaiting acks while appending the backlog
-CONNECT_CONCURRENCY = 50  # widget handshakes in flight per load process
-CATCH_UP_POLL_SECONDS = 0.05
 LOAD_POLL_SECONDS = 0.5
 # Lag 0 this long with no backlog ever seen: the projector drained it before /metrics answered.
 EMPTY_GRACE_SECONDS = 1.0
 # A catch-up slower than this many entries/s is cut off (the scenario must stop by itself).
 SLOWEST_RATE = 500.0
-COMMAND_TIMEOUT_SECONDS = 120.0
-DRAIN_SECONDS = 5.0  # acks still awaited when a steady load ends
-CONTENT_PAD = "x" * 80  # a message of about 100 characters, stamp included
-
-
-# -- load processes: widget visitors -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class VisitorJob:
-    ws_url: str
-    keys: tuple[str, ...]  # one widget key per visitor of this load process
-
-
-@dataclass
-class _Visitor:
-    ws: WebSocketConnection
-    tokens: float = CLIENT_BURST
-    refilled: float = field(default_factory=time.monotonic)
-    outstanding: dict[str, float] = field(default_factory=dict)  # client_id -> send time
-    acked: int = 0
-    ack_ms: list[float] = field(default_factory=list)
-    errors: Counter[str] = field(default_factory=Counter)
-
-    async def paced(self) -> None:
-        """Wait for a token of the client-side bucket that keeps under the space's limit."""
-        now = time.monotonic()
-        self.tokens = min(CLIENT_BURST, self.tokens + (now - self.refilled) * CLIENT_RATE)
-        self.refilled = now
-        if self.tokens < 1:
-            await trio.sleep((1 - self.tokens) / CLIENT_RATE)
-            self.tokens, self.refilled = 1.0, time.monotonic()
-        self.tokens -= 1
-
-    async def send(self) -> None:
-        client_id = str(uuid.uuid4())
-        self.outstanding[client_id] = time.perf_counter()
-        content = f"{clients.stamp()} {CONTENT_PAD}"
-        await clients.send(self.ws, {"type": "message", "client_id": client_id, "content": content})
-
-
-async def _read_answers(visitor: _Visitor, slots: trio.Semaphore, done: trio.CancelScope) -> None:
-    """Count acks and errors until cancelled; a closed socket ends the visitor's drive."""
-    try:
-        while True:
-            frame = await clients.receive(visitor.ws)
-            kind = frame.get("type")
-            if kind not in ("ack", "error"):
-                continue  # agents, thread...: not what this scenario measures
-            sent = visitor.outstanding.pop(str(frame.get("client_id")), None)
-            if kind == "ack" and sent is not None:
-                visitor.acked += 1
-                visitor.ack_ms.append((time.perf_counter() - sent) * 1000)
-            else:
-                visitor.errors[str(frame.get("code", "unknown"))] += 1
-            if sent is not None:
-                slots.release()
-    except ConnectionClosed:
-        visitor.errors["closed"] += max(1, len(visitor.outstanding))
-        done.cancel()
-
-
-async def _append(visitor: _Visitor, count: int) -> None:
-    """Send `count` messages as fast as acks come back (WINDOW in flight), within the limit."""
-    slots = trio.Semaphore(WINDOW)
-    async with trio.open_nursery() as nursery:
-        nursery.start_soon(_read_answers, visitor, slots, nursery.cancel_scope)
-        for _ in range(count):
-            await slots.acquire()
-            await visitor.paced()
-            await visitor.send()
-        for _ in range(WINDOW):  # every answer in
-            await slots.acquire()
-        nursery.cancel_scope.cancel()
-
-
-async def _steady(visitor: _Visitor, interval: float, offset: float, until: float) -> None:
-    """One message every `interval` s until `until` (a message whose window is full is
-    skipped and counted, so the offered load stays open-loop)."""
-    slots = trio.Semaphore(WINDOW)
-    async with trio.open_nursery() as nursery:
-        nursery.start_soon(_read_answers, visitor, slots, nursery.cancel_scope)
-        due = trio.current_time() + offset
-        while due < until:
-            await trio.sleep_until(due)
-            due += interval
-            try:
-                slots.acquire_nowait()
-            except trio.WouldBlock:
-                visitor.errors["skipped"] += 1
-                continue
-            await visitor.send()
-        with trio.move_on_after(DRAIN_SECONDS):
-            for _ in range(WINDOW):
-                await slots.acquire()
-        visitor.errors["unanswered"] += len(visitor.outstanding)
-        nursery.cancel_scope.cancel()
-
-
-async def _connect(
-    nursery: trio.Nursery, job: VisitorJob, sessions: list[str | None]
-) -> list[_Visitor]:
-    """Every visitor of the job, resuming its session of an earlier repeat (same visitor)."""
-    limiter = trio.CapacityLimiter(CONNECT_CONCURRENCY)
-    found: list[_Visitor | None] = [None] * len(job.keys)
-
-    async def one(index: int) -> None:
-        async with limiter:
-            ws, welcome, _ = await clients.open_widget(
-                nursery, job.ws_url, job.keys[index], session=sessions[index]
-            )
-        sessions[index] = str(welcome["session"])
-        found[index] = _Visitor(ws)
-
-    async with trio.open_nursery() as connecting:
-        for index in range(len(job.keys)):
-            connecting.start_soon(one, index)
-    return [v for v in found if v is not None]
-
-
-def _tally(visitors: list[_Visitor], seconds: float) -> dict[str, Any]:
-    errors: Counter[str] = Counter()
-    for visitor in visitors:
-        errors.update(visitor.errors)
-        visitor.errors.clear()
-    ack_ms = [ms for v in visitors for ms in v.ack_ms]
-    acked = sum(v.acked for v in visitors)
-    for visitor in visitors:
-        visitor.acked, visitor.ack_ms = 0, []
-    return {"acked": acked, "seconds": seconds, "errors": dict(errors), "ack_ms": ack_ms}
-
-
-async def _close(visitors: list[_Visitor]) -> None:
-    with trio.move_on_after(DRAIN_SECONDS) as scope:
-        scope.shield = True
-        for visitor in visitors:
-            await visitor.ws.aclose()
-
-
-async def worker(job: VisitorJob, link: Link) -> None:
-    """Commands: connect, append <count>, steady {rate, seconds}, close."""
-    sessions: list[str | None] = [None] * len(job.keys)
-    visitors: list[_Visitor] = []
-    async with trio.open_nursery() as nursery:  # the sockets' reader tasks live here
-        async for name, args in link.commands():
-            with trio.fail_after(COMMAND_TIMEOUT_SECONDS):
-                started = time.perf_counter()
-                async with trio.open_nursery() as drive:
-                    if name == "connect":
-                        visitors = await _connect(nursery, job, sessions)
-                    elif name == "append" and visitors:
-                        for visitor, count in zip(
-                            visitors, split(args, len(visitors)), strict=True
-                        ):
-                            drive.start_soon(_append, visitor, count)
-                    elif name == "steady" and visitors:
-                        rate, until = args["rate"], trio.current_time() + args["seconds"]
-                        interval = len(visitors) / rate if rate else args["seconds"]
-                        for index, visitor in enumerate(visitors):
-                            offset = interval * index / len(visitors)
-                            drive.start_soon(_steady, visitor, interval, offset, until)
-                    elif name == "close":
-                        await _close(visitors)
-                        visitors = []
-            await link.reply(_tally(visitors, time.perf_counter() - started))
-        await _close(visitors)
-        nursery.cancel_scope.cancel()
-
-
-# -- coordinator ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Lag:
-    t: float  # seconds since the restart began
-    entries: int
-    seconds: float
-    spaces: int  # spaces the answering process's projector knows
-
-
-def parse_lag(metrics: str) -> tuple[int, float, int]:
-    """(entries, oldest seconds, spaces listed) from /metrics text."""
-    entries, seconds = api.projector_lag(metrics)
-    spaces = sum(
-        1 for line in metrics.splitlines() if line.startswith("chat_projector_lag_entries{")
-    )
-    return entries, seconds, spaces
-
-
-async def read_lag(base_url: str, t0: float) -> Lag | None:
-    """One /metrics reading, or None while the service does not answer (it is starting)."""
-    try:
-        with trio.move_on_after(2) as scope:
-            text = await api.text(f"{base_url}/metrics")
-    except OSError:  # refused while the service starts (URLError is an OSError)
-        return None
-    if scope.cancelled_caught:
-        return None
-    entries, seconds, spaces = parse_lag(text)
-    return Lag(round(time.monotonic() - t0, 3), entries, seconds, spaces)
 
 
 def _groups(ctx: Context) -> Any:
@@ -281,33 +77,6 @@ async def _watch_catch_up(
     return {"samples": samples, "usage": usage, "timed_out": watching.cancelled_caught}
 
 
-def _catch_up_figures(samples: list[Lag], ready: float) -> dict[str, Any]:
-    """Entries drained / seconds from the peak sample to the first sample at 0."""
-    if not samples:  # /metrics never answered within the watch
-        return {"ready_s": round(ready, 3), "catch_up_rows_per_s": None, "samples": []}
-    peak = max(samples, key=lambda s: (s.entries, -s.t))
-    zero = next((s for s in samples if s.t > peak.t and s.entries == 0), None)
-    figures: dict[str, Any] = {
-        "ready_s": round(ready, 3),
-        "backlog_entries_seen": peak.entries,
-        "backlog_seen_at_s": peak.t,
-        "catch_up_rows_per_s": None,
-        "catch_up_seconds": None,
-        "samples": [[s.t, s.entries] for s in samples],
-    }
-    if peak.entries and zero is not None:
-        seconds = max(zero.t - peak.t, CATCH_UP_POLL_SECONDS)
-        figures["catch_up_seconds"] = round(seconds, 3)
-        figures["catch_up_rows_per_s"] = round(peak.entries / seconds)
-        draining = [s for s in samples if peak.t <= s.t < zero.t] + [zero]
-        if len(draining) >= 3:  # the slope of a least-squares line, less sensitive to the ends
-            slope = statistics.linear_regression(
-                [s.t for s in draining], [s.entries for s in draining]
-            ).slope
-            figures["fit_rows_per_s"] = round(-slope)
-    return figures
-
-
 async def _catch_up_once(ctx: Context, fleet: Any, counts: list[int]) -> dict[str, Any]:
     cfg = ctx.profile.projector
     phases: dict[str, float] = {}  # where a repeat's time goes (restarts dominate small runs)
@@ -345,7 +114,7 @@ async def _catch_up_once(ctx: Context, fleet: Any, counts: list[int]) -> dict[st
         nursery.start_soon(launch)
         watched = await _watch_catch_up(ctx, t0, marks, limit)
     lap("catch_up_s")
-    figures = _catch_up_figures(watched["samples"], marks["ready"])
+    figures = catch_up_figures(watched["samples"], marks["ready"])
     figures["timed_out"] = watched["timed_out"]
     return {
         "backlog_msgs": cfg.backlog,
@@ -401,12 +170,7 @@ async def _steady_once(ctx: Context, fleet: Any, rates: list[float]) -> dict[str
 
 def _shares(total: float, per_process: list[int], visitors: int) -> list[int]:
     """`total` spread over the load processes in proportion to their visitors."""
-    per_visitor = split(int(total), visitors)
-    shares, start = [], 0
-    for count in per_process:
-        shares.append(sum(per_visitor[start : start + count]))
-        start += count
-    return shares
+    return [sum(share) for share in cut(split(int(total), visitors), per_process)]
 
 
 async def run(ctx: Context) -> ScenarioResult:
@@ -437,13 +201,10 @@ async def run(ctx: Context) -> ScenarioResult:
     )
     keys = [tenant.spaces[i % cfg.spaces].widget_key for i in range(cfg.visitors)]
     per_process = split(cfg.visitors, ctx.fleet.size)
-    jobs, start = [], 0
-    for count in per_process:
-        jobs.append(VisitorJob(ctx.service.ws_url, tuple(keys[start : start + count])))
-        start += count
+    jobs = [VisitorJob(ctx.service.ws_url, tuple(share)) for share in cut(keys, per_process)]
     catch_up = Step("catch-up", {"backlog_msgs": cfg.backlog, "visitors": cfg.visitors})
     steady = Step("lag under load", {"offered_msgs_per_s": cfg.steady_msgs_per_s})
-    async with ctx.fleet.session(f"{__name__}:worker", jobs) as fleet:
+    async with ctx.fleet.session(f"{projector_visitors.__name__}:worker", jobs) as fleet:
         with ctx.reporter.phase("projector catch-up", total=ctx.repeats) as bar:
             for index in range(ctx.repeats):
                 counts = _shares(cfg.backlog, per_process, cfg.visitors)
