@@ -3,7 +3,8 @@
 import { defineConfig } from "vite";
 
 export default defineConfig({
-  // Nothing to copy from public/, and no .env files: the bundle depends only on src/ and the lock.
+  // Nothing to copy from public/, and no .env files: the bundle depends only on src/,
+  // ../frontend/protocol and the lock.
   publicDir: false,
   envDir: false,
   oxc: { jsx: { runtime: "automatic", importSource: "preact" } },

@@ -2,6 +2,7 @@
 // field, or with Ctrl, Alt or Meta held (those belong to the browser).
 
 import type { Console } from "./console";
+import { isOpen } from "./protocol";
 
 function typingInField(target: EventTarget | null): boolean {
   const el = target as HTMLElement | null;
@@ -81,7 +82,7 @@ export function onKey(c: Console, e: KeyboardEvent): void {
       }
       return;
     case "e":
-      if (open && (open.status === "unassigned" || open.status === "active")) {
+      if (open && isOpen(open.status)) {
         e.preventDefault();
         if (window.confirm("Close this conversation?")) void c.outbox.close(open.id);
       }

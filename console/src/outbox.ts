@@ -6,8 +6,9 @@ import { ApiError, errorText } from "./api";
 import type { Console } from "./console";
 import {
   type Agent,
+  type ClientFrame,
+  fitsFrame,
   MAX_CONTENT_CHARS,
-  MAX_FRAME_BYTES,
   newClientId,
   type Thread,
 } from "./protocol";
@@ -56,18 +57,24 @@ export class Outbox {
       this.c.changed();
       return false;
     }
-    if (new TextEncoder().encode(JSON.stringify(content)).length > MAX_FRAME_BYTES) {
+    const clientId = newClientId();
+    const frame: ClientFrame = {
+      type: "message",
+      thread_id: threadId,
+      client_id: clientId,
+      content,
+    };
+    if (!fitsFrame(frame)) {
       this.c.threadErrors.set(threadId, "This message is too long to send.");
       this.c.changed();
       return false;
     }
     this.c.threadErrors.delete(threadId);
-    const clientId = newClientId();
     this.c.logOf(threadId).write(clientId, content, Date.now());
     this.c.drafts.delete(threadId);
     this.stopTyping(threadId);
     // Not connected: it stays "sending" and goes out after the next welcome (same client_id).
-    this.c.conn.send({ type: "message", thread_id: threadId, client_id: clientId, content });
+    this.c.conn.send(frame);
     this.c.changed();
     return true;
   }

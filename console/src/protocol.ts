@@ -1,9 +1,13 @@
 // The REST objects and /ws/agent frames as this console reads them: ../../../shared/CONTRACT.md
 // ("REST", "WebSocket /ws/agent") and structures.md ("API: what this implementation decides").
+// The vocabulary the widget shares (thread statuses, limits, ids) is defined once in
+// frontend/protocol.
+
+import type { SenderType, ThreadStatus } from "../../frontend/protocol";
+
+export * from "../../frontend/protocol";
 
 export type Role = "admin" | "agent";
-export type ThreadStatus = "unassigned" | "active" | "closed" | "expired";
-export type SenderType = "visitor" | "agent" | "system";
 
 export interface Agent {
   id: string;
@@ -146,27 +150,6 @@ export type ClientFrame =
 // Close codes (structures.md "Frames and limits").
 /** Bad, expired or revoked token, deleted agent: refresh and reconnect, or sign in again. */
 export const CLOSE_AUTH = 4001;
-export const MAX_CONTENT_CHARS = 4000;
-/** A frame over 16 KiB closes the socket with 1009; keep ours under it with room for JSON. */
-export const MAX_FRAME_BYTES = 16 * 1024 - 256;
-
-/** Stream entry ids `<ms>-<seq>` order a thread's messages and a space's events. */
-export function compareIds(a: string, b: string): number {
-  const [am = 0, aq = 0] = a.split("-").map(Number);
-  const [bm = 0, bq = 0] = b.split("-").map(Number);
-  return am - bm || aq - bq;
-}
-
-export function newClientId(): string {
-  const c = globalThis.crypto;
-  if (typeof c.randomUUID === "function") return c.randomUUID();
-  // randomUUID exists only in secure contexts; plain http pages still have getRandomValues.
-  const b = c.getRandomValues(new Uint8Array(16));
-  b[6] = ((b[6] ?? 0) & 0x0f) | 0x40;
-  b[8] = ((b[8] ?? 0) & 0x3f) | 0x80;
-  const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
 
 /** Milliseconds of an RFC 3339 time (0 when unreadable), for ordering. */
 export function ms(time: string | null | undefined): number {

@@ -10,7 +10,7 @@
 // its last_activity_at (chat/streams/lua.py), so the later time is the later state. At the same
 // millisecond, the further status wins (closed > active > unassigned), then the live frame.
 
-import { ms, type Thread, type ThreadStatus } from "./protocol";
+import { isOpen, ms, type Thread, type ThreadStatus } from "./protocol";
 
 export type ListName = "queue" | "mine" | "active" | "closed";
 export const LISTS: readonly ListName[] = ["queue", "mine", "active", "closed"];
@@ -41,12 +41,8 @@ export function inList(list: ListName, t: Thread, me: string): boolean {
     case "active":
       return t.status === "active";
     case "closed":
-      return t.status === "closed" || t.status === "expired";
+      return !isOpen(t.status);
   }
-}
-
-export function isOpen(t: Thread): boolean {
-  return t.status === "unassigned" || t.status === "active";
 }
 
 const STATUS_RANK: Record<ThreadStatus, number> = {

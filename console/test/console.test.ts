@@ -5,12 +5,14 @@
 
 import assert from "node:assert/strict";
 import { mock, test } from "node:test";
+// The shared vocabulary's tests (frontend/protocol), run as this app's build compiles it.
+import "../../frontend/protocol/index.test";
 import { ApiError, type Fetch } from "../src/api";
 import { Auth, type RefreshResult, STORE_KEY } from "../src/auth";
 import { Connection, HEARTBEAT_MS, type Status } from "../src/connection";
 import { Cursors } from "../src/cursors";
 import { MessageLog } from "../src/messages";
-import { compareIds, type Agent, type Message, type Thread } from "../src/protocol";
+import type { Agent, Message, Thread } from "../src/protocol";
 import { ThreadStore } from "../src/threads";
 import { embedSnippet, parseDomains } from "../src/ui/SpacesPage";
 
@@ -43,12 +45,6 @@ const msg = (id: string, extra: Partial<Message> = {}): Message => ({
 });
 
 // --- ids, cursors ----------------------------------------------------------------------------
-
-test("ids order numerically, not as text", () => {
-  assert.ok(compareIds("9-0", "10-0") < 0);
-  assert.ok(compareIds("10-2", "10-10") < 0);
-  assert.equal(compareIds("5-1", "5-1"), 0);
-});
 
 test("a cursor drops replays at or before it, per space", () => {
   const c = new Cursors();

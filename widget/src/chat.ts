@@ -16,9 +16,10 @@ import { type Message, Messages, publicMessage } from "./messages";
 import { pageReporter, watchNavigation } from "./page";
 import {
   type ClientFrame,
+  fitsFrame,
   HISTORY_LIMIT,
+  isOpen,
   MAX_CONTENT_CHARS,
-  MAX_FRAME_BYTES,
   MAX_NAME_CHARS,
   type MessageJson,
   newClientId,
@@ -244,7 +245,7 @@ export class Chat {
 
   private onThread(thread: ThreadJson): void {
     const current = this.state.thread;
-    if (thread.status === "closed" || thread.status === "expired") {
+    if (!isOpen(thread.status)) {
       // An older thread's end means nothing to the one on screen.
       if (current?.id === thread.id) this.commit({ thread, ended: true, agentTyping: false });
       return;
@@ -315,11 +316,8 @@ export class Chat {
     const content = text.trim();
     if (!content || this.state.ended || this.state.stopped) return false;
     const clientId = newClientId();
-    const frame = JSON.stringify({ type: "message", client_id: clientId, content });
-    if (
-      [...content].length > MAX_CONTENT_CHARS ||
-      new TextEncoder().encode(frame).length > MAX_FRAME_BYTES
-    ) {
+    const frame: ClientFrame = { type: "message", client_id: clientId, content };
+    if ([...content].length > MAX_CONTENT_CHARS || !fitsFrame(frame)) {
       this.set({ notice: `A message can be at most ${MAX_CONTENT_CHARS} characters.` });
       return false;
     }

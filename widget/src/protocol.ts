@@ -1,8 +1,10 @@
 // The /ws/widget protocol as this widget reads it: ../../../shared/CONTRACT.md, "WebSocket
-// /ws/widget", and structures.md "API: what this implementation decides".
+// /ws/widget", and structures.md "API: what this implementation decides". The vocabulary the
+// console shares (thread statuses, limits, ids) is defined once in frontend/protocol.
 
-export type SenderType = "visitor" | "agent" | "system";
-export type ThreadStatus = "unassigned" | "active" | "closed" | "expired";
+import type { SenderType, ThreadStatus } from "../../frontend/protocol";
+
+export * from "../../frontend/protocol";
 
 export interface MessageJson {
   id: string;
@@ -61,25 +63,4 @@ export const CLOSE_TRY_AGAIN = 1013; // fell behind: reconnect at once with `las
 export const CLOSE_KEY_REVOKED = 4004; // key rotated or space deleted: never reconnect
 /** The server's welcome holds at most this many messages (chat/actors/visitor.py HISTORY_LIMIT). */
 export const HISTORY_LIMIT = 50;
-export const MAX_CONTENT_CHARS = 4000;
 export const MAX_NAME_CHARS = 120;
-/** A frame over 16 KiB closes the socket with 1009; keep ours under it with room for JSON. */
-export const MAX_FRAME_BYTES = 16 * 1024 - 64;
-
-/** Message ids are stream entry ids `<ms>-<seq>`; they order a thread and resume a socket. */
-export function compareIds(a: string, b: string): number {
-  const [am, aq] = a.split("-").map(Number);
-  const [bm, bq] = b.split("-").map(Number);
-  return am - bm || aq - bq;
-}
-
-export function newClientId(): string {
-  const c = globalThis.crypto;
-  if (typeof c.randomUUID === "function") return c.randomUUID();
-  // randomUUID exists only in secure contexts; plain http pages still have getRandomValues.
-  const b = c.getRandomValues(new Uint8Array(16));
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}

@@ -4,10 +4,12 @@
 
 import assert from "node:assert/strict";
 import { mock, test } from "node:test";
+// The shared vocabulary's tests (frontend/protocol), run as this app's build compiles it.
+import "../../frontend/protocol/index.test";
 import type { Verdict } from "../src/config";
 import { Connection, type Status } from "../src/connection";
 import { Messages } from "../src/messages";
-import { compareIds, type MessageJson } from "../src/protocol";
+import type { MessageJson } from "../src/protocol";
 
 const msg = (id: string, extra: Partial<MessageJson> = {}): MessageJson => ({
   id,
@@ -17,12 +19,6 @@ const msg = (id: string, extra: Partial<MessageJson> = {}): MessageJson => ({
   content: `m ${id}`,
   created_at: "2026-01-01T00:00:00Z",
   ...extra,
-});
-
-test("ids order numerically, not as text", () => {
-  assert.ok(compareIds("9-0", "10-0") < 0);
-  assert.ok(compareIds("10-2", "10-10") < 0);
-  assert.equal(compareIds("5-1", "5-1"), 0);
 });
 
 test("messages are deduplicated by id and ordered by id, unsent ones last", () => {

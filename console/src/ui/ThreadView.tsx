@@ -1,8 +1,7 @@
 import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { Console } from "../console";
 import type { Shown } from "../messages";
-import type { Thread } from "../protocol";
-import { isOpen } from "../threads";
+import { isOpen, type Thread } from "../protocol";
 import { visitorLabel } from "../visitors";
 import { clock, STATUS_TEXT } from "./format";
 import { VisitorPanel } from "./VisitorPanel";
@@ -62,7 +61,7 @@ export function ThreadView({
     );
   }
 
-  const open = isOpen(thread);
+  const open = isOpen(thread.status);
   const name = visitorLabel(c.visitors.get(thread.visitor_id), thread.visitor_id);
   const typing = c.typing.get(id);
   const draft = c.drafts.get(id) ?? "";

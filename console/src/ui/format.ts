@@ -1,7 +1,7 @@
 // Small display helpers. Everything here returns plain strings: the components render them as
 // text nodes, never as HTML.
 
-import { ms } from "../protocol";
+import { ms, type ThreadStatus } from "../protocol";
 
 export function clock(time: string | null | undefined): string {
   const t = ms(time);
@@ -21,7 +21,7 @@ export function dateTime(time: string | null | undefined): string {
     : "Unknown";
 }
 
-export const STATUS_TEXT: Record<string, string> = {
+export const STATUS_TEXT: Record<ThreadStatus, string> = {
   unassigned: "Waiting",
   active: "Active",
   closed: "Closed",
