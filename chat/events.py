@@ -17,7 +17,12 @@ logger = logging.getLogger(__name__)
 
 
 class _Event(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Fields this version does not know are ignored, not refused: during a rolling upgrade a newer
+    # process appends entries (and keeps hashes) with fields added after this version, and
+    # refusing them would drop real messages. The versioning rule (structures.md, "Versioning of
+    # log entries"): fields are only ever added, optional, never renamed or repurposed.
+    # Inbound frames are still strict (chat/wire.py): that is the edge where input is checked.
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
 
 ThreadStatus = Literal["unassigned", "active", "closed", "expired"]

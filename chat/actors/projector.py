@@ -1,9 +1,12 @@
 """The projector: space streams -> PostgreSQL in batches; XACK only after the commit.
 
-Crash policy: Redis or PostgreSQL errors back off and retry the same batch (nothing is acked, so
-nothing is lost; rows are idempotent, so nothing doubles). Entries a crashed projector left pending
-are reclaimed with XAUTOCLAIM once idle for `projector_claim_idle_seconds`. Anything else
-propagates to the supervisor.
+Crash policy: Redis or PostgreSQL errors back off and retry (nothing is acked, so nothing is
+lost; rows are idempotent, so nothing doubles): this process's own unacked entries are read again
+at once, entries a crashed projector left pending are reclaimed with XAUTOCLAIM once idle for
+`projector_claim_idle_seconds`. A space stream that lost the projector's group (NOGROUP: a
+deleted stream, FLUSHALL, an older backup) gets it back without stopping the other spaces. An
+entry this version cannot decode, or that PostgreSQL refuses, is dead-lettered (the space's
+`dead` stream) before it is acked. Anything else propagates to the supervisor.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ READ_BLOCK_MS = 1000
 # is written), so that under a light, steady load a transaction carries a few dozen entries
 # instead of one or two: its fixed cost (BEGIN, four statements, COMMIT, an XACK) dominated the
 # projector's CPU at 250 msgs/s. PostgreSQL lags the log by at most this much more, and history
-# reads merge the stream tail anyway (chat/history.py).
+# reads merge the stream tail anyway (chat/thread_history.py).
 LINGER_SECONDS = 0.05
 SPACES_REFRESH_SECONDS = 5.0
 TRIM_INTERVAL_SECONDS = 10.0
@@ -38,11 +41,15 @@ TRIM_INTERVAL_SECONDS = 10.0
 
 @dataclass
 class ProjectorState:
-    """What the projector has seen, for /metrics and tests."""
+    """What the projector has seen, for /metrics, /readyz and tests."""
 
     spaces: list[str] = field(default_factory=list)
     rows_projected: int = 0
     batches: int = 0
+    dead_lettered: int = 0
+    groups_healed: int = 0
+    # trio.current_time() of the first error of the current run of errors; None while healthy.
+    failing_since: float | None = None
 
 
 async def run_projector(
@@ -61,6 +68,8 @@ async def run_projector(
     # Read but not yet written. The next batch is read while this one is written (the write runs
     # on a database thread), so catch-up is bounded by the slower of the two, not by their sum.
     ahead: list[groups.Decoded] = []
+    # Set after an error (and at start): this consumer's unacked entries are read back first.
+    recovering = True
     task_status.started()
     while True:
         now = trio.current_time()
@@ -77,6 +86,10 @@ async def run_projector(
                         stream_log, db, settings, state, consumer, space_id, touched
                     )
                 next_claim = now + settings.projector_claim_idle_seconds / 2
+            if recovering:
+                recovering = await _project_own_pending(
+                    stream_log, db, settings, state, consumer, touched
+                )
             ahead = await _write_and_read(stream_log, db, settings, state, consumer, ahead, touched)
             if trio.current_time() >= next_trim:
                 for space_id, threads in touched.items():
@@ -86,10 +99,37 @@ async def run_projector(
                 touched.clear()
                 next_trim = trio.current_time() + TRIM_INTERVAL_SECONDS
             backoff.reset()
+            state.failing_since = None
+        except* coredis.exceptions.StreamConsumerGroupError:
+            # NOGROUP. What was read ahead stays pending, or comes again with the new group.
+            ahead, recovering = [], True
+            healed = await groups.heal_missing_groups(stream_log, state.spaces)
+            state.groups_healed += len(healed)
+            logger.warning("projector: consumer group recreated on the streams of %s", healed)
         except* (coredis.exceptions.RedisError, OSError, psycopg.OperationalError) as group:
-            # What was read ahead stays pending in the group: XAUTOCLAIM brings it back.
-            ahead = []
+            # What was read ahead stays pending for this consumer: read back once this recovers.
+            ahead, recovering = [], True
+            if state.failing_since is None:
+                state.failing_since = trio.current_time()
             await backoff.wait(logger, group.exceptions[0])
+
+
+async def _project_own_pending(
+    stream_log: StreamLog,
+    db: Database,
+    settings: Settings,
+    state: ProjectorState,
+    consumer: str,
+    touched: dict[str, set[str]],
+) -> bool:
+    """Project one batch of this consumer's own unacked entries; False once there are none."""
+    pending = await groups.read_own_pending(
+        stream_log, consumer, state.spaces, settings.projector_batch
+    )
+    if not pending:
+        return False
+    await _project(stream_log, db, state, pending, touched, settings.resume_window_seconds)
+    return True
 
 
 async def _write_and_read(
@@ -151,8 +191,16 @@ async def _project(
     by_space: dict[str, list[str]] = {}
     for space_id, entry_id, entry in decoded:
         by_space.setdefault(space_id, []).append(entry_id)
-        if entry is None:
-            logger.error("projector: undecodable entry %s in space %s, skipped", entry_id, space_id)
+        if isinstance(entry, groups.Undecodable):
+            # Kept for an operator (or a newer version) before the ack below lets it go.
+            logger.error(
+                "projector: entry %s of space %s dead-lettered: %s",
+                entry_id,
+                space_id,
+                entry.reason,
+            )
+            await groups.dead_letter(stream_log, space_id, entry_id, entry.reason)
+            state.dead_lettered += 1
             continue
         batch.add(space_id, entry)
         threads = touched.setdefault(space_id, set())  # every space read gets trimmed
@@ -164,7 +212,7 @@ async def _project(
         # One bad entry must not stop the space forever: write the batch entry by entry and
         # set aside (dead-letter) the ones PostgreSQL refuses.
         logger.error("projector: batch refused (%r); projecting entry by entry", exc)
-        batch = await _project_one_by_one(stream_log, db, decoded)
+        batch = await _project_one_by_one(stream_log, db, state, decoded)
     await groups.ack(stream_log, by_space)
     await _expire_finished(stream_log, batch, finished_ttl_seconds)
     state.rows_projected += len(batch.messages)
@@ -172,12 +220,12 @@ async def _project(
 
 
 async def _project_one_by_one(
-    stream_log: StreamLog, db: Database, decoded: list[groups.Decoded]
+    stream_log: StreamLog, db: Database, state: ProjectorState, decoded: list[groups.Decoded]
 ) -> Batch:
     done = Batch()
     for space_id, entry_id, entry in decoded:
-        if entry is None:
-            continue
+        if isinstance(entry, groups.Undecodable):
+            continue  # dead-lettered already
         single = Batch()
         single.add(space_id, entry)
         try:
@@ -187,6 +235,7 @@ async def _project_one_by_one(
                 "projector: entry %s of space %s dead-lettered: %r", entry_id, space_id, exc
             )
             await groups.dead_letter(stream_log, space_id, entry_id, repr(exc))
+            state.dead_lettered += 1
             continue
         done.add(space_id, entry)
     return done

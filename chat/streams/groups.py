@@ -16,8 +16,17 @@ from chat.ids import format_id, parse_id
 from chat.streams.keys import PROJECTOR_GROUP
 from chat.streams.log import StreamLog
 
-# A batch entry that cannot be decoded is acked and logged rather than retried forever.
-Decoded = tuple[str, str, LogEntry | None]  # (space id, entry id, entry or None if undecodable)
+
+@dataclass(frozen=True, slots=True)
+class Undecodable:
+    """An entry this version cannot decode (an unknown kind from a newer version, or one added by
+    hand): the projector dead-letters it with this reason, never acks it away unseen."""
+
+    reason: str
+
+
+# (space id, entry id, the entry or why it could not be decoded)
+Decoded = tuple[str, str, LogEntry | Undecodable]
 
 
 async def ensure_group(stream_log: StreamLog, space_id: str) -> None:
@@ -30,11 +39,33 @@ async def ensure_group(stream_log: StreamLog, space_id: str) -> None:
         pass  # BUSYGROUP: another process (or an earlier start) created it
 
 
+async def heal_missing_groups(stream_log: StreamLog, space_ids: list[str]) -> list[str]:
+    """Recreate the projector group on every space stream that has lost it; the spaces healed.
+
+    A group disappears with its stream (DEL, FLUSHALL, an older backup restored), and one
+    missing group makes every multi-stream XREADGROUP fail with NOGROUP, for every space. The
+    group is recreated at the start of what the stream holds (see ensure_group), not at the
+    newest id PostgreSQL has: the stream keeps only the resume window plus what is not projected
+    yet, so the replay is bounded, and it is harmless (messages are keyed by entry id, state rows
+    by the entry that last wrote them), while a restart at PostgreSQL's newest id could skip an
+    older entry that was still pending, reclaimed out of order, when the group was lost.
+    """
+    healed = []
+    for space_id in space_ids:
+        if await _group_info(stream_log, stream_log.keys(space_id).events) is None:
+            await ensure_group(stream_log, space_id)
+            healed.append(space_id)
+    return healed
+
+
 def _decode(space_id: str, raw: Any) -> Decoded:
+    if not raw.field_values:
+        # Still pending but gone from the stream (deleted by hand, or lost with a restore).
+        return space_id, str(raw.identifier), Undecodable("gone from the stream")
     try:
         return space_id, str(raw.identifier), entry_from_stream(raw)
-    except ValueError:
-        return space_id, str(raw.identifier), None
+    except ValueError as exc:
+        return space_id, str(raw.identifier), Undecodable(str(exc))
 
 
 async def read_new(
@@ -50,6 +81,24 @@ async def read_new(
     by_key = {stream_log.keys(s).events: s for s in space_ids}
     reply = await stream_log.redis.xreadgroup(
         PROJECTOR_GROUP, consumer, {k: ">" for k in by_key}, count=count, block=block_ms or None
+    )
+    return [_decode(by_key[key], e) for key, entries in (reply or {}).items() for e in entries]
+
+
+async def read_own_pending(
+    stream_log: StreamLog, consumer: str, space_ids: list[str], count: int
+) -> list[Decoded]:
+    """Entries delivered to this consumer and not acked yet (a batch whose write failed, or one
+    read ahead when an error struck), oldest first, up to `count` per space.
+
+    Read again at once after an error, rather than left to XAUTOCLAIM's idle time: after a
+    PostgreSQL outage, projection resumes as soon as PostgreSQL answers.
+    """
+    if not space_ids:
+        return []
+    by_key = {stream_log.keys(s).events: s for s in space_ids}
+    reply = await stream_log.redis.xreadgroup(
+        PROJECTOR_GROUP, consumer, {k: "0" for k in by_key}, count=count
     )
     return [_decode(by_key[key], e) for key, entries in (reply or {}).items() for e in entries]
 
