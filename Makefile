@@ -20,6 +20,7 @@ run: install
 lint: install
 	$(BIN)/ruff check chat tests bench
 	$(BIN)/ruff format --check chat tests bench
+	$(BIN)/lint-imports
 
 typecheck: install
 	$(BIN)/mypy

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from chat.db import thread_queries
 from chat.db.pool import Database
-from chat.events import MessagePosted, decode_entries
+from chat.events import MessagePosted
 from chat.ids import parse_id
 from chat.json_types import Json
 from chat.streams.log import StreamLog
@@ -70,10 +70,8 @@ async def messages_before(
 ) -> list[Json]:
     """A page of history older than `before` (newest page when None), oldest first."""
     key = stream_log.keys(space_id).thread(thread_id)
-    end = f"({before}" if before else "+"
-    tail = await stream_log.redis.xrevrange(key, end, "-", count=limit * 2)
     merged: dict[str, Json] = {}
-    for entry in decode_entries(tail):
+    for entry in await stream_log.read_before(key, before, limit * 2):
         if isinstance(entry.event, MessagePosted):
             merged[entry.id] = message_json(entry.id, entry.event)
     bound = parse_id(before) if before else None

@@ -58,7 +58,7 @@ def create_app(services: Services) -> QuartTrio:
     async def readyz() -> Any:
         problems = []
         try:
-            await services.redis.ping()
+            await services.stream_log.ping()
         except Exception as exc:  # noqa: BLE001 - any failure means not ready
             problems.append(f"redis: {exc!r}")
         try:

@@ -100,6 +100,10 @@ class StreamLog:
     def keys(self, space_id: str) -> SpaceKeys:
         return SpaceKeys(self.prefix, space_id)
 
+    async def ping(self) -> None:
+        """Raises when Redis does not answer (the readiness check)."""
+        await self.redis.ping()
+
     async def _durable(self, script: Script[str], keys: list[str], args: list[str]) -> Any:
         """Run an append script in the next group commit; its own reply, or its own error."""
         return await self._group.submit(Append(script, keys, args))
@@ -213,7 +217,13 @@ class StreamLog:
         return decode_entries(entries)
 
     async def read_latest(self, key: str, count: int) -> list[LogEntry]:
-        entries = await self.redis.xrevrange(key, "+", "-", count=count)
+        return await self.read_before(key, None, count)
+
+    async def read_before(self, key: str, before: str | None, count: int) -> list[LogEntry]:
+        """The newest `count` entries of `key` strictly before `before` (the newest of all when
+        None), oldest first."""
+        end = f"({before}" if before else "+"
+        entries = await self.redis.xrevrange(key, end, "-", count=count)
         return decode_entries(reversed(entries))
 
     async def last_id(self, key: str) -> str:

@@ -13,103 +13,105 @@ from chat.errors import NotFoundError
 from chat.http.api.views import agent_reply, agents_json, no_content
 from chat.http.auth import Caller
 from chat.http.bodies import CreateAgent, UpdateAgent
-from chat.http.openapi import Api
+from chat.http.openapi import Routes
 from chat.http.replies import Agent, AgentList
 from chat.services import Services
 
-TAG = "agents"
+routes = Routes(tag="agents")
 
 
-def add_routes(api: Api, services: Services) -> None:
-    db = services.db
-
-    @api.route(
-        "POST",
-        "/agents",
-        summary="Add an agent or admin",
-        tag=TAG,
-        auth="admin",
-        body=CreateAgent,
-        reply=Agent,
-        status=201,
-        errors=(409,),
-    )
-    async def create_agent(caller: Caller, body: CreateAgent) -> tuple[Response, int]:
-        password_hash = await hash_password(body.password)
-        agent = await db.run(
-            lambda c: accounts.create_agent(
-                c,
-                caller.agent.organization_id,
-                body.name,
-                str(body.email),
-                password_hash,
-                body.role,
-                body.max_concurrent_chats,
-            )
+@routes.route(
+    "POST",
+    "/agents",
+    summary="Add an agent or admin",
+    auth="admin",
+    body=CreateAgent,
+    reply=Agent,
+    status=201,
+    errors=(409,),
+)
+async def create_agent(
+    services: Services, caller: Caller, body: CreateAgent
+) -> tuple[Response, int]:
+    password_hash = await hash_password(body.password)
+    agent = await services.db.run(
+        lambda c: accounts.create_agent(
+            c,
+            caller.agent.organization_id,
+            body.name,
+            str(body.email),
+            password_hash,
+            body.role,
+            body.max_concurrent_chats,
         )
-        return jsonify(await agent_reply(services, agent)), 201
-
-    @api.route("GET", "/agents", summary="The organization's agents", tag=TAG, reply=AgentList)
-    async def list_agents(caller: Caller) -> Response:
-        """Open to every agent, not only admins: agents transfer threads to each other and see
-        who is online."""
-        org = caller.agent.organization_id
-        agents = await db.run(lambda c: accounts.list_agents(c, org))
-        spaces = await db.run(lambda c: space_queries.list_spaces(c, org))
-        return jsonify({"items": await agents_json(services, agents, spaces)})
-
-    @api.route("GET", "/agents/<uuid:agent_id>", summary="One agent", tag=TAG, reply=Agent)
-    async def get_agent(caller: Caller, agent_id: Any) -> Response:
-        org = caller.agent.organization_id
-        agent = await db.run(lambda c: accounts.agent_by_id(c, org, str(agent_id)))
-        if agent is None:
-            raise NotFoundError("no such agent")
-        return jsonify(await agent_reply(services, agent))
-
-    @api.route(
-        "PATCH",
-        "/agents/<uuid:agent_id>",
-        summary="Change an agent's name, role, capacity, availability or password",
-        tag=TAG,
-        auth="admin",
-        body=UpdateAgent,
-        reply=Agent,
-        errors=(409,),
     )
-    async def update_agent(caller: Caller, agent_id: Any, body: UpdateAgent) -> Response:
-        """Setting a password ends all the agent's sign-ins. The last admin keeps the role."""
-        org, target = caller.agent.organization_id, str(agent_id)
-        changes: dict[str, object] = body.model_dump(exclude={"password"}, exclude_none=True)
-        if body.password is not None:
-            changes["password_hash"] = await hash_password(body.password)
+    return jsonify(await agent_reply(services, agent)), 201
 
-        def update(conn: Any) -> tuple[AgentRow | None, list[str]]:
-            updated = accounts.update_agent(conn, org, target, changes)
-            ended = []
-            if updated is not None and body.password is not None:
-                ended = accounts.end_sign_ins(conn, target)
-            return updated, ended
 
-        updated, ended = await db.run(update)
-        if updated is None:
-            raise NotFoundError("no such agent")
-        await services.control.do_end_sign_ins(target, ended)
-        return jsonify(await agent_reply(services, updated))
+@routes.route("GET", "/agents", summary="The organization's agents", reply=AgentList)
+async def list_agents(services: Services, caller: Caller) -> Response:
+    """Open to every agent, not only admins: agents transfer threads to each other and see
+    who is online."""
+    org = caller.agent.organization_id
+    agents = await services.db.run(lambda c: accounts.list_agents(c, org))
+    spaces = await services.db.run(lambda c: space_queries.list_spaces(c, org))
+    return jsonify({"items": await agents_json(services, agents, spaces)})
 
-    @api.route(
-        "DELETE",
-        "/agents/<uuid:agent_id>",
-        summary="Remove an agent (soft delete)",
-        tag=TAG,
-        auth="admin",
-        status=204,
-        errors=(409,),
-    )
-    async def delete_agent(caller: Caller, agent_id: Any) -> Response:
-        """The agent can no longer sign in or refresh, and its WebSockets close (4001). Its
-        email becomes free for a new account; its messages keep its name."""
-        org, target = caller.agent.organization_id, str(agent_id)
-        if not await db.run(lambda c: accounts.delete_agent(c, org, target)):
-            raise NotFoundError("no such agent")
-        await services.control.do_revoke_agent(target)
-        return no_content()
+
+@routes.route("GET", "/agents/<uuid:agent_id>", summary="One agent", reply=Agent)
+async def get_agent(services: Services, caller: Caller, agent_id: Any) -> Response:
+    org = caller.agent.organization_id
+    agent = await services.db.run(lambda c: accounts.agent_by_id(c, org, str(agent_id)))
+    if agent is None:
+        raise NotFoundError("no such agent")
+    return jsonify(await agent_reply(services, agent))
+
+
+@routes.route(
+    "PATCH",
+    "/agents/<uuid:agent_id>",
+    summary="Change an agent's name, role, capacity, availability or password",
+    auth="admin",
+    body=UpdateAgent,
+    reply=Agent,
+    errors=(409,),
+)
+async def update_agent(
+    services: Services, caller: Caller, agent_id: Any, body: UpdateAgent
+) -> Response:
+    """Setting a password ends all the agent's sign-ins. The last admin keeps the role."""
+    org, target = caller.agent.organization_id, str(agent_id)
+    changes: dict[str, object] = body.model_dump(exclude={"password"}, exclude_none=True)
+    if body.password is not None:
+        changes["password_hash"] = await hash_password(body.password)
+
+    def update(conn: Any) -> tuple[AgentRow | None, list[str]]:
+        updated = accounts.update_agent(conn, org, target, changes)
+        ended = []
+        if updated is not None and body.password is not None:
+            ended = accounts.end_sign_ins(conn, target)
+        return updated, ended
+
+    updated, ended = await services.db.run(update)
+    if updated is None:
+        raise NotFoundError("no such agent")
+    await services.control.do_end_sign_ins(target, ended)
+    return jsonify(await agent_reply(services, updated))
+
+
+@routes.route(
+    "DELETE",
+    "/agents/<uuid:agent_id>",
+    summary="Remove an agent (soft delete)",
+    auth="admin",
+    status=204,
+    errors=(409,),
+)
+async def delete_agent(services: Services, caller: Caller, agent_id: Any) -> Response:
+    """The agent can no longer sign in or refresh, and its WebSockets close (4001). Its
+    email becomes free for a new account; its messages keep its name."""
+    org, target = caller.agent.organization_id, str(agent_id)
+    if not await services.db.run(lambda c: accounts.delete_agent(c, org, target)):
+        raise NotFoundError("no such agent")
+    await services.control.do_revoke_agent(target)
+    return no_content()

@@ -18,157 +18,151 @@ from chat.http import throttle
 from chat.http.api.views import agent_reply, no_content
 from chat.http.auth import Caller
 from chat.http.bodies import Login, Logout, Refresh, Register, UpdateMe
-from chat.http.openapi import Api
+from chat.http.openapi import Routes
 from chat.http.replies import Agent, Registered, SignedIn, Tokens
 from chat.json_types import Json
 from chat.services import Services
 
-TAG = "auth"
+routes = Routes(tag="auth")
 
 
-def add_routes(api: Api, services: Services) -> None:
-    db, settings = services.db, services.settings
-
-    async def sign_in(agent: AgentRow, session_id: str | None = None) -> Json:
-        """A new access token and refresh token; a new sign-in unless `session_id` continues one."""
-        session_id = session_id or str(uuid.uuid4())
-        access = issue_access_token(
-            settings.secret_key,
-            AccessClaims(agent.id, agent.organization_id, agent.role, session_id),
-            settings.access_token_ttl_seconds,
+async def _sign_in(services: Services, agent: AgentRow, session_id: str | None = None) -> Json:
+    """A new access token and refresh token; a new sign-in unless `session_id` continues one."""
+    settings = services.settings
+    session_id = session_id or str(uuid.uuid4())
+    access = issue_access_token(
+        settings.secret_key,
+        AccessClaims(agent.id, agent.organization_id, agent.role, session_id),
+        settings.access_token_ttl_seconds,
+    )
+    refresh, refresh_hash = new_refresh_token()
+    await services.db.run(
+        lambda c: accounts.store_refresh_token(
+            c, agent.id, refresh_hash, settings.refresh_token_ttl_seconds, session_id
         )
-        refresh, refresh_hash = new_refresh_token()
-        await db.run(
-            lambda c: accounts.store_refresh_token(
-                c, agent.id, refresh_hash, settings.refresh_token_ttl_seconds, session_id
-            )
+    )
+    return {"access_token": access, "refresh_token": refresh}
+
+
+@routes.route(
+    "POST",
+    "/auth/register",
+    summary="Create an organization and its first admin",
+    auth="public",
+    body=Register,
+    reply=Registered,
+    status=201,
+    errors=(409,),
+)
+async def register(services: Services, body: Register) -> tuple[Response, int]:
+    await throttle.check_registration(services, request.remote_addr)
+    password_hash = await hash_password(body.password)
+    org, agent = await services.db.run(
+        lambda c: accounts.create_organization_with_admin(
+            c, body.organization_name, body.name, str(body.email), password_hash
         )
-        return {"access_token": access, "refresh_token": refresh}
-
-    @api.route(
-        "POST",
-        "/auth/register",
-        summary="Create an organization and its first admin",
-        tag=TAG,
-        auth="public",
-        body=Register,
-        reply=Registered,
-        status=201,
-        errors=(409,),
     )
-    async def register(body: Register) -> tuple[Response, int]:
-        await throttle.check_registration(services, request.remote_addr)
-        password_hash = await hash_password(body.password)
-        org, agent = await db.run(
-            lambda c: accounts.create_organization_with_admin(
-                c, body.organization_name, body.name, str(body.email), password_hash
-            )
-        )
-        organization = {"id": org.id, "name": org.name, "created_at": org.created_at.isoformat()}
-        reply = {**await sign_in(agent), "agent": agent_json(agent, False)}
-        return jsonify({**reply, "organization": organization}), 201
+    organization = {"id": org.id, "name": org.name, "created_at": org.created_at.isoformat()}
+    reply = {**await _sign_in(services, agent), "agent": agent_json(agent, False)}
+    return jsonify({**reply, "organization": organization}), 201
 
-    @api.route(
-        "POST",
-        "/auth/login",
-        summary="Sign in with email and password",
-        tag=TAG,
-        auth="public",
-        body=Login,
-        reply=SignedIn,
-        errors=(401,),
+
+@routes.route(
+    "POST",
+    "/auth/login",
+    summary="Sign in with email and password",
+    auth="public",
+    body=Login,
+    reply=SignedIn,
+    errors=(401,),
+)
+async def login(services: Services, body: Login) -> Response:
+    """Unknown emails and wrong passwords get the same answer, in the same time."""
+    await throttle.check_login_attempt(services, body.email, request.remote_addr)
+    agent = await services.db.run(lambda c: accounts.agent_by_email(c, body.email))
+    if not await verify_password(agent.password_hash if agent else None, body.password):
+        raise InvalidCredentialsError()
+    assert agent is not None
+    return jsonify({**await _sign_in(services, agent), "agent": await agent_reply(services, agent)})
+
+
+@routes.route(
+    "POST",
+    "/auth/refresh",
+    summary="Trade a refresh token for new tokens (rotation)",
+    auth="public",
+    body=Refresh,
+    reply=Tokens,
+    errors=(401,),
+)
+async def refresh(services: Services, body: Refresh) -> Response:
+    """Each refresh token works once. Presenting a used one again revokes its whole sign-in:
+    someone else has a copy."""
+    db = services.db
+    used = await db.run(lambda c: accounts.use_refresh_token(c, hash_of(body.refresh_token)))
+    if used is not None and used.reused:
+        await services.control.do_end_sign_ins(used.agent_id, [used.session_id])
+    if used is None or not used.valid:
+        raise UnauthorizedError("invalid refresh token")
+    agent = await db.run(lambda c: accounts.live_agent(c, used.agent_id))
+    if agent is None:
+        raise UnauthorizedError("invalid refresh token")
+    return jsonify(await _sign_in(services, agent, used.session_id))
+
+
+@routes.route("POST", "/auth/logout", summary="End this sign-in", body=Logout, status=204)
+async def logout(services: Services, caller: Caller, body: Logout) -> Response:
+    """Ends the caller's sign-in and the one the refresh token belongs to (normally the
+    same): their tokens stop working and their WebSockets close (4001)."""
+    agent_id = caller.agent.id
+
+    def end(conn: Any) -> list[str]:
+        ended = {caller.session_id}
+        other = accounts.session_of_refresh_token(conn, agent_id, hash_of(body.refresh_token))
+        if other is not None:
+            ended.add(other)
+        for session_id in ended:
+            accounts.end_sign_in(conn, agent_id, session_id)
+        return sorted(ended)
+
+    await services.control.do_end_sign_ins(agent_id, await services.db.run(end))
+    return no_content()
+
+
+@routes.route("GET", "/auth/me", summary="The calling agent", reply=Agent)
+async def get_me(services: Services, caller: Caller) -> Response:
+    return jsonify(await agent_reply(services, caller.agent))
+
+
+@routes.route(
+    "PATCH",
+    "/auth/me",
+    summary="Change the caller's name, availability or password",
+    body=UpdateMe,
+    reply=Agent,
+    errors=(403,),
+)
+async def update_me(services: Services, caller: Caller, body: UpdateMe) -> Response:
+    """A new password needs `current_password` and ends every other sign-in of the agent."""
+    agent = caller.agent
+    changes: dict[str, object] = body.model_dump(
+        include={"name", "accepting_chats"}, exclude_none=True
     )
-    async def login(body: Login) -> Response:
-        """Unknown emails and wrong passwords get the same answer, in the same time."""
-        await throttle.check_login_attempt(services, body.email, request.remote_addr)
-        agent = await db.run(lambda c: accounts.agent_by_email(c, body.email))
-        if not await verify_password(agent.password_hash if agent else None, body.password):
-            raise InvalidCredentialsError()
-        assert agent is not None
-        return jsonify({**await sign_in(agent), "agent": await agent_reply(services, agent)})
+    if body.password is not None:
+        await throttle.check_login_attempt(services, agent.email, request.remote_addr)
+        if not await verify_password(agent.password_hash, body.current_password or ""):
+            raise WrongPasswordError()
+        changes["password_hash"] = await hash_password(body.password)
 
-    @api.route(
-        "POST",
-        "/auth/refresh",
-        summary="Trade a refresh token for new tokens (rotation)",
-        tag=TAG,
-        auth="public",
-        body=Refresh,
-        reply=Tokens,
-        errors=(401,),
-    )
-    async def refresh(body: Refresh) -> Response:
-        """Each refresh token works once. Presenting a used one again revokes its whole sign-in:
-        someone else has a copy."""
-        used = await db.run(lambda c: accounts.use_refresh_token(c, hash_of(body.refresh_token)))
-        if used is not None and used.reused:
-            await services.control.do_end_sign_ins(used.agent_id, [used.session_id])
-        if used is None or not used.valid:
-            raise UnauthorizedError("invalid refresh token")
-        agent = await db.run(lambda c: accounts.live_agent(c, used.agent_id))
-        if agent is None:
-            raise UnauthorizedError("invalid refresh token")
-        return jsonify(await sign_in(agent, used.session_id))
-
-    @api.route(
-        "POST",
-        "/auth/logout",
-        summary="End this sign-in",
-        tag=TAG,
-        body=Logout,
-        status=204,
-    )
-    async def logout(caller: Caller, body: Logout) -> Response:
-        """Ends the caller's sign-in and the one the refresh token belongs to (normally the
-        same): their tokens stop working and their WebSockets close (4001)."""
-        agent_id = caller.agent.id
-
-        def end(conn: Any) -> list[str]:
-            ended = {caller.session_id}
-            other = accounts.session_of_refresh_token(conn, agent_id, hash_of(body.refresh_token))
-            if other is not None:
-                ended.add(other)
-            for session_id in ended:
-                accounts.end_sign_in(conn, agent_id, session_id)
-            return sorted(ended)
-
-        await services.control.do_end_sign_ins(agent_id, await db.run(end))
-        return no_content()
-
-    @api.route("GET", "/auth/me", summary="The calling agent", tag=TAG, reply=Agent)
-    async def get_me(caller: Caller) -> Response:
-        return jsonify(await agent_reply(services, caller.agent))
-
-    @api.route(
-        "PATCH",
-        "/auth/me",
-        summary="Change the caller's name, availability or password",
-        tag=TAG,
-        body=UpdateMe,
-        reply=Agent,
-        errors=(403,),
-    )
-    async def update_me(caller: Caller, body: UpdateMe) -> Response:
-        """A new password needs `current_password` and ends every other sign-in of the agent."""
-        agent = caller.agent
-        changes: dict[str, object] = body.model_dump(
-            include={"name", "accepting_chats"}, exclude_none=True
-        )
+    def update(conn: Any) -> tuple[AgentRow | None, list[str]]:
+        updated = accounts.update_agent(conn, agent.organization_id, agent.id, changes)
+        ended = []
         if body.password is not None:
-            await throttle.check_login_attempt(services, agent.email, request.remote_addr)
-            if not await verify_password(agent.password_hash, body.current_password or ""):
-                raise WrongPasswordError()
-            changes["password_hash"] = await hash_password(body.password)
+            ended = accounts.end_sign_ins(conn, agent.id, keep_session=caller.session_id)
+        return updated, ended
 
-        def update(conn: Any) -> tuple[AgentRow | None, list[str]]:
-            updated = accounts.update_agent(conn, agent.organization_id, agent.id, changes)
-            ended = []
-            if body.password is not None:
-                ended = accounts.end_sign_ins(conn, agent.id, keep_session=caller.session_id)
-            return updated, ended
-
-        updated, ended = await db.run(update)
-        if updated is None:
-            raise UnauthorizedError("the agent no longer exists")
-        await services.control.do_end_sign_ins(agent.id, ended)
-        return jsonify(await agent_reply(services, updated))
+    updated, ended = await services.db.run(update)
+    if updated is None:
+        raise UnauthorizedError("the agent no longer exists")
+    await services.control.do_end_sign_ins(agent.id, ended)
+    return jsonify(await agent_reply(services, updated))

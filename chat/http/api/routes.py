@@ -20,8 +20,11 @@ def api_blueprint(services: Services) -> Blueprint:
         return await check_caller(services, admin=admin)
 
     api = Api(blueprint, services, caller, TITLE)
-    for resource in (auth, agents, spaces, threads, widget):
-        resource.add_routes(api, services)
+    api.include(auth.routes)
+    api.include(agents.routes)
+    api.include(spaces.routes)
+    threads.add_routes(api, services)
+    api.include(widget.routes)
     api.include(visitors.routes)
     document = api.openapi(PREFIX)
 

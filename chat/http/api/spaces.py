@@ -14,140 +14,145 @@ from chat.errors import InvalidError, NotFoundError
 from chat.http.api.views import no_content, space_json
 from chat.http.auth import Caller
 from chat.http.bodies import CreateSpace, ThreadListQuery, UpdateSpace
-from chat.http.openapi import Api
+from chat.http.openapi import Routes
 from chat.http.replies import Space, SpaceList, ThreadPage
 from chat.services import Services
 from chat.streams import groups
 
-TAG = "spaces"
+routes = Routes(tag="spaces")
 
 
-def add_routes(api: Api, services: Services) -> None:
-    db = services.db
+async def _own_space(services: Services, caller: Caller, space_id: Any) -> SpaceRow:
+    org = caller.agent.organization_id
+    space = await services.db.run(lambda c: space_queries.space_by_id(c, org, str(space_id)))
+    if space is None:
+        raise NotFoundError("no such space")
+    return space
 
-    async def own_space(caller: Caller, space_id: Any) -> SpaceRow:
-        org = caller.agent.organization_id
-        space = await db.run(lambda c: space_queries.space_by_id(c, org, str(space_id)))
-        if space is None:
-            raise NotFoundError("no such space")
-        return space
 
-    @api.route("GET", "/spaces", summary="The organization's spaces", tag=TAG, reply=SpaceList)
-    async def list_spaces(caller: Caller) -> Response:
-        org = caller.agent.organization_id
-        rows = await db.run(lambda c: space_queries.list_spaces(c, org))
-        return jsonify({"items": [space_json(s) for s in rows]})
+@routes.route("GET", "/spaces", summary="The organization's spaces", reply=SpaceList)
+async def list_spaces(services: Services, caller: Caller) -> Response:
+    org = caller.agent.organization_id
+    rows = await services.db.run(lambda c: space_queries.list_spaces(c, org))
+    return jsonify({"items": [space_json(s) for s in rows]})
 
-    @api.route(
-        "POST",
-        "/spaces",
-        summary="Create a space with a fresh widget key",
-        tag=TAG,
-        auth="admin",
-        body=CreateSpace,
-        reply=Space,
-        status=201,
-    )
-    async def create_space(caller: Caller, body: CreateSpace) -> tuple[Response, int]:
-        space = await db.run(
-            lambda c: space_queries.create_space(
-                c,
-                caller.agent.organization_id,
-                body.name,
-                body.allowed_domains,
-                body.settings.model_dump(),
-            )
+
+@routes.route(
+    "POST",
+    "/spaces",
+    summary="Create a space with a fresh widget key",
+    auth="admin",
+    body=CreateSpace,
+    reply=Space,
+    status=201,
+)
+async def create_space(
+    services: Services, caller: Caller, body: CreateSpace
+) -> tuple[Response, int]:
+    space = await services.db.run(
+        lambda c: space_queries.create_space(
+            c,
+            caller.agent.organization_id,
+            body.name,
+            body.allowed_domains,
+            body.settings.model_dump(),
         )
-        await groups.ensure_group(services.stream_log, space.id)
-        return jsonify(space_json(space)), 201
-
-    @api.route("GET", "/spaces/<uuid:space_id>", summary="One space", tag=TAG, reply=Space)
-    async def get_space(caller: Caller, space_id: Any) -> Response:
-        return jsonify(space_json(await own_space(caller, space_id)))
-
-    @api.route(
-        "PATCH",
-        "/spaces/<uuid:space_id>",
-        summary="Rename a space, change its allowed domains or settings",
-        tag=TAG,
-        auth="admin",
-        body=UpdateSpace,
-        reply=Space,
     )
-    async def update_space(caller: Caller, space_id: Any, body: UpdateSpace) -> Response:
-        """Settings given are merged into the stored ones. Widgets connecting from now on get
-        the new values; open widget sockets keep what they started with."""
-        org = caller.agent.organization_id
-        settings_change = body.settings.model_dump(exclude_none=True) if body.settings else {}
-        space = await db.run(
-            lambda c: space_queries.update_space(
-                c, org, str(space_id), body.name, body.allowed_domains, settings_change
-            )
+    await groups.ensure_group(services.stream_log, space.id)
+    return jsonify(space_json(space)), 201
+
+
+@routes.route("GET", "/spaces/<uuid:space_id>", summary="One space", reply=Space)
+async def get_space(services: Services, caller: Caller, space_id: Any) -> Response:
+    return jsonify(space_json(await _own_space(services, caller, space_id)))
+
+
+@routes.route(
+    "PATCH",
+    "/spaces/<uuid:space_id>",
+    summary="Rename a space, change its allowed domains or settings",
+    auth="admin",
+    body=UpdateSpace,
+    reply=Space,
+)
+async def update_space(
+    services: Services, caller: Caller, space_id: Any, body: UpdateSpace
+) -> Response:
+    """Settings given are merged into the stored ones. Widgets connecting from now on get
+    the new values; open widget sockets keep what they started with."""
+    org = caller.agent.organization_id
+    settings_change = body.settings.model_dump(exclude_none=True) if body.settings else {}
+    space = await services.db.run(
+        lambda c: space_queries.update_space(
+            c, org, str(space_id), body.name, body.allowed_domains, settings_change
         )
-        if space is None:
-            raise NotFoundError("no such space")
-        return jsonify(space_json(space))
-
-    @api.route(
-        "DELETE",
-        "/spaces/<uuid:space_id>",
-        summary="Remove a space (soft delete)",
-        tag=TAG,
-        auth="admin",
-        status=204,
     )
-    async def delete_space(caller: Caller, space_id: Any) -> Response:
-        """Its widget key stops working at once and its widget sockets close; its threads are
-        no longer listed or found."""
-        org = caller.agent.organization_id
-        if not await db.run(lambda c: space_queries.delete_space(c, org, str(space_id))):
-            raise NotFoundError("no such space")
-        await services.control.do_revoke_space(str(space_id))
-        return no_content()
+    if space is None:
+        raise NotFoundError("no such space")
+    return jsonify(space_json(space))
 
-    @api.route(
-        "POST",
-        "/spaces/<uuid:space_id>/rotate-key",
-        summary="Replace the space's widget key",
-        tag=TAG,
-        auth="admin",
-        reply=Space,
-    )
-    async def rotate_key(caller: Caller, space_id: Any) -> Response:
-        """The old key stops working at once and widget sockets opened with it close."""
-        org = caller.agent.organization_id
-        space = await db.run(lambda c: space_queries.rotate_widget_key(c, org, str(space_id)))
-        if space is None:
-            raise NotFoundError("no such space")
-        await services.control.do_rotate_widget_key(space.id, space.widget_key)
-        return jsonify(space_json(space))
 
-    @api.route(
-        "GET",
-        "/spaces/<uuid:space_id>/threads",
-        summary="A space's threads, newest activity first",
-        tag=TAG,
-        query=ThreadListQuery,
-        reply=ThreadPage,
-        errors=(400,),
-    )
-    async def list_threads(caller: Caller, space_id: Any, query: ThreadListQuery) -> Response:
-        """Pages follow `next_cursor`; `assigned` keeps one agent's threads (`me`: the caller's).
-        Threads appear once the projector has written them (normally within milliseconds)."""
-        space = await own_space(caller, space_id)
-        statuses = sorted(set(query.status.split(",")))
-        cursor = _thread_cursor(query.cursor)
-        assigned = caller.agent.id if query.assigned == "me" else query.assigned
-        rows = await db.run(
-            lambda c: thread_queries.list_threads(
-                c, space.id, statuses, query.limit + 1, cursor, assigned
-            )
+@routes.route(
+    "DELETE",
+    "/spaces/<uuid:space_id>",
+    summary="Remove a space (soft delete)",
+    auth="admin",
+    status=204,
+)
+async def delete_space(services: Services, caller: Caller, space_id: Any) -> Response:
+    """Its widget key stops working at once and its widget sockets close; its threads are
+    no longer listed or found."""
+    org = caller.agent.organization_id
+    if not await services.db.run(lambda c: space_queries.delete_space(c, org, str(space_id))):
+        raise NotFoundError("no such space")
+    await services.control.do_revoke_space(str(space_id))
+    return no_content()
+
+
+@routes.route(
+    "POST",
+    "/spaces/<uuid:space_id>/rotate-key",
+    summary="Replace the space's widget key",
+    auth="admin",
+    reply=Space,
+)
+async def rotate_key(services: Services, caller: Caller, space_id: Any) -> Response:
+    """The old key stops working at once and widget sockets opened with it close."""
+    org = caller.agent.organization_id
+    space = await services.db.run(lambda c: space_queries.rotate_widget_key(c, org, str(space_id)))
+    if space is None:
+        raise NotFoundError("no such space")
+    await services.control.do_rotate_widget_key(space.id, space.widget_key)
+    return jsonify(space_json(space))
+
+
+@routes.route(
+    "GET",
+    "/spaces/<uuid:space_id>/threads",
+    summary="A space's threads, newest activity first",
+    query=ThreadListQuery,
+    reply=ThreadPage,
+    errors=(400,),
+)
+async def list_threads(
+    services: Services, caller: Caller, space_id: Any, query: ThreadListQuery
+) -> Response:
+    """Pages follow `next_cursor`; `assigned` keeps one agent's threads (`me`: the caller's).
+    Threads appear once the projector has written them (normally within milliseconds)."""
+    space = await _own_space(services, caller, space_id)
+    statuses = sorted(set(query.status.split(",")))
+    cursor = _thread_cursor(query.cursor)
+    assigned = caller.agent.id if query.assigned == "me" else query.assigned
+    rows = await services.db.run(
+        lambda c: thread_queries.list_threads(
+            c, space.id, statuses, query.limit + 1, cursor, assigned
         )
-        next_cursor = None
-        if len(rows) > query.limit:
-            rows = rows[: query.limit]
-            next_cursor = f"{rows[-1]['last_activity_at']}|{rows[-1]['id']}"
-        return jsonify({"items": rows, "next_cursor": next_cursor})
+    )
+    next_cursor = None
+    if len(rows) > query.limit:
+        rows = rows[: query.limit]
+        next_cursor = f"{rows[-1]['last_activity_at']}|{rows[-1]['id']}"
+    return jsonify({"items": rows, "next_cursor": next_cursor})
 
 
 def _thread_cursor(raw: str | None) -> tuple[datetime, str] | None:

@@ -7,51 +7,51 @@ from quart import Response, jsonify, request
 from chat.db import space_queries
 from chat.errors import NotFoundError, OriginNotAllowedError
 from chat.http.errors import error_response
-from chat.http.openapi import Api
+from chat.http.openapi import Routes
 from chat.http.origin import origin_allowed
 from chat.http.replies import WidgetConfig
 from chat.services import Services
 
-TAG = "widget"
 CONFIG_MAX_AGE_SECONDS = 30
 
+routes = Routes(tag="widget")
 
-def add_routes(api: Api, services: Services) -> None:
-    @api.route(
-        "GET",
-        "/widget/<widget_key>/config",
-        summary="A space's public widget settings and whether agents are online",
-        tag=TAG,
-        auth="public",
-        reply=WidgetConfig,
-        errors=(403, 404),
-    )
-    async def widget_config(widget_key: str) -> Response:
-        """Same Origin rule as /ws/widget; a same-origin page (which browsers send without an
-        Origin header) is checked by its host. The page's origin is echoed in
-        Access-Control-Allow-Origin, on errors too, so the widget can read the answer and tell a
-        refused key or origin from an outage."""
-        origin = _page_origin()
-        try:
-            reply = await config(widget_key, origin)
-        except (NotFoundError, OriginNotAllowedError) as err:
-            reply = error_response(err.status, err.code, err.message)
-        if origin is not None and origin != "null":  # "null" would let any sandboxed page read
-            reply.headers["Access-Control-Allow-Origin"] = origin
-        reply.headers["Vary"] = "Origin, Sec-Fetch-Site"
-        return reply
 
-    async def config(widget_key: str, origin: str | None) -> Response:
-        space = await services.db.run(lambda c: space_queries.space_by_widget_key(c, widget_key))
-        if space is None:
-            raise NotFoundError("unknown widget key")
-        if not origin_allowed(origin, space.allowed_domains):
-            raise OriginNotAllowedError()
-        online = await services.stream_log.online_agents(space.id)
-        public = {"name": space.name, "settings": space.settings}
-        reply = jsonify({"space": public, "agents_online": bool(online)})
-        reply.headers["Cache-Control"] = f"private, max-age={CONFIG_MAX_AGE_SECONDS}"
-        return reply
+@routes.route(
+    "GET",
+    "/widget/<widget_key>/config",
+    summary="A space's public widget settings and whether agents are online",
+    auth="public",
+    reply=WidgetConfig,
+    errors=(403, 404),
+)
+async def widget_config(services: Services, widget_key: str) -> Response:
+    """Same Origin rule as /ws/widget; a same-origin page (which browsers send without an
+    Origin header) is checked by its host. The page's origin is echoed in
+    Access-Control-Allow-Origin, on errors too, so the widget can read the answer and tell a
+    refused key or origin from an outage."""
+    origin = _page_origin()
+    try:
+        reply = await _config(services, widget_key, origin)
+    except (NotFoundError, OriginNotAllowedError) as err:
+        reply = error_response(err.status, err.code, err.message)
+    if origin is not None and origin != "null":  # "null" would let any sandboxed page read
+        reply.headers["Access-Control-Allow-Origin"] = origin
+    reply.headers["Vary"] = "Origin, Sec-Fetch-Site"
+    return reply
+
+
+async def _config(services: Services, widget_key: str, origin: str | None) -> Response:
+    space = await services.db.run(lambda c: space_queries.space_by_widget_key(c, widget_key))
+    if space is None:
+        raise NotFoundError("unknown widget key")
+    if not origin_allowed(origin, space.allowed_domains):
+        raise OriginNotAllowedError()
+    online = await services.stream_log.online_agents(space.id)
+    public = {"name": space.name, "settings": space.settings}
+    reply = jsonify({"space": public, "agents_online": bool(online)})
+    reply.headers["Cache-Control"] = f"private, max-age={CONFIG_MAX_AGE_SECONDS}"
+    return reply
 
 
 def _page_origin() -> str | None:
