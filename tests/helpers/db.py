@@ -7,12 +7,24 @@ from typing import Any
 import psycopg
 import trio
 
+from chat.db import space_queries
+
 POLL_SECONDS = 0.1  # the projector has no event to wait on from outside: poll, under a deadline
 
 
 def query(url: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     with psycopg.connect(url) as conn:
         return conn.execute(sql, params).fetchall()  # type: ignore[arg-type]
+
+
+def create_space(url: str) -> str:
+    """A space of a new organization, written straight to PostgreSQL; its id."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        org = conn.execute(
+            "INSERT INTO organizations (id, name) VALUES (gen_random_uuid(), 'o') RETURNING id"
+        ).fetchone()
+        assert org is not None
+        return space_queries.create_space(conn, str(org[0]), "s", ["example.com"], {}).id
 
 
 async def wait_for_rows(
