@@ -12,8 +12,8 @@ from chat.streams import groups
 from chat.streams.client import open_redis
 from chat.streams.log import StreamLog
 from tests.conftest import ServerProcess, free_port
-from tests.helpers.db import create_space, query, wait_for_rows
-from tests.helpers.streams import wait_projected
+from tests.helpers.db import create_space, query, wait_for_messages, wait_for_rows
+from tests.helpers.streams import append_poison, wait_projected
 
 BACKLOG = 6000
 
@@ -80,13 +80,7 @@ async def test_projector_killed_mid_batch_loses_and_doubles_nothing(
         second = ServerProcess(settings, free_port())
         server_processes.append(second)
         await second.start("p2", tmp_path)
-        await wait_for_rows(
-            settings.database_url,
-            "SELECT count(*) FROM messages WHERE thread_id = %s",
-            (thread_id,),
-            BACKLOG,
-            timeout=60,
-        )
+        await wait_for_messages(settings.database_url, thread_id, BACKLOG, timeout=60)
         distinct = query(settings.database_url, "SELECT count(DISTINCT client_id) FROM messages")[
             0
         ][0]
@@ -100,8 +94,6 @@ async def test_an_entry_postgres_refuses_is_set_aside_and_the_rest_projected(
     base_url: str, settings: Settings
 ) -> None:
     """A poison entry must not stall its space: it goes to the `dead` stream, the rest lands."""
-    import orjson
-
     from tests.helpers.chat import make_org, widget
 
     with trio.fail_after(60):
@@ -109,25 +101,10 @@ async def test_an_entry_postgres_refuses_is_set_aside_and_the_rest_projected(
         space_id = org.space["id"]
         async with open_redis(settings.redis_url) as redis:
             log = StreamLog(redis, settings.key_prefix, "written")
-            poison = {
-                "thread_id": "not-a-uuid",
-                "sender_type": "agent",
-                "sender_id": "x",
-                "sender_name": "x",
-                "content": "x",
-                "client_id": "poison",
-            }
-            await redis.xadd(
-                log.keys(space_id).events, {"t": "message", "d": orjson.dumps(poison).decode()}
-            )
+            await append_poison(log, space_id)
             async with widget(org) as (visitor, _):
                 ack = await visitor.say("still projected")
-            await wait_for_rows(
-                settings.database_url,
-                "SELECT count(*) FROM messages WHERE thread_id = %s",
-                (ack["thread_id"],),
-                1,
-            )
+            await wait_for_messages(settings.database_url, ack["thread_id"], 1)
             dead = await redis.xrange(log.keys(space_id).dead_letters, "-", "+")
             assert len(dead) == 1 and dead[0].field_values["entry"]
             assert "not-a-uuid" in dead[0].field_values["d"]

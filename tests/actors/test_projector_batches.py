@@ -8,27 +8,17 @@ entry next to a live session)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 
-import orjson
-import pytest
 import trio
 
 from chat.actors.projector import ProjectorState, run_projector
 from chat.config import Settings
 from chat.db.pool import open_database
 from chat.streams import groups
-from chat.streams.client import open_redis
 from chat.streams.keys import PROJECTOR_GROUP
 from chat.streams.log import StreamLog
 from tests.helpers.db import create_space, query
-from tests.helpers.streams import visitor_says, wait_projected
-
-
-@pytest.fixture
-async def stream_log(settings: Settings) -> AsyncIterator[StreamLog]:
-    async with open_redis(settings.redis_url) as redis:
-        yield StreamLog(redis, settings.key_prefix, "written")
+from tests.helpers.streams import append_poison, visitor_says, wait_projected
 
 
 async def project_all(stream_log: StreamLog, settings: Settings, space_id: str) -> ProjectorState:
@@ -92,17 +82,7 @@ async def test_a_refused_entry_is_dead_lettered_and_its_batch_still_lands(
         space = await trio.to_thread.run_sync(create_space, settings.database_url)
         events = stream_log.keys(space).events
         before = await visitor_says(stream_log, space, ["before"])
-        poison = {
-            "thread_id": "not-a-uuid",
-            "sender_type": "agent",
-            "sender_id": "x",
-            "sender_name": "x",
-            "content": "x",
-            "client_id": "poison",
-        }
-        poison_id = await stream_log.redis.xadd(
-            events, {"t": "message", "d": orjson.dumps(poison).decode()}
-        )
+        poison_id = await append_poison(stream_log, space)
         # Not even decodable: acked and logged, never retried, not dead-lettered.
         await stream_log.redis.xadd(events, {"t": "thread.renamed", "d": "{}"})
         after = await visitor_says(stream_log, space, ["after"])
@@ -113,6 +93,6 @@ async def test_a_refused_entry_is_dead_lettered_and_its_batch_still_lands(
         assert stored == sorted([(before[0].id,), (after[0].id,)])
         assert rows(settings, "SELECT count(*) FROM threads") == [(2,)]
         dead = await stream_log.redis.xrange(stream_log.keys(space).dead_letters, "-", "+")
-        assert [d.field_values["entry"] for d in dead] == [str(poison_id)]
+        assert [d.field_values["entry"] for d in dead] == [poison_id]
         assert "not-a-uuid" in dead[0].field_values["d"]
         assert dead[0].field_values["reason"]

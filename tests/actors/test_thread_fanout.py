@@ -7,18 +7,16 @@ real Valkey."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 import trio
 import trio.testing
 
 from chat.actors.thread import THREAD_BUFFER, Attachment, ThreadActors, ThreadHandle
-from chat.embedded.services import EmbeddedServices
 from chat.events import LogEntry
 from chat.streams.log import StreamLog
 from chat.streams.reader import StreamRouter, run_stream_reader
-from tests.helpers.streams import message, open_stream_log, visitor_says
+from tests.helpers.streams import message, visitor_says
 
 SPACE = str(uuid.uuid4())
 
@@ -75,12 +73,6 @@ def test_a_closed_attachment_is_removed_silently() -> None:
     assert thread.attachments == {staying}
     assert not gone.overflowed.is_set() and not closed_send.overflowed.is_set()
     assert waiting(staying_in) == ["1-0"]
-
-
-@pytest.fixture
-async def stream_log(embedded: EmbeddedServices) -> AsyncIterator[StreamLog]:
-    async with open_stream_log(embedded.redis_url) as stream_log:
-        yield stream_log
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import orjson
 import trio
 
 from chat.events import (
@@ -86,6 +87,21 @@ async def visitor_says(
             )
         )
     return acks
+
+
+async def append_poison(stream_log: StreamLog, space_id: str) -> str:
+    """A message entry that decodes but PostgreSQL refuses (its thread id is no uuid), added by
+    hand; its id. The projector must set it aside and go on."""
+    poison = {
+        "thread_id": "not-a-uuid",
+        "sender_type": "agent",
+        "sender_id": "x",
+        "sender_name": "x",
+        "content": "x",
+        "client_id": "poison",
+    }
+    fields = {"t": "message", "d": orjson.dumps(poison).decode()}
+    return str(await stream_log.redis.xadd(stream_log.keys(space_id).events, fields))
 
 
 async def wait_projected(stream_log: StreamLog, space_id: str, timeout: float = 30) -> None:

@@ -8,29 +8,21 @@ subscription holds is chosen, not raced for."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 import trio
 import trio.testing
 from coredis import PureToken
 
-from chat.embedded.services import EmbeddedServices
 from chat.errors import CursorExpiredError
 from chat.events import LogEntry
 from chat.streams.follow import CATCH_UP_PAGE, Live, run_follow
 from chat.streams.log import StreamLog
 from chat.streams.reader import SUBSCRIPTION_BUFFER, StreamRouter, run_stream_reader
-from tests.helpers.streams import open_stream_log, visitor_says
+from tests.helpers.streams import visitor_says
 
 SPACE = str(uuid.uuid4())
 OUT_SIZE = 2 * (SUBSCRIPTION_BUFFER + CATCH_UP_PAGE)  # room for everything a test sends
-
-
-@pytest.fixture
-async def stream_log(embedded: EmbeddedServices) -> AsyncIterator[StreamLog]:
-    async with open_stream_log(embedded.redis_url) as stream_log:
-        yield stream_log
 
 
 @pytest.fixture

@@ -8,20 +8,17 @@ run against the real Valkey."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 
 import orjson
 import pytest
 import trio
 
-from chat.embedded.services import EmbeddedServices
 from chat.events import LogEntry, MessagePosted
 from chat.ids import id_key
 from chat.streams.log import StreamLog
 from chat.streams.reader import SUBSCRIPTION_BUFFER, StreamRouter, Subscription, run_stream_reader
 from tests.helpers.streams import (
     message,
-    open_stream_log,
     opened,
     presence,
     typing,
@@ -30,12 +27,6 @@ from tests.helpers.streams import (
 
 SPACE, OTHER_SPACE = str(uuid.uuid4()), str(uuid.uuid4())
 THREAD, OTHER_THREAD = "thread-a", "thread-b"
-
-
-@pytest.fixture
-async def stream_log(embedded: EmbeddedServices) -> AsyncIterator[StreamLog]:
-    async with open_stream_log(embedded.redis_url) as stream_log:
-        yield stream_log
 
 
 @pytest.fixture
