@@ -20,6 +20,7 @@ from chat.config import Settings
 from chat.db.pool import apply_schema
 from chat.embedded.services import EmbeddedServices, services_down, services_up
 from chat.server import serve
+from chat.streams.log import StreamLog
 
 SECRET = "test-secret-key-0123456789abcdef"
 
@@ -55,6 +56,16 @@ def settings(embedded: EmbeddedServices) -> Settings:
         projector_claim_idle_seconds=1.0,
         db_pool_size=4,
     )
+
+
+@pytest.fixture
+async def stream_log(embedded: EmbeddedServices) -> AsyncIterator[StreamLog]:
+    """The log on the session's Valkey under a fresh key prefix, for tests of the stream
+    mechanisms that need no database."""
+    from tests.helpers.streams import open_stream_log
+
+    async with open_stream_log(embedded.redis_url) as log:
+        yield log
 
 
 @pytest.fixture

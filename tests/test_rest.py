@@ -7,7 +7,7 @@ import trio
 from chat.config import Settings
 from tests.helpers.api import assert_error
 from tests.helpers.chat import make_org, widget
-from tests.helpers.db import peer_agent_token, wait_for_rows
+from tests.helpers.db import peer_agent_token, wait_for_messages
 from tests.helpers.http import call
 
 
@@ -136,12 +136,7 @@ async def test_another_organizations_things_are_404(base_url: str, settings: Set
         theirs = await make_org(base_url)
         async with widget(theirs) as (visitor, _):
             ack = await visitor.say("private")
-        await wait_for_rows(
-            settings.database_url,
-            "SELECT count(*) FROM messages WHERE thread_id = %s",
-            (ack["thread_id"],),
-            1,
-        )
+        await wait_for_messages(settings.database_url, ack["thread_id"], 1)
         api = f"{base_url}/api/v1"
         space, thread = theirs.space["id"], ack["thread_id"]
         for method, path in [
@@ -176,12 +171,7 @@ async def test_history_joins_postgres_and_the_stream(base_url: str, settings: Se
             "GET", f"{api}?limit=5&before={page.body['next_before']}", token=org.token
         )
         assert [m["id"] for m in older.body["items"]] == [a["id"] for a in acks[-10:-5]]
-        await wait_for_rows(
-            settings.database_url,
-            "SELECT count(*) FROM messages WHERE thread_id = %s",
-            (thread,),
-            12,
-        )
+        await wait_for_messages(settings.database_url, thread, 12)
         everything = await call("GET", f"{api}?limit=100", token=org.token)
         assert [m["id"] for m in everything.body["items"]] == [a["id"] for a in acks]
         assert everything.body["next_before"] is None

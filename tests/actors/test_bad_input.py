@@ -12,7 +12,7 @@ from trio_websocket import ConnectionClosed
 
 from chat.config import Settings
 from tests.helpers.chat import Client, agent_socket, make_org, widget
-from tests.helpers.db import query, wait_for_rows
+from tests.helpers.db import assert_never_stored, assert_stored_once
 
 ROOMY = {"visitor_messages_per_second": 50, "visitor_burst": 50}
 
@@ -143,20 +143,9 @@ async def test_rate_limit_is_per_visitor(base_url: str, settings: Settings) -> N
             seen = await agent.expect("message", client_id=ack["client_id"])
             assert seen["id"] == ack["id"]
             # Nothing rate limited was stored.
-            await wait_for_rows(
-                settings.database_url,
-                "SELECT count(*) FROM messages WHERE client_id = %s",
-                (ack["client_id"],),
-                1,
-                timeout=15,
+            await assert_never_stored(
+                settings.database_url, limited, after=ack["client_id"], timeout=15
             )
-            rows = await trio.to_thread.run_sync(
-                query,
-                settings.database_url,
-                "SELECT count(*) FROM messages WHERE client_id = ANY(%s)",
-                (limited,),
-            )
-            assert rows[0][0] == 0
             assert not [f for f in agent.seen if f.get("client_id") in limited]
 
 
@@ -228,17 +217,6 @@ async def test_repeated_client_id_is_stored_once(base_url: str, settings: Settin
             ]
             assert len(frames) == 1 and frames[0]["id"] == first["id"], frames
             # The projector catches up: one row, however often it was sent.
-            await wait_for_rows(
-                settings.database_url,
-                "SELECT count(*) FROM messages WHERE client_id = %s",
-                (later["client_id"],),
-                1,
-                timeout=15,
+            await assert_stored_once(
+                settings.database_url, client_id, after=later["client_id"], timeout=15
             )
-            rows = await trio.to_thread.run_sync(
-                query,
-                settings.database_url,
-                "SELECT count(*) FROM messages WHERE client_id = %s",
-                (client_id,),
-            )
-            assert rows[0][0] == 1

@@ -8,38 +8,24 @@ from pathlib import Path
 import trio
 
 from chat.config import Settings
-from chat.db import space_queries
 from chat.streams import groups
 from chat.streams.client import open_redis
 from chat.streams.log import StreamLog
 from tests.conftest import ServerProcess, free_port
-from tests.helpers.db import query, wait_for_rows
+from tests.helpers.db import create_space, query, wait_for_messages, wait_for_rows
+from tests.helpers.streams import append_poison, wait_projected
 
 BACKLOG = 6000
 
 
-async def wait_projected(log: StreamLog, space_id: str) -> None:
-    """Until the projector has acked every entry of the space (the ack follows the commit)."""
-    with trio.fail_after(30):
-        while (await groups.lag(log, space_id)).entries:
-            await trio.sleep(0.1)  # nothing to wait on from outside the projector: poll
-
-
 async def _backlog(settings: Settings) -> tuple[str, str]:
     """A space with one thread holding BACKLOG messages, written straight to the log."""
-    import psycopg
-
-    with psycopg.connect(settings.database_url, autocommit=True) as conn:
-        org = conn.execute(
-            "INSERT INTO organizations (id, name) VALUES (gen_random_uuid(), 'o') RETURNING id"
-        ).fetchone()
-        assert org is not None
-        space = space_queries.create_space(conn, str(org[0]), "s", ["example.com"], {})
+    space_id = create_space(settings.database_url)
     async with open_redis(settings.redis_url) as redis:
         log = StreamLog(redis, settings.key_prefix, "written")
-        await groups.ensure_group(log, space.id)
+        await groups.ensure_group(log, space_id)
         first = await log.do_post_message(
-            space.id,
+            space_id,
             sender_type="visitor",
             sender_id=str(uuid.uuid4()),
             sender_name="V",
@@ -51,9 +37,9 @@ async def _backlog(settings: Settings) -> tuple[str, str]:
         async with redis.pipeline(transaction=False) as pipe:
             for n in range(1, BACKLOG):
                 log._post_message(  # noqa: SLF001 - bulk load through the real script
-                    keys=[log.keys(space.id).events],
+                    keys=[log.keys(space_id).events],
                     args=[
-                        log.keys(space.id).base,
+                        log.keys(space_id).base,
                         "agent",
                         agent_id,
                         "A",
@@ -64,12 +50,12 @@ async def _backlog(settings: Settings) -> tuple[str, str]:
                         "0",
                         "0",
                         "10",
-                        space.id,
+                        space_id,
                         "3600",
                     ],
                     client=pipe,
                 )
-    return space.id, first.thread_id
+    return space_id, first.thread_id
 
 
 async def test_projector_killed_mid_batch_loses_and_doubles_nothing(
@@ -94,13 +80,7 @@ async def test_projector_killed_mid_batch_loses_and_doubles_nothing(
         second = ServerProcess(settings, free_port())
         server_processes.append(second)
         await second.start("p2", tmp_path)
-        await wait_for_rows(
-            settings.database_url,
-            "SELECT count(*) FROM messages WHERE thread_id = %s",
-            (thread_id,),
-            BACKLOG,
-            timeout=60,
-        )
+        await wait_for_messages(settings.database_url, thread_id, BACKLOG, timeout=60)
         distinct = query(settings.database_url, "SELECT count(DISTINCT client_id) FROM messages")[
             0
         ][0]
@@ -114,8 +94,6 @@ async def test_an_entry_postgres_refuses_is_set_aside_and_the_rest_projected(
     base_url: str, settings: Settings
 ) -> None:
     """A poison entry must not stall its space: it goes to the `dead` stream, the rest lands."""
-    import orjson
-
     from tests.helpers.chat import make_org, widget
 
     with trio.fail_after(60):
@@ -123,25 +101,10 @@ async def test_an_entry_postgres_refuses_is_set_aside_and_the_rest_projected(
         space_id = org.space["id"]
         async with open_redis(settings.redis_url) as redis:
             log = StreamLog(redis, settings.key_prefix, "written")
-            poison = {
-                "thread_id": "not-a-uuid",
-                "sender_type": "agent",
-                "sender_id": "x",
-                "sender_name": "x",
-                "content": "x",
-                "client_id": "poison",
-            }
-            await redis.xadd(
-                log.keys(space_id).events, {"t": "message", "d": orjson.dumps(poison).decode()}
-            )
+            await append_poison(log, space_id)
             async with widget(org) as (visitor, _):
                 ack = await visitor.say("still projected")
-            await wait_for_rows(
-                settings.database_url,
-                "SELECT count(*) FROM messages WHERE thread_id = %s",
-                (ack["thread_id"],),
-                1,
-            )
+            await wait_for_messages(settings.database_url, ack["thread_id"], 1)
             dead = await redis.xrange(log.keys(space_id).dead_letters, "-", "+")
             assert len(dead) == 1 and dead[0].field_values["entry"]
             assert "not-a-uuid" in dead[0].field_values["d"]

@@ -10,54 +10,42 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import jwt
 import pytest
 import trio
-from trio_websocket import ConnectionClosed, ConnectionRejected, open_websocket_url
+from trio_websocket import ConnectionClosed
 
-from chat.actors.revocation import Watch
 from chat.config import Settings
 from chat.embedded.valkey import ValkeyProcess, start_valkey, stop_valkey
 from chat.errors import CLOSE_KEY_REVOKED, CLOSE_UNAUTHORIZED, NotFoundError, UnauthorizedError
 from chat.http.ws import check_sign_in, check_widget_key
 from chat.services import open_services
-from chat.streams.client import open_redis
-from chat.streams.control import ControlLog
 from tests.conftest import ServerProcess, free_port
 from tests.helpers.chat import (
-    CLOSE_WITHIN,
-    ORIGIN,
-    Client,
     Org,
     agent_socket,
+    assert_alive,
     close_code,
+    handshake_status,
     make_org,
     widget,
 )
 from tests.helpers.db import POLL_SECONDS, peer_agent_token, query
 from tests.helpers.http import call
-
-
-@asynccontextmanager
-async def other_process(settings: Settings) -> AsyncIterator[ControlLog]:
-    """What REST on another process appends with: its own connection to the shared Redis."""
-    async with open_redis(settings.redis_url) as redis:
-        yield ControlLog(redis, settings.key_prefix)
+from tests.helpers.revocation import (
+    CountedCheck,
+    assert_handshake_refused_after_racing_revocation,
+    other_process,
+)
 
 
 async def sql(settings: Settings, statement: str, *params: Any) -> list[tuple[Any, ...]]:
     """Commit a change in PostgreSQL, as REST does before it appends the revocation."""
     return await trio.to_thread.run_sync(query, settings.database_url, statement, params)
-
-
-async def assert_alive(client: Client) -> None:
-    await client.send({"type": "ping"})
-    await client.expect("pong")
 
 
 def session_of(token: str) -> str:
@@ -70,14 +58,6 @@ async def sign_in(base: str, email: str) -> str:
     )
     assert reply.status == 200, reply.body
     return str(reply.body["access_token"])
-
-
-async def handshake_status(org: Org, key: str) -> int:
-    url = f"{org.ws_base}/ws/widget?key={key}"
-    with pytest.raises(ConnectionRejected) as rejected:
-        async with open_websocket_url(url, extra_headers=[("Origin", ORIGIN)]):
-            pass
-    return int(rejected.value.status_code)
 
 
 async def test_deleted_agent_sockets_close_with_4001_on_every_process(
@@ -228,13 +208,6 @@ async def test_deleted_space_closes_widgets_and_ends_agent_feeds(
         assert await handshake_status(org, org.space["widget_key"]) == 404
 
 
-async def _dispatched(watch: Watch) -> None:
-    """Until the follower has dispatched a revocation to this watch."""
-    with trio.fail_after(CLOSE_WITHIN):
-        while watch.revoked is None:
-            await watch.wait_changed()
-
-
 async def test_handshake_race_widget_checked_before_deletion_registered_after_dispatch(
     base_url: str, settings: Settings
 ) -> None:
@@ -248,34 +221,29 @@ async def test_handshake_race_widget_checked_before_deletion_registered_after_di
             other_process(settings) as control,
         ):
             registry = services.revocations
-            checks = 0
-
-            async def check() -> Any:
-                nonlocal checks
-                checks += 1
-                return await check_widget_key(services, key)
+            check = CountedCheck(lambda: check_widget_key(services, key))
 
             # No revocation during the handshake: one check, and the watch is live.
             async with registry.open_widget_watch(key, check) as (space, earlier):
                 assert space.id == space_id
-                assert checks == 1
+                assert check.runs == 1
 
-                async def check_then_deleted() -> Any:
-                    found = await check()
-                    if checks == 2:  # the first check read the row before the commit
-                        await sql(
-                            settings,
-                            "UPDATE spaces SET deleted_at = now() WHERE id = %s RETURNING id",
-                            space_id,
-                        )
-                        await control.do_revoke_space(space_id)
-                        await _dispatched(earlier)  # dispatched before the watch below exists
-                    return found
+                async def delete_space() -> None:
+                    await sql(
+                        settings,
+                        "UPDATE spaces SET deleted_at = now() WHERE id = %s RETURNING id",
+                        space_id,
+                    )
+                    await control.do_revoke_space(space_id)
 
-                with pytest.raises(NotFoundError):
-                    async with registry.open_widget_watch(key, check_then_deleted):
-                        pytest.fail("a socket of a deleted space was admitted")
-                assert checks == 3
+                await assert_handshake_refused_after_racing_revocation(
+                    lambda racing: registry.open_widget_watch(key, racing),
+                    check,
+                    delete_space,
+                    earlier,
+                    NotFoundError,
+                )
+                assert check.runs == 3
                 assert earlier.revoked is not None
                 assert earlier.revoked.code == CLOSE_KEY_REVOKED
 
@@ -291,33 +259,24 @@ async def test_handshake_race_agent_checked_before_logout_registered_after_dispa
             other_process(settings) as control,
         ):
             registry = services.revocations
-            checks = 0
-
-            async def check() -> Any:
-                nonlocal checks
-                checks += 1
-                return await check_sign_in(services, org.token)
+            check = CountedCheck(lambda: check_sign_in(services, org.token))
 
             async with registry.open_agent_watch(check) as (agent, earlier):
-                assert (agent.id, earlier.session_id, checks) == (org.agent["id"], sid, 1)
+                assert (agent.id, earlier.session_id, check.runs) == (org.agent["id"], sid, 1)
 
-                async def check_then_logged_out() -> Any:
-                    found = await check()
-                    if checks == 2:
-                        await sql(
-                            settings,
-                            "UPDATE refresh_tokens SET revoked_at = now()"
-                            " WHERE family_id = %s RETURNING id",
-                            sid,
-                        )
-                        await control.do_end_sign_ins(org.agent["id"], [sid])
-                        await _dispatched(earlier)
-                    return found
+                async def log_out() -> None:
+                    await sql(
+                        settings,
+                        "UPDATE refresh_tokens SET revoked_at = now()"
+                        " WHERE family_id = %s RETURNING id",
+                        sid,
+                    )
+                    await control.do_end_sign_ins(org.agent["id"], [sid])
 
-                with pytest.raises(UnauthorizedError):
-                    async with registry.open_agent_watch(check_then_logged_out):
-                        pytest.fail("a socket of an ended sign-in was admitted")
-                assert checks == 3
+                await assert_handshake_refused_after_racing_revocation(
+                    registry.open_agent_watch, check, log_out, earlier, UnauthorizedError
+                )
+                assert check.runs == 3
                 assert earlier.revoked is not None
                 assert earlier.revoked.code == CLOSE_UNAUTHORIZED
 

@@ -107,6 +107,12 @@ async def widget(
         yield client, welcome
 
 
+async def assert_alive(client: Client) -> None:
+    """The socket still answers: a ping gets its pong."""
+    await client.send({"type": "ping"})
+    await client.expect("pong")
+
+
 async def handshake_status(org: Org, key: str) -> int | None:
     """The HTTP status a widget handshake with this key is refused with; None if accepted."""
     url = f"{org.ws_base}/ws/widget?key={key}"

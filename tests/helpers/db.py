@@ -7,12 +7,24 @@ from typing import Any
 import psycopg
 import trio
 
+from chat.db import space_queries
+
 POLL_SECONDS = 0.1  # the projector has no event to wait on from outside: poll, under a deadline
 
 
 def query(url: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     with psycopg.connect(url) as conn:
         return conn.execute(sql, params).fetchall()  # type: ignore[arg-type]
+
+
+def create_space(url: str) -> str:
+    """A space of a new organization, written straight to PostgreSQL; its id."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        org = conn.execute(
+            "INSERT INTO organizations (id, name) VALUES (gen_random_uuid(), 'o') RETURNING id"
+        ).fetchone()
+        assert org is not None
+        return space_queries.create_space(conn, str(org[0]), "s", ["example.com"], {}).id
 
 
 async def wait_for_rows(
@@ -25,6 +37,41 @@ async def wait_for_rows(
             if rows and rows[0][0] == want:
                 return rows
             await trio.sleep(POLL_SECONDS)
+
+
+async def wait_for_messages(url: str, thread_id: str, count: int, timeout: float = 30) -> None:
+    """Until PostgreSQL holds `count` messages of the thread (the projector caught up)."""
+    sql = "SELECT count(*) FROM messages WHERE thread_id = %s"
+    await wait_for_rows(url, sql, (thread_id,), count, timeout=timeout)
+
+
+async def stored_count(url: str, client_ids: list[str]) -> int:
+    """How many messages PostgreSQL holds under these client_ids."""
+    sql = "SELECT count(*) FROM messages WHERE client_id = ANY(%s)"
+    rows = await trio.to_thread.run_sync(query, url, sql, (client_ids,))
+    return int(rows[0][0])
+
+
+async def assert_stored_once(url: str, client_id: str, *, after: str, timeout: float = 30) -> None:
+    """The message sent (however often) under `client_id` is one row in PostgreSQL.
+
+    `after` is the client_id of a message acked later in the same space: the projector follows
+    the space's order, so once that one is stored, everything before it is too."""
+    await _wait_stored(url, after, timeout)
+    assert await stored_count(url, [client_id]) == 1
+
+
+async def assert_never_stored(
+    url: str, client_ids: list[str], *, after: str, timeout: float = 30
+) -> None:
+    """None of these (refused) messages reached PostgreSQL; `after` as for assert_stored_once."""
+    await _wait_stored(url, after, timeout)
+    assert await stored_count(url, client_ids) == 0
+
+
+async def _wait_stored(url: str, client_id: str, timeout: float) -> None:
+    sql = "SELECT count(*) FROM messages WHERE client_id = %s"
+    await wait_for_rows(url, sql, (client_id,), 1, timeout=timeout)
 
 
 async def peer_agent_token(base: str, org: Any, n: int) -> str:

@@ -11,7 +11,15 @@ import trio
 
 from chat.errors import CLOSE_KEY_REVOKED, CLOSE_UNAUTHORIZED
 from tests.helpers.api import create_agent
-from tests.helpers.chat import PASSWORD, Org, agent_socket, close_code, make_org, widget
+from tests.helpers.chat import (
+    PASSWORD,
+    Org,
+    agent_socket,
+    assert_alive,
+    close_code,
+    make_org,
+    widget,
+)
 from tests.helpers.http import call
 
 
@@ -41,8 +49,7 @@ async def test_deleting_an_agent_closes_its_sockets(base_url: str) -> None:
             deleted = await call("DELETE", f"{base_url}/api/v1/agents/{agent_id}", token=org.token)
             assert deleted.status == 204, deleted.body
             assert await close_code(doomed) == CLOSE_UNAUTHORIZED
-            await admin.send({"type": "ping"})
-            assert (await admin.expect("pong"))["type"] == "pong"
+            await assert_alive(admin)
 
 
 async def test_logout_closes_that_sign_in_only(base_url: str) -> None:
@@ -62,8 +69,7 @@ async def test_logout_closes_that_sign_in_only(base_url: str) -> None:
             )
             assert out.status == 204, out.body
             assert await close_code(left) == CLOSE_UNAUTHORIZED
-            await stayed.send({"type": "ping"})
-            assert (await stayed.expect("pong"))["type"] == "pong"
+            await assert_alive(stayed)
 
 
 async def test_password_change_closes_the_other_sign_ins(base_url: str) -> None:
@@ -83,8 +89,7 @@ async def test_password_change_closes_the_other_sign_ins(base_url: str) -> None:
             )
             assert changed.status == 200, changed.body
             assert await close_code(other) == CLOSE_UNAUTHORIZED
-            await mine.send({"type": "ping"})
-            assert (await mine.expect("pong"))["type"] == "pong"
+            await assert_alive(mine)
 
 
 async def test_refresh_token_reuse_closes_the_family_sockets(base_url: str) -> None:
