@@ -164,6 +164,8 @@ def parse_entry(entry_id: str, fields: dict[str, str]) -> LogEntry:
     if "d" not in fields:
         raise ValueError(f"entry {entry_id} has no data")
     data = orjson.loads(fields["d"])
+    if not isinstance(data, dict):
+        raise ValueError(f"entry {entry_id} data is not a JSON object")
     if model is ThreadChanged:
         data["type"] = kind  # one class serves the four lifecycle kinds
     event = model.model_validate(data)

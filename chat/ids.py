@@ -6,7 +6,8 @@ import re
 from datetime import UTC, datetime
 from functools import lru_cache
 
-_ID = re.compile(r"^(\d{1,20})-(\d{1,20})$")
+# ASCII digits only, matched whole (fullmatch: `$` would also accept a final newline).
+_ID = re.compile(r"([0-9]{1,20})-([0-9]{1,20})")
 # Redis takes each part up to 2**64 - 1, PostgreSQL's bigint columns up to 2**63 - 1: an id from
 # a client must fit both, or a query fails deep inside instead of the request failing up front.
 MAX_ID_PART = 2**63 - 1
@@ -16,7 +17,7 @@ StreamId = tuple[int, int]
 
 def parse_id(text: str) -> StreamId:
     """`'1700000000000-3'` -> `(1700000000000, 3)`; ValueError for anything else."""
-    match = _ID.match(text)
+    match = _ID.fullmatch(text)
     if match is None:
         raise ValueError(f"not a stream id: {text!r}")
     ms, seq = int(match.group(1)), int(match.group(2))

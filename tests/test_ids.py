@@ -71,14 +71,6 @@ def test_an_entry_time_is_its_millisecond_in_rfc3339() -> None:
     assert entry_time("1700000000124-0") == "2023-11-14T22:13:20.124Z"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_ID is `^(\\d{1,20})-(\\d{1,20})$` matched with re.match: `$` also matches before a"
-    " final newline and `\\d` matches any Unicode digit, so `1-2\\n` and `\u0661-\u0662`"
-    " pass check_stream_id and reach Redis as they are (a client's `before`/`last`/cursor), which"
-    " refuses them there instead of the request failing up front; `[0-9]` with re.fullmatch"
-    " would refuse them",
-)
 @pytest.mark.parametrize("text", ["1-2\n", "\u0661-\u0662", "1-\uff12"])
 def test_only_ascii_digits_and_nothing_after_them_are_an_id(text: str) -> None:
     assert not is_stream_id(text)

@@ -237,14 +237,19 @@ class StreamLog:
             return "0-0"
         info = await self.redis.xinfo_stream(key)
         deleted = str(info.get("max-deleted-entry-id"))
-        if is_stream_id(deleted):
-            return deleted
-        # Redis 6.2 does not report deletions: assume everything before the first entry went.
-        first = info.get("first-entry")
-        if first is None:
-            return "0-0"
-        ms, seq = parse_id(str(first.identifier))
-        return format_id((ms, seq - 1) if seq else (ms - 1, 2**63 - 1))
+        bound = parse_id(deleted) if is_stream_id(deleted) else (0, 0)
+        # XDEL sets max-deleted-entry-id, but XTRIM (how the projector trims, MINID) does not:
+        # when fewer entries remain than were ever added, everything before the first one may
+        # be gone. Redis 6.2 reports neither: assume the same.
+        added, length = info.get("entries-added"), info.get("length")
+        if not isinstance(added, int) or not isinstance(length, int) or added > length:
+            first = info.get("first-entry")
+            if first is not None:
+                ms, seq = parse_id(str(first.identifier))
+                bound = max(bound, (ms, seq - 1) if seq else (ms - 1, 2**63 - 1))
+            elif is_stream_id(last := str(info.get("last-generated-id"))):
+                bound = max(bound, parse_id(last))  # emptied: all it ever held is gone
+        return format_id(bound)
 
     async def thread_state(self, space_id: str, thread_id: str) -> ThreadSnapshot | None:
         raw = await self.redis.hgetall(self.keys(space_id).thread_state(thread_id))

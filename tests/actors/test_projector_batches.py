@@ -83,8 +83,8 @@ async def test_a_refused_entry_is_dead_lettered_and_its_batch_still_lands(
         events = stream_log.keys(space).events
         before = await visitor_says(stream_log, space, ["before"])
         poison_id = await append_poison(stream_log, space)
-        # Not even decodable: acked and logged, never retried, not dead-lettered.
-        await stream_log.redis.xadd(events, {"t": "thread.renamed", "d": "{}"})
+        # Not decodable by this version (a kind from a newer one): dead-lettered, then acked.
+        unknown_id = await stream_log.redis.xadd(events, {"t": "thread.renamed", "d": "{}"})
         after = await visitor_says(stream_log, space, ["after"])
 
         state = await project_all(stream_log, settings, space)
@@ -93,6 +93,7 @@ async def test_a_refused_entry_is_dead_lettered_and_its_batch_still_lands(
         assert stored == sorted([(before[0].id,), (after[0].id,)])
         assert rows(settings, "SELECT count(*) FROM threads") == [(2,)]
         dead = await stream_log.redis.xrange(stream_log.keys(space).dead_letters, "-", "+")
-        assert [d.field_values["entry"] for d in dead] == [poison_id]
-        assert "not-a-uuid" in dead[0].field_values["d"]
-        assert dead[0].field_values["reason"]
+        assert [d.field_values["entry"] for d in dead] == [str(unknown_id), poison_id]
+        assert "unknown event kind" in dead[0].field_values["reason"]
+        assert "not-a-uuid" in dead[1].field_values["d"]
+        assert dead[1].field_values["reason"]

@@ -11,10 +11,10 @@ from chat.config import Settings
 from chat.streams.client import open_redis
 from chat.streams.keys import PROJECTOR_GROUP
 from chat.streams.log import StreamLog
-from tests.actors.test_projector import wait_projected
 from tests.helpers.chat import Org, make_org, widget
 from tests.helpers.db import query, wait_for_rows
 from tests.helpers.http import call
+from tests.helpers.streams import wait_projected
 
 MESSAGES_SQL = "SELECT count(*) FROM messages WHERE thread_id = %s"
 # These tests send messages as fast as acks come back.

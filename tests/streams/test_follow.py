@@ -205,14 +205,6 @@ async def test_a_space_cursor_before_deleted_entries_is_refused(
         assert await start_following(router, acks[2].id) == acks[2].id  # past the gap: fine
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="StreamLog.trimmed_before trusts XINFO STREAM's max-deleted-entry-id, which XDEL sets"
-    " but XTRIM does not (Valkey reports 0-0 after XTRIM MINID, the way groups.trim_projected"
-    " trims): a cursor older than the trimmed part starts a follow that silently skips the"
-    " trimmed entries. Same cause in chat/thread_history.py: after a trim, messages_after and"
-    " the latest page do not merge PostgreSQL's rows",
-)
 async def test_a_space_cursor_before_trimmed_entries_is_refused(
     router: StreamRouter, stream_log: StreamLog
 ) -> None:
