@@ -11,6 +11,7 @@ import subprocess
 import sys
 from functools import partial
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import trio
 
@@ -73,8 +74,10 @@ def _serve(args: argparse.Namespace) -> None:
     if embedded and args.fd is None:
         found = services_up(data_dir, appendfsync="always" if durability == "fsync" else "everysec")
         os.environ["REDIS_URL"], os.environ["DATABASE_URL"] = found.redis_url, found.database_url
-        print(f"embedded Valkey:     REDIS_URL={found.redis_url}", flush=True)
-        print(f"embedded PostgreSQL: DATABASE_URL={found.database_url}", flush=True)
+        # The URLs carry the services' passwords: the banner (often a log) shows them masked;
+        # `chat services up` prints them whole, and services.json (0600) keeps them.
+        print(f"embedded Valkey:     REDIS_URL={_masked(found.redis_url)}", flush=True)
+        print(f"embedded PostgreSQL: DATABASE_URL={_masked(found.database_url)}", flush=True)
     try:
         # The data folder keeps a generated secret only for the embedded, single-host setup.
         settings = env_settings(
@@ -172,3 +175,11 @@ def _stop_on_signal(signum: int, frame: object) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def _masked(url: str) -> str:
+    """The URL with its password, if any, replaced by ***."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1)).geturl()

@@ -33,7 +33,7 @@ def test_services_up_prints_urls_and_down_stops_them(tmp_path: Path) -> None:
     out = _chat("services", "up", "--data-dir", str(data))
     urls = dict(line.split("=", 1) for line in out.strip().splitlines())
     try:
-        assert urls["REDIS_URL"].startswith("redis://127.0.0.1:")
+        assert urls["REDIS_URL"].startswith("redis://:") and "@127.0.0.1:" in urls["REDIS_URL"]
         with psycopg.connect(urls["DATABASE_URL"]) as conn:
             assert conn.execute("SELECT 1").fetchone() == (1,)
         assert _chat("services", "up", "--data-dir", str(data)) == out  # idempotent

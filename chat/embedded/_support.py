@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -61,11 +62,28 @@ def read_int(path: Path) -> int | None:
         return None
 
 
-def write_text_atomic(path: Path, text: str) -> None:
+def write_text_atomic(path: Path, text: str, *, mode: int = 0o644) -> None:
     # Readers (another `up`, `read_services`) must never see a half-written file.
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    with os.fdopen(fd, "w") as out:
+        out.write(text)
     tmp.replace(path)
+
+
+def private_secret(path: Path) -> str:
+    """The secret kept in `path` (0600, created on first use): a password of an embedded
+    service. URL-safe, so it goes into connection URLs unquoted."""
+    if not path.exists():
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # a concurrent `up` wrote it first
+        else:
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(32) + "\n")
+    return path.read_text().strip()
 
 
 def process_alive(pid: int, name: str) -> bool:

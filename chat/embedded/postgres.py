@@ -26,6 +26,7 @@ from chat.embedded._support import (
     EmbeddedServiceError,
     choose_port,
     log_tail,
+    private_secret,
     process_alive,
     read_int,
     write_text_atomic,
@@ -71,11 +72,13 @@ def start_postgres(
     data_dir = data_dir.resolve()
     data_dir.mkdir(mode=0o711, parents=True, exist_ok=True)
     pgdata = data_dir / "postgres"
+    # The superuser's password: with trust, any local account could connect as superuser.
+    password = private_secret(data_dir / "postgres.password")
     account = _account()
     if account is not None:
         _prepare_permissions(data_dir)
     if not (pgdata / "PG_VERSION").exists():
-        _initdb(pgdata, account)
+        _initdb(pgdata, account, password)
 
     running = _running(pgdata)
     if running is None:
@@ -87,8 +90,10 @@ def start_postgres(
             raise _failure(pgdata, "pg_ctl reported success but no postmaster is running")
     pid, actual_port = running
     _wait_ready(pgdata, pid)
-    _ensure_database(actual_port, database, account)
-    url = f"postgresql://{SUPERUSER}@{LOOPBACK}:{actual_port}/{quote(database, safe='')}"
+    if _trusts_local_connections(pgdata):
+        _require_password(pgdata, actual_port, account, password)
+    _ensure_database(actual_port, database, account, password)
+    url = f"postgresql://{SUPERUSER}:{password}@{LOOPBACK}:{actual_port}/{quote(database, safe='')}"
     return PostgresProcess(url, pid, actual_port)
 
 
@@ -138,12 +143,49 @@ def _wait_ready(pgdata: Path, pid: int) -> None:
     raise _failure(pgdata, "postgres did not become ready")
 
 
-def _initdb(pgdata: Path, account: _Account | None) -> None:
+def _initdb(pgdata: Path, account: _Account | None, password: str) -> None:
     pgdata.mkdir(mode=0o700, exist_ok=True)
     if account is not None:
         os.chown(pgdata, account.uid, account.gid)
-    args = ["-D", str(pgdata), "--auth=trust", "--encoding=UTF8", "--locale=C", "-U", SUPERUSER]
-    _run("initdb", args, account, timeout=180)
+    # initdb reads the password from a file the cluster owner can read, removed right after.
+    with tempfile.TemporaryDirectory() as folder:
+        pwfile = Path(folder) / "pwfile"
+        pwfile.write_text(password + "\n")
+        if account is not None:
+            for path in (Path(folder), pwfile):
+                os.chown(path, account.uid, account.gid)
+        args = ["-D", str(pgdata), "--auth=scram-sha-256", f"--pwfile={pwfile}"]
+        args += ["--encoding=UTF8", "--locale=C", "-U", SUPERUSER]
+        _run("initdb", args, account, timeout=180)
+
+
+def _trusts_local_connections(pgdata: Path) -> bool:
+    """A cluster made before the embedded PostgreSQL had a password (initdb --auth=trust)."""
+    hba = (pgdata / "pg_hba.conf").read_text()
+    return any(_hba_method(line) == "trust" for line in hba.splitlines())
+
+
+def _hba_method(line: str) -> str | None:
+    fields = line.split("#", 1)[0].split()
+    if not fields:
+        return None
+    return fields[4] if fields[0] == "host" and len(fields) > 4 else fields[-1]
+
+
+def _require_password(pgdata: Path, port: int, account: _Account | None, password: str) -> None:
+    """Set the superuser's password (trust still lets us in), then require it everywhere."""
+    connect = ["-X", "-q", "-h", LOOPBACK, "-p", str(port), "-U", SUPERUSER, "-d", "postgres"]
+    # On stdin, not the command line (which every local account can read in ps); the secret is
+    # URL-safe base64, so it needs no quoting inside the literal.
+    statement = f"ALTER ROLE postgres PASSWORD '{password}';\n"
+    _run("psql", [*connect, "-f", "-"], account, timeout=30, stdin=statement)
+    hba = pgdata / "pg_hba.conf"
+    lines = [
+        line.replace("trust", "scram-sha-256") if _hba_method(line) == "trust" else line
+        for line in hba.read_text().splitlines()
+    ]
+    hba.write_text("\n".join(lines) + "\n")  # in place: the cluster owner keeps the file
+    _run("pg_ctl", ["-D", str(pgdata), "reload"], account, timeout=30)
 
 
 def _pg_ctl_start(pgdata: Path, port: int, account: _Account | None) -> None:
@@ -170,14 +212,14 @@ def _socket_fits(pgdata: Path, port: int) -> bool:
     return len(os.fsencode(pgdata / f".s.PGSQL.{port}")) <= _MAX_SOCKET_PATH
 
 
-def _ensure_database(port: int, database: str, account: _Account | None) -> None:
+def _ensure_database(port: int, database: str, account: _Account | None, password: str) -> None:
     connect = ["-h", LOOPBACK, "-p", str(port), "-U", SUPERUSER]
     # The name travels as a psql variable; :'name' quotes it as a literal for us.
     psql = ["-X", "-q", "-tA", *connect, "-d", "postgres", "-v", f"name={database}", "-f", "-"]
     query = "SELECT 1 FROM pg_database WHERE datname = :'name';\n"
-    found = _run("psql", psql, account, timeout=30, stdin=query)
+    found = _run("psql", psql, account, timeout=30, stdin=query, password=password)
     if found.strip() != "1":
-        _run("createdb", [*connect, "--", database], account, timeout=30)
+        _run("createdb", [*connect, "--", database], account, timeout=30, password=password)
 
 
 def _run(
@@ -187,6 +229,7 @@ def _run(
     *,
     timeout: float,
     stdin: str | None = None,
+    password: str | None = None,
 ) -> str:
     """Run a PostgreSQL client binary (as the cluster owner when we are root); return stdout.
 
@@ -202,7 +245,7 @@ def _run(
                 stdin=subprocess.DEVNULL if stdin is None else None,
                 stdout=out,
                 stderr=err,
-                env=_environment(),
+                env=_environment(password),
                 cwd="/",
                 start_new_session=True,
                 timeout=timeout,
@@ -224,9 +267,12 @@ def _run(
     return stdout
 
 
-def _environment() -> dict[str, str]:
+def _environment(password: str | None = None) -> dict[str, str]:
     # A developer's PGHOST/PGOPTIONS/PGDATA/... describe *their* server, not this one.
-    return {key: value for key, value in os.environ.items() if not key.startswith("PG")}
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PG")}
+    if password is not None:
+        env["PGPASSWORD"] = password  # the environment of our own child, not a command line
+    return env
 
 
 def _account() -> _Account | None:

@@ -38,7 +38,8 @@ def services_up(
         "valkey_pid": cache.pid,
         "postgres_pid": database.pid,
     }
-    write_text_atomic(data_dir / _STATE_FILE, json.dumps(state, indent=2) + "\n")
+    # The URLs carry the services' passwords: readable by this account only.
+    write_text_atomic(data_dir / _STATE_FILE, json.dumps(state, indent=2) + "\n", mode=0o600)
     return EmbeddedServices(cache.url, database.url)
 
 

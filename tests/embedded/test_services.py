@@ -5,28 +5,37 @@ from __future__ import annotations
 import io
 import json
 import socket
+import stat
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import psutil
 import psycopg
+import pytest
 
 from chat.embedded import read_services, services_down, services_up, stop_postgres, stop_valkey
 
 RespValue = bytes | int | list["RespValue"] | None
 
 
-def _resp(url: str, *args: str) -> RespValue:
-    """One command over a raw socket: enough RESP to avoid an event loop in sync tests."""
+def _resp(url: str, *args: str, auth: bool = True) -> RespValue:
+    """One command over a raw socket (after AUTH with the URL's password, unless auth=False):
+    enough RESP to avoid an event loop in sync tests."""
     parts = urlsplit(url)
     assert parts.hostname is not None and parts.port is not None
-    payload = f"*{len(args)}\r\n".encode()
-    for arg in args:
-        data = arg.encode()
-        payload += b"$%d\r\n%s\r\n" % (len(data), data)
+    commands = [("AUTH", parts.password)] if auth and parts.password else []
+    commands.append(args)
+    payload = b""
+    for command in commands:
+        payload += f"*{len(command)}\r\n".encode()
+        for arg in command:
+            data = arg.encode()
+            payload += b"$%d\r\n%s\r\n" % (len(data), data)
     with socket.create_connection((parts.hostname, parts.port), timeout=5) as sock:
         sock.sendall(payload)
         with sock.makefile("rb") as reply:
+            if len(commands) == 2:
+                assert _read_reply(reply) == b"OK"
             return _read_reply(reply)
 
 
@@ -126,3 +135,66 @@ def test_services_down_leaves_no_process(tmp_path: Path) -> None:
     assert read_services(data_dir) is None
     assert stop_valkey(data_dir) is False
     assert stop_postgres(data_dir) is False
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_both_services_refuse_a_local_account_without_the_password(tmp_path: Path) -> None:
+    """Any local user could connect to the embedded PostgreSQL as superuser (trust) and to Valkey
+    (no password), and read the password hashes or insert an admin."""
+    data_dir = tmp_path / "data"
+    try:
+        urls = services_up(data_dir)
+        bare_redis = urls.redis_url.replace(f":{urlsplit(urls.redis_url).password}@", "@")
+        with pytest.raises(AssertionError, match="NOAUTH"):
+            _resp(bare_redis, "PING", auth=False)
+        parts = urlsplit(urls.database_url)
+        bare_database = f"postgresql://postgres@{parts.hostname}:{parts.port}{parts.path}"
+        with pytest.raises(psycopg.OperationalError, match="password"):
+            psycopg.connect(bare_database, connect_timeout=5)
+        with psycopg.connect(urls.database_url) as conn:
+            assert conn.execute("select 1").fetchone() == (1,)
+        # Where the passwords are kept, only this account reads them.
+        for secret in (
+            data_dir / "services.json",
+            data_dir / "postgres.password",
+            data_dir / "valkey" / "password",
+            data_dir / "valkey" / "valkey.conf",
+        ):
+            assert _mode(secret) == 0o600, secret
+        assert _mode(data_dir / "valkey") == 0o700
+    finally:
+        services_down(data_dir)
+
+
+def test_services_started_without_passwords_get_them(tmp_path: Path) -> None:
+    """A data folder from before the passwords: a trust cluster and a Valkey without requirepass
+    are made to require them, keeping their data."""
+    data_dir = tmp_path / "data"
+    try:
+        urls = services_up(data_dir)
+        with psycopg.connect(urls.database_url) as conn:
+            conn.execute("create table notes (body text)")
+            conn.execute("insert into notes values ('kept')")
+        assert _resp(urls.redis_url, "CONFIG", "SET", "requirepass", "") == b"OK"
+        postgres = data_dir / "postgres"
+        hba = postgres / "pg_hba.conf"
+        hba.write_text(hba.read_text().replace("scram-sha-256", "trust"))
+        stop_postgres(data_dir)
+
+        again = services_up(data_dir)
+
+        assert again == urls
+        assert "trust" not in hba.read_text().split("# TYPE")[-1]
+        parts = urlsplit(again.database_url)
+        with pytest.raises(psycopg.OperationalError, match="password"):
+            psycopg.connect(f"postgresql://postgres@{parts.hostname}:{parts.port}/chat")
+        with psycopg.connect(again.database_url) as conn:
+            assert conn.execute("select body from notes").fetchall() == [("kept",)]
+        bare_redis = again.redis_url.replace(f":{urlsplit(again.redis_url).password}@", "@")
+        with pytest.raises(AssertionError, match="NOAUTH"):
+            _resp(bare_redis, "PING", auth=False)
+    finally:
+        services_down(data_dir)
