@@ -20,8 +20,10 @@ def api_blueprint(services: Services) -> Blueprint:
         return await check_caller(services, admin=admin)
 
     api = Api(blueprint, services, caller, TITLE)
-    for resource in (auth, agents, spaces, threads, widget):
+    for resource in (auth, agents, spaces):
         resource.add_routes(api, services)
+    api.include(threads.routes)
+    widget.add_routes(api, services)
     api.include(visitors.routes)
     document = api.openapi(PREFIX)
 
