@@ -8,18 +8,17 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import psycopg
 import trio
 
 from chat.actors.agent import ThreadSpaces, run_agent_session
 from chat.actors.revocation import AgentWatch
 from chat.config import Settings
-from chat.db import accounts, space_queries
 from chat.db.rows import AgentRow, SpaceRow
 from chat.http.ws import session_deps
 from chat.json_types import Json
 from chat.services import Services, open_services
 from tests.helpers.fake_socket import FakeSocket
+from tests.helpers.rows import make_org_rows, open_thread
 
 
 def test_thread_spaces_keeps_the_most_recently_used() -> None:
@@ -31,29 +30,6 @@ def test_thread_spaces_keeps_the_most_recently_used() -> None:
     assert (known.get("t2"), known.get("t1"), known.get("t3")) == (None, "s1", "s1")
     known.forget_space("s1")
     assert len(known) == 0
-
-
-def _org(url: str) -> tuple[AgentRow, SpaceRow]:
-    with psycopg.connect(url, autocommit=True) as conn:
-        suffix = uuid.uuid4().hex[:8]
-        org, agent = accounts.create_organization_with_admin(
-            conn, "Acme", "Ada", f"ada-{suffix}@example.com", "x"
-        )
-        space = space_queries.create_space(conn, org.id, "Shop", ["shop.example.com"], {})
-    return agent, space
-
-
-async def _open_thread(services: Services, space_id: str) -> str:
-    ack = await services.stream_log.do_post_message(
-        space_id,
-        sender_type="visitor",
-        sender_id=str(uuid.uuid4()),
-        sender_name="Vera",
-        content="hello",
-        client_id="c1",
-        max_open_threads=10,
-    )
-    return ack.thread_id
 
 
 @asynccontextmanager
@@ -70,11 +46,12 @@ async def _agent_on(
 
 async def test_each_frame_kind_is_answered(settings: Settings) -> None:
     with trio.fail_after(30):
-        agent, space = _org(settings.database_url)
-        _, foreign_space = _org(settings.database_url)
+        org = make_org_rows(settings.database_url)
+        agent, space = org.agents[0], org.space
+        foreign_space = make_org_rows(settings.database_url).space
         async with open_services(settings, projector=False) as services:
-            thread_id = await _open_thread(services, space.id)
-            foreign_thread = await _open_thread(services, foreign_space.id)
+            thread_id = await open_thread(services.stream_log, space.id)
+            foreign_thread = await open_thread(services.stream_log, foreign_space.id)
             peer = FakeSocket()
             async with _agent_on(peer, services, agent, space) as welcome:
                 assert welcome["type"] == "welcome" and welcome["agent"]["id"] == agent.id
