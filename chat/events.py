@@ -1,6 +1,7 @@
 """The typed events of the log. One class per kind; an entry's `t` field names the kind.
 
-The same events feed the wire (chat/wire.py) and the projector (chat/actors/projector.py).
+The same events feed the wire (chat/protocol/outbound.py) and the projector
+(chat/actors/projector.py).
 """
 
 from __future__ import annotations
@@ -122,9 +123,9 @@ class LogEntry:
 
     id: str
     event: Event
-    # Outbound frames built from this entry, encoded once (chat.wire.encoded): every agent of a
-    # space, and every tab of a visitor, gets the same text for the same entry. Filled lazily by
-    # the sessions of this process; never part of the entry's identity.
+    # Outbound frames built from this entry, encoded once (chat.protocol.outbound.encoded): every
+    # agent of a space, and every tab of a visitor, gets the same text for the same entry. Filled
+    # lazily by the sessions of this process; never part of the entry's identity.
     frames: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property

@@ -8,12 +8,13 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import trio
 
 from chat.actors.projector import ProjectorState, run_projector
 from chat.actors.revocation import SessionRegistry
+from chat.actors.socket import SessionStats
 from chat.actors.sweepers import run_expiry_sweeper, run_presence_sweeper
 from chat.actors.thread import ThreadActors
 from chat.config import Settings
@@ -39,6 +40,8 @@ class Services:
     # dispatches every entry to `revocations`, where this process's sessions are registered.
     control: ControlLog
     revocations: SessionRegistry
+    # Deliberate drops of this process's sessions (1013 cut-offs), for /metrics.
+    session_stats: SessionStats = field(default_factory=SessionStats)
 
 
 @asynccontextmanager

@@ -11,8 +11,8 @@ from chat.db.pool import Database
 from chat.events import MessagePosted
 from chat.ids import parse_id
 from chat.json_types import Json
+from chat.protocol.outbound import message_json
 from chat.streams.log import StreamLog
-from chat.wire import message_json
 
 STREAM_PAGE = 500
 

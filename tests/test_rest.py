@@ -191,3 +191,6 @@ async def test_health_readiness_and_metrics(base_url: str) -> None:
                     break
                 await trio.sleep(0.2)
         assert "chat_projector_lag_seconds" in text and "chat_projector_rows_total" in text
+        # Deliberate drops are counted; each series is there from the start, at 0.
+        assert 'chat_session_overflows_total{kind="visitor"} 0' in text
+        assert 'chat_subscription_overflows_total{route="thread"} 0' in text

@@ -1,4 +1,5 @@
-"""An agent's WebSocket session: reader, writer, heartbeat presence and one feed per space.
+"""An agent's WebSocket session: heartbeat presence, one feed per subscribed space, and one small
+handler per frame kind, on the skeleton of chat/actors/socket.py.
 
 Crash policy: a bad frame gets an error frame; flooding closes with 4008 as the contract says; a
 Redis error inside a feed ends only that feed with an error frame (the agent subscribes
@@ -10,150 +11,252 @@ only that space's feed, with a `not_found` error frame.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import assert_never
 
-import coredis.exceptions
 import trio
 
 from chat.actors.revocation import AgentWatch
 from chat.actors.socket import (
     OUTBOX_SIZE,
-    STORAGE_ERRORS,
     Closing,
-    FloodGuard,
+    SessionDeps,
     Socket,
-    close_quietly,
-    end_session_after,
-    receive_within,
-    run_writer,
+    run_session,
 )
-from chat.db import accounts
 from chat.db.rows import AgentRow, SpaceRow
-from chat.errors import (
-    CLOSE_FLOODING,
-    ChatError,
-    InvalidError,
-    NotFoundError,
-    UnavailableError,
-)
-from chat.events import (
-    LogEntry,
-    MessagePosted,
-    Presence,
-    ThreadChanged,
-    ThreadOpened,
-    Typing,
-    VisitorUpdated,
-)
+from chat.errors import ChatError, InvalidError, NotFoundError, UnavailableError
+from chat.events import LogEntry, MessagePosted, Typing
 from chat.json_types import Json
-from chat.services import Services
-from chat.streams.follow import Live, run_follow
-from chat.streams.log import new_socket_id
-from chat.wire import (
+from chat.protocol.inbound import (
+    AgentFrame,
     AgentSendMessage,
     AgentTyping,
     Auth,
-    ClaimOrClose,
-    Frame,
+    Claim,
+    Close,
     Heartbeat,
     Ping,
     Subscribe,
     Transfer,
     check_content,
+    parse_agent_frame,
+)
+from chat.protocol.outbound import (
+    PONG,
+    Frame,
+    action_ack,
+    agent_event_frame,
+    agent_welcome,
     encoded,
     error_frame,
-    message_json,
-    parse_agent_frame,
-    thread_json,
+    message_ack,
+    subscribed_frame,
 )
+from chat.streams.errors import StreamLogError
+from chat.streams.follow import Live, run_follow
+from chat.streams.log import new_socket_id
 
 logger = logging.getLogger(__name__)
 FEED_BUFFER = 128
-CLEANUP_TIMEOUT_SECONDS = 3.0
+# Threads whose space this session remembers. Its feeds carry every thread of its spaces, so
+# over a long shift an unbounded map would grow with each of them; a miss costs one EXISTS per
+# space, so the most recently used few thousand keep every thread an agent is working on.
+KNOWN_THREADS = 4096
 
 
-@dataclass
+class ThreadSpaces:
+    """thread id -> space id, least recently used dropped past `size`."""
+
+    def __init__(self, size: int = KNOWN_THREADS) -> None:
+        self.size = size
+        self._spaces: OrderedDict[str, str] = OrderedDict()
+
+    def get(self, thread_id: str) -> str | None:
+        space_id = self._spaces.get(thread_id)
+        if space_id is not None:
+            self._spaces.move_to_end(thread_id)
+        return space_id
+
+    def put(self, thread_id: str, space_id: str) -> None:
+        self._spaces[thread_id] = space_id
+        self._spaces.move_to_end(thread_id)
+        if len(self._spaces) > self.size:
+            self._spaces.popitem(last=False)
+
+    def forget_space(self, space_id: str) -> None:
+        for thread_id in [t for t, s in self._spaces.items() if s == space_id]:
+            del self._spaces[thread_id]
+
+    def __len__(self) -> int:
+        return len(self._spaces)
+
+
+@dataclass(eq=False)
 class AgentSession:
-    services: Services
+    """One agent socket's state; the `Session` of chat/actors/socket.py for agent frames."""
+
+    deps: SessionDeps
     agent: AgentRow
     spaces: dict[str, SpaceRow]
     outbox: trio.MemorySendChannel[Frame]
-    nursery: trio.Nursery
+    watch: AgentWatch
     socket_id: str = field(default_factory=new_socket_id)
     feeds: dict[str, trio.CancelScope] = field(default_factory=dict)
-    thread_spaces: dict[str, str] = field(default_factory=dict)
+    thread_spaces: ThreadSpaces = field(default_factory=ThreadSpaces)
+    nursery: trio.Nursery = field(init=False)  # the session's, from join(): feeds run in it
 
+    @property
+    def who(self) -> str:
+        return f"agent {self.agent.id}"
 
-def agent_json(agent: AgentRow, online: bool = True) -> Json:
-    return {
-        "id": agent.id,
-        "organization_id": agent.organization_id,
-        "email": agent.email,
-        "name": agent.name,
-        "role": agent.role,
-        "is_online": online,
-        "last_seen_at": agent.last_seen_at.isoformat() if agent.last_seen_at else None,
-        "accepting_chats": agent.accepting_chats,
-        "max_concurrent_chats": agent.max_concurrent_chats,
-        "created_at": agent.created_at.isoformat(),
-    }
+    def parse(self, data: str | bytes) -> AgentFrame:
+        return parse_agent_frame(data)
+
+    async def join(self, nursery: trio.Nursery) -> None:
+        self.nursery = nursery
+        await self.outbox.send(agent_welcome(self.agent, self.spaces.values()))
+        await _heartbeat(self)
+        nursery.start_soon(_follow_revocations, self)
+
+    async def handle(self, frame: AgentFrame) -> None:
+        match frame:
+            case Subscribe():
+                await _handle_subscribe(self, frame)
+            case AgentSendMessage():
+                await _handle_message(self, frame)
+            case Claim():
+                await _handle_claim(self, frame)
+            case Close():
+                await _handle_close(self, frame)
+            case Transfer():
+                await _handle_transfer(self, frame)
+            case AgentTyping():
+                await _handle_typing(self, frame)
+            case Heartbeat():
+                await _heartbeat(self)
+            case Ping():
+                await self.outbox.send(PONG)
+            case Auth():
+                raise InvalidError("already authenticated")
+            case _:
+                assert_never(frame)
+
+    def error_reply(self, err: ChatError, frame: AgentFrame | None) -> Json:
+        match frame:
+            case AgentSendMessage():
+                return error_frame(err, frame.client_id)
+            case Claim() | Close() | Transfer():
+                return error_frame(err, ref=frame.type, thread_id=frame.thread_id)
+        return error_frame(err)
+
+    async def leave(self) -> None:
+        for space_id in list(self.spaces):
+            await _gone_from(self, space_id)
 
 
 async def run_agent_session(
-    services: Services,
+    deps: SessionDeps,
     socket: Socket,
     agent: AgentRow,
     spaces: list[SpaceRow],
-    welcome: Json,
     watch: AgentWatch,
 ) -> None:
-    """Serve one agent socket until it closes. The caller has accepted and authenticated it, and
-    holds `watch` registered (SessionRegistry.open_agent_watch) for as long as this runs."""
+    """Serve one agent socket until it closes: the welcome lists `spaces`, then frames. The
+    caller has accepted and authenticated it, and holds `watch` registered
+    (SessionRegistry.open_agent_watch) for as long as this runs."""
     outbox_send, outbox_recv = trio.open_memory_channel[Frame](OUTBOX_SIZE)
-    try:
-        async with trio.open_nursery() as nursery:
-            session = AgentSession(services, agent, {s.id: s for s in spaces}, outbox_send, nursery)
-            await outbox_send.send(welcome)
-            try:
-                await _heartbeat(session)
-                nursery.start_soon(end_session_after, nursery, run_writer, socket, outbox_recv)
-                nursery.start_soon(end_session_after, nursery, _read_frames, session, socket)
-                nursery.start_soon(_follow_revocations, session, watch)
-                await trio.sleep_forever()
-            finally:
-                with trio.move_on_after(CLEANUP_TIMEOUT_SECONDS, shield=True):
-                    await _gone(session)
-    except* Closing as group:
-        closing = group.exceptions[0]
-        assert isinstance(closing, Closing)
-        await close_quietly(socket, closing.code, closing.reason)
+    session = AgentSession(deps, agent, {s.id: s for s in spaces}, outbox_send, watch)
+    await run_session(socket, session, outbox_recv, deps.settings)
+
+
+async def _handle_subscribe(session: AgentSession, frame: Subscribe) -> None:
+    if frame.space_id not in session.spaces:
+        raise NotFoundError("no such space")
+    if (old := session.feeds.pop(frame.space_id, None)) is not None:
+        old.cancel()
+    await session.nursery.start(_run_feed, session, frame.space_id, frame.cursor)
+
+
+async def _handle_message(session: AgentSession, frame: AgentSendMessage) -> None:
+    content = check_content(frame.content)
+    space_id = await _space_of(session, frame.thread_id)
+    ack = await session.deps.stream_log.do_post_message(
+        space_id,
+        sender_type="agent",
+        sender_id=session.agent.id,
+        sender_name=session.agent.name,
+        content=content,
+        client_id=frame.client_id,
+        thread_id=frame.thread_id,
+    )
+    await session.outbox.send(message_ack(ack, ref="message"))
+
+
+async def _handle_claim(session: AgentSession, frame: Claim) -> None:
+    space_id = await _space_of(session, frame.thread_id)
+    thread = await session.deps.commands.do_claim(
+        space_id, frame.thread_id, agent_id=session.agent.id
+    )
+    await session.outbox.send(action_ack("claim", frame.thread_id, thread))
+
+
+async def _handle_close(session: AgentSession, frame: Close) -> None:
+    space_id = await _space_of(session, frame.thread_id)
+    thread = await session.deps.commands.do_close(
+        space_id, frame.thread_id, agent_id=session.agent.id
+    )
+    await session.outbox.send(action_ack("close", frame.thread_id, thread))
+
+
+async def _handle_transfer(session: AgentSession, frame: Transfer) -> None:
+    space_id = await _space_of(session, frame.thread_id)
+    thread = await session.deps.commands.do_transfer(
+        space_id,
+        frame.thread_id,
+        agent_id=session.agent.id,
+        organization_id=session.agent.organization_id,
+        target_agent_id=frame.agent_id,
+    )
+    await session.outbox.send(action_ack("transfer", frame.thread_id, thread))
+
+
+async def _handle_typing(session: AgentSession, frame: AgentTyping) -> None:
+    space_id = await _space_of(session, frame.thread_id)
+    await session.deps.stream_log.do_typing(
+        space_id, frame.thread_id, "agent", session.agent.id, frame.active
+    )
+
+
+async def _space_of(session: AgentSession, thread_id: str) -> str:
+    """The agent's space holding this thread (chat/commands/threads.py finds it; remembered);
+    NotFoundError for any other organization's."""
+    if (known := session.thread_spaces.get(thread_id)) is not None:
+        return known
+    space_id = await session.deps.commands.space_of(
+        session.agent.organization_id, thread_id, list(session.spaces)
+    )
+    session.thread_spaces.put(thread_id, space_id)
+    return space_id
 
 
 async def _heartbeat(session: AgentSession) -> None:
     for space_id in list(session.spaces):  # a copy: a deleted space may leave it meanwhile
-        await session.services.stream_log.do_heartbeat(
-            space_id, session.agent.id, session.socket_id
-        )
-
-
-async def _gone(session: AgentSession) -> None:
-    for space_id in list(session.spaces):
-        await _gone_from(session, space_id)
+        await session.deps.stream_log.do_heartbeat(space_id, session.agent.id, session.socket_id)
 
 
 async def _gone_from(session: AgentSession, space_id: str) -> None:
     try:
-        await session.services.stream_log.do_agent_gone(
-            space_id, session.agent.id, session.socket_id
-        )
-    except (coredis.exceptions.RedisError, OSError):
+        await session.deps.stream_log.do_agent_gone(space_id, session.agent.id, session.socket_id)
+    except (StreamLogError, OSError):
         logger.warning("could not mark agent %s gone; the presence sweep will", session.agent.id)
 
 
-async def _follow_revocations(session: AgentSession, watch: AgentWatch) -> None:
+async def _follow_revocations(session: AgentSession) -> None:
     """A revoked sign-in or a deleted agent ends the session (Closing, 4001); a deleted space
     ends that space's feed."""
+    watch = session.watch
     while True:
         if watch.revoked is not None:
             raise Closing(watch.revoked.code, watch.revoked.reason)
@@ -168,131 +271,10 @@ async def _drop_space(session: AgentSession, space_id: str) -> None:
         return  # another organization's space, or already dropped
     if (feed := session.feeds.pop(space_id, None)) is not None:
         feed.cancel()
-    for thread_id in [t for t, s in session.thread_spaces.items() if s == space_id]:
-        del session.thread_spaces[thread_id]
-    await session.outbox.send(
-        {
-            "type": "error",
-            "code": "not_found",
-            "ref": "subscribe",
-            "space_id": space_id,
-            "message": "the space was deleted",
-        }
-    )
+    session.thread_spaces.forget_space(space_id)
+    gone = NotFoundError("the space was deleted")
+    await session.outbox.send(error_frame(gone, ref="subscribe", space_id=space_id))
     await _gone_from(session, space_id)
-
-
-async def _read_frames(session: AgentSession, socket: Socket) -> None:
-    flood = FloodGuard(session.services.settings.flood_frames_per_second)
-    idle_seconds = session.services.settings.socket_idle_timeout_seconds
-    while True:
-        data = await receive_within(socket, idle_seconds)
-        if flood.over():
-            raise Closing(CLOSE_FLOODING, "too many frames")
-        frame: Any = None
-        try:
-            frame = parse_agent_frame(data)
-            await _handle(session, frame)
-        except ChatError as err:
-            await session.outbox.send(_error_reply(err, frame))
-        except STORAGE_ERRORS as exc:
-            logger.warning("agent %s: storage unavailable: %r", session.agent.id, exc)
-            await session.outbox.send(_error_reply(UnavailableError(), frame))
-
-
-def _error_reply(err: ChatError, frame: Any) -> Json:
-    reply = error_frame(err, getattr(frame, "client_id", None))
-    if isinstance(frame, ClaimOrClose | Transfer):
-        reply.update(ref=frame.type, thread_id=frame.thread_id)
-    return reply
-
-
-async def _handle(session: AgentSession, frame: Any) -> None:
-    stream_log = session.services.stream_log
-    match frame:
-        case Subscribe():
-            if frame.space_id not in session.spaces:
-                raise NotFoundError("no such space")
-            await _subscribe(session, frame.space_id, frame.cursor)
-        case AgentSendMessage():
-            content = check_content(frame.content)
-            space_id = await _space_of(session, frame.thread_id)
-            ack = await stream_log.do_post_message(
-                space_id,
-                sender_type="agent",
-                sender_id=session.agent.id,
-                sender_name=session.agent.name,
-                content=content,
-                client_id=frame.client_id,
-                thread_id=frame.thread_id,
-            )
-            await session.outbox.send(
-                {
-                    "type": "ack",
-                    "ref": "message",
-                    "client_id": ack.client_id,
-                    "id": ack.id,
-                    "thread_id": ack.thread_id,
-                    "created_at": ack.created_at,
-                }
-            )
-        case ClaimOrClose() | Transfer():
-            await _change(session, frame)
-        case AgentTyping():
-            space_id = await _space_of(session, frame.thread_id)
-            await stream_log.do_typing(
-                space_id, frame.thread_id, "agent", session.agent.id, frame.active
-            )
-        case Heartbeat():
-            await _heartbeat(session)
-        case Ping():
-            await session.outbox.send({"type": "pong"})
-        case Auth():
-            raise InvalidError("already authenticated")
-
-
-async def _change(session: AgentSession, frame: ClaimOrClose | Transfer) -> None:
-    space_id = await _space_of(session, frame.thread_id)
-    target = ""
-    if isinstance(frame, Transfer):
-        org = session.agent.organization_id
-        found = await session.services.db.run(
-            lambda c: accounts.agent_by_id(c, org, frame.agent_id)
-        )
-        if found is None:
-            raise NotFoundError("no such agent")
-        target = found.id
-    snapshot = await session.services.stream_log.do_change_thread(
-        space_id, frame.thread_id, frame.type, agent_id=session.agent.id, target_agent_id=target
-    )
-    assert snapshot is not None
-    await session.outbox.send(
-        {
-            "type": "ack",
-            "ref": frame.type,
-            "thread_id": frame.thread_id,
-            "thread": thread_json(snapshot),
-        }
-    )
-
-
-async def _space_of(session: AgentSession, thread_id: str) -> str:
-    """The agent's space holding this thread; NotFoundError for any other organization's."""
-    if (known := session.thread_spaces.get(thread_id)) is not None:
-        return known
-    space_id = await session.services.stream_log.space_holding_thread(
-        list(session.spaces), thread_id
-    )
-    if space_id is None:
-        raise NotFoundError("no such thread")
-    session.thread_spaces[thread_id] = space_id
-    return space_id
-
-
-async def _subscribe(session: AgentSession, space_id: str, cursor: str | None) -> None:
-    if (old := session.feeds.pop(space_id, None)) is not None:
-        old.cancel()
-    await session.nursery.start(_run_feed, session, space_id, cursor)
 
 
 async def _run_feed(
@@ -302,6 +284,8 @@ async def _run_feed(
     *,
     task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
 ) -> None:
+    """One space's events to the agent: the replay after `cursor`, `subscribed`, then live. A
+    ChatError (cursor_expired) or a Redis failure ends only this feed, with an error frame."""
     with trio.CancelScope() as scope:
         session.feeds[space_id] = scope
         task_status.started()
@@ -313,28 +297,19 @@ async def _run_feed(
                 nursery.start_soon(_follow, session, space_id, cursor, send)
                 async for item in receive:
                     if isinstance(item, Live):
-                        await session.outbox.send(
-                            {"type": "subscribed", "space_id": space_id, "cursor": item.cursor}
-                        )
+                        await session.outbox.send(subscribed_frame(space_id, item.cursor))
                     elif (text := agent_frame(session, space_id, item)) is not None:
                         await session.outbox.send(text)
         except* ChatError as group:
             err = group.exceptions[0]
             assert isinstance(err, ChatError)
-            frame = error_frame(err)
-            frame.update(ref="subscribe", space_id=space_id)
-            await session.outbox.send(frame)
-        except* (coredis.exceptions.RedisError, OSError):
+            await session.outbox.send(error_frame(err, ref="subscribe", space_id=space_id))
+        except* (StreamLogError, OSError):
             logger.warning("feed of space %s for agent %s failed", space_id, session.agent.id)
-            await session.outbox.send(
-                {
-                    "type": "error",
-                    "code": "unavailable",
-                    "ref": "subscribe",
-                    "space_id": space_id,
-                    "message": "the feed was interrupted; subscribe again with your cursor",
-                }
+            interrupted = UnavailableError(
+                "the feed was interrupted; subscribe again with your cursor"
             )
+            await session.outbox.send(error_frame(interrupted, ref="subscribe", space_id=space_id))
         finally:
             if session.feeds.get(space_id) is scope:
                 del session.feeds[space_id]
@@ -347,51 +322,15 @@ async def _follow(
     send: trio.MemorySendChannel[LogEntry | Live],
 ) -> None:
     async with send:
-        await run_follow(session.services.router, space_id, send, after=cursor)
+        await run_follow(session.deps.router, space_id, send, after=cursor)
 
 
 def agent_frame(session: AgentSession, space_id: str, entry: LogEntry) -> str | None:
     """The frame an agent gets for a log entry (None for its own typing), as text: the same for
-    every agent of the space, so it is encoded once per entry (chat.wire.encoded)."""
+    every agent of the space, so it is encoded once per entry (chat.protocol.outbound.encoded)."""
     match entry.event:
         case MessagePosted() as m:
-            session.thread_spaces.setdefault(m.thread_id, space_id)
+            session.thread_spaces.put(m.thread_id, space_id)
         case Typing() as t if t.sender_type == "agent" and t.sender_id == session.agent.id:
             return None
-    return encoded(entry, "agent", _agent_frame_json)
-
-
-def _agent_frame_json(entry: LogEntry) -> Json:
-    """An agent's frame for a log entry, carrying the entry id as its cursor."""
-    frame: Json
-    match entry.event:
-        case MessagePosted() as m:
-            frame = {"type": "message", **message_json(entry.id, m)}
-        case ThreadOpened() as o:
-            thread = thread_json(o.thread)
-            thread["visitor"] = o.visitor.model_dump(exclude={"thread", "created"})
-            frame = {"type": "thread.new", "thread": thread}
-        case ThreadChanged() as c:
-            frame = {
-                "type": "thread.updated",
-                "change": c.type.removeprefix("thread."),
-                "by": c.by,
-                "thread": thread_json(c.thread),
-            }
-        case Typing() as t:
-            frame = {
-                "type": "typing",
-                "thread_id": t.thread_id,
-                "sender_type": t.sender_type,
-                "sender_id": t.sender_id,
-                "active": t.active,
-            }
-        case Presence() as p:
-            frame = {"type": "presence", "agent_id": p.agent_id, "online": p.online}
-        case VisitorUpdated() as v:
-            frame = {
-                "type": "visitor.updated",
-                "visitor": v.model_dump(exclude={"type", "created"}, exclude_none=True),
-            }
-    frame["cursor"] = entry.id
-    return frame
+    return encoded(entry, "agent", agent_event_frame)

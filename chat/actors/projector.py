@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-import coredis.exceptions
 import psycopg
 import trio
 
@@ -24,6 +23,7 @@ from chat.db import space_queries
 from chat.db.pool import Database
 from chat.db.projection import Batch
 from chat.streams import groups
+from chat.streams.errors import ConsumerGroupMissingError, StreamLogError
 from chat.streams.log import StreamLog
 
 logger = logging.getLogger(__name__)
@@ -100,13 +100,13 @@ async def run_projector(
                 next_trim = trio.current_time() + TRIM_INTERVAL_SECONDS
             backoff.reset()
             state.failing_since = None
-        except* coredis.exceptions.StreamConsumerGroupError:
+        except* ConsumerGroupMissingError:
             # NOGROUP. What was read ahead stays pending, or comes again with the new group.
             ahead, recovering = [], True
             healed = await groups.heal_missing_groups(stream_log, state.spaces)
             state.groups_healed += len(healed)
             logger.warning("projector: consumer group recreated on the streams of %s", healed)
-        except* (coredis.exceptions.RedisError, OSError, psycopg.OperationalError) as group:
+        except* (StreamLogError, OSError, psycopg.OperationalError) as group:
             # What was read ahead stays pending for this consumer: read back once this recovers.
             ahead, recovering = [], True
             if state.failing_since is None:

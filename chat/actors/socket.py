@@ -1,16 +1,33 @@
-"""What sessions need of a WebSocket, so actors do not depend on the web framework."""
+"""What sessions need of a WebSocket, and the one skeleton both sessions run on (`run_session`).
+
+A kind of session (chat/actors/visitor.py, chat/actors/agent.py) is a `Session`: it joins
+(reads its state, queues the welcome, starts its own tasks), parses and handles frames (one small
+handler per frame kind, its `match` closed with `assert_never`), says how an error answers a
+frame, and leaves. Phoenix channels' join / handle_in / terminate are the model. Everything the
+two kinds share, the writer and reader siblings, the flood guard, the idle timeout, the error
+replies and the close codes, is here once.
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import Any, Protocol
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
 
-import coredis.exceptions
 import psycopg
 import trio
 
-from chat.errors import CLOSE_GOING_AWAY
-from chat.wire import Frame, dumps
+from chat.actors.thread import ThreadActors
+from chat.commands.threads import ThreadCommands
+from chat.config import Settings
+from chat.db.pool import Database
+from chat.errors import CLOSE_FLOODING, CLOSE_GOING_AWAY, ChatError, UnavailableError
+from chat.json_types import Json
+from chat.protocol.outbound import Frame, dumps
+from chat.streams.errors import StreamLogError
+from chat.streams.log import StreamLog
+from chat.streams.reader import StreamRouter
 
 logger = logging.getLogger(__name__)
 
@@ -18,12 +35,14 @@ logger = logging.getLogger(__name__)
 # from the log); acks and errors wait too. Sized for a burst of history plus live traffic.
 OUTBOX_SIZE = 256
 CLOSE_TIMEOUT_SECONDS = 2.0
+# A session's way out (marking an agent gone) gets this long, shielded, even when cancelled.
+CLEANUP_TIMEOUT_SECONDS = 3.0
 
 
 # What a frame handler may meet when Redis or PostgreSQL is unreachable: answered with an
 # `unavailable` error frame, the session goes on and the client retries (client_ids make it safe).
 STORAGE_ERRORS: tuple[type[Exception], ...] = (
-    coredis.exceptions.RedisError,
+    StreamLogError,
     psycopg.OperationalError,
     OSError,
 )
@@ -44,6 +63,129 @@ class Closing(Exception):
         super().__init__(reason)
         self.code = code
         self.reason = reason
+
+
+@dataclass
+class SessionStats:
+    """The deliberate drops of this process's sessions, exported in /metrics."""
+
+    # Sessions cut off with 1013 because they fell behind their feed, by kind ("visitor").
+    overflows: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionDeps:
+    """What the sessions use of the process's services, and nothing more (chat/http/ws.py builds
+    it from Services; actors never import the composition root)."""
+
+    settings: Settings
+    stream_log: StreamLog
+    router: StreamRouter
+    db: Database
+    threads: ThreadActors
+    commands: ThreadCommands
+    stats: SessionStats
+
+
+F = TypeVar("F")
+
+
+class Session(Protocol[F]):
+    """What a kind of session adds to the skeleton; `F` is its union of inbound frames."""
+
+    outbox: trio.MemorySendChannel[Frame]
+
+    @property
+    def who(self) -> str:
+        """Names the session in logs ("agent <id>")."""
+        ...
+
+    def parse(self, data: str | bytes) -> F:
+        """The frame, or InvalidError saying where and why."""
+        ...
+
+    async def join(self, nursery: trio.Nursery) -> None:
+        """Read the state, queue the welcome, start the session's own tasks in `nursery`."""
+        ...
+
+    async def handle(self, frame: F) -> None:
+        """Answer one frame (an ack, a reply) through the outbox; a ChatError to refuse it."""
+        ...
+
+    def error_reply(self, err: ChatError, frame: F | None) -> Json:
+        """The error frame answering `frame` (None when it did not parse)."""
+        ...
+
+    async def leave(self) -> None:
+        """Undo what joining did; runs shielded on every way out."""
+        ...
+
+
+async def run_session(
+    socket: Socket,
+    session: Session[F],
+    outbox: trio.MemoryReceiveChannel[Frame],
+    settings: Settings,
+) -> None:
+    """Serve one accepted socket until it closes; never returns earlier.
+
+    Steps:
+      1. `session.join(nursery)`. Frames are read only after it returns, so the welcome it
+         queues is the first frame sent and no frame is answered before it.
+      2. The writer (`outbox` to the socket) and the frame reader run as siblings: the first of
+         them to finish (the socket closed) ends the session.
+      3. The reader takes each frame within `settings.socket_idle_timeout_seconds` (silence:
+         close 1001) and at most `settings.flood_frames_per_second` a second (more: close
+         4008); the session parses and handles it.
+
+    Error handling: a ChatError from a frame is answered with the session's error frame and a
+    storage error with `unavailable`; the session goes on. `Closing` raised by any task closes
+    the socket with its code (waiting briefly for the peer's close). Anything else propagates.
+
+    Resource handling: `session.leave()` runs on every way out, shielded, within
+    CLEANUP_TIMEOUT_SECONDS. The outbox's receiving end is closed by the writer.
+    """
+    try:
+        async with trio.open_nursery() as nursery:
+            try:
+                await session.join(nursery)
+                nursery.start_soon(end_session_after, nursery, run_writer, socket, outbox)
+                nursery.start_soon(
+                    end_session_after,
+                    nursery,
+                    _read_frames,
+                    socket,
+                    session,
+                    settings.flood_frames_per_second,
+                    settings.socket_idle_timeout_seconds,
+                )
+                await trio.sleep_forever()
+            finally:
+                with trio.move_on_after(CLEANUP_TIMEOUT_SECONDS, shield=True):
+                    await session.leave()
+    except* Closing as group:
+        closing = group.exceptions[0]
+        assert isinstance(closing, Closing)
+        await close_quietly(socket, closing.code, closing.reason)
+
+
+async def _read_frames(
+    socket: Socket, session: Session[F], flood_limit: int, idle_seconds: float
+) -> None:
+    flood = FloodGuard(flood_limit)
+    while True:
+        data = await receive_within(socket, idle_seconds)
+        if flood.over():
+            raise Closing(CLOSE_FLOODING, "too many frames")
+        frame: F | None = None
+        try:
+            frame = session.parse(data)
+            await session.handle(frame)
+        except ChatError as err:
+            await session.outbox.send(session.error_reply(err, frame))
+        except STORAGE_ERRORS as exc:
+            logger.warning("%s: storage unavailable: %r", session.who, exc)
+            await session.outbox.send(session.error_reply(UnavailableError(), frame))
 
 
 async def run_writer(socket: Socket, outbox: trio.MemoryReceiveChannel[Frame]) -> None:

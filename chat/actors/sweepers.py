@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 
-import coredis.exceptions
 import psycopg
 import trio
 
@@ -16,6 +15,7 @@ from chat.clock import now_ms
 from chat.db import space_queries
 from chat.db.pool import Database
 from chat.space_settings import SpaceSettings
+from chat.streams.errors import StreamLogError
 from chat.streams.log import StreamLog
 
 logger = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ async def run_expiry_sweeper(
                 for space_id, raw in await db.run(space_queries.all_space_settings):
                     ttl = SpaceSettings.of(raw).thread_ttl_seconds
                     await expire_idle_threads(stream_log, space_id, ttl)
-        except (coredis.exceptions.RedisError, OSError, psycopg.Error, trio.TooSlowError) as exc:
+        except (StreamLogError, OSError, psycopg.Error, trio.TooSlowError) as exc:
             logger.warning("expiry sweep failed: %r", exc)
         await trio.sleep(period_seconds)
 
@@ -69,6 +69,6 @@ async def run_presence_sweeper(
                 for space_id in await db.run(space_queries.all_space_ids):
                     for agent_id in await stream_log.stale_agents(space_id):
                         await stream_log.do_agent_gone(space_id, agent_id, "")
-        except (coredis.exceptions.RedisError, OSError, psycopg.Error, trio.TooSlowError) as exc:
+        except (StreamLogError, OSError, psycopg.Error, trio.TooSlowError) as exc:
             logger.warning("presence sweep failed: %r", exc)
         await trio.sleep(period_seconds)

@@ -11,11 +11,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-import coredis.exceptions
 import trio
 
 from chat.backoff import Backoff
 from chat.events import LogEntry
+from chat.streams.errors import StreamLogError
 from chat.streams.follow import Live, run_follow
 from chat.streams.reader import StreamRouter
 
@@ -77,7 +77,7 @@ async def run_thread_actor(
                         if isinstance(item, LogEntry):
                             last = item.id
                             handle.fan_out(item)
-            except (coredis.exceptions.RedisError, OSError) as exc:
+            except (StreamLogError, OSError) as exc:
                 await backoff.wait(logger, exc)
 
 

@@ -1,11 +1,12 @@
-"""A visitor's WebSocket session: a task group of reader, writer, thread feed and presence.
+"""A visitor's WebSocket session: its thread's feed, presence, and one small handler per frame
+kind, on the skeleton of chat/actors/socket.py.
 
 Crash policy: a bad frame is answered with an error frame and the session goes on; a storage
 error in a handler answers `unavailable`, one in a background feed step backs off and retries;
-flooding
-closes with 4008; a feed that fell behind closes with 1013 so the widget resumes from its last
-id; a rotated key or a deleted space closes with 4004 (chat/actors/revocation.py); the socket
-closing ends the session; anything else propagates (the handler logs it).
+flooding closes with 4008; a feed that fell behind closes with 1013 so the widget resumes from
+its last id (counted in /metrics); a rotated key or a deleted space closes with 4004
+(chat/actors/revocation.py); the socket closing ends the session; anything else propagates (the
+handler logs it).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn, assert_never
 
 import trio
 
@@ -23,18 +24,15 @@ from chat.actors.socket import (
     OUTBOX_SIZE,
     STORAGE_ERRORS,
     Closing,
-    FloodGuard,
+    SessionDeps,
     Socket,
-    close_quietly,
-    end_session_after,
-    receive_within,
-    run_writer,
+    run_session,
 )
 from chat.actors.thread import Attachment
 from chat.backoff import Backoff
 from chat.clock import now_ms
 from chat.db.rows import SpaceRow
-from chat.errors import CLOSE_FLOODING, CLOSE_TRY_AGAIN, ChatError, UnavailableError
+from chat.errors import CLOSE_TRY_AGAIN, ChatError
 from chat.events import (
     OPEN_THREAD_STATUSES,
     LogEntry,
@@ -48,25 +46,32 @@ from chat.events import (
 )
 from chat.ids import id_key
 from chat.json_types import Json
-from chat.services import Services
-from chat.space_settings import SpaceSettings
-from chat.streams.log import RateLimit
-from chat.streams.reader import Subscription
-from chat.wire import (
-    Frame,
+from chat.protocol.inbound import (
     Identify,
     Page,
     Ping,
     SendMessage,
+    VisitorFrame,
     VisitorTyping,
     check_content,
+    parse_visitor_frame,
+)
+from chat.protocol.outbound import (
+    PONG,
+    Frame,
+    agents_frame,
     encoded,
     error_frame,
+    message_ack,
     message_frame,
-    parse_visitor_frame,
-    thread_json,
     visitor_json,
+    visitor_thread_frame,
+    visitor_typing_frame,
+    visitor_welcome,
 )
+from chat.space_settings import SpaceSettings
+from chat.streams.log import RateLimit
+from chat.streams.reader import Subscription
 
 logger = logging.getLogger(__name__)
 HISTORY_LIMIT = 50
@@ -85,15 +90,23 @@ class SwitchThread:
     thread_id: str
 
 
-@dataclass
+@dataclass(eq=False)
 class VisitorSession:
-    services: Services
+    """One widget socket's state; the `Session` of chat/actors/socket.py for visitor frames."""
+
+    deps: SessionDeps
     space: SpaceRow
-    settings: SpaceSettings
+    space_settings: SpaceSettings
     visitor_id: str
-    name: str | None
+    token: str
+    last: str | None  # the handshake's resume id
     outbox: trio.MemorySendChannel[Frame]
     inbox: trio.MemorySendChannel[LogEntry | SwitchThread]
+    inbox_receive: trio.MemoryReceiveChannel[LogEntry | SwitchThread]
+    presence: Subscription
+    own_threads: Subscription
+    watch: WidgetWatch
+    name: str | None = None
     overflowed: trio.Event = field(default_factory=trio.Event)
     thread_id: str | None = None
     watermark: str = "0-0"
@@ -101,9 +114,48 @@ class VisitorSession:
     attachment: Attachment | None = None
     agents_online: bool = False
 
+    @property
+    def who(self) -> str:
+        return f"visitor {self.visitor_id}"
+
+    def parse(self, data: str | bytes) -> VisitorFrame:
+        return parse_visitor_frame(data)
+
+    async def join(self, nursery: trio.Nursery) -> None:
+        info = await _visitor_state(self)
+        self.name = info.name
+        await _welcome(self, info)
+        nursery.start_soon(_feed, self, self.inbox_receive)
+        nursery.start_soon(_follow_visitor, self, self.own_threads)
+        nursery.start_soon(_follow_presence, self, self.presence)
+        nursery.start_soon(end_when_revoked, self.watch)
+        nursery.start_soon(_cut_off_when_behind, self)
+
+    async def handle(self, frame: VisitorFrame) -> None:
+        match frame:
+            case SendMessage():
+                await _handle_message(self, frame)
+            case VisitorTyping():
+                await _handle_typing(self, frame)
+            case Identify():
+                await _handle_identify(self, frame)
+            case Page():
+                await _handle_page(self, frame)
+            case Ping():
+                await self.outbox.send(PONG)
+            case _:
+                assert_never(frame)
+
+    def error_reply(self, err: ChatError, frame: VisitorFrame | None) -> Json:
+        return error_frame(err, frame.client_id if isinstance(frame, SendMessage) else None)
+
+    async def leave(self) -> None:
+        """Nothing to undo inside the session: run_visitor_session releases the subscriptions
+        and the thread once every task of it has ended."""
+
 
 async def run_visitor_session(
-    services: Services,
+    deps: SessionDeps,
     socket: Socket,
     space: SpaceRow,
     visitor_id: str,
@@ -115,78 +167,79 @@ async def run_visitor_session(
     registered (SessionRegistry.open_widget_watch) for as long as this runs."""
     outbox_send, outbox_recv = trio.open_memory_channel[Frame](OUTBOX_SIZE)
     inbox_send, inbox_recv = trio.open_memory_channel[LogEntry | SwitchThread](INBOX_SIZE)
-    stream_log, router = services.stream_log, services.router
-    # Subscribed before the visitor's state is read, so no change falls between the two.
+    router = deps.router
+    # Subscribed before the visitor's state is read (in join), so no change falls between.
     presence = await router.subscribe(space.id, kind="presence")
     own_threads = await router.subscribe(space.id, route=visitor_route(visitor_id))
-    session: VisitorSession | None = None
+    session = VisitorSession(
+        deps,
+        space,
+        SpaceSettings.of(space.settings),
+        visitor_id,
+        session_token,
+        last,
+        outbox_send,
+        inbox_send,
+        inbox_recv,
+        presence,
+        own_threads,
+        watch,
+    )
     try:
-        info = await stream_log.visitor(space.id, visitor_id)
-        if info is None:
-            created = now_ms()
-            await stream_log.do_update_visitor(space.id, visitor_id, {"created": str(created)})
-            info = VisitorInfo(id=visitor_id, created=created)
-        session = VisitorSession(
-            services,
-            space,
-            SpaceSettings.of(space.settings),
-            visitor_id,
-            info.name,
-            outbox_send,
-            inbox_send,
-        )
-        async with trio.open_nursery() as nursery:
-            await _welcome(session, session_token, info, last)
-            nursery.start_soon(end_session_after, nursery, run_writer, socket, outbox_recv)
-            nursery.start_soon(end_session_after, nursery, _read_frames, session, socket)
-            nursery.start_soon(_feed, session, inbox_recv)
-            nursery.start_soon(_follow_visitor, session, own_threads)
-            nursery.start_soon(_follow_presence, session, presence)
-            nursery.start_soon(end_when_revoked, watch)
-            await session.overflowed.wait()
-            raise Closing(CLOSE_TRY_AGAIN, "fell behind; resume with last")
-    except* Closing as group:
-        closing = group.exceptions[0]
-        assert isinstance(closing, Closing)
-        await close_quietly(socket, closing.code, closing.reason)
+        await run_session(socket, session, outbox_recv, deps.settings)
     finally:
         router.unsubscribe(presence)
         router.unsubscribe(own_threads)
-        if session and session.attachment is not None and session.thread_id is not None:
-            services.threads.detach(space.id, session.thread_id, session.attachment)
+        if session.attachment is not None and session.thread_id is not None:
+            deps.threads.detach(space.id, session.thread_id, session.attachment)
 
 
-async def _welcome(
-    session: VisitorSession, token: str, visitor: VisitorInfo, last: str | None
-) -> None:
-    services, space = session.services, session.space
+async def _cut_off_when_behind(session: VisitorSession) -> NoReturn:
+    """The thread actor cut this session off (its inbox was full, or the actor failed): close
+    with 1013, and the widget resumes from its last id. A deliberate drop, so it is counted."""
+    await session.overflowed.wait()
+    session.deps.stats.overflows["visitor"] += 1
+    raise Closing(CLOSE_TRY_AGAIN, "fell behind; resume with last")
+
+
+async def _visitor_state(session: VisitorSession) -> VisitorInfo:
+    """The visitor's state in the log, created on their first connection."""
+    stream_log, space_id = session.deps.stream_log, session.space.id
+    info = await stream_log.visitor(space_id, session.visitor_id)
+    if info is None:
+        created = now_ms()
+        await stream_log.do_update_visitor(space_id, session.visitor_id, {"created": str(created)})
+        info = VisitorInfo(id=session.visitor_id, created=created)
+    return info
+
+
+async def _welcome(session: VisitorSession, visitor: VisitorInfo) -> None:
+    stream_log, space = session.deps.stream_log, session.space
     thread_id = visitor.thread
-    snapshot = await services.stream_log.thread_state(space.id, thread_id) if thread_id else None
+    snapshot = await stream_log.thread_state(space.id, thread_id) if thread_id else None
     if snapshot is not None and snapshot.status not in OPEN_THREAD_STATUSES:
         snapshot = None
     messages: list[Json] = []
     if snapshot is not None:
         await _attach(session, snapshot.id)
-        messages = await _history(session, snapshot.id, last)
-        session.watermark = messages[-1]["id"] if messages else (last or "0-0")
-    online = await services.stream_log.online_agents(space.id)
-    session.agents_online = bool(online)
+        messages = await _history(session, snapshot.id, session.last)
+        session.watermark = messages[-1]["id"] if messages else (session.last or "0-0")
+    session.agents_online = bool(await stream_log.online_agents(space.id))
     await session.outbox.send(
-        {
-            "type": "welcome",
-            "session": token,
-            "visitor": visitor_json(space.id, session.visitor_id, visitor),
-            "thread": thread_json(snapshot) if snapshot else None,
-            "agents_online": bool(online),
-            "history": messages,
-        }
+        visitor_welcome(
+            session.token,
+            visitor_json(space.id, session.visitor_id, visitor),
+            snapshot,
+            session.agents_online,
+            messages,
+        )
     )
 
 
 async def _history(session: VisitorSession, thread_id: str, last: str | None) -> list[Json]:
     """The welcome's history: every message after `last` (up to RESUME_LIMIT), or the latest
     HISTORY_LIMIT without it. Read after attaching, so the live feed takes over where it ends."""
-    stream_log, db, space_id = session.services.stream_log, session.services.db, session.space.id
+    stream_log, db, space_id = session.deps.stream_log, session.deps.db, session.space.id
     if last is None:
         return await thread_history.messages_after(
             stream_log, db, space_id, thread_id, None, HISTORY_LIMIT
@@ -202,78 +255,53 @@ async def _history(session: VisitorSession, thread_id: str, last: str | None) ->
 
 
 async def _attach(session: VisitorSession, thread_id: str) -> None:
-    services = session.services
+    threads = session.deps.threads
     if session.attachment is not None and session.thread_id is not None:
-        services.threads.detach(session.space.id, session.thread_id, session.attachment)
+        threads.detach(session.space.id, session.thread_id, session.attachment)
     session.attachment = Attachment(session.inbox.clone(), session.overflowed)
     session.thread_id = thread_id
-    await services.threads.attach_starting_actor(session.space.id, thread_id, session.attachment)
+    await threads.attach_starting_actor(session.space.id, thread_id, session.attachment)
 
 
-async def _read_frames(session: VisitorSession, socket: Socket) -> None:
-    flood = FloodGuard(session.services.settings.flood_frames_per_second)
-    idle_seconds = session.services.settings.socket_idle_timeout_seconds
-    while True:
-        data = await receive_within(socket, idle_seconds)
-        if flood.over():
-            raise Closing(CLOSE_FLOODING, "too many frames")
-        client_id = None
-        try:
-            frame = parse_visitor_frame(data)
-            client_id = getattr(frame, "client_id", None)
-            await _handle(session, frame)
-        except ChatError as err:
-            await session.outbox.send(error_frame(err, client_id))
-        except STORAGE_ERRORS as exc:
-            logger.warning("visitor %s: storage unavailable: %r", session.visitor_id, exc)
-            await session.outbox.send(error_frame(UnavailableError(), client_id))
+async def _handle_message(session: VisitorSession, frame: SendMessage) -> None:
+    content = check_content(frame.content)
+    session.own_client_ids.append(frame.client_id)
+    settings = session.space_settings
+    ack = await session.deps.stream_log.do_post_message(
+        session.space.id,
+        sender_type="visitor",
+        sender_id=session.visitor_id,
+        sender_name=session.name or "Visitor",
+        content=content,
+        client_id=frame.client_id,
+        rate=RateLimit(settings.visitor_messages_per_second, settings.visitor_burst),
+        max_open_threads=settings.max_open_threads,
+    )
+    await session.outbox.send(message_ack(ack))
+    if ack.thread_id != session.thread_id:
+        await session.inbox.send(SwitchThread(ack.thread_id))
 
 
-async def _handle(session: VisitorSession, frame: Any) -> None:
-    stream_log, space = session.services.stream_log, session.space
-    match frame:
-        case SendMessage():
-            content = check_content(frame.content)
-            session.own_client_ids.append(frame.client_id)
-            ack = await stream_log.do_post_message(
-                space.id,
-                sender_type="visitor",
-                sender_id=session.visitor_id,
-                sender_name=session.name or "Visitor",
-                content=content,
-                client_id=frame.client_id,
-                rate=RateLimit(
-                    session.settings.visitor_messages_per_second, session.settings.visitor_burst
-                ),
-                max_open_threads=session.settings.max_open_threads,
-            )
-            await session.outbox.send(
-                {
-                    "type": "ack",
-                    "client_id": ack.client_id,
-                    "id": ack.id,
-                    "thread_id": ack.thread_id,
-                    "created_at": ack.created_at,
-                }
-            )
-            if ack.thread_id != session.thread_id:
-                await session.inbox.send(SwitchThread(ack.thread_id))
-        case VisitorTyping():
-            if session.thread_id is not None:
-                await stream_log.do_typing(
-                    space.id, session.thread_id, "visitor", session.visitor_id, frame.active
-                )
-        case Identify():
-            fields = {k: v.strip() for k, v in (("name", frame.name), ("email", frame.email)) if v}
-            if fields:
-                session.name = fields.get("name", session.name)
-                await stream_log.do_update_visitor(space.id, session.visitor_id, fields)
-        case Page():
-            await stream_log.do_update_visitor(
-                space.id, session.visitor_id, {"current_url": frame.url}
-            )
-        case Ping():
-            await session.outbox.send({"type": "pong"})
+async def _handle_typing(session: VisitorSession, frame: VisitorTyping) -> None:
+    if session.thread_id is not None:
+        await session.deps.stream_log.do_typing(
+            session.space.id, session.thread_id, "visitor", session.visitor_id, frame.active
+        )
+
+
+async def _handle_identify(session: VisitorSession, frame: Identify) -> None:
+    fields = {k: v.strip() for k, v in (("name", frame.name), ("email", frame.email)) if v}
+    if fields:
+        session.name = fields.get("name", session.name)
+        await session.deps.stream_log.do_update_visitor(
+            session.space.id, session.visitor_id, fields
+        )
+
+
+async def _handle_page(session: VisitorSession, frame: Page) -> None:
+    await session.deps.stream_log.do_update_visitor(
+        session.space.id, session.visitor_id, {"current_url": frame.url}
+    )
 
 
 async def _until_stored(session: VisitorSession, fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -301,13 +329,7 @@ async def _feed(
             continue  # from a thread this session left
         if isinstance(item.event, Typing):
             if item.event.sender_type == "agent":
-                await session.outbox.send(
-                    {
-                        "type": "typing",
-                        "thread_id": item.event.thread_id,
-                        "active": item.event.active,
-                    }
-                )
+                await session.outbox.send(visitor_typing_frame(item.event))
             continue
         if id_key(item.id) <= id_key(session.watermark):
             continue
@@ -323,12 +345,7 @@ async def _send_entry(session: VisitorSession, entry: LogEntry) -> None:
             # Encoded once for all of this visitor's tabs (and sessions) in this process.
             await session.outbox.send(encoded(entry, "visitor", message_frame))
         case ThreadChanged() | ThreadOpened():
-            await session.outbox.send(encoded(entry, "visitor", _thread_frame))
-
-
-def _thread_frame(entry: LogEntry) -> Json:
-    assert isinstance(entry.event, ThreadChanged | ThreadOpened)
-    return {"type": "thread", "thread": thread_json(entry.event.thread)}
+            await session.outbox.send(encoded(entry, "visitor", visitor_thread_frame))
 
 
 async def _switch(session: VisitorSession, thread_id: str) -> None:
@@ -336,7 +353,7 @@ async def _switch(session: VisitorSession, thread_id: str) -> None:
     if thread_id == session.thread_id:
         return
     await _attach(session, thread_id)
-    stream_log = session.services.stream_log
+    stream_log = session.deps.stream_log
     key = stream_log.keys(session.space.id).thread(thread_id)
     after: str | None = None
     while page := await stream_log.read_range(key, after, SWITCH_PAGE):
@@ -349,7 +366,7 @@ async def _switch(session: VisitorSession, thread_id: str) -> None:
 
 async def _follow_visitor(session: VisitorSession, sub: Subscription) -> None:
     """Threads this visitor opened in another tab or on another node."""
-    router = session.services.router
+    router = session.deps.router
     while True:
         try:
             async for entry in sub.receive:
@@ -363,7 +380,7 @@ async def _follow_visitor(session: VisitorSession, sub: Subscription) -> None:
             session, router.subscribe, session.space.id, route=visitor_route(session.visitor_id)
         )
         state = await _until_stored(
-            session, session.services.stream_log.visitor, session.space.id, session.visitor_id
+            session, session.deps.stream_log.visitor, session.space.id, session.visitor_id
         )
         if state is not None and state.thread is not None:
             await session.inbox.send(SwitchThread(state.thread))
@@ -371,7 +388,7 @@ async def _follow_visitor(session: VisitorSession, sub: Subscription) -> None:
 
 async def _follow_presence(session: VisitorSession, sub: Subscription) -> None:
     """`agents` frames when whether any agent is online changes."""
-    services = session.services
+    deps = session.deps
     online = session.agents_online  # as the welcome said; only changes are sent
     while True:
         try:
@@ -379,15 +396,13 @@ async def _follow_presence(session: VisitorSession, sub: Subscription) -> None:
                 assert isinstance(entry.event, Presence)
                 if entry.event.any_online != online:
                     online = entry.event.any_online
-                    await session.outbox.send({"type": "agents", "online": online})
+                    await session.outbox.send(agents_frame(online))
         finally:
-            services.router.unsubscribe(sub)
+            deps.router.unsubscribe(sub)
         if not sub.overflowed:
             return
-        sub = await _until_stored(
-            session, services.router.subscribe, session.space.id, kind="presence"
-        )
-        agents = await _until_stored(session, services.stream_log.online_agents, session.space.id)
+        sub = await _until_stored(session, deps.router.subscribe, session.space.id, kind="presence")
+        agents = await _until_stored(session, deps.stream_log.online_agents, session.space.id)
         if bool(agents) != online:
             online = not online
-            await session.outbox.send({"type": "agents", "online": online})
+            await session.outbox.send(agents_frame(online))

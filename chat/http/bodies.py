@@ -21,8 +21,8 @@ from quart import request
 from chat.errors import InvalidError
 from chat.events import ThreadStatus
 from chat.http.origin import normalise_entry
+from chat.protocol.inbound import NUL_REFUSED, StreamIdText, contains_nul
 from chat.space_settings import SpaceSettings
-from chat.wire import NUL_REFUSED, StreamIdText, contains_nul
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 Password = Annotated[str, Field(min_length=10, max_length=1024)]

@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import coredis.exceptions
 import psycopg
 from pydantic import ValidationError
 from quart import Quart, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
 from chat.errors import ChatError, RateLimitedError
+from chat.streams.errors import StreamLogError
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ def install_error_handlers(app: Quart) -> None:
             _retry_after(response, None)
         return response
 
-    @app.errorhandler(coredis.exceptions.RedisError)
+    @app.errorhandler(StreamLogError)
     @app.errorhandler(psycopg.OperationalError)
     async def _unavailable(err: Exception) -> Response:
         logger.warning("storage unavailable: %r", err)

@@ -1,9 +1,18 @@
-"""Prometheus text for the few figures operators watch: projector lag and live sessions."""
+"""Prometheus text for the few figures operators watch: projector lag, live actors, and the
+deliberate drops (sessions cut off, subscriptions that fell behind)."""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
+
 from chat.services import Services
 from chat.streams import groups
+
+# Every label value a drop counter can take, exported at 0 before the first drop so that
+# rate() and alerts see the series from the start.
+SESSION_KINDS = ("visitor",)
+ROUTE_KINDS = ("space", "presence", "thread", "visitor")
 
 
 async def metrics_text(services: Services) -> str:
@@ -28,4 +37,29 @@ async def metrics_text(services: Services) -> str:
         "# TYPE chat_followed_spaces gauge",
         f"chat_followed_spaces {len(services.router.positions)}",
     ]
+    lines += _counter(
+        "chat_session_overflows_total",
+        "Sessions cut off (close 1013) because they fell behind their feed.",
+        "kind",
+        services.session_stats.overflows,
+        SESSION_KINDS,
+    )
+    lines += _counter(
+        "chat_subscription_overflows_total",
+        "Subscriptions that fell behind the stream reader, dropped and re-subscribed.",
+        "route",
+        services.router.overflows,
+        ROUTE_KINDS,
+    )
     return "\n".join(lines) + "\n"
+
+
+def _counter(
+    name: str, help_text: str, label: str, counts: Counter[str], known: Iterable[str]
+) -> list[str]:
+    values = sorted(set(known) | set(counts))
+    return [
+        f"# HELP {name} {help_text}",
+        f"# TYPE {name} counter",
+        *(f'{name}{{{label}="{value}"}} {counts[value]}' for value in values),
+    ]

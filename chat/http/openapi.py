@@ -128,31 +128,15 @@ class Api:
 
     def include(self, routes: Routes) -> None:
         for declared in routes.declared:
-            self._register(declared, with_services=True)
+            self._register(declared)
 
-    def route(
-        self, method: str, rule: str, *, tag: str, **declaration: Any
-    ) -> Callable[[Handler], Handler]:
-        """The closures' way (`add_routes(api, services)`), until every module is converted to
-        module-level `Routes`; their handlers take no `services=`."""
-        routes = Routes(tag)
-
-        def declare(handler: Handler) -> Handler:
-            routes.route(method, rule, **declaration)(handler)
-            self._register(routes.declared[0], with_services=False)
-            return handler
-
-        return declare
-
-    def _register(self, declared: Declared, *, with_services: bool) -> None:
+    def _register(self, declared: Declared) -> None:
         op, handler = declared.operation, declared.handler
         services, check_caller = self._services, self._check_caller
 
         @wraps(handler)
         async def view(**path: Any) -> Any:
-            kwargs: dict[str, Any] = dict(path)
-            if with_services:
-                kwargs["services"] = services
+            kwargs: dict[str, Any] = dict(path, services=services)
             if op.auth != "public":
                 kwargs["caller"] = await check_caller(op.auth == "admin")
             if op.body is not None:

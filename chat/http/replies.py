@@ -1,7 +1,7 @@
 """The shapes the REST API answers with, for the OpenAPI document (contract: "Objects").
 
-Handlers build plain JSON (chat/wire.py, chat/http/api/views.py); these models describe it, and
-the schemathesis run in `make test` checks every answer against them.
+Handlers build plain JSON (chat/protocol/outbound.py); these models describe it, and the
+schemathesis run in `make test` checks every answer against them.
 """
 
 from __future__ import annotations

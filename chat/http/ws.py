@@ -13,11 +13,12 @@ from typing import Any
 import trio
 from quart import Blueprint, Response, websocket
 
-from chat.actors.agent import agent_json, run_agent_session
+from chat.actors.agent import run_agent_session
 from chat.actors.revocation import AgentWatch, WidgetWatch
-from chat.actors.socket import close_quietly
+from chat.actors.socket import SessionDeps, close_quietly
 from chat.actors.visitor import run_visitor_session
 from chat.auth.tokens import check_session_token, issue_session_token
+from chat.commands.threads import ThreadCommands
 from chat.db import space_queries
 from chat.db.rows import AgentRow, SpaceRow
 from chat.errors import CLOSE_UNAUTHORIZED, ChatError, NotFoundError, UnauthorizedError
@@ -25,8 +26,8 @@ from chat.http.auth import check_agent_session
 from chat.http.errors import error_response
 from chat.http.origin import origin_allowed
 from chat.ids import is_stream_id
+from chat.protocol.inbound import Auth, parse_agent_frame
 from chat.services import Services
-from chat.wire import Auth, parse_agent_frame
 
 logger = logging.getLogger(__name__)
 
@@ -48,9 +49,23 @@ class QuartSocket:
         await self._ws.close(code, reason)
 
 
+def session_deps(services: Services) -> SessionDeps:
+    """What the sessions use of the process's services."""
+    return SessionDeps(
+        settings=services.settings,
+        stream_log=services.stream_log,
+        router=services.router,
+        db=services.db,
+        threads=services.threads,
+        commands=ThreadCommands(services.stream_log, services.db),
+        stats=services.session_stats,
+    )
+
+
 def ws_blueprint(services: Services) -> Blueprint:
     bp = Blueprint("ws", __name__)
     settings = services.settings
+    deps = session_deps(services)
 
     @bp.websocket("/ws/widget")
     async def widget_socket() -> Response | None:
@@ -76,7 +91,7 @@ def ws_blueprint(services: Services) -> Blueprint:
             token = issue_session_token(settings.secret_key, space.id, visitor_id)
         await websocket.accept()
         socket = QuartSocket(websocket._get_current_object())  # type: ignore[attr-defined]
-        await run_visitor_session(services, socket, space, visitor_id, token, last, watch)
+        await run_visitor_session(deps, socket, space, visitor_id, token, last, watch)
         return None
 
     @bp.websocket("/ws/agent")
@@ -100,12 +115,7 @@ def ws_blueprint(services: Services) -> Blueprint:
         spaces = await services.db.run(
             lambda c: space_queries.list_spaces(c, agent.organization_id)
         )
-        welcome = {
-            "type": "welcome",
-            "agent": agent_json(agent),
-            "spaces": [{"id": s.id, "name": s.name} for s in spaces],
-        }
-        await run_agent_session(services, socket, agent, spaces, welcome, watch)
+        await run_agent_session(deps, socket, agent, spaces, watch)
 
     return bp
 

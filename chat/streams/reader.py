@@ -10,6 +10,7 @@ woken through its node's private wake stream. See structures.md, "Reading".
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -53,6 +54,9 @@ class StreamRouter:
     stream_log: StreamLog
     node_id: str
     positions: dict[str, str] = field(default_factory=dict)  # space id -> last id read
+    # Subscriptions cut off for falling behind, by route kind (route_kind): a deliberate drop,
+    # counted for /metrics. Each is re-subscribed by its owner and catches up from the log.
+    overflows: Counter[str] = field(default_factory=Counter)
     _subs: dict[_Selector, set[Subscription]] = field(default_factory=dict)
     _followers: dict[str, int] = field(default_factory=dict)
 
@@ -108,9 +112,20 @@ class StreamRouter:
         except trio.WouldBlock:
             logger.warning("a subscription of space %s fell behind; it catches up", sub.space_id)
             sub.overflowed = True
+            self.overflows[route_kind(sub.route)] += 1
             self.unsubscribe(sub)
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             self.unsubscribe(sub)
+
+
+def route_kind(route: str) -> str:
+    """What a subscription follows, without ids: "space", a kind ("presence"), "visitor" or
+    "thread". Labels for /metrics, where a label per space or thread would be unbounded."""
+    if route == "*":
+        return "space"
+    if route.startswith("*"):
+        return route[1:]
+    return "visitor" if route.startswith("v:") else "thread"
 
 
 async def run_stream_reader(

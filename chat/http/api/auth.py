@@ -7,7 +7,6 @@ from typing import Any
 
 from quart import Response, jsonify, request
 
-from chat.actors.agent import agent_json
 from chat.auth.passwords import hash_password, verify_password
 from chat.auth.tokens import AccessClaims, issue_access_token, new_refresh_token
 from chat.auth.tokens import refresh_token_hash as hash_of
@@ -21,6 +20,7 @@ from chat.http.bodies import Login, Logout, Refresh, Register, UpdateMe
 from chat.http.openapi import Routes
 from chat.http.replies import Agent, Registered, SignedIn, Tokens
 from chat.json_types import Json
+from chat.protocol.outbound import agent_json
 from chat.services import Services
 
 routes = Routes(tag="auth")

@@ -20,12 +20,8 @@ def api_blueprint(services: Services) -> Blueprint:
         return await check_caller(services, admin=admin)
 
     api = Api(blueprint, services, caller, TITLE)
-    api.include(auth.routes)
-    api.include(agents.routes)
-    api.include(spaces.routes)
-    threads.add_routes(api, services)
-    api.include(widget.routes)
-    api.include(visitors.routes)
+    for resource in (auth, agents, spaces, threads, widget, visitors):
+        api.include(resource.routes)
     document = api.openapi(PREFIX)
 
     @blueprint.get("/openapi.json")

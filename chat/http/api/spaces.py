@@ -11,11 +11,12 @@ from quart import Response, jsonify
 from chat.db import space_queries, thread_queries
 from chat.db.rows import SpaceRow
 from chat.errors import InvalidError, NotFoundError
-from chat.http.api.views import no_content, space_json
+from chat.http.api.views import no_content
 from chat.http.auth import Caller
 from chat.http.bodies import CreateSpace, ThreadListQuery, UpdateSpace
 from chat.http.openapi import Routes
 from chat.http.replies import Space, SpaceList, ThreadPage
+from chat.protocol.outbound import space_json
 from chat.services import Services
 from chat.streams import groups
 

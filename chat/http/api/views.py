@@ -1,4 +1,5 @@
-"""JSON of configuration rows (agents, spaces) as the REST API answers them."""
+"""What REST answers about agents beyond their row (online from presence), and 204 replies.
+The JSON views themselves are chat/protocol/outbound.py's."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ from collections.abc import Iterable
 
 from quart import Response
 
-from chat.actors.agent import agent_json
 from chat.db import space_queries
 from chat.db.rows import AgentRow, SpaceRow
 from chat.json_types import Json
+from chat.protocol.outbound import agent_json
 from chat.services import Services
 
 
@@ -18,18 +19,6 @@ def no_content() -> Response:
     needs asyncio; under trio it broke the connection after the headers, hanging keep-alive
     clients (tests/http/test_keepalive.py)."""
     return Response(b"", status=204)
-
-
-def space_json(space: SpaceRow) -> Json:
-    return {
-        "id": space.id,
-        "organization_id": space.organization_id,
-        "name": space.name,
-        "widget_key": space.widget_key,
-        "allowed_domains": space.allowed_domains,
-        "settings": space.settings,
-        "created_at": space.created_at.isoformat(),
-    }
 
 
 async def online_agent_ids(services: Services, space_ids: Iterable[str]) -> set[str]:

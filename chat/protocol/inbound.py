@@ -1,23 +1,21 @@
-"""WebSocket frames: typed inbound frames (validated here), outbound frames built from the log."""
+"""Inbound WebSocket frames: one typed model per frame kind, validated at the edge.
+
+A frame is parsed into its union (`VisitorFrame`, `AgentFrame`); each session dispatches on the
+union and closes its `match` with `typing.assert_never`, so a new frame kind without a handler
+fails type checking.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-import orjson
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from chat.errors import ChatError, InvalidError, TooLongError
-from chat.events import LogEntry, MessagePosted, ThreadSnapshot, VisitorInfo
-from chat.ids import check_stream_id, entry_time, ms_to_rfc3339
-from chat.json_types import Json
+from chat.errors import InvalidError, TooLongError
+from chat.ids import check_stream_id
 
 MAX_CONTENT_CHARS = 4000
 MAX_NAME_CHARS = 120
-
-# An outbound frame: a dict, or its text when it was encoded once for several sessions.
-Frame = Json | str
 
 
 class _Frame(BaseModel):
@@ -58,9 +56,7 @@ class Ping(_Frame):
     type: Literal["ping"]
 
 
-VisitorFrame = Annotated[
-    SendMessage | VisitorTyping | Identify | Page | Ping, Field(discriminator="type")
-]
+VisitorFrame = SendMessage | VisitorTyping | Identify | Page | Ping
 
 
 class Auth(_Frame):
@@ -81,8 +77,13 @@ class AgentSendMessage(_Frame):
     content: str = Field(max_length=64 * 1024)
 
 
-class ClaimOrClose(_Frame):
-    type: Literal["claim", "close"]
+class Claim(_Frame):
+    type: Literal["claim"]
+    thread_id: Uuid
+
+
+class Close(_Frame):
+    type: Literal["close"]
     thread_id: Uuid
 
 
@@ -90,6 +91,10 @@ class Transfer(_Frame):
     type: Literal["transfer"]
     thread_id: Uuid
     agent_id: Uuid
+
+
+# The frames that act on a thread: their errors carry `ref` and `thread_id`.
+ThreadAction = Claim | Close | Transfer
 
 
 class AgentTyping(_Frame):
@@ -102,13 +107,16 @@ class Heartbeat(_Frame):
     type: Literal["heartbeat"]
 
 
-AgentFrame = Annotated[
-    Auth | Subscribe | AgentSendMessage | ClaimOrClose | Transfer | AgentTyping | Heartbeat | Ping,
-    Field(discriminator="type"),
-]
+AgentFrame = (
+    Auth | Subscribe | AgentSendMessage | Claim | Close | Transfer | AgentTyping | Heartbeat | Ping
+)
 
-_VISITOR_FRAMES: TypeAdapter[VisitorFrame] = TypeAdapter(VisitorFrame)
-_AGENT_FRAMES: TypeAdapter[AgentFrame] = TypeAdapter(AgentFrame)
+_VISITOR_FRAMES: TypeAdapter[VisitorFrame] = TypeAdapter(
+    Annotated[VisitorFrame, Field(discriminator="type")]
+)
+_AGENT_FRAMES: TypeAdapter[AgentFrame] = TypeAdapter(
+    Annotated[AgentFrame, Field(discriminator="type")]
+)
 
 
 NUL_REFUSED = "text may not contain NUL (U+0000) characters"
@@ -143,11 +151,13 @@ def _parse(adapter: TypeAdapter[Any], text: str | bytes) -> Any:
 
 
 def parse_visitor_frame(text: str | bytes) -> VisitorFrame:
+    """A widget's frame; InvalidError (with where and why) for anything else."""
     frame: VisitorFrame = _parse(_VISITOR_FRAMES, text)
     return frame
 
 
 def parse_agent_frame(text: str | bytes) -> AgentFrame:
+    """An agent's frame; InvalidError (with where and why) for anything else."""
     frame: AgentFrame = _parse(_AGENT_FRAMES, text)
     return frame
 
@@ -160,66 +170,3 @@ def check_content(content: str) -> str:
     if len(text) > MAX_CONTENT_CHARS:
         raise TooLongError(f"content is longer than {MAX_CONTENT_CHARS} characters")
     return text
-
-
-def dumps(frame: Json) -> str:
-    return orjson.dumps(frame).decode()
-
-
-def encoded(entry: LogEntry, audience: str, build: Callable[[LogEntry], Json]) -> str:
-    """The text of the frame `build` makes of `entry` for `audience` ("agent", "visitor"),
-    encoded the first time a session of this process asks and reused by the others: the agents
-    subscribed to a space all get the same frame, and profiles showed one dumps per session."""
-    text = entry.frames.get(audience)
-    if text is None:
-        text = entry.frames[audience] = dumps(build(entry))
-    return text
-
-
-def thread_json(t: ThreadSnapshot) -> Json:
-    return {
-        "id": t.id,
-        "space_id": t.space_id,
-        "visitor_id": t.visitor_id,
-        "assigned_agent_id": t.assigned_agent_id,
-        "status": t.status,
-        "last_activity_at": ms_to_rfc3339(t.last),
-        "created_at": ms_to_rfc3339(t.created),
-        "closed_at": ms_to_rfc3339(t.closed) if t.closed else None,
-    }
-
-
-def message_json(entry_id: str, m: MessagePosted) -> Json:
-    return {
-        "id": entry_id,
-        "thread_id": m.thread_id,
-        "sender_type": m.sender_type,
-        "sender_id": m.sender_id,
-        "sender_name": m.sender_name,
-        "content": m.content,
-        "client_id": m.client_id,
-        "created_at": entry_time(entry_id),
-    }
-
-
-def message_frame(entry: LogEntry) -> Json:
-    assert isinstance(entry.event, MessagePosted)
-    return {"type": "message", **message_json(entry.id, entry.event)}
-
-
-def error_frame(err: ChatError, client_id: str | None = None) -> Json:
-    frame: Json = {"type": "error", "code": err.code, "message": err.message}
-    if client_id is not None:
-        frame["client_id"] = client_id
-    return frame
-
-
-def visitor_json(space_id: str, visitor_id: str, info: VisitorInfo | None) -> Json:
-    return {
-        "id": visitor_id,
-        "space_id": space_id,
-        "name": info.name if info else None,
-        "email": info.email if info else None,
-        "current_url": info.current_url if info else None,
-        "created_at": ms_to_rfc3339(info.created) if info and info.created else None,
-    }

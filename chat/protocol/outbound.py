@@ -1,0 +1,343 @@
+"""Every frame and JSON view the service sends: WebSocket frames to widgets and agents, and the
+views of threads, messages, visitors and agents that REST answers too.
+
+Field names follow ../shared/CONTRACT.md and the TypeScript readers (widget/src/protocol.ts,
+console/src/protocol.ts); structures.md "API: what this implementation decides" says what the
+contract leaves open. Builders take events and plain values, never rows or storage objects by
+type: the shapes they need are the small protocols below, so this stays a base module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+import orjson
+
+from chat.errors import ChatError
+from chat.events import (
+    LogEntry,
+    MessagePosted,
+    Presence,
+    ThreadChanged,
+    ThreadOpened,
+    ThreadSnapshot,
+    Typing,
+    VisitorInfo,
+    VisitorUpdated,
+)
+from chat.ids import entry_time, ms_to_rfc3339
+from chat.json_types import Json
+
+# An outbound frame: a dict, or its text when it was encoded once for several sessions.
+Frame = Json | str
+# Who a frame built from a log entry is for: its text is cached per entry and audience.
+Audience = Literal["agent", "visitor"]
+# The agent frames that act on a thread, as an ack's or an error's `ref`.
+ActionRef = Literal["claim", "close", "transfer"]
+
+
+class AgentFields(Protocol):
+    """What agent_json reads of an agent (chat.db.rows.AgentRow)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def organization_id(self) -> str: ...
+    @property
+    def email(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def last_seen_at(self) -> datetime | None: ...
+    @property
+    def accepting_chats(self) -> bool: ...
+    @property
+    def max_concurrent_chats(self) -> int: ...
+    @property
+    def created_at(self) -> datetime: ...
+
+
+class SpaceFields(Protocol):
+    """What space_json reads of a space (chat.db.rows.SpaceRow)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def organization_id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def widget_key(self) -> str: ...
+    @property
+    def allowed_domains(self) -> list[str]: ...
+    @property
+    def settings(self) -> dict[str, Any]: ...
+    @property
+    def created_at(self) -> datetime: ...
+
+
+class Named(Protocol):
+    """A space as the agent's welcome lists it (chat.db.rows.SpaceRow)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+
+
+class MessageAck(Protocol):
+    """What a sender hears once its message is in the log (chat.streams.log.Ack)."""
+
+    @property
+    def client_id(self) -> str: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def thread_id(self) -> str: ...
+    @property
+    def created_at(self) -> str: ...
+
+
+def dumps(frame: Json) -> str:
+    return orjson.dumps(frame).decode()
+
+
+# The answer to a ping, encoded once.
+PONG = dumps({"type": "pong"})
+
+
+def encoded(entry: LogEntry, audience: Audience, build: Callable[[LogEntry], Json]) -> str:
+    """The text of the frame `build` makes of `entry` for `audience`, encoded the first time a
+    session of this process asks and reused by the others: the agents subscribed to a space all
+    get the same frame, and profiles showed one dumps per session."""
+    text = entry.frames.get(audience)
+    if text is None:
+        text = entry.frames[audience] = dumps(build(entry))
+    return text
+
+
+# JSON views (REST answers them too).
+
+
+def thread_json(t: ThreadSnapshot) -> Json:
+    return {
+        "id": t.id,
+        "space_id": t.space_id,
+        "visitor_id": t.visitor_id,
+        "assigned_agent_id": t.assigned_agent_id,
+        "status": t.status,
+        "last_activity_at": ms_to_rfc3339(t.last),
+        "created_at": ms_to_rfc3339(t.created),
+        "closed_at": ms_to_rfc3339(t.closed) if t.closed else None,
+    }
+
+
+def message_json(entry_id: str, m: MessagePosted) -> Json:
+    return {
+        "id": entry_id,
+        "thread_id": m.thread_id,
+        "sender_type": m.sender_type,
+        "sender_id": m.sender_id,
+        "sender_name": m.sender_name,
+        "content": m.content,
+        "client_id": m.client_id,
+        "created_at": entry_time(entry_id),
+    }
+
+
+def visitor_json(space_id: str, visitor_id: str, info: VisitorInfo | None) -> Json:
+    return {
+        "id": visitor_id,
+        "space_id": space_id,
+        "name": info.name if info else None,
+        "email": info.email if info else None,
+        "current_url": info.current_url if info else None,
+        "created_at": ms_to_rfc3339(info.created) if info and info.created else None,
+    }
+
+
+def agent_json(agent: AgentFields, online: bool = True) -> Json:
+    return {
+        "id": agent.id,
+        "organization_id": agent.organization_id,
+        "email": agent.email,
+        "name": agent.name,
+        "role": agent.role,
+        "is_online": online,
+        "last_seen_at": agent.last_seen_at.isoformat() if agent.last_seen_at else None,
+        "accepting_chats": agent.accepting_chats,
+        "max_concurrent_chats": agent.max_concurrent_chats,
+        "created_at": agent.created_at.isoformat(),
+    }
+
+
+def space_json(space: SpaceFields) -> Json:
+    return {
+        "id": space.id,
+        "organization_id": space.organization_id,
+        "name": space.name,
+        "widget_key": space.widget_key,
+        "allowed_domains": space.allowed_domains,
+        "settings": space.settings,
+        "created_at": space.created_at.isoformat(),
+    }
+
+
+# Frames either kind of session sends.
+
+
+def error_frame(
+    err: ChatError,
+    client_id: str | None = None,
+    *,
+    ref: str | None = None,
+    space_id: str | None = None,
+    thread_id: str | None = None,
+) -> Json:
+    """`{"type":"error","code","message"}`, plus what the failed frame named: its client_id (a
+    message), or `ref` with the space (a feed) or the thread (an action)."""
+    frame: Json = {"type": "error", "code": err.code, "message": err.message}
+    for key, value in (
+        ("client_id", client_id),
+        ("ref", ref),
+        ("space_id", space_id),
+        ("thread_id", thread_id),
+    ):
+        if value is not None:
+            frame[key] = value
+    return frame
+
+
+def message_ack(ack: MessageAck, *, ref: Literal["message"] | None = None) -> Json:
+    """A message is in the log. Agents' acks carry `ref: "message"`; visitors' carry no ref."""
+    frame: Json = {"type": "ack"}
+    if ref is not None:
+        frame["ref"] = ref
+    frame.update(
+        client_id=ack.client_id, id=ack.id, thread_id=ack.thread_id, created_at=ack.created_at
+    )
+    return frame
+
+
+def message_frame(entry: LogEntry) -> Json:
+    """A message as a visitor gets it: the message's fields, flat."""
+    assert isinstance(entry.event, MessagePosted)
+    return {"type": "message", **message_json(entry.id, entry.event)}
+
+
+# Frames to a visitor (/ws/widget).
+
+
+def visitor_welcome(
+    session: str,
+    visitor: Json,
+    thread: ThreadSnapshot | None,
+    agents_online: bool,
+    history: list[Json],
+) -> Json:
+    return {
+        "type": "welcome",
+        "session": session,
+        "visitor": visitor,
+        "thread": thread_json(thread) if thread else None,
+        "agents_online": agents_online,
+        "history": history,
+    }
+
+
+def visitor_thread_frame(entry: LogEntry) -> Json:
+    """The visitor's thread opened or changed (assigned, closed, expired)."""
+    assert isinstance(entry.event, ThreadChanged | ThreadOpened)
+    return {"type": "thread", "thread": thread_json(entry.event.thread)}
+
+
+def visitor_typing_frame(t: Typing) -> Json:
+    """An agent is typing in the visitor's thread (no sender: the widget shows one indicator)."""
+    return {"type": "typing", "thread_id": t.thread_id, "active": t.active}
+
+
+def agents_frame(online: bool) -> Json:
+    """Whether any agent of the space is online changed."""
+    return {"type": "agents", "online": online}
+
+
+# Frames to an agent (/ws/agent).
+
+
+def agent_welcome(agent: AgentFields, spaces: Iterable[Named]) -> Json:
+    return {
+        "type": "welcome",
+        "agent": agent_json(agent),
+        "spaces": [{"id": s.id, "name": s.name} for s in spaces],
+    }
+
+
+def subscribed_frame(space_id: str, cursor: str) -> Json:
+    """Every event of the space after `cursor` will follow (the replay, if any, is over)."""
+    return {"type": "subscribed", "space_id": space_id, "cursor": cursor}
+
+
+def action_ack(ref: ActionRef, thread_id: str, thread: ThreadSnapshot) -> Json:
+    return {"type": "ack", "ref": ref, "thread_id": thread_id, "thread": thread_json(thread)}
+
+
+def agent_event_frame(entry: LogEntry) -> Json:
+    """An agent's frame for a log entry, carrying the entry id as its cursor. The same for every
+    agent of the space: sessions send it through `encoded(entry, "agent", agent_event_frame)`."""
+    frame: Json
+    match entry.event:
+        case MessagePosted() as m:
+            frame = {"type": "message", **message_json(entry.id, m)}
+        case ThreadOpened() as o:
+            frame = thread_new_frame(o)
+        case ThreadChanged() as c:
+            frame = thread_updated_frame(c)
+        case Typing() as t:
+            frame = typing_frame(t)
+        case Presence() as p:
+            frame = presence_frame(p)
+        case VisitorUpdated() as v:
+            frame = visitor_updated_frame(v)
+    frame["cursor"] = entry.id
+    return frame
+
+
+def thread_new_frame(o: ThreadOpened) -> Json:
+    thread = thread_json(o.thread)
+    thread["visitor"] = o.visitor.model_dump(exclude={"thread", "created"})
+    return {"type": "thread.new", "thread": thread}
+
+
+def thread_updated_frame(c: ThreadChanged) -> Json:
+    return {
+        "type": "thread.updated",
+        "change": c.type.removeprefix("thread."),
+        "by": c.by,
+        "thread": thread_json(c.thread),
+    }
+
+
+def typing_frame(t: Typing) -> Json:
+    return {
+        "type": "typing",
+        "thread_id": t.thread_id,
+        "sender_type": t.sender_type,
+        "sender_id": t.sender_id,
+        "active": t.active,
+    }
+
+
+def presence_frame(p: Presence) -> Json:
+    return {"type": "presence", "agent_id": p.agent_id, "online": p.online}
+
+
+def visitor_updated_frame(v: VisitorUpdated) -> Json:
+    """Only the fields that changed (console/src/protocol.ts VisitorChange)."""
+    return {
+        "type": "visitor.updated",
+        "visitor": v.model_dump(exclude={"type", "created"}, exclude_none=True),
+    }
