@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any, TypeVar
 
 import coredis
 import coredis.exceptions
-from coredis.retry import ConstantRetryPolicy
+import trio
+from coredis.retry import RetryPolicy
+
+R = TypeVar("R")
 
 Redis = coredis.Redis[str]
 
@@ -22,9 +26,44 @@ DEFAULT_COMMAND_TIMEOUT_SECONDS = 5.0
 LONGEST_BLOCK_SECONDS = 2.0
 BLOCK_MARGIN_SECONDS = 0.5
 MIN_COMMAND_TIMEOUT_SECONDS = LONGEST_BLOCK_SECONDS + BLOCK_MARGIN_SECONDS
-# A connection lost mid-command is retried at once on a fresh one (coredis' default). A command
-# that timed out is not: the server is slow or hung, and a retry would double the wait.
-RETRY_POLICY = ConstantRetryPolicy((coredis.exceptions.ConnectionError,), retries=2, delay=0.01)
+
+
+# A command whose connection was lost is retried on a fresh one, as coredis does by default (a
+# restarted server leaves stale connections behind), at most RETRIES times. Only if it failed
+# fast: a lost connection shows at once, while an attempt slower than this met a slow or hung
+# server (its handshake timed out, say), and retrying would multiply the command timeout.
+RETRIES = 2
+RETRY_DELAY_SECONDS = 0.01
+FAST_FAILURE_SECONDS = 0.5
+
+
+class RetryLostConnections(RetryPolicy):
+    """coredis' retry policy for this client: see RETRIES. A timeout is never retried."""
+
+    def __init__(self) -> None:
+        super().__init__((coredis.exceptions.ConnectionError,), RETRIES)
+
+    def delay(self, attempt_number: int) -> float:
+        return RETRY_DELAY_SECONDS
+
+    async def call_with_retries(
+        self,
+        func: Callable[..., Awaitable[R]],
+        before_hook: Callable[..., Awaitable[Any] | None] | None = None,
+        failure_hook: Any = None,  # coredis' telemetry hook; not used here
+    ) -> R:
+        for attempt in range(RETRIES + 1):
+            started = trio.current_time()
+            try:
+                if before_hook is not None and (pending := before_hook()) is not None:
+                    await pending
+                return await func()
+            except coredis.exceptions.ConnectionError:
+                slow = trio.current_time() - started > FAST_FAILURE_SECONDS
+                if slow or attempt == RETRIES:
+                    raise
+            await trio.sleep(self.delay(attempt))
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 @asynccontextmanager
@@ -51,7 +90,7 @@ async def open_redis(
         connect_timeout=CONNECT_TIMEOUT_SECONDS,
         stream_timeout=command_timeout,
         pool_timeout=command_timeout,
-        retry_policy=RETRY_POLICY,
+        retry_policy=RetryLostConnections(),
     )
     async with client:
         yield client
