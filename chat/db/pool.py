@@ -77,10 +77,15 @@ class _Running:
         with self._lock:
             self._conn = None
 
-    def cancel(self) -> None:
-        """From another thread: cancel the query running now, if any, server-side."""
+    def mark_cancelled(self) -> bool:
+        """The caller is gone: `work` must not start. True if it may be running already."""
         with self._lock:
             self._cancelled = True
+            return self._conn is not None
+
+    def cancel(self) -> None:
+        """From another thread: cancel the statement running now, if any, server-side."""
+        with self._lock:
             if self._conn is None:
                 return
             try:
@@ -125,9 +130,12 @@ class Database:
                 abandon_on_cancel=True,
             )
         except trio.Cancelled:
-            with trio.move_on_after(2 * CANCEL_REQUEST_TIMEOUT_SECONDS) as scope:
-                scope.shield = True
-                await trio.to_thread.run_sync(running.cancel, abandon_on_cancel=True)
+            if running.mark_cancelled():
+                # Shielded, or the request would never go out; bounded (the request's own
+                # timeout, plus a moment for the worker to let go of the lock).
+                with trio.move_on_after(2 * CANCEL_REQUEST_TIMEOUT_SECONDS) as scope:
+                    scope.shield = True
+                    await trio.to_thread.run_sync(running.cancel, abandon_on_cancel=True)
             raise
 
     def _in_transaction(self, work: Callable[[psycopg.Connection], T], running: _Running) -> T:
