@@ -24,6 +24,17 @@ class Settings(BaseModel):
     ack_durability: AckDurability = "written"
     node_id: str = Field(default_factory=lambda: secrets.token_hex(4))
     db_pool_size: int = 10
+    # Deadlines on storage (structures.md, "Deadlines and cancellation"): a healthy service meets
+    # none of them; with PostgreSQL or Redis hung, a frame or request is answered `unavailable`
+    # within a few seconds instead of waiting with it. PostgreSQL: each statement of a pooled
+    # connection, lock waits included (the projector's batch of 500 entries takes tens of ms) ...
+    db_statement_timeout_seconds: float = Field(default=5.0, gt=0)
+    # ... and the wait for one of the pool's connections (and its worker thread).
+    db_pool_wait_seconds: float = Field(default=5.0, gt=0)
+    # Redis: each command's reply, and the wait for a pooled connection. It bounds the blocking
+    # XREADs too, which wait up to 2 s by design, so it must leave them room: open_redis refuses
+    # less than chat.streams.client.MIN_COMMAND_TIMEOUT_SECONDS.
+    redis_command_timeout_seconds: float = Field(default=5.0, gt=0)
     access_token_ttl_seconds: int = 900
     refresh_token_ttl_seconds: int = 30 * 86400
     presence_ttl_seconds: int = 60

@@ -52,8 +52,15 @@ async def open_services(
 
     `projector` overrides `settings.projector_enabled`."""
     async with (
-        open_redis(settings.redis_url) as redis,
-        open_database(settings.database_url, settings.db_pool_size) as db,
+        open_redis(
+            settings.redis_url, command_timeout=settings.redis_command_timeout_seconds
+        ) as redis,
+        open_database(
+            settings.database_url,
+            settings.db_pool_size,
+            statement_timeout=settings.db_statement_timeout_seconds,
+            pool_wait=settings.db_pool_wait_seconds,
+        ) as db,
         trio.open_nursery() as nursery,
     ):
         stream_log = StreamLog(

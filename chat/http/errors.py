@@ -68,7 +68,8 @@ def install_error_handlers(app: Quart) -> None:
         return response
 
     @app.errorhandler(StreamLogError)
-    @app.errorhandler(psycopg.OperationalError)
+    @app.errorhandler(psycopg.OperationalError)  # statement timeouts and pool waits too
+    @app.errorhandler(TimeoutError)  # what coredis raises past its command timeout
     async def _unavailable(err: Exception) -> Response:
         logger.warning("storage unavailable: %r", err)
         return error_response(503, "unavailable", "storage is unavailable; retry shortly")

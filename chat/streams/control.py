@@ -6,6 +6,13 @@ stream with `run_control_follower` (started by the supervisor) and hands every e
 session registry (chat/actors/revocation.py), which closes the sockets the entry revokes.
 Committing before appending is what lets the handshake's database check and the registry close
 every gap between them; see structures.md, "Revocation".
+
+Deadlines: a `do_*` that is cancelled or raises (past the client's command timeout:
+`TimeoutError`) may or may not have appended. The database change has committed by then: the
+REST handler answers `unavailable`, and if the entry was not stored, sockets already open stay
+open until they close (structures.md, "Revocation", Limits). Hearing an entry twice closes
+nothing more. The follower's XREAD blocks CONTROL_BLOCK_MS, which the command timeout leaves
+room for (chat/streams/client.py, LONGEST_BLOCK_SECONDS).
 """
 
 from __future__ import annotations

@@ -67,6 +67,20 @@ class GroupCommit:
         self._leading = False  # a batch is in flight or about to be; invariant: or queue empty
 
     async def submit(self, item: Append) -> Any:
+        """Run `item`'s script in the next batch; its reply, or raise its error.
+
+        Errors: the script's own (a refusal is a reply, not an error), or the batch's, which
+        every caller of that batch gets: `TimeoutError` past the client's command timeout,
+        `coredis.exceptions.ConnectionError` for a lost connection, `UnavailableError` past
+        BATCH_TIMEOUT_SECONDS, `ChatError` when the fsync was not confirmed in time.
+
+        Cancellation: a caller cancelled while still queued leaves the queue and its script is
+        never sent. Once its batch is sent, the script runs on the server whatever happens to
+        the caller, and a cancelled leader waits (shielded, at most BATCH_TIMEOUT_SECONDS) for
+        the batch, since the other callers' replies ride on it. So after a cancel, as after a
+        batch error, the append may or may not be stored: the `do_*` callers retry with the same
+        client_id, which stores it once.
+        """
         self._queue.append(item)
         if self._leading:
             try:

@@ -5,6 +5,13 @@ changes, visitor updates) are group-committed: those of one process that arrive 
 in flight travel together in the next pipeline on one connection, and with
 `ack_durability = "fsync"` one `WAITAOF 1 0` after the batch's scripts confirms them all. See
 structures.md, "Atomicity" and "Durability and acks".
+
+Deadlines and cancellation (structures.md, "Deadlines and cancellation"): every command waits
+at most the client's command timeout (chat/streams/client.py), then raises the builtin
+`TimeoutError`; a lost connection raises `coredis.exceptions.ConnectionError`. Each append is
+one script, so it is stored whole or not at all, but a caller that was cancelled, or that got
+one of those errors, cannot tell which: the script may have run. Each `do_*` says what a retry
+then does.
 """
 
 from __future__ import annotations
@@ -124,6 +131,13 @@ class StreamLog:
         """Append a message. A visitor's message opens a thread when none is open.
 
         The same (sender, client_id) is stored once; a repeat returns the first ack.
+
+        Cancellation and timeouts: if this call is cancelled, or raises `TimeoutError`,
+        `coredis.exceptions.RedisError` or `UnavailableError`, the message may or may not be
+        stored (once its batch is sent it runs to its end on the server, whatever happens to the
+        caller). Sending it again with the same client_id is always safe: it is stored once, and
+        the ack names the first append's entry if there was one. That is why a session answers
+        such a failure `unavailable` and leaves the retry to the client.
         """
         k = self.keys(space_id)
         reply = await self._durable(
@@ -161,7 +175,13 @@ class StreamLog:
         target_agent_id: str = "",
         expire_before_ms: int = 0,
     ) -> ThreadSnapshot | None:
-        """Claim, close, transfer or expire a thread; None when an expiry no longer applies."""
+        """Claim, close, transfer or expire a thread; None when an expiry no longer applies.
+
+        Cancellation and timeouts: as for `do_post_message`, a cancelled or failed change may or
+        may not be stored. A retry then tells by its answer: a claim by the same agent answers
+        the current thread again (nothing appended twice); a repeated close answers
+        thread_closed; a repeated transfer appends a second, identical transfer.
+        """
         k = self.keys(space_id)
         reply = await self._durable(
             self._change_thread,
@@ -180,6 +200,8 @@ class StreamLog:
     async def do_update_visitor(
         self, space_id: str, visitor_id: str, fields: dict[str, str]
     ) -> str:
+        """Set the visitor's fields; the entry id. A cancelled or failed update may or may not
+        be stored; setting the same fields again is harmless (one more identical entry)."""
         k = self.keys(space_id)
         flat = [part for pair in fields.items() for part in pair]
         entry_id: str = await self._durable(
@@ -190,7 +212,9 @@ class StreamLog:
     async def do_typing(
         self, space_id: str, thread_id: str, sender_type: str, sender_id: str, active: bool
     ) -> None:
-        """Typing is ephemeral: a plain XADD to the space stream, never to a thread stream."""
+        """Typing is ephemeral: a plain XADD to the space stream, never to a thread stream.
+
+        Not group-committed and never retried: a lost or doubled typing entry is harmless."""
         data = {
             "thread_id": thread_id,
             "sender_type": sender_type,
@@ -200,12 +224,17 @@ class StreamLog:
         await self.redis.xadd(self.keys(space_id).events, {"t": "typing", "d": _json(data)})
 
     async def do_heartbeat(self, space_id: str, agent_id: str, socket_id: str) -> None:
+        """The socket is alive. Idempotent: a cancelled or timed-out one is sent at the next
+        beat (the presence TTL spans several beats)."""
         k = self.keys(space_id)
         ttl = str(self.presence_ttl_ms)
         await self._heartbeat(keys=[k.events], args=[k.base, agent_id, socket_id, ttl])
 
     async def do_agent_gone(self, space_id: str, agent_id: str, socket_id: str) -> None:
-        """A socket closed (or, with socket_id '', stale sockets are swept): maybe offline."""
+        """A socket closed (or, with socket_id '', stale sockets are swept): maybe offline.
+
+        Idempotent; if it is cancelled or times out, the presence sweeper finds the socket
+        stale after the presence TTL and does it then."""
         k = self.keys(space_id)
         ttl = str(self.presence_ttl_ms)
         await self._agent_gone(keys=[k.events], args=[k.base, agent_id, socket_id, ttl])
