@@ -101,6 +101,10 @@ class StreamRouter:
 
     def deliver(self, space_id: str, entries: Iterable[LogEntry]) -> None:
         for entry in entries:
+            if space_id not in self.positions:
+                # Its last subscription left (or overflowed) earlier in this batch: setting the
+                # position again would keep the reader on a stream nobody here follows.
+                return
             self.positions[space_id] = entry.id
             for selector in ("*", "*" + entry.event.type, *entry.routes):
                 for sub in list(self._subs.get((space_id, selector), ())):

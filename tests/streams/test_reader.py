@@ -162,13 +162,6 @@ async def test_subscribing_to_a_new_space_starts_from_its_last_entry(
         assert await stream_log.redis.xlen(router.wake_key) == 1  # only the last wake is kept
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="deliver sets positions[space] for every entry of a batch even after the space's last"
-    " subscription overflowed (and unsubscribe removed the position) earlier in the same batch:"
-    " the reader then keeps reading a stream nobody in this process follows, until the next"
-    " subscribe/unsubscribe of that space",
-)
 async def test_a_space_whose_last_subscription_overflowed_is_no_longer_followed(
     router: StreamRouter,
 ) -> None:
