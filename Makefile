@@ -14,8 +14,11 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/pip install --disable-pip-version-check -q --no-deps -e .
 	touch $(STAMP)
 
+# make run HOST=0.0.0.0 PORT=9000 to serve elsewhere than 127.0.0.1:8000.
+HOST ?= 127.0.0.1
+PORT ?= 8000
 run: install
-	$(BIN)/chat serve --demo --data-dir .data
+	$(BIN)/chat serve --demo --data-dir .data --host $(HOST) --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check chat tests bench

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
 import signal
@@ -71,6 +72,8 @@ def _serve(args: argparse.Namespace) -> None:
     data_dir: Path = args.data_dir.resolve()
     embedded = not (os.environ.get("REDIS_URL") and os.environ.get("DATABASE_URL"))
     durability = args.ack_durability or os.environ.get("CHAT_ACK_DURABILITY", "written")
+    if args.fd is None and args.port != 0:
+        _check_port_free(args.host, args.port)
     if embedded and args.fd is None:
         found = services_up(data_dir, appendfsync="always" if durability == "fsync" else "everysec")
         os.environ["REDIS_URL"], os.environ["DATABASE_URL"] = found.redis_url, found.database_url
@@ -173,13 +176,29 @@ def _stop_on_signal(signum: int, frame: object) -> None:
     raise _Stop()
 
 
-if __name__ == "__main__":
-    main()
-
-
 def _masked(url: str) -> str:
     """The URL with its password, if any, replaced by ***."""
     parts = urlsplit(url)
     if not parts.password:
         return url
     return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1)).geturl()
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Exit with one clear line when the address is taken, before any service is started (the
+    bind error would otherwise surface as a traceback from inside the server's nursery)."""
+    probe = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        probe.bind((host, port))
+    except OSError as exc:
+        reason = "is already in use" if exc.errno == errno.EADDRINUSE else f"cannot be used: {exc}"
+        raise SystemExit(
+            f"chat serve: {host}:{port} {reason}; choose another with --port (make run PORT=...)"
+        ) from None
+    finally:
+        probe.close()
+
+
+if __name__ == "__main__":
+    main()

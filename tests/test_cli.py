@@ -76,3 +76,26 @@ async def test_workers_share_one_port_and_converse(settings: Settings, tmp_path:
     assert proc.returncode == 0, (tmp_path / "workers.log").read_text()
     assert "with 2 workers" in (tmp_path / "workers.log").read_text()
     assert os.path.exists(tmp_path / "workers.log")
+
+
+def test_serve_on_a_taken_port_says_so_in_one_line() -> None:
+    """A taken port was a traceback from inside the server's nursery, after the embedded
+    services had started; it is checked first now."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        done = subprocess.run(  # noqa: S603
+            [sys.executable, "-m", "chat.cli", "serve", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "REDIS_URL": "redis://127.0.0.1:1", "DATABASE_URL": "x"},
+        )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"chat serve: 127.0.0.1:{port} is already in use; choose another with --port"
+        " (make run PORT=...)"
+    ]
