@@ -14,6 +14,7 @@ import trio
 
 from tests.helpers.faults import (
     AOF_DIRNAME,
+    FILLER,
     STORAGE_FAULT_CODES,
     UNAVAILABLE,
     Row,
@@ -44,6 +45,9 @@ def aof_stage(tmp_path: Path) -> Iterator[tuple[Stage, Path]]:
         try:
             yield made, disk / AOF_DIRNAME
         finally:
+            # A test that failed mid-fault leaves the disk full: free it, so Valkey can flush
+            # its AOF and stop cleanly.
+            (disk / AOF_DIRNAME / FILLER).unlink(missing_ok=True)
             made.down()
     finally:
         unmount(disk)

@@ -32,6 +32,7 @@ from tests.helpers.load import GENEROUS_SETTINGS, Load
 
 # Where Valkey 8 keeps its multi-part AOF, under its `dir` (chat/embedded/valkey.py).
 AOF_DIRNAME = "appendonlydir"
+FILLER = "filler"  # the file `fill` writes
 
 
 @dataclass
@@ -144,7 +145,7 @@ def fill(folder: Path) -> Path:
 
     Unbuffered writes, halving the size on ENOSPC down to one byte, so nothing is left in a
     buffer that a close would try to flush."""
-    filler = folder / "filler"
+    filler = folder / FILLER
     fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     size = 1 << 16
     try:
