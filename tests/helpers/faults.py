@@ -19,7 +19,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psutil
 import trio
 
 from chat.config import Settings
@@ -114,11 +113,6 @@ class Stage:
         )
 
 
-def kill_server(server: ServerProcess) -> None:
-    """kill -9 of a `chat serve` process (ServerProcess.kill, named for the table)."""
-    server.kill()
-
-
 def mount_tmpfs(path: Path, size: str) -> str | None:
     """Mount a tmpfs of `size` on `path`; None, or why it could not be (not root, a container
     without CAP_SYS_ADMIN)."""
@@ -159,10 +153,6 @@ def fill(folder: Path) -> Path:
     finally:
         os.close(fd)
     return filler
-
-
-def free_bytes(folder: Path) -> int:
-    return int(psutil.disk_usage(str(folder)).free)
 
 
 # What PostgreSQL holds.
