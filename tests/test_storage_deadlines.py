@@ -173,3 +173,45 @@ async def test_a_stopped_redis_answers_unavailable_then_recovers(
             claimed = await agent.expect("ack", ref="claim")
             assert claimed["thread"]["assigned_agent_id"] == org.agent["id"]
             assert (await visitor.say("again", client_id="during"))["id"] == ack["id"]
+
+
+async def test_appends_queued_behind_a_hung_batch_are_answered_within_one_deadline(
+    private_valkey: tuple[Path, ValkeyProcess],
+) -> None:
+    """The fault suite saw ~9.5 s with Valkey stopped: only the batch in flight had a deadline,
+    and a caller queued behind it waited for that batch, then up to a deadline for its own."""
+    from chat.errors import UnavailableError
+    from chat.streams.client import open_redis
+    from chat.streams.group_commit import BATCH_TIMEOUT_SECONDS
+    from chat.streams.log import StreamLog
+
+    _, valkey = private_valkey
+    answered: list[float] = []
+
+    async def post(log: StreamLog, n: int) -> None:
+        start = trio.current_time()
+        with pytest.raises((UnavailableError, TimeoutError)):
+            await log.do_post_message(
+                "space",
+                sender_type="visitor",
+                sender_id=f"v{n}",
+                sender_name="V",
+                content="hi",
+                client_id=f"c{n}",
+                max_open_threads=100,
+            )
+        answered.append(trio.current_time() - start)
+
+    async with open_redis(valkey.url, command_timeout=30.0) as redis:
+        log = StreamLog(redis, "hung", "written")
+        await log.ping()
+        with trio.fail_after(60), stopped(valkey):
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(post, log, 0)
+                # The others arrive while the first one's batch is in flight (and hangs): an
+                # arrival time of the scenario, not a wait for an outcome.
+                await trio.sleep(1.0)
+                for n in range(1, 3):
+                    nursery.start_soon(post, log, n)
+    assert len(answered) == 3
+    assert max(answered) <= BATCH_TIMEOUT_SECONDS + SLACK, answered

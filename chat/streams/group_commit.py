@@ -18,9 +18,10 @@ from chat.streams.client import Redis
 
 # How long WAITAOF may wait for the fsync before the append is reported as failed.
 WAITAOF_TIMEOUT_MS = 2000
-# A batch's answer is awaited at most this long (above WAITAOF's 2 s and coredis's 5 s connect
-# timeout would only repeat them). The leader shields the batch, since the other callers' results
-# ride on it; this bounds how long a cancelled leader may linger.
+# An append is answered within this long of its submit, queued time included (above WAITAOF's
+# 2 s and coredis's 5 s connect timeout would only repeat them). A batch's deadline is the
+# earliest of its callers'; the leader shields the batch, since the other callers' results ride
+# on it, and this bounds how long a cancelled leader may linger.
 BATCH_TIMEOUT_SECONDS = 5.0
 # Appends per pipeline. A batch this big costs Valkey a few ms of script time; later callers wait
 # for the next batch rather than make this one's replies late.
@@ -35,6 +36,7 @@ class Append:
     keys: list[str]
     args: list[str]
     turn: trio.Event = field(default_factory=trio.Event)  # done, or told to lead
+    deadline: float = 0.0  # trio time by which the caller is answered, set by submit
     leads: bool = False
     sent: bool = False
     done: bool = False
@@ -81,13 +83,22 @@ class GroupCommit:
         batch error, the append may or may not be stored: the `do_*` callers retry with the same
         client_id, which stores it once.
         """
+        item.deadline = trio.current_time() + BATCH_TIMEOUT_SECONDS
         self._queue.append(item)
         if self._leading:
             try:
-                await item.turn.wait()
+                with trio.move_on_at(item.deadline):
+                    await item.turn.wait()
+                if not item.turn.is_set() and item.sent:
+                    await item.turn.wait()  # its batch is in flight, under its own deadline
             except BaseException:
                 self._leave(item)
                 raise
+            if not item.turn.is_set():
+                # Still queued behind a batch that hangs (a stopped Valkey): answered now,
+                # never sent, rather than waiting for that batch and then for its own.
+                self._leave(item)
+                raise UnavailableError("the log did not answer in time")
         else:
             self._leading = True
             item.leads = True
@@ -121,9 +132,8 @@ class GroupCommit:
             item.sent = True
         try:
             # Shielded: the other callers' replies ride on this batch. Bounded by the deadline.
-            with trio.CancelScope(
-                shield=True, deadline=trio.current_time() + BATCH_TIMEOUT_SECONDS
-            ) as scope:
+            deadline = min(item.deadline for item in batch)
+            with trio.CancelScope(shield=True, deadline=deadline) as scope:
                 await self._send(batch)
             if scope.cancelled_caught:
                 raise UnavailableError("the log did not answer in time")
