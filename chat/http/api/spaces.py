@@ -90,6 +90,7 @@ async def update_space(
     )
     if space is None:
         raise NotFoundError("no such space")
+    await services.control.do_update_space(space.id)  # cached copies are dropped everywhere
     return jsonify(space_json(space))
 
 
