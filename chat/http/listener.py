@@ -1,4 +1,5 @@
-"""The cap on connections one process serves at once (`max_connections`).
+"""The listener's limits around the ASGI app: the cap on connections one process serves at
+once (`max_connections`), and closing a connection whose request was answered unread.
 
 hypercorn has no such setting, and it builds and runs its listeners itself (`worker_serve`), so
 a cap at accept() would mean re-implementing it. The cap is counted here instead, around the
@@ -9,13 +10,29 @@ hypercorn's own deadlines: a connection that has not sent its headers, or idles 
 requests, is closed after `keep_alive_timeout` (HEADERS_DEADLINE_SECONDS in chat/http/app.py).
 So the descriptors one process holds stay below the cap plus what arrives in those seconds;
 the OS limit (`ulimit -n`) must be above that.
+
+Answered unread: when the app answers before a request's body has all arrived (the 408 of a
+slow body, chat/http/app.py), hypercorn must close the connection, and starts to while the app
+sends the end of its answer; but that same step tells quart-trio the client is gone, quart-trio
+cancels the app's task, and the cancellation lands in the middle of hypercorn's close (hypercorn
+0.18, quart-trio 0.12): the connection stayed open, read for as long as the client kept
+trickling. So the end of every HTTP answer is sent shielded (`_shielded_end`): hypercorn's own
+writes are shielded already, and what the shield adds (ending the stream, a shutdown and close
+of the socket, or readying it for the next request) does not wait on the client.
 """
 
 from __future__ import annotations
 
 import logging
 
-from hypercorn.typing import ASGIFramework, ASGIReceiveCallable, ASGISendCallable, Scope
+import trio
+from hypercorn.typing import (
+    ASGIFramework,
+    ASGIReceiveCallable,
+    ASGISendCallable,
+    ASGISendEvent,
+    Scope,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +68,7 @@ class ConnectionCap:
             return
         self.active += 1
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, _shielded_end(send) if scope["type"] == "http" else send)
         finally:
             self.active -= 1
 
@@ -65,3 +82,16 @@ async def _refuse(websocket: bool, send: ASGISendCallable) -> None:
     else:
         await send({"type": "http.response.start", "status": 503, "headers": FULL_HEADERS})
         await send({"type": "http.response.body", "body": FULL_BODY, "more_body": False})
+
+
+def _shielded_end(send: ASGISendCallable) -> ASGISendCallable:
+    """`send`, with the last body message of an answer sent shielded (see the docstring)."""
+
+    async def shielded(message: ASGISendEvent) -> None:
+        if message["type"] == "http.response.body" and not message.get("more_body", False):
+            with trio.CancelScope(shield=True):
+                await send(message)
+        else:
+            await send(message)
+
+    return shielded
