@@ -91,13 +91,16 @@ class SpaceCache:
 
     def dispatch(self, entry: ControlEntry) -> None:
         """Drop what a control entry makes stale."""
-        self._generation += 1
         match entry.event:
             case SpaceDeleted(space_id=space_id) | SpaceUpdated(space_id=space_id):
-                self._drop_space(space_id)
+                self.forget_space(space_id)
             case WidgetKeyRotated(space_id=space_id):
-                self._drop_space(space_id)
+                self.forget_space(space_id)
 
-    def _drop_space(self, space_id: str) -> None:
+    def forget_space(self, space_id: str) -> None:
+        """Drop the space's keys. Called by the process that changed the space, right after the
+        commit, so its own next handshake sees the change without waiting for the control
+        stream; other processes drop theirs when the entry reaches them (within milliseconds)."""
+        self._generation += 1
         for key in [k for k, c in self._by_key.items() if c.space.id == space_id]:
             del self._by_key[key]
