@@ -4,13 +4,9 @@ is cut; a process serves at most max_connections at once."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import psycopg
-import pytest
 import trio
 
 from chat.config import Settings
@@ -18,6 +14,7 @@ from chat.embedded.valkey import ValkeyProcess, start_valkey, stop_valkey
 from chat.http.app import HEADERS_DEADLINE_SECONDS
 from chat.server import serve
 from tests.helpers.chat import handshake_status, make_org, widget
+from tests.helpers.db import table_locked
 from tests.helpers.http import Reply, call
 
 FAILING_SECONDS = 1.0  # readiness_failing_seconds in these tests
@@ -37,17 +34,6 @@ async def ready_becomes(base: str, status: int, timeout: float = 20) -> Reply:
             if reply.status == status:
                 return reply
             await trio.sleep(0.2)
-
-
-@asynccontextmanager
-async def table_locked(database_url: str, table: str) -> AsyncIterator[None]:
-    conn = await trio.to_thread.run_sync(psycopg.connect, database_url)
-    try:
-        await trio.to_thread.run_sync(conn.execute, f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
-        yield
-    finally:
-        await trio.to_thread.run_sync(conn.rollback)
-        await trio.to_thread.run_sync(conn.close)
 
 
 async def test_readyz_fails_while_the_projector_cannot_write(
@@ -72,16 +58,6 @@ async def test_readyz_fails_while_the_projector_cannot_write(
                 assert reply.body == {"status": "unavailable", "failing": ["projector"]}
                 assert (await call("GET", f"{base}/healthz")).status == 200  # liveness apart
             assert (await ready_becomes(base, 200)).body == {"status": "ok"}
-
-
-@pytest.fixture
-def private_valkey(tmp_path: Path) -> Iterator[tuple[Path, ValkeyProcess]]:
-    data = tmp_path / "valkey-data"
-    found = start_valkey(data)
-    try:
-        yield data, found
-    finally:
-        stop_valkey(data)
 
 
 async def test_readyz_fails_while_the_reader_errors(
