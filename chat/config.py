@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 AckDurability = Literal["written", "fsync"]
 
@@ -58,8 +59,32 @@ class Settings(BaseModel):
     login_attempts_per_address_per_minute: int = Field(default=30, ge=0)
     api_requests_per_minute: int = Field(default=600, ge=0)
     api_burst: int = Field(default=120, ge=1)
+    # Probes and limits of the listener (chat/http/probes.py, structures.md "Process layout").
+    # /readyz answers 503 once the stream reader, the control follower or the projector has been
+    # failing this long: long enough to ride out a blip, short enough for a balancer to react.
+    readiness_failing_seconds: float = Field(default=10.0, gt=0)
+    # /metrics needs `Authorization: Bearer <token>` when set; when empty it answers only to
+    # loopback peers on requests no proxy forwarded.
+    metrics_token: str = ""
+    # Reverse proxies whose X-Forwarded-For is believed (chat/http/client_address.py):
+    # comma-separated addresses or networks; empty: the TCP peer is the client.
+    trusted_proxies: str = ""
+    # Requests and WebSockets served at once by one process; beyond it, 503 at once.
+    # (chat/http/listener.py: what counts, and the descriptors it bounds.)
+    max_connections: int = Field(default=10_000, ge=1)
+    # A REST request's whole body must arrive within this long, else 408 and the connection
+    # closes (a slow client trickling a body would hold a connection and its buffer).
+    request_body_timeout_seconds: float = Field(default=10.0, gt=0)
     # A bare WebSocket echo at /ws/echo, for the bench's ceiling figure; off in production.
     bench_echo: bool = False
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip():
+                ipaddress.ip_network(part.strip())  # ValueError: pydantic reports the field
+        return value
 
 
 def env_settings(

@@ -13,6 +13,7 @@ import trio
 from chat.config import Settings
 from chat.errors import CLOSE_SERVICE_RESTART
 from chat.http.app import create_app, hypercorn_config
+from chat.http.listener import ConnectionCap
 from chat.services import Services, open_services
 
 logger = logging.getLogger(__name__)
@@ -38,8 +39,9 @@ async def serve(
         stop = trio.Event()
         nursery.start_soon(_wait_for_signal, stop, services)
         config = hypercorn_config(host, port, fd=fd)
+        app = ConnectionCap(create_app(services), settings.max_connections)
         binds = await nursery.start(
-            partial(hypercorn.trio.serve, create_app(services), config, shutdown_trigger=stop.wait)
+            partial(hypercorn.trio.serve, app, config, shutdown_trigger=stop.wait, mode="asgi")
         )
         gc.collect()
         gc.freeze()

@@ -15,12 +15,14 @@ import trio
 from chat.actors.projector import ProjectorState, run_projector
 from chat.actors.revocation import SessionRegistry
 from chat.actors.socket import SessionStats
+from chat.actors.space_cache import SpaceCache
 from chat.actors.sweepers import run_expiry_sweeper, run_presence_sweeper
 from chat.actors.thread import ThreadActors
 from chat.config import Settings
 from chat.db.pool import Database, open_database
 from chat.streams.client import Redis, open_redis
-from chat.streams.control import ControlLog, run_control_follower
+from chat.streams.control import ControlEntry, ControlLog, run_control_follower
+from chat.streams.health import LoopHealth
 from chat.streams.log import StreamLog
 from chat.streams.reader import StreamRouter, run_stream_reader
 
@@ -40,8 +42,20 @@ class Services:
     # dispatches every entry to `revocations`, where this process's sessions are registered.
     control: ControlLog
     revocations: SessionRegistry
+    # Spaces by widget key, kept fresh by the control follower too (dispatch below).
+    spaces: SpaceCache
+    # How the reader and the control follower are doing, for /readyz (the projector's is in
+    # `projector`).
+    reader_health: LoopHealth = field(default_factory=LoopHealth)
+    control_health: LoopHealth = field(default_factory=LoopHealth)
     # Deliberate drops of this process's sessions (1013 cut-offs), for /metrics.
     session_stats: SessionStats = field(default_factory=SessionStats)
+
+    def dispatch_control(self, entry: ControlEntry) -> None:
+        """A control entry reaches the cache first, so a handshake that re-checks because
+        the registry saw the entry (chat/actors/revocation.py) loads the space afresh."""
+        self.spaces.dispatch(entry)
+        self.revocations.dispatch(entry)
 
 
 @asynccontextmanager
@@ -80,10 +94,16 @@ async def open_services(
             projector=ProjectorState(),
             control=ControlLog(redis, settings.key_prefix),
             revocations=SessionRegistry(),
+            spaces=SpaceCache(db),
         )
-        await nursery.start(run_stream_reader, redis, router)
+        await nursery.start(run_stream_reader, redis, router, services.reader_health)
         # Started before HTTP serves: every revocation appended from now on reaches this process.
-        await nursery.start(run_control_follower, services.control, services.revocations.dispatch)
+        await nursery.start(
+            run_control_follower,
+            services.control,
+            services.dispatch_control,
+            services.control_health,
+        )
         if settings.projector_enabled if projector is None else projector:
             await nursery.start(run_projector, stream_log, db, settings, services.projector)
         await nursery.start(run_expiry_sweeper, stream_log, db, settings.expiry_check_seconds)

@@ -19,6 +19,7 @@ import trio
 from chat.config import Settings
 from chat.db.pool import apply_schema
 from chat.embedded.services import EmbeddedServices, services_down, services_up
+from chat.embedded.valkey import ValkeyProcess, start_valkey, stop_valkey
 from chat.server import serve
 from chat.streams.log import StreamLog
 
@@ -56,6 +57,17 @@ def settings(embedded: EmbeddedServices) -> Settings:
         projector_claim_idle_seconds=1.0,
         db_pool_size=4,
     )
+
+
+@pytest.fixture
+def private_valkey(tmp_path: Path) -> Iterator[tuple[Path, ValkeyProcess]]:
+    """A Valkey of this test's own (its data folder and process), for tests that stop it."""
+    data = tmp_path / "valkey-data"
+    found = start_valkey(data)
+    try:
+        yield data, found
+    finally:
+        stop_valkey(data)
 
 
 @pytest.fixture

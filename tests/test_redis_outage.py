@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,16 +10,6 @@ import trio
 from chat.config import Settings
 from chat.embedded.valkey import ValkeyProcess, start_valkey, stop_valkey
 from tests.helpers.chat import agent_socket, make_org, widget
-
-
-@pytest.fixture
-def private_valkey(tmp_path: Path) -> Iterator[tuple[Path, ValkeyProcess]]:
-    data = tmp_path / "valkey-data"
-    found = start_valkey(data)
-    try:
-        yield data, found
-    finally:
-        stop_valkey(data)
 
 
 @pytest.fixture

@@ -7,12 +7,11 @@ from __future__ import annotations
 import logging
 import os
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-import psycopg
 import pytest
 import trio
 
@@ -22,6 +21,7 @@ from chat.server import serve
 from chat.streams.client import MIN_COMMAND_TIMEOUT_SECONDS
 from tests.helpers.api import add_member
 from tests.helpers.chat import agent_socket, make_org, widget
+from tests.helpers.db import table_locked
 from tests.helpers.http import call
 
 T = TypeVar("T")
@@ -44,21 +44,6 @@ async def within(bound: float, what: str, action: Callable[[], Awaitable[T]]) ->
 async def start_server(settings: Settings, nursery: trio.Nursery) -> str:
     binds = await nursery.start(serve, settings, "127.0.0.1", 0)
     return str(binds[0])
-
-
-@asynccontextmanager
-async def table_locked(database_url: str, table: str) -> AsyncIterator[None]:
-    """Another connection holds ACCESS EXCLUSIVE on `table` in an open transaction."""
-    conn = await trio.to_thread.run_sync(psycopg.connect, database_url)
-    try:
-        await trio.to_thread.run_sync(
-            conn.execute,
-            f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE",  # noqa: S608 - a constant name
-        )
-        yield
-    finally:
-        await trio.to_thread.run_sync(conn.rollback)
-        await trio.to_thread.run_sync(conn.close)
 
 
 async def test_a_locked_table_answers_unavailable_and_spares_the_rest(

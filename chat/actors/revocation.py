@@ -33,6 +33,7 @@ from chat.streams.control import (
     ControlEntry,
     SignInsEnded,
     SpaceDeleted,
+    SpaceUpdated,
     WidgetKeyRotated,
 )
 
@@ -171,6 +172,8 @@ class SessionRegistry:
                         watch.space_gone(space_id)
             case WidgetKeyRotated(space_id=space_id, widget_key=key):
                 hit = self._revoke_widgets(space_id, lambda k: k != key, "the key was rotated")
+            case SpaceUpdated():
+                hit = 0  # open widgets keep the settings they started with
         logger.info("control entry %s (%s): %d socket(s) revoked", entry.id, entry.event.type, hit)
 
     def close_all(self, code: int, reason: str) -> int:

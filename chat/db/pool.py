@@ -16,7 +16,9 @@ import psycopg
 import psycopg.errors
 import trio
 from psycopg.conninfo import conninfo_to_dict
-from psycopg_pool import ConnectionPool, PoolTimeout
+from psycopg_pool import ConnectionPool
+
+from chat.db.breaker import CircuitBreaker, SlotWaitTimeout
 
 T = TypeVar("T")
 
@@ -46,7 +48,7 @@ class _Slots:
         with trio.move_on_after(self._wait_seconds):
             await self._limiter.acquire_on_behalf_of(borrower)
             return
-        raise PoolTimeout(f"no database connection was free within {self._wait_seconds} s")
+        raise SlotWaitTimeout(f"no database connection was free within {self._wait_seconds} s")
 
     def release_on_behalf_of(self, borrower: object) -> None:
         self._limiter.release_on_behalf_of(borrower)
@@ -101,6 +103,7 @@ class Database:
     def __init__(self, pool: ConnectionPool, size: int, *, pool_wait_seconds: float) -> None:
         self._pool = pool
         self._slots = _Slots(size, pool_wait_seconds)
+        self.breaker = CircuitBreaker()
 
     async def run(self, work: Callable[[psycopg.Connection], T]) -> T:
         """Run `work(conn)` on a worker thread, in one transaction, and return its result.
@@ -108,7 +111,10 @@ class Database:
         Deadlines: the wait for a pooled connection is bounded (`db_pool_wait_seconds`, then
         `psycopg_pool.PoolTimeout`), and so is each statement (`db_statement_timeout_seconds`,
         then `psycopg.errors.QueryCanceled`); both are `psycopg.OperationalError`, which
-        handlers answer `unavailable`. The transaction is then rolled back.
+        handlers answer `unavailable`. The transaction is then rolled back. After a few
+        consecutive connection failures the circuit breaker fails calls at once, with
+        `DatabaseUnavailableError` (an OperationalError too), until a probe call gets through
+        (chat/db/breaker.py).
 
         Cancellation: if the calling task is cancelled while waiting for a connection, nothing
         ran. If it is cancelled while `work` runs, the running statement is cancelled
@@ -119,9 +125,10 @@ class Database:
         not be lost is retried idempotently (everything the projector writes is keyed by entry
         id).
         """
+        self.breaker.before_call()
         running = _Running()
         try:
-            return await trio.to_thread.run_sync(
+            result = await trio.to_thread.run_sync(
                 self._in_transaction,
                 work,
                 running,
@@ -129,14 +136,22 @@ class Database:
                 limiter=cast(trio.CapacityLimiter, self._slots),
                 abandon_on_cancel=True,
             )
-        except trio.Cancelled:
-            if running.mark_cancelled():
-                # Shielded, or the request would never go out; bounded (the request's own
-                # timeout, plus a moment for the worker to let go of the lock).
-                with trio.move_on_after(2 * CANCEL_REQUEST_TIMEOUT_SECONDS) as scope:
-                    scope.shield = True
-                    await trio.to_thread.run_sync(running.cancel, abandon_on_cancel=True)
+        except BaseException as exc:
+            self.breaker.ended_with(exc)
+            if isinstance(exc, trio.Cancelled):
+                await self._cancel_running(running)
             raise
+        self.breaker.succeeded()
+        return result
+
+    @staticmethod
+    async def _cancel_running(running: _Running) -> None:
+        if running.mark_cancelled():
+            # Shielded, or the request would never go out; bounded (the request's own
+            # timeout, plus a moment for the worker to let go of the lock).
+            with trio.move_on_after(2 * CANCEL_REQUEST_TIMEOUT_SECONDS) as scope:
+                scope.shield = True
+                await trio.to_thread.run_sync(running.cancel, abandon_on_cancel=True)
 
     def _in_transaction(self, work: Callable[[psycopg.Connection], T], running: _Running) -> T:
         with self._pool.connection() as conn:

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+import trio
 from hypercorn.config import Config
-from quart import Response, jsonify, request
+from quart import Response, request
 from quart_trio import QuartTrio
 
 from chat.http.api.routes import api_blueprint
 from chat.http.docs import docs_blueprint
 from chat.http.echo import echo_blueprint
-from chat.http.errors import install_error_handlers
-from chat.http.metrics import metrics_text
+from chat.http.errors import error_response, install_error_handlers
 from chat.http.pages import pages_blueprint
+from chat.http.probes import probes_blueprint
 from chat.http.throttle import install_request_budget
 from chat.http.widget_assets import widget_assets_blueprint
 from chat.http.ws import ws_blueprint
@@ -22,24 +21,39 @@ from chat.services import Services
 # The contract: any WebSocket frame over 16 KiB closes with 1009; any REST body over 64 KiB is 413.
 WEBSOCKET_MAX_MESSAGE_BYTES = 16 * 1024
 REST_MAX_BODY_BYTES = 64 * 1024
+# hypercorn closes a connection that has not sent a whole request head (request line and
+# headers, a WebSocket handshake's included) within this long, and one that idles this long
+# between requests. Bodies are ours to bound (`request_body_timeout_seconds`).
+HEADERS_DEADLINE_SECONDS = 5
 
 
 def create_app(services: Services) -> QuartTrio:
     app = QuartTrio(__name__, static_folder=None)  # chat/http/pages.py serves chat/static
     app.config["MAX_CONTENT_LENGTH"] = REST_MAX_BODY_BYTES
+    # quart's own body deadline (60 s) is replaced by ours, in read_body_first below.
+    app.config["BODY_TIMEOUT"] = None
     app.config["JSON_SORT_KEYS"] = False
     install_error_handlers(app)
+    body_seconds = services.settings.request_body_timeout_seconds
 
     @app.before_request
-    async def read_body_first() -> None:
-        """Read the request body (at most MAX_CONTENT_LENGTH) before anything can answer.
+    async def read_body_first() -> Response | None:
+        """Read the request body (at most MAX_CONTENT_LENGTH) before anything can answer, within
+        `request_body_timeout_seconds`; else answer 408 and close the connection.
 
         An answer sent while the body is still arriving (a 405 or 404 from routing, a 401, a
         429) left hypercorn's keep-alive connection unusable now and then: schemathesis saw such
         requests time out. Before-request hooks run before routing errors are raised, and this
-        one is registered first.
+        one is registered first. The deadline is on the whole body, so a client trickling a byte
+        every few seconds cannot hold a connection (and its buffer) for long; hypercorn closes
+        the connection after the 408 because the request was not read to its end.
         """
-        await request.get_data(cache=True)
+        with trio.move_on_after(body_seconds):
+            await request.get_data(cache=True)
+            return None
+        reply = error_response(408, "timeout", "the request body did not arrive in time")
+        reply.headers["Connection"] = "close"
+        return reply
 
     install_request_budget(app, services)
     app.register_blueprint(api_blueprint(services))
@@ -50,28 +64,7 @@ def create_app(services: Services) -> QuartTrio:
     if services.settings.bench_echo:
         app.register_blueprint(echo_blueprint())
 
-    @app.get("/healthz")
-    async def healthz() -> Response:
-        return jsonify({"status": "ok"})
-
-    @app.get("/readyz")
-    async def readyz() -> Any:
-        problems = []
-        try:
-            await services.stream_log.ping()
-        except Exception as exc:  # noqa: BLE001 - any failure means not ready
-            problems.append(f"redis: {exc!r}")
-        try:
-            await services.db.run(lambda c: c.execute("SELECT 1"))
-        except Exception as exc:  # noqa: BLE001
-            problems.append(f"postgresql: {exc!r}")
-        if problems:
-            return jsonify({"status": "unavailable", "problems": problems}), 503
-        return jsonify({"status": "ok"})
-
-    @app.get("/metrics")
-    async def metrics() -> Response:
-        return Response(await metrics_text(services), content_type="text/plain; version=0.0.4")
+    app.register_blueprint(probes_blueprint(services))
 
     return app
 
@@ -90,4 +83,5 @@ def hypercorn_config(host: str, port: int, *, fd: int | None = None) -> Config:
     # --workers parent's listen(2048); the kernel caps it at net.core.somaxconn.
     config.backlog = 2048
     config.graceful_timeout = 5
+    config.keep_alive_timeout = HEADERS_DEADLINE_SECONDS
     return config

@@ -1,10 +1,13 @@
-"""Prometheus text for the few figures operators watch: projector lag, live actors, and the
-deliberate drops (sessions cut off, subscriptions that fell behind)."""
+"""Prometheus text for the few figures operators watch: projector lag, live actors, the
+deliberate drops (sessions cut off, subscriptions that fell behind), and how the background loops
+and PostgreSQL are doing. Private: it names every space (chat/http/probes.py)."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+
+import trio
 
 from chat.services import Services
 from chat.streams import groups
@@ -36,6 +39,15 @@ async def metrics_text(services: Services) -> str:
         f"chat_thread_actors {len(services.threads)}",
         "# TYPE chat_followed_spaces gauge",
         f"chat_followed_spaces {len(services.router.positions)}",
+        "# HELP chat_loop_failing_seconds How long a background loop has been failing (0: fine).",
+        "# TYPE chat_loop_failing_seconds gauge",
+        *_failing_seconds(services),
+        "# HELP chat_db_breaker_open 1 while PostgreSQL calls fail at once (chat/db/breaker.py).",
+        "# TYPE chat_db_breaker_open gauge",
+        f"chat_db_breaker_open {int(services.db.breaker.is_open)}",
+        "# HELP chat_widget_keys_stale_total Handshakes served a cached space, the database away.",
+        "# TYPE chat_widget_keys_stale_total counter",
+        f"chat_widget_keys_stale_total {services.spaces.stale_served}",
     ]
     lines += _counter(
         "chat_session_overflows_total",
@@ -52,6 +64,19 @@ async def metrics_text(services: Services) -> str:
         ROUTE_KINDS,
     )
     return "\n".join(lines) + "\n"
+
+
+def _failing_seconds(services: Services) -> list[str]:
+    now = trio.current_time()
+    since = {
+        "stream_reader": services.reader_health.failing_since,
+        "control_follower": services.control_health.failing_since,
+        "projector": services.projector.failing_since,
+    }
+    return [
+        f'chat_loop_failing_seconds{{loop="{name}"}} {0 if t is None else now - t:.3f}'
+        for name, t in since.items()
+    ]
 
 
 def _counter(

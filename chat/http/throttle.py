@@ -16,11 +16,10 @@ not a part of any answer: turning a Redis outage into a REST outage would lock a
 logins, history and settings, which need only PostgreSQL. Guessing passwords stays slow anyway
 (argon2), and a client cannot cause the outage through the limiter.
 
-The client address is `request.remote_addr`, the peer of the TCP connection. Behind a reverse
-proxy that is the proxy, so all clients would share one address bucket: let the proxy limit per
-client (and raise or zero the per-address settings), or put hypercorn's ProxyFixMiddleware with
-the proxy's hop count in front of the app. X-Forwarded-For is never read here: any client can
-write it.
+The client address is `client_address(...)` (chat/http/client_address.py): the peer of the TCP
+connection, or, behind proxies listed in `trusted_proxies`, the address they forwarded. Without
+that setting, behind a reverse proxy every client shares the proxy's address bucket: list the
+proxy, or let it limit per client (and raise or zero the per-address settings).
 """
 
 from __future__ import annotations
@@ -35,6 +34,7 @@ from quart import Quart, request
 from chat.auth.tokens import check_access_token
 from chat.config import Settings
 from chat.errors import RateLimitedError, UnauthorizedError, UnavailableError
+from chat.http.client_address import client_address
 from chat.services import Services
 from chat.streams.limits import Rate, RateLimiter
 
@@ -143,7 +143,7 @@ def install_request_budget(app: Quart, services: Services) -> None:
             return
         agent_id = _bearer_agent_id(settings)
         if agent_id is None:
-            address = address_id(request.remote_addr)
+            address = address_id(client_address(request, settings.trusted_proxies))
             await _spend(limiter, API_ADDRESS_BUCKET, address, api_rate, API_MESSAGE)
         else:
             await _spend(limiter, API_AGENT_BUCKET, agent_id, api_rate, API_MESSAGE)

@@ -121,8 +121,10 @@ def ws_blueprint(services: Services) -> Blueprint:
 
 
 async def check_widget_key(services: Services, key: str) -> SpaceRow:
-    """The live space this widget key names; NotFoundError otherwise."""
-    space = await services.db.run(lambda c: space_queries.space_by_widget_key(c, key))
+    """The live space this widget key names; NotFoundError otherwise. From this process's cache
+    when the key was seen before (chat/actors/space_cache.py): a PostgreSQL outage does not stop
+    new visitors of a known space."""
+    space = await services.spaces.space_by_widget_key(key)
     if space is None:
         raise NotFoundError("unknown widget key")
     return space

@@ -1,4 +1,5 @@
-"""The deployment's control stream: revocations that every process must act on within seconds.
+"""The deployment's control stream: revocations that every process must act on within seconds,
+and changes of a space that its cached copies must see.
 
 REST changes PostgreSQL first (deletes an agent, ends a sign-in, deletes a space, rotates a
 widget key), commits, and only then appends here with one `do_*` call. Each process follows the
@@ -30,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chat.backoff import Backoff
 from chat.streams.client import Redis
+from chat.streams.health import LoopHealth
 from chat.streams.keys import control_key
 
 logger = logging.getLogger(__name__)
@@ -89,7 +91,18 @@ class WidgetKeyRotated(_Control):
     widget_key: str
 
 
-ControlEvent = AgentDeleted | SignInsEnded | AllSignInsEnded | SpaceDeleted | WidgetKeyRotated
+class SpaceUpdated(_Control):
+    """The space's name, allowed domains or settings changed: every process drops its cached
+    copy (chat/actors/space_cache.py). No socket closes: open widgets keep what they started
+    with."""
+
+    type: Literal["space.updated"] = "space.updated"
+    space_id: str
+
+
+ControlEvent = (
+    AgentDeleted | SignInsEnded | AllSignInsEnded | SpaceDeleted | WidgetKeyRotated | SpaceUpdated
+)
 
 _KINDS: dict[str, type[ControlEvent]] = {
     "agent.deleted": AgentDeleted,
@@ -97,6 +110,7 @@ _KINDS: dict[str, type[ControlEvent]] = {
     "sign_ins.all_ended": AllSignInsEnded,
     "space.deleted": SpaceDeleted,
     "widget_key.rotated": WidgetKeyRotated,
+    "space.updated": SpaceUpdated,
 }
 
 
@@ -156,6 +170,11 @@ class ControlLog:
         """
         return await self._append(WidgetKeyRotated(space_id=space_id, widget_key=widget_key))
 
+    async def do_update_space(self, space_id: str) -> str:
+        """After a change of the space's name, domains or settings committed: every process
+        loads the space again on its next widget handshake."""
+        return await self._append(SpaceUpdated(space_id=space_id))
+
     async def _append(self, event: ControlEvent) -> str:
         entry_id = await self.redis.xadd(
             self.key,
@@ -193,6 +212,7 @@ class ControlLog:
 async def run_control_follower(
     control: ControlLog,
     dispatch: Callable[[ControlEntry], None],
+    health: LoopHealth | None = None,
     *,
     task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
 ) -> None:
@@ -201,7 +221,9 @@ async def run_control_follower(
     Reports started once the start position is known, so every entry appended after
     `nursery.start` returns is dispatched. Redis errors and a stuck read: back off and read again
     from the last id seen (nothing is skipped). Runs until cancelled; anything else propagates.
+    `health` (for /readyz) is marked after every read: succeeded or failed.
     """
+    health = health or LoopHealth()
     position = await control.last_id()
     task_status.started()
     backoff = Backoff("control follower")
@@ -210,7 +232,9 @@ async def run_control_follower(
             with trio.fail_after(CONTROL_BLOCK_MS / 1000 + CONTROL_STUCK_SECONDS):
                 position, entries = await control.read_after(position, CONTROL_BLOCK_MS)
             backoff.reset()
+            health.succeeded()
         except (coredis.exceptions.RedisError, OSError, trio.TooSlowError) as exc:
+            health.failed()
             await backoff.wait(logger, exc)
             continue
         for entry in entries:

@@ -21,6 +21,7 @@ from coredis import PureToken
 from chat.backoff import Backoff
 from chat.events import LogEntry, decode_entries
 from chat.streams.client import Redis
+from chat.streams.health import LoopHealth
 from chat.streams.keys import node_wake_key
 from chat.streams.log import StreamLog
 
@@ -135,10 +136,14 @@ def route_kind(route: str) -> str:
 async def run_stream_reader(
     redis: Redis,
     router: StreamRouter,
+    health: LoopHealth | None = None,
     *,
     task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Read every followed space stream and route entries. Redis errors: back off and go on."""
+    """Read every followed space stream and route entries. Redis errors: back off and go on.
+
+    `health` (for /readyz) is marked after every read: succeeded or failed."""
+    health = health or LoopHealth()
     key_of: dict[str, str] = {}
     space_of: dict[str, str] = {}
     wake_position = await router.stream_log.last_id(router.wake_key)
@@ -155,7 +160,9 @@ async def run_stream_reader(
             with trio.fail_after(READ_BLOCK_MS / 1000 + 10):
                 reply = await redis.xread(streams, count=READ_COUNT, block=READ_BLOCK_MS)
             backoff.reset()
+            health.succeeded()
         except (coredis.exceptions.RedisError, OSError, trio.TooSlowError) as exc:
+            health.failed()
             await backoff.wait(logger, exc)
             continue
         for key, entries in (reply or {}).items():

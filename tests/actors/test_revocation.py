@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -283,15 +282,6 @@ async def test_handshake_race_agent_checked_before_logout_registered_after_dispa
 
 class TestRedisOutage:
     """The follower backs off through an outage and resumes from its last id."""
-
-    @pytest.fixture
-    def private_valkey(self, tmp_path: Path) -> Iterator[tuple[Path, ValkeyProcess]]:
-        data = tmp_path / "valkey-data"
-        found = start_valkey(data)
-        try:
-            yield data, found
-        finally:
-            stop_valkey(data)
 
     @pytest.fixture
     def settings(self, settings: Settings, private_valkey: tuple[Path, ValkeyProcess]) -> Settings:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import psycopg
@@ -10,6 +12,21 @@ import trio
 from chat.db import space_queries
 
 POLL_SECONDS = 0.1  # the projector has no event to wait on from outside: poll, under a deadline
+
+
+@asynccontextmanager
+async def table_locked(database_url: str, table: str) -> AsyncIterator[None]:
+    """Another connection holds ACCESS EXCLUSIVE on `table` in an open transaction."""
+    conn = await trio.to_thread.run_sync(psycopg.connect, database_url)
+    try:
+        await trio.to_thread.run_sync(
+            conn.execute,
+            f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE",  # noqa: S608 - a constant name
+        )
+        yield
+    finally:
+        await trio.to_thread.run_sync(conn.rollback)
+        await trio.to_thread.run_sync(conn.close)
 
 
 def query(url: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:

@@ -17,6 +17,7 @@ from chat.http import throttle
 from chat.http.api.views import agent_reply, no_content
 from chat.http.auth import Caller
 from chat.http.bodies import Login, Logout, Refresh, Register, UpdateMe
+from chat.http.client_address import client_address
 from chat.http.openapi import Routes
 from chat.http.replies import Agent, Registered, SignedIn, Tokens
 from chat.json_types import Json
@@ -55,7 +56,9 @@ async def _sign_in(services: Services, agent: AgentRow, session_id: str | None =
     errors=(409,),
 )
 async def register(services: Services, body: Register) -> tuple[Response, int]:
-    await throttle.check_registration(services, request.remote_addr)
+    await throttle.check_registration(
+        services, client_address(request, services.settings.trusted_proxies)
+    )
     password_hash = await hash_password(body.password)
     org, agent = await services.db.run(
         lambda c: accounts.create_organization_with_admin(
@@ -78,7 +81,9 @@ async def register(services: Services, body: Register) -> tuple[Response, int]:
 )
 async def login(services: Services, body: Login) -> Response:
     """Unknown emails and wrong passwords get the same answer, in the same time."""
-    await throttle.check_login_attempt(services, body.email, request.remote_addr)
+    await throttle.check_login_attempt(
+        services, body.email, client_address(request, services.settings.trusted_proxies)
+    )
     agent = await services.db.run(lambda c: accounts.agent_by_email(c, body.email))
     if not await verify_password(agent.password_hash if agent else None, body.password):
         raise InvalidCredentialsError()
@@ -149,7 +154,9 @@ async def update_me(services: Services, caller: Caller, body: UpdateMe) -> Respo
         include={"name", "accepting_chats"}, exclude_none=True
     )
     if body.password is not None:
-        await throttle.check_login_attempt(services, agent.email, request.remote_addr)
+        await throttle.check_login_attempt(
+            services, agent.email, client_address(request, services.settings.trusted_proxies)
+        )
         if not await verify_password(agent.password_hash, body.current_password or ""):
             raise WrongPasswordError()
         changes["password_hash"] = await hash_password(body.password)

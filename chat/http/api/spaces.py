@@ -90,6 +90,8 @@ async def update_space(
     )
     if space is None:
         raise NotFoundError("no such space")
+    services.spaces.forget_space(space.id)  # here at once; elsewhere through the control stream
+    await services.control.do_update_space(space.id)
     return jsonify(space_json(space))
 
 
@@ -106,6 +108,7 @@ async def delete_space(services: Services, caller: Caller, space_id: Any) -> Res
     org = caller.agent.organization_id
     if not await services.db.run(lambda c: space_queries.delete_space(c, org, str(space_id))):
         raise NotFoundError("no such space")
+    services.spaces.forget_space(str(space_id))
     await services.control.do_revoke_space(str(space_id))
     return no_content()
 
@@ -123,6 +126,7 @@ async def rotate_key(services: Services, caller: Caller, space_id: Any) -> Respo
     space = await services.db.run(lambda c: space_queries.rotate_widget_key(c, org, str(space_id)))
     if space is None:
         raise NotFoundError("no such space")
+    services.spaces.forget_space(space.id)
     await services.control.do_rotate_widget_key(space.id, space.widget_key)
     return jsonify(space_json(space))
 

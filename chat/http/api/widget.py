@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from quart import Response, jsonify, request
 
-from chat.db import space_queries
 from chat.errors import NotFoundError, OriginNotAllowedError
 from chat.http.errors import error_response
 from chat.http.openapi import Routes
@@ -42,7 +41,7 @@ async def widget_config(services: Services, widget_key: str) -> Response:
 
 
 async def _config(services: Services, widget_key: str, origin: str | None) -> Response:
-    space = await services.db.run(lambda c: space_queries.space_by_widget_key(c, widget_key))
+    space = await services.spaces.space_by_widget_key(widget_key)  # cached, as the handshake
     if space is None:
         raise NotFoundError("unknown widget key")
     if not origin_allowed(origin, space.allowed_domains):
