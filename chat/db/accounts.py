@@ -82,6 +82,16 @@ def agent_by_id(conn: psycopg.Connection, organization_id: str, agent_id: str) -
         ).fetchone()
 
 
+def active_chats(conn: psycopg.Connection, agent_id: str) -> int:
+    """How many conversations the agent holds (status active), as projected: one claimed a moment
+    ago may not be counted yet (structures.md, "Thread commands by role")."""
+    row = conn.execute(
+        "SELECT count(*) FROM threads WHERE assigned_agent_id = %s AND status = 'active'",
+        (agent_id,),
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
 def live_agent(conn: psycopg.Connection, agent_id: str) -> AgentRow | None:
     """A live agent by id alone: only for a caller already proven to be that agent (refresh)."""
     with conn.cursor(row_factory=class_row(AgentRow)) as cur:

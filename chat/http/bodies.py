@@ -143,6 +143,8 @@ class UpdateSpace(_Body):
 
 class TransferThread(_Body):
     agent_id: UUID
+    # Admins only: past the target's availability and capacity (403 forbidden for others).
+    force: bool = False
 
 
 class ThreadListQuery(_Query):

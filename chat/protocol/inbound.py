@@ -91,6 +91,8 @@ class Transfer(_Frame):
     type: Literal["transfer"]
     thread_id: Uuid
     agent_id: Uuid
+    # Admins only: past the target's availability and capacity (`forbidden` for others).
+    force: bool = False
 
 
 # The frames that act on a thread: their errors carry `ref` and `thread_id`.
