@@ -124,3 +124,32 @@ async def test_update_and_delete_agents(base_url: str) -> None:
         assert_error(await call("PATCH", ada, {"name": "X"}, token=bob.token), 404, "not_found")
         listed = await call("GET", f"{api}/agents", token=bob.token)
         assert [a["id"] for a in listed.body["items"]] == [bob.agent["id"]]
+
+
+async def test_names_lose_bidi_controls_and_need_a_visible_character(base_url: str) -> None:
+    """Issue 15, finding 8: a bidi override in an agent's or organization's name reached every
+    agent and visitor who saw it."""
+    with trio.fail_after(30):
+        org = await make_org(base_url)
+        api = f"{base_url}/api/v1"
+        email = f"bob-{uuid.uuid4().hex[:8]}@example.com"
+        body = {"email": email, "name": "\u202eBob\u2066", "password": PASSWORD}
+        created = await call("POST", f"{api}/agents", body, token=org.token)
+        assert created.status == 201 and created.body["name"] == "Bob", created.body
+        for invisible in ("\u200b\u200d", "\u202e \u2069"):
+            reply = await call(
+                "POST", f"{api}/agents", {**body, "name": invisible}, token=org.token
+            )
+            assert failed_fields(reply) == {"name"}, invisible
+            renamed = {"name": invisible}
+            reply = await call("PATCH", f"{api}/auth/me", renamed, token=org.token)
+            assert failed_fields(reply) == {"name"}, invisible
+        register = {
+            "organization_name": "\u202dAcme",
+            "name": "Ann",
+            "email": f"ann-{uuid.uuid4().hex[:8]}@example.com",
+            "password": PASSWORD,
+        }
+        registered = await call("POST", f"{api}/auth/register", register)
+        assert registered.status == 201, registered.body
+        assert registered.body["organization"]["name"] == "Acme"
