@@ -140,6 +140,13 @@ class EmailTakenError(ChatError):
     status = 409
 
 
+class RegistrationFailedError(ChatError):
+    """Registration with these details is not possible; if you have an account, sign in."""
+
+    code = "registration_failed"
+    status = 409
+
+
 class CursorExpiredError(ChatError):
     """The cursor is older than the retained stream; reload the state over REST."""
 

@@ -63,6 +63,18 @@ def create_agent(
     return row
 
 
+def email_in_use(conn: psycopg.Connection, email: str) -> bool:
+    """Whether a live agent has this email (any case): checked before hashing a password, so a
+    taken email costs a SELECT, not a hash. The unique index still decides a race."""
+    return (
+        conn.execute(
+            "SELECT 1 FROM agents WHERE lower(email) = lower(%s) AND deleted_at IS NULL",
+            (email,),
+        ).fetchone()
+        is not None
+    )
+
+
 def agent_by_email(conn: psycopg.Connection, email: str) -> AgentRow | None:
     with conn.cursor(row_factory=class_row(AgentRow)) as cur:
         return cur.execute(
