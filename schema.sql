@@ -76,6 +76,9 @@ CREATE TABLE IF NOT EXISTS threads (
 CREATE INDEX IF NOT EXISTS threads_space_status_activity
     ON threads (space_id, status, last_activity_at DESC, id);
 CREATE INDEX IF NOT EXISTS threads_visitor ON threads (visitor_id);
+-- An agent's load, counted before a transfer (chat/db/accounts.py active_chats).
+CREATE INDEX IF NOT EXISTS threads_active_agent ON threads (assigned_agent_id)
+    WHERE status = 'active';
 
 -- A message's id is its stream entry id "<id_ms>-<id_seq>". No foreign key to threads: under
 -- reclaim (XAUTOCLAIM) a message may be projected before its thread's opening entry.

@@ -55,8 +55,15 @@ class Settings(BaseModel):
     # Throttling (chat/http/throttle.py); a per-minute count of 0 turns that limit off. The login
     # limits allow a burst of their count, the API budget a burst of api_burst; then one attempt
     # passes every minute / count.
+    # Per email and client address pair: guessing from one place is slow, yet an attacker
+    # elsewhere cannot spend the budget of the account's owner.
     login_attempts_per_minute: int = Field(default=5, ge=0)
+    # Per email from anywhere: a ceiling for guessing spread over many addresses.
+    login_attempts_per_email_per_minute: int = Field(default=100, ge=0)
     login_attempts_per_address_per_minute: int = Field(default=30, ge=0)
+    # Registrations per client address an hour (burst the same): each one that names a taken
+    # email tells the prober so (registration cannot hide it without email verification).
+    registrations_per_address_per_hour: int = Field(default=20, ge=0)
     api_requests_per_minute: int = Field(default=600, ge=0)
     api_burst: int = Field(default=120, ge=1)
     # Probes and limits of the listener (chat/http/probes.py, structures.md "Process layout").

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import psycopg
 import trio
 
@@ -14,7 +16,7 @@ DEMO_PASSWORD = "demo-password"  # noqa: S105 - printed for the demo, on purpose
 
 
 def ensure_demo(settings: Settings, host: str, port: int) -> None:
-    password_hash = trio.run(hash_password, DEMO_PASSWORD)
+    password_hash = trio.run(partial(hash_password, DEMO_PASSWORD, budget="demo"))
     with psycopg.connect(settings.database_url, autocommit=True) as conn, conn.transaction():
         agent = accounts.agent_by_email(conn, DEMO_EMAIL)
         if agent is None:

@@ -95,6 +95,25 @@ class ForbiddenError(ChatError):
     status = 403
 
 
+class NotHolderError(ForbiddenError):
+    """Only the agent holding this conversation, or an admin, may do that."""
+
+
+class AgentUnavailableError(ChatError):
+    """That agent is not accepting chats; an admin may force the transfer."""
+
+    code = "agent_unavailable"
+    status = 409
+
+
+class AgentAtCapacityError(ChatError):
+    """That agent already has as many active chats as allowed; an admin may force the
+    transfer."""
+
+    code = "agent_at_capacity"
+    status = 409
+
+
 class UnauthorizedError(ChatError):
     """Missing, invalid or expired credentials."""
 
@@ -118,6 +137,13 @@ class EmailTakenError(ChatError):
     """That email is already registered."""
 
     code = "email_taken"
+    status = 409
+
+
+class RegistrationFailedError(ChatError):
+    """Registration with these details is not possible; if you have an account, sign in."""
+
+    code = "registration_failed"
     status = 409
 
 

@@ -25,6 +25,7 @@ from chat.actors.socket import (
     Socket,
     run_session,
 )
+from chat.commands.threads import Actor
 from chat.db.rows import AgentRow, SpaceRow
 from chat.errors import ChatError, InvalidError, NotFoundError, UnavailableError
 from chat.events import LogEntry, MessagePosted, Typing
@@ -197,7 +198,7 @@ async def _handle_message(session: AgentSession, frame: AgentSendMessage) -> Non
 async def _handle_claim(session: AgentSession, frame: Claim) -> None:
     space_id = await _space_of(session, frame.thread_id)
     thread = await session.deps.commands.do_claim(
-        space_id, frame.thread_id, agent_id=session.agent.id
+        space_id, frame.thread_id, actor=Actor.of(session.agent)
     )
     await session.outbox.send(action_ack("claim", frame.thread_id, thread))
 
@@ -205,7 +206,7 @@ async def _handle_claim(session: AgentSession, frame: Claim) -> None:
 async def _handle_close(session: AgentSession, frame: Close) -> None:
     space_id = await _space_of(session, frame.thread_id)
     thread = await session.deps.commands.do_close(
-        space_id, frame.thread_id, agent_id=session.agent.id
+        space_id, frame.thread_id, actor=Actor.of(session.agent)
     )
     await session.outbox.send(action_ack("close", frame.thread_id, thread))
 
@@ -215,9 +216,9 @@ async def _handle_transfer(session: AgentSession, frame: Transfer) -> None:
     thread = await session.deps.commands.do_transfer(
         space_id,
         frame.thread_id,
-        agent_id=session.agent.id,
-        organization_id=session.agent.organization_id,
+        actor=Actor.of(session.agent),
         target_agent_id=frame.agent_id,
+        force=frame.force,
     )
     await session.outbox.send(action_ack("transfer", frame.thread_id, thread))
 

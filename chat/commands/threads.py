@@ -2,6 +2,13 @@
 transfer it. REST (chat/http/api/threads.py) and the agent socket (chat/actors/agent.py) both
 call these, so both find a thread the same way and answer the same errors.
 
+Who may do what (structures.md, "Thread commands by role"): any agent claims a waiting
+(unassigned) thread and may close one (triage of spam in the queue); only the holder or an admin
+closes or transfers an assigned thread; only an admin assigns a waiting thread by transfer (agents
+claim). A transfer respects the target's availability (`accepting_chats`) and capacity
+(`max_concurrent_chats`) unless an admin forces it. The holder is checked inside the script, in
+the same step as the change, so a claim cannot slip between the check and the change.
+
 Each `do_*` is one atomic script on the space's log (chat/streams/lua.py): of concurrent claims
 exactly one wins. Cancellation: a cancelled `do_*` may still have been applied (the script ran,
 the reply was lost). A retried claim by the holder is answered with the thread again and a
@@ -16,9 +23,28 @@ from dataclasses import dataclass
 
 from chat.db import accounts, space_queries, thread_queries
 from chat.db.pool import Database
-from chat.errors import NotFoundError
+from chat.db.rows import AgentRow
+from chat.errors import (
+    AgentAtCapacityError,
+    AgentUnavailableError,
+    ForbiddenError,
+    NotFoundError,
+)
 from chat.events import ThreadSnapshot
 from chat.streams.log import StreamLog, ThreadAction
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who runs a command: the agent and whether it is an admin of its organization."""
+
+    agent_id: str
+    organization_id: str
+    is_admin: bool
+
+    @classmethod
+    def of(cls, agent: AgentRow) -> Actor:
+        return cls(agent.id, agent.organization_id, agent.role == "admin")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,46 +83,84 @@ class ThreadCommands:
         found: str = row["space_id"]
         return found
 
-    async def do_claim(self, space_id: str, thread_id: str, *, agent_id: str) -> ThreadSnapshot:
-        """Assign an unassigned thread to `agent_id`. Another agent's thread: AlreadyClaimedError
+    async def do_claim(self, space_id: str, thread_id: str, *, actor: Actor) -> ThreadSnapshot:
+        """Assign an unassigned thread to the actor. Another agent's thread: AlreadyClaimedError
         (of concurrent claims exactly one wins); the holder's own claim is answered again."""
-        return await self._change(space_id, thread_id, "claim", agent_id=agent_id)
+        return await self._change(space_id, thread_id, "claim", actor)
 
-    async def do_close(self, space_id: str, thread_id: str, *, agent_id: str) -> ThreadSnapshot:
-        """Close an open thread (any agent of the organization may)."""
-        return await self._change(space_id, thread_id, "close", agent_id=agent_id)
+    async def do_close(self, space_id: str, thread_id: str, *, actor: Actor) -> ThreadSnapshot:
+        """Close an open thread: a waiting one by any agent, an assigned one by its holder or an
+        admin (NotHolderError, `forbidden`, for anyone else)."""
+        return await self._change(space_id, thread_id, "close", await self._live(actor))
+
+    async def _live(self, actor: Actor) -> Actor:
+        """An actor claiming to be an admin, as its row says now: an agent socket holds the row
+        it connected with, and a demotion since must not leave admin powers on it."""
+        if not actor.is_admin:
+            return actor
+        row = await self.db.run(
+            lambda c: accounts.agent_by_id(c, actor.organization_id, actor.agent_id)
+        )
+        return Actor(actor.agent_id, actor.organization_id, row is not None and row.role == "admin")
 
     async def do_transfer(
         self,
         space_id: str,
         thread_id: str,
         *,
-        agent_id: str,
-        organization_id: str,
+        actor: Actor,
         target_agent_id: str,
+        force: bool = False,
     ) -> ThreadSnapshot:
-        """Hand the thread to another live agent of the organization. An unknown or deleted
-        agent, or another organization's, is NotFoundError("no such agent")."""
-        target = await self.db.run(
-            lambda c: accounts.agent_by_id(c, organization_id, target_agent_id)
-        )
+        """Hand the thread to another live agent of the organization.
+
+        The holder or an admin transfers an assigned thread; only an admin a waiting one
+        (NotHolderError, `forbidden`). An unknown or deleted agent, or another organization's,
+        is NotFoundError("no such agent"). A target not accepting chats is
+        AgentUnavailableError, one holding `max_concurrent_chats` active threads
+        AgentAtCapacityError, unless an admin sets `force` (ForbiddenError for anyone else).
+        """
+        actor = await self._live(actor)
+        if force and not actor.is_admin:
+            raise ForbiddenError("only an admin may force a transfer")
+        org = actor.organization_id
+        target = await self.db.run(lambda c: accounts.agent_by_id(c, org, target_agent_id))
         if target is None:
             raise NotFoundError("no such agent")
-        return await self._change(
-            space_id, thread_id, "transfer", agent_id=agent_id, target_agent_id=target.id
-        )
+        if not force and target.id != actor.agent_id:
+            await self._check_available(target)
+        return await self._change(space_id, thread_id, "transfer", actor, target_agent_id=target.id)
+
+    async def _check_available(self, target: AgentRow) -> None:
+        """The target accepts chats and holds fewer than its `max_concurrent_chats`. The count is
+        PostgreSQL's (as projected) and not atomic with the transfer: two transfers to one agent
+        at the same moment may both pass, one over its capacity; an admin's forced transfer
+        passes anyway, so capacity is a guard against mistakes, not an invariant."""
+        if not target.accepting_chats:
+            raise AgentUnavailableError(f"{target.name} is not accepting chats")
+        held = await self.db.run(lambda c: accounts.active_chats(c, target.id))
+        if held >= target.max_concurrent_chats:
+            raise AgentAtCapacityError(
+                f"{target.name} already has {held} active chats (at most"
+                f" {target.max_concurrent_chats})"
+            )
 
     async def _change(
         self,
         space_id: str,
         thread_id: str,
         action: ThreadAction,
+        actor: Actor,
         *,
-        agent_id: str,
         target_agent_id: str = "",
     ) -> ThreadSnapshot:
         snapshot = await self.stream_log.do_change_thread(
-            space_id, thread_id, action, agent_id=agent_id, target_agent_id=target_agent_id
+            space_id,
+            thread_id,
+            action,
+            agent_id=actor.agent_id,
+            target_agent_id=target_agent_id,
+            holder_only=not actor.is_admin,
         )
         assert snapshot is not None  # only an expiry answers None
         return snapshot

@@ -63,6 +63,18 @@ def create_agent(
     return row
 
 
+def email_in_use(conn: psycopg.Connection, email: str) -> bool:
+    """Whether a live agent has this email (any case): checked before hashing a password, so a
+    taken email costs a SELECT, not a hash. The unique index still decides a race."""
+    return (
+        conn.execute(
+            "SELECT 1 FROM agents WHERE lower(email) = lower(%s) AND deleted_at IS NULL",
+            (email,),
+        ).fetchone()
+        is not None
+    )
+
+
 def agent_by_email(conn: psycopg.Connection, email: str) -> AgentRow | None:
     with conn.cursor(row_factory=class_row(AgentRow)) as cur:
         return cur.execute(
@@ -80,6 +92,16 @@ def agent_by_id(conn: psycopg.Connection, organization_id: str, agent_id: str) -
             " WHERE id = %s AND organization_id = %s AND deleted_at IS NULL",
             (agent_id, organization_id),
         ).fetchone()
+
+
+def active_chats(conn: psycopg.Connection, agent_id: str) -> int:
+    """How many conversations the agent holds (status active), as projected: one claimed a moment
+    ago may not be counted yet (structures.md, "Thread commands by role")."""
+    row = conn.execute(
+        "SELECT count(*) FROM threads WHERE assigned_agent_id = %s AND status = 'active'",
+        (agent_id,),
+    ).fetchone()
+    return int(row[0]) if row else 0
 
 
 def live_agent(conn: psycopg.Connection, agent_id: str) -> AgentRow | None:

@@ -18,8 +18,15 @@ from chat.http.widget_assets import widget_assets_blueprint
 from chat.http.ws import ws_blueprint
 from chat.services import Services
 
-# The contract: any WebSocket frame over 16 KiB closes with 1009; any REST body over 64 KiB is 413.
-WEBSOCKET_MAX_MESSAGE_BYTES = 16 * 1024
+# Any WebSocket frame over this closes with 1009; any REST body over 64 KiB is 413. The contract's
+# 16 KiB is a floor: a message of the 4,000 characters allowed must be answered (acked or
+# `too_long`), never cut off, whatever the client's JSON escaping. The worst is 12 bytes a
+# character (an astral character such as an emoji escaped as a surrogate pair, \ud83d\ude00;
+# a control character takes 6, \u0001), so 48,000 bytes of content plus the largest frame's other
+# fields (type, thread_id, a client_id of 64, punctuation: under 200) fit in 48 KiB. hypercorn
+# counts a text frame in characters, a binary one in bytes: the escaped worst case is ASCII, the
+# same either way. structures.md ("Frames and limits").
+WEBSOCKET_MAX_MESSAGE_BYTES = 48 * 1024
 REST_MAX_BODY_BYTES = 64 * 1024
 # hypercorn closes a connection that has not sent a whole request head (request line and
 # headers, a WebSocket handshake's included) within this long, and one that idles this long

@@ -12,7 +12,6 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
-    StringConstraints,
     field_validator,
     model_validator,
 )
@@ -21,10 +20,9 @@ from quart import request
 from chat.errors import InvalidError
 from chat.events import ThreadStatus
 from chat.http.origin import normalise_entry
-from chat.protocol.inbound import NUL_REFUSED, StreamIdText, contains_nul
+from chat.protocol.inbound import NUL_REFUSED, Name, StreamIdText, contains_nul
 from chat.space_settings import SpaceSettings
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 Password = Annotated[str, Field(min_length=10, max_length=1024)]
 Role = Literal["admin", "agent"]
 MaxChats = Annotated[int, Field(ge=1, le=1000)]
@@ -143,6 +141,8 @@ class UpdateSpace(_Body):
 
 class TransferThread(_Body):
     agent_id: UUID
+    # Admins only: past the target's availability and capacity (403 forbidden for others).
+    force: bool = False
 
 
 class ThreadListQuery(_Query):

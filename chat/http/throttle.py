@@ -1,9 +1,14 @@
 """Throttling of the REST API, counted in Redis so that every process spends one shared budget.
 
-- Login: per email (`login_attempts_per_minute`) and per client address
-  (`login_attempts_per_address_per_minute`, which registration spends too: both hash a password,
-  and each registration creates an organization). The login handler calls check_login_attempt,
-  the registration handler check_registration.
+- Login: per client address (`login_attempts_per_address_per_minute`, which registration spends
+  too: both hash a password, and each registration creates an organization), per email and
+  address pair (`login_attempts_per_minute`), and per email from anywhere
+  (`login_attempts_per_email_per_minute`, a much higher ceiling). Keyed so that wrong passwords
+  sent from elsewhere cannot lock an account's owner out: only distributed guessing at the
+  ceiling's rate can, from more addresses than the pair budget allows one. The login handler
+  calls check_login_attempt, the registration handler check_registration.
+- Registration: besides the address's sign-in budget, `registrations_per_address_per_hour`, which
+  bounds how many emails one address can probe through registration's answer.
 - Everything under /api/v1: a request budget (`api_requests_per_minute`, `api_burst`) per agent
   when the request carries a valid bearer token, else per client address.
 
@@ -42,10 +47,13 @@ logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1/"
 MINUTE_SECONDS = 60.0
+HOUR_SECONDS = 3600.0
 
 # Buckets: the `{bucket}` of the key `{prefix}:rl:{bucket}:{id}`.
-LOGIN_EMAIL_BUCKET = "login"  # id: a hash of the lower-cased email (no emails in keys)
+LOGIN_PAIR_BUCKET = "login"  # id: the email's hash (no emails in keys) and the address
+LOGIN_EMAIL_BUCKET = "login:email"  # id: a hash of the lower-cased email
 SIGN_IN_ADDRESS_BUCKET = "signin"  # id: the client address (login and registration)
+REGISTER_ADDRESS_BUCKET = "register"  # id: the client address
 API_AGENT_BUCKET = "api:agent"  # id: the agent id of a valid bearer token
 API_ADDRESS_BUCKET = "api:addr"  # id: the client address
 
@@ -57,7 +65,9 @@ UNKNOWN_ADDRESS = "unknown"
 EMAIL_ID_HEX_CHARS = 32
 
 SIGN_IN_MESSAGE = "too many sign-in attempts from this address; retry later"
-LOGIN_MESSAGE = "too many login attempts for this account; retry later"
+LOGIN_MESSAGE = "too many login attempts for this account from this address; retry later"
+LOGIN_EMAIL_MESSAGE = "too many login attempts for this account; retry later"
+REGISTER_MESSAGE = "too many registrations from this address; retry later"
 API_MESSAGE = "too many requests; retry later"
 
 
@@ -92,11 +102,42 @@ def email_id(email: str) -> str:
 async def check_login_attempt(services: Services, email: str, address: str | None) -> None:
     """Count a login attempt for `email` from `address`; RateLimitedError when over a limit.
 
-    Every attempt counts, right password or not. The address is counted first, so an attempt
-    refused for its address spends nothing of the email's budget.
+    Every attempt counts, right password or not. The buckets are spent from the narrowest
+    place outwards: the address, then the email and address pair, then the email's ceiling; an
+    attempt refused by one spends nothing of the next, so one address spends at most its pair
+    budget of an account's ceiling.
     """
     settings = services.settings
     limiter = RateLimiter(services.redis, settings.key_prefix)  # cheap: no I/O
+    address = address_id(address)
+    await _spend(
+        limiter,
+        SIGN_IN_ADDRESS_BUCKET,
+        address,
+        per_minute(settings.login_attempts_per_address_per_minute),
+        SIGN_IN_MESSAGE,
+    )
+    await _spend(
+        limiter,
+        LOGIN_PAIR_BUCKET,
+        f"{email_id(email)}:{address}",
+        per_minute(settings.login_attempts_per_minute),
+        LOGIN_MESSAGE,
+    )
+    await _spend(
+        limiter,
+        LOGIN_EMAIL_BUCKET,
+        email_id(email),
+        per_minute(settings.login_attempts_per_email_per_minute),
+        LOGIN_EMAIL_MESSAGE,
+    )
+
+
+async def check_registration(services: Services, address: str | None) -> None:
+    """Count a registration against the address's sign-in budget and its hourly registration
+    budget; RateLimitedError when over either."""
+    settings = services.settings
+    limiter = RateLimiter(services.redis, settings.key_prefix)
     await _spend(
         limiter,
         SIGN_IN_ADDRESS_BUCKET,
@@ -104,23 +145,13 @@ async def check_login_attempt(services: Services, email: str, address: str | Non
         per_minute(settings.login_attempts_per_address_per_minute),
         SIGN_IN_MESSAGE,
     )
+    hourly = settings.registrations_per_address_per_hour
     await _spend(
         limiter,
-        LOGIN_EMAIL_BUCKET,
-        email_id(email),
-        per_minute(settings.login_attempts_per_minute),
-        LOGIN_MESSAGE,
-    )
-
-
-async def check_registration(services: Services, address: str | None) -> None:
-    """Count a registration against the address's sign-in budget; RateLimitedError when over."""
-    await _spend(
-        RateLimiter(services.redis, services.settings.key_prefix),
-        SIGN_IN_ADDRESS_BUCKET,
+        REGISTER_ADDRESS_BUCKET,
         address_id(address),
-        per_minute(services.settings.login_attempts_per_address_per_minute),
-        SIGN_IN_MESSAGE,
+        Rate(count=hourly, period_seconds=HOUR_SECONDS, burst=hourly) if hourly else None,
+        REGISTER_MESSAGE,
     )
 
 

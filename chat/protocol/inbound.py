@@ -7,15 +7,64 @@ fails type checking.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+)
 
 from chat.errors import InvalidError, TooLongError
 from chat.ids import check_stream_id
 
 MAX_CONTENT_CHARS = 4000
 MAX_NAME_CHARS = 120
+
+# Explicit bidi embeddings, overrides and isolates (LRE, RLE, PDF, LRO, RLO; LRI, RLI, FSI, PDI):
+# an override can make text read differently from what it is (a name ending in "txt.exe"
+# reversed). Chat text never needs them (the implicit marks U+200E/U+200F and the apps'
+# `dir="auto"` suffice), so they are removed from names and message content alike.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def without_bidi_controls(text: str) -> str:
+    """`text` with every explicit bidi embedding, override and isolate removed."""
+    return _BIDI_CONTROLS.sub("", text)
+
+
+def is_blank(text: str) -> bool:
+    """True when nothing in `text` would show: only whitespace and format characters (Unicode
+    category Cf: zero-width spaces and joiners, bidi marks, the BOM, soft hyphens...)."""
+    return all(c.isspace() or unicodedata.category(c) == "Cf" for c in text)
+
+
+def clean_name(name: str) -> str:
+    """A display name without bidi controls, trimmed; "" when nothing visible is left."""
+    text = without_bidi_controls(name).strip()
+    return "" if is_blank(text) else text
+
+
+def _required_name(name: str) -> str:
+    text = clean_name(name)
+    if not text:
+        raise ValueError("the name has no visible characters")
+    return text
+
+
+# A name given by a client (REST bodies): trimmed, bidi controls removed, 1..120 characters,
+# and not only invisible ones.
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME_CHARS),
+    AfterValidator(_required_name),
+]
 
 
 class _Frame(BaseModel):
@@ -42,7 +91,8 @@ class VisitorTyping(_Frame):
 
 class Identify(_Frame):
     type: Literal["identify"]
-    name: str | None = Field(default=None, max_length=MAX_NAME_CHARS)
+    # Cleaned as REST names are; a name with nothing visible left is "" (ignored).
+    name: Annotated[str, Field(max_length=MAX_NAME_CHARS), AfterValidator(clean_name)] | None = None
     email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
 
 
@@ -91,6 +141,8 @@ class Transfer(_Frame):
     type: Literal["transfer"]
     thread_id: Uuid
     agent_id: Uuid
+    # Admins only: past the target's availability and capacity (`forbidden` for others).
+    force: bool = False
 
 
 # The frames that act on a thread: their errors carry `ref` and `thread_id`.
@@ -163,9 +215,10 @@ def parse_agent_frame(text: str | bytes) -> AgentFrame:
 
 
 def check_content(content: str) -> str:
-    """Trimmed message text of 1..4000 characters."""
-    text = content.strip()
-    if not text:
+    """Trimmed message text of 1..4000 characters, bidi controls removed; content with nothing
+    visible (whitespace and format characters only, e.g. zero-width spaces) is empty."""
+    text = without_bidi_controls(content).strip()
+    if is_blank(text):
         raise InvalidError("content is empty")
     if len(text) > MAX_CONTENT_CHARS:
         raise TooLongError(f"content is longer than {MAX_CONTENT_CHARS} characters")

@@ -32,6 +32,7 @@ from chat.errors import (
     AlreadyClaimedError,
     ChatError,
     InvalidError,
+    NotHolderError,
     QueueFullError,
     RateLimitedError,
     ThreadClosedError,
@@ -56,6 +57,7 @@ _SCRIPT_ERRORS: dict[str, type[ChatError]] = {
     "thread_closed": ThreadClosedError,
     "not_found": ThreadNotFoundError,
     "already_claimed": AlreadyClaimedError,
+    "forbidden": NotHolderError,
     "invalid": InvalidError,
 }
 
@@ -174,8 +176,12 @@ class StreamLog:
         agent_id: str = "",
         target_agent_id: str = "",
         expire_before_ms: int = 0,
+        holder_only: bool = False,
     ) -> ThreadSnapshot | None:
         """Claim, close, transfer or expire a thread; None when an expiry no longer applies.
+
+        `holder_only`: close an assigned thread, or transfer any, only if `agent_id` holds it
+        (ForbiddenError otherwise), checked in the same script as the change.
 
         Cancellation and timeouts: as for `do_post_message`, a cancelled or failed change may or
         may not be stored. A retry then tells by its answer: a claim by the same agent answers
@@ -186,7 +192,15 @@ class StreamLog:
         reply = await self._durable(
             self._change_thread,
             [k.events],
-            [k.base, thread_id, action, agent_id, target_agent_id, str(expire_before_ms)],
+            [
+                k.base,
+                thread_id,
+                action,
+                agent_id,
+                target_agent_id,
+                str(expire_before_ms),
+                "1" if holder_only else "0",
+            ],
         )
         match reply[0]:
             case "err":

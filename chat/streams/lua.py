@@ -107,9 +107,12 @@ CHANGE_THREAD = (
     + r"""
 -- KEYS[1] space events stream
 -- ARGV: base, thread_id, action (claim|close|transfer|expire), agent_id, target_agent_id,
---       expire_before_ms
+--       expire_before_ms, holder_only ('1': the caller must hold an assigned thread to close or
+--       transfer it, and only an assigned thread is transferred; '0': an admin, or the sweeper)
+-- The holder is checked here, in the same step as the change, so no claim or transfer can slip
+-- between the check and the change (structures.md, "Thread commands by role").
 local base, thread_id, action, agent_id = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local target, expire_before = ARGV[5], tonumber(ARGV[6])
+local target, expire_before, holder_only = ARGV[5], tonumber(ARGV[6]), ARGV[7] == '1'
 local state = base .. 'th:' .. thread_id
 local status = redis.call('HGET', state, 'status')
 if not status then return {'err', 'not_found'} end
@@ -117,10 +120,19 @@ if not is_open(status) then
   if action == 'expire' then return {'skip'} end
   return {'err', 'thread_closed'}
 end
+local holder = redis.call('HGET', state, 'assigned_agent_id')
+if holder_only then
+  -- Anyone may close a waiting (unassigned) conversation: triage of spam in the queue.
+  if action == 'close' and status == 'active' and holder ~= agent_id then
+    return {'err', 'forbidden'}
+  end
+  if action == 'transfer' and (status ~= 'active' or holder ~= agent_id) then
+    return {'err', 'forbidden'}
+  end
+end
 local now = now_ms()
 local etype
 if action == 'claim' then
-  local holder = redis.call('HGET', state, 'assigned_agent_id')
   if status == 'active' then
     if holder == agent_id then return {'same', cjson.encode(snapshot(base, thread_id))} end
     return {'err', 'already_claimed'}

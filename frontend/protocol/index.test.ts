@@ -23,18 +23,23 @@ test("a thread is open while unassigned or active", () => {
   assert.deepEqual(THREAD_STATUSES.filter(isOpen), ["unassigned", "active"]);
 });
 
-test("a frame at the server's 16 KiB limit is never sent; the longest message fits", () => {
-  assert.ok(MAX_FRAME_BYTES < 16 * 1024);
+test("a frame at the server's 48 KiB limit is never sent; the longest message fits", () => {
+  const limit = 48 * 1024;
+  assert.ok(MAX_FRAME_BYTES < limit);
   const envelope = new TextEncoder().encode(JSON.stringify({ content: "" })).length;
   const at = (bytes: number) => ({ content: "x".repeat(bytes - envelope) });
   assert.ok(fitsFrame(at(MAX_FRAME_BYTES)));
   assert.ok(!fitsFrame(at(MAX_FRAME_BYTES + 1)));
-  assert.ok(!fitsFrame(at(16 * 1024)));
+  assert.ok(!fitsFrame(at(limit)));
   // Bytes, not characters: 4 UTF-8 bytes each, in the larger (the console's) message frame.
   const id = "00000000-0000-4000-8000-000000000000";
   const content = "\u{1F600}".repeat(MAX_CONTENT_CHARS);
   assert.ok(fitsFrame({ type: "message", thread_id: id, client_id: id, content }));
-  assert.ok(!fitsFrame({ type: "message", client_id: id, content: `${content}${content}` }));
+  // Control characters, which JSON.stringify escapes to 6 bytes each (\u0001), fit too.
+  const control = "\u0001".repeat(MAX_CONTENT_CHARS);
+  assert.ok(fitsFrame({ type: "message", thread_id: id, client_id: id, content: control }));
+  const four = `${content}${content}${content}`;
+  assert.ok(!fitsFrame({ type: "message", client_id: id, content: `${four}${four}` }));
 });
 
 test("client ids are UUIDs, also where randomUUID is missing (plain http pages)", () => {

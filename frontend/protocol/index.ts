@@ -20,13 +20,15 @@ export const MAX_CONTENT_CHARS = 4000;
 
 /**
  * The most UTF-8 bytes a frame we send may take. The server closes the socket on any frame over
- * 16 KiB with 1009 (chat/http/app.py WEBSOCKET_MAX_MESSAGE_BYTES; hypercorn counts a text
+ * 48 KiB with 1009 (chat/http/app.py WEBSOCKET_MAX_MESSAGE_BYTES, sized so that the longest valid
+ * message fits however it is escaped: 12 bytes a character at worst; hypercorn counts a text
  * frame's characters, never more than its bytes). `fitsFrame` measures the whole frame as sent,
  * so the margin is not room for the envelope: it keeps a frame at the limit from ever going out,
  * and it stays small enough that the longest valid message (MAX_CONTENT_CHARS characters of 4
- * bytes each, in the console's frame with its thread_id) still fits.
+ * bytes each, or of control characters JSON.stringify escapes to 6, in the console's frame with
+ * its thread_id) still fits.
  */
-export const MAX_FRAME_BYTES = 16 * 1024 - 64;
+export const MAX_FRAME_BYTES = 48 * 1024 - 64;
 
 /** True when `frame`, encoded as `Connection.send` encodes it, is within MAX_FRAME_BYTES. */
 export function fitsFrame(frame: object): boolean {

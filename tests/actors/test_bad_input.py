@@ -11,6 +11,8 @@ import trio
 from trio_websocket import ConnectionClosed
 
 from chat.config import Settings
+from chat.http.app import WEBSOCKET_MAX_MESSAGE_BYTES
+from chat.protocol.inbound import MAX_CONTENT_CHARS
 from tests.helpers.chat import Client, agent_socket, make_org, widget
 from tests.helpers.db import assert_never_stored, assert_stored_once
 
@@ -107,8 +109,9 @@ async def test_oversized_frame_closes_only_that_socket_with_1009(base_url: str) 
         ):
             await _still_works(other, agent, "before")
             async with widget(org) as (bad, _):
+                content = "x" * (WEBSOCKET_MAX_MESSAGE_BYTES + 1)
                 await bad.ws.send_message(
-                    json.dumps({"type": "message", "client_id": "big", "content": "x" * 17000})
+                    json.dumps({"type": "message", "client_id": "big", "content": content})
                 )
                 assert await _closed_with(bad) == 1009
             await _still_works(other, agent, "after")
@@ -220,3 +223,82 @@ async def test_repeated_client_id_is_stored_once(base_url: str, settings: Settin
             await assert_stored_once(
                 settings.database_url, client_id, after=later["client_id"], timeout=15
             )
+
+
+# The worst escaping of a character in JSON: an emoji as a surrogate pair (json.dumps' default
+# ensure_ascii writes 12 bytes, \ud83d\ude00), a control character as \u0001 (6 bytes).
+WORST_CASE = ("\U0001f600", "\u0001")
+
+
+async def test_a_maximal_message_of_worst_case_characters_is_answered_never_1009(
+    base_url: str,
+) -> None:
+    """Issue 15, finding 7: 4,000 control characters escaped to more than 16 KiB of JSON and the
+    socket closed with 1009. Now every message of up to 4,000 characters is acked and one
+    character more is `too_long`, on the widget and the agent socket, however it is escaped."""
+    with trio.fail_after(60):
+        org = await make_org(base_url, settings=ROOMY)
+        async with (
+            widget(org) as (visitor, _),
+            agent_socket(base_url, org.token) as (agent, _),
+        ):
+            thread_id = (await visitor.say("hello"))["thread_id"]
+            for char in WORST_CASE:
+                longest = char * MAX_CONTENT_CHARS
+                assert len(json.dumps(longest)) > 16 * 1024
+                ack = await visitor.say(longest)
+                assert ack["thread_id"] == thread_id
+                await agent.send({"type": "claim", "thread_id": thread_id})
+                await agent.expect("ack", ref="claim")
+                ack = await agent.say(longest, thread_id=thread_id)
+                assert ack["thread_id"] == thread_id
+                for client, extra in ((visitor, {}), (agent, {"thread_id": thread_id})):
+                    client_id = str(uuid.uuid4())
+                    await client.send(
+                        {
+                            "type": "message",
+                            "client_id": client_id,
+                            "content": longest + char,
+                            **extra,
+                        }
+                    )
+                    error = await client.expect("error")
+                    assert (error["code"], error["client_id"]) == ("too_long", client_id)
+            # Both sockets are still open.
+            await visitor.say("still here")
+            await agent.say("and here", thread_id=thread_id)
+
+
+async def test_invisible_content_is_empty_and_bidi_controls_are_removed(base_url: str) -> None:
+    """Issue 15, finding 8: zero-width-only messages were accepted, and bidi overrides reached
+    agents in names and content."""
+    with trio.fail_after(30):
+        org = await make_org(base_url, settings=ROOMY)
+        async with (
+            agent_socket(base_url, org.token, subscribe=org.space["id"]) as (agent, _),
+            widget(org) as (visitor, _),
+        ):
+            for invisible in ("\u200b\u200c\u200d", " \u2060\ufeff ", "\u202e\u2066\u2069"):
+                client_id = str(uuid.uuid4())
+                await visitor.send(
+                    {"type": "message", "client_id": client_id, "content": invisible}
+                )
+                error = await visitor.expect("error")
+                assert (error["code"], error["client_id"]) == ("invalid", client_id), invisible
+                assert error["message"] == "content is empty"
+            # A name reaches agents without its override; a name of only controls is ignored.
+            await visitor.send({"type": "identify", "name": "\u202eexe.txt"})
+            updated = await agent.expect("visitor.updated")
+            while "name" not in updated["visitor"]:  # the visitor's first appearance
+                updated = await agent.expect("visitor.updated")
+            assert updated["visitor"]["name"] == "exe.txt"
+            await visitor.send({"type": "identify", "name": "\u202e\u200b"})
+            ack = await visitor.say("a\u202eb\u2066c\u2069")
+            message = await agent.expect("message", client_id=ack["client_id"])
+            assert (message["content"], message["sender_name"]) == ("abc", "exe.txt")
+            named = [
+                f["visitor"]["name"]
+                for f in agent.seen
+                if f.get("type") == "visitor.updated" and "name" in f["visitor"]
+            ]
+            assert named == ["exe.txt"]

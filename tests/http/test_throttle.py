@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import http.client
+import json
 import logging
 import socket
 import uuid
@@ -34,6 +36,25 @@ async def _serve(nursery: trio.Nursery, settings: Settings) -> str:
 
 async def _login(base: str, email: str, password: str = PASSWORD) -> Reply:
     return await call("POST", f"{base}/api/v1/auth/login", {"email": email, "password": password})
+
+
+def _login_from_sync(source: str, base: str, email: str, password: str) -> int:
+    host, port = base.removeprefix("http://").rsplit(":", 1)
+    conn = http.client.HTTPConnection(host, int(port), timeout=20, source_address=(source, 0))
+    try:
+        body = json.dumps({"email": email, "password": password})
+        conn.request(
+            "POST", "/api/v1/auth/login", body, headers={"Content-Type": "application/json"}
+        )
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+async def _login_status_from(source: str, base: str, email: str, password: str = PASSWORD) -> int:
+    """A login's status, sent from the loopback address `source` (Linux answers all of
+    127.0.0.0/8), so the server sees another client address."""
+    return await trio.to_thread.run_sync(_login_from_sync, source, base, email, password)
 
 
 def _retry_after(reply: Reply) -> int:
@@ -70,6 +91,33 @@ async def test_sixth_login_for_one_email_is_refused_even_with_the_right_password
         # Another account from the same address is not affected.
         other = (await make_org(base)).agent["email"]
         assert (await _login(base, other)).status == 200
+
+
+async def test_wrong_passwords_from_one_address_do_not_lock_the_owner_out_elsewhere(
+    settings: Settings, nursery: trio.Nursery
+) -> None:
+    """Issue 15, finding 6: 5 wrong passwords a minute locked an account's owner out from
+    everywhere. The budget is per email and address pair now, under a higher per-email ceiling
+    for guessing spread over many addresses."""
+    limited = settings.model_copy(
+        update={
+            "login_attempts_per_minute": 5,
+            "login_attempts_per_email_per_minute": 8,
+            "login_attempts_per_address_per_minute": 100,
+        }
+    )
+    with trio.fail_after(60):
+        base = await _serve(nursery, limited)
+        email = (await make_org(base)).agent["email"]
+        for _ in range(5):
+            assert await _login_status_from("127.0.0.2", base, email, WRONG) == 401
+        assert await _login_status_from("127.0.0.2", base, email) == 429
+        # The owner, elsewhere, signs in.
+        assert await _login_status_from("127.0.0.1", base, email) == 200
+        # Guessing from more addresses meets the email's ceiling (8: 5 + 1 + 2 more).
+        assert await _login_status_from("127.0.0.3", base, email, WRONG) == 401
+        assert await _login_status_from("127.0.0.3", base, email, WRONG) == 401
+        _assert_rate_limited(await _login(base, email), most_seconds=8)
 
 
 async def test_the_address_limit_spans_emails_and_registration(

@@ -9,7 +9,7 @@ from quart import Response, jsonify
 from chat.auth.passwords import hash_password
 from chat.db import accounts, space_queries
 from chat.db.rows import AgentRow
-from chat.errors import NotFoundError
+from chat.errors import EmailTakenError, NotFoundError
 from chat.http.api.views import agent_reply, agents_json, no_content
 from chat.http.auth import Caller
 from chat.http.bodies import CreateAgent, UpdateAgent
@@ -33,7 +33,14 @@ routes = Routes(tag="agents")
 async def create_agent(
     services: Services, caller: Caller, body: CreateAgent
 ) -> tuple[Response, int]:
-    password_hash = await hash_password(body.password)
+    """A taken email is 409 email_taken before any hashing (an admin adding a colleague needs
+    to know why; probing through it is bounded by the caller's request budget). New passwords
+    are hashed one at a time per organization (chat/auth/passwords.py)."""
+    email = str(body.email)
+    if await services.db.run(lambda c: accounts.email_in_use(c, email)):
+        raise EmailTakenError()
+    org = caller.agent.organization_id
+    password_hash = await hash_password(body.password, budget=f"org:{org}")
     agent = await services.db.run(
         lambda c: accounts.create_agent(
             c,
@@ -83,7 +90,7 @@ async def update_agent(
     org, target = caller.agent.organization_id, str(agent_id)
     changes: dict[str, object] = body.model_dump(exclude={"password"}, exclude_none=True)
     if body.password is not None:
-        changes["password_hash"] = await hash_password(body.password)
+        changes["password_hash"] = await hash_password(body.password, budget=f"org:{org}")
 
     def update(conn: Any) -> tuple[AgentRow | None, list[str]]:
         updated = accounts.update_agent(conn, org, target, changes)

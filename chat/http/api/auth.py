@@ -12,7 +12,13 @@ from chat.auth.tokens import AccessClaims, issue_access_token, new_refresh_token
 from chat.auth.tokens import refresh_token_hash as hash_of
 from chat.db import accounts
 from chat.db.rows import AgentRow
-from chat.errors import InvalidCredentialsError, UnauthorizedError, WrongPasswordError
+from chat.errors import (
+    EmailTakenError,
+    InvalidCredentialsError,
+    RegistrationFailedError,
+    UnauthorizedError,
+    WrongPasswordError,
+)
 from chat.http import throttle
 from chat.http.api.views import agent_reply, no_content
 from chat.http.auth import Caller
@@ -56,15 +62,26 @@ async def _sign_in(services: Services, agent: AgentRow, session_id: str | None =
     errors=(409,),
 )
 async def register(services: Services, body: Register) -> tuple[Response, int]:
-    await throttle.check_registration(
-        services, client_address(request, services.settings.trusted_proxies)
+    """A taken email is 409 `registration_failed`, which does not say why (structures.md,
+    "Auth": without email verification the refusal itself still tells, so registrations are
+    budgeted per address an hour). The email is checked before hashing; the unique index
+    decides a race the same way."""
+    address = client_address(request, services.settings.trusted_proxies)
+    await throttle.check_registration(services, address)
+    email = str(body.email)
+    if await services.db.run(lambda c: accounts.email_in_use(c, email)):
+        raise RegistrationFailedError()
+    password_hash = await hash_password(
+        body.password, budget=f"addr:{throttle.address_id(address)}"
     )
-    password_hash = await hash_password(body.password)
-    org, agent = await services.db.run(
-        lambda c: accounts.create_organization_with_admin(
-            c, body.organization_name, body.name, str(body.email), password_hash
+    try:
+        org, agent = await services.db.run(
+            lambda c: accounts.create_organization_with_admin(
+                c, body.organization_name, body.name, email, password_hash
+            )
         )
-    )
+    except EmailTakenError as exc:
+        raise RegistrationFailedError() from exc
     organization = {"id": org.id, "name": org.name, "created_at": org.created_at.isoformat()}
     reply = {**await _sign_in(services, agent), "agent": agent_json(agent, False)}
     return jsonify({**reply, "organization": organization}), 201
@@ -159,7 +176,8 @@ async def update_me(services: Services, caller: Caller, body: UpdateMe) -> Respo
         )
         if not await verify_password(agent.password_hash, body.current_password or ""):
             raise WrongPasswordError()
-        changes["password_hash"] = await hash_password(body.password)
+        budget = f"org:{agent.organization_id}"
+        changes["password_hash"] = await hash_password(body.password, budget=budget)
 
     def update(conn: Any) -> tuple[AgentRow | None, list[str]]:
         updated = accounts.update_agent(conn, agent.organization_id, agent.id, changes)

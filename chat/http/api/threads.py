@@ -8,7 +8,7 @@ from typing import Any
 from quart import Response, jsonify
 
 from chat import thread_history
-from chat.commands.threads import ThreadCommands
+from chat.commands.threads import Actor, ThreadCommands
 from chat.db import thread_queries
 from chat.errors import NotFoundError
 from chat.http.auth import Caller
@@ -92,7 +92,9 @@ async def list_messages(
 async def claim_thread(services: Services, caller: Caller, thread_id: Any) -> Response:
     """Of concurrent claims exactly one wins; the others get 409 already_claimed."""
     space_id = await _space_of(services, caller, thread_id)
-    thread = await _commands(services).do_claim(space_id, str(thread_id), agent_id=caller.agent.id)
+    thread = await _commands(services).do_claim(
+        space_id, str(thread_id), actor=Actor.of(caller.agent)
+    )
     return jsonify(thread_json(thread))
 
 
@@ -101,11 +103,15 @@ async def claim_thread(services: Services, caller: Caller, thread_id: Any) -> Re
     "/threads/<uuid:thread_id>/close",
     summary="Close a thread",
     reply=Thread,
-    errors=(409,),
+    errors=(403, 409),
 )
 async def close_thread(services: Services, caller: Caller, thread_id: Any) -> Response:
+    """A waiting thread by any agent; an assigned one by its holder or an admin (403
+    forbidden)."""
     space_id = await _space_of(services, caller, thread_id)
-    thread = await _commands(services).do_close(space_id, str(thread_id), agent_id=caller.agent.id)
+    thread = await _commands(services).do_close(
+        space_id, str(thread_id), actor=Actor.of(caller.agent)
+    )
     return jsonify(thread_json(thread))
 
 
@@ -115,18 +121,21 @@ async def close_thread(services: Services, caller: Caller, thread_id: Any) -> Re
     summary="Hand a thread to another agent of the organization",
     body=TransferThread,
     reply=Thread,
-    errors=(409,),
+    errors=(403, 409),
 )
 async def transfer_thread(
     services: Services, caller: Caller, thread_id: Any, body: TransferThread
 ) -> Response:
-    """An unknown or deleted agent, or another organization's, is 404 not_found."""
+    """The holder or an admin transfers an assigned thread, only an admin a waiting one (403
+    forbidden). An unknown or deleted agent, or another organization's, is 404 not_found; a
+    target not accepting chats is 409 agent_unavailable, one at its max_concurrent_chats 409
+    agent_at_capacity, unless an admin sends `force: true`."""
     space_id = await _space_of(services, caller, thread_id)
     thread = await _commands(services).do_transfer(
         space_id,
         str(thread_id),
-        agent_id=caller.agent.id,
-        organization_id=caller.agent.organization_id,
+        actor=Actor.of(caller.agent),
         target_agent_id=str(body.agent_id),
+        force=body.force,
     )
     return jsonify(thread_json(thread))

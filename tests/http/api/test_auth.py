@@ -6,8 +6,12 @@ The token mechanics (forgeries, refresh families, reuse) are tests/http/test_tok
 
 from __future__ import annotations
 
+import json
+
 import trio
 
+from chat.config import Settings
+from chat.server import serve
 from tests.helpers.api import AGENT_FIELDS, assert_error, failed_fields, register_body
 from tests.helpers.http import call
 
@@ -28,7 +32,12 @@ async def test_register(base_url: str) -> None:
         assert me.status == 200 and me.body["id"] == agent["id"]
 
         taken = {**body, "email": body["email"].upper(), "organization_name": "Other"}
-        assert_error(await call("POST", f"{api}/auth/register", taken), 409, "email_taken")
+        # Registration does not name the cause (issue 15, finding 5): the refusal is the same
+        # generic registration_failed, and says nothing about the email.
+        refused = assert_error(
+            await call("POST", f"{api}/auth/register", taken), 409, "registration_failed"
+        )
+        assert "email" not in refused["message"].lower() and "details" not in refused
         for bad, field in [
             ({"password": "short"}, "password"),
             ({"email": "not-an-email"}, "email"),
@@ -154,3 +163,28 @@ async def test_me(base_url: str) -> None:
         assert_error(await call("POST", f"{api}/auth/login", old_login), 401, "invalid_credentials")
         fresh = await call("POST", f"{api}/auth/login", {**old_login, **new})
         assert fresh.status == 200, fresh.body
+
+
+async def test_registration_does_not_reveal_a_known_email(
+    settings: Settings, nursery: trio.Nursery
+) -> None:
+    """Issue 15, finding 5: registration answered `email_taken` for a known email while login
+    hid unknown ones. Now the refusal names no cause, and one address can probe only
+    `registrations_per_address_per_hour` emails: past it, a taken and a fresh email get the
+    same 429, before anything is looked up."""
+    limited = settings.model_copy(update={"registrations_per_address_per_hour": 3})
+    with trio.fail_after(60):
+        binds = await nursery.start(serve, limited, "127.0.0.1", 0)
+        api = f"{binds[0]}/api/v1"
+        known = register_body()
+        assert (await call("POST", f"{api}/auth/register", known)).status == 201
+        taken = await call("POST", f"{api}/auth/register", {**known, "organization_name": "B"})
+        error = assert_error(taken, 409, "registration_failed")
+        assert "email" not in json.dumps(taken.body).lower()
+        assert (await call("POST", f"{api}/auth/register", register_body())).status == 201
+        past_taken = await call("POST", f"{api}/auth/register", known)
+        past_fresh = await call("POST", f"{api}/auth/register", register_body())
+        for reply in (past_taken, past_fresh):
+            assert_error(reply, 429, "rate_limited")
+        assert past_taken.body["error"]["message"] == past_fresh.body["error"]["message"]
+        assert error["message"] != past_taken.body["error"]["message"]

@@ -31,8 +31,14 @@ ADMIN_ROUTES: list[tuple[str, str, Any]] = [
     ("DELETE", "/spaces/{space_id}", None),
     ("POST", "/spaces/{space_id}/rotate-key", None),
 ]
-# Routes that may answer 403 for another reason than the caller's role.
-OTHER_403 = {("PATCH", "/auth/me"), ("GET", "/widget/{widget_key}/config")}
+# Routes that may answer 403 for another reason than the caller's role alone (closing or
+# transferring a thread: whether the caller holds it; tests/http/api/test_threads.py).
+OTHER_403 = {
+    ("PATCH", "/auth/me"),
+    ("GET", "/widget/{widget_key}/config"),
+    ("POST", "/threads/{thread_id}/close"),
+    ("POST", "/threads/{thread_id}/transfer"),
+}
 
 
 async def test_every_route_checks_its_caller(base_url: str) -> None:

@@ -17,7 +17,7 @@ from tests.helpers.api import (
     failed_fields,
     open_threads,
 )
-from tests.helpers.chat import make_org, widget
+from tests.helpers.chat import agent_socket, make_org, widget
 from tests.helpers.db import wait_for_rows
 from tests.helpers.http import call
 
@@ -154,3 +154,62 @@ async def test_claim_close_and_transfer(base_url: str) -> None:
         for action, body in [("claim", None), ("close", None), ("transfer", reopen)]:
             reply = await call("POST", f"{unknown}/{action}", body, token=org.token)
             assert_error(reply, 404, "not_found")
+
+
+async def test_thread_commands_by_role_over_rest_and_the_socket(base_url: str) -> None:
+    """Issue 15, finding 4: an agent who lost a claim took the thread by transferring it to
+    themselves, and any agent closed a colleague's conversation. REST answers 403 forbidden,
+    the socket an error frame with the same code; a target's availability is 409."""
+    with trio.fail_after(40):
+        org = await make_org(base_url)  # org.token is the admin's
+        api = f"{base_url}/api/v1"
+        bob = await add_member(api, org.token, "Bob")
+        cleo = await add_member(api, org.token, "Cleo")
+        [ack] = await open_threads(org, 1)
+        thread_id = ack["thread_id"]
+        thread = f"{api}/threads/{thread_id}"
+        assert (await call("POST", f"{thread}/claim", token=bob.token)).status == 200
+        assert_error(
+            await call("POST", f"{thread}/claim", token=cleo.token), 409, "already_claimed"
+        )
+        to_self = {"agent_id": cleo.agent["id"]}
+        assert_error(
+            await call("POST", f"{thread}/transfer", to_self, token=cleo.token), 403, "forbidden"
+        )
+        assert_error(await call("POST", f"{thread}/close", token=cleo.token), 403, "forbidden")
+        async with agent_socket(base_url, cleo.token) as (socket, _):
+            for frame in (
+                {"type": "transfer", "thread_id": thread_id, "agent_id": cleo.agent["id"]},
+                {"type": "close", "thread_id": thread_id},
+            ):
+                await socket.send(frame)
+                error = await socket.expect("error")
+                assert (error["code"], error["ref"], error["thread_id"]) == (
+                    "forbidden",
+                    frame["type"],
+                    thread_id,
+                )
+        still = await call("GET", thread, token=bob.token)
+        assert (still.body["status"], still.body["assigned_agent_id"]) == (
+            "active",
+            bob.agent["id"],
+        )
+
+        # A target that is not accepting chats: 409 for the holder; an admin may force it,
+        # an agent may not.
+        away = {"accepting_chats": False}
+        assert (await call("PATCH", f"{api}/auth/me", away, token=cleo.token)).status == 200
+        assert_error(
+            await call("POST", f"{thread}/transfer", to_self, token=bob.token),
+            409,
+            "agent_unavailable",
+        )
+        forced = {**to_self, "force": True}
+        assert_error(
+            await call("POST", f"{thread}/transfer", forced, token=bob.token), 403, "forbidden"
+        )
+        moved = await call("POST", f"{thread}/transfer", forced, token=org.token)
+        assert moved.status == 200 and moved.body["assigned_agent_id"] == cleo.agent["id"]
+        # The admin closes whoever holds it.
+        closed = await call("POST", f"{thread}/close", token=org.token)
+        assert closed.status == 200 and closed.body["status"] == "closed"
