@@ -11,6 +11,7 @@ only that space's feed, with a `not_found` error frame.
 from __future__ import annotations
 
 import logging
+import math
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import assert_never
@@ -27,7 +28,8 @@ from chat.actors.socket import (
 )
 from chat.db.rows import AgentRow, SpaceRow
 from chat.errors import ChatError, InvalidError, NotFoundError, UnavailableError
-from chat.events import LogEntry, MessagePosted, Typing
+from chat.events import LogEntry, MessagePosted, Typing, VisitorUpdated
+from chat.ids import id_key
 from chat.json_types import Json
 from chat.protocol.inbound import (
     AgentFrame,
@@ -60,6 +62,8 @@ from chat.streams.log import new_socket_id
 
 logger = logging.getLogger(__name__)
 FEED_BUFFER = 128
+# An agent gets at most one visitor.updated per visitor per this long (VisitorUpdates).
+VISITOR_UPDATE_INTERVAL_SECONDS = 1.0
 # Threads whose space this session remembers. Its feeds carry every thread of its spaces, so
 # over a long shift an unbounded map would grow with each of them; a miss costs one EXISTS per
 # space, so the most recently used few thousand keep every thread an agent is working on.
@@ -292,14 +296,18 @@ async def _run_feed(
         if space_id not in session.spaces:
             return  # deleted after the subscribe frame was checked; the agent has heard
         send, receive = trio.open_memory_channel[LogEntry | Live](FEED_BUFFER)
+        updates = VisitorUpdates()
         try:
             async with trio.open_nursery() as nursery, receive:
                 nursery.start_soon(_follow, session, space_id, cursor, send)
-                async for item in receive:
-                    if isinstance(item, Live):
-                        await session.outbox.send(subscribed_frame(space_id, item.cursor))
-                    elif (text := agent_frame(session, space_id, item)) is not None:
-                        await session.outbox.send(text)
+                while True:
+                    item: LogEntry | Live | None = None
+                    with trio.move_on_at(updates.due_at()):
+                        try:
+                            item = await receive.receive()
+                        except trio.EndOfChannel:
+                            break
+                    await _forward(session, space_id, item, updates)
         except* ChatError as group:
             err = group.exceptions[0]
             assert isinstance(err, ChatError)
@@ -313,6 +321,82 @@ async def _run_feed(
         finally:
             if session.feeds.get(space_id) is scope:
                 del session.feeds[space_id]
+
+
+async def _forward(
+    session: AgentSession, space_id: str, item: LogEntry | Live | None, updates: VisitorUpdates
+) -> None:
+    """Send one item of a feed (None: the held visitor updates are due), the held visitor
+    updates first: they are older, and cursors must only grow."""
+    if isinstance(item, LogEntry) and isinstance(item.event, VisitorUpdated):
+        if updates.hold(item):
+            return
+    else:
+        for held in updates.take():
+            await session.outbox.send(encoded(held, "agent", agent_event_frame))
+    if isinstance(item, Live):
+        await session.outbox.send(subscribed_frame(space_id, item.cursor))
+    elif item is not None and (text := agent_frame(session, space_id, item)) is not None:
+        await session.outbox.send(text)
+
+
+class VisitorUpdates:
+    """A feed's `visitor.updated` entries, coalesced: at most one frame per visitor per
+    `interval` (structures.md, "Visitor budgets").
+
+    An update of a visitor sent less than `interval` ago, or any update while others are held,
+    is held, merged with that visitor's held one (later fields win, the newest id is its cursor).
+    The held ones go out, in cursor order, once every held visitor is due, or before any other
+    frame of the feed (a later cursor must not pass them). So the last update always arrives,
+    within `interval`; only a feed that also carries other events sends them sooner.
+    """
+
+    def __init__(self, interval: float = VISITOR_UPDATE_INTERVAL_SECONDS) -> None:
+        self.interval = interval
+        self._held: dict[str, LogEntry] = {}
+        self._sent_at: dict[str, float] = {}
+
+    def hold(self, entry: LogEntry) -> bool:
+        """True when `entry` (a visitor.updated) is held; False: send it now."""
+        event = entry.event
+        assert isinstance(event, VisitorUpdated)
+        now = trio.current_time()
+        self._forget(now)
+        visitor_id = event.visitor_id
+        if not self._held and visitor_id not in self._sent_at:
+            self._sent_at[visitor_id] = now
+            return False
+        if (earlier := self._held.get(visitor_id)) is not None:
+            fields = earlier.event.model_dump(exclude_none=True) | event.model_dump(
+                exclude_none=True
+            )
+            entry = LogEntry(entry.id, VisitorUpdated.model_validate(fields))
+        self._held[visitor_id] = entry
+        return True
+
+    def due_at(self) -> float:
+        """When the held updates may go (trio time; inf when none is held)."""
+        return max(
+            (self._sent_at.get(v, -math.inf) + self.interval for v in self._held),
+            default=math.inf,
+        )
+
+    def take(self) -> list[LogEntry]:
+        """The held updates, oldest cursor first; they count as sent now."""
+        now = trio.current_time()
+        held = sorted(self._held.values(), key=lambda e: id_key(e.id))
+        for entry in held:
+            assert isinstance(entry.event, VisitorUpdated)
+            self._sent_at[entry.event.visitor_id] = now
+        self._held.clear()
+        return held
+
+    def _forget(self, now: float) -> None:
+        """Drop the send times that no longer hold anything back (keeps the map small)."""
+        if len(self._sent_at) > len(self._held):
+            self._sent_at = {
+                v: t for v, t in self._sent_at.items() if t + self.interval > now or v in self._held
+            }
 
 
 async def _follow(
