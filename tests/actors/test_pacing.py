@@ -19,7 +19,8 @@ async def test_paced_hands_out_the_latest_at_most_once_per_interval(
 
     async def take_all() -> None:
         while True:
-            taken.append((trio.current_time(), await paced.take()))
+            value = await paced.take()
+            taken.append((trio.current_time(), value))
 
     async with trio.open_nursery() as nursery:
         nursery.start_soon(take_all)
