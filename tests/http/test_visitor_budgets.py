@@ -29,8 +29,21 @@ from tests.helpers.streams import wait_projected
 OTHER_ADDRESS = "127.0.0.2"
 
 
+# The defaults (tests/conftest.py lifts them for every other test).
+BUDGETS = {
+    name: Settings.model_fields[name].default
+    for name in (
+        "visitor_sockets_per_address",
+        "visitor_open_threads_per_address",
+        "visitor_threads_per_address_per_hour",
+        "visitor_messages_per_address_per_second",
+    )
+}
+
+
 async def _serve(nursery: trio.Nursery, settings: Settings, **update: object) -> str:
-    binds = await nursery.start(serve, settings.model_copy(update=update), "127.0.0.1", 0)
+    with_budgets = settings.model_copy(update={**BUDGETS, **update})
+    binds = await nursery.start(serve, with_budgets, "127.0.0.1", 0)
     return str(binds[0])
 
 
