@@ -11,13 +11,13 @@ only that space's feed, with a `not_found` error frame.
 from __future__ import annotations
 
 import logging
-import math
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import assert_never
 
 import trio
 
+from chat.actors.pacing import VisitorUpdates
 from chat.actors.revocation import AgentWatch
 from chat.actors.socket import (
     OUTBOX_SIZE,
@@ -29,7 +29,6 @@ from chat.actors.socket import (
 from chat.db.rows import AgentRow, SpaceRow
 from chat.errors import ChatError, InvalidError, NotFoundError, UnavailableError
 from chat.events import LogEntry, MessagePosted, Typing, VisitorUpdated
-from chat.ids import id_key
 from chat.json_types import Json
 from chat.protocol.inbound import (
     AgentFrame,
@@ -62,8 +61,6 @@ from chat.streams.log import new_socket_id
 
 logger = logging.getLogger(__name__)
 FEED_BUFFER = 128
-# An agent gets at most one visitor.updated per visitor per this long (VisitorUpdates).
-VISITOR_UPDATE_INTERVAL_SECONDS = 1.0
 # Threads whose space this session remembers. Its feeds carry every thread of its spaces, so
 # over a long shift an unbounded map would grow with each of them; a miss costs one EXISTS per
 # space, so the most recently used few thousand keep every thread an agent is working on.
@@ -338,65 +335,6 @@ async def _forward(
         await session.outbox.send(subscribed_frame(space_id, item.cursor))
     elif item is not None and (text := agent_frame(session, space_id, item)) is not None:
         await session.outbox.send(text)
-
-
-class VisitorUpdates:
-    """A feed's `visitor.updated` entries, coalesced: at most one frame per visitor per
-    `interval` (structures.md, "Visitor budgets").
-
-    An update of a visitor sent less than `interval` ago, or any update while others are held,
-    is held, merged with that visitor's held one (later fields win, the newest id is its cursor).
-    The held ones go out, in cursor order, once every held visitor is due, or before any other
-    frame of the feed (a later cursor must not pass them). So the last update always arrives,
-    within `interval`; only a feed that also carries other events sends them sooner.
-    """
-
-    def __init__(self, interval: float = VISITOR_UPDATE_INTERVAL_SECONDS) -> None:
-        self.interval = interval
-        self._held: dict[str, LogEntry] = {}
-        self._sent_at: dict[str, float] = {}
-
-    def hold(self, entry: LogEntry) -> bool:
-        """True when `entry` (a visitor.updated) is held; False: send it now."""
-        event = entry.event
-        assert isinstance(event, VisitorUpdated)
-        now = trio.current_time()
-        self._forget(now)
-        visitor_id = event.visitor_id
-        if not self._held and visitor_id not in self._sent_at:
-            self._sent_at[visitor_id] = now
-            return False
-        if (earlier := self._held.get(visitor_id)) is not None:
-            fields = earlier.event.model_dump(exclude_none=True) | event.model_dump(
-                exclude_none=True
-            )
-            entry = LogEntry(entry.id, VisitorUpdated.model_validate(fields))
-        self._held[visitor_id] = entry
-        return True
-
-    def due_at(self) -> float:
-        """When the held updates may go (trio time; inf when none is held)."""
-        return max(
-            (self._sent_at.get(v, -math.inf) + self.interval for v in self._held),
-            default=math.inf,
-        )
-
-    def take(self) -> list[LogEntry]:
-        """The held updates, oldest cursor first; they count as sent now."""
-        now = trio.current_time()
-        held = sorted(self._held.values(), key=lambda e: id_key(e.id))
-        for entry in held:
-            assert isinstance(entry.event, VisitorUpdated)
-            self._sent_at[entry.event.visitor_id] = now
-        self._held.clear()
-        return held
-
-    def _forget(self, now: float) -> None:
-        """Drop the send times that no longer hold anything back (keeps the map small)."""
-        if len(self._sent_at) > len(self._held):
-            self._sent_at = {
-                v: t for v, t in self._sent_at.items() if t + self.interval > now or v in self._held
-            }
 
 
 async def _follow(

@@ -1,5 +1,6 @@
-"""Per-socket pacing of a session's side-channel frames (structures.md, "Visitor budgets"):
-`Paced` hands out the latest of a value at most once per interval, `TokenBucket` throttles.
+"""Pacing of side-channel frames (structures.md, "Visitor budgets"): per visitor socket,
+`Paced` hands out the latest of a value at most once per interval and `TokenBucket` throttles;
+per agent feed, `VisitorUpdates` coalesces visitor updates.
 
 Both run on trio's clock, in one task's memory: a socket's frames are paced where they arrive,
 with no storage round trip.
@@ -12,7 +13,12 @@ from typing import Generic, TypeVar
 
 import trio
 
+from chat.events import LogEntry, VisitorUpdated
+from chat.ids import id_key
+
 T = TypeVar("T")
+# An agent gets at most one visitor.updated per visitor per this long (VisitorUpdates).
+VISITOR_UPDATE_INTERVAL_SECONDS = 1.0
 
 
 class Paced(Generic[T]):
@@ -75,3 +81,62 @@ class TokenBucket:
             return False
         self._tokens -= 1
         return True
+
+
+class VisitorUpdates:
+    """A feed's `visitor.updated` entries, coalesced: at most one frame per visitor per
+    `interval` (structures.md, "Visitor budgets").
+
+    An update of a visitor sent less than `interval` ago, or any update while others are held,
+    is held, merged with that visitor's held one (later fields win, the newest id is its cursor).
+    The held ones go out, in cursor order, once every held visitor is due, or before any other
+    frame of the feed (a later cursor must not pass them). So the last update always arrives,
+    within `interval`; only a feed that also carries other events sends them sooner.
+    """
+
+    def __init__(self, interval: float = VISITOR_UPDATE_INTERVAL_SECONDS) -> None:
+        self.interval = interval
+        self._held: dict[str, LogEntry] = {}
+        self._sent_at: dict[str, float] = {}
+
+    def hold(self, entry: LogEntry) -> bool:
+        """True when `entry` (a visitor.updated) is held; False: send it now."""
+        event = entry.event
+        assert isinstance(event, VisitorUpdated)
+        now = trio.current_time()
+        self._forget(now)
+        visitor_id = event.visitor_id
+        if not self._held and visitor_id not in self._sent_at:
+            self._sent_at[visitor_id] = now
+            return False
+        if (earlier := self._held.get(visitor_id)) is not None:
+            fields = earlier.event.model_dump(exclude_none=True) | event.model_dump(
+                exclude_none=True
+            )
+            entry = LogEntry(entry.id, VisitorUpdated.model_validate(fields))
+        self._held[visitor_id] = entry
+        return True
+
+    def due_at(self) -> float:
+        """When the held updates may go (trio time; inf when none is held)."""
+        return max(
+            (self._sent_at.get(v, -math.inf) + self.interval for v in self._held),
+            default=math.inf,
+        )
+
+    def take(self) -> list[LogEntry]:
+        """The held updates, oldest cursor first; they count as sent now."""
+        now = trio.current_time()
+        held = sorted(self._held.values(), key=lambda e: id_key(e.id))
+        for entry in held:
+            assert isinstance(entry.event, VisitorUpdated)
+            self._sent_at[entry.event.visitor_id] = now
+        self._held.clear()
+        return held
+
+    def _forget(self, now: float) -> None:
+        """Drop the send times that no longer hold anything back (keeps the map small)."""
+        if len(self._sent_at) > len(self._held):
+            self._sent_at = {
+                v: t for v, t in self._sent_at.items() if t + self.interval > now or v in self._held
+            }

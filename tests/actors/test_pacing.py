@@ -1,13 +1,12 @@
-"""Pacing of side-channel frames (chat/actors/pacing.py) and the coalescing of visitor updates
-to agents (chat/actors/agent.py VisitorUpdates), on trio's autojump clock."""
+"""Pacing of side-channel frames (chat/actors/pacing.py): visitor sockets' page, typing and
+identify, and the coalescing of visitor updates to agents, on trio's autojump clock."""
 
 from __future__ import annotations
 
 import trio
 import trio.testing
 
-from chat.actors.agent import VisitorUpdates
-from chat.actors.pacing import Paced, TokenBucket
+from chat.actors.pacing import Paced, TokenBucket, VisitorUpdates
 from chat.events import LogEntry, VisitorUpdated
 
 
