@@ -119,6 +119,7 @@ class ServerProcess:
             # These tests stream as fast as acks come back; flooding is tested elsewhere.
             "CHAT_FLOOD_FRAMES_PER_SECOND": "10000",
             **{f"CHAT_{k.upper()}": str(v) for k, v in VISITOR_BUDGETS_OFF.items()},
+            "CHAT_VISITOR_LINGER_SECONDS": str(s.visitor_linger_seconds),
         }
 
     async def start(self, node: str, tmp: Path) -> None:
