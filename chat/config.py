@@ -82,6 +82,28 @@ class Settings(BaseModel):
     # A REST request's whole body must arrive within this long, else 408 and the connection
     # closes (a slow client trickling a body would hold a connection and its buffer).
     request_body_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Budgets of anonymous widget clients per client address (IPv4, or an IPv6 /64), counted in
+    # Redis so they hold across processes (structures.md, "Visitor budgets"); 0 turns one off.
+    # Concurrent widget sockets from one address, over every space: generous, since an office
+    # behind one NAT shares an address; the 51st is refused with HTTP 429 before the upgrade.
+    visitor_sockets_per_address: int = Field(default=50, ge=0)
+    # Open conversations one address may hold in one space, whatever its visitor ids: the
+    # defence that keeps a space's `max_open_threads` from being filled from one address.
+    visitor_open_threads_per_address: int = Field(default=3, ge=0)
+    # Conversations one address may open in one space per hour (all at once, then one every
+    # hour / count), so closing the squatters' threads does not just let them refill.
+    visitor_threads_per_address_per_hour: int = Field(default=20, ge=0)
+    # Messages from one address to one space across visitor ids (each session has its own
+    # `visitor_messages_per_second` too): this many a second, up to the burst at once.
+    visitor_messages_per_address_per_second: float = Field(default=5.0, ge=0)
+    visitor_messages_per_address_burst: int = Field(default=20, ge=1)
+    # A visitor is stored (Valkey hash, `visitor.updated`, PostgreSQL row) only once it sends,
+    # identifies, or stays this long on a page; merely connecting stores nothing.
+    visitor_linger_seconds: float = Field(default=30.0, ge=0)
+    # A stored visitor's hash expires after this long without activity: short for one that only
+    # lingered on a page, long for one that wrote or identified (refreshed on each).
+    visitor_idle_ttl_seconds: int = Field(default=3600, ge=1)
+    visitor_active_ttl_seconds: int = Field(default=30 * 86400, ge=1)
     # A bare WebSocket echo at /ws/echo, for the bench's ceiling figure; off in production.
     bench_echo: bool = False
 

@@ -45,6 +45,14 @@ def _fresh_database(admin_url: str) -> str:
     return url
 
 
+VISITOR_BUDGETS_OFF = {
+    "visitor_sockets_per_address": 0,
+    "visitor_open_threads_per_address": 0,
+    "visitor_threads_per_address_per_hour": 0,
+    "visitor_messages_per_address_per_second": 0,
+}
+
+
 @pytest.fixture
 def settings(embedded: EmbeddedServices) -> Settings:
     return Settings(
@@ -56,6 +64,9 @@ def settings(embedded: EmbeddedServices) -> Settings:
         expiry_check_seconds=0.5,
         projector_claim_idle_seconds=1.0,
         db_pool_size=4,
+        # Every test client comes from 127.0.0.1: the per-address visitor budgets are lifted
+        # here, as in the bench, and tests/http/test_visitor_budgets.py sets them itself.
+        **VISITOR_BUDGETS_OFF,
     )
 
 
@@ -119,6 +130,8 @@ class ServerProcess:
             "CHAT_LOG_LEVEL": "WARNING",
             # These tests stream as fast as acks come back; flooding is tested elsewhere.
             "CHAT_FLOOD_FRAMES_PER_SECOND": "10000",
+            **{f"CHAT_{k.upper()}": str(v) for k, v in VISITOR_BUDGETS_OFF.items()},
+            "CHAT_VISITOR_LINGER_SECONDS": str(s.visitor_linger_seconds),
         }
 
     async def start(self, node: str, tmp: Path) -> None:

@@ -17,6 +17,7 @@ from typing import assert_never
 
 import trio
 
+from chat.actors.pacing import VisitorUpdates
 from chat.actors.revocation import AgentWatch
 from chat.actors.socket import (
     OUTBOX_SIZE,
@@ -28,7 +29,7 @@ from chat.actors.socket import (
 from chat.commands.threads import Actor
 from chat.db.rows import AgentRow, SpaceRow
 from chat.errors import ChatError, InvalidError, NotFoundError, UnavailableError
-from chat.events import LogEntry, MessagePosted, Typing
+from chat.events import LogEntry, MessagePosted, Typing, VisitorUpdated
 from chat.json_types import Json
 from chat.protocol.inbound import (
     AgentFrame,
@@ -293,14 +294,18 @@ async def _run_feed(
         if space_id not in session.spaces:
             return  # deleted after the subscribe frame was checked; the agent has heard
         send, receive = trio.open_memory_channel[LogEntry | Live](FEED_BUFFER)
+        updates = VisitorUpdates()
         try:
             async with trio.open_nursery() as nursery, receive:
                 nursery.start_soon(_follow, session, space_id, cursor, send)
-                async for item in receive:
-                    if isinstance(item, Live):
-                        await session.outbox.send(subscribed_frame(space_id, item.cursor))
-                    elif (text := agent_frame(session, space_id, item)) is not None:
-                        await session.outbox.send(text)
+                while True:
+                    item: LogEntry | Live | None = None
+                    with trio.move_on_at(updates.due_at()):
+                        try:
+                            item = await receive.receive()
+                        except trio.EndOfChannel:
+                            break
+                    await _forward(session, space_id, item, updates)
         except* ChatError as group:
             err = group.exceptions[0]
             assert isinstance(err, ChatError)
@@ -314,6 +319,23 @@ async def _run_feed(
         finally:
             if session.feeds.get(space_id) is scope:
                 del session.feeds[space_id]
+
+
+async def _forward(
+    session: AgentSession, space_id: str, item: LogEntry | Live | None, updates: VisitorUpdates
+) -> None:
+    """Send one item of a feed (None: the held visitor updates are due), the held visitor
+    updates first: they are older, and cursors must only grow."""
+    if isinstance(item, LogEntry) and isinstance(item.event, VisitorUpdated):
+        if updates.hold(item):
+            return
+    else:
+        for held in updates.take():
+            await session.outbox.send(encoded(held, "agent", agent_event_frame))
+    if isinstance(item, Live):
+        await session.outbox.send(subscribed_frame(space_id, item.cursor))
+    elif item is not None and (text := agent_frame(session, space_id, item)) is not None:
+        await session.outbox.send(text)
 
 
 async def _follow(

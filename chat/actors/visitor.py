@@ -19,6 +19,7 @@ from typing import Any, NoReturn, assert_never
 import trio
 
 from chat import thread_history
+from chat.actors.pacing import Paced, TokenBucket
 from chat.actors.revocation import WidgetWatch, end_when_revoked
 from chat.actors.socket import (
     OUTBOX_SIZE,
@@ -32,7 +33,7 @@ from chat.actors.thread import Attachment
 from chat.backoff import Backoff
 from chat.clock import now_ms
 from chat.db.rows import SpaceRow
-from chat.errors import CLOSE_TRY_AGAIN, ChatError
+from chat.errors import CLOSE_TRY_AGAIN, ChatError, RateLimitedError
 from chat.events import (
     OPEN_THREAD_STATUSES,
     LogEntry,
@@ -70,7 +71,7 @@ from chat.protocol.outbound import (
     visitor_welcome,
 )
 from chat.space_settings import SpaceSettings
-from chat.streams.log import RateLimit
+from chat.streams.log import AddressBudget, RateLimit
 from chat.streams.reader import Subscription
 
 logger = logging.getLogger(__name__)
@@ -83,6 +84,16 @@ SWITCH_PAGE = 500
 INBOX_SIZE = 256
 # Recent client_ids sent on this socket: their echo from the log is not sent back to it.
 OWN_CLIENT_IDS = 256
+# Side-channel frames of one socket (structures.md, "Visitor budgets"): `page` is written at
+# most once a second (the latest wins; one sent during the second is written when it ends) and
+# its URL cut to PAGE_URL_CHARS; `typing` changes pass at most once a second the same way (a
+# repeat of the state passes never); `identify` passes IDENTIFY_RATE a second, IDENTIFY_BURST at
+# once, and past that is answered `rate_limited`.
+PAGE_INTERVAL_SECONDS = 1.0
+PAGE_URL_CHARS = 1024
+TYPING_INTERVAL_SECONDS = 1.0
+IDENTIFY_RATE = 1.0
+IDENTIFY_BURST = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +117,17 @@ class VisitorSession:
     presence: Subscription
     own_threads: Subscription
     watch: WidgetWatch
+    address: str = ""  # the client address's budget id (chat/http/ws.py)
     name: str | None = None
+    # Whether the visitor is stored (its hash, entries, row); a visitor that only connected is
+    # not, until it sends, identifies, or lingers (Settings.visitor_linger_seconds).
+    stored: bool = False
+    pages: Paced[str] = field(default_factory=lambda: Paced(PAGE_INTERVAL_SECONDS))
+    typing: Paced[bool] = field(default_factory=lambda: Paced(TYPING_INTERVAL_SECONDS))
+    typing_asked: bool = False  # the last state the client asked for
+    identify_budget: TokenBucket = field(
+        default_factory=lambda: TokenBucket(IDENTIFY_RATE, IDENTIFY_BURST)
+    )
     overflowed: trio.Event = field(default_factory=trio.Event)
     thread_id: str | None = None
     watermark: str = "0-0"
@@ -124,7 +145,11 @@ class VisitorSession:
     async def join(self, nursery: trio.Nursery) -> None:
         info = await _visitor_state(self)
         self.name = info.name
+        if not self.stored:
+            self.pages.not_before(trio.current_time() + self.deps.settings.visitor_linger_seconds)
         await _welcome(self, info)
+        nursery.start_soon(_write_pages, self)
+        nursery.start_soon(_send_typing, self)
         nursery.start_soon(_feed, self, self.inbox_receive)
         nursery.start_soon(_follow_visitor, self, self.own_threads)
         nursery.start_soon(_follow_presence, self, self.presence)
@@ -162,9 +187,11 @@ async def run_visitor_session(
     session_token: str,
     last: str | None,
     watch: WidgetWatch,
+    address: str = "",
 ) -> None:
     """Serve one widget socket until it closes. The caller has accepted it, and holds `watch`
-    registered (SessionRegistry.open_widget_watch) for as long as this runs."""
+    registered (SessionRegistry.open_widget_watch) for as long as this runs. `address` names
+    the client address's budgets ('' spends none)."""
     outbox_send, outbox_recv = trio.open_memory_channel[Frame](OUTBOX_SIZE)
     inbox_send, inbox_recv = trio.open_memory_channel[LogEntry | SwitchThread](INBOX_SIZE)
     router = deps.router
@@ -184,6 +211,7 @@ async def run_visitor_session(
         presence,
         own_threads,
         watch,
+        address,
     )
     try:
         await run_session(socket, session, outbox_recv, deps.settings)
@@ -203,14 +231,11 @@ async def _cut_off_when_behind(session: VisitorSession) -> NoReturn:
 
 
 async def _visitor_state(session: VisitorSession) -> VisitorInfo:
-    """The visitor's state in the log, created on their first connection."""
-    stream_log, space_id = session.deps.stream_log, session.space.id
-    info = await stream_log.visitor(space_id, session.visitor_id)
-    if info is None:
-        created = now_ms()
-        await stream_log.do_update_visitor(space_id, session.visitor_id, {"created": str(created)})
-        info = VisitorInfo(id=session.visitor_id, created=created)
-    return info
+    """The visitor's state in the log; a new (or expired) visitor is only in memory until it
+    does something: connecting alone stores nothing."""
+    info = await session.deps.stream_log.visitor(session.space.id, session.visitor_id)
+    session.stored = info is not None
+    return info or VisitorInfo(id=session.visitor_id, created=now_ms())
 
 
 async def _welcome(session: VisitorSession, visitor: VisitorInfo) -> None:
@@ -265,8 +290,17 @@ async def _attach(session: VisitorSession, thread_id: str) -> None:
 
 async def _handle_message(session: VisitorSession, frame: SendMessage) -> None:
     content = check_content(frame.content)
+    if not session.stored and (url := session.pages.take_now()) is not None:
+        await _store_page(session, url)  # the agent sees where the visitor writes from
     session.own_client_ids.append(frame.client_id)
-    settings = session.space_settings
+    settings, config = session.space_settings, session.deps.settings
+    budget = AddressBudget(
+        session.address,
+        open_threads=config.visitor_open_threads_per_address,
+        threads_per_hour=config.visitor_threads_per_address_per_hour,
+        messages_per_second=config.visitor_messages_per_address_per_second,
+        messages_burst=config.visitor_messages_per_address_burst,
+    )
     ack = await session.deps.stream_log.do_post_message(
         session.space.id,
         sender_type="visitor",
@@ -276,32 +310,74 @@ async def _handle_message(session: VisitorSession, frame: SendMessage) -> None:
         client_id=frame.client_id,
         rate=RateLimit(settings.visitor_messages_per_second, settings.visitor_burst),
         max_open_threads=settings.max_open_threads,
+        address=budget if session.address else None,
+        visitor_ttl_seconds=_active_ttl(session),
     )
+    session.stored = True
     await session.outbox.send(message_ack(ack))
     if ack.thread_id != session.thread_id:
         await session.inbox.send(SwitchThread(ack.thread_id))
 
 
+def _active_ttl(session: VisitorSession) -> int:
+    """How long a visitor that wrote or identified is kept: at least past its thread's expiry."""
+    ttl = session.deps.settings.visitor_active_ttl_seconds
+    return max(ttl, 2 * session.space_settings.thread_ttl_seconds)
+
+
 async def _handle_typing(session: VisitorSession, frame: VisitorTyping) -> None:
-    if session.thread_id is not None:
-        await session.deps.stream_log.do_typing(
-            session.space.id, session.thread_id, "visitor", session.visitor_id, frame.active
-        )
+    """Paced by _send_typing; a repeat of the state asked last is dropped here."""
+    if frame.active != session.typing_asked:
+        session.typing_asked = frame.active
+        session.typing.put(frame.active)
+
+
+async def _send_typing(session: VisitorSession) -> NoReturn:
+    sent = False
+    while True:
+        active = await session.typing.take()
+        if active != sent and session.thread_id is not None:
+            try:
+                await session.deps.stream_log.do_typing(
+                    session.space.id, session.thread_id, "visitor", session.visitor_id, active
+                )
+            except STORAGE_ERRORS as exc:  # typing is ephemeral: a lost one is harmless
+                logger.debug("visitor %s: typing not sent: %r", session.visitor_id, exc)
+                continue
+            sent = active
 
 
 async def _handle_identify(session: VisitorSession, frame: Identify) -> None:
+    if not session.identify_budget.take():
+        raise RateLimitedError("too many identify frames; slow down")
     fields = {k: v.strip() for k, v in (("name", frame.name), ("email", frame.email)) if v}
     if fields:
         session.name = fields.get("name", session.name)
         await session.deps.stream_log.do_update_visitor(
-            session.space.id, session.visitor_id, fields
+            session.space.id, session.visitor_id, fields, ttl_seconds=_active_ttl(session)
         )
+        session.stored = True
 
 
 async def _handle_page(session: VisitorSession, frame: Page) -> None:
+    """Paced by _write_pages: the latest page of each second is written."""
+    session.pages.put(frame.url[:PAGE_URL_CHARS])
+
+
+async def _write_pages(session: VisitorSession) -> NoReturn:
+    """Write the visitor's page at most once a second; for a visitor not stored yet, only once
+    it has stayed `visitor_linger_seconds` (Paced.not_before, set in join)."""
+    while True:
+        url = await session.pages.take()
+        await _until_stored(session, _store_page, session, url)
+
+
+async def _store_page(session: VisitorSession, url: str) -> None:
+    ttl = session.deps.settings.visitor_idle_ttl_seconds  # a longer one set before stays
     await session.deps.stream_log.do_update_visitor(
-        session.space.id, session.visitor_id, {"current_url": frame.url}
+        session.space.id, session.visitor_id, {"current_url": url}, ttl_seconds=ttl
     )
+    session.stored = True
 
 
 async def _until_stored(session: VisitorSession, fn: Any, *args: Any, **kwargs: Any) -> Any:

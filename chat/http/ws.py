@@ -23,13 +23,17 @@ from chat.db import space_queries
 from chat.db.rows import AgentRow, SpaceRow
 from chat.errors import CLOSE_UNAUTHORIZED, ChatError, NotFoundError, UnauthorizedError
 from chat.http.auth import check_agent_session
+from chat.http.client_address import client_address
 from chat.http.errors import error_response
 from chat.http.origin import origin_allowed
+from chat.http.throttle import address_id
 from chat.ids import is_stream_id
 from chat.protocol.inbound import Auth, parse_agent_frame
 from chat.services import Services
+from chat.streams.limits import SocketSlots
 
 logger = logging.getLogger(__name__)
+TOO_MANY_SOCKETS = "too many connections from this address; retry later"
 
 
 class QuartSocket:
@@ -66,6 +70,9 @@ def ws_blueprint(services: Services) -> Blueprint:
     bp = Blueprint("ws", __name__)
     settings = services.settings
     deps = session_deps(services)
+    socket_slots = SocketSlots(
+        services.redis, settings.key_prefix, settings.visitor_sockets_per_address
+    )
 
     @bp.websocket("/ws/widget")
     async def widget_socket() -> Response | None:
@@ -89,9 +96,13 @@ def ws_blueprint(services: Services) -> Blueprint:
         if visitor_id is None:
             visitor_id = str(uuid.uuid4())
             token = issue_session_token(settings.secret_key, space.id, visitor_id)
-        await websocket.accept()
-        socket = QuartSocket(websocket._get_current_object())  # type: ignore[attr-defined]
-        await run_visitor_session(deps, socket, space, visitor_id, token, last, watch)
+        address = _client_address(services)
+        async with socket_slots.open_slot(address) as admitted:
+            if not admitted:  # refused before the upgrade, with the contract's error shape
+                return error_response(429, "rate_limited", TOO_MANY_SOCKETS)
+            await websocket.accept()
+            socket = QuartSocket(websocket._get_current_object())  # type: ignore[attr-defined]
+            await run_visitor_session(deps, socket, space, visitor_id, token, last, watch, address)
         return None
 
     @bp.websocket("/ws/agent")
@@ -118,6 +129,12 @@ def ws_blueprint(services: Services) -> Blueprint:
         await run_agent_session(deps, socket, agent, spaces, watch)
 
     return bp
+
+
+def _client_address(services: Services) -> str:
+    """The budget id of the widget client's address (an IPv6 /64 counts as one), behind a
+    trusted proxy the forwarded one (chat/http/client_address.py)."""
+    return address_id(client_address(websocket, services.settings.trusted_proxies))
 
 
 async def check_widget_key(services: Services, key: str) -> SpaceRow:

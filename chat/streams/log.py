@@ -44,10 +44,15 @@ from chat.streams import lua
 from chat.streams.client import Redis
 from chat.streams.group_commit import Append, GroupCommit
 from chat.streams.keys import SpaceKeys
+from chat.streams.limits import Rate
 
 # A sender's client_ids are remembered this long (refreshed on each send); PostgreSQL's unique
 # (thread_id, client_id) catches any replay older than that.
 CLIENT_ID_TTL_SECONDS = 7 * 86400
+# A visitor's hash lives this long after an update unless the caller says (Settings'
+# visitor_active_ttl_seconds).
+DEFAULT_VISITOR_TTL_SECONDS = 30 * 86400
+HOUR_SECONDS = 3600.0
 # The contract's default presence TTL (Settings.presence_ttl_seconds).
 DEFAULT_PRESENCE_TTL_SECONDS = 60
 
@@ -81,6 +86,41 @@ class Ack:
 class RateLimit:
     per_second: float
     burst: int
+
+
+@dataclass(frozen=True, slots=True)
+class AddressBudget:
+    """What one client address may do in a space across its visitor ids (Settings'
+    `visitor_*_per_address*`; a count of 0 turns that budget off)."""
+
+    address: str
+    open_threads: int = 0
+    threads_per_hour: int = 0
+    messages_per_second: float = 0.0
+    messages_burst: int = 1
+
+    def script_args(self) -> list[str]:
+        """POST_MESSAGE's address arguments: address, open cap, then two GCRA buckets."""
+        threads = (
+            Rate(self.threads_per_hour, HOUR_SECONDS, self.threads_per_hour)
+            if self.threads_per_hour
+            else None
+        )
+        messages = (
+            Rate(1, 1 / self.messages_per_second, self.messages_burst)
+            if self.messages_per_second
+            else None
+        )
+        return [
+            self.address,
+            str(self.open_threads),
+            *_gcra_args(threads),
+            *_gcra_args(messages),
+        ]
+
+
+def _gcra_args(rate: Rate | None) -> list[str]:
+    return [f"{rate.interval_ms:.3f}", str(rate.burst)] if rate else ["0", "0"]
 
 
 class StreamLog:
@@ -129,6 +169,8 @@ class StreamLog:
         thread_id: str = "",
         rate: RateLimit | None = None,
         max_open_threads: int = 0,
+        address: AddressBudget | None = None,
+        visitor_ttl_seconds: int = 0,
     ) -> Ack:
         """Append a message. A visitor's message opens a thread when none is open.
 
@@ -140,7 +182,11 @@ class StreamLog:
         caller). Sending it again with the same client_id is always safe: it is stored once, and
         the ack names the first append's entry if there was one. That is why a session answers
         such a failure `unavailable` and leaves the retry to the client.
+
+        A visitor's message also spends `address`'s budgets (refused `rate_limited`), stores the
+        visitor if it is not, and keeps its hash at least `visitor_ttl_seconds` more.
         """
+        budget = address or AddressBudget("")
         k = self.keys(space_id)
         reply = await self._durable(
             self._post_message,
@@ -159,11 +205,13 @@ class StreamLog:
                 str(max_open_threads),
                 space_id,
                 str(CLIENT_ID_TTL_SECONDS),
+                *budget.script_args(),
+                str(visitor_ttl_seconds),
             ],
         )
         status, value = reply[0], reply[1]
         if status == "err":
-            raise _SCRIPT_ERRORS[value]()
+            raise _SCRIPT_ERRORS[value](*reply[2:3])
         stored_thread, entry_id = value.split(" ")
         return Ack(client_id=client_id, id=entry_id, thread_id=stored_thread)
 
@@ -212,14 +260,22 @@ class StreamLog:
         return ThreadSnapshot.model_validate_json(reply[2])
 
     async def do_update_visitor(
-        self, space_id: str, visitor_id: str, fields: dict[str, str]
+        self,
+        space_id: str,
+        visitor_id: str,
+        fields: dict[str, str],
+        *,
+        ttl_seconds: int = DEFAULT_VISITOR_TTL_SECONDS,
     ) -> str:
-        """Set the visitor's fields; the entry id. A cancelled or failed update may or may not
-        be stored; setting the same fields again is harmless (one more identical entry)."""
+        """Set the visitor's fields, storing the visitor (`created`) if it is not; the entry id.
+        The visitor's hash then lives at least `ttl_seconds` more.
+
+        A cancelled or failed update may or may not be stored; setting the same fields again is
+        harmless (one more identical entry)."""
         k = self.keys(space_id)
         flat = [part for pair in fields.items() for part in pair]
         entry_id: str = await self._durable(
-            self._update_visitor, [k.events], [k.base, visitor_id, *flat]
+            self._update_visitor, [k.events], [k.base, visitor_id, str(ttl_seconds), *flat]
         )
         return entry_id
 

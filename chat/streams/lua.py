@@ -7,6 +7,8 @@ space's entries, the explicit id always orders after the thread stream's last id
 
 from __future__ import annotations
 
+from chat.streams.limits import GCRA_FUNCTIONS
+
 COMMON = r"""
 local function now_ms()
   local t = redis.call('TIME')
@@ -35,14 +37,22 @@ end
 
 POST_MESSAGE = (
     COMMON
+    + GCRA_FUNCTIONS
     + r"""
 -- KEYS[1] space events stream (declared for cluster routing; the rest share its hash tag)
 -- ARGV: base, sender_type, sender_id, sender_name, content, client_id, thread_id,
---       new_thread_id, rate_per_second, burst, max_open, space_id, cid_ttl_seconds
+--       new_thread_id, rate_per_second, burst, max_open, space_id, cid_ttl_seconds,
+--       then for visitors: address ('' for none), open_per_address (0: off),
+--       threads_interval_ms, threads_burst (0: off), messages_interval_ms, messages_burst
+--       (0: off), visitor_ttl_seconds
 local base, sender_type, sender_id, sender_name = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local content, client_id, thread_id, new_thread_id = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 local rate, burst, max_open = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
 local space_id, cid_ttl = ARGV[12], tonumber(ARGV[13])
+local address, open_per_address = ARGV[14] or '', tonumber(ARGV[15]) or 0
+local threads_interval, threads_burst = tonumber(ARGV[16]) or 0, tonumber(ARGV[17]) or 0
+local messages_interval, messages_burst = tonumber(ARGV[18]) or 0, tonumber(ARGV[19]) or 0
+local visitor_ttl = tonumber(ARGV[20]) or 0
 
 local cids = base .. 'cid:' .. sender_id
 local prev = redis.call('HGET', cids, client_id)
@@ -65,6 +75,15 @@ end
 
 local visitor_key = nil
 if sender_type == 'visitor' then
+  -- Budgets of the sender's address, across its visitor ids: checked first, counted only once
+  -- the message passes every check (structures.md, "Visitor budgets").
+  local messages_key = base .. 'am:' .. address
+  local messages_tat = nil
+  if address ~= '' and messages_burst > 0 then
+    local wait
+    wait, messages_tat = gcra_wait(messages_key, messages_interval, messages_burst, now)
+    if wait > 0 then return {'err', 'rate_limited', 'too many messages from this address'} end
+  end
   visitor_key = base .. 'v:' .. sender_id
   thread_id = redis.call('HGET', visitor_key, 'thread')
   if thread_id then
@@ -72,7 +91,36 @@ if sender_type == 'visitor' then
     if not is_open(status) then thread_id = false end
   end
   if not thread_id then
+    local held_key = base .. 'ao:' .. address
+    if address ~= '' and open_per_address > 0 then
+      -- The address's open threads; those closed or expired since are dropped here.
+      for _, held in ipairs(redis.call('SMEMBERS', held_key)) do
+        if not is_open(redis.call('HGET', base .. 'th:' .. held, 'status')) then
+          redis.call('SREM', held_key, held)
+        end
+      end
+      if redis.call('SCARD', held_key) >= open_per_address then
+        return {'err', 'rate_limited', 'too many open conversations from this address'}
+      end
+    end
+    local threads_key = base .. 'at:' .. address
+    local threads_tat = nil
+    if address ~= '' and threads_burst > 0 then
+      local wait
+      wait, threads_tat = gcra_wait(threads_key, threads_interval, threads_burst, now)
+      if wait > 0 then
+        return {'err', 'rate_limited', 'too many new conversations from this address'}
+      end
+    end
     if redis.call('ZCARD', base .. 'open') >= max_open then return {'err', 'queue_full'} end
+    if threads_tat then gcra_take(threads_key, threads_tat, now) end
+    if address ~= '' and open_per_address > 0 then
+      redis.call('SADD', held_key, new_thread_id)
+      redis.call('EXPIRE', held_key, math.max(visitor_ttl, 86400))
+    end
+    if redis.call('EXISTS', visitor_key) == 0 then
+      redis.call('HSET', visitor_key, 'created', now)
+    end
     thread_id = new_thread_id
     redis.call('HSET', base .. 'th:' .. thread_id, 'status', 'unassigned', 'space_id', space_id,
       'visitor_id', sender_id, 'created', now, 'last', now)
@@ -83,6 +131,10 @@ if sender_type == 'visitor' then
     for i = 1, #v, 2 do visitor[v[i]] = v[i + 1] end
     emit(base, thread_id, 'thread.opened',
       cjson.encode({thread = snapshot(base, thread_id), visitor = visitor}))
+  end
+  if messages_tat then gcra_take(messages_key, messages_tat, now) end
+  if visitor_ttl > 0 and redis.call('TTL', visitor_key) < visitor_ttl then
+    redis.call('EXPIRE', visitor_key, visitor_ttl)
   end
 else
   local status = redis.call('HGET', base .. 'th:' .. thread_id, 'status')
@@ -170,14 +222,21 @@ UPDATE_VISITOR = (
     COMMON
     + r"""
 -- KEYS[1] space events stream
--- ARGV: base, visitor_id, then field/value pairs (name, email, current_url, created)
-local base, visitor_id = ARGV[1], ARGV[2]
+-- ARGV: base, visitor_id, ttl_seconds, then field/value pairs (name, email, current_url)
+-- The first call stores the visitor (`created`); every call keeps the hash at least
+-- ttl_seconds longer (a longer TTL stays).
+local base, visitor_id, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local key = base .. 'v:' .. visitor_id
 local changed = {visitor_id = visitor_id}
-for i = 3, #ARGV, 2 do
+if redis.call('EXISTS', key) == 0 then
+  changed.created = tostring(now_ms())
+  redis.call('HSET', key, 'created', changed.created)
+end
+for i = 4, #ARGV, 2 do
   redis.call('HSET', key, ARGV[i], ARGV[i + 1])
   changed[ARGV[i]] = ARGV[i + 1]
 end
+if redis.call('TTL', key) < ttl then redis.call('EXPIRE', key, ttl) end
 return emit(base, nil, 'visitor.updated', cjson.encode(changed))
 """
 )

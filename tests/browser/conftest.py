@@ -115,7 +115,9 @@ class Servers:
 
 @pytest.fixture
 def servers(settings: Settings, tmp_path: Path, widget_bundle: Path) -> Iterator[Servers]:
-    made = Servers(settings, tmp_path)
+    # Agents hear a page at once: these tests follow the widget's page reports, not the linger
+    # before a visitor that only browses is stored (tests/http/test_visitor_budgets.py).
+    made = Servers(settings.model_copy(update={"visitor_linger_seconds": 0.0}), tmp_path)
     try:
         yield made
     finally:
