@@ -389,7 +389,8 @@ async def _handle_identify(session: VisitorSession, frame: Identify) -> None:
             session.space.id, session.visitor_id, fields, ttl_seconds=_active_ttl(session)
         )
         session.stored = True
-        if "email" in fields and (not session.agents_online or session.queue_refused):
+        away = not session.agents_online or session.queue_refused
+        if frame.offline and "email" in fields and away:
             await _leave_lead(session, fields["email"])
 
 

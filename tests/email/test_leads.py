@@ -17,7 +17,9 @@ async def test_an_email_left_offline_opens_an_email_conversation(
         org = await make_org(base_url)
         async with widget(org) as (visitor, welcome):
             assert welcome["agents_online"] is False
-            await visitor.send({"type": "identify", "name": "Lea", "email": "lea@example.org"})
+            await visitor.send(
+                {"type": "identify", "name": "Lea", "email": "lea@example.org", "offline": True}
+            )
             opened = await visitor.expect("thread")
         thread = opened["thread"]
         assert thread["channel"] == "email" and thread["email"] == "lea@example.org"
@@ -44,10 +46,24 @@ async def test_an_email_left_while_agents_are_online_opens_nothing(base_url: str
         async with agent_socket(base_url, org.token, subscribe=org.space["id"]) as (agent, _):
             async with widget(org) as (visitor, welcome):
                 assert welcome["agents_online"] is True
-                await visitor.send({"type": "identify", "email": "sam@example.org"})
+                await visitor.send(
+                    {"type": "identify", "email": "sam@example.org", "offline": True}
+                )
                 updated = await agent.expect("visitor.updated")
                 assert updated["visitor"]["email"] == "sam@example.org"
                 ack = await visitor.say("a question")
                 new = await agent.expect("thread.new")
                 assert new["thread"]["id"] == ack["thread_id"]
                 assert "channel" not in new["thread"]
+
+
+async def test_a_host_page_identify_leaves_no_lead(base_url: str) -> None:
+    """Without `offline` (a host page naming its signed-in user), an email opens nothing."""
+    with trio.fail_after(30):
+        org = await make_org(base_url)
+        async with widget(org) as (visitor, _):
+            await visitor.send({"type": "identify", "email": "kim@example.org"})
+            ack = await visitor.say("hello")
+            opened = await visitor.expect("thread")
+            assert opened["thread"]["id"] == ack["thread_id"]
+            assert "channel" not in opened["thread"]
