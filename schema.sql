@@ -1,4 +1,6 @@
--- The one source of truth for tables. Applied idempotently at start and by `chat migrate`.
+-- The one source of truth for tables: their current shape. Applied idempotently at start and by
+-- `chat migrate`, followed by the versioned migrations of migrations/ (yoyo-migrations), which
+-- bring a database created by an older schema.sql to this shape (chat/db/migrations.py).
 -- Configuration (organizations, agents, spaces, tokens) is written by the service directly;
 -- conversation data (visitors, threads, messages) only by the projector, keyed by stream entry id.
 
@@ -70,6 +72,10 @@ CREATE TABLE IF NOT EXISTS threads (
     last_activity_at timestamptz NOT NULL,
     created_at timestamptz NOT NULL,
     closed_at timestamptz,
+    -- 'email' for a conversation left offline, answered by email to `email` (structures.md,
+    -- "Email"); null otherwise. Added by migrations/0001.email-channel.sql.
+    channel text CHECK (channel IN ('email')),
+    email text,
     entry_ms bigint NOT NULL,
     entry_seq bigint NOT NULL
 );
@@ -96,3 +102,23 @@ CREATE TABLE IF NOT EXISTS messages (
     PRIMARY KEY (thread_id, id_ms, id_seq)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS messages_client_id ON messages (thread_id, sender_id, client_id);
+
+-- Mail to send, written by the projector with the message it is about (an outbox), sent by
+-- chat/actors/mailer.py: `team` notifies the organization's agents of a visitor's offline message
+-- or email reply, `visitor` mails an agent's answer to the thread's email. A row is claimed by
+-- moving `next_attempt_at` ahead, so two processes never send it at once; it is kept once sent.
+-- Added by migrations/0001.email-channel.sql.
+CREATE TABLE IF NOT EXISTS email_outbox (
+    id_ms bigint NOT NULL,
+    id_seq bigint NOT NULL,
+    space_id uuid NOT NULL,
+    thread_id uuid NOT NULL,
+    recipient text NOT NULL CHECK (recipient IN ('team', 'visitor')),
+    attempts integer NOT NULL DEFAULT 0,
+    next_attempt_at timestamptz NOT NULL DEFAULT now(),
+    sent_at timestamptz,
+    failed_at timestamptz,
+    PRIMARY KEY (id_ms, id_seq, recipient)
+);
+CREATE INDEX IF NOT EXISTS email_outbox_due ON email_outbox (next_attempt_at)
+    WHERE sent_at IS NULL AND failed_at IS NULL;

@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> None:
     up.add_argument("--data-dir", type=Path, default=Path(".data"))
     up.add_argument("--appendfsync", choices=["everysec", "always"], default="everysec")
 
-    commands.add_parser("migrate", help="apply schema.sql to DATABASE_URL")
+    commands.add_parser("migrate", help="apply schema.sql and migrations/ to DATABASE_URL")
 
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> None:
             _services(args)
         case "migrate":
             apply_schema(os.environ["DATABASE_URL"])
-            print("schema applied")
+            print("schema and migrations applied")
         case "serve":
             _serve(args)
 

@@ -42,6 +42,10 @@ class ThreadSnapshot(_Event):
     created: int
     last: int
     closed: int | None = None
+    # Added with the email channel (structures.md, "Email"): a conversation left offline, whose
+    # agent replies also go to `email`. Absent on every other thread.
+    channel: Literal["email"] | None = None
+    email: str | None = None
 
 
 class VisitorInfo(_Event):
@@ -61,6 +65,9 @@ class MessagePosted(_Event):
     sender_name: str
     content: str
     client_id: str
+    # Added with the email channel: a visitor message that came by email (or left offline), an
+    # agent message that is also sent to the visitor's email.
+    channel: Literal["email"] | None = None
 
 
 class ThreadOpened(_Event):

@@ -12,6 +12,7 @@ handler logs it).
 from __future__ import annotations
 
 import logging
+import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, NoReturn, assert_never
@@ -33,7 +34,7 @@ from chat.actors.thread import Attachment
 from chat.backoff import Backoff
 from chat.clock import now_ms
 from chat.db.rows import SpaceRow
-from chat.errors import CLOSE_TRY_AGAIN, ChatError, RateLimitedError
+from chat.errors import CLOSE_TRY_AGAIN, ChatError, QueueFullError, RateLimitedError
 from chat.events import (
     OPEN_THREAD_STATUSES,
     LogEntry,
@@ -94,6 +95,9 @@ PAGE_URL_CHARS = 1024
 TYPING_INTERVAL_SECONDS = 1.0
 IDENTIFY_RATE = 1.0
 IDENTIFY_BURST = 3
+# A lead (an email left offline, structures.md "Email") opens its conversation past the space's
+# `max_open_threads`: the cap keeps a queue a team can serve live, a lead waits for an email reply.
+LEAD_MAX_OPEN_THREADS = 2**31 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +138,7 @@ class VisitorSession:
     own_client_ids: deque[str] = field(default_factory=lambda: deque(maxlen=OWN_CLIENT_IDS))
     attachment: Attachment | None = None
     agents_online: bool = False
+    queue_refused: bool = False  # a message was refused `queue_full`: an email leaves a lead
 
     @property
     def who(self) -> str:
@@ -301,20 +306,47 @@ async def _handle_message(session: VisitorSession, frame: SendMessage) -> None:
         messages_per_second=config.visitor_messages_per_address_per_second,
         messages_burst=config.visitor_messages_per_address_burst,
     )
+    try:
+        ack = await session.deps.stream_log.do_post_message(
+            session.space.id,
+            sender_type="visitor",
+            sender_id=session.visitor_id,
+            sender_name=session.name or "Visitor",
+            content=content,
+            client_id=frame.client_id,
+            rate=RateLimit(settings.visitor_messages_per_second, settings.visitor_burst),
+            max_open_threads=settings.max_open_threads,
+            address=budget if session.address else None,
+            visitor_ttl_seconds=_active_ttl(session),
+        )
+    except QueueFullError:
+        session.queue_refused = True
+        raise
+    session.stored = True
+    await session.outbox.send(message_ack(ack))
+    if ack.thread_id != session.thread_id:
+        await session.inbox.send(SwitchThread(ack.thread_id))
+
+
+async def _leave_lead(session: VisitorSession, email: str) -> None:
+    """The visitor left an email while nobody could answer live (no agent online, or the queue
+    was full): a visitor message on the email channel, which opens (or flags) the visitor's
+    conversation as an email one, shows it in every agent's inbox and, once projected, has the
+    team notified by mail (chat/actors/mailer.py)."""
+    client_id = "lead-" + uuid.uuid4().hex
+    session.own_client_ids.append(client_id)  # the form already thanked the visitor
     ack = await session.deps.stream_log.do_post_message(
         session.space.id,
         sender_type="visitor",
         sender_id=session.visitor_id,
-        sender_name=session.name or "Visitor",
-        content=content,
-        client_id=frame.client_id,
-        rate=RateLimit(settings.visitor_messages_per_second, settings.visitor_burst),
-        max_open_threads=settings.max_open_threads,
-        address=budget if session.address else None,
+        sender_name=session.name or email,
+        content=f"Left a message while no one could answer. Replies go by email to {email}.",
+        client_id=client_id,
+        max_open_threads=LEAD_MAX_OPEN_THREADS,
         visitor_ttl_seconds=_active_ttl(session),
+        channel="email",
+        email=email,
     )
-    session.stored = True
-    await session.outbox.send(message_ack(ack))
     if ack.thread_id != session.thread_id:
         await session.inbox.send(SwitchThread(ack.thread_id))
 
@@ -357,6 +389,9 @@ async def _handle_identify(session: VisitorSession, frame: Identify) -> None:
             session.space.id, session.visitor_id, fields, ttl_seconds=_active_ttl(session)
         )
         session.stored = True
+        away = not session.agents_online or session.queue_refused
+        if frame.offline and "email" in fields and away:
+            await _leave_lead(session, fields["email"])
 
 
 async def _handle_page(session: VisitorSession, frame: Page) -> None:
@@ -471,7 +506,7 @@ async def _follow_presence(session: VisitorSession, sub: Subscription) -> None:
             async for entry in sub.receive:
                 assert isinstance(entry.event, Presence)
                 if entry.event.any_online != online:
-                    online = entry.event.any_online
+                    online = session.agents_online = entry.event.any_online
                     await session.outbox.send(agents_frame(online))
         finally:
             deps.router.unsubscribe(sub)
@@ -480,5 +515,5 @@ async def _follow_presence(session: VisitorSession, sub: Subscription) -> None:
         sub = await _until_stored(session, deps.router.subscribe, session.space.id, kind="presence")
         agents = await _until_stored(session, deps.stream_log.online_agents, session.space.id)
         if bool(agents) != online:
-            online = not online
+            online = session.agents_online = not online
             await session.outbox.send(agents_frame(online))

@@ -19,6 +19,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool
 
 from chat.db.breaker import CircuitBreaker, SlotWaitTimeout
+from chat.db.migrations import apply_migrations
 
 T = TypeVar("T")
 
@@ -201,7 +202,8 @@ def _with_statement_timeout(url: str, seconds: float) -> str:
 
 
 def apply_schema(url: str) -> None:
-    """Create what is missing; safe to run at every start and from several processes."""
+    """Create what is missing, then apply the versioned migrations (chat/db/migrations.py); safe
+    to run at every start and from several processes."""
     with psycopg.connect(url, autocommit=True) as conn:
         # Concurrent `CREATE ... IF NOT EXISTS` can still collide; an advisory lock serialises.
         conn.execute("SELECT pg_advisory_lock(715517)")
@@ -209,3 +211,4 @@ def apply_schema(url: str) -> None:
             conn.execute(SCHEMA_PATH.read_text())
         finally:
             conn.execute("SELECT pg_advisory_unlock(715517)")
+    apply_migrations(url)

@@ -38,9 +38,11 @@ _INSERT_MESSAGES = (
 )
 _UPSERT_THREAD = (
     "INSERT INTO threads (id, space_id, visitor_id, assigned_agent_id, status, last_activity_at,"
-    " created_at, closed_at, entry_ms, entry_seq)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    " created_at, closed_at, channel, email, entry_ms, entry_seq)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
     " ON CONFLICT (id) DO UPDATE SET assigned_agent_id = EXCLUDED.assigned_agent_id,"
+    " channel = coalesce(EXCLUDED.channel, threads.channel),"
+    " email = coalesce(EXCLUDED.email, threads.email),"
     " status = EXCLUDED.status, closed_at = EXCLUDED.closed_at,"
     " last_activity_at = greatest(threads.last_activity_at, EXCLUDED.last_activity_at),"
     " entry_ms = EXCLUDED.entry_ms, entry_seq = EXCLUDED.entry_seq"
@@ -50,6 +52,13 @@ _TOUCH_THREADS = (
     "UPDATE threads SET last_activity_at = greatest(threads.last_activity_at,"
     " timestamptz 'epoch' + u.ms * interval '1 ms')"
     " FROM unnest(%s::uuid[], %s::bigint[]) AS u(id, ms) WHERE threads.id = u.id"
+)
+# Mail to send (chat/actors/mailer.py): one row per `message` entry on the email channel, written
+# in the projection's transaction (an outbox), so a message is mailed once it is stored and never
+# forgotten; the entry id keys it, so a replayed entry adds no second row.
+_INSERT_OUTBOX = (
+    "INSERT INTO email_outbox (id_ms, id_seq, space_id, thread_id, recipient)"
+    " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
 )
 _UPSERT_VISITOR = (
     "INSERT INTO visitors (id, space_id, name, email, current_url, created_at, entry_ms, entry_seq)"
@@ -74,6 +83,7 @@ class Batch:
     threads: list[tuple[object, ...]] = field(default_factory=list)
     touches: dict[str, int] = field(default_factory=dict)
     visitors: list[tuple[object, ...]] = field(default_factory=list)
+    outbox: list[tuple[object, ...]] = field(default_factory=list)
     finished_threads: set[tuple[str, str]] = field(default_factory=set)  # (space, thread)
 
     def add(self, space_id: str, entry: LogEntry) -> None:
@@ -94,6 +104,11 @@ class Batch:
                     )
                 )
                 self.touches[m.thread_id] = max(ms, self.touches.get(m.thread_id, 0))
+                if m.channel == "email" and m.sender_type in ("visitor", "agent"):
+                    # A visitor's lead or reply notifies the team; an agent's answer goes to
+                    # the visitor.
+                    to = "team" if m.sender_type == "visitor" else "visitor"
+                    self.outbox.append((ms, seq, space_id, m.thread_id, to))
             case ThreadOpened() as o:
                 v = o.visitor
                 self.visitors.append(
@@ -131,6 +146,8 @@ class Batch:
                 cur.execute(_INSERT_MESSAGES, [list(column) for column in columns])
             if self.touches:
                 cur.execute(_TOUCH_THREADS, [list(self.touches), list(self.touches.values())])
+            if self.outbox:
+                cur.executemany(_INSERT_OUTBOX, self.outbox)
 
 
 def _thread_row(t: ThreadSnapshot, ms: int, seq: int) -> tuple[object, ...]:
@@ -143,6 +160,8 @@ def _thread_row(t: ThreadSnapshot, ms: int, seq: int) -> tuple[object, ...]:
         _ts(t.last),
         _ts(t.created),
         _ts(t.closed),
+        t.channel,
+        t.email,
         ms,
         seq,
     )

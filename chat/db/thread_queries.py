@@ -18,7 +18,7 @@ _MESSAGE_COLUMNS = (
 )
 _THREAD_COLUMNS = (
     "t.id::text, t.space_id::text, t.visitor_id::text, t.assigned_agent_id::text, t.status,"
-    " t.last_activity_at, t.created_at, t.closed_at"
+    " t.last_activity_at, t.created_at, t.closed_at, t.channel, t.email"
 )
 
 
@@ -78,6 +78,7 @@ def thread_json_row(row: Row) -> Row:
         "last_activity_at": _time(row["last_activity_at"]),
         "created_at": _time(row["created_at"]),
         "closed_at": _time(row["closed_at"]),
+        **({"channel": row["channel"], "email": row["email"]} if row["channel"] else {}),
     }
 
 

@@ -100,6 +100,12 @@ class Thread(_Reply):
     last_activity_at: datetime
     created_at: datetime
     closed_at: datetime | None
+    channel: Literal["email"] | None = Field(
+        default=None,
+        description="Only on an email conversation (a message left offline): agent replies are"
+        " also mailed to `email`, and the visitor's email replies join the thread",
+    )
+    email: str | None = Field(default=None, description="The visitor's email, with `channel`")
 
 
 class ThreadWithVisitor(Thread):

@@ -94,6 +94,9 @@ class Identify(_Frame):
     # Cleaned as REST names are; a name with nothing visible left is "" (ignored).
     name: Annotated[str, Field(max_length=MAX_NAME_CHARS), AfterValidator(clean_name)] | None = None
     email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
+    # Sent by the widget's offline form: with an email, and nobody able to answer live, it
+    # leaves a lead (structures.md, "Email"). A host page's own identify never does.
+    offline: bool = False
 
 
 class Page(_Frame):

@@ -124,7 +124,8 @@ def encoded(entry: LogEntry, audience: Audience, build: Callable[[LogEntry], Jso
 
 
 def thread_json(t: ThreadSnapshot) -> Json:
-    return {
+    """A thread; `channel` and `email` only on an email conversation (structures.md, "Email")."""
+    found: Json = {
         "id": t.id,
         "space_id": t.space_id,
         "visitor_id": t.visitor_id,
@@ -134,6 +135,10 @@ def thread_json(t: ThreadSnapshot) -> Json:
         "created_at": ms_to_rfc3339(t.created),
         "closed_at": ms_to_rfc3339(t.closed) if t.closed else None,
     }
+    if t.channel is not None:
+        found["channel"] = t.channel
+        found["email"] = t.email
+    return found
 
 
 def message_json(entry_id: str, m: MessagePosted) -> Json:

@@ -171,6 +171,8 @@ class StreamLog:
         max_open_threads: int = 0,
         address: AddressBudget | None = None,
         visitor_ttl_seconds: int = 0,
+        channel: Literal["email"] | None = None,
+        email: str = "",
     ) -> Ack:
         """Append a message. A visitor's message opens a thread when none is open.
 
@@ -207,6 +209,8 @@ class StreamLog:
                 str(CLIENT_ID_TTL_SECONDS),
                 *budget.script_args(),
                 str(visitor_ttl_seconds),
+                channel or "",
+                email,
             ],
         )
         status, value = reply[0], reply[1]

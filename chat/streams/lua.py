@@ -44,7 +44,8 @@ POST_MESSAGE = (
 --       new_thread_id, rate_per_second, burst, max_open, space_id, cid_ttl_seconds,
 --       then for visitors: address ('' for none), open_per_address (0: off),
 --       threads_interval_ms, threads_burst (0: off), messages_interval_ms, messages_burst
---       (0: off), visitor_ttl_seconds
+--       (0: off), visitor_ttl_seconds, channel ('' or 'email': the message came by email or
+--       was left offline; the thread is flagged), email (the visitor's address, with channel)
 local base, sender_type, sender_id, sender_name = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local content, client_id, thread_id, new_thread_id = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 local rate, burst, max_open = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
@@ -53,6 +54,7 @@ local address, open_per_address = ARGV[14] or '', tonumber(ARGV[15]) or 0
 local threads_interval, threads_burst = tonumber(ARGV[16]) or 0, tonumber(ARGV[17]) or 0
 local messages_interval, messages_burst = tonumber(ARGV[18]) or 0, tonumber(ARGV[19]) or 0
 local visitor_ttl = tonumber(ARGV[20]) or 0
+local channel, email = ARGV[21] or '', ARGV[22] or ''
 
 local cids = base .. 'cid:' .. sender_id
 local prev = redis.call('HGET', cids, client_id)
@@ -124,6 +126,9 @@ if sender_type == 'visitor' then
     thread_id = new_thread_id
     redis.call('HSET', base .. 'th:' .. thread_id, 'status', 'unassigned', 'space_id', space_id,
       'visitor_id', sender_id, 'created', now, 'last', now)
+    if channel == 'email' then
+      redis.call('HSET', base .. 'th:' .. thread_id, 'channel', 'email', 'email', email)
+    end
     redis.call('HSET', visitor_key, 'thread', thread_id)
     redis.call('ZADD', base .. 'open', now, thread_id)
     local v = redis.call('HGETALL', visitor_key)
@@ -131,6 +136,10 @@ if sender_type == 'visitor' then
     for i = 1, #v, 2 do visitor[v[i]] = v[i + 1] end
     emit(base, thread_id, 'thread.opened',
       cjson.encode({thread = snapshot(base, thread_id), visitor = visitor}))
+  end
+  if channel == 'email' then
+    -- An open thread the visitor wrote in before leaving an email is flagged from now on.
+    redis.call('HSET', base .. 'th:' .. thread_id, 'channel', 'email', 'email', email)
   end
   if messages_tat then gcra_take(messages_key, messages_tat, now) end
   if visitor_ttl > 0 and redis.call('TTL', visitor_key) < visitor_ttl then
@@ -144,8 +153,15 @@ end
 
 redis.call('HSET', base .. 'th:' .. thread_id, 'last', now)
 redis.call('ZADD', base .. 'open', now, thread_id)
+if sender_type == 'agent' then
+  -- An agent's answer in an email conversation is also mailed to the visitor.
+  channel = redis.call('HGET', base .. 'th:' .. thread_id, 'channel') or ''
+elseif sender_type ~= 'visitor' then
+  channel = ''
+end
 local data = cjson.encode({thread_id = thread_id, sender_type = sender_type,
-  sender_id = sender_id, sender_name = sender_name, content = content, client_id = client_id})
+  sender_id = sender_id, sender_name = sender_name, content = content, client_id = client_id,
+  channel = (channel ~= '' and channel) or nil})
 local id = emit(base, thread_id, 'message', data)
 local stored = thread_id .. ' ' .. id
 redis.call('HSET', cids, client_id, stored)

@@ -357,10 +357,12 @@ export class Chat {
   identify(who: Identity, fromForm = false): void {
     const name = typeof who?.name === "string" ? who.name.trim().slice(0, MAX_NAME_CHARS) : "";
     const email = typeof who?.email === "string" ? who.email.trim() : "";
-    const frame: { type: "identify"; name?: string; email?: string } = { type: "identify" };
+    const frame: { type: "identify"; name?: string; email?: string; offline?: boolean } = { type: "identify" };
     if (name) frame.name = name;
     if (email && email.length <= 254 && EMAIL.test(email)) frame.email = email;
     if (!frame.name && !frame.email) return;
+    // The offline form's email leaves a message for the team (an email conversation).
+    if (fromForm && frame.email) frame.offline = true;
     this.identity = this.conn.send(frame) ? undefined : frame;
     this.set({ identified: true, thanked: this.state.thanked || fromForm });
   }

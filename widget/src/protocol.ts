@@ -48,7 +48,7 @@ export type ServerFrame =
 export type ClientFrame =
   | { type: "message"; client_id: string; content: string }
   | { type: "typing"; active: boolean }
-  | { type: "identify"; name?: string; email?: string }
+  | { type: "identify"; name?: string; email?: string; offline?: boolean }
   | { type: "page"; url: string; title?: string }
   | { type: "ping" };
 
