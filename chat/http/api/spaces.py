@@ -60,6 +60,7 @@ async def create_space(
         )
     )
     await groups.ensure_group(services.stream_log, space.id)
+    await services.control.do_create_space(space.id)  # every projector follows it at once
     return jsonify(space_json(space)), 201
 
 
