@@ -21,7 +21,7 @@ from chat.actors.thread import ThreadActors
 from chat.config import Settings
 from chat.db.pool import Database, open_database
 from chat.streams.client import Redis, open_redis
-from chat.streams.control import ControlEntry, ControlLog, run_control_follower
+from chat.streams.control import ControlEntry, ControlLog, SpaceCreated, run_control_follower
 from chat.streams.health import LoopHealth
 from chat.streams.log import StreamLog
 from chat.streams.reader import StreamRouter, run_stream_reader
@@ -56,6 +56,8 @@ class Services:
         the registry saw the entry (chat/actors/revocation.py) loads the space afresh."""
         self.spaces.dispatch(entry)
         self.revocations.dispatch(entry)
+        if isinstance(entry.event, SpaceCreated):
+            self.projector.follow_space(entry.event.space_id)
 
 
 @asynccontextmanager

@@ -55,6 +55,7 @@ from chat.protocol.outbound import (
     error_frame,
     message_ack,
     subscribed_frame,
+    thread_with_visitor_json,
 )
 from chat.streams.errors import StreamLogError
 from chat.streams.follow import Live, run_follow
@@ -333,7 +334,15 @@ async def _forward(
         for held in updates.take():
             await session.outbox.send(encoded(held, "agent", agent_event_frame))
     if isinstance(item, Live):
-        await session.outbox.send(subscribed_frame(space_id, item.cursor))
+        threads = None
+        if item.snapshot is not None:
+            threads = [
+                thread_with_visitor_json(space_id, t.thread, t.visitor)
+                for t in item.snapshot.threads
+            ]
+            for t in item.snapshot.threads:
+                session.thread_spaces.put(t.thread.id, space_id)
+        await session.outbox.send(subscribed_frame(space_id, item.cursor, threads))
     elif item is not None and (text := agent_frame(session, space_id, item)) is not None:
         await session.outbox.send(text)
 
@@ -345,7 +354,7 @@ async def _follow(
     send: trio.MemorySendChannel[LogEntry | Live],
 ) -> None:
     async with send:
-        await run_follow(session.deps.router, space_id, send, after=cursor)
+        await run_follow(session.deps.router, space_id, send, after=cursor, snapshot=cursor is None)
 
 
 def agent_frame(session: AgentSession, space_id: str, entry: LogEntry) -> str | None:

@@ -35,6 +35,8 @@ READ_BLOCK_MS = 1000
 # projector's CPU at 250 msgs/s. PostgreSQL lags the log by at most this much more, and history
 # reads merge the stream tail anyway (chat/thread_history.py).
 LINGER_SECONDS = 0.05
+# A new space is followed as soon as its control entry arrives (ProjectorState.follow_space);
+# this refresh is the fallback for an entry that was lost (appended while Redis failed).
 SPACES_REFRESH_SECONDS = 5.0
 TRIM_INTERVAL_SECONDS = 10.0
 
@@ -50,6 +52,12 @@ class ProjectorState:
     groups_healed: int = 0
     # trio.current_time() of the first error of the current run of errors; None while healthy.
     failing_since: float | None = None
+    # Spaces created since the last turn of the loop (the control stream's `space.created`).
+    new_spaces: set[str] = field(default_factory=set)
+
+    def follow_space(self, space_id: str) -> None:
+        """Follow this new space from the projector's next turn (at most one idle read, 1 s)."""
+        self.new_spaces.add(space_id)
 
 
 async def run_projector(
@@ -80,6 +88,13 @@ async def run_projector(
                     await groups.ensure_group(stream_log, space_id)
                     known.add(space_id)
                 next_refresh = now + SPACES_REFRESH_SECONDS
+            while state.new_spaces:
+                space_id = next(iter(state.new_spaces))
+                if space_id not in known:
+                    await groups.ensure_group(stream_log, space_id)
+                    known.add(space_id)
+                    state.spaces = [*state.spaces, space_id]
+                state.new_spaces.discard(space_id)
             if now >= next_claim:
                 for space_id in state.spaces:
                     await _reclaim_space(

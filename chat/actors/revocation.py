@@ -32,6 +32,7 @@ from chat.streams.control import (
     AllSignInsEnded,
     ControlEntry,
     SignInsEnded,
+    SpaceCreated,
     SpaceDeleted,
     SpaceUpdated,
     WidgetKeyRotated,
@@ -172,7 +173,7 @@ class SessionRegistry:
                         watch.space_gone(space_id)
             case WidgetKeyRotated(space_id=space_id, widget_key=key):
                 hit = self._revoke_widgets(space_id, lambda k: k != key, "the key was rotated")
-            case SpaceUpdated():
+            case SpaceUpdated() | SpaceCreated():
                 hit = 0  # open widgets keep the settings they started with
         logger.info("control entry %s (%s): %d socket(s) revoked", entry.id, entry.event.type, hit)
 

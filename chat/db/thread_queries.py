@@ -137,6 +137,14 @@ def list_threads(
     return [thread_json_row(r) for r in rows]
 
 
+def projected_thread_ids(conn: psycopg.Connection, thread_ids: list[str]) -> set[str]:
+    """Which of these threads PostgreSQL holds (whatever their space or status)."""
+    if not thread_ids:
+        return set()
+    rows = conn.execute("SELECT id::text FROM threads WHERE id = ANY(%s::uuid[])", (thread_ids,))
+    return {str(r[0]) for r in rows.fetchall()}
+
+
 def visitor_in_organization(
     conn: psycopg.Connection, organization_id: str, visitor_id: str
 ) -> Row | None:

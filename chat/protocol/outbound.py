@@ -281,9 +281,21 @@ def agent_welcome(agent: AgentFields, spaces: Iterable[Named]) -> Json:
     }
 
 
-def subscribed_frame(space_id: str, cursor: str) -> Json:
-    """Every event of the space after `cursor` will follow (the replay, if any, is over)."""
-    return {"type": "subscribed", "space_id": space_id, "cursor": cursor}
+def subscribed_frame(space_id: str, cursor: str, threads: list[Json] | None = None) -> Json:
+    """Every event of the space after `cursor` will follow (the replay, if any, is over). A
+    subscribe without a cursor also gets `threads`: the space's open threads as they are at
+    `cursor` (structures.md, "The agent's snapshot")."""
+    frame: Json = {"type": "subscribed", "space_id": space_id, "cursor": cursor}
+    if threads is not None:
+        frame["threads"] = threads
+    return frame
+
+
+def thread_with_visitor_json(space_id: str, t: ThreadSnapshot, visitor: VisitorInfo | None) -> Json:
+    """A thread of the log with its visitor, in REST's thread-with-visitor shape."""
+    found = thread_json(t)
+    found["visitor"] = visitor_json(space_id, t.visitor_id, visitor)
+    return found
 
 
 def action_ack(ref: ActionRef, thread_id: str, thread: ThreadSnapshot) -> Json:

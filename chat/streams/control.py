@@ -1,5 +1,5 @@
 """The deployment's control stream: revocations that every process must act on within seconds,
-and changes of a space that its cached copies must see.
+changes of a space that its cached copies must see, and new spaces the projector must follow.
 
 REST changes PostgreSQL first (deletes an agent, ends a sign-in, deletes a space, rotates a
 widget key), commits, and only then appends here with one `do_*` call. Each process follows the
@@ -100,8 +100,22 @@ class SpaceUpdated(_Control):
     space_id: str
 
 
+class SpaceCreated(_Control):
+    """A new space: every projector follows its stream at once (chat/actors/projector.py),
+    instead of at its next refresh of the list of spaces."""
+
+    type: Literal["space.created"] = "space.created"
+    space_id: str
+
+
 ControlEvent = (
-    AgentDeleted | SignInsEnded | AllSignInsEnded | SpaceDeleted | WidgetKeyRotated | SpaceUpdated
+    AgentDeleted
+    | SignInsEnded
+    | AllSignInsEnded
+    | SpaceDeleted
+    | WidgetKeyRotated
+    | SpaceUpdated
+    | SpaceCreated
 )
 
 _KINDS: dict[str, type[ControlEvent]] = {
@@ -111,6 +125,7 @@ _KINDS: dict[str, type[ControlEvent]] = {
     "space.deleted": SpaceDeleted,
     "widget_key.rotated": WidgetKeyRotated,
     "space.updated": SpaceUpdated,
+    "space.created": SpaceCreated,
 }
 
 
@@ -174,6 +189,10 @@ class ControlLog:
         """After a change of the space's name, domains or settings committed: every process
         loads the space again on its next widget handshake."""
         return await self._append(SpaceUpdated(space_id=space_id))
+
+    async def do_create_space(self, space_id: str) -> str:
+        """After a new space committed: every projector follows its stream at once."""
+        return await self._append(SpaceCreated(space_id=space_id))
 
     async def _append(self, event: ControlEvent) -> str:
         entry_id = await self.redis.xadd(

@@ -9,6 +9,7 @@ import trio
 from chat.errors import CursorExpiredError
 from chat.events import LogEntry
 from chat.ids import id_key, parse_id
+from chat.streams.log import OpenSnapshot
 from chat.streams.reader import StreamRouter
 
 CATCH_UP_PAGE = 500
@@ -16,9 +17,11 @@ CATCH_UP_PAGE = 500
 
 @dataclass(frozen=True, slots=True)
 class Live:
-    """Sent once catch-up is over: every later entry will follow. `cursor` is the last id sent."""
+    """Sent once catch-up is over: every later entry will follow. `cursor` is the last id sent,
+    or the id `snapshot` (when one was asked for) is consistent with."""
 
     cursor: str
+    snapshot: OpenSnapshot | None = None
 
 
 async def run_follow(
@@ -28,13 +31,17 @@ async def run_follow(
     *,
     thread_id: str | None = None,
     after: str | None = None,
+    snapshot: bool = False,
     task_status: trio.TaskStatus[str] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Send every entry of the thread (or the whole space) after `after` to `out`, then `Live`.
 
-    With `after` None it starts from now. Reports the starting cursor through task_status once
-    subscribed. A consumer too slow for the reader is re-subscribed and catches up from the log,
-    so nothing is skipped or repeated. Runs until cancelled or `out` is closed.
+    With `after` None it starts from now; with `snapshot` too, `Live` carries the space's open
+    threads as they are at its cursor (StreamLog.open_snapshot), taken after this subscribed to
+    the reader, so every entry after that cursor follows, none twice. Reports the starting
+    cursor through task_status once subscribed. A consumer too slow for the reader is
+    re-subscribed and catches up from the log, so nothing is skipped or repeated. Runs until
+    cancelled or `out` is closed.
     """
     stream_log = router.stream_log
     keys = stream_log.keys(space_id)
@@ -47,13 +54,17 @@ async def run_follow(
     while True:
         sub = await router.subscribe(space_id, route=thread_id)
         try:
-            if last is None:
+            snap = None
+            if last is None and snapshot and thread_id is None:
+                snap = await stream_log.open_snapshot(space_id)
+                last = snap.cursor
+            elif last is None:
                 last = router.positions[space_id]
             else:
                 last = await _catch_up(router, key, last, out)
             if not started:
                 task_status.started(last)
-                await out.send(Live(last))
+                await out.send(Live(last, snap))
                 started = True
             last_key = id_key(last)
             async for entry in sub.receive:

@@ -83,6 +83,23 @@ class Ack:
 
 
 @dataclass(frozen=True, slots=True)
+class OpenThread:
+    """An open thread as the log holds it, with its visitor's hash (None when it expired)."""
+
+    thread: ThreadSnapshot
+    visitor: VisitorInfo | None
+
+
+@dataclass(frozen=True, slots=True)
+class OpenSnapshot:
+    """A space's open threads exactly as they were at `cursor`, the events stream's last id
+    then: a replay of the entries after `cursor` carries every later change, none twice."""
+
+    cursor: str
+    threads: list[OpenThread]
+
+
+@dataclass(frozen=True, slots=True)
 class RateLimit:
     per_second: float
     burst: int
@@ -144,6 +161,7 @@ class StreamLog:
         self._update_visitor = redis.register_script(lua.UPDATE_VISITOR)
         self._heartbeat = redis.register_script(lua.HEARTBEAT)
         self._agent_gone = redis.register_script(lua.AGENT_GONE)
+        self._open_snapshot = redis.register_script(lua.OPEN_SNAPSHOT)
         self._group = GroupCommit(redis, durability)
 
     def keys(self, space_id: str) -> SpaceKeys:
@@ -312,6 +330,21 @@ class StreamLog:
         k = self.keys(space_id)
         ttl = str(self.presence_ttl_ms)
         await self._agent_gone(keys=[k.events], args=[k.base, agent_id, socket_id, ttl])
+
+    async def open_snapshot(self, space_id: str) -> OpenSnapshot:
+        """The space's open threads and the cursor they are consistent with (one script, so
+        atomic; read only). Oldest activity first."""
+        k = self.keys(space_id)
+        reply: list[str] = await self._open_snapshot(keys=[k.events], args=[k.base])
+        cursor, raw = str(reply[0]), orjson.loads(reply[1])
+        threads = [
+            OpenThread(
+                ThreadSnapshot.model_validate(item["thread"]),
+                VisitorInfo.model_validate(item["visitor"]) if item.get("visitor") else None,
+            )
+            for item in raw
+        ]
+        return OpenSnapshot(cursor, threads)
 
     async def read_range(self, key: str, after: str | None, count: int) -> list[LogEntry]:
         """Entries of `key` strictly after `after` (from the start when None), oldest first."""

@@ -295,3 +295,38 @@ return emit(base, nil, 'presence',
   cjson.encode({agent_id = agent_id, online = false, any_online = any}))
 """
 )
+
+OPEN_SNAPSHOT = (
+    COMMON
+    + r"""
+-- KEYS[1] space events stream
+-- ARGV: base
+-- Read only. The space's open threads (each with its visitor's hash, when there is one) and the
+-- events stream's last id, in one atomic step: every change to an open thread appends to the
+-- events stream in the same script as it changes the state, so the snapshot is exactly the state
+-- at that id, and a replay after it neither misses nor repeats a change (structures.md,
+-- "The agent's snapshot").
+local base = ARGV[1]
+local newest = redis.call('XREVRANGE', base .. 'events', '+', '-', 'COUNT', 1)
+local cursor = '0-0'
+if #newest > 0 then cursor = newest[1][1] end
+local threads = {}
+for _, thread_id in ipairs(redis.call('ZRANGE', base .. 'open', 0, -1)) do
+  local s = snapshot(base, thread_id)
+  if is_open(s.status) then
+    local item = {thread = s}
+    if s.visitor_id then
+      local v = redis.call('HGETALL', base .. 'v:' .. s.visitor_id)
+      if #v > 0 then
+        local visitor = {id = s.visitor_id}
+        for i = 1, #v, 2 do visitor[v[i]] = v[i + 1] end
+        item.visitor = visitor
+      end
+    end
+    threads[#threads + 1] = item
+  end
+end
+if #threads == 0 then return {cursor, '[]'} end
+return {cursor, cjson.encode(threads)}
+"""
+)

@@ -29,6 +29,9 @@ function storage(): Storage | null {
   }
 }
 
+// The queue shows how long each visitor has waited (in minutes): redrawn this often.
+const WAITING_REFRESH_MS = 30_000;
+
 export class Console {
   readonly auth: Auth;
   readonly conn: Connection;
@@ -67,6 +70,7 @@ export class Console {
   private listeners = new Set<() => void>();
   private queued = false;
   private sweeper: ReturnType<typeof setInterval> | undefined;
+  private waitingShownAt = 0;
 
   constructor() {
     const store = storage();
@@ -224,6 +228,10 @@ export class Console {
       }
     }
     if (this.outbox.expire(now)) dirty = true;
+    if (now - this.waitingShownAt >= WAITING_REFRESH_MS) {
+      this.waitingShownAt = now; // the queue's waiting times move on
+      dirty = true;
+    }
     if (dirty) this.changed();
   }
 

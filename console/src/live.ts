@@ -23,6 +23,7 @@ export function onFrame(c: Console, frame: ServerFrame): void {
     case "welcome":
       return welcome(c, frame);
     case "subscribed":
+      if (frame.threads) snapshot(c, frame.space_id, frame.threads);
       c.cursors.subscribed(frame.space_id, frame.cursor);
       c.subscribedOnce.add(frame.space_id);
       if (frame.space_id === c.spaceId) c.reads.ensureLists(frame.space_id, false);
@@ -62,6 +63,17 @@ function welcome(c: Console, frame: Frame<"welcome">): void {
   c.outbox.resend();
   // Presence may have moved while this tab was offline: read it again.
   void c.loadAgents();
+}
+
+/** The open threads of the space as the log holds them at the `subscribed` cursor (every later
+ * change follows as an event): they fill the open lists at once, whatever PostgreSQL's lag or
+ * state; REST still brings the closed list. */
+function snapshot(c: Console, spaceId: string, threads: Thread[]): void {
+  for (const t of threads) {
+    if (t.visitor) c.visitors.seed({ ...t.visitor, space_id: t.space_id });
+    c.threads.upsert(t, true);
+  }
+  c.threads.openListsComplete(spaceId);
 }
 
 function subscribe(c: Console, spaceId: string): void {

@@ -100,7 +100,13 @@ export type ActionRef = "claim" | "close" | "transfer";
 
 export type ServerFrame =
   | { type: "welcome"; agent: Agent; spaces: { id: string; name: string }[] }
-  | { type: "subscribed"; space_id: string; cursor: string }
+  | {
+      type: "subscribed";
+      space_id: string;
+      cursor: string;
+      /** A subscribe without a cursor: the space's open threads as they are at `cursor`. */
+      threads?: Thread[];
+    }
   | { type: "thread.new"; thread: Thread; cursor: string }
   | {
       type: "thread.updated";

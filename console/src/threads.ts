@@ -59,6 +59,20 @@ export function byActivity(a: Thread, b: Thread): number {
   );
 }
 
+/** The queue's order: the longest waiting first (oldest created), then id ascending. */
+export function byWaiting(a: Thread, b: Thread): number {
+  return ms(a.created_at) - ms(b.created_at) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/** How long a visitor has waited since `since`, as shown in the queue ("3 min", "1 h 5 min"). */
+export function waitingFor(since: string, now: number): string {
+  const minutes = Math.max(0, Math.floor((now - ms(since)) / 60_000));
+  if (minutes < 1) return "under 1 min";
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  return minutes % 60 ? `${hours} h ${minutes % 60} min` : `${hours} h`;
+}
+
 /** True when `incoming` is a later state of the thread than `known`. */
 export function isNewer(incoming: Thread, known: Thread, live: boolean): boolean {
   const d = ms(incoming.last_activity_at) - ms(known.last_activity_at);
@@ -137,7 +151,20 @@ export class ThreadStore {
       if (floor && byActivity(t, floor) > 0) continue; // older than the loaded pages
       out.push(t);
     }
-    return out.sort(byActivity);
+    return out.sort(list === "queue" ? byWaiting : byActivity);
+  }
+
+  /** A subscribe snapshot brought every open thread of the space: its open lists are whole
+   * (no REST page is needed for them, and none is older than what is shown). */
+  openListsComplete(spaceId: string): void {
+    for (const list of LISTS) {
+      if (list === "closed") continue;
+      const w = this.window(spaceId, list);
+      w.loaded = true;
+      w.next = null;
+      w.floor = null;
+      w.error = "";
+    }
   }
 
   /** Start a space's lists over (its cursor expired: events were missed). */

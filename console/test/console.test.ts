@@ -13,7 +13,7 @@ import { Connection, HEARTBEAT_MS, type Status } from "../src/connection";
 import { Cursors } from "../src/cursors";
 import { MessageLog } from "../src/messages";
 import type { Agent, Message, Thread } from "../src/protocol";
-import { ThreadStore } from "../src/threads";
+import { ThreadStore, waitingFor } from "../src/threads";
 import { embedSnippet, parseDomains } from "../src/ui/SpacesPage";
 
 const ME = "a-me";
@@ -87,10 +87,10 @@ test("the later state of a thread wins, whichever way it came", () => {
   assert.equal(s.get("t2")?.visitor?.name, "Ada");
 });
 
-test("lists follow the threads' state, newest activity first", () => {
+test("lists follow the threads' state, newest activity first, the queue longest waiting first", () => {
   const s = new ThreadStore();
-  s.upsert(thread("a", { last_activity_at: at(1) }), true);
-  s.upsert(thread("b", { last_activity_at: at(3) }), true);
+  s.upsert(thread("a", { created_at: at(1), last_activity_at: at(3) }), true);
+  s.upsert(thread("b", { created_at: at(0), last_activity_at: at(1) }), true);
   s.upsert(thread("c", { last_activity_at: at(2), status: "active", assigned_agent_id: ME }), true);
   s.upsert(
     thread("d", { last_activity_at: at(4), status: "active", assigned_agent_id: "other" }),
@@ -110,6 +110,26 @@ test("lists follow the threads' state, newest activity first", () => {
   assert.deepEqual(ids("mine"), ["a", "c"]);
   s.touch("c", at(7));
   assert.deepEqual(ids("mine"), ["c", "a"]);
+});
+
+test("the subscribe snapshot makes the open lists whole; the queue shows the waiting time", () => {
+  const s = new ThreadStore();
+  s.upsert(thread("q1", { created_at: at(5) }), true);
+  s.upsert(thread("q2", { created_at: at(2) }), true);
+  s.openListsComplete("s1");
+  for (const list of ["queue", "mine", "active"] as const) {
+    assert.equal(s.window("s1", list).loaded, true);
+    assert.equal(s.window("s1", list).next, null);
+  }
+  assert.equal(s.window("s1", "closed").loaded, false); // REST brings the closed list
+  assert.deepEqual(
+    s.list("s1", "queue", ME).map((t) => t.id),
+    ["q2", "q1"],
+  );
+  const start = Date.parse(at(0));
+  assert.equal(waitingFor(at(0), start + 20_000), "under 1 min");
+  assert.equal(waitingFor(at(0), start + 3 * 60_000 + 5_000), "3 min");
+  assert.equal(waitingFor(at(0), start + 65 * 60_000), "1 h 5 min");
 });
 
 test("while a list has more pages, older threads wait for them", () => {

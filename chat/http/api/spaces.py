@@ -11,12 +11,13 @@ from quart import Response, jsonify
 from chat.db import space_queries, thread_queries
 from chat.db.rows import SpaceRow
 from chat.errors import InvalidError, NotFoundError
+from chat.events import OPEN_THREAD_STATUSES
 from chat.http.api.views import no_content
 from chat.http.auth import Caller
 from chat.http.bodies import CreateSpace, ThreadListQuery, UpdateSpace
 from chat.http.openapi import Routes
 from chat.http.replies import Space, SpaceList, ThreadPage
-from chat.protocol.outbound import space_json
+from chat.protocol.outbound import space_json, thread_json
 from chat.services import Services
 from chat.streams import groups
 
@@ -60,6 +61,7 @@ async def create_space(
         )
     )
     await groups.ensure_group(services.stream_log, space.id)
+    await services.control.do_create_space(space.id)  # every projector follows it at once
     return jsonify(space_json(space)), 201
 
 
@@ -143,7 +145,9 @@ async def list_threads(
     services: Services, caller: Caller, space_id: Any, query: ThreadListQuery
 ) -> Response:
     """Pages follow `next_cursor`; `assigned` keeps one agent's threads (`me`: the caller's).
-    Threads appear once the projector has written them (normally within milliseconds)."""
+    The first page also holds every open thread of the log that the projector has not written
+    yet (so it may hold a few more than `limit`): a conversation is listed as soon as it exists.
+    """
     space = await _own_space(services, caller, space_id)
     statuses = sorted(set(query.status.split(",")))
     cursor = _thread_cursor(query.cursor)
@@ -157,7 +161,37 @@ async def list_threads(
     if len(rows) > query.limit:
         rows = rows[: query.limit]
         next_cursor = f"{rows[-1]['last_activity_at']}|{rows[-1]['id']}"
+    if cursor is None and OPEN_THREAD_STATUSES.intersection(statuses):
+        rows = await _with_unprojected(services, space.id, rows, statuses, assigned)
     return jsonify({"items": rows, "next_cursor": next_cursor})
+
+
+async def _with_unprojected(
+    services: Services,
+    space_id: str,
+    rows: list[dict[str, Any]],
+    statuses: list[str],
+    assigned: str | None,
+) -> list[dict[str, Any]]:
+    """`rows` (a first page) and the log's open threads PostgreSQL does not hold yet that
+    match the filters, newest activity first. Pages after the first follow PostgreSQL's rows
+    only, so a thread is never listed twice: one the log holds is either projected (and paged
+    from PostgreSQL) or not (and only here)."""
+    snapshot = await services.stream_log.open_snapshot(space_id)
+    found = [
+        o.thread
+        for o in snapshot.threads
+        if o.thread.status in statuses
+        and (assigned is None or o.thread.assigned_agent_id == assigned)
+    ]
+    ids = [t.id for t in found]
+    projected = await services.db.run(lambda c: thread_queries.projected_thread_ids(c, ids))
+    extra = [thread_json(t) for t in found if t.id not in projected]
+    if not extra:
+        return rows
+    merged = [*rows, *extra]
+    merged.sort(key=lambda r: (r["last_activity_at"], r["id"]), reverse=True)
+    return merged
 
 
 def _thread_cursor(raw: str | None) -> tuple[datetime, str] | None:

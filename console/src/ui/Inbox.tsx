@@ -1,7 +1,7 @@
 import { useEffect } from "preact/hooks";
 import type { Console } from "../console";
 import type { Thread } from "../protocol";
-import { LIST_LABELS, LISTS } from "../threads";
+import { LIST_LABELS, LISTS, waitingFor } from "../threads";
 import { visitorLabel } from "../visitors";
 import { clock, STATUS_TEXT } from "./format";
 import { ThreadView } from "./ThreadView";
@@ -166,7 +166,15 @@ function Row({ c, t }: { c: Console; t: Thread }) {
             {unread}
           </span>
         </span>
-        <span class={`row-status status-${t.status}`}>{assignee}</span>
+        <span class={`row-status status-${t.status}`}>
+          {assignee}
+          {t.status === "unassigned" ? (
+            <span class="waiting" data-part="waiting">
+              {" "}
+              · waiting {waitingFor(t.created_at, Date.now())}
+            </span>
+          ) : null}
+        </span>
       </button>
     </li>
   );
