@@ -1,5 +1,6 @@
-"""A visitor's WebSocket session: its thread's feed, presence, and one small handler per frame
-kind, on the skeleton of chat/actors/socket.py.
+"""A visitor's WebSocket session: its welcome, one small handler per frame kind, the paced side
+channels (page, typing) and the lead left offline, on the skeleton of chat/actors/socket.py. Its
+thread's feed and presence are chat/actors/visitor_feed.py.
 
 Crash policy: a bad frame is answered with an error frame and the session goes on; a storage
 error in a handler answers `unavailable`, one in a background feed step backs off and retries;
@@ -15,7 +16,7 @@ import logging
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, NoReturn, assert_never
+from typing import NoReturn, assert_never
 
 import trio
 
@@ -31,22 +32,23 @@ from chat.actors.socket import (
     run_session,
 )
 from chat.actors.thread import Attachment
-from chat.backoff import Backoff
+from chat.actors.visitor_feed import (
+    SwitchThread,
+    attach,
+    feed_visitor,
+    follow_presence,
+    follow_visitor,
+    until_stored,
+)
 from chat.clock import now_ms
 from chat.db.rows import SpaceRow
 from chat.errors import CLOSE_TRY_AGAIN, ChatError, QueueFullError, RateLimitedError
 from chat.events import (
     OPEN_THREAD_STATUSES,
     LogEntry,
-    MessagePosted,
-    Presence,
-    ThreadChanged,
-    ThreadOpened,
-    Typing,
     VisitorInfo,
     visitor_route,
 )
-from chat.ids import id_key
 from chat.json_types import Json
 from chat.protocol.inbound import (
     Identify,
@@ -61,14 +63,9 @@ from chat.protocol.inbound import (
 from chat.protocol.outbound import (
     PONG,
     Frame,
-    agents_frame,
-    encoded,
     error_frame,
     message_ack,
-    message_frame,
     visitor_json,
-    visitor_thread_frame,
-    visitor_typing_frame,
     visitor_welcome,
 )
 from chat.space_settings import SpaceSettings
@@ -80,7 +77,6 @@ HISTORY_LIMIT = 50
 # A resume (`last`) gets every message after it, so nothing falls between the welcome and the
 # live feed; past this many the welcome holds the newest ones instead (a gap, but bounded).
 RESUME_LIMIT = 1000
-SWITCH_PAGE = 500
 # The thread entries waiting for this session; a session this far behind is cut off (1013).
 INBOX_SIZE = 256
 # Recent client_ids sent on this socket: their echo from the log is not sent back to it.
@@ -98,11 +94,6 @@ IDENTIFY_BURST = 3
 # A lead (an email left offline, structures.md "Email") opens its conversation past the space's
 # `max_open_threads`: the cap keeps a queue a team can serve live, a lead waits for an email reply.
 LEAD_MAX_OPEN_THREADS = 2**31 - 1
-
-
-@dataclass(frozen=True, slots=True)
-class SwitchThread:
-    thread_id: str
 
 
 @dataclass(eq=False)
@@ -155,9 +146,9 @@ class VisitorSession:
         await _welcome(self, info)
         nursery.start_soon(_write_pages, self)
         nursery.start_soon(_send_typing, self)
-        nursery.start_soon(_feed, self, self.inbox_receive)
-        nursery.start_soon(_follow_visitor, self, self.own_threads)
-        nursery.start_soon(_follow_presence, self, self.presence)
+        nursery.start_soon(feed_visitor, self, self.inbox_receive)
+        nursery.start_soon(follow_visitor, self, self.own_threads)
+        nursery.start_soon(follow_presence, self, self.presence)
         nursery.start_soon(end_when_revoked, self.watch)
         nursery.start_soon(_cut_off_when_behind, self)
 
@@ -251,7 +242,7 @@ async def _welcome(session: VisitorSession, visitor: VisitorInfo) -> None:
         snapshot = None
     messages: list[Json] = []
     if snapshot is not None:
-        await _attach(session, snapshot.id)
+        await attach(session, snapshot.id)
         messages = await _history(session, snapshot.id, session.last)
         session.watermark = messages[-1]["id"] if messages else (session.last or "0-0")
     session.agents_online = bool(await stream_log.online_agents(space.id))
@@ -282,15 +273,6 @@ async def _history(session: VisitorSession, thread_id: str, last: str | None) ->
     return await thread_history.messages_after(
         stream_log, db, space_id, thread_id, None, RESUME_LIMIT
     )
-
-
-async def _attach(session: VisitorSession, thread_id: str) -> None:
-    threads = session.deps.threads
-    if session.attachment is not None and session.thread_id is not None:
-        threads.detach(session.space.id, session.thread_id, session.attachment)
-    session.attachment = Attachment(session.inbox.clone(), session.overflowed)
-    session.thread_id = thread_id
-    await threads.attach_starting_actor(session.space.id, thread_id, session.attachment)
 
 
 async def _handle_message(session: VisitorSession, frame: SendMessage) -> None:
@@ -404,7 +386,7 @@ async def _write_pages(session: VisitorSession) -> NoReturn:
     it has stayed `visitor_linger_seconds` (Paced.not_before, set in join)."""
     while True:
         url = await session.pages.take()
-        await _until_stored(session, _store_page, session, url)
+        await until_stored(session, _store_page, session, url)
 
 
 async def _store_page(session: VisitorSession, url: str) -> None:
@@ -413,107 +395,3 @@ async def _store_page(session: VisitorSession, url: str) -> None:
         session.space.id, session.visitor_id, {"current_url": url}, ttl_seconds=ttl
     )
     session.stored = True
-
-
-async def _until_stored(session: VisitorSession, fn: Any, *args: Any, **kwargs: Any) -> Any:
-    """Run a step the session's feeds cannot skip, retrying through a Redis/PostgreSQL blip.
-
-    Frame handlers answer `unavailable` instead; these background steps have nobody to answer,
-    and giving up would end the visitor's session.
-    """
-    backoff = Backoff(f"visitor {session.visitor_id}")
-    while True:
-        try:
-            return await fn(*args, **kwargs)
-        except STORAGE_ERRORS as exc:
-            await backoff.wait(logger, exc)
-
-
-async def _feed(
-    session: VisitorSession, inbox: trio.MemoryReceiveChannel[LogEntry | SwitchThread]
-) -> None:
-    async for item in inbox:
-        if isinstance(item, SwitchThread):
-            await _until_stored(session, _switch, session, item.thread_id)
-            continue
-        if item.thread_id != session.thread_id:
-            continue  # from a thread this session left
-        if isinstance(item.event, Typing):
-            if item.event.sender_type == "agent":
-                await session.outbox.send(visitor_typing_frame(item.event))
-            continue
-        if id_key(item.id) <= id_key(session.watermark):
-            continue
-        session.watermark = item.id
-        await _send_entry(session, item)
-
-
-async def _send_entry(session: VisitorSession, entry: LogEntry) -> None:
-    match entry.event:
-        case MessagePosted() as m:
-            if m.sender_type == "visitor" and m.client_id in session.own_client_ids:
-                return
-            # Encoded once for all of this visitor's tabs (and sessions) in this process.
-            await session.outbox.send(encoded(entry, "visitor", message_frame))
-        case ThreadChanged() | ThreadOpened():
-            await session.outbox.send(encoded(entry, "visitor", visitor_thread_frame))
-
-
-async def _switch(session: VisitorSession, thread_id: str) -> None:
-    """Another thread became the visitor's open one: follow it and send what it already holds."""
-    if thread_id == session.thread_id:
-        return
-    await _attach(session, thread_id)
-    stream_log = session.deps.stream_log
-    key = stream_log.keys(session.space.id).thread(thread_id)
-    after: str | None = None
-    while page := await stream_log.read_range(key, after, SWITCH_PAGE):
-        for entry in page:
-            if id_key(entry.id) > id_key(session.watermark):
-                session.watermark = entry.id
-                await _send_entry(session, entry)
-        after = page[-1].id
-
-
-async def _follow_visitor(session: VisitorSession, sub: Subscription) -> None:
-    """Threads this visitor opened in another tab or on another node."""
-    router = session.deps.router
-    while True:
-        try:
-            async for entry in sub.receive:
-                if isinstance(entry.event, ThreadOpened):
-                    await session.inbox.send(SwitchThread(entry.event.thread.id))
-        finally:
-            router.unsubscribe(sub)
-        if not sub.overflowed:
-            return
-        sub = await _until_stored(
-            session, router.subscribe, session.space.id, route=visitor_route(session.visitor_id)
-        )
-        state = await _until_stored(
-            session, session.deps.stream_log.visitor, session.space.id, session.visitor_id
-        )
-        if state is not None and state.thread is not None:
-            await session.inbox.send(SwitchThread(state.thread))
-
-
-async def _follow_presence(session: VisitorSession, sub: Subscription) -> None:
-    """`agents` frames when whether any agent is online changes."""
-    deps = session.deps
-    online = session.agents_online  # as the welcome said; only changes are sent
-    while True:
-        try:
-            async for entry in sub.receive:
-                assert isinstance(entry.event, Presence)
-                if entry.event.any_online != online:
-                    online = session.agents_online = entry.event.any_online
-                    await session.outbox.send(agents_frame(online))
-        finally:
-            deps.router.unsubscribe(sub)
-        if not sub.overflowed:
-            return
-        sub = await _until_stored(session, deps.router.subscribe, session.space.id, kind="presence")
-        agents = await _until_stored(session, deps.stream_log.online_agents, session.space.id)
-        if bool(agents) != online:
-            online = session.agents_online = not online
-            await session.outbox.send(agents_frame(online))
