@@ -76,10 +76,17 @@ def test_a_host_origin_not_allowed_gets_no_chat_and_the_host_keeps_working(
         socket.on("framereceived", lambda payload: received.append(payload))
 
     page.on("websocket", record)
-    with page.expect_websocket(lambda socket: "/ws/widget" in socket.url) as opened:
-        page.goto(service.site.url(path, host="127.0.0.1"))
-    refusal = opened.value.wait_for_event("socketerror")
+    # One line in the host page's console for the site's developer: the page's origin and the
+    # setting to change (the widget learns the reason from its config endpoint's 403).
+    with page.expect_console_message(
+        lambda m: m.type == "warning" and "allowed" in m.text
+    ) as warned:
+        with page.expect_websocket(lambda socket: "/ws/widget" in socket.url) as opened:
+            page.goto(service.site.url(path, host="127.0.0.1"))
+        refusal = opened.value.wait_for_event("socketerror")
     assert "403" in str(refusal), refusal
+    origin = service.site.url("/", host="127.0.0.1").rstrip("/")
+    assert origin in warned.value.text and "Allowed domains" in warned.value.text
 
     # The host may still call the JS API; nothing breaks, and no conversation is shown, whether
     # the widget hides itself or says it is offline.

@@ -21,7 +21,10 @@ export async function fetchConfig(embed: Embed, fresh = false): Promise<[Verdict
     const answer = await fetch(url, { credentials: "omit", cache });
     if (answer.ok) return ["ok", (await answer.json()) as WidgetConfig];
     // The service echoes the page's origin on its 403 and 404 too, so they are readable here.
-    if (answer.status === 404 || answer.status === 403) return ["gone"];
+    if (answer.status === 404 || answer.status === 403) {
+      explainRefusal(answer.status, embed.key);
+      return ["gone"];
+    }
     return ["refused"];
   } catch {
     // Unreadable (CORS) or unreachable: an opaque request tells the two apart.
@@ -32,4 +35,21 @@ export async function fetchConfig(embed: Embed, fresh = false): Promise<[Verdict
   } catch {
     return ["down"];
   }
+}
+
+let explained = false;
+
+/** One line in the host page's developer console saying why the widget stays away: the site's
+ * developer sees the page's origin and the setting to change, instead of a silent widget. */
+function explainRefusal(status: number, key: string): void {
+  if (explained) return;
+  explained = true;
+  console.warn(
+    status === 403
+      ? `chat widget: this page's origin ${location.origin} is not in the space's allowed` +
+          ` domains (widget key ${key}); add it under the space's "Allowed domains" in the` +
+          ` agent console`
+      : `chat widget: the widget key ${key} is unknown (deleted, or rotated); copy the embed` +
+          ` snippet from the space's page in the agent console`,
+  );
 }
