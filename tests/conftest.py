@@ -3,7 +3,9 @@ a fresh key prefix, so tests are isolated without restarting servers."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -72,12 +74,16 @@ def settings(embedded: EmbeddedServices) -> Settings:
 
 @pytest.fixture
 def private_valkey(tmp_path: Path) -> Iterator[tuple[Path, ValkeyProcess]]:
-    """A Valkey of this test's own (its data folder and process), for tests that stop it."""
+    """A Valkey of this test's own (its data folder and process), for tests that stop, hang
+    (SIGSTOP) or kill it: the session's shared Valkey is never touched."""
     data = tmp_path / "valkey-data"
     found = start_valkey(data)
     try:
         yield data, found
     finally:
+        # A hung (SIGSTOPped) server would not hear the SIGTERM; a killed one is gone already.
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(found.pid, signal.SIGCONT)
         stop_valkey(data)
 
 

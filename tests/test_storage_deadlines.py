@@ -16,7 +16,7 @@ import pytest
 import trio
 
 from chat.config import Settings
-from chat.embedded.valkey import ValkeyProcess, start_valkey, stop_valkey
+from chat.embedded.valkey import ValkeyProcess
 from chat.server import serve
 from chat.streams.client import MIN_COMMAND_TIMEOUT_SECONDS
 from tests.helpers.api import add_member
@@ -87,18 +87,6 @@ async def test_a_locked_table_answers_unavailable_and_spares_the_rest(
             await agent.send(transfer)
             ack = await agent.expect("ack", ref="transfer")
             assert ack["thread"]["assigned_agent_id"] == peer.agent["id"]
-
-
-@pytest.fixture
-def private_valkey(tmp_path: Path) -> Iterator[tuple[Path, ValkeyProcess]]:
-    """A Valkey of this test's own: stopping it must not stall the session's other tests."""
-    data = tmp_path / "valkey-data"
-    found = start_valkey(data)
-    try:
-        yield data, found
-    finally:
-        os.kill(found.pid, signal.SIGCONT)  # a stopped server would not hear SIGTERM
-        stop_valkey(data)
 
 
 @contextmanager
