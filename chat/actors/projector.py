@@ -84,17 +84,13 @@ async def run_projector(
         try:
             if now >= next_refresh:
                 state.spaces = await db.run(space_queries.all_space_ids)
-                for space_id in set(state.spaces) - known:
-                    await groups.ensure_group(stream_log, space_id)
-                    known.add(space_id)
+                await _ensure_groups(stream_log, known, state.spaces)
                 next_refresh = now + SPACES_REFRESH_SECONDS
-            while state.new_spaces:
-                space_id = next(iter(state.new_spaces))
-                if space_id not in known:
-                    await groups.ensure_group(stream_log, space_id)
-                    known.add(space_id)
-                    state.spaces = [*state.spaces, space_id]
-                state.new_spaces.discard(space_id)
+            if state.new_spaces:
+                new = sorted(state.new_spaces - set(state.spaces))
+                await _ensure_groups(stream_log, known, new)
+                state.spaces = [*state.spaces, *new]
+                state.new_spaces.clear()
             if now >= next_claim:
                 for space_id in state.spaces:
                     await _reclaim_space(
@@ -127,6 +123,14 @@ async def run_projector(
             if state.failing_since is None:
                 state.failing_since = trio.current_time()
             await backoff.wait(logger, group.exceptions[0])
+
+
+async def _ensure_groups(stream_log: StreamLog, known: set[str], space_ids: list[str]) -> None:
+    """The projector's group on each of these spaces' streams, created once per process."""
+    for space_id in space_ids:
+        if space_id not in known:
+            await groups.ensure_group(stream_log, space_id)
+            known.add(space_id)
 
 
 async def _project_own_pending(
