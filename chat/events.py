@@ -22,7 +22,7 @@ class _Event(BaseModel):
     # process appends entries (and keeps hashes) with fields added after this version, and
     # refusing them would drop real messages. The versioning rule (structures.md, "Versioning of
     # log entries"): fields are only ever added, optional, never renamed or repurposed.
-    # Inbound frames are still strict (chat/wire.py): that is the edge where input is checked.
+    # Inbound frames are still strict (chat/protocol/inbound.py): the edge where input is checked.
     model_config = ConfigDict(frozen=True, extra="ignore")
 
 
