@@ -71,7 +71,12 @@ local cutoff = now - ttl
 local entries = read_viewing(key)
 local old = entries[socket_id]
 local old_thread = nil
-if old and old[1] > cutoff then old_thread = old[3] end
+if old then
+  old_thread = old[3]
+  -- As the agents last heard it: a stale field the sweep has not removed yet was never
+  -- announced gone, so leaving its thread must still say so.
+  old[1] = now
+end
 local touched = {}
 if old_thread and old_thread ~= thread_id then touched[#touched + 1] = old_thread end
 if thread_id ~= '' then touched[#touched + 1] = thread_id end
