@@ -100,6 +100,17 @@ class Presence(_Event):
     any_online: bool
 
 
+class Viewers(_Event):
+    """The agents who have a thread open in their console now (chat/streams/viewing.py): the
+    whole list, so the latest entry is the state. Ephemeral, for agents only: never in a thread
+    stream, never projected."""
+
+    type: Literal["viewers"] = "viewers"
+    space_id: str
+    thread_id: str
+    agent_ids: tuple[str, ...]
+
+
 class VisitorUpdated(_Event):
     type: Literal["visitor.updated"] = "visitor.updated"
     visitor_id: str
@@ -109,7 +120,7 @@ class VisitorUpdated(_Event):
     created: int | None = None
 
 
-Event = MessagePosted | ThreadOpened | ThreadChanged | Typing | Presence | VisitorUpdated
+Event = MessagePosted | ThreadOpened | ThreadChanged | Typing | Presence | VisitorUpdated | Viewers
 
 _KINDS: dict[str, type[_Event]] = {
     "message": MessagePosted,
@@ -121,6 +132,7 @@ _KINDS: dict[str, type[_Event]] = {
     "typing": Typing,
     "presence": Presence,
     "visitor.updated": VisitorUpdated,
+    "viewers": Viewers,
 }
 
 

@@ -26,6 +26,7 @@ from chat.actors.socket import (
     Socket,
     run_session,
 )
+from chat.actors.viewing import NOTHING, Viewed, ViewingPresence
 from chat.commands.threads import Actor
 from chat.db.rows import AgentRow, SpaceRow
 from chat.errors import ChatError, InvalidError, NotFoundError, UnavailableError
@@ -42,6 +43,7 @@ from chat.protocol.inbound import (
     Ping,
     Subscribe,
     Transfer,
+    Viewing,
     check_content,
     parse_agent_frame,
 )
@@ -109,6 +111,11 @@ class AgentSession:
     feeds: dict[str, trio.CancelScope] = field(default_factory=dict)
     thread_spaces: ThreadSpaces = field(default_factory=ThreadSpaces)
     nursery: trio.Nursery = field(init=False)  # the session's, from join(): feeds run in it
+    viewing: ViewingPresence = field(init=False)  # which thread this socket has open
+
+    def __post_init__(self) -> None:
+        viewing = self.deps.stream_log.viewing
+        self.viewing = ViewingPresence(viewing, self.agent.id, self.socket_id)
 
     @property
     def who(self) -> str:
@@ -122,6 +129,7 @@ class AgentSession:
         await self.outbox.send(agent_welcome(self.agent, self.spaces.values()))
         await _heartbeat(self)
         nursery.start_soon(_follow_revocations, self)
+        nursery.start_soon(self.viewing.run_writer)
 
     async def handle(self, frame: AgentFrame) -> None:
         match frame:
@@ -137,6 +145,8 @@ class AgentSession:
                 await _handle_transfer(self, frame)
             case AgentTyping():
                 await _handle_typing(self, frame)
+            case Viewing():
+                await _handle_viewing(self, frame)
             case Heartbeat():
                 await _heartbeat(self)
             case Ping():
@@ -150,11 +160,12 @@ class AgentSession:
         match frame:
             case AgentSendMessage():
                 return error_frame(err, frame.client_id)
-            case Claim() | Close() | Transfer():
+            case Claim() | Close() | Transfer() | Viewing():
                 return error_frame(err, ref=frame.type, thread_id=frame.thread_id)
         return error_frame(err)
 
     async def leave(self) -> None:
+        await self.viewing.leave()
         for space_id in list(self.spaces):
             await _gone_from(self, space_id)
 
@@ -232,6 +243,15 @@ async def _handle_typing(session: AgentSession, frame: AgentTyping) -> None:
     )
 
 
+async def _handle_viewing(session: AgentSession, frame: Viewing) -> None:
+    """Paced and written by session.viewing (chat/actors/viewing.py); no ack."""
+    if frame.thread_id is None:
+        session.viewing.want(NOTHING)
+        return
+    space_id = await _space_of(session, frame.thread_id)
+    session.viewing.want(Viewed(space_id, frame.thread_id))
+
+
 async def _space_of(session: AgentSession, thread_id: str) -> str:
     """The agent's space holding this thread (chat/commands/threads.py finds it; remembered);
     NotFoundError for any other organization's."""
@@ -247,6 +267,7 @@ async def _space_of(session: AgentSession, thread_id: str) -> str:
 async def _heartbeat(session: AgentSession) -> None:
     for space_id in list(session.spaces):  # a copy: a deleted space may leave it meanwhile
         await session.deps.stream_log.do_heartbeat(space_id, session.agent.id, session.socket_id)
+    await session.viewing.refresh()
 
 
 async def _gone_from(session: AgentSession, space_id: str) -> None:
@@ -342,7 +363,10 @@ async def _forward(
             ]
             for t in item.snapshot.threads:
                 session.thread_spaces.put(t.thread.id, space_id)
-        await session.outbox.send(subscribed_frame(space_id, item.cursor, threads))
+        # Read after the cursor: a viewers entry between the two is forwarded after this, and
+        # each carries its thread's whole list, so the agent ends at the current state.
+        viewers = await session.deps.stream_log.viewing.viewers(space_id)
+        await session.outbox.send(subscribed_frame(space_id, item.cursor, threads, viewers))
     elif item is not None and (text := agent_frame(session, space_id, item)) is not None:
         await session.outbox.send(text)
 

@@ -61,7 +61,8 @@ async def run_presence_sweeper(
     *,
     task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Agents whose every socket stopped heartbeating (a crashed process's) go offline."""
+    """Agents whose every socket stopped heartbeating (a crashed process's) go offline, and
+    those sockets' open conversations are forgotten (chat/streams/viewing.py)."""
     task_status.started()
     while True:
         try:
@@ -69,6 +70,7 @@ async def run_presence_sweeper(
                 for space_id in await db.run(space_queries.all_space_ids):
                     for agent_id in await stream_log.stale_agents(space_id):
                         await stream_log.do_agent_gone(space_id, agent_id, "")
+                    await stream_log.viewing.do_sweep(space_id)
         except (StreamLogError, OSError, psycopg.Error, trio.TooSlowError) as exc:
             logger.warning("presence sweep failed: %r", exc)
         await trio.sleep(period_seconds)

@@ -133,7 +133,7 @@ class Batch:
                     )
                 )
             case _:
-                pass  # typing and presence are not kept
+                pass  # typing, presence and viewers are not kept
 
     def write(self, conn: psycopg.Connection) -> None:
         with conn.cursor() as cur:

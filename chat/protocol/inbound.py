@@ -158,12 +158,28 @@ class AgentTyping(_Frame):
     active: bool
 
 
+class Viewing(_Frame):
+    """The conversation the agent has open in its console now; None: none."""
+
+    type: Literal["viewing"]
+    thread_id: Uuid | None = None
+
+
 class Heartbeat(_Frame):
     type: Literal["heartbeat"]
 
 
 AgentFrame = (
-    Auth | Subscribe | AgentSendMessage | Claim | Close | Transfer | AgentTyping | Heartbeat | Ping
+    Auth
+    | Subscribe
+    | AgentSendMessage
+    | Claim
+    | Close
+    | Transfer
+    | AgentTyping
+    | Viewing
+    | Heartbeat
+    | Ping
 )
 
 _VISITOR_FRAMES: TypeAdapter[VisitorFrame] = TypeAdapter(

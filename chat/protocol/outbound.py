@@ -24,6 +24,7 @@ from chat.events import (
     ThreadOpened,
     ThreadSnapshot,
     Typing,
+    Viewers,
     VisitorInfo,
     VisitorUpdated,
 )
@@ -281,13 +282,24 @@ def agent_welcome(agent: AgentFields, spaces: Iterable[Named]) -> Json:
     }
 
 
-def subscribed_frame(space_id: str, cursor: str, threads: list[Json] | None = None) -> Json:
+def subscribed_frame(
+    space_id: str,
+    cursor: str,
+    threads: list[Json] | None = None,
+    viewers: dict[str, list[str]] | None = None,
+) -> Json:
     """Every event of the space after `cursor` will follow (the replay, if any, is over). A
     subscribe without a cursor also gets `threads`: the space's open threads as they are at
-    `cursor` (structures.md, "The agent's snapshot")."""
+    `cursor` (structures.md, "The agent's snapshot"). `viewers`: who has which thread open now
+    (structures.md, "Viewing presence")."""
     frame: Json = {"type": "subscribed", "space_id": space_id, "cursor": cursor}
     if threads is not None:
         frame["threads"] = threads
+    if viewers is not None:
+        frame["viewers"] = [
+            {"thread_id": thread_id, "agent_ids": agent_ids}
+            for thread_id, agent_ids in sorted(viewers.items())
+        ]
     return frame
 
 
@@ -319,6 +331,8 @@ def agent_event_frame(entry: LogEntry) -> Json:
             frame = presence_frame(p)
         case VisitorUpdated() as v:
             frame = visitor_updated_frame(v)
+        case Viewers() as w:
+            frame = viewers_frame(w.space_id, w.thread_id, w.agent_ids)
     frame["cursor"] = entry.id
     return frame
 
@@ -345,6 +359,16 @@ def typing_frame(t: Typing) -> Json:
         "sender_type": t.sender_type,
         "sender_id": t.sender_id,
         "active": t.active,
+    }
+
+
+def viewers_frame(space_id: str, thread_id: str, agent_ids: Iterable[str]) -> Json:
+    """The agents viewing a thread now, the whole list (an agent's own id included)."""
+    return {
+        "type": "viewers",
+        "space_id": space_id,
+        "thread_id": thread_id,
+        "agent_ids": list(agent_ids),
     }
 
 

@@ -45,6 +45,11 @@ class SpaceKeys:
     def online(self) -> str:
         return self.base + "online"
 
+    @property
+    def viewing(self) -> str:
+        """Which thread each agent socket has open (chat/streams/viewing.py)."""
+        return self.base + "viewing"
+
 
 def node_wake_key(prefix: str, node_id: str) -> str:
     """A node's private stream that wakes its reader when its set of streams changes."""

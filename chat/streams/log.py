@@ -45,6 +45,7 @@ from chat.streams.client import Redis
 from chat.streams.group_commit import Append, GroupCommit
 from chat.streams.keys import SpaceKeys
 from chat.streams.limits import Rate
+from chat.streams.viewing import Viewing
 
 # A sender's client_ids are remembered this long (refreshed on each send); PostgreSQL's unique
 # (thread_id, client_id) catches any replay older than that.
@@ -163,6 +164,7 @@ class StreamLog:
         self._agent_gone = redis.register_script(lua.AGENT_GONE)
         self._open_snapshot = redis.register_script(lua.OPEN_SNAPSHOT)
         self._group = GroupCommit(redis, durability)
+        self.viewing = Viewing(redis, prefix, self.presence_ttl_ms)
 
     def keys(self, space_id: str) -> SpaceKeys:
         return SpaceKeys(self.prefix, space_id)

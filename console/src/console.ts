@@ -5,6 +5,7 @@
 import { ApiError, errorText } from "./api";
 import { Attention, titleFor } from "./attention";
 import { Auth } from "./auth";
+import { Colleagues } from "./colleagues";
 import { Connection, type Status } from "./connection";
 import { Cursors } from "./cursors";
 import { onFrame } from "./live";
@@ -42,6 +43,8 @@ export class Console {
   readonly visitors: Visitors;
   readonly reads: Reads = new Reads(this);
   readonly outbox: Outbox = new Outbox(this);
+  /** Other agents viewing or typing in each conversation. */
+  readonly colleagues = new Colleagues();
 
   me: Agent | null = null;
   status: Status = "offline";
@@ -66,11 +69,15 @@ export class Console {
   acceptingError = "";
   /** Spaces whose feed has said `subscribed` on some socket of this sign-in. */
   readonly subscribedOnce = new Set<string>();
+  /** Threads assigned to someone else where the agent confirmed replying anyway. */
+  readonly steppedIn = new Set<string>();
 
   private listeners = new Set<() => void>();
   private queued = false;
   private sweeper: ReturnType<typeof setInterval> | undefined;
   private waitingShownAt = 0;
+  /** The thread the server was last told this console views (undefined: not told yet). */
+  private viewingSent: string | null | undefined;
 
   constructor() {
     const store = storage();
@@ -208,6 +215,9 @@ export class Console {
     this.drafts.clear();
     this.busy.clear();
     this.subscribedOnce.clear();
+    this.colleagues.clear();
+    this.steppedIn.clear();
+    this.viewingSent = undefined;
   }
 
   private setStatus(status: Status): void {
@@ -227,6 +237,7 @@ export class Console {
         dirty = true;
       }
     }
+    if (this.colleagues.sweep(now)) dirty = true;
     if (this.outbox.expire(now)) dirty = true;
     if (now - this.waitingShownAt >= WAITING_REFRESH_MS) {
       this.waitingShownAt = now; // the queue's waiting times move on
@@ -322,6 +333,7 @@ export class Console {
     this.view = view;
     const hash = view === "inbox" ? "#/inbox" : `#/${view}`;
     if (location.hash !== hash) history.replaceState(null, "", hash);
+    this.announceViewing();
     this.changed();
   }
 
@@ -344,6 +356,7 @@ export class Console {
     this.view = "inbox";
     this.unread.delete(id);
     this.threadErrors.delete(id);
+    this.announceViewing();
     const log = this.logOf(id);
     if (log.before === undefined || log.stale) void this.reads.loadHistory(id, false);
     const t = this.threads.get(id);
@@ -367,7 +380,17 @@ export class Console {
   closeThreadView(): void {
     if (this.openId) this.outbox.stopTyping(this.openId);
     this.openId = null;
+    this.announceViewing();
     this.changed();
+  }
+
+  /** Tell the server which conversation is open here, when that changed (`fresh`: on a new
+   * socket, which views nothing yet). Other agents see it; a closed socket clears it. */
+  announceViewing(fresh = false): void {
+    if (fresh) this.viewingSent = null;
+    const id = this.view === "inbox" ? this.openId : null;
+    if (id === this.viewingSent) return;
+    if (this.conn.send({ type: "viewing", thread_id: id })) this.viewingSent = id;
   }
 
   /** The agent is looking at this thread now (so its visitor messages are read). */

@@ -24,6 +24,7 @@ export function onFrame(c: Console, frame: ServerFrame): void {
       return welcome(c, frame);
     case "subscribed":
       if (frame.threads) snapshot(c, frame.space_id, frame.threads);
+      if (frame.viewers) c.colleagues.snapshot(frame.space_id, frame.viewers);
       c.cursors.subscribed(frame.space_id, frame.cursor);
       c.subscribedOnce.add(frame.space_id);
       if (frame.space_id === c.spaceId) c.reads.ensureLists(frame.space_id, false);
@@ -37,6 +38,10 @@ export function onFrame(c: Console, frame: ServerFrame): void {
       return typing(c, frame);
     case "presence":
       return presence(c, frame);
+    case "viewers":
+      if (!c.cursors.accept(frame.space_id, frame.cursor)) return;
+      c.colleagues.view(frame.space_id, frame.thread_id, frame.agent_ids);
+      return;
     case "visitor.updated": {
       const space = c.visitors.get(frame.visitor.visitor_id)?.space_id;
       if (space && !c.cursors.accept(space, frame.cursor)) return;
@@ -61,6 +66,7 @@ function welcome(c: Console, frame: Frame<"welcome">): void {
   if (!c.spaceId) c.pickSpace();
   for (const s of frame.spaces) subscribe(c, s.id);
   c.outbox.resend();
+  c.announceViewing(true); // a new socket views nothing until told
   // Presence may have moved while this tab was offline: read it again.
   void c.loadAgents();
 }
@@ -132,15 +138,22 @@ function typing(c: Console, frame: Frame<"typing">): void {
   const space = c.threads.get(frame.thread_id)?.space_id;
   // Typing is of the moment: a replayed one is old news.
   if (!space || c.cursors.isReplaying(space) || !c.cursors.accept(space, frame.cursor)) return;
+  if (frame.sender_type === "agent") {
+    // A colleague (own typing is not sent back): shown in the thread's header.
+    const who = c.agents.get(frame.sender_id)?.name ?? "Another agent";
+    if (frame.active) {
+      c.colleagues.typing(frame.thread_id, frame.sender_id, who, Date.now() + TYPING_SHOWN_MS);
+    } else {
+      c.colleagues.stopped(frame.thread_id, frame.sender_id);
+    }
+    return;
+  }
   if (!frame.active) {
     c.typing.delete(frame.thread_id);
     return;
   }
   const visitorId = c.threads.get(frame.thread_id)?.visitor_id ?? "";
-  const who =
-    frame.sender_type === "visitor"
-      ? visitorLabel(c.visitors.get(visitorId), visitorId)
-      : (c.agents.get(frame.sender_id)?.name ?? "Another agent");
+  const who = visitorLabel(c.visitors.get(visitorId), visitorId);
   c.typing.set(frame.thread_id, { who, until: Date.now() + TYPING_SHOWN_MS });
 }
 
@@ -173,6 +186,7 @@ function error(c: Console, frame: Frame<"error">): void {
       // The space was deleted: its feed has ended for good.
       c.cursors.forget(spaceId);
       c.threads.forgetSpace(spaceId);
+      c.colleagues.forgetSpace(spaceId);
       c.spaces = c.spaces.filter((s) => s.id !== spaceId);
       if (c.spaceId === spaceId) {
         c.spaceId = null;

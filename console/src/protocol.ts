@@ -106,6 +106,8 @@ export type ServerFrame =
       cursor: string;
       /** A subscribe without a cursor: the space's open threads as they are at `cursor`. */
       threads?: Thread[];
+      /** Who has which thread open now (this agent included); threads not listed: nobody. */
+      viewers?: { thread_id: string; agent_ids: string[] }[];
     }
   | { type: "thread.new"; thread: Thread; cursor: string }
   | {
@@ -125,6 +127,14 @@ export type ServerFrame =
       cursor: string;
     }
   | { type: "presence"; agent_id: string; online: boolean; cursor: string }
+  | {
+      /** The whole list of agents viewing a thread now (this agent included). */
+      type: "viewers";
+      space_id: string;
+      thread_id: string;
+      agent_ids: string[];
+      cursor: string;
+    }
   | { type: "visitor.updated"; visitor: VisitorChange; cursor: string }
   | {
       type: "ack";
@@ -150,6 +160,8 @@ export type ClientFrame =
   | { type: "subscribe"; space_id: string; cursor?: string }
   | { type: "message"; thread_id: string; client_id: string; content: string }
   | { type: "typing"; thread_id: string; active: boolean }
+  /** The conversation this console has open (null: none), for the other agents to see. */
+  | { type: "viewing"; thread_id: string | null }
   | { type: "heartbeat" }
   | { type: "ping" };
 

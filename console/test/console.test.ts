@@ -578,3 +578,50 @@ test("frames: replays are dropped by cursor, unread counts visitor messages, ack
   assert.equal(c.logOf("t1").stale, true);
   await new Promise((resolve) => setImmediate(resolve));
 });
+
+test("colleagues: who views a thread (a snapshot replaces a space's), who types in it", async () => {
+  const { Colleagues, names } = await import("../src/colleagues");
+  const { Console } = await import("../src/console");
+  const { onFrame } = await import("../src/live");
+  const { alsoHere, heldByOther } = await import("../src/colleagues");
+  const plain = new Colleagues();
+  plain.snapshot("s1", [{ thread_id: "t1", agent_ids: [ME, "b"] }]);
+  assert.deepEqual(plain.viewing("t1", ME), ["b"], "this agent is not 'also here'");
+  plain.snapshot("s1", []);
+  assert.deepEqual(plain.viewing("t1", ME), [], "threads a snapshot leaves out: nobody");
+  assert.equal(names(["Ada", "Bo", "Cy"]), "Ada, Bo and Cy");
+
+  const c = new Console();
+  c.me = { ...AGENT, accepting_chats: true } as Agent;
+  c.agents.set("b", { ...AGENT, id: "b", name: "Bo", is_online: true });
+  c.threads.upsert(thread("t1", { status: "active", assigned_agent_id: "b" }), true);
+  onFrame(c, { type: "subscribed", space_id: "s1", cursor: "1-0", viewers: [] });
+  onFrame(c, {
+    type: "viewers",
+    space_id: "s1",
+    thread_id: "t1",
+    agent_ids: ["b"],
+    cursor: "2-0",
+  });
+  assert.deepEqual(alsoHere(c, "t1"), ["Bo"]);
+  const stale = { type: "viewers" as const, space_id: "s1", thread_id: "t1", agent_ids: [] };
+  onFrame(c, { ...stale, cursor: "2-0" });
+  assert.deepEqual(alsoHere(c, "t1"), ["Bo"], "a replay at the cursor changes nothing");
+  onFrame(c, {
+    type: "typing",
+    thread_id: "t1",
+    sender_type: "agent",
+    sender_id: "b",
+    active: true,
+    cursor: "3-0",
+  });
+  assert.deepEqual(c.colleagues.typingIn("t1"), ["Bo"]);
+  assert.equal(c.typing.has("t1"), false, "a colleague's typing is not the visitor's");
+  assert.equal(c.colleagues.sweep(Date.now() + 60_000), true, "typing goes away by itself");
+  assert.deepEqual(c.colleagues.typingIn("t1"), []);
+  onFrame(c, { ...stale, cursor: "4-0" });
+  assert.deepEqual(alsoHere(c, "t1"), []);
+  assert.equal(heldByOther(c, c.threads.get("t1") as Thread), "Bo");
+  c.threads.upsert(thread("t2", { status: "active", assigned_agent_id: ME }), true);
+  assert.equal(heldByOther(c, c.threads.get("t2") as Thread), null);
+});

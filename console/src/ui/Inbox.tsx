@@ -3,6 +3,7 @@ import type { Console } from "../console";
 import type { Thread } from "../protocol";
 import { LIST_LABELS, LISTS, waitingFor } from "../threads";
 import { visitorLabel } from "../visitors";
+import { RowViewers } from "./Colleagues";
 import { clock, STATUS_TEXT } from "./format";
 import { ThreadView } from "./ThreadView";
 
@@ -151,6 +152,7 @@ function Row({ c, t }: { c: Console; t: Thread }) {
           <span class="name" data-part="visitor-name">
             {visitorLabel(c.visitors.get(t.visitor_id), t.visitor_id)}
           </span>
+          <RowViewers c={c} id={t.id} />
           <span class="time">{clock(t.last_activity_at)}</span>
         </span>
         <span class="row-bottom">

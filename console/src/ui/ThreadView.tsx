@@ -1,8 +1,10 @@
 import { useLayoutEffect, useRef, useState } from "preact/hooks";
+import { heldByOther } from "../colleagues";
 import type { Console } from "../console";
 import type { Shown } from "../messages";
 import { isOpen, type Thread } from "../protocol";
 import { visitorLabel } from "../visitors";
+import { AlsoHere, AssignedNotice } from "./Colleagues";
 import { clock, STATUS_TEXT } from "./format";
 import { VisitorPanel } from "./VisitorPanel";
 
@@ -22,6 +24,8 @@ export function ThreadView({
 }) {
   const [transferring, setTransferring] = useState(false);
   const [target, setTarget] = useState("");
+  const [confirming, setConfirming] = useState(false);
+  const composer = useRef<HTMLTextAreaElement>(null);
   const scroller = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
   const firstKey = useRef<string | null>(null);
@@ -81,7 +85,13 @@ export function ThreadView({
     stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < STICK_PX;
     if (el.scrollTop < OLDER_PX && log.before && !log.loading) void c.reads.loadHistory(id, true);
   };
+  const heldBy = heldByOther(c, thread);
   const send = (textarea: HTMLTextAreaElement) => {
+    if (heldBy && !c.steppedIn.has(id)) {
+      // Someone else holds it: ask once before the first reply (the server lets it through).
+      if (textarea.value.trim()) setConfirming(true);
+      return;
+    }
     if (c.outbox.sendMessage(id, textarea.value)) {
       textarea.value = "";
       stick.current = true;
@@ -110,6 +120,7 @@ export function ThreadView({
               {holder ? ` · with ${holder}` : ""}
               {c.spaces.length > 1 ? ` · ${c.spaceName(thread.space_id)}` : ""}
             </span>
+            <AlsoHere c={c} id={id} />
           </div>
           <div class="thread-actions">
             <button
@@ -212,6 +223,21 @@ export function ThreadView({
         <p class="typing" data-part="typing" hidden={!typing} aria-live="polite">
           {typing ? `${typing.who} is typing…` : ""}
         </p>
+        {heldBy && open ? (
+          <AssignedNotice
+            holder={heldBy}
+            confirming={confirming}
+            confirm={() => {
+              c.steppedIn.add(id);
+              setConfirming(false);
+              if (composer.current) send(composer.current);
+            }}
+            cancel={() => {
+              setConfirming(false);
+              composer.current?.focus();
+            }}
+          />
+        ) : null}
         <form
           class="composer"
           onSubmit={(e) => {
@@ -221,6 +247,7 @@ export function ThreadView({
           }}
         >
           <textarea
+            ref={composer}
             data-part="composer"
             rows={3}
             aria-label="Reply"
