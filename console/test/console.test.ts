@@ -14,6 +14,8 @@ import { Cursors } from "../src/cursors";
 import { MessageLog } from "../src/messages";
 import type { Agent, Message, Thread } from "../src/protocol";
 import { ThreadStore, waitingFor } from "../src/threads";
+import { checkedIds } from "../src/ui/GroupsPage";
+import { groupSettings } from "../src/ui/SpaceGroupFields";
 import { embedSnippet, parseDomains } from "../src/ui/SpacesPage";
 
 const ME = "a-me";
@@ -577,4 +579,22 @@ test("frames: replays are dropped by cursor, unread counts visitor messages, ack
   assert.equal(c.subscribedOnce.has("s1"), false);
   assert.equal(c.logOf("t1").stale, true);
   await new Promise((resolve) => setImmediate(resolve));
+});
+
+test("a group's members form sends the checked agents' ids", () => {
+  const data = new FormData();
+  assert.deepEqual(checkedIds(data), []);
+  data.append("agent_ids", "a1");
+  data.append("agent_ids", "a2");
+  assert.deepEqual(checkedIds(data), ["a1", "a2"]);
+});
+
+test("a space's group settings: no group is null, the checkbox a boolean", () => {
+  const none = new FormData();
+  none.set("default_group_id", "");
+  assert.deepEqual(groupSettings(none), { default_group_id: null, visitor_picks_group: false });
+  const picked = new FormData();
+  picked.set("default_group_id", "g1");
+  picked.set("visitor_picks_group", "on");
+  assert.deepEqual(groupSettings(picked), { default_group_id: "g1", visitor_picks_group: true });
 });
