@@ -7,6 +7,10 @@
 CREATE TABLE IF NOT EXISTS organizations (
     id uuid PRIMARY KEY,
     name text NOT NULL,
+    -- The capacity a new agent gets when its creator names none. Added by
+    -- migrations/0002.groups.sql.
+    default_max_concurrent_chats integer NOT NULL DEFAULT 5
+        CHECK (default_max_concurrent_chats BETWEEN 1 AND 1000),
     created_at timestamptz NOT NULL DEFAULT now()
 );
 
@@ -49,6 +53,33 @@ CREATE TABLE IF NOT EXISTS spaces (
     deleted_at timestamptz
 );
 CREATE INDEX IF NOT EXISTS spaces_organization ON spaces (organization_id);
+
+-- Groups (departments) of an organization's agents, and who belongs to each (issue 12). A space
+-- names its default group in its settings (`default_group_id`); the routing engine reads the
+-- strategy. Soft-deleted: a deleted group keeps its rows, is no longer found, and its name is free
+-- again. Added by migrations/0002.groups.sql.
+CREATE TABLE IF NOT EXISTS groups (
+    id uuid PRIMARY KEY,
+    organization_id uuid NOT NULL REFERENCES organizations (id),
+    name text NOT NULL CHECK (char_length(name) BETWEEN 1 AND 80),
+    strategy text NOT NULL DEFAULT 'manual'
+        CHECK (strategy IN ('manual', 'round_robin', 'least_loaded')),
+    sticky boolean NOT NULL DEFAULT false,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    deleted_at timestamptz
+);
+CREATE UNIQUE INDEX IF NOT EXISTS groups_live_name
+    ON groups (organization_id, lower(name)) WHERE deleted_at IS NULL;
+
+-- Agents are soft-deleted too: deleting one removes its memberships (chat/db/accounts.py), and
+-- a hard delete of either side takes the membership with it.
+CREATE TABLE IF NOT EXISTS group_members (
+    group_id uuid NOT NULL REFERENCES groups (id) ON DELETE CASCADE,
+    agent_id uuid NOT NULL REFERENCES agents (id) ON DELETE CASCADE,
+    PRIMARY KEY (group_id, agent_id)
+);
+-- An agent's groups (the agent JSON's group_ids).
+CREATE INDEX IF NOT EXISTS group_members_agent ON group_members (agent_id);
 
 -- Projected rows carry the (ms, seq) of the entry that last wrote them, so a replayed or
 -- reclaimed older entry never overwrites a newer state.

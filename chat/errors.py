@@ -172,3 +172,29 @@ class WrongPasswordError(ForbiddenError):
     """The current password is wrong."""
 
     code = "wrong_password"
+
+
+class FieldInvalidError(ChatError):
+    """A field names something that does not exist or cannot be used: answered like a field
+    that fails validation (422 invalid, `details` naming the field)."""
+
+    code = "invalid"
+    status = 422
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class GroupNameTakenError(ChatError):
+    """Another group of the organization already has that name."""
+
+    code = "name_taken"
+    status = 409
+
+
+class GroupLimitError(ChatError):
+    """The organization has as many groups as allowed; delete one first."""
+
+    code = "too_many_groups"
+    status = 409

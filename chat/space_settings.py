@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+# A group's id in settings: kept as canonical text, since settings are stored as JSON.
+GroupId = Annotated[
+    str,
+    Field(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+    AfterValidator(str.lower),
+]
 
 
 class SpaceSettings(BaseModel):
@@ -16,6 +23,11 @@ class SpaceSettings(BaseModel):
     thread_ttl_seconds: int = Field(default=86400, ge=10, le=365 * 86400)
     greeting: str = Field(default="Hi! How can we help?", max_length=500)
     color: str = Field(default="#2563eb", pattern=r"^#[0-9a-fA-F]{6}$")
+    # The group the space's conversations go to (a live group of the space's organization,
+    # checked by the REST routes); None: the whole team, as before groups existed.
+    default_group_id: GroupId | None = None
+    # The pre-chat form offers the organization's groups (the widget config lists them).
+    visitor_picks_group: bool = False
 
     @classmethod
     def of(cls, raw: dict[str, Any]) -> SpaceSettings:

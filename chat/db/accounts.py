@@ -14,8 +14,13 @@ from chat.errors import EmailTakenError, LastAdminError
 
 _AGENT_COLUMNS = (
     "id::text, organization_id::text, email, name, role, accepting_chats, max_concurrent_chats,"
-    " last_seen_at, created_at, password_hash"
+    " last_seen_at, created_at, password_hash,"
+    # Its live groups: every agent JSON carries them (one indexed lookup per agent row).
+    " ARRAY(SELECT m.group_id::text FROM group_members m JOIN groups g ON g.id = m.group_id"
+    "   WHERE m.agent_id = agents.id AND g.deleted_at IS NULL"
+    "   ORDER BY g.created_at, g.id) AS group_ids"
 )
+ORGANIZATION_COLUMNS = "id::text, name, default_max_concurrent_chats, created_at"
 
 
 def create_organization_with_admin(
@@ -24,7 +29,7 @@ def create_organization_with_admin(
     with conn.cursor(row_factory=class_row(OrganizationRow)) as cur:
         org = cur.execute(
             "INSERT INTO organizations (id, name) VALUES (%s, %s)"
-            " RETURNING id::text, name, created_at",
+            f" RETURNING {ORGANIZATION_COLUMNS}",
             (uuid.uuid4(), org_name),
         ).fetchone()
     assert org is not None
@@ -39,13 +44,15 @@ def create_agent(
     email: str,
     password_hash: str,
     role: str,
-    max_concurrent_chats: int = 5,
+    max_concurrent_chats: int | None = None,
 ) -> AgentRow:
+    """No `max_concurrent_chats`: the organization's default_max_concurrent_chats."""
     try:
         with conn.transaction(), conn.cursor(row_factory=class_row(AgentRow)) as cur:
             row = cur.execute(
                 "INSERT INTO agents (id, organization_id, email, name, role, password_hash,"
-                " max_concurrent_chats) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+                " max_concurrent_chats) VALUES (%s, %s, %s, %s, %s, %s, COALESCE(%s,"
+                " (SELECT default_max_concurrent_chats FROM organizations WHERE id = %s)))"
                 f" RETURNING {_AGENT_COLUMNS}",
                 (
                     uuid.uuid4(),
@@ -55,6 +62,7 @@ def create_agent(
                     role,
                     password_hash,
                     max_concurrent_chats,
+                    organization_id,
                 ),
             ).fetchone()
     except psycopg.errors.UniqueViolation as exc:
@@ -219,6 +227,8 @@ def delete_agent(conn: psycopg.Connection, organization_id: str, agent_id: str) 
         return False
     _keep_an_admin(conn, organization_id, agent_id)
     conn.execute("UPDATE agents SET deleted_at = now() WHERE id = %s", (agent_id,))
+    # A deleted agent leaves its groups: routing never meets it there.
+    conn.execute("DELETE FROM group_members WHERE agent_id = %s", (agent_id,))
     end_sign_ins(conn, agent_id)
     return True
 
@@ -267,3 +277,23 @@ def session_of_refresh_token(
         (token_hash, agent_id),
     ).fetchone()
     return str(row[0]) if row else None
+
+
+def organization_by_id(conn: psycopg.Connection, organization_id: str) -> OrganizationRow | None:
+    with conn.cursor(row_factory=class_row(OrganizationRow)) as cur:
+        return cur.execute(
+            f"SELECT {ORGANIZATION_COLUMNS} FROM organizations WHERE id = %s", (organization_id,)
+        ).fetchone()
+
+
+def update_organization(
+    conn: psycopg.Connection, organization_id: str, changes: dict[str, object]
+) -> OrganizationRow | None:
+    """Set the given columns (names come from the caller's validated model, never the client)."""
+    assignments = ", ".join(f"{column} = %s" for column in changes)
+    with conn.cursor(row_factory=class_row(OrganizationRow)) as cur:
+        return cur.execute(
+            f"UPDATE organizations SET {assignments or 'id = id'} WHERE id = %s"
+            f" RETURNING {ORGANIZATION_COLUMNS}",
+            (*changes.values(), organization_id),
+        ).fetchone()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +19,8 @@ class AgentRow:
     last_seen_at: datetime | None
     created_at: datetime
     password_hash: str
+    # Its live groups, oldest first (chat/db/accounts.py reads them with the row).
+    group_ids: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,4 +38,16 @@ class SpaceRow:
 class OrganizationRow:
     id: str
     name: str
+    default_max_concurrent_chats: int
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRow:
+    id: str
+    organization_id: str
+    name: str
+    strategy: str
+    sticky: bool
+    created_at: datetime
+    agent_ids: list[str]  # its live members, by id

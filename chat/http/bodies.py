@@ -12,16 +12,18 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    StringConstraints,
     field_validator,
     model_validator,
 )
 from quart import request
 
+from chat.db.group_queries import MAX_GROUP_NAME_CHARS, MAX_MEMBERS_PER_GROUP
 from chat.errors import InvalidError
 from chat.events import ThreadStatus
 from chat.http.origin import normalise_entry
 from chat.protocol.inbound import NUL_REFUSED, Name, StreamIdText, contains_nul
-from chat.space_settings import SpaceSettings
+from chat.space_settings import GroupId, SpaceSettings
 
 Password = Annotated[str, Field(min_length=10, max_length=1024)]
 Role = Literal["admin", "agent"]
@@ -82,7 +84,8 @@ class CreateAgent(_Body):
     name: Name
     password: Password
     role: Role = "agent"
-    max_concurrent_chats: MaxChats = 5
+    # None: the organization's default_max_concurrent_chats (PATCH /organization).
+    max_concurrent_chats: MaxChats | None = None
 
 
 class UpdateAgent(_Body):
@@ -126,6 +129,16 @@ class SpaceSettingsChange(_Body):
     thread_ttl_seconds: int | None = Field(default=None, ge=10, le=365 * 86400)
     greeting: str | None = Field(default=None, max_length=500)
     color: str | None = Field(default=None, pattern=r"^#[0-9a-fA-F]{6}$")
+    # null clears it (no default group); left out, it keeps its value.
+    default_group_id: GroupId | None = None
+    visitor_picks_group: bool | None = None
+
+    def changes(self) -> dict[str, Any]:
+        """The settings to merge: those given, and null where null is a value (no group)."""
+        given = self.model_dump(exclude_none=True)
+        if "default_group_id" in self.model_fields_set:
+            given["default_group_id"] = self.default_group_id
+        return given
 
 
 class UpdateSpace(_Body):
@@ -187,3 +200,31 @@ async def read_body(model: type[B]) -> B:
 def read_query(model: type[M], args: Mapping[str, str]) -> M:
     """The query string as a model; a key given twice counts once (its first value)."""
     return model.model_validate(dict(args.items()))
+
+
+# Groups (departments): chat/http/api/groups.py.
+Strategy = Literal["manual", "round_robin", "least_loaded"]
+GroupName = Annotated[Name, StringConstraints(max_length=MAX_GROUP_NAME_CHARS)]
+
+
+class CreateGroup(_Body):
+    name: GroupName
+    strategy: Strategy = "manual"
+    sticky: bool = False
+
+
+class UpdateGroup(_Body):
+    name: GroupName | None = None
+    strategy: Strategy | None = None
+    sticky: bool | None = None
+
+
+class GroupMembers(_Body):
+    """The whole membership: agents left out leave the group."""
+
+    agent_ids: list[UUID] = Field(max_length=MAX_MEMBERS_PER_GROUP)
+
+
+class UpdateOrganization(_Body):
+    name: Name | None = None
+    default_max_concurrent_chats: MaxChats | None = None

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from quart import Quart, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from chat.errors import ChatError, RateLimitedError
+from chat.errors import ChatError, FieldInvalidError, RateLimitedError
 from chat.streams.errors import StreamLogError
 
 logger = logging.getLogger(__name__)
@@ -46,7 +46,10 @@ def error_response(status: int, code: str, message: str, details: Any = None) ->
 def install_error_handlers(app: Quart) -> None:
     @app.errorhandler(ChatError)
     async def _chat_error(err: ChatError) -> Response:
-        response = error_response(err.status, err.code, err.message, err.details or None)
+        details: Any = err.details or None
+        if isinstance(err, FieldInvalidError):  # the shape of a ValidationError's details
+            details = [{"field": err.field, "message": err.message}]
+        response = error_response(err.status, err.code, err.message, details)
         if isinstance(err, RateLimitedError):
             _retry_after(response, err.retry_after)
         return response

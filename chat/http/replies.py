@@ -43,11 +43,15 @@ class Agent(_Reply):
     accepting_chats: bool
     max_concurrent_chats: int
     created_at: datetime
+    group_ids: list[UUID] = Field(description="The groups (departments) the agent belongs to")
 
 
 class Organization(_Reply):
     id: UUID
     name: str
+    default_max_concurrent_chats: int = Field(
+        description="The max_concurrent_chats of a new agent when its creator names none"
+    )
     created_at: datetime
 
 
@@ -145,6 +149,30 @@ class WidgetSpace(_Reply):
     settings: SpaceSettings
 
 
+class WidgetGroup(_Reply):
+    id: UUID
+    name: str
+
+
 class WidgetConfig(_Reply):
     space: WidgetSpace
     agents_online: bool
+    groups: list[WidgetGroup] = Field(
+        default_factory=list,
+        description="The groups a visitor may pick in the pre-chat form, by name; empty unless"
+        " the space's settings.visitor_picks_group is on",
+    )
+
+
+class Group(_Reply):
+    id: UUID
+    organization_id: UUID
+    name: str
+    strategy: Literal["manual", "round_robin", "least_loaded"]
+    sticky: bool
+    agent_ids: list[UUID] = Field(description="Its members (live agents), oldest first")
+    created_at: datetime
+
+
+class GroupList(_Reply):
+    items: list[Group]

@@ -60,6 +60,8 @@ class AgentFields(Protocol):
     def max_concurrent_chats(self) -> int: ...
     @property
     def created_at(self) -> datetime: ...
+    @property
+    def group_ids(self) -> list[str]: ...
 
 
 class SpaceFields(Protocol):
@@ -178,6 +180,7 @@ def agent_json(agent: AgentFields, online: bool = True) -> Json:
         "accepting_chats": agent.accepting_chats,
         "max_concurrent_chats": agent.max_concurrent_chats,
         "created_at": agent.created_at.isoformat(),
+        "group_ids": list(agent.group_ids),
     }
 
 

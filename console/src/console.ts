@@ -10,13 +10,13 @@ import { Connection, type Status } from "./connection";
 import { Cursors } from "./cursors";
 import { onFrame } from "./live";
 import { MessageLog } from "./messages";
-import type { Agent, Space, Thread } from "./protocol";
+import type { Agent, Group, Space, Thread } from "./protocol";
 import { Outbox } from "./outbox";
 import { Reads } from "./reads";
 import { type ListName, ThreadStore } from "./threads";
 import { Visitors } from "./visitors";
 
-export type View = "inbox" | "agents" | "spaces";
+export type View = "inbox" | "agents" | "spaces" | "groups";
 
 const SPACE_KEY = "chat-console:space";
 // Someone else's typing indicator goes away by itself after this long without a frame.
@@ -58,6 +58,8 @@ export class Console {
   /** The keyboard's place in the list (j/k), opened with Enter. */
   focusId: string | null = null;
   agents = new Map<string, Agent>();
+  /** The organization's groups, loaded by the admin pages that show them. */
+  groups: Group[] = [];
   readonly unread = new Map<string, number>();
   /** thread id -> who is typing there, until when (Date.now()). */
   readonly typing = new Map<string, { who: string; until: number }>();
@@ -203,6 +205,7 @@ export class Console {
     this.acceptingError = "";
     this.showShortcuts = false;
     this.agents = new Map();
+    this.groups = [];
     this.cursors.clear();
     this.threads.clear();
     this.logs.clear();
@@ -302,6 +305,13 @@ export class Console {
     } catch {
       // transfer targets and presence wait for the next try (welcome, presence of a stranger)
     }
+    this.changed();
+  }
+
+  /** GET /groups; on failure the list stays as it was and the error is the caller's to show. */
+  async loadGroups(): Promise<void> {
+    const page = await this.auth.api<{ items: Group[] }>("GET", "/groups");
+    this.groups = page.items;
     this.changed();
   }
 
@@ -445,5 +455,6 @@ export function viewFromHash(): View {
   const h = typeof location === "undefined" ? "" : location.hash;
   if (h === "#/agents") return "agents";
   if (h === "#/spaces") return "spaces";
+  if (h === "#/groups") return "groups";
   return "inbox";
 }

@@ -20,6 +20,21 @@ export interface Agent {
   accepting_chats: boolean;
   max_concurrent_chats: number;
   created_at: string;
+  /** The groups (departments) the agent belongs to. */
+  group_ids?: string[];
+}
+
+export type Strategy = "manual" | "round_robin" | "least_loaded";
+
+/** A group (department) of agents: GET /groups. */
+export interface Group {
+  id: string;
+  organization_id: string;
+  name: string;
+  strategy: Strategy;
+  sticky: boolean;
+  agent_ids: string[];
+  created_at: string;
 }
 
 export interface Space {

@@ -14,6 +14,8 @@ import { Cursors } from "../src/cursors";
 import { MessageLog } from "../src/messages";
 import type { Agent, Message, Thread } from "../src/protocol";
 import { ThreadStore, waitingFor } from "../src/threads";
+import { checkedIds } from "../src/ui/GroupsPage";
+import { groupSettings } from "../src/ui/SpaceGroupFields";
 import { embedSnippet, parseDomains } from "../src/ui/SpacesPage";
 
 const ME = "a-me";
@@ -624,4 +626,22 @@ test("colleagues: who views a thread (a snapshot replaces a space's), who types 
   assert.equal(heldByOther(c, c.threads.get("t1") as Thread), "Bo");
   c.threads.upsert(thread("t2", { status: "active", assigned_agent_id: ME }), true);
   assert.equal(heldByOther(c, c.threads.get("t2") as Thread), null);
+});
+
+test("a group's members form sends the checked agents' ids", () => {
+  const data = new FormData();
+  assert.deepEqual(checkedIds(data), []);
+  data.append("agent_ids", "a1");
+  data.append("agent_ids", "a2");
+  assert.deepEqual(checkedIds(data), ["a1", "a2"]);
+});
+
+test("a space's group settings: no group is null, the checkbox a boolean", () => {
+  const none = new FormData();
+  none.set("default_group_id", "");
+  assert.deepEqual(groupSettings(none), { default_group_id: null, visitor_picks_group: false });
+  const picked = new FormData();
+  picked.set("default_group_id", "g1");
+  picked.set("visitor_picks_group", "on");
+  assert.deepEqual(groupSettings(picked), { default_group_id: "g1", visitor_picks_group: true });
 });

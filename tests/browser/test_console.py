@@ -382,3 +382,63 @@ def test_screenshots_of_the_inbox_and_a_thread_on_desktop_and_tablet(
     ada.page.screenshot(path=tablet)
     assert tablet.stat().st_size > 0
     no_errors(ada)
+
+
+def test_an_admin_makes_a_group_adds_a_member_names_it_for_a_space_and_deletes_it(
+    service: Service, consoles: Consoles
+) -> None:
+    """The Groups page (issue 12): create with a strategy, tick a member, rename, choose it as
+    a space's default group on the Spaces page, delete it (confirmed); each step read back
+    through REST."""
+    bob, _email = add_agent(service.org, "Bob")
+    ada = sign_in_admin(consoles, service)
+    ada.part("nav-groups").click()
+    form = ada.page.locator("#console form[data-part=group-form]")
+    form.locator("input[name=name]").fill("Billing")
+    form.locator("select[name=strategy]").select_option("round_robin")
+    form.locator("input[name=sticky]").check()
+    form.locator("button[type=submit]").click()
+    row = ada.part("group-row").filter(
+        has=ada.page.locator("[data-part=group-name]", has_text="Billing")
+    )
+    expect(row).to_have_count(1)
+    expect(row.locator("[data-part=group-count]")).to_have_text("0 members")
+
+    row.locator(f"input[data-part=group-member][value='{bob['id']}']").check()
+    row.locator("[data-part=group-members-save]").click()
+    expect(row.locator("[data-part=group-count]")).to_have_text("1 member")
+    [group] = rest(service.org, "GET", "/groups").body["items"]
+    assert (group["name"], group["strategy"], group["sticky"]) == ("Billing", "round_robin", True)
+    assert group["agent_ids"] == [bob["id"]]
+    assert rest(service.org, "GET", f"/agents/{bob['id']}").body["group_ids"] == [group["id"]]
+
+    edit = row.locator("form[data-part=group-edit]")
+    edit.locator("input[name=name]").fill("Billing EU")
+    edit.locator("select[name=strategy]").select_option("least_loaded")
+    edit.locator("button[type=submit]").click()
+    expect(row.locator("[data-part=group-name]")).to_have_text("Billing EU")
+    changed = rest(service.org, "GET", f"/groups/{group['id']}").body
+    assert (changed["name"], changed["strategy"]) == ("Billing EU", "least_loaded")
+
+    # The space's own form for its group settings.
+    ada.part("nav-spaces").click()
+    groups_form = ada.page.locator(
+        f"#console [data-part=space-row][data-space-id='{service.org.space['id']}']"
+        " form[data-part=space-groups]"
+    )
+    groups_form.locator("[data-part=space-default-group]").select_option(group["id"])
+    groups_form.locator("[data-part=space-visitor-picks-group]").check()
+    groups_form.locator("button[type=submit]").click()
+    expect(groups_form.locator(".hint")).to_have_text("Saved.")
+    space = rest(service.org, "GET", f"/spaces/{service.org.space['id']}").body
+    assert space["settings"]["default_group_id"] == group["id"]
+    assert space["settings"]["visitor_picks_group"] is True
+
+    ada.part("nav-groups").click()
+    row.locator("[data-part=group-delete]").click()
+    expect(ada.part("group-row")).to_have_count(0)
+    assert ada.watch.confirms and "Billing EU" in ada.watch.confirms[-1]
+    assert rest(service.org, "GET", "/groups").body["items"] == []
+    space = rest(service.org, "GET", f"/spaces/{service.org.space['id']}").body
+    assert space["settings"]["default_group_id"] is None
+    no_errors(ada)

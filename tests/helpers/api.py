@@ -28,7 +28,9 @@ AGENT_FIELDS = {
     "accepting_chats",
     "max_concurrent_chats",
     "created_at",
+    "group_ids",
 }
+GROUP_FIELDS = {"id", "organization_id", "name", "strategy", "sticky", "agent_ids", "created_at"}
 SPACE_FIELDS = {
     "id",
     "organization_id",

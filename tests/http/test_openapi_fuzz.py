@@ -84,6 +84,8 @@ class Seeded:
     patched_agent_id: str  # for PATCH /agents/{agent_id}
     doomed_agent_id: str  # for DELETE /agents/{agent_id}
     thread_id: str
+    group_id: str
+    doomed_group_id: str  # for DELETE /groups/{group_id}
 
 
 async def _add_agent(org: Org, name: str) -> str:
@@ -91,8 +93,8 @@ async def _add_agent(org: Org, name: str) -> str:
 
 
 async def _seed(base: str) -> Seeded:
-    """An admin with a space, two more agents, a second space, and a visitor's thread with a
-    message in it."""
+    """An admin with a space, two more agents, a second space, a visitor's thread with a
+    message in it, and two groups."""
     org = await make_org(base)
     doomed = await call(
         "POST",
@@ -105,7 +107,16 @@ async def _seed(base: str) -> Seeded:
     deleted = await _add_agent(org, "Carol")
     async with widget(org) as (visitor, _welcome):
         ack = await visitor.say("Hello, is anyone there?")
-    return Seeded(org, str(doomed.body["id"]), patched, deleted, str(ack["thread_id"]))
+    group, doomed_group = await _add_group(org, "Sales"), await _add_group(org, "Doomed")
+    return Seeded(
+        org, str(doomed.body["id"]), patched, deleted, str(ack["thread_id"]), group, doomed_group
+    )
+
+
+async def _add_group(org: Org, name: str) -> str:
+    created = await call("POST", f"{org.base}/api/v1/groups", {"name": name}, token=org.token)
+    assert created.status == 201, created.body
+    return str(created.body["id"])
 
 
 def _config(seeded: Seeded) -> str:
@@ -116,11 +127,13 @@ def _config(seeded: Seeded) -> str:
         "space_id": seeded.org.space["id"],
         "thread_id": seeded.thread_id,
         "widget_key": seeded.org.space["widget_key"],
+        "group_id": seeded.group_id,
     }
     pinned = {
         "DELETE /api/v1/spaces/{space_id}": ("space_id", seeded.doomed_space_id),
         "PATCH /api/v1/agents/{agent_id}": ("agent_id", seeded.patched_agent_id),
         "DELETE /api/v1/agents/{agent_id}": ("agent_id", seeded.doomed_agent_id),
+        "DELETE /api/v1/groups/{group_id}": ("group_id", seeded.doomed_group_id),
     }
     lines = ["[dictionaries]"]
     lines += [f"{name} = {{ values = [{q(value)}] }}" for name, value in bound.items()]

@@ -54,6 +54,10 @@ PROBES = [
     Probe("PATCH", "/agents/{agent_id}", {"name": "Mallory", "role": "agent"}),
     Probe("DELETE", "/agents/{agent_id}"),
     Probe("GET", "/visitors/{visitor_id}"),
+    Probe("GET", "/groups/{group_id}"),
+    Probe("PATCH", "/groups/{group_id}", {"name": "Taken over", "strategy": "round_robin"}),
+    Probe("DELETE", "/groups/{group_id}"),
+    Probe("PUT", "/groups/{group_id}/members", {"agent_ids": []}),
 ]
 # Public by design: a widget key is published on the customer's site.
 NOT_PROBED = {("GET", "/widget/{widget_key}/config")}
@@ -85,11 +89,19 @@ async def _tenant(base: str, settings: Settings, n: int, words: str) -> Tenant:
         first = await visitor.say(f"{words} one")
         await visitor.say(f"{words} two")
     thread_id = first["thread_id"]
+    group = await call("POST", f"{base}{PREFIX}/groups", {"name": f"{words} team"}, token=org.token)
+    assert group.status == 201, group.body
+    members = {"agent_ids": [org.agent["id"], peer["id"]]}
+    put = await call(
+        "PUT", f"{base}{PREFIX}/groups/{group.body['id']}/members", members, token=org.token
+    )
+    assert put.status == 200, put.body
     ids = {
         "space_id": [org.space["id"]],
         "thread_id": [thread_id],
         "agent_id": [org.agent["id"], peer["id"]],
         "visitor_id": [welcome["visitor"]["id"]],
+        "group_id": [group.body["id"]],
     }
     secrets = [
         *(value for values in ids.values() for value in values),
@@ -170,6 +182,9 @@ async def _assert_untouched(api: str, a: Tenant, b: Tenant) -> None:
         thread = await call("GET", f"{api}/threads/{thread_id}", token=owner.org.token)
         assert thread.status == 200, thread.body
         assert (thread.body["status"], thread.body["assigned_agent_id"]) == ("unassigned", None)
+    group = await call("GET", f"{api}/groups/{a.ids['group_id'][0]}", token=a.org.token)
+    assert group.status == 200, group.body
+    assert (group.body["strategy"], group.body["agent_ids"]) == ("manual", a.ids["agent_id"])
     agents = await call("GET", f"{api}/agents", token=a.org.token)
     assert [(x["id"], x["name"], x["role"]) for x in agents.body["items"]] == [
         (a.ids["agent_id"][0], a.org.agent["name"], "admin"),
@@ -184,11 +199,17 @@ async def _assert_lists_are_separate(api: str, a: Tenant, b: Tenant) -> None:
         lists = {
             "spaces": await call("GET", f"{api}/spaces", token=token),
             "agents": await call("GET", f"{api}/agents", token=token),
+            "groups": await call("GET", f"{api}/groups", token=token),
             "threads": await call(
                 "GET", f"{api}/spaces/{space_id}/threads?status={ALL_STATUSES}", token=token
             ),
         }
-        kinds = {"spaces": "space_id", "agents": "agent_id", "threads": "thread_id"}
+        kinds = {
+            "spaces": "space_id",
+            "agents": "agent_id",
+            "threads": "thread_id",
+            "groups": "group_id",
+        }
         for name, reply in lists.items():
             assert reply.status == 200, (name, reply.body)
             listed = sorted(item["id"] for item in reply.body["items"])

@@ -20,7 +20,7 @@ from chat.errors import (
     WrongPasswordError,
 )
 from chat.http import throttle
-from chat.http.api.views import agent_reply, no_content
+from chat.http.api.views import agent_reply, no_content, organization_json
 from chat.http.auth import Caller
 from chat.http.bodies import Login, Logout, Refresh, Register, UpdateMe
 from chat.http.client_address import client_address
@@ -82,9 +82,8 @@ async def register(services: Services, body: Register) -> tuple[Response, int]:
         )
     except EmailTakenError as exc:
         raise RegistrationFailedError() from exc
-    organization = {"id": org.id, "name": org.name, "created_at": org.created_at.isoformat()}
     reply = {**await _sign_in(services, agent), "agent": agent_json(agent, False)}
-    return jsonify({**reply, "organization": organization}), 201
+    return jsonify({**reply, "organization": organization_json(org)}), 201
 
 
 @routes.route(

@@ -6,11 +6,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+import psycopg
 from quart import Response, jsonify
 
-from chat.db import space_queries, thread_queries
+from chat.db import group_queries, space_queries, thread_queries
 from chat.db.rows import SpaceRow
-from chat.errors import InvalidError, NotFoundError
+from chat.errors import FieldInvalidError, InvalidError, NotFoundError
 from chat.events import OPEN_THREAD_STATUSES
 from chat.http.api.views import no_content
 from chat.http.auth import Caller
@@ -32,6 +33,15 @@ async def _own_space(services: Services, caller: Caller, space_id: Any) -> Space
     return space
 
 
+def _hold_default_group(conn: psycopg.Connection, org: str, group_id: str | None) -> None:
+    """A default group must be a live group of the organization, kept so until the space is
+    written (a group deleted meanwhile waits, then clears the space's setting)."""
+    if group_id is not None and not group_queries.hold_live_group(conn, org, group_id):
+        raise FieldInvalidError(
+            "settings.default_group_id", "not a group of this organization (or deleted)"
+        )
+
+
 @routes.route("GET", "/spaces", summary="The organization's spaces", reply=SpaceList)
 async def list_spaces(services: Services, caller: Caller) -> Response:
     org = caller.agent.organization_id
@@ -51,15 +61,15 @@ async def list_spaces(services: Services, caller: Caller) -> Response:
 async def create_space(
     services: Services, caller: Caller, body: CreateSpace
 ) -> tuple[Response, int]:
-    space = await services.db.run(
-        lambda c: space_queries.create_space(
-            c,
-            caller.agent.organization_id,
-            body.name,
-            body.allowed_domains,
-            body.settings.model_dump(),
+    org = caller.agent.organization_id
+
+    def create(conn: psycopg.Connection) -> SpaceRow:
+        _hold_default_group(conn, org, body.settings.default_group_id)
+        return space_queries.create_space(
+            conn, org, body.name, body.allowed_domains, body.settings.model_dump()
         )
-    )
+
+    space = await services.db.run(create)
     await groups.ensure_group(services.stream_log, space.id)
     await services.control.do_create_space(space.id)  # every projector follows it at once
     return jsonify(space_json(space)), 201
@@ -84,12 +94,17 @@ async def update_space(
     """Settings given are merged into the stored ones. Widgets connecting from now on get
     the new values; open widget sockets keep what they started with."""
     org = caller.agent.organization_id
-    settings_change = body.settings.model_dump(exclude_none=True) if body.settings else {}
-    space = await services.db.run(
-        lambda c: space_queries.update_space(
-            c, org, str(space_id), body.name, body.allowed_domains, settings_change
+    settings_change = body.settings.changes() if body.settings else {}
+
+    def update(conn: psycopg.Connection) -> SpaceRow | None:
+        if space_queries.space_by_id(conn, org, str(space_id)) is None:
+            return None  # another organization's space is 404, whatever the settings say
+        _hold_default_group(conn, org, settings_change.get("default_group_id"))
+        return space_queries.update_space(
+            conn, org, str(space_id), body.name, body.allowed_domains, settings_change
         )
-    )
+
+    space = await services.db.run(update)
     if space is None:
         raise NotFoundError("no such space")
     services.spaces.forget_space(space.id)  # here at once; elsewhere through the control stream

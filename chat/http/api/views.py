@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from quart import Response
 
 from chat.db import space_queries
-from chat.db.rows import AgentRow, SpaceRow
+from chat.db.rows import AgentRow, GroupRow, OrganizationRow, SpaceRow
 from chat.json_types import Json
 from chat.protocol.outbound import agent_json
 from chat.services import Services
@@ -41,3 +41,24 @@ async def agents_json(
 ) -> list[Json]:
     online = await online_agent_ids(services, (s.id for s in spaces))
     return [agent_json(a, a.id in online) for a in agents]
+
+
+def group_json(group: GroupRow) -> Json:
+    return {
+        "id": group.id,
+        "organization_id": group.organization_id,
+        "name": group.name,
+        "strategy": group.strategy,
+        "sticky": group.sticky,
+        "agent_ids": list(group.agent_ids),
+        "created_at": group.created_at.isoformat(),
+    }
+
+
+def organization_json(org: OrganizationRow) -> Json:
+    return {
+        "id": org.id,
+        "name": org.name,
+        "default_max_concurrent_chats": org.default_max_concurrent_chats,
+        "created_at": org.created_at.isoformat(),
+    }

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import logging
+
+import psycopg
+import trio
 from quart import Response, jsonify, request
 
+from chat.db import group_queries
+from chat.db.rows import SpaceRow
 from chat.errors import NotFoundError, OriginNotAllowedError
 from chat.http.errors import error_response
 from chat.http.openapi import Routes
 from chat.http.origin import origin_allowed
 from chat.http.replies import WidgetConfig
 from chat.services import Services
+from chat.space_settings import SpaceSettings
+
+logger = logging.getLogger(__name__)
 
 CONFIG_MAX_AGE_SECONDS = 30
+# The groups offered to visitors come from PostgreSQL, not the space cache: past this wait the
+# config answers without them (the pre-chat form then offers none) rather than not at all.
+GROUPS_WAIT_SECONDS = 1.0
 
 routes = Routes(tag="widget")
 
@@ -48,9 +60,25 @@ async def _config(services: Services, widget_key: str, origin: str | None) -> Re
         raise OriginNotAllowedError()
     online = await services.stream_log.online_agents(space.id)
     public = {"name": space.name, "settings": space.settings}
-    reply = jsonify({"space": public, "agents_online": bool(online)})
+    groups = await _offered_groups(services, space)
+    reply = jsonify({"space": public, "agents_online": bool(online), "groups": groups})
     reply.headers["Cache-Control"] = f"private, max-age={CONFIG_MAX_AGE_SECONDS}"
     return reply
+
+
+async def _offered_groups(services: Services, space: SpaceRow) -> list[dict[str, str]]:
+    """The organization's groups by id and name (nothing else of them is public) when the
+    space lets the visitor pick one; none otherwise, or when PostgreSQL does not answer."""
+    if not SpaceSettings.of(space.settings).visitor_picks_group:
+        return []
+    org = space.organization_id
+    try:
+        with trio.fail_after(GROUPS_WAIT_SECONDS):
+            found = await services.db.run(lambda c: group_queries.public_groups(c, org))
+    except (psycopg.OperationalError, trio.TooSlowError) as exc:
+        logger.warning("widget config without its groups, the database did not answer: %r", exc)
+        return []
+    return [{"id": group_id, "name": name} for group_id, name in found]
 
 
 def _page_origin() -> str | None:

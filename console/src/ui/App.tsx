@@ -1,5 +1,6 @@
 import type { Console } from "../console";
 import { AgentsPage } from "./AgentsPage";
+import { GroupsPage } from "./GroupsPage";
 import { Header } from "./Header";
 import { Inbox } from "./Inbox";
 import { Shortcuts } from "./Shortcuts";
@@ -22,6 +23,8 @@ export function App({ c }: { c: Console }) {
         <AgentsPage c={c} />
       ) : c.view === "spaces" && admin ? (
         <SpacesPage c={c} />
+      ) : c.view === "groups" && admin ? (
+        <GroupsPage c={c} />
       ) : (
         <Inbox c={c} />
       )}

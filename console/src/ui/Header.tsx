@@ -10,7 +10,7 @@ export function Header({ c }: { c: Console }) {
   const me = c.me;
   if (!me) return null;
   const admin = me.role === "admin";
-  const nav = (view: "inbox" | "agents" | "spaces", label: string) => (
+  const nav = (view: "inbox" | "agents" | "spaces" | "groups", label: string) => (
     <a
       href={view === "inbox" ? "#/inbox" : `#/${view}`}
       data-part={`nav-${view}`}
@@ -28,6 +28,7 @@ export function Header({ c }: { c: Console }) {
         {nav("inbox", "Inbox")}
         {admin ? nav("agents", "Agents") : null}
         {admin ? nav("spaces", "Spaces") : null}
+        {admin ? nav("groups", "Groups") : null}
       </nav>
       <span class="spacer" />
       <span data-part="connection" data-status={c.status} class="connection" role="status">

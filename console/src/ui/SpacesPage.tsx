@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { errorText } from "../api";
 import type { Console } from "../console";
 import type { Space } from "../protocol";
+import { SpaceGroupFields } from "./SpaceGroupFields";
 
 /** allowed_domains typed as a comma- or newline-separated list. */
 export function parseDomains(text: string): string[] {
@@ -20,6 +21,7 @@ export function SpacesPage({ c }: { c: Console }) {
   const [busy, setBusy] = useState(false);
   useEffect(() => {
     void c.loadSpaces();
+    c.loadGroups().catch(() => undefined); // without them the default group shows "None"
   }, []);
 
   const create = async (event: Event) => {
@@ -184,6 +186,7 @@ function SpaceRow({ c, space }: { c: Console; space: Space }) {
         <button type="submit">Save</button>
         <span class="hint">{saved}</span>
       </form>
+      <SpaceGroupFields c={c} space={space} replace={replace} />
       <div class="widget-key">
         <span class="label">Widget key</span> <code data-part="widget-key">{key}</code>
       </div>

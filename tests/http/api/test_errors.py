@@ -30,6 +30,11 @@ ADMIN_ROUTES: list[tuple[str, str, Any]] = [
     ("PATCH", "/spaces/{space_id}", {"name": "X"}),
     ("DELETE", "/spaces/{space_id}", None),
     ("POST", "/spaces/{space_id}/rotate-key", None),
+    ("POST", "/groups", {"name": "X"}),
+    ("PATCH", "/groups/{group_id}", {"name": "X"}),
+    ("PUT", "/groups/{group_id}/members", {"agent_ids": []}),
+    ("DELETE", "/groups/{group_id}", None),
+    ("PATCH", "/organization", {"default_max_concurrent_chats": 2}),
 ]
 # Routes that may answer 403 for another reason than the caller's role alone (closing or
 # transferring a thread: whether the caller holds it; tests/http/api/test_threads.py).
@@ -65,7 +70,12 @@ async def test_every_route_checks_its_caller(base_url: str) -> None:
                 assert_error(reply, 401, "unauthorized")
 
         assert forbidding == {(m, p) for m, p, _ in ADMIN_ROUTES} | OTHER_403
-        ids = {"agent_id": org.agent["id"], "space_id": org.space["id"]}
+        group = await call("POST", f"{api}/groups", {"name": "Sales"}, token=org.token)
+        ids = {
+            "agent_id": org.agent["id"],
+            "space_id": org.space["id"],
+            "group_id": group.body["id"],
+        }
         for method, path, body in ADMIN_ROUTES:
             reply = await call(method, api + path.format(**ids), body, token=bob.token)
             assert_error(reply, 403, "forbidden")
@@ -76,6 +86,8 @@ async def test_every_route_checks_its_caller(base_url: str) -> None:
         ]
         spaces = await call("GET", f"{api}/spaces", token=org.token)
         assert spaces.body["items"] == [org.space]
+        groups = await call("GET", f"{api}/groups", token=org.token)
+        assert groups.body["items"] == [group.body]
 
 
 async def test_errors_have_the_contract_shape(base_url: str) -> None:

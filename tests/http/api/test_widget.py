@@ -24,6 +24,7 @@ async def test_widget_config(base_url: str) -> None:
             assert ok.body == {
                 "space": {"name": "Shop", "settings": org.space["settings"]},
                 "agents_online": False,
+                "groups": [],
             }
             assert ok.header("Access-Control-Allow-Origin") == origin
             assert "origin" in (ok.header("Vary") or "").lower()

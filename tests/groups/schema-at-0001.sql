@@ -1,0 +1,124 @@
+-- The one source of truth for tables: their current shape. Applied idempotently at start and by
+-- `chat migrate`, followed by the versioned migrations of migrations/ (yoyo-migrations), which
+-- bring a database created by an older schema.sql to this shape (chat/db/migrations.py).
+-- Configuration (organizations, agents, spaces, tokens) is written by the service directly;
+-- conversation data (visitors, threads, messages) only by the projector, keyed by stream entry id.
+
+CREATE TABLE IF NOT EXISTS organizations (
+    id uuid PRIMARY KEY,
+    name text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS agents (
+    id uuid PRIMARY KEY,
+    organization_id uuid NOT NULL REFERENCES organizations (id),
+    email text NOT NULL,
+    name text NOT NULL,
+    role text NOT NULL CHECK (role IN ('admin', 'agent')),
+    password_hash text NOT NULL,
+    accepting_chats boolean NOT NULL DEFAULT true,
+    max_concurrent_chats integer NOT NULL DEFAULT 5,
+    last_seen_at timestamptz,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    deleted_at timestamptz
+);
+CREATE UNIQUE INDEX IF NOT EXISTS agents_live_email ON agents (lower(email)) WHERE deleted_at IS NULL;
+CREATE INDEX IF NOT EXISTS agents_organization ON agents (organization_id);
+
+CREATE TABLE IF NOT EXISTS refresh_tokens (
+    id uuid PRIMARY KEY,
+    agent_id uuid NOT NULL REFERENCES agents (id),
+    family_id uuid NOT NULL,
+    token_hash bytea NOT NULL UNIQUE,
+    expires_at timestamptz NOT NULL,
+    used_at timestamptz,
+    revoked_at timestamptz,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS refresh_tokens_family ON refresh_tokens (family_id);
+
+CREATE TABLE IF NOT EXISTS spaces (
+    id uuid PRIMARY KEY,
+    organization_id uuid NOT NULL REFERENCES organizations (id),
+    name text NOT NULL,
+    widget_key text NOT NULL UNIQUE,
+    allowed_domains text[] NOT NULL,
+    settings jsonb NOT NULL DEFAULT '{}',
+    created_at timestamptz NOT NULL DEFAULT now(),
+    deleted_at timestamptz
+);
+CREATE INDEX IF NOT EXISTS spaces_organization ON spaces (organization_id);
+
+-- Projected rows carry the (ms, seq) of the entry that last wrote them, so a replayed or
+-- reclaimed older entry never overwrites a newer state.
+CREATE TABLE IF NOT EXISTS visitors (
+    id uuid PRIMARY KEY,
+    space_id uuid NOT NULL,
+    name text,
+    email text,
+    current_url text,
+    created_at timestamptz NOT NULL,
+    entry_ms bigint NOT NULL,
+    entry_seq bigint NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS threads (
+    id uuid PRIMARY KEY,
+    space_id uuid NOT NULL,
+    visitor_id uuid NOT NULL,
+    assigned_agent_id uuid,
+    status text NOT NULL CHECK (status IN ('unassigned', 'active', 'closed', 'expired')),
+    last_activity_at timestamptz NOT NULL,
+    created_at timestamptz NOT NULL,
+    closed_at timestamptz,
+    -- 'email' for a conversation left offline, answered by email to `email` (structures.md,
+    -- "Email"); null otherwise. Added by migrations/0001.email-channel.sql.
+    channel text CHECK (channel IN ('email')),
+    email text,
+    entry_ms bigint NOT NULL,
+    entry_seq bigint NOT NULL
+);
+CREATE INDEX IF NOT EXISTS threads_space_status_activity
+    ON threads (space_id, status, last_activity_at DESC, id);
+CREATE INDEX IF NOT EXISTS threads_visitor ON threads (visitor_id);
+-- An agent's load, counted before a transfer (chat/db/accounts.py active_chats).
+CREATE INDEX IF NOT EXISTS threads_active_agent ON threads (assigned_agent_id)
+    WHERE status = 'active';
+
+-- A message's id is its stream entry id "<id_ms>-<id_seq>". No foreign key to threads: under
+-- reclaim (XAUTOCLAIM) a message may be projected before its thread's opening entry.
+CREATE TABLE IF NOT EXISTS messages (
+    thread_id uuid NOT NULL,
+    id_ms bigint NOT NULL,
+    id_seq bigint NOT NULL,
+    space_id uuid NOT NULL,
+    sender_type text NOT NULL CHECK (sender_type IN ('visitor', 'agent', 'system')),
+    sender_id text NOT NULL,
+    sender_name text NOT NULL,
+    content text NOT NULL,
+    client_id text NOT NULL,
+    created_at timestamptz NOT NULL,
+    PRIMARY KEY (thread_id, id_ms, id_seq)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS messages_client_id ON messages (thread_id, sender_id, client_id);
+
+-- Mail to send, written by the projector with the message it is about (an outbox), sent by
+-- chat/actors/mailer.py: `team` notifies the organization's agents of a visitor's offline message
+-- or email reply, `visitor` mails an agent's answer to the thread's email. A row is claimed by
+-- moving `next_attempt_at` ahead, so two processes never send it at once; it is kept once sent.
+-- Added by migrations/0001.email-channel.sql.
+CREATE TABLE IF NOT EXISTS email_outbox (
+    id_ms bigint NOT NULL,
+    id_seq bigint NOT NULL,
+    space_id uuid NOT NULL,
+    thread_id uuid NOT NULL,
+    recipient text NOT NULL CHECK (recipient IN ('team', 'visitor')),
+    attempts integer NOT NULL DEFAULT 0,
+    next_attempt_at timestamptz NOT NULL DEFAULT now(),
+    sent_at timestamptz,
+    failed_at timestamptz,
+    PRIMARY KEY (id_ms, id_seq, recipient)
+);
+CREATE INDEX IF NOT EXISTS email_outbox_due ON email_outbox (next_attempt_at)
+    WHERE sent_at IS NULL AND failed_at IS NULL;
