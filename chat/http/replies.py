@@ -148,3 +148,13 @@ class WidgetSpace(_Reply):
 class WidgetConfig(_Reply):
     space: WidgetSpace
     agents_online: bool
+
+
+class InboundEmailAccepted(_Reply):
+    """A visitor's emailed reply, stored as a message of its conversation."""
+
+    id: MessageId = Field(description="The message's id (its stream entry id)")
+    thread_id: UUID = Field(
+        description="The conversation it joined: the replied-to one, or the visitor's open one"
+    )
+    created_at: datetime
