@@ -151,6 +151,11 @@ function Row({ c, t }: { c: Console; t: Thread }) {
           <span class="name" data-part="visitor-name">
             {visitorLabel(c.visitors.get(t.visitor_id), t.visitor_id)}
           </span>
+          {t.channel === "email" ? (
+            <span class="channel" data-part="email-badge" title={`Answered by email to ${t.email}`}>
+              Email
+            </span>
+          ) : null}
           <span class="time">{clock(t.last_activity_at)}</span>
         </span>
         <span class="row-bottom">
