@@ -4,13 +4,16 @@ the outbox send each row once (chat/actors/mailer.py, chat/db/outbox.py)."""
 from __future__ import annotations
 
 import dataclasses
+import logging
 
+import pytest
 import trio
 
 from chat.actors.mailer import MailerConfig, run_mailer
 from chat.config import Settings
 from chat.db.pool import open_database
 from chat.server import serve
+from chat.services import open_services
 from tests.conftest import free_port
 from tests.email.conftest import mail_settings
 from tests.email.helpers import leave_lead
@@ -70,3 +73,25 @@ async def _database(url: str, *, task_status: trio.TaskStatus[object]) -> None:
     async with open_database(url, 2) as db:
         task_status.started(db)
         await trio.sleep_forever()
+
+
+async def test_email_is_off_without_an_smtp_host_and_its_password_is_never_logged(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    with trio.fail_after(30):
+        async with open_services(settings):
+            pass
+        off = [r for r in caplog.records if "email is off" in r.getMessage()]
+        assert len(off) == 1, caplog.text
+        caplog.clear()
+        secret = "hunter2-smtp-password"
+        with_mail = Settings.model_validate(
+            {**mail_settings(settings, free_port()).model_dump(), "smtp_password": secret}
+        )
+        assert secret not in repr(with_mail)
+        async with open_services(with_mail):
+            pass
+        assert "mailer: sending through" in caplog.text
+        assert "email is off" not in caplog.text
+        assert secret not in caplog.text
