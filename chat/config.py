@@ -8,9 +8,10 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 AckDurability = Literal["written", "fsync"]
+SmtpSecurity = Literal["none", "starttls", "tls"]
 
 
 class Settings(BaseModel):
@@ -106,6 +107,33 @@ class Settings(BaseModel):
     visitor_active_ttl_seconds: int = Field(default=30 * 86400, ge=1)
     # A bare WebSocket echo at /ws/echo, for the bench's ceiling figure; off in production.
     bench_echo: bool = False
+    # The email channel (README "Email", structures.md "Email"). No SMTP host: the mailer does
+    # not run and email conversations are only in the console. Secrets are SecretStr, so a
+    # repr or a log of the settings shows them masked.
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    # none: plain SMTP (a relay on localhost); starttls: upgrade on the submission port (587);
+    # tls: implicit TLS (465).
+    smtp_security: SmtpSecurity = "starttls"
+    # The From address of every mail; the display name is the space's (and organization's).
+    email_from: str = ""
+    # The domain of the signed reply addresses (`reply+<thread>.<mac>@domain`) whose mail reaches
+    # POST /api/v1/inbound/email; empty: the From address's domain.
+    email_reply_domain: str = ""
+    # Signs reply addresses; empty: derived from SECRET_KEY (so rotating that key voids the
+    # reply addresses already sent).
+    email_reply_secret: SecretStr = SecretStr("")
+    # Bearer token of POST /api/v1/inbound/email; empty: the route answers 404.
+    inbound_email_token: SecretStr = SecretStr("")
+    # The service's public address, for the link to the conversation in the team's mail.
+    public_url: str = ""
+    # How often the mailer looks for due mail, and how a failed send is retried: after
+    # retry * 2**(attempts - 1) seconds (with jitter, at most an hour), parked after max attempts.
+    mailer_poll_seconds: float = Field(default=5.0, gt=0)
+    smtp_retry_seconds: float = Field(default=30.0, gt=0)
+    smtp_max_attempts: int = Field(default=8, ge=1)
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -114,6 +142,12 @@ class Settings(BaseModel):
             if part.strip():
                 ipaddress.ip_network(part.strip())  # ValueError: pydantic reports the field
         return value
+
+    @model_validator(mode="after")
+    def _mail_from(self) -> Settings:
+        if self.smtp_host and "@" not in self.email_from:
+            raise ValueError("CHAT_EMAIL_FROM (an address) is required with CHAT_SMTP_HOST")
+        return self
 
 
 def env_settings(

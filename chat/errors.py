@@ -70,6 +70,13 @@ class ThreadClosedError(ChatError):
     status = 409
 
 
+class UnsupportedMediaTypeError(ChatError):
+    """The body's Content-Type is not one this route reads."""
+
+    code = "unsupported_media_type"
+    status = 415
+
+
 class NotFoundError(ChatError):
     """Not found."""
 

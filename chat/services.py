@@ -1,7 +1,7 @@
 """The services one process shares between its actors and its HTTP handlers, and the
 supervisor that builds them: it owns the reader, the control follower, the projector, the
-sweepers and the thread actors' nursery. The composition root: actors import none of this, each
-is handed only what it uses."""
+sweepers, the mailer and the thread actors' nursery. The composition root: actors import none
+of this, each is handed only what it uses."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import trio
 
+from chat.actors.mailer import MailerConfig, run_mailer
 from chat.actors.projector import ProjectorState, run_projector
 from chat.actors.revocation import SessionRegistry
 from chat.actors.socket import SessionStats
@@ -115,6 +116,14 @@ async def open_services(
             db,
             settings.presence_check_seconds,
         )
+        mailer = MailerConfig.of(settings)
+        if mailer is None:
+            logger.info(
+                "email is off (CHAT_SMTP_HOST is not set): email conversations show only in the"
+                " console"
+            )
+        else:
+            await nursery.start(run_mailer, db, mailer)
         try:
             yield services
         finally:

@@ -50,6 +50,7 @@ from chat.events import (
     visitor_route,
 )
 from chat.json_types import Json
+from chat.mail import LEAD_MAX_OPEN_THREADS
 from chat.protocol.inbound import (
     Identify,
     Page,
@@ -91,9 +92,6 @@ PAGE_URL_CHARS = 1024
 TYPING_INTERVAL_SECONDS = 1.0
 IDENTIFY_RATE = 1.0
 IDENTIFY_BURST = 3
-# A lead (an email left offline, structures.md "Email") opens its conversation past the space's
-# `max_open_threads`: the cap keeps a queue a team can serve live, a lead waits for an email reply.
-LEAD_MAX_OPEN_THREADS = 2**31 - 1
 
 
 @dataclass(eq=False)

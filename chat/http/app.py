@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import trio
 from hypercorn.config import Config
 from quart import Response, request
 from quart_trio import QuartTrio
+from quart_trio.wrappers import TrioRequest
 
-from chat.http.api.routes import api_blueprint
+from chat.http.api.inbound import INBOUND_EMAIL_MAX_BYTES, INBOUND_EMAIL_PATH
+from chat.http.api.routes import PREFIX, api_blueprint
 from chat.http.docs import docs_blueprint
 from chat.http.echo import echo_blueprint
 from chat.http.errors import error_response, install_error_handlers
@@ -34,8 +38,19 @@ REST_MAX_BODY_BYTES = 64 * 1024
 HEADERS_DEADLINE_SECONDS = 5
 
 
+class _Request(TrioRequest):
+    """quart fixes a request's body limit when it is made, from MAX_CONTENT_LENGTH: inbound mail
+    (chat/http/api/inbound.py) gets its own larger one here, every other request keeps 64 KiB."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if args[2] == PREFIX + INBOUND_EMAIL_PATH:  # (method, scheme, path, ...)
+            kwargs["max_content_length"] = INBOUND_EMAIL_MAX_BYTES
+        super().__init__(*args, **kwargs)
+
+
 def create_app(services: Services) -> QuartTrio:
     app = QuartTrio(__name__, static_folder=None)  # chat/http/pages.py serves chat/static
+    app.request_class = _Request
     app.config["MAX_CONTENT_LENGTH"] = REST_MAX_BODY_BYTES
     # quart's own body deadline (60 s) is replaced by ours, in read_body_first below.
     app.config["BODY_TIMEOUT"] = None

@@ -23,7 +23,8 @@ from chat.http.bodies import read_body, read_query
 from chat.http.replies import ErrorReply
 from chat.services import Services
 
-Auth = Literal["public", "agent", "admin"]
+# "token": the handler checks a bearer token of its own (a setting, not an agent's JWT).
+Auth = Literal["public", "agent", "admin", "token"]
 Handler = Callable[..., Awaitable[Any]]
 CallerCheck = Callable[[bool], Awaitable[Any]]
 Refs = dict[type[BaseModel], JsonSchemaValue]
@@ -40,7 +41,8 @@ _ERROR_TEXT = {
     403: "Not allowed for this caller",
     404: "Not found (another organization's objects are not found either)",
     409: "Conflicts with the current state",
-    413: "Body over 64 KiB",
+    413: "Body over its size limit (64 KiB; 1 MiB for inbound mail)",
+    415: "The body's Content-Type is not one this route reads",
     422: "The body or query failed validation; `details` lists the fields",
     429: "Too many requests; see the Retry-After header",
     503: "Storage is unavailable; retry",
@@ -60,6 +62,7 @@ class Operation:
     status: int
     errors: tuple[int, ...]
     description: str | None
+    raw_body: tuple[str, ...] = ()  # media types of a body read as is (not JSON)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,9 +93,11 @@ class Routes:
         reply: type[BaseModel] | None = None,
         status: int = 200,
         errors: tuple[int, ...] = (),
+        raw_body: tuple[str, ...] = (),
     ) -> Callable[[Handler], Handler]:
         """Declare a route. Its handler receives `services=` (the process's Services), `caller=`
-        (unless public), `body=` and `query=` (when declared), and the path's parameters."""
+        (for agent and admin routes), `body=` and `query=` (when declared), and the path's
+        parameters. `raw_body` names the media types of a body the handler reads itself."""
 
         def declare(handler: Handler) -> Handler:
             operation = Operation(
@@ -107,6 +112,7 @@ class Routes:
                 status,
                 errors,
                 inspect.getdoc(handler),
+                raw_body,
             )
             self.declared.append(Declared(operation, handler))
             return handler
@@ -137,7 +143,7 @@ class Api:
         @wraps(handler)
         async def view(**path: Any) -> Any:
             kwargs: dict[str, Any] = dict(path, services=services)
-            if op.auth != "public":
+            if op.auth in ("agent", "admin"):
                 kwargs["caller"] = await check_caller(op.auth == "admin")
             if op.body is not None:
                 kwargs["body"] = await read_body(op.body)
@@ -182,7 +188,13 @@ class Api:
                         "bearerFormat": "JWT",
                         "description": "An access token from /auth/login, /auth/register or"
                         " /auth/refresh",
-                    }
+                    },
+                    "token": {
+                        "type": "http",
+                        "scheme": "bearer",
+                        "description": "A token set in the service's settings (for example"
+                        " CHAT_INBOUND_EMAIL_TOKEN for inbound mail)",
+                    },
                 },
             },
         }
@@ -201,8 +213,15 @@ def _operation(op: Operation, params: list[dict[str, Any]], refs: Refs) -> dict[
     }
     if op.description:
         spec["description"] = op.description
-    if op.auth != "public":
+    if op.auth in ("agent", "admin"):
         spec["security"] = [{"bearer": []}]
+    elif op.auth == "token":
+        spec["security"] = [{"token": []}]
+    if op.raw_body:
+        spec["requestBody"] = {
+            "required": True,
+            "content": {media: {"schema": {"type": "string"}} for media in op.raw_body},
+        }
     if op.body is not None:
         spec["requestBody"] = {
             "required": True,
@@ -224,6 +243,8 @@ def _implied_errors(op: Operation, params: list[dict[str, Any]]) -> list[int]:
         implied.append(403)
     if op.body is not None:
         implied += [400, 413, 422]
+    if op.raw_body:
+        implied += [413, 415]
     if op.query is not None:
         implied.append(422)
     if params:

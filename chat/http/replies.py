@@ -176,3 +176,13 @@ class Group(_Reply):
 
 class GroupList(_Reply):
     items: list[Group]
+
+
+class InboundEmailAccepted(_Reply):
+    """A visitor's emailed reply, stored as a message of its conversation."""
+
+    id: MessageId = Field(description="The message's id (its stream entry id)")
+    thread_id: UUID = Field(
+        description="The conversation it joined: the replied-to one, or the visitor's open one"
+    )
+    created_at: datetime

@@ -65,6 +65,9 @@ export interface Thread {
   last_activity_at: string;
   created_at: string;
   closed_at: string | null;
+  // Only on an email conversation (a message left offline): answers also go to `email`.
+  channel?: "email";
+  email?: string | null;
   visitor?: Visitor;
 }
 
@@ -77,6 +80,14 @@ export interface Message {
   content: string;
   client_id: string | null;
   created_at: string;
+}
+
+// A visitor message that came by email: a reply (client_id "email:<hash of its Message-ID>") or
+// the offline form's lead ("lead-<uuid>"). Messages carry no channel in REST history; the
+// client_id is in history and live frames alike (structures.md, "Email").
+export function cameByEmail(m: Pick<Message, "sender_type" | "client_id">): boolean {
+  const id = m.client_id ?? "";
+  return m.sender_type === "visitor" && (id.startsWith("email:") || id.startsWith("lead-"));
 }
 
 export interface ThreadPage {

@@ -12,7 +12,7 @@ import { Auth, type RefreshResult, STORE_KEY } from "../src/auth";
 import { Connection, HEARTBEAT_MS, type Status } from "../src/connection";
 import { Cursors } from "../src/cursors";
 import { MessageLog } from "../src/messages";
-import type { Agent, Message, Thread } from "../src/protocol";
+import { type Agent, cameByEmail, type Message, type Thread } from "../src/protocol";
 import { ThreadStore, waitingFor } from "../src/threads";
 import { checkedIds } from "../src/ui/GroupsPage";
 import { groupSettings } from "../src/ui/SpaceGroupFields";
@@ -211,6 +211,16 @@ test("the echo may come before the ack; a failed message is retried with its cli
     log.sending().map((p) => p.client_id),
     ["c2"],
   );
+});
+
+test("a visitor message that came by email is told by its client_id", () => {
+  const visitor = { sender_type: "visitor" as const };
+  assert.equal(cameByEmail({ ...visitor, client_id: "email:0123456789abcdef" }), true);
+  assert.equal(cameByEmail({ ...visitor, client_id: "lead-0123" }), true);
+  assert.equal(cameByEmail({ ...visitor, client_id: "c7f1e2a0-0000-4000-8000-000000000000" }), false);
+  assert.equal(cameByEmail({ ...visitor, client_id: null }), false);
+  // An agent's client_id is the agent's own choice: it says nothing about the channel.
+  assert.equal(cameByEmail({ sender_type: "agent", client_id: "email:x" }), false);
 });
 
 test("history pages merge by id and remember where the next older page starts", () => {

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from quart import Blueprint, Response, jsonify
 
-from chat.http.api import agents, auth, groups, organization, spaces, threads, visitors, widget
+from chat.http.api import (
+    agents,
+    auth,
+    groups,
+    inbound,
+    organization,
+    spaces,
+    threads,
+    visitors,
+    widget,
+)
 from chat.http.auth import check_caller
 from chat.http.openapi import Api
 from chat.services import Services
@@ -20,7 +30,17 @@ def api_blueprint(services: Services) -> Blueprint:
         return await check_caller(services, admin=admin)
 
     api = Api(blueprint, services, caller, TITLE)
-    for resource in (auth, agents, spaces, threads, widget, visitors, groups, organization):
+    for resource in (
+        auth,
+        agents,
+        spaces,
+        threads,
+        widget,
+        visitors,
+        groups,
+        organization,
+        inbound,
+    ):
         api.include(resource.routes)
     document = api.openapi(PREFIX)
 

@@ -153,6 +153,11 @@ function Row({ c, t }: { c: Console; t: Thread }) {
             {visitorLabel(c.visitors.get(t.visitor_id), t.visitor_id)}
           </span>
           <RowViewers c={c} id={t.id} />
+          {t.channel === "email" ? (
+            <span class="channel" data-part="email-badge" title={`Answered by email to ${t.email}`}>
+              Email
+            </span>
+          ) : null}
           <span class="time">{clock(t.last_activity_at)}</span>
         </span>
         <span class="row-bottom">

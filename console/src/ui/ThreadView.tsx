@@ -2,7 +2,7 @@ import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import { heldByOther } from "../colleagues";
 import type { Console } from "../console";
 import type { Shown } from "../messages";
-import { isOpen, type Thread } from "../protocol";
+import { cameByEmail, isOpen, type Thread } from "../protocol";
 import { visitorLabel } from "../visitors";
 import { AlsoHere, AssignedNotice } from "./Colleagues";
 import { clock, STATUS_TEXT } from "./format";
@@ -189,6 +189,11 @@ export function ThreadView({
             {targets.length === 0 ? <span class="hint">There is no other agent.</span> : null}
           </div>
         ) : null}
+        {thread.channel === "email" ? (
+          <p class="email-notice" data-part="email-notice">
+            Replies are sent by email to <strong>{thread.email}</strong>
+          </p>
+        ) : null}
         <p class="error thread-error" data-part="thread-error" role="alert" hidden={!error}>
           {error}
         </p>
@@ -311,6 +316,11 @@ function MessageItem({
       <div class="message-meta">
         <span class="who">{who}</span>
         <time dateTime={m.created_at}>{clock(m.created_at)}</time>
+        {cameByEmail(m) ? (
+          <span class="via" data-part="via-email">
+            via email
+          </span>
+        ) : null}
         {m.state === "sending" ? <span class="state">Sending…</span> : null}
       </div>
       <div class="content" data-part="content">

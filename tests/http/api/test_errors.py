@@ -58,7 +58,9 @@ async def test_every_route_checks_its_caller(base_url: str) -> None:
         for path, operations in spec["paths"].items():
             for method, operation in operations.items():
                 route = (method.upper(), path.removeprefix("/api/v1"))
-                if operation.get("security"):
+                # Agent routes; the inbound mail route has a token of its own, and without it
+                # configured is no route at all (404: tests/email/test_mail_flow.py).
+                if {"bearer": []} in operation.get("security", []):
                     secured.append(route)
                 if "403" in operation["responses"]:
                     forbidding.add(route)

@@ -1,0 +1,53 @@
+"""An email conversation in the agent console (issue 11): the widget's offline form leaves a
+lead, and the console marks it: an "Email" badge in the queue, the address replies go to, and
+the lead's message labelled "via email"."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.conftest import PageWatch, Service
+from tests.browser.test_console import Consoles, no_errors, sign_in_admin
+from tests.browser.widget import Widget
+
+
+@pytest.fixture
+def consoles(browser: Browser) -> Iterator[Consoles]:
+    made = Consoles(browser)
+    try:
+        yield made
+    finally:
+        made.close()
+
+
+def test_an_email_conversation_is_marked_in_the_console(
+    page: Page, service: Service, consoles: Consoles, watch: PageWatch
+) -> None:
+    page.goto(service.site.url(service.site.add_page("/email.html", service.widget)))
+    widget = Widget(page).open().connected()
+    prechat = widget.part("prechat")
+    expect(prechat).to_be_visible()
+    prechat.locator("input[name=name]").fill("Grace Hopper")
+    prechat.locator("input[name=email]").fill("grace@example.com")
+    prechat.locator("button[type=submit]").click()
+    expect(prechat).to_be_hidden()
+
+    ada = sign_in_admin(consoles, service).show("queue")
+    badge = ada.part("email-badge")
+    expect(badge).to_have_count(1)
+    expect(badge).to_have_text("Email")
+    row = ada.rows.filter(has=ada.page.locator("[data-part=email-badge]"))
+    thread = ada.open_thread(ada.thread_id_of(row))
+    expect(ada.part("email-notice")).to_have_text("Replies are sent by email to grace@example.com")
+    lead = ada.messages("visitor")
+    expect(lead).to_have_count(1)
+    expect(lead.locator("[data-part=via-email]")).to_have_text("via email")
+    # An agent's answer is the agent's own, not labelled as mail that came in.
+    ada.send("We will write to you")
+    expect(ada.message("We will write to you", "agent")).to_have_count(1)
+    expect(thread.locator("[data-part=via-email]")).to_have_count(1)
+    no_errors(ada)
+    assert watch.page_errors == []
