@@ -55,6 +55,9 @@ export class Console {
   /** The keyboard's place in the list (j/k), opened with Enter. */
   focusId: string | null = null;
   agents = new Map<string, Agent>();
+  /** Why the agents list could not be loaded ("" when it was): the agents page says so, the
+   * rest of the console goes on (e.g. 503 `unavailable` while PostgreSQL is down). */
+  agentsError = "";
   readonly unread = new Map<string, number>();
   /** thread id -> who is typing there, until when (Date.now()). */
   readonly typing = new Map<string, { who: string; until: number }>();
@@ -196,6 +199,7 @@ export class Console {
     this.acceptingError = "";
     this.showShortcuts = false;
     this.agents = new Map();
+    this.agentsError = "";
     this.cursors.clear();
     this.threads.clear();
     this.logs.clear();
@@ -288,8 +292,10 @@ export class Console {
       this.agents = new Map(page.items.map((a) => [a.id, a]));
       const me = this.me && this.agents.get(this.me.id);
       if (me) this.me = { ...this.me, ...me };
-    } catch {
+      this.agentsError = "";
+    } catch (err) {
       // transfer targets and presence wait for the next try (welcome, presence of a stranger)
+      this.agentsError = errorText(err);
     }
     this.changed();
   }
