@@ -5,6 +5,7 @@ back to the copy in Valkey (chat/http/sign_in_copy.py) only while PostgreSQL can
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 import psycopg
@@ -20,6 +21,7 @@ from tests.helpers.db import database_down, query, wait_for_messages
 from tests.helpers.http import call
 
 CLOSE_UNAUTHORIZED = 4001
+logger = logging.getLogger(__name__)
 
 
 async def closed_with(base: str, token: str) -> int:
@@ -64,7 +66,9 @@ async def test_an_agent_connects_sees_and_replies_while_postgresql_is_down(
         async with widget(org) as (first, _):  # the widget key is seen once before the outage
             await first.say("before")
         async with database_down(embedded.database_url, settings.database_url):
+            started = trio.current_time()
             async with agent_socket(base, org.token) as (ada, welcome):
+                logger.warning("first welcome in %.3f s", trio.current_time() - started)
                 assert welcome["agent"]["id"] == org.agent["id"]
                 assert [s["id"] for s in welcome["spaces"]] == [space_id]
                 async with widget(org) as (visitor, _):
@@ -79,7 +83,9 @@ async def test_an_agent_connects_sees_and_replies_while_postgresql_is_down(
             # sign-in the copy saw live (Bea's first).
             assert await closed_with(base, gone.token) == CLOSE_UNAUTHORIZED
             assert await closed_with(base, out_token) == CLOSE_UNAUTHORIZED
+            started = trio.current_time()
             async with agent_socket(base, bea.token) as (_, bea_welcome):
+                logger.warning("a later welcome in %.3f s", trio.current_time() - started)
                 assert bea_welcome["agent"]["id"] == bea.agent["id"]
         # PostgreSQL is back: both messages are projected, each once.
         await wait_for_messages(settings.database_url, thread_id, 2, timeout=30)
