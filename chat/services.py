@@ -21,6 +21,7 @@ from chat.actors.sweepers import run_expiry_sweeper, run_presence_sweeper
 from chat.actors.thread import ThreadActors
 from chat.config import Settings
 from chat.db.pool import Database, open_database
+from chat.streams.account_copies import AccountCopies
 from chat.streams.client import Redis, open_redis
 from chat.streams.control import ControlEntry, ControlLog, SpaceCreated, run_control_follower
 from chat.streams.health import LoopHealth
@@ -45,6 +46,9 @@ class Services:
     revocations: SessionRegistry
     # Spaces by widget key, kept fresh by the control follower too (dispatch below).
     spaces: SpaceCache
+    # The copy of agents' sign-ins and spaces that agents use while PostgreSQL is down
+    # (chat/http/sign_in_copy.py).
+    accounts: AccountCopies
     # How the reader and the control follower are doing, for /readyz (the projector's is in
     # `projector`).
     reader_health: LoopHealth = field(default_factory=LoopHealth)
@@ -98,6 +102,7 @@ async def open_services(
             control=ControlLog(redis, settings.key_prefix),
             revocations=SessionRegistry(),
             spaces=SpaceCache(db),
+            accounts=AccountCopies(redis, settings.key_prefix),
         )
         await nursery.start(run_stream_reader, redis, router, services.reader_health)
         # Started before HTTP serves: every revocation appended from now on reaches this process.

@@ -78,3 +78,23 @@ async def messages_before(
     rows = await db.run(lambda c: thread_queries.messages_before(c, thread_id, bound, limit))
     merged.update((r["id"], r) for r in rows)
     return sorted(merged.values(), key=lambda m: parse_id(m["id"]))[-limit:]
+
+
+async def log_messages_before(
+    stream_log: StreamLog, space_id: str, thread_id: str, before: str | None, limit: int
+) -> tuple[list[Json], bool]:
+    """A page of history older than `before` from the thread's stream alone (for when
+    PostgreSQL is down), oldest first, and whether older messages exist that only PostgreSQL
+    holds (the stream was trimmed before them)."""
+    key = stream_log.keys(space_id).thread(thread_id)
+    found: list[Json] = []
+    cursor = before
+    while len(found) < limit:
+        page = await stream_log.read_before(key, cursor, STREAM_PAGE)
+        older = [message_json(e.id, e.event) for e in page if isinstance(e.event, MessagePosted)]
+        found[:0] = older
+        if len(page) < STREAM_PAGE:
+            trimmed = await stream_log.trimmed_before(key) != "0-0"
+            return found[-limit:], trimmed or len(found) > limit
+        cursor = page[0].id
+    return found[-limit:], True

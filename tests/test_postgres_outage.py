@@ -5,43 +5,19 @@ chat/db/breaker.py), and what was said during it reaches PostgreSQL once it is b
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
-import psycopg
 import trio
 
 from chat.config import Settings
 from chat.embedded.services import EmbeddedServices
 from chat.server import serve
 from tests.helpers.chat import make_org, widget
-from tests.helpers.db import wait_for_messages
+from tests.helpers.db import database_down, wait_for_messages
 from tests.helpers.http import call
 
 logger = logging.getLogger(__name__)
 
 FAST = 1.0  # the brief: handshake + ack, and /readyz, within a second during the outage
-
-
-def _refuse_connections(admin_url: str, database: str, allow: bool) -> None:
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS {str(allow).lower()}')
-        if not allow:
-            conn.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
-                (database,),
-            )
-
-
-@asynccontextmanager
-async def database_down(admin_url: str, database_url: str) -> AsyncIterator[None]:
-    """The test's database refuses every connection (and drops those open) until exit."""
-    database = database_url.rsplit("/", 1)[1]
-    await trio.to_thread.run_sync(_refuse_connections, admin_url, database, False)
-    try:
-        yield
-    finally:
-        await trio.to_thread.run_sync(_refuse_connections, admin_url, database, True)
 
 
 async def test_visitors_connect_and_chat_while_postgresql_is_down(

@@ -64,13 +64,21 @@ async def test_a_locked_table_answers_unavailable_and_spares_the_rest(
             thread_id = (await visitor.say("hello"))["thread_id"]
             transfer = {"type": "transfer", "thread_id": thread_id, "agent_id": peer.agent["id"]}
             async with table_locked(settings.database_url, "agents"):
-                # REST needs `agents` (every call checks its caller): 503 within the deadline.
+                # Listing agents needs `agents`: 503 within the deadline.
                 reply = await within(
                     DB_DEADLINE + SLACK,
                     "REST with agents locked",
-                    lambda: call("GET", me, token=org.token),
+                    lambda: call("GET", f"{base}/api/v1/agents", token=org.token),
                 )
                 assert reply.status == 503 and reply.body["error"]["code"] == "unavailable"
+                # The caller's own check times out too, and falls back to the sign-in copy in
+                # Valkey (chat/http/sign_in_copy.py): the agent still gets its own record.
+                mine = await within(
+                    DB_DEADLINE + SLACK,
+                    "/auth/me with agents locked",
+                    lambda: call("GET", me, token=org.token),
+                )
+                assert mine.status == 200 and mine.body["id"] == org.agent["id"]
                 # So does an agent's transfer (it looks the target agent up).
                 await agent.send(transfer)
                 error = await within(

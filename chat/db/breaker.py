@@ -12,6 +12,7 @@ a working server. See structures.md, "Deadlines and cancellation".
 from __future__ import annotations
 
 import psycopg
+import psycopg.errors
 import trio
 from psycopg_pool import PoolTimeout
 
@@ -46,6 +47,16 @@ def is_connection_failure(exc: BaseException) -> bool:
         return False
     state = exc.sqlstate
     return state is None or state.startswith(_CONNECTION_STATES)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True when PostgreSQL could not answer at all: the breaker is open, no connection could be
+    had or it dropped, or the statement ran out of time. Not for an answer PostgreSQL gave (a
+    constraint violation, a syntax error): those say nothing about whether it is up. What may
+    fall back to a copy kept in Valkey (chat/http/sign_in_copy.py) is decided by this."""
+    if isinstance(exc, DatabaseUnavailableError | PoolTimeout | psycopg.errors.QueryCanceled):
+        return True
+    return is_connection_failure(exc)
 
 
 class CircuitBreaker:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import psycopg
 from quart import request
 
 from chat.auth.tokens import check_access_token
 from chat.db import accounts
+from chat.db.breaker import is_unavailable
 from chat.db.rows import AgentRow
 from chat.errors import ForbiddenError, UnauthorizedError
+from chat.http.sign_in_copy import agent_from_copy, remember_agent
 from chat.services import Services
 
 
@@ -17,17 +20,36 @@ from chat.services import Services
 class Caller:
     agent: AgentRow
     session_id: str  # the sign-in (refresh-token family) the access token belongs to
+    # Checked against the copy in Valkey because PostgreSQL was down (chat/http/sign_in_copy.py):
+    # the row carries no password hash.
+    from_copy: bool = False
 
 
-async def check_agent_session(services: Services, token: str) -> Caller:
+async def check_agent_session(services: Services, token: str, *, remember: bool = False) -> Caller:
     """The live agent and sign-in a token belongs to; UnauthorizedError otherwise (deleted
-    agents, and sign-ins ended by logout, reuse detection or a password change, too)."""
+    agents, and sign-ins ended by logout, reuse detection or a password change, too).
+
+    PostgreSQL decides whenever it answers; `remember` then notes its answer in the copy (an
+    agent handshake does). Only while PostgreSQL cannot answer, the copy decides: what it cannot
+    vouch for is UnavailableError."""
     claims = check_access_token(services.settings.secret_key, token)
-    agent = await services.db.run(
-        lambda c: accounts.agent_in_session(
-            c, claims.organization_id, claims.agent_id, claims.session_id
+
+    async def read() -> AgentRow | None:
+        return await services.db.run(
+            lambda c: accounts.agent_in_session(
+                c, claims.organization_id, claims.agent_id, claims.session_id
+            )
         )
-    )
+
+    try:
+        if remember:
+            agent = await remember_agent(services, claims.agent_id, claims.session_id, read)
+        else:
+            agent = await read()
+    except psycopg.OperationalError as exc:
+        if not is_unavailable(exc):
+            raise
+        return Caller(await agent_from_copy(services, claims), claims.session_id, from_copy=True)
     if agent is None:
         raise UnauthorizedError("the agent no longer exists or this sign-in has ended")
     return Caller(agent, claims.session_id)

@@ -10,6 +10,7 @@ import logging
 import uuid
 from typing import Any
 
+import psycopg
 import trio
 from quart import Blueprint, Response, websocket
 
@@ -19,13 +20,20 @@ from chat.actors.socket import SessionDeps, close_quietly
 from chat.actors.visitor import run_visitor_session
 from chat.auth.tokens import check_session_token, issue_session_token
 from chat.commands.threads import ThreadCommands
-from chat.db import space_queries
 from chat.db.rows import AgentRow, SpaceRow
-from chat.errors import CLOSE_UNAUTHORIZED, ChatError, NotFoundError, UnauthorizedError
+from chat.errors import (
+    CLOSE_TRY_AGAIN,
+    CLOSE_UNAUTHORIZED,
+    ChatError,
+    NotFoundError,
+    UnauthorizedError,
+    UnavailableError,
+)
 from chat.http.auth import check_agent_session
 from chat.http.client_address import client_address
 from chat.http.errors import error_response
 from chat.http.origin import origin_allowed
+from chat.http.sign_in_copy import org_spaces
 from chat.http.throttle import address_id
 from chat.ids import is_stream_id
 from chat.protocol.inbound import Auth, parse_agent_frame
@@ -115,6 +123,10 @@ def ws_blueprint(services: Services) -> Blueprint:
                 lambda: check_sign_in(services, token)
             ) as (agent, watch):
                 await _serve_agent(socket, agent, watch)
+        except UnavailableError as err:
+            # The sign-in could not be checked (PostgreSQL down and no copy vouches for it):
+            # the client retries later, it is not told to sign in again.
+            await close_quietly(socket, CLOSE_TRY_AGAIN, err.message)
         except ChatError as err:
             # Only the handshake raises one: a session answers its errors with frames and ends
             # with close codes inside its own nursery.
@@ -123,9 +135,11 @@ def ws_blueprint(services: Services) -> Blueprint:
     async def _serve_agent(socket: QuartSocket, agent: AgentRow, watch: AgentWatch) -> None:
         # Listed after the watch is registered, so a space deleted meanwhile either is not
         # listed or reaches the watch (and the session drops it).
-        spaces = await services.db.run(
-            lambda c: space_queries.list_spaces(c, agent.organization_id)
-        )
+        # From the copy in Valkey while PostgreSQL is down (chat/http/sign_in_copy.py).
+        try:
+            spaces = await org_spaces(services, agent.organization_id, remember=True)
+        except psycopg.OperationalError as exc:
+            raise UnavailableError("the spaces cannot be listed now; retry shortly") from exc
         await run_agent_session(deps, socket, agent, spaces, watch)
 
     return bp
@@ -149,8 +163,8 @@ async def check_widget_key(services: Services, key: str) -> SpaceRow:
 
 async def check_sign_in(services: Services, token: str) -> tuple[AgentRow, str]:
     """The live agent and the id of the live sign-in the token belongs to; UnauthorizedError
-    otherwise."""
-    caller = await check_agent_session(services, token)
+    otherwise, or UnavailableError when PostgreSQL is down and the copy cannot vouch for it."""
+    caller = await check_agent_session(services, token, remember=True)
     return caller.agent, caller.session_id
 
 

@@ -60,6 +60,9 @@ export class Console {
   agents = new Map<string, Agent>();
   /** The organization's groups, loaded by the admin pages that show them. */
   groups: Group[] = [];
+  /** Why the agents list could not be loaded ("" when it was): the agents page says so, the
+   * rest of the console goes on (e.g. 503 `unavailable` while PostgreSQL is down). */
+  agentsError = "";
   readonly unread = new Map<string, number>();
   /** thread id -> who is typing there, until when (Date.now()). */
   readonly typing = new Map<string, { who: string; until: number }>();
@@ -206,6 +209,7 @@ export class Console {
     this.showShortcuts = false;
     this.agents = new Map();
     this.groups = [];
+    this.agentsError = "";
     this.cursors.clear();
     this.threads.clear();
     this.logs.clear();
@@ -302,8 +306,10 @@ export class Console {
       this.agents = new Map(page.items.map((a) => [a.id, a]));
       const me = this.me && this.agents.get(this.me.id);
       if (me) this.me = { ...this.me, ...me };
-    } catch {
+      this.agentsError = "";
+    } catch (err) {
       // transfer targets and presence wait for the next try (welcome, presence of a stranger)
+      this.agentsError = errorText(err);
     }
     this.changed();
   }

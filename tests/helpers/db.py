@@ -29,6 +29,32 @@ async def table_locked(database_url: str, table: str) -> AsyncIterator[None]:
         await trio.to_thread.run_sync(conn.close)
 
 
+def refuse_connections(admin_url: str, database_url: str, *, allow: bool) -> None:
+    """The test's database refuses every new connection (and drops those open), or takes them
+    again: PostgreSQL is down as far as the service is concerned, the other tests' databases on
+    the same server are untouched."""
+    database = database_url.rsplit("/", 1)[1]
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS {str(allow).lower()}')
+        if not allow:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                (database,),
+            )
+
+
+@asynccontextmanager
+async def database_down(admin_url: str, database_url: str) -> AsyncIterator[None]:
+    """The test's database refuses every connection (and drops those open) until exit."""
+    await trio.to_thread.run_sync(lambda: refuse_connections(admin_url, database_url, allow=False))
+    try:
+        yield
+    finally:
+        await trio.to_thread.run_sync(
+            lambda: refuse_connections(admin_url, database_url, allow=True)
+        )
+
+
 def query(url: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     with psycopg.connect(url) as conn:
         return conn.execute(sql, params).fetchall()  # type: ignore[arg-type]

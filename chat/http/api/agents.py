@@ -15,6 +15,7 @@ from chat.http.auth import Caller
 from chat.http.bodies import CreateAgent, UpdateAgent
 from chat.http.openapi import Routes
 from chat.http.replies import Agent, AgentList
+from chat.http.sign_in_copy import agent_changed, agent_deleted, end_sign_ins
 from chat.services import Services
 
 routes = Routes(tag="agents")
@@ -102,7 +103,8 @@ async def update_agent(
     updated, ended = await services.db.run(update)
     if updated is None:
         raise NotFoundError("no such agent")
-    await services.control.do_end_sign_ins(target, ended)
+    await end_sign_ins(services, target, ended)
+    await agent_changed(services, updated)
     return jsonify(await agent_reply(services, updated))
 
 
@@ -121,4 +123,5 @@ async def delete_agent(services: Services, caller: Caller, agent_id: Any) -> Res
     if not await services.db.run(lambda c: accounts.delete_agent(c, org, target)):
         raise NotFoundError("no such agent")
     await services.control.do_revoke_agent(target)
+    await agent_deleted(services, target)  # refused during PostgreSQL outages too
     return no_content()

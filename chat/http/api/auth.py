@@ -17,6 +17,7 @@ from chat.errors import (
     InvalidCredentialsError,
     RegistrationFailedError,
     UnauthorizedError,
+    UnavailableError,
     WrongPasswordError,
 )
 from chat.http import throttle
@@ -26,6 +27,7 @@ from chat.http.bodies import Login, Logout, Refresh, Register, UpdateMe
 from chat.http.client_address import client_address
 from chat.http.openapi import Routes
 from chat.http.replies import Agent, Registered, SignedIn, Tokens
+from chat.http.sign_in_copy import agent_changed, end_sign_ins, remember_agent
 from chat.json_types import Json
 from chat.protocol.outbound import agent_json
 from chat.services import Services
@@ -43,11 +45,15 @@ async def _sign_in(services: Services, agent: AgentRow, session_id: str | None =
         settings.access_token_ttl_seconds,
     )
     refresh, refresh_hash = new_refresh_token()
-    await services.db.run(
-        lambda c: accounts.store_refresh_token(
-            c, agent.id, refresh_hash, settings.refresh_token_ttl_seconds, session_id
+
+    def store(conn: Any) -> AgentRow | None:
+        accounts.store_refresh_token(
+            conn, agent.id, refresh_hash, settings.refresh_token_ttl_seconds, session_id
         )
-    )
+        return accounts.live_agent(conn, agent.id)
+
+    # Noted in the copy in Valkey, so this sign-in works while PostgreSQL is down.
+    await remember_agent(services, agent.id, session_id, lambda: services.db.run(store))
     return {"access_token": access, "refresh_token": refresh}
 
 
@@ -122,7 +128,7 @@ async def refresh(services: Services, body: Refresh) -> Response:
     db = services.db
     used = await db.run(lambda c: accounts.use_refresh_token(c, hash_of(body.refresh_token)))
     if used is not None and used.reused:
-        await services.control.do_end_sign_ins(used.agent_id, [used.session_id])
+        await end_sign_ins(services, used.agent_id, [used.session_id])
     if used is None or not used.valid:
         raise UnauthorizedError("invalid refresh token")
     agent = await db.run(lambda c: accounts.live_agent(c, used.agent_id))
@@ -146,7 +152,7 @@ async def logout(services: Services, caller: Caller, body: Logout) -> Response:
             accounts.end_sign_in(conn, agent_id, session_id)
         return sorted(ended)
 
-    await services.control.do_end_sign_ins(agent_id, await services.db.run(end))
+    await end_sign_ins(services, agent_id, await services.db.run(end))
     return no_content()
 
 
@@ -166,6 +172,8 @@ async def get_me(services: Services, caller: Caller) -> Response:
 async def update_me(services: Services, caller: Caller, body: UpdateMe) -> Response:
     """A new password needs `current_password` and ends every other sign-in of the agent."""
     agent = caller.agent
+    if body.password is not None and caller.from_copy:
+        raise UnavailableError("a password change needs the database; retry shortly")
     changes: dict[str, object] = body.model_dump(
         include={"name", "accepting_chats"}, exclude_none=True
     )
@@ -188,5 +196,6 @@ async def update_me(services: Services, caller: Caller, body: UpdateMe) -> Respo
     updated, ended = await services.db.run(update)
     if updated is None:
         raise UnauthorizedError("the agent no longer exists")
-    await services.control.do_end_sign_ins(agent.id, ended)
+    await end_sign_ins(services, agent.id, ended)
+    await agent_changed(services, updated)
     return jsonify(await agent_reply(services, updated))

@@ -17,6 +17,7 @@ from chat.http.auth import Caller
 from chat.http.bodies import CreateGroup, GroupMembers, UpdateGroup
 from chat.http.openapi import Routes
 from chat.http.replies import Group, GroupList
+from chat.http.sign_in_copy import spaces_changed
 from chat.services import Services
 
 routes = Routes(tag="groups")
@@ -123,4 +124,6 @@ async def delete_group(services: Services, caller: Caller, group_id: Any) -> Res
     for space_id in cleared:  # their settings changed: as after PATCH /spaces/{id}
         services.spaces.forget_space(space_id)
         await services.control.do_update_space(space_id)
+    if cleared:
+        await spaces_changed(services, org)  # the outage copy of the spaces, too
     return no_content()

@@ -10,6 +10,7 @@ import psycopg
 from quart import Response, jsonify
 
 from chat.db import group_queries, space_queries, thread_queries
+from chat.db.breaker import is_unavailable
 from chat.db.rows import SpaceRow
 from chat.errors import FieldInvalidError, InvalidError, NotFoundError
 from chat.events import OPEN_THREAD_STATUSES
@@ -18,6 +19,7 @@ from chat.http.auth import Caller
 from chat.http.bodies import CreateSpace, ThreadListQuery, UpdateSpace
 from chat.http.openapi import Routes
 from chat.http.replies import Space, SpaceList, ThreadPage
+from chat.http.sign_in_copy import org_spaces, spaces_changed
 from chat.protocol.outbound import space_json, thread_json
 from chat.services import Services
 from chat.streams import groups
@@ -26,8 +28,15 @@ routes = Routes(tag="spaces")
 
 
 async def _own_space(services: Services, caller: Caller, space_id: Any) -> SpaceRow:
+    """One of the caller's organization's live spaces (from the copy in Valkey while PostgreSQL
+    is down); NotFoundError otherwise."""
     org = caller.agent.organization_id
-    space = await services.db.run(lambda c: space_queries.space_by_id(c, org, str(space_id)))
+    try:
+        space = await services.db.run(lambda c: space_queries.space_by_id(c, org, str(space_id)))
+    except psycopg.OperationalError as exc:
+        if not is_unavailable(exc):
+            raise
+        space = next((s for s in await org_spaces(services, org) if s.id == str(space_id)), None)
     if space is None:
         raise NotFoundError("no such space")
     return space
@@ -44,8 +53,8 @@ def _hold_default_group(conn: psycopg.Connection, org: str, group_id: str | None
 
 @routes.route("GET", "/spaces", summary="The organization's spaces", reply=SpaceList)
 async def list_spaces(services: Services, caller: Caller) -> Response:
-    org = caller.agent.organization_id
-    rows = await services.db.run(lambda c: space_queries.list_spaces(c, org))
+    """While PostgreSQL is down, as the copy in Valkey last saw them."""
+    rows = await org_spaces(services, caller.agent.organization_id)
     return jsonify({"items": [space_json(s) for s in rows]})
 
 
@@ -72,6 +81,7 @@ async def create_space(
     space = await services.db.run(create)
     await groups.ensure_group(services.stream_log, space.id)
     await services.control.do_create_space(space.id)  # every projector follows it at once
+    await spaces_changed(services, space.organization_id)
     return jsonify(space_json(space)), 201
 
 
@@ -109,6 +119,7 @@ async def update_space(
         raise NotFoundError("no such space")
     services.spaces.forget_space(space.id)  # here at once; elsewhere through the control stream
     await services.control.do_update_space(space.id)
+    await spaces_changed(services, org)
     return jsonify(space_json(space))
 
 
@@ -127,6 +138,7 @@ async def delete_space(services: Services, caller: Caller, space_id: Any) -> Res
         raise NotFoundError("no such space")
     services.spaces.forget_space(str(space_id))
     await services.control.do_revoke_space(str(space_id))
+    await spaces_changed(services, org)
     return no_content()
 
 
@@ -145,6 +157,7 @@ async def rotate_key(services: Services, caller: Caller, space_id: Any) -> Respo
         raise NotFoundError("no such space")
     services.spaces.forget_space(space.id)
     await services.control.do_rotate_widget_key(space.id, space.widget_key)
+    await spaces_changed(services, org)
     return jsonify(space_json(space))
 
 
@@ -167,11 +180,23 @@ async def list_threads(
     statuses = sorted(set(query.status.split(",")))
     cursor = _thread_cursor(query.cursor)
     assigned = caller.agent.id if query.assigned == "me" else query.assigned
-    rows = await services.db.run(
-        lambda c: thread_queries.list_threads(
-            c, space.id, statuses, query.limit + 1, cursor, assigned
+    try:
+        rows = await services.db.run(
+            lambda c: thread_queries.list_threads(
+                c, space.id, statuses, query.limit + 1, cursor, assigned
+            )
         )
-    )
+    except psycopg.OperationalError as exc:
+        # PostgreSQL is down: the log holds every open thread (a first page of open statuses
+        # comes from it alone); closed ones and later pages wait for PostgreSQL.
+        if (
+            not is_unavailable(exc)
+            or cursor is not None
+            or not OPEN_THREAD_STATUSES.issuperset(statuses)
+        ):
+            raise
+        rows = await _open_from_log(services, space.id, statuses, assigned, projected=set())
+        return jsonify({"items": rows, "next_cursor": None})
     next_cursor = None
     if len(rows) > query.limit:
         rows = rows[: query.limit]
@@ -192,6 +217,22 @@ async def _with_unprojected(
     match the filters, newest activity first. Pages after the first follow PostgreSQL's rows
     only, so a thread is never listed twice: one the log holds is either projected (and paged
     from PostgreSQL) or not (and only here)."""
+    extra = await _open_from_log(services, space_id, statuses, assigned, projected=None)
+    if not extra:
+        return rows
+    return _newest_first([*rows, *extra])
+
+
+async def _open_from_log(
+    services: Services,
+    space_id: str,
+    statuses: list[str],
+    assigned: str | None,
+    *,
+    projected: set[str] | None,
+) -> list[dict[str, Any]]:
+    """The log's open threads matching the filters, newest activity first, but those in
+    `projected` (None: those PostgreSQL holds)."""
     snapshot = await services.stream_log.open_snapshot(space_id)
     found = [
         o.thread
@@ -199,14 +240,14 @@ async def _with_unprojected(
         if o.thread.status in statuses
         and (assigned is None or o.thread.assigned_agent_id == assigned)
     ]
-    ids = [t.id for t in found]
-    projected = await services.db.run(lambda c: thread_queries.projected_thread_ids(c, ids))
-    extra = [thread_json(t) for t in found if t.id not in projected]
-    if not extra:
-        return rows
-    merged = [*rows, *extra]
-    merged.sort(key=lambda r: (r["last_activity_at"], r["id"]), reverse=True)
-    return merged
+    if projected is None:
+        ids = [t.id for t in found]
+        projected = await services.db.run(lambda c: thread_queries.projected_thread_ids(c, ids))
+    return _newest_first([thread_json(t) for t in found if t.id not in projected])
+
+
+def _newest_first(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(rows, key=lambda r: (r["last_activity_at"], r["id"]), reverse=True)
 
 
 def _thread_cursor(raw: str | None) -> tuple[datetime, str] | None:

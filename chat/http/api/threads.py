@@ -5,16 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 from quart import Response, jsonify
 
 from chat import thread_history
 from chat.commands.threads import Actor, ThreadCommands
 from chat.db import thread_queries
+from chat.db.breaker import is_unavailable
 from chat.errors import NotFoundError
 from chat.http.auth import Caller
 from chat.http.bodies import MessageListQuery, TransferThread
 from chat.http.openapi import Routes
 from chat.http.replies import MessagePage, Thread, ThreadWithVisitor
+from chat.http.sign_in_copy import org_spaces
 from chat.json_types import Json
 from chat.protocol.outbound import thread_json, visitor_json
 from chat.services import Services
@@ -27,8 +30,11 @@ def _commands(services: Services) -> ThreadCommands:
 
 
 async def _space_of(services: Services, caller: Caller, thread_id: Any) -> str:
-    """The caller's organization's space holding the thread; NotFoundError otherwise."""
-    return await _commands(services).space_of(caller.agent.organization_id, str(thread_id))
+    """The caller's organization's space holding the thread; NotFoundError otherwise. The
+    organization's spaces come from the copy in Valkey while PostgreSQL is down."""
+    org = caller.agent.organization_id
+    spaces = [s.id for s in await org_spaces(services, org)]
+    return await _commands(services).space_of(org, str(thread_id), spaces)
 
 
 @routes.route(
@@ -45,13 +51,21 @@ async def _thread_with_visitor(services: Services, caller: Caller, thread_id: st
     """The projected row when there is one (with the visitor as projected); a thread not
     projected yet from the log's state, so it is visible at once."""
     org = caller.agent.organization_id
-    row = await services.db.run(lambda c: thread_queries.thread_with_visitor(c, org, thread_id))
+    down: psycopg.OperationalError | None = None
+    try:
+        row = await services.db.run(lambda c: thread_queries.thread_with_visitor(c, org, thread_id))
+    except psycopg.OperationalError as exc:
+        if not is_unavailable(exc):
+            raise
+        row, down = None, exc  # PostgreSQL is down: the log may still know the thread
     if row is not None:
         return row
     space_id = await _space_of(services, caller, thread_id)
     stream_log = services.stream_log
     snapshot = await stream_log.thread_state(space_id, thread_id)
     if snapshot is None:
+        if down is not None:
+            raise down  # only PostgreSQL could say
         raise NotFoundError("no such thread")
     found = thread_json(snapshot)
     visitor = await stream_log.visitor(space_id, snapshot.visitor_id)
@@ -72,12 +86,26 @@ async def list_messages(
     """PostgreSQL's rows joined with the log's tail not yet projected: a message acked a
     moment ago is here, never twice. Without `before`, the newest page."""
     space_id = await _space_of(services, caller, thread_id)
-    items = await thread_history.messages_before(
-        services.stream_log, services.db, space_id, str(thread_id), query.before, query.limit + 1
-    )
+    wanted = query.limit + 1  # one more than asked: is there an older page?
+    try:
+        items = await thread_history.messages_before(
+            services.stream_log, services.db, space_id, str(thread_id), query.before, wanted
+        )
+        older = len(items) > query.limit
+    except psycopg.OperationalError as exc:
+        if not is_unavailable(exc):
+            raise
+        # PostgreSQL is down: the thread's stream holds every message not projected yet, and
+        # the newest ones; older ones, if the stream was trimmed, wait for PostgreSQL.
+        items, older = await thread_history.log_messages_before(
+            services.stream_log, space_id, str(thread_id), query.before, wanted
+        )
+        if older and not items:
+            raise
     next_before = None
     if len(items) > query.limit:
         items = items[1:]
+    if older:
         next_before = items[0]["id"]
     return jsonify({"items": items, "next_before": next_before})
 

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 
 from quart import Response
 
-from chat.db import space_queries
 from chat.db.rows import AgentRow, GroupRow, OrganizationRow, SpaceRow
+from chat.http.sign_in_copy import org_spaces
 from chat.json_types import Json
 from chat.protocol.outbound import agent_json
 from chat.services import Services
@@ -31,8 +31,7 @@ async def online_agent_ids(services: Services, space_ids: Iterable[str]) -> set[
 
 async def agent_reply(services: Services, agent: AgentRow) -> Json:
     """One agent as the API answers it, online from presence in its organization's spaces."""
-    org = agent.organization_id
-    spaces = await services.db.run(lambda c: space_queries.list_spaces(c, org))
+    spaces = await org_spaces(services, agent.organization_id)
     return (await agents_json(services, [agent], spaces))[0]
 
 

@@ -107,6 +107,9 @@ export function AgentsPage({ c }: { c: Console }) {
           Add agent
         </button>
       </form>
+      <p class="error" role="alert" data-part="agents-error" hidden={!c.agentsError}>
+        Could not load the agents: {c.agentsError}
+      </p>
       <table class="admin-table">
         <thead>
           <tr>
