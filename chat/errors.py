@@ -70,6 +70,13 @@ class ThreadClosedError(ChatError):
     status = 409
 
 
+class VisitorBusyError(ChatError):
+    """The visitor has another open conversation; a closed one cannot reopen beside it."""
+
+    code = "visitor_busy"
+    status = 409
+
+
 class NotFoundError(ChatError):
     """Not found."""
 

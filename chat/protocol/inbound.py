@@ -148,8 +148,15 @@ class Transfer(_Frame):
     force: bool = False
 
 
+class Reopen(_Frame):
+    """Reopen a closed or expired conversation; the agent holds it from then on."""
+
+    type: Literal["reopen"]
+    thread_id: Uuid
+
+
 # The frames that act on a thread: their errors carry `ref` and `thread_id`.
-ThreadAction = Claim | Close | Transfer
+ThreadAction = Claim | Close | Transfer | Reopen
 
 
 class AgentTyping(_Frame):
@@ -163,7 +170,16 @@ class Heartbeat(_Frame):
 
 
 AgentFrame = (
-    Auth | Subscribe | AgentSendMessage | Claim | Close | Transfer | AgentTyping | Heartbeat | Ping
+    Auth
+    | Subscribe
+    | AgentSendMessage
+    | Claim
+    | Close
+    | Transfer
+    | Reopen
+    | AgentTyping
+    | Heartbeat
+    | Ping
 )
 
 _VISITOR_FRAMES: TypeAdapter[VisitorFrame] = TypeAdapter(
