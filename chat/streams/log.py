@@ -368,7 +368,9 @@ class StreamLog:
         """The thread's place in its space's waiting queue (1 is next) and the queue's length;
         None when it is not waiting. Read only."""
         k = self.keys(space_id)
-        reply: list[int] | None = await self._queue_position(keys=[k.events], args=[k.base, thread_id])
+        reply: list[int] | None = await self._queue_position(
+            keys=[k.events], args=[k.base, thread_id]
+        )
         if not reply:
             return None
         return int(reply[0]), int(reply[1])
