@@ -311,7 +311,7 @@ async def _handle_message(session: VisitorSession, frame: SendMessage) -> None:
             max_open_threads=settings.max_open_threads,
             address=budget if session.address else None,
             visitor_ttl_seconds=_active_ttl(session),
-            reopen_window_seconds=settings.reopen_window_seconds,
+            reopen_window_seconds=settings.reopen_window_seconds if frame.reopen else 0,
         )
     except QueueFullError:
         session.queue_refused = True

@@ -82,6 +82,9 @@ class SendMessage(_Frame):
     type: Literal["message"]
     client_id: ClientId
     content: str = Field(max_length=64 * 1024)
+    # False: a message that opens a conversation starts a new one even if the visitor's last
+    # one closed within the reopen window (the widget's "Start a new conversation").
+    reopen: bool = True
 
 
 class VisitorTyping(_Frame):
