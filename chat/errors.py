@@ -77,6 +77,13 @@ class UnsupportedMediaTypeError(ChatError):
     status = 415
 
 
+class VisitorBusyError(ChatError):
+    """The visitor has another open conversation; a closed one cannot reopen beside it."""
+
+    code = "visitor_busy"
+    status = 409
+
+
 class NotFoundError(ChatError):
     """Not found."""
 

@@ -76,13 +76,18 @@ class ThreadOpened(_Event):
     visitor: VisitorInfo
 
 
-ThreadChange = Literal["thread.claimed", "thread.transferred", "thread.closed", "thread.expired"]
+ThreadChange = Literal[
+    "thread.claimed", "thread.transferred", "thread.closed", "thread.expired", "thread.reopened"
+]
 
 
 class ThreadChanged(_Event):
     type: ThreadChange
     thread: ThreadSnapshot
     by: str | None = None
+    # Added with idle close (structures.md, "Idle close"): why a thread closed by itself
+    # ("idle"); absent on every other change.
+    reason: Literal["idle"] | None = None
 
 
 class Typing(_Event):
@@ -129,6 +134,7 @@ _KINDS: dict[str, type[_Event]] = {
     "thread.transferred": ThreadChanged,
     "thread.closed": ThreadChanged,
     "thread.expired": ThreadChanged,
+    "thread.reopened": ThreadChanged,
     "typing": Typing,
     "presence": Presence,
     "visitor.updated": VisitorUpdated,
@@ -154,9 +160,13 @@ class LogEntry:
             case MessagePosted() | Typing():
                 return (self.event.thread_id,)
             case ThreadOpened():
-                return (self.event.thread.id, visitor_route(self.event.visitor.id))
+                return (self.event.thread.id, visitor_route(self.event.visitor.id), QUEUE_ROUTE)
+            case ThreadChanged(type="thread.reopened"):
+                # Other tabs of the visitor follow it as they follow a thread it opened.
+                thread = self.event.thread
+                return (thread.id, visitor_route(thread.visitor_id), QUEUE_ROUTE)
             case ThreadChanged():
-                return (self.event.thread.id,)
+                return (self.event.thread.id, QUEUE_ROUTE)
             case VisitorUpdated():
                 return (visitor_route(self.event.visitor_id),)
         return ()
@@ -169,6 +179,11 @@ class LogEntry:
             case ThreadOpened() | ThreadChanged():
                 return self.event.thread.id
         return None
+
+
+# The route of every entry that may move a space's waiting queue (a thread opened, reopened,
+# claimed, transferred, closed or expired): waiting visitors follow it to learn their place.
+QUEUE_ROUTE = "queue"
 
 
 def visitor_route(visitor_id: str) -> str:

@@ -13,14 +13,29 @@ GroupId = Annotated[
     AfterValidator(str.lower),
 ]
 
+# The longest a space may keep closed conversations reopenable; the projector keeps a finished
+# thread's state in Redis this long (chat/actors/projector.py), so a reopen finds it.
+MAX_REOPEN_WINDOW_SECONDS = 7 * 86400
+MAX_IDLE_CLOSE_SECONDS = 30 * 86400
+
 
 class SpaceSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     visitor_messages_per_second: float = Field(default=1.0, gt=0, le=100)
     visitor_burst: int = Field(default=5, ge=1, le=1000)
-    max_open_threads: int = Field(default=10, ge=1, le=1_000_000)
+    # Caps the conversations waiting for an agent (unassigned), not those being served; a
+    # visitor past it gets queue_full and can leave a message (structures.md, "The waiting
+    # queue"). 100 waiting is more than a small team ever sees.
+    max_open_threads: int = Field(default=100, ge=1, le=1_000_000)
     thread_ttl_seconds: int = Field(default=86400, ge=10, le=365 * 86400)
+    # Close a conversation this long after an agent's answer the visitor did not reply to
+    # (0: never). A live-chat visitor who has not answered in 30 minutes has left; closing frees
+    # the agent, and a late reply reopens it (reopen_window_seconds).
+    idle_close_seconds: int = Field(default=1800, ge=0, le=MAX_IDLE_CLOSE_SECONDS)
+    # A visitor writing within this long after their conversation closed (or expired) continues
+    # it rather than opening a new one (0: never). A day covers coming back later the same day.
+    reopen_window_seconds: int = Field(default=86400, ge=0, le=MAX_REOPEN_WINDOW_SECONDS)
     greeting: str = Field(default="Hi! How can we help?", max_length=500)
     color: str = Field(default="#2563eb", pattern=r"^#[0-9a-fA-F]{6}$")
     # The group the space's conversations go to (a live group of the space's organization,

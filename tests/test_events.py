@@ -10,6 +10,7 @@ import pytest
 from coredis.response.types import StreamEntry
 
 from chat.events import (
+    QUEUE_ROUTE,
     Event,
     LogEntry,
     MessagePosted,
@@ -58,13 +59,24 @@ EVENTS: list[tuple[Event, tuple[str, ...], str | None]] = [
             thread=SNAPSHOT.model_copy(update={"status": "unassigned", "assigned_agent_id": None}),
             visitor=VisitorInfo(id=VISITOR, name="Vera", current_url="https://shop/x"),
         ),
-        (THREAD, visitor_route(VISITOR)),
+        (THREAD, visitor_route(VISITOR), QUEUE_ROUTE),
         THREAD,
     ),
     *[
-        (ThreadChanged(type=kind, thread=SNAPSHOT, by="agent-1"), (THREAD,), THREAD)
+        (ThreadChanged(type=kind, thread=SNAPSHOT, by="agent-1"), (THREAD, QUEUE_ROUTE), THREAD)
         for kind in ("thread.claimed", "thread.transferred", "thread.closed", "thread.expired")
     ],
+    (
+        ThreadChanged(type="thread.closed", thread=SNAPSHOT, reason="idle"),
+        (THREAD, QUEUE_ROUTE),
+        THREAD,
+    ),
+    (
+        # A reopen reaches the visitor's other tabs, as an opening does.
+        ThreadChanged(type="thread.reopened", thread=SNAPSHOT, by=None),
+        (THREAD, visitor_route(SNAPSHOT.visitor_id), QUEUE_ROUTE),
+        THREAD,
+    ),
     (
         Typing(thread_id=THREAD, sender_type="agent", sender_id="agent-1", active=True),
         (THREAD,),

@@ -41,6 +41,7 @@ from chat.protocol.inbound import (
     Close,
     Heartbeat,
     Ping,
+    Reopen,
     Subscribe,
     Transfer,
     Viewing,
@@ -143,6 +144,8 @@ class AgentSession:
                 await _handle_close(self, frame)
             case Transfer():
                 await _handle_transfer(self, frame)
+            case Reopen():
+                await _handle_reopen(self, frame)
             case AgentTyping():
                 await _handle_typing(self, frame)
             case Viewing():
@@ -160,7 +163,7 @@ class AgentSession:
         match frame:
             case AgentSendMessage():
                 return error_frame(err, frame.client_id)
-            case Claim() | Close() | Transfer() | Viewing():
+            case Claim() | Close() | Transfer() | Viewing() | Reopen():
                 return error_frame(err, ref=frame.type, thread_id=frame.thread_id)
         return error_frame(err)
 
@@ -234,6 +237,14 @@ async def _handle_transfer(session: AgentSession, frame: Transfer) -> None:
         force=frame.force,
     )
     await session.outbox.send(action_ack("transfer", frame.thread_id, thread))
+
+
+async def _handle_reopen(session: AgentSession, frame: Reopen) -> None:
+    space_id = await _space_of(session, frame.thread_id)
+    thread = await session.deps.commands.do_reopen(
+        space_id, frame.thread_id, actor=Actor.of(session.agent)
+    )
+    await session.outbox.send(action_ack("reopen", frame.thread_id, thread))
 
 
 async def _handle_typing(session: AgentSession, frame: AgentTyping) -> None:

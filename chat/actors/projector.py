@@ -22,6 +22,7 @@ from chat.config import Settings
 from chat.db import space_queries
 from chat.db.pool import Database
 from chat.db.projection import Batch
+from chat.space_settings import MAX_REOPEN_WINDOW_SECONDS
 from chat.streams import groups
 from chat.streams.errors import ConsumerGroupMissingError, StreamLogError
 from chat.streams.log import StreamLog
@@ -263,10 +264,13 @@ async def _project_one_by_one(
 async def _expire_finished(stream_log: StreamLog, batch: Batch, ttl_seconds: int) -> None:
     """A closed thread's stream and state are in PostgreSQL now; let Redis forget them later.
 
-    They are kept for the resume window, so late reconnects still resume from the stream.
+    The stream is kept for the resume window, so late reconnects still resume from it; the
+    state (a small hash) as long as any space may reopen the thread. A thread that reopened
+    after its close was read keeps both (the script re-checks, chat/streams/lua_queue.py).
     """
-    expiring = []
+    by_space: dict[str, list[str]] = {}
     for space_id, thread_id in batch.finished_threads:
-        keys = stream_log.keys(space_id)
-        expiring += [keys.thread(thread_id), keys.thread_state(thread_id)]
-    await groups.expire(stream_log, expiring, ttl_seconds)
+        by_space.setdefault(space_id, []).append(thread_id)
+    state_ttl = max(ttl_seconds, MAX_REOPEN_WINDOW_SECONDS)
+    for space_id, thread_ids in by_space.items():
+        await stream_log.expire_finished(space_id, sorted(thread_ids), ttl_seconds, state_ttl)

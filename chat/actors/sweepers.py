@@ -1,5 +1,6 @@
 """Periodic sweeps, safe to run in every process at once: each change is an atomic script that
-applies once (an expiry re-checks inactivity; an agent goes offline only if its sockets are stale).
+applies once (an expiry re-checks inactivity, an idle close that the visitor has not replied
+since; an agent goes offline only if its sockets are stale).
 
 Crash policy: Redis or PostgreSQL errors are logged and the sweep runs again next period.
 """
@@ -29,14 +30,17 @@ async def run_expiry_sweeper(
     *,
     task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Expire threads idle for longer than their space's thread_ttl_seconds."""
+    """Expire threads idle for longer than their space's thread_ttl_seconds, and close those
+    whose visitor did not reply to an agent within the space's idle_close_seconds."""
     task_status.started()
     while True:
         try:
             with trio.fail_after(SWEEP_TIMEOUT_SECONDS):
                 for space_id, raw in await db.run(space_queries.all_space_settings):
-                    ttl = SpaceSettings.of(raw).thread_ttl_seconds
+                    space_settings = SpaceSettings.of(raw)
+                    ttl = space_settings.thread_ttl_seconds
                     await expire_idle_threads(stream_log, space_id, ttl)
+                    await close_unanswered_threads(stream_log, space_id, space_settings)
         except (StreamLogError, OSError, psycopg.Error, trio.TooSlowError) as exc:
             logger.warning("expiry sweep failed: %r", exc)
         await trio.sleep(period_seconds)
@@ -52,6 +56,42 @@ async def expire_idle_threads(stream_log: StreamLog, space_id: str, ttl_seconds:
         ):
             expired += 1
     return expired
+
+
+async def close_unanswered_threads(
+    stream_log: StreamLog, space_id: str, space_settings: SpaceSettings
+) -> int:
+    """Close (with a system message saying why) the threads whose agent answered more than
+    `idle_close_seconds` ago and whose visitor has not written since; how many closed. Only the
+    candidates are read (the `answered` set), and each close re-checks in its script."""
+    idle = space_settings.idle_close_seconds
+    if not idle:
+        return 0
+    cutoff = now_ms() - idle * 1000
+    waiting = await stream_log.scored_between(stream_log.keys(space_id).answered, "-inf", cutoff)
+    text = idle_close_text(idle, space_settings.reopen_window_seconds)
+    closed = 0
+    for thread_id in waiting:
+        if await stream_log.do_change_thread(
+            space_id, thread_id, "idle", expire_before_ms=cutoff, text=text
+        ):
+            closed += 1
+    return closed
+
+
+def idle_close_text(idle_seconds: int, reopen_window_seconds: int) -> str:
+    """The system message of an idle close, in the space's own terms."""
+    after = _duration(idle_seconds)
+    again = "reopen it" if reopen_window_seconds else "start a new one"
+    return f"This conversation was closed after {after} without a reply. Write again to {again}."
+
+
+def _duration(seconds: int) -> str:
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} second{'s' if seconds != 1 else ''}"
 
 
 async def run_presence_sweeper(

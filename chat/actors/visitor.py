@@ -40,11 +40,13 @@ from chat.actors.visitor_feed import (
     follow_visitor,
     until_stored,
 )
+from chat.actors.visitor_queue import follow_queue, welcome_position
 from chat.clock import now_ms
 from chat.db.rows import SpaceRow
 from chat.errors import CLOSE_TRY_AGAIN, ChatError, QueueFullError, RateLimitedError
 from chat.events import (
     OPEN_THREAD_STATUSES,
+    QUEUE_ROUTE,
     LogEntry,
     VisitorInfo,
     visitor_route,
@@ -109,6 +111,7 @@ class VisitorSession:
     inbox_receive: trio.MemoryReceiveChannel[LogEntry | SwitchThread]
     presence: Subscription
     own_threads: Subscription
+    queue: Subscription  # QUEUE_ROUTE: entries that may move the waiting queue
     watch: WidgetWatch
     address: str = ""  # the client address's budget id (chat/http/ws.py)
     name: str | None = None
@@ -128,6 +131,7 @@ class VisitorSession:
     attachment: Attachment | None = None
     agents_online: bool = False
     queue_refused: bool = False  # a message was refused `queue_full`: an email leaves a lead
+    queue_position: int | None = None  # the place in the waiting queue last sent
 
     @property
     def who(self) -> str:
@@ -147,6 +151,7 @@ class VisitorSession:
         nursery.start_soon(feed_visitor, self, self.inbox_receive)
         nursery.start_soon(follow_visitor, self, self.own_threads)
         nursery.start_soon(follow_presence, self, self.presence)
+        nursery.start_soon(follow_queue, self, self.queue)
         nursery.start_soon(end_when_revoked, self.watch)
         nursery.start_soon(_cut_off_when_behind, self)
 
@@ -192,6 +197,7 @@ async def run_visitor_session(
     # Subscribed before the visitor's state is read (in join), so no change falls between.
     presence = await router.subscribe(space.id, kind="presence")
     own_threads = await router.subscribe(space.id, route=visitor_route(visitor_id))
+    queue = await router.subscribe(space.id, route=QUEUE_ROUTE)
     session = VisitorSession(
         deps,
         space,
@@ -204,6 +210,7 @@ async def run_visitor_session(
         inbox_recv,
         presence,
         own_threads,
+        queue,
         watch,
         address,
     )
@@ -212,6 +219,7 @@ async def run_visitor_session(
     finally:
         router.unsubscribe(presence)
         router.unsubscribe(own_threads)
+        router.unsubscribe(queue)
         if session.attachment is not None and session.thread_id is not None:
             deps.threads.detach(space.id, session.thread_id, session.attachment)
 
@@ -244,6 +252,7 @@ async def _welcome(session: VisitorSession, visitor: VisitorInfo) -> None:
         messages = await _history(session, snapshot.id, session.last)
         session.watermark = messages[-1]["id"] if messages else (session.last or "0-0")
     session.agents_online = bool(await stream_log.online_agents(space.id))
+    session.queue_position = await welcome_position(session, snapshot)
     await session.outbox.send(
         visitor_welcome(
             session.token,
@@ -251,6 +260,7 @@ async def _welcome(session: VisitorSession, visitor: VisitorInfo) -> None:
             snapshot,
             session.agents_online,
             messages,
+            session.queue_position,
         )
     )
 
@@ -298,6 +308,7 @@ async def _handle_message(session: VisitorSession, frame: SendMessage) -> None:
             max_open_threads=settings.max_open_threads,
             address=budget if session.address else None,
             visitor_ttl_seconds=_active_ttl(session),
+            reopen_window_seconds=settings.reopen_window_seconds if frame.reopen else 0,
         )
     except QueueFullError:
         session.queue_refused = True
@@ -326,6 +337,7 @@ async def _leave_lead(session: VisitorSession, email: str) -> None:
         visitor_ttl_seconds=_active_ttl(session),
         channel="email",
         email=email,
+        reopen_window_seconds=session.space_settings.reopen_window_seconds,
     )
     if ack.thread_id != session.thread_id:
         await session.inbox.send(SwitchThread(ack.thread_id))

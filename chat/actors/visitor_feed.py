@@ -144,12 +144,13 @@ async def _switch(session: FeedSession, thread_id: str) -> None:
 
 
 async def follow_visitor(session: FeedSession, sub: Subscription) -> None:
-    """Threads this visitor opened in another tab or on another node."""
+    """Threads this visitor opened (or that reopened) in another tab, on another node, or by
+    an agent."""
     router = session.deps.router
     while True:
         try:
             async for entry in sub.receive:
-                if isinstance(entry.event, ThreadOpened):
+                if isinstance(entry.event, ThreadOpened | ThreadChanged):  # opened, reopened
                     await session.inbox.send(SwitchThread(entry.event.thread.id))
         finally:
             router.unsubscribe(sub)

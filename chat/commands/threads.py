@@ -1,6 +1,6 @@
-"""Thread commands: find which of an organization's spaces holds a thread, and claim, close or
-transfer it. REST (chat/http/api/threads.py) and the agent socket (chat/actors/agent.py) both
-call these, so both find a thread the same way and answer the same errors.
+"""Thread commands: find which of an organization's spaces holds a thread, and claim, close,
+transfer or reopen it. REST (chat/http/api/threads.py) and the agent socket (chat/actors/agent.py)
+both call these, so both find a thread the same way and answer the same errors.
 
 Who may do what (structures.md, "Thread commands by role"): any agent claims a waiting
 (unassigned) thread and may close one (triage of spam in the queue); only the holder or an admin
@@ -92,6 +92,13 @@ class ThreadCommands:
         """Close an open thread: a waiting one by any agent, an assigned one by its holder or an
         admin (NotHolderError, `forbidden`, for anyone else)."""
         return await self._change(space_id, thread_id, "close", await self._live(actor))
+
+    async def do_reopen(self, space_id: str, thread_id: str, *, actor: Actor) -> ThreadSnapshot:
+        """Reopen a closed or expired thread, held by the actor from now on (any agent of the
+        organization, like a claim). An open thread is answered as it is; VisitorBusyError
+        when its visitor has opened another conversation since; not_found once the log has
+        forgotten the thread (its state outlives the close by the longest reopen window)."""
+        return await self._change(space_id, thread_id, "reopen", actor)
 
     async def _live(self, actor: Actor) -> Actor:
         """An actor claiming to be an admin, as its row says now: an agent socket holds the row

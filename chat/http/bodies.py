@@ -23,7 +23,12 @@ from chat.errors import InvalidError
 from chat.events import ThreadStatus
 from chat.http.origin import normalise_entry
 from chat.protocol.inbound import NUL_REFUSED, Name, StreamIdText, contains_nul
-from chat.space_settings import GroupId, SpaceSettings
+from chat.space_settings import (
+    MAX_IDLE_CLOSE_SECONDS,
+    MAX_REOPEN_WINDOW_SECONDS,
+    GroupId,
+    SpaceSettings,
+)
 
 Password = Annotated[str, Field(min_length=10, max_length=1024)]
 Role = Literal["admin", "agent"]
@@ -127,6 +132,8 @@ class SpaceSettingsChange(_Body):
     visitor_burst: int | None = Field(default=None, ge=1, le=1000)
     max_open_threads: int | None = Field(default=None, ge=1, le=1_000_000)
     thread_ttl_seconds: int | None = Field(default=None, ge=10, le=365 * 86400)
+    idle_close_seconds: int | None = Field(default=None, ge=0, le=MAX_IDLE_CLOSE_SECONDS)
+    reopen_window_seconds: int | None = Field(default=None, ge=0, le=MAX_REOPEN_WINDOW_SECONDS)
     greeting: str | None = Field(default=None, max_length=500)
     color: str | None = Field(default=None, pattern=r"^#[0-9a-fA-F]{6}$")
     # null clears it (no default group); left out, it keeps its value.

@@ -15,7 +15,7 @@ from chat.streams import groups
 # Every label value a drop counter can take, exported at 0 before the first drop so that
 # rate() and alerts see the series from the start.
 SESSION_KINDS = ("visitor",)
-ROUTE_KINDS = ("space", "presence", "thread", "visitor")
+ROUTE_KINDS = ("space", "presence", "thread", "visitor", "queue")
 
 
 async def metrics_text(services: Services) -> str:

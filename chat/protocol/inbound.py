@@ -82,6 +82,9 @@ class SendMessage(_Frame):
     type: Literal["message"]
     client_id: ClientId
     content: str = Field(max_length=64 * 1024)
+    # False: a message that opens a conversation starts a new one even if the visitor's last
+    # one closed within the reopen window (the widget's "Start a new conversation").
+    reopen: bool = True
 
 
 class VisitorTyping(_Frame):
@@ -148,8 +151,15 @@ class Transfer(_Frame):
     force: bool = False
 
 
+class Reopen(_Frame):
+    """Reopen a closed or expired conversation; the agent holds it from then on."""
+
+    type: Literal["reopen"]
+    thread_id: Uuid
+
+
 # The frames that act on a thread: their errors carry `ref` and `thread_id`.
-ThreadAction = Claim | Close | Transfer
+ThreadAction = Claim | Close | Transfer | Reopen
 
 
 class AgentTyping(_Frame):
@@ -176,6 +186,7 @@ AgentFrame = (
     | Claim
     | Close
     | Transfer
+    | Reopen
     | AgentTyping
     | Viewing
     | Heartbeat

@@ -36,7 +36,7 @@ Frame = Json | str
 # Who a frame built from a log entry is for: its text is cached per entry and audience.
 Audience = Literal["agent", "visitor"]
 # The agent frames that act on a thread, as an ack's or an error's `ref`.
-ActionRef = Literal["claim", "close", "transfer"]
+ActionRef = Literal["claim", "close", "transfer", "reopen"]
 
 
 class AgentFields(Protocol):
@@ -247,7 +247,9 @@ def visitor_welcome(
     thread: ThreadSnapshot | None,
     agents_online: bool,
     history: list[Json],
+    queue_position: int | None = None,
 ) -> Json:
+    """`queue_position`: the thread's place in the waiting queue while it waits, else null."""
     return {
         "type": "welcome",
         "session": session,
@@ -255,13 +257,19 @@ def visitor_welcome(
         "thread": thread_json(thread) if thread else None,
         "agents_online": agents_online,
         "history": history,
+        "queue_position": queue_position,
     }
 
 
 def visitor_thread_frame(entry: LogEntry) -> Json:
-    """The visitor's thread opened or changed (assigned, closed, expired)."""
+    """The visitor's thread opened or changed (assigned, closed, expired, reopened)."""
     assert isinstance(entry.event, ThreadChanged | ThreadOpened)
     return {"type": "thread", "thread": thread_json(entry.event.thread)}
+
+
+def queue_frame(position: int | None) -> Json:
+    """The visitor's place in the waiting queue (1 is next); null once it is not waiting."""
+    return {"type": "queue", "position": position}
 
 
 def visitor_typing_frame(t: Typing) -> Json:
@@ -347,12 +355,16 @@ def thread_new_frame(o: ThreadOpened) -> Json:
 
 
 def thread_updated_frame(c: ThreadChanged) -> Json:
-    return {
+    """`reason` only when the change has one (an idle close)."""
+    frame: Json = {
         "type": "thread.updated",
         "change": c.type.removeprefix("thread."),
         "by": c.by,
         "thread": thread_json(c.thread),
     }
+    if c.reason is not None:
+        frame["reason"] = c.reason
+    return frame
 
 
 def typing_frame(t: Typing) -> Json:

@@ -124,15 +124,6 @@ async def ack(stream_log: StreamLog, by_space: dict[str, list[str]]) -> None:
             pipe.xack(stream_log.keys(space_id).events, PROJECTOR_GROUP, entry_ids)
 
 
-async def expire(stream_log: StreamLog, keys: list[str], ttl_seconds: int) -> None:
-    """EXPIRE these keys, in one pipeline."""
-    if not keys:
-        return
-    async with stream_log.redis.pipeline(transaction=False) as pipe:
-        for key in keys:
-            pipe.expire(key, ttl_seconds)
-
-
 async def dead_letter(stream_log: StreamLog, space_id: str, entry_id: str, reason: str) -> None:
     """Keep an entry PostgreSQL refused in the space's `dead` stream for an operator to inspect."""
     keys = stream_log.keys(space_id)

@@ -38,6 +38,16 @@ class SpaceKeys:
         return self.base + "open"
 
     @property
+    def waiting(self) -> str:
+        """Unassigned open threads, scored by when each started waiting (the queue)."""
+        return self.base + "waiting"
+
+    @property
+    def answered(self) -> str:
+        """Open threads whose last message is an agent's, scored by its time (idle close)."""
+        return self.base + "answered"
+
+    @property
     def dead_letters(self) -> str:
         return self.base + "dead"
 

@@ -37,10 +37,11 @@ from chat.errors import (
     RateLimitedError,
     ThreadClosedError,
     ThreadNotFoundError,
+    VisitorBusyError,
 )
 from chat.events import LogEntry, ThreadSnapshot, VisitorInfo, decode_entries
 from chat.ids import entry_time, format_id, is_stream_id, parse_id
-from chat.streams import lua
+from chat.streams import lua, lua_queue
 from chat.streams.client import Redis
 from chat.streams.group_commit import Append, GroupCommit
 from chat.streams.keys import SpaceKeys
@@ -65,9 +66,10 @@ _SCRIPT_ERRORS: dict[str, type[ChatError]] = {
     "already_claimed": AlreadyClaimedError,
     "forbidden": NotHolderError,
     "invalid": InvalidError,
+    "visitor_busy": VisitorBusyError,
 }
 
-ThreadAction = Literal["claim", "close", "transfer", "expire"]
+ThreadAction = Literal["claim", "close", "transfer", "expire", "idle", "reopen"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +165,8 @@ class StreamLog:
         self._heartbeat = redis.register_script(lua.HEARTBEAT)
         self._agent_gone = redis.register_script(lua.AGENT_GONE)
         self._open_snapshot = redis.register_script(lua.OPEN_SNAPSHOT)
+        self._expire_finished = redis.register_script(lua_queue.EXPIRE_FINISHED)
+        self._queue_position = redis.register_script(lua_queue.QUEUE_POSITION)
         self._group = GroupCommit(redis, durability)
         self.viewing = Viewing(redis, prefix, self.presence_ttl_ms)
 
@@ -193,6 +197,7 @@ class StreamLog:
         visitor_ttl_seconds: int = 0,
         channel: Literal["email"] | None = None,
         email: str = "",
+        reopen_window_seconds: int = 0,
     ) -> Ack:
         """Append a message. A visitor's message opens a thread when none is open.
 
@@ -206,7 +211,10 @@ class StreamLog:
         such a failure `unavailable` and leaves the retry to the client.
 
         A visitor's message also spends `address`'s budgets (refused `rate_limited`), stores the
-        visitor if it is not, and keeps its hash at least `visitor_ttl_seconds` more.
+        visitor if it is not, and keeps its hash at least `visitor_ttl_seconds` more. Without
+        an open thread it reopens the visitor's last one if that closed (or expired) within
+        `reopen_window_seconds`, else opens a new one; either joins the waiting queue, refused
+        `queue_full` when `max_open_threads` threads wait already.
         """
         budget = address or AddressBudget("")
         k = self.keys(space_id)
@@ -231,6 +239,7 @@ class StreamLog:
                 str(visitor_ttl_seconds),
                 channel or "",
                 email,
+                str(reopen_window_seconds),
             ],
         )
         status, value = reply[0], reply[1]
@@ -249,8 +258,16 @@ class StreamLog:
         target_agent_id: str = "",
         expire_before_ms: int = 0,
         holder_only: bool = False,
+        text: str = "",
     ) -> ThreadSnapshot | None:
-        """Claim, close, transfer or expire a thread; None when an expiry no longer applies.
+        """Claim, close, transfer, expire, idle-close or reopen a thread; None when an expiry
+        or an idle close no longer applies.
+
+        `idle`: close a thread whose agent answered before `expire_before_ms` and whose visitor
+        has not written since, after a system message `text` (one step, so a reply that lands
+        first keeps it open). `reopen`: a closed or expired thread is held by `agent_id` again
+        (VisitorBusyError when its visitor has another open thread; an open one is answered
+        as it is).
 
         `holder_only`: close an assigned thread, or transfer any, only if `agent_id` holds it
         (ForbiddenError otherwise), checked in the same script as the change.
@@ -272,6 +289,7 @@ class StreamLog:
                 target_agent_id,
                 str(expire_before_ms),
                 "1" if holder_only else "0",
+                text,
             ],
         )
         match reply[0]:
@@ -347,6 +365,28 @@ class StreamLog:
             for item in raw
         ]
         return OpenSnapshot(cursor, threads)
+
+    async def queue_position(self, space_id: str, thread_id: str) -> tuple[int, int] | None:
+        """The thread's place in its space's waiting queue (1 is next) and the queue's length;
+        None when it is not waiting. Read only."""
+        k = self.keys(space_id)
+        reply: list[int] | None = await self._queue_position(
+            keys=[k.events], args=[k.base, thread_id]
+        )
+        if not reply:
+            return None
+        return int(reply[0]), int(reply[1])
+
+    async def expire_finished(
+        self, space_id: str, thread_ids: list[str], stream_ttl: int, state_ttl: int
+    ) -> None:
+        """Let Redis forget these threads' stream (after `stream_ttl` s) and state (after
+        `state_ttl` s), each only if it is still closed or expired: one that reopened since its
+        close was projected keeps its keys. Idempotent."""
+        if thread_ids:
+            k = self.keys(space_id)
+            args = [k.base, str(stream_ttl), str(state_ttl), *thread_ids]
+            await self._expire_finished(keys=[k.events], args=args)
 
     async def read_range(self, key: str, after: str | None, count: int) -> list[LogEntry]:
         """Entries of `key` strictly after `after` (from the start when None), oldest first."""

@@ -33,6 +33,66 @@ end
 local function is_open(status)
   return status == 'unassigned' or status == 'active'
 end
+
+-- The waiting queue (`waiting`: unassigned open threads, score = when each started waiting)
+-- came after threads were opened without it: the first script to need it in a space builds it
+-- once from `open` (structures.md, "The waiting queue").
+local function ensure_waiting(base)
+  if redis.call('EXISTS', base .. 'waiting:built') == 1 then return end
+  for _, id in ipairs(redis.call('ZRANGE', base .. 'open', 0, -1)) do
+    local st = redis.call('HMGET', base .. 'th:' .. id, 'status', 'created')
+    if st[1] == 'unassigned' then
+      redis.call('ZADD', base .. 'waiting', tonumber(st[2]) or 0, id)
+    end
+  end
+  redis.call('SET', base .. 'waiting:built', '1')
+end
+
+-- Close or expire: out of every set of open threads; the visitor remembers it for a reopen.
+local function finish(base, thread_id, final, now)
+  local state = base .. 'th:' .. thread_id
+  redis.call('HSET', state, 'status', final, 'closed', now)
+  redis.call('ZREM', base .. 'open', thread_id)
+  redis.call('ZREM', base .. 'waiting', thread_id)
+  redis.call('ZREM', base .. 'answered', thread_id)
+  local visitor_key = base .. 'v:' .. redis.call('HGET', state, 'visitor_id')
+  if redis.call('HGET', visitor_key, 'thread') == thread_id then
+    redis.call('HDEL', visitor_key, 'thread')
+    redis.call('HSET', visitor_key, 'closed_thread', thread_id)
+  end
+end
+
+-- A closed or expired thread is open again: waiting (agent_id '') or held by agent_id. The
+-- agent it had is kept as `previous_agent_id`; the TTLs the projector set once it projected the
+-- close are lifted (structures.md, "Reopening").
+local function reopen(base, thread_id, now, agent_id)
+  local state = base .. 'th:' .. thread_id
+  local previous = redis.call('HGET', state, 'assigned_agent_id')
+  if previous then redis.call('HSET', state, 'previous_agent_id', previous) end
+  redis.call('HDEL', state, 'closed')
+  if agent_id ~= '' then
+    redis.call('HSET', state, 'status', 'active', 'assigned_agent_id', agent_id, 'last', now)
+  else
+    redis.call('HDEL', state, 'assigned_agent_id')
+    redis.call('HSET', state, 'status', 'unassigned', 'last', now)
+    redis.call('ZADD', base .. 'waiting', now, thread_id)
+  end
+  redis.call('ZADD', base .. 'open', now, thread_id)
+  redis.call('PERSIST', state)
+  redis.call('PERSIST', base .. 't:' .. thread_id)
+  local visitor_key = base .. 'v:' .. redis.call('HGET', state, 'visitor_id')
+  if redis.call('EXISTS', visitor_key) == 1 then
+    redis.call('HSET', visitor_key, 'thread', thread_id)
+    redis.call('HDEL', visitor_key, 'closed_thread')
+  end
+end
+
+local function message_data(thread_id, sender_type, sender_id, sender_name, content, client_id,
+    channel)
+  return cjson.encode({thread_id = thread_id, sender_type = sender_type,
+    sender_id = sender_id, sender_name = sender_name, content = content, client_id = client_id,
+    channel = (channel ~= '' and channel) or nil})
+end
 """
 
 POST_MESSAGE = (
@@ -45,7 +105,9 @@ POST_MESSAGE = (
 --       then for visitors: address ('' for none), open_per_address (0: off),
 --       threads_interval_ms, threads_burst (0: off), messages_interval_ms, messages_burst
 --       (0: off), visitor_ttl_seconds, channel ('' or 'email': the message came by email or
---       was left offline; the thread is flagged), email (the visitor's address, with channel)
+--       was left offline; the thread is flagged), email (the visitor's address, with channel),
+--       reopen_window_seconds (0: never; a visitor's thread closed within it reopens)
+-- `max_open` caps the waiting queue (`waiting`), not every open thread.
 local base, sender_type, sender_id, sender_name = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local content, client_id, thread_id, new_thread_id = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 local rate, burst, max_open = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
@@ -55,6 +117,7 @@ local threads_interval, threads_burst = tonumber(ARGV[16]) or 0, tonumber(ARGV[1
 local messages_interval, messages_burst = tonumber(ARGV[18]) or 0, tonumber(ARGV[19]) or 0
 local visitor_ttl = tonumber(ARGV[20]) or 0
 local channel, email = ARGV[21] or '', ARGV[22] or ''
+local reopen_window = tonumber(ARGV[23]) or 0
 
 local cids = base .. 'cid:' .. sender_id
 local prev = redis.call('HGET', cids, client_id)
@@ -92,7 +155,19 @@ if sender_type == 'visitor' then
     local status = redis.call('HGET', base .. 'th:' .. thread_id, 'status')
     if not is_open(status) then thread_id = false end
   end
-  if not thread_id then
+  local reopening = false
+  if not thread_id and reopen_window > 0 then
+    -- The visitor's last conversation, closed within the window, continues.
+    local closed = redis.call('HGET', visitor_key, 'closed_thread')
+    if closed then
+      local st = redis.call('HMGET', base .. 'th:' .. closed, 'status', 'closed')
+      if (st[1] == 'closed' or st[1] == 'expired')
+          and (tonumber(st[2]) or 0) >= now - reopen_window * 1000 then
+        thread_id, reopening = closed, true
+      end
+    end
+  end
+  if not thread_id or reopening then
     local held_key = base .. 'ao:' .. address
     if address ~= '' and open_per_address > 0 then
       -- The address's open threads; those closed or expired since are dropped here.
@@ -107,35 +182,44 @@ if sender_type == 'visitor' then
     end
     local threads_key = base .. 'at:' .. address
     local threads_tat = nil
-    if address ~= '' and threads_burst > 0 then
+    if address ~= '' and threads_burst > 0 and not reopening then
       local wait
       wait, threads_tat = gcra_wait(threads_key, threads_interval, threads_burst, now)
       if wait > 0 then
         return {'err', 'rate_limited', 'too many new conversations from this address'}
       end
     end
-    if redis.call('ZCARD', base .. 'open') >= max_open then return {'err', 'queue_full'} end
+    ensure_waiting(base)
+    if redis.call('ZCARD', base .. 'waiting') >= max_open then return {'err', 'queue_full'} end
     if threads_tat then gcra_take(threads_key, threads_tat, now) end
+    if not reopening then thread_id = new_thread_id end
     if address ~= '' and open_per_address > 0 then
-      redis.call('SADD', held_key, new_thread_id)
+      redis.call('SADD', held_key, thread_id)
       redis.call('EXPIRE', held_key, math.max(visitor_ttl, 86400))
     end
-    if redis.call('EXISTS', visitor_key) == 0 then
-      redis.call('HSET', visitor_key, 'created', now)
+    if reopening then
+      reopen(base, thread_id, now, '')
+      emit(base, thread_id, 'thread.reopened',
+        cjson.encode({thread = snapshot(base, thread_id), by = cjson.null}))
+    else
+      if redis.call('EXISTS', visitor_key) == 0 then
+        redis.call('HSET', visitor_key, 'created', now)
+      end
+      redis.call('HSET', base .. 'th:' .. thread_id, 'status', 'unassigned', 'space_id', space_id,
+        'visitor_id', sender_id, 'created', now, 'last', now)
+      if channel == 'email' then
+        redis.call('HSET', base .. 'th:' .. thread_id, 'channel', 'email', 'email', email)
+      end
+      redis.call('HSET', visitor_key, 'thread', thread_id)
+      redis.call('ZADD', base .. 'open', now, thread_id)
+      -- A lead (left offline, or past the cap) waits for an email, not in the live queue.
+      if channel ~= 'email' then redis.call('ZADD', base .. 'waiting', now, thread_id) end
+      local v = redis.call('HGETALL', visitor_key)
+      local visitor = {id = sender_id}
+      for i = 1, #v, 2 do visitor[v[i]] = v[i + 1] end
+      emit(base, thread_id, 'thread.opened',
+        cjson.encode({thread = snapshot(base, thread_id), visitor = visitor}))
     end
-    thread_id = new_thread_id
-    redis.call('HSET', base .. 'th:' .. thread_id, 'status', 'unassigned', 'space_id', space_id,
-      'visitor_id', sender_id, 'created', now, 'last', now)
-    if channel == 'email' then
-      redis.call('HSET', base .. 'th:' .. thread_id, 'channel', 'email', 'email', email)
-    end
-    redis.call('HSET', visitor_key, 'thread', thread_id)
-    redis.call('ZADD', base .. 'open', now, thread_id)
-    local v = redis.call('HGETALL', visitor_key)
-    local visitor = {id = sender_id}
-    for i = 1, #v, 2 do visitor[v[i]] = v[i + 1] end
-    emit(base, thread_id, 'thread.opened',
-      cjson.encode({thread = snapshot(base, thread_id), visitor = visitor}))
   end
   if channel == 'email' then
     -- An open thread the visitor wrote in before leaving an email is flagged from now on.
@@ -156,12 +240,15 @@ redis.call('ZADD', base .. 'open', now, thread_id)
 if sender_type == 'agent' then
   -- An agent's answer in an email conversation is also mailed to the visitor.
   channel = redis.call('HGET', base .. 'th:' .. thread_id, 'channel') or ''
-elseif sender_type ~= 'visitor' then
+  -- Awaiting the visitor from now on: the idle sweep closes it if no reply comes.
+  redis.call('ZADD', base .. 'answered', now, thread_id)
+elseif sender_type == 'visitor' then
+  redis.call('ZREM', base .. 'answered', thread_id)
+else
   channel = ''
 end
-local data = cjson.encode({thread_id = thread_id, sender_type = sender_type,
-  sender_id = sender_id, sender_name = sender_name, content = content, client_id = client_id,
-  channel = (channel ~= '' and channel) or nil})
+local data = message_data(thread_id, sender_type, sender_id, sender_name, content, client_id,
+  channel)
 local id = emit(base, thread_id, 'message', data)
 local stored = thread_id .. ' ' .. id
 redis.call('HSET', cids, client_id, stored)
@@ -174,18 +261,40 @@ CHANGE_THREAD = (
     COMMON
     + r"""
 -- KEYS[1] space events stream
--- ARGV: base, thread_id, action (claim|close|transfer|expire), agent_id, target_agent_id,
---       expire_before_ms, holder_only ('1': the caller must hold an assigned thread to close or
---       transfer it, and only an assigned thread is transferred; '0': an admin, or the sweeper)
+-- ARGV: base, thread_id, action (claim|close|transfer|expire|idle|reopen), agent_id,
+--       target_agent_id, before_ms (expire: last activity before it; idle: the agent's answer
+--       before it), holder_only ('1': the caller must hold an assigned thread to close or
+--       transfer it, and only an assigned thread is transferred; '0': an admin, or the sweeper),
+--       text (idle: the system message that says why it closed)
 -- The holder is checked here, in the same step as the change, so no claim or transfer can slip
--- between the check and the change (structures.md, "Thread commands by role").
+-- between the check and the change (structures.md, "Thread commands by role"). An expiry or an
+-- idle close re-checks its condition here too, so a reply that lands first keeps the thread open.
 local base, thread_id, action, agent_id = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local target, expire_before, holder_only = ARGV[5], tonumber(ARGV[6]), ARGV[7] == '1'
+local target, before, holder_only = ARGV[5], tonumber(ARGV[6]), ARGV[7] == '1'
+local text = ARGV[8] or ''
 local state = base .. 'th:' .. thread_id
 local status = redis.call('HGET', state, 'status')
 if not status then return {'err', 'not_found'} end
+ensure_waiting(base)
+local now = now_ms()
+local by = cjson.null
+if agent_id ~= '' then by = agent_id end
+if action == 'reopen' then
+  -- An agent reopens a conversation and holds it: it is theirs to continue.
+  if is_open(status) then return {'same', cjson.encode(snapshot(base, thread_id))} end
+  local visitor_id = redis.call('HGET', state, 'visitor_id')
+  local current = redis.call('HGET', base .. 'v:' .. visitor_id, 'thread')
+  if current and current ~= thread_id
+      and is_open(redis.call('HGET', base .. 'th:' .. current, 'status')) then
+    return {'err', 'visitor_busy'}
+  end
+  reopen(base, thread_id, now, agent_id)
+  local snap = snapshot(base, thread_id)
+  local id = emit(base, thread_id, 'thread.reopened', cjson.encode({thread = snap, by = by}))
+  return {'ok', id, cjson.encode(snap)}
+end
 if not is_open(status) then
-  if action == 'expire' then return {'skip'} end
+  if action == 'expire' or action == 'idle' then return {'skip'} end
   return {'err', 'thread_closed'}
 end
 local holder = redis.call('HGET', state, 'assigned_agent_id')
@@ -198,38 +307,41 @@ if holder_only then
     return {'err', 'forbidden'}
   end
 end
-local now = now_ms()
 local etype
+local reason = nil
 if action == 'claim' then
   if status == 'active' then
     if holder == agent_id then return {'same', cjson.encode(snapshot(base, thread_id))} end
     return {'err', 'already_claimed'}
   end
   redis.call('HSET', state, 'status', 'active', 'assigned_agent_id', agent_id)
+  redis.call('ZREM', base .. 'waiting', thread_id)
   etype = 'thread.claimed'
 elseif action == 'transfer' then
   redis.call('HSET', state, 'status', 'active', 'assigned_agent_id', target)
+  redis.call('ZREM', base .. 'waiting', thread_id)
   etype = 'thread.transferred'
-elseif action == 'close' or action == 'expire' then
-  if action == 'expire' and tonumber(redis.call('HGET', state, 'last')) > expire_before then
+elseif action == 'close' or action == 'expire' or action == 'idle' then
+  if action == 'expire' and tonumber(redis.call('HGET', state, 'last')) > before then
     return {'skip'}
   end
-  local final = (action == 'close') and 'closed' or 'expired'
-  redis.call('HSET', state, 'status', final, 'closed', now)
-  redis.call('ZREM', base .. 'open', thread_id)
-  local visitor_key = base .. 'v:' .. redis.call('HGET', state, 'visitor_id')
-  if redis.call('HGET', visitor_key, 'thread') == thread_id then
-    redis.call('HDEL', visitor_key, 'thread')
+  if action == 'idle' then
+    -- Still awaiting the visitor since an answer before the cutoff: a reply since removed it.
+    local answered = tonumber(redis.call('ZSCORE', base .. 'answered', thread_id))
+    if not answered or answered > before then return {'skip'} end
+    emit(base, thread_id, 'message', message_data(thread_id, 'system', '', 'System', text,
+      'idle-' .. now, ''))
+    reason = 'idle'
   end
+  local final = (action == 'expire') and 'expired' or 'closed'
+  finish(base, thread_id, final, now)
   etype = 'thread.' .. final
 else
   return {'err', 'invalid'}
 end
 redis.call('HSET', state, 'last', now)
 local snap = snapshot(base, thread_id)
-local by = cjson.null
-if agent_id ~= '' then by = agent_id end
-local id = emit(base, thread_id, etype, cjson.encode({thread = snap, by = by}))
+local id = emit(base, thread_id, etype, cjson.encode({thread = snap, by = by, reason = reason}))
 return {'ok', id, cjson.encode(snap)}
 """
 )

@@ -19,7 +19,7 @@ import trio
 from coredis import PureToken
 
 from chat.backoff import Backoff
-from chat.events import LogEntry, decode_entries
+from chat.events import QUEUE_ROUTE, LogEntry, decode_entries
 from chat.streams.client import Redis
 from chat.streams.health import LoopHealth
 from chat.streams.keys import node_wake_key
@@ -34,7 +34,7 @@ READ_COUNT = 500
 # from the log itself, rather than making every other subscriber wait.
 SUBSCRIPTION_BUFFER = 512
 
-# A subscription's selector: (space, route) where route is a thread id, "v:<visitor>", or
+# A subscription's selector: (space, route) where route is a thread id, "v:<visitor>", "queue", or
 # "*<kind>" / "*" for the whole space (optionally one kind of entry only).
 _Selector = tuple[str, str]
 
@@ -130,6 +130,8 @@ def route_kind(route: str) -> str:
         return "space"
     if route.startswith("*"):
         return route[1:]
+    if route == QUEUE_ROUTE:
+        return "queue"
     return "visitor" if route.startswith("v:") else "thread"
 
 

@@ -145,11 +145,16 @@ export class Outbox {
     return this.act(id, "close", undefined);
   }
 
+  /** Reopen a closed or expired conversation; the agent holds it from then on. */
+  reopen(id: string): Promise<void> {
+    return this.act(id, "reopen", undefined);
+  }
+
   transfer(id: string, agentId: string): Promise<void> {
     return this.act(id, "transfer", { agent_id: agentId });
   }
 
-  /** Claim, close and transfer go over REST: a direct answer per click, errors inline. */
+  /** Claim, close, transfer and reopen go over REST: a direct answer per click, errors inline. */
   private async act(id: string, action: string, body: unknown): Promise<void> {
     const key = `${id}:${action}`;
     if (this.c.busy.has(key)) return;

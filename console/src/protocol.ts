@@ -122,7 +122,7 @@ export interface VisitorChange {
   current_url?: string;
 }
 
-export type ActionRef = "claim" | "close" | "transfer";
+export type ActionRef = "claim" | "close" | "transfer" | "reopen";
 
 export type ServerFrame =
   | { type: "welcome"; agent: Agent; spaces: { id: string; name: string }[] }
@@ -138,8 +138,10 @@ export type ServerFrame =
   | { type: "thread.new"; thread: Thread; cursor: string }
   | {
       type: "thread.updated";
-      change: "claimed" | "transferred" | "closed" | "expired";
+      change: "claimed" | "transferred" | "closed" | "expired" | "reopened";
       by: string | null;
+      /** Why it closed by itself: "idle" (no visitor reply after an agent's answer). */
+      reason?: string;
       thread: Thread;
       cursor: string;
     }

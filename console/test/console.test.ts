@@ -16,6 +16,7 @@ import { type Agent, cameByEmail, type Message, type Thread } from "../src/proto
 import { ThreadStore, waitingFor } from "../src/threads";
 import { checkedIds } from "../src/ui/GroupsPage";
 import { groupSettings } from "../src/ui/SpaceGroupFields";
+import { queueFields, queueSettings } from "../src/spaceSettings";
 import { embedSnippet, parseDomains } from "../src/ui/SpacesPage";
 
 const ME = "a-me";
@@ -464,6 +465,26 @@ test("a heartbeat and a ping go out every 20 s while connected", async () => {
 });
 
 // --- admin helpers ---------------------------------------------------------------------------
+
+test("queue settings: defaults until stored, minutes and hours to seconds, 0 turns off", () => {
+  assert.deepEqual(queueFields(undefined), { cap: 100, idleMinutes: 30, reopenHours: 24 });
+  assert.deepEqual(queueFields({ max_open_threads: 5, idle_close_seconds: 90 }), {
+    cap: 5,
+    idleMinutes: 1.5,
+    reopenHours: 24,
+  });
+  const form = new FormData();
+  form.set("max_open_threads", "250");
+  form.set("idle_close_minutes", "0");
+  form.set("reopen_window_hours", "1.5");
+  assert.deepEqual(queueSettings(form), {
+    max_open_threads: 250,
+    idle_close_seconds: 0,
+    reopen_window_seconds: 5400,
+  });
+  form.set("max_open_threads", "many");
+  assert.equal(queueSettings(form), null);
+});
 
 test("allowed domains split on commas and newlines; the snippet is exact", () => {
   assert.deepEqual(parseDomains("a.example, b.example\n\n*.c.example ,"), [

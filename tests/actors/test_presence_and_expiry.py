@@ -46,7 +46,10 @@ async def test_crashed_process_agents_go_offline(
 
 async def test_idle_thread_expires_and_both_sides_hear(base_url: str) -> None:
     with trio.fail_after(40):
-        org = await make_org(base_url, settings={"thread_ttl_seconds": 10})
+        # Reopening off: a visitor writing after the expiry starts a new conversation.
+        org = await make_org(
+            base_url, settings={"thread_ttl_seconds": 10, "reopen_window_seconds": 0}
+        )
         async with agent_socket(base_url, org.token, subscribe=org.space["id"]) as (agent, _):
             async with widget(org) as (visitor, _):
                 ack = await visitor.say("anyone?")

@@ -410,7 +410,7 @@ def test_a_closed_thread_offers_a_new_conversation(
     agent.wait_for("ack", ref="close", thread_id=first)
     restart = widget.part("new-conversation")
     expect(restart).to_be_visible()
-    expect(widget.input).to_have_count(0)
+    expect(widget.input).to_have_count(1)  # writing here would reopen this conversation
 
     restart.click()
     expect(restart).to_have_count(0)
@@ -427,4 +427,21 @@ def test_a_closed_thread_offers_a_new_conversation(
     widget.expect_message("Welcome back", "agent")
     assert agent.count("thread.new") == 2
     assert agent.count("message", thread_id=first, content="Second conversation") == 0
+    assert watch.page_errors == []
+
+
+def test_a_waiting_visitor_sees_their_place_in_the_queue(
+    page: Page, service: Service, agent: AgentDriver, watch: PageWatch
+) -> None:
+    """An agent is online and claims nothing: the widget says where the visitor is in the
+    queue, not that everyone is busy, and the place goes once an agent claims."""
+    page.goto(service.site.url(service.site.add_page("/queue.html", service.widget)))
+    widget = Widget(page).open().connected()
+    widget.send("Is anyone there?")
+    thread = agent.wait_for("thread.new")["thread"]["id"]
+    queue = widget.part("queue")
+    expect(queue).to_have_text("You are next in the queue. An agent will be with you shortly.")
+    expect(widget.part("prechat")).to_have_count(0)
+    agent.claim(thread)
+    expect(queue).to_have_count(0)
     assert watch.page_errors == []

@@ -102,7 +102,7 @@ async def test_squatting_from_one_address_leaves_a_visitor_elsewhere_able_to_cha
     the space's 10 open slots, and every visitor after them got queue_full."""
     with trio.fail_after(60):
         base = await _serve(nursery, settings)
-        org = await make_org(base)  # max_open_threads: 10
+        org = await make_org(base, settings={"max_open_threads": 10})
         answers: list[dict[str, Any]] = []
         async with AsyncExitStack() as stack:
             for _ in range(12):

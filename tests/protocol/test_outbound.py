@@ -85,7 +85,15 @@ def test_frames_both_sessions_send() -> None:
 
 def test_frames_to_visitors() -> None:
     welcome = outbound.visitor_welcome("token", {"id": "v1"}, THREAD, True, [])
-    assert set(welcome) == {"type", "session", "visitor", "thread", "agents_online", "history"}
+    assert set(welcome) == {
+        "type",
+        "session",
+        "visitor",
+        "thread",
+        "agents_online",
+        "history",
+        "queue_position",
+    }
     assert set(welcome["thread"]) == THREAD_FIELDS
     assert outbound.visitor_welcome("token", {}, None, False, [])["thread"] is None
     changed = ThreadChanged(type="thread.closed", thread=THREAD, by="a1")

@@ -49,6 +49,8 @@ export interface State {
   /** The visitor submitted the pre-chat / offline form. */
   thanked: boolean;
   queueFull: boolean;
+  /** The conversation's place in the waiting queue (1 is next); null when not waiting. */
+  queuePosition: number | null;
   /** Show settings.greeting above the conversation (no history). */
   greet: boolean;
   notice: string;
@@ -85,6 +87,7 @@ export class Chat {
     identified: false,
     thanked: false,
     queueFull: false,
+    queuePosition: null,
     greet: true,
     notice: "",
   };
@@ -105,6 +108,8 @@ export class Chat {
   private typingIdle: ReturnType<typeof setTimeout> | undefined;
   private agentTypingTimer: ReturnType<typeof setTimeout> | undefined;
   private resendTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The visitor chose a new conversation: the next one must not reopen the ended one. */
+  private fresh = false;
 
   constructor(private readonly embed: Embed) {
     this.sessionKey = `chat-widget:session:${embed.key}`;
@@ -184,6 +189,7 @@ export class Chat {
           this.events.emit("message", publicMessage(own));
         }
         const thread = this.state.thread ?? { id: frame.thread_id, status: "unassigned" };
+        this.fresh = false; // the new conversation exists now
         return this.commit({ thread });
       }
       case "message":
@@ -202,6 +208,8 @@ export class Chat {
         return this.set({ online: Boolean(frame.online) });
       case "thread":
         return this.onThread(frame.thread);
+      case "queue":
+        return this.set({ queuePosition: place(frame.position) });
       case "error":
         return this.onError(frame.code, frame.client_id);
       default:
@@ -218,6 +226,7 @@ export class Chat {
       ready: true,
       online: Boolean(frame.agents_online),
       identified: this.state.identified || Boolean(visitor.name || visitor.email),
+      queuePosition: place(frame.queue_position),
     };
     const current = this.state.thread;
     if (frame.thread) {
@@ -247,11 +256,17 @@ export class Chat {
     const current = this.state.thread;
     if (!isOpen(thread.status)) {
       // An older thread's end means nothing to the one on screen.
-      if (current?.id === thread.id) this.commit({ thread, ended: true, agentTyping: false });
+      if (current?.id === thread.id) {
+        this.commit({ thread, ended: true, agentTyping: false, queuePosition: null });
+      }
       return;
     }
     if (current && current.id !== thread.id) this.keepThread(thread.id);
-    this.commit({ thread, ended: false });
+    // A reopened thread continues on screen with its history; once an agent holds it, it
+    // waits no more (the server's `queue` frame says so too).
+    const patch: Partial<State> = { thread, ended: false };
+    if (thread.status !== "unassigned") patch.queuePosition = null;
+    this.commit(patch);
   }
 
   private onError(code: string, clientId?: string): void {
@@ -305,7 +320,9 @@ export class Chat {
     const generation = this.conn.generation;
     for (const m of this.messages.sending()) {
       if (m.sentOn === generation || !m.client_id) continue;
-      if (!this.conn.send({ type: "message", client_id: m.client_id, content: m.content })) return;
+      const frame: ClientFrame = { type: "message", client_id: m.client_id, content: m.content };
+      if (this.fresh) frame.reopen = false;
+      if (!this.conn.send(frame)) return;
       m.sentOn = generation;
     }
   }
@@ -314,7 +331,9 @@ export class Chat {
 
   send(text: string): boolean {
     const content = text.trim();
-    if (!content || this.state.ended || this.state.stopped) return false;
+    // Writing after the end is allowed: the server reopens the conversation (within the
+    // space's reopen window) or starts a new one.
+    if (!content || this.state.stopped) return false;
     const clientId = newClientId();
     const frame: ClientFrame = { type: "message", client_id: clientId, content };
     if ([...content].length > MAX_CONTENT_CHARS || !fitsFrame(frame)) {
@@ -369,7 +388,15 @@ export class Chat {
 
   newConversation(): void {
     this.messages.keepThread(null);
-    this.commit({ thread: null, ended: false, greet: true, queueFull: false, agentTyping: false });
+    this.fresh = true;
+    this.commit({
+      thread: null,
+      ended: false,
+      greet: true,
+      queueFull: false,
+      queuePosition: null,
+      agentTyping: false,
+    });
   }
 
   open(): void {
@@ -390,4 +417,9 @@ export class Chat {
     if (this.state.open) this.close();
     else this.open();
   }
+}
+
+/** A queue place from the server: a positive whole number, or null. */
+function place(value: unknown): number | null {
+  return typeof value === "number" && Number.isInteger(value) && value > 0 ? value : null;
 }

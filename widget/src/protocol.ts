@@ -36,17 +36,20 @@ export type ServerFrame =
       thread: ThreadJson | null;
       agents_online: boolean;
       history: MessageJson[];
+      /** The thread's place in the waiting queue (1 is next); null when it is not waiting. */
+      queue_position?: number | null;
     }
   | { type: "ack"; client_id: string; id: string; thread_id: string; created_at: string }
   | ({ type: "message" } & MessageJson)
   | { type: "typing"; active: boolean }
   | { type: "agents"; online: boolean }
   | { type: "thread"; thread: ThreadJson }
+  | { type: "queue"; position: number | null }
   | { type: "error"; code: string; message?: string; client_id?: string }
   | { type: "pong" };
 
 export type ClientFrame =
-  | { type: "message"; client_id: string; content: string }
+  | { type: "message"; client_id: string; content: string; reopen?: boolean }
   | { type: "typing"; active: boolean }
   | { type: "identify"; name?: string; email?: string; offline?: boolean }
   | { type: "page"; url: string; title?: string }

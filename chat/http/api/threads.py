@@ -1,5 +1,5 @@
-"""A thread, its history, and what agents do to it (claim, close, transfer): the REST face of
-chat/commands/threads.py, which the agent socket shares."""
+"""A thread, its history, and what agents do to it (claim, close, transfer, reopen): the REST
+face of chat/commands/threads.py, which the agent socket shares."""
 
 from __future__ import annotations
 
@@ -165,5 +165,23 @@ async def transfer_thread(
         actor=Actor.of(caller.agent),
         target_agent_id=str(body.agent_id),
         force=body.force,
+    )
+    return jsonify(thread_json(thread))
+
+
+@routes.route(
+    "POST",
+    "/threads/<uuid:thread_id>/reopen",
+    summary="Reopen a closed or expired thread; the caller holds it",
+    reply=Thread,
+    errors=(409,),
+)
+async def reopen_thread(services: Services, caller: Caller, thread_id: Any) -> Response:
+    """Any agent of the organization, like a claim; an open thread is answered as it is. 409
+    visitor_busy when the visitor has opened another conversation since; 404 not_found once
+    the log has forgotten the thread (7 days after it closed)."""
+    space_id = await _space_of(services, caller, thread_id)
+    thread = await _commands(services).do_reopen(
+        space_id, str(thread_id), actor=Actor.of(caller.agent)
     )
     return jsonify(thread_json(thread))

@@ -3,6 +3,7 @@ import { errorText } from "../api";
 import type { Console } from "../console";
 import type { Space } from "../protocol";
 import { SpaceGroupFields } from "./SpaceGroupFields";
+import { queueFields, queueSettings } from "../spaceSettings";
 
 /** allowed_domains typed as a comma- or newline-separated list. */
 export function parseDomains(text: string): string[] {
@@ -84,6 +85,7 @@ function SpaceRow({ c, space }: { c: Console; space: Space }) {
   const snippetRef = useRef<HTMLTextAreaElement>(null);
   const key = space.widget_key ?? "";
   const snippet = embedSnippet(location.origin, key);
+  const queue = queueFields(space.settings);
 
   const replace = (updated: Space) => {
     c.spaces = c.spaces.map((s) => (s.id === updated.id ? updated : s));
@@ -95,11 +97,17 @@ function SpaceRow({ c, space }: { c: Console; space: Space }) {
     const data = new FormData(event.currentTarget as HTMLFormElement);
     setError("");
     setSaved("");
+    const settings = queueSettings(data);
+    if (!settings) {
+      setError("The queue settings must be numbers.");
+      return;
+    }
     try {
       replace(
         await c.auth.api<Space>("PATCH", `/spaces/${encodeURIComponent(space.id)}`, {
           name: String(data.get("name") ?? "").trim(),
           allowed_domains: parseDomains(String(data.get("allowed_domains") ?? "")),
+          settings,
         }),
       );
       setSaved("Saved.");
@@ -181,6 +189,42 @@ function SpaceRow({ c, space }: { c: Console; space: Space }) {
             rows={2}
             required
             defaultValue={(space.allowed_domains ?? []).join("\n")}
+          />
+        </label>
+        <label title="Conversations waiting for an agent at once; past it a visitor can leave a message">
+          Waiting-queue cap
+          <input
+            name="max_open_threads"
+            type="number"
+            required
+            min={1}
+            max={1000000}
+            step={1}
+            defaultValue={String(queue.cap)}
+          />
+        </label>
+        <label title="Close a conversation when the visitor has not replied to an agent for this long (0: never)">
+          Close after no reply (minutes)
+          <input
+            name="idle_close_minutes"
+            type="number"
+            required
+            min={0}
+            max={43200}
+            step="any"
+            defaultValue={String(queue.idleMinutes)}
+          />
+        </label>
+        <label title="A visitor writing again within this long after the end continues the conversation (0: never)">
+          Reopen window (hours)
+          <input
+            name="reopen_window_hours"
+            type="number"
+            required
+            min={0}
+            max={168}
+            step="any"
+            defaultValue={String(queue.reopenHours)}
           />
         </label>
         <button type="submit">Save</button>

@@ -151,6 +151,17 @@ export function ThreadView({
             >
               Close
             </button>
+            {open ? null : (
+              <button
+                type="button"
+                data-part="reopen"
+                disabled={busy("reopen")}
+                onClick={() => void c.outbox.reopen(id)}
+                title="Reopen and hold this conversation"
+              >
+                Reopen
+              </button>
+            )}
           </div>
         </header>
         {transferring && open ? (

@@ -22,7 +22,8 @@ async def test_a_visitor_with_their_threads(base_url: str, settings: Settings) -
         closed = await call("POST", f"{api}/threads/{first['thread_id']}/close", token=org.token)
         assert closed.status == 200, closed.body
         async with widget(org, session=welcome["session"]) as (visitor, _):
-            second = await visitor.say("second conversation")
+            # The widget's "Start a new conversation": not a reopen of the first.
+            second = await visitor.say("second conversation", reopen=False)
         visitor_id = welcome["visitor"]["id"]
         await wait_for_rows(
             settings.database_url,

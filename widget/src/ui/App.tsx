@@ -61,7 +61,7 @@ export function App({ chat }: { chat: Chat }) {
           <p class="panel">Chat is not available right now.</p>
         ) : s.ended ? (
           <div class="panel ended">
-            <p>This conversation has ended.</p>
+            <p>This conversation has ended. Write below to continue it.</p>
             <button type="button" class="primary" data-part="new-conversation" onClick={(event) => {
                 const root = event.currentTarget.getRootNode() as ShadowRoot;
                 chat.newConversation();
@@ -71,8 +71,18 @@ export function App({ chat }: { chat: Chat }) {
               Start a new conversation
             </button>
           </div>
+        ) : null}
+        {s.stopped ? null : s.ended ? (
+          <Composer chat={chat} />
         ) : (
           <>
+            {s.queuePosition !== null && s.thread?.status === "unassigned" && (
+              <p class="panel queue" data-part="queue" role="status">
+                {s.queuePosition === 1
+                  ? "You are next in the queue. An agent will be with you shortly."
+                  : `You are number ${s.queuePosition} in the queue. An agent will be with you shortly.`}
+              </p>
+            )}
             {away && !s.identified && <Prechat chat={chat} s={s} />}
             {away && s.thanked && <p class="panel">Thanks! We will get back to you.</p>}
             {s.notice && (
