@@ -212,3 +212,17 @@ class GroupLimitError(ChatError):
 
     code = "too_many_groups"
     status = 409
+
+
+class ShortcutTakenError(ChatError):
+    """Another live canned response of the same scope already has that shortcut."""
+
+    code = "shortcut_taken"
+    status = 409
+
+
+class CannedResponseLimitError(ChatError):
+    """As many canned responses of this scope as allowed; delete one first."""
+
+    code = "too_many_canned_responses"
+    status = 409

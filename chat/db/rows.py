@@ -51,3 +51,15 @@ class GroupRow:
     sticky: bool
     created_at: datetime
     agent_ids: list[str]  # its live members, by id
+
+
+@dataclass(frozen=True, slots=True)
+class CannedResponseRow:
+    id: str
+    organization_id: str
+    owner_agent_id: str | None  # None: organization-wide
+    shortcut: str
+    title: str
+    content: str
+    created_at: datetime
+    updated_at: datetime

@@ -8,6 +8,7 @@ from uuid import UUID
 
 import orjson
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     EmailStr,
@@ -18,11 +19,20 @@ from pydantic import (
 )
 from quart import request
 
+from chat.db.canned_queries import MAX_LISTED, MAX_SHORTCUT_CHARS, MAX_TITLE_CHARS
 from chat.db.group_queries import MAX_GROUP_NAME_CHARS, MAX_MEMBERS_PER_GROUP
 from chat.errors import InvalidError
 from chat.events import ThreadStatus
 from chat.http.origin import normalise_entry
-from chat.protocol.inbound import NUL_REFUSED, Name, StreamIdText, contains_nul
+from chat.protocol.inbound import (
+    MAX_CONTENT_CHARS,
+    NUL_REFUSED,
+    Name,
+    StreamIdText,
+    contains_nul,
+    is_blank,
+    without_bidi_controls,
+)
 from chat.space_settings import (
     MAX_IDLE_CLOSE_SECONDS,
     MAX_REOPEN_WINDOW_SECONDS,
@@ -235,3 +245,65 @@ class GroupMembers(_Body):
 class UpdateOrganization(_Body):
     name: Name | None = None
     default_max_concurrent_chats: MaxChats | None = None
+
+
+# Canned responses: chat/http/api/canned.py.
+def _canned_content(value: str) -> str:
+    """As a message's content (the composer sends it as one): trimmed, bidi controls removed,
+    1..4000 characters with something visible."""
+    text = without_bidi_controls(value).strip()
+    if is_blank(text):
+        raise ValueError("the content has no visible characters")
+    if len(text) > MAX_CONTENT_CHARS:
+        raise ValueError(f"at most {MAX_CONTENT_CHARS} characters")
+    return text
+
+
+# Letters are lowercased, so "Hello" and "hello" are one shortcut.
+Shortcut = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        to_lower=True,
+        min_length=1,
+        max_length=MAX_SHORTCUT_CHARS,
+        pattern=r"^[A-Za-z0-9_-]+$",
+    ),
+]
+CannedTitle = Annotated[Name, StringConstraints(max_length=MAX_TITLE_CHARS)]
+CannedContent = Annotated[
+    str, Field(max_length=4 * MAX_CONTENT_CHARS), AfterValidator(_canned_content)
+]
+
+
+class CreateCannedResponse(_Body):
+    """`organization`: offered to every agent, admins only (403 forbidden for others);
+    `personal`: the caller's own."""
+
+    scope: Literal["organization", "personal"] = "personal"
+    shortcut: Shortcut
+    title: CannedTitle
+    content: CannedContent
+
+
+class UpdateCannedResponse(_Body):
+    shortcut: Shortcut | None = None
+    title: CannedTitle | None = None
+    content: CannedContent | None = None
+
+
+class CannedListQuery(_Query):
+    q: str | None = Field(
+        default=None,
+        max_length=MAX_TITLE_CHARS,
+        description="Only responses whose shortcut or title starts with this, in any case"
+        " (a leading / is ignored)",
+    )
+    limit: int = Field(default=MAX_LISTED, ge=1, le=MAX_LISTED)
+
+    @field_validator("q")
+    @classmethod
+    def _no_nul(cls, value: str | None) -> str | None:
+        if value is not None and "\x00" in value:  # PostgreSQL text cannot hold it
+            raise ValueError(NUL_REFUSED)
+        return value

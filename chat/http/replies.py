@@ -186,3 +186,27 @@ class InboundEmailAccepted(_Reply):
         description="The conversation it joined: the replied-to one, or the visitor's open one"
     )
     created_at: datetime
+
+
+class CannedResponse(_Reply):
+    id: UUID
+    organization_id: UUID
+    scope: Literal["organization", "personal"] = Field(
+        description="`organization`: offered to every agent, managed by admins; `personal`:"
+        " the owner's alone"
+    )
+    owner_agent_id: UUID | None = Field(description="The owner of a personal one; null otherwise")
+    shortcut: str = Field(pattern=r"^[a-z0-9_-]{1,32}$", description="Typed as /shortcut")
+    title: str
+    content: str = Field(
+        description="As written, placeholders such as {{visitor.name}} included: the console"
+        " expands them when it inserts the response"
+    )
+    created_at: datetime
+    updated_at: datetime
+
+
+class CannedResponseList(_Reply):
+    items: list[CannedResponse] = Field(
+        description="By shortcut, a personal one before an org-wide one of the same shortcut"
+    )

@@ -5,6 +5,7 @@
 import { ApiError, errorText } from "./api";
 import { Attention, titleFor } from "./attention";
 import { Auth } from "./auth";
+import { CannedStore } from "./canned";
 import { Colleagues } from "./colleagues";
 import { Connection, type Status } from "./connection";
 import { Cursors } from "./cursors";
@@ -16,7 +17,9 @@ import { Reads } from "./reads";
 import { type ListName, ThreadStore } from "./threads";
 import { Visitors } from "./visitors";
 
-export type View = "inbox" | "agents" | "spaces" | "groups";
+export type View = "inbox" | "agents" | "spaces" | "groups" | "canned";
+// Pages every agent may open; the others are admins' (their REST routes refuse others).
+const EVERYONES_VIEWS: readonly View[] = ["inbox", "canned"];
 
 const SPACE_KEY = "chat-console:space";
 // Someone else's typing indicator goes away by itself after this long without a frame.
@@ -41,6 +44,7 @@ export class Console {
   readonly threads = new ThreadStore();
   readonly logs = new Map<string, MessageLog>();
   readonly visitors: Visitors;
+  readonly canned: CannedStore;
   readonly reads: Reads = new Reads(this);
   readonly outbox: Outbox = new Outbox(this);
   /** Other agents viewing or typing in each conversation. */
@@ -127,6 +131,10 @@ export class Console {
       (method, path) => this.auth.api(method, path),
       () => this.changed(),
     );
+    this.canned = new CannedStore(
+      (method, path) => this.auth.api(method, path),
+      () => this.changed(),
+    );
   }
 
   // --- rendering ----------------------------------------------------------------------------
@@ -195,6 +203,7 @@ export class Console {
     void this.loadSpaces();
     void this.loadAgents();
     void this.loadMe();
+    void this.canned.load(); // once per sign-in; the canned page reloads it after an edit
   }
 
   private reset(): void {
@@ -214,6 +223,7 @@ export class Console {
     this.threads.clear();
     this.logs.clear();
     this.visitors.clear();
+    this.canned.clear();
     this.reads.clear();
     this.outbox.clear();
     this.unread.clear();
@@ -268,7 +278,7 @@ export class Console {
     this.auth.setAgent(agent);
     const known = this.agents.get(agent.id);
     if (known) this.agents.set(agent.id, { ...agent, is_online: known.is_online });
-    if (agent.role !== "admin" && this.view !== "inbox") this.setView("inbox");
+    if (agent.role !== "admin" && !EVERYONES_VIEWS.includes(this.view)) this.setView("inbox");
     this.changed();
   }
 
@@ -345,7 +355,8 @@ export class Console {
   // --- navigation ---------------------------------------------------------------------------
 
   setView(wanted: View): void {
-    const view = wanted !== "inbox" && this.me && this.me.role !== "admin" ? "inbox" : wanted;
+    const view =
+      !EVERYONES_VIEWS.includes(wanted) && this.me && this.me.role !== "admin" ? "inbox" : wanted;
     this.view = view;
     const hash = view === "inbox" ? "#/inbox" : `#/${view}`;
     if (location.hash !== hash) history.replaceState(null, "", hash);
@@ -462,5 +473,6 @@ export function viewFromHash(): View {
   if (h === "#/agents") return "agents";
   if (h === "#/spaces") return "spaces";
   if (h === "#/groups") return "groups";
+  if (h === "#/canned") return "canned";
   return "inbox";
 }

@@ -8,12 +8,21 @@ import { mock, test } from "node:test";
 // The shared vocabulary's tests (frontend/protocol), run as this app's build compiles it.
 import "../../frontend/protocol/index.test";
 import { ApiError, type Fetch } from "../src/api";
+import {
+  type CannedResponse,
+  expandPlaceholders,
+  filterCanned,
+  insertAt,
+  MAX_SHOWN,
+  slashQuery,
+} from "../src/canned";
 import { Auth, type RefreshResult, STORE_KEY } from "../src/auth";
 import { Connection, HEARTBEAT_MS, type Status } from "../src/connection";
 import { Cursors } from "../src/cursors";
 import { MessageLog } from "../src/messages";
 import { type Agent, cameByEmail, type Message, type Thread } from "../src/protocol";
 import { ThreadStore, waitingFor } from "../src/threads";
+import { cannedFields } from "../src/ui/CannedPage";
 import { checkedIds } from "../src/ui/GroupsPage";
 import { groupSettings } from "../src/ui/SpaceGroupFields";
 import { queueFields, queueSettings } from "../src/spaceSettings";
@@ -675,4 +684,102 @@ test("a space's group settings: no group is null, the checkbox a boolean", () =>
   picked.set("default_group_id", "g1");
   picked.set("visitor_picks_group", "on");
   assert.deepEqual(groupSettings(picked), { default_group_id: "g1", visitor_picks_group: true });
+});
+
+// --- canned responses ----------------------------------------------------------------------
+
+const canned = (shortcut: string, title: string, extra: Partial<CannedResponse> = {}) => ({
+  id: `r-${shortcut}-${extra.scope ?? "organization"}`,
+  organization_id: "o1",
+  scope: "organization" as const,
+  owner_agent_id: null,
+  shortcut,
+  title,
+  content: `${title}!`,
+  created_at: at(0),
+  updated_at: at(0),
+  ...extra,
+});
+
+const known = {
+  visitorName: "Grace Hopper",
+  visitorEmail: "grace@example.com",
+  agentName: "Ada Lovelace",
+  spaceName: "Shop",
+};
+const unknown = { visitorName: null, visitorEmail: null, agentName: "Ada", spaceName: null };
+
+test("placeholders expand to what is known, else their fallback, else nothing", () => {
+  const text =
+    "Hi {{visitor.name}} ({{ visitor.email }}), {{agent.first_name}} from {{space.name}} here." +
+    " {{visitor.first_name|there}}";
+  assert.equal(
+    expandPlaceholders(text, known),
+    "Hi Grace Hopper (grace@example.com), Ada from Shop here. Grace",
+  );
+  assert.equal(
+    expandPlaceholders("Hi {{visitor.name|there}}, {{agent.name}}{{space.name}}!", unknown),
+    "Hi there, Ada!",
+  );
+  assert.equal(expandPlaceholders("Hi {{visitor.name | dear customer }}", unknown), "Hi dear customer");
+  // A blank value counts as unknown.
+  assert.equal(expandPlaceholders("Hi {{visitor.name|there}}", { ...known, visitorName: "  " }), "Hi there");
+  // Unknown names and malformed braces stay as written, so the agent sees them.
+  assert.equal(expandPlaceholders("{{visitor.phone}} {{agent}} {visitor.name}", known), "{{visitor.phone}} {{agent}} {visitor.name}");
+  // A value is inserted as text, never read again as a placeholder.
+  const sneaky = { ...known, visitorName: "{{agent.name}}" };
+  assert.equal(expandPlaceholders("{{visitor.name}}", sneaky), "{{agent.name}}");
+});
+
+test("a slash at the start or after a space opens the picker with what follows it", () => {
+  assert.deepEqual(slashQuery("/he", 3), { start: 0, query: "he" });
+  assert.deepEqual(slashQuery("/", 1), { start: 0, query: "" });
+  assert.deepEqual(slashQuery("Thanks! /Re", 11), { start: 8, query: "re" });
+  assert.deepEqual(slashQuery("line\n/bye now", 9), { start: 5, query: "bye" });
+  assert.equal(slashQuery("and/or", 6), null, "not after a letter");
+  assert.equal(slashQuery("https://x", 9), null);
+  assert.equal(slashQuery("/he llo", 7), null, "the caret is past the word");
+  assert.equal(slashQuery("/hé", 3), null, "not a shortcut's characters");
+  assert.equal(slashQuery(`/${"a".repeat(33)}`, 34), null, "longer than any shortcut");
+  assert.deepEqual(slashQuery("/hello there", 3), { start: 0, query: "he" }, "up to the caret");
+});
+
+test("the filter puts shortcut prefixes first, then titles with a word starting so", () => {
+  const list = [
+    canned("bye", "Goodbye"),
+    canned("hello", "Greeting"),
+    canned("hello", "My own hello", { scope: "personal", owner_agent_id: "a-me" }),
+    canned("refund", "Help with a refund"),
+    canned("shipping", "Shipping help"),
+  ];
+  const names = (q: string) => filterCanned(list, q).map((r) => `${r.shortcut}:${r.title}`);
+  assert.deepEqual(names("he"), [
+    "hello:Greeting",
+    "hello:My own hello",
+    "refund:Help with a refund",
+    "shipping:Shipping help",
+  ]);
+  assert.deepEqual(names("HEL"), ["hello:Greeting", "hello:My own hello", "refund:Help with a refund", "shipping:Shipping help"]);
+  assert.deepEqual(names("good"), ["bye:Goodbye"]);
+  assert.deepEqual(names("ello"), [], "a prefix, not a substring");
+  assert.equal(filterCanned(list, "").length, list.length);
+  const many = Array.from({ length: 50 }, (_, n) => canned(`r${n}`, `T ${n}`));
+  assert.equal(filterCanned(many, "r").length, MAX_SHOWN);
+});
+
+test("inserting replaces the /query and puts the caret after the text", () => {
+  assert.deepEqual(insertAt("/he", 0, 3, "Hello Grace!"), { text: "Hello Grace!", caret: 12 });
+  assert.deepEqual(insertAt("Sure. /he and more", 6, 9, "Hi"), { text: "Sure. Hi and more", caret: 8 });
+});
+
+test("the canned form sends the shortcut without its slash, lowercased, and trimmed fields", () => {
+  const data = new FormData();
+  data.set("shortcut", " /Hello ");
+  data.set("title", " Greeting ");
+  data.set("content", " Hi {{visitor.name|there}} ");
+  assert.deepEqual(cannedFields(data), {
+    shortcut: "hello",
+    title: "Greeting",
+    content: "Hi {{visitor.name|there}}",
+  });
 });

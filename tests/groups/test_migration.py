@@ -79,11 +79,8 @@ def test_0002_upgrades_a_database_made_at_0001(
 
     with psycopg.connect(url) as conn:
         applied = conn.execute("SELECT migration_id FROM _yoyo_migration ORDER BY 1").fetchall()
-        assert applied == [
-            ("0001.email-channel",),
-            ("0002.groups",),
-            ("0003.waiting-queue-cap",),
-        ]
+        # Then every later migration (each has its own test).
+        assert applied[:2] == [("0001.email-channel",), ("0002.groups",)]
         default = conn.execute(
             "SELECT default_max_concurrent_chats FROM organizations WHERE id = %s", (org_id[0],)
         ).fetchone()

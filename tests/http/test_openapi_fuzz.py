@@ -86,6 +86,8 @@ class Seeded:
     thread_id: str
     group_id: str
     doomed_group_id: str  # for DELETE /groups/{group_id}
+    response_id: str  # an org-wide canned response
+    doomed_response_id: str  # for DELETE /canned-responses/{response_id}
 
 
 async def _add_agent(org: Org, name: str) -> str:
@@ -94,7 +96,7 @@ async def _add_agent(org: Org, name: str) -> str:
 
 async def _seed(base: str) -> Seeded:
     """An admin with a space, two more agents, a second space, a visitor's thread with a
-    message in it, and two groups."""
+    message in it, two groups and two canned responses."""
     org = await make_org(base)
     doomed = await call(
         "POST",
@@ -108,9 +110,25 @@ async def _seed(base: str) -> Seeded:
     async with widget(org) as (visitor, _welcome):
         ack = await visitor.say("Hello, is anyone there?")
     group, doomed_group = await _add_group(org, "Sales"), await _add_group(org, "Doomed")
+    response, doomed_response = await _add_canned(org, "hello"), await _add_canned(org, "doomed")
     return Seeded(
-        org, str(doomed.body["id"]), patched, deleted, str(ack["thread_id"]), group, doomed_group
+        org,
+        str(doomed.body["id"]),
+        patched,
+        deleted,
+        str(ack["thread_id"]),
+        group,
+        doomed_group,
+        response,
+        doomed_response,
     )
+
+
+async def _add_canned(org: Org, shortcut: str) -> str:
+    body = {"scope": "organization", "shortcut": shortcut, "title": "T", "content": "Hi"}
+    created = await call("POST", f"{org.base}/api/v1/canned-responses", body, token=org.token)
+    assert created.status == 201, created.body
+    return str(created.body["id"])
 
 
 async def _add_group(org: Org, name: str) -> str:
@@ -128,12 +146,17 @@ def _config(seeded: Seeded) -> str:
         "thread_id": seeded.thread_id,
         "widget_key": seeded.org.space["widget_key"],
         "group_id": seeded.group_id,
+        "response_id": seeded.response_id,
     }
     pinned = {
         "DELETE /api/v1/spaces/{space_id}": ("space_id", seeded.doomed_space_id),
         "PATCH /api/v1/agents/{agent_id}": ("agent_id", seeded.patched_agent_id),
         "DELETE /api/v1/agents/{agent_id}": ("agent_id", seeded.doomed_agent_id),
         "DELETE /api/v1/groups/{group_id}": ("group_id", seeded.doomed_group_id),
+        "DELETE /api/v1/canned-responses/{response_id}": (
+            "response_id",
+            seeded.doomed_response_id,
+        ),
     }
     lines = ["[dictionaries]"]
     lines += [f"{name} = {{ values = [{q(value)}] }}" for name, value in bound.items()]

@@ -59,6 +59,9 @@ PROBES = [
     Probe("PATCH", "/groups/{group_id}", {"name": "Taken over", "strategy": "round_robin"}),
     Probe("DELETE", "/groups/{group_id}"),
     Probe("PUT", "/groups/{group_id}/members", {"agent_ids": []}),
+    Probe("GET", "/canned-responses/{response_id}"),
+    Probe("PATCH", "/canned-responses/{response_id}", {"title": "Taken over"}),
+    Probe("DELETE", "/canned-responses/{response_id}"),
 ]
 # Public by design: a widget key is published on the customer's site.
 NOT_PROBED = {("GET", "/widget/{widget_key}/config")}
@@ -97,12 +100,18 @@ async def _tenant(base: str, settings: Settings, n: int, words: str) -> Tenant:
         "PUT", f"{base}{PREFIX}/groups/{group.body['id']}/members", members, token=org.token
     )
     assert put.status == 200, put.body
+    responses = [
+        await _canned(base, org.token, "organization", words),
+        await _canned(base, org.token, "personal", words),
+        await _canned(base, peer_token, "personal", words),  # not in the admin's list
+    ]
     ids = {
         "space_id": [org.space["id"]],
         "thread_id": [thread_id],
         "agent_id": [org.agent["id"], peer["id"]],
         "visitor_id": [welcome["visitor"]["id"]],
         "group_id": [group.body["id"]],
+        "response_id": responses,
     }
     secrets = [
         *(value for values in ids.values() for value in values),
@@ -114,6 +123,13 @@ async def _tenant(base: str, settings: Settings, n: int, words: str) -> Tenant:
         words,
     ]
     return Tenant(org, ids, secrets)
+
+
+async def _canned(base: str, token: str, scope: str, words: str) -> str:
+    body = {"scope": scope, "shortcut": "hello", "title": words, "content": f"{words} hi"}
+    created = await call("POST", f"{base}{PREFIX}/canned-responses", body, token=token)
+    assert created.status == 201, created.body
+    return str(created.body["id"])
 
 
 def _assert_no_secrets(reply: Reply, secrets: list[str], context: object) -> None:
@@ -201,6 +217,7 @@ async def _assert_lists_are_separate(api: str, a: Tenant, b: Tenant) -> None:
             "spaces": await call("GET", f"{api}/spaces", token=token),
             "agents": await call("GET", f"{api}/agents", token=token),
             "groups": await call("GET", f"{api}/groups", token=token),
+            "canned": await call("GET", f"{api}/canned-responses", token=token),
             "threads": await call(
                 "GET", f"{api}/spaces/{space_id}/threads?status={ALL_STATUSES}", token=token
             ),
@@ -210,9 +227,13 @@ async def _assert_lists_are_separate(api: str, a: Tenant, b: Tenant) -> None:
             "agents": "agent_id",
             "threads": "thread_id",
             "groups": "group_id",
+            "canned": "response_id",
         }
         for name, reply in lists.items():
             assert reply.status == 200, (name, reply.body)
             listed = sorted(item["id"] for item in reply.body["items"])
-            assert listed == sorted(tenant.ids[kinds[name]]), (name, listed)
+            expected = tenant.ids[kinds[name]]
+            if name == "canned":  # the admin's list: shared and own, not the peer's personal one
+                expected = expected[:2]
+            assert listed == sorted(expected), (name, listed)
             _assert_no_secrets(reply, other.secrets, name)

@@ -7,6 +7,7 @@ from quart import Blueprint, Response, jsonify
 from chat.http.api import (
     agents,
     auth,
+    canned,
     groups,
     inbound,
     organization,
@@ -40,6 +41,7 @@ def api_blueprint(services: Services) -> Blueprint:
         groups,
         organization,
         inbound,
+        canned,
     ):
         api.include(resource.routes)
     document = api.openapi(PREFIX)

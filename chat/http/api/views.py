@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from quart import Response
 
-from chat.db.rows import AgentRow, GroupRow, OrganizationRow, SpaceRow
+from chat.db.rows import AgentRow, CannedResponseRow, GroupRow, OrganizationRow, SpaceRow
 from chat.http.sign_in_copy import org_spaces
 from chat.json_types import Json
 from chat.protocol.outbound import agent_json
@@ -60,4 +60,18 @@ def organization_json(org: OrganizationRow) -> Json:
         "name": org.name,
         "default_max_concurrent_chats": org.default_max_concurrent_chats,
         "created_at": org.created_at.isoformat(),
+    }
+
+
+def canned_json(row: CannedResponseRow) -> Json:
+    return {
+        "id": row.id,
+        "organization_id": row.organization_id,
+        "scope": "organization" if row.owner_agent_id is None else "personal",
+        "owner_agent_id": row.owner_agent_id,
+        "shortcut": row.shortcut,
+        "title": row.title,
+        "content": row.content,
+        "created_at": row.created_at.isoformat(),
+        "updated_at": row.updated_at.isoformat(),
     }

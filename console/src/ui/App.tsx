@@ -1,5 +1,6 @@
 import type { Console } from "../console";
 import { AgentsPage } from "./AgentsPage";
+import { CannedPage } from "./CannedPage";
 import { GroupsPage } from "./GroupsPage";
 import { Header } from "./Header";
 import { Inbox } from "./Inbox";
@@ -25,6 +26,8 @@ export function App({ c }: { c: Console }) {
         <SpacesPage c={c} />
       ) : c.view === "groups" && admin ? (
         <GroupsPage c={c} />
+      ) : c.view === "canned" ? (
+        <CannedPage c={c} />
       ) : (
         <Inbox c={c} />
       )}

@@ -1,4 +1,4 @@
-import type { Console } from "../console";
+import type { Console, View } from "../console";
 
 const CONNECTION_TEXT = {
   connecting: "Connecting…",
@@ -10,7 +10,7 @@ export function Header({ c }: { c: Console }) {
   const me = c.me;
   if (!me) return null;
   const admin = me.role === "admin";
-  const nav = (view: "inbox" | "agents" | "spaces" | "groups", label: string) => (
+  const nav = (view: View, label: string) => (
     <a
       href={view === "inbox" ? "#/inbox" : `#/${view}`}
       data-part={`nav-${view}`}
@@ -29,6 +29,7 @@ export function Header({ c }: { c: Console }) {
         {admin ? nav("agents", "Agents") : null}
         {admin ? nav("spaces", "Spaces") : null}
         {admin ? nav("groups", "Groups") : null}
+        {nav("canned", "Canned responses")}
       </nav>
       <span class="spacer" />
       <span data-part="connection" data-status={c.status} class="connection" role="status">

@@ -7,6 +7,7 @@ const KEYS: [string, string][] = [
   ["c", "Claim the open conversation"],
   ["e", "Close the open conversation"],
   ["/", "Write a reply"],
+  ["/ in a reply", "Canned responses: ↑ ↓ to choose, Enter or Tab to insert, Esc to close"],
   ["?", "Show or hide this list"],
   ["Esc", "Leave the composer; hide this list"],
 ];

@@ -4,6 +4,7 @@ import type { Console } from "../console";
 import type { Shown } from "../messages";
 import { cameByEmail, isOpen, type Thread } from "../protocol";
 import { visitorLabel } from "../visitors";
+import { CannedList, useCannedPicker } from "./CannedPicker";
 import { AlsoHere, AssignedNotice } from "./Colleagues";
 import { clock, STATUS_TEXT } from "./format";
 import { VisitorPanel } from "./VisitorPanel";
@@ -34,6 +35,29 @@ export function ThreadView({
   const me = c.me;
   const shown = me ? log.shown(me) : [];
   const first = shown[0]?.key ?? null;
+  const picker = useCannedPicker(
+    c,
+    () => {
+      const t = c.threads.get(id);
+      const v = t ? c.visitors.get(t.visitor_id) : undefined;
+      return {
+        visitorName: v?.name ?? null,
+        visitorEmail: v?.email ?? t?.email ?? null,
+        agentName: c.me?.name ?? null,
+        spaceName: (t && c.spaceName(t.space_id)) || null,
+      };
+    },
+    (text, caret) => {
+      c.outbox.setDraft(id, text);
+      const el = composer.current;
+      if (el) {
+        el.value = text;
+        el.setSelectionRange(caret, caret);
+        el.focus();
+      }
+      c.changed();
+    },
+  );
 
   useLayoutEffect(() => {
     const el = scroller.current;
@@ -254,6 +278,7 @@ export function ThreadView({
             }}
           />
         ) : null}
+        <CannedList picker={picker} />
         <form
           class="composer"
           onSubmit={(e) => {
@@ -271,12 +296,23 @@ export function ThreadView({
             disabled={!open}
             placeholder={
               open
-                ? "Reply… (Enter sends, Shift+Enter for a new line)"
+                ? "Reply… (Enter sends, Shift+Enter for a new line, / for canned responses)"
                 : "This conversation is over."
             }
-            onInput={(e) => c.outbox.setDraft(id, (e.currentTarget as HTMLTextAreaElement).value)}
+            {...picker.aria}
+            onInput={(e) => {
+              const el = e.currentTarget as HTMLTextAreaElement;
+              c.outbox.setDraft(id, el.value);
+              picker.update(el); // "/" opens the canned responses
+            }}
+            onClick={(e) => picker.update(e.currentTarget as HTMLTextAreaElement)}
+            onKeyUp={(e) => {
+              if (/^(Arrow(Left|Right)|Home|End)$/.test(e.key)) picker.update(e.currentTarget);
+            }}
             onKeyDown={(e) => {
-              if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+              if (picker.onKeyDown(e)) {
+                e.preventDefault();
+              } else if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
                 e.preventDefault();
                 send(e.currentTarget as HTMLTextAreaElement);
               } else if (e.key === "Escape") {

@@ -37,12 +37,16 @@ ADMIN_ROUTES: list[tuple[str, str, Any]] = [
     ("PATCH", "/organization", {"default_max_concurrent_chats": 2}),
 ]
 # Routes that may answer 403 for another reason than the caller's role alone (closing or
-# transferring a thread: whether the caller holds it; tests/http/api/test_threads.py).
+# transferring a thread: whether the caller holds it; tests/http/api/test_threads.py; an
+# org-wide canned response: tests/canned/test_canned_api.py).
 OTHER_403 = {
     ("PATCH", "/auth/me"),
     ("GET", "/widget/{widget_key}/config"),
     ("POST", "/threads/{thread_id}/close"),
     ("POST", "/threads/{thread_id}/transfer"),
+    ("POST", "/canned-responses"),
+    ("PATCH", "/canned-responses/{response_id}"),
+    ("DELETE", "/canned-responses/{response_id}"),
 }
 
 
