@@ -2,6 +2,7 @@ import { useState } from "preact/hooks";
 import { errorText } from "../api";
 import { type CannedResponse, type CannedScope, PLACEHOLDERS } from "../canned";
 import type { Console } from "../console";
+import { useFormAction } from "./formAction";
 
 // Every agent manages their personal responses here; admins also the organization's. The REST
 // routes decide (403 for an agent changing an org-wide one); this page only offers what they
@@ -22,30 +23,19 @@ export function cannedFields(data: FormData): { shortcut: string; title: string;
 }
 
 export function CannedPage({ c }: { c: Console }) {
-  const [formError, setFormError] = useState("");
-  const [busy, setBusy] = useState(false);
   const admin = c.me?.role === "admin";
-
-  const create = async (event: Event) => {
-    event.preventDefault();
-    const form = event.currentTarget as HTMLFormElement;
-    const data = new FormData(form);
-    setBusy(true);
-    setFormError("");
-    try {
-      const scope = admin ? String(data.get("scope") ?? "personal") : "personal";
-      await c.auth.api<CannedResponse>("POST", "/canned-responses", {
-        scope,
-        ...cannedFields(data),
-      });
-      form.reset();
-      await c.canned.load();
-    } catch (err) {
-      setFormError(errorText(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const {
+    busy,
+    error: formError,
+    submit: create,
+  } = useFormAction(async (data) => {
+    const scope = admin ? String(data.get("scope") ?? "personal") : "personal";
+    await c.auth.api<CannedResponse>("POST", "/canned-responses", {
+      scope,
+      ...cannedFields(data),
+    });
+    await c.canned.load();
+  });
 
   const shared = c.canned.items.filter((r) => r.scope === "organization");
   const own = c.canned.items.filter((r) => r.scope === "personal");

@@ -2,6 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import { errorText } from "../api";
 import type { Console } from "../console";
 import type { Group, Strategy } from "../protocol";
+import { useFormAction } from "./formAction";
 
 // Admins only (the header shows the link to admins; the REST routes refuse others with 403).
 // What a strategy means is the routing engine's (structures.md, "Groups").
@@ -17,33 +18,23 @@ export function checkedIds(data: FormData): string[] {
 }
 
 export function GroupsPage({ c }: { c: Console }) {
-  const [formError, setFormError] = useState("");
-  const [busy, setBusy] = useState(false);
+  const {
+    busy,
+    error: formError,
+    setError: setFormError,
+    submit: create,
+  } = useFormAction(async (data) => {
+    await c.auth.api<Group>("POST", "/groups", {
+      name: String(data.get("name") ?? "").trim(),
+      strategy: String(data.get("strategy") ?? "manual"),
+      sticky: data.get("sticky") === "on",
+    });
+    await c.loadGroups();
+  });
   useEffect(() => {
     void c.loadAgents();
     c.loadGroups().catch((err: unknown) => setFormError(errorText(err)));
   }, []);
-
-  const create = async (event: Event) => {
-    event.preventDefault();
-    const form = event.currentTarget as HTMLFormElement;
-    const data = new FormData(form);
-    setBusy(true);
-    setFormError("");
-    try {
-      await c.auth.api<Group>("POST", "/groups", {
-        name: String(data.get("name") ?? "").trim(),
-        strategy: String(data.get("strategy") ?? "manual"),
-        sticky: data.get("sticky") === "on",
-      });
-      form.reset();
-      await c.loadGroups();
-    } catch (err) {
-      setFormError(errorText(err));
-    } finally {
-      setBusy(false);
-    }
-  };
 
   return (
     <main class="admin">

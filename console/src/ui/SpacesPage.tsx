@@ -3,6 +3,7 @@ import { errorText } from "../api";
 import type { Console } from "../console";
 import type { Space } from "../protocol";
 import { SpaceGroupFields } from "./SpaceGroupFields";
+import { useFormAction } from "./formAction";
 import { queueFields, queueSettings } from "../spaceSettings";
 
 /** allowed_domains typed as a comma- or newline-separated list. */
@@ -18,34 +19,23 @@ export function embedSnippet(origin: string, key: string): string {
 }
 
 export function SpacesPage({ c }: { c: Console }) {
-  const [formError, setFormError] = useState("");
-  const [busy, setBusy] = useState(false);
+  const {
+    busy,
+    error: formError,
+    submit: create,
+  } = useFormAction(async (data) => {
+    await c.auth.api<Space>("POST", "/spaces", {
+      name: String(data.get("name") ?? "").trim(),
+      allowed_domains: parseDomains(String(data.get("allowed_domains") ?? "")),
+    });
+    await c.loadSpaces();
+    // A socket learns its spaces at the welcome: a new one needs a new socket (feeds resume).
+    c.conn.reconnect();
+  });
   useEffect(() => {
     void c.loadSpaces();
     c.loadGroups().catch(() => undefined); // without them the default group shows "None"
   }, []);
-
-  const create = async (event: Event) => {
-    event.preventDefault();
-    const form = event.currentTarget as HTMLFormElement;
-    const data = new FormData(form);
-    setBusy(true);
-    setFormError("");
-    try {
-      await c.auth.api<Space>("POST", "/spaces", {
-        name: String(data.get("name") ?? "").trim(),
-        allowed_domains: parseDomains(String(data.get("allowed_domains") ?? "")),
-      });
-      form.reset();
-      await c.loadSpaces();
-      // A socket learns its spaces at the welcome: a new one needs a new socket (feeds resume).
-      c.conn.reconnect();
-    } catch (err) {
-      setFormError(errorText(err));
-    } finally {
-      setBusy(false);
-    }
-  };
 
   return (
     <main class="admin">
