@@ -134,6 +134,7 @@ def thread_json(t: ThreadSnapshot) -> Json:
         "visitor_id": t.visitor_id,
         "assigned_agent_id": t.assigned_agent_id,
         "status": t.status,
+        "group_id": t.group_id,
         "last_activity_at": ms_to_rfc3339(t.last),
         "created_at": ms_to_rfc3339(t.created),
         "closed_at": ms_to_rfc3339(t.closed) if t.closed else None,
@@ -364,6 +365,10 @@ def thread_updated_frame(c: ThreadChanged) -> Json:
     }
     if c.reason is not None:
         frame["reason"] = c.reason
+    if c.agent_id is not None:  # routing: who was assigned, or taken back from
+        frame["agent_id"] = c.agent_id
+    if c.strategy is not None:
+        frame["strategy"] = c.strategy
     return frame
 
 

@@ -59,6 +59,7 @@ async def get_group(services: Services, caller: Caller, group_id: Any) -> Respon
     group = await services.db.run(lambda c: group_queries.group_by_id(c, org, str(group_id)))
     if group is None:
         raise NotFoundError("no such group")
+    await services.routing_changed(org)
     return jsonify(group_json(group))
 
 
@@ -81,6 +82,7 @@ async def update_group(
     )
     if group is None:
         raise NotFoundError("no such group")
+    await services.routing_changed(org)
     return jsonify(group_json(group))
 
 
@@ -104,6 +106,7 @@ async def set_members(
     )
     if group is None:
         raise NotFoundError("no such group")
+    await services.routing_changed(org)
     return jsonify(group_json(group))
 
 
@@ -126,4 +129,5 @@ async def delete_group(services: Services, caller: Caller, group_id: Any) -> Res
         await services.control.do_update_space(space_id)
     if cleared:
         await spaces_changed(services, org)  # the outage copy of the spaces, too
+    await services.routing_changed(org)
     return no_content()
