@@ -42,7 +42,7 @@ async def _online(team: Team, stack: AsyncExitStack, watch: Client) -> list[Clie
 
 async def _assigned(watch: Client, count: int) -> list[dict[str, Any]]:
     """The next `count` assignments the router made, in order."""
-    found = []
+    found: list[dict[str, Any]] = []
     while len(found) < count:
         frame = await watch.expect("thread.updated", change="assigned")
         found.append(frame)
