@@ -87,6 +87,7 @@ ThreadChange = Literal[
     "thread.reopened",
     "thread.assigned",
     "thread.requeued",
+    "thread.regrouped",
 ]
 
 
@@ -150,6 +151,7 @@ _KINDS: dict[str, type[_Event]] = {
     "thread.reopened": ThreadChanged,
     "thread.assigned": ThreadChanged,
     "thread.requeued": ThreadChanged,
+    "thread.regrouped": ThreadChanged,
     "typing": Typing,
     "presence": Presence,
     "visitor.updated": VisitorUpdated,

@@ -140,3 +140,28 @@ local id = emit(base, thread_id, etype,
 return {'ok', id, cjson.encode(snap)}
 """
 )
+
+REGROUP = (
+    COMMON
+    + r"""
+-- KEYS[1] space events stream; ARGV: base, old group id, new group id ('' for none)
+-- A deleted group's open conversations move to the space's default group (none: the whole
+-- team), each with a `thread.regrouped` entry; the number moved.
+local base, old, new = ARGV[1], ARGV[2], ARGV[3]
+local moved = 0
+for _, id in ipairs(redis.call('ZRANGE', base .. 'open', 0, -1)) do
+  local state = base .. 'th:' .. id
+  if redis.call('HGET', state, 'group_id') == old then
+    if new == '' then redis.call('HDEL', state, 'group_id')
+    else redis.call('HSET', state, 'group_id', new) end
+    local snap = snapshot(base, id)
+    snap.previous_agent_id = nil
+    snap.replied_by = nil
+    snap.queued = nil
+    emit(base, id, 'thread.regrouped', cjson.encode({thread = snap, by = cjson.null}))
+    moved = moved + 1
+  end
+end
+return moved
+"""
+)

@@ -55,6 +55,7 @@ class RoutingLog:
         self._waiting_head = redis.register_script(lua_routing.WAITING_HEAD)
         self._held_unanswered = redis.register_script(lua_routing.HELD_UNANSWERED)
         self._assign = redis.register_script(lua_routing.ASSIGN)
+        self._regroup = redis.register_script(lua_routing.REGROUP)
 
     def _org(self, organization_id: str) -> str:
         return f"{self.prefix}:{{org:{organization_id}}}:"
@@ -149,6 +150,14 @@ class RoutingLog:
         if reply[0] != "ok":
             return None
         return ThreadSnapshot.model_validate_json(reply[2])
+
+    async def regroup(self, space_id: str, old_group_id: str, new_group_id: str) -> int:
+        """Move the space's open conversations of a deleted group to `new_group_id` ('' for
+        none), one `thread.regrouped` entry each; how many moved. Idempotent."""
+        k = self._space(space_id)
+        args = [k.base, old_group_id, new_group_id]
+        moved: int = await self._regroup(keys=[k.events], args=args)
+        return moved
 
     async def away_since(self, space_id: str, agent_id: str, away: bool) -> int | None:
         """Since when (ms) the agent is gone or not accepting, as first noticed; None and
