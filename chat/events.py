@@ -49,6 +49,8 @@ class ThreadSnapshot(_Event):
     # Added with routing (structures.md, "Routing"): the group the conversation is routed in;
     # absent: the whole team.
     group_id: str | None = None
+    # The holder's display name, for the visitor (added with routing).
+    agent_name: str | None = None
 
 
 class VisitorInfo(_Event):

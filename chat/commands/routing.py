@@ -77,7 +77,8 @@ class TeamRouting:
             if reserved is None:
                 continue  # filled up since the loads were read: the next in order
             strategy = group.strategy + ("+sticky" if group.sticky else "")
-            done = await self.routing.assign(space_id, waiting.thread_id, agent_id, strategy)
+            name = org.agents[agent_id].name
+            done = await self.routing.assign(space_id, waiting.thread_id, agent_id, strategy, name)
             if done is None and reserved == "added":
                 await self.routing.release(organization_id, agent_id, member)
             return done is not None

@@ -203,7 +203,14 @@ class ThreadCommands:
             org,
             target.id,
             NO_CAP if force else target.max_concurrent_chats,
-            lambda: self._change(space_id, thread_id, "transfer", actor, target_agent_id=target.id),
+            lambda: self._change(
+                space_id,
+                thread_id,
+                "transfer",
+                actor,
+                target_agent_id=target.id,
+                agent_name=target.name,
+            ),
         )
         holder = before.assigned_agent_id if before else None
         if holder != target.id:
@@ -218,7 +225,12 @@ class ThreadCommands:
         actor: Actor,
         *,
         target_agent_id: str = "",
+        agent_name: str = "",
     ) -> ThreadSnapshot:
+        if action in ("claim", "reopen"):  # the visitor sees who holds it from now on
+            org = await self.directory.org(actor.organization_id)
+            found = org.agents.get(actor.agent_id)
+            agent_name = found.name if found else ""
         snapshot = await self.stream_log.do_change_thread(
             space_id,
             thread_id,
@@ -226,6 +238,7 @@ class ThreadCommands:
             agent_id=actor.agent_id,
             target_agent_id=target_agent_id,
             holder_only=not actor.is_admin,
+            agent_name=agent_name,
         )
         assert snapshot is not None  # only an expiry answers None
         return snapshot

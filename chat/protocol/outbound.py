@@ -142,6 +142,10 @@ def thread_json(t: ThreadSnapshot) -> Json:
     if t.channel is not None:
         found["channel"] = t.channel
         found["email"] = t.email
+    if t.agent_name is not None:
+        # The display name of the agent holding it (never its email), for the visitor's widget;
+        # only in the live views (REST answers from PostgreSQL leave it out).
+        found["agent_name"] = t.agent_name
     return found
 
 
@@ -268,9 +272,14 @@ def visitor_thread_frame(entry: LogEntry) -> Json:
     return {"type": "thread", "thread": thread_json(entry.event.thread)}
 
 
-def queue_frame(position: int | None) -> Json:
-    """The visitor's place in the waiting queue (1 is next); null once it is not waiting."""
-    return {"type": "queue", "position": position}
+def queue_frame(position: int | None, estimated_wait_seconds: int | None = None) -> Json:
+    """The visitor's place in the waiting queue (1 is next); null once it is not waiting. With
+    the space's median wait of the last hour (null: too few assignments to tell)."""
+    return {
+        "type": "queue",
+        "position": position,
+        "estimated_wait_seconds": estimated_wait_seconds,
+    }
 
 
 def visitor_typing_frame(t: Typing) -> Json:

@@ -262,6 +262,7 @@ class StreamLog:
         expire_before_ms: int = 0,
         holder_only: bool = False,
         text: str = "",
+        agent_name: str = "",
     ) -> ThreadSnapshot | None:
         """Claim, close, transfer, expire, idle-close or reopen a thread; None when an expiry
         or an idle close no longer applies.
@@ -293,6 +294,7 @@ class StreamLog:
                 str(expire_before_ms),
                 "1" if holder_only else "0",
                 text,
+                agent_name,
             ],
         )
         match reply[0]:

@@ -280,13 +280,15 @@ CHANGE_THREAD = (
 --       target_agent_id, before_ms (expire: last activity before it; idle: the agent's answer
 --       before it), holder_only ('1': the caller must hold an assigned thread to close or
 --       transfer it, and only an assigned thread is transferred; '0': an admin, or the sweeper),
---       text (idle: the system message that says why it closed)
+--       text (idle: the system message that says why it closed), agent_name (claim,
+--       transfer, reopen: the display name of the agent who holds it from now on)
 -- The holder is checked here, in the same step as the change, so no claim or transfer can slip
 -- between the check and the change (structures.md, "Thread commands by role"). An expiry or an
 -- idle close re-checks its condition here too, so a reply that lands first keeps the thread open.
 local base, thread_id, action, agent_id = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local target, before, holder_only = ARGV[5], tonumber(ARGV[6]), ARGV[7] == '1'
 local text = ARGV[8] or ''
+local agent_name = ARGV[9] or ''
 local state = base .. 'th:' .. thread_id
 local status = redis.call('HGET', state, 'status')
 if not status then return {'err', 'not_found'} end
@@ -304,6 +306,7 @@ if action == 'reopen' then
     return {'err', 'visitor_busy'}
   end
   reopen(base, thread_id, now, agent_id)
+  if agent_name ~= '' then redis.call('HSET', state, 'agent_name', agent_name) end
   local snap = snapshot(base, thread_id)
   local id = emit(base, thread_id, 'thread.reopened', cjson.encode({thread = snap, by = by}))
   return {'ok', id, cjson.encode(snap)}
@@ -330,11 +333,13 @@ if action == 'claim' then
     return {'err', 'already_claimed'}
   end
   redis.call('HSET', state, 'status', 'active', 'assigned_agent_id', agent_id)
+  if agent_name ~= '' then redis.call('HSET', state, 'agent_name', agent_name) end
   redis.call('ZREM', base .. 'waiting', thread_id)
   remember_agent(base, state, agent_id)
   etype = 'thread.claimed'
 elseif action == 'transfer' then
   redis.call('HSET', state, 'status', 'active', 'assigned_agent_id', target)
+  if agent_name ~= '' then redis.call('HSET', state, 'agent_name', agent_name) end
   redis.call('ZREM', base .. 'waiting', thread_id)
   remember_agent(base, state, target)
   etype = 'thread.transferred'

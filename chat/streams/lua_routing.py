@@ -96,7 +96,8 @@ ASSIGN = (
     COMMON
     + r"""
 -- KEYS[1] space events stream
--- ARGV: base, thread_id, agent_id, action ('assign' | 'requeue'), strategy, waits_keep_ms
+-- ARGV: base, thread_id, agent_id, action ('assign' | 'requeue'), strategy, waits_keep_ms,
+--       agent_name (assign: the agent's display name, which the visitor sees)
 -- assign: a thread still waiting becomes active and held by agent_id (the router reserved the
 -- agent's slot first); anything else ({'skip'}) means another router or a claim got there first.
 -- requeue: a thread still held by agent_id, who has not written in it, goes back to the queue at
@@ -112,7 +113,8 @@ if action == 'assign' then
   local since = redis.call('ZSCORE', base .. 'waiting', thread_id)
   if st[1] ~= 'unassigned' or not since then return {'skip'} end
   redis.call('ZREM', base .. 'waiting', thread_id)
-  redis.call('HSET', state, 'status', 'active', 'assigned_agent_id', agent_id, 'queued', since)
+  redis.call('HSET', state, 'status', 'active', 'assigned_agent_id', agent_id, 'queued', since,
+    'agent_name', ARGV[7] or '')
   local visitor_key = base .. 'v:' .. st[4]
   if redis.call('EXISTS', visitor_key) == 1 then
     redis.call('HSET', visitor_key, 'last_agent', agent_id)
@@ -123,7 +125,7 @@ if action == 'assign' then
   etype = 'thread.assigned'
 elseif action == 'requeue' then
   if st[1] ~= 'active' or st[2] ~= agent_id or st[3] == agent_id then return {'skip'} end
-  redis.call('HDEL', state, 'assigned_agent_id')
+  redis.call('HDEL', state, 'assigned_agent_id', 'agent_name')
   redis.call('HSET', state, 'status', 'unassigned', 'previous_agent_id', agent_id)
   redis.call('ZADD', base .. 'waiting', tonumber(st[5]) or now, thread_id)
   etype = 'thread.requeued'

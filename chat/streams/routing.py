@@ -131,21 +131,27 @@ class RoutingLog:
         return [(str(r[0]), str(r[1])) for r in rows or []]
 
     async def assign(
-        self, space_id: str, thread_id: str, agent_id: str, strategy: str
+        self, space_id: str, thread_id: str, agent_id: str, strategy: str, agent_name: str
     ) -> ThreadSnapshot | None:
         """Give a waiting thread to the agent (`thread.assigned`); None when it waits no more."""
-        return await self._step(space_id, thread_id, agent_id, "assign", strategy)
+        return await self._step(space_id, thread_id, agent_id, "assign", strategy, agent_name)
 
     async def requeue(self, space_id: str, thread_id: str, agent_id: str) -> ThreadSnapshot | None:
         """Put a thread the agent holds and has not answered back in the queue
         (`thread.requeued`); None when that no longer holds."""
-        return await self._step(space_id, thread_id, agent_id, "requeue", "")
+        return await self._step(space_id, thread_id, agent_id, "requeue", "", "")
 
     async def _step(
-        self, space_id: str, thread_id: str, agent_id: str, action: str, strategy: str
+        self,
+        space_id: str,
+        thread_id: str,
+        agent_id: str,
+        action: str,
+        strategy: str,
+        agent_name: str,
     ) -> ThreadSnapshot | None:
         k = self._space(space_id)
-        args = [k.base, thread_id, agent_id, action, strategy, str(WAITS_KEEP_MS)]
+        args = [k.base, thread_id, agent_id, action, strategy, str(WAITS_KEEP_MS), agent_name]
         reply: list[str] = await self._assign(keys=[k.events], args=args)
         if reply[0] != "ok":
             return None

@@ -83,6 +83,7 @@ def test_0002_upgrades_a_database_made_at_0001(
             ("0001.email-channel",),
             ("0002.groups",),
             ("0003.waiting-queue-cap",),
+            ("0005.routing",),
         ]
         default = conn.execute(
             "SELECT default_max_concurrent_chats FROM organizations WHERE id = %s", (org_id[0],)
