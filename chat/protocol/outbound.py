@@ -142,9 +142,14 @@ def thread_json(t: ThreadSnapshot) -> Json:
     if t.channel is not None:
         found["channel"] = t.channel
         found["email"] = t.email
-    if t.agent_name is not None:
-        # The display name of the agent holding it (never its email), for the visitor's widget;
-        # only in the live views (REST answers from PostgreSQL leave it out).
+    return found
+
+
+def visitor_thread_json(t: ThreadSnapshot) -> Json:
+    """The thread as its visitor sees it: with the display name (never the email) of the agent
+    holding it, once one does (structures.md, "Routing")."""
+    found = thread_json(t)
+    if t.agent_name is not None and t.status == "active":
         found["agent_name"] = t.agent_name
     return found
 
@@ -259,7 +264,7 @@ def visitor_welcome(
         "type": "welcome",
         "session": session,
         "visitor": visitor,
-        "thread": thread_json(thread) if thread else None,
+        "thread": visitor_thread_json(thread) if thread else None,
         "agents_online": agents_online,
         "history": history,
         "queue_position": queue_position,
@@ -269,7 +274,7 @@ def visitor_welcome(
 def visitor_thread_frame(entry: LogEntry) -> Json:
     """The visitor's thread opened or changed (assigned, closed, expired, reopened)."""
     assert isinstance(entry.event, ThreadChanged | ThreadOpened)
-    return {"type": "thread", "thread": thread_json(entry.event.thread)}
+    return {"type": "thread", "thread": visitor_thread_json(entry.event.thread)}
 
 
 def queue_frame(position: int | None, estimated_wait_seconds: int | None = None) -> Json:
