@@ -45,6 +45,7 @@ _ROUTING_KINDS = frozenset(
         "thread.expired",
         "thread.transferred",
         "thread.requeued",
+        "thread.regrouped",
     }
 )
 

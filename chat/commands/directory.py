@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
+import psycopg
 import trio
 
 from chat.db import accounts, group_queries
@@ -58,7 +59,12 @@ class Directory:
             self._orgs.move_to_end(organization_id)
             return found
         generation = self._generation.get(organization_id, 0)
-        agents, groups = await self._db.run(lambda c: _load(c, organization_id))
+        try:
+            agents, groups = await self._db.run(lambda c: _load(c, organization_id))
+        except psycopg.OperationalError:
+            if found is not None:
+                return found  # PostgreSQL is down: route with what was known
+            raise
         loaded = OrgDirectory(
             {a.id: a for a in agents}, {g.id: g for g in groups}, trio.current_time()
         )
@@ -75,12 +81,18 @@ class Directory:
         """The group a conversation the visitor opens goes to: its pick when the space lets
         visitors pick and the group is live in the organization, else the space's default group
         when live, else '' (the whole team)."""
-        if not picked and not settings.default_group_id:
+        default = str(settings.default_group_id or "")
+        if not picked and not default:
             return ""
-        groups = (await self.org(organization_id)).groups
+        try:
+            groups = (await self.org(organization_id)).groups
+        except psycopg.OperationalError:
+            # PostgreSQL is down and this process knows none of the groups: a visitor's message
+            # must still go through (structures.md, "Agents during a PostgreSQL outage"). The
+            # default was checked when the space was saved; an unchecked pick is not trusted.
+            return default
         if settings.visitor_picks_group and picked and picked.lower() in groups:
             return picked.lower()
-        default = str(settings.default_group_id or "")
         return default if default in groups else ""
 
     def invalidate(self, organization_id: str) -> None:

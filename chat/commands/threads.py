@@ -19,8 +19,9 @@ retried close with thread_closed; a retried transfer to the same agent appends a
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+import psycopg
 import trio
 
 from chat.commands.directory import Directory
@@ -48,10 +49,20 @@ class Actor:
     agent_id: str
     organization_id: str
     is_admin: bool
+    # From the row the caller holds (a socket's may be older): what capacity and the visitor's
+    # agent name fall back to while PostgreSQL does not answer.
+    max_concurrent_chats: int = 0
+    name: str = ""
 
     @classmethod
     def of(cls, agent: AgentRow) -> Actor:
-        return cls(agent.id, agent.organization_id, agent.role == "admin")
+        return cls(
+            agent.id,
+            agent.organization_id,
+            agent.role == "admin",
+            agent.max_concurrent_chats,
+            agent.name,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,13 +107,14 @@ class ThreadCommands:
         """Assign an unassigned thread to the actor. Another agent's thread: AlreadyClaimedError
         (of concurrent claims exactly one wins); the holder's own claim is answered again. An
         agent holding `max_concurrent_chats` conversations already: AgentAtCapacityError."""
+        own = await self._own(actor)
         return await self._with_slot(
             space_id,
             thread_id,
-            actor.organization_id,
-            actor.agent_id,
-            None,
-            lambda: self._change(space_id, thread_id, "claim", actor),
+            own.organization_id,
+            own.agent_id,
+            own.max_concurrent_chats,
+            lambda: self._change(space_id, thread_id, "claim", own, agent_name=own.name),
         )
 
     async def do_close(self, space_id: str, thread_id: str, *, actor: Actor) -> ThreadSnapshot:
@@ -118,13 +130,14 @@ class ThreadCommands:
         when its visitor has opened another conversation since; not_found once the log has
         forgotten the thread (its state outlives the close by the longest reopen window).
         Counts against the agent's capacity like a claim."""
+        own = await self._own(actor)
         return await self._with_slot(
             space_id,
             thread_id,
-            actor.organization_id,
-            actor.agent_id,
-            None,
-            lambda: self._change(space_id, thread_id, "reopen", actor),
+            own.organization_id,
+            own.agent_id,
+            own.max_concurrent_chats,
+            lambda: self._change(space_id, thread_id, "reopen", own, agent_name=own.name),
         )
 
     async def _with_slot(
@@ -133,13 +146,11 @@ class ThreadCommands:
         thread_id: str,
         organization_id: str,
         agent_id: str,
-        cap: int | None,
+        cap: int,
         change: Callable[[], Awaitable[ThreadSnapshot]],
     ) -> ThreadSnapshot:
-        """Reserve the agent's slot for the thread (structures.md, "Capacity"), then change;
-        a change that fails gives back the slot it took. `cap` None: the agent's own."""
-        if cap is None:
-            cap = (await self.directory.org(organization_id)).cap(agent_id)
+        """Reserve the agent's slot for the thread (structures.md, "Routing"), then change;
+        a change that fails gives back the slot it took."""
         member = load_member(space_id, thread_id)
         reserved = await self.routing.reserve(organization_id, agent_id, member, cap)
         if reserved is None:
@@ -153,6 +164,18 @@ class ThreadCommands:
                 with trio.CancelScope(shield=True):
                     await self.routing.release(organization_id, agent_id, member)
             raise
+
+    async def _own(self, actor: Actor) -> Actor:
+        """The actor with its capacity and name as the organization's directory has them now;
+        as its row had them while PostgreSQL does not answer (agents keep working then)."""
+        try:
+            org = await self.directory.org(actor.organization_id)
+        except psycopg.OperationalError:
+            return actor
+        found = org.agents.get(actor.agent_id)
+        if found is None:
+            return replace(actor, max_concurrent_chats=0)
+        return replace(actor, max_concurrent_chats=found.max_concurrent_chats, name=found.name)
 
     async def _release(
         self, space_id: str, organization_id: str, thread_id: str, agent_id: str | None
@@ -168,7 +191,10 @@ class ThreadCommands:
         row = await self.db.run(
             lambda c: accounts.agent_by_id(c, actor.organization_id, actor.agent_id)
         )
-        return Actor(actor.agent_id, actor.organization_id, row is not None and row.role == "admin")
+        admin = row is not None and row.role == "admin"
+        return Actor(
+            actor.agent_id, actor.organization_id, admin, actor.max_concurrent_chats, actor.name
+        )
 
     async def do_transfer(
         self,
@@ -227,10 +253,8 @@ class ThreadCommands:
         target_agent_id: str = "",
         agent_name: str = "",
     ) -> ThreadSnapshot:
-        if action in ("claim", "reopen"):  # the visitor sees who holds it from now on
-            org = await self.directory.org(actor.organization_id)
-            found = org.agents.get(actor.agent_id)
-            agent_name = found.name if found else ""
+        """`agent_name`: the display name of who holds the thread after a claim, transfer or
+        reopen (the visitor sees it)."""
         snapshot = await self.stream_log.do_change_thread(
             space_id,
             thread_id,

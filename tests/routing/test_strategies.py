@@ -144,3 +144,34 @@ async def test_manual_claim_over_capacity_is_refused(base_url: str) -> None:
         assert closed.status == 200
         claimed = await call("POST", f"{team.api}/threads/{ids[2]}/claim", token=member.token)
         assert claimed.status == 200, claimed.body
+
+
+async def test_the_accepting_switch_is_honoured_at_once(base_url: str) -> None:
+    """An agent not accepting gets nothing; turning it on routes the waiting conversation to
+    them without waiting for another event."""
+    with trio.fail_after(60):
+        team = await make_team(base_url, 1, "least_loaded", cap=5)
+        member = team.members[0]
+        off = await call(
+            "PATCH", f"{team.api}/auth/me", {"accepting_chats": False}, token=member.token
+        )
+        assert off.status == 200 and off.body["accepting_chats"] is False
+        async with AsyncExitStack() as stack:
+            watch = await _watch(team, stack)
+            await _online(team, stack, watch)
+            async with widget(team.org) as (visitor, _):
+                ack = await visitor.say("hello")
+                assert (await visitor.expect("queue"))["position"] == 1  # waits: nobody takes it
+                on = await call(
+                    "PATCH", f"{team.api}/auth/me", {"accepting_chats": True}, token=member.token
+                )
+                assert on.status == 200
+                frame = (await _assigned(watch, 1))[0]
+                assert (frame["thread"]["id"], frame["agent_id"]) == (
+                    ack["thread_id"],
+                    member.agent["id"],
+                )
+                held = await visitor.expect("thread")  # its opening first, then the assignment
+                while held["thread"]["status"] != "active":
+                    held = await visitor.expect("thread")
+                assert held["thread"]["agent_name"] == member.agent["name"]
