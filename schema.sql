@@ -107,6 +107,8 @@ CREATE TABLE IF NOT EXISTS threads (
     -- "Email"); null otherwise. Added by migrations/0001.email-channel.sql.
     channel text CHECK (channel IN ('email')),
     email text,
+    -- The group the conversation is routed in (null: the whole team); migrations/0005.routing.sql.
+    group_id uuid,
     entry_ms bigint NOT NULL,
     entry_seq bigint NOT NULL
 );

@@ -47,6 +47,16 @@ class Settings(BaseModel):
     # turns it off to build a backlog, then measures the catch-up).
     projector_enabled: bool = True
     projector_claim_idle_seconds: float = 30.0
+    # Routing (structures.md, "Routing"). The router's safety-net pass over every space (routes
+    # what waits, requeues what a gone agent held); events route at once, this bounds a miss.
+    router_pass_seconds: float = 3.0
+    # An assigned agent gone (no heartbeat) or not accepting this long has its unanswered
+    # conversations put back in the queue: long enough for a reload or a network blip.
+    router_requeue_grace_seconds: float = 60.0
+    # A slot reserved this long without its assignment (a process died between the two steps)
+    # is freed by the reconciler: the slot is lost at most this long.
+    router_reservation_grace_seconds: float = 30.0
+    router_enabled: bool = True
     resume_window_seconds: int = 3600
     flood_frames_per_second: int = 20
     # A socket that sends nothing for this long is closed (1001): the widget pings every 25 s and

@@ -46,6 +46,11 @@ class ThreadSnapshot(_Event):
     # agent replies also go to `email`. Absent on every other thread.
     channel: Literal["email"] | None = None
     email: str | None = None
+    # Added with routing (structures.md, "Routing"): the group the conversation is routed in;
+    # absent: the whole team.
+    group_id: str | None = None
+    # The holder's display name, for the visitor (added with routing).
+    agent_name: str | None = None
 
 
 class VisitorInfo(_Event):
@@ -77,7 +82,14 @@ class ThreadOpened(_Event):
 
 
 ThreadChange = Literal[
-    "thread.claimed", "thread.transferred", "thread.closed", "thread.expired", "thread.reopened"
+    "thread.claimed",
+    "thread.transferred",
+    "thread.closed",
+    "thread.expired",
+    "thread.reopened",
+    "thread.assigned",
+    "thread.requeued",
+    "thread.regrouped",
 ]
 
 
@@ -88,6 +100,10 @@ class ThreadChanged(_Event):
     # Added with idle close (structures.md, "Idle close"): why a thread closed by itself
     # ("idle"); absent on every other change.
     reason: Literal["idle"] | None = None
+    # Added with routing: on `thread.assigned` the agent the router chose and by which strategy;
+    # on `thread.requeued` the agent the conversation was taken back from.
+    agent_id: str | None = None
+    strategy: str | None = None
 
 
 class Typing(_Event):
@@ -135,6 +151,9 @@ _KINDS: dict[str, type[_Event]] = {
     "thread.closed": ThreadChanged,
     "thread.expired": ThreadChanged,
     "thread.reopened": ThreadChanged,
+    "thread.assigned": ThreadChanged,
+    "thread.requeued": ThreadChanged,
+    "thread.regrouped": ThreadChanged,
     "typing": Typing,
     "presence": Presence,
     "visitor.updated": VisitorUpdated,

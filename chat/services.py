@@ -15,18 +15,29 @@ import trio
 from chat.actors.mailer import MailerConfig, run_mailer
 from chat.actors.projector import ProjectorState, run_projector
 from chat.actors.revocation import SessionRegistry
+from chat.actors.router import RouterState, run_router
 from chat.actors.socket import SessionStats
 from chat.actors.space_cache import SpaceCache
 from chat.actors.sweepers import run_expiry_sweeper, run_presence_sweeper
 from chat.actors.thread import ThreadActors
+from chat.commands.directory import Directory
+from chat.commands.routing import TeamRouting
+from chat.commands.threads import ThreadCommands
 from chat.config import Settings
 from chat.db.pool import Database, open_database
 from chat.streams.account_copies import AccountCopies
 from chat.streams.client import Redis, open_redis
-from chat.streams.control import ControlEntry, ControlLog, SpaceCreated, run_control_follower
+from chat.streams.control import (
+    ControlEntry,
+    ControlLog,
+    RoutingChanged,
+    SpaceCreated,
+    run_control_follower,
+)
 from chat.streams.health import LoopHealth
 from chat.streams.log import StreamLog
 from chat.streams.reader import StreamRouter, run_stream_reader
+from chat.streams.routing import RoutingLog
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +60,12 @@ class Services:
     # The copy of agents' sign-ins and spaces that agents use while PostgreSQL is down
     # (chat/http/sign_in_copy.py).
     accounts: AccountCopies
+    # Team routing (structures.md, "Routing"): agents' loads and the organizations' agents and
+    # groups as routing reads them, cached per process.
+    routing_log: RoutingLog
+    directory: Directory
+    team_routing: TeamRouting
+    router_state: RouterState
     # How the reader and the control follower are doing, for /readyz (the projector's is in
     # `projector`).
     reader_health: LoopHealth = field(default_factory=LoopHealth)
@@ -63,6 +80,18 @@ class Services:
         self.revocations.dispatch(entry)
         if isinstance(entry.event, SpaceCreated):
             self.projector.follow_space(entry.event.space_id)
+        if isinstance(entry.event, RoutingChanged):
+            self.directory.invalidate(entry.event.organization_id)
+            self.router_state.routing_changed(entry.event.organization_id)
+
+    def thread_commands(self) -> ThreadCommands:
+        return ThreadCommands(self.stream_log, self.db, self.routing_log, self.directory)
+
+    async def routing_changed(self, organization_id: str) -> None:
+        """After a change of an agent's availability, capacity or groups, or of a group,
+        committed: this process reads it again at once, every other one at its control entry."""
+        self.directory.invalidate(organization_id)
+        await self.control.do_routing_changed(organization_id)
 
 
 @asynccontextmanager
@@ -91,6 +120,8 @@ async def open_services(
             presence_ttl_seconds=settings.presence_ttl_seconds,
         )
         router = StreamRouter(stream_log, settings.node_id)
+        routing_log = RoutingLog(redis, settings.key_prefix)
+        directory = Directory(db)
         services = Services(
             settings=settings,
             redis=redis,
@@ -103,6 +134,10 @@ async def open_services(
             revocations=SessionRegistry(),
             spaces=SpaceCache(db),
             accounts=AccountCopies(redis, settings.key_prefix),
+            routing_log=routing_log,
+            directory=directory,
+            team_routing=TeamRouting(stream_log, routing_log, directory),
+            router_state=RouterState(),
         )
         await nursery.start(run_stream_reader, redis, router, services.reader_health)
         # Started before HTTP serves: every revocation appended from now on reaches this process.
@@ -114,6 +149,10 @@ async def open_services(
         )
         if settings.projector_enabled if projector is None else projector:
             await nursery.start(run_projector, stream_log, db, settings, services.projector)
+        if settings.router_enabled:
+            await nursery.start(
+                run_router, services.team_routing, db, settings, services.router_state
+            )
         await nursery.start(run_expiry_sweeper, stream_log, db, settings.expiry_check_seconds)
         await nursery.start(
             run_presence_sweeper,

@@ -31,6 +31,7 @@ from chat.streams.control import (
     AgentDeleted,
     AllSignInsEnded,
     ControlEntry,
+    RoutingChanged,
     SignInsEnded,
     SpaceCreated,
     SpaceDeleted,
@@ -175,6 +176,8 @@ class SessionRegistry:
                 hit = self._revoke_widgets(space_id, lambda k: k != key, "the key was rotated")
             case SpaceUpdated() | SpaceCreated():
                 hit = 0  # open widgets keep the settings they started with
+            case RoutingChanged():
+                hit = 0  # routing's cache (chat/commands/directory.py): nothing to revoke
         logger.info("control entry %s (%s): %d socket(s) revoked", entry.id, entry.event.type, hit)
 
     def close_all(self, code: int, reason: str) -> int:

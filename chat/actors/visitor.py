@@ -309,6 +309,9 @@ async def _handle_message(session: VisitorSession, frame: SendMessage) -> None:
             address=budget if session.address else None,
             visitor_ttl_seconds=_active_ttl(session),
             reopen_window_seconds=settings.reopen_window_seconds if frame.reopen else 0,
+            group_id=await session.deps.commands.directory.group_for_visitor(
+                session.space.organization_id, settings, frame.group_id
+            ),
         )
     except QueueFullError:
         session.queue_refused = True

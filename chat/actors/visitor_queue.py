@@ -103,5 +103,8 @@ async def _send_changes(session: QueueSession, watch: _Watch) -> NoReturn:
             position = found[0] if found else None
         if position != session.queue_position:
             session.queue_position = position
-            await session.outbox.send(queue_frame(position))
+            wait = None
+            if position is not None:  # the median wait of the last hour's assignments
+                wait = await session.deps.commands.routing.estimated_wait_seconds(space_id)
+            await session.outbox.send(queue_frame(position, wait))
         await trio.sleep(QUEUE_INTERVAL_SECONDS)

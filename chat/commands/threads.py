@@ -18,9 +18,13 @@ retried close with thread_closed; a retried transfer to the same agent appends a
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass, replace
 
+import psycopg
+import trio
+
+from chat.commands.directory import Directory
 from chat.db import accounts, space_queries, thread_queries
 from chat.db.pool import Database
 from chat.db.rows import AgentRow
@@ -32,6 +36,10 @@ from chat.errors import (
 )
 from chat.events import ThreadSnapshot
 from chat.streams.log import StreamLog, ThreadAction
+from chat.streams.routing import RoutingLog, load_member
+
+# The cap of an admin's forced transfer: none.
+NO_CAP = -1
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,10 +49,20 @@ class Actor:
     agent_id: str
     organization_id: str
     is_admin: bool
+    # From the row the caller holds (a socket's may be older): what capacity and the visitor's
+    # agent name fall back to while PostgreSQL does not answer.
+    max_concurrent_chats: int = 0
+    name: str = ""
 
     @classmethod
     def of(cls, agent: AgentRow) -> Actor:
-        return cls(agent.id, agent.organization_id, agent.role == "admin")
+        return cls(
+            agent.id,
+            agent.organization_id,
+            agent.role == "admin",
+            agent.max_concurrent_chats,
+            agent.name,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +72,8 @@ class ThreadCommands:
 
     stream_log: StreamLog
     db: Database
+    routing: RoutingLog
+    directory: Directory
 
     async def space_of(
         self, organization_id: str, thread_id: str, spaces: Collection[str] | None = None
@@ -85,20 +105,83 @@ class ThreadCommands:
 
     async def do_claim(self, space_id: str, thread_id: str, *, actor: Actor) -> ThreadSnapshot:
         """Assign an unassigned thread to the actor. Another agent's thread: AlreadyClaimedError
-        (of concurrent claims exactly one wins); the holder's own claim is answered again."""
-        return await self._change(space_id, thread_id, "claim", actor)
+        (of concurrent claims exactly one wins); the holder's own claim is answered again. An
+        agent holding `max_concurrent_chats` conversations already: AgentAtCapacityError."""
+        own = await self._own(actor)
+        return await self._with_slot(
+            space_id,
+            thread_id,
+            own.organization_id,
+            own.agent_id,
+            own.max_concurrent_chats,
+            lambda: self._change(space_id, thread_id, "claim", own, agent_name=own.name),
+        )
 
     async def do_close(self, space_id: str, thread_id: str, *, actor: Actor) -> ThreadSnapshot:
         """Close an open thread: a waiting one by any agent, an assigned one by its holder or an
         admin (NotHolderError, `forbidden`, for anyone else)."""
-        return await self._change(space_id, thread_id, "close", await self._live(actor))
+        snapshot = await self._change(space_id, thread_id, "close", await self._live(actor))
+        await self._release(space_id, actor.organization_id, thread_id, snapshot.assigned_agent_id)
+        return snapshot
 
     async def do_reopen(self, space_id: str, thread_id: str, *, actor: Actor) -> ThreadSnapshot:
         """Reopen a closed or expired thread, held by the actor from now on (any agent of the
         organization, like a claim). An open thread is answered as it is; VisitorBusyError
         when its visitor has opened another conversation since; not_found once the log has
-        forgotten the thread (its state outlives the close by the longest reopen window)."""
-        return await self._change(space_id, thread_id, "reopen", actor)
+        forgotten the thread (its state outlives the close by the longest reopen window).
+        Counts against the agent's capacity like a claim."""
+        own = await self._own(actor)
+        return await self._with_slot(
+            space_id,
+            thread_id,
+            own.organization_id,
+            own.agent_id,
+            own.max_concurrent_chats,
+            lambda: self._change(space_id, thread_id, "reopen", own, agent_name=own.name),
+        )
+
+    async def _with_slot(
+        self,
+        space_id: str,
+        thread_id: str,
+        organization_id: str,
+        agent_id: str,
+        cap: int,
+        change: Callable[[], Awaitable[ThreadSnapshot]],
+    ) -> ThreadSnapshot:
+        """Reserve the agent's slot for the thread (structures.md, "Routing"), then change;
+        a change that fails gives back the slot it took."""
+        member = load_member(space_id, thread_id)
+        reserved = await self.routing.reserve(organization_id, agent_id, member, cap)
+        if reserved is None:
+            raise AgentAtCapacityError(
+                f"that agent already has {cap} active chats, the most allowed"
+            )
+        try:
+            return await change()
+        except BaseException:
+            if reserved == "added":
+                with trio.CancelScope(shield=True):
+                    await self.routing.release(organization_id, agent_id, member)
+            raise
+
+    async def _own(self, actor: Actor) -> Actor:
+        """The actor with its capacity and name as the organization's directory has them now;
+        as its row had them while PostgreSQL does not answer (agents keep working then)."""
+        try:
+            org = await self.directory.org(actor.organization_id)
+        except psycopg.OperationalError:
+            return actor
+        found = org.agents.get(actor.agent_id)
+        if found is None:
+            return replace(actor, max_concurrent_chats=0)
+        return replace(actor, max_concurrent_chats=found.max_concurrent_chats, name=found.name)
+
+    async def _release(
+        self, space_id: str, organization_id: str, thread_id: str, agent_id: str | None
+    ) -> None:
+        if agent_id:
+            await self.routing.release(organization_id, agent_id, load_member(space_id, thread_id))
 
     async def _live(self, actor: Actor) -> Actor:
         """An actor claiming to be an admin, as its row says now: an agent socket holds the row
@@ -108,7 +191,10 @@ class ThreadCommands:
         row = await self.db.run(
             lambda c: accounts.agent_by_id(c, actor.organization_id, actor.agent_id)
         )
-        return Actor(actor.agent_id, actor.organization_id, row is not None and row.role == "admin")
+        admin = row is not None and row.role == "admin"
+        return Actor(
+            actor.agent_id, actor.organization_id, admin, actor.max_concurrent_chats, actor.name
+        )
 
     async def do_transfer(
         self,
@@ -134,23 +220,28 @@ class ThreadCommands:
         target = await self.db.run(lambda c: accounts.agent_by_id(c, org, target_agent_id))
         if target is None:
             raise NotFoundError("no such agent")
-        if not force and target.id != actor.agent_id:
-            await self._check_available(target)
-        return await self._change(space_id, thread_id, "transfer", actor, target_agent_id=target.id)
-
-    async def _check_available(self, target: AgentRow) -> None:
-        """The target accepts chats and holds fewer than its `max_concurrent_chats`. The count is
-        PostgreSQL's (as projected) and not atomic with the transfer: two transfers to one agent
-        at the same moment may both pass, one over its capacity; an admin's forced transfer
-        passes anyway, so capacity is a guard against mistakes, not an invariant."""
-        if not target.accepting_chats:
+        if not force and target.id != actor.agent_id and not target.accepting_chats:
             raise AgentUnavailableError(f"{target.name} is not accepting chats")
-        held = await self.db.run(lambda c: accounts.active_chats(c, target.id))
-        if held >= target.max_concurrent_chats:
-            raise AgentAtCapacityError(
-                f"{target.name} already has {held} active chats (at most"
-                f" {target.max_concurrent_chats})"
-            )
+        before = await self.stream_log.thread_state(space_id, thread_id)
+        snapshot = await self._with_slot(
+            space_id,
+            thread_id,
+            org,
+            target.id,
+            NO_CAP if force else target.max_concurrent_chats,
+            lambda: self._change(
+                space_id,
+                thread_id,
+                "transfer",
+                actor,
+                target_agent_id=target.id,
+                agent_name=target.name,
+            ),
+        )
+        holder = before.assigned_agent_id if before else None
+        if holder != target.id:
+            await self._release(space_id, org, thread_id, holder)
+        return snapshot
 
     async def _change(
         self,
@@ -160,7 +251,10 @@ class ThreadCommands:
         actor: Actor,
         *,
         target_agent_id: str = "",
+        agent_name: str = "",
     ) -> ThreadSnapshot:
+        """`agent_name`: the display name of who holds the thread after a claim, transfer or
+        reopen (the visitor sees it)."""
         snapshot = await self.stream_log.do_change_thread(
             space_id,
             thread_id,
@@ -168,6 +262,7 @@ class ThreadCommands:
             agent_id=actor.agent_id,
             target_agent_id=target_agent_id,
             holder_only=not actor.is_admin,
+            agent_name=agent_name,
         )
         assert snapshot is not None  # only an expiry answers None
         return snapshot

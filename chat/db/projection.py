@@ -38,9 +38,10 @@ _INSERT_MESSAGES = (
 )
 _UPSERT_THREAD = (
     "INSERT INTO threads (id, space_id, visitor_id, assigned_agent_id, status, last_activity_at,"
-    " created_at, closed_at, channel, email, entry_ms, entry_seq)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    " created_at, closed_at, channel, email, group_id, entry_ms, entry_seq)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
     " ON CONFLICT (id) DO UPDATE SET assigned_agent_id = EXCLUDED.assigned_agent_id,"
+    " group_id = EXCLUDED.group_id,"
     " channel = coalesce(EXCLUDED.channel, threads.channel),"
     " email = coalesce(EXCLUDED.email, threads.email),"
     " status = EXCLUDED.status, closed_at = EXCLUDED.closed_at,"
@@ -162,6 +163,7 @@ def _thread_row(t: ThreadSnapshot, ms: int, seq: int) -> tuple[object, ...]:
         _ts(t.closed),
         t.channel,
         t.email,
+        t.group_id,
         ms,
         seq,
     )

@@ -138,6 +138,14 @@ def all_space_ids(conn: psycopg.Connection) -> list[str]:
     return [r[0] for r in rows]
 
 
+def all_space_organizations(conn: psycopg.Connection) -> dict[str, str]:
+    """Every live space with its organization, for the router."""
+    rows = conn.execute(
+        "SELECT id::text, organization_id::text FROM spaces WHERE deleted_at IS NULL"
+    )
+    return {r[0]: r[1] for r in rows.fetchall()}
+
+
 def all_space_settings(conn: psycopg.Connection) -> list[tuple[str, dict[str, Any]]]:
     """Every live space with its settings, for the expiry sweep."""
     rows = conn.execute("SELECT id::text, settings FROM spaces WHERE deleted_at IS NULL")

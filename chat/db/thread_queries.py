@@ -18,7 +18,7 @@ _MESSAGE_COLUMNS = (
 )
 _THREAD_COLUMNS = (
     "t.id::text, t.space_id::text, t.visitor_id::text, t.assigned_agent_id::text, t.status,"
-    " t.last_activity_at, t.created_at, t.closed_at, t.channel, t.email"
+    " t.last_activity_at, t.created_at, t.closed_at, t.channel, t.email, t.group_id::text"
 )
 
 
@@ -75,6 +75,7 @@ def thread_json_row(row: Row) -> Row:
         "visitor_id": row["visitor_id"],
         "assigned_agent_id": row["assigned_agent_id"],
         "status": row["status"],
+        "group_id": row["group_id"],
         "last_activity_at": _time(row["last_activity_at"]),
         "created_at": _time(row["created_at"]),
         "closed_at": _time(row["closed_at"]),

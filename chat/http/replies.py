@@ -42,6 +42,11 @@ class Agent(_Reply):
     last_seen_at: datetime | None
     accepting_chats: bool
     max_concurrent_chats: int
+    active_chats: int | None = Field(
+        default=None,
+        description="Conversations the agent holds now, across the organization's spaces (its"
+        " reserved slots: at most max_concurrent_chats); in GET /agents only",
+    )
     created_at: datetime
     group_ids: list[UUID] = Field(description="The groups (departments) the agent belongs to")
 
@@ -110,6 +115,10 @@ class Thread(_Reply):
         " also mailed to `email`, and the visitor's email replies join the thread",
     )
     email: str | None = Field(default=None, description="The visitor's email, with `channel`")
+    group_id: UUID | None = Field(
+        default=None,
+        description="The group the conversation is routed in; null: the whole team",
+    )
 
 
 class ThreadWithVisitor(Thread):

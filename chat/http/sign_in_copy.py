@@ -108,6 +108,7 @@ async def org_spaces(
 async def agent_changed(services: Services, agent: AgentRow) -> None:
     """After a change of the agent committed. Raises when Valkey fails (the change stands)."""
     await services.accounts.do_agent_changed(agent.id, agent_to_json(agent))
+    await services.routing_changed(agent.organization_id)  # accepting or capacity may differ
 
 
 async def agent_deleted(services: Services, agent_id: str) -> None:

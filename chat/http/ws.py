@@ -19,7 +19,6 @@ from chat.actors.revocation import AgentWatch, WidgetWatch
 from chat.actors.socket import SessionDeps, close_quietly
 from chat.actors.visitor import run_visitor_session
 from chat.auth.tokens import check_session_token, issue_session_token
-from chat.commands.threads import ThreadCommands
 from chat.db.rows import AgentRow, SpaceRow
 from chat.errors import (
     CLOSE_TRY_AGAIN,
@@ -69,7 +68,7 @@ def session_deps(services: Services) -> SessionDeps:
         router=services.router,
         db=services.db,
         threads=services.threads,
-        commands=ThreadCommands(services.stream_log, services.db),
+        commands=services.thread_commands(),
         stats=services.session_stats,
     )
 

@@ -85,6 +85,9 @@ class SendMessage(_Frame):
     # False: a message that opens a conversation starts a new one even if the visitor's last
     # one closed within the reopen window (the widget's "Start a new conversation").
     reopen: bool = True
+    # The group the visitor picked in the pre-chat form (structures.md, "Routing"): used when
+    # this message opens a conversation, in a space with visitor_picks_group; else ignored.
+    group_id: Uuid | None = None
 
 
 class VisitorTyping(_Frame):

@@ -134,6 +134,7 @@ def thread_json(t: ThreadSnapshot) -> Json:
         "visitor_id": t.visitor_id,
         "assigned_agent_id": t.assigned_agent_id,
         "status": t.status,
+        "group_id": t.group_id,
         "last_activity_at": ms_to_rfc3339(t.last),
         "created_at": ms_to_rfc3339(t.created),
         "closed_at": ms_to_rfc3339(t.closed) if t.closed else None,
@@ -141,6 +142,15 @@ def thread_json(t: ThreadSnapshot) -> Json:
     if t.channel is not None:
         found["channel"] = t.channel
         found["email"] = t.email
+    return found
+
+
+def visitor_thread_json(t: ThreadSnapshot) -> Json:
+    """The thread as its visitor sees it: with the display name (never the email) of the agent
+    holding it, once one does (structures.md, "Routing")."""
+    found = thread_json(t)
+    if t.agent_name is not None and t.status == "active":
+        found["agent_name"] = t.agent_name
     return found
 
 
@@ -254,7 +264,7 @@ def visitor_welcome(
         "type": "welcome",
         "session": session,
         "visitor": visitor,
-        "thread": thread_json(thread) if thread else None,
+        "thread": visitor_thread_json(thread) if thread else None,
         "agents_online": agents_online,
         "history": history,
         "queue_position": queue_position,
@@ -264,12 +274,17 @@ def visitor_welcome(
 def visitor_thread_frame(entry: LogEntry) -> Json:
     """The visitor's thread opened or changed (assigned, closed, expired, reopened)."""
     assert isinstance(entry.event, ThreadChanged | ThreadOpened)
-    return {"type": "thread", "thread": thread_json(entry.event.thread)}
+    return {"type": "thread", "thread": visitor_thread_json(entry.event.thread)}
 
 
-def queue_frame(position: int | None) -> Json:
-    """The visitor's place in the waiting queue (1 is next); null once it is not waiting."""
-    return {"type": "queue", "position": position}
+def queue_frame(position: int | None, estimated_wait_seconds: int | None = None) -> Json:
+    """The visitor's place in the waiting queue (1 is next); null once it is not waiting. With
+    the space's median wait of the last hour (null: too few assignments to tell)."""
+    return {
+        "type": "queue",
+        "position": position,
+        "estimated_wait_seconds": estimated_wait_seconds,
+    }
 
 
 def visitor_typing_frame(t: Typing) -> Json:
@@ -364,6 +379,10 @@ def thread_updated_frame(c: ThreadChanged) -> Json:
     }
     if c.reason is not None:
         frame["reason"] = c.reason
+    if c.agent_id is not None:  # routing: who was assigned, or taken back from
+        frame["agent_id"] = c.agent_id
+    if c.strategy is not None:
+        frame["strategy"] = c.strategy
     return frame
 
 

@@ -108,6 +108,14 @@ class SpaceCreated(_Control):
     space_id: str
 
 
+class RoutingChanged(_Control):
+    """An agent's accepting_chats, capacity or groups, or a group, of the organization changed:
+    every process drops its copy (chat/commands/directory.py) and routes again."""
+
+    type: Literal["routing.changed"] = "routing.changed"
+    organization_id: str
+
+
 ControlEvent = (
     AgentDeleted
     | SignInsEnded
@@ -116,6 +124,7 @@ ControlEvent = (
     | WidgetKeyRotated
     | SpaceUpdated
     | SpaceCreated
+    | RoutingChanged
 )
 
 _KINDS: dict[str, type[ControlEvent]] = {
@@ -126,6 +135,7 @@ _KINDS: dict[str, type[ControlEvent]] = {
     "widget_key.rotated": WidgetKeyRotated,
     "space.updated": SpaceUpdated,
     "space.created": SpaceCreated,
+    "routing.changed": RoutingChanged,
 }
 
 
@@ -193,6 +203,11 @@ class ControlLog:
     async def do_create_space(self, space_id: str) -> str:
         """After a new space committed: every projector follows its stream at once."""
         return await self._append(SpaceCreated(space_id=space_id))
+
+    async def do_routing_changed(self, organization_id: str) -> str:
+        """After a change of an agent's availability or capacity, or of a group, committed:
+        every process reads the organization's routing configuration again."""
+        return await self._append(RoutingChanged(organization_id=organization_id))
 
     async def _append(self, event: ControlEvent) -> str:
         entry_id = await self.redis.xadd(

@@ -29,11 +29,14 @@ class Undecodable:
 Decoded = tuple[str, str, LogEntry | Undecodable]
 
 
-async def ensure_group(stream_log: StreamLog, space_id: str) -> None:
-    """Create the projector group from the start of the stream; an existing group is fine."""
+async def ensure_group(
+    stream_log: StreamLog, space_id: str, group: str = PROJECTOR_GROUP, start: str = "0"
+) -> None:
+    """Create the group (the projector's unless told) from `start` (the start of the stream
+    unless told); an existing group is fine."""
     try:
         await stream_log.redis.xgroup_create(
-            stream_log.keys(space_id).events, PROJECTOR_GROUP, identifier="0", mkstream=True
+            stream_log.keys(space_id).events, group, identifier=start, mkstream=True
         )
     except coredis.exceptions.StreamDuplicateConsumerGroupError:
         pass  # BUSYGROUP: another process (or an earlier start) created it
@@ -69,7 +72,12 @@ def _decode(space_id: str, raw: Any) -> Decoded:
 
 
 async def read_new(
-    stream_log: StreamLog, consumer: str, space_ids: list[str], count: int, block_ms: int
+    stream_log: StreamLog,
+    consumer: str,
+    space_ids: list[str],
+    count: int,
+    block_ms: int,
+    group: str = PROJECTOR_GROUP,
 ) -> list[Decoded]:
     """New entries for this consumer across the spaces (they become pending until acked).
 
@@ -80,13 +88,17 @@ async def read_new(
         return []
     by_key = {stream_log.keys(s).events: s for s in space_ids}
     reply = await stream_log.redis.xreadgroup(
-        PROJECTOR_GROUP, consumer, {k: ">" for k in by_key}, count=count, block=block_ms or None
+        group, consumer, {k: ">" for k in by_key}, count=count, block=block_ms or None
     )
     return [_decode(by_key[key], e) for key, entries in (reply or {}).items() for e in entries]
 
 
 async def read_own_pending(
-    stream_log: StreamLog, consumer: str, space_ids: list[str], count: int
+    stream_log: StreamLog,
+    consumer: str,
+    space_ids: list[str],
+    count: int,
+    group: str = PROJECTOR_GROUP,
 ) -> list[Decoded]:
     """Entries delivered to this consumer and not acked yet (a batch whose write failed, or one
     read ahead when an error struck), oldest first, up to `count` per space.
@@ -98,7 +110,7 @@ async def read_own_pending(
         return []
     by_key = {stream_log.keys(s).events: s for s in space_ids}
     reply = await stream_log.redis.xreadgroup(
-        PROJECTOR_GROUP, consumer, {k: "0" for k in by_key}, count=count
+        group, consumer, {k: "0" for k in by_key}, count=count
     )
     return [_decode(by_key[key], e) for key, entries in (reply or {}).items() for e in entries]
 
@@ -115,13 +127,15 @@ async def reclaim(
     return [_decode(space_id, e) for e in claimed if e]
 
 
-async def ack(stream_log: StreamLog, by_space: dict[str, list[str]]) -> None:
+async def ack(
+    stream_log: StreamLog, by_space: dict[str, list[str]], group: str = PROJECTOR_GROUP
+) -> None:
     """XACK a batch's entries, every space's in one pipeline (one round trip, not one per space)."""
     if not by_space:
         return
     async with stream_log.redis.pipeline(transaction=False) as pipe:
         for space_id, entry_ids in by_space.items():
-            pipe.xack(stream_log.keys(space_id).events, PROJECTOR_GROUP, entry_ids)
+            pipe.xack(stream_log.keys(space_id).events, group, entry_ids)
 
 
 async def dead_letter(stream_log: StreamLog, space_id: str, entry_id: str, reason: str) -> None:

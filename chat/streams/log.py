@@ -198,6 +198,7 @@ class StreamLog:
         channel: Literal["email"] | None = None,
         email: str = "",
         reopen_window_seconds: int = 0,
+        group_id: str = "",
     ) -> Ack:
         """Append a message. A visitor's message opens a thread when none is open.
 
@@ -214,7 +215,8 @@ class StreamLog:
         visitor if it is not, and keeps its hash at least `visitor_ttl_seconds` more. Without
         an open thread it reopens the visitor's last one if that closed (or expired) within
         `reopen_window_seconds`, else opens a new one; either joins the waiting queue, refused
-        `queue_full` when `max_open_threads` threads wait already.
+        `queue_full` when `max_open_threads` threads wait already. A new thread belongs to
+        `group_id` ('' for none: the whole team).
         """
         budget = address or AddressBudget("")
         k = self.keys(space_id)
@@ -240,6 +242,7 @@ class StreamLog:
                 channel or "",
                 email,
                 str(reopen_window_seconds),
+                group_id,
             ],
         )
         status, value = reply[0], reply[1]
@@ -259,6 +262,7 @@ class StreamLog:
         expire_before_ms: int = 0,
         holder_only: bool = False,
         text: str = "",
+        agent_name: str = "",
     ) -> ThreadSnapshot | None:
         """Claim, close, transfer, expire, idle-close or reopen a thread; None when an expiry
         or an idle close no longer applies.
@@ -290,6 +294,7 @@ class StreamLog:
                 str(expire_before_ms),
                 "1" if holder_only else "0",
                 text,
+                agent_name,
             ],
         )
         match reply[0]:

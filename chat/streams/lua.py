@@ -69,7 +69,7 @@ local function reopen(base, thread_id, now, agent_id)
   local state = base .. 'th:' .. thread_id
   local previous = redis.call('HGET', state, 'assigned_agent_id')
   if previous then redis.call('HSET', state, 'previous_agent_id', previous) end
-  redis.call('HDEL', state, 'closed')
+  redis.call('HDEL', state, 'closed', 'replied_by')
   if agent_id ~= '' then
     redis.call('HSET', state, 'status', 'active', 'assigned_agent_id', agent_id, 'last', now)
   else
@@ -84,6 +84,14 @@ local function reopen(base, thread_id, now, agent_id)
   if redis.call('EXISTS', visitor_key) == 1 then
     redis.call('HSET', visitor_key, 'thread', thread_id)
     redis.call('HDEL', visitor_key, 'closed_thread')
+  end
+end
+
+-- The visitor's last agent, for sticky routing of their next conversation.
+local function remember_agent(base, state, agent_id)
+  local visitor_key = base .. 'v:' .. redis.call('HGET', state, 'visitor_id')
+  if redis.call('EXISTS', visitor_key) == 1 then
+    redis.call('HSET', visitor_key, 'last_agent', agent_id)
   end
 end
 
@@ -106,7 +114,8 @@ POST_MESSAGE = (
 --       threads_interval_ms, threads_burst (0: off), messages_interval_ms, messages_burst
 --       (0: off), visitor_ttl_seconds, channel ('' or 'email': the message came by email or
 --       was left offline; the thread is flagged), email (the visitor's address, with channel),
---       reopen_window_seconds (0: never; a visitor's thread closed within it reopens)
+--       reopen_window_seconds (0: never; a visitor's thread closed within it reopens),
+--       group_id ('' for none: the whole team; a new thread's group, structures.md "Routing")
 -- `max_open` caps the waiting queue (`waiting`), not every open thread.
 local base, sender_type, sender_id, sender_name = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local content, client_id, thread_id, new_thread_id = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
@@ -118,6 +127,7 @@ local messages_interval, messages_burst = tonumber(ARGV[18]) or 0, tonumber(ARGV
 local visitor_ttl = tonumber(ARGV[20]) or 0
 local channel, email = ARGV[21] or '', ARGV[22] or ''
 local reopen_window = tonumber(ARGV[23]) or 0
+local group_id = ARGV[24] or ''
 
 local cids = base .. 'cid:' .. sender_id
 local prev = redis.call('HGET', cids, client_id)
@@ -210,6 +220,9 @@ if sender_type == 'visitor' then
       if channel == 'email' then
         redis.call('HSET', base .. 'th:' .. thread_id, 'channel', 'email', 'email', email)
       end
+      if group_id ~= '' then
+        redis.call('HSET', base .. 'th:' .. thread_id, 'group_id', group_id)
+      end
       redis.call('HSET', visitor_key, 'thread', thread_id)
       redis.call('ZADD', base .. 'open', now, thread_id)
       -- A lead (left offline, or past the cap) waits for an email, not in the live queue.
@@ -242,6 +255,8 @@ if sender_type == 'agent' then
   channel = redis.call('HGET', base .. 'th:' .. thread_id, 'channel') or ''
   -- Awaiting the visitor from now on: the idle sweep closes it if no reply comes.
   redis.call('ZADD', base .. 'answered', now, thread_id)
+  -- Its holder answered: the router no longer takes it back if that agent goes away.
+  redis.call('HSET', base .. 'th:' .. thread_id, 'replied_by', sender_id)
 elseif sender_type == 'visitor' then
   redis.call('ZREM', base .. 'answered', thread_id)
 else
@@ -265,13 +280,15 @@ CHANGE_THREAD = (
 --       target_agent_id, before_ms (expire: last activity before it; idle: the agent's answer
 --       before it), holder_only ('1': the caller must hold an assigned thread to close or
 --       transfer it, and only an assigned thread is transferred; '0': an admin, or the sweeper),
---       text (idle: the system message that says why it closed)
+--       text (idle: the system message that says why it closed), agent_name (claim,
+--       transfer, reopen: the display name of the agent who holds it from now on)
 -- The holder is checked here, in the same step as the change, so no claim or transfer can slip
 -- between the check and the change (structures.md, "Thread commands by role"). An expiry or an
 -- idle close re-checks its condition here too, so a reply that lands first keeps the thread open.
 local base, thread_id, action, agent_id = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local target, before, holder_only = ARGV[5], tonumber(ARGV[6]), ARGV[7] == '1'
 local text = ARGV[8] or ''
+local agent_name = ARGV[9] or ''
 local state = base .. 'th:' .. thread_id
 local status = redis.call('HGET', state, 'status')
 if not status then return {'err', 'not_found'} end
@@ -289,6 +306,7 @@ if action == 'reopen' then
     return {'err', 'visitor_busy'}
   end
   reopen(base, thread_id, now, agent_id)
+  if agent_name ~= '' then redis.call('HSET', state, 'agent_name', agent_name) end
   local snap = snapshot(base, thread_id)
   local id = emit(base, thread_id, 'thread.reopened', cjson.encode({thread = snap, by = by}))
   return {'ok', id, cjson.encode(snap)}
@@ -315,11 +333,15 @@ if action == 'claim' then
     return {'err', 'already_claimed'}
   end
   redis.call('HSET', state, 'status', 'active', 'assigned_agent_id', agent_id)
+  if agent_name ~= '' then redis.call('HSET', state, 'agent_name', agent_name) end
   redis.call('ZREM', base .. 'waiting', thread_id)
+  remember_agent(base, state, agent_id)
   etype = 'thread.claimed'
 elseif action == 'transfer' then
   redis.call('HSET', state, 'status', 'active', 'assigned_agent_id', target)
+  if agent_name ~= '' then redis.call('HSET', state, 'agent_name', agent_name) end
   redis.call('ZREM', base .. 'waiting', thread_id)
+  remember_agent(base, state, target)
   etype = 'thread.transferred'
 elseif action == 'close' or action == 'expire' or action == 'idle' then
   if action == 'expire' and tonumber(redis.call('HGET', state, 'last')) > before then

@@ -370,6 +370,17 @@ export class Console {
     this.changed();
   }
 
+  /** Conversations this agent holds now, in the spaces it follows (its load). */
+  myLoad(): number {
+    const me = this.me;
+    if (!me) return 0;
+    let n = 0;
+    for (const spaceId of this.spaces.map((s) => s.id)) {
+      n += this.threads.list(spaceId, "mine", me.id).filter((t) => t.status === "active").length;
+    }
+    return n;
+  }
+
   /** The threads of the current list, as shown. */
   visible(): Thread[] {
     if (!this.spaceId || !this.me) return [];

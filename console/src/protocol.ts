@@ -19,6 +19,8 @@ export interface Agent {
   last_seen_at: string | null;
   accepting_chats: boolean;
   max_concurrent_chats: number;
+  /** Conversations held now across the organization's spaces (REST answers only). */
+  active_chats?: number | null;
   created_at: string;
   /** The groups (departments) the agent belongs to. */
   group_ids?: string[];
@@ -68,6 +70,8 @@ export interface Thread {
   // Only on an email conversation (a message left offline): answers also go to `email`.
   channel?: "email";
   email?: string | null;
+  /** The group it is routed in; null: the whole team. */
+  group_id?: string | null;
   visitor?: Visitor;
 }
 
@@ -138,8 +142,19 @@ export type ServerFrame =
   | { type: "thread.new"; thread: Thread; cursor: string }
   | {
       type: "thread.updated";
-      change: "claimed" | "transferred" | "closed" | "expired" | "reopened";
+      change:
+        | "claimed"
+        | "transferred"
+        | "closed"
+        | "expired"
+        | "reopened"
+        | "assigned"
+        | "requeued"
+        | "regrouped";
       by: string | null;
+      /** assigned: the agent the router chose; requeued: the agent it was taken back from. */
+      agent_id?: string;
+      strategy?: string;
       /** Why it closed by itself: "idle" (no visitor reply after an agent's answer). */
       reason?: string;
       thread: Thread;

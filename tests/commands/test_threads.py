@@ -11,6 +11,7 @@ import psycopg
 import pytest
 import trio
 
+from chat.commands.directory import Directory
 from chat.commands.threads import Actor, ThreadCommands
 from chat.config import Settings
 from chat.db import accounts
@@ -27,6 +28,7 @@ from chat.errors import (
 )
 from chat.streams.client import open_redis
 from chat.streams.log import StreamLog
+from chat.streams.routing import RoutingLog
 from tests.helpers.rows import make_org_rows, open_thread
 
 CLAIMERS = 8
@@ -38,7 +40,12 @@ async def _commands(settings: Settings) -> AsyncIterator[ThreadCommands]:
         open_redis(settings.redis_url) as redis,
         open_database(settings.database_url, settings.db_pool_size) as db,
     ):
-        yield ThreadCommands(StreamLog(redis, settings.key_prefix, "written"), db)
+        yield ThreadCommands(
+            StreamLog(redis, settings.key_prefix, "written"),
+            db,
+            RoutingLog(redis, settings.key_prefix),
+            Directory(db),
+        )
 
 
 async def test_of_concurrent_claims_exactly_one_wins(settings: Settings) -> None:
@@ -226,17 +233,6 @@ async def test_losers_of_a_claim_race_cannot_take_the_thread_by_transfer(
             assert await _state(commands, space, thread_id) == ("active", won[0])
 
 
-def _hold_active_thread(url: str, space_id: str, agent_id: str) -> None:
-    """A projected active thread held by the agent (capacity is counted in PostgreSQL)."""
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(
-            "INSERT INTO threads (id, space_id, visitor_id, assigned_agent_id, status,"
-            " last_activity_at, created_at, entry_ms, entry_seq)"
-            " VALUES (%s, %s, %s, %s, 'active', now(), now(), 1, 0)",
-            (uuid.uuid4(), space_id, uuid.uuid4(), agent_id),
-        )
-
-
 async def test_a_transfer_respects_availability_and_capacity_unless_an_admin_forces_it(
     settings: Settings,
 ) -> None:
@@ -247,8 +243,9 @@ async def test_a_transfer_respects_availability_and_capacity_unless_an_admin_for
         with psycopg.connect(settings.database_url, autocommit=True) as conn:
             accounts.update_agent(conn, org.id, cleo.agent_id, {"accepting_chats": False})
             accounts.update_agent(conn, org.id, dan.agent_id, {"max_concurrent_chats": 1})
-        _hold_active_thread(settings.database_url, space, dan.agent_id)
         async with _commands(settings) as commands:
+            # Dan's one slot is taken (capacity counts the log's assignments, across spaces).
+            await commands.do_claim(space, await open_thread(commands.stream_log, space), actor=dan)
             thread_id = await open_thread(commands.stream_log, space)
             await commands.do_claim(space, thread_id, actor=bob)
             with pytest.raises(AgentUnavailableError) as unavailable:

@@ -43,6 +43,7 @@ SPACE_FIELDS = {
 VISITOR_FIELDS = {"id", "space_id", "name", "email", "current_url", "created_at"}
 THREAD_FIELDS = {
     "id",
+    "group_id",
     "space_id",
     "visitor_id",
     "assigned_agent_id",

@@ -51,6 +51,11 @@ export interface State {
   queueFull: boolean;
   /** The conversation's place in the waiting queue (1 is next); null when not waiting. */
   queuePosition: number | null;
+  /** The space's recent median wait (s); null when unknown. */
+  wait: number | null;
+  /** The groups the pre-chat picker offers, and the visitor's pick (structures.md "Routing"). */
+  groups: { id: string; name: string }[];
+  group: string;
   /** Show settings.greeting above the conversation (no history). */
   greet: boolean;
   notice: string;
@@ -88,6 +93,9 @@ export class Chat {
     thanked: false,
     queueFull: false,
     queuePosition: null,
+    wait: null,
+    groups: [],
+    group: "",
     greet: true,
     notice: "",
   };
@@ -173,6 +181,7 @@ export class Chat {
           : this.state.color,
       // The socket's word is newer than the config's.
       online: this.welcomes ? this.state.online : Boolean(config.agents_online),
+      groups: Array.isArray(config.groups) ? config.groups : [],
     });
   }
 
@@ -209,7 +218,7 @@ export class Chat {
       case "thread":
         return this.onThread(frame.thread);
       case "queue":
-        return this.set({ queuePosition: place(frame.position) });
+        return this.set({ queuePosition: place(frame.position), wait: place(frame.estimated_wait_seconds) });
       case "error":
         return this.onError(frame.code, frame.client_id);
       default:
@@ -322,6 +331,7 @@ export class Chat {
       if (m.sentOn === generation || !m.client_id) continue;
       const frame: ClientFrame = { type: "message", client_id: m.client_id, content: m.content };
       if (this.fresh) frame.reopen = false;
+      if (this.state.group) frame.group_id = this.state.group; // used if it opens a conversation
       if (!this.conn.send(frame)) return;
       m.sentOn = generation;
     }
@@ -384,6 +394,10 @@ export class Chat {
     if (fromForm && frame.email) frame.offline = true;
     this.identity = this.conn.send(frame) ? undefined : frame;
     this.set({ identified: true, thanked: this.state.thanked || fromForm });
+  }
+
+  pickGroup(id: string): void {
+    this.set({ group: id });
   }
 
   newConversation(): void {

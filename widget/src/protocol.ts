@@ -20,6 +20,8 @@ export interface MessageJson {
 export interface ThreadJson {
   id: string;
   status: ThreadStatus;
+  /** The display name of the agent holding it (routing, claim or transfer). */
+  agent_name?: string | null;
 }
 
 export interface VisitorJson {
@@ -44,12 +46,12 @@ export type ServerFrame =
   | { type: "typing"; active: boolean }
   | { type: "agents"; online: boolean }
   | { type: "thread"; thread: ThreadJson }
-  | { type: "queue"; position: number | null }
+  | { type: "queue"; position: number | null; estimated_wait_seconds?: number | null }
   | { type: "error"; code: string; message?: string; client_id?: string }
   | { type: "pong" };
 
 export type ClientFrame =
-  | { type: "message"; client_id: string; content: string; reopen?: boolean }
+  | { type: "message"; client_id: string; content: string; reopen?: boolean; group_id?: string }
   | { type: "typing"; active: boolean }
   | { type: "identify"; name?: string; email?: string; offline?: boolean }
   | { type: "page"; url: string; title?: string }
@@ -59,6 +61,8 @@ export type ClientFrame =
 export interface WidgetConfig {
   space: { name: string; settings: { greeting?: string; color?: string } };
   agents_online: boolean;
+  /** The groups the visitor may pick (visitor_picks_group), by name. */
+  groups?: { id: string; name: string }[];
 }
 
 // Close codes (structures.md "Frames and limits").

@@ -63,7 +63,7 @@ async def list_agents(services: Services, caller: Caller) -> Response:
     org = caller.agent.organization_id
     agents = await services.db.run(lambda c: accounts.list_agents(c, org))
     spaces = await services.db.run(lambda c: space_queries.list_spaces(c, org))
-    return jsonify({"items": await agents_json(services, agents, spaces)})
+    return jsonify({"items": await agents_json(services, agents, spaces, loads=True)})
 
 
 @routes.route("GET", "/agents/<uuid:agent_id>", summary="One agent", reply=Agent)

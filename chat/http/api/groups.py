@@ -10,7 +10,7 @@ from typing import Any
 
 from quart import Response, jsonify
 
-from chat.db import group_queries
+from chat.db import group_queries, space_queries
 from chat.errors import NotFoundError
 from chat.http.api.views import group_json, no_content
 from chat.http.auth import Caller
@@ -59,6 +59,7 @@ async def get_group(services: Services, caller: Caller, group_id: Any) -> Respon
     group = await services.db.run(lambda c: group_queries.group_by_id(c, org, str(group_id)))
     if group is None:
         raise NotFoundError("no such group")
+    await services.routing_changed(org)
     return jsonify(group_json(group))
 
 
@@ -81,6 +82,7 @@ async def update_group(
     )
     if group is None:
         raise NotFoundError("no such group")
+    await services.routing_changed(org)
     return jsonify(group_json(group))
 
 
@@ -104,6 +106,7 @@ async def set_members(
     )
     if group is None:
         raise NotFoundError("no such group")
+    await services.routing_changed(org)
     return jsonify(group_json(group))
 
 
@@ -126,4 +129,9 @@ async def delete_group(services: Services, caller: Caller, group_id: Any) -> Res
         await services.control.do_update_space(space_id)
     if cleared:
         await spaces_changed(services, org)  # the outage copy of the spaces, too
+    await services.routing_changed(org)
+    # Nothing orphaned: its open conversations go to their space's default group (or the team).
+    for space in await services.db.run(lambda c: space_queries.list_spaces(c, org)):
+        default = space.settings.get("default_group_id") or ""
+        await services.routing_log.regroup(space.id, str(group_id), str(default))
     return no_content()

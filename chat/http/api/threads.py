@@ -26,7 +26,7 @@ routes = Routes(tag="threads")
 
 
 def _commands(services: Services) -> ThreadCommands:
-    return ThreadCommands(services.stream_log, services.db)
+    return services.thread_commands()
 
 
 async def _space_of(services: Services, caller: Caller, thread_id: Any) -> str:

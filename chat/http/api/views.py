@@ -36,10 +36,19 @@ async def agent_reply(services: Services, agent: AgentRow) -> Json:
 
 
 async def agents_json(
-    services: Services, agents: list[AgentRow], spaces: list[SpaceRow]
+    services: Services, agents: list[AgentRow], spaces: list[SpaceRow], *, loads: bool = False
 ) -> list[Json]:
+    """With `loads`, each agent's `active_chats` (its reserved slots, structures.md "Routing"):
+    the admins' list shows every agent's load against its capacity."""
     online = await online_agent_ids(services, (s.id for s in spaces))
-    return [agent_json(a, a.id in online) for a in agents]
+    found = []
+    for a in agents:
+        item = agent_json(a, a.id in online)
+        if loads:
+            load = await services.routing_log.loads(a.organization_id, [a.id])
+            item["active_chats"] = load[a.id]
+        found.append(item)
+    return found
 
 
 def group_json(group: GroupRow) -> Json:

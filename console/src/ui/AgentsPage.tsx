@@ -117,6 +117,7 @@ export function AgentsPage({ c }: { c: Console }) {
             <th>Email</th>
             <th>Status</th>
             <th>Role</th>
+            <th>Load</th>
             <th>Max chats</th>
             <th />
           </tr>
@@ -142,6 +143,9 @@ export function AgentsPage({ c }: { c: Console }) {
                   <option value="agent">Agent</option>
                   <option value="admin">Admin</option>
                 </select>
+              </td>
+              <td data-part="agent-load">
+                {a.active_chats ?? 0}/{a.max_concurrent_chats}
               </td>
               <td>{a.max_concurrent_chats}</td>
               <td>

@@ -35,6 +35,13 @@ export function Header({ c }: { c: Console }) {
       <span data-part="connection" data-status={c.status} class="connection" role="status">
         {CONNECTION_TEXT[c.status]}
       </span>
+      <span
+        class="load"
+        data-part="load"
+        title="Conversations you hold now, of the most you take at once"
+      >
+        {c.myLoad()}/{me.max_concurrent_chats}
+      </span>
       <label class="switch" title={c.acceptingError || "New chats may be assigned to you"}>
         <input
           type="checkbox"

@@ -37,6 +37,10 @@ function Sidebar({ c }: { c: Console }) {
   useEffect(() => {
     for (const t of rows.slice(0, 30)) c.reads.want(t);
   });
+  // Group names for the rows' badges (any agent may read the groups).
+  useEffect(() => {
+    void c.loadGroups().then(() => c.changed(), () => undefined);
+  }, []);
   if (!me) return null;
   const w = spaceId ? c.threads.window(spaceId, c.list) : null;
   return (
@@ -153,6 +157,11 @@ function Row({ c, t }: { c: Console; t: Thread }) {
             {visitorLabel(c.visitors.get(t.visitor_id), t.visitor_id)}
           </span>
           <RowViewers c={c} id={t.id} />
+          {t.group_id ? (
+            <span class="channel" data-part="group-badge">
+              {c.groups.find((g) => g.id === t.group_id)?.name ?? "Group"}
+            </span>
+          ) : null}
           {t.channel === "email" ? (
             <span class="channel" data-part="email-badge" title={`Answered by email to ${t.email}`}>
               Email

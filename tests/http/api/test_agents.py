@@ -60,7 +60,7 @@ async def test_create_list_and_get_agents(base_url: str) -> None:
             listed = await call("GET", f"{api}/agents", token=token)
             assert listed.status == 200, listed.body
             assert [a["id"] for a in listed.body["items"]] == [org.agent["id"], bob["id"]]
-            assert all(set(a) == AGENT_FIELDS for a in listed.body["items"])
+            assert all(set(a) == AGENT_FIELDS | {"active_chats"} for a in listed.body["items"])
             one = await call("GET", f"{api}/agents/{bob['id']}", token=token)
             assert one.status == 200 and one.body == bob
         assert_error(

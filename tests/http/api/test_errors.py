@@ -87,8 +87,8 @@ async def test_every_route_checks_its_caller(base_url: str) -> None:
             assert_error(reply, 403, "forbidden")
         agents = await call("GET", f"{api}/agents", token=org.token)
         assert agents.body["items"] == [
-            {**org.agent, "is_online": False},
-            {**bob.agent, "is_online": False},
+            {**org.agent, "is_online": False, "active_chats": 0},
+            {**bob.agent, "is_online": False, "active_chats": 0},
         ]
         spaces = await call("GET", f"{api}/spaces", token=org.token)
         assert spaces.body["items"] == [org.space]

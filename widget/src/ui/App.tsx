@@ -79,9 +79,29 @@ export function App({ chat }: { chat: Chat }) {
             {s.queuePosition !== null && s.thread?.status === "unassigned" && (
               <p class="panel queue" data-part="queue" role="status">
                 {s.queuePosition === 1
-                  ? "You are next in the queue. An agent will be with you shortly."
-                  : `You are number ${s.queuePosition} in the queue. An agent will be with you shortly.`}
+                  ? "You are next in the queue."
+                  : `You are number ${s.queuePosition} in the queue.`}
+                {s.wait ? ` Wait about ${Math.max(1, Math.round(s.wait / 60))} min.` : " An agent will be with you shortly."}
               </p>
+            )}
+            {s.thread?.status === "active" && s.thread.agent_name && (
+              <p class="panel" data-part="agent" role="status">
+                You are chatting with {s.thread.agent_name}
+              </p>
+            )}
+            {!s.thread && s.groups.length > 0 && (
+              <select
+                class="field"
+                data-part="group"
+                aria-label="Topic"
+                value={s.group}
+                onChange={(event) => chat.pickGroup(event.currentTarget.value)}
+              >
+                <option value="">Choose a topic</option>
+                {s.groups.map((g) => (
+                  <option value={g.id}>{g.name}</option>
+                ))}
+              </select>
             )}
             {away && !s.identified && <Prechat chat={chat} s={s} />}
             {away && s.thanked && <p class="panel">Thanks! We will get back to you.</p>}

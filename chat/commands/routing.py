@@ -1,0 +1,153 @@
+"""Routing decisions: who gets a space's waiting conversations, and which go back to the queue
+(structures.md, "Routing"). The router actor (chat/actors/router.py) calls these; each decision
+is made of atomic steps (chat/streams/routing.py), so routing one space twice at once, from two
+processes, never assigns a conversation twice nor an agent past its capacity.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from chat.clock import now_ms
+from chat.commands.directory import Directory, OrgDirectory
+from chat.db.rows import GroupRow
+from chat.streams.log import StreamLog
+from chat.streams.routing import RoutingLog, WaitingThread, load_member
+
+logger = logging.getLogger(__name__)
+
+# The oldest waiting conversations one pass considers: later ones wait for the next pass, which
+# an assignment's own entry triggers, so a long queue drains in passes of this size.
+ROUTE_BATCH = 100
+# Held conversations one requeue pass of a space reads.
+REQUEUE_BATCH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class TeamRouting:
+    """The routing steps of one process. Holds no state of its own; no I/O on construction."""
+
+    stream_log: StreamLog
+    routing: RoutingLog
+    directory: Directory
+
+    async def route_space(self, space_id: str, organization_id: str) -> int:
+        """Assign the space's waiting conversations, oldest first, while an eligible agent
+        exists for each; the number assigned. Conversations of the whole team (no group) and of
+        `manual` groups wait for a claim."""
+        org = await self.directory.org(organization_id)
+        head = await self.routing.waiting_head(space_id, ROUTE_BATCH)
+        if not head:
+            return 0
+        online = set(await self.stream_log.online_agents(space_id))
+        assigned = 0
+        for waiting in head:
+            group = org.groups.get(waiting.group_id)
+            if group is None or group.strategy == "manual":
+                continue
+            eligible = [a for a in group.agent_ids if a in online and org.accepting(a)]
+            if eligible and await self._route_one(space_id, org, group, eligible, waiting):
+                assigned += 1
+        return assigned
+
+    async def _route_one(
+        self,
+        space_id: str,
+        org: OrgDirectory,
+        group: GroupRow,
+        eligible: list[str],
+        waiting: WaitingThread,
+    ) -> bool:
+        organization_id = group.organization_id
+        loads = await self.routing.loads(organization_id, eligible)
+        below = [a for a in eligible if loads[a] < org.cap(a)]
+        if not below:
+            return False
+        order = await self._order(organization_id, group, below, loads)
+        if group.sticky:
+            back = waiting.previous_agent_id or waiting.last_agent_id
+            if back in below:
+                order = [back, *(a for a in order if a != back)]
+        member = load_member(space_id, waiting.thread_id)
+        for agent_id in order:
+            reserved = await self.routing.reserve(
+                organization_id, agent_id, member, org.cap(agent_id)
+            )
+            if reserved is None:
+                continue  # filled up since the loads were read: the next in order
+            strategy = group.strategy + ("+sticky" if group.sticky else "")
+            name = org.agents[agent_id].name
+            done = await self.routing.assign(space_id, waiting.thread_id, agent_id, strategy, name)
+            if done is None and reserved == "added":
+                await self.routing.release(organization_id, agent_id, member)
+            return done is not None
+        return False
+
+    async def _order(
+        self, organization_id: str, group: GroupRow, below: list[str], loads: dict[str, int]
+    ) -> list[str]:
+        """The agents to try, best first, by the group's strategy."""
+        if group.strategy == "least_loaded":
+            last = await self.routing.last_assigned(organization_id, below)
+            return sorted(below, key=lambda a: (loads[a], last[a], a))
+        first = await self.routing.next_in_rotation(
+            organization_id, group.id, list(group.agent_ids), set(below)
+        )
+        if first is None:
+            return below
+        members = [a for a in group.agent_ids if a in below]
+        at = members.index(first)
+        return members[at:] + members[:at]
+
+    async def requeue_gone(self, space_id: str, organization_id: str, grace_seconds: float) -> int:
+        """Conversations held by an agent gone (no fresh heartbeat) or not accepting for
+        `grace_seconds`, who has not written in them, go back to the queue at their place; the
+        number requeued. Their slots are released."""
+        held = await self.routing.held_unanswered(space_id, REQUEUE_BATCH)
+        online = set(await self.stream_log.online_agents(space_id))
+        org = await self.directory.org(organization_id)
+        requeued = 0
+        away_of: dict[str, int | None] = {}
+        for agent_id in {a for _, a in held} | online:
+            away = agent_id not in online or not org.accepting(agent_id)
+            away_of[agent_id] = await self.routing.away_since(space_id, agent_id, away)
+        cutoff = now_ms() - grace_seconds * 1000
+        for thread_id, agent_id in held:
+            since = away_of.get(agent_id)
+            if since is None or since > cutoff:
+                continue
+            if await self.routing.requeue(space_id, thread_id, agent_id) is not None:
+                await self.routing.release(
+                    organization_id, agent_id, load_member(space_id, thread_id)
+                )
+                requeued += 1
+        return requeued
+
+    async def reconcile_loads(self, organization_id: str, grace_seconds: float) -> int:
+        """Drop reservations older than `grace_seconds` whose conversation is not active with
+        that agent (a crash between reserve and assign, a release lost with a process); the
+        number dropped."""
+        org = await self.directory.org(organization_id)
+        cutoff = now_ms() - grace_seconds * 1000
+        dropped = 0
+        for agent_id in org.agents:
+            for member, score in await self.routing.held(organization_id, agent_id):
+                if score > cutoff:
+                    continue
+                space_id, _, thread_id = member.partition(":")
+                state = await self.stream_log.thread_state(space_id, thread_id)
+                if state and state.status == "active" and state.assigned_agent_id == agent_id:
+                    continue
+                if await self.routing.release_if_unchanged(
+                    organization_id, agent_id, member, score
+                ):
+                    dropped += 1
+        return dropped
+
+    async def release_finished(
+        self, space_id: str, organization_id: str, thread_id: str, agent_id: str | None
+    ) -> None:
+        """A conversation closed, expired or left the agent: its slot is free."""
+        if agent_id:
+            await self.routing.release(organization_id, agent_id, load_member(space_id, thread_id))

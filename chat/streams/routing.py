@@ -1,0 +1,192 @@
+"""Routing's keys and steps in Valkey: agents' loads (organization-tagged), the space steps that
+assign and requeue a thread, the rotation pointer, recent waits (structures.md, "Routing").
+
+Reserve-then-assign: `reserve` adds `<space>:<thread>` to the agent's load zset only below its
+cap, in one step under `{org:O}`; `assign` then moves the thread out of the queue in one step
+under `{S}`, and answers None when the thread no longer waits, in which case the caller releases
+what it reserved. An assignment therefore always has its reservation, and the load zset never
+holds more than the cap: no agent is ever past its capacity, across spaces and processes.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from typing import Literal
+
+from coredis import PureToken
+
+from chat.clock import now_ms
+from chat.events import ThreadSnapshot
+from chat.streams import lua_routing
+from chat.streams.client import Redis
+from chat.streams.keys import SpaceKeys
+
+# The waits an estimate is made from: assignments of the last hour.
+WAITS_KEEP_MS = 3600 * 1000
+# An estimate from fewer assignments than this is noise: none is given.
+MIN_WAITS_FOR_ESTIMATE = 3
+Reserved = Literal["added", "had"]
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingThread:
+    """A thread at the head of the queue, with what the router decides on."""
+
+    thread_id: str
+    group_id: str
+    previous_agent_id: str
+    last_agent_id: str
+
+
+def load_member(space_id: str, thread_id: str) -> str:
+    return f"{space_id}:{thread_id}"
+
+
+class RoutingLog:
+    """Routing's Valkey operations. Registers its scripts; does no I/O on init."""
+
+    def __init__(self, redis: Redis, prefix: str) -> None:
+        self.redis = redis
+        self.prefix = prefix
+        self._reserve = redis.register_script(lua_routing.RESERVE)
+        self._release_if_score = redis.register_script(lua_routing.RELEASE_IF_SCORE)
+        self._rr_next = redis.register_script(lua_routing.ROUND_ROBIN_NEXT)
+        self._waiting_head = redis.register_script(lua_routing.WAITING_HEAD)
+        self._held_unanswered = redis.register_script(lua_routing.HELD_UNANSWERED)
+        self._assign = redis.register_script(lua_routing.ASSIGN)
+        self._regroup = redis.register_script(lua_routing.REGROUP)
+
+    def _org(self, organization_id: str) -> str:
+        return f"{self.prefix}:{{org:{organization_id}}}:"
+
+    def load_key(self, organization_id: str, agent_id: str) -> str:
+        """The agent's reserved conversations (`<space>:<thread>`), scored by reservation ms."""
+        return self._org(organization_id) + "load:" + agent_id
+
+    def _space(self, space_id: str) -> SpaceKeys:
+        return SpaceKeys(self.prefix, space_id)
+
+    async def reserve(
+        self, organization_id: str, agent_id: str, member: str, cap: int
+    ) -> Reserved | None:
+        """Hold a slot of the agent for `member`; None when it holds `cap` already (cap -1:
+        no cap). Idempotent: 'had' when the member was held already."""
+        keys = [self.load_key(organization_id, agent_id), self._org(organization_id) + "last"]
+        reply: str | None = await self._reserve(keys=keys, args=[member, str(cap), agent_id])
+        if reply == "added":
+            return "added"
+        return "had" if reply == "had" else None
+
+    async def release(self, organization_id: str, agent_id: str, member: str) -> None:
+        """Free the slot (idempotent)."""
+        await self.redis.zrem(self.load_key(organization_id, agent_id), [member])
+
+    async def release_if_unchanged(
+        self, organization_id: str, agent_id: str, member: str, score: float
+    ) -> bool:
+        """Free the slot only if it still has the reservation time `score` (the reconciler)."""
+        key = self.load_key(organization_id, agent_id)
+        done: int = await self._release_if_score(keys=[key], args=[member, _score_text(score)])
+        return bool(done)
+
+    async def loads(self, organization_id: str, agent_ids: list[str]) -> dict[str, int]:
+        """Each agent's reserved conversations."""
+        # A group's online members are few: one ZCARD each.
+        return {a: await self.redis.zcard(self.load_key(organization_id, a)) for a in agent_ids}
+
+    async def held(self, organization_id: str, agent_id: str) -> list[tuple[str, float]]:
+        """The agent's reservations with their times (ms)."""
+        pairs = await self.redis.zrange(
+            self.load_key(organization_id, agent_id), 0, -1, withscores=True
+        )
+        return [(str(m), float(s)) for m, s in pairs]
+
+    async def last_assigned(self, organization_id: str, agent_ids: list[str]) -> dict[str, int]:
+        """When each agent last got a conversation (ms; 0 never): ties of least_loaded."""
+        if not agent_ids:
+            return {}
+        values = await self.redis.hmget(self._org(organization_id) + "last", agent_ids)
+        return {a: int(v or 0) for a, v in zip(agent_ids, values, strict=True)}
+
+    async def next_in_rotation(
+        self, organization_id: str, group_id: str, members: list[str], candidates: set[str]
+    ) -> str | None:
+        """The first candidate after the group's pointer, which moves to it (one step)."""
+        key = self._org(organization_id) + "rr:" + group_id
+        args = [("1" if m in candidates else "0") + m for m in members]
+        reply: str | None = await self._rr_next(keys=[key], args=args)
+        return str(reply) if reply else None
+
+    async def waiting_head(self, space_id: str, count: int) -> list[WaitingThread]:
+        k = self._space(space_id)
+        rows: list[list[str]] = await self._waiting_head(keys=[k.events], args=[k.base, str(count)])
+        return [WaitingThread(*(str(v) for v in row)) for row in rows or []]
+
+    async def held_unanswered(self, space_id: str, count: int) -> list[tuple[str, str]]:
+        """(thread, agent) of open threads whose holder has not written since it got them."""
+        k = self._space(space_id)
+        args = [k.base, str(count)]
+        rows: list[list[str]] = await self._held_unanswered(keys=[k.events], args=args)
+        return [(str(r[0]), str(r[1])) for r in rows or []]
+
+    async def assign(
+        self, space_id: str, thread_id: str, agent_id: str, strategy: str, agent_name: str
+    ) -> ThreadSnapshot | None:
+        """Give a waiting thread to the agent (`thread.assigned`); None when it waits no more."""
+        return await self._step(space_id, thread_id, agent_id, "assign", strategy, agent_name)
+
+    async def requeue(self, space_id: str, thread_id: str, agent_id: str) -> ThreadSnapshot | None:
+        """Put a thread the agent holds and has not answered back in the queue
+        (`thread.requeued`); None when that no longer holds."""
+        return await self._step(space_id, thread_id, agent_id, "requeue", "", "")
+
+    async def _step(
+        self,
+        space_id: str,
+        thread_id: str,
+        agent_id: str,
+        action: str,
+        strategy: str,
+        agent_name: str,
+    ) -> ThreadSnapshot | None:
+        k = self._space(space_id)
+        args = [k.base, thread_id, agent_id, action, strategy, str(WAITS_KEEP_MS), agent_name]
+        reply: list[str] = await self._assign(keys=[k.events], args=args)
+        if reply[0] != "ok":
+            return None
+        return ThreadSnapshot.model_validate_json(reply[2])
+
+    async def regroup(self, space_id: str, old_group_id: str, new_group_id: str) -> int:
+        """Move the space's open conversations of a deleted group to `new_group_id` ('' for
+        none), one `thread.regrouped` entry each; how many moved. Idempotent."""
+        k = self._space(space_id)
+        args = [k.base, old_group_id, new_group_id]
+        moved: int = await self._regroup(keys=[k.events], args=args)
+        return moved
+
+    async def away_since(self, space_id: str, agent_id: str, away: bool) -> int | None:
+        """Since when (ms) the agent is gone or not accepting, as first noticed; None and
+        forgotten when it is back (a hash `{S}:away`, shared by every router)."""
+        key = self._space(space_id).base + "away"
+        if not away:
+            await self.redis.hdel(key, [agent_id])
+            return None
+        await self.redis.hsetnx(key, agent_id, str(now_ms()))
+        value = await self.redis.hget(key, agent_id)
+        return int(value) if value else now_ms()
+
+    async def estimated_wait_seconds(self, space_id: str) -> int | None:
+        """The median wait of the last hour's assignments in the space; None with too few."""
+        key = self._space(space_id).base + "waits"
+        low = now_ms() - WAITS_KEEP_MS
+        members = await self.redis.zrange(key, low, "+inf", sortby=PureToken.BYSCORE)
+        waits = [int(str(m).rsplit(":", 1)[1]) for m in members]
+        if len(waits) < MIN_WAITS_FOR_ESTIMATE:
+            return None
+        return round(statistics.median(waits) / 1000)
+
+
+def _score_text(score: float) -> str:
+    """A zset score as ZSCORE answers it (integral ms have no fraction)."""
+    return str(int(score)) if score == int(score) else repr(score)
