@@ -310,7 +310,18 @@ export class Console {
     else this.spaceId = null;
   }
 
-  async loadAgents(): Promise<void> {
+  /** GET /agents, one request at a time: the sign-in and the socket's welcome both ask within
+   * milliseconds of each other, and each console open counts against the API budget. */
+  loadAgents(): Promise<void> {
+    this.agentsLoading ??= this.readAgents().finally(() => {
+      this.agentsLoading = null;
+    });
+    return this.agentsLoading;
+  }
+
+  private agentsLoading: Promise<void> | null = null;
+
+  private async readAgents(): Promise<void> {
     try {
       const page = await this.auth.api<{ items: Agent[] }>("GET", "/agents");
       this.agents = new Map(page.items.map((a) => [a.id, a]));
