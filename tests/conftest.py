@@ -110,6 +110,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def changed_scalar_settings(settings: Settings) -> dict[str, str]:
+    """CHAT_* variables for the scalar settings that differ from their defaults."""
+    skip = {"redis_url", "database_url", "secret_key"}
+    env: dict[str, str] = {}
+    for name, field in Settings.model_fields.items():
+        value = getattr(settings, name)
+        if name in skip or value == field.default or not isinstance(value, int | float | str):
+            continue
+        env[f"CHAT_{name.upper()}"] = str(value)
+    return env
+
+
 @dataclass
 class ServerProcess:
     """A `chat serve` child process, for tests that kill -9 it."""
@@ -127,6 +139,9 @@ class ServerProcess:
         s = self.settings
         return {
             **os.environ,
+            # Every scalar setting a test changed reaches the child (naming them one by one
+            # once missed api_burst, and a test's lifted budget silently did not apply).
+            **changed_scalar_settings(s),
             "REDIS_URL": s.redis_url,
             "DATABASE_URL": s.database_url,
             "SECRET_KEY": s.secret_key,
