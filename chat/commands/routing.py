@@ -22,6 +22,11 @@ logger = logging.getLogger(__name__)
 ROUTE_BATCH = 100
 # Held conversations one requeue pass of a space reads.
 REQUEUE_BATCH = 500
+# Reserve-then-assign tries per agent when the assignment finds its reservation too old (this
+# process stalled between the two steps): a fresh reservation is made each time.
+STALE_TRIES = 2
+# The default of how old a reservation ASSIGN accepts: half the reconciler's default grace.
+RESERVATION_MAX_AGE_MS = 15_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +36,9 @@ class TeamRouting:
     stream_log: StreamLog
     routing: RoutingLog
     directory: Directory
+    # Half of router_reservation_grace_seconds: a reservation the reconciler may already have
+    # dropped is never assigned on (structures.md, "Routing", the stall guard).
+    reservation_max_age_ms: int = RESERVATION_MAX_AGE_MS
 
     async def route_space(self, space_id: str, organization_id: str) -> int:
         """Assign the space's waiting conversations, oldest first, while an eligible agent
@@ -70,18 +78,31 @@ class TeamRouting:
             if back in below:
                 order = [back, *(a for a in order if a != back)]
         member = load_member(space_id, waiting.thread_id)
+        strategy = group.strategy + ("+sticky" if group.sticky else "")
         for agent_id in order:
-            reserved = await self.routing.reserve(
-                organization_id, agent_id, member, org.cap(agent_id)
-            )
-            if reserved is None:
-                continue  # filled up since the loads were read: the next in order
-            strategy = group.strategy + ("+sticky" if group.sticky else "")
-            name = org.agents[agent_id].name
-            done = await self.routing.assign(space_id, waiting.thread_id, agent_id, strategy, name)
-            if done is None and reserved == "added":
-                await self.routing.release(organization_id, agent_id, member)
-            return done is not None
+            for _ in range(STALE_TRIES):
+                reserved = await self.routing.reserve(
+                    organization_id, agent_id, member, org.cap(agent_id)
+                )
+                if reserved is None:
+                    break  # filled up since the loads were read: the next in order
+                name = org.agents[agent_id].name
+                done = await self.routing.assign(
+                    space_id,
+                    waiting.thread_id,
+                    agent_id,
+                    strategy,
+                    name,
+                    reserved,
+                    self.reservation_max_age_ms,
+                )
+                if not isinstance(done, str):
+                    return True
+                if reserved.added:
+                    await self.routing.release(organization_id, agent_id, member)
+                if done == "skip":
+                    return False
+                logger.warning("routing %s: reservation went stale, reserving again", member)
         return False
 
     async def _order(

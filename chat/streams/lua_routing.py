@@ -16,17 +16,19 @@ RESERVE = r"""
 -- ARGV: member ('<space>:<thread>'), cap (-1: no cap, an admin's forced transfer), agent_id
 -- Idempotent: a member already held answers 'had' (its score refreshed, so the reconciler's
 -- compare-and-remove of an old score misses it). Over the cap: false, nothing changed.
+-- Answers {'added' | 'had', the reservation's server time in ms}: ASSIGN refuses a reservation
+-- older than half the reconciler's grace (the stall guard, structures.md "Routing").
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local member, cap = ARGV[1], tonumber(ARGV[2])
 if redis.call('ZSCORE', KEYS[1], member) then
   redis.call('ZADD', KEYS[1], now, member)
-  return 'had'
+  return {'had', tostring(now)}
 end
 if cap >= 0 and redis.call('ZCARD', KEYS[1]) >= cap then return false end
 redis.call('ZADD', KEYS[1], now, member)
 redis.call('HSET', KEYS[2], ARGV[3], now)
-return 'added'
+return {'added', tostring(now)}
 """
 
 RELEASE_IF_SCORE = r"""
@@ -97,9 +99,13 @@ ASSIGN = (
     + r"""
 -- KEYS[1] space events stream
 -- ARGV: base, thread_id, agent_id, action ('assign' | 'requeue'), strategy, waits_keep_ms,
---       agent_name (assign: the agent's display name, which the visitor sees)
+--       agent_name (assign: the agent's display name, which the visitor sees),
+--       reserved_at, max_age (assign: the reservation's time as RESERVE answered it, ms, and
+--       how old it may be)
 -- assign: a thread still waiting becomes active and held by agent_id (the router reserved the
 -- agent's slot first); anything else ({'skip'}) means another router or a claim got there first.
+-- A reservation older than max_age ({'stale'}) may have been dropped by the reconciler while
+-- this process stalled: assigning on it could put the agent past its cap, so nothing changes.
 -- requeue: a thread still held by agent_id, who has not written in it, goes back to the queue at
 -- the place it had (FIFO), its agent kept as previous_agent_id.
 local base, thread_id, agent_id, action = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
@@ -110,6 +116,7 @@ local st = redis.call('HMGET', state, 'status', 'assigned_agent_id', 'replied_by
 local now = now_ms()
 local etype
 if action == 'assign' then
+  if now - tonumber(ARGV[8]) > tonumber(ARGV[9]) then return {'stale'} end
   local since = redis.call('ZSCORE', base .. 'waiting', thread_id)
   if st[1] ~= 'unassigned' or not since then return {'skip'} end
   redis.call('ZREM', base .. 'waiting', thread_id)
