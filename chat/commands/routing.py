@@ -50,13 +50,18 @@ class TeamRouting:
             return 0
         online = set(await self.stream_log.online_agents(space_id))
         assigned = 0
+        # A group whose oldest waiting conversation found no agent is done for this pass: a
+        # slot freed meanwhile must go to that one (the next pass), not to a later one (FIFO).
+        blocked: set[str] = set()
         for waiting in head:
             group = org.groups.get(waiting.group_id)
-            if group is None or group.strategy == "manual":
+            if group is None or group.strategy == "manual" or group.id in blocked:
                 continue
             eligible = [a for a in group.agent_ids if a in online and org.accepting(a)]
             if eligible and await self._route_one(space_id, org, group, eligible, waiting):
                 assigned += 1
+            else:
+                blocked.add(group.id)
         return assigned
 
     async def _route_one(
