@@ -57,7 +57,11 @@ class TeamRouting:
             group = org.groups.get(waiting.group_id)
             if group is None or group.strategy == "manual" or group.id in blocked:
                 continue
-            eligible = [a for a in group.agent_ids if a in online and org.accepting(a)]
+            eligible = [
+                a
+                for a in group.agent_ids
+                if a in online and org.accepting(a) and a != waiting.excluded_agent_id
+            ]
             if eligible and await self._route_one(space_id, org, group, eligible, waiting):
                 assigned += 1
             else:
@@ -135,20 +139,51 @@ class TeamRouting:
         org = await self.directory.org(organization_id)
         requeued = 0
         away_of: dict[str, int | None] = {}
-        for agent_id in {a for _, a in held} | online:
+        for agent_id in {h.agent_id for h in held} | online:
             away = agent_id not in online or not org.accepting(agent_id)
             away_of[agent_id] = await self.routing.away_since(space_id, agent_id, away)
         cutoff = now_ms() - grace_seconds * 1000
-        for thread_id, agent_id in held:
-            since = away_of.get(agent_id)
+        for h in held:
+            since = away_of.get(h.agent_id)
             if since is None or since > cutoff:
                 continue
-            if await self.routing.requeue(space_id, thread_id, agent_id) is not None:
+            if await self.routing.requeue(space_id, h.thread_id, h.agent_id) is not None:
                 await self.routing.release(
-                    organization_id, agent_id, load_member(space_id, thread_id)
+                    organization_id, h.agent_id, load_member(space_id, h.thread_id)
                 )
                 requeued += 1
         return requeued
+
+    async def transfer_unanswered(self, space_id: str, organization_id: str) -> int:
+        """Auto-transfer: conversations the router gave an agent who has not written in them
+        within their group's `auto_transfer_seconds` go back to the queue (`thread.requeued`,
+        reason `no_reply`), not to be routed to that agent again, when another member is
+        eligible with room now (otherwise the agent keeps it: a queue with nobody to go to
+        would only make the visitor wait longer); the number requeued."""
+        org = await self.directory.org(organization_id)
+        if not any(g.auto_transfer_seconds for g in org.groups.values()):
+            return 0
+        held = await self.routing.held_unanswered(space_id, REQUEUE_BATCH)
+        online = set(await self.stream_log.online_agents(space_id))
+        now, moved = now_ms(), 0
+        for h in held:
+            group = org.groups.get(h.group_id)
+            if group is None or not group.auto_transfer_seconds or h.routed_at is None:
+                continue
+            if now - h.routed_at < group.auto_transfer_seconds * 1000:
+                continue
+            others = [
+                a for a in group.agent_ids if a != h.agent_id and a in online and org.accepting(a)
+            ]
+            loads = await self.routing.loads(organization_id, others)
+            if not any(loads[a] < org.cap(a) for a in others):
+                continue
+            done = await self.routing.requeue(space_id, h.thread_id, h.agent_id, "no_reply")
+            if done is not None:
+                member = load_member(space_id, h.thread_id)
+                await self.routing.release(organization_id, h.agent_id, member)
+                moved += 1
+        return moved
 
     async def reconcile_loads(self, organization_id: str, grace_seconds: float) -> int:
         """Drop reservations older than `grace_seconds` whose conversation is not active with

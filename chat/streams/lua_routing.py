@@ -65,15 +65,16 @@ return false
 WAITING_HEAD = r"""
 -- KEYS[1] space events stream; ARGV: base, count
 -- Read only: the oldest waiting threads (FIFO) with what the router decides on: each as
--- {thread_id, group_id, previous_agent_id, the visitor's last agent}.
+-- {thread_id, group_id, previous_agent_id, the visitor's last agent, the agent an auto-transfer
+-- took it from (not to be given it back)}.
 local base, count = ARGV[1], tonumber(ARGV[2])
 local out = {}
 for _, id in ipairs(redis.call('ZRANGE', base .. 'waiting', 0, count - 1)) do
   local st = redis.call('HMGET', base .. 'th:' .. id, 'group_id', 'previous_agent_id',
-    'visitor_id')
+    'visitor_id', 'skip_agent')
   local last = false
   if st[3] then last = redis.call('HGET', base .. 'v:' .. st[3], 'last_agent') end
-  out[#out + 1] = {id, st[1] or '', st[2] or '', last or ''}
+  out[#out + 1] = {id, st[1] or '', st[2] or '', last or '', st[4] or ''}
 end
 return out
 """
@@ -81,13 +82,16 @@ return out
 HELD_UNANSWERED = r"""
 -- KEYS[1] space events stream; ARGV: base, count
 -- Read only: open threads held by an agent who has not written in them since it got them,
--- as {thread_id, agent_id}: what goes back to the queue when that agent is gone.
+-- as {thread_id, agent_id, routed, group_id}: what goes back to the queue when that agent is
+-- gone, or (auto-transfer) has not answered in time; `routed` is '<agent>:<ms>' of the
+-- router's last assignment ('' for none).
 local base, count = ARGV[1], tonumber(ARGV[2])
 local out = {}
 for _, id in ipairs(redis.call('ZRANGE', base .. 'open', 0, -1)) do
-  local st = redis.call('HMGET', base .. 'th:' .. id, 'status', 'assigned_agent_id', 'replied_by')
+  local st = redis.call('HMGET', base .. 'th:' .. id, 'status', 'assigned_agent_id', 'replied_by',
+    'routed', 'group_id')
   if st[1] == 'active' and st[2] and st[3] ~= st[2] then
-    out[#out + 1] = {id, st[2]}
+    out[#out + 1] = {id, st[2], st[4] or '', st[5] or ''}
     if #out >= count then break end
   end
 end
@@ -101,7 +105,8 @@ ASSIGN = (
 -- ARGV: base, thread_id, agent_id, action ('assign' | 'requeue'), strategy, waits_keep_ms,
 --       agent_name (assign: the agent's display name, which the visitor sees),
 --       reserved_at, max_age (assign: the reservation's time as RESERVE answered it, ms, and
---       how old it may be)
+--       how old it may be); reason (requeue: '' for a gone agent, 'no_reply' for an
+--       auto-transfer, after which the router does not give it back to that agent)
 -- assign: a thread still waiting becomes active and held by agent_id (the router reserved the
 -- agent's slot first); anything else ({'skip'}) means another router or a claim got there first.
 -- A reservation older than max_age ({'stale'}) may have been dropped by the reconciler while
@@ -115,13 +120,15 @@ local st = redis.call('HMGET', state, 'status', 'assigned_agent_id', 'replied_by
   'queued')
 local now = now_ms()
 local etype
+local reason = nil
 if action == 'assign' then
   if now - tonumber(ARGV[8]) > tonumber(ARGV[9]) then return {'stale'} end
   local since = redis.call('ZSCORE', base .. 'waiting', thread_id)
   if st[1] ~= 'unassigned' or not since then return {'skip'} end
   redis.call('ZREM', base .. 'waiting', thread_id)
   redis.call('HSET', state, 'status', 'active', 'assigned_agent_id', agent_id, 'queued', since,
-    'agent_name', ARGV[7] or '')
+    'agent_name', ARGV[7] or '', 'routed', agent_id .. ':' .. now)
+  redis.call('HDEL', state, 'skip_agent')
   local visitor_key = base .. 'v:' .. st[4]
   if redis.call('EXISTS', visitor_key) == 1 then
     redis.call('HSET', visitor_key, 'last_agent', agent_id)
@@ -132,8 +139,12 @@ if action == 'assign' then
   etype = 'thread.assigned'
 elseif action == 'requeue' then
   if st[1] ~= 'active' or st[2] ~= agent_id or st[3] == agent_id then return {'skip'} end
-  redis.call('HDEL', state, 'assigned_agent_id', 'agent_name')
+  redis.call('HDEL', state, 'assigned_agent_id', 'agent_name', 'routed', 'skip_agent')
   redis.call('HSET', state, 'status', 'unassigned', 'previous_agent_id', agent_id)
+  if ARGV[10] == 'no_reply' then
+    redis.call('HSET', state, 'skip_agent', agent_id)
+    reason = 'no_reply'
+  end
   redis.call('ZADD', base .. 'waiting', tonumber(st[5]) or now, thread_id)
   etype = 'thread.requeued'
   strategy = nil
@@ -144,8 +155,10 @@ local snap = snapshot(base, thread_id)
 snap.previous_agent_id = nil
 snap.replied_by = nil
 snap.queued = nil
-local id = emit(base, thread_id, etype,
-  cjson.encode({thread = snap, by = cjson.null, agent_id = agent_id, strategy = strategy}))
+snap.routed = nil
+snap.skip_agent = nil
+local id = emit(base, thread_id, etype, cjson.encode({thread = snap, by = cjson.null,
+  agent_id = agent_id, strategy = strategy, reason = reason}))
 return {'ok', id, cjson.encode(snap)}
 """
 )
@@ -167,6 +180,8 @@ for _, id in ipairs(redis.call('ZRANGE', base .. 'open', 0, -1)) do
     snap.previous_agent_id = nil
     snap.replied_by = nil
     snap.queued = nil
+    snap.routed = nil
+    snap.skip_agent = nil
     emit(base, id, 'thread.regrouped', cjson.encode({thread = snap, by = cjson.null}))
     moved = moved + 1
   end

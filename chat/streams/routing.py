@@ -47,6 +47,19 @@ class WaitingThread:
     group_id: str
     previous_agent_id: str
     last_agent_id: str
+    excluded_agent_id: str = ""  # an auto-transfer took it from this agent: not back to it
+
+
+@dataclass(frozen=True, slots=True)
+class HeldThread:
+    """An open thread whose holder has not written in it since getting it."""
+
+    thread_id: str
+    agent_id: str
+    group_id: str
+    # When the router assigned it to this holder (ms); None when the holder got it otherwise
+    # (a claim, a transfer), which auto-transfer leaves alone.
+    routed_at: int | None
 
 
 def load_member(space_id: str, thread_id: str) -> str:
@@ -134,12 +147,12 @@ class RoutingLog:
         rows: list[list[str]] = await self._waiting_head(keys=[k.events], args=[k.base, str(count)])
         return [WaitingThread(*(str(v) for v in row)) for row in rows or []]
 
-    async def held_unanswered(self, space_id: str, count: int) -> list[tuple[str, str]]:
-        """(thread, agent) of open threads whose holder has not written since it got them."""
+    async def held_unanswered(self, space_id: str, count: int) -> list[HeldThread]:
+        """Open threads whose holder has not written since it got them."""
         k = self._space(space_id)
         args = [k.base, str(count)]
         rows: list[list[str]] = await self._held_unanswered(keys=[k.events], args=args)
-        return [(str(r[0]), str(r[1])) for r in rows or []]
+        return [_held(*(str(v) for v in row)) for row in rows or []]
 
     async def assign(
         self,
@@ -160,10 +173,14 @@ class RoutingLog:
         )
         return "stale" if reply == "stale" else reply
 
-    async def requeue(self, space_id: str, thread_id: str, agent_id: str) -> ThreadSnapshot | None:
+    async def requeue(
+        self, space_id: str, thread_id: str, agent_id: str, reason: str = ""
+    ) -> ThreadSnapshot | None:
         """Put a thread the agent holds and has not answered back in the queue
-        (`thread.requeued`); None when that no longer holds."""
-        reply = await self._step(space_id, thread_id, agent_id, "requeue", "", "", [])
+        (`thread.requeued`); None when that no longer holds. `reason` "no_reply" (an
+        auto-transfer) also keeps the router from giving it back to that agent."""
+        extra = ["", "", reason]  # ARGV 8-9 are the assign's
+        reply = await self._step(space_id, thread_id, agent_id, "requeue", "", "", extra)
         return None if isinstance(reply, str) else reply
 
     async def _step(
@@ -213,6 +230,12 @@ class RoutingLog:
         if len(waits) < MIN_WAITS_FOR_ESTIMATE:
             return None
         return round(statistics.median(waits) / 1000)
+
+
+def _held(thread_id: str, agent_id: str, routed: str, group_id: str) -> HeldThread:
+    routed_agent, _, at = routed.partition(":")
+    routed_at = int(at) if routed_agent == agent_id and at else None
+    return HeldThread(thread_id, agent_id, group_id, routed_at)
 
 
 def _score_text(score: float) -> str:
