@@ -38,6 +38,9 @@ ASSIGN_TIMEOUT_SECONDS = 60.0  # from the burst: every conversation assigned by 
 ACK_TIMEOUT_SECONDS = 30.0
 CLOSE_TIMEOUT_SECONDS = 60.0
 HEARTBEAT_SECONDS = 20.0  # under the 60 s online window
+# The admin's feed is another socket than the visitor's: its frame of an assignment may come a
+# little after the visitor's. The check waits this long for it before counting it missing.
+OBSERVE_TIMEOUT_SECONDS = 10.0
 
 
 @dataclass
@@ -77,6 +80,11 @@ class Observer:
 
     assigned: Counter[str] = field(default_factory=Counter)
     holder: dict[str, str] = field(default_factory=dict)  # thread -> agent
+    seen: dict[str, trio.Event] = field(default_factory=dict)  # thread -> an assignment seen
+
+    def event(self, thread_id: str) -> trio.Event:
+        return self.seen.setdefault(thread_id, trio.Event())
+
     closes: dict[str, trio.Event] = field(default_factory=dict)  # thread -> closed seen
 
     async def read(self, ws: WebSocketConnection) -> None:
@@ -89,6 +97,7 @@ class Observer:
                 if frame.get("change") == "assigned":
                     self.assigned[thread["id"]] += 1
                     self.holder[thread["id"]] = thread["assigned_agent_id"]
+                    self.event(thread["id"]).set()
                 elif frame.get("change") == "closed" and thread["id"] in self.closes:
                     self.closes[thread["id"]].set()
         except ConnectionClosed:
@@ -214,6 +223,10 @@ async def _check(
 ) -> dict[str, int]:
     """Each conversation assigned exactly once, or still waiting; anything else is lost."""
     api = f"{ctx.service.base_url}/api/v1"
+    with trio.move_on_after(OBSERVE_TIMEOUT_SECONDS):
+        for v in visitors:
+            if v.assigned.is_set():
+                await observer.event(v.thread_id).wait()
     counts = {"assigned_once": 0, "assigned_twice": 0, "queued": 0, "lost": 0, "unacked": 0}
     for v in visitors:
         if not v.thread_id:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Literal
 
 from chat.clock import now_ms
 from chat.commands.directory import Directory, OrgDirectory
@@ -22,6 +23,9 @@ logger = logging.getLogger(__name__)
 ROUTE_BATCH = 100
 # Held conversations one requeue pass of a space reads.
 REQUEUE_BATCH = 500
+# What routing one waiting conversation came to: given to an agent; taken by another router or
+# a claim first; or nobody had room (or every try went stale: the next pass tries again).
+Routed = Literal["assigned", "skip", "full"]
 # Reserve-then-assign tries per agent when the assignment finds its reservation too old (this
 # process stalled between the two steps): a fresh reservation is made each time.
 STALE_TRIES = 2
@@ -50,8 +54,10 @@ class TeamRouting:
             return 0
         online = set(await self.stream_log.online_agents(space_id))
         assigned = 0
-        # A group whose oldest waiting conversation found no agent is done for this pass: a
-        # slot freed meanwhile must go to that one (the next pass), not to a later one (FIFO).
+        # A group whose oldest waiting conversation found no agent with room is done for this
+        # pass: a slot freed meanwhile must go to that one (the next pass), not to a later one
+        # (FIFO). Not so for one another router took first ("skip": go on with the next), nor
+        # for one an auto-transfer keeps from its agent (others may still go to that agent).
         blocked: set[str] = set()
         for waiting in head:
             group = org.groups.get(waiting.group_id)
@@ -62,9 +68,12 @@ class TeamRouting:
                 for a in group.agent_ids
                 if a in online and org.accepting(a) and a != waiting.excluded_agent_id
             ]
-            if eligible and await self._route_one(space_id, org, group, eligible, waiting):
+            found = "full"
+            if eligible:
+                found = await self._route_one(space_id, org, group, eligible, waiting)
+            if found == "assigned":
                 assigned += 1
-            else:
+            elif found == "full" and not waiting.excluded_agent_id:
                 blocked.add(group.id)
         return assigned
 
@@ -75,12 +84,12 @@ class TeamRouting:
         group: GroupRow,
         eligible: list[str],
         waiting: WaitingThread,
-    ) -> bool:
+    ) -> Routed:
         organization_id = group.organization_id
         loads = await self.routing.loads(organization_id, eligible)
         below = [a for a in eligible if loads[a] < org.cap(a)]
         if not below:
-            return False
+            return "full"
         order = await self._order(organization_id, group, below, loads)
         if group.sticky:
             back = waiting.previous_agent_id or waiting.last_agent_id
@@ -106,13 +115,13 @@ class TeamRouting:
                     self.reservation_max_age_ms,
                 )
                 if not isinstance(done, str):
-                    return True
+                    return "assigned"
                 if reserved.added:
                     await self.routing.release(organization_id, agent_id, member)
                 if done == "skip":
-                    return False
+                    return "skip"
                 logger.warning("routing %s: reservation went stale, reserving again", member)
-        return False
+        return "full"
 
     async def _order(
         self, organization_id: str, group: GroupRow, below: list[str], loads: dict[str, int]
