@@ -66,7 +66,10 @@ CREATE TABLE IF NOT EXISTS groups (
         CHECK (strategy IN ('manual', 'round_robin', 'least_loaded')),
     sticky boolean NOT NULL DEFAULT false,
     created_at timestamptz NOT NULL DEFAULT now(),
-    deleted_at timestamptz
+    deleted_at timestamptz,
+    -- Hand an unanswered router-assigned conversation to another member after this many
+    -- seconds (null: off). Added by migrations/0011.auto-transfer.sql.
+    auto_transfer_seconds integer CHECK (auto_transfer_seconds BETWEEN 1 AND 3600)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS groups_live_name
     ON groups (organization_id, lower(name)) WHERE deleted_at IS NULL;

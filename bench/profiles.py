@@ -50,6 +50,15 @@ class Ceilings:
 
 
 @dataclass(frozen=True)
+class Routing:
+    conversations: int  # opened at once per repeat, spread over the spaces
+    agents: int  # every one in the spaces' default group, online in every space
+    capacity: int  # each agent's max_concurrent_chats: agents * capacity >= conversations
+    spaces: int = 2
+    strategy: str = "least_loaded"  # or round_robin
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     conversation: Conversation
@@ -57,9 +66,10 @@ class Profile:
     storm: Storm
     projector: Projector
     ceilings: Ceilings
+    routing: Routing
     repeats: int = 3
     scenarios: tuple[str, ...] = field(
-        default=("ceilings", "conversation", "idle", "storm", "projector")
+        default=("ceilings", "conversation", "idle", "storm", "projector", "routing")
     )
 
 
@@ -71,6 +81,7 @@ PROFILES = {
         Storm(visitors=40, spaces=2),
         Projector(backlog=1000, visitors=20, steady_msgs_per_s=100, steady_seconds=1),
         Ceilings(echo_connections=8, seconds=1.5),
+        Routing(conversations=100, agents=4, capacity=25),
     ),
     "standard": Profile(
         "standard",
@@ -85,6 +96,7 @@ PROFILES = {
         Storm(visitors=1000),
         Projector(backlog=30000),
         Ceilings(echo_connections=50, seconds=5),
+        Routing(conversations=500, agents=10, capacity=50, spaces=4),
     ),
     "full": Profile(
         "full",
@@ -99,5 +111,6 @@ PROFILES = {
         Storm(visitors=2000),
         Projector(backlog=100000),
         Ceilings(echo_connections=100, seconds=10),
+        Routing(conversations=2000, agents=20, capacity=100, spaces=10),
     ),
 }

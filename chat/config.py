@@ -57,6 +57,9 @@ class Settings(BaseModel):
     # is freed by the reconciler: the slot is lost at most this long.
     router_reservation_grace_seconds: float = 30.0
     router_enabled: bool = True
+    # An open widget learns that its group's agents stopped accepting (or left the group) within
+    # this; agents coming and going are seen at once (structures.md "Group availability").
+    visitor_groups_recheck_seconds: float = 15.0
     resume_window_seconds: int = 3600
     flood_frames_per_second: int = 20
     # A socket that sends nothing for this long is closed (1001): the widget pings every 25 s and

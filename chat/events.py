@@ -98,8 +98,9 @@ class ThreadChanged(_Event):
     thread: ThreadSnapshot
     by: str | None = None
     # Added with idle close (structures.md, "Idle close"): why a thread closed by itself
-    # ("idle"); absent on every other change.
-    reason: Literal["idle"] | None = None
+    # ("idle"); with auto-transfer, why the router requeued it ("no_reply": its agent did not
+    # answer in time); absent on every other change.
+    reason: Literal["idle", "no_reply"] | None = None
     # Added with routing: on `thread.assigned` the agent the router chose and by which strategy;
     # on `thread.requeued` the agent the conversation was taken back from.
     agent_id: str | None = None

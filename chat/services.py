@@ -136,7 +136,12 @@ async def open_services(
             accounts=AccountCopies(redis, settings.key_prefix),
             routing_log=routing_log,
             directory=directory,
-            team_routing=TeamRouting(stream_log, routing_log, directory),
+            team_routing=TeamRouting(
+                stream_log,
+                routing_log,
+                directory,
+                round(settings.router_reservation_grace_seconds * 1000 / 2),
+            ),
             router_state=RouterState(),
         )
         await nursery.start(run_stream_reader, redis, router, services.reader_health)

@@ -56,6 +56,7 @@ class RouterState:
 
     assigned: int = 0
     requeued: int = 0
+    auto_transferred: int = 0
     reservations_dropped: int = 0
     passes: int = 0
     failing_since: float | None = None
@@ -170,10 +171,12 @@ async def _route_spaces(
 async def _full_pass(
     routing: TeamRouting, settings: Settings, state: RouterState, spaces: dict[str, str]
 ) -> None:
-    """Every space: requeue what gone agents held past the grace, then route what waits."""
+    """Every space: requeue what gone agents held past the grace and what their agents left
+    unanswered past their group's auto-transfer, then route what waits."""
     for space_id, org in spaces.items():
         state.requeued += await routing.requeue_gone(
             space_id, org, settings.router_requeue_grace_seconds
         )
+        state.auto_transferred += await routing.transfer_unanswered(space_id, org)
         state.assigned += await routing.route_space(space_id, org)
     state.passes += 1

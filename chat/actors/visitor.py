@@ -40,6 +40,7 @@ from chat.actors.visitor_feed import (
     follow_visitor,
     until_stored,
 )
+from chat.actors.visitor_groups import Availability, follow_availability, read_availability
 from chat.actors.visitor_queue import follow_queue, welcome_position
 from chat.clock import now_ms
 from chat.db.rows import SpaceRow
@@ -130,6 +131,8 @@ class VisitorSession:
     own_client_ids: deque[str] = field(default_factory=lambda: deque(maxlen=OWN_CLIENT_IDS))
     attachment: Attachment | None = None
     agents_online: bool = False
+    available_groups: Availability = None  # chat/actors/visitor_groups.py
+    availability_due: trio.Event = field(default_factory=trio.Event)
     queue_refused: bool = False  # a message was refused `queue_full`: an email leaves a lead
     queue_position: int | None = None  # the place in the waiting queue last sent
 
@@ -152,6 +155,7 @@ class VisitorSession:
         nursery.start_soon(follow_visitor, self, self.own_threads)
         nursery.start_soon(follow_presence, self, self.presence)
         nursery.start_soon(follow_queue, self, self.queue)
+        nursery.start_soon(follow_availability, self)
         nursery.start_soon(end_when_revoked, self.watch)
         nursery.start_soon(_cut_off_when_behind, self)
 
@@ -252,6 +256,7 @@ async def _welcome(session: VisitorSession, visitor: VisitorInfo) -> None:
         messages = await _history(session, snapshot.id, session.last)
         session.watermark = messages[-1]["id"] if messages else (session.last or "0-0")
     session.agents_online = bool(await stream_log.online_agents(space.id))
+    session.available_groups = await read_availability(session.deps, space)
     session.queue_position = await welcome_position(session, snapshot)
     await session.outbox.send(
         visitor_welcome(
@@ -261,6 +266,7 @@ async def _welcome(session: VisitorSession, visitor: VisitorInfo) -> None:
             session.agents_online,
             messages,
             session.queue_position,
+            session.available_groups,
         )
     )
 
@@ -384,7 +390,10 @@ async def _handle_identify(session: VisitorSession, frame: Identify) -> None:
             session.space.id, session.visitor_id, fields, ttl_seconds=_active_ttl(session)
         )
         session.stored = True
-        away = not session.agents_online or session.queue_refused
+        # A group with nobody to route to counts as away: the widget offers the offline form
+        # when the visitor's group is one of them (structures.md "Group availability").
+        groups = session.available_groups or {}
+        away = not session.agents_online or session.queue_refused or False in groups.values()
         if frame.offline and "email" in fields and away:
             await _leave_lead(session, fields["email"])
 

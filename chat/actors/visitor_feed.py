@@ -68,6 +68,8 @@ class FeedSession(Protocol):
     own_client_ids: deque[str]
     attachment: Attachment | None
     agents_online: bool
+    available_groups: dict[str, bool] | None  # chat/actors/visitor_groups.py
+    availability_due: trio.Event  # set at each presence entry: read the groups again
 
 
 async def until_stored(session: FeedSession, fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -174,15 +176,17 @@ async def follow_presence(session: FeedSession, sub: Subscription) -> None:
         try:
             async for entry in sub.receive:
                 assert isinstance(entry.event, Presence)
+                session.availability_due.set()
                 if entry.event.any_online != online:
                     online = session.agents_online = entry.event.any_online
-                    await session.outbox.send(agents_frame(online))
+                    await session.outbox.send(agents_frame(online, session.available_groups))
         finally:
             deps.router.unsubscribe(sub)
         if not sub.overflowed:
             return
         sub = await until_stored(session, deps.router.subscribe, session.space.id, kind="presence")
         agents = await until_stored(session, deps.stream_log.online_agents, session.space.id)
+        session.availability_due.set()
         if bool(agents) != online:
             online = session.agents_online = not online
-            await session.outbox.send(agents_frame(online))
+            await session.outbox.send(agents_frame(online, session.available_groups))

@@ -160,7 +160,7 @@ class ThreadCommands:
         try:
             return await change()
         except BaseException:
-            if reserved == "added":
+            if reserved.added:
                 with trio.CancelScope(shield=True):
                     await self.routing.release(organization_id, agent_id, member)
             raise

@@ -26,7 +26,7 @@ _COLUMNS = (
     "g.id::text, g.organization_id::text, g.name, g.strategy, g.sticky, g.created_at,"
     " ARRAY(SELECT m.agent_id::text FROM group_members m JOIN agents a ON a.id = m.agent_id"
     "   WHERE m.group_id = g.id AND a.deleted_at IS NULL ORDER BY a.created_at, a.id)"
-    " AS agent_ids"
+    " AS agent_ids, g.auto_transfer_seconds"
 )
 _LIVE = "g.organization_id = %s AND g.deleted_at IS NULL"
 
@@ -59,7 +59,12 @@ def hold_live_group(conn: psycopg.Connection, organization_id: str, group_id: st
 
 
 def create_group(
-    conn: psycopg.Connection, organization_id: str, name: str, strategy: str, sticky: bool
+    conn: psycopg.Connection,
+    organization_id: str,
+    name: str,
+    strategy: str,
+    sticky: bool,
+    auto_transfer_seconds: int | None = None,
 ) -> GroupRow:
     """Raises GroupLimitError past MAX_GROUPS_PER_ORGANIZATION, GroupNameTakenError when a live
     group has the name in any case. The organization's row is locked, so two creations at
@@ -75,9 +80,10 @@ def create_group(
     try:
         with conn.transaction():
             conn.execute(
-                "INSERT INTO groups (id, organization_id, name, strategy, sticky)"
-                " VALUES (%s, %s, %s, %s, %s)",
-                (group_id, organization_id, name, strategy, sticky),
+                "INSERT INTO groups"
+                " (id, organization_id, name, strategy, sticky, auto_transfer_seconds)"
+                " VALUES (%s, %s, %s, %s, %s, %s)",
+                (group_id, organization_id, name, strategy, sticky, auto_transfer_seconds),
             )
     except psycopg.errors.UniqueViolation as exc:
         raise GroupNameTakenError() from exc

@@ -51,6 +51,7 @@ class GroupRow:
     sticky: bool
     created_at: datetime
     agent_ids: list[str]  # its live members, by id
+    auto_transfer_seconds: int | None = None  # None: off
 
 
 @dataclass(frozen=True, slots=True)

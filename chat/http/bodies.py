@@ -224,16 +224,23 @@ Strategy = Literal["manual", "round_robin", "least_loaded"]
 GroupName = Annotated[Name, StringConstraints(max_length=MAX_GROUP_NAME_CHARS)]
 
 
+# A router-assigned conversation unanswered this long goes to another member (null: off).
+AutoTransferSeconds = Annotated[int, Field(ge=1, le=3600)]
+
+
 class CreateGroup(_Body):
     name: GroupName
     strategy: Strategy = "manual"
     sticky: bool = False
+    auto_transfer_seconds: AutoTransferSeconds | None = None
 
 
 class UpdateGroup(_Body):
     name: GroupName | None = None
     strategy: Strategy | None = None
     sticky: bool | None = None
+    # null turns auto-transfer off: unlike the other fields, an explicit null is a change.
+    auto_transfer_seconds: AutoTransferSeconds | None = None
 
 
 class GroupMembers(_Body):

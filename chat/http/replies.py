@@ -179,6 +179,10 @@ class Group(_Reply):
     name: str
     strategy: Literal["manual", "round_robin", "least_loaded"]
     sticky: bool
+    auto_transfer_seconds: int | None = Field(
+        description="A router-assigned conversation its agent has not answered within this many"
+        " seconds goes to another eligible member; null: off"
+    )
     agent_ids: list[UUID] = Field(description="Its members (live agents), oldest first")
     created_at: datetime
 

@@ -258,8 +258,11 @@ def visitor_welcome(
     agents_online: bool,
     history: list[Json],
     queue_position: int | None = None,
+    groups: dict[str, bool] | None = None,
 ) -> Json:
-    """`queue_position`: the thread's place in the waiting queue while it waits, else null."""
+    """`queue_position`: the thread's place in the waiting queue while it waits, else null.
+    `groups`: whether each group the visitor may be routed to has an eligible agent (null:
+    unknown; structures.md "Group availability")."""
     return {
         "type": "welcome",
         "session": session,
@@ -268,6 +271,7 @@ def visitor_welcome(
         "agents_online": agents_online,
         "history": history,
         "queue_position": queue_position,
+        "groups": groups,
     }
 
 
@@ -292,9 +296,10 @@ def visitor_typing_frame(t: Typing) -> Json:
     return {"type": "typing", "thread_id": t.thread_id, "active": t.active}
 
 
-def agents_frame(online: bool) -> Json:
-    """Whether any agent of the space is online changed."""
-    return {"type": "agents", "online": online}
+def agents_frame(online: bool, groups: dict[str, bool] | None = None) -> Json:
+    """Whether any agent of the space is online, or whether a group the visitor may be routed
+    to has an eligible agent, changed (both sent whole)."""
+    return {"type": "agents", "online": online, "groups": groups}
 
 
 # Frames to an agent (/ws/agent).

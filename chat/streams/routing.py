@@ -26,7 +26,17 @@ from chat.streams.keys import SpaceKeys
 WAITS_KEEP_MS = 3600 * 1000
 # An estimate from fewer assignments than this is noise: none is given.
 MIN_WAITS_FOR_ESTIMATE = 3
-Reserved = Literal["added", "had"]
+# What an assignment that did not happen met: the thread waits no more (another router or a
+# claim got it), or the reservation was too old to rely on (the stall guard).
+NotAssigned = Literal["skip", "stale"]
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """A slot held: `added` (False: the member was held already) at Valkey's `at_ms`."""
+
+    added: bool
+    at_ms: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +47,19 @@ class WaitingThread:
     group_id: str
     previous_agent_id: str
     last_agent_id: str
+    excluded_agent_id: str = ""  # an auto-transfer took it from this agent: not back to it
+
+
+@dataclass(frozen=True, slots=True)
+class HeldThread:
+    """An open thread whose holder has not written in it since getting it."""
+
+    thread_id: str
+    agent_id: str
+    group_id: str
+    # When the router assigned it to this holder (ms); None when the holder got it otherwise
+    # (a claim, a transfer), which auto-transfer leaves alone.
+    routed_at: int | None
 
 
 def load_member(space_id: str, thread_id: str) -> str:
@@ -69,14 +92,15 @@ class RoutingLog:
 
     async def reserve(
         self, organization_id: str, agent_id: str, member: str, cap: int
-    ) -> Reserved | None:
+    ) -> Reservation | None:
         """Hold a slot of the agent for `member`; None when it holds `cap` already (cap -1:
-        no cap). Idempotent: 'had' when the member was held already."""
+        no cap). Idempotent: `added` is False when the member was held already (its time is
+        renewed either way)."""
         keys = [self.load_key(organization_id, agent_id), self._org(organization_id) + "last"]
-        reply: str | None = await self._reserve(keys=keys, args=[member, str(cap), agent_id])
-        if reply == "added":
-            return "added"
-        return "had" if reply == "had" else None
+        reply: list[str] | None = await self._reserve(keys=keys, args=[member, str(cap), agent_id])
+        if not reply:
+            return None
+        return Reservation(added=str(reply[0]) == "added", at_ms=int(reply[1]))
 
     async def release(self, organization_id: str, agent_id: str, member: str) -> None:
         """Free the slot (idempotent)."""
@@ -123,23 +147,41 @@ class RoutingLog:
         rows: list[list[str]] = await self._waiting_head(keys=[k.events], args=[k.base, str(count)])
         return [WaitingThread(*(str(v) for v in row)) for row in rows or []]
 
-    async def held_unanswered(self, space_id: str, count: int) -> list[tuple[str, str]]:
-        """(thread, agent) of open threads whose holder has not written since it got them."""
+    async def held_unanswered(self, space_id: str, count: int) -> list[HeldThread]:
+        """Open threads whose holder has not written since it got them."""
         k = self._space(space_id)
         args = [k.base, str(count)]
         rows: list[list[str]] = await self._held_unanswered(keys=[k.events], args=args)
-        return [(str(r[0]), str(r[1])) for r in rows or []]
+        return [_held(*(str(v) for v in row)) for row in rows or []]
 
     async def assign(
-        self, space_id: str, thread_id: str, agent_id: str, strategy: str, agent_name: str
-    ) -> ThreadSnapshot | None:
-        """Give a waiting thread to the agent (`thread.assigned`); None when it waits no more."""
-        return await self._step(space_id, thread_id, agent_id, "assign", strategy, agent_name)
+        self,
+        space_id: str,
+        thread_id: str,
+        agent_id: str,
+        strategy: str,
+        agent_name: str,
+        reservation: Reservation,
+        max_age_ms: int,
+    ) -> ThreadSnapshot | NotAssigned:
+        """Give a waiting thread to the agent (`thread.assigned`) on the slot `reservation`
+        holds; "skip" when the thread waits no more, "stale" (nothing changed) when the
+        reservation is older than `max_age_ms` by Valkey's clock."""
+        extra = [str(reservation.at_ms), str(max_age_ms)]
+        reply = await self._step(
+            space_id, thread_id, agent_id, "assign", strategy, agent_name, extra
+        )
+        return "stale" if reply == "stale" else reply
 
-    async def requeue(self, space_id: str, thread_id: str, agent_id: str) -> ThreadSnapshot | None:
+    async def requeue(
+        self, space_id: str, thread_id: str, agent_id: str, reason: str = ""
+    ) -> ThreadSnapshot | None:
         """Put a thread the agent holds and has not answered back in the queue
-        (`thread.requeued`); None when that no longer holds."""
-        return await self._step(space_id, thread_id, agent_id, "requeue", "", "")
+        (`thread.requeued`); None when that no longer holds. `reason` "no_reply" (an
+        auto-transfer) also keeps the router from giving it back to that agent."""
+        extra = ["", "", reason]  # ARGV 8-9 are the assign's
+        reply = await self._step(space_id, thread_id, agent_id, "requeue", "", "", extra)
+        return None if isinstance(reply, str) else reply
 
     async def _step(
         self,
@@ -149,12 +191,15 @@ class RoutingLog:
         action: str,
         strategy: str,
         agent_name: str,
-    ) -> ThreadSnapshot | None:
+        extra: list[str],
+    ) -> ThreadSnapshot | NotAssigned:
         k = self._space(space_id)
         args = [k.base, thread_id, agent_id, action, strategy, str(WAITS_KEEP_MS), agent_name]
-        reply: list[str] = await self._assign(keys=[k.events], args=args)
+        reply: list[str] = await self._assign(keys=[k.events], args=[*args, *extra])
+        if reply[0] == "stale":
+            return "stale"
         if reply[0] != "ok":
-            return None
+            return "skip"
         return ThreadSnapshot.model_validate_json(reply[2])
 
     async def regroup(self, space_id: str, old_group_id: str, new_group_id: str) -> int:
@@ -185,6 +230,12 @@ class RoutingLog:
         if len(waits) < MIN_WAITS_FOR_ESTIMATE:
             return None
         return round(statistics.median(waits) / 1000)
+
+
+def _held(thread_id: str, agent_id: str, routed: str, group_id: str) -> HeldThread:
+    routed_agent, _, at = routed.partition(":")
+    routed_at = int(at) if routed_agent == agent_id and at else None
+    return HeldThread(thread_id, agent_id, group_id, routed_at)
 
 
 def _score_text(score: float) -> str:

@@ -35,6 +35,8 @@ export interface Group {
   name: string;
   strategy: Strategy;
   sticky: boolean;
+  /** Hand a router-assigned conversation unanswered this long (s) to another member; null: off. */
+  auto_transfer_seconds?: number | null;
   agent_ids: string[];
   created_at: string;
 }

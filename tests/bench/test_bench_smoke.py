@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-SCENARIOS = {"ceilings", "conversation", "idle", "storm", "projector"}
+SCENARIOS = {"ceilings", "conversation", "idle", "storm", "projector", "routing"}
 
 
 def test_quick_profile_writes_a_complete_record(tmp_path: Path) -> None:
@@ -46,6 +46,12 @@ def test_quick_profile_writes_a_complete_record(tmp_path: Path) -> None:
     storm = run["scenarios"]["storm"]["headline"]
     for variant in ("drop", "restart"):
         assert storm[variant]["gaps"] == 0 and storm[variant]["doubles"] == 0, storm
+
+    routing = run["scenarios"]["routing"]
+    assert routing["headline"]["lost"] == 0 and routing["headline"]["assigned_twice"] == 0
+    for repeat in routing["steps"][0]["repeats"]:
+        assert repeat["assigned"] + repeat["queued"] == repeat["conversations"]
+        assert repeat["assign_ms"]["count"] > 0 and repeat["without_agent_name"] == 0
 
     assert run["scenarios"]["idle"]["headline"]["failed"] == 0
     assert run["scenarios"]["projector"]["headline"]["catch_up_rows_per_s"] > 0

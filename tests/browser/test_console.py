@@ -415,10 +415,13 @@ def test_an_admin_makes_a_group_adds_a_member_names_it_for_a_space_and_deletes_i
     edit = row.locator("form[data-part=group-edit]")
     edit.locator("input[name=name]").fill("Billing EU")
     edit.locator("select[name=strategy]").select_option("least_loaded")
+    edit.locator("[data-part=group-auto-transfer]").fill("45")
     edit.locator("button[type=submit]").click()
     expect(row.locator("[data-part=group-name]")).to_have_text("Billing EU")
     changed = rest(service.org, "GET", f"/groups/{group['id']}").body
     assert (changed["name"], changed["strategy"]) == ("Billing EU", "least_loaded")
+    assert changed["auto_transfer_seconds"] == 45
+    assert group["auto_transfer_seconds"] is None  # the add form left it empty: off
 
     # The space's own form for its group settings.
     ada.part("nav-spaces").click()

@@ -1,6 +1,7 @@
 """Issue 12 in the browser: a visitor waiting in a group whose agent is away sees their place in
-the queue; once the agent comes online the router assigns the conversation and the widget
-names the agent (its display name only)."""
+the queue and the offline form (the admin is online, but in no group: nobody can be routed
+the conversation); once the agent comes online the form goes, the router assigns the
+conversation and the widget names the agent (its display name only)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,8 @@ def test_the_widget_shows_the_queue_position_then_the_agents_name(
     widget.send("Can someone help me choose?")
     expect(widget.part("queue")).to_contain_text("You are next in the queue")
     expect(widget.part("agent")).to_have_count(0)
+    expect(widget.part("prechat")).to_be_visible()  # the group has nobody: leave a message
+    expect(widget.part("presence")).to_have_text("Online")  # though the space has an agent
     driver = AgentDriver(service.base, bob.token, service.org.space["id"])
     driver.start()  # Bob online: the router gives him the conversation
     try:
@@ -50,6 +53,7 @@ def test_the_widget_shows_the_queue_position_then_the_agents_name(
         assert assigned["agent_id"] == bob.agent["id"]
         expect(widget.part("agent")).to_have_text("You are chatting with Bob")
         expect(widget.part("queue")).to_have_count(0)
+        expect(widget.part("prechat")).to_have_count(0)
         assert bob.agent["email"] not in widget.window.inner_text()
     finally:
         driver.stop()

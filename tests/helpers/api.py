@@ -30,7 +30,16 @@ AGENT_FIELDS = {
     "created_at",
     "group_ids",
 }
-GROUP_FIELDS = {"id", "organization_id", "name", "strategy", "sticky", "agent_ids", "created_at"}
+GROUP_FIELDS = {
+    "id",
+    "organization_id",
+    "name",
+    "strategy",
+    "sticky",
+    "auto_transfer_seconds",
+    "agent_ids",
+    "created_at",
+}
 SPACE_FIELDS = {
     "id",
     "organization_id",

@@ -93,6 +93,7 @@ def test_frames_to_visitors() -> None:
         "agents_online",
         "history",
         "queue_position",
+        "groups",
     }
     assert set(welcome["thread"]) == THREAD_FIELDS
     assert outbound.visitor_welcome("token", {}, None, False, [])["thread"] is None
@@ -107,7 +108,9 @@ def test_frames_to_visitors() -> None:
         "thread_id": "t1",
         "active": True,
     }
-    assert outbound.agents_frame(True) == {"type": "agents", "online": True}
+    assert outbound.agents_frame(True) == {"type": "agents", "online": True, "groups": None}
+    down = outbound.agents_frame(True, {"g1": False})
+    assert down == {"type": "agents", "online": True, "groups": {"g1": False}}
 
 
 def test_frames_to_agents() -> None:

@@ -56,6 +56,9 @@ export interface State {
   /** The groups the pre-chat picker offers, and the visitor's pick (structures.md "Routing"). */
   groups: { id: string; name: string }[];
   group: string;
+  defaultGroup: string;
+  /** Which of the visitor's possible groups have an eligible agent (null: unknown). */
+  groupsUp: Record<string, boolean> | null;
   /** Show settings.greeting above the conversation (no history). */
   greet: boolean;
   notice: string;
@@ -96,6 +99,8 @@ export class Chat {
     wait: null,
     groups: [],
     group: "",
+    defaultGroup: "",
+    groupsUp: null,
     greet: true,
     notice: "",
   };
@@ -182,6 +187,7 @@ export class Chat {
       // The socket's word is newer than the config's.
       online: this.welcomes ? this.state.online : Boolean(config.agents_online),
       groups: Array.isArray(config.groups) ? config.groups : [],
+      defaultGroup: typeof settings.default_group_id === "string" ? settings.default_group_id : "",
     });
   }
 
@@ -214,7 +220,7 @@ export class Chat {
         }
         return this.set({ agentTyping: Boolean(frame.active) });
       case "agents":
-        return this.set({ online: Boolean(frame.online) });
+        return this.set({ online: Boolean(frame.online), groupsUp: frame.groups ?? null });
       case "thread":
         return this.onThread(frame.thread);
       case "queue":
@@ -234,6 +240,7 @@ export class Chat {
     const patch: Partial<State> = {
       ready: true,
       online: Boolean(frame.agents_online),
+      groupsUp: frame.groups ?? null,
       identified: this.state.identified || Boolean(visitor.name || visitor.email),
       queuePosition: place(frame.queue_position),
     };

@@ -20,6 +20,8 @@ export interface MessageJson {
 export interface ThreadJson {
   id: string;
   status: ThreadStatus;
+  /** The routing group the conversation waits for (null: the whole team). */
+  group_id?: string | null;
   /** The display name of the agent holding it (routing, claim or transfer). */
   agent_name?: string | null;
 }
@@ -40,11 +42,13 @@ export type ServerFrame =
       history: MessageJson[];
       /** The thread's place in the waiting queue (1 is next); null when it is not waiting. */
       queue_position?: number | null;
+      /** Per group the visitor may be routed to: has it an agent online and accepting? */
+      groups?: Record<string, boolean> | null;
     }
   | { type: "ack"; client_id: string; id: string; thread_id: string; created_at: string }
   | ({ type: "message" } & MessageJson)
   | { type: "typing"; active: boolean }
-  | { type: "agents"; online: boolean }
+  | { type: "agents"; online: boolean; groups?: Record<string, boolean> | null }
   | { type: "thread"; thread: ThreadJson }
   | { type: "queue"; position: number | null; estimated_wait_seconds?: number | null }
   | { type: "error"; code: string; message?: string; client_id?: string }
@@ -59,7 +63,7 @@ export type ClientFrame =
 
 /** The public settings of GET /api/v1/widget/{key}/config (stored keys only: defaults here). */
 export interface WidgetConfig {
-  space: { name: string; settings: { greeting?: string; color?: string } };
+  space: { name: string; settings: { greeting?: string; color?: string; default_group_id?: string | null } };
   agents_online: boolean;
   /** The groups the visitor may pick (visitor_picks_group), by name. */
   groups?: { id: string; name: string }[];

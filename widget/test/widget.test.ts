@@ -8,6 +8,7 @@ import { mock, test } from "node:test";
 import "../../frontend/protocol/index.test";
 import type { Verdict } from "../src/config";
 import { Connection, type Status } from "../src/connection";
+import { noAgent } from "../src/groups";
 import { Messages } from "../src/messages";
 import type { MessageJson } from "../src/protocol";
 
@@ -176,4 +177,16 @@ test("a ping goes out every 25 s while connected", () => {
   } finally {
     mock.timers.reset();
   }
+});
+
+test("the offline form is offered when the visitor's group has no eligible agent", () => {
+  const up = { g1: true, g2: false };
+  const view = { thread: null, group: "", defaultGroup: "g2", groupsUp: up };
+  assert.equal(noAgent(view), true, "the default group has nobody");
+  assert.equal(noAgent({ ...view, group: "g1" }), false, "the pick has someone");
+  assert.equal(noAgent({ ...view, groupsUp: null }), false, "unknown: not away");
+  assert.equal(noAgent({ ...view, defaultGroup: "" }), false, "no group: the whole team");
+  const waiting = { id: "t1", status: "unassigned" as const, group_id: "g2" };
+  assert.equal(noAgent({ ...view, group: "g1", thread: waiting }), true, "the thread's group counts");
+  assert.equal(noAgent({ ...view, thread: { ...waiting, status: "active" } }), false);
 });

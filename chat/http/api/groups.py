@@ -48,7 +48,9 @@ async def create_group(
     free); 409 too_many_groups past 200 groups. A new group has no members."""
     org = caller.agent.organization_id
     group = await services.db.run(
-        lambda c: group_queries.create_group(c, org, body.name, body.strategy, body.sticky)
+        lambda c: group_queries.create_group(
+            c, org, body.name, body.strategy, body.sticky, body.auto_transfer_seconds
+        )
     )
     return jsonify(group_json(group)), 201
 
@@ -66,7 +68,7 @@ async def get_group(services: Services, caller: Caller, group_id: Any) -> Respon
 @routes.route(
     "PATCH",
     "/groups/<uuid:group_id>",
-    summary="Rename a group, change its strategy or stickiness",
+    summary="Rename a group, change its strategy, stickiness or auto-transfer",
     auth="admin",
     body=UpdateGroup,
     reply=Group,
@@ -77,6 +79,8 @@ async def update_group(
 ) -> Response:
     org = caller.agent.organization_id
     changes: dict[str, Any] = body.model_dump(exclude_none=True)
+    if "auto_transfer_seconds" in body.model_fields_set:  # null: off
+        changes["auto_transfer_seconds"] = body.auto_transfer_seconds
     group = await services.db.run(
         lambda c: group_queries.update_group(c, org, str(group_id), changes)
     )

@@ -58,6 +58,7 @@ def group_json(group: GroupRow) -> Json:
         "name": group.name,
         "strategy": group.strategy,
         "sticky": group.sticky,
+        "auto_transfer_seconds": group.auto_transfer_seconds,
         "agent_ids": list(group.agent_ids),
         "created_at": group.created_at.isoformat(),
     }

@@ -12,6 +12,30 @@ export const STRATEGIES: { value: Strategy; label: string }[] = [
   { value: "least_loaded", label: "Least loaded" },
 ];
 
+/** The auto-transfer field of a group form: seconds, or null (empty: off). */
+export function autoTransfer(data: FormData): number | null {
+  const raw = String(data.get("auto_transfer_seconds") ?? "").trim();
+  return raw ? Number(raw) : null;
+}
+
+function AutoTransferField({ value }: { value?: number | null }) {
+  return (
+    <label>
+      Auto-transfer after (s)
+      <input
+        name="auto_transfer_seconds"
+        type="number"
+        min={1}
+        max={3600}
+        placeholder="off"
+        data-part="group-auto-transfer"
+        defaultValue={value ? String(value) : ""}
+        title="A conversation the router assigned and its agent has not answered within this many seconds goes to another member. Empty: off."
+      />
+    </label>
+  );
+}
+
 /** The checked member boxes of a members form, as agent ids. */
 export function checkedIds(data: FormData): string[] {
   return data.getAll("agent_ids").map(String);
@@ -28,6 +52,7 @@ export function GroupsPage({ c }: { c: Console }) {
       name: String(data.get("name") ?? "").trim(),
       strategy: String(data.get("strategy") ?? "manual"),
       sticky: data.get("sticky") === "on",
+      auto_transfer_seconds: autoTransfer(data),
     });
     await c.loadGroups();
   });
@@ -54,6 +79,7 @@ export function GroupsPage({ c }: { c: Console }) {
             <input type="checkbox" name="sticky" /> Sticky (a returning visitor gets the same
             agent)
           </label>
+          <AutoTransferField />
         </div>
         <p class="error" role="alert" data-part="group-form-error" hidden={!formError}>
           {formError}
@@ -113,6 +139,7 @@ function GroupRow({ c, group }: { c: Console; group: Group }) {
           name: String(data.get("name") ?? "").trim(),
           strategy: String(data.get("strategy") ?? group.strategy),
           sticky: data.get("sticky") === "on",
+          auto_transfer_seconds: autoTransfer(data),
         }),
       );
     }, "Saved.");
@@ -164,6 +191,7 @@ function GroupRow({ c, group }: { c: Console; group: Group }) {
           <input type="checkbox" name="sticky" data-part="group-sticky" defaultChecked={group.sticky} />{" "}
           Sticky
         </label>
+        <AutoTransferField value={group.auto_transfer_seconds} />
         <button type="submit">Save</button>
       </form>
       <form class="group-members" data-part="group-members" onSubmit={saveMembers}>

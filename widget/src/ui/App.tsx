@@ -2,13 +2,14 @@
 // every change.
 
 import type { Chat } from "../chat";
+import { noAgent } from "../groups";
 import { Conversation } from "./Conversation";
 import { Composer, Prechat } from "./Forms";
 import { ChatIcon } from "./icons";
 
 export function App({ chat }: { chat: Chat }) {
   const s = chat.state;
-  const away = !s.online || s.queueFull;
+  const away = !s.online || s.queueFull || noAgent(s);
   return (
     <>
       <button
