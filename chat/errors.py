@@ -226,3 +226,17 @@ class CannedResponseLimitError(ChatError):
 
     code = "too_many_canned_responses"
     status = 409
+
+
+class TagNameTakenError(ChatError):
+    """Another tag of the organization already has that name (in any case)."""
+
+    code = "name_taken"
+    status = 409
+
+
+class TagLimitError(ChatError):
+    """The organization has as many tags as allowed; delete one first."""
+
+    code = "too_many_tags"
+    status = 409

@@ -142,7 +142,41 @@ class VisitorUpdated(_Event):
     created: int | None = None
 
 
-Event = MessagePosted | ThreadOpened | ThreadChanged | Typing | Presence | VisitorUpdated | Viewers
+class NoteCreated(_Event):
+    """An agent's private note in a conversation (structures.md, "Private notes"). Appended to
+    the space stream only, never to the thread stream, and routed to no thread or visitor: the
+    visitor paths read thread streams, thread routes and the `messages` table, so none of them
+    can carry one."""
+
+    type: Literal["note.created"] = "note.created"
+    thread_id: str
+    author_id: str
+    author_name: str
+    content: str
+    client_id: str
+
+
+class ThreadTagChanged(_Event):
+    """A tag put on (`thread.tagged`) or taken off (`thread.untagged`) a conversation; for
+    agents only, like notes (structures.md, "Tags")."""
+
+    type: Literal["thread.tagged", "thread.untagged"]
+    thread_id: str
+    tag_id: str
+    by: str
+
+
+Event = (
+    MessagePosted
+    | ThreadOpened
+    | ThreadChanged
+    | Typing
+    | Presence
+    | VisitorUpdated
+    | Viewers
+    | NoteCreated
+    | ThreadTagChanged
+)
 
 _KINDS: dict[str, type[_Event]] = {
     "message": MessagePosted,
@@ -159,6 +193,9 @@ _KINDS: dict[str, type[_Event]] = {
     "presence": Presence,
     "visitor.updated": VisitorUpdated,
     "viewers": Viewers,
+    "note.created": NoteCreated,
+    "thread.tagged": ThreadTagChanged,
+    "thread.untagged": ThreadTagChanged,
 }
 
 
@@ -221,8 +258,8 @@ def parse_entry(entry_id: str, fields: dict[str, str]) -> LogEntry:
     data = orjson.loads(fields["d"])
     if not isinstance(data, dict):
         raise ValueError(f"entry {entry_id} data is not a JSON object")
-    if model is ThreadChanged:
-        data["type"] = kind  # one class serves the four lifecycle kinds
+    if model is ThreadChanged or model is ThreadTagChanged:
+        data["type"] = kind  # one class serves several kinds
     event = model.model_validate(data)
     return LogEntry(entry_id, event)  # type: ignore[arg-type]
 

@@ -21,6 +21,7 @@ from chat.actors.space_cache import SpaceCache
 from chat.actors.sweepers import run_expiry_sweeper, run_presence_sweeper
 from chat.actors.thread import ThreadActors
 from chat.commands.directory import Directory
+from chat.commands.notes import NoteCommands
 from chat.commands.routing import TeamRouting
 from chat.commands.threads import ThreadCommands
 from chat.config import Settings
@@ -86,6 +87,9 @@ class Services:
 
     def thread_commands(self) -> ThreadCommands:
         return ThreadCommands(self.stream_log, self.db, self.routing_log, self.directory)
+
+    def note_commands(self) -> NoteCommands:
+        return NoteCommands(self.thread_commands(), self.stream_log.notes, self.db)
 
     async def routing_changed(self, organization_id: str) -> None:
         """After a change of an agent's availability, capacity or groups, or of a group,

@@ -17,6 +17,7 @@ from typing import assert_never
 
 import trio
 
+from chat.actors.agent_tools import ToolSession, handle_agent_tool
 from chat.actors.pacing import VisitorUpdates
 from chat.actors.revocation import AgentWatch
 from chat.actors.socket import (
@@ -33,6 +34,7 @@ from chat.errors import ChatError, InvalidError, NotFoundError, UnavailableError
 from chat.events import LogEntry, MessagePosted, Typing, VisitorUpdated
 from chat.json_types import Json
 from chat.protocol.inbound import (
+    AddNote,
     AgentFrame,
     AgentSendMessage,
     AgentTyping,
@@ -43,6 +45,7 @@ from chat.protocol.inbound import (
     Ping,
     Reopen,
     Subscribe,
+    TagThread,
     Transfer,
     Viewing,
     check_content,
@@ -154,6 +157,9 @@ class AgentSession:
                 await _heartbeat(self)
             case Ping():
                 await self.outbox.send(PONG)
+            case AddNote() | TagThread():
+                tools = ToolSession(self.deps, self.agent, list(self.spaces), self.outbox)
+                await handle_agent_tool(tools, frame)
             case Auth():
                 raise InvalidError("already authenticated")
             case _:
@@ -163,6 +169,10 @@ class AgentSession:
         match frame:
             case AgentSendMessage():
                 return error_frame(err, frame.client_id)
+            case AddNote():
+                return error_frame(err, frame.client_id, ref="note", thread_id=frame.thread_id)
+            case TagThread():
+                return error_frame(err, ref=frame.type, thread_id=frame.thread_id)
             case Claim() | Close() | Transfer() | Viewing() | Reopen():
                 return error_frame(err, ref=frame.type, thread_id=frame.thread_id)
         return error_frame(err)

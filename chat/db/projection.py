@@ -12,12 +12,15 @@ from datetime import UTC, datetime
 
 import psycopg
 
+from chat.db.note_projection import AgentEntries
 from chat.events import (
     LogEntry,
     MessagePosted,
+    NoteCreated,
     ThreadChanged,
     ThreadOpened,
     ThreadSnapshot,
+    ThreadTagChanged,
     VisitorUpdated,
 )
 from chat.ids import parse_id
@@ -86,6 +89,7 @@ class Batch:
     visitors: list[tuple[object, ...]] = field(default_factory=list)
     outbox: list[tuple[object, ...]] = field(default_factory=list)
     finished_threads: set[tuple[str, str]] = field(default_factory=set)  # (space, thread)
+    agent_entries: AgentEntries = field(default_factory=AgentEntries)  # notes and tags
 
     def add(self, space_id: str, entry: LogEntry) -> None:
         ms, seq = parse_id(entry.id)
@@ -133,6 +137,10 @@ class Batch:
                         seq,
                     )
                 )
+            case NoteCreated() as n:
+                self.agent_entries.add_note(space_id, n, ms, seq)
+            case ThreadTagChanged() as t:
+                self.agent_entries.add_tag(t, ms, seq)
             case _:
                 pass  # typing, presence and viewers are not kept
 
@@ -149,6 +157,7 @@ class Batch:
                 cur.execute(_TOUCH_THREADS, [list(self.touches), list(self.touches.values())])
             if self.outbox:
                 cur.executemany(_INSERT_OUTBOX, self.outbox)
+            self.agent_entries.write(cur)
 
 
 def _thread_row(t: ThreadSnapshot, ms: int, seq: int) -> tuple[object, ...]:

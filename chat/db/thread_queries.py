@@ -117,10 +117,18 @@ def list_threads(
     limit: int,
     cursor: tuple[datetime, str] | None,
     assigned_agent_id: str | None = None,
+    tag_id: str | None = None,
 ) -> list[Row]:
-    """Threads of a space by newest activity first; `cursor` is the last (time, id) seen."""
+    """Threads of a space by newest activity first; `cursor` is the last (time, id) seen;
+    `tag_id`: only those carrying the tag."""
     params: list[object] = [space_id, statuses]
     after = ""
+    if tag_id is not None:
+        after += (
+            " AND EXISTS (SELECT 1 FROM thread_tags tt WHERE tt.thread_id = t.id"
+            " AND tt.tag_id = %s AND tt.present)"
+        )
+        params.append(tag_id)
     if assigned_agent_id is not None:
         after += " AND t.assigned_agent_id = %s"
         params.append(assigned_agent_id)

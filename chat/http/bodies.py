@@ -190,6 +190,11 @@ class ThreadListQuery(_Query):
         pattern=r"^(me|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$",
         description="Only threads assigned to this agent id, or to the caller with `me`",
     )
+    tag: UUID | None = Field(
+        default=None,
+        description="Only conversations carrying this tag (as projected); another"
+        " organization's tag is 404",
+    )
 
 
 class MessageListQuery(_Query):

@@ -119,6 +119,10 @@ class Thread(_Reply):
         default=None,
         description="The group the conversation is routed in; null: the whole team",
     )
+    tag_ids: list[UUID] = Field(
+        default_factory=list,
+        description="Its tags (in thread lists; as projected), by name",
+    )
 
 
 class ThreadWithVisitor(Thread):

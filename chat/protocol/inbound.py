@@ -182,6 +182,24 @@ class Heartbeat(_Frame):
     type: Literal["heartbeat"]
 
 
+class AddNote(_Frame):
+    """A private note in a conversation (structures.md, "Private notes"): acked like a message,
+    with `ref: note`."""
+
+    type: Literal["note"]
+    thread_id: Uuid
+    client_id: ClientId
+    content: str = Field(max_length=64 * 1024)
+
+
+class TagThread(_Frame):
+    """Put a tag on (`tag`) or take it off (`untag`) a conversation."""
+
+    type: Literal["tag", "untag"]
+    thread_id: Uuid
+    tag_id: Uuid
+
+
 AgentFrame = (
     Auth
     | Subscribe
@@ -194,6 +212,8 @@ AgentFrame = (
     | Viewing
     | Heartbeat
     | Ping
+    | AddNote
+    | TagThread
 )
 
 _VISITOR_FRAMES: TypeAdapter[VisitorFrame] = TypeAdapter(

@@ -19,10 +19,12 @@ from chat.errors import ChatError
 from chat.events import (
     LogEntry,
     MessagePosted,
+    NoteCreated,
     Presence,
     ThreadChanged,
     ThreadOpened,
     ThreadSnapshot,
+    ThreadTagChanged,
     Typing,
     Viewers,
     VisitorInfo,
@@ -30,6 +32,7 @@ from chat.events import (
 )
 from chat.ids import entry_time, ms_to_rfc3339
 from chat.json_types import Json
+from chat.protocol.agent_tools import note_frame, thread_tags_frame
 
 # An outbound frame: a dict, or its text when it was encoded once for several sessions.
 Frame = Json | str
@@ -364,6 +367,10 @@ def agent_event_frame(entry: LogEntry) -> Json:
             frame = visitor_updated_frame(v)
         case Viewers() as w:
             frame = viewers_frame(w.space_id, w.thread_id, w.agent_ids)
+        case NoteCreated() as n:
+            frame = note_frame(entry.id, n)
+        case ThreadTagChanged() as g:
+            frame = thread_tags_frame(g)
     frame["cursor"] = entry.id
     return frame
 

@@ -6,6 +6,7 @@ import { ApiError, errorText } from "./api";
 import { Attention, titleFor } from "./attention";
 import { Auth } from "./auth";
 import { CannedStore } from "./canned";
+import { NotesStore } from "./notes";
 import { Colleagues } from "./colleagues";
 import { Connection, type Status } from "./connection";
 import { Cursors } from "./cursors";
@@ -45,6 +46,9 @@ export class Console {
   readonly logs = new Map<string, MessageLog>();
   readonly visitors: Visitors;
   readonly canned: CannedStore;
+  /** Private notes and tags (notes.ts); `tagFilter`: the list shows only that tag's. */
+  readonly notes: NotesStore;
+  tagFilter = "";
   readonly reads: Reads = new Reads(this);
   readonly outbox: Outbox = new Outbox(this);
   /** Other agents viewing or typing in each conversation. */
@@ -135,6 +139,10 @@ export class Console {
       (method, path) => this.auth.api(method, path),
       () => this.changed(),
     );
+    this.notes = new NotesStore(
+      (method, path, body) => this.auth.api(method, path, body),
+      () => this.changed(),
+    );
   }
 
   // --- rendering ----------------------------------------------------------------------------
@@ -204,6 +212,7 @@ export class Console {
     void this.loadAgents();
     void this.loadMe();
     void this.canned.load(); // once per sign-in; the canned page reloads it after an edit
+    void this.notes.loadTags();
   }
 
   private reset(): void {
@@ -224,6 +233,8 @@ export class Console {
     this.logs.clear();
     this.visitors.clear();
     this.canned.clear();
+    this.notes.clear();
+    this.tagFilter = "";
     this.reads.clear();
     this.outbox.clear();
     this.unread.clear();

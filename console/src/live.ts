@@ -54,6 +54,12 @@ export function onFrame(c: Console, frame: ServerFrame): void {
       return error(c, frame);
     case "pong":
       return;
+    case "note":
+      c.notes.add(frame.note);
+      return;
+    case "thread.tags":
+      c.notes.apply(frame.thread_id, frame.tag_id, frame.change === "tagged");
+      return;
   }
 }
 

@@ -4,6 +4,7 @@
 // frontend/protocol.
 
 import type { SenderType, ThreadStatus } from "../../frontend/protocol";
+import type { Note } from "./notes";
 
 export * from "../../frontend/protocol";
 
@@ -75,6 +76,8 @@ export interface Thread {
   /** The group it is routed in; null: the whole team. */
   group_id?: string | null;
   visitor?: Visitor;
+  /** In thread lists: its tags (as projected). */
+  tag_ids?: string[];
 }
 
 export interface Message {
@@ -199,7 +202,16 @@ export type ServerFrame =
       thread_id?: string;
       client_id?: string;
     }
-  | { type: "pong" };
+  | { type: "pong" }
+  | { type: "note"; note: Note; cursor: string }
+  | {
+      type: "thread.tags";
+      change: "tagged" | "untagged";
+      thread_id: string;
+      tag_id: string;
+      by: string;
+      cursor: string;
+    };
 
 export type ClientFrame =
   | { type: "subscribe"; space_id: string; cursor?: string }

@@ -41,6 +41,7 @@ export class Reads {
         "GET",
         path,
       );
+      for (const t of page.items) this.c.notes.seed(t.id, t.tag_ids);
       this.c.threads.applyPage(spaceId, list, page.items, page.next_cursor);
     } catch (err) {
       w.error = errorText(err);

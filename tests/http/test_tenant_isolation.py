@@ -62,6 +62,14 @@ PROBES = [
     Probe("GET", "/canned-responses/{response_id}"),
     Probe("PATCH", "/canned-responses/{response_id}", {"title": "Taken over"}),
     Probe("DELETE", "/canned-responses/{response_id}"),
+    Probe("GET", "/threads/{thread_id}/notes"),
+    Probe("POST", "/threads/{thread_id}/notes", {"client_id": "probe", "content": "hi"}),
+    Probe("GET", "/threads/{thread_id}/tags"),
+    # Both ids in the path: A's thread with B's tag, then B's thread with A's tag.
+    Probe("PUT", "/threads/{thread_id}/tags/{tag_id}"),
+    Probe("DELETE", "/threads/{thread_id}/tags/{tag_id}"),
+    Probe("PATCH", "/tags/{tag_id}", {"name": "Taken over"}),
+    Probe("DELETE", "/tags/{tag_id}"),
 ]
 # Public by design: a widget key is published on the customer's site.
 NOT_PROBED = {("GET", "/widget/{widget_key}/config")}
@@ -105,7 +113,10 @@ async def _tenant(base: str, settings: Settings, n: int, words: str) -> Tenant:
         await _canned(base, org.token, "personal", words),
         await _canned(base, peer_token, "personal", words),  # not in the admin's list
     ]
+    tag = await call("POST", f"{base}{PREFIX}/tags", {"name": f"{words} tag"}, token=org.token)
+    assert tag.status == 201, tag.body
     ids = {
+        "tag_id": [tag.body["id"]],
         "space_id": [org.space["id"]],
         "thread_id": [thread_id],
         "agent_id": [org.agent["id"], peer["id"]],
@@ -157,8 +168,8 @@ def _cases(probe: Probe, *, theirs: dict[str, list[str]], mine: dict[str, list[s
             for key, kind in probe.body_ids.items()
             for foreign in theirs[kind]
         ]
-    [kind] = re.findall(r"\{(\w+)\}", probe.path)
-    return [({kind: foreign}, body) for foreign in theirs[kind]]
+    kinds = re.findall(r"\{(\w+)\}", probe.path)
+    return [({**own, kind: foreign}, body) for kind in kinds for foreign in theirs[kind]]
 
 
 async def test_another_organizations_objects_are_not_found(
@@ -218,6 +229,7 @@ async def _assert_lists_are_separate(api: str, a: Tenant, b: Tenant) -> None:
             "agents": await call("GET", f"{api}/agents", token=token),
             "groups": await call("GET", f"{api}/groups", token=token),
             "canned": await call("GET", f"{api}/canned-responses", token=token),
+            "tags": await call("GET", f"{api}/tags", token=token),
             "threads": await call(
                 "GET", f"{api}/spaces/{space_id}/threads?status={ALL_STATUSES}", token=token
             ),
@@ -228,6 +240,7 @@ async def _assert_lists_are_separate(api: str, a: Tenant, b: Tenant) -> None:
             "threads": "thread_id",
             "groups": "group_id",
             "canned": "response_id",
+            "tags": "tag_id",
         }
         for name, reply in lists.items():
             assert reply.status == 200, (name, reply.body)

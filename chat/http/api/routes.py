@@ -10,8 +10,10 @@ from chat.http.api import (
     canned,
     groups,
     inbound,
+    notes,
     organization,
     spaces,
+    tags,
     threads,
     visitors,
     widget,
@@ -42,6 +44,8 @@ def api_blueprint(services: Services) -> Blueprint:
         organization,
         inbound,
         canned,
+        notes,
+        tags,
     ):
         api.include(resource.routes)
     document = api.openapi(PREFIX)

@@ -14,6 +14,7 @@ from chat.db.breaker import is_unavailable
 from chat.db.rows import SpaceRow
 from chat.errors import FieldInvalidError, InvalidError, NotFoundError
 from chat.events import OPEN_THREAD_STATUSES
+from chat.http.api.thread_tags import with_tag, with_tag_ids
 from chat.http.api.views import no_content
 from chat.http.auth import Caller
 from chat.http.bodies import CreateSpace, ThreadListQuery, UpdateSpace
@@ -180,10 +181,11 @@ async def list_threads(
     statuses = sorted(set(query.status.split(",")))
     cursor = _thread_cursor(query.cursor)
     assigned = caller.agent.id if query.assigned == "me" else query.assigned
+    tag = await with_tag(services, caller, query.tag)
     try:
         rows = await services.db.run(
             lambda c: thread_queries.list_threads(
-                c, space.id, statuses, query.limit + 1, cursor, assigned
+                c, space.id, statuses, query.limit + 1, cursor, assigned, tag
             )
         )
     except psycopg.OperationalError as exc:
@@ -191,6 +193,7 @@ async def list_threads(
         # comes from it alone); closed ones and later pages wait for PostgreSQL.
         if (
             not is_unavailable(exc)
+            or tag is not None
             or cursor is not None
             or not OPEN_THREAD_STATUSES.issuperset(statuses)
         ):
@@ -201,9 +204,9 @@ async def list_threads(
     if len(rows) > query.limit:
         rows = rows[: query.limit]
         next_cursor = f"{rows[-1]['last_activity_at']}|{rows[-1]['id']}"
-    if cursor is None and OPEN_THREAD_STATUSES.intersection(statuses):
+    if tag is None and cursor is None and OPEN_THREAD_STATUSES.intersection(statuses):
         rows = await _with_unprojected(services, space.id, rows, statuses, assigned)
-    return jsonify({"items": rows, "next_cursor": next_cursor})
+    return jsonify({"items": await with_tag_ids(services, rows), "next_cursor": next_cursor})
 
 
 async def _with_unprojected(

@@ -91,8 +91,30 @@ function Sidebar({ c }: { c: Console }) {
           );
         })}
       </div>
+      {c.notes.tags.length ? (
+        <label class="tag-filter">
+          Tag{" "}
+          <select
+            data-part="tag-filter"
+            value={c.tagFilter}
+            onChange={(e) => {
+              c.tagFilter = (e.currentTarget as HTMLSelectElement).value;
+              c.changed();
+            }}
+          >
+            <option value="">All</option>
+            {c.notes.tags.map((tag) => (
+              <option key={tag.id} value={tag.id}>
+                {tag.name}
+              </option>
+            ))}
+          </select>
+        </label>
+      ) : null}
       <ul class="thread-list" aria-label={LIST_LABELS[c.list]}>
-        {rows.map((t) => (
+        {rows
+          .filter((t) => !c.tagFilter || c.notes.tagsOf(t.id).includes(c.tagFilter))
+          .map((t) => (
           <Row key={t.id} c={c} t={t} />
         ))}
       </ul>
@@ -167,6 +189,15 @@ function Row({ c, t }: { c: Console; t: Thread }) {
               Email
             </span>
           ) : null}
+          {c.notes.tagsOf(t.id).map((tagId) => {
+            const tag = c.notes.tag(tagId);
+            return tag ? (
+              <span key={tag.id} class="tag" data-part="row-tag" style={{ borderColor: tag.colour }}>
+                <span class="tag-dot" style={{ background: tag.colour }} />
+                {tag.name}
+              </span>
+            ) : null;
+          })}
           <span class="time">{clock(t.last_activity_at)}</span>
         </span>
         <span class="row-bottom">

@@ -26,6 +26,8 @@ export function ThreadView({
   const [transferring, setTransferring] = useState(false);
   const [target, setTarget] = useState("");
   const [confirming, setConfirming] = useState(false);
+  // Reply goes to the visitor; Note stays among agents (README, "Private notes and tags").
+  const [noting, setNoting] = useState(false);
   const composer = useRef<HTMLTextAreaElement>(null);
   const scroller = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
@@ -111,6 +113,17 @@ export function ThreadView({
   };
   const heldBy = heldByOther(c, thread);
   const send = (textarea: HTMLTextAreaElement) => {
+    if (noting) {
+      const text = textarea.value;
+      void c.notes.write(id, text).then((ok) => {
+        if (ok) {
+          textarea.value = "";
+          c.outbox.setDraft(id, "");
+          stick.current = true;
+        }
+      });
+      return;
+    }
     if (heldBy && !c.steppedIn.has(id)) {
       // Someone else holds it: ask once before the first reply (the server lets it through).
       if (textarea.value.trim()) setConfirming(true);
@@ -145,6 +158,7 @@ export function ThreadView({
               {c.spaces.length > 1 ? ` · ${c.spaceName(thread.space_id)}` : ""}
             </span>
             <AlsoHere c={c} id={id} />
+            <ThreadTags c={c} id={id} />
           </div>
           <div class="thread-actions">
             <button
@@ -258,6 +272,22 @@ export function ThreadView({
             {shown.map((m) => (
               <MessageItem key={m.key} c={c} m={m} threadId={id} visitorName={name} />
             ))}
+            {c.notes.notesOf(id).map((n) => (
+              <li
+                key={`note-${n.id}`}
+                class="message note"
+                data-part="note"
+                data-id={n.id}
+                style={{ order: 0 }}
+              >
+                <div class="message-meta">
+                  <span class="who">{n.author_id === me.id ? "You" : n.author_name}</span>
+                  <time dateTime={n.created_at}>{clock(n.created_at)}</time>
+                  <span class="via">Only agents see this</span>
+                </div>
+                <div class="content">{n.content}</div>
+              </li>
+            ))}
           </ol>
         </div>
         <p class="typing" data-part="typing" hidden={!typing} aria-live="polite">
@@ -279,8 +309,26 @@ export function ThreadView({
           />
         ) : null}
         <CannedList picker={picker} />
+        <div class="composer-mode" role="group" aria-label="Reply or private note">
+          <button
+            type="button"
+            data-part="mode-reply"
+            aria-pressed={!noting}
+            onClick={() => setNoting(false)}
+          >
+            Reply
+          </button>
+          <button
+            type="button"
+            data-part="mode-note"
+            aria-pressed={noting}
+            onClick={() => setNoting(true)}
+          >
+            Note
+          </button>
+        </div>
         <form
-          class="composer"
+          class={noting ? "composer noting" : "composer"}
           onSubmit={(e) => {
             e.preventDefault();
             const textarea = (e.currentTarget as HTMLFormElement).querySelector("textarea");
@@ -291,11 +339,13 @@ export function ThreadView({
             ref={composer}
             data-part="composer"
             rows={3}
-            aria-label="Reply"
+            aria-label={noting ? "Private note" : "Reply"}
             value={draft}
-            disabled={!open}
+            disabled={!open && !noting}
             placeholder={
-              open
+              noting
+                ? "Private note: only agents see this"
+                : open
                 ? "Reply… (Enter sends, Shift+Enter for a new line, / for canned responses)"
                 : "This conversation is over."
             }
@@ -320,13 +370,58 @@ export function ThreadView({
               }
             }}
           />
-          <button type="submit" class="primary" data-part="send" disabled={!open}>
-            Send
+          <button type="submit" class="primary" data-part="send" disabled={!open && !noting}>
+            {noting ? "Add note" : "Send"}
           </button>
         </form>
       </section>
       <VisitorPanel c={c} thread={thread} />
     </div>
+  );
+}
+
+function ThreadTags({ c, id }: { c: Console; id: string }) {
+  const on = c.notes.tagsOf(id);
+  const free = c.notes.tags.filter((t) => !on.includes(t.id));
+  return (
+    <span class="tags" data-part="thread-tags">
+      {on.map((tagId) => {
+        const t = c.notes.tag(tagId);
+        if (!t) return null;
+        return (
+          <span key={t.id} class="tag" style={{ borderColor: t.colour }} data-part="tag">
+            <span class="tag-dot" style={{ background: t.colour }} />
+            {t.name}
+            <button
+              type="button"
+              class="quiet"
+              aria-label={`Remove tag ${t.name}`}
+              onClick={() => void c.notes.setTag(id, t.id, false)}
+            >
+              ×
+            </button>
+          </span>
+        );
+      })}
+      {free.length ? (
+        <select
+          data-part="add-tag"
+          aria-label="Add a tag"
+          value=""
+          onChange={(e) => {
+            const value = (e.currentTarget as HTMLSelectElement).value;
+            if (value) void c.notes.setTag(id, value, true);
+          }}
+        >
+          <option value="">+ Tag</option>
+          {free.map((t) => (
+            <option key={t.id} value={t.id}>
+              {t.name}
+            </option>
+          ))}
+        </select>
+      ) : null}
+    </span>
   );
 }
 

