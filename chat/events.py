@@ -139,9 +139,38 @@ class VisitorUpdated(_Event):
     email: str | None = None
     current_url: str | None = None
     created: int | None = None
+    # Added with visitor context (structures.md, "Visitor context"): the page's title with
+    # `current_url`; the browser's locale and time zone and, from its User-Agent, browser and OS;
+    # the host page's attributes (unverified: any page script can set them), the whole set.
+    page_title: str | None = None
+    locale: str | None = None
+    timezone: str | None = None
+    browser: str | None = None
+    os: str | None = None
+    attributes: dict[str, str | int | float | bool | None] | None = None
 
 
-Event = MessagePosted | ThreadOpened | ThreadChanged | Typing | Presence | VisitorUpdated | Viewers
+class ReadMarked(_Event):
+    """A reader's marker in a thread moved to `message_id` (chat/streams/read_state.py). Space
+    stream only; agents' other sockets follow it, the visitor hears an agent's as `seen`."""
+
+    type: Literal["read"] = "read"
+    thread_id: str
+    reader_type: Literal["agent", "visitor"]
+    reader_id: str
+    message_id: str
+
+
+Event = (
+    MessagePosted
+    | ThreadOpened
+    | ThreadChanged
+    | Typing
+    | Presence
+    | VisitorUpdated
+    | Viewers
+    | ReadMarked
+)
 
 _KINDS: dict[str, type[_Event]] = {
     "message": MessagePosted,
@@ -158,6 +187,7 @@ _KINDS: dict[str, type[_Event]] = {
     "presence": Presence,
     "visitor.updated": VisitorUpdated,
     "viewers": Viewers,
+    "read": ReadMarked,
 }
 
 
@@ -176,7 +206,7 @@ class LogEntry:
     def routes(self) -> tuple[str, ...]:
         """The routes a reader delivers this entry to, besides its space: thread and visitor."""
         match self.event:
-            case MessagePosted() | Typing():
+            case MessagePosted() | Typing() | ReadMarked():
                 return (self.event.thread_id,)
             case ThreadOpened():
                 return (self.event.thread.id, visitor_route(self.event.visitor.id), QUEUE_ROUTE)
@@ -193,7 +223,7 @@ class LogEntry:
     @property
     def thread_id(self) -> str | None:
         match self.event:
-            case MessagePosted() | Typing():
+            case MessagePosted() | Typing() | ReadMarked():
                 return self.event.thread_id
             case ThreadOpened() | ThreadChanged():
                 return self.event.thread.id

@@ -27,10 +27,11 @@ from chat.actors.socket import (
     run_session,
 )
 from chat.actors.viewing import NOTHING, Viewed, ViewingPresence
+from chat.commands.reads import do_mark_read
 from chat.commands.threads import Actor
 from chat.db.rows import AgentRow, SpaceRow
 from chat.errors import ChatError, InvalidError, NotFoundError, UnavailableError
-from chat.events import LogEntry, MessagePosted, Typing, VisitorUpdated
+from chat.events import LogEntry, MessagePosted, ReadMarked, Typing, VisitorUpdated
 from chat.json_types import Json
 from chat.protocol.inbound import (
     AgentFrame,
@@ -40,6 +41,7 @@ from chat.protocol.inbound import (
     Claim,
     Close,
     Heartbeat,
+    MarkRead,
     Ping,
     Reopen,
     Subscribe,
@@ -150,6 +152,8 @@ class AgentSession:
                 await _handle_typing(self, frame)
             case Viewing():
                 await _handle_viewing(self, frame)
+            case MarkRead():
+                await _handle_read(self, frame)
             case Heartbeat():
                 await _heartbeat(self)
             case Ping():
@@ -163,7 +167,7 @@ class AgentSession:
         match frame:
             case AgentSendMessage():
                 return error_frame(err, frame.client_id)
-            case Claim() | Close() | Transfer() | Viewing() | Reopen():
+            case Claim() | Close() | Transfer() | Viewing() | Reopen() | MarkRead():
                 return error_frame(err, ref=frame.type, thread_id=frame.thread_id)
         return error_frame(err)
 
@@ -261,6 +265,17 @@ async def _handle_viewing(session: AgentSession, frame: Viewing) -> None:
         return
     space_id = await _space_of(session, frame.thread_id)
     session.viewing.want(Viewed(space_id, frame.thread_id))
+
+
+async def _handle_read(session: AgentSession, frame: MarkRead) -> None:
+    """Answered `{"type":"ack","ref":"read","thread_id","id"}` with the marker now."""
+    space_id = await _space_of(session, frame.thread_id)
+    marker = await do_mark_read(
+        session.deps.stream_log, space_id, frame.thread_id, session.agent.id, frame.id
+    )
+    await session.outbox.send(
+        {"type": "ack", "ref": "read", "thread_id": frame.thread_id, "id": marker}
+    )
 
 
 async def _space_of(session: AgentSession, thread_id: str) -> str:
@@ -400,4 +415,6 @@ def agent_frame(session: AgentSession, space_id: str, entry: LogEntry) -> str | 
             session.thread_spaces.put(m.thread_id, space_id)
         case Typing() as t if t.sender_type == "agent" and t.sender_id == session.agent.id:
             return None
+        case ReadMarked() as r if r.reader_type == "agent" and r.reader_id != session.agent.id:
+            return None  # another agent's marker is theirs (structures.md, "Read state")
     return encoded(entry, "agent", agent_event_frame)

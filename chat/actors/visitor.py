@@ -32,6 +32,14 @@ from chat.actors.socket import (
     run_session,
 )
 from chat.actors.thread import Attachment
+from chat.actors.visitor_context import (
+    BrowserContext,
+    handle_read,
+    identify_attributes,
+    note_page,
+    page_fields,
+    send_seen,
+)
 from chat.actors.visitor_feed import (
     SwitchThread,
     attach,
@@ -59,6 +67,7 @@ from chat.protocol.inbound import (
     Ping,
     SendMessage,
     VisitorFrame,
+    VisitorRead,
     VisitorTyping,
     check_content,
     parse_visitor_frame,
@@ -132,6 +141,7 @@ class VisitorSession:
     agents_online: bool = False
     queue_refused: bool = False  # a message was refused `queue_full`: an email leaves a lead
     queue_position: int | None = None  # the place in the waiting queue last sent
+    browser: BrowserContext = field(default_factory=BrowserContext)  # chat/actors/visitor_context
 
     @property
     def who(self) -> str:
@@ -165,6 +175,8 @@ class VisitorSession:
                 await _handle_identify(self, frame)
             case Page():
                 await _handle_page(self, frame)
+            case VisitorRead():
+                await handle_read(self, frame)
             case Ping():
                 await self.outbox.send(PONG)
             case _:
@@ -187,10 +199,11 @@ async def run_visitor_session(
     last: str | None,
     watch: WidgetWatch,
     address: str = "",
+    user_agent: str = "",
 ) -> None:
     """Serve one widget socket until it closes. The caller has accepted it, and holds `watch`
     registered (SessionRegistry.open_widget_watch) for as long as this runs. `address` names
-    the client address's budgets ('' spends none)."""
+    the client address's budgets ('' spends none); `user_agent` is the handshake's header."""
     outbox_send, outbox_recv = trio.open_memory_channel[Frame](OUTBOX_SIZE)
     inbox_send, inbox_recv = trio.open_memory_channel[LogEntry | SwitchThread](INBOX_SIZE)
     router = deps.router
@@ -214,6 +227,7 @@ async def run_visitor_session(
         watch,
         address,
     )
+    session.browser.user_agent = user_agent
     try:
         await run_session(socket, session, outbox_recv, deps.settings)
     finally:
@@ -263,6 +277,7 @@ async def _welcome(session: VisitorSession, visitor: VisitorInfo) -> None:
             session.queue_position,
         )
     )
+    await send_seen(session)
 
 
 async def _history(session: VisitorSession, thread_id: str, last: str | None) -> list[Json]:
@@ -378,6 +393,7 @@ async def _handle_identify(session: VisitorSession, frame: Identify) -> None:
     if not session.identify_budget.take():
         raise RateLimitedError("too many identify frames; slow down")
     fields = {k: v.strip() for k, v in (("name", frame.name), ("email", frame.email)) if v}
+    fields.update(identify_attributes(frame))
     if fields:
         session.name = fields.get("name", session.name)
         await session.deps.stream_log.do_update_visitor(
@@ -391,6 +407,7 @@ async def _handle_identify(session: VisitorSession, frame: Identify) -> None:
 
 async def _handle_page(session: VisitorSession, frame: Page) -> None:
     """Paced by _write_pages: the latest page of each second is written."""
+    note_page(session, frame)
     session.pages.put(frame.url[:PAGE_URL_CHARS])
 
 
@@ -404,7 +421,9 @@ async def _write_pages(session: VisitorSession) -> NoReturn:
 
 async def _store_page(session: VisitorSession, url: str) -> None:
     ttl = session.deps.settings.visitor_idle_ttl_seconds  # a longer one set before stays
+    fields = await page_fields(session, url)
     await session.deps.stream_log.do_update_visitor(
-        session.space.id, session.visitor_id, {"current_url": url}, ttl_seconds=ttl
+        session.space.id, session.visitor_id, fields, ttl_seconds=ttl
     )
     session.stored = True
+    session.browser.written = True

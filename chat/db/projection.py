@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import psycopg
+from psycopg.types.json import Jsonb
 
 from chat.events import (
     LogEntry,
     MessagePosted,
+    ReadMarked,
     ThreadChanged,
     ThreadOpened,
     ThreadSnapshot,
@@ -62,13 +64,40 @@ _INSERT_OUTBOX = (
     " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
 )
 _UPSERT_VISITOR = (
-    "INSERT INTO visitors (id, space_id, name, email, current_url, created_at, entry_ms, entry_seq)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+    "INSERT INTO visitors (id, space_id, name, email, current_url, created_at, attributes,"
+    " locale, timezone, browser, os, entry_ms, entry_seq)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
     " ON CONFLICT (id) DO UPDATE SET name = coalesce(EXCLUDED.name, visitors.name),"
     " email = coalesce(EXCLUDED.email, visitors.email),"
     " current_url = coalesce(EXCLUDED.current_url, visitors.current_url),"
+    " attributes = coalesce(EXCLUDED.attributes, visitors.attributes),"
+    " locale = coalesce(EXCLUDED.locale, visitors.locale),"
+    " timezone = coalesce(EXCLUDED.timezone, visitors.timezone),"
+    " browser = coalesce(EXCLUDED.browser, visitors.browser),"
+    " os = coalesce(EXCLUDED.os, visitors.os),"
     " entry_ms = EXCLUDED.entry_ms, entry_seq = EXCLUDED.entry_seq"
     " WHERE (visitors.entry_ms, visitors.entry_seq) < (EXCLUDED.entry_ms, EXCLUDED.entry_seq)"
+)
+
+# The pages a visitor was on (structures.md, "Visitor context"): one row per entry with a URL,
+# keyed by the entry id; then each touched visitor keeps only its newest VISITOR_PAGES_KEPT.
+VISITOR_PAGES_KEPT = 50
+_INSERT_PAGES = (
+    "INSERT INTO visitor_pages (visitor_id, id_ms, id_seq, url, title)"
+    " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
+)
+_TRIM_PAGES = (
+    "DELETE FROM visitor_pages p WHERE p.visitor_id = ANY(%s::uuid[]) AND (p.id_ms, p.id_seq) <"
+    " (SELECT min((k.id_ms, k.id_seq)) FROM (SELECT q.id_ms, q.id_seq FROM visitor_pages q"
+    " WHERE q.visitor_id = p.visitor_id ORDER BY q.id_ms DESC, q.id_seq DESC LIMIT %s) k)"
+)
+# Read markers only move forward, whatever order entries are replayed in.
+_UPSERT_READ = (
+    "INSERT INTO read_markers (thread_id, reader_id, message_ms, message_seq)"
+    " VALUES (%s, %s, %s, %s) ON CONFLICT (thread_id, reader_id) DO UPDATE"
+    " SET message_ms = EXCLUDED.message_ms, message_seq = EXCLUDED.message_seq"
+    " WHERE (read_markers.message_ms, read_markers.message_seq)"
+    " < (EXCLUDED.message_ms, EXCLUDED.message_seq)"
 )
 
 
@@ -85,6 +114,8 @@ class Batch:
     touches: dict[str, int] = field(default_factory=dict)
     visitors: list[tuple[object, ...]] = field(default_factory=list)
     outbox: list[tuple[object, ...]] = field(default_factory=list)
+    pages: list[tuple[object, ...]] = field(default_factory=list)
+    reads: list[tuple[object, ...]] = field(default_factory=list)
     finished_threads: set[tuple[str, str]] = field(default_factory=set)  # (space, thread)
 
     def add(self, space_id: str, entry: LogEntry) -> None:
@@ -113,7 +144,9 @@ class Batch:
             case ThreadOpened() as o:
                 v = o.visitor
                 self.visitors.append(
-                    (v.id, space_id, v.name, v.email, v.current_url, _ts(v.created or ms), ms, seq)
+                    (v.id, space_id, v.name, v.email, v.current_url, _ts(v.created or ms))
+                    + (None,) * 5
+                    + (ms, seq)
                 )
                 self.threads.append(_thread_row(o.thread, ms, seq))
             case ThreadChanged() as c:
@@ -129,10 +162,20 @@ class Batch:
                         u.email,
                         u.current_url,
                         _ts(u.created or ms),
+                        Jsonb(u.attributes) if u.attributes is not None else None,
+                        u.locale,
+                        u.timezone,
+                        u.browser,
+                        u.os,
                         ms,
                         seq,
                     )
                 )
+                if u.current_url is not None:
+                    self.pages.append((u.visitor_id, ms, seq, u.current_url, u.page_title))
+            case ReadMarked() as r:
+                reader = r.reader_id if r.reader_type == "agent" else "visitor"
+                self.reads.append((r.thread_id, reader, *parse_id(r.message_id)))
             case _:
                 pass  # typing, presence and viewers are not kept
 
@@ -149,6 +192,12 @@ class Batch:
                 cur.execute(_TOUCH_THREADS, [list(self.touches), list(self.touches.values())])
             if self.outbox:
                 cur.executemany(_INSERT_OUTBOX, self.outbox)
+            if self.pages:
+                cur.executemany(_INSERT_PAGES, self.pages)
+                touched = sorted({str(p[0]) for p in self.pages})
+                cur.execute(_TRIM_PAGES, [touched, VISITOR_PAGES_KEPT])
+            if self.reads:
+                cur.executemany(_UPSERT_READ, self.reads)
 
 
 def _thread_row(t: ThreadSnapshot, ms: int, seq: int) -> tuple[object, ...]:

@@ -20,6 +20,7 @@ from chat.events import (
     LogEntry,
     MessagePosted,
     Presence,
+    ReadMarked,
     ThreadChanged,
     ThreadOpened,
     ThreadSnapshot,
@@ -359,6 +360,8 @@ def agent_event_frame(entry: LogEntry) -> Json:
             frame = visitor_updated_frame(v)
         case Viewers() as w:
             frame = viewers_frame(w.space_id, w.thread_id, w.agent_ids)
+        case ReadMarked() as r:
+            frame = read_frame(r)
     frame["cursor"] = entry.id
     return frame
 
@@ -416,3 +419,20 @@ def visitor_updated_frame(v: VisitorUpdated) -> Json:
         "type": "visitor.updated",
         "visitor": v.model_dump(exclude={"type", "created"}, exclude_none=True),
     }
+
+
+def read_frame(r: ReadMarked) -> Json:
+    """A reader's marker moved: the agent's own (from another of its sockets) or the visitor's
+    (structures.md, "Read state")."""
+    return {
+        "type": "read",
+        "thread_id": r.thread_id,
+        "reader_type": r.reader_type,
+        "reader_id": r.reader_id,
+        "id": r.message_id,
+    }
+
+
+def seen_frame(thread_id: str, message_id: str) -> Json:
+    """To a visitor: an agent has read their thread up to `message_id` (no agent named)."""
+    return {"type": "seen", "thread_id": thread_id, "id": message_id}

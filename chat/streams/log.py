@@ -46,6 +46,7 @@ from chat.streams.client import Redis
 from chat.streams.group_commit import Append, GroupCommit
 from chat.streams.keys import SpaceKeys
 from chat.streams.limits import Rate
+from chat.streams.read_state import ReadState
 from chat.streams.viewing import Viewing
 
 # A sender's client_ids are remembered this long (refreshed on each send); PostgreSQL's unique
@@ -169,6 +170,7 @@ class StreamLog:
         self._queue_position = redis.register_script(lua_queue.QUEUE_POSITION)
         self._group = GroupCommit(redis, durability)
         self.viewing = Viewing(redis, prefix, self.presence_ttl_ms)
+        self.read_state = ReadState(redis, prefix)
 
     def keys(self, space_id: str) -> SpaceKeys:
         return SpaceKeys(self.prefix, space_id)

@@ -11,6 +11,7 @@ from chat.http.api import (
     groups,
     inbound,
     organization,
+    reads,
     spaces,
     threads,
     visitors,
@@ -42,6 +43,7 @@ def api_blueprint(services: Services) -> Blueprint:
         organization,
         inbound,
         canned,
+        reads,
     ):
         api.include(resource.routes)
     document = api.openapi(PREFIX)
