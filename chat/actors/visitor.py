@@ -331,7 +331,7 @@ async def _handle_message(session: VisitorSession, frame: SendMessage) -> None:
     except QueueFullError:
         session.queue_refused = True
         raise
-    session.stored = True
+    _now_stored(session)
     await session.outbox.send(message_ack(ack))
     if ack.thread_id != session.thread_id:
         await session.inbox.send(SwitchThread(ack.thread_id))
@@ -359,6 +359,14 @@ async def _leave_lead(session: VisitorSession, email: str) -> None:
     )
     if ack.thread_id != session.thread_id:
         await session.inbox.send(SwitchThread(ack.thread_id))
+
+
+def _now_stored(session: VisitorSession) -> None:
+    """The visitor is stored: its pages no longer wait out the linger (agents follow where a
+    visitor who wrote or identified goes, at the page pace)."""
+    if not session.stored:
+        session.stored = True
+        session.pages.release()
 
 
 def _active_ttl(session: VisitorSession) -> int:
@@ -390,16 +398,17 @@ async def _send_typing(session: VisitorSession) -> NoReturn:
 
 
 async def _handle_identify(session: VisitorSession, frame: Identify) -> None:
+    attributes = identify_attributes(frame)  # checked first: a refused frame spends no budget
     if not session.identify_budget.take():
         raise RateLimitedError("too many identify frames; slow down")
     fields = {k: v.strip() for k, v in (("name", frame.name), ("email", frame.email)) if v}
-    fields.update(identify_attributes(frame))
+    fields.update(attributes)
     if fields:
         session.name = fields.get("name", session.name)
         await session.deps.stream_log.do_update_visitor(
             session.space.id, session.visitor_id, fields, ttl_seconds=_active_ttl(session)
         )
-        session.stored = True
+        _now_stored(session)
         away = not session.agents_online or session.queue_refused
         if frame.offline and "email" in fields and away:
             await _leave_lead(session, fields["email"])

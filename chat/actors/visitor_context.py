@@ -85,7 +85,7 @@ async def page_fields(session: ContextSession, url: str) -> dict[str, str]:
     if not ctx.written:
         browser, os = (None, None)
         if ctx.user_agent:
-            browser, os = await trio.to_thread.run_sync(browser_and_os, ctx.user_agent)
+            browser, os = browser_and_os(ctx.user_agent)
         env = {"locale": ctx.locale, "timezone": ctx.timezone, "browser": browser, "os": os}
         fields.update({k: v for k, v in env.items() if v})
     return fields

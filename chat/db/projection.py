@@ -87,9 +87,10 @@ _INSERT_PAGES = (
     " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
 )
 _TRIM_PAGES = (
-    "DELETE FROM visitor_pages p WHERE p.visitor_id = ANY(%s::uuid[]) AND (p.id_ms, p.id_seq) <"
-    " (SELECT min((k.id_ms, k.id_seq)) FROM (SELECT q.id_ms, q.id_seq FROM visitor_pages q"
-    " WHERE q.visitor_id = p.visitor_id ORDER BY q.id_ms DESC, q.id_seq DESC LIMIT %s) k)"
+    "DELETE FROM visitor_pages p USING (SELECT visitor_id, id_ms, id_seq, row_number() OVER"
+    " (PARTITION BY visitor_id ORDER BY id_ms DESC, id_seq DESC) AS n FROM visitor_pages"
+    " WHERE visitor_id = ANY(%s::uuid[])) old WHERE old.n > %s AND p.visitor_id = old.visitor_id"
+    " AND p.id_ms = old.id_ms AND p.id_seq = old.id_seq"
 )
 # Read markers only move forward, whatever order entries are replayed in.
 _UPSERT_READ = (
