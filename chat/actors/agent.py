@@ -389,6 +389,12 @@ async def _forward(
             ]
             for t in item.snapshot.threads:
                 session.thread_spaces.put(t.thread.id, space_id)
+            # This agent's unread counts (structures.md, "Read state"): they survive a reload.
+            unread = await session.deps.stream_log.read_state.unread(
+                space_id, session.agent.id, [row["id"] for row in threads]
+            )
+            for row in threads:
+                row["unread"], row["last_read_id"] = unread.get(row["id"], (0, None))
         # Read after the cursor: a viewers entry between the two is forwarded after this, and
         # each carries its thread's whole list, so the agent ends at the current state.
         viewers = await session.deps.stream_log.viewing.viewers(space_id)

@@ -157,7 +157,7 @@ class VisitorDetail(_Reply):
 class ListedThread(Thread):
     unread: int = Field(
         description="The visitor's messages after the caller's read marker (structures.md,"
-        ' "Read state"); from PostgreSQL, so a message not projected yet counts once it is'
+        ' "Read state"), read from the thread\'s stream (at most 500 entries past the marker)'
     )
     last_read_id: MessageId | None = Field(description="The caller's read marker; null: none")
 

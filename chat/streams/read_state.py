@@ -61,6 +61,40 @@ return {emit(base, nil, 'read', data), target}
 )
 
 
+# Entries of a thread's stream an unread count reads past the marker, at most: past it the count
+# says "at least this many", which a badge shows as it is.
+UNREAD_SCAN = 500
+
+UNREAD = r"""
+-- KEYS[1] space events stream (the hash tag)
+-- ARGV: base, field ('a:<agent>'), scan, then thread ids
+-- Returns, per thread, {marker or '', count}: the visitor's messages after the marker in the
+-- thread's stream; count -1 when the stream is gone (a thread finished long ago).
+local base, field, scan = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local out = {}
+for i = 4, #ARGV do
+  local thread = ARGV[i]
+  local marker = redis.call('HGET', base .. 'rd:' .. thread, field) or ''
+  local key = base .. 't:' .. thread
+  local count = -1
+  if redis.call('EXISTS', key) == 1 then
+    count = 0
+    local start = '-'
+    if marker ~= '' then start = '(' .. marker end
+    for _, e in ipairs(redis.call('XRANGE', key, start, '+', 'COUNT', scan)) do
+      local f = e[2]
+      if f[2] == 'message' and cjson.decode(f[4]).sender_type == 'visitor' then
+        count = count + 1
+      end
+    end
+  end
+  out[#out + 1] = marker
+  out[#out + 1] = count
+end
+return out
+"""
+
+
 class ReadState:
     """The read markers of one deployment's spaces. Holds the script; does no I/O on init.
 
@@ -71,6 +105,24 @@ class ReadState:
         self.redis = redis
         self.prefix = prefix
         self._mark = redis.register_script(MARK_READ)
+        self._unread = redis.register_script(UNREAD)
+
+    async def unread(
+        self, space_id: str, agent_id: str, thread_ids: list[str]
+    ) -> dict[str, tuple[int, str | None]]:
+        """thread id -> (the visitor's messages after the agent's marker, the marker), read
+        from the threads' streams: exact whatever the projector's lag. A thread whose stream
+        is gone is left out (PostgreSQL counts it)."""
+        if not thread_ids:
+            return {}
+        k = SpaceKeys(self.prefix, space_id)
+        args = [k.base, "a:" + agent_id, str(UNREAD_SCAN), *thread_ids]
+        reply: list[object] = await self._unread(keys=[k.events], args=args)
+        found: dict[str, tuple[int, str | None]] = {}
+        for thread_id, marker, count in zip(thread_ids, reply[::2], reply[1::2], strict=True):
+            if int(str(count)) >= 0:
+                found[thread_id] = (int(str(count)), str(marker) or None)
+        return found
 
     async def do_mark_read(
         self,

@@ -452,6 +452,16 @@ export class Console {
     if (this.conn.send({ type: "viewing", thread_id: id })) this.viewingSent = id;
   }
 
+  /** Unread counts as the server keeps them (a snapshot or a list page): they survive a reload
+   * and follow the agent across devices; live frames move them after. */
+  seedUnread(threads: Thread[]): void {
+    for (const t of threads) {
+      if (typeof t.unread !== "number" || this.viewing(t.id)) continue;
+      if (t.unread > 0) this.unread.set(t.id, t.unread);
+      else this.unread.delete(t.id);
+    }
+  }
+
   /** Move this agent's read marker to the thread's end, on the server: it follows the agent
    * to its other tabs and devices and survives a reload (a `read` frame; ack ignored). */
   markRead(threadId: string): void {

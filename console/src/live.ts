@@ -81,6 +81,7 @@ function snapshot(c: Console, spaceId: string, threads: Thread[]): void {
     if (t.visitor) c.visitors.seed({ ...t.visitor, space_id: t.space_id });
     c.threads.upsert(t, true);
   }
+  c.seedUnread(threads);
   c.threads.openListsComplete(spaceId);
 }
 

@@ -42,12 +42,7 @@ export class Reads {
         path,
       );
       this.c.threads.applyPage(spaceId, list, page.items, page.next_cursor);
-      // Unread counts are the server's (they survive a reload); live frames move them after.
-      for (const t of page.items) {
-        if (typeof t.unread !== "number" || this.c.viewing(t.id)) continue;
-        if (t.unread > 0) this.c.unread.set(t.id, t.unread);
-        else this.c.unread.delete(t.id);
-      }
+      this.c.seedUnread(page.items);
     } catch (err) {
       w.error = errorText(err);
     } finally {

@@ -79,22 +79,25 @@ async def mark_read(
 
 
 async def with_unread(
-    services: Services, agent_id: str, rows: list[dict[str, Any]]
+    services: Services, space_id: str, agent_id: str, rows: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    """`rows` (threads) with the agent's `unread` count and `last_read_id`. While PostgreSQL is
-    down they count 0 (the console keeps counting live)."""
+    """`rows` (threads of the space) with the agent's `unread` count and `last_read_id`: from
+    the threads' streams in Valkey (exact at once, whatever the projector's lag), and from
+    PostgreSQL for threads whose stream is gone. While PostgreSQL is down those count 0."""
     ids = [str(r["id"]) for r in rows]
-    try:
-        counts = await services.db.run(lambda c: context_queries.unread_counts(c, agent_id, ids))
-    except psycopg.OperationalError as exc:
-        if not is_unavailable(exc):
-            raise
-        counts = {}
-    return [
-        {
-            **r,
-            "unread": counts.get(str(r["id"]), (0, None))[0],
-            "last_read_id": counts.get(str(r["id"]), (0, None))[1],
-        }
-        for r in rows
-    ]
+    counts = await services.stream_log.read_state.unread(space_id, agent_id, ids)
+    rest = [i for i in ids if i not in counts]
+    if rest:
+        try:
+            counts.update(
+                await services.db.run(lambda c: context_queries.unread_counts(c, agent_id, rest))
+            )
+        except psycopg.OperationalError as exc:
+            if not is_unavailable(exc):
+                raise
+    return [{**r, **_unread_fields(counts.get(str(r["id"])))} for r in rows]
+
+
+def _unread_fields(found: tuple[int, str | None] | None) -> dict[str, Any]:
+    unread, marker = found or (0, None)
+    return {"unread": unread, "last_read_id": marker}

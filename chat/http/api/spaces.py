@@ -197,7 +197,7 @@ async def list_threads(
         ):
             raise
         rows = await _open_from_log(services, space.id, statuses, assigned, projected=set())
-        rows = [{**r, "unread": 0, "last_read_id": None} for r in rows]
+        rows = await with_unread(services, space.id, caller.agent.id, rows)
         return jsonify({"items": rows, "next_cursor": None})
     next_cursor = None
     if len(rows) > query.limit:
@@ -205,7 +205,7 @@ async def list_threads(
         next_cursor = f"{rows[-1]['last_activity_at']}|{rows[-1]['id']}"
     if cursor is None and OPEN_THREAD_STATUSES.intersection(statuses):
         rows = await _with_unprojected(services, space.id, rows, statuses, assigned)
-    rows = await with_unread(services, caller.agent.id, rows)  # structures.md, "Read state"
+    rows = await with_unread(services, space.id, caller.agent.id, rows)  # "Read state"
     return jsonify({"items": rows, "next_cursor": next_cursor})
 
 
