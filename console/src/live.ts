@@ -189,6 +189,7 @@ function ack(c: Console, frame: Frame<"ack">): void {
     }
     return;
   }
+  if (frame.ref === "read") return; // nothing to show: the badge was cleared when it was sent
   c.threads.upsert(frame.thread as Thread, true);
 }
 

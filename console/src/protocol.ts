@@ -212,6 +212,8 @@ export type ServerFrame =
       created_at: string;
     }
   | { type: "ack"; ref: ActionRef; thread_id: string; thread: Thread }
+  /** A `read` frame's answer: the marker now (the `read` frames to other sockets carry it). */
+  | { type: "ack"; ref: "read"; thread_id: string; id: string | null }
   | {
       type: "error";
       code: string;

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import Service
+from tests.browser.conftest import PageWatch, Service
 from tests.browser.test_canned import LAPTOP, TABLET, _shot
-from tests.browser.test_console import Consoles, sign_in_admin
+from tests.browser.test_console import Consoles, no_errors, sign_in_admin
 from tests.browser.widget import Widget
 
 IDENTIFY = """() => window.ChatWidget.identify({
@@ -34,7 +34,7 @@ def consoles(browser: Browser) -> Iterator[Consoles]:
 
 
 def test_the_visitor_panel_and_read_state(
-    page: Page, service: Service, consoles: Consoles, artifacts: Path
+    page: Page, service: Service, consoles: Consoles, artifacts: Path, watch: PageWatch
 ) -> None:
     page.goto(service.site.url(service.site.add_page("/pricing.html", service.widget)))
     widget = Widget(page).open().connected()
@@ -70,6 +70,8 @@ def test_the_visitor_panel_and_read_state(
     # The widget is open and visible: the visitor has read the reply.
     expect(ada.part("seen-by-visitor")).to_have_count(1)
 
+    no_errors(ada)
+    assert watch.page_errors == []  # the host page with the widget
     _shot(ada, artifacts / "console-visitor-panel-laptop.png", panel)
     ada.page.set_viewport_size(TABLET)
     _shot(ada, artifacts / "console-visitor-panel-tablet.png", panel)
