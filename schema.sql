@@ -93,8 +93,38 @@ CREATE TABLE IF NOT EXISTS visitors (
     email text,
     current_url text,
     created_at timestamptz NOT NULL,
+    -- Visitor context (structures.md, "Visitor context"; migrations/0008): the host page's
+    -- attributes from ChatWidget.identify (unverified), the browser's locale and time zone, and
+    -- the browser and OS named by its User-Agent.
+    attributes jsonb,
+    locale text,
+    timezone text,
+    browser text,
+    os text,
     entry_ms bigint NOT NULL,
     entry_seq bigint NOT NULL
+);
+
+-- The pages a visitor was on, one row per `visitor.updated` entry with a URL (its id is the
+-- time), the newest VISITOR_PAGES_KEPT kept per visitor by the projector. migrations/0008.
+CREATE TABLE IF NOT EXISTS visitor_pages (
+    visitor_id uuid NOT NULL,
+    id_ms bigint NOT NULL,
+    id_seq bigint NOT NULL,
+    url text NOT NULL,
+    title text,
+    PRIMARY KEY (visitor_id, id_ms, id_seq)
+);
+
+-- Each reader's read marker per thread (an agent, or the thread's visitor as reader_id
+-- 'visitor'): the id of the last message read, written by the projector from `read` entries,
+-- only ever forward. The thread lists' unread counts read it. migrations/0008.
+CREATE TABLE IF NOT EXISTS read_markers (
+    thread_id uuid NOT NULL,
+    reader_id text NOT NULL,
+    message_ms bigint NOT NULL,
+    message_seq bigint NOT NULL,
+    PRIMARY KEY (thread_id, reader_id)
 );
 
 CREATE TABLE IF NOT EXISTS threads (

@@ -140,6 +140,15 @@ class VisitorUpdated(_Event):
     email: str | None = None
     current_url: str | None = None
     created: int | None = None
+    # Added with visitor context (structures.md, "Visitor context"): the page's title with
+    # `current_url`; the browser's locale and time zone and, from its User-Agent, browser and OS;
+    # the host page's attributes (unverified: any page script can set them), the whole set.
+    page_title: str | None = None
+    locale: str | None = None
+    timezone: str | None = None
+    browser: str | None = None
+    os: str | None = None
+    attributes: dict[str, str | int | float | bool | None] | None = None
 
 
 class NoteCreated(_Event):
@@ -166,6 +175,17 @@ class ThreadTagChanged(_Event):
     by: str
 
 
+class ReadMarked(_Event):
+    """A reader's marker in a thread moved to `message_id` (chat/streams/read_state.py). Space
+    stream only; agents' other sockets follow it, the visitor hears an agent's as `seen`."""
+
+    type: Literal["read"] = "read"
+    thread_id: str
+    reader_type: Literal["agent", "visitor"]
+    reader_id: str
+    message_id: str
+
+
 Event = (
     MessagePosted
     | ThreadOpened
@@ -176,6 +196,7 @@ Event = (
     | Viewers
     | NoteCreated
     | ThreadTagChanged
+    | ReadMarked
 )
 
 _KINDS: dict[str, type[_Event]] = {
@@ -196,6 +217,7 @@ _KINDS: dict[str, type[_Event]] = {
     "note.created": NoteCreated,
     "thread.tagged": ThreadTagChanged,
     "thread.untagged": ThreadTagChanged,
+    "read": ReadMarked,
 }
 
 
@@ -214,7 +236,7 @@ class LogEntry:
     def routes(self) -> tuple[str, ...]:
         """The routes a reader delivers this entry to, besides its space: thread and visitor."""
         match self.event:
-            case MessagePosted() | Typing():
+            case MessagePosted() | Typing() | ReadMarked():
                 return (self.event.thread_id,)
             case ThreadOpened():
                 return (self.event.thread.id, visitor_route(self.event.visitor.id), QUEUE_ROUTE)
@@ -231,7 +253,7 @@ class LogEntry:
     @property
     def thread_id(self) -> str | None:
         match self.event:
-            case MessagePosted() | Typing():
+            case MessagePosted() | Typing() | ReadMarked():
                 return self.event.thread_id
             case ThreadOpened() | ThreadChanged():
                 return self.event.thread.id

@@ -28,10 +28,11 @@ from chat.actors.socket import (
     run_session,
 )
 from chat.actors.viewing import NOTHING, Viewed, ViewingPresence
+from chat.commands.reads import do_mark_read
 from chat.commands.threads import Actor
 from chat.db.rows import AgentRow, SpaceRow
 from chat.errors import ChatError, InvalidError, NotFoundError, UnavailableError
-from chat.events import LogEntry, MessagePosted, Typing, VisitorUpdated
+from chat.events import LogEntry, MessagePosted, ReadMarked, Typing, VisitorUpdated
 from chat.json_types import Json
 from chat.protocol.inbound import (
     AddNote,
@@ -42,6 +43,7 @@ from chat.protocol.inbound import (
     Claim,
     Close,
     Heartbeat,
+    MarkRead,
     Ping,
     Reopen,
     Subscribe,
@@ -153,6 +155,8 @@ class AgentSession:
                 await _handle_typing(self, frame)
             case Viewing():
                 await _handle_viewing(self, frame)
+            case MarkRead():
+                await _handle_read(self, frame)
             case Heartbeat():
                 await _heartbeat(self)
             case Ping():
@@ -173,7 +177,7 @@ class AgentSession:
                 return error_frame(err, frame.client_id, ref="note", thread_id=frame.thread_id)
             case TagThread():
                 return error_frame(err, ref=frame.type, thread_id=frame.thread_id)
-            case Claim() | Close() | Transfer() | Viewing() | Reopen():
+            case Claim() | Close() | Transfer() | Viewing() | Reopen() | MarkRead():
                 return error_frame(err, ref=frame.type, thread_id=frame.thread_id)
         return error_frame(err)
 
@@ -271,6 +275,17 @@ async def _handle_viewing(session: AgentSession, frame: Viewing) -> None:
         return
     space_id = await _space_of(session, frame.thread_id)
     session.viewing.want(Viewed(space_id, frame.thread_id))
+
+
+async def _handle_read(session: AgentSession, frame: MarkRead) -> None:
+    """Answered `{"type":"ack","ref":"read","thread_id","id"}` with the marker now."""
+    space_id = await _space_of(session, frame.thread_id)
+    marker = await do_mark_read(
+        session.deps.stream_log, space_id, frame.thread_id, session.agent.id, frame.id
+    )
+    await session.outbox.send(
+        {"type": "ack", "ref": "read", "thread_id": frame.thread_id, "id": marker}
+    )
 
 
 async def _space_of(session: AgentSession, thread_id: str) -> str:
@@ -384,6 +399,12 @@ async def _forward(
             ]
             for t in item.snapshot.threads:
                 session.thread_spaces.put(t.thread.id, space_id)
+            # This agent's unread counts (structures.md, "Read state"): they survive a reload.
+            unread = await session.deps.stream_log.read_state.unread(
+                space_id, session.agent.id, [row["id"] for row in threads]
+            )
+            for row in threads:
+                row["unread"], row["last_read_id"] = unread.get(row["id"], (0, None))
         # Read after the cursor: a viewers entry between the two is forwarded after this, and
         # each carries its thread's whole list, so the agent ends at the current state.
         viewers = await session.deps.stream_log.viewing.viewers(space_id)
@@ -410,4 +431,6 @@ def agent_frame(session: AgentSession, space_id: str, entry: LogEntry) -> str | 
             session.thread_spaces.put(m.thread_id, space_id)
         case Typing() as t if t.sender_type == "agent" and t.sender_id == session.agent.id:
             return None
+        case ReadMarked() as r if r.reader_type == "agent" and r.reader_id != session.agent.id:
+            return None  # another agent's marker is theirs (structures.md, "Read state")
     return encoded(entry, "agent", agent_event_frame)

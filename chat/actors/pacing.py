@@ -33,6 +33,7 @@ class Paced(Generic[T]):
         self._value: T | None = None
         self._ready = trio.Event()
         self._next_at = -math.inf
+        self._moved = trio.Event()  # set when the end of the interval moved
 
     def put(self, value: T) -> None:
         self._value = value
@@ -42,6 +43,11 @@ class Paced(Generic[T]):
         """Hand nothing out before `deadline` (trio time)."""
         self._next_at = max(self._next_at, deadline)
 
+    def release(self) -> None:
+        """End a hold set by `not_before`: a waiting value goes out now, later ones at the pace."""
+        self._next_at = min(self._next_at, trio.current_time())
+        self._moved.set()
+
     def take_now(self) -> T | None:
         """The waiting value, if any, at once (the interval starts again)."""
         if not self._ready.is_set():
@@ -49,10 +55,16 @@ class Paced(Generic[T]):
         return self._take()
 
     async def take(self) -> T:
-        """Wait for a value and for the interval to end; cancellation loses nothing."""
-        await self._ready.wait()
-        await trio.sleep_until(self._next_at)
-        return self._take()
+        """Wait for a value and for the interval to end; cancellation loses nothing. A
+        `take_now` meanwhile moves the end (e.g. a linger hold lifted once the visitor wrote),
+        and the wait follows it."""
+        while True:
+            await self._ready.wait()
+            if trio.current_time() >= self._next_at:
+                return self._take()
+            self._moved = trio.Event()
+            with trio.move_on_at(self._next_at):
+                await self._moved.wait()
 
     def _take(self) -> T:
         value = self._value
@@ -60,6 +72,7 @@ class Paced(Generic[T]):
         self._value = None
         self._ready = trio.Event()
         self._next_at = trio.current_time() + self.interval
+        self._moved.set()
         return value
 
 

@@ -32,6 +32,14 @@ from chat.actors.socket import (
     run_session,
 )
 from chat.actors.thread import Attachment
+from chat.actors.visitor_context import (
+    BrowserContext,
+    handle_read,
+    identify_attributes,
+    note_page,
+    page_fields,
+    send_seen,
+)
 from chat.actors.visitor_feed import (
     SwitchThread,
     attach,
@@ -60,6 +68,7 @@ from chat.protocol.inbound import (
     Ping,
     SendMessage,
     VisitorFrame,
+    VisitorRead,
     VisitorTyping,
     check_content,
     parse_visitor_frame,
@@ -135,6 +144,7 @@ class VisitorSession:
     availability_due: trio.Event = field(default_factory=trio.Event)
     queue_refused: bool = False  # a message was refused `queue_full`: an email leaves a lead
     queue_position: int | None = None  # the place in the waiting queue last sent
+    browser: BrowserContext = field(default_factory=BrowserContext)  # chat/actors/visitor_context
 
     @property
     def who(self) -> str:
@@ -169,6 +179,8 @@ class VisitorSession:
                 await _handle_identify(self, frame)
             case Page():
                 await _handle_page(self, frame)
+            case VisitorRead():
+                await handle_read(self, frame)
             case Ping():
                 await self.outbox.send(PONG)
             case _:
@@ -191,10 +203,11 @@ async def run_visitor_session(
     last: str | None,
     watch: WidgetWatch,
     address: str = "",
+    user_agent: str = "",
 ) -> None:
     """Serve one widget socket until it closes. The caller has accepted it, and holds `watch`
     registered (SessionRegistry.open_widget_watch) for as long as this runs. `address` names
-    the client address's budgets ('' spends none)."""
+    the client address's budgets ('' spends none); `user_agent` is the handshake's header."""
     outbox_send, outbox_recv = trio.open_memory_channel[Frame](OUTBOX_SIZE)
     inbox_send, inbox_recv = trio.open_memory_channel[LogEntry | SwitchThread](INBOX_SIZE)
     router = deps.router
@@ -218,6 +231,7 @@ async def run_visitor_session(
         watch,
         address,
     )
+    session.browser.user_agent = user_agent
     try:
         await run_session(socket, session, outbox_recv, deps.settings)
     finally:
@@ -269,6 +283,7 @@ async def _welcome(session: VisitorSession, visitor: VisitorInfo) -> None:
             session.available_groups,
         )
     )
+    await send_seen(session)
 
 
 async def _history(session: VisitorSession, thread_id: str, last: str | None) -> list[Json]:
@@ -322,7 +337,7 @@ async def _handle_message(session: VisitorSession, frame: SendMessage) -> None:
     except QueueFullError:
         session.queue_refused = True
         raise
-    session.stored = True
+    _now_stored(session)
     await session.outbox.send(message_ack(ack))
     if ack.thread_id != session.thread_id:
         await session.inbox.send(SwitchThread(ack.thread_id))
@@ -350,6 +365,14 @@ async def _leave_lead(session: VisitorSession, email: str) -> None:
     )
     if ack.thread_id != session.thread_id:
         await session.inbox.send(SwitchThread(ack.thread_id))
+
+
+def _now_stored(session: VisitorSession) -> None:
+    """The visitor is stored: its pages no longer wait out the linger (agents follow where a
+    visitor who wrote or identified goes, at the page pace)."""
+    if not session.stored:
+        session.stored = True
+        session.pages.release()
 
 
 def _active_ttl(session: VisitorSession) -> int:
@@ -381,15 +404,17 @@ async def _send_typing(session: VisitorSession) -> NoReturn:
 
 
 async def _handle_identify(session: VisitorSession, frame: Identify) -> None:
+    attributes = identify_attributes(frame)  # checked first: a refused frame spends no budget
     if not session.identify_budget.take():
         raise RateLimitedError("too many identify frames; slow down")
     fields = {k: v.strip() for k, v in (("name", frame.name), ("email", frame.email)) if v}
+    fields.update(attributes)
     if fields:
         session.name = fields.get("name", session.name)
         await session.deps.stream_log.do_update_visitor(
             session.space.id, session.visitor_id, fields, ttl_seconds=_active_ttl(session)
         )
-        session.stored = True
+        _now_stored(session)
         # A group with nobody to route to counts as away: the widget offers the offline form
         # when the visitor's group is one of them (structures.md "Group availability").
         groups = session.available_groups or {}
@@ -400,6 +425,7 @@ async def _handle_identify(session: VisitorSession, frame: Identify) -> None:
 
 async def _handle_page(session: VisitorSession, frame: Page) -> None:
     """Paced by _write_pages: the latest page of each second is written."""
+    note_page(session, frame)
     session.pages.put(frame.url[:PAGE_URL_CHARS])
 
 
@@ -413,7 +439,9 @@ async def _write_pages(session: VisitorSession) -> NoReturn:
 
 async def _store_page(session: VisitorSession, url: str) -> None:
     ttl = session.deps.settings.visitor_idle_ttl_seconds  # a longer one set before stays
+    fields = await page_fields(session, url)
     await session.deps.stream_log.do_update_visitor(
-        session.space.id, session.visitor_id, {"current_url": url}, ttl_seconds=ttl
+        session.space.id, session.visitor_id, fields, ttl_seconds=ttl
     )
     session.stored = True
+    session.browser.written = True

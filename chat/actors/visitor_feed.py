@@ -19,12 +19,14 @@ import trio
 
 from chat.actors.socket import STORAGE_ERRORS, SessionDeps
 from chat.actors.thread import Attachment
+from chat.actors.visitor_context import seen_of
 from chat.backoff import Backoff
 from chat.db.rows import SpaceRow
 from chat.events import (
     LogEntry,
     MessagePosted,
     Presence,
+    ReadMarked,
     ThreadChanged,
     ThreadOpened,
     Typing,
@@ -108,6 +110,10 @@ async def feed_visitor(
             continue
         if item.thread_id != session.thread_id:
             continue  # from a thread this session left
+        if isinstance(item.event, ReadMarked):
+            if (seen := seen_of(item.event)) is not None:
+                await session.outbox.send(seen)
+            continue
         if isinstance(item.event, Typing):
             if item.event.sender_type == "agent":
                 await session.outbox.send(visitor_typing_frame(item.event))

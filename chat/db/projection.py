@@ -11,12 +11,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import psycopg
+from psycopg.types.json import Jsonb
 
 from chat.db.note_projection import AgentEntries
 from chat.events import (
     LogEntry,
     MessagePosted,
     NoteCreated,
+    ReadMarked,
     ThreadChanged,
     ThreadOpened,
     ThreadSnapshot,
@@ -65,13 +67,41 @@ _INSERT_OUTBOX = (
     " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
 )
 _UPSERT_VISITOR = (
-    "INSERT INTO visitors (id, space_id, name, email, current_url, created_at, entry_ms, entry_seq)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+    "INSERT INTO visitors (id, space_id, name, email, current_url, created_at, attributes,"
+    " locale, timezone, browser, os, entry_ms, entry_seq)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
     " ON CONFLICT (id) DO UPDATE SET name = coalesce(EXCLUDED.name, visitors.name),"
     " email = coalesce(EXCLUDED.email, visitors.email),"
     " current_url = coalesce(EXCLUDED.current_url, visitors.current_url),"
+    " attributes = coalesce(EXCLUDED.attributes, visitors.attributes),"
+    " locale = coalesce(EXCLUDED.locale, visitors.locale),"
+    " timezone = coalesce(EXCLUDED.timezone, visitors.timezone),"
+    " browser = coalesce(EXCLUDED.browser, visitors.browser),"
+    " os = coalesce(EXCLUDED.os, visitors.os),"
     " entry_ms = EXCLUDED.entry_ms, entry_seq = EXCLUDED.entry_seq"
     " WHERE (visitors.entry_ms, visitors.entry_seq) < (EXCLUDED.entry_ms, EXCLUDED.entry_seq)"
+)
+
+# The pages a visitor was on (structures.md, "Visitor context"): one row per entry with a URL,
+# keyed by the entry id; then each touched visitor keeps only its newest VISITOR_PAGES_KEPT.
+VISITOR_PAGES_KEPT = 50
+_INSERT_PAGES = (
+    "INSERT INTO visitor_pages (visitor_id, id_ms, id_seq, url, title)"
+    " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
+)
+_TRIM_PAGES = (
+    "DELETE FROM visitor_pages p USING (SELECT visitor_id, id_ms, id_seq, row_number() OVER"
+    " (PARTITION BY visitor_id ORDER BY id_ms DESC, id_seq DESC) AS n FROM visitor_pages"
+    " WHERE visitor_id = ANY(%s::uuid[])) old WHERE old.n > %s AND p.visitor_id = old.visitor_id"
+    " AND p.id_ms = old.id_ms AND p.id_seq = old.id_seq"
+)
+# Read markers only move forward, whatever order entries are replayed in.
+_UPSERT_READ = (
+    "INSERT INTO read_markers (thread_id, reader_id, message_ms, message_seq)"
+    " VALUES (%s, %s, %s, %s) ON CONFLICT (thread_id, reader_id) DO UPDATE"
+    " SET message_ms = EXCLUDED.message_ms, message_seq = EXCLUDED.message_seq"
+    " WHERE (read_markers.message_ms, read_markers.message_seq)"
+    " < (EXCLUDED.message_ms, EXCLUDED.message_seq)"
 )
 
 
@@ -88,6 +118,8 @@ class Batch:
     touches: dict[str, int] = field(default_factory=dict)
     visitors: list[tuple[object, ...]] = field(default_factory=list)
     outbox: list[tuple[object, ...]] = field(default_factory=list)
+    pages: list[tuple[object, ...]] = field(default_factory=list)
+    reads: list[tuple[object, ...]] = field(default_factory=list)
     finished_threads: set[tuple[str, str]] = field(default_factory=set)  # (space, thread)
     agent_entries: AgentEntries = field(default_factory=AgentEntries)  # notes and tags
 
@@ -117,7 +149,9 @@ class Batch:
             case ThreadOpened() as o:
                 v = o.visitor
                 self.visitors.append(
-                    (v.id, space_id, v.name, v.email, v.current_url, _ts(v.created or ms), ms, seq)
+                    (v.id, space_id, v.name, v.email, v.current_url, _ts(v.created or ms))
+                    + (None,) * 5
+                    + (ms, seq)
                 )
                 self.threads.append(_thread_row(o.thread, ms, seq))
             case ThreadChanged() as c:
@@ -133,14 +167,24 @@ class Batch:
                         u.email,
                         u.current_url,
                         _ts(u.created or ms),
+                        Jsonb(u.attributes) if u.attributes is not None else None,
+                        u.locale,
+                        u.timezone,
+                        u.browser,
+                        u.os,
                         ms,
                         seq,
                     )
                 )
+                if u.current_url is not None:
+                    self.pages.append((u.visitor_id, ms, seq, u.current_url, u.page_title))
             case NoteCreated() as n:
                 self.agent_entries.add_note(space_id, n, ms, seq)
             case ThreadTagChanged() as t:
                 self.agent_entries.add_tag(t, ms, seq)
+            case ReadMarked() as r:
+                reader = r.reader_id if r.reader_type == "agent" else "visitor"
+                self.reads.append((r.thread_id, reader, *parse_id(r.message_id)))
             case _:
                 pass  # typing, presence and viewers are not kept
 
@@ -158,6 +202,12 @@ class Batch:
             if self.outbox:
                 cur.executemany(_INSERT_OUTBOX, self.outbox)
             self.agent_entries.write(cur)
+            if self.pages:
+                cur.executemany(_INSERT_PAGES, self.pages)
+                touched = sorted({str(p[0]) for p in self.pages})
+                cur.execute(_TRIM_PAGES, [touched, VISITOR_PAGES_KEPT])
+            if self.reads:
+                cur.executemany(_UPSERT_READ, self.reads)
 
 
 def _thread_row(t: ThreadSnapshot, ms: int, seq: int) -> tuple[object, ...]:

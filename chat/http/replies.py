@@ -129,13 +129,45 @@ class ThreadWithVisitor(Thread):
     visitor: Visitor
 
 
+class PageVisit(_Reply):
+    url: str
+    title: str | None
+    at: datetime = Field(description="When the visitor's widget reported the page")
+
+
+class VisitorContext(_Reply):
+    """structures.md, "Visitor context"."""
+
+    attributes: dict[str, str | int | float | bool | None] = Field(
+        description="From the host page's ChatWidget.identify: unverified, any page script can"
+        " set them"
+    )
+    verified: Literal[False] = Field(
+        description="Always false: nothing here is checked (signed identity is another issue)"
+    )
+    locale: str | None
+    timezone: str | None
+    browser: str | None = Field(description="From the User-Agent, e.g. `Chrome 120`")
+    os: str | None = Field(description="From the User-Agent, e.g. `Windows 10`")
+    pages: list[PageVisit] = Field(description="Newest first, at most 50")
+
+
 class VisitorDetail(_Reply):
     visitor: Visitor
     threads: list[Thread] = Field(description="Newest first, at most 20")
+    context: VisitorContext
+
+
+class ListedThread(Thread):
+    unread: int = Field(
+        description="The visitor's messages after the caller's read marker (structures.md,"
+        ' "Read state"), read from the thread\'s stream (at most 500 entries past the marker)'
+    )
+    last_read_id: MessageId | None = Field(description="The caller's read marker; null: none")
 
 
 class ThreadPage(_Reply):
-    items: list[Thread]
+    items: list[ListedThread]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at end")
 
 

@@ -109,7 +109,17 @@ def ws_blueprint(services: Services) -> Blueprint:
                 return error_response(429, "rate_limited", TOO_MANY_SOCKETS)
             await websocket.accept()
             socket = QuartSocket(websocket._get_current_object())  # type: ignore[attr-defined]
-            await run_visitor_session(deps, socket, space, visitor_id, token, last, watch, address)
+            await run_visitor_session(
+                deps,
+                socket,
+                space,
+                visitor_id,
+                token,
+                last,
+                watch,
+                address,
+                user_agent=websocket.headers.get("User-Agent", ""),
+            )
         return None
 
     @bp.websocket("/ws/agent")

@@ -103,19 +103,32 @@ class Identify(_Frame):
     # Sent by the widget's offline form: with an email, and nobody able to answer live, it
     # leaves a lead (structures.md, "Email"). A host page's own identify never does.
     offline: bool = False
+    # The host page's attributes (ChatWidget.identify), replacing the visitor's set; scalar
+    # values only, bounded by chat/protocol/context.py (too_long past a bound).
+    attributes: dict[str, str | int | float | bool | None] | None = None
 
 
 class Page(_Frame):
     type: Literal["page"]
     url: str = Field(max_length=2048)
     title: str | None = Field(default=None, max_length=300)
+    # The browser's language and IANA time zone (structures.md, "Visitor context").
+    locale: str | None = Field(default=None, max_length=35, pattern=r"^[A-Za-z0-9-]+$")
+    timezone: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9_+/-]+$")
+
+
+class VisitorRead(_Frame):
+    """The visitor has seen the thread up to `id` (the widget open, the message visible)."""
+
+    type: Literal["read"]
+    id: StreamIdText
 
 
 class Ping(_Frame):
     type: Literal["ping"]
 
 
-VisitorFrame = SendMessage | VisitorTyping | Identify | Page | Ping
+VisitorFrame = SendMessage | VisitorTyping | Identify | Page | VisitorRead | Ping
 
 
 class Auth(_Frame):
@@ -178,6 +191,14 @@ class Viewing(_Frame):
     thread_id: Uuid | None = None
 
 
+class MarkRead(_Frame):
+    """The agent has read the thread up to `id` (None: all of it)."""
+
+    type: Literal["read"]
+    thread_id: Uuid
+    id: StreamIdText | None = None
+
+
 class Heartbeat(_Frame):
     type: Literal["heartbeat"]
 
@@ -210,6 +231,7 @@ AgentFrame = (
     | Reopen
     | AgentTyping
     | Viewing
+    | MarkRead
     | Heartbeat
     | Ping
     | AddNote

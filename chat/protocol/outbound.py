@@ -21,6 +21,7 @@ from chat.events import (
     MessagePosted,
     NoteCreated,
     Presence,
+    ReadMarked,
     ThreadChanged,
     ThreadOpened,
     ThreadSnapshot,
@@ -371,6 +372,8 @@ def agent_event_frame(entry: LogEntry) -> Json:
             frame = note_frame(entry.id, n)
         case ThreadTagChanged() as g:
             frame = thread_tags_frame(g)
+        case ReadMarked() as r:
+            frame = read_frame(r)
     frame["cursor"] = entry.id
     return frame
 
@@ -428,3 +431,20 @@ def visitor_updated_frame(v: VisitorUpdated) -> Json:
         "type": "visitor.updated",
         "visitor": v.model_dump(exclude={"type", "created"}, exclude_none=True),
     }
+
+
+def read_frame(r: ReadMarked) -> Json:
+    """A reader's marker moved: the agent's own (from another of its sockets) or the visitor's
+    (structures.md, "Read state")."""
+    return {
+        "type": "read",
+        "thread_id": r.thread_id,
+        "reader_type": r.reader_type,
+        "reader_id": r.reader_id,
+        "id": r.message_id,
+    }
+
+
+def seen_frame(thread_id: str, message_id: str) -> Json:
+    """To a visitor: an agent has read their thread up to `message_id` (no agent named)."""
+    return {"type": "seen", "thread_id": thread_id, "id": message_id}

@@ -47,6 +47,7 @@ from chat.streams.group_commit import Append, GroupCommit
 from chat.streams.keys import SpaceKeys
 from chat.streams.limits import Rate
 from chat.streams.notes import NotesLog
+from chat.streams.read_state import ReadState
 from chat.streams.viewing import Viewing
 
 # A sender's client_ids are remembered this long (refreshed on each send); PostgreSQL's unique
@@ -172,6 +173,7 @@ class StreamLog:
         self.viewing = Viewing(redis, prefix, self.presence_ttl_ms)
         # Private notes and tag changes share the group commit (chat/streams/notes.py).
         self.notes = NotesLog(redis, prefix, self._group)
+        self.read_state = ReadState(redis, prefix)
 
     def keys(self, space_id: str) -> SpaceKeys:
         return SpaceKeys(self.prefix, space_id)

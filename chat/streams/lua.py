@@ -372,7 +372,8 @@ UPDATE_VISITOR = (
     COMMON
     + r"""
 -- KEYS[1] space events stream
--- ARGV: base, visitor_id, ttl_seconds, then field/value pairs (name, email, current_url)
+-- ARGV: base, visitor_id, ttl_seconds, then field/value pairs (name, email, current_url,
+-- page_title, locale, timezone, browser, os, attributes)
 -- The first call stores the visitor (`created`); every call keeps the hash at least
 -- ttl_seconds longer (a longer TTL stays).
 local base, visitor_id, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3])
@@ -382,12 +383,21 @@ if redis.call('EXISTS', key) == 0 then
   changed.created = tostring(now_ms())
   redis.call('HSET', key, 'created', changed.created)
 end
+-- `attributes` (JSON the caller checked and encoded) rides in the entry as it is, not in the
+-- hash: PostgreSQL keeps it (structures.md, "Visitor context"), and cjson would round numbers.
+local attributes = nil
 for i = 4, #ARGV, 2 do
-  redis.call('HSET', key, ARGV[i], ARGV[i + 1])
-  changed[ARGV[i]] = ARGV[i + 1]
+  if ARGV[i] == 'attributes' then
+    attributes = ARGV[i + 1]
+  else
+    redis.call('HSET', key, ARGV[i], ARGV[i + 1])
+    changed[ARGV[i]] = ARGV[i + 1]
+  end
 end
 if redis.call('TTL', key) < ttl then redis.call('EXPIRE', key, ttl) end
-return emit(base, nil, 'visitor.updated', cjson.encode(changed))
+local data = cjson.encode(changed)
+if attributes then data = string.sub(data, 1, -2) .. ',"attributes":' .. attributes .. '}' end
+return emit(base, nil, 'visitor.updated', data)
 """
 )
 

@@ -72,6 +72,8 @@ export class Console {
    * rest of the console goes on (e.g. 503 `unavailable` while PostgreSQL is down). */
   agentsError = "";
   readonly unread = new Map<string, number>();
+  /** thread id -> how far its visitor has seen it (structures.md "Read state"). */
+  readonly visitorRead = new Map<string, string>();
   /** thread id -> who is typing there, until when (Date.now()). */
   readonly typing = new Map<string, { who: string; until: number }>();
   readonly threadErrors = new Map<string, string>();
@@ -415,6 +417,14 @@ export class Console {
     this.focusId = id;
     this.view = "inbox";
     this.unread.delete(id);
+    this.markRead(id);
+    void this.auth
+      .api<{ visitor_read_id: string | null }>("GET", `/threads/${encodeURIComponent(id)}/read`)
+      .then((r) => {
+        if (r.visitor_read_id) this.visitorRead.set(id, r.visitor_read_id);
+        this.changed();
+      })
+      .catch(() => undefined);
     this.threadErrors.delete(id);
     this.announceViewing();
     const log = this.logOf(id);
@@ -451,6 +461,22 @@ export class Console {
     const id = this.view === "inbox" ? this.openId : null;
     if (id === this.viewingSent) return;
     if (this.conn.send({ type: "viewing", thread_id: id })) this.viewingSent = id;
+  }
+
+  /** Unread counts as the server keeps them (a snapshot or a list page): they survive a reload
+   * and follow the agent across devices; live frames move them after. */
+  seedUnread(threads: Thread[]): void {
+    for (const t of threads) {
+      if (typeof t.unread !== "number" || this.viewing(t.id)) continue;
+      if (t.unread > 0) this.unread.set(t.id, t.unread);
+      else this.unread.delete(t.id);
+    }
+  }
+
+  /** Move this agent's read marker to the thread's end, on the server: it follows the agent
+   * to its other tabs and devices and survives a reload (a `read` frame; ack ignored). */
+  markRead(threadId: string): void {
+    this.conn.send({ type: "read", thread_id: threadId });
   }
 
   /** The agent is looking at this thread now (so its visitor messages are read). */

@@ -48,6 +48,8 @@ export function onFrame(c: Console, frame: ServerFrame): void {
       c.visitors.update(frame.visitor);
       return;
     }
+    case "read":
+      return read(c, frame);
     case "ack":
       return ack(c, frame);
     case "error":
@@ -85,6 +87,7 @@ function snapshot(c: Console, spaceId: string, threads: Thread[]): void {
     if (t.visitor) c.visitors.seed({ ...t.visitor, space_id: t.space_id });
     c.threads.upsert(t, true);
   }
+  c.seedUnread(threads);
   c.threads.openListsComplete(spaceId);
 }
 
@@ -133,11 +136,22 @@ function message(c: Console, frame: Frame<"message">): void {
   c.threads.touch(m.thread_id, m.created_at);
   if (m.sender_type !== "visitor") return;
   c.typing.delete(m.thread_id);
-  if (c.viewing(m.thread_id)) return;
+  if (c.viewing(m.thread_id)) {
+    c.markRead(m.thread_id); // read where it shows: the agent's other tabs clear it too
+    return;
+  }
   c.unread.set(m.thread_id, (c.unread.get(m.thread_id) ?? 0) + 1);
   c.attention.alert(m.sender_name || "Visitor", m.content, m.thread_id, () =>
     c.openThread(m.thread_id),
   );
+}
+
+/** structures.md "Read state": this agent read a thread elsewhere (another tab or device), or
+ * the visitor has seen the thread up to an id ("Seen" under the agent's messages). */
+function read(c: Console, frame: Frame<"read">): void {
+  if (frame.reader_type === "visitor") c.visitorRead.set(frame.thread_id, frame.id);
+  else if (frame.reader_id === c.me?.id) c.unread.delete(frame.thread_id);
+  c.changed();
 }
 
 function typing(c: Console, frame: Frame<"typing">): void {
@@ -181,6 +195,7 @@ function ack(c: Console, frame: Frame<"ack">): void {
     }
     return;
   }
+  if (frame.ref === "read") return; // nothing to show: the badge was cleared when it was sent
   c.threads.upsert(frame.thread as Thread, true);
 }
 

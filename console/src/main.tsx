@@ -25,7 +25,10 @@ function main(): void {
     if (document.visibilityState !== "visible" || !c.me) return;
     c.conn.wake();
     void c.auth.fresh();
-    if (c.openId && c.unread.delete(c.openId)) c.changed();
+    if (c.openId && c.unread.delete(c.openId)) {
+      c.markRead(c.openId);
+      c.changed();
+    }
   };
   document.addEventListener("visibilitychange", back);
   window.addEventListener("focus", back);

@@ -78,6 +78,9 @@ export interface Thread {
   visitor?: Visitor;
   /** In thread lists: its tags (as projected). */
   tag_ids?: string[];
+  /** Thread lists: the visitor's messages after this agent's read marker, and the marker. */
+  unread?: number;
+  last_read_id?: string | null;
 }
 
 export interface Message {
@@ -109,9 +112,21 @@ export interface MessagePage {
   next_before: string | null;
 }
 
+/** structures.md "Visitor context": what the host page and the browser said, unverified. */
+export interface VisitorContext {
+  attributes: Record<string, string | number | boolean | null>;
+  verified: false;
+  locale: string | null;
+  timezone: string | null;
+  browser: string | null;
+  os: string | null;
+  pages: { url: string; title: string | null; at: string }[];
+}
+
 export interface VisitorDetail {
   visitor: Visitor;
   threads: Thread[];
+  context?: VisitorContext;
 }
 
 export interface Tokens {
@@ -134,6 +149,15 @@ export interface VisitorChange {
 export type ActionRef = "claim" | "close" | "transfer" | "reopen";
 
 export type ServerFrame =
+  | {
+      // A read marker moved: this agent's (from another of its sockets) or the visitor's.
+      type: "read";
+      thread_id: string;
+      reader_type: "agent" | "visitor";
+      reader_id: string;
+      id: string;
+      cursor?: string;
+    }
   | { type: "welcome"; agent: Agent; spaces: { id: string; name: string }[] }
   | {
       type: "subscribed";
@@ -193,6 +217,8 @@ export type ServerFrame =
       created_at: string;
     }
   | { type: "ack"; ref: ActionRef; thread_id: string; thread: Thread }
+  /** A `read` frame's answer: the marker now (the `read` frames to other sockets carry it). */
+  | { type: "ack"; ref: "read"; thread_id: string; id: string | null }
   | {
       type: "error";
       code: string;
@@ -219,6 +245,7 @@ export type ClientFrame =
   | { type: "typing"; thread_id: string; active: boolean }
   /** The conversation this console has open (null: none), for the other agents to see. */
   | { type: "viewing"; thread_id: string | null }
+  | { type: "read"; thread_id: string; id?: string }
   | { type: "heartbeat" }
   | { type: "ping" };
 

@@ -43,6 +43,7 @@ export class Reads {
       );
       for (const t of page.items) this.c.notes.seed(t.id, t.tag_ids);
       this.c.threads.applyPage(spaceId, list, page.items, page.next_cursor);
+      this.c.seedUnread(page.items);
     } catch (err) {
       w.error = errorText(err);
     } finally {

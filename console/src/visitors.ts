@@ -5,13 +5,14 @@
 // own GET /threads/{id} still names the visitor, and the panel says earlier threads are unknown.
 
 import { ApiError, errorText } from "./api";
-import type { Thread, Visitor, VisitorChange, VisitorDetail } from "./protocol";
+import type { Thread, Visitor, VisitorChange, VisitorContext, VisitorDetail } from "./protocol";
 import { TaskQueue } from "./tasks";
 
 export interface Detail {
   state: "loading" | "ok" | "partial" | "error";
   threads: Thread[];
   error: string;
+  context?: VisitorContext;
 }
 
 // The panel asks again this often, this many times, while /visitors/{id} answers 404.
@@ -88,7 +89,12 @@ export class Visitors {
     try {
       const d = await this.api<VisitorDetail>("GET", `/visitors/${encodeURIComponent(visitorId)}`);
       this.seed(d.visitor);
-      this.details.set(visitorId, { state: "ok", threads: d.threads, error: "" });
+      this.details.set(visitorId, {
+        state: "ok",
+        threads: d.threads,
+        error: "",
+        context: d.context,
+      });
     } catch (err) {
       if (!(err instanceof ApiError) || err.status !== 404) {
         this.queue.forget(visitorId);

@@ -48,6 +48,8 @@ PROBES = [
     Probe("POST", "/threads/{thread_id}/claim"),
     Probe("POST", "/threads/{thread_id}/close"),
     Probe("POST", "/threads/{thread_id}/reopen"),
+    Probe("GET", "/threads/{thread_id}/read"),
+    Probe("POST", "/threads/{thread_id}/read", {}),
     # A's thread to B's own agent, and B's own thread to A's agents.
     Probe("POST", "/threads/{thread_id}/transfer", {}, {"agent_id": "agent_id"}),
     Probe("POST", "/threads/{thread_id}/transfer", {}, {"agent_id": "agent_id"}, "body"),

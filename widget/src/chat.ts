@@ -16,6 +16,7 @@ import { type Message, Messages, publicMessage } from "./messages";
 import { pageReporter, watchNavigation } from "./page";
 import {
   type ClientFrame,
+  compareIds,
   fitsFrame,
   HISTORY_LIMIT,
   isOpen,
@@ -62,11 +63,15 @@ export interface State {
   /** Show settings.greeting above the conversation (no history). */
   greet: boolean;
   notice: string;
+  /** How far an agent has read the conversation (a message id): "Seen" under the visitor's. */
+  seen: string | null;
 }
 
 export interface Identity {
   name?: string;
   email?: string;
+  /** Scalars the host page knows of the visitor; unverified, shown to agents (≤ 50 keys). */
+  attributes?: Record<string, string | number | boolean | null>;
 }
 
 const TYPING_EVERY_MS = 3000;
@@ -103,6 +108,7 @@ export class Chat {
     groupsUp: null,
     greet: true,
     notice: "",
+    seen: null,
   };
   readonly events = new Emitter();
   private readonly subscribers = new Set<() => void>();
@@ -123,6 +129,8 @@ export class Chat {
   private resendTimer: ReturnType<typeof setTimeout> | undefined;
   /** The visitor chose a new conversation: the next one must not reopen the ended one. */
   private fresh = false;
+  /** The newest message id reported read on this socket. */
+  private readSent: string | null = null;
 
   constructor(private readonly embed: Embed) {
     this.sessionKey = `chat-widget:session:${embed.key}`;
@@ -144,6 +152,7 @@ export class Chat {
     addEventListener("online", () => this.conn.wake());
     document.addEventListener("visibilitychange", () => {
       if (!document.hidden) this.conn.wake();
+      this.reportRead();
     });
     void fetchConfig(this.embed).then(([verdict, config]) => {
       if (verdict === "gone") this.conn.stop();
@@ -160,6 +169,7 @@ export class Chat {
     const unread = this.state.unread;
     this.state = { ...this.state, ...patch };
     for (const fn of this.subscribers) fn();
+    this.reportRead();
     if (this.state.unread !== unread) this.events.emit("unread", this.state.unread);
   }
 
@@ -225,7 +235,12 @@ export class Chat {
         return this.onThread(frame.thread);
       case "queue":
         return this.set({ queuePosition: place(frame.position), wait: place(frame.estimated_wait_seconds) });
+      case "seen":
+        if (!this.state.seen || compareIds(frame.id, this.state.seen) > 0) this.set({ seen: frame.id });
+        return;
       case "error":
+        // A host page's identify refused (over a bound): its `error` listeners hear why.
+        if (!frame.client_id) this.events.emit("error", { code: frame.code, message: frame.message });
         return this.onError(frame.code, frame.client_id);
       default:
         return; // pong, and frames newer than this widget
@@ -264,6 +279,8 @@ export class Chat {
       return;
     }
     this.flush();
+    this.readSent = null;
+    this.reportRead();
     if (this.identity && this.conn.send(this.identity)) this.identity = undefined;
     this.reportPage();
   }
@@ -393,14 +410,25 @@ export class Chat {
   identify(who: Identity, fromForm = false): void {
     const name = typeof who?.name === "string" ? who.name.trim().slice(0, MAX_NAME_CHARS) : "";
     const email = typeof who?.email === "string" ? who.email.trim() : "";
-    const frame: { type: "identify"; name?: string; email?: string; offline?: boolean } = { type: "identify" };
+    const frame: Extract<ClientFrame, { type: "identify" }> = { type: "identify" };
     if (name) frame.name = name;
     if (email && email.length <= 254 && EMAIL.test(email)) frame.email = email;
-    if (!frame.name && !frame.email) return;
+    const attributes = who?.attributes;
+    if (attributes && typeof attributes === "object") frame.attributes = attributes;
+    if (!frame.name && !frame.email && !frame.attributes) return;
     // The offline form's email leaves a message for the team (an email conversation).
     if (fromForm && frame.email) frame.offline = true;
     this.identity = this.conn.send(frame) ? undefined : frame;
     this.set({ identified: true, thanked: this.state.thanked || fromForm });
+  }
+
+  /** The visitor sees the conversation (open, page visible): report the newest message read,
+   * once each; agents see "Seen by the visitor". */
+  private reportRead(): void {
+    const last = this.messages.last;
+    if (!last || !this.state.open || document.hidden || this.state.status !== "connected") return;
+    if (this.readSent && compareIds(last, this.readSent) <= 0) return;
+    if (this.conn.send({ type: "read", id: last })) this.readSent = last;
   }
 
   pickGroup(id: string): void {

@@ -23,7 +23,14 @@ export function pageReporter(
       () => {
         timer = undefined;
         sentAt = Date.now();
-        send({ type: "page", url: location.href.slice(0, MAX_URL), title: title().slice(0, MAX_TITLE) });
+        send({
+          type: "page",
+          url: location.href.slice(0, MAX_URL),
+          title: title().slice(0, MAX_TITLE),
+          // For the agent's visitor panel (structures.md "Visitor context").
+          locale: navigator.language || undefined,
+          timezone: Intl.DateTimeFormat().resolvedOptions().timeZone || undefined,
+        });
       },
       Math.max(0, sentAt + MIN_INTERVAL_MS - Date.now()),
     );

@@ -51,14 +51,22 @@ export type ServerFrame =
   | { type: "agents"; online: boolean; groups?: Record<string, boolean> | null }
   | { type: "thread"; thread: ThreadJson }
   | { type: "queue"; position: number | null; estimated_wait_seconds?: number | null }
+  | { type: "seen"; thread_id: string; id: string }
   | { type: "error"; code: string; message?: string; client_id?: string }
   | { type: "pong" };
 
 export type ClientFrame =
   | { type: "message"; client_id: string; content: string; reopen?: boolean; group_id?: string }
   | { type: "typing"; active: boolean }
-  | { type: "identify"; name?: string; email?: string; offline?: boolean }
-  | { type: "page"; url: string; title?: string }
+  | {
+      type: "identify";
+      name?: string;
+      email?: string;
+      offline?: boolean;
+      attributes?: Record<string, string | number | boolean | null>;
+    }
+  | { type: "page"; url: string; title?: string; locale?: string; timezone?: string }
+  | { type: "read"; id: string }
   | { type: "ping" };
 
 /** The public settings of GET /api/v1/widget/{key}/config (stored keys only: defaults here). */

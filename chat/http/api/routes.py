@@ -12,6 +12,7 @@ from chat.http.api import (
     inbound,
     notes,
     organization,
+    reads,
     spaces,
     tags,
     threads,
@@ -46,6 +47,7 @@ def api_blueprint(services: Services) -> Blueprint:
         canned,
         notes,
         tags,
+        reads,
     ):
         api.include(resource.routes)
     document = api.openapi(PREFIX)

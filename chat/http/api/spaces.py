@@ -14,6 +14,7 @@ from chat.db.breaker import is_unavailable
 from chat.db.rows import SpaceRow
 from chat.errors import FieldInvalidError, InvalidError, NotFoundError
 from chat.events import OPEN_THREAD_STATUSES
+from chat.http.api.reads import with_unread
 from chat.http.api.thread_tags import with_tag, with_tag_ids
 from chat.http.api.views import no_content
 from chat.http.auth import Caller
@@ -199,6 +200,7 @@ async def list_threads(
         ):
             raise
         rows = await _open_from_log(services, space.id, statuses, assigned, projected=set())
+        rows = await with_unread(services, space.id, caller.agent.id, rows)
         return jsonify({"items": rows, "next_cursor": None})
     next_cursor = None
     if len(rows) > query.limit:
@@ -206,6 +208,7 @@ async def list_threads(
         next_cursor = f"{rows[-1]['last_activity_at']}|{rows[-1]['id']}"
     if tag is None and cursor is None and OPEN_THREAD_STATUSES.intersection(statuses):
         rows = await _with_unprojected(services, space.id, rows, statuses, assigned)
+    rows = await with_unread(services, space.id, caller.agent.id, rows)  # "Read state"
     return jsonify({"items": await with_tag_ids(services, rows), "next_cursor": next_cursor})
 
 

@@ -29,7 +29,7 @@ def _commands(services: Services) -> ThreadCommands:
     return services.thread_commands()
 
 
-async def _space_of(services: Services, caller: Caller, thread_id: Any) -> str:
+async def space_of_thread(services: Services, caller: Caller, thread_id: Any) -> str:
     """The caller's organization's space holding the thread; NotFoundError otherwise. The
     organization's spaces come from the copy in Valkey while PostgreSQL is down."""
     org = caller.agent.organization_id
@@ -60,7 +60,7 @@ async def _thread_with_visitor(services: Services, caller: Caller, thread_id: st
         row, down = None, exc  # PostgreSQL is down: the log may still know the thread
     if row is not None:
         return row
-    space_id = await _space_of(services, caller, thread_id)
+    space_id = await space_of_thread(services, caller, thread_id)
     stream_log = services.stream_log
     snapshot = await stream_log.thread_state(space_id, thread_id)
     if snapshot is None:
@@ -85,7 +85,7 @@ async def list_messages(
 ) -> Response:
     """PostgreSQL's rows joined with the log's tail not yet projected: a message acked a
     moment ago is here, never twice. Without `before`, the newest page."""
-    space_id = await _space_of(services, caller, thread_id)
+    space_id = await space_of_thread(services, caller, thread_id)
     wanted = query.limit + 1  # one more than asked: is there an older page?
     try:
         items = await thread_history.messages_before(
@@ -119,7 +119,7 @@ async def list_messages(
 )
 async def claim_thread(services: Services, caller: Caller, thread_id: Any) -> Response:
     """Of concurrent claims exactly one wins; the others get 409 already_claimed."""
-    space_id = await _space_of(services, caller, thread_id)
+    space_id = await space_of_thread(services, caller, thread_id)
     thread = await _commands(services).do_claim(
         space_id, str(thread_id), actor=Actor.of(caller.agent)
     )
@@ -136,7 +136,7 @@ async def claim_thread(services: Services, caller: Caller, thread_id: Any) -> Re
 async def close_thread(services: Services, caller: Caller, thread_id: Any) -> Response:
     """A waiting thread by any agent; an assigned one by its holder or an admin (403
     forbidden)."""
-    space_id = await _space_of(services, caller, thread_id)
+    space_id = await space_of_thread(services, caller, thread_id)
     thread = await _commands(services).do_close(
         space_id, str(thread_id), actor=Actor.of(caller.agent)
     )
@@ -158,7 +158,7 @@ async def transfer_thread(
     forbidden). An unknown or deleted agent, or another organization's, is 404 not_found; a
     target not accepting chats is 409 agent_unavailable, one at its max_concurrent_chats 409
     agent_at_capacity, unless an admin sends `force: true`."""
-    space_id = await _space_of(services, caller, thread_id)
+    space_id = await space_of_thread(services, caller, thread_id)
     thread = await _commands(services).do_transfer(
         space_id,
         str(thread_id),
@@ -180,7 +180,7 @@ async def reopen_thread(services: Services, caller: Caller, thread_id: Any) -> R
     """Any agent of the organization, like a claim; an open thread is answered as it is. 409
     visitor_busy when the visitor has opened another conversation since; 404 not_found once
     the log has forgotten the thread (7 days after it closed)."""
-    space_id = await _space_of(services, caller, thread_id)
+    space_id = await space_of_thread(services, caller, thread_id)
     thread = await _commands(services).do_reopen(
         space_id, str(thread_id), actor=Actor.of(caller.agent)
     )

@@ -6,7 +6,8 @@ from typing import Any
 
 from quart import Response, jsonify
 
-from chat.db import thread_queries
+from chat.db import context_queries, thread_queries
+from chat.db.projection import VISITOR_PAGES_KEPT
 from chat.errors import NotFoundError
 from chat.http.auth import Caller
 from chat.http.openapi import Routes
@@ -26,16 +27,26 @@ routes = Routes(tag="visitors")
 )
 async def get_visitor(services: Services, caller: Caller, visitor_id: Any) -> Response:
     """From PostgreSQL: a visitor appears once the projector has written them (normally
-    within milliseconds of their first frame). At most the 20 newest threads."""
+    within milliseconds of their first frame). At most the 20 newest threads, and the visitor's
+    context: the host page's attributes (unverified), locale, time zone, browser, OS and the 50
+    newest pages."""
     org, wanted = caller.agent.organization_id, str(visitor_id)
 
-    def read(conn: Any) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    def read(conn: Any) -> dict[str, Any] | None:
         visitor = thread_queries.visitor_in_organization(conn, org, wanted)
         if visitor is None:
-            return None, []
-        return visitor, thread_queries.threads_of_visitor(conn, wanted, THREADS_SHOWN)
+            return None
+        return {
+            "visitor": visitor,
+            "threads": thread_queries.threads_of_visitor(conn, wanted, THREADS_SHOWN),
+            # Unverified: the host page said so (structures.md, "Visitor context").
+            "context": {
+                **context_queries.visitor_context(conn, wanted, VISITOR_PAGES_KEPT),
+                "verified": False,
+            },
+        }
 
-    visitor, threads = await services.db.run(read)
-    if visitor is None:
+    found = await services.db.run(read)
+    if found is None:
         raise NotFoundError("no such visitor")
-    return jsonify({"visitor": visitor, "threads": threads})
+    return jsonify(found)

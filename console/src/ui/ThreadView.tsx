@@ -2,7 +2,7 @@ import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import { heldByOther } from "../colleagues";
 import type { Console } from "../console";
 import type { Shown } from "../messages";
-import { cameByEmail, isOpen, type Thread } from "../protocol";
+import { cameByEmail, compareIds, isOpen, type Thread } from "../protocol";
 import { visitorLabel } from "../visitors";
 import { CannedList, useCannedPicker } from "./CannedPicker";
 import { AlsoHere, AssignedNotice } from "./Colleagues";
@@ -36,6 +36,8 @@ export function ThreadView({
   const log = c.logOf(id);
   const me = c.me;
   const shown = me ? log.shown(me) : [];
+  // "Seen by the visitor" shows under the last agent message only.
+  const lastReply = shown.filter((m) => m.sender_type === "agent" && m.id).pop();
   const first = shown[0]?.key ?? null;
   const picker = useCannedPicker(
     c,
@@ -270,7 +272,14 @@ export function ThreadView({
           </div>
           <ol class="message-list" aria-live="polite">
             {shown.map((m) => (
-              <MessageItem key={m.key} c={c} m={m} threadId={id} visitorName={name} />
+              <MessageItem
+                key={m.key}
+                c={c}
+                m={m}
+                threadId={id}
+                visitorName={name}
+                seen={m === lastReply && seenByVisitor(m.id, c.visitorRead.get(id))}
+              />
             ))}
             {c.notes.notesOf(id).map((n) => (
               <li
@@ -425,16 +434,23 @@ function ThreadTags({ c, id }: { c: Console; id: string }) {
   );
 }
 
+/** The visitor has seen the thread at or past this message (structures.md "Read state"). */
+function seenByVisitor(id: string | null | undefined, read: string | undefined): boolean {
+  return Boolean(id && read && compareIds(read, id) >= 0);
+}
+
 function MessageItem({
   c,
   m,
   threadId,
   visitorName,
+  seen,
 }: {
   c: Console;
   m: Shown;
   threadId: string;
   visitorName: string;
+  seen?: boolean;
 }) {
   const own = m.sender_type === "agent" && m.sender_id === c.me?.id;
   const who =
@@ -464,6 +480,11 @@ function MessageItem({
           </span>
         ) : null}
         {m.state === "sending" ? <span class="state">Sending…</span> : null}
+        {seen ? (
+          <span class="state" data-part="seen-by-visitor">
+            Seen by the visitor
+          </span>
+        ) : null}
       </div>
       <div class="content" data-part="content">
         {m.content}

@@ -2,7 +2,7 @@ import type { Console } from "../console";
 import type { Thread } from "../protocol";
 import { isNewer } from "../threads";
 import { visitorLabel } from "../visitors";
-import { dateTime, safeHref, STATUS_TEXT } from "./format";
+import { clock, dateTime, safeHref, STATUS_TEXT } from "./format";
 
 export function VisitorPanel({ c, thread }: { c: Console; thread: Thread }) {
   const v = c.visitors.get(thread.visitor_id);
@@ -15,6 +15,10 @@ export function VisitorPanel({ c, thread }: { c: Console; thread: Thread }) {
       return known && isNewer(known, t, true) ? known : t;
     });
   const href = safeHref(v?.current_url);
+  // structures.md "Visitor context": the host page's word, shown as unverified.
+  const ctx = detail?.context;
+  const attributes = Object.entries(ctx?.attributes ?? {});
+  const pages = ctx?.pages ?? [];
   return (
     <aside class="visitor-panel" data-part="visitor-panel" aria-label="Visitor">
       <h3>Visitor</h3>
@@ -35,7 +39,46 @@ export function VisitorPanel({ c, thread }: { c: Console; thread: Thread }) {
         </dd>
         <dt>First seen</dt>
         <dd data-part="visitor-panel-first-seen">{dateTime(v?.created_at)}</dd>
+        {ctx ? (
+          <>
+            <dt>Browser</dt>
+            <dd data-part="visitor-panel-browser">
+              {[ctx.browser, ctx.os].filter(Boolean).join(" on ") || "Unknown"}
+            </dd>
+            <dt>Language, time zone</dt>
+            <dd data-part="visitor-panel-locale">
+              {[ctx.locale, ctx.timezone].filter(Boolean).join(", ") || "Unknown"}
+            </dd>
+          </>
+        ) : null}
       </dl>
+      {attributes.length > 0 ? (
+        <>
+          <h4>
+            Attributes <span class="hint">(from the site, unverified)</span>
+          </h4>
+          <dl class="attributes" data-part="visitor-attributes">
+            {attributes.map(([key, value]) => (
+              <div key={key}>
+                <dt>{key}</dt>
+                <dd>{value === null ? "—" : String(value)}</dd>
+              </div>
+            ))}
+          </dl>
+        </>
+      ) : null}
+      {pages.length > 0 ? (
+        <>
+          <h4>Pages visited</h4>
+          <ol class="pages" data-part="visitor-pages">
+            {pages.map((p) => (
+              <li key={p.at + p.url} class="url">
+                <time dateTime={p.at}>{clock(p.at)}</time> {p.title || p.url}
+              </li>
+            ))}
+          </ol>
+        </>
+      ) : null}
       <h4>Earlier conversations</h4>
       <ul class="earlier" data-part="earlier-threads">
         {detail?.state === "loading" && earlier.length === 0 ? (

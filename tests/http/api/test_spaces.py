@@ -184,7 +184,9 @@ async def test_thread_list_statuses_and_pages(base_url: str, settings: Settings)
             reply = await call("GET", f"{url}{query}", token=org.token)
             assert reply.status == 200, reply.body
             assert reply.body["next_cursor"] is None
-            assert all(set(t) == THREAD_FIELDS for t in reply.body["items"])
+            assert all(
+                set(t) == THREAD_FIELDS | {"unread", "last_read_id"} for t in reply.body["items"]
+            )
             return list(reply.body["items"])
 
         def ids(items: list[dict[str, Any]]) -> list[str]:

@@ -3,6 +3,7 @@
 
 import type { State } from "../chat";
 import type { Message } from "../messages";
+import { compareIds } from "../protocol";
 
 const CLOCK = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
 
@@ -13,7 +14,7 @@ function clock(iso: string): string {
 
 const DELIVERY = { sending: "Sending…", sent: "Sent", failed: "Not sent" };
 
-function Item({ m, retry }: { m: Message; retry: (key: string) => void }) {
+function Item({ m, retry, seen }: { m: Message; retry: (key: string) => void; seen?: boolean }) {
   return (
     <div
       class="msg"
@@ -30,7 +31,7 @@ function Item({ m, retry }: { m: Message; retry: (key: string) => void }) {
         <time data-part="time" dateTime={m.created_at}>
           {clock(m.created_at)}
         </time>
-        {m.state && <span>{DELIVERY[m.state]}</span>}
+        {seen ? <span data-part="seen">Seen</span> : m.state && <span>{DELIVERY[m.state]}</span>}
         {m.state === "failed" && (
           <button
             type="button"
@@ -47,7 +48,14 @@ function Item({ m, retry }: { m: Message; retry: (key: string) => void }) {
   );
 }
 
+/** An agent has read up to `seen`, at or past this message. */
+function seenBy(m: Message, seen: string | null): boolean {
+  return Boolean(m.id && seen && compareIds(seen, m.id) >= 0);
+}
+
 export function Conversation({ s, retry }: { s: State; retry: (key: string) => void }) {
+  // "Seen" shows under the visitor's last message only (Messenger-style).
+  const lastOwn = s.messages.filter((m) => m.sender_type === "visitor").pop();
   return (
     <div class="list" data-part="messages" role="log" aria-live="polite" aria-label="Messages">
       {s.greet && (
@@ -56,7 +64,7 @@ export function Conversation({ s, retry }: { s: State; retry: (key: string) => v
         </div>
       )}
       {s.messages.map((m) => (
-        <Item key={m.key} m={m} retry={retry} />
+        <Item key={m.key} m={m} retry={retry} seen={m === lastOwn && seenBy(m, s.seen)} />
       ))}
       {s.agentTyping && !s.ended && (
         <div class="typing" data-part="typing">
