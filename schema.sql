@@ -91,7 +91,13 @@ CREATE TABLE IF NOT EXISTS visitors (
     current_url text,
     created_at timestamptz NOT NULL,
     entry_ms bigint NOT NULL,
-    entry_seq bigint NOT NULL
+    entry_seq bigint NOT NULL,
+    -- Search (structures.md, "Search"): names and emails, unstemmed ('simple'), so a name is
+    -- found as written; searched by prefix. Added by migrations/0007.search.sql.
+    search_vector tsvector GENERATED ALWAYS AS (
+        to_tsvector('simple'::regconfig,
+            translate(coalesce(name, '') || ' ' || coalesce(email, ''), '<>', '  '))
+    ) STORED
 );
 
 CREATE TABLE IF NOT EXISTS threads (
@@ -132,6 +138,14 @@ CREATE TABLE IF NOT EXISTS messages (
     content text NOT NULL,
     client_id text NOT NULL,
     created_at timestamptz NOT NULL,
+    -- Search (structures.md, "Search"): English stems ("refunds" finds "refund") and the words
+    -- as written ('simple': names, codes, other languages). Content is plain text, not HTML:
+    -- angle brackets are blanked so the parser's tag rule neither hides words nor skips a
+    -- <script> body. Added by migrations/0007.search.sql.
+    search_vector tsvector GENERATED ALWAYS AS (
+        to_tsvector('english'::regconfig, translate(content, '<>', '  '))
+        || to_tsvector('simple'::regconfig, translate(content, '<>', '  '))
+    ) STORED,
     PRIMARY KEY (thread_id, id_ms, id_seq)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS messages_client_id ON messages (thread_id, sender_id, client_id);
@@ -184,3 +198,19 @@ CREATE UNIQUE INDEX IF NOT EXISTS canned_responses_org_shortcut
 CREATE UNIQUE INDEX IF NOT EXISTS canned_responses_personal_shortcut
     ON canned_responses (owner_agent_id, shortcut)
     WHERE owner_agent_id IS NOT NULL AND deleted_at IS NULL;
+
+-- The search indexes (structures.md, "Search"). This file also runs first on a database from
+-- before migrations/0007.search.sql, whose tables lack search_vector until that migration adds
+-- the columns and these same indexes; so they are created here only where the columns exist.
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM information_schema.columns
+               WHERE table_name = 'messages' AND column_name = 'search_vector') THEN
+        CREATE INDEX IF NOT EXISTS messages_search ON messages USING gin (search_vector);
+    END IF;
+    IF EXISTS (SELECT 1 FROM information_schema.columns
+               WHERE table_name = 'visitors' AND column_name = 'search_vector') THEN
+        CREATE INDEX IF NOT EXISTS visitors_search ON visitors USING gin (search_vector);
+    END IF;
+END
+$$;

@@ -11,6 +11,7 @@ from chat.http.api import (
     groups,
     inbound,
     organization,
+    search,
     spaces,
     threads,
     visitors,
@@ -42,6 +43,7 @@ def api_blueprint(services: Services) -> Blueprint:
         organization,
         inbound,
         canned,
+        search,
     ):
         api.include(resource.routes)
     document = api.openapi(PREFIX)
