@@ -95,7 +95,7 @@ def search_messages(
             rank=after.rank, id_ms=after.id_ms, id_seq=after.id_seq, thread_id=after.thread_id
         )
     with conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(_message_query(after), params).fetchall()  # type: ignore[arg-type]
+        rows = cur.execute(_message_query(after), params).fetchall()
     more = len(rows) > limit
     rows = rows[:limit]
     texts = [r["content"] for r in rows]
@@ -163,7 +163,7 @@ def search_visitors(
     if after is not None:
         params.update(rank=after.rank, visitor=after.visitor_id)
     with conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(_visitor_query(after), params).fetchall()  # type: ignore[arg-type]
+        rows = cur.execute(_visitor_query(after), params).fetchall()
     more = len(rows) > limit
     rows = rows[:limit]
     labels = [_visitor_label(r) for r in rows]
@@ -204,7 +204,7 @@ def _wanted_lexemes(
     selects = ", ".join(f"{parser}(%(c{n})s::regconfig, %(q)s)::text" for n in range(len(configs)))
     params: dict[str, Any] = {f"c{n}": c for n, c in enumerate(configs)}
     params["q"] = text
-    row = conn.execute(f"SELECT {selects}", params).fetchone()  # type: ignore[arg-type]
+    row = conn.execute(f"SELECT {selects}", params).fetchone()
     assert row is not None
     return search_snippets.query_lexemes(row)
 

@@ -213,4 +213,3 @@ async def test_bad_queries_are_clear_errors(base_url: str) -> None:
         visitor_cursor = f"v|0.5|{uuid.uuid4()}"
         assert_error(await _search(org, "a", cursor=visitor_cursor), 400, "invalid")
         assert_error(await call("GET", f"{url}?q=a"), 401, "unauthorized")
-

@@ -143,9 +143,7 @@ async def search(services: Services, caller: Caller, query: SearchQuery) -> Resp
 # Cursors: "m|<rank>|<message id>|<thread id>" and "v|<rank>|<visitor id>". The rank is the
 # float4 PostgreSQL computed, written as the shortest text that reads back to the same value.
 def _message_cursor(key: MessageKey) -> str:
-    return _CURSOR_SEP.join(
-        ("m", repr(key.rank), f"{key.id_ms}-{key.id_seq}", key.thread_id)
-    )
+    return _CURSOR_SEP.join(("m", repr(key.rank), f"{key.id_ms}-{key.id_seq}", key.thread_id))
 
 
 def _visitor_cursor(key: VisitorKey) -> str:
