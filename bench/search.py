@@ -58,8 +58,8 @@ def _load(conn: psycopg.Connection, spaces: list[str], count: int, rng: random.R
     with (
         conn.cursor() as cur,
         cur.copy(
-            "COPY messages (thread_id, id_ms, id_seq, space_id, sender_type, sender_id, sender_name,"
-            " content, client_id, created_at) FROM STDIN"
+            "COPY messages (thread_id, id_ms, id_seq, space_id, sender_type, sender_id,"
+            " sender_name, content, client_id, created_at) FROM STDIN"
         ) as copy,
     ):
         for n in range(count):
@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> None:
     result: dict[str, Any] = {"messages": args.messages}
     try:
         with psycopg.connect(pg.url, autocommit=True) as setup:
-            setup.execute(SCHEMA_PATH.read_text())  # type: ignore[arg-type]
+            setup.execute(SCHEMA_PATH.read_text())
         apply_migrations(pg.url)
         with psycopg.connect(pg.url) as conn:
             orgs = []
