@@ -102,7 +102,13 @@ CREATE TABLE IF NOT EXISTS visitors (
     browser text,
     os text,
     entry_ms bigint NOT NULL,
-    entry_seq bigint NOT NULL
+    entry_seq bigint NOT NULL,
+    -- Search (structures.md, "Search"): names and emails, unstemmed ('simple'), so a name is
+    -- found as written; searched by prefix. Added by migrations/0007.search.sql.
+    search_vector tsvector GENERATED ALWAYS AS (
+        to_tsvector('simple'::regconfig,
+            translate(coalesce(name, '') || ' ' || coalesce(email, ''), '<>', '  '))
+    ) STORED
 );
 
 -- The pages a visitor was on, one row per `visitor.updated` entry with a URL (its id is the
@@ -165,6 +171,14 @@ CREATE TABLE IF NOT EXISTS messages (
     content text NOT NULL,
     client_id text NOT NULL,
     created_at timestamptz NOT NULL,
+    -- Search (structures.md, "Search"): English stems ("refunds" finds "refund") and the words
+    -- as written ('simple': names, codes, other languages). Content is plain text, not HTML:
+    -- angle brackets are blanked so the parser's tag rule neither hides words nor skips a
+    -- <script> body. Added by migrations/0007.search.sql.
+    search_vector tsvector GENERATED ALWAYS AS (
+        to_tsvector('english'::regconfig, translate(content, '<>', '  '))
+        || to_tsvector('simple'::regconfig, translate(content, '<>', '  '))
+    ) STORED,
     PRIMARY KEY (thread_id, id_ms, id_seq)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS messages_client_id ON messages (thread_id, sender_id, client_id);
@@ -259,3 +273,18 @@ CREATE TABLE IF NOT EXISTS thread_tags (
     PRIMARY KEY (thread_id, tag_id)
 );
 CREATE INDEX IF NOT EXISTS thread_tags_tag ON thread_tags (tag_id, thread_id) WHERE present;
+-- The search indexes (structures.md, "Search"). This file also runs first on a database from
+-- before migrations/0007.search.sql, whose tables lack search_vector until that migration adds
+-- the columns and these same indexes; so they are created here only where the columns exist.
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM information_schema.columns
+               WHERE table_name = 'messages' AND column_name = 'search_vector') THEN
+        CREATE INDEX IF NOT EXISTS messages_search ON messages USING gin (search_vector);
+    END IF;
+    IF EXISTS (SELECT 1 FROM information_schema.columns
+               WHERE table_name = 'visitors' AND column_name = 'search_vector') THEN
+        CREATE INDEX IF NOT EXISTS visitors_search ON visitors USING gin (search_vector);
+    END IF;
+END
+$$;

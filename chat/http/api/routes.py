@@ -13,6 +13,7 @@ from chat.http.api import (
     notes,
     organization,
     reads,
+    search,
     spaces,
     tags,
     threads,
@@ -48,6 +49,7 @@ def api_blueprint(services: Services) -> Blueprint:
         notes,
         tags,
         reads,
+        search,
     ):
         api.include(resource.routes)
     document = api.openapi(PREFIX)

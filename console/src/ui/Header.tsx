@@ -1,4 +1,5 @@
 import type { Console, View } from "../console";
+import { SearchBox } from "./SearchBox";
 
 const CONNECTION_TEXT = {
   connecting: "Connecting…",
@@ -31,6 +32,7 @@ export function Header({ c }: { c: Console }) {
         {admin ? nav("groups", "Groups") : null}
         {nav("canned", "Canned responses")}
       </nav>
+      <SearchBox c={c} />
       <span class="spacer" />
       <span data-part="connection" data-status={c.status} class="connection" role="status">
         {CONNECTION_TEXT[c.status]}
