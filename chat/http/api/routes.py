@@ -6,6 +6,7 @@ from quart import Blueprint, Response, jsonify
 
 from chat.http.api import (
     agents,
+    attachments,
     auth,
     canned,
     groups,
@@ -42,6 +43,7 @@ def api_blueprint(services: Services) -> Blueprint:
         organization,
         inbound,
         canned,
+        attachments,
     ):
         api.include(resource.routes)
     document = api.openapi(PREFIX)
