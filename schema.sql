@@ -132,6 +132,8 @@ CREATE TABLE IF NOT EXISTS messages (
     content text NOT NULL,
     client_id text NOT NULL,
     created_at timestamptz NOT NULL,
+    -- The file the message carries ({id, name, content_type, size}; attachments table), or null.
+    attachment jsonb,
     PRIMARY KEY (thread_id, id_ms, id_seq)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS messages_client_id ON messages (thread_id, sender_id, client_id);

@@ -1,4 +1,8 @@
+-- Attachments (issue 13): files sent in conversations. Idempotent, because schema.sql (the current
+-- shape) creates the same on a new database.
 -- depends: 0005.routing
+-- A message's file, as the log carries it; written by the projector.
+ALTER TABLE messages ADD COLUMN IF NOT EXISTS attachment jsonb;
 -- Attachments (issue 13): one row per uploaded file, written by the upload route itself (like
 -- configuration): it records a stored blob and whom it belongs to, not the conversation. The
 -- bytes live in the file store (chat/files/storage.py) under the row's id.
