@@ -120,6 +120,7 @@ export class MessageLog {
       content: p.content,
       client_id: clientId,
       created_at: createdAt,
+      ...(p.attachment ? { attachment: p.attachment } : {}),
     });
   }
 

@@ -4,6 +4,15 @@ import { isImage, linkTo, sizeText, uploadFile } from "../attachments";
 import type { Console } from "../console";
 import type { Attachment } from "../protocol";
 
+// Drawn, not an emoji: not every system has a font with U+1F4CE.
+function Paperclip() {
+  return (
+    <svg width="18" height="18" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">
+      <path d="M21 12.5l-8.5 8.5a5 5 0 0 1-7-7l9-9a3.5 3.5 0 0 1 5 5l-9 9a2 2 0 0 1-3-3l8.5-8.5" />
+    </svg>
+  );
+}
+
 /** A message's file: images small (a thumbnail that opens the full image), others a download. */
 export function AttachmentView({ c, a }: { c: Console; a: Attachment }) {
   const [url, setUrl] = useState<string | null>(null);
@@ -39,7 +48,7 @@ export function AttachmentView({ c, a }: { c: Console; a: Attachment }) {
       download={a.name}
       rel="noopener noreferrer"
     >
-      📎 {a.name} <span class="size">({sizeText(a.size)})</span>
+      <Paperclip /> {a.name} <span class="size">({sizeText(a.size)})</span>
     </a>
   );
 }
@@ -63,7 +72,7 @@ export function AttachButton({
       title="Attach a file (images, PDF, text)"
       aria-label="Attach a file"
     >
-      <span aria-hidden="true">📎</span>
+      <Paperclip />
       <input
         type="file"
         data-part="attach"
