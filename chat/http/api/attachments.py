@@ -46,8 +46,9 @@ class UploadQuery(BaseModel):
 class LinkQuery(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    expires: int = Field(ge=0, description="Epoch seconds after which the link is refused")
-    sig: str = Field(min_length=1, max_length=64)
+    expires: int = Field(ge=0, le=2**53, description="Epoch seconds after which it is refused")
+    # base64url only: hmac.compare_digest takes ASCII text alone.
+    sig: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
 
 
 class Attachment(BaseModel):
@@ -162,7 +163,7 @@ async def _thread_space(services: Services, caller: Caller, thread_id: str) -> t
     raw_body=UPLOAD_MEDIA_TYPES,
     reply=AttachmentLink,
     status=201,
-    errors=(404, 413, 415),
+    errors=(400, 404, 413, 415),
 )
 async def agent_upload(
     services: Services, caller: Caller, thread_id: Any, query: UploadQuery
@@ -227,7 +228,7 @@ async def _visitor_space(services: Services, widget_key: str) -> tuple[SpaceRow,
     raw_body=UPLOAD_MEDIA_TYPES,
     reply=AttachmentLink,
     status=201,
-    errors=(401, 403, 404, 413, 415),
+    errors=(400, 401, 403, 404, 413, 415),
 )
 async def visitor_upload(services: Services, widget_key: str, query: UploadQuery) -> Response:
     """With the widget's session token in X-Chat-Session, from an allowed Origin. Limits as for
