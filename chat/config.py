@@ -147,6 +147,19 @@ class Settings(BaseModel):
     mailer_poll_seconds: float = Field(default=5.0, gt=0)
     smtp_retry_seconds: float = Field(default=30.0, gt=0)
     smtp_max_attempts: int = Field(default=8, ge=1)
+    # Attachments (structures.md, "Attachments"). Local files under this folder (`chat serve`
+    # sets `<data-dir>/attachments`; empty: a folder under the system's temporary one, per key
+    # prefix, fit only for tests) unless a bucket is named: then an S3-compatible store.
+    attachments_dir: str = ""
+    s3_bucket: str = ""
+    # Empty: AWS itself; MinIO, Ceph, R2 and the like need theirs.
+    s3_endpoint_url: str = ""
+    s3_region: str = "us-east-1"
+    # Empty: boto3's own lookup (AWS_* variables, instance roles).
+    s3_access_key_id: str = ""
+    s3_secret_access_key: SecretStr = SecretStr("")
+    # How long a signed link to an attachment works (chat/files/links.py).
+    attachment_link_seconds: int = Field(default=300, ge=5, le=86400)
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -181,6 +194,8 @@ def env_settings(
     if "secret_key" not in values:
         # With external servers several hosts must share one key: it has to be given.
         values["secret_key"] = os.environ.get("SECRET_KEY") or _data_dir_secret(data_dir)
+    if data_dir is not None and "attachments_dir" not in values:
+        values["attachments_dir"] = str(data_dir / "attachments")
     values.update({k: v for k, v in overrides.items() if v is not None})
     return Settings.model_validate(values)
 

@@ -240,3 +240,17 @@ class TagLimitError(ChatError):
 
     code = "too_many_tags"
     status = 409
+
+
+class FileTooLargeError(ChatError):
+    """An attachment over its space's `attachment_max_bytes`."""
+
+    code = "too_large"
+    status = 413
+
+
+class FileTypeNotAllowedError(UnsupportedMediaTypeError):
+    """An attachment whose sniffed content is not of a kind its space allows (HTML and SVG never
+    are): the declared type and the file name are never trusted."""
+
+    code = "file_type_not_allowed"

@@ -62,6 +62,16 @@ class VisitorInfo(_Event):
     thread: str | None = None
 
 
+class AttachmentRef(_Event):
+    """The file a message carries (structures.md, "Attachments"): what the apps show before
+    asking for a signed link to it. Its bytes are reached only through such a link."""
+
+    id: str
+    name: str
+    content_type: str
+    size: int
+
+
 class MessagePosted(_Event):
     type: Literal["message"] = "message"
     thread_id: str
@@ -73,6 +83,8 @@ class MessagePosted(_Event):
     # Added with the email channel: a visitor message that came by email (or left offline), an
     # agent message that is also sent to the visitor's email.
     channel: Literal["email"] | None = None
+    # Added with attachments: the uploaded file the message shows.
+    attachment: AttachmentRef | None = None
 
 
 class ThreadOpened(_Event):

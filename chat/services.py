@@ -6,9 +6,11 @@ of this, each is handed only what it uses."""
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import trio
 
@@ -26,6 +28,7 @@ from chat.commands.routing import TeamRouting
 from chat.commands.threads import ThreadCommands
 from chat.config import Settings
 from chat.db.pool import Database, open_database
+from chat.files.storage import FileStore, LocalFileStore, S3FileStore
 from chat.streams.account_copies import AccountCopies
 from chat.streams.client import Redis, open_redis
 from chat.streams.control import (
@@ -67,6 +70,8 @@ class Services:
     directory: Directory
     team_routing: TeamRouting
     router_state: RouterState
+    # Attachments' bytes (chat/files/storage.py): the local folder or an S3-compatible bucket.
+    files: FileStore
     # How the reader and the control follower are doing, for /readyz (the projector's is in
     # `projector`).
     reader_health: LoopHealth = field(default_factory=LoopHealth)
@@ -147,6 +152,7 @@ async def open_services(
                 round(settings.router_reservation_grace_seconds * 1000 / 2),
             ),
             router_state=RouterState(),
+            files=open_file_store(settings),
         )
         await nursery.start(run_stream_reader, redis, router, services.reader_health)
         # Started before HTTP serves: every revocation appended from now on reaches this process.
@@ -181,3 +187,19 @@ async def open_services(
             yield services
         finally:
             nursery.cancel_scope.cancel()
+
+
+def open_file_store(settings: Settings) -> FileStore:
+    """The configured file store; builds a client, does no I/O."""
+    if settings.s3_bucket:
+        return S3FileStore(
+            settings.s3_bucket,
+            endpoint_url=settings.s3_endpoint_url,
+            region=settings.s3_region,
+            access_key_id=settings.s3_access_key_id,
+            secret_access_key=settings.s3_secret_access_key.get_secret_value(),
+        )
+    folder = settings.attachments_dir
+    if not folder:
+        folder = str(Path(tempfile.gettempdir()) / "chat-attachments" / settings.key_prefix)
+    return LocalFileStore(Path(folder))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -17,6 +17,9 @@ GroupId = Annotated[
 # thread's state in Redis this long (chat/actors/projector.py), so a reopen finds it.
 MAX_REOPEN_WINDOW_SECONDS = 7 * 86400
 MAX_IDLE_CLOSE_SECONDS = 30 * 86400
+# The largest attachment any space may allow: the upload route's body limit, and what one
+# request holds in memory.
+MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024
 
 
 class SpaceSettings(BaseModel):
@@ -43,6 +46,10 @@ class SpaceSettings(BaseModel):
     default_group_id: GroupId | None = None
     # The pre-chat form offers the organization's groups (the widget config lists them).
     visitor_picks_group: bool = False
+    # Attachments (structures.md, "Attachments"): the largest file, and the kinds of content
+    # accepted, sniffed from the bytes (HTML and SVG never are, whatever this says).
+    attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=MAX_ATTACHMENT_BYTES)
+    attachment_kinds: tuple[Literal["image", "pdf", "text"], ...] = ("image", "pdf", "text")
 
     @classmethod
     def of(cls, raw: dict[str, Any]) -> SpaceSettings:

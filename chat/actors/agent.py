@@ -28,6 +28,7 @@ from chat.actors.socket import (
     run_session,
 )
 from chat.actors.viewing import NOTHING, Viewed, ViewingPresence
+from chat.commands.attachments import check_agent_attachment, content_with
 from chat.commands.reads import do_mark_read
 from chat.commands.threads import Actor
 from chat.db.rows import AgentRow, SpaceRow
@@ -211,8 +212,13 @@ async def _handle_subscribe(session: AgentSession, frame: Subscribe) -> None:
 
 
 async def _handle_message(session: AgentSession, frame: AgentSendMessage) -> None:
-    content = check_content(frame.content)
     space_id = await _space_of(session, frame.thread_id)
+    attachment = None
+    if frame.attachment_id is not None:
+        attachment = await check_agent_attachment(
+            session.deps.db, session.agent.organization_id, frame.thread_id, frame.attachment_id
+        )
+    content = check_content(content_with(frame.content, attachment))
     ack = await session.deps.stream_log.do_post_message(
         space_id,
         sender_type="agent",
@@ -221,6 +227,7 @@ async def _handle_message(session: AgentSession, frame: AgentSendMessage) -> Non
         content=content,
         client_id=frame.client_id,
         thread_id=frame.thread_id,
+        attachment=attachment,
     )
     await session.outbox.send(message_ack(ack, ref="message"))
 

@@ -51,6 +51,7 @@ from chat.actors.visitor_feed import (
 from chat.actors.visitor_groups import Availability, follow_availability, read_availability
 from chat.actors.visitor_queue import follow_queue, welcome_position
 from chat.clock import now_ms
+from chat.commands.attachments import check_visitor_attachment, content_with
 from chat.db.rows import SpaceRow
 from chat.errors import CLOSE_TRY_AGAIN, ChatError, QueueFullError, RateLimitedError
 from chat.events import (
@@ -305,7 +306,12 @@ async def _history(session: VisitorSession, thread_id: str, last: str | None) ->
 
 
 async def _handle_message(session: VisitorSession, frame: SendMessage) -> None:
-    content = check_content(frame.content)
+    attachment = None
+    if frame.attachment_id is not None:
+        attachment = await check_visitor_attachment(
+            session.deps.db, session.space.id, session.visitor_id, frame.attachment_id
+        )
+    content = check_content(content_with(frame.content, attachment))
     if not session.stored and (url := session.pages.take_now()) is not None:
         await _store_page(session, url)  # the agent sees where the visitor writes from
     session.own_client_ids.append(frame.client_id)
@@ -333,6 +339,7 @@ async def _handle_message(session: VisitorSession, frame: SendMessage) -> None:
             group_id=await session.deps.commands.directory.group_for_visitor(
                 session.space.organization_id, settings, frame.group_id
             ),
+            attachment=attachment,
         )
     except QueueFullError:
         session.queue_refused = True

@@ -32,13 +32,14 @@ from chat.ids import parse_id
 # Duplicates inside one statement are fine with DO NOTHING (the first in array order stays).
 _INSERT_MESSAGES = (
     "INSERT INTO messages (thread_id, id_ms, id_seq, space_id, sender_type, sender_id,"
-    " sender_name, content, client_id, created_at)"
+    " sender_name, content, client_id, created_at, attachment)"
     " SELECT m.thread_id, m.id_ms, m.id_seq, m.space_id, m.sender_type, m.sender_id,"
-    " m.sender_name, m.content, m.client_id, timestamptz 'epoch' + m.id_ms * interval '1 ms'"
+    " m.sender_name, m.content, m.client_id, timestamptz 'epoch' + m.id_ms * interval '1 ms',"
+    " m.attachment::jsonb"
     " FROM unnest(%s::uuid[], %s::bigint[], %s::bigint[], %s::uuid[], %s::text[], %s::text[],"
-    " %s::text[], %s::text[], %s::text[])"
+    " %s::text[], %s::text[], %s::text[], %s::text[])"
     " AS m(thread_id, id_ms, id_seq, space_id, sender_type, sender_id, sender_name, content,"
-    " client_id)"
+    " client_id, attachment)"
     " ON CONFLICT DO NOTHING"
 )
 _UPSERT_THREAD = (
@@ -138,6 +139,7 @@ class Batch:
                         m.sender_name,
                         m.content,
                         m.client_id,
+                        m.attachment.model_dump_json() if m.attachment else None,
                     )
                 )
                 self.touches[m.thread_id] = max(ms, self.touches.get(m.thread_id, 0))

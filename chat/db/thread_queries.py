@@ -14,7 +14,7 @@ Row = dict[str, Any]
 
 _MESSAGE_COLUMNS = (
     "thread_id::text, id_ms, id_seq, sender_type, sender_id, sender_name, content, client_id,"
-    " created_at"
+    " created_at, attachment"
 )
 _THREAD_COLUMNS = (
     "t.id::text, t.space_id::text, t.visitor_id::text, t.assigned_agent_id::text, t.status,"
@@ -32,6 +32,7 @@ def message_row_json(row: Row) -> Row:
         "content": row["content"],
         "client_id": row["client_id"],
         "created_at": _time(row["created_at"]),
+        **({"attachment": row["attachment"]} if row.get("attachment") else {}),
     }
 
 

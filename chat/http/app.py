@@ -21,6 +21,9 @@ from chat.http.throttle import install_request_budget
 from chat.http.widget_assets import widget_assets_blueprint
 from chat.http.ws import ws_blueprint
 from chat.services import Services
+from chat.space_settings import MAX_ATTACHMENT_BYTES
+
+ATTACHMENTS_PATH_END = "/attachments"
 
 # Any WebSocket frame over this closes with 1009; any REST body over 64 KiB is 413. The contract's
 # 16 KiB is a floor: a message of the 4,000 characters allowed must be answered (acked or
@@ -45,6 +48,10 @@ class _Request(TrioRequest):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         if args[2] == PREFIX + INBOUND_EMAIL_PATH:  # (method, scheme, path, ...)
             kwargs["max_content_length"] = INBOUND_EMAIL_MAX_BYTES
+        elif args[0] == "POST" and args[2].endswith(ATTACHMENTS_PATH_END):
+            # Uploads (chat/http/api/attachments.py): the largest any space may allow; each
+            # space's own limit is checked on the body.
+            kwargs["max_content_length"] = MAX_ATTACHMENT_BYTES
         super().__init__(*args, **kwargs)
 
 

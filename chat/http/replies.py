@@ -171,6 +171,13 @@ class ThreadPage(_Reply):
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at end")
 
 
+class MessageAttachment(_Reply):
+    id: UUID
+    name: str
+    content_type: str
+    size: int
+
+
 class Message(_Reply):
     id: MessageId = Field(pattern=r"^\d+-\d+$", description="The thread stream's entry id")
     thread_id: UUID
@@ -180,6 +187,10 @@ class Message(_Reply):
     content: str
     client_id: str
     created_at: datetime
+    attachment: MessageAttachment | None = Field(
+        default=None,
+        description="The file the message carries (absent: none); ask for a signed link to it",
+    )
 
 
 class MessagePage(_Reply):

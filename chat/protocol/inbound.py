@@ -81,7 +81,10 @@ Uuid = Annotated[str, Field(pattern=r"^[0-9a-fA-F-]{36}$")]
 class SendMessage(_Frame):
     type: Literal["message"]
     client_id: ClientId
-    content: str = Field(max_length=64 * 1024)
+    content: str = Field(default="", max_length=64 * 1024)
+    # An uploaded file of this visitor's (POST /widget/{key}/attachments); the content may then
+    # be empty (the file's name stands for it).
+    attachment_id: Uuid | None = None
     # False: a message that opens a conversation starts a new one even if the visitor's last
     # one closed within the reopen window (the widget's "Start a new conversation").
     reopen: bool = True
@@ -146,7 +149,9 @@ class AgentSendMessage(_Frame):
     type: Literal["message"]
     thread_id: Uuid
     client_id: ClientId
-    content: str = Field(max_length=64 * 1024)
+    content: str = Field(default="", max_length=64 * 1024)
+    # An uploaded file of this thread's (POST /threads/{id}/attachments).
+    attachment_id: Uuid | None = None
 
 
 class Claim(_Frame):

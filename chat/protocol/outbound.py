@@ -168,6 +168,7 @@ def message_json(entry_id: str, m: MessagePosted) -> Json:
         "content": m.content,
         "client_id": m.client_id,
         "created_at": entry_time(entry_id),
+        **({"attachment": m.attachment.model_dump()} if m.attachment else {}),
     }
 
 

@@ -39,7 +39,7 @@ from chat.errors import (
     ThreadNotFoundError,
     VisitorBusyError,
 )
-from chat.events import LogEntry, ThreadSnapshot, VisitorInfo, decode_entries
+from chat.events import AttachmentRef, LogEntry, ThreadSnapshot, VisitorInfo, decode_entries
 from chat.ids import entry_time, format_id, is_stream_id, parse_id
 from chat.streams import lua, lua_queue
 from chat.streams.client import Redis
@@ -204,6 +204,7 @@ class StreamLog:
         email: str = "",
         reopen_window_seconds: int = 0,
         group_id: str = "",
+        attachment: AttachmentRef | None = None,
     ) -> Ack:
         """Append a message. A visitor's message opens a thread when none is open.
 
@@ -221,7 +222,7 @@ class StreamLog:
         an open thread it reopens the visitor's last one if that closed (or expired) within
         `reopen_window_seconds`, else opens a new one; either joins the waiting queue, refused
         `queue_full` when `max_open_threads` threads wait already. A new thread belongs to
-        `group_id` ('' for none: the whole team).
+        `group_id` ('' for none: the whole team). `attachment`: the file the message carries.
         """
         budget = address or AddressBudget("")
         k = self.keys(space_id)
@@ -248,6 +249,7 @@ class StreamLog:
                 email,
                 str(reopen_window_seconds),
                 group_id,
+                attachment.model_dump_json() if attachment else "",
             ],
         )
         status, value = reply[0], reply[1]

@@ -96,10 +96,11 @@ local function remember_agent(base, state, agent_id)
 end
 
 local function message_data(thread_id, sender_type, sender_id, sender_name, content, client_id,
-    channel)
+    channel, attachment)
   return cjson.encode({thread_id = thread_id, sender_type = sender_type,
     sender_id = sender_id, sender_name = sender_name, content = content, client_id = client_id,
-    channel = (channel ~= '' and channel) or nil})
+    channel = (channel ~= '' and channel) or nil,
+    attachment = (attachment and attachment ~= '' and cjson.decode(attachment)) or nil})
 end
 """
 
@@ -115,7 +116,8 @@ POST_MESSAGE = (
 --       (0: off), visitor_ttl_seconds, channel ('' or 'email': the message came by email or
 --       was left offline; the thread is flagged), email (the visitor's address, with channel),
 --       reopen_window_seconds (0: never; a visitor's thread closed within it reopens),
---       group_id ('' for none: the whole team; a new thread's group, structures.md "Routing")
+--       group_id ('' for none: the whole team; a new thread's group, structures.md "Routing"),
+--       attachment ('' for none; else the JSON of the file the message carries)
 -- `max_open` caps the waiting queue (`waiting`), not every open thread.
 local base, sender_type, sender_id, sender_name = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local content, client_id, thread_id, new_thread_id = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
@@ -128,6 +130,7 @@ local visitor_ttl = tonumber(ARGV[20]) or 0
 local channel, email = ARGV[21] or '', ARGV[22] or ''
 local reopen_window = tonumber(ARGV[23]) or 0
 local group_id = ARGV[24] or ''
+local attachment = ARGV[25] or ''
 
 local cids = base .. 'cid:' .. sender_id
 local prev = redis.call('HGET', cids, client_id)
@@ -263,7 +266,7 @@ else
   channel = ''
 end
 local data = message_data(thread_id, sender_type, sender_id, sender_name, content, client_id,
-  channel)
+  channel, attachment)
 local id = emit(base, thread_id, 'message', data)
 local stored = thread_id .. ' ' .. id
 redis.call('HSET', cids, client_id, stored)

@@ -24,14 +24,17 @@ export async function request<T>(
   token?: string,
 ): Promise<T> {
   const headers: Record<string, string> = {};
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  // A Blob (an uploaded file) goes as its raw bytes; the server sniffs its type.
+  const raw = typeof Blob !== "undefined" && body instanceof Blob;
+  if (body !== undefined)
+    headers["Content-Type"] = raw ? "application/octet-stream" : "application/json";
   if (token) headers.Authorization = `Bearer ${token}`;
   let res: Response;
   try {
     res = await fetcher(API_PREFIX + path, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : raw ? (body as Blob) : JSON.stringify(body),
       cache: "no-store",
       credentials: "omit",
     });

@@ -7,7 +7,13 @@
 // retrying sends the same client_id again, which the server stores once. Messages still
 // "sending" when the socket drops go out again after the next welcome.
 
-import { compareIds, type Message, type MessagePage, type SenderType } from "./protocol";
+import {
+  type Attachment,
+  compareIds,
+  type Message,
+  type MessagePage,
+  type SenderType,
+} from "./protocol";
 
 export type MessageState = "sending" | "sent" | "failed";
 
@@ -20,6 +26,7 @@ export interface Shown {
   sender_id: string;
   sender_name: string;
   content: string;
+  attachment?: Attachment;
   created_at: string;
   state: MessageState;
   error: string;
@@ -29,6 +36,8 @@ export interface Pending {
   client_id: string;
   thread_id: string;
   content: string;
+  /** An uploaded file the message carries. */
+  attachment?: Attachment;
   state: "sending" | "failed";
   error: string;
   created_at: string;
@@ -78,11 +87,12 @@ export class MessageLog {
     this.stale = false;
   }
 
-  write(clientId: string, content: string, now: number): Pending {
+  write(clientId: string, content: string, now: number, attachment?: Attachment): Pending {
     const p: Pending = {
       client_id: clientId,
       thread_id: this.threadId,
       content,
+      attachment,
       state: "sending",
       error: "",
       created_at: new Date(now).toISOString(),
@@ -110,6 +120,7 @@ export class MessageLog {
       content: p.content,
       client_id: clientId,
       created_at: createdAt,
+      ...(p.attachment ? { attachment: p.attachment } : {}),
     });
   }
 
@@ -159,6 +170,7 @@ export class MessageLog {
       sender_id: m.sender_id,
       sender_name: m.sender_name,
       content: m.content,
+      attachment: m.attachment,
       created_at: m.created_at,
       state: "sent",
       error: "",
@@ -172,6 +184,7 @@ export class MessageLog {
         sender_id: me.id,
         sender_name: me.name,
         content: p.content,
+        attachment: p.attachment,
         created_at: p.created_at,
         state: p.state,
         error: p.error,

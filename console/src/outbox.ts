@@ -6,6 +6,7 @@ import { ApiError, errorText } from "./api";
 import type { Console } from "./console";
 import {
   type Agent,
+  type Attachment,
   type ClientFrame,
   fitsFrame,
   MAX_CONTENT_CHARS,
@@ -46,8 +47,9 @@ export class Outbox {
   }
 
   /** Send the composer's text; false (with an inline error) when it cannot go. */
-  sendMessage(threadId: string, text: string): boolean {
-    const content = text.trim();
+  sendMessage(threadId: string, text: string, attachment?: Attachment): boolean {
+    // A file without words shows as its name (the server does the same).
+    const content = text.trim() || (attachment ? attachment.name : "");
     if (!content) return false;
     if ([...content].length > MAX_CONTENT_CHARS) {
       this.c.threadErrors.set(
@@ -63,6 +65,7 @@ export class Outbox {
       thread_id: threadId,
       client_id: clientId,
       content,
+      ...(attachment ? { attachment_id: attachment.id } : {}),
     };
     if (!fitsFrame(frame)) {
       this.c.threadErrors.set(threadId, "This message is too long to send.");
@@ -70,7 +73,7 @@ export class Outbox {
       return false;
     }
     this.c.threadErrors.delete(threadId);
-    this.c.logOf(threadId).write(clientId, content, Date.now());
+    this.c.logOf(threadId).write(clientId, content, Date.now(), attachment);
     this.c.drafts.delete(threadId);
     this.stopTyping(threadId);
     // Not connected: it stays "sending" and goes out after the next welcome (same client_id).
@@ -87,6 +90,7 @@ export class Outbox {
         thread_id: threadId,
         client_id: clientId,
         content: p.content,
+        ...(p.attachment ? { attachment_id: p.attachment.id } : {}),
       });
     this.c.changed();
   }
@@ -107,6 +111,7 @@ export class Outbox {
           thread_id: p.thread_id,
           client_id: p.client_id,
           content: p.content,
+          ...(p.attachment ? { attachment_id: p.attachment.id } : {}),
         });
       }
     }

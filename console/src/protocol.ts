@@ -92,6 +92,15 @@ export interface Message {
   content: string;
   client_id: string | null;
   created_at: string;
+  /** The file the message carries (structures.md, "Attachments"). */
+  attachment?: Attachment;
+}
+
+export interface Attachment {
+  id: string;
+  name: string;
+  content_type: string;
+  size: number;
 }
 
 // A visitor message that came by email: a reply (client_id "email:<hash of its Message-ID>") or
@@ -241,7 +250,13 @@ export type ServerFrame =
 
 export type ClientFrame =
   | { type: "subscribe"; space_id: string; cursor?: string }
-  | { type: "message"; thread_id: string; client_id: string; content: string }
+  | {
+      type: "message";
+      thread_id: string;
+      client_id: string;
+      content: string;
+      attachment_id?: string;
+    }
   | { type: "typing"; thread_id: string; active: boolean }
   /** The conversation this console has open (null: none), for the other agents to see. */
   | { type: "viewing"; thread_id: string | null }

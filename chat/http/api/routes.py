@@ -6,6 +6,7 @@ from quart import Blueprint, Response, jsonify
 
 from chat.http.api import (
     agents,
+    attachments,
     auth,
     canned,
     groups,
@@ -50,6 +51,7 @@ def api_blueprint(services: Services) -> Blueprint:
         tags,
         reads,
         search,
+        attachments,
     ):
         api.include(resource.routes)
     document = api.openapi(PREFIX)

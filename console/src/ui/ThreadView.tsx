@@ -4,6 +4,7 @@ import type { Console } from "../console";
 import type { Shown } from "../messages";
 import { cameByEmail, compareIds, isOpen, type Thread } from "../protocol";
 import { visitorLabel } from "../visitors";
+import { AttachButton, AttachmentView } from "./AttachmentView";
 import { CannedList, useCannedPicker } from "./CannedPicker";
 import { AlsoHere, AssignedNotice } from "./Colleagues";
 import { clock, STATUS_TEXT } from "./format";
@@ -379,6 +380,15 @@ export function ThreadView({
               }
             }}
           />
+          <AttachButton
+            c={c}
+            threadId={id}
+            disabled={!open || noting}
+            send={(a) => {
+              const el = composer.current;
+              if (c.outbox.sendMessage(id, el?.value ?? "", a) && el) el.value = "";
+            }}
+          />
           <button type="submit" class="primary" data-part="send" disabled={!open && !noting}>
             {noting ? "Add note" : "Send"}
           </button>
@@ -487,8 +497,9 @@ function MessageItem({
         ) : null}
       </div>
       <div class="content" data-part="content">
-        {m.content}
+        {m.attachment && m.content === m.attachment.name ? null : m.content}
       </div>
+      {m.attachment ? <AttachmentView c={c} a={m.attachment} /> : null}
       {m.state === "failed" && m.client_id ? (
         <div class="failed">
           <span>Not sent: {m.error}</span>{" "}

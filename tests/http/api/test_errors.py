@@ -47,6 +47,9 @@ OTHER_403 = {
     ("POST", "/canned-responses"),
     ("PATCH", "/canned-responses/{response_id}"),
     ("DELETE", "/canned-responses/{response_id}"),
+    # Attachments: the widget's routes keep the widget's Origin rule.
+    ("POST", "/widget/{widget_key}/attachments"),
+    ("GET", "/widget/{widget_key}/attachments/{attachment_id}/link"),
 }
 
 
