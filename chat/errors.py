@@ -226,3 +226,10 @@ class CannedResponseLimitError(ChatError):
 
     code = "too_many_canned_responses"
     status = 409
+
+
+class ThreadOpenError(ChatError):
+    """The conversation is still open: close it before deleting it."""
+
+    code = "thread_open"
+    status = 409

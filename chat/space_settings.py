@@ -43,6 +43,9 @@ class SpaceSettings(BaseModel):
     default_group_id: GroupId | None = None
     # The pre-chat form offers the organization's groups (the widget config lists them).
     visitor_picks_group: bool = False
+    # Agents see a visitor's draft while they type (structures.md, "Typing preview"). Off by
+    # default: a visitor may not expect their unsent words to be read.
+    typing_preview: bool = False
 
     @classmethod
     def of(cls, raw: dict[str, Any]) -> SpaceSettings:

@@ -16,6 +16,7 @@ from chat.events import (
     LogEntry,
     MessagePosted,
     ThreadChanged,
+    ThreadDeleted,
     ThreadOpened,
     ThreadSnapshot,
     VisitorUpdated,
@@ -48,6 +49,14 @@ _UPSERT_THREAD = (
     " last_activity_at = greatest(threads.last_activity_at, EXCLUDED.last_activity_at),"
     " entry_ms = EXCLUDED.entry_ms, entry_seq = EXCLUDED.entry_seq"
     " WHERE (threads.entry_ms, threads.entry_seq) < (EXCLUDED.entry_ms, EXCLUDED.entry_seq)"
+)
+# Soft delete and restore (structures.md, "Deleting conversations and visitors"): applied only
+# if the entry is newer than the one that last wrote the row, so a replayed delete never undoes
+# a later restore (nor the reverse). A thread not projected yet is not there to mark: a delete
+# needs a closed thread, which the projector wrote before (one space's entries come in order).
+_MARK_DELETED = (
+    "UPDATE threads SET deleted_at = %s, entry_ms = %s, entry_seq = %s"
+    " WHERE id = %s AND (entry_ms, entry_seq) < (%s, %s)"
 )
 _TOUCH_THREADS = (
     "UPDATE threads SET last_activity_at = greatest(threads.last_activity_at,"
@@ -86,6 +95,7 @@ class Batch:
     visitors: list[tuple[object, ...]] = field(default_factory=list)
     outbox: list[tuple[object, ...]] = field(default_factory=list)
     finished_threads: set[tuple[str, str]] = field(default_factory=set)  # (space, thread)
+    deletions: list[tuple[object, ...]] = field(default_factory=list)
 
     def add(self, space_id: str, entry: LogEntry) -> None:
         ms, seq = parse_id(entry.id)
@@ -133,8 +143,11 @@ class Batch:
                         seq,
                     )
                 )
+            case ThreadDeleted() as d:
+                when = _ts(ms) if d.type == "thread.deleted" else None
+                self.deletions.append((when, ms, seq, d.thread_id, ms, seq))
             case _:
-                pass  # typing, presence and viewers are not kept
+                pass  # typing (and its draft), presence and viewers are not kept
 
     def write(self, conn: psycopg.Connection) -> None:
         with conn.cursor() as cur:
@@ -149,6 +162,8 @@ class Batch:
                 cur.execute(_TOUCH_THREADS, [list(self.touches), list(self.touches.values())])
             if self.outbox:
                 cur.executemany(_INSERT_OUTBOX, self.outbox)
+            if self.deletions:  # after the thread upserts: a close and a delete in one batch
+                cur.executemany(_MARK_DELETED, self.deletions)
 
 
 def _thread_row(t: ThreadSnapshot, ms: int, seq: int) -> tuple[object, ...]:

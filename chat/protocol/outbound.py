@@ -21,6 +21,7 @@ from chat.events import (
     MessagePosted,
     Presence,
     ThreadChanged,
+    ThreadDeleted,
     ThreadOpened,
     ThreadSnapshot,
     Typing,
@@ -359,6 +360,9 @@ def agent_event_frame(entry: LogEntry) -> Json:
             frame = visitor_updated_frame(v)
         case Viewers() as w:
             frame = viewers_frame(w.space_id, w.thread_id, w.agent_ids)
+        case ThreadDeleted() as d:
+            # Agents drop a deleted thread from their lists (an admin's Deleted view adds it).
+            frame = {"type": d.type, "thread_id": d.thread_id, "by": d.by}
     frame["cursor"] = entry.id
     return frame
 
@@ -387,13 +391,17 @@ def thread_updated_frame(c: ThreadChanged) -> Json:
 
 
 def typing_frame(t: Typing) -> Json:
-    return {
+    """`draft` only on a visitor's typing in a space with the typing preview on."""
+    frame: Json = {
         "type": "typing",
         "thread_id": t.thread_id,
         "sender_type": t.sender_type,
         "sender_id": t.sender_id,
         "active": t.active,
     }
+    if t.draft is not None:
+        frame["draft"] = t.draft
+    return frame
 
 
 def viewers_frame(space_id: str, thread_id: str, agent_ids: Iterable[str]) -> Json:

@@ -45,6 +45,7 @@ from chat.streams import lua, lua_queue
 from chat.streams.client import Redis
 from chat.streams.group_commit import Append, GroupCommit
 from chat.streams.keys import SpaceKeys
+from chat.streams.lifecycle import Lifecycle
 from chat.streams.limits import Rate
 from chat.streams.viewing import Viewing
 
@@ -169,6 +170,7 @@ class StreamLog:
         self._queue_position = redis.register_script(lua_queue.QUEUE_POSITION)
         self._group = GroupCommit(redis, durability)
         self.viewing = Viewing(redis, prefix, self.presence_ttl_ms)
+        self.lifecycle = Lifecycle(redis, prefix)
 
     def keys(self, space_id: str) -> SpaceKeys:
         return SpaceKeys(self.prefix, space_id)
