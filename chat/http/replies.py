@@ -119,6 +119,9 @@ class Thread(_Reply):
         default=None,
         description="The group the conversation is routed in; null: the whole team",
     )
+    deleted_at: datetime | None = Field(
+        default=None, description="Only on a conversation an admin soft-deleted (restorable)"
+    )
 
 
 class ThreadWithVisitor(Thread):

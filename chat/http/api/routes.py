@@ -10,9 +10,11 @@ from chat.http.api import (
     canned,
     groups,
     inbound,
+    lifecycle,
     organization,
     spaces,
     threads,
+    transcripts,
     visitors,
     widget,
 )
@@ -42,6 +44,8 @@ def api_blueprint(services: Services) -> Blueprint:
         organization,
         inbound,
         canned,
+        transcripts,
+        lifecycle,
     ):
         api.include(resource.routes)
     document = api.openapi(PREFIX)
