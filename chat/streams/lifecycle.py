@@ -16,6 +16,7 @@ from chat.errors import ThreadOpenError
 from chat.streams import lua_lifecycle
 from chat.streams.client import Redis
 from chat.streams.keys import SpaceKeys
+from chat.streams.routing import load_member
 
 # The marker of a thread's last draft outlives any draft entry: entries leave the space stream
 # after the resume window (1 h by default), and a marker that expired first would leave its
@@ -82,7 +83,7 @@ class Lifecycle:
         )
 
     async def erase_visitor(
-        self, space_id: str, visitor_id: str, thread_ids: Collection[str]
+        self, organization_id: str, space_id: str, visitor_id: str, thread_ids: Collection[str]
     ) -> Erased:
         """Remove every trace of a visitor and their threads from the space's keys: the thread
         streams and states, the visitor's hashes, their ids in the space's sets and hashes, and
@@ -102,6 +103,7 @@ class Lifecycle:
             for zset in (k.open_threads, k.waiting, k.answered):
                 await self.redis.zrem(zset, list(threads))
         await self._forget_in_hashes_and_sets(k, threads)
+        await self._release_loads(organization_id, space_id, threads)
         entries = 0
         for stream in (k.events, k.dead_letters):
             entries += await self._delete_entries(stream, names)
@@ -121,6 +123,22 @@ class Lifecycle:
             stale = [f for f, v in fields.items() if any(t in str(v) for t in threads)]
             if stale:
                 await self.redis.hdel(key, stale)
+
+    async def _release_loads(self, organization_id: str, space_id: str, threads: set[str]) -> None:
+        """Routing's traces (chat/streams/routing.py): agents' reservations `<space>:<thread>`
+        (the agent's capacity is freed: the conversation is gone) and the space's recent waits
+        `<thread>:<ms>` behind the estimated wait."""
+        if not threads:
+            return
+        members = [load_member(space_id, t) for t in threads]
+        async for key in self.redis.scan_iter(
+            match=f"{self.prefix}:{{org:{organization_id}}}:load:*"
+        ):
+            await self.redis.zrem(key, members)
+        waits = self.keys(space_id).base + "waits"
+        stale = [w for w in await self.redis.zrange(waits, 0, -1) if w.split(":")[0] in threads]
+        if stale:
+            await self.redis.zrem(waits, stale)
 
     async def _delete_entries(self, stream: str, names: set[str]) -> int:
         """XDEL every entry whose fields mention one of `names` (UUIDs: no false matches)."""

@@ -128,7 +128,7 @@ async def erase_visitor(services: Services, caller: Caller, visitor_id: Any) -> 
         return lifecycle_queries.erase_visitor_rows(conn, wanted, threads)
 
     rows = await services.db.run(erase_rows)
-    erased = await services.stream_log.lifecycle.erase_visitor(found.space_id, wanted, threads)
+    erased = await services.stream_log.lifecycle.erase_visitor(org, found.space_id, wanted, threads)
     # Once more: a projector batch that read the visitor's entries before they were deleted
     # from the stream may have committed since the first pass.
     rows += await services.db.run(erase_rows)
