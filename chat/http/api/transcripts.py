@@ -57,6 +57,12 @@ routes = Routes(tag="transcripts")
 class TranscriptQuery(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
     format: Literal["txt", "json"] = Field(default="txt", description="Plain text or JSON")
+    session: str | None = Field(
+        default=None,
+        max_length=200,
+        description="The visitor route only: the session token, for a plain download link"
+        " (the widget socket's URL carries it the same way); the Authorization header also works",
+    )
 
 
 class ExportQuery(BaseModel):
@@ -102,12 +108,14 @@ async def agent_transcript(
 async def visitor_transcript(
     services: Services, widget_key: str, thread_id: Any, query: TranscriptQuery
 ) -> Response:
-    """`Authorization: Bearer <session token>` (the widget's). Only the visitor's own thread of
+    """`Authorization: Bearer <session token>` (the widget's), or `session=<token>` so the
+    widget can offer a plain link (no CORS preflight; the attachment downloads). Only the visitor's own thread of
     that space, not deleted; anything else is 404. The visitor's copy leaves agents' ids out."""
     space = await services.spaces.space_by_widget_key(widget_key)
     if space is None:
         raise NotFoundError("unknown widget key")
     token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    token = token or query.session or ""
     visitor_id = check_session_token(services.settings.secret_key, space.id, token)
     if visitor_id is None:
         raise UnauthorizedError("a valid session token is required")
