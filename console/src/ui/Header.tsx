@@ -30,6 +30,7 @@ export function Header({ c }: { c: Console }) {
         {admin ? nav("spaces", "Spaces") : null}
         {admin ? nav("groups", "Groups") : null}
         {nav("canned", "Canned responses")}
+        {admin ? nav("deleted", "Deleted") : null}
       </nav>
       <span class="spacer" />
       <span data-part="connection" data-status={c.status} class="connection" role="status">
