@@ -109,8 +109,9 @@ async def visitor_transcript(
     services: Services, widget_key: str, thread_id: Any, query: TranscriptQuery
 ) -> Response:
     """`Authorization: Bearer <session token>` (the widget's), or `session=<token>` so the
-    widget can offer a plain link (no CORS preflight; the attachment downloads). Only the visitor's own thread of
-    that space, not deleted; anything else is 404. The visitor's copy leaves agents' ids out."""
+    widget can offer a plain link (no CORS preflight; the attachment downloads). Only the
+    visitor's own thread of that space, not deleted; anything else is 404. The visitor's copy
+    leaves agents' ids out."""
     space = await services.spaces.space_by_widget_key(widget_key)
     if space is None:
         raise NotFoundError("unknown widget key")
@@ -181,6 +182,7 @@ def _attachment(body: bytes, media: str, filename: str) -> Response:
     summary="Stream the organization's conversations as CSV or JSON lines",
     auth="admin",
     query=ExportQuery,
+    errors=(400,),
 )
 async def export_conversations(services: Services, caller: Caller, query: ExportQuery) -> Response:
     """Threads created in [since, until) of the organization's live spaces, oldest first,
