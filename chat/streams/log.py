@@ -407,6 +407,8 @@ class StreamLog:
     async def read_before(self, key: str, before: str | None, count: int) -> list[LogEntry]:
         """The newest `count` entries of `key` strictly before `before` (the newest of all when
         None), oldest first."""
+        if before is not None and parse_id(before) == (0, 0):
+            return []  # nothing is before 0-0, and Valkey refuses "(0-0" as an end
         end = f"({before}" if before else "+"
         entries = await self.redis.xrevrange(key, end, "-", count=count)
         return decode_entries(reversed(entries))
