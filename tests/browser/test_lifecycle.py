@@ -11,10 +11,12 @@ import pytest
 import trio
 from playwright.sync_api import Browser, expect
 
+from chat.config import Settings
 from tests.browser.conftest import Service
 from tests.browser.test_colleagues import open_conversation
 from tests.browser.test_console import Consoles, no_errors, rest, sign_in_admin
 from tests.helpers.chat import widget
+from tests.helpers.db import wait_for_rows
 
 DRAFT = "I would like to change my order number 4471"
 STEP_SECONDS = 30
@@ -76,10 +78,15 @@ def test_the_console_shows_the_visitors_draft_greyed(service: Service, consoles:
         visitor.runner.join(STEP_SECONDS)
 
 
-def test_an_admin_deletes_and_restores_a_conversation(service: Service, consoles: Consoles) -> None:
+def test_an_admin_deletes_and_restores_a_conversation(
+    service: Service, consoles: Consoles, settings: Settings
+) -> None:
     org = service.org
     thread_id = open_conversation(service)
     assert rest(org, "POST", f"/threads/{thread_id}/close").status == 200
+    # The closed list is PostgreSQL's: wait until the projector wrote the close.
+    sql = "SELECT status FROM threads WHERE id = %s"
+    trio.run(lambda: wait_for_rows(settings.database_url, sql, (thread_id,), "closed"))
     ada = sign_in_admin(consoles, service)
     ada.show("closed")
     ada.open_thread(thread_id)
