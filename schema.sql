@@ -148,9 +148,16 @@ CREATE TABLE IF NOT EXISTS threads (
     email text,
     -- The group the conversation is routed in (null: the whole team); migrations/0005.routing.sql.
     group_id uuid,
+    -- Soft delete (structures.md, "Deleting conversations and visitors"): set by a projected
+    -- `thread.deleted`, cleared by `thread.restored`; migrations/0010.soft-delete.sql.
+    deleted_at timestamptz,
     entry_ms bigint NOT NULL,
     entry_seq bigint NOT NULL
 );
+-- The index of deleted threads (the admins' "Deleted" view) is made by migration 0010 only:
+-- schema.sql runs before the migrations, on databases whose threads have no deleted_at yet.
+-- The organization export pages threads by creation time (chat/db/export_queries.py).
+CREATE INDEX IF NOT EXISTS threads_space_created ON threads (space_id, created_at, id);
 CREATE INDEX IF NOT EXISTS threads_space_status_activity
     ON threads (space_id, status, last_activity_at DESC, id);
 CREATE INDEX IF NOT EXISTS threads_visitor ON threads (visitor_id);

@@ -254,3 +254,10 @@ class FileTypeNotAllowedError(UnsupportedMediaTypeError):
     are): the declared type and the file name are never trusted."""
 
     code = "file_type_not_allowed"
+
+
+class ThreadOpenError(ChatError):
+    """The conversation is still open: close it before deleting it."""
+
+    code = "thread_open"
+    status = 409

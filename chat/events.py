@@ -125,6 +125,19 @@ class Typing(_Event):
     sender_type: Literal["visitor", "agent"]
     sender_id: str
     active: bool
+    # Added with the typing preview (structures.md, "Typing preview"): the visitor's draft, only
+    # when their space has `typing_preview` on; absent otherwise. Never projected.
+    draft: str | None = None
+
+
+class ThreadDeleted(_Event):
+    """An admin soft-deleted (`thread.deleted`) or restored (`thread.restored`) a conversation
+    (structures.md, "Deleting conversations and visitors"). Space stream only: the thread's own
+    stream and state may have expired already; the projector sets or clears `deleted_at`."""
+
+    type: Literal["thread.deleted", "thread.restored"]
+    thread_id: str
+    by: str
 
 
 class Presence(_Event):
@@ -209,6 +222,7 @@ Event = (
     | NoteCreated
     | ThreadTagChanged
     | ReadMarked
+    | ThreadDeleted
 )
 
 _KINDS: dict[str, type[_Event]] = {
@@ -230,6 +244,8 @@ _KINDS: dict[str, type[_Event]] = {
     "thread.tagged": ThreadTagChanged,
     "thread.untagged": ThreadTagChanged,
     "read": ReadMarked,
+    "thread.deleted": ThreadDeleted,
+    "thread.restored": ThreadDeleted,
 }
 
 
@@ -292,7 +308,7 @@ def parse_entry(entry_id: str, fields: dict[str, str]) -> LogEntry:
     data = orjson.loads(fields["d"])
     if not isinstance(data, dict):
         raise ValueError(f"entry {entry_id} data is not a JSON object")
-    if model is ThreadChanged or model is ThreadTagChanged:
+    if model is ThreadChanged or model is ThreadTagChanged or model is ThreadDeleted:
         data["type"] = kind  # one class serves several kinds
     event = model.model_validate(data)
     return LogEntry(entry_id, event)  # type: ignore[arg-type]

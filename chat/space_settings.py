@@ -50,6 +50,9 @@ class SpaceSettings(BaseModel):
     # accepted, sniffed from the bytes (HTML and SVG never are, whatever this says).
     attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=MAX_ATTACHMENT_BYTES)
     attachment_kinds: tuple[Literal["image", "pdf", "text"], ...] = ("image", "pdf", "text")
+    # Agents see a visitor's draft while they type (structures.md, "Typing preview"). Off by
+    # default: a visitor may not expect their unsent words to be read.
+    typing_preview: bool = False
 
     @classmethod
     def of(cls, raw: dict[str, Any]) -> SpaceSettings:

@@ -2,7 +2,7 @@
 -- (structures.md, "Search"). Idempotent, because schema.sql (the current shape) creates the same
 -- on a new database. Adding a stored generated column rewrites the table once: on a large
 -- messages table, run this in a quiet hour.
--- depends: 0005.routing
+-- depends: 0006.notes-tags
 ALTER TABLE messages ADD COLUMN IF NOT EXISTS search_vector tsvector GENERATED ALWAYS AS (
     to_tsvector('english'::regconfig, translate(content, '<>', '  '))
     || to_tsvector('simple'::regconfig, translate(content, '<>', '  '))

@@ -1,7 +1,7 @@
 -- Visitor context and read state (issue 13, items 5 and 6): the visitor's attributes, locale,
 -- time zone, browser and OS; the pages they visited; each reader's read marker per thread.
 -- Written by the projector from the log. Idempotent.
--- depends: 0005.routing
+-- depends: 0007.search
 ALTER TABLE visitors ADD COLUMN IF NOT EXISTS attributes jsonb;
 ALTER TABLE visitors ADD COLUMN IF NOT EXISTS locale text;
 ALTER TABLE visitors ADD COLUMN IF NOT EXISTS timezone text;

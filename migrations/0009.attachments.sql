@@ -1,6 +1,6 @@
 -- Attachments (issue 13): files sent in conversations. Idempotent, because schema.sql (the current
 -- shape) creates the same on a new database.
--- depends: 0005.routing
+-- depends: 0008.visitor-context-read-state
 -- A message's file, as the log carries it; written by the projector.
 ALTER TABLE messages ADD COLUMN IF NOT EXISTS attachment jsonb;
 -- Attachments (issue 13): one row per uploaded file, written by the upload route itself (like

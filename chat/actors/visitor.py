@@ -22,6 +22,7 @@ import trio
 
 from chat import thread_history
 from chat.actors.pacing import Paced, TokenBucket
+from chat.actors.preview import new_preview, offer_draft, send_previews
 from chat.actors.revocation import WidgetWatch, end_when_revoked
 from chat.actors.socket import (
     OUTBOX_SIZE,
@@ -132,6 +133,7 @@ class VisitorSession:
     pages: Paced[str] = field(default_factory=lambda: Paced(PAGE_INTERVAL_SECONDS))
     typing: Paced[bool] = field(default_factory=lambda: Paced(TYPING_INTERVAL_SECONDS))
     typing_asked: bool = False  # the last state the client asked for
+    preview: Paced[str] = field(default_factory=new_preview)  # drafts (chat/actors/preview.py)
     identify_budget: TokenBucket = field(
         default_factory=lambda: TokenBucket(IDENTIFY_RATE, IDENTIFY_BURST)
     )
@@ -162,6 +164,7 @@ class VisitorSession:
         await _welcome(self, info)
         nursery.start_soon(_write_pages, self)
         nursery.start_soon(_send_typing, self)
+        nursery.start_soon(send_previews, self, self.deps.stream_log, self.space.id)
         nursery.start_soon(feed_visitor, self, self.inbox_receive)
         nursery.start_soon(follow_visitor, self, self.own_threads)
         nursery.start_soon(follow_presence, self, self.presence)
@@ -312,6 +315,8 @@ async def _handle_message(session: VisitorSession, frame: SendMessage) -> None:
             session.deps.db, session.space.id, session.visitor_id, frame.attachment_id
         )
     content = check_content(content_with(frame.content, attachment))
+    # The draft became a message: the agents' preview of it goes.
+    offer_draft(session.preview, False, None, session.space_settings.typing_preview)
     if not session.stored and (url := session.pages.take_now()) is not None:
         await _store_page(session, url)  # the agent sees where the visitor writes from
     session.own_client_ids.append(frame.client_id)
@@ -389,7 +394,9 @@ def _active_ttl(session: VisitorSession) -> int:
 
 
 async def _handle_typing(session: VisitorSession, frame: VisitorTyping) -> None:
-    """Paced by _send_typing; a repeat of the state asked last is dropped here."""
+    """Paced by _send_typing; a repeat of the state asked last is dropped here. The draft, if
+    the space shows previews, is paced apart (chat/actors/preview.py)."""
+    offer_draft(session.preview, frame.active, frame.draft, session.space_settings.typing_preview)
     if frame.active != session.typing_asked:
         session.typing_asked = frame.active
         session.typing.put(frame.active)

@@ -20,6 +20,7 @@ from chat.events import (
     NoteCreated,
     ReadMarked,
     ThreadChanged,
+    ThreadDeleted,
     ThreadOpened,
     ThreadSnapshot,
     ThreadTagChanged,
@@ -54,6 +55,14 @@ _UPSERT_THREAD = (
     " last_activity_at = greatest(threads.last_activity_at, EXCLUDED.last_activity_at),"
     " entry_ms = EXCLUDED.entry_ms, entry_seq = EXCLUDED.entry_seq"
     " WHERE (threads.entry_ms, threads.entry_seq) < (EXCLUDED.entry_ms, EXCLUDED.entry_seq)"
+)
+# Soft delete and restore (structures.md, "Deleting conversations and visitors"): applied only
+# if the entry is newer than the one that last wrote the row, so a replayed delete never undoes
+# a later restore (nor the reverse). A thread not projected yet is not there to mark: a delete
+# needs a closed thread, which the projector wrote before (one space's entries come in order).
+_MARK_DELETED = (
+    "UPDATE threads SET deleted_at = %s, entry_ms = %s, entry_seq = %s"
+    " WHERE id = %s AND (entry_ms, entry_seq) < (%s, %s)"
 )
 _TOUCH_THREADS = (
     "UPDATE threads SET last_activity_at = greatest(threads.last_activity_at,"
@@ -123,6 +132,7 @@ class Batch:
     reads: list[tuple[object, ...]] = field(default_factory=list)
     finished_threads: set[tuple[str, str]] = field(default_factory=set)  # (space, thread)
     agent_entries: AgentEntries = field(default_factory=AgentEntries)  # notes and tags
+    deletions: list[tuple[object, ...]] = field(default_factory=list)
 
     def add(self, space_id: str, entry: LogEntry) -> None:
         ms, seq = parse_id(entry.id)
@@ -187,8 +197,11 @@ class Batch:
             case ReadMarked() as r:
                 reader = r.reader_id if r.reader_type == "agent" else "visitor"
                 self.reads.append((r.thread_id, reader, *parse_id(r.message_id)))
+            case ThreadDeleted() as d:
+                when = _ts(ms) if d.type == "thread.deleted" else None
+                self.deletions.append((when, ms, seq, d.thread_id, ms, seq))
             case _:
-                pass  # typing, presence and viewers are not kept
+                pass  # typing (and its draft), presence and viewers are not kept
 
     def write(self, conn: psycopg.Connection) -> None:
         with conn.cursor() as cur:
@@ -210,6 +223,8 @@ class Batch:
                 cur.execute(_TRIM_PAGES, [touched, VISITOR_PAGES_KEPT])
             if self.reads:
                 cur.executemany(_UPSERT_READ, self.reads)
+            if self.deletions:  # after the thread upserts: a close and a delete in one batch
+                cur.executemany(_MARK_DELETED, self.deletions)
 
 
 def _thread_row(t: ThreadSnapshot, ms: int, seq: int) -> tuple[object, ...]:

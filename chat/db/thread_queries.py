@@ -18,8 +18,11 @@ _MESSAGE_COLUMNS = (
 )
 _THREAD_COLUMNS = (
     "t.id::text, t.space_id::text, t.visitor_id::text, t.assigned_agent_id::text, t.status,"
-    " t.last_activity_at, t.created_at, t.closed_at, t.channel, t.email, t.group_id::text"
+    " t.last_activity_at, t.created_at, t.closed_at, t.channel, t.email, t.group_id::text,"
+    " t.deleted_at"
 )
+# The columns thread_json_row reads, for the other query modules of threads (t: threads).
+THREAD_COLUMNS = _THREAD_COLUMNS
 
 
 def message_row_json(row: Row) -> Row:
@@ -81,6 +84,8 @@ def thread_json_row(row: Row) -> Row:
         "created_at": _time(row["created_at"]),
         "closed_at": _time(row["closed_at"]),
         **({"channel": row["channel"], "email": row["email"]} if row["channel"] else {}),
+        # Only on a soft-deleted thread (structures.md, "Deleting conversations and visitors").
+        **({"deleted_at": _time(row["deleted_at"])} if row["deleted_at"] else {}),
     }
 
 
@@ -140,7 +145,7 @@ def list_threads(
     with conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(
             f"SELECT {_THREAD_COLUMNS} FROM threads t WHERE t.space_id = %s"
-            f" AND t.status = ANY(%s){after}"
+            f" AND t.status = ANY(%s) AND t.deleted_at IS NULL{after}"
             " ORDER BY t.last_activity_at DESC, t.id DESC LIMIT %s",
             params,
         ).fetchall()
@@ -176,7 +181,7 @@ def threads_of_visitor(conn: psycopg.Connection, visitor_id: str, limit: int) ->
     with conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(
             f"SELECT {_THREAD_COLUMNS} FROM threads t WHERE t.visitor_id = %s"
-            " ORDER BY t.created_at DESC, t.id DESC LIMIT %s",
+            " AND t.deleted_at IS NULL ORDER BY t.created_at DESC, t.id DESC LIMIT %s",
             (visitor_id, limit),
         ).fetchall()
     return [thread_json_row(r) for r in rows]

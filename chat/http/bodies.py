@@ -149,6 +149,8 @@ class SpaceSettingsChange(_Body):
     # null clears it (no default group); left out, it keeps its value.
     default_group_id: GroupId | None = None
     visitor_picks_group: bool | None = None
+    # Agents see visitors' drafts (structures.md, "Typing preview"); off unless set.
+    typing_preview: bool | None = None
 
     def changes(self) -> dict[str, Any]:
         """The settings to merge: those given, and null where null is a value (no group)."""

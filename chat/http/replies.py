@@ -123,6 +123,9 @@ class Thread(_Reply):
         default_factory=list,
         description="Its tags (in thread lists; as projected), by name",
     )
+    deleted_at: datetime | None = Field(
+        default=None, description="Only on a conversation an admin soft-deleted (restorable)"
+    )
 
 
 class ThreadWithVisitor(Thread):

@@ -96,6 +96,9 @@ class SendMessage(_Frame):
 class VisitorTyping(_Frame):
     type: Literal["typing"]
     active: bool
+    # The draft, sent by the widget only when its space has `typing_preview` on; cut to 500
+    # characters and shown to agents only then (chat/actors/preview.py).
+    draft: str | None = Field(default=None, max_length=MAX_CONTENT_CHARS)
 
 
 class Identify(_Frame):

@@ -23,6 +23,7 @@ from chat.events import (
     Presence,
     ReadMarked,
     ThreadChanged,
+    ThreadDeleted,
     ThreadOpened,
     ThreadSnapshot,
     ThreadTagChanged,
@@ -375,6 +376,9 @@ def agent_event_frame(entry: LogEntry) -> Json:
             frame = thread_tags_frame(g)
         case ReadMarked() as r:
             frame = read_frame(r)
+        case ThreadDeleted() as d:
+            # Agents drop a deleted thread from their lists (an admin's Deleted view adds it).
+            frame = {"type": d.type, "thread_id": d.thread_id, "by": d.by}
     frame["cursor"] = entry.id
     return frame
 
@@ -403,13 +407,17 @@ def thread_updated_frame(c: ThreadChanged) -> Json:
 
 
 def typing_frame(t: Typing) -> Json:
-    return {
+    """`draft` only on a visitor's typing in a space with the typing preview on."""
+    frame: Json = {
         "type": "typing",
         "thread_id": t.thread_id,
         "sender_type": t.sender_type,
         "sender_id": t.sender_id,
         "active": t.active,
     }
+    if t.draft is not None:
+        frame["draft"] = t.draft
+    return frame
 
 
 def viewers_frame(space_id: str, thread_id: str, agent_ids: Iterable[str]) -> Json:

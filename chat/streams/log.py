@@ -45,6 +45,7 @@ from chat.streams import lua, lua_queue
 from chat.streams.client import Redis
 from chat.streams.group_commit import Append, GroupCommit
 from chat.streams.keys import SpaceKeys
+from chat.streams.lifecycle import Lifecycle
 from chat.streams.limits import Rate
 from chat.streams.notes import NotesLog
 from chat.streams.read_state import ReadState
@@ -174,6 +175,7 @@ class StreamLog:
         # Private notes and tag changes share the group commit (chat/streams/notes.py).
         self.notes = NotesLog(redis, prefix, self._group)
         self.read_state = ReadState(redis, prefix)
+        self.lifecycle = Lifecycle(redis, prefix)
 
     def keys(self, space_id: str) -> SpaceKeys:
         return SpaceKeys(self.prefix, space_id)
@@ -412,6 +414,8 @@ class StreamLog:
     async def read_before(self, key: str, before: str | None, count: int) -> list[LogEntry]:
         """The newest `count` entries of `key` strictly before `before` (the newest of all when
         None), oldest first."""
+        if before is not None and parse_id(before) == (0, 0):
+            return []  # nothing is before 0-0, and Valkey refuses "(0-0" as an end
         end = f"({before}" if before else "+"
         entries = await self.redis.xrevrange(key, end, "-", count=count)
         return decode_entries(reversed(entries))

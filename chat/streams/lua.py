@@ -300,6 +300,10 @@ local now = now_ms()
 local by = cjson.null
 if agent_id ~= '' then by = agent_id end
 if action == 'reopen' then
+  -- A soft-deleted conversation is restored first (chat/streams/lua_lifecycle.py).
+  if redis.call('HEXISTS', base .. 'th:' .. thread_id, 'deleted') == 1 then
+    return {'err', 'not_found'}
+  end
   -- An agent reopens a conversation and holds it: it is theirs to continue.
   if is_open(status) then return {'same', cjson.encode(snapshot(base, thread_id))} end
   local visitor_id = redis.call('HGET', state, 'visitor_id')

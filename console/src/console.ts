@@ -18,7 +18,7 @@ import { Reads } from "./reads";
 import { type ListName, ThreadStore } from "./threads";
 import { Visitors } from "./visitors";
 
-export type View = "inbox" | "agents" | "spaces" | "groups" | "canned";
+export type View = "inbox" | "agents" | "spaces" | "groups" | "canned" | "deleted";
 // Pages every agent may open; the others are admins' (their REST routes refuse others).
 const EVERYONES_VIEWS: readonly View[] = ["inbox", "canned"];
 
@@ -75,7 +75,7 @@ export class Console {
   /** thread id -> how far its visitor has seen it (structures.md "Read state"). */
   readonly visitorRead = new Map<string, string>();
   /** thread id -> who is typing there, until when (Date.now()). */
-  readonly typing = new Map<string, { who: string; until: number }>();
+  readonly typing = new Map<string, { who: string; until: number; draft?: string }>();
   readonly threadErrors = new Map<string, string>();
   readonly drafts = new Map<string, string>();
   /** `${threadId}:${action}` of claims, closes and transfers in flight. */
@@ -533,5 +533,6 @@ export function viewFromHash(): View {
   if (h === "#/spaces") return "spaces";
   if (h === "#/groups") return "groups";
   if (h === "#/canned") return "canned";
+  if (h === "#/deleted") return "deleted";
   return "inbox";
 }

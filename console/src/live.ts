@@ -50,6 +50,15 @@ export function onFrame(c: Console, frame: ServerFrame): void {
     }
     case "read":
       return read(c, frame);
+    case "thread.deleted": {
+      const space = c.threads.get(frame.thread_id)?.space_id;
+      if (space && !c.cursors.accept(space, frame.cursor)) return;
+      c.threads.remove(frame.thread_id);
+      c.typing.delete(frame.thread_id);
+      return;
+    }
+    case "thread.restored":
+      return; // it comes back with the closed list's next read
     case "ack":
       return ack(c, frame);
     case "error":
@@ -174,7 +183,7 @@ function typing(c: Console, frame: Frame<"typing">): void {
   }
   const visitorId = c.threads.get(frame.thread_id)?.visitor_id ?? "";
   const who = visitorLabel(c.visitors.get(visitorId), visitorId);
-  c.typing.set(frame.thread_id, { who, until: Date.now() + TYPING_SHOWN_MS });
+  c.typing.set(frame.thread_id, { who, until: Date.now() + TYPING_SHOWN_MS, draft: frame.draft });
 }
 
 function presence(c: Console, frame: Frame<"presence">): void {

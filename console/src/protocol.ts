@@ -75,6 +75,8 @@ export interface Thread {
   email?: string | null;
   /** The group it is routed in; null: the whole team. */
   group_id?: string | null;
+  /** Only on a conversation an admin soft-deleted (the Deleted page). */
+  deleted_at?: string | null;
   visitor?: Visitor;
   /** In thread lists: its tags (as projected). */
   tag_ids?: string[];
@@ -205,8 +207,11 @@ export type ServerFrame =
       sender_type: "visitor" | "agent";
       sender_id: string;
       active: boolean;
+      /** The visitor's draft, when the space has typing_preview on (never stored). */
+      draft?: string;
       cursor: string;
     }
+  | { type: "thread.deleted" | "thread.restored"; thread_id: string; by: string; cursor: string }
   | { type: "presence"; agent_id: string; online: boolean; cursor: string }
   | {
       /** The whole list of agents viewing a thread now (this agent included). */

@@ -111,6 +111,11 @@ export class ThreadStore {
     return true;
   }
 
+  /** An admin soft-deleted the thread: it leaves every list. */
+  remove(id: string): void {
+    this.byId.delete(id);
+  }
+
   /** A message moved the thread's activity time (the frame carries no thread). */
   touch(threadId: string, at: string): void {
     const known = this.byId.get(threadId);

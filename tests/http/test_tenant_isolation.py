@@ -45,6 +45,11 @@ PROBES = [
     Probe("GET", "/spaces/{space_id}/threads"),
     Probe("GET", "/threads/{thread_id}"),
     Probe("GET", "/threads/{thread_id}/messages"),
+    Probe("GET", "/threads/{thread_id}/transcript"),
+    Probe("DELETE", "/threads/{thread_id}"),
+    Probe("POST", "/threads/{thread_id}/restore"),
+    Probe("GET", "/spaces/{space_id}/deleted-threads"),
+    Probe("DELETE", "/visitors/{visitor_id}"),
     Probe("POST", "/threads/{thread_id}/claim"),
     Probe("POST", "/threads/{thread_id}/close"),
     Probe("POST", "/threads/{thread_id}/reopen"),
@@ -74,7 +79,12 @@ PROBES = [
     Probe("DELETE", "/tags/{tag_id}"),
 ]
 # Public by design: a widget key is published on the customer's site.
-NOT_PROBED = {("GET", "/widget/{widget_key}/config")}
+NOT_PROBED = {
+    ("GET", "/widget/{widget_key}/config"),
+    # The visitor's own transcript takes a session token, not an agent's: its isolation (another
+    # visitor's thread, a forged token) is tests/lifecycle/test_transcripts.py's.
+    ("GET", "/widget/{widget_key}/threads/{thread_id}/transcript"),
+}
 
 
 def routes_with_ids(spec: dict[str, Any]) -> set[tuple[str, str]]:

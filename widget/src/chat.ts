@@ -76,6 +76,8 @@ export interface Identity {
 
 const TYPING_EVERY_MS = 3000;
 const TYPING_IDLE_MS = 2500;
+const DRAFT_EVERY_MS = 500;
+const DRAFT_CHARS = 500;
 const AGENT_TYPING_TIMEOUT_MS = 15_000;
 const RESEND_AFTER_MS = 1500;
 const MAX_RESENDS = 8;
@@ -124,6 +126,10 @@ export class Chat {
   private welcomes = 0;
   private identity: ClientFrame | undefined;
   private typingSentAt = 0;
+  /** The space's typing preview: the draft goes to agents, at most every DRAFT_EVERY_MS. */
+  private preview = false;
+  private draftSentAt = 0;
+  private draftTimer: ReturnType<typeof setTimeout> | undefined;
   private typingIdle: ReturnType<typeof setTimeout> | undefined;
   private agentTypingTimer: ReturnType<typeof setTimeout> | undefined;
   private resendTimer: ReturnType<typeof setTimeout> | undefined;
@@ -186,6 +192,7 @@ export class Chat {
   private configure(config: WidgetConfig): void {
     const space = config.space ?? {};
     const settings = space.settings ?? {};
+    this.preview = settings.typing_preview === true;
     this.set({
       ready: true,
       name: typeof space.name === "string" && space.name ? space.name : this.state.name,
@@ -391,17 +398,41 @@ export class Chat {
     this.flush();
   }
 
-  /** The visitor is typing: `typing` frames at most every 3 s, and inactive after a pause. */
-  typing(): void {
+  /** The visitor is typing: `typing` frames at most every 3 s, and inactive after a pause. With
+   * the space's typing preview on, the draft too, at most every 0.5 s (the latest wins). */
+  typing(draft = ""): void {
     clearTimeout(this.typingIdle);
     this.typingIdle = setTimeout(() => this.stopTyping(), TYPING_IDLE_MS);
+    if (!this.state.thread || this.state.ended) return;
+    if (this.preview && draft.trim()) return this.sendDraft(draft);
     const now = Date.now();
-    if (now - this.typingSentAt < TYPING_EVERY_MS || !this.state.thread || this.state.ended) return;
+    if (now - this.typingSentAt < TYPING_EVERY_MS) return;
     if (this.conn.send({ type: "typing", active: true })) this.typingSentAt = now;
+  }
+
+  private sendDraft(draft: string): void {
+    clearTimeout(this.draftTimer);
+    const wait = this.draftSentAt + DRAFT_EVERY_MS - Date.now();
+    if (wait > 0) {
+      this.draftTimer = setTimeout(() => this.sendDraft(draft), wait);
+      return;
+    }
+    const frame = { type: "typing" as const, active: true, draft: draft.slice(0, DRAFT_CHARS) };
+    if (this.conn.send(frame)) this.typingSentAt = this.draftSentAt = Date.now();
+  }
+
+  /** The visitor's own copy of the conversation (a plain link: the response is an attachment). */
+  transcriptUrl(): string | null {
+    const session = load(this.sessionKey);
+    const thread = this.state.thread;
+    if (!session || !thread) return null;
+    const query = new URLSearchParams({ format: "txt", session });
+    return `${this.embed.http}/api/v1/widget/${encodeURIComponent(this.embed.key)}/threads/${thread.id}/transcript?${query}`;
   }
 
   private stopTyping(): void {
     clearTimeout(this.typingIdle);
+    clearTimeout(this.draftTimer);
     if (!this.typingSentAt) return;
     this.typingSentAt = 0;
     this.conn.send({ type: "typing", active: false });

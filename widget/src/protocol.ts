@@ -57,7 +57,7 @@ export type ServerFrame =
 
 export type ClientFrame =
   | { type: "message"; client_id: string; content: string; reopen?: boolean; group_id?: string }
-  | { type: "typing"; active: boolean }
+  | { type: "typing"; active: boolean; draft?: string }
   | {
       type: "identify";
       name?: string;
@@ -71,7 +71,10 @@ export type ClientFrame =
 
 /** The public settings of GET /api/v1/widget/{key}/config (stored keys only: defaults here). */
 export interface WidgetConfig {
-  space: { name: string; settings: { greeting?: string; color?: string; default_group_id?: string | null } };
+  space: {
+    name: string;
+    settings: { greeting?: string; color?: string; default_group_id?: string | null; typing_preview?: boolean };
+  };
   agents_online: boolean;
   /** The groups the visitor may pick (visitor_picks_group), by name. */
   groups?: { id: string; name: string }[];

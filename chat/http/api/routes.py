@@ -11,6 +11,7 @@ from chat.http.api import (
     canned,
     groups,
     inbound,
+    lifecycle,
     notes,
     organization,
     reads,
@@ -18,6 +19,7 @@ from chat.http.api import (
     spaces,
     tags,
     threads,
+    transcripts,
     visitors,
     widget,
 )
@@ -52,6 +54,8 @@ def api_blueprint(services: Services) -> Blueprint:
         reads,
         search,
         attachments,
+        transcripts,
+        lifecycle,
     ):
         api.include(resource.routes)
     document = api.openapi(PREFIX)

@@ -44,10 +44,10 @@ async def space_of_thread(services: Services, caller: Caller, thread_id: Any) ->
     reply=ThreadWithVisitor,
 )
 async def get_thread(services: Services, caller: Caller, thread_id: Any) -> Response:
-    return jsonify(await _thread_with_visitor(services, caller, str(thread_id)))
+    return jsonify(await thread_with_visitor(services, caller, str(thread_id)))
 
 
-async def _thread_with_visitor(services: Services, caller: Caller, thread_id: str) -> Json:
+async def thread_with_visitor(services: Services, caller: Caller, thread_id: str) -> Json:
     """The projected row when there is one (with the visitor as projected); a thread not
     projected yet from the log's state, so it is visible at once."""
     org = caller.agent.organization_id

@@ -1,6 +1,7 @@
 import type { Console } from "../console";
 import { AgentsPage } from "./AgentsPage";
 import { CannedPage } from "./CannedPage";
+import { DeletedPage } from "./DeletedPage";
 import { GroupsPage } from "./GroupsPage";
 import { Header } from "./Header";
 import { Inbox } from "./Inbox";
@@ -26,6 +27,8 @@ export function App({ c }: { c: Console }) {
         <SpacesPage c={c} />
       ) : c.view === "groups" && admin ? (
         <GroupsPage c={c} />
+      ) : c.view === "deleted" && admin ? (
+        <DeletedPage c={c} />
       ) : c.view === "canned" ? (
         <CannedPage c={c} />
       ) : (

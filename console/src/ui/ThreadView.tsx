@@ -8,6 +8,7 @@ import { AttachButton, AttachmentView } from "./AttachmentView";
 import { CannedList, useCannedPicker } from "./CannedPicker";
 import { AlsoHere, AssignedNotice } from "./Colleagues";
 import { clock, STATUS_TEXT } from "./format";
+import { Lifecycle } from "./Lifecycle";
 import { VisitorPanel } from "./VisitorPanel";
 
 // Scrolled to within this many pixels of the end: new messages keep the list at the end.
@@ -303,6 +304,12 @@ export function ThreadView({
         <p class="typing" data-part="typing" hidden={!typing} aria-live="polite">
           {typing ? `${typing.who} is typing…` : ""}
         </p>
+        {typing?.draft ? (
+          <p class="typing-draft" data-part="typing-draft" title="What the visitor is typing (not sent yet)">
+            {typing.draft}
+          </p>
+        ) : null}
+        <Lifecycle c={c} id={id} open={open} />
         {heldBy && open ? (
           <AssignedNotice
             holder={heldBy}

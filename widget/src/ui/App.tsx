@@ -58,6 +58,11 @@ export function App({ chat }: { chat: Chat }) {
           </button>
         </div>
         <Conversation s={s} retry={(key) => chat.retry(key)} />
+        {s.thread && chat.transcriptUrl() ? (
+          <a class="transcript" data-part="transcript" href={chat.transcriptUrl() ?? undefined} target="_blank" rel="noopener">
+            Download transcript
+          </a>
+        ) : null}
         {s.stopped ? (
           <p class="panel">Chat is not available right now.</p>
         ) : s.ended ? (

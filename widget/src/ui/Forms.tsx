@@ -24,7 +24,7 @@ export function Composer({ chat }: { chat: Chat }) {
         rows={1}
         placeholder="Write a message…"
         aria-label="Your message"
-        onInput={() => chat.typing()}
+        onInput={(event) => chat.typing(event.currentTarget.value)}
         onKeyDown={(event) => {
           if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
             event.preventDefault();
