@@ -62,7 +62,9 @@ def visitor_rows(
 
 def erase_visitor_rows(conn: psycopg.Connection, visitor_id: str, thread_ids: list[str]) -> int:
     """Delete the visitor's row, their threads, every message of those threads (agents' replies
-    too: they are part of the visitor's conversation) and their outbox rows; the rows deleted.
+    too: they are part of the visitor's conversation), the notes, tags and read markers of those
+    threads, their outbox rows, their pages and their attachments' rows; the rows deleted.
+    The attachments' bytes are deleted by the caller (`attachment_ids` first).
 
     Tables other features add about a thread or visitor must be listed here as well."""
     deleted = 0
@@ -70,11 +72,18 @@ def erase_visitor_rows(conn: psycopg.Connection, visitor_id: str, thread_ids: li
         for sql in (
             "DELETE FROM messages WHERE thread_id = ANY(%s::uuid[])",
             "DELETE FROM email_outbox WHERE thread_id = ANY(%s::uuid[])",
+            "DELETE FROM notes WHERE thread_id = ANY(%s::uuid[])",
+            "DELETE FROM thread_tags WHERE thread_id = ANY(%s::uuid[])",
+            "DELETE FROM read_markers WHERE thread_id = ANY(%s::uuid[])",
             "DELETE FROM threads WHERE id = ANY(%s::uuid[])",
         ):
             cur.execute(sql, (thread_ids,))
             deleted += cur.rowcount
         cur.execute("DELETE FROM threads WHERE visitor_id = %s", (visitor_id,))
+        deleted += cur.rowcount
+        cur.execute("DELETE FROM visitor_pages WHERE visitor_id = %s", (visitor_id,))
+        deleted += cur.rowcount
+        cur.execute("DELETE FROM attachments WHERE visitor_id = %s", (visitor_id,))
         deleted += cur.rowcount
         cur.execute("DELETE FROM visitors WHERE id = %s", (visitor_id,))
         deleted += cur.rowcount
@@ -89,3 +98,11 @@ def thread_owner(conn: psycopg.Connection, thread_id: str) -> tuple[str, str, bo
         (thread_id,),
     ).fetchone()
     return None if row is None else (str(row[0]), str(row[1]), bool(row[2]))
+
+
+def attachment_ids(conn: psycopg.Connection, visitor_id: str) -> list[str]:
+    """The ids (file store keys) of every attachment of the visitor's conversations."""
+    rows = conn.execute(
+        "SELECT id::text FROM attachments WHERE visitor_id = %s", (visitor_id,)
+    ).fetchall()
+    return [str(r[0]) for r in rows]

@@ -3,8 +3,9 @@
 Reads the projection: a message is found once the projector has written it (a fraction of a
 second behind the log when healthy). Tenancy is the organization's live spaces, decided in the
 same statement as the match, so another organization's rows never leave PostgreSQL. What is not
-searched: system messages (joins, transfers: noise in results), deleted spaces, and private
-notes (their own table, built separately: not searched until they have a visibility rule here).
+searched: system messages (joins, transfers: noise in results), deleted spaces, soft-deleted
+conversations, and private notes (their own table: not searched until they have a visibility
+rule here).
 
 Ranking is ts_rank over the stored vector, best first, then newest; pages are keyset pages on
 (rank, key), so a page never repeats or skips a row that was there when the first was read.
@@ -66,6 +67,9 @@ def _message_query(after: MessageKey | None) -> str:
         " ts_rank(m.search_vector, q.query) AS rank"
         " FROM messages m, q WHERE m.search_vector @@ q.query"
         f" AND m.space_id IN ({_ORG_SPACES}) AND m.sender_type <> 'system'{keyset}"
+        # A soft-deleted conversation is out of search until restored (structures.md).
+        " AND NOT EXISTS (SELECT 1 FROM threads d WHERE d.id = m.thread_id"
+        " AND d.deleted_at IS NOT NULL)"
         " ORDER BY rank DESC, m.id_ms DESC, m.id_seq DESC, m.thread_id DESC LIMIT %(limit)s)"
         " SELECT hit.thread_id::text, hit.id_ms, hit.id_seq, hit.space_id::text,"
         " hit.sender_type, hit.sender_id, hit.sender_name, hit.content, hit.client_id,"

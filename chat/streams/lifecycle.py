@@ -97,7 +97,9 @@ class Lifecycle:
         names = {visitor_id, *threads}
         own = [k.visitor(visitor_id), f"{k.base}rl:{visitor_id}", f"{k.base}cid:{visitor_id}"]
         for t in threads:
-            own += [k.thread(t), k.thread_state(t), f"{k.base}pk:{t}"]
+            # Read markers (chat/streams/read_state.py) and tag sets (chat/streams/notes.py).
+            own += [k.thread(t), k.thread_state(t), f"{k.base}pk:{t}", f"{k.base}rd:{t}"]
+            own.append(f"{k.base}tags:{t}")
         removed = await self.redis.delete(own)
         if threads:
             for zset in (k.open_threads, k.waiting, k.answered):

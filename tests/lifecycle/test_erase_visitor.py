@@ -12,7 +12,7 @@ from chat.config import Settings
 from chat.streams.client import Redis, open_redis
 from tests.helpers.api import assert_error
 from tests.helpers.chat import Org, agent_socket, make_org, widget
-from tests.helpers.db import query, wait_for_messages
+from tests.helpers.db import query, wait_for_messages, wait_for_rows
 from tests.helpers.http import call
 
 
@@ -36,7 +36,17 @@ async def _visitor_with_a_conversation(org: Org, settings: Settings, text: str) 
                 }
             )
             await agent.expect("ack", client_id=client_id)
+            # What other features keep about the thread: a private note, a read marker.
+            note_id = str(uuid.uuid4())
+            note = {"type": "note", "thread_id": thread_id, "client_id": note_id}
+            await agent.send({**note, "content": f"note on {text}"})
+            await agent.expect("ack", ref="note")
+            await agent.send({"type": "read", "thread_id": thread_id})
+            await agent.expect("ack", ref="read")
     await wait_for_messages(settings.database_url, thread_id, 2)
+    for table in ("notes", "read_markers"):
+        sql = f"SELECT count(*) FROM {table} WHERE thread_id = %s"  # noqa: S608
+        await wait_for_rows(settings.database_url, sql, (thread_id,), 1)
     return str(welcome["visitor"]["id"]), thread_id
 
 
@@ -63,7 +73,17 @@ async def _valkey_text(redis: Redis, prefix: str) -> str:
 
 
 def _pg_text(url: str) -> str:
-    tables = ("visitors", "threads", "messages", "email_outbox")
+    tables = (
+        "visitors",
+        "threads",
+        "messages",
+        "email_outbox",
+        "notes",
+        "thread_tags",
+        "read_markers",
+        "visitor_pages",
+        "attachments",
+    )
     return "\n".join(repr(query(url, f"SELECT * FROM {t}")) for t in tables)  # noqa: S608
 
 
@@ -83,11 +103,12 @@ async def test_nothing_of_the_visitor_remains(base_url: str, settings: Settings)
         for trace in (gone, gone_thread, "erase me 7431", "answer to erase me 7431"):
             assert trace not in after, trace
         stored = await trio.to_thread.run_sync(_pg_text, settings.database_url)
-        for trace in (gone, gone_thread, "erase me 7431"):
+        for trace in (gone, gone_thread, "erase me 7431", "note on erase me 7431"):
             assert trace not in stored, trace
         # The other visitor is untouched, in both stores.
         for trace in (kept, kept_thread, "keep me 2958", "answer to keep me 2958"):
             assert trace in after and trace in stored, trace
+        assert "note on keep me 2958" in stored
         panel = await call("GET", f"{base_url}/api/v1/visitors/{kept}", token=org.token)
         assert [t["id"] for t in panel.body["threads"]] == [kept_thread]
         assert (

@@ -28,6 +28,13 @@ async def _listed(org: Org) -> list[str]:
     return [t["id"] for t in reply.body["items"]]
 
 
+async def _found(org: Org) -> list[str]:
+    """The threads whose messages search finds for the closed thread's words."""
+    reply = await call("GET", f"{org.base}/api/v1/search?q=forget", token=org.token)
+    assert reply.status == 200, reply.body
+    return [hit["message"]["thread_id"] for hit in reply.body["items"]]
+
+
 async def _deleted_at(settings: Settings, thread_id: str, deleted: bool) -> None:
     sql = "SELECT deleted_at IS NOT NULL FROM threads WHERE id = %s"
     await wait_for_rows(settings.database_url, sql, (thread_id,), deleted)
@@ -38,6 +45,7 @@ async def test_delete_hides_and_restore_brings_back(base_url: str, settings: Set
         org = await make_org(base_url)
         thread_id = await _closed_thread(org, settings)
         assert thread_id in await _listed(org)
+        assert await _found(org) == [thread_id]
         api = f"{base_url}/api/v1"
         async with agent_socket(base_url, org.token, subscribe=org.space["id"]) as (agent, _):
             deleted = await call("DELETE", f"{api}/threads/{thread_id}", token=org.token)
@@ -46,6 +54,7 @@ async def test_delete_hides_and_restore_brings_back(base_url: str, settings: Set
             assert frame["by"] == org.agent["id"] and "cursor" in frame
         await _deleted_at(settings, thread_id, True)
         assert thread_id not in await _listed(org)
+        assert await _found(org) == []  # out of search too
         gone = await call("GET", f"{api}/spaces/{org.space['id']}/deleted-threads", token=org.token)
         assert [t["id"] for t in gone.body["items"]] == [thread_id]
         assert gone.body["items"][0]["deleted_at"]
@@ -59,6 +68,7 @@ async def test_delete_hides_and_restore_brings_back(base_url: str, settings: Set
         assert restored.status == 204
         await _deleted_at(settings, thread_id, False)
         assert thread_id in await _listed(org)
+        assert await _found(org) == [thread_id]
         gone = await call("GET", f"{api}/spaces/{org.space['id']}/deleted-threads", token=org.token)
         assert gone.body["items"] == []
 

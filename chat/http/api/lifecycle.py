@@ -127,6 +127,11 @@ async def erase_visitor(services: Services, caller: Caller, visitor_id: Any) -> 
     def erase_rows(conn: Any) -> int:
         return lifecycle_queries.erase_visitor_rows(conn, wanted, threads)
 
+    # The files first: once their rows are gone nothing would name them.
+    for attachment_id in await services.db.run(
+        lambda c: lifecycle_queries.attachment_ids(c, wanted)
+    ):
+        await services.files.delete(attachment_id)
     rows = await services.db.run(erase_rows)
     erased = await services.stream_log.lifecycle.erase_visitor(org, found.space_id, wanted, threads)
     # Once more: a projector batch that read the visitor's entries before they were deleted
