@@ -60,6 +60,11 @@ def test_an_agent_notes_and_tags_a_conversation_the_visitor_never_sees_the_note(
     ada.part("mode-reply").click()
     ada.send("Sorry about that, looking into it")
     widget.expect_message("Sorry about that, looking into it", "agent")
+    # The note sits between the messages in log order, not after all of them.
+    items = ada.page.locator(".message-list > li")
+    expect(items).to_contain_text(
+        ["My invoice is wrong", NOTE, "Sorry about that, looking into it"]
+    )
 
     tags = rest(org, "GET", "/tags").body["items"]
     billing = next(t for t in tags if t["name"] == "Billing")

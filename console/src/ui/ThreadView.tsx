@@ -2,6 +2,7 @@ import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import { heldByOther } from "../colleagues";
 import type { Console } from "../console";
 import type { Shown } from "../messages";
+import type { Note } from "../notes";
 import { cameByEmail, compareIds, isOpen, type Thread } from "../protocol";
 import { visitorLabel } from "../visitors";
 import { AttachButton, AttachmentView } from "./AttachmentView";
@@ -273,32 +274,28 @@ export function ThreadView({
             )}
           </div>
           <ol class="message-list" aria-live="polite">
-            {shown.map((m) => (
-              <MessageItem
-                key={m.key}
-                c={c}
-                m={m}
-                threadId={id}
-                visitorName={name}
-                seen={m === lastReply && seenByVisitor(m.id, c.visitorRead.get(id))}
-              />
-            ))}
-            {c.notes.notesOf(id).map((n) => (
-              <li
-                key={`note-${n.id}`}
-                class="message note"
-                data-part="note"
-                data-id={n.id}
-                style={{ order: 0 }}
-              >
-                <div class="message-meta">
-                  <span class="who">{n.author_id === me.id ? "You" : n.author_name}</span>
-                  <time dateTime={n.created_at}>{clock(n.created_at)}</time>
-                  <span class="via">Only agents see this</span>
-                </div>
-                <div class="content">{n.content}</div>
-              </li>
-            ))}
+            {/* Notes sit among the messages in log order: both ids are stream ids. */}
+            {interleave(shown, c.notes.notesOf(id)).map((item) =>
+              "author_id" in item ? (
+                <li key={`note-${item.id}`} class="message note" data-part="note" data-id={item.id}>
+                  <div class="message-meta">
+                    <span class="who">{item.author_id === me.id ? "You" : item.author_name}</span>
+                    <time dateTime={item.created_at}>{clock(item.created_at)}</time>
+                    <span class="via">Only agents see this</span>
+                  </div>
+                  <div class="content">{item.content}</div>
+                </li>
+              ) : (
+                <MessageItem
+                  key={item.key}
+                  c={c}
+                  m={item}
+                  threadId={id}
+                  visitorName={name}
+                  seen={item === lastReply && seenByVisitor(item.id, c.visitorRead.get(id))}
+                />
+              ),
+            )}
           </ol>
         </div>
         <p class="typing" data-part="typing" hidden={!typing} aria-live="polite">
@@ -449,6 +446,18 @@ function ThreadTags({ c, id }: { c: Console; id: string }) {
       ) : null}
     </span>
   );
+}
+
+/** Messages and notes in log order: a note goes before the first message logged after it;
+ * messages not in the log yet (no id) stay last, in their order. */
+function interleave(shown: Shown[], notes: Note[]): (Shown | Note)[] {
+  const out: (Shown | Note)[] = [];
+  let n = 0;
+  for (const m of shown) {
+    while (n < notes.length && m.id !== null && compareIds(notes[n].id, m.id) < 0) out.push(notes[n++]);
+    out.push(m);
+  }
+  return out.concat(notes.slice(n));
 }
 
 /** The visitor has seen the thread at or past this message (structures.md "Read state"). */
