@@ -191,6 +191,8 @@ CREATE TABLE IF NOT EXISTS messages (
     PRIMARY KEY (thread_id, id_ms, id_seq)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS messages_client_id ON messages (thread_id, sender_id, client_id);
+-- Newest first, for search's candidates (chat/db/search_queries.py; migrations/0012).
+CREATE INDEX IF NOT EXISTS messages_recent ON messages (id_ms DESC, id_seq DESC);
 
 -- Mail to send, written by the projector with the message it is about (an outbox), sent by
 -- chat/actors/mailer.py: `team` notifies the organization's agents of a visitor's offline message

@@ -125,6 +125,7 @@ def _insert_cost(conn: psycopg.Connection, space: str, rng: random.Random) -> di
                 "Sam",
                 _content(rng),
                 f"{start_ms}-{b}-{i}",
+                None,  # no attachment
             )
             for i in range(INSERT_BATCH)
         ]

@@ -31,6 +31,15 @@ MAX_QUERY_CHARS = 200
 MESSAGE_CONFIGS = ("english", "simple")
 VISITOR_CONFIGS = ("simple",)
 
+# The query inline, not in a CTE: folded to a constant at planning, so the planner judges the
+# words' frequency from the column's statistics (a CTE hid it: every word looked rare, and a
+# common one was ranked over all its matches).
+_MESSAGE_QUERY = "(websearch_to_tsquery('english', %(q)s) || websearch_to_tsquery('simple', %(q)s))"
+
+# How many of the newest matches are ranked (see _message_query): past that, older matches of
+# a common word are not found; a more specific query finds them.
+RANKED_CANDIDATES = 1000
+
 _ORG_SPACES = "SELECT id FROM spaces WHERE organization_id = %(org)s AND deleted_at IS NULL"
 
 
@@ -54,22 +63,31 @@ def _message_query(after: MessageKey | None) -> str:
     keyset = ""
     if after is not None:
         keyset = (
-            " AND (ts_rank(m.search_vector, q.query), m.id_ms, m.id_seq, m.thread_id)"
+            f" AND (ts_rank(m.search_vector, {_MESSAGE_QUERY}), m.id_ms, m.id_seq, m.thread_id)"
             " < (%(rank)s::real, %(id_ms)s, %(id_seq)s, %(thread_id)s::uuid)"
         )
-    # The page is cut first, then joined to its threads and visitors: the joins cost per row
-    # shown, not per match.
+    # Ranking reads every candidate's vector, so the candidates are the newest
+    # RANKED_CANDIDATES matches: a rare word's few matches come from the GIN index, a common
+    # word's newest from walking messages_recent backwards until enough match (the planner
+    # picks by the word's frequency), and either way a page costs about the same (README
+    # "Search": 1.5 s for a word in a third of a million messages before). The page is cut
+    # from the ranked candidates, then joined to its threads and visitors: the joins cost per
+    # row shown, not per match.
     return (
-        "WITH q AS (SELECT websearch_to_tsquery('english', %(q)s)"
-        " || websearch_to_tsquery('simple', %(q)s) AS query),"
-        " hit AS (SELECT m.thread_id, m.id_ms, m.id_seq, m.space_id, m.sender_type, m.sender_id,"
-        " m.sender_name, m.content, m.client_id, m.created_at,"
-        " ts_rank(m.search_vector, q.query) AS rank"
-        " FROM messages m, q WHERE m.search_vector @@ q.query"
-        f" AND m.space_id IN ({_ORG_SPACES}) AND m.sender_type <> 'system'{keyset}"
+        "WITH cand AS (SELECT m.thread_id, m.id_ms, m.id_seq, m.space_id, m.sender_type,"
+        " m.sender_id, m.sender_name, m.content, m.client_id, m.created_at, m.search_vector"
+        f" FROM messages m WHERE m.search_vector @@ {_MESSAGE_QUERY}"
+        # The organization's spaces as a constant array (read just before, in the same
+        # transaction): the planner then knows how much of the table they hold.
+        " AND m.space_id = ANY(%(spaces)s::uuid[]) AND m.sender_type <> 'system'"
         # A soft-deleted conversation is out of search until restored (structures.md).
         " AND NOT EXISTS (SELECT 1 FROM threads d WHERE d.id = m.thread_id"
         " AND d.deleted_at IS NOT NULL)"
+        f" ORDER BY m.id_ms DESC, m.id_seq DESC LIMIT {RANKED_CANDIDATES}),"
+        " hit AS (SELECT m.thread_id, m.id_ms, m.id_seq, m.space_id, m.sender_type, m.sender_id,"
+        " m.sender_name, m.content, m.client_id, m.created_at,"
+        f" ts_rank(m.search_vector, {_MESSAGE_QUERY}) AS rank"
+        f" FROM cand m WHERE true{keyset}"
         " ORDER BY rank DESC, m.id_ms DESC, m.id_seq DESC, m.thread_id DESC LIMIT %(limit)s)"
         " SELECT hit.thread_id::text, hit.id_ms, hit.id_seq, hit.space_id::text,"
         " hit.sender_type, hit.sender_id, hit.sender_name, hit.content, hit.client_id,"
@@ -93,7 +111,10 @@ def search_messages(
     wanted = _wanted_lexemes(conn, text, "websearch_to_tsquery", MESSAGE_CONFIGS)
     if not wanted:
         return [], None  # nothing searchable (only punctuation or stop words)
-    params: dict[str, Any] = {"q": text, "org": organization_id, "limit": limit + 1}
+    spaces = [r[0] for r in conn.execute(_ORG_SPACES, {"org": organization_id}).fetchall()]
+    if not spaces:
+        return [], None
+    params: dict[str, Any] = {"q": text, "spaces": spaces, "limit": limit + 1}
     if after is not None:
         params.update(
             rank=after.rank, id_ms=after.id_ms, id_seq=after.id_seq, thread_id=after.thread_id
