@@ -15,7 +15,7 @@ function clock(iso: string): string {
 
 const DELIVERY = { sending: "Sending…", sent: "Sent", failed: "Not sent" };
 
-function File({ a, chat }: { a: AttachmentJson; chat: Chat }) {
+function FileLink({ a, chat }: { a: AttachmentJson; chat: Chat }) {
   const url = chat.fileLink(a.id);
   const image = a.content_type.startsWith("image/");
   return (
@@ -43,7 +43,7 @@ function Item({ m, chat, seen }: { m: Message; chat: Chat; seen?: boolean }) {
     >
       {m.sender_type === "agent" && <div class="who">{m.sender_name || "Agent"}</div>}
       <div class="text" data-part="content">
-        {m.attachment && <File a={m.attachment} chat={chat} />}
+        {m.attachment && <FileLink a={m.attachment} chat={chat} />}
         {m.content !== m.attachment?.name && m.content}
       </div>
       <div class="meta">

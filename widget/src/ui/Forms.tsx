@@ -50,8 +50,8 @@ export function Composer({ chat }: { chat: Chat }) {
         class="send clip"
         data-part="attach"
         aria-label="Attach a file"
-        disabled={chat.state.uploading}
-        aria-busy={chat.state.uploading}
+        // An upload needs the session token of a first welcome; one file at a time.
+        disabled={chat.state.uploading || chat.state.status !== "connected"}
         onClick={(event) => (event.currentTarget.previousSibling as HTMLInputElement).click()}
       >
         <ClipIcon />
