@@ -19,6 +19,7 @@ from chat.http.pages import pages_blueprint
 from chat.http.probes import probes_blueprint
 from chat.http.throttle import install_request_budget
 from chat.http.widget_assets import widget_assets_blueprint
+from chat.http.widget_cors import install_widget_cors
 from chat.http.ws import ws_blueprint
 from chat.services import Services
 from chat.space_settings import MAX_ATTACHMENT_BYTES
@@ -85,6 +86,7 @@ def create_app(services: Services) -> QuartTrio:
         return reply
 
     install_request_budget(app, services)
+    install_widget_cors(app, services)
     app.register_blueprint(api_blueprint(services))
     app.register_blueprint(ws_blueprint(services))
     app.register_blueprint(pages_blueprint(services))

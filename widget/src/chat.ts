@@ -8,6 +8,7 @@
 // the echo from another tab). Resume: `last` is the newest id of a message frame or history
 // entry (never of an ack: the feed may still owe older messages when an ack arrives).
 
+import { Files, uploadError } from "./attachments";
 import { fetchConfig } from "./config";
 import { Connection, type Status } from "./connection";
 import { Emitter } from "./emitter";
@@ -65,6 +66,8 @@ export interface State {
   notice: string;
   /** How far an agent has read the conversation (a message id): "Seen" under the visitor's. */
   seen: string | null;
+  /** A file is being uploaded (the paperclip waits). */
+  uploading: boolean;
 }
 
 export interface Identity {
@@ -111,6 +114,7 @@ export class Chat {
     greet: true,
     notice: "",
     seen: null,
+    uploading: false,
   };
   readonly events = new Emitter();
   private readonly subscribers = new Set<() => void>();
@@ -119,6 +123,9 @@ export class Chat {
   private readonly reportPage: () => void;
   private readonly sessionKey: string;
   private readonly messages = new Messages();
+  private readonly files: Files;
+  /** settings.attachment_max_bytes when the space stores one: larger files are not sent. */
+  private maxBytes: number | undefined;
   /** Changes made while handling a frame, applied by the next commit(). */
   private pending: Partial<State> = {};
   /** The `last` the current socket was opened with. */
@@ -140,6 +147,7 @@ export class Chat {
 
   constructor(private readonly embed: Embed) {
     this.sessionKey = `chat-widget:session:${embed.key}`;
+    this.files = new Files(embed, () => this.commit());
     this.conn = new Connection({
       url: () => this.url(),
       frame: (frame) => this.onFrame(frame),
@@ -193,6 +201,8 @@ export class Chat {
     const space = config.space ?? {};
     const settings = space.settings ?? {};
     this.preview = settings.typing_preview === true;
+    const max = settings.attachment_max_bytes;
+    this.maxBytes = typeof max === "number" && max > 0 ? max : undefined;
     this.set({
       ready: true,
       name: typeof space.name === "string" && space.name ? space.name : this.state.name,
@@ -361,6 +371,7 @@ export class Chat {
     for (const m of this.messages.sending()) {
       if (m.sentOn === generation || !m.client_id) continue;
       const frame: ClientFrame = { type: "message", client_id: m.client_id, content: m.content };
+      if (m.attachment) frame.attachment_id = m.attachment.id;
       if (this.fresh) frame.reopen = false;
       if (this.state.group) frame.group_id = this.state.group; // used if it opens a conversation
       if (!this.conn.send(frame)) return;
@@ -385,6 +396,47 @@ export class Chat {
     this.stopTyping();
     this.commit({ notice: "" });
     this.flush();
+    return true;
+  }
+
+  /** Upload a file (the paperclip), then send it in a message with `text`, which may be empty.
+   * True once sent; false with a notice saying why (too large, a type the space refuses). */
+  async attach(file: File, text = ""): Promise<boolean> {
+    const session = load(this.sessionKey);
+    if (this.state.stopped || this.state.uploading || !session) return false;
+    const content = text.trim();
+    const notice =
+      this.maxBytes && file.size > this.maxBytes
+        ? uploadError("too_large", this.maxBytes)
+        : [...content].length > MAX_CONTENT_CHARS
+          ? `A message can be at most ${MAX_CONTENT_CHARS} characters.`
+          : "";
+    if (notice) {
+      this.set({ notice });
+      return false;
+    }
+    this.set({ uploading: true, notice: "" });
+    const up = await this.files.upload(file, session);
+    if (typeof up === "string") {
+      this.set({ uploading: false, notice: uploadError(up, this.maxBytes) });
+      return false;
+    }
+    this.messages.write(newClientId(), content || up.attachment.name, up.attachment);
+    this.stopTyping();
+    this.commit({ uploading: false });
+    this.flush();
+    return true;
+  }
+
+  /** A link to a message's file (asked for in the background; shown once it arrives). */
+  fileLink(id: string): string | undefined {
+    return this.files.link(id, load(this.sessionKey));
+  }
+
+  /** Open a file whose shown link has expired, once a fresh one arrives (a download). */
+  openFile(id: string): boolean {
+    if (this.files.fresh(id)) return false;
+    void this.files.ask(id, load(this.sessionKey)).then((url) => url && open(url, "_blank", "noopener"));
     return true;
   }
 

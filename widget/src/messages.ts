@@ -2,7 +2,7 @@
 // for the visitor's own, by client_id (an ack, the history after a reconnect and the echo from
 // another tab all name the same message).
 
-import { compareIds, type MessageJson, type SenderType } from "./protocol";
+import { type AttachmentJson, compareIds, type MessageJson, type SenderType } from "./protocol";
 
 export type Delivery = "sending" | "sent" | "failed";
 
@@ -16,6 +16,7 @@ export interface Message {
   sender_name?: string | null;
   content: string;
   created_at: string;
+  attachment?: AttachmentJson;
   /** The visitor's messages only. */
   state?: Delivery;
   /** Own, sending: the connection generation it was last sent on. */
@@ -65,6 +66,7 @@ export class Messages {
       sender_name: m.sender_name,
       content: String(m.content ?? ""),
       created_at: m.created_at,
+      attachment: m.attachment ?? undefined,
       state: m.sender_type === "visitor" ? "sent" : undefined,
     };
     this.list.push(message);
@@ -73,12 +75,13 @@ export class Messages {
   }
 
   /** The visitor wrote a message: shown at once, "sending" until acked. */
-  write(clientId: string, content: string): Message {
+  write(clientId: string, content: string, attachment?: AttachmentJson): Message {
     const own: Message = {
       key: `c${clientId}`,
       client_id: clientId,
       sender_type: "visitor",
       content,
+      attachment,
       created_at: new Date().toISOString(),
       state: "sending",
     };

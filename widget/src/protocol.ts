@@ -15,6 +15,24 @@ export interface MessageJson {
   content: string;
   client_id?: string | null;
   created_at: string;
+  /** The file the message shows (its content is then the file name when no words came). */
+  attachment?: AttachmentJson | null;
+}
+
+/** chat/http/api/attachments.py: a message's `attachment`, and the upload's answer. */
+export interface AttachmentJson {
+  id: string;
+  name: string;
+  content_type: string;
+  size: number;
+}
+
+/** POST /widget/{key}/attachments and GET .../attachments/{id}/link. */
+export interface AttachmentLink {
+  attachment: AttachmentJson;
+  /** A signed link (a path on the service), valid until expires_at. */
+  url: string;
+  expires_at: string;
 }
 
 export interface ThreadJson {
@@ -56,7 +74,14 @@ export type ServerFrame =
   | { type: "pong" };
 
 export type ClientFrame =
-  | { type: "message"; client_id: string; content: string; reopen?: boolean; group_id?: string }
+  | {
+      type: "message";
+      client_id: string;
+      content: string;
+      attachment_id?: string;
+      reopen?: boolean;
+      group_id?: string;
+    }
   | { type: "typing"; active: boolean; draft?: string }
   | {
       type: "identify";
@@ -73,7 +98,14 @@ export type ClientFrame =
 export interface WidgetConfig {
   space: {
     name: string;
-    settings: { greeting?: string; color?: string; default_group_id?: string | null; typing_preview?: boolean };
+    settings: {
+      greeting?: string;
+      color?: string;
+      default_group_id?: string | null;
+      typing_preview?: boolean;
+      /** Stored only when the space sets it; the server checks every upload anyway. */
+      attachment_max_bytes?: number;
+    };
   };
   agents_online: boolean;
   /** The groups the visitor may pick (visitor_picks_group), by name. */

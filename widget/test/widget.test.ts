@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { mock, test } from "node:test";
 // The shared vocabulary's tests (frontend/protocol), run as this app's build compiles it.
 import "../../frontend/protocol/index.test";
+import { Files, uploadError } from "../src/attachments";
 import type { Verdict } from "../src/config";
 import { Connection, type Status } from "../src/connection";
 import { noAgent } from "../src/groups";
@@ -189,4 +190,52 @@ test("the offline form is offered when the visitor's group has no eligible agent
   const waiting = { id: "t1", status: "unassigned" as const, group_id: "g2" };
   assert.equal(noAgent({ ...view, group: "g1", thread: waiting }), true, "the thread's group counts");
   assert.equal(noAgent({ ...view, thread: { ...waiting, status: "active" } }), false);
+});
+
+test("a message's file is kept, an own one's through its echo", () => {
+  const log = new Messages();
+  const file = { id: "f1", name: "a.png", content_type: "image/png", size: 3 };
+  log.write("c1", "a.png", file);
+  const echo = log.receive(msg("5-0", { sender_type: "visitor", client_id: "c1", content: "a.png" }));
+  assert.deepEqual(echo?.attachment, file);
+  const theirs = log.receive(msg("6-0", { attachment: { ...file, id: "f2" } }));
+  assert.equal(theirs?.attachment?.id, "f2");
+  assert.equal(log.receive(msg("7-0"))?.attachment, undefined);
+});
+
+test("upload errors read as sentences, by the server's code", () => {
+  assert.equal(uploadError("too_large", 5_000_000), "This file is too large (at most 5 MB).");
+  assert.equal(uploadError("too_large"), "This file is too large.");
+  assert.equal(uploadError("file_type_not_allowed"), "This type of file cannot be sent.");
+  assert.match(uploadError("unavailable"), /could not be sent/);
+});
+
+test("a file's link is asked for once and reused until shortly before it expires", async () => {
+  const asked: string[] = [];
+  let expires = Date.now() + 300_000;
+  const fake = mock.method(globalThis, "fetch", async (url: string) => {
+    asked.push(url);
+    const attachment = { id: "f1", name: "a.png", content_type: "image/png", size: 3 };
+    const body = { attachment, url: `/api/v1/files/f1?n=${asked.length}`, expires_at: new Date(expires).toISOString() };
+    return new Response(JSON.stringify(body), { status: 200 });
+  });
+  let changes = 0;
+  const files = new Files({ key: "k", http: "https://chat.test", ws: "wss://chat.test" }, () => changes++);
+  try {
+    assert.equal(files.link("f1", "s"), undefined, "none yet: asked for");
+    assert.equal(files.link("f1", "s"), undefined, "asked once at a time");
+    await new Promise((done) => setTimeout(done, 0));
+    assert.equal(files.link("f1", "s"), "https://chat.test/api/v1/files/f1?n=1");
+    assert.equal(asked.length, 1);
+    assert.equal(changes, 1);
+    assert.equal(files.link("f1", null), "https://chat.test/api/v1/files/f1?n=1");
+    expires = Date.now() + 10_000; // the next link is about to expire: asked again on use
+    assert.equal(await files.ask("f1", "s"), "https://chat.test/api/v1/files/f1?n=2");
+    assert.equal(files.fresh("f1"), false);
+    assert.equal(files.link("f1", "s"), "https://chat.test/api/v1/files/f1?n=2", "the old one meanwhile");
+    assert.equal(asked.length, 3);
+    assert.match(asked[0] ?? "", /\/api\/v1\/widget\/k\/attachments\/f1\/link$/);
+  } finally {
+    fake.mock.restore();
+  }
 });

@@ -57,7 +57,7 @@ export function App({ chat }: { chat: Chat }) {
             ×
           </button>
         </div>
-        <Conversation s={s} retry={(key) => chat.retry(key)} />
+        <Conversation s={s} chat={chat} />
         {s.thread && chat.transcriptUrl() ? (
           <a class="transcript" data-part="transcript" href={chat.transcriptUrl() ?? undefined} target="_blank" rel="noopener">
             Download transcript

@@ -1,9 +1,10 @@
 // The message list. Every text (content, names) is a Preact text node: markup in a message
-// shows as typed, never parsed.
+// shows as typed, never parsed. A message's file shows as a thumbnail (images) or a download
+// link named after the file, through a signed link; both open in a new tab without an opener.
 
-import type { State } from "../chat";
+import type { Chat, State } from "../chat";
 import type { Message } from "../messages";
-import { compareIds } from "../protocol";
+import { type AttachmentJson, compareIds } from "../protocol";
 
 const CLOCK = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
 
@@ -14,7 +15,24 @@ function clock(iso: string): string {
 
 const DELIVERY = { sending: "Sending…", sent: "Sent", failed: "Not sent" };
 
-function Item({ m, retry, seen }: { m: Message; retry: (key: string) => void; seen?: boolean }) {
+function FileLink({ a, chat }: { a: AttachmentJson; chat: Chat }) {
+  const url = chat.fileLink(a.id);
+  const image = a.content_type.startsWith("image/");
+  return (
+    <a
+      class="file"
+      data-part="attachment"
+      href={url}
+      target="_blank"
+      rel="noopener noreferrer"
+      onClick={(event) => url && chat.openFile(a.id) && event.preventDefault()}
+    >
+      {image && url ? <img class="thumb" data-part="thumbnail" src={url} alt={a.name} /> : a.name}
+    </a>
+  );
+}
+
+function Item({ m, chat, seen }: { m: Message; chat: Chat; seen?: boolean }) {
   return (
     <div
       class="msg"
@@ -25,7 +43,8 @@ function Item({ m, retry, seen }: { m: Message; retry: (key: string) => void; se
     >
       {m.sender_type === "agent" && <div class="who">{m.sender_name || "Agent"}</div>}
       <div class="text" data-part="content">
-        {m.content}
+        {m.attachment && <FileLink a={m.attachment} chat={chat} />}
+        {m.content !== m.attachment?.name && m.content}
       </div>
       <div class="meta">
         <time data-part="time" dateTime={m.created_at}>
@@ -38,7 +57,7 @@ function Item({ m, retry, seen }: { m: Message; retry: (key: string) => void; se
             class="link"
             data-part="retry"
             aria-label="Retry sending this message"
-            onClick={() => retry(m.key)}
+            onClick={() => chat.retry(m.key)}
           >
             Retry
           </button>
@@ -53,7 +72,7 @@ function seenBy(m: Message, seen: string | null): boolean {
   return Boolean(m.id && seen && compareIds(seen, m.id) >= 0);
 }
 
-export function Conversation({ s, retry }: { s: State; retry: (key: string) => void }) {
+export function Conversation({ s, chat }: { s: State; chat: Chat }) {
   // "Seen" shows under the visitor's last message only (Messenger-style).
   const lastOwn = s.messages.filter((m) => m.sender_type === "visitor").pop();
   return (
@@ -64,7 +83,7 @@ export function Conversation({ s, retry }: { s: State; retry: (key: string) => v
         </div>
       )}
       {s.messages.map((m) => (
-        <Item key={m.key} m={m} retry={retry} seen={m === lastOwn && seenBy(m, s.seen)} />
+        <Item key={m.key} m={m} chat={chat} seen={m === lastOwn && seenBy(m, s.seen)} />
       ))}
       {s.agentTyping && !s.ended && (
         <div class="typing" data-part="typing">

@@ -1,8 +1,9 @@
 // The composer (Enter sends, Shift+Enter breaks the line) and the pre-chat / offline form.
 // Both are uncontrolled: the draft lives in the textarea, so a re-render never touches it.
+// The paperclip opens a file picker; the chosen file is uploaded and sent with the draft.
 
 import type { Chat, State } from "../chat";
-import { SendIcon } from "./icons";
+import { ClipIcon, SendIcon } from "./icons";
 
 export function Composer({ chat }: { chat: Chat }) {
   const send = (input: HTMLTextAreaElement) => {
@@ -32,6 +33,29 @@ export function Composer({ chat }: { chat: Chat }) {
           }
         }}
       />
+      <input
+        type="file"
+        hidden
+        data-part="file"
+        onChange={async (event) => {
+          const picker = event.currentTarget;
+          const file = picker.files?.[0];
+          picker.value = ""; // the same file may be chosen again
+          const input = picker.form?.elements.namedItem("message") as HTMLTextAreaElement | null;
+          if (file && input && (await chat.attach(file, input.value))) input.value = "";
+        }}
+      />
+      <button
+        type="button"
+        class="send clip"
+        data-part="attach"
+        aria-label="Attach a file"
+        // An upload needs the session token of a first welcome; one file at a time.
+        disabled={chat.state.uploading || chat.state.status !== "connected"}
+        onClick={(event) => (event.currentTarget.previousSibling as HTMLInputElement).click()}
+      >
+        <ClipIcon />
+      </button>
       <button type="submit" class="send" data-part="send" aria-label="Send message">
         <SendIcon />
       </button>

@@ -11,3 +11,9 @@ export const SendIcon = () => (
     <path d="M3.4 20.4 21 12 3.4 3.6 3.4 10l12.6 2-12.6 2z" />
   </svg>
 );
+
+export const ClipIcon = () => (
+  <svg viewBox="0 0 24 24" aria-hidden="true">
+    <path d="M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5H9v9a3 3 0 0 0 6 0V5a4.5 4.5 0 0 0-9 0v11.5a6 6 0 0 0 12 0v-10z" />
+  </svg>
+);
