@@ -98,6 +98,9 @@ def test_an_admin_deletes_and_restores_a_conversation(
     expect(row).to_be_visible()
     row.locator("[data-part=restore]").click()
     expect(row).to_have_count(0)
+    # The closed list is PostgreSQL's: wait until the projector wrote the restore.
+    sql = "SELECT deleted_at IS NULL FROM threads WHERE id = %s"
+    trio.run(lambda: wait_for_rows(settings.database_url, sql, (thread_id,), True))
     listed = rest(org, "GET", f"/spaces/{org.space['id']}/threads?status=closed")
     assert thread_id in [t["id"] for t in listed.body["items"]]
     no_errors(ada)

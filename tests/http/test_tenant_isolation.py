@@ -15,6 +15,7 @@ from typing import Any, Literal
 import trio
 
 from chat.config import Settings
+from tests.files.images import png
 from tests.helpers.api import assert_error
 from tests.helpers.chat import Org, make_org, widget
 from tests.helpers.db import peer_agent_token, wait_for_rows
@@ -77,6 +78,7 @@ PROBES = [
     Probe("DELETE", "/threads/{thread_id}/tags/{tag_id}"),
     Probe("PATCH", "/tags/{tag_id}", {"name": "Taken over"}),
     Probe("DELETE", "/tags/{tag_id}"),
+    Probe("GET", "/attachments/{attachment_id}/link"),
 ]
 # Public by design: a widget key is published on the customer's site.
 NOT_PROBED = {
@@ -84,6 +86,14 @@ NOT_PROBED = {
     # The visitor's own transcript takes a session token, not an agent's: its isolation (another
     # visitor's thread, a forged token) is tests/lifecycle/test_transcripts.py's.
     ("GET", "/widget/{widget_key}/threads/{thread_id}/transcript"),
+    # Attachments: the widget's routes take a session token, a file is fetched by a signed link
+    # (no token), and an upload's body is a file: tests/http/api/test_attachments.py checks that
+    # another organization's agent can neither upload into a thread nor get a link (404), and
+    # that a link is refused to another visitor, altered or expired.
+    ("POST", "/widget/{widget_key}/attachments"),
+    ("GET", "/widget/{widget_key}/attachments/{attachment_id}/link"),
+    ("GET", "/files/{attachment_id}"),
+    ("POST", "/threads/{thread_id}/attachments"),
 }
 
 
@@ -127,7 +137,16 @@ async def _tenant(base: str, settings: Settings, n: int, words: str) -> Tenant:
     ]
     tag = await call("POST", f"{base}{PREFIX}/tags", {"name": f"{words} tag"}, token=org.token)
     assert tag.status == 201, tag.body
+    upload = await call(
+        "POST",
+        f"{base}{PREFIX}/threads/{thread_id}/attachments?name=photo.png",
+        png(),
+        token=org.token,
+        headers={"Content-Type": "image/png"},
+    )
+    assert upload.status == 201, upload.body
     ids = {
+        "attachment_id": [upload.body["attachment"]["id"]],
         "tag_id": [tag.body["id"]],
         "space_id": [org.space["id"]],
         "thread_id": [thread_id],

@@ -35,6 +35,14 @@ ADMIN_ROUTES: list[tuple[str, str, Any]] = [
     ("PUT", "/groups/{group_id}/members", {"agent_ids": []}),
     ("DELETE", "/groups/{group_id}", None),
     ("PATCH", "/organization", {"default_max_concurrent_chats": 2}),
+    ("POST", "/tags", {"name": "X"}),
+    ("PATCH", "/tags/{tag_id}", {"name": "X"}),
+    ("DELETE", "/tags/{tag_id}", None),
+    ("GET", "/organization/export", None),
+    ("GET", "/spaces/{space_id}/deleted-threads", None),
+    ("DELETE", "/threads/{thread_id}", None),
+    ("POST", "/threads/{thread_id}/restore", None),
+    ("DELETE", "/visitors/{visitor_id}", None),
 ]
 # Routes that may answer 403 for another reason than the caller's role alone (closing or
 # transferring a thread: whether the caller holds it; tests/http/api/test_threads.py; an
@@ -80,10 +88,15 @@ async def test_every_route_checks_its_caller(base_url: str) -> None:
 
         assert forbidding == {(m, p) for m, p, _ in ADMIN_ROUTES} | OTHER_403
         group = await call("POST", f"{api}/groups", {"name": "Sales"}, token=org.token)
+        tag = await call("POST", f"{api}/tags", {"name": "Billing"}, token=org.token)
         ids = {
             "agent_id": org.agent["id"],
             "space_id": org.space["id"],
             "group_id": group.body["id"],
+            "tag_id": tag.body["id"],
+            # The role is checked before the thread or visitor is looked up.
+            "thread_id": NO_SUCH_ID,
+            "visitor_id": NO_SUCH_ID,
         }
         for method, path, body in ADMIN_ROUTES:
             reply = await call(method, api + path.format(**ids), body, token=bob.token)

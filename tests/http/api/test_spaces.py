@@ -185,7 +185,8 @@ async def test_thread_list_statuses_and_pages(base_url: str, settings: Settings)
             assert reply.status == 200, reply.body
             assert reply.body["next_cursor"] is None
             assert all(
-                set(t) == THREAD_FIELDS | {"unread", "last_read_id"} for t in reply.body["items"]
+                set(t) == THREAD_FIELDS | {"unread", "last_read_id", "tag_ids"}
+                for t in reply.body["items"]
             )
             return list(reply.body["items"])
 
