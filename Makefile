@@ -28,8 +28,11 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# Two workers, a test file each at a time (a file's fixtures: its servers, its browser); the
+# fault suite runs alone after: it kills and stops services under load, and prints its table.
 test: install lint typecheck widget-check console-check
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile -m "not faults"
+	$(BIN)/pytest -q -p no:cacheprovider -m faults
 
 # The embeddable widget (widget/, Preact + Vite): one IIFE file, committed, served by the app.
 WIDGET_JS := chat/static/widget/widget.js
