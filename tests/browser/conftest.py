@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import trio
@@ -38,6 +38,9 @@ from tests.browser.host import HostSite, WidgetTag
 from tests.conftest import ServerProcess, free_port
 from tests.helpers.chat import PASSWORD, Org
 from tests.helpers.http import call
+
+if TYPE_CHECKING:
+    from tests.browser.consoles import Consoles
 
 CHROMIUM_ENV = "CHAT_TEST_CHROMIUM"
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
@@ -176,6 +179,19 @@ def register(base: str, site: HostSite, *, agent_name: str = "Ada") -> Org:
 def service(servers: Servers, site: HostSite) -> Service:
     server = servers.start()
     return Service(server, register(server.base, site), site)
+
+
+@pytest.fixture
+def consoles(browser: Browser) -> Iterator[Consoles]:
+    """Console pages, closed at teardown. Imported here, not at the top: tests/browser/console.py
+    imports this module."""
+    from tests.browser.consoles import Consoles
+
+    made = Consoles(browser)
+    try:
+        yield made
+    finally:
+        made.close()
 
 
 @pytest.fixture

@@ -8,25 +8,15 @@ thumbnail; a file of a refused type gets a readable message. Screenshots go to t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.conftest import Service
-from tests.browser.test_console import Consoles, sign_in_admin
+from tests.browser.consoles import Consoles
+from tests.browser.test_console import sign_in_admin
 from tests.browser.widget import Widget
 from tests.files.images import HTML, PDF, png
-
-
-@pytest.fixture
-def consoles(browser: Browser) -> Iterator[Consoles]:
-    made = Consoles(browser)
-    try:
-        yield made
-    finally:
-        made.close()
 
 
 def test_an_agent_attaches_an_image_and_both_sides_get_it(

@@ -6,18 +6,16 @@ the open list at laptop and tablet widths go to tests/artifacts/.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from playwright.sync_api import Browser, Locator, Page, ViewportSize, expect
+from playwright.sync_api import Locator, Page, ViewportSize, expect
 
 from tests.browser.conftest import Service
 from tests.browser.console import Console
+from tests.browser.consoles import Consoles
 from tests.browser.test_console import (
     OVERFLOW_X,
     SETTLE,
-    Consoles,
     add_agent,
     no_errors,
     rest,
@@ -32,15 +30,6 @@ HELLO = (
     "Hi {{visitor.first_name|there}}, this is {{agent.name}} from {{space.name}}. How can I help?"
 )
 HELLO_EXPANDED = "Hi Grace, this is Bea from Shop. How can I help?"
-
-
-@pytest.fixture
-def consoles(browser: Browser) -> Iterator[Consoles]:
-    made = Consoles(browser)
-    try:
-        yield made
-    finally:
-        made.close()
 
 
 def _add(console: Console, shortcut: str, title: str, content: str, scope: str) -> Locator:

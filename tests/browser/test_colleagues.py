@@ -9,25 +9,14 @@ active". Both sign in through the console's form.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 import trio
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import expect
 
 from tests.browser.conftest import Service
 from tests.browser.console import Console
-from tests.browser.test_console import Consoles, add_agent, no_errors, sign_in_admin
+from tests.browser.consoles import Consoles
+from tests.browser.test_console import add_agent, no_errors, sign_in_admin
 from tests.helpers.chat import PASSWORD, widget
-
-
-@pytest.fixture
-def two_consoles(browser: Browser) -> Iterator[Consoles]:
-    made = Consoles(browser)
-    try:
-        yield made
-    finally:
-        made.close()
 
 
 def open_conversation(service: Service) -> str:
@@ -52,13 +41,13 @@ def messages_sent(console: Console, thread_id: str) -> list[dict[str, object]]:
 
 
 def test_two_agents_see_each_other_and_the_one_not_holding_it_confirms_its_first_reply(
-    service: Service, two_consoles: Consoles
+    service: Service, consoles: Consoles
 ) -> None:
     org = service.org
     _, bea_email = add_agent(org, "Bea")
     thread_id = open_conversation(service)
-    ada = sign_in_admin(two_consoles, service)
-    bea = two_consoles.new(service.base).sign_in(bea_email, PASSWORD)
+    ada = sign_in_admin(consoles, service)
+    bea = consoles.new(service.base).sign_in(bea_email, PASSWORD)
 
     ada.show("queue")
     ada.open_thread(thread_id)

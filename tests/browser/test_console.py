@@ -10,23 +10,21 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import trio
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, ViewportSize, expect
+from playwright.sync_api import Locator, Page, ViewportSize, expect
 
 from tests.browser.agent import AgentDriver
-from tests.browser.conftest import EXPECT_TIMEOUT_MS, PageWatch, Servers, Service, register
+from tests.browser.conftest import PageWatch, Servers, Service, register
 from tests.browser.console import Console
+from tests.browser.consoles import Consoles
 from tests.browser.host import HostPage, HostSite, WidgetTag, host_page
 from tests.browser.widget import Widget
 from tests.helpers.chat import PASSWORD, Org
 from tests.helpers.http import Reply, call
 
-DESKTOP: ViewportSize = {"width": 1366, "height": 768}
 TABLET: ViewportSize = {"width": 768, "height": 1024}
 # The console backs off between attempts; a restart takes a few seconds on top.
 RECONNECT_TIMEOUT_MS = 40_000
@@ -45,33 +43,6 @@ SETTLE = """async () => {
   await Promise.all(finite.map((a) => a.finished.catch(() => null)));
 }"""
 OVERFLOW_X = "() => document.documentElement.scrollWidth - window.innerWidth"
-
-
-class Consoles:
-    """Console pages, each in its own browser context (its own storage: its own agent)."""
-
-    def __init__(self, browser: Browser) -> None:
-        self.browser = browser
-        self.contexts: list[BrowserContext] = []
-
-    def new(self, base: str, viewport: ViewportSize = DESKTOP) -> Console:
-        context = self.browser.new_context(viewport=viewport)
-        context.set_default_timeout(EXPECT_TIMEOUT_MS)
-        self.contexts.append(context)
-        return Console(context.new_page()).open(base)
-
-    def close(self) -> None:
-        for context in self.contexts:
-            context.close()
-
-
-@pytest.fixture
-def consoles(browser: Browser) -> Iterator[Consoles]:
-    made = Consoles(browser)
-    try:
-        yield made
-    finally:
-        made.close()
 
 
 def rest(org: Org, method: str, path: str, body: Any = None) -> Reply:

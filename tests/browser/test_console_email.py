@@ -4,23 +4,12 @@ the lead's message labelled "via email"."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import PageWatch, Service
-from tests.browser.test_console import Consoles, no_errors, sign_in_admin
+from tests.browser.consoles import Consoles
+from tests.browser.test_console import no_errors, sign_in_admin
 from tests.browser.widget import Widget
-
-
-@pytest.fixture
-def consoles(browser: Browser) -> Iterator[Consoles]:
-    made = Consoles(browser)
-    try:
-        yield made
-    finally:
-        made.close()
 
 
 def test_an_email_conversation_is_marked_in_the_console(

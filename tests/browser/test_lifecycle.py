@@ -5,30 +5,20 @@ Deleted page and restoring it."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 
-import pytest
 import trio
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import expect
 
 from chat.config import Settings
 from tests.browser.conftest import Service
+from tests.browser.consoles import Consoles
 from tests.browser.test_colleagues import open_conversation
-from tests.browser.test_console import Consoles, no_errors, rest, sign_in_admin
+from tests.browser.test_console import no_errors, rest, sign_in_admin
 from tests.helpers.chat import widget
 from tests.helpers.db import wait_for_rows
 
 DRAFT = "I would like to change my order number 4471"
 STEP_SECONDS = 30
-
-
-@pytest.fixture
-def consoles(browser: Browser) -> Iterator[Consoles]:
-    made = Consoles(browser)
-    try:
-        yield made
-    finally:
-        made.close()
 
 
 class TypingVisitor:

@@ -5,27 +5,17 @@ Screenshots at laptop and tablet widths go to tests/artifacts/."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Service
+from tests.browser.consoles import Consoles
 from tests.browser.test_canned import LAPTOP, TABLET, _shot
-from tests.browser.test_console import Consoles, rest, sign_in_admin
+from tests.browser.test_console import rest, sign_in_admin
 from tests.browser.widget import Widget
 
 NOTE = "Asked twice already: escalate to billing"
-
-
-@pytest.fixture
-def consoles(browser: Browser) -> Iterator[Consoles]:
-    made = Consoles(browser)
-    try:
-        yield made
-    finally:
-        made.close()
 
 
 def test_an_agent_notes_and_tags_a_conversation_the_visitor_never_sees_the_note(

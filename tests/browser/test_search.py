@@ -7,30 +7,20 @@ to tests/artifacts/.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
-import pytest
-from playwright.sync_api import Browser, Page, ViewportSize, expect
+from playwright.sync_api import Page, ViewportSize, expect
 
 from tests.browser.conftest import Service
-from tests.browser.test_console import OVERFLOW_X, SETTLE, Consoles, no_errors, rest, sign_in_admin
+from tests.browser.consoles import Consoles
+from tests.browser.test_console import OVERFLOW_X, SETTLE, no_errors, rest, sign_in_admin
 from tests.browser.widget import Widget
 
 LAPTOP: ViewportSize = {"width": 1280, "height": 800}
 TABLET: ViewportSize = {"width": 820, "height": 1180}
 EVIL = "<script>window.pwned = 1</script><img src=x onerror='window.pwned = 2'> my refunds?"
 PROJECTED_WITHIN = 30.0
-
-
-@pytest.fixture
-def consoles(browser: Browser) -> Iterator[Consoles]:
-    made = Consoles(browser)
-    try:
-        yield made
-    finally:
-        made.close()
 
 
 def _wait_searchable(service: Service, q: str) -> str:

@@ -7,30 +7,20 @@ unread count. Screenshots of the panel at laptop and tablet widths go to tests/a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import PageWatch, Service
+from tests.browser.consoles import Consoles
 from tests.browser.test_canned import LAPTOP, TABLET, _shot
-from tests.browser.test_console import Consoles, no_errors, sign_in_admin
+from tests.browser.test_console import no_errors, sign_in_admin
 from tests.browser.widget import Widget
 
 IDENTIFY = """() => window.ChatWidget.identify({
   name: 'Grace Hopper',
   attributes: {plan: 'Enterprise', seats: 40, customer_since: '2019-04-01', beta: true},
 })"""
-
-
-@pytest.fixture
-def consoles(browser: Browser) -> Iterator[Consoles]:
-    made = Consoles(browser)
-    try:
-        yield made
-    finally:
-        made.close()
 
 
 def test_the_visitor_panel_and_read_state(
