@@ -18,7 +18,7 @@ import { Reads } from "./reads";
 import { type ListName, ThreadStore } from "./threads";
 import { Visitors } from "./visitors";
 
-export type View = "inbox" | "agents" | "spaces" | "groups" | "canned" | "deleted";
+export type View = "inbox" | "agents" | "spaces" | "groups" | "canned" | "deleted" | "tags";
 // Pages every agent may open; the others are admins' (their REST routes refuse others).
 const EVERYONES_VIEWS: readonly View[] = ["inbox", "canned"];
 
@@ -534,5 +534,6 @@ export function viewFromHash(): View {
   if (h === "#/groups") return "groups";
   if (h === "#/canned") return "canned";
   if (h === "#/deleted") return "deleted";
+  if (h === "#/tags") return "tags";
   return "inbox";
 }

@@ -70,3 +70,36 @@ def test_an_agent_notes_and_tags_a_conversation_the_visitor_never_sees_the_note(
 
     # The note never reached the widget.
     expect(page.get_by_text(NOTE)).to_have_count(0)
+
+
+def test_an_admin_manages_the_tag_list_in_the_console(service: Service, consoles: Consoles) -> None:
+    """The Tags page: add, rename and recolour, delete; each change is the organization's list
+    (REST agrees), and a taken name is refused with the contract's message."""
+    org = service.org
+    ada = sign_in_admin(consoles, service)
+    ada.part("nav-tags").click()
+    form = ada.part("tag-form")
+    form.locator("input[name=name]").fill("Refunds")
+    form.locator("input[name=colour]").fill("#16a34a")
+    form.locator("button[type=submit]").click()
+    row = ada.part("tag-row")
+    expect(row).to_have_count(1)
+    expect(row.locator("input[name=name]")).to_have_value("Refunds")
+    assert [(t["name"], t["colour"]) for t in rest(org, "GET", "/tags").body["items"]] == [
+        ("Refunds", "#16a34a")
+    ]
+
+    form.locator("input[name=name]").fill("refunds")  # the same name in another case
+    form.locator("button[type=submit]").click()
+    expect(ada.part("tag-form-error")).to_be_visible()
+    expect(row).to_have_count(1)
+
+    row.locator("input[name=name]").fill("Refund requests")
+    row.locator("button[type=submit]").click()
+    expect(ada.part("tag-row").locator("input[name=name]")).to_have_value("Refund requests")
+    assert [t["name"] for t in rest(org, "GET", "/tags").body["items"]] == ["Refund requests"]
+
+    ada.part("tag-delete").click()  # the confirm is accepted
+    expect(ada.part("tag-row")).to_have_count(0)
+    assert rest(org, "GET", "/tags").body["items"] == []
+    assert ada.watch.page_errors == []

@@ -8,6 +8,7 @@ import { Inbox } from "./Inbox";
 import { Shortcuts } from "./Shortcuts";
 import { SignIn } from "./SignIn";
 import { SpacesPage } from "./SpacesPage";
+import { TagsPage } from "./TagsPage";
 
 export function App({ c }: { c: Console }) {
   const me = c.me;
@@ -29,6 +30,8 @@ export function App({ c }: { c: Console }) {
         <GroupsPage c={c} />
       ) : c.view === "deleted" && admin ? (
         <DeletedPage c={c} />
+      ) : c.view === "tags" && admin ? (
+        <TagsPage c={c} />
       ) : c.view === "canned" ? (
         <CannedPage c={c} />
       ) : (

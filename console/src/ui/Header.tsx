@@ -31,6 +31,7 @@ export function Header({ c }: { c: Console }) {
         {admin ? nav("spaces", "Spaces") : null}
         {admin ? nav("groups", "Groups") : null}
         {nav("canned", "Canned responses")}
+        {admin ? nav("tags", "Tags") : null}
         {admin ? nav("deleted", "Deleted") : null}
       </nav>
       <SearchBox c={c} />
