@@ -4,6 +4,7 @@
 // Notes are sent over REST: its answer is the stored note, and the frame that follows dedupes.
 
 import { errorText } from "./api";
+import { compareIds, newClientId } from "./protocol";
 
 type Api = <T>(method: string, path: string, body?: unknown) => Promise<T>;
 
@@ -21,13 +22,6 @@ export interface Tag {
   id: string;
   name: string;
   colour: string;
-}
-
-/** Stream ids ("<ms>-<seq>") in log order. */
-export function compareIds(a: string, b: string): number {
-  const [am, as] = a.split("-").map(Number);
-  const [bm, bs] = b.split("-").map(Number);
-  return am !== bm ? (am ?? 0) - (bm ?? 0) : (as ?? 0) - (bs ?? 0);
 }
 
 export class NotesStore {
@@ -87,7 +81,7 @@ export class NotesStore {
     const text = content.trim();
     if (!text) return false;
     try {
-      const body = { client_id: crypto.randomUUID(), content: text };
+      const body = { client_id: newClientId(), content: text };
       this.add(await this.api<Note>("POST", `/threads/${encodeURIComponent(threadId)}/notes`, body));
       this.error.delete(threadId);
       return true;
