@@ -152,10 +152,6 @@ class ServerProcess:
             # These tests stream as fast as acks come back; flooding is tested elsewhere.
             "CHAT_FLOOD_FRAMES_PER_SECOND": "10000",
             **{f"CHAT_{k.upper()}": str(v) for k, v in VISITOR_BUDGETS_OFF.items()},
-            "CHAT_VISITOR_LINGER_SECONDS": str(s.visitor_linger_seconds),
-            "CHAT_ROUTER_PASS_SECONDS": str(s.router_pass_seconds),
-            "CHAT_ROUTER_REQUEUE_GRACE_SECONDS": str(s.router_requeue_grace_seconds),
-            "CHAT_PRESENCE_TTL_SECONDS": str(s.presence_ttl_seconds),
         }
 
     async def start(self, node: str, tmp: Path) -> None:
