@@ -16,9 +16,28 @@ from tests.browser.test_colleagues import open_conversation
 from tests.browser.test_console import no_errors, rest, sign_in_admin
 from tests.helpers.chat import widget
 from tests.helpers.db import wait_for_rows
+from tests.helpers.http import call
 
 DRAFT = "I would like to change my order number 4471"
 STEP_SECONDS = 30
+
+
+def wait_until_served(service: Service, setting: str, value: object) -> None:
+    """Until the server's copy of the space (chat/actors/space_cache.py, dropped over the control
+    stream a moment after a PATCH) has `setting` at `value`: a visitor connecting before that
+    would get the old settings (the draft dropped, as when the preview is off)."""
+    org = service.org
+    url = f"{org.base}/api/v1/widget/{org.space['widget_key']}/config"
+    origin = "http://" + service.site.origin("localhost")
+
+    async def served() -> None:
+        with trio.fail_after(STEP_SECONDS):
+            while (await call("GET", url, origin=origin)).body["space"]["settings"].get(
+                setting
+            ) != value:
+                await trio.sleep(0.05)
+
+    trio.run(served)
 
 
 class TypingVisitor:
@@ -50,6 +69,7 @@ def test_the_console_shows_the_visitors_draft_greyed(service: Service, consoles:
         org, "PATCH", f"/spaces/{org.space['id']}", {"settings": {"typing_preview": True}}
     )
     assert changed.status == 200, changed.body
+    wait_until_served(service, "typing_preview", True)
     visitor = TypingVisitor(service)
     visitor.runner.start()
     try:
