@@ -29,10 +29,11 @@ typecheck: install
 	$(BIN)/mypy
 
 # Two workers, a test file each at a time (a file's fixtures: its servers, its browser); the
-# fault suite runs alone after: it kills and stops services under load, and prints its table.
+# fault suite and the load tests marked serial run alone after: they kill and stop services or
+# race two servers under a deadline, and the fault suite prints its table.
 test: install lint typecheck widget-check console-check
-	$(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile -m "not faults"
-	$(BIN)/pytest -q -p no:cacheprovider -m faults
+	$(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile -m "not faults and not serial"
+	$(BIN)/pytest -q -p no:cacheprovider -m "faults or serial"
 
 # The embeddable widget (widget/, Preact + Vite): one IIFE file, committed, served by the app.
 WIDGET_JS := chat/static/widget/widget.js

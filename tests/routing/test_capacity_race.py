@@ -9,6 +9,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import pytest
 import trio
 
 from chat.config import Settings
@@ -26,6 +27,10 @@ CAP = 3
 # Two routers read the head of one queue at once: one may assign the next conversation while
 # the other still assigns the one before it. FIFO holds up to this displacement.
 FIFO_SLACK = 2 * AGENTS * CAP
+
+# 200 conversations on two server processes under a 240 s deadline: alone on the cores, not
+# beside another xdist worker's servers (it once ran past the deadline there).
+pytestmark = pytest.mark.serial
 
 
 async def _agent(base: str, org: Org, member: Member, done: trio.Event) -> None:
