@@ -13,6 +13,7 @@ handler logs it).
 from __future__ import annotations
 
 import logging
+import math
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
@@ -99,11 +100,16 @@ OWN_CLIENT_IDS = 256
 # Side-channel frames of one socket (structures.md, "Visitor budgets"): `page` is written at
 # most once a second (the latest wins; one sent during the second is written when it ends) and
 # its URL cut to PAGE_URL_CHARS; `typing` changes pass at most once a second the same way (a
-# repeat of the state passes never); `identify` passes IDENTIFY_RATE a second, IDENTIFY_BURST at
+# repeat of "typing" passes once per TYPING_REFRESH_SECONDS, a repeat of "stopped" never);
+# `identify` passes IDENTIFY_RATE a second, IDENTIFY_BURST at
 # once, and past that is answered `rate_limited`.
 PAGE_INTERVAL_SECONDS = 1.0
 PAGE_URL_CHARS = 1024
 TYPING_INTERVAL_SECONDS = 1.0
+# A visitor still typing is said again this often: agents' consoles forget a typing indicator a
+# few seconds after its last entry (so one whose stop was lost with its socket goes away), and a
+# visitor typing a long message must not vanish from them meanwhile.
+TYPING_REFRESH_SECONDS = 3.0
 IDENTIFY_RATE = 1.0
 IDENTIFY_BURST = 3
 
@@ -133,6 +139,7 @@ class VisitorSession:
     pages: Paced[str] = field(default_factory=lambda: Paced(PAGE_INTERVAL_SECONDS))
     typing: Paced[bool] = field(default_factory=lambda: Paced(TYPING_INTERVAL_SECONDS))
     typing_asked: bool = False  # the last state the client asked for
+    typing_asked_at: float = -math.inf  # when it was last passed on (trio time)
     preview: Paced[str] = field(default_factory=new_preview)  # drafts (chat/actors/preview.py)
     identify_budget: TokenBucket = field(
         default_factory=lambda: TokenBucket(IDENTIFY_RATE, IDENTIFY_BURST)
@@ -397,8 +404,11 @@ async def _handle_typing(session: VisitorSession, frame: VisitorTyping) -> None:
     """Paced by _send_typing; a repeat of the state asked last is dropped here. The draft, if
     the space shows previews, is paced apart (chat/actors/preview.py)."""
     offer_draft(session.preview, frame.active, frame.draft, session.space_settings.typing_preview)
-    if frame.active != session.typing_asked:
+    now = trio.current_time()
+    refresh_due = frame.active and now - session.typing_asked_at >= TYPING_REFRESH_SECONDS
+    if frame.active != session.typing_asked or refresh_due:
         session.typing_asked = frame.active
+        session.typing_asked_at = now
         session.typing.put(frame.active)
 
 
@@ -406,7 +416,8 @@ async def _send_typing(session: VisitorSession) -> NoReturn:
     sent = False
     while True:
         active = await session.typing.take()
-        if active != sent and session.thread_id is not None:
+        # "Typing" again refreshes the agents' indicator; a stop only ends one that was shown.
+        if (active or sent) and session.thread_id is not None:
             try:
                 await session.deps.stream_log.do_typing(
                     session.space.id, session.thread_id, "visitor", session.visitor_id, active

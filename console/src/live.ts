@@ -183,7 +183,10 @@ function typing(c: Console, frame: Frame<"typing">): void {
   }
   const visitorId = c.threads.get(frame.thread_id)?.visitor_id ?? "";
   const who = visitorLabel(c.visitors.get(visitorId), visitorId);
-  c.typing.set(frame.thread_id, { who, until: Date.now() + TYPING_SHOWN_MS, draft: frame.draft });
+  // The draft and the plain "typing" come as separate entries in either order (and "typing"
+  // again every few seconds): one without a draft keeps the draft shown until the visitor stops.
+  const draft = frame.draft ?? c.typing.get(frame.thread_id)?.draft;
+  c.typing.set(frame.thread_id, { who, until: Date.now() + TYPING_SHOWN_MS, draft });
 }
 
 function presence(c: Console, frame: Frame<"presence">): void {

@@ -555,6 +555,20 @@ test("frames: replays are dropped by cursor, unread counts visitor messages, ack
     cursor: "5-0",
   });
   assert.equal(c.typing.get("t1")?.who, "Grace");
+  // The draft (typing preview) and the plain "typing" are separate entries, in either order: a
+  // "typing" without a draft keeps the draft shown.
+  const typingFrame = {
+    type: "typing" as const,
+    thread_id: "t1",
+    sender_type: "visitor" as const,
+    sender_id: "v1",
+    active: true,
+  };
+  onFrame(c, { ...typingFrame, draft: "my order", cursor: "5-1" });
+  onFrame(c, { ...typingFrame, cursor: "5-2" });
+  assert.equal(c.typing.get("t1")?.draft, "my order");
+  onFrame(c, { ...typingFrame, active: false, cursor: "5-3" });
+  assert.equal(c.typing.has("t1"), false);
   // A visitor message ends their typing.
   onFrame(c, { type: "message", cursor: "6-0", ...msg("6-0") });
   assert.equal(c.typing.has("t1"), false);

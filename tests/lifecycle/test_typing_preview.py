@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import trio
 
+from chat.actors import visitor as visitor_actor
 from chat.config import Settings
 from chat.events import Typing
 from chat.protocol.outbound import typing_frame, visitor_typing_frame
@@ -83,3 +85,23 @@ def test_the_visitor_frame_never_carries_a_draft() -> None:
     entry = Typing(thread_id="t", sender_type="visitor", sender_id="v", active=True, draft=DRAFT)
     assert "draft" not in visitor_typing_frame(entry)
     assert typing_frame(entry)["draft"] == DRAFT  # the agents' frame
+
+
+async def test_a_visitor_still_typing_is_said_again(
+    base_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Consoles forget a typing indicator a few seconds after its last entry, so a visitor who
+    keeps typing is said again (every TYPING_REFRESH_SECONDS; here at the 1 s pace of typing
+    entries)."""
+    monkeypatch.setattr(visitor_actor, "TYPING_REFRESH_SECONDS", 0.0)
+    with trio.fail_after(60):
+        org = await make_org(base_url)
+        async with widget(org) as (visitor, _):
+            ack = await visitor.say("hello")
+            async with agent_socket(base_url, org.token, subscribe=org.space["id"]) as (agent, _):
+                await visitor.send({"type": "typing", "active": True})
+                await agent.expect("typing", active=True, thread_id=ack["thread_id"])
+                await visitor.send({"type": "typing", "active": True})
+                await agent.expect("typing", active=True, thread_id=ack["thread_id"])
+                await visitor.send({"type": "typing", "active": False})
+                await agent.expect("typing", active=False, thread_id=ack["thread_id"])
