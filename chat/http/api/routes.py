@@ -10,6 +10,7 @@ from chat.http.api import (
     auth,
     canned,
     groups,
+    identity,
     inbound,
     lifecycle,
     notes,
@@ -56,6 +57,7 @@ def api_blueprint(services: Services) -> Blueprint:
         attachments,
         transcripts,
         lifecycle,
+        identity,
     ):
         api.include(resource.routes)
     document = api.openapi(PREFIX)
