@@ -50,7 +50,7 @@ VERIFIED_IDENTIFY = (
     + r"""
 -- KEYS[1] space events stream
 -- ARGV: base, sub, proposed visitor id, fresh visitor id, ttl_seconds, then field/value pairs
--- (name, email, attributes). The sub's visitor: the one it already maps to; else the proposed
+-- (external_id = sub, name, email, attributes). The sub's visitor: the one it already maps to; else the proposed
 -- one (the signing-in session's own, anonymous visitor) unless another sub holds it meanwhile;
 -- else the fresh id. Answers {visitor id, entry id}.
 local base, sub, proposed, fresh = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
@@ -63,7 +63,6 @@ if not visitor_id then
   redis.call('SET', ident, visitor_id)
   redis.call('SET', base .. 'idv:' .. visitor_id, sub)
 end
-redis.call('HSET', base .. 'v:' .. visitor_id, 'external_id', sub)
 local id = store_fields(base, visitor_id, tonumber(ARGV[5]), 6)
 return {visitor_id, id}
 """
@@ -141,7 +140,8 @@ class IdentityLog:
         A retry after a cancelled call is safe: the mapping is written once, and a second entry
         carries the same fields."""
         k = self.keys(space_id)
-        args = [k.base, sub, proposed, fresh, str(ttl_seconds), *_pairs(fields)]
+        stored = {"external_id": sub, **fields}  # in the hash (snapshots) and the entry
+        args = [k.base, sub, proposed, fresh, str(ttl_seconds), *_pairs(stored)]
         reply = await self._group.submit(Append(self._verified, [k.events], args))
         return Verified(str(reply[0]), str(reply[1]))
 
