@@ -50,9 +50,9 @@ VERIFIED_IDENTIFY = (
     + r"""
 -- KEYS[1] space events stream
 -- ARGV: base, sub, proposed visitor id, fresh visitor id, ttl_seconds, then field/value pairs
--- (external_id = sub, name, email, attributes). The sub's visitor: the one it already maps to; else the proposed
--- one (the signing-in session's own, anonymous visitor) unless another sub holds it meanwhile;
--- else the fresh id. Answers {visitor id, entry id}.
+-- (external_id = sub, name, email, attributes). The sub's visitor: the one it already maps
+-- to; else the proposed one (the signing-in session's own, anonymous visitor) unless another
+-- sub holds it meanwhile; else the fresh id. Answers {visitor id, entry id}.
 local base, sub, proposed, fresh = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local ident = base .. 'ident:' .. sub
 local visitor_id = redis.call('GET', ident)
