@@ -63,6 +63,7 @@ class Operation:
     errors: tuple[int, ...]
     description: str | None
     raw_body: tuple[str, ...] = ()  # media types of a body read as is (not JSON)
+    text_reply: tuple[str, ...] = ()  # media types the success answer may also be (a string)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,10 +95,12 @@ class Routes:
         status: int = 200,
         errors: tuple[int, ...] = (),
         raw_body: tuple[str, ...] = (),
+        text_reply: tuple[str, ...] = (),
     ) -> Callable[[Handler], Handler]:
         """Declare a route. Its handler receives `services=` (the process's Services), `caller=`
         (for agent and admin routes), `body=` and `query=` (when declared), and the path's
-        parameters. `raw_body` names the media types of a body the handler reads itself."""
+        parameters. `raw_body` names the media types of a body the handler reads itself;
+        `text_reply` those of a success answer that is text rather than `reply`'s JSON."""
 
         def declare(handler: Handler) -> Handler:
             operation = Operation(
@@ -113,6 +116,7 @@ class Routes:
                 errors,
                 inspect.getdoc(handler),
                 raw_body,
+                text_reply,
             )
             self.declared.append(Declared(operation, handler))
             return handler
@@ -255,7 +259,9 @@ def _implied_errors(op: Operation, params: list[dict[str, Any]]) -> list[int]:
 def _success(op: Operation, refs: Refs) -> dict[str, Any]:
     if op.reply is None:
         return {"description": "Done, no content"}
-    return {"description": "OK", "content": {"application/json": {"schema": refs[op.reply]}}}
+    content = {"application/json": {"schema": refs[op.reply]}}
+    content.update({media: {"schema": {"type": "string"}} for media in op.text_reply})
+    return {"description": "OK", "content": content}
 
 
 def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
