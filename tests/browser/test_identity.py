@@ -6,6 +6,7 @@ anonymous visitor from opening a conversation, and the widget says why."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import trio
@@ -13,6 +14,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.agent import AgentDriver
 from tests.browser.conftest import DESKTOP, EXPECT_TIMEOUT_MS, PageWatch, Service
+from tests.browser.consoles import Consoles
+from tests.browser.test_console import no_errors, rest, sign_in_admin
 from tests.browser.test_lifecycle import wait_until_served
 from tests.browser.widget import Widget
 from tests.helpers.http import call
@@ -152,3 +155,52 @@ def test_require_identity_blocks_an_anonymous_visitor(
         agent.wait_for("thread.new")
     finally:
         page.context.close()
+
+
+def test_the_console_keeps_the_secret_and_shows_verified_visitors(
+    page: Page, service: Service, consoles: Consoles, watch: PageWatch
+) -> None:
+    """An admin generates and rotates the secret on the Spaces page (what it shows is what
+    verifies), turns on require_identity there, and sees a signed-in visitor as verified."""
+    ada = sign_in_admin(consoles, service)
+    ada.part("nav-spaces").click()
+    card = ada.page.locator(
+        f"#console [data-part=space-row][data-space-id='{service.org.space['id']}']"
+        " [data-part=space-identity]"
+    )
+    card.locator("[data-part=identity-secret-show]").click()
+    shown = card.locator("[data-part=identity-secret]")
+    expect(shown).to_have_text("None yet")
+    card.locator("[data-part=identity-secret-rotate]").click()  # Generate
+    expect(shown).to_have_text(re.compile(r"^is_"))
+    first = shown.inner_text()
+    card.locator("[data-part=identity-secret-rotate]").click()  # Rotate: the confirm is accepted
+    expect(shown).not_to_have_text(first)
+    secret = shown.inner_text()
+    assert (
+        rest(service.org, "GET", f"/spaces/{service.org.space['id']}/identity-secret").body[
+            "secret"
+        ]
+        == secret
+    )
+    card.locator("[data-part=space-require-identity]").check()
+    expect(card.locator("[data-part=space-require-identity]")).to_be_checked()
+    space = rest(service.org, "GET", f"/spaces/{service.org.space['id']}").body
+    assert space["settings"]["require_identity"] is True
+    wait_until_served(service, "require_identity", True)
+
+    page.goto(service.site.url(service.site.add_page("/signed-in.html", service.widget)))
+    widget = Widget(page).open().connected()
+    _identify(page, sign(secret, "customer-77", name="Katherine Johnson"))
+    widget.send("Signed in and asking")
+    widget.expect_message("Signed in and asking", "visitor", state="sent")
+
+    ada.part("nav-inbox").click()
+    ada.connected().show("queue")
+    row = ada.row_previewing("Signed in and asking")
+    ada.open_thread(ada.thread_id_of(row))
+    identity = ada.part("visitor-panel").locator("[data-part=visitor-panel-identity]")
+    expect(identity).to_have_text("Verified: customer-77")
+    expect(ada.part("visitor-panel-name")).to_have_text("Katherine Johnson")
+    no_errors(ada)
+    assert watch.page_errors == []
