@@ -12,10 +12,12 @@ import jwt
 import trio
 
 from chat.config import Settings
+from tests.files.images import png
 from tests.helpers.api import assert_error
 from tests.helpers.chat import ORIGIN, agent_socket, make_org, widget
 from tests.helpers.db import query, wait_for_rows
 from tests.helpers.http import call
+from tests.http.api.test_attachments import visitor_upload
 from tests.identity.helpers import identity_secret, sign
 
 
@@ -213,7 +215,7 @@ async def test_require_identity_refuses_anonymous_visitors(base_url: str) -> Non
             origin=ORIGIN,
         )
         assert config.body["space"]["settings"]["require_identity"] is True
-        async with widget(org) as (visitor, _):
+        async with widget(org) as (visitor, welcome):
             client_id = str(uuid.uuid4())
             await visitor.send({"type": "message", "client_id": client_id, "content": "hi"})
             refused = await visitor.expect("error")
@@ -229,6 +231,13 @@ async def test_require_identity_refuses_anonymous_visitors(base_url: str) -> Non
             "GET", f"{base_url}/api/v1/spaces/{org.space['id']}/threads", token=org.token
         )
         assert len(threads.body["items"]) == 1
+        # Nor a file for a message (stored before its message): an anonymous visitor's upload
+        # is refused, a verified one's stored.
+        async with widget(org) as (_, anonymous):
+            refused = await visitor_upload(org, anonymous["session"], png())
+            assert_error(refused, 403, "identity_required")
+        stored = await visitor_upload(org, welcome["session"], png())
+        assert stored.status == 201, stored.body
 
 
 async def test_erased_users_start_over(base_url: str, settings: Settings) -> None:
