@@ -12,6 +12,7 @@ import jwt
 import trio
 
 from chat.config import Settings
+from chat.streams.client import open_redis
 from tests.files.images import png
 from tests.helpers.api import assert_error
 from tests.helpers.chat import ORIGIN, agent_socket, make_org, widget
@@ -257,3 +258,33 @@ async def test_erased_users_start_over(base_url: str, settings: Settings) -> Non
         async with widget(org) as (again, fresh):
             answer = await _identify(again, sign(secret, "user-erased"))
             assert answer["session"] == fresh["session"] != welcome["session"]
+
+
+async def test_a_lost_mapping_is_restored_from_postgresql(
+    base_url: str, settings: Settings
+) -> None:
+    """Valkey loses the user's mapping (its keys never expire, but a store can be lost): the
+    projection in PostgreSQL names the user's visitor, and the user lands on it again."""
+    with trio.fail_after(60):
+        org = await make_org(base_url)
+        secret = await identity_secret(org)
+        async with widget(org) as (visitor, welcome):
+            await _identify(visitor, sign(secret, "user-restored"))
+            await visitor.say("remember me")
+        visitor_id = welcome["visitor"]["id"]
+        await wait_for_rows(
+            settings.database_url,
+            "SELECT count(*) FROM visitors WHERE id = %s AND external_id = 'user-restored'",
+            (visitor_id,),
+            1,
+        )
+        base = f"{settings.key_prefix}:{{{org.space['id']}}}:"
+        async with open_redis(settings.redis_url) as redis:
+            assert (
+                await redis.delete([base + "ident:user-restored", base + "idv:" + visitor_id]) == 2
+            )
+        async with widget(org) as (again, _):
+            answer = await _identify(again, sign(secret, "user-restored"))
+            assert answer["session"] == welcome["session"]
+        async with widget(org, session=welcome["session"]) as (_, resumed):
+            assert [m["content"] for m in resumed["history"]] == ["remember me"]
