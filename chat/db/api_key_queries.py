@@ -28,7 +28,9 @@ Row = dict[str, Any]
 
 _COLUMNS = (
     "k.id::text, k.name, k.scopes, k.prefix, k.last4, k.created_by::text,"
-    " a.name AS created_by_name, k.created_at, k.last_used_at, k.revoked_at"
+    " a.name AS created_by_name, k.created_at, k.last_used_at, k.revoked_at,"
+    # What key_in_use accepts: not revoked, and its admin still a live admin.
+    " (k.revoked_at IS NULL AND a.deleted_at IS NULL AND a.role = 'admin') AS active"
 )
 _TIMES = ("created_at", "last_used_at", "revoked_at")
 

@@ -43,6 +43,9 @@ class ApiKey(_Reply):
     created_at: datetime
     last_used_at: datetime | None = Field(description="Updated at most once a minute")
     revoked_at: datetime | None
+    active: bool = Field(
+        description="Whether the key works now: not revoked, and its admin still a live admin"
+    )
 
 
 class CreatedApiKey(ApiKey):

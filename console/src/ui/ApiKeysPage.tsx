@@ -22,6 +22,7 @@ export interface ApiKey {
   created_at: string;
   last_used_at: string | null;
   revoked_at: string | null;
+  active: boolean;
 }
 
 const SCOPE_TEXT: Record<KeyScope, string> = {
@@ -194,6 +195,11 @@ function KeyRow({ k, onRevoke }: { k: ApiKey; onRevoke: () => void }) {
         {k.last_used_at ? dateTime(k.last_used_at) : "never"}
         {k.revoked_at ? ` · revoked ${dateTime(k.revoked_at)}` : ""}
       </p>
+      {!k.revoked_at && !k.active ? (
+        <p class="hint" data-part="api-key-inactive">
+          Not working: {k.created_by_name} was removed or is no longer an admin.
+        </p>
+      ) : null}
       {k.revoked_at ? null : (
         <div class="row-actions">
           <span class="spacer" />

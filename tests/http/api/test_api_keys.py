@@ -13,6 +13,7 @@ import trio
 from trio_websocket import ConnectionClosed, open_websocket_url
 
 from chat.config import Settings
+from chat.db.api_key_queries import MAX_LIVE_KEYS
 from chat.server import serve
 from tests.helpers.api import add_member, assert_error
 from tests.helpers.chat import Org, make_org, widget
@@ -132,7 +133,7 @@ async def test_a_revoked_key_is_refused_and_stays_listed(base_url: str) -> None:
         assert_error(refused, 401, "unauthorized")
         assert (await call("DELETE", url, token=org.token)).status == 204  # again: no change
         [item] = (await call("GET", f"{base_url}{API}/api-keys", token=org.token)).body["items"]
-        assert item["revoked_at"] is not None
+        assert item["revoked_at"] is not None and item["active"] is False
         assert (await call("GET", f"{base_url}{API}/api-keys", token=other.token)).body == {
             "items": []
         }
@@ -153,9 +154,13 @@ async def test_a_key_stops_with_its_admin_deleted_or_demoted(base_url: str) -> N
         demoted = await call("PATCH", ada, {"role": "agent"}, token=second.token)
         assert demoted.status == 200, demoted.body
         assert_error(await _as_key(org, key, "GET", "/spaces"), 401, "unauthorized")
+        [listed] = (await call("GET", f"{api}/api-keys", token=second.token)).body["items"]
+        assert (listed["active"], listed["revoked_at"]) == (False, None)
         # Made admin again, the admin's keys work again (revoke them to end them for good).
         assert (await call("PATCH", ada, {"role": "admin"}, token=second.token)).status == 200
         assert (await _as_key(org, key, "GET", "/spaces")).status == 200
+        [listed] = (await call("GET", f"{api}/api-keys", token=second.token)).body["items"]
+        assert listed["active"] is True
 
         assert (await call("DELETE", ada, token=second.token)).status == 204
         assert_error(await _as_key(org, key, "GET", "/spaces"), 401, "unauthorized")
@@ -258,3 +263,15 @@ async def test_failed_keys_are_throttled_per_address_and_good_keys_have_their_ow
         assert_error(refused, 429, "rate_limited")
         assert int(refused.header("Retry-After") or 0) >= 1
         assert_error(await _as_key(org, other, "GET", "/spaces"), 429, "rate_limited")
+
+
+async def test_an_organization_has_at_most_100_live_keys(base_url: str) -> None:
+    with trio.fail_after(60):
+        org = await make_org(base_url)
+        made = [await _create(org, ["read"], f"key {n}") for n in range(MAX_LIVE_KEYS)]
+        body = {"name": "one more", "scopes": ["read"]}
+        over = await call("POST", f"{base_url}{API}/api-keys", body, token=org.token)
+        assert_error(over, 409, "too_many_api_keys")
+        revoked = await call("DELETE", f"{base_url}{API}/api-keys/{made[0]['id']}", token=org.token)
+        assert revoked.status == 204
+        assert (await _create(org, ["read"], "one more"))["name"] == "one more"
