@@ -80,9 +80,11 @@ class Routes:
     """One resource module's routes, declared at module level with `route` (like a blueprint,
     but with the OpenAPI facts beside each handler). `Api.include` registers them."""
 
-    def __init__(self, tag: str, *, api_keys: bool = True) -> None:
+    def __init__(self, tag: str, *, api_keys: bool = False) -> None:
         self.tag = tag
-        # Whether API keys may call this module's routes (each route may say otherwise).
+        # Whether API keys may call this module's agent and admin routes (each route may say
+        # otherwise). Off unless a module says so: a new module of sign-in or account routes
+        # must not become reachable with a key by default (structures.md, "API keys").
         self.api_keys = api_keys
         self.declared: list[Declared] = []
 

@@ -14,10 +14,11 @@ from trio_websocket import ConnectionClosed, open_websocket_url
 
 from chat.config import Settings
 from chat.db.api_key_queries import MAX_LIVE_KEYS
+from chat.embedded.services import EmbeddedServices
 from chat.server import serve
 from tests.helpers.api import add_member, assert_error
 from tests.helpers.chat import Org, make_org, widget
-from tests.helpers.db import query
+from tests.helpers.db import database_down, query
 from tests.helpers.http import Reply, call
 
 API = "/api/v1"
@@ -275,3 +276,47 @@ async def test_an_organization_has_at_most_100_live_keys(base_url: str) -> None:
         revoked = await call("DELETE", f"{base_url}{API}/api-keys/{made[0]['id']}", token=org.token)
         assert revoked.status == 204
         assert (await _create(org, ["read"], "one more"))["name"] == "one more"
+
+
+async def test_keys_need_postgresql_while_sign_ins_use_the_copy(
+    base_url: str, settings: Settings, embedded: EmbeddedServices
+) -> None:
+    """Keys have no copy in Valkey: during an outage a key is 503 unavailable (never let in
+    unchecked, never 401, which would tell an integration its key is bad)."""
+    with trio.fail_after(60):
+        org = await make_org(base_url)
+        key = (await _create(org, ["read"]))["key"]
+        assert (await _as_key(org, key, "GET", "/spaces")).status == 200
+        me = await call("GET", f"{base_url}{API}/auth/me", token=org.token)  # noted in the copy
+        assert me.status == 200
+        async with database_down(embedded.database_url, settings.database_url):
+            assert_error(await _as_key(org, key, "GET", "/spaces"), 503, "unavailable")
+            spaces = await call("GET", f"{base_url}{API}/spaces", token=org.token)
+            assert spaces.status == 200, spaces.body
+
+
+async def test_the_openapi_document_names_each_routes_scope_and_the_few_that_refuse_keys(
+    base_url: str,
+) -> None:
+    with trio.fail_after(30):
+        spec = (await call("GET", f"{base_url}{API}/openapi.json")).body
+        assert "api_key" in spec["components"]["securitySchemes"]
+        scopes: dict[str, str | None] = {}
+        for path, operations in spec["paths"].items():
+            for method, operation in operations.items():
+                schemes = {k: v for req in operation.get("security", []) for k, v in req.items()}
+                if "bearer" in schemes:
+                    [scopes[f"{method.upper()} {path}"]] = schemes.get("api_key") or [None]
+        refused = {name for name, scope in scopes.items() if scope is None}
+        assert refused == {
+            f"POST {API}/api-keys",
+            f"GET {API}/api-keys",
+            f"DELETE {API}/api-keys/{{key_id}}",
+            f"POST {API}/auth/logout",
+            f"PATCH {API}/auth/me",
+        }
+        assert scopes[f"GET {API}/auth/me"] == "read"
+        assert scopes[f"POST {API}/threads/{{thread_id}}/claim"] == "write"
+        assert scopes[f"GET {API}/organization/export"] == "admin"
+        assert scopes[f"DELETE {API}/agents/{{agent_id}}"] == "admin"
+        assert len(scopes) > 50  # every agent and admin route was seen
