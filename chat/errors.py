@@ -261,3 +261,17 @@ class ThreadOpenError(ChatError):
 
     code = "thread_open"
     status = 409
+
+
+class MissingScopeError(ForbiddenError):
+    """This API key lacks the scope this route needs."""
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(f"this API key lacks the {scope!r} scope", required_scope=scope)
+
+
+class ApiKeyLimitError(ChatError):
+    """The organization has as many live API keys as allowed; revoke one first."""
+
+    code = "too_many_api_keys"
+    status = 409
