@@ -20,6 +20,7 @@ from chat.http.api import (
     tags,
     threads,
     transcripts,
+    two_factor,
     visitors,
     widget,
 )
@@ -56,6 +57,7 @@ def api_blueprint(services: Services) -> Blueprint:
         attachments,
         transcripts,
         lifecycle,
+        two_factor,
     ):
         api.include(resource.routes)
     document = api.openapi(PREFIX)
