@@ -265,7 +265,8 @@ export function SecurityPage({ c }: { c: Console }) {
             checked={required}
             onChange={(e) => void requireAll((e.currentTarget as HTMLInputElement).checked)}
           />
-          Require two-factor sign-in for every agent of the organization
+          Require two-factor sign-in for every agent of the organization:{" "}
+          <strong data-part="require-state">{required ? "On" : "Off"}</strong>
         </label>
       ) : null}
     </main>
