@@ -37,7 +37,7 @@ export interface PendingSignIn {
   token: string;
 }
 
-function pendingSignIn(err: unknown): PendingSignIn | null {
+export function pendingSignIn(err: unknown): PendingSignIn | null {
   if (!(err instanceof ApiError)) return null;
   const details = (err.details ?? {}) as { challenge_token?: unknown; enrolment_token?: unknown };
   if (err.code === "two_factor_code_required" && typeof details.challenge_token === "string")
