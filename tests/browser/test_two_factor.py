@@ -80,9 +80,20 @@ def test_enrol_sign_out_and_sign_in_with_a_code_then_require_it(
     assert found.body["require_two_factor"] is True, found.body
 
     # An agent without a second factor is walked through enrolment at sign-in, then is in.
-    _, bea_email = add_agent(org, "Bea")
+    bea_agent, bea_email = add_agent(org, "Bea")
     bea = consoles.new(service.base)
     _fill_sign_in(bea, bea_email)
     expect(bea.part("enrol-required")).to_be_visible()
     _enrol(bea)
     bea.connected()
+
+    # Bea lost her device: Ada resets her from the Agents page; Bea's console is signed out,
+    # and her next sign-in walks her through enrolling again (the organization requires it).
+    ada.part("nav-agents").click()
+    row = ada.page.locator(f"#console [data-part=agent-row][data-agent-id='{bea_agent['id']}']")
+    row.locator("[data-part=agent-reset-two-factor]").click()
+    expect(row).to_contain_text("Two-factor sign-in reset.")
+    assert any("two-factor" in text for text in ada.watch.confirms)
+    expect(bea.signin).to_be_visible()
+    _fill_sign_in(bea, bea_email)
+    expect(bea.part("enrol-required")).to_be_visible()
