@@ -61,7 +61,8 @@ async def _second_factor(base: str, challenge: str, **code: str) -> Reply:
 
 
 async def _enrol(base: str, token: str) -> tuple[str, list[str], Reply]:
-    """Enrol with `token` (access or enrolment): the secret, recovery codes, the confirm reply."""
+    """Enrol with `token` (access or enrolment): the secret, recovery codes, the confirm reply
+    (whose `confirmed_with` is the code that confirmed)."""
     started = await call("POST", f"{base}/api/v1/auth/two-factor/enrol", token=token)
     assert started.status == 200, started.body
     secret = started.body["secret"]
@@ -71,8 +72,10 @@ async def _enrol(base: str, token: str) -> tuple[str, list[str], Reply]:
     confirm = f"{base}/api/v1/auth/two-factor/confirm"
     wrong = await call("POST", confirm, {"code": _wrong(secret)}, token=token)
     assert_error(wrong, 401, "invalid_two_factor_code")
-    confirmed = await call("POST", confirm, {"code": totp(secret)}, token=token)
+    first = totp(secret)
+    confirmed = await call("POST", confirm, {"code": first}, token=token)
     assert confirmed.status == 200, confirmed.body
+    confirmed.body["confirmed_with"] = first
     codes = confirmed.body["recovery_codes"]
     assert len(codes) == 10 and len(set(codes)) == 10
     return secret, codes, confirmed
@@ -112,7 +115,8 @@ async def test_enrol_then_sign_in_with_a_code_and_with_recovery_codes(base_url: 
         # The password alone no longer signs in; the code of the step confirmed is spent, the
         # next step's code (within the ±1 step drift) signs in once.
         challenge = await _challenge(base_url, ada.email)
-        reused = await _second_factor(base_url, challenge, code=totp(secret))
+        # (the very code that confirmed: one computed now may be of the next step already)
+        reused = await _second_factor(base_url, challenge, code=confirmed.body["confirmed_with"])
         assert_error(reused, 401, "invalid_two_factor_code")
         next_code = totp(secret, steps_ahead=1)
         signed_in = await _second_factor(base_url, challenge, code=next_code)
