@@ -50,6 +50,12 @@ def test_enrol_sign_out_and_sign_in_with_a_code_then_require_it(
     email = org.agent["email"]
     ada = consoles.new(service.base).sign_in(email, PASSWORD)
     ada.part("nav-security").click()
+    # Requiring it before having it is refused, and the switch says so (a click: check() would
+    # insist on the state the refusal takes back).
+    ada.part("require-two-factor").click()
+    expect(ada.part("security-error")).to_contain_text("enrol in two-factor sign-in")
+    expect(ada.part("require-two-factor")).not_to_be_checked()
+    expect(ada.part("require-state")).to_have_text("Off")
     secret, codes = _enrol(ada)
     expect(ada.part("codes-left")).to_have_text("Recovery codes left: 10")
 

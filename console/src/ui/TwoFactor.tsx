@@ -211,12 +211,14 @@ export function SecurityPage({ c }: { c: Console }) {
       setError(errorText(err));
     }
   };
-  const requireAll = async (on: boolean) => {
+  const requireAll = async (box: HTMLInputElement) => {
+    const on = box.checked;
     setError("");
     try {
       await call("PATCH", "/organization", { require_two_factor: on });
       setRequired(on);
     } catch (err) {
+      box.checked = !on; // refused (e.g. not enrolled yet): the box shows what holds
       setError(errorText(err));
     }
   };
@@ -263,7 +265,7 @@ export function SecurityPage({ c }: { c: Console }) {
             type="checkbox"
             data-part="require-two-factor"
             checked={required}
-            onChange={(e) => void requireAll((e.currentTarget as HTMLInputElement).checked)}
+            onChange={(e) => void requireAll(e.currentTarget as HTMLInputElement)}
           />
           Require two-factor sign-in for every agent of the organization:{" "}
           <strong data-part="require-state">{required ? "On" : "Off"}</strong>
