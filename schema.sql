@@ -11,6 +11,9 @@ CREATE TABLE IF NOT EXISTS organizations (
     -- migrations/0002.groups.sql.
     default_max_concurrent_chats integer NOT NULL DEFAULT 5
         CHECK (default_max_concurrent_chats BETWEEN 1 AND 1000),
+    -- Every agent must sign in with a second factor (TOTP). Added by
+    -- migrations/0016.two-factor.sql.
+    require_two_factor boolean NOT NULL DEFAULT false,
     created_at timestamptz NOT NULL DEFAULT now()
 );
 
@@ -38,6 +41,9 @@ CREATE TABLE IF NOT EXISTS refresh_tokens (
     expires_at timestamptz NOT NULL,
     used_at timestamptz,
     revoked_at timestamptz,
+    -- The sign-in (family) passed the second factor; each rotation carries it over. Added by
+    -- migrations/0016.two-factor.sql.
+    second_factor boolean NOT NULL DEFAULT false,
     created_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS refresh_tokens_family ON refresh_tokens (family_id);
@@ -342,3 +348,27 @@ CREATE TABLE IF NOT EXISTS attachments (
     created_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS attachments_space_visitor ON attachments (space_id, visitor_id);
+-- Two-factor sign-in (issue 16): an agent's TOTP enrolment and its recovery codes. Added by
+-- migrations/0016.two-factor.sql.
+CREATE TABLE IF NOT EXISTS two_factor (
+    agent_id uuid PRIMARY KEY REFERENCES agents (id),
+    -- AES-256-GCM of the base32 TOTP secret under a key derived from the server's secret_key,
+    -- bound to the agent id (chat/auth/totp.py): a version byte, the nonce, the ciphertext.
+    secret_sealed bytea NOT NULL,
+    -- Null while enrolment waits for its first code; only a confirmed row asks for codes.
+    confirmed_at timestamptz,
+    -- The last accepted TOTP time step: a code is accepted once (a replay within its window is
+    -- refused), and never one of an earlier step.
+    last_step bigint,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- Single-use recovery codes: a keyed hash (HMAC-SHA256, key derived from secret_key) of each;
+-- regenerating replaces the whole set.
+CREATE TABLE IF NOT EXISTS two_factor_recovery_codes (
+    agent_id uuid NOT NULL REFERENCES agents (id),
+    code_hash bytea NOT NULL,
+    used_at timestamptz,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (agent_id, code_hash)
+);

@@ -51,6 +51,23 @@ redis.call('SET', KEYS[1], string.format('%.3f', new_tat), 'PX', math.ceil(new_t
 return 0
 """
 
+GCRA_GIVE_BACK = r"""
+-- KEYS[1] the bucket; ARGV: interval_ms. Moves the TAT back one interval (not before now):
+-- the attempt last counted is returned. A missing key (the bucket full) stays missing.
+local interval = tonumber(ARGV[1])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local tat = tonumber(redis.call('GET', KEYS[1]))
+if not tat then return 0 end
+local new_tat = tat - interval
+if new_tat <= now then
+  redis.call('DEL', KEYS[1])
+else
+  redis.call('SET', KEYS[1], string.format('%.3f', new_tat), 'PX', math.ceil(new_tat - now))
+end
+return 1
+"""
+
 
 # GCRA's test without the count: whether an attempt would pass now. Lets a caller refuse before
 # costly work that only failures are counted for (chat/http/throttle.py, failed API keys).
@@ -105,6 +122,7 @@ class RateLimiter:
         self.prefix = prefix
         self._gcra = redis.register_script(GCRA)
         self._peek = redis.register_script(GCRA_PEEK)
+        self._give_back = redis.register_script(GCRA_GIVE_BACK)
 
     async def hit(self, bucket: str, ident: str, rate: Rate) -> Verdict:
         """Count one attempt of `ident` in `bucket` if `rate` allows it.
@@ -130,6 +148,19 @@ class RateLimiter:
             if not isinstance(wait_ms, int):
                 raise UnavailableError(f"the rate limiter answered {wait_ms!r}")
             return Verdict(allowed=wait_ms == 0, retry_after=wait_ms / 1000)
+        raise UnavailableError("the rate limiter timed out")
+
+    async def give_back(self, bucket: str, ident: str, rate: Rate) -> None:
+        """Return one attempt counted by `hit` (an attempt that turned out to be a good one):
+        the budget then counts only failures, and spending before checking keeps concurrent
+        guesses from all passing one check. Raises UnavailableError as `hit` does."""
+        key = limit_key(self.prefix, bucket, ident)
+        with trio.move_on_after(LIMIT_TIMEOUT_SECONDS):
+            try:
+                await self._give_back(keys=[key], args=[f"{rate.interval_ms:.3f}"])
+            except (coredis.exceptions.RedisError, OSError) as exc:
+                raise UnavailableError("the rate limiter cannot reach Redis") from exc
+            return
         raise UnavailableError("the rate limiter timed out")
 
 

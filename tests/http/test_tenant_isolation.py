@@ -62,6 +62,7 @@ PROBES = [
     Probe("GET", "/agents/{agent_id}"),
     Probe("PATCH", "/agents/{agent_id}", {"name": "Mallory", "role": "agent"}),
     Probe("DELETE", "/agents/{agent_id}"),
+    Probe("POST", "/agents/{agent_id}/two-factor/reset"),
     Probe("GET", "/visitors/{visitor_id}"),
     Probe("GET", "/groups/{group_id}"),
     Probe("PATCH", "/groups/{group_id}", {"name": "Taken over", "strategy": "round_robin"}),

@@ -21,6 +21,7 @@ from chat.http.api import (
     tags,
     threads,
     transcripts,
+    two_factor,
     visitors,
     widget,
 )
@@ -58,6 +59,7 @@ def api_blueprint(services: Services) -> Blueprint:
         transcripts,
         lifecycle,
         api_keys,
+        two_factor,
     ):
         api.include(resource.routes)
     document = api.openapi(PREFIX)

@@ -10,6 +10,7 @@ import { Shortcuts } from "./Shortcuts";
 import { SignIn } from "./SignIn";
 import { SpacesPage } from "./SpacesPage";
 import { TagsPage } from "./TagsPage";
+import { SecurityPage } from "./TwoFactor";
 
 export function App({ c }: { c: Console }) {
   const me = c.me;
@@ -35,6 +36,8 @@ export function App({ c }: { c: Console }) {
         <TagsPage c={c} />
       ) : c.view === "api-keys" && admin ? (
         <ApiKeysPage c={c} />
+      ) : c.view === "security" ? (
+        <SecurityPage c={c} />
       ) : c.view === "canned" ? (
         <CannedPage c={c} />
       ) : (

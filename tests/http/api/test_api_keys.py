@@ -314,6 +314,11 @@ async def test_the_openapi_document_names_each_routes_scope_and_the_few_that_ref
             f"DELETE {API}/api-keys/{{key_id}}",
             f"POST {API}/auth/logout",
             f"PATCH {API}/auth/me",
+            # Two-factor sign-in is a person's own security (tests/http/test_two_factor.py).
+            f"GET {API}/auth/two-factor",
+            f"POST {API}/auth/two-factor/recovery-codes",
+            f"POST {API}/auth/two-factor/disable",
+            f"POST {API}/agents/{{agent_id}}/two-factor/reset",
         }
         assert scopes[f"GET {API}/auth/me"] == "read"
         assert scopes[f"POST {API}/threads/{{thread_id}}/claim"] == "write"

@@ -58,6 +58,8 @@ OTHER_403 = {
     # Attachments: the widget's routes keep the widget's Origin rule.
     ("POST", "/widget/{widget_key}/attachments"),
     ("GET", "/widget/{widget_key}/attachments/{attachment_id}/link"),
+    # The organization requires two-factor sign-in and this agent has not enrolled.
+    ("POST", "/auth/login"),
 }
 
 
