@@ -11,6 +11,9 @@ CREATE TABLE IF NOT EXISTS organizations (
     -- migrations/0002.groups.sql.
     default_max_concurrent_chats integer NOT NULL DEFAULT 5
         CHECK (default_max_concurrent_chats BETWEEN 1 AND 1000),
+    -- Every agent must sign in with a second factor (TOTP). Added by
+    -- migrations/0016.two-factor.sql.
+    require_two_factor boolean NOT NULL DEFAULT false,
     created_at timestamptz NOT NULL DEFAULT now()
 );
 
@@ -38,9 +41,34 @@ CREATE TABLE IF NOT EXISTS refresh_tokens (
     expires_at timestamptz NOT NULL,
     used_at timestamptz,
     revoked_at timestamptz,
+    -- The sign-in (family) passed the second factor; each rotation carries it over. Added by
+    -- migrations/0016.two-factor.sql.
+    second_factor boolean NOT NULL DEFAULT false,
     created_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS refresh_tokens_family ON refresh_tokens (family_id);
+
+-- API keys (migration 0015; structures.md, "API keys").
+CREATE TABLE IF NOT EXISTS api_keys (
+    id uuid PRIMARY KEY,
+    organization_id uuid NOT NULL REFERENCES organizations (id),
+    -- The admin who created the key: the key acts as this agent, and only while it is a live
+    -- admin.
+    created_by uuid NOT NULL REFERENCES agents (id),
+    name text NOT NULL CHECK (char_length(name) BETWEEN 1 AND 120),
+    scopes text[] NOT NULL
+        CHECK (cardinality(scopes) >= 1 AND scopes <@ ARRAY['read', 'write', 'admin']::text[]),
+    -- SHA-256 of the whole key (chat/auth/api_keys.py says why not argon2); the key itself is
+    -- shown once and never stored.
+    key_hash bytea NOT NULL UNIQUE,
+    prefix text NOT NULL,
+    last4 text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    -- Written at most once a minute per key, not on every request.
+    last_used_at timestamptz,
+    revoked_at timestamptz
+);
+CREATE INDEX IF NOT EXISTS api_keys_organization ON api_keys (organization_id, created_at, id);
 
 CREATE TABLE IF NOT EXISTS spaces (
     id uuid PRIMARY KEY,
@@ -343,3 +371,28 @@ BEGIN
     END IF;
 END
 $$;
+
+-- Two-factor sign-in (issue 16): an agent's TOTP enrolment and its recovery codes. Added by
+-- migrations/0016.two-factor.sql.
+CREATE TABLE IF NOT EXISTS two_factor (
+    agent_id uuid PRIMARY KEY REFERENCES agents (id),
+    -- AES-256-GCM of the base32 TOTP secret under a key derived from the server's secret_key,
+    -- bound to the agent id (chat/auth/totp.py): a version byte, the nonce, the ciphertext.
+    secret_sealed bytea NOT NULL,
+    -- Null while enrolment waits for its first code; only a confirmed row asks for codes.
+    confirmed_at timestamptz,
+    -- The last accepted TOTP time step: a code is accepted once (a replay within its window is
+    -- refused), and never one of an earlier step.
+    last_step bigint,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- Single-use recovery codes: a keyed hash (HMAC-SHA256, key derived from secret_key) of each;
+-- regenerating replaces the whole set.
+CREATE TABLE IF NOT EXISTS two_factor_recovery_codes (
+    agent_id uuid NOT NULL REFERENCES agents (id),
+    code_hash bytea NOT NULL,
+    used_at timestamptz,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (agent_id, code_hash)
+);

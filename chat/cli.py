@@ -1,4 +1,4 @@
-"""The `chat` command line: serve, services up/down, migrate."""
+"""The `chat` command line: serve, services up/down, migrate, reset-two-factor."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import psycopg
 import trio
 
 from chat.config import Settings, env_settings
+from chat.db import two_factor_queries
 from chat.db.pool import apply_schema
 from chat.embedded.services import services_down, services_up
 
@@ -43,6 +45,12 @@ def main(argv: list[str] | None = None) -> None:
 
     commands.add_parser("migrate", help="apply schema.sql and migrations/ to DATABASE_URL")
 
+    reset = commands.add_parser(
+        "reset-two-factor",
+        help="turn off an agent's two-factor sign-in (DATABASE_URL), for an admin locked out",
+    )
+    reset.add_argument("email")
+
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=os.environ.get("CHAT_LOG_LEVEL", "INFO"),
@@ -56,6 +64,22 @@ def main(argv: list[str] | None = None) -> None:
             print("schema and migrations applied")
         case "serve":
             _serve(args)
+        case "reset-two-factor":
+            _reset_two_factor(os.environ["DATABASE_URL"], args.email)
+
+
+def _reset_two_factor(database_url: str, email: str) -> None:
+    """The way back for an agent without a device or recovery codes whom no admin can reset
+    (the only admin, say): with the database's credentials, which only operators hold. The
+    agent then signs in with the password alone, or enrols anew where the organization requires
+    it. Exits 1 when no live agent has that email."""
+    with psycopg.connect(database_url) as conn:
+        agent_id = two_factor_queries.live_agent_id_by_email(conn, email)
+        if agent_id is None:
+            print(f"no agent with the email {email}", file=sys.stderr)
+            sys.exit(1)
+        removed = two_factor_queries.remove(conn, agent_id)
+    print(f"two-factor sign-in of {email}: {'turned off' if removed else 'was not on'}")
 
 
 def _services(args: argparse.Namespace) -> None:

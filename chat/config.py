@@ -78,6 +78,12 @@ class Settings(BaseModel):
     # Registrations per client address an hour (burst the same): each one that names a taken
     # email tells the prober so (registration cannot hide it without email verification).
     registrations_per_address_per_hour: int = Field(default=20, ge=0)
+    # Second-factor codes (TOTP or recovery) per agent and per client address, every 5 minutes
+    # (all at once, then one every 5 min / count); a right code gives its attempt back, so only
+    # wrong ones count. Over it: 429. These fail closed: without Valkey no code is checked,
+    # since six digits would not survive unlimited guessing (chat/http/code_throttle.py).
+    two_factor_attempts_per_agent: int = Field(default=5, ge=1)
+    two_factor_attempts_per_address: int = Field(default=10, ge=1)
     api_requests_per_minute: int = Field(default=600, ge=0)
     api_burst: int = Field(default=120, ge=1)
     # Probes and limits of the listener (chat/http/probes.py, structures.md "Process layout").

@@ -287,3 +287,60 @@ class VerifiedVisitorError(ForbiddenError):
     """This visitor is verified: only a signed identity token changes who they are."""
 
     code = "identity_verified"
+
+
+class MissingScopeError(ForbiddenError):
+    """This API key lacks the scope this route needs."""
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(f"this API key lacks the {scope!r} scope", required_scope=scope)
+
+
+class ApiKeyLimitError(ChatError):
+    """The organization has as many live API keys as allowed; revoke one first."""
+
+    code = "too_many_api_keys"
+    status = 409
+
+
+# Two-factor sign-in (chat/http/api/two_factor.py, structures.md "Two-factor sign-in").
+class TwoFactorCodeRequiredError(UnauthorizedError):
+    """The password is right; this agent signs in with a code from their authenticator app (or a
+    recovery code) too: send it with `details.challenge_token` to /auth/login/second-factor."""
+
+    code = "two_factor_code_required"
+
+
+class TwoFactorRequiredError(ForbiddenError):
+    """The organization requires two-factor sign-in and this agent has not enrolled: enrol with
+    `details.enrolment_token` (/auth/two-factor/enrol, then /auth/two-factor/confirm)."""
+
+    code = "two_factor_required"
+
+
+class InvalidTwoFactorCodeError(UnauthorizedError):
+    """The code is wrong, expired, or was used already."""
+
+    code = "invalid_two_factor_code"
+
+
+class TwoFactorEnabledError(ChatError):
+    """Two-factor sign-in is on for this agent already: disable it first to enrol anew."""
+
+    code = "two_factor_enabled"
+    status = 409
+
+
+class TwoFactorNotEnabledError(ChatError):
+    """Two-factor sign-in is not on for this agent (or no enrolment is waiting to be confirmed)."""
+
+    code = "two_factor_not_enabled"
+    status = 409
+
+
+class TwoFactorMandatoryError(ChatError):
+    """The organization requires two-factor sign-in: it cannot be turned off (an admin can reset
+    an agent who lost their device, and the agent enrols again)."""
+
+    code = "two_factor_mandatory"
+    status = 409

@@ -13,7 +13,9 @@ import trio
 
 from chat.config import Settings
 from tests.conftest import ServerProcess, free_port
-from tests.helpers.chat import agent_socket, make_org, widget
+from tests.helpers.chat import PASSWORD, agent_socket, make_org, widget
+from tests.helpers.http import call
+from tests.helpers.totp import totp
 
 
 def _chat(*args: str, env: dict[str, str] | None = None) -> str:
@@ -99,3 +101,24 @@ def test_serve_on_a_taken_port_says_so_in_one_line() -> None:
         f"chat serve: 127.0.0.1:{port} is already in use; choose another with --port"
         " (make run PORT=...)"
     ]
+
+
+async def test_reset_two_factor_lets_a_locked_out_agent_sign_in_with_the_password(
+    base_url: str, settings: Settings
+) -> None:
+    with trio.fail_after(60):
+        org = await make_org(base_url)
+        api = f"{base_url}/api/v1"
+        started = await call("POST", f"{api}/auth/two-factor/enrol", token=org.token)
+        code = {"code": totp(started.body["secret"])}
+        confirmed = await call("POST", f"{api}/auth/two-factor/confirm", code, token=org.token)
+        assert confirmed.status == 200, confirmed.body
+        login = {"email": org.agent["email"], "password": PASSWORD}
+        refused = await call("POST", f"{api}/auth/login", login)
+        assert refused.body["error"]["code"] == "two_factor_code_required"
+        env = {**os.environ, "DATABASE_URL": settings.database_url}
+        out = await trio.to_thread.run_sync(
+            lambda: _chat("reset-two-factor", org.agent["email"].upper(), env=env)
+        )
+        assert "turned off" in out
+        assert (await call("POST", f"{api}/auth/login", login)).status == 200

@@ -39,6 +39,7 @@ class OrganizationRow:
     id: str
     name: str
     default_max_concurrent_chats: int
+    require_two_factor: bool
     created_at: datetime
 
 

@@ -262,6 +262,9 @@ class GroupMembers(_Body):
 class UpdateOrganization(_Body):
     name: Name | None = None
     default_max_concurrent_chats: MaxChats | None = None
+    # Turning it on needs the caller enrolled; sign-ins that passed no second factor stop
+    # refreshing (structures.md, "Two-factor sign-in").
+    require_two_factor: bool | None = None
 
 
 # Canned responses: chat/http/api/canned.py.

@@ -57,6 +57,9 @@ class Organization(_Reply):
     default_max_concurrent_chats: int = Field(
         description="The max_concurrent_chats of a new agent when its creator names none"
     )
+    require_two_factor: bool = Field(
+        description="Every agent signs in with a second factor (TOTP or a recovery code)"
+    )
     created_at: datetime
 
 

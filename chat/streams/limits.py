@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import coredis.exceptions
 import trio
+from coredis.commands.script import Script
 
 from chat.clock import now_ms
 from chat.errors import UnavailableError
@@ -47,6 +48,39 @@ local wait = tat - now - (burst - 1) * interval
 if wait > 0 then return math.ceil(wait) end
 local new_tat = tat + interval
 redis.call('SET', KEYS[1], string.format('%.3f', new_tat), 'PX', math.ceil(new_tat - now))
+return 0
+"""
+
+GCRA_GIVE_BACK = r"""
+-- KEYS[1] the bucket; ARGV: interval_ms. Moves the TAT back one interval (not before now):
+-- the attempt last counted is returned. A missing key (the bucket full) stays missing.
+local interval = tonumber(ARGV[1])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local tat = tonumber(redis.call('GET', KEYS[1]))
+if not tat then return 0 end
+local new_tat = tat - interval
+if new_tat <= now then
+  redis.call('DEL', KEYS[1])
+else
+  redis.call('SET', KEYS[1], string.format('%.3f', new_tat), 'PX', math.ceil(new_tat - now))
+end
+return 1
+"""
+
+
+# GCRA's test without the count: whether an attempt would pass now. Lets a caller refuse before
+# costly work that only failures are counted for (chat/http/throttle.py, failed API keys).
+GCRA_PEEK = r"""
+-- KEYS[1] the bucket; ARGV: interval_ms, burst. Returns 0 when an attempt would be allowed,
+-- else the ms until one would be. Writes nothing.
+local interval, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local tat = tonumber(redis.call('GET', KEYS[1])) or now
+if tat < now then tat = now end
+local wait = tat - now - (burst - 1) * interval
+if wait > 0 then return math.ceil(wait) end
 return 0
 """
 
@@ -87,6 +121,8 @@ class RateLimiter:
     def __init__(self, redis: Redis, prefix: str) -> None:
         self.prefix = prefix
         self._gcra = redis.register_script(GCRA)
+        self._peek = redis.register_script(GCRA_PEEK)
+        self._give_back = redis.register_script(GCRA_GIVE_BACK)
 
     async def hit(self, bucket: str, ident: str, rate: Rate) -> Verdict:
         """Count one attempt of `ident` in `bucket` if `rate` allows it.
@@ -94,16 +130,37 @@ class RateLimiter:
         Raises UnavailableError when Redis fails or takes longer than LIMIT_TIMEOUT_SECONDS;
         on cancellation the attempt may or may not have been counted.
         """
+        return await self._run(self._gcra, bucket, ident, rate)
+
+    async def peek(self, bucket: str, ident: str, rate: Rate) -> Verdict:
+        """Whether an attempt of `ident` in `bucket` would be allowed now; counts nothing.
+        Raises UnavailableError as `hit` does."""
+        return await self._run(self._peek, bucket, ident, rate)
+
+    async def _run(self, script: Script[str], bucket: str, ident: str, rate: Rate) -> Verdict:
         key = limit_key(self.prefix, bucket, ident)
         args = [f"{rate.interval_ms:.3f}", str(rate.burst)]
         with trio.move_on_after(LIMIT_TIMEOUT_SECONDS):
             try:
-                wait_ms: object = await self._gcra(keys=[key], args=args)
+                wait_ms: object = await script(keys=[key], args=args)
             except (coredis.exceptions.RedisError, OSError) as exc:
                 raise UnavailableError("the rate limiter cannot reach Redis") from exc
             if not isinstance(wait_ms, int):
                 raise UnavailableError(f"the rate limiter answered {wait_ms!r}")
             return Verdict(allowed=wait_ms == 0, retry_after=wait_ms / 1000)
+        raise UnavailableError("the rate limiter timed out")
+
+    async def give_back(self, bucket: str, ident: str, rate: Rate) -> None:
+        """Return one attempt counted by `hit` (an attempt that turned out to be a good one):
+        the budget then counts only failures, and spending before checking keeps concurrent
+        guesses from all passing one check. Raises UnavailableError as `hit` does."""
+        key = limit_key(self.prefix, bucket, ident)
+        with trio.move_on_after(LIMIT_TIMEOUT_SECONDS):
+            try:
+                await self._give_back(keys=[key], args=[f"{rate.interval_ms:.3f}"])
+            except (coredis.exceptions.RedisError, OSError) as exc:
+                raise UnavailableError("the rate limiter cannot reach Redis") from exc
+            return
         raise UnavailableError("the rate limiter timed out")
 
 

@@ -8,6 +8,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The error's `details` (e.g. the challenge token of two_factor_code_required). */
+    readonly details?: unknown,
   ) {
     super(message);
   }
@@ -63,7 +65,7 @@ export async function request<T>(
         .filter(Boolean);
       if (parts.length) message = parts.join("; ");
     }
-    throw new ApiError(res.status, code, message);
+    throw new ApiError(res.status, code, message, err?.details);
   }
   return data as T;
 }

@@ -74,8 +74,32 @@ export class Auth {
     return this.session !== null;
   }
 
+  /** Throws ApiError two_factor_code_required or two_factor_required (with the token of the
+   * next step in `details`) when the password is right but a second factor is owed. */
   async signIn(email: string, password: string): Promise<Agent> {
-    const r = await request<SignedIn>(this.env.fetch, "POST", "/auth/login", { email, password });
+    return this.keep(
+      await request<SignedIn>(this.env.fetch, "POST", "/auth/login", { email, password }),
+    );
+  }
+
+  /** The sign-in's second step: a code from the authenticator app, or a recovery code. */
+  async secondFactor(
+    challenge_token: string,
+    proof: { code: string } | { recovery_code: string },
+  ): Promise<Agent> {
+    const path = "/auth/login/second-factor";
+    return this.keep(
+      await request<SignedIn>(this.env.fetch, "POST", path, { challenge_token, ...proof }),
+    );
+  }
+
+  /** A call with a token of a sign-in step (an enrolment token) rather than the session's. */
+  withToken<T>(token: string, method: string, path: string, body?: unknown): Promise<T> {
+    return request<T>(this.env.fetch, method, path, body, token);
+  }
+
+  /** Keep a sign-in the server issued (login, second factor, enrolment confirmed). */
+  keep(r: SignedIn): Agent {
     this.issued({ access_token: r.access_token, refresh_token: r.refresh_token, agent: r.agent });
     return r.agent;
   }

@@ -18,9 +18,35 @@ import { Reads } from "./reads";
 import { type ListName, ThreadStore } from "./threads";
 import { Visitors } from "./visitors";
 
-export type View = "inbox" | "agents" | "spaces" | "groups" | "canned" | "deleted" | "tags";
+export type View =
+  | "inbox"
+  | "agents"
+  | "spaces"
+  | "groups"
+  | "canned"
+  | "deleted"
+  | "tags"
+  | "api-keys"
+  | "security";
 // Pages every agent may open; the others are admins' (their REST routes refuse others).
-const EVERYONES_VIEWS: readonly View[] = ["inbox", "canned"];
+const EVERYONES_VIEWS: readonly View[] = ["inbox", "canned", "security"];
+
+/** A sign-in whose password was right and that owes a second factor: a code (`challenge`) or,
+ * where the organization requires one the agent lacks, an enrolment (`enrol`). */
+export interface PendingSignIn {
+  kind: "challenge" | "enrol";
+  token: string;
+}
+
+export function pendingSignIn(err: unknown): PendingSignIn | null {
+  if (!(err instanceof ApiError)) return null;
+  const details = (err.details ?? {}) as { challenge_token?: unknown; enrolment_token?: unknown };
+  if (err.code === "two_factor_code_required" && typeof details.challenge_token === "string")
+    return { kind: "challenge", token: details.challenge_token };
+  if (err.code === "two_factor_required" && typeof details.enrolment_token === "string")
+    return { kind: "enrol", token: details.enrolment_token };
+  return null;
+}
 
 const SPACE_KEY = "chat-console:space";
 // Someone else's typing indicator goes away by itself after this long without a frame.
@@ -57,6 +83,7 @@ export class Console {
   me: Agent | null = null;
   status: Status = "offline";
   signInError = "";
+  pending: PendingSignIn | null = null;
   notice = "";
   view: View = "inbox";
   spaces: Space[] = [];
@@ -176,18 +203,36 @@ export class Console {
 
   async signIn(email: string, password: string): Promise<void> {
     this.signInError = "";
+    this.pending = null;
     this.changed();
     try {
       this.me = await this.auth.signIn(email, password);
     } catch (err) {
-      this.signInError =
-        err instanceof ApiError && err.code === "invalid_credentials"
-          ? "Wrong email or password."
-          : errorText(err);
+      // A right password that owes a second factor: the sign-in page asks for it.
+      this.pending = pendingSignIn(err);
+      if (this.pending) this.signInError = "";
+      else if (err instanceof ApiError && err.code === "invalid_credentials")
+        this.signInError = "Wrong email or password.";
+      else this.signInError = errorText(err);
       this.changed();
       return;
     }
     this.start();
+    this.changed();
+  }
+
+  /** The sign-in finished with its second factor (or an enrolment): the console starts. */
+  signedIn(agent: Agent): void {
+    this.pending = null;
+    this.me = agent;
+    this.start();
+    this.changed();
+  }
+
+  /** Back to the email and password (a pending sign-in abandoned or expired). */
+  cancelPending(reason = ""): void {
+    this.pending = null;
+    this.signInError = reason;
     this.changed();
   }
 
@@ -535,5 +580,7 @@ export function viewFromHash(): View {
   if (h === "#/canned") return "canned";
   if (h === "#/deleted") return "deleted";
   if (h === "#/tags") return "tags";
+  if (h === "#/api-keys") return "api-keys";
+  if (h === "#/security") return "security";
   return "inbox";
 }

@@ -17,11 +17,13 @@ import {
   slashQuery,
 } from "../src/canned";
 import { Auth, type RefreshResult, STORE_KEY } from "../src/auth";
+import { pendingSignIn } from "../src/console";
 import { Connection, HEARTBEAT_MS, type Status } from "../src/connection";
 import { Cursors } from "../src/cursors";
 import { MessageLog } from "../src/messages";
 import { type Agent, cameByEmail, type Message, type Thread } from "../src/protocol";
 import { ThreadStore, waitingFor } from "../src/threads";
+import { apiKeyFields } from "../src/ui/ApiKeysPage";
 import { cannedFields } from "../src/ui/CannedPage";
 import { checkedIds } from "../src/ui/GroupsPage";
 import { groupSettings } from "../src/ui/SpaceGroupFields";
@@ -796,4 +798,48 @@ test("the canned form sends the shortcut without its slash, lowercased, and trim
     title: "Greeting",
     content: "Hi {{visitor.name|there}}",
   });
+});
+
+test("the API key form sends the name trimmed and the checked scopes in a fixed order", () => {
+  const data = new FormData();
+  data.set("name", "  CRM sync ");
+  data.append("scopes", "admin");
+  data.append("scopes", "read");
+  assert.deepEqual(apiKeyFields(data), { name: "CRM sync", scopes: ["read", "admin"] });
+  assert.deepEqual(apiKeyFields(new FormData()), { name: "", scopes: [] });
+});
+
+test("a right password that owes a second factor: the challenge, then the code signs in", async () => {
+  const storage = new MemoryStorage();
+  const bodies: unknown[] = [];
+  const fetcher: Fetch = async (url, init) => {
+    bodies.push(JSON.parse(String(init?.body ?? "{}")));
+    const json = (status: number, data: unknown) => new Response(JSON.stringify(data), { status });
+    if (url.endsWith("/auth/login"))
+      return json(401, {
+        error: {
+          code: "two_factor_code_required",
+          message: "code needed",
+          details: { challenge_token: "ch", expires_in: 300 },
+        },
+      });
+    const t = 1_000_000;
+    return json(200, { access_token: jwt(t, t + 900, 1), refresh_token: "r1", agent: AGENT });
+  };
+  const a = new Auth(
+    { storage: storage as unknown as Storage, fetch: fetcher, now: () => 1_000_000_000 },
+    { ended: () => {}, adopted: () => {} },
+  );
+  const err = await a.signIn("me@example.com", "pw").catch((e: unknown) => e);
+  assert.deepEqual(pendingSignIn(err), { kind: "challenge", token: "ch" });
+  const session = () => a.session; // read anew: a call changes it
+  assert.equal(session(), null);
+  const enrol = new ApiError(403, "two_factor_required", "enrol", { enrolment_token: "en" });
+  assert.deepEqual(pendingSignIn(enrol), { kind: "enrol", token: "en" });
+  assert.equal(pendingSignIn(new ApiError(401, "invalid_credentials", "no")), null);
+  const agent = await a.secondFactor("ch", { code: "123456" });
+  assert.equal(agent.id, ME);
+  assert.deepEqual(bodies.at(-1), { challenge_token: "ch", code: "123456" });
+  assert.equal(session()?.refresh_token, "r1");
+  await a.signOut();
 });

@@ -64,6 +64,7 @@ PROBES = [
     Probe("GET", "/agents/{agent_id}"),
     Probe("PATCH", "/agents/{agent_id}", {"name": "Mallory", "role": "agent"}),
     Probe("DELETE", "/agents/{agent_id}"),
+    Probe("POST", "/agents/{agent_id}/two-factor/reset"),
     Probe("GET", "/visitors/{visitor_id}"),
     Probe("GET", "/groups/{group_id}"),
     Probe("PATCH", "/groups/{group_id}", {"name": "Taken over", "strategy": "round_robin"}),
@@ -81,6 +82,7 @@ PROBES = [
     Probe("PATCH", "/tags/{tag_id}", {"name": "Taken over"}),
     Probe("DELETE", "/tags/{tag_id}"),
     Probe("GET", "/attachments/{attachment_id}/link"),
+    Probe("DELETE", "/api-keys/{key_id}"),
 ]
 # Public by design: a widget key is published on the customer's site.
 NOT_PROBED = {
@@ -147,7 +149,12 @@ async def _tenant(base: str, settings: Settings, n: int, words: str) -> Tenant:
         headers={"Content-Type": "image/png"},
     )
     assert upload.status == 201, upload.body
+    key = await call(
+        "POST", f"{base}{PREFIX}/api-keys", {"name": words, "scopes": ["read"]}, token=org.token
+    )
+    assert key.status == 201, key.body
     ids = {
+        "key_id": [key.body["id"]],
         "attachment_id": [upload.body["attachment"]["id"]],
         "tag_id": [tag.body["id"]],
         "space_id": [org.space["id"]],
@@ -160,6 +167,7 @@ async def _tenant(base: str, settings: Settings, n: int, words: str) -> Tenant:
     secrets = [
         *(value for values in ids.values() for value in values),
         org.space["widget_key"],
+        key.body["key"],
         welcome["visitor"]["id"],
         welcome["session"],
         org.agent["email"],
@@ -263,6 +271,7 @@ async def _assert_lists_are_separate(api: str, a: Tenant, b: Tenant) -> None:
             "groups": await call("GET", f"{api}/groups", token=token),
             "canned": await call("GET", f"{api}/canned-responses", token=token),
             "tags": await call("GET", f"{api}/tags", token=token),
+            "api-keys": await call("GET", f"{api}/api-keys", token=token),
             "threads": await call(
                 "GET", f"{api}/spaces/{space_id}/threads?status={ALL_STATUSES}", token=token
             ),
@@ -274,6 +283,7 @@ async def _assert_lists_are_separate(api: str, a: Tenant, b: Tenant) -> None:
             "groups": "group_id",
             "canned": "response_id",
             "tags": "tag_id",
+            "api-keys": "key_id",
         }
         for name, reply in lists.items():
             assert reply.status == 200, (name, reply.body)

@@ -27,16 +27,30 @@ from chat.http.bodies import Login, Logout, Refresh, Register, UpdateMe
 from chat.http.client_address import client_address
 from chat.http.openapi import Routes
 from chat.http.replies import Agent, Registered, SignedIn, Tokens
+from chat.http.second_factor import check_second_factor_owed
 from chat.http.sign_in_copy import agent_changed, end_sign_ins, remember_agent
 from chat.json_types import Json
 from chat.protocol.outbound import agent_json
 from chat.services import Services
 
-routes = Routes(tag="auth")
+# API keys are refused on every sign-in route (403): they are for the REST API's resources, and a
+# key that could end sign-ins, change a password or (with 2FA) a second factor would be a way to
+# take over the account. GET /auth/me is the exception: it tells a key whom it acts as.
+routes = Routes(tag="auth", api_keys=False)
 
 
-async def _sign_in(services: Services, agent: AgentRow, session_id: str | None = None) -> Json:
-    """A new access token and refresh token; a new sign-in unless `session_id` continues one."""
+async def sign_in(
+    services: Services,
+    agent: AgentRow,
+    session_id: str | None = None,
+    *,
+    second_factor: bool = False,
+) -> Json:
+    """A new access token and refresh token; a new sign-in unless `session_id` continues one.
+    `second_factor`: the sign-in passed it (only such sign-ins of an agent with a second factor,
+    or of an organization requiring one, refresh). Nothing else issues access tokens, so the
+    sign-in copy in Valkey (chat/http/sign_in_copy.py) only ever learns of sign-ins that passed
+    whatever second factor they owed."""
     settings = services.settings
     session_id = session_id or str(uuid.uuid4())
     access = issue_access_token(
@@ -48,7 +62,12 @@ async def _sign_in(services: Services, agent: AgentRow, session_id: str | None =
 
     def store(conn: Any) -> AgentRow | None:
         accounts.store_refresh_token(
-            conn, agent.id, refresh_hash, settings.refresh_token_ttl_seconds, session_id
+            conn,
+            agent.id,
+            refresh_hash,
+            settings.refresh_token_ttl_seconds,
+            session_id,
+            second_factor,
         )
         return accounts.live_agent(conn, agent.id)
 
@@ -88,7 +107,7 @@ async def register(services: Services, body: Register) -> tuple[Response, int]:
         )
     except EmailTakenError as exc:
         raise RegistrationFailedError() from exc
-    reply = {**await _sign_in(services, agent), "agent": agent_json(agent, False)}
+    reply = {**await sign_in(services, agent), "agent": agent_json(agent, False)}
     return jsonify({**reply, "organization": organization_json(org)}), 201
 
 
@@ -99,10 +118,16 @@ async def register(services: Services, body: Register) -> tuple[Response, int]:
     auth="public",
     body=Login,
     reply=SignedIn,
-    errors=(401,),
+    errors=(401, 403),
 )
 async def login(services: Services, body: Login) -> Response:
-    """Unknown emails and wrong passwords get the same answer, in the same time."""
+    """Unknown emails and wrong passwords get the same answer, in the same time.
+
+    With the right password, an agent with two-factor sign-in gets 401
+    `two_factor_code_required` whose `details.challenge_token` goes to
+    /auth/login/second-factor with a code; an agent without one, in an organization that
+    requires it, gets 403 `two_factor_required` whose `details.enrolment_token` opens
+    /auth/two-factor/enrol and /auth/two-factor/confirm, which signs the agent in."""
     await throttle.check_login_attempt(
         services, body.email, client_address(request, services.settings.trusted_proxies)
     )
@@ -110,7 +135,8 @@ async def login(services: Services, body: Login) -> Response:
     if not await verify_password(agent.password_hash if agent else None, body.password):
         raise InvalidCredentialsError()
     assert agent is not None
-    return jsonify({**await _sign_in(services, agent), "agent": await agent_reply(services, agent)})
+    await check_second_factor_owed(services, agent)
+    return jsonify({**await sign_in(services, agent), "agent": await agent_reply(services, agent)})
 
 
 @routes.route(
@@ -129,12 +155,17 @@ async def refresh(services: Services, body: Refresh) -> Response:
     used = await db.run(lambda c: accounts.use_refresh_token(c, hash_of(body.refresh_token)))
     if used is not None and used.reused:
         await end_sign_ins(services, used.agent_id, [used.session_id])
+    if used is not None and used.owes_second_factor:
+        raise UnauthorizedError(
+            "this sign-in passed no second factor, which is now required: sign in again"
+        )
     if used is None or not used.valid:
         raise UnauthorizedError("invalid refresh token")
     agent = await db.run(lambda c: accounts.live_agent(c, used.agent_id))
     if agent is None:
         raise UnauthorizedError("invalid refresh token")
-    return jsonify(await _sign_in(services, agent, used.session_id))
+    passed = used.second_factor
+    return jsonify(await sign_in(services, agent, used.session_id, second_factor=passed))
 
 
 @routes.route("POST", "/auth/logout", summary="End this sign-in", body=Logout, status=204)
@@ -156,7 +187,7 @@ async def logout(services: Services, caller: Caller, body: Logout) -> Response:
     return no_content()
 
 
-@routes.route("GET", "/auth/me", summary="The calling agent", reply=Agent)
+@routes.route("GET", "/auth/me", summary="The calling agent", reply=Agent, api_keys=True)
 async def get_me(services: Services, caller: Caller) -> Response:
     return jsonify(await agent_reply(services, caller.agent))
 

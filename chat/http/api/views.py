@@ -69,6 +69,7 @@ def organization_json(org: OrganizationRow) -> Json:
         "id": org.id,
         "name": org.name,
         "default_max_concurrent_chats": org.default_max_concurrent_chats,
+        "require_two_factor": org.require_two_factor,
         "created_at": org.created_at.isoformat(),
     }
 

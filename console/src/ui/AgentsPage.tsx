@@ -50,6 +50,20 @@ export function AgentsPage({ c }: { c: Console }) {
     c.changed(); // also puts the select back when the change was refused
   };
 
+  // A lost device: the agent's two-factor sign-in is dropped and its sign-ins end (README
+  // "Two-factor sign-in"); it signs in with the password, or enrols anew where it is required.
+  const resetTwoFactor = async (agent: Agent) => {
+    if (!window.confirm(`Reset the two-factor sign-in of ${agent.name}? They are signed out.`))
+      return;
+    setRowError(agent.id, "");
+    try {
+      await c.auth.api("POST", `/agents/${encodeURIComponent(agent.id)}/two-factor/reset`);
+      setRowError(agent.id, "Two-factor sign-in reset.");
+    } catch (err) {
+      setRowError(agent.id, errorText(err));
+    }
+  };
+
   const remove = async (agent: Agent) => {
     if (!window.confirm(`Delete ${agent.name} (${agent.email})? They can no longer sign in.`))
       return;
@@ -157,6 +171,16 @@ export function AgentsPage({ c }: { c: Console }) {
                 >
                   Delete
                 </button>
+                {a.id === c.me?.id ? null : (
+                  <button
+                    type="button"
+                    class="quiet"
+                    data-part="agent-reset-two-factor"
+                    onClick={() => void resetTwoFactor(a)}
+                  >
+                    Reset 2FA
+                  </button>
+                )}
                 {rowErrors[a.id] ? (
                   <p class="error small" role="alert">
                     {rowErrors[a.id]}

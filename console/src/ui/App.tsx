@@ -1,5 +1,6 @@
 import type { Console } from "../console";
 import { AgentsPage } from "./AgentsPage";
+import { ApiKeysPage } from "./ApiKeysPage";
 import { CannedPage } from "./CannedPage";
 import { DeletedPage } from "./DeletedPage";
 import { GroupsPage } from "./GroupsPage";
@@ -9,6 +10,7 @@ import { Shortcuts } from "./Shortcuts";
 import { SignIn } from "./SignIn";
 import { SpacesPage } from "./SpacesPage";
 import { TagsPage } from "./TagsPage";
+import { SecurityPage } from "./TwoFactor";
 
 export function App({ c }: { c: Console }) {
   const me = c.me;
@@ -32,6 +34,10 @@ export function App({ c }: { c: Console }) {
         <DeletedPage c={c} />
       ) : c.view === "tags" && admin ? (
         <TagsPage c={c} />
+      ) : c.view === "api-keys" && admin ? (
+        <ApiKeysPage c={c} />
+      ) : c.view === "security" ? (
+        <SecurityPage c={c} />
       ) : c.view === "canned" ? (
         <CannedPage c={c} />
       ) : (

@@ -33,6 +33,7 @@ export function Header({ c }: { c: Console }) {
         {nav("canned", "Canned responses")}
         {admin ? nav("tags", "Tags") : null}
         {admin ? nav("deleted", "Deleted") : null}
+        {admin ? nav("api-keys", "API keys") : null}
       </nav>
       <SearchBox c={c} />
       <span class="spacer" />
@@ -87,9 +88,16 @@ export function Header({ c }: { c: Console }) {
       >
         ?
       </button>
-      <span class="whoami" title={me.email}>
+      {/* The agent's own name opens their account's Security page (two-factor sign-in). */}
+      <a
+        href="#/security"
+        class={c.view === "security" ? "whoami current" : "whoami"}
+        data-part="nav-security"
+        title={`${me.email}: security and two-factor sign-in`}
+        aria-current={c.view === "security" ? "page" : undefined}
+      >
         {me.name}
-      </span>
+      </a>
       <button type="button" class="quiet" data-part="signout" onClick={() => void c.signOut()}>
         Sign out
       </button>

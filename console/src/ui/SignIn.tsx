@@ -1,5 +1,6 @@
 import { useState } from "preact/hooks";
 import type { Console } from "../console";
+import { CodeStep, EnrolStep } from "./TwoFactor";
 
 export function SignIn({ c }: { c: Console }) {
   const [busy, setBusy] = useState(false);
@@ -14,6 +15,17 @@ export function SignIn({ c }: { c: Console }) {
       setBusy(false);
     }
   };
+  const pending = c.pending;
+  if (pending)
+    return (
+      <main class="signin-page">
+        {pending.kind === "challenge" ? (
+          <CodeStep c={c} pending={pending} />
+        ) : (
+          <EnrolStep c={c} pending={pending} />
+        )}
+      </main>
+    );
   return (
     <main class="signin-page">
       <form class="card signin" data-part="signin" onSubmit={submit}>

@@ -26,7 +26,14 @@ async def test_register(base_url: str) -> None:
         agent, org = created.body["agent"], created.body["organization"]
         assert set(agent) == AGENT_FIELDS
         assert (agent["email"], agent["name"], agent["role"]) == (body["email"], "Ann", "admin")
-        assert set(org) == {"id", "name", "default_max_concurrent_chats", "created_at"}
+        assert set(org) == {
+            "id",
+            "name",
+            "default_max_concurrent_chats",
+            "require_two_factor",
+            "created_at",
+        }
+        assert org["require_two_factor"] is False
         assert (org["name"], org["default_max_concurrent_chats"]) == ("Acme", 5)
         assert agent["organization_id"] == org["id"]
         me = await call("GET", f"{api}/auth/me", token=created.body["access_token"])
