@@ -20,7 +20,9 @@ from chat.services import Services
 
 logger = logging.getLogger(__name__)
 
-routes = Routes(tag="spaces")
+# No API key reaches these routes (the module's default, said here on purpose): the secret
+# vouches for every visitor's identity, so a leaked key must not hand it out.
+routes = Routes(tag="spaces", api_keys=False)
 
 
 def _secret_json(secret: str | None, rotated_at: datetime | None) -> Response:
