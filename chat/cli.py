@@ -1,4 +1,4 @@
-"""The `chat` command line: serve, services up/down, migrate."""
+"""The `chat` command line: serve, services up/down, migrate, and the operator commands."""
 
 from __future__ import annotations
 
@@ -19,6 +19,9 @@ import trio
 from chat.config import Settings, env_settings
 from chat.db.pool import apply_schema
 from chat.embedded.services import services_down, services_up
+from chat.ops.commands import COMMANDS as OPS_COMMANDS
+from chat.ops.commands import add_commands as add_ops_commands
+from chat.ops.commands import run_command as run_ops_command
 
 logger = logging.getLogger("chat")
 
@@ -42,6 +45,8 @@ def main(argv: list[str] | None = None) -> None:
     up.add_argument("--appendfsync", choices=["everysec", "always"], default="everysec")
 
     commands.add_parser("migrate", help="apply schema.sql and migrations/ to DATABASE_URL")
+    # inspect, tail, dead-letters, projector (chat/ops/commands.py)
+    add_ops_commands(commands)
 
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -56,6 +61,8 @@ def main(argv: list[str] | None = None) -> None:
             print("schema and migrations applied")
         case "serve":
             _serve(args)
+        case command if command in OPS_COMMANDS:
+            sys.exit(run_ops_command(args))
 
 
 def _services(args: argparse.Namespace) -> None:
