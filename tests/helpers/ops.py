@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,3 +69,21 @@ class Lines:
                 self._buffer += chunk
         line, self._buffer = self._buffer.split(b"\n", 1)
         return line.decode()
+
+
+@asynccontextmanager
+async def tail_process(settings: Settings, *args: str) -> AsyncIterator[trio.Process]:
+    """`chat tail ARGS` running, its stdout and stderr piped; killed if still running at exit."""
+    proc = await trio.lowlevel.open_process(
+        [sys.executable, "-m", "chat.cli", "tail", *args],
+        env=ops_env(settings),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        yield proc
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+        with trio.CancelScope(shield=True), trio.move_on_after(10):
+            await proc.wait()
