@@ -43,7 +43,8 @@ def _cell(value: object) -> str:
             return value.isoformat(timespec="seconds")
         case float():
             return f"{value:.1f}"
-    return str(value)
+    # One line per row: a reason may carry PostgreSQL's DETAIL on a line of its own.
+    return " ".join(str(value).split())
 
 
 def entry_time(entry_id: str) -> str:
