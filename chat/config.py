@@ -84,6 +84,14 @@ class Settings(BaseModel):
     # /readyz answers 503 once the stream reader, the control follower or the projector has been
     # failing this long: long enough to ride out a blip, short enough for a balancer to react.
     readiness_failing_seconds: float = Field(default=10.0, gt=0)
+    # A staged drain (SIGUSR1 or `chat drain`, chat/actors/drain.py): /readyz fails at once,
+    # then sockets stay open this long so the balancer notices and stops sending new ones...
+    drain_balancer_seconds: float = Field(default=10.0, ge=0)
+    # ... then they close (1012) one by one, spread over this long in a random order, so the
+    # clients do not all reconnect to the other nodes in the same instant ...
+    drain_spread_seconds: float = Field(default=10.0, ge=0)
+    # ... and the process exits once none is left, or after this long whatever is left.
+    drain_timeout_seconds: float = Field(default=60.0, gt=0)
     # /metrics needs `Authorization: Bearer <token>` when set; when empty it answers only to
     # loopback peers on requests no proxy forwarded.
     metrics_token: str = ""

@@ -17,10 +17,14 @@ import trio
 from chat.json_types import Json
 from chat.ops import dead_letters, inspect, projector, render, tail
 from chat.ops.context import Ops, OpsError, find_urls, open_ops
+from chat.ops.drain import drain_process
 from chat.streams.errors import StreamLogError
 
-COMMANDS = ("inspect", "tail", "dead-letters", "projector")
+COMMANDS = ("inspect", "tail", "dead-letters", "projector", "drain")
 DEFAULT_ENTRIES = 10
+# `chat drain` waits this long by default: the drain's own defaults (10 s for the balancer,
+# 10 s of spread, 60 s at most) plus the shutdown's.
+DRAIN_WAIT_SECONDS = 90.0
 
 
 def add_commands(commands: Any) -> None:
@@ -64,10 +68,17 @@ def add_commands(commands: Any) -> None:
     )
     proj.add_argument("--dry-run", action="store_true", help="prune: only say what it would do")
 
+    drain = commands.add_parser("drain", help="drain a serve process (SIGUSR1) and wait")
+    drain.add_argument("pid", type=int, help="a `chat serve` process, or a --workers parent")
+    drain.add_argument("--timeout", type=float, default=DRAIN_WAIT_SECONDS, help="seconds")
+
 
 def run_command(args: argparse.Namespace) -> int:
     """Run one operator command; its exit code."""
     try:
+        if args.command == "drain":
+            print(drain_process(args.pid, args.timeout), flush=True)
+            return 0
         urls = find_urls(args.data_dir)
         return trio.run(_run, args, urls)
     except BaseException as exc:  # sorted below; anything else is re-raised
