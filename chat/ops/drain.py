@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
 import psutil
 
 from chat.ops.context import OpsError
+
+EXIT_POLL_SECONDS = 0.2
 
 
 def drain_process(pid: int, timeout: float) -> str:
@@ -21,8 +24,18 @@ def drain_process(pid: int, timeout: float) -> str:
     except (psutil.NoSuchProcess, ProcessLookupError):
         raise OpsError(f"no process {pid}") from None
     print(f"draining process {pid}; waiting for it to exit", flush=True)
-    try:
-        process.wait(timeout)
-    except psutil.TimeoutExpired:
-        raise OpsError(f"process {pid} is still running after {timeout:.0f} s", 1) from None
+    deadline = time.monotonic() + timeout
+    while _running(process):
+        if time.monotonic() > deadline:
+            raise OpsError(f"process {pid} is still running after {timeout:.0f} s", 1)
+        # Another process's end can only be polled (and psutil's own wait would take a zombie,
+        # one its parent has not reaped yet, for a live process).
+        time.sleep(EXIT_POLL_SECONDS)
     return f"process {pid} has exited"
+
+
+def _running(process: psutil.Process) -> bool:
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
