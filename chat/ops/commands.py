@@ -6,6 +6,7 @@ either."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,11 +17,12 @@ import trio
 
 from chat.json_types import Json
 from chat.ops import dead_letters, inspect, projector, render, tail
+from chat.ops.backup import SECRET_FILE, backup, restore
 from chat.ops.context import Ops, OpsError, find_urls, open_ops
 from chat.ops.drain import drain_process
 from chat.streams.errors import StreamLogError
 
-COMMANDS = ("inspect", "tail", "dead-letters", "projector", "drain")
+COMMANDS = ("inspect", "tail", "dead-letters", "projector", "drain", "backup", "restore")
 DEFAULT_ENTRIES = 10
 # `chat drain` waits this long by default: the drain's own defaults (10 s for the balancer,
 # 10 s of spread, 60 s at most) plus the shutdown's.
@@ -72,12 +74,28 @@ def add_commands(commands: Any) -> None:
     drain.add_argument("pid", type=int, help="a `chat serve` process, or a --workers parent")
     drain.add_argument("--timeout", type=float, default=DRAIN_WAIT_SECONDS, help="seconds")
 
+    copy = commands.add_parser("backup", help="copy Valkey, then PostgreSQL, into a folder")
+    copy.add_argument("out", type=Path, help="a new or empty folder")
+    copy.add_argument("--data-dir", type=Path, default=Path(".data"), help="embedded services")
+    back = commands.add_parser("restore", help="new embedded services from a backup")
+    back.add_argument("source", type=Path, help="a folder `chat backup` wrote")
+    back.add_argument("--data-dir", type=Path, required=True, help="a new data folder")
+
 
 def run_command(args: argparse.Namespace) -> int:
     """Run one operator command; its exit code."""
     try:
         if args.command == "drain":
             print(drain_process(args.pid, args.timeout), flush=True)
+            return 0
+        if args.command == "restore":
+            print(render.fields(restore(args.source, args.data_dir.resolve())), flush=True)
+            return 0
+        if args.command == "backup":
+            embedded = not (os.environ.get("REDIS_URL") and os.environ.get("DATABASE_URL"))
+            secret = args.data_dir.resolve() / SECRET_FILE
+            found = secret if embedded and secret.is_file() else None
+            print(render.fields(backup(find_urls(args.data_dir), args.out, found)), flush=True)
             return 0
         urls = find_urls(args.data_dir)
         return trio.run(_run, args, urls)
