@@ -141,6 +141,7 @@ def _run_workers(args: argparse.Namespace, settings: Settings) -> None:
     env = {
         **os.environ,
         "SECRET_KEY": settings.secret_key,
+        "CHAT_PREVIOUS_SECRET_KEYS": settings.previous_secret_keys,
         "CHAT_ACK_DURABILITY": settings.ack_durability,
     }
     env.pop("CHAT_NODE_ID", None)  # every worker is its own node

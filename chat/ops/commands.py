@@ -20,9 +20,19 @@ from chat.ops import dead_letters, inspect, projector, render, tail
 from chat.ops.backup import SECRET_FILE, backup, restore
 from chat.ops.context import Ops, OpsError, find_urls, open_ops
 from chat.ops.drain import drain_process
+from chat.ops.rotate import rotate
 from chat.streams.errors import StreamLogError
 
-COMMANDS = ("inspect", "tail", "dead-letters", "projector", "drain", "backup", "restore")
+COMMANDS = (
+    "inspect",
+    "tail",
+    "dead-letters",
+    "projector",
+    "drain",
+    "backup",
+    "restore",
+    "rotate-secret",
+)
 DEFAULT_ENTRIES = 10
 # `chat drain` waits this long by default: the drain's own defaults (10 s for the balancer,
 # 10 s of spread, 60 s at most) plus the shutdown's.
@@ -81,12 +91,19 @@ def add_commands(commands: Any) -> None:
     back.add_argument("source", type=Path, help="a folder `chat backup` wrote")
     back.add_argument("--data-dir", type=Path, required=True, help="a new data folder")
 
+    rotating = commands.add_parser("rotate-secret", help="a new SECRET_KEY, the old kept a while")
+    rotating.add_argument("--data-dir", type=Path, default=Path(".data"), help="embedded setup")
+    rotating.add_argument("--end-grace", action="store_true", help="drop the previous keys")
+
 
 def run_command(args: argparse.Namespace) -> int:
     """Run one operator command; its exit code."""
     try:
         if args.command == "drain":
             print(drain_process(args.pid, args.timeout), flush=True)
+            return 0
+        if args.command == "rotate-secret":
+            print(rotate(args.data_dir.resolve(), end_grace=args.end_grace), flush=True)
             return 0
         if args.command == "restore":
             print(render.fields(restore(args.source, args.data_dir.resolve())), flush=True)
