@@ -18,7 +18,7 @@ import trio
 from chat.json_types import Json
 from chat.ops import dead_letters, inspect, projector, render, tail
 from chat.ops.backup import SECRET_FILE, backup, restore
-from chat.ops.context import Ops, OpsError, find_urls, open_ops
+from chat.ops.context import Ops, OpsError, Urls, find_urls, open_ops
 from chat.ops.drain import drain_process
 from chat.ops.rotate import rotate
 from chat.streams.errors import StreamLogError
@@ -146,7 +146,7 @@ def _print(args: argparse.Namespace, report: Any, text: str) -> None:
     print(render.dumps(report) if args.json else text, flush=True)
 
 
-async def _run(args: argparse.Namespace, urls: Any) -> int:
+async def _run(args: argparse.Namespace, urls: Urls) -> int:
     async with open_ops(urls) as ops:
         match args.command:
             case "inspect":
