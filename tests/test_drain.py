@@ -128,3 +128,16 @@ async def test_workers_restart_a_dead_worker_and_drain_together(
     finally:
         server.stop()
     assert f"worker {victim} exited (-9); starting another" in log_path.read_text()
+
+
+async def test_drain_refuses_a_process_that_is_not_chat_serve(settings: Settings) -> None:
+    sleeper = await trio.lowlevel.open_process(
+        [sys.executable, "-c", "import time; time.sleep(60)"]
+    )
+    try:
+        done = await chat(settings, "drain", str(sleeper.pid))
+        assert done.code == 2 and "is not `chat serve`" in done.err, done
+        assert sleeper.poll() is None  # not signalled
+    finally:
+        sleeper.kill()
+        await sleeper.wait()

@@ -20,8 +20,15 @@ def drain_process(pid: int, timeout: float) -> str:
     process (exit 2), or still running after `timeout` seconds (exit 1)."""
     try:
         process = psutil.Process(pid)
+        command = process.cmdline()
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        raise OpsError(f"no process {pid} of this account") from None
+    if "serve" not in command or not any("chat" in part for part in command):
+        # SIGUSR1's default action ends a process: never send it to anything but `chat serve`.
+        raise OpsError(f"process {pid} is not `chat serve`: {' '.join(command)[:80]}")
+    try:
         os.kill(pid, signal.SIGUSR1)
-    except (psutil.NoSuchProcess, ProcessLookupError):
+    except ProcessLookupError:
         raise OpsError(f"no process {pid}") from None
     print(f"draining process {pid}; waiting for it to exit", flush=True)
     deadline = time.monotonic() + timeout
