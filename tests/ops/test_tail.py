@@ -40,20 +40,30 @@ async def test_tail_follows_new_entries_of_the_kinds_asked_for(
 
 
 async def test_tail_of_every_space_prints_readable_lines(base_url: str, settings: Settings) -> None:
+    """--last 1 prints the newest entry first; a space made after the tail began is followed
+    too (at the tail's next look at the spaces, within 5 s)."""
     with trio.fail_after(90):
         org = await make_org(base_url)
+        async with widget(org) as (visitor, _):
+            earlier = await visitor.say("before the tail")
         async with tail_process(settings, "--last", "1") as tail:
             assert tail.stdout is not None and tail.stderr is not None
             out, err = Lines(tail.stdout), Lines(tail.stderr)
             assert (await err.line()).startswith("following 1 space(s)")
+            assert earlier["id"] in await out.line()
             async with widget(org) as (visitor, _):
                 ack = await visitor.say("hello   there")
             opened, message = await out.line(), await out.line()
+            other = await make_org(base_url)
+            async with widget(other) as (visitor, _):
+                elsewhere = await visitor.say("in a new space")
+            lines = [await out.line(), await out.line()]
             tail.send_signal(signal.SIGINT)
             assert await tail.wait() == 0
         assert "Shop" in opened and "thread.opened" in opened
         assert message.split()[1:4] == [ack["id"], "Shop", "message"]
         assert message.endswith(f"thread={ack['thread_id']} visitor Visitor: hello there")
+        assert elsewhere["id"] in lines[1] and "in a new space" in lines[1]
 
 
 async def _claim(org: Org, thread_id: str) -> str:
