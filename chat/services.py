@@ -14,6 +14,7 @@ from pathlib import Path
 
 import trio
 
+from chat.actors.drain import DrainState
 from chat.actors.mailer import MailerConfig, run_mailer
 from chat.actors.projector import ProjectorState, run_projector
 from chat.actors.revocation import SessionRegistry
@@ -78,6 +79,8 @@ class Services:
     control_health: LoopHealth = field(default_factory=LoopHealth)
     # Deliberate drops of this process's sessions (1013 cut-offs), for /metrics.
     session_stats: SessionStats = field(default_factory=SessionStats)
+    # A staged drain of this process (SIGUSR1; chat/actors/drain.py): /readyz fails meanwhile.
+    drain: DrainState = field(default_factory=DrainState)
 
     def dispatch_control(self, entry: ControlEntry) -> None:
         """A control entry reaches the cache first, so a handshake that re-checks because
