@@ -261,3 +261,11 @@ class ThreadOpenError(ChatError):
 
     code = "thread_open"
     status = 409
+
+
+class WebhookDestinationError(ChatError):
+    """A webhook URL that may not be called: not http(s), or a private, loopback or link-local
+    destination the operator does not allow (SSRF). A route answers it as 422 on field `url`."""
+
+    code = "invalid"
+    status = 422
