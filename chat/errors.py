@@ -269,3 +269,10 @@ class WebhookDestinationError(ChatError):
 
     code = "invalid"
     status = 422
+
+
+class WebhookLimitError(ChatError):
+    """The organization has as many webhooks as it may."""
+
+    code = "too_many_webhooks"
+    status = 409

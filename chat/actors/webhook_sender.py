@@ -23,6 +23,7 @@ import logging
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 
 import httpx
 import psycopg
@@ -108,8 +109,11 @@ async def run_webhook_sender(
             if free > 0:
                 try:
                     claimed = await db.run(
-                        lambda c, n=free: webhook_queries.claim_due(
-                            c, n, config.per_endpoint, config.lease_seconds
+                        partial(
+                            webhook_queries.claim_due,
+                            limit=free,
+                            per_endpoint=config.per_endpoint,
+                            lease_seconds=config.lease_seconds,
                         )
                     )
                 except psycopg.Error as exc:  # the rows wait in PostgreSQL

@@ -271,9 +271,7 @@ def claim_due(
                 (endpoint_id, space_id, id_ms, id_seq),
             )
             continue
-        claimed.append(
-            Claimed(endpoint_id, space_id, id_ms, id_seq, attempts, enqueued_at, *found)
-        )
+        claimed.append(Claimed(endpoint_id, space_id, id_ms, id_seq, attempts, enqueued_at, *found))
     return claimed
 
 

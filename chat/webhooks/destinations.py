@@ -141,3 +141,25 @@ def _literal(host: str) -> IpAddress | None:
         return ipaddress.ip_address(host)
     except ValueError:
         return None
+
+
+# At registration a lookup gets this long; a name that does not resolve (yet) is accepted, since
+# every attempt checks again, but one that resolves to a refused address is refused at once.
+REGISTRATION_RESOLVE_SECONDS = 2.0
+
+
+async def check_registration(url: str, policy: Policy) -> None:
+    """Refuse (WebhookDestinationError) a URL that cannot be a webhook's, or whose host is or
+    resolves to an address the policy refuses."""
+    parsed = parse_url(url)
+    check_literal(parsed, policy)
+    if _literal(parsed.host) is not None:
+        return
+    with trio.move_on_after(REGISTRATION_RESOLVE_SECONDS):
+        try:
+            infos = await trio.socket.getaddrinfo(parsed.host, parsed.port, type=socket.SOCK_STREAM)
+        except OSError:
+            return
+        for info in infos:
+            if not policy.allows(ipaddress.ip_address(str(info[4][0]).split("%")[0])):
+                raise WebhookDestinationError(f"{parsed.host} resolves to a non-public address")

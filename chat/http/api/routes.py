@@ -21,6 +21,7 @@ from chat.http.api import (
     threads,
     transcripts,
     visitors,
+    webhooks,
     widget,
 )
 from chat.http.auth import check_caller
@@ -56,6 +57,7 @@ def api_blueprint(services: Services) -> Blueprint:
         attachments,
         transcripts,
         lifecycle,
+        webhooks,
     ):
         api.include(resource.routes)
     document = api.openapi(PREFIX)
