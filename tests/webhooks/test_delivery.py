@@ -1,0 +1,131 @@
+"""Webhooks delivered from the log to a real HTTP receiver: signed, each event once to a
+receiver that dedupes by (space_id, id), in log order per conversation, through failures and
+hangs; only the kinds an endpoint chose."""
+
+from __future__ import annotations
+
+import trio
+
+from chat.config import Settings
+
+from tests.helpers.chat import Org, agent_socket, widget
+from tests.helpers.http import call
+from tests.helpers.webhook_receiver import Receiver
+from tests.webhooks.conftest import deliveries, make_roomy_org, register, wait_delivered
+
+
+async def _say(org: Org, count: int, words: str = "hello") -> list[str]:
+    """`count` visitor messages in one conversation; their ids, in order."""
+    async with widget(org) as (visitor, _):
+        return [(await visitor.say(f"{words} {i}"))["id"] for i in range(count)]
+
+
+def _message_ids(receiver: Receiver, path: str) -> list[str]:
+    return [
+        r.event["id"] for r in receiver.accepted_at(path) if r.event["kind"] == "message.created"
+    ]
+
+
+async def test_every_event_once_signed_and_in_order(
+    hooks_url: str, receiver: Receiver, webhook_settings: Settings
+) -> None:
+    with trio.fail_after(60):
+        org = await make_roomy_org(hooks_url)
+        hook = await register(org, receiver, "/all", ["message.created", "thread.opened"])
+        ids = await _say(org, 12)
+        await receiver.wait_for(lambda: len(receiver.unique("/all")) == 13)
+        got = receiver.accepted_at("/all")
+        assert receiver.bad_signatures == 0
+        assert [r.event["kind"] for r in got][0] == "thread.opened"  # the conversation's order
+        assert _message_ids(receiver, "/all") == ids  # once each, in log order
+        first = got[1]
+        assert first.headers["Chat-Event-Id"] == ids[0]
+        assert first.headers["Chat-Event-Kind"] == "message.created"
+        assert first.event["space_id"] == org.space["id"]
+        assert first.event["organization_id"] == org.agent["organization_id"]
+        assert first.event["data"]["content"] == "hello 0"
+        await wait_delivered(webhook_settings, hook["id"], 13)
+        log = await deliveries(org, hook["id"], status="delivered")
+        assert len(log) == 13 and all(d["attempts"] == 1 for d in log)
+        assert all(d["last_status"] == 204 and d["last_latency_ms"] >= 0 for d in log)
+
+
+async def test_receiver_failing_for_a_while(
+    hooks_url: str, receiver: Receiver, webhook_settings: Settings
+) -> None:
+    """Answers 500, 503, a redirect (never followed) then success: every event once (deduped)."""
+    with trio.fail_after(60):
+        org = await make_roomy_org(hooks_url)
+        receiver.script["/flaky"] = [500, 503, "redirect", 500, 502, "redirect"]
+        hook = await register(org, receiver, "/flaky", ["message.created"])
+        ids = await _say(org, 8)
+        await receiver.wait_for(lambda: len(receiver.unique("/flaky")) == 8)
+        assert sorted(receiver.unique("/flaky")) == sorted((org.space["id"], i) for i in ids)
+        assert _message_ids(receiver, "/flaky") == ids  # order held through the retries
+        assert "/elsewhere" not in receiver.requests  # a redirect is a failure, not followed
+        await wait_delivered(webhook_settings, hook["id"], 8)
+        log = await deliveries(org, hook["id"])
+        assert sum(d["attempts"] for d in log) == 8 + 6
+        assert {d["status"] for d in log} == {"delivered"}
+
+
+async def test_receiver_hanging_past_the_timeout(
+    hooks_url: str, receiver: Receiver, webhook_settings: Settings
+) -> None:
+    with trio.fail_after(60):
+        org = await make_roomy_org(hooks_url)
+        receiver.script["/slow"] = ["hang"]
+        hook = await register(org, receiver, "/slow", ["message.created"])
+        ids = await _say(org, 3)
+        await receiver.wait_for(lambda: len(receiver.unique("/slow")) == 3)
+        assert _message_ids(receiver, "/slow") == ids
+        await wait_delivered(webhook_settings, hook["id"], 3)
+        first = [d for d in await deliveries(org, hook["id"]) if d["event_id"] == ids[0]][0]
+        assert first["attempts"] == 2, first
+
+
+async def test_a_dead_endpoint_does_not_delay_another(hooks_url: str, receiver: Receiver) -> None:
+    with trio.fail_after(60):
+        org = await make_roomy_org(hooks_url)
+        receiver.script["/dead"] = ["hang"] * 1000
+        await register(org, receiver, "/dead", ["message.created"])
+        await register(org, receiver, "/live", ["message.created"])
+        # Several conversations, so the dead endpoint has many lanes it could fill slots with.
+        ids = [i for n in range(4) for i in await _say(org, 3, f"visitor {n}")]
+        await receiver.wait_for(lambda: len(receiver.unique("/live")) == len(ids))
+        assert receiver.accepted_at("/dead") == []
+
+
+async def test_only_the_chosen_kinds(hooks_url: str, receiver: Receiver) -> None:
+    """Notes reach only an endpoint that chose note.created; typing never goes anywhere."""
+    with trio.fail_after(60):
+        org = await make_roomy_org(hooks_url)
+        await register(org, receiver, "/public", ["message.created"])
+        await register(org, receiver, "/notes", ["note.created"])
+        async with widget(org) as (visitor, _):
+            await visitor.send({"type": "typing", "active": True})
+            thread_id = (await visitor.say("hi"))["thread_id"]
+        note = {"client_id": "n1", "content": "private words"}
+        reply = await call(
+            "POST", f"{hooks_url}/api/v1/threads/{thread_id}/notes", note, token=org.token
+        )
+        assert reply.status == 201, reply.body
+        async with agent_socket(hooks_url, org.token, subscribe=org.space["id"]) as (agent, _):
+            await agent.send(
+                {
+                    "type": "message",
+                    "thread_id": thread_id,
+                    "client_id": "a1",
+                    "content": "agent reply",
+                }
+            )
+            await agent.expect("ack", client_id="a1")
+        await receiver.wait_for(
+            lambda: len(receiver.unique("/public")) == 2 and len(receiver.unique("/notes")) == 1
+        )
+        public = [r.event for r in receiver.accepted_at("/public")]
+        assert {e["kind"] for e in public} == {"message.created"}
+        assert "private words" not in str(public)
+        (noted,) = receiver.accepted_at("/notes")
+        assert noted.event["data"]["note"]["content"] == "private words"
+        assert "typing" not in {r.event["kind"] for r in receiver.accepted}
