@@ -12,9 +12,9 @@ import trio
 from chat.config import Settings
 from chat.server import serve
 from tests.helpers.chat import Org, make_org
-from tests.helpers.load import GENEROUS_SETTINGS
 from tests.helpers.db import wait_for_rows
 from tests.helpers.http import call
+from tests.helpers.load import GENEROUS_SETTINGS
 from tests.helpers.webhook_receiver import Receiver, run_receiver
 
 FAST = {

@@ -7,7 +7,6 @@ from __future__ import annotations
 import trio
 
 from chat.config import Settings
-
 from tests.helpers.chat import Org, agent_socket, widget
 from tests.helpers.http import call
 from tests.helpers.webhook_receiver import Receiver
