@@ -7,20 +7,30 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
 
 from chat.http.bodies import _Body, _Query
 from chat.http.replies import _Reply
-from chat.protocol.inbound import StreamIdText
+from chat.ids import check_stream_id
+from chat.protocol.inbound import NUL_REFUSED, StreamIdText
 from chat.webhooks.destinations import MAX_URL_CHARS
 from chat.webhooks.events import PUBLIC_KINDS
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:  # PostgreSQL text cannot hold it
+        raise ValueError(NUL_REFUSED)
+    return value
+
 
 Kind = Literal[PUBLIC_KINDS]  # type: ignore[valid-type]
 Kinds = Annotated[list[Kind], Field(min_length=1, max_length=len(PUBLIC_KINDS))]
 Url = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_URL_CHARS)
 ]
-Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+Description = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(_no_nul)
+]
 DeliveryStatus = Literal["pending", "delivered", "failed"]
 
 
@@ -74,6 +84,15 @@ class DeliveryListQuery(_Query):
         pattern=r"^\d{1,20}-\d{1,20}\.[0-9a-f-]{36}$",
         description="next_cursor of the previous page",
     )
+
+    @field_validator("cursor")
+    @classmethod
+    def _cursor(cls, value: str | None) -> str | None:
+        if value is not None:
+            entry, _, space = value.partition(".")
+            check_stream_id(entry)
+            UUID(space)  # ValueError: pydantic reports the field
+        return value
 
 
 class Webhook(_Reply):

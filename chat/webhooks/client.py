@@ -75,7 +75,7 @@ async def deliver(
         return _failed(started, None, f"refused: {exc.message}")
     except trio.TooSlowError:
         return _failed(started, None, f"timeout after {timeout_seconds:g}s")
-    except (httpx.HTTPError, OSError) as exc:
+    except (httpx.HTTPError, OSError, ValueError) as exc:  # ValueError: a header httpx refused
         return _failed(started, None, f"{type(exc).__name__}: {exc}"[:300])
     latency = round((time.monotonic() - started) * 1000)
     if 200 <= status < 300:

@@ -83,6 +83,10 @@ def parse_url(url: str) -> Parsed:
     """The URL's parts; WebhookDestinationError for one a webhook cannot have."""
     if len(url) > MAX_URL_CHARS:
         raise WebhookDestinationError(f"the URL is longer than {MAX_URL_CHARS} characters")
+    # Printable ASCII only: a header cannot carry anything else (IDNA-encode an international
+    # name), and control characters have smuggled requests before.
+    if not url.isascii() or not url.isprintable() or " " in url:
+        raise WebhookDestinationError("the URL must be printable ASCII without spaces")
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -127,7 +131,7 @@ async def resolve(url: str, policy: Policy) -> Target:
                 infos = await trio.socket.getaddrinfo(
                     parsed.host, parsed.port, type=socket.SOCK_STREAM
                 )
-            except OSError as exc:
+            except (OSError, UnicodeError) as exc:
                 raise WebhookDestinationError(f"cannot resolve {parsed.host}: {exc}") from exc
         addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     refused = [a for a in addresses if not policy.allows(a)]
@@ -158,7 +162,7 @@ async def check_registration(url: str, policy: Policy) -> None:
     with trio.move_on_after(REGISTRATION_RESOLVE_SECONDS):
         try:
             infos = await trio.socket.getaddrinfo(parsed.host, parsed.port, type=socket.SOCK_STREAM)
-        except OSError:
+        except (OSError, UnicodeError):
             return
         for info in infos:
             if not policy.allows(ipaddress.ip_address(str(info[4][0]).split("%")[0])):

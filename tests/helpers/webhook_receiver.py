@@ -35,6 +35,7 @@ class Received:
     path: str
     headers: dict[str, str]
     event: dict[str, Any]
+    raw: bytes
 
     @property
     def key(self) -> tuple[str, str]:
@@ -123,7 +124,7 @@ class Receiver:
             time.sleep(self.answer_delay)
         event = json.loads(body)
         with self.changed:
-            self.accepted.append(Received(path, dict(handler.headers), event))
+            self.accepted.append(Received(path, dict(handler.headers), event, body))
             self.changed.notify_all()
         handler.send_response(204)
         handler.send_header("Content-Length", "0")

@@ -79,6 +79,12 @@ PROBES = [
     Probe("PATCH", "/tags/{tag_id}", {"name": "Taken over"}),
     Probe("DELETE", "/tags/{tag_id}"),
     Probe("GET", "/attachments/{attachment_id}/link"),
+    Probe("GET", "/webhooks/{webhook_id}"),
+    Probe("PATCH", "/webhooks/{webhook_id}", {"enabled": False}),
+    Probe("DELETE", "/webhooks/{webhook_id}"),
+    Probe("POST", "/webhooks/{webhook_id}/rotate-secret"),
+    Probe("POST", "/webhooks/{webhook_id}/replay", {"from_event_id": "0-0"}),
+    Probe("GET", "/webhooks/{webhook_id}/deliveries"),
 ]
 # Public by design: a widget key is published on the customer's site.
 NOT_PROBED = {
@@ -145,7 +151,11 @@ async def _tenant(base: str, settings: Settings, n: int, words: str) -> Tenant:
         headers={"Content-Type": "image/png"},
     )
     assert upload.status == 201, upload.body
+    hook_body = {"url": f"https://hooks.example.test/{words}", "kinds": ["message.created"]}
+    hook = await call("POST", f"{base}{PREFIX}/webhooks", hook_body, token=org.token)
+    assert hook.status == 201, hook.body
     ids = {
+        "webhook_id": [hook.body["id"]],
         "attachment_id": [upload.body["attachment"]["id"]],
         "tag_id": [tag.body["id"]],
         "space_id": [org.space["id"]],
@@ -158,6 +168,7 @@ async def _tenant(base: str, settings: Settings, n: int, words: str) -> Tenant:
     secrets = [
         *(value for values in ids.values() for value in values),
         org.space["widget_key"],
+        hook.body["secret"],
         welcome["visitor"]["id"],
         welcome["session"],
         org.agent["email"],
@@ -244,6 +255,8 @@ async def _assert_untouched(api: str, a: Tenant, b: Tenant) -> None:
     group = await call("GET", f"{api}/groups/{a.ids['group_id'][0]}", token=a.org.token)
     assert group.status == 200, group.body
     assert (group.body["strategy"], group.body["agent_ids"]) == ("manual", a.ids["agent_id"])
+    hook = await call("GET", f"{api}/webhooks/{a.ids['webhook_id'][0]}", token=a.org.token)
+    assert hook.status == 200 and hook.body["enabled"] is True, hook.body
     agents = await call("GET", f"{api}/agents", token=a.org.token)
     assert [(x["id"], x["name"], x["role"]) for x in agents.body["items"]] == [
         (a.ids["agent_id"][0], a.org.agent["name"], "admin"),
@@ -261,6 +274,7 @@ async def _assert_lists_are_separate(api: str, a: Tenant, b: Tenant) -> None:
             "groups": await call("GET", f"{api}/groups", token=token),
             "canned": await call("GET", f"{api}/canned-responses", token=token),
             "tags": await call("GET", f"{api}/tags", token=token),
+            "webhooks": await call("GET", f"{api}/webhooks", token=token),
             "threads": await call(
                 "GET", f"{api}/spaces/{space_id}/threads?status={ALL_STATUSES}", token=token
             ),
@@ -272,6 +286,7 @@ async def _assert_lists_are_separate(api: str, a: Tenant, b: Tenant) -> None:
             "groups": "group_id",
             "canned": "response_id",
             "tags": "tag_id",
+            "webhooks": "webhook_id",
         }
         for name, reply in lists.items():
             assert reply.status == 200, (name, reply.body)

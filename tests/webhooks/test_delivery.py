@@ -4,6 +4,10 @@ hangs; only the kinds an endpoint chose."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, cast
+
 import trio
 
 from chat.config import Settings
@@ -17,6 +21,17 @@ async def _say(org: Org, count: int, words: str = "hello") -> list[str]:
     """`count` visitor messages in one conversation; their ids, in order."""
     async with widget(org) as (visitor, _):
         return [(await visitor.say(f"{words} {i}"))["id"] for i in range(count)]
+
+
+def _readme_verify() -> Callable[[str, str, bytes], bool]:
+    """The verification example of README.md's Webhooks section, as a reader would paste it."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme[readme.index("Verifying a delivery") :]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    assert len(code.strip().splitlines()) <= 11, "the example stays about ten lines"
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)  # noqa: S102 - our own README
+    return cast(Callable[[str, str, bytes], bool], namespace["verify"])
 
 
 def _message_ids(receiver: Receiver, path: str) -> list[str]:
@@ -43,6 +58,12 @@ async def test_every_event_once_signed_and_in_order(
         assert first.event["space_id"] == org.space["id"]
         assert first.event["organization_id"] == org.agent["organization_id"]
         assert first.event["data"]["content"] == "hello 0"
+        # The README's ten-line receiver check accepts what was sent, and nothing altered.
+        readme_verify = _readme_verify()
+        signature = first.headers["Chat-Signature"]
+        assert readme_verify(hook["secret"], signature, first.raw)
+        assert not readme_verify(hook["secret"], signature, first.raw.replace(b"hello", b"HELLO"))
+        assert not readme_verify("whsec_other", signature, first.raw)
         await wait_delivered(webhook_settings, hook["id"], 13)
         log = await deliveries(org, hook["id"], status="delivered")
         assert len(log) == 13 and all(d["attempts"] == 1 for d in log)
