@@ -18,7 +18,15 @@ import { Reads } from "./reads";
 import { type ListName, ThreadStore } from "./threads";
 import { Visitors } from "./visitors";
 
-export type View = "inbox" | "agents" | "spaces" | "groups" | "canned" | "deleted" | "tags";
+export type View =
+  | "inbox"
+  | "agents"
+  | "spaces"
+  | "groups"
+  | "canned"
+  | "deleted"
+  | "tags"
+  | "webhooks";
 // Pages every agent may open; the others are admins' (their REST routes refuse others).
 const EVERYONES_VIEWS: readonly View[] = ["inbox", "canned"];
 
@@ -535,5 +543,6 @@ export function viewFromHash(): View {
   if (h === "#/canned") return "canned";
   if (h === "#/deleted") return "deleted";
   if (h === "#/tags") return "tags";
+  if (h === "#/webhooks") return "webhooks";
   return "inbox";
 }

@@ -9,6 +9,7 @@ import { Shortcuts } from "./Shortcuts";
 import { SignIn } from "./SignIn";
 import { SpacesPage } from "./SpacesPage";
 import { TagsPage } from "./TagsPage";
+import { WebhooksPage } from "./WebhooksPage";
 
 export function App({ c }: { c: Console }) {
   const me = c.me;
@@ -32,6 +33,8 @@ export function App({ c }: { c: Console }) {
         <DeletedPage c={c} />
       ) : c.view === "tags" && admin ? (
         <TagsPage c={c} />
+      ) : c.view === "webhooks" && admin ? (
+        <WebhooksPage c={c} />
       ) : c.view === "canned" ? (
         <CannedPage c={c} />
       ) : (
