@@ -86,6 +86,12 @@ class Receiver:
         ok = await trio.to_thread.run_sync(wait, abandon_on_cancel=True)
         assert ok, f"receiver: condition not met within {timeout}s ({len(self.accepted)} accepted)"
 
+    def wait_for_sync(self, predicate: Callable[[], bool], timeout: float = 30) -> None:
+        """wait_for, for the synchronous browser tests."""
+        with self.changed:
+            ok = self.changed.wait_for(predicate, timeout)
+        assert ok, f"receiver: condition not met within {timeout}s ({len(self.accepted)} accepted)"
+
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
         body = handler.rfile.read(int(handler.headers.get("Content-Length", "0")))
         path = handler.path

@@ -117,7 +117,7 @@ export function WebhooksPage({ c }: { c: Console }) {
         </button>
       </form>
       {secret ? (
-        <p class="notice" role="status" data-part="webhook-secret">
+        <p class="card secret-shown" role="status" data-part="webhook-secret">
           Signing secret, shown once: <code>{secret}</code>
         </p>
       ) : null}
