@@ -11,10 +11,19 @@ from typing import Any, cast
 import trio
 
 from chat.config import Settings
+from chat.server import serve
 from tests.helpers.chat import Org, agent_socket, widget
+from tests.helpers.db import wait_for_rows
 from tests.helpers.http import call
 from tests.helpers.webhook_receiver import Receiver
-from tests.webhooks.conftest import deliveries, make_roomy_org, register, wait_delivered
+from tests.webhooks.conftest import (
+    FAST,
+    deliveries,
+    make_roomy_org,
+    register,
+    wait_delivered,
+    with_settings,
+)
 
 
 async def _say(org: Org, count: int, words: str = "hello") -> list[str]:
@@ -149,3 +158,24 @@ async def test_only_the_chosen_kinds(hooks_url: str, receiver: Receiver) -> None
         (noted,) = receiver.accepted_at("/notes")
         assert noted.event["data"]["note"]["content"] == "private words"
         assert "typing" not in {r.event["kind"] for r in receiver.accepted}
+
+
+async def test_parked_as_failed_after_the_retry_window(
+    settings: Settings, receiver: Receiver, nursery: trio.Nursery
+) -> None:
+    """An endpoint that never answers 2xx: its events are parked `failed` once the retry window
+    has passed, with the last answer in the log; the lane then moves on to the next event."""
+    short = with_settings(settings, **FAST, webhook_retry_for_seconds=1.0)
+    binds = await nursery.start(serve, short, "127.0.0.1", 0)
+    with trio.fail_after(60):
+        org = await make_roomy_org(str(binds[0]))
+        receiver.script["/down"] = [500] * 10_000
+        hook = await register(org, receiver, "/down", ["message.created"])
+        ids = await _say(org, 2)
+        sql = "SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = %s AND status = 'failed'"
+        await wait_for_rows(short.database_url, sql, (hook["id"],), 2)
+        log = {d["event_id"]: d for d in await deliveries(org, hook["id"], status="failed")}
+        assert set(log) == set(ids)
+        assert all(d["attempts"] >= 2 and d["last_status"] == 500 for d in log.values())
+        assert all(d["last_error"].startswith("HTTP 500") for d in log.values())
+        assert receiver.accepted_at("/down") == []
