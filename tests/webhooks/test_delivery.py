@@ -113,16 +113,39 @@ async def test_receiver_hanging_past_the_timeout(
         assert first["attempts"] == 2, first
 
 
-async def test_a_dead_endpoint_does_not_delay_another(hooks_url: str, receiver: Receiver) -> None:
+async def test_a_dead_endpoint_does_not_delay_another(
+    settings: Settings, receiver: Receiver, nursery: trio.Nursery
+) -> None:
+    """Four slots, two per endpoint: the hanging endpoint's requests (timeout 8 s) hold only its
+    two, so another endpoint's events go out at once. (With four per endpoint the dead one takes
+    every slot and this fails: the live events wait for its timeouts.)"""
+    isolated = with_settings(
+        settings,
+        **{**FAST, "webhook_timeout_seconds": 8.0},
+        webhook_concurrency=4,
+        webhook_per_endpoint=2,
+    )
+    binds = await nursery.start(serve, isolated, "127.0.0.1", 0)
+    receiver.hang_seconds = 30.0  # released at teardown
     with trio.fail_after(60):
-        org = await make_roomy_org(hooks_url)
+        org = await make_roomy_org(str(binds[0]))
         receiver.script["/dead"] = ["hang"] * 1000
-        await register(org, receiver, "/dead", ["message.created"])
-        await register(org, receiver, "/live", ["message.created"])
-        # Several conversations, so the dead endpoint has many lanes it could fill slots with.
+        dead = await register(org, receiver, "/dead", ["message.created"])
+        # Four conversations: four lanes whose heads could each hold a slot.
         ids = [i for n in range(4) for i in await _say(org, 3, f"visitor {n}")]
+        # Every dead row enqueued: each lane head is due before any replayed live row.
+        sql = "SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = %s"
+        await wait_for_rows(isolated.database_url, sql, (dead["id"],), len(ids))
+        await receiver.wait_for(lambda: receiver.requests.count("/dead") >= 2)
+        live = await register(org, receiver, "/live", ["message.created"])
+        replay = f"{org.base}/api/v1/webhooks/{live['id']}/replay"
+        started = trio.current_time()
+        reply = await call("POST", replay, {"from_event_id": "0-0"}, token=org.token)
+        assert reply.body == {"enqueued": len(ids)}, reply.body
         await receiver.wait_for(lambda: len(receiver.unique("/live")) == len(ids))
+        assert trio.current_time() - started < 4.0  # no live event waited for a dead one's slot
         assert receiver.accepted_at("/dead") == []
+        assert receiver.requests.count("/dead") == 2  # never more than its share at once
 
 
 async def test_only_the_chosen_kinds(hooks_url: str, receiver: Receiver) -> None:
