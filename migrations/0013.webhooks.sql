@@ -59,9 +59,12 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
     delivered_at timestamptz,
     PRIMARY KEY (endpoint_id, space_id, id_ms, id_seq)
 );
--- The claim reads the oldest pending row of each (endpoint, lane): per-conversation order.
+-- The claim reads each endpoint's oldest pending rows (chat/db/webhook_queries.py _CLAIM) ...
 CREATE INDEX IF NOT EXISTS webhook_deliveries_pending
-    ON webhook_deliveries (endpoint_id, lane, id_ms, id_seq) WHERE status = 'pending';
+    ON webhook_deliveries (endpoint_id, id_ms, id_seq) WHERE status = 'pending';
+-- ... and counts the rows in flight per endpoint (few: only leased ones are indexed).
+CREATE INDEX IF NOT EXISTS webhook_deliveries_leased
+    ON webhook_deliveries (endpoint_id) WHERE lease_until IS NOT NULL;
 -- The delivery log, newest first.
 CREATE INDEX IF NOT EXISTS webhook_deliveries_log
     ON webhook_deliveries (endpoint_id, id_ms DESC, id_seq DESC);

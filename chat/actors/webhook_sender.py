@@ -33,7 +33,7 @@ from chat.backoff import Backoff
 from chat.config import Settings
 from chat.db import webhook_queries
 from chat.db.pool import Database
-from chat.db.webhook_queries import Claimed
+from chat.db.webhook_queries import Claimed, Ended
 from chat.webhooks.client import Outcome, Request, deliver, open_webhook_client
 from chat.webhooks.destinations import Policy
 
@@ -42,6 +42,10 @@ logger = logging.getLogger(__name__)
 # A claimed row is its sender's for the attempt's timeout plus this (the outcome's write); past
 # it a crashed sender's row is claimed again.
 LEASE_MARGIN_SECONDS = 5.0
+# After a wake, the claim waits this long for more to finish or arrive (see the loop).
+CLAIM_LINGER_SECONDS = 0.005
+# Outcomes written in one transaction at most.
+OUTCOME_BATCH = 200
 
 
 @dataclass
@@ -96,11 +100,16 @@ async def run_webhook_sender(
 ) -> None:
     """Send due deliveries until cancelled; never returns otherwise.
 
-    Resource handling: one HTTP connection pool, and a nursery of at most `concurrency` sends.
-    Cancellation abandons the sends in flight: their rows are sent again once their lease ends.
+    Resource handling: one HTTP connection pool, a nursery of at most `concurrency` sends and
+    the task writing their outcomes. Cancellation abandons the sends in flight and outcomes not
+    written yet: those rows are sent again once their lease ends.
     """
     backoff = Backoff("webhook sender")
+    # Bounded by the sends that can be in flight: a send waits for room only while the writer
+    # is behind by that many outcomes (PostgreSQL slow), which then slows the sends down too.
+    send_outcome, outcomes = trio.open_memory_channel[Ended](config.concurrency)
     async with open_webhook_client(config.concurrency) as client, trio.open_nursery() as nursery:
+        nursery.start_soon(_write_outcomes, db, state, outcomes)
         task_status.started()
         while True:
             state.wake_event = trio.Event()  # a wake from now on starts the next claim at once
@@ -122,57 +131,64 @@ async def run_webhook_sender(
                 backoff.reset()
             for row in claimed:
                 state.in_flight += 1
-                nursery.start_soon(_send_one, db, client, config, state, row)
+                nursery.start_soon(_send_one, client, config, state, row, send_outcome)
             if free == 0 or len(claimed) < free:
                 with trio.move_on_after(config.poll_seconds):
                     await state.wake_event.wait()
+                # Let the outcomes and enqueues of the next moment gather, so that one claim
+                # takes many rows rather than one per finished send.
+                await trio.sleep(CLAIM_LINGER_SECONDS)
 
 
 async def _send_one(
-    db: Database,
     client: httpx.AsyncClient,
     config: SenderConfig,
     state: SenderState,
     row: Claimed,
+    send_outcome: trio.MemorySendChannel[Ended],
 ) -> None:
     try:
         request = Request(row.url, row.secret, row.space_id, row.event_id, row.kind, row.body)
         outcome = await deliver(client, request, config.policy, config.timeout_seconds)
-        await _record(db, config, state, row, outcome)
-    except psycopg.Error as exc:
-        # The outcome is not stored: the lease ends and the row is sent again (at least once).
-        logger.warning("webhooks: outcome of %s not stored: %r", _what(row), exc)
+        await send_outcome.send(_ended(config, state, row, outcome))
     finally:
         state.in_flight -= 1
-        state.wake()  # a slot is free, and the lane's next event may be due
 
 
-async def _record(
-    db: Database, config: SenderConfig, state: SenderState, row: Claimed, outcome: Outcome
+async def _write_outcomes(
+    db: Database, state: SenderState, outcomes: trio.MemoryReceiveChannel[Ended]
 ) -> None:
+    """Write outcomes as they come, all those waiting in one transaction; then wake the claim
+    (a lane's next event is due once its head is written delivered)."""
+    async for first in outcomes:
+        batch = [first]
+        while len(batch) < OUTCOME_BATCH:
+            try:
+                batch.append(outcomes.receive_nowait())
+            except trio.WouldBlock:
+                break
+        try:
+            await db.run(partial(webhook_queries.record_outcomes, ended=batch))
+        except psycopg.Error as exc:
+            # Not stored: the leases end and the rows are sent again (at least once).
+            logger.warning("webhooks: %d outcomes not stored: %r", len(batch), exc)
+            continue
+        state.delivered += sum(1 for x in batch if x.status == "delivered")
+        state.wake()
+
+
+def _ended(config: SenderConfig, state: SenderState, row: Claimed, outcome: Outcome) -> Ended:
     if outcome.ok:
-        await db.run(
-            lambda c: webhook_queries.record_outcome(
-                c, row, "delivered", outcome.status, None, outcome.latency_ms
-            )
-        )
-        state.delivered += 1
-        return
+        return Ended(row, "delivered", outcome.status, None, outcome.latency_ms)
     state.failed_attempts += 1
     waited = (datetime.now(UTC) - row.enqueued_at).total_seconds()
     delay = retry_delay(config.retry_base_seconds, config.retry_max_delay_seconds, row.attempts)
     if waited + delay > config.retry_for_seconds:
         logger.warning("webhooks: %s parked after %d attempts", _what(row), row.attempts)
         state.parked += 1
-        status = "failed"
-    else:
-        logger.info("webhooks: %s failed (%s); retry in %.1fs", _what(row), outcome.error, delay)
-        status = "pending"
-    await db.run(
-        lambda c: webhook_queries.record_outcome(
-            c, row, status, outcome.status, outcome.error, outcome.latency_ms, delay
-        )
-    )
+        return Ended(row, "failed", outcome.status, outcome.error, outcome.latency_ms, delay)
+    logger.info("webhooks: %s failed (%s); retry in %.1fs", _what(row), outcome.error, delay)
+    return Ended(row, "pending", outcome.status, outcome.error, outcome.latency_ms, delay)
 
 
 def retry_delay(base_seconds: float, max_seconds: float, attempts: int) -> float:

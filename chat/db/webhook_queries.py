@@ -213,22 +213,39 @@ def record_events(conn: psycopg.Connection, events: list[PublicEvent]) -> int:
 # log order. An endpoint has at most `per_endpoint` rows in flight over all processes (a dead
 # endpoint holds only that many of a sender's slots). FOR UPDATE SKIP LOCKED: two senders never
 # claim one row; the final WHERE re-checks the row as committed by a sender that just won it.
+#
+# Cost: heads are looked for among each endpoint's CLAIM_WINDOW oldest pending rows only (an
+# index range, not every pending row: a backlog of thousands made each claim scan and sort it
+# all, and claims came once per delivery). Exact for the lanes it sees: an older pending row of
+# a lane is older, so it is in the window too. A window full of rows waiting for a retry leaves
+# that endpoint's newer lanes waiting until those retry.
+CLAIM_WINDOW = 1000
 _CLAIM = """
-WITH heads AS (
-    SELECT DISTINCT ON (d.endpoint_id, d.lane)
-        d.endpoint_id, d.space_id, d.id_ms, d.id_seq, d.next_attempt_at, d.lease_until
-    FROM webhook_deliveries d
-    WHERE d.status = 'pending'
-    ORDER BY d.endpoint_id, d.lane, d.id_ms, d.id_seq
+WITH candidates AS (
+    SELECT c.*
+    FROM webhook_endpoints e
+    CROSS JOIN LATERAL (
+        SELECT d.endpoint_id, d.space_id, d.id_ms, d.id_seq, d.lane, d.next_attempt_at,
+            d.lease_until
+        FROM webhook_deliveries d
+        WHERE d.endpoint_id = e.id AND d.status = 'pending'
+        ORDER BY d.id_ms, d.id_seq
+        LIMIT %(window)s
+    ) c
+    WHERE e.enabled AND e.deleted_at IS NULL
+), heads AS (
+    SELECT DISTINCT ON (endpoint_id, lane) *
+    FROM candidates
+    ORDER BY endpoint_id, lane, id_ms, id_seq
 ), busy AS (
     SELECT endpoint_id, count(*) AS n FROM webhook_deliveries
-    WHERE status = 'pending' AND lease_until > now() GROUP BY endpoint_id
+    WHERE lease_until IS NOT NULL AND lease_until > now() AND status = 'pending'
+    GROUP BY endpoint_id
 ), ranked AS (
     SELECT h.*, row_number() OVER (
         PARTITION BY h.endpoint_id ORDER BY h.next_attempt_at, h.id_ms, h.id_seq
     ) AS rank
-    FROM heads h JOIN webhook_endpoints e ON e.id = h.endpoint_id AND e.enabled
-        AND e.deleted_at IS NULL
+    FROM heads h
     WHERE h.next_attempt_at <= now() AND (h.lease_until IS NULL OR h.lease_until <= now())
 ), due AS (
     SELECT d.endpoint_id, d.space_id, d.id_ms, d.id_seq
@@ -257,9 +274,13 @@ WHERE e.id = %s AND w.space_id = %s AND w.id_ms = %s AND w.id_seq = %s
 def claim_due(
     conn: psycopg.Connection, limit: int, per_endpoint: int, lease_seconds: float
 ) -> list[Claimed]:
-    rows = conn.execute(
-        _CLAIM, {"limit": limit, "per_endpoint": per_endpoint, "lease": lease_seconds}
-    ).fetchall()
+    params = {
+        "limit": limit,
+        "per_endpoint": per_endpoint,
+        "lease": lease_seconds,
+        "window": CLAIM_WINDOW,
+    }
+    rows = conn.execute(_CLAIM, params).fetchall()
     claimed = []
     for endpoint_id, space_id, id_ms, id_seq, attempts, enqueued_at in rows:
         found = conn.execute(_SENDABLE, (endpoint_id, space_id, id_ms, id_seq)).fetchone()
@@ -285,31 +306,38 @@ WHERE endpoint_id = %(e)s AND space_id = %(s)s AND id_ms = %(ms)s AND id_seq = %
 """
 
 
-def record_outcome(
-    conn: psycopg.Connection,
-    row: Claimed,
-    status: str,
-    code: int | None,
-    error: str | None,
-    latency_ms: int,
-    delay_seconds: float = 0.0,
-) -> None:
-    """An attempt ended: `delivered`, `failed` (parked), or `pending` again after `delay`."""
-    e, s, ms, seq = row.key
-    conn.execute(
-        _OUTCOME,
-        {
-            "status": status,
-            "code": code,
-            "error": error,
-            "latency": latency_ms,
-            "delay": delay_seconds,
-            "e": e,
-            "s": s,
-            "ms": ms,
-            "seq": seq,
-        },
-    )
+@dataclass(frozen=True, slots=True)
+class Ended:
+    """How an attempt ended: `delivered`, `failed` (parked), or `pending` again after `delay`."""
+
+    row: Claimed
+    status: str
+    code: int | None
+    error: str | None
+    latency_ms: int
+    delay_seconds: float = 0.0
+
+
+def record_outcomes(conn: psycopg.Connection, ended: list[Ended]) -> None:
+    """Several attempts' outcomes in one transaction (the sender writes them in batches)."""
+    with conn.cursor() as cur:
+        cur.executemany(
+            _OUTCOME,
+            [
+                {
+                    "status": x.status,
+                    "code": x.code,
+                    "error": x.error,
+                    "latency": x.latency_ms,
+                    "delay": x.delay_seconds,
+                    "e": x.row.endpoint_id,
+                    "s": x.row.space_id,
+                    "ms": x.row.id_ms,
+                    "seq": x.row.id_seq,
+                }
+                for x in ended
+            ],
+        )
 
 
 # Replay and the delivery log (the REST routes).
