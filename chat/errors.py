@@ -263,6 +263,19 @@ class ThreadOpenError(ChatError):
     status = 409
 
 
+class MissingScopeError(ForbiddenError):
+    """This API key lacks the scope this route needs."""
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(f"this API key lacks the {scope!r} scope", required_scope=scope)
+
+
+class ApiKeyLimitError(ChatError):
+    """The organization has as many live API keys as allowed; revoke one first."""
+
+    code = "too_many_api_keys"
+
+
 class WebhookDestinationError(ChatError):
     """A webhook URL that may not be called: not http(s), or a private, loopback or link-local
     destination the operator does not allow (SSRF). A route answers it as 422 on field `url`."""

@@ -10,15 +10,19 @@ claims in a space with a thousand waiting visitors costs each of them one read, 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import NoReturn, Protocol
 
 import trio
 
+from chat.actors.socket import STORAGE_ERRORS
 from chat.actors.visitor_feed import FeedSession, until_stored
 from chat.events import QUEUE_ROUTE, LogEntry, ThreadChanged, ThreadOpened, ThreadSnapshot
 from chat.protocol.outbound import queue_frame
 from chat.streams.reader import Subscription
+
+logger = logging.getLogger(__name__)
 
 # At most one read of the session's place a second: changes within it are coalesced.
 QUEUE_INTERVAL_SECONDS = 1.0
@@ -105,6 +109,16 @@ async def _send_changes(session: QueueSession, watch: _Watch) -> NoReturn:
             session.queue_position = position
             wait = None
             if position is not None:  # the median wait of the last hour's assignments
-                wait = await session.deps.commands.routing.estimated_wait_seconds(space_id)
+                wait = await _estimated_wait(session)
             await session.outbox.send(queue_frame(position, wait))
         await trio.sleep(QUEUE_INTERVAL_SECONDS)
+
+
+async def _estimated_wait(session: QueueSession) -> int | None:
+    """The expected wait, or None (the frame says nothing of it) while storage cannot tell: a
+    storage error here once ended the visitor's whole session during a Valkey restart."""
+    try:
+        return await session.deps.commands.routing.estimated_wait_seconds(session.space.id)
+    except STORAGE_ERRORS as exc:
+        logger.debug("visitor %s: no estimated wait: %r", session.visitor_id, exc)
+        return None

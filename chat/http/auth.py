@@ -1,4 +1,5 @@
-"""Who is calling: the bearer access token, checked against a live agent and a live sign-in."""
+"""Who is calling: the bearer access token, checked against a live agent and a live sign-in,
+or an API key (chat/http/api_key_auth.py), checked against its hash and its scopes."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ from dataclasses import dataclass
 import psycopg
 from quart import request
 
+from chat.auth.api_keys import Scope, looks_like_api_key
 from chat.auth.tokens import check_access_token
 from chat.db import accounts
 from chat.db.breaker import is_unavailable
 from chat.db.rows import AgentRow
 from chat.errors import ForbiddenError, UnauthorizedError
+from chat.http.api_key_auth import check_api_key
 from chat.http.sign_in_copy import agent_from_copy, remember_agent
 from chat.services import Services
 
@@ -23,6 +26,9 @@ class Caller:
     # Checked against the copy in Valkey because PostgreSQL was down (chat/http/sign_in_copy.py):
     # the row carries no password hash.
     from_copy: bool = False
+    # Set when the caller is an API key acting as `agent` (its admin); `session_id` is then the
+    # key's id, which no sign-in has, so ending "the caller's sign-in" ends nothing.
+    api_key_id: str | None = None
 
 
 async def check_agent_session(services: Services, token: str, *, remember: bool = False) -> Caller:
@@ -55,13 +61,20 @@ async def check_agent_session(services: Services, token: str, *, remember: bool 
     return Caller(agent, claims.session_id)
 
 
-async def check_caller(services: Services, *, admin: bool = False) -> Caller:
-    """The request's bearer token checked; ForbiddenError when `admin` and the agent is not."""
+async def check_caller(
+    services: Services, *, admin: bool = False, key_scope: Scope | None = None
+) -> Caller:
+    """The request's bearer token checked; ForbiddenError when `admin` and the agent is not.
+    An API key is accepted only with `key_scope` among its scopes (None: keys are refused)."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise UnauthorizedError("missing bearer token")
-    caller = await check_agent_session(services, token.strip())
+    if looks_like_api_key(token.strip()):
+        agent, key_id = await check_api_key(services, token.strip(), key_scope)
+        caller = Caller(agent, session_id=key_id, api_key_id=key_id)
+    else:
+        caller = await check_agent_session(services, token.strip())
     if admin and caller.agent.role != "admin":
         raise ForbiddenError("admins only")
     return caller

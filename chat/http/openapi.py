@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, JsonSchemaValue, models_json_schema
 from quart import Blueprint, request
 
+from chat.auth.api_keys import Scope, required_scope
 from chat.http.bodies import read_body, read_query
 from chat.http.replies import ErrorReply
 from chat.services import Services
@@ -26,7 +27,7 @@ from chat.services import Services
 # "token": the handler checks a bearer token of its own (a setting, not an agent's JWT).
 Auth = Literal["public", "agent", "admin", "token"]
 Handler = Callable[..., Awaitable[Any]]
-CallerCheck = Callable[[bool], Awaitable[Any]]
+CallerCheck = Callable[["Operation"], Awaitable[Any]]
 Refs = dict[type[BaseModel], JsonSchemaValue]
 
 OPENAPI_VERSION = "3.1.0"
@@ -63,6 +64,8 @@ class Operation:
     errors: tuple[int, ...]
     description: str | None
     raw_body: tuple[str, ...] = ()  # media types of a body read as is (not JSON)
+    # The scope an API key needs here (chat/auth/api_keys.py); None: keys are refused (403).
+    key_scope: Scope | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +80,12 @@ class Routes:
     """One resource module's routes, declared at module level with `route` (like a blueprint,
     but with the OpenAPI facts beside each handler). `Api.include` registers them."""
 
-    def __init__(self, tag: str) -> None:
+    def __init__(self, tag: str, *, api_keys: bool = False) -> None:
         self.tag = tag
+        # Whether API keys may call this module's agent and admin routes (each route may say
+        # otherwise). Off unless a module says so: a new module of sign-in or account routes
+        # must not become reachable with a key by default (structures.md, "API keys").
+        self.api_keys = api_keys
         self.declared: list[Declared] = []
 
     def route(
@@ -94,12 +101,19 @@ class Routes:
         status: int = 200,
         errors: tuple[int, ...] = (),
         raw_body: tuple[str, ...] = (),
+        api_keys: bool | None = None,
     ) -> Callable[[Handler], Handler]:
         """Declare a route. Its handler receives `services=` (the process's Services), `caller=`
         (for agent and admin routes), `body=` and `query=` (when declared), and the path's
-        parameters. `raw_body` names the media types of a body the handler reads itself."""
+        parameters. `raw_body` names the media types of a body the handler reads itself.
+        `api_keys` (default: the module's) says whether an API key may call an agent or admin
+        route; the scope it needs follows from the method and `auth`."""
+        keys = self.api_keys if api_keys is None else api_keys
 
         def declare(handler: Handler) -> Handler:
+            key_scope = None
+            if keys and auth in ("agent", "admin"):
+                key_scope = required_scope(method, admin=auth == "admin")
             operation = Operation(
                 method.lower(),
                 rule,
@@ -113,6 +127,7 @@ class Routes:
                 errors,
                 inspect.getdoc(handler),
                 raw_body,
+                key_scope,
             )
             self.declared.append(Declared(operation, handler))
             return handler
@@ -144,7 +159,7 @@ class Api:
         async def view(**path: Any) -> Any:
             kwargs: dict[str, Any] = dict(path, services=services)
             if op.auth in ("agent", "admin"):
-                kwargs["caller"] = await check_caller(op.auth == "admin")
+                kwargs["caller"] = await check_caller(op)
             if op.body is not None:
                 kwargs["body"] = await read_body(op.body)
             if op.query is not None:
@@ -189,6 +204,13 @@ class Api:
                         "description": "An access token from /auth/login, /auth/register or"
                         " /auth/refresh",
                     },
+                    "api_key": {
+                        "type": "http",
+                        "scheme": "bearer",
+                        "description": "An API key (chat_sk_...) made by an admin with POST"
+                        " /api-keys; it acts as that admin, limited to its scopes: an operation"
+                        " lists the one it needs",
+                    },
                     "token": {
                         "type": "http",
                         "scheme": "bearer",
@@ -215,6 +237,8 @@ def _operation(op: Operation, params: list[dict[str, Any]], refs: Refs) -> dict[
         spec["description"] = op.description
     if op.auth in ("agent", "admin"):
         spec["security"] = [{"bearer": []}]
+        if op.key_scope is not None:  # OpenAPI 3.1: an http scheme may list role names
+            spec["security"].append({"api_key": [op.key_scope]})
     elif op.auth == "token":
         spec["security"] = [{"token": []}]
     if op.raw_body:
@@ -239,7 +263,7 @@ def _implied_errors(op: Operation, params: list[dict[str, Any]]) -> list[int]:
     implied = []
     if op.auth != "public":
         implied.append(401)
-    if op.auth == "admin":
+    if op.auth in ("agent", "admin"):  # admins only, or an API key without the scope
         implied.append(403)
     if op.body is not None:
         implied += [400, 413, 422]

@@ -17,9 +17,12 @@ from quart import Blueprint, Response, send_from_directory
 
 from chat.db import accounts, space_queries
 from chat.demo import DEMO_EMAIL
+from chat.http.compressed import AssetDirectory, asset_response
 from chat.services import Services
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+# The console's files have fixed names: revalidated (ETag) on every load, so a new build shows.
+CONSOLE_CACHE = "no-cache"
 WIDGET_KEY_PLACEHOLDER = "{{WIDGET_KEY}}"
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; "
@@ -90,8 +93,15 @@ def pages_blueprint(services: Services) -> Blueprint:
     async def static_file(name: str) -> Response:
         return await send_from_directory(STATIC_DIR, name)
 
+    # The console's script and styles go out compressed (chat/http/compressed.py).
+    console_assets = AssetDirectory(STATIC_DIR / "console")
+
     @pages.get("/static/console/<name>")
     async def console_file(name: str) -> Response:
-        return await send_from_directory(STATIC_DIR / "console", name)
+        found = await console_assets.get(name)
+        if found is None:
+            return await send_from_directory(STATIC_DIR / "console", name)
+        asset, content_type = found
+        return asset_response(asset, content_type, CONSOLE_CACHE)
 
     return pages

@@ -10,7 +10,12 @@
 - Registration: besides the address's sign-in budget, `registrations_per_address_per_hour`, which
   bounds how many emails one address can probe through registration's answer.
 - Everything under /api/v1: a request budget (`api_requests_per_minute`, `api_burst`) per agent
-  when the request carries a valid bearer token, else per client address.
+  when the request carries a valid bearer token, per API key when it carries a well-formed one,
+  else per client address.
+- API keys that fail (unknown, revoked, wrong secret): per client address, at the sign-in rate
+  (`login_attempts_per_address_per_minute`), checked before the key is looked up and counted
+  after it failed (check_key_failures, count_key_failure), so guessing costs no database work
+  past the budget.
 
 Over a limit: 429 `rate_limited` with `Retry-After` (chat/http/errors.py). The algorithm and the
 keys are in chat/streams/limits.py; structures.md ("Throttling") has the whole picture.
@@ -36,6 +41,7 @@ import math
 
 from quart import Quart, request
 
+from chat.auth.api_keys import api_key_id, looks_like_api_key
 from chat.auth.tokens import check_access_token
 from chat.config import Settings
 from chat.errors import RateLimitedError, UnauthorizedError, UnavailableError
@@ -56,6 +62,8 @@ SIGN_IN_ADDRESS_BUCKET = "signin"  # id: the client address (login and registrat
 REGISTER_ADDRESS_BUCKET = "register"  # id: the client address
 API_AGENT_BUCKET = "api:agent"  # id: the agent id of a valid bearer token
 API_ADDRESS_BUCKET = "api:addr"  # id: the client address
+API_KEY_BUCKET = "api:key"  # id: the row id a well-formed API key names
+KEY_FAILURES_BUCKET = "api:key-fail"  # id: the client address
 
 # One host or subscriber usually holds a whole IPv6 /64: counting single addresses there would
 # give a client 2**64 budgets.
@@ -69,6 +77,7 @@ LOGIN_MESSAGE = "too many login attempts for this account from this address; ret
 LOGIN_EMAIL_MESSAGE = "too many login attempts for this account; retry later"
 REGISTER_MESSAGE = "too many registrations from this address; retry later"
 API_MESSAGE = "too many requests; retry later"
+KEY_FAILURES_MESSAGE = "too many failed API keys from this address; retry later"
 
 
 def per_minute(count: int, burst: int | None = None) -> Rate | None:
@@ -163,6 +172,10 @@ def install_request_budget(app: Quart, services: Services) -> None:
     costs a database lookup besides): an unchecked `sub` would let anyone who knows an agent's
     id (visitors see it on every agent message) spend that agent's budget, and let a client
     escape its address budget by inventing a new `sub` for each request.
+
+    An API key's budget is its own, by the id it names, unchecked here: only its organization's
+    admins ever see a key's id, and a client that invents ids to escape a budget gets each one
+    refused, which the address's failure budget (check_key_failures) bounds before any lookup.
     """
     settings = services.settings
     limiter = RateLimiter(services.redis, settings.key_prefix)
@@ -172,12 +185,58 @@ def install_request_budget(app: Quart, services: Services) -> None:
     async def spend_request_budget() -> None:
         if not request.path.startswith(API_PREFIX):
             return
+        key_id = _bearer_key_id()
+        if key_id is not None:
+            await check_key_failures(services)
+            await _spend(limiter, API_KEY_BUCKET, key_id, api_rate, API_MESSAGE)
+            return
         agent_id = _bearer_agent_id(settings)
         if agent_id is None:
             address = address_id(client_address(request, settings.trusted_proxies))
             await _spend(limiter, API_ADDRESS_BUCKET, address, api_rate, API_MESSAGE)
         else:
             await _spend(limiter, API_AGENT_BUCKET, agent_id, api_rate, API_MESSAGE)
+
+
+async def check_key_failures(services: Services) -> None:
+    """RateLimitedError when the client address has no failed-key budget left; counts nothing."""
+    rate = per_minute(services.settings.login_attempts_per_address_per_minute)
+    if rate is None:
+        return
+    limiter = RateLimiter(services.redis, services.settings.key_prefix)
+    try:
+        verdict = await limiter.peek(KEY_FAILURES_BUCKET, _request_address(services), rate)
+    except UnavailableError as exc:
+        logger.warning("throttling skipped, %s: %r", exc.message, exc.__cause__)
+        return
+    if not verdict.allowed:
+        retry_after = max(1, math.ceil(verdict.retry_after))
+        raise RateLimitedError(
+            KEY_FAILURES_MESSAGE, retry_after=retry_after, retry_after_seconds=retry_after
+        )
+
+
+async def count_key_failure(services: Services) -> None:
+    """Count a failed API key against the client address (RateLimitedError past the budget)."""
+    settings = services.settings
+    limiter = RateLimiter(services.redis, settings.key_prefix)
+    rate = per_minute(settings.login_attempts_per_address_per_minute)
+    await _spend(
+        limiter, KEY_FAILURES_BUCKET, _request_address(services), rate, KEY_FAILURES_MESSAGE
+    )
+
+
+def _request_address(services: Services) -> str:
+    return address_id(client_address(request, services.settings.trusted_proxies))
+
+
+def _bearer_key_id() -> str | None:
+    """The key id of an API key in the request (well-formed, not yet checked); a malformed
+    key spends the address's budget (its id names nothing)."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not looks_like_api_key(token.strip()):
+        return None
+    return api_key_id(token.strip())
 
 
 def _bearer_agent_id(settings: Settings) -> str | None:

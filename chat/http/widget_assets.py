@@ -8,18 +8,20 @@ to put in a page.
 Neither URL sends `Access-Control-Allow-Origin`: a classic `<script src>` needs no CORS, and
 the bundle holds no secret. `Cross-Origin-Resource-Policy: cross-origin` lets pages that
 require it (`Cross-Origin-Embedder-Policy: require-corp`) load the script as well.
+
+Both go out brotli'd or gzipped when the client accepts it (chat/http/compressed.py): the bundle
+is compressed once, when it is read.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
-from quart import Blueprint, Response, request
+from quart import Blueprint, Response
 
 from chat.errors import NotFoundError, UnavailableError
+from chat.http.compressed import CompressedAsset, asset_response
 
 logger = logging.getLogger(__name__)
 
@@ -34,30 +36,8 @@ IMMUTABLE_CACHE = "public, max-age=31536000, immutable"
 CONTENT_TYPE = "text/javascript; charset=utf-8"
 
 
-@dataclass(frozen=True)
-class WidgetBundle:
-    """The bundle's bytes and the names derived from them."""
-
-    body: bytes
-    sha256: str
-
-    @classmethod
-    def of(cls, body: bytes) -> WidgetBundle:
-        return cls(body, hashlib.sha256(body).hexdigest())
-
-    @property
-    def digest(self) -> str:
-        """The `<hash>` of `/widget.<hash>.js`."""
-        return self.sha256[:HASH_LENGTH]
-
-    @property
-    def etag(self) -> str:
-        """The ETag value, unquoted (a strong tag: the same bytes always)."""
-        return self.sha256
-
-
-def load_widget_bundle(path: Path) -> WidgetBundle | None:
-    """The bundle at `path`, or None (logged) when it has not been built."""
+def load_widget_bundle(path: Path) -> CompressedAsset | None:
+    """The bundle at `path`, compressed, or None (logged) when it has not been built."""
     try:
         body = path.read_bytes()
     except FileNotFoundError:
@@ -65,17 +45,11 @@ def load_widget_bundle(path: Path) -> WidgetBundle | None:
             "widget bundle %s is missing: /widget.js answers 503 (run make widget)", path
         )
         return None
-    return WidgetBundle.of(body)
+    return CompressedAsset.of(body)
 
 
-def _script_response(bundle: WidgetBundle, cache_control: str) -> Response:
-    if request.if_none_match.contains_weak(bundle.etag):
-        response = Response(b"", status=304)
-    else:
-        response = Response(bundle.body, content_type=CONTENT_TYPE)
-    response.set_etag(bundle.etag)
-    response.headers["Cache-Control"] = cache_control
-    response.headers["X-Content-Type-Options"] = "nosniff"
+def _script_response(bundle: CompressedAsset, cache_control: str) -> Response:
+    response = asset_response(bundle, CONTENT_TYPE, cache_control)
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
     return response
 
@@ -95,7 +69,7 @@ def widget_assets_blueprint(bundle_path: Path = WIDGET_BUNDLE_PATH) -> Blueprint
 
     @assets.get("/widget.<digest>.js")
     async def hashed_widget_script(digest: str) -> Response:
-        if bundle is None or digest != bundle.digest:
+        if bundle is None or digest != bundle.sha256[:HASH_LENGTH]:
             raise NotFoundError("no widget build has this hash; /widget.js is the current one")
         return _script_response(bundle, IMMUTABLE_CACHE)
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import coredis.exceptions
 import trio
+from coredis.commands.script import Script
 
 from chat.clock import now_ms
 from chat.errors import UnavailableError
@@ -47,6 +48,22 @@ local wait = tat - now - (burst - 1) * interval
 if wait > 0 then return math.ceil(wait) end
 local new_tat = tat + interval
 redis.call('SET', KEYS[1], string.format('%.3f', new_tat), 'PX', math.ceil(new_tat - now))
+return 0
+"""
+
+
+# GCRA's test without the count: whether an attempt would pass now. Lets a caller refuse before
+# costly work that only failures are counted for (chat/http/throttle.py, failed API keys).
+GCRA_PEEK = r"""
+-- KEYS[1] the bucket; ARGV: interval_ms, burst. Returns 0 when an attempt would be allowed,
+-- else the ms until one would be. Writes nothing.
+local interval, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local tat = tonumber(redis.call('GET', KEYS[1])) or now
+if tat < now then tat = now end
+local wait = tat - now - (burst - 1) * interval
+if wait > 0 then return math.ceil(wait) end
 return 0
 """
 
@@ -87,6 +104,7 @@ class RateLimiter:
     def __init__(self, redis: Redis, prefix: str) -> None:
         self.prefix = prefix
         self._gcra = redis.register_script(GCRA)
+        self._peek = redis.register_script(GCRA_PEEK)
 
     async def hit(self, bucket: str, ident: str, rate: Rate) -> Verdict:
         """Count one attempt of `ident` in `bucket` if `rate` allows it.
@@ -94,11 +112,19 @@ class RateLimiter:
         Raises UnavailableError when Redis fails or takes longer than LIMIT_TIMEOUT_SECONDS;
         on cancellation the attempt may or may not have been counted.
         """
+        return await self._run(self._gcra, bucket, ident, rate)
+
+    async def peek(self, bucket: str, ident: str, rate: Rate) -> Verdict:
+        """Whether an attempt of `ident` in `bucket` would be allowed now; counts nothing.
+        Raises UnavailableError as `hit` does."""
+        return await self._run(self._peek, bucket, ident, rate)
+
+    async def _run(self, script: Script[str], bucket: str, ident: str, rate: Rate) -> Verdict:
         key = limit_key(self.prefix, bucket, ident)
         args = [f"{rate.interval_ms:.3f}", str(rate.burst)]
         with trio.move_on_after(LIMIT_TIMEOUT_SECONDS):
             try:
-                wait_ms: object = await self._gcra(keys=[key], args=args)
+                wait_ms: object = await script(keys=[key], args=args)
             except (coredis.exceptions.RedisError, OSError) as exc:
                 raise UnavailableError("the rate limiter cannot reach Redis") from exc
             if not isinstance(wait_ms, int):

@@ -26,6 +26,7 @@ export type View =
   | "canned"
   | "deleted"
   | "tags"
+  | "api-keys"
   | "webhooks";
 // Pages every agent may open; the others are admins' (their REST routes refuse others).
 const EVERYONES_VIEWS: readonly View[] = ["inbox", "canned"];
@@ -543,6 +544,7 @@ export function viewFromHash(): View {
   if (h === "#/canned") return "canned";
   if (h === "#/deleted") return "deleted";
   if (h === "#/tags") return "tags";
+  if (h === "#/api-keys") return "api-keys";
   if (h === "#/webhooks") return "webhooks";
   return "inbox";
 }

@@ -22,6 +22,7 @@ import { Cursors } from "../src/cursors";
 import { MessageLog } from "../src/messages";
 import { type Agent, cameByEmail, type Message, type Thread } from "../src/protocol";
 import { ThreadStore, waitingFor } from "../src/threads";
+import { apiKeyFields } from "../src/ui/ApiKeysPage";
 import { cannedFields } from "../src/ui/CannedPage";
 import { checkedIds } from "../src/ui/GroupsPage";
 import { groupSettings } from "../src/ui/SpaceGroupFields";
@@ -797,6 +798,15 @@ test("the canned form sends the shortcut without its slash, lowercased, and trim
     title: "Greeting",
     content: "Hi {{visitor.name|there}}",
   });
+});
+
+test("the API key form sends the name trimmed and the checked scopes in a fixed order", () => {
+  const data = new FormData();
+  data.set("name", "  CRM sync ");
+  data.append("scopes", "admin");
+  data.append("scopes", "read");
+  assert.deepEqual(apiKeyFields(data), { name: "CRM sync", scopes: ["read", "admin"] });
+  assert.deepEqual(apiKeyFields(new FormData()), { name: "", scopes: [] });
 });
 
 // --- webhooks ---------------------------------------------------------------------------------

@@ -79,6 +79,7 @@ PROBES = [
     Probe("PATCH", "/tags/{tag_id}", {"name": "Taken over"}),
     Probe("DELETE", "/tags/{tag_id}"),
     Probe("GET", "/attachments/{attachment_id}/link"),
+    Probe("DELETE", "/api-keys/{key_id}"),
     Probe("GET", "/webhooks/{webhook_id}"),
     Probe("PATCH", "/webhooks/{webhook_id}", {"enabled": False}),
     Probe("DELETE", "/webhooks/{webhook_id}"),
@@ -151,10 +152,15 @@ async def _tenant(base: str, settings: Settings, n: int, words: str) -> Tenant:
         headers={"Content-Type": "image/png"},
     )
     assert upload.status == 201, upload.body
+    key = await call(
+        "POST", f"{base}{PREFIX}/api-keys", {"name": words, "scopes": ["read"]}, token=org.token
+    )
+    assert key.status == 201, key.body
     hook_body = {"url": f"https://hooks.example.test/{words}", "kinds": ["message.created"]}
     hook = await call("POST", f"{base}{PREFIX}/webhooks", hook_body, token=org.token)
     assert hook.status == 201, hook.body
     ids = {
+        "key_id": [key.body["id"]],
         "webhook_id": [hook.body["id"]],
         "attachment_id": [upload.body["attachment"]["id"]],
         "tag_id": [tag.body["id"]],
@@ -168,6 +174,7 @@ async def _tenant(base: str, settings: Settings, n: int, words: str) -> Tenant:
     secrets = [
         *(value for values in ids.values() for value in values),
         org.space["widget_key"],
+        key.body["key"],
         hook.body["secret"],
         welcome["visitor"]["id"],
         welcome["session"],
@@ -274,6 +281,7 @@ async def _assert_lists_are_separate(api: str, a: Tenant, b: Tenant) -> None:
             "groups": await call("GET", f"{api}/groups", token=token),
             "canned": await call("GET", f"{api}/canned-responses", token=token),
             "tags": await call("GET", f"{api}/tags", token=token),
+            "api-keys": await call("GET", f"{api}/api-keys", token=token),
             "webhooks": await call("GET", f"{api}/webhooks", token=token),
             "threads": await call(
                 "GET", f"{api}/spaces/{space_id}/threads?status={ALL_STATUSES}", token=token
@@ -286,6 +294,7 @@ async def _assert_lists_are_separate(api: str, a: Tenant, b: Tenant) -> None:
             "groups": "group_id",
             "canned": "response_id",
             "tags": "tag_id",
+            "api-keys": "key_id",
             "webhooks": "webhook_id",
         }
         for name, reply in lists.items():

@@ -18,7 +18,7 @@ from chat.http.replies import Agent, AgentList
 from chat.http.sign_in_copy import agent_changed, agent_deleted, end_sign_ins
 from chat.services import Services
 
-routes = Routes(tag="agents")
+routes = Routes(tag="agents", api_keys=True)
 
 
 @routes.route(

@@ -26,7 +26,7 @@ from chat.protocol.inbound import clean_name
 from chat.services import Services
 from chat.space_settings import SpaceSettings
 
-routes = Routes(tag="attachments")
+routes = Routes(tag="attachments", api_keys=True)
 
 # The declared type is never trusted (chat/files/sniffing.py): any is read, these are listed.
 UPLOAD_MEDIA_TYPES = ("application/octet-stream", "image/png", "image/jpeg", "application/pdf")

@@ -32,7 +32,10 @@ from chat.json_types import Json
 from chat.protocol.outbound import agent_json
 from chat.services import Services
 
-routes = Routes(tag="auth")
+# API keys are refused on every sign-in route (403): they are for the REST API's resources, and a
+# key that could end sign-ins, change a password or (with 2FA) a second factor would be a way to
+# take over the account. GET /auth/me is the exception: it tells a key whom it acts as.
+routes = Routes(tag="auth", api_keys=False)
 
 
 async def _sign_in(services: Services, agent: AgentRow, session_id: str | None = None) -> Json:
@@ -156,7 +159,7 @@ async def logout(services: Services, caller: Caller, body: Logout) -> Response:
     return no_content()
 
 
-@routes.route("GET", "/auth/me", summary="The calling agent", reply=Agent)
+@routes.route("GET", "/auth/me", summary="The calling agent", reply=Agent, api_keys=True)
 async def get_me(services: Services, caller: Caller) -> Response:
     return jsonify(await agent_reply(services, caller.agent))
 

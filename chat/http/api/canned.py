@@ -19,7 +19,7 @@ from chat.http.openapi import Routes
 from chat.http.replies import CannedResponse, CannedResponseList
 from chat.services import Services
 
-routes = Routes(tag="canned responses")
+routes = Routes(tag="canned responses", api_keys=True)
 
 _NOT_FOUND = "no such canned response"
 

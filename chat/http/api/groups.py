@@ -20,7 +20,7 @@ from chat.http.replies import Group, GroupList
 from chat.http.sign_in_copy import spaces_changed
 from chat.services import Services
 
-routes = Routes(tag="groups")
+routes = Routes(tag="groups", api_keys=True)
 
 
 @routes.route("GET", "/groups", summary="The organization's groups", reply=GroupList)

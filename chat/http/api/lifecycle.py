@@ -24,7 +24,7 @@ from chat.services import Services
 
 logger = logging.getLogger(__name__)
 
-routes = Routes(tag="lifecycle")
+routes = Routes(tag="lifecycle", api_keys=True)
 
 
 class DeletedListQuery(BaseModel):

@@ -16,7 +16,7 @@ from chat.http.sign_in_copy import org_spaces
 from chat.services import Services
 from chat.streams.notes import TagChange
 
-routes = Routes(tag="notes and tags")
+routes = Routes(tag="notes and tags", api_keys=True)
 
 
 def _author(caller: Caller) -> Author:

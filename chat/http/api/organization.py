@@ -13,7 +13,7 @@ from chat.http.openapi import Routes
 from chat.http.replies import Organization
 from chat.services import Services
 
-routes = Routes(tag="organization")
+routes = Routes(tag="organization", api_keys=True)
 
 
 @routes.route("GET", "/organization", summary="The caller's organization", reply=Organization)

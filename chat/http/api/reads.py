@@ -17,7 +17,7 @@ from chat.http.auth import Caller
 from chat.http.openapi import Routes
 from chat.services import Services
 
-routes = Routes(tag="threads")
+routes = Routes(tag="threads", api_keys=True)
 
 
 class MarkReadBody(BaseModel):

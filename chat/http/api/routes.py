@@ -6,6 +6,7 @@ from quart import Blueprint, Response, jsonify
 
 from chat.http.api import (
     agents,
+    api_keys,
     attachments,
     auth,
     canned,
@@ -25,7 +26,7 @@ from chat.http.api import (
     widget,
 )
 from chat.http.auth import check_caller
-from chat.http.openapi import Api
+from chat.http.openapi import Api, Operation
 from chat.services import Services
 
 PREFIX = "/api/v1"
@@ -35,8 +36,8 @@ TITLE = "chat REST API"
 def api_blueprint(services: Services) -> Blueprint:
     blueprint = Blueprint("api", __name__, url_prefix=PREFIX)
 
-    async def caller(admin: bool) -> object:
-        return await check_caller(services, admin=admin)
+    async def caller(op: Operation) -> object:
+        return await check_caller(services, admin=op.auth == "admin", key_scope=op.key_scope)
 
     api = Api(blueprint, services, caller, TITLE)
     for resource in (
@@ -57,6 +58,7 @@ def api_blueprint(services: Services) -> Blueprint:
         attachments,
         transcripts,
         lifecycle,
+        api_keys,
         webhooks,
     ):
         api.include(resource.routes)

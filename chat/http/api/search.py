@@ -26,7 +26,7 @@ from chat.ids import parse_id
 from chat.protocol.inbound import NUL_REFUSED, is_blank
 from chat.services import Services
 
-routes = Routes(tag="search")
+routes = Routes(tag="search", api_keys=True)
 
 MAX_PAGE = 50
 _CURSOR_SEP = "|"

@@ -26,7 +26,7 @@ from chat.protocol.outbound import space_json, thread_json
 from chat.services import Services
 from chat.streams import groups
 
-routes = Routes(tag="spaces")
+routes = Routes(tag="spaces", api_keys=True)
 
 
 async def _own_space(services: Services, caller: Caller, space_id: Any) -> SpaceRow:

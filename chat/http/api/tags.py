@@ -16,7 +16,7 @@ from chat.http.note_models import CreateTag, Tag, TagList, UpdateTag
 from chat.http.openapi import Routes
 from chat.services import Services
 
-routes = Routes(tag="notes and tags")
+routes = Routes(tag="notes and tags", api_keys=True)
 
 
 @routes.route("GET", "/tags", summary="The organization's tags", reply=TagList)

@@ -22,7 +22,7 @@ from chat.json_types import Json
 from chat.protocol.outbound import thread_json, visitor_json
 from chat.services import Services
 
-routes = Routes(tag="threads")
+routes = Routes(tag="threads", api_keys=True)
 
 
 def _commands(services: Services) -> ThreadCommands:

@@ -51,7 +51,7 @@ CSV_COLUMNS = (
     "created_at",
 )
 
-routes = Routes(tag="transcripts")
+routes = Routes(tag="transcripts", api_keys=True)
 
 
 class TranscriptQuery(BaseModel):

@@ -16,7 +16,7 @@ from chat.services import Services
 
 THREADS_SHOWN = 20
 
-routes = Routes(tag="visitors")
+routes = Routes(tag="visitors", api_keys=True)
 
 
 @routes.route(

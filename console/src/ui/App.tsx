@@ -1,5 +1,6 @@
 import type { Console } from "../console";
 import { AgentsPage } from "./AgentsPage";
+import { ApiKeysPage } from "./ApiKeysPage";
 import { CannedPage } from "./CannedPage";
 import { DeletedPage } from "./DeletedPage";
 import { GroupsPage } from "./GroupsPage";
@@ -33,6 +34,8 @@ export function App({ c }: { c: Console }) {
         <DeletedPage c={c} />
       ) : c.view === "tags" && admin ? (
         <TagsPage c={c} />
+      ) : c.view === "api-keys" && admin ? (
+        <ApiKeysPage c={c} />
       ) : c.view === "webhooks" && admin ? (
         <WebhooksPage c={c} />
       ) : c.view === "canned" ? (

@@ -33,6 +33,7 @@ export function Header({ c }: { c: Console }) {
         {nav("canned", "Canned responses")}
         {admin ? nav("tags", "Tags") : null}
         {admin ? nav("deleted", "Deleted") : null}
+        {admin ? nav("api-keys", "API keys") : null}
         {admin ? nav("webhooks", "Webhooks") : null}
       </nav>
       <SearchBox c={c} />
