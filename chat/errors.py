@@ -274,6 +274,7 @@ class ApiKeyLimitError(ChatError):
     """The organization has as many live API keys as allowed; revoke one first."""
 
     code = "too_many_api_keys"
+    status = 409
 
 
 class WebhookDestinationError(ChatError):
