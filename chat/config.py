@@ -185,7 +185,35 @@ class Settings(BaseModel):
     # How long a signed link to an attachment works (chat/files/links.py).
     attachment_link_seconds: int = Field(default=300, ge=5, le=86400)
 
-    @field_validator("trusted_proxies")
+    # Webhooks (README "Webhooks", structures.md "Webhooks"). Off: this process neither ingests
+    # nor sends (another process does; rows wait in PostgreSQL, entries in the log).
+    webhooks_enabled: bool = True
+    # One attempt's whole time (resolving, connecting, sending, the answer's head); past it the
+    # attempt failed and is retried. Short, so a hanging receiver holds a slot only this long.
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Retries: a random delay of up to base * 2**(attempts - 1) seconds (full jitter), at most
+    # the max; an event not delivered this long after it was enqueued is parked as failed.
+    webhook_retry_base_seconds: float = Field(default=5.0, gt=0)
+    webhook_retry_max_delay_seconds: float = Field(default=3600.0, gt=0)
+    webhook_retry_for_seconds: float = Field(default=86400.0, gt=0)
+    # Requests in flight from one process, and to one endpoint over all processes: a dead
+    # endpoint holds at most its share, never the others' slots.
+    # One endpoint takes at most per_endpoint / (its answer time + ~20 ms of bookkeeping)
+    # events a second: 16 keep a 50 ms receiver above 200/s, and leave a dead one a quarter of a
+    # process's slots.
+    webhook_concurrency: int = Field(default=64, ge=1)
+    webhook_per_endpoint: int = Field(default=16, ge=1)
+    # How often a sender looks for due deliveries when nothing woke it (its own process's
+    # ingest wakes it at once; another process's is seen within this).
+    webhook_poll_seconds: float = Field(default=1.0, gt=0)
+    # Events (bodies) kept for replay; the log keeps its own window besides.
+    webhook_retention_days: int = Field(default=7, ge=1)
+    # SSRF (chat/webhooks/destinations.py): private, loopback and link-local destinations are
+    # refused unless allowed here, all of them or the comma-separated networks.
+    webhook_allow_private: bool = False
+    webhook_allowed_networks: str = ""
+
+    @field_validator("trusted_proxies", "webhook_allowed_networks")
     @classmethod
     def _networks(cls, value: str) -> str:
         for part in value.split(","):

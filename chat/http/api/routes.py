@@ -23,6 +23,7 @@ from chat.http.api import (
     transcripts,
     two_factor,
     visitors,
+    webhooks,
     widget,
 )
 from chat.http.auth import check_caller
@@ -60,6 +61,7 @@ def api_blueprint(services: Services) -> Blueprint:
         lifecycle,
         api_keys,
         two_factor,
+        webhooks,
     ):
         api.include(resource.routes)
     document = api.openapi(PREFIX)

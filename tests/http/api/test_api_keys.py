@@ -110,6 +110,11 @@ async def test_keys_cannot_manage_sign_ins_or_keys(base_url: str) -> None:
             ("GET", "/api-keys", None),
             ("POST", "/auth/logout", {"refresh_token": "x"}),
             ("PATCH", "/auth/me", {"name": "Mallory"}),
+            (
+                "POST",
+                "/webhooks",
+                {"url": "https://hooks.example.test/", "kinds": ["message.created"]},
+            ),
         ):
             refused = await _as_key(org, key, method, path, body)
             assert_error(refused, 403, "forbidden", (method, path))
@@ -319,6 +324,15 @@ async def test_the_openapi_document_names_each_routes_scope_and_the_few_that_ref
             f"POST {API}/auth/two-factor/recovery-codes",
             f"POST {API}/auth/two-factor/disable",
             f"POST {API}/agents/{{agent_id}}/two-factor/reset",
+            # Webhooks: an endpoint registered with a leaked key would outlive its revocation.
+            f"GET {API}/webhooks",
+            f"POST {API}/webhooks",
+            f"GET {API}/webhooks/{{webhook_id}}",
+            f"PATCH {API}/webhooks/{{webhook_id}}",
+            f"DELETE {API}/webhooks/{{webhook_id}}",
+            f"POST {API}/webhooks/{{webhook_id}}/rotate-secret",
+            f"POST {API}/webhooks/{{webhook_id}}/replay",
+            f"GET {API}/webhooks/{{webhook_id}}/deliveries",
         }
         assert scopes[f"GET {API}/auth/me"] == "read"
         assert scopes[f"POST {API}/threads/{{thread_id}}/claim"] == "write"
