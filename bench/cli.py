@@ -25,7 +25,7 @@ from bench.service import Service
 Scenario = Callable[[Context], Awaitable[ScenarioResult]]
 
 
-SCENARIOS = ("ceilings", "conversation", "idle", "storm", "projector", "routing")
+SCENARIOS = ("ceilings", "conversation", "idle", "storm", "projector", "routing", "webhooks")
 
 
 def scenario(name: str) -> Scenario:

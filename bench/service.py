@@ -41,6 +41,8 @@ BENCH_ENV = {
     "CHAT_VISITOR_OPEN_THREADS_PER_ADDRESS": "0",
     "CHAT_VISITOR_THREADS_PER_ADDRESS_PER_HOUR": "0",
     "CHAT_VISITOR_MESSAGES_PER_ADDRESS_PER_SECOND": "0",
+    # The webhooks scenario's receiver listens on loopback.
+    "CHAT_WEBHOOK_ALLOW_PRIVATE": "true",
 }
 
 

@@ -1,4 +1,5 @@
-"""The `chat` command line: serve, services up/down, migrate, reset-two-factor."""
+"""The `chat` command line: serve, services up/down, migrate, reset-two-factor, and the operator
+commands."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,8 +23,16 @@ from chat.config import Settings, env_settings
 from chat.db import two_factor_queries
 from chat.db.pool import apply_schema
 from chat.embedded.services import services_down, services_up
+from chat.ops.commands import COMMANDS as OPS_COMMANDS
+from chat.ops.commands import add_commands as add_ops_commands
+from chat.ops.commands import run_command as run_ops_command
 
 logger = logging.getLogger("chat")
+
+# `serve --workers`: a worker that dies is started again, after this pause if it lived less
+# than WORKER_MIN_LIFE_SECONDS (one that cannot start would otherwise be restarted in a loop).
+WORKER_MIN_LIFE_SECONDS = 5.0
+WORKER_RESTART_PAUSE_SECONDS = 1.0
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -44,6 +54,8 @@ def main(argv: list[str] | None = None) -> None:
     up.add_argument("--appendfsync", choices=["everysec", "always"], default="everysec")
 
     commands.add_parser("migrate", help="apply schema.sql and migrations/ to DATABASE_URL")
+    # inspect, tail, dead-letters, projector (chat/ops/commands.py)
+    add_ops_commands(commands)
 
     reset = commands.add_parser(
         "reset-two-factor",
@@ -66,6 +78,8 @@ def main(argv: list[str] | None = None) -> None:
             _serve(args)
         case "reset-two-factor":
             _reset_two_factor(os.environ["DATABASE_URL"], args.email)
+        case command if command in OPS_COMMANDS:
+            sys.exit(run_ops_command(args))
 
 
 def _reset_two_factor(database_url: str, email: str) -> None:
@@ -139,7 +153,11 @@ def _run_one(settings: Settings, host: str, port: int, fd: int | None) -> None:
 
 
 def _run_workers(args: argparse.Namespace, settings: Settings) -> None:
-    """N processes accept on one listening socket, each with its own trio loop and actors."""
+    """N processes accept on one listening socket, each with its own trio loop and actors.
+
+    A worker that exits is started again (after WORKER_RESTART_PAUSE_SECONDS if it lived less
+    than WORKER_MIN_LIFE_SECONDS, so a worker that cannot start does not spin). SIGTERM/SIGINT
+    stop them all; SIGUSR1 drains them all (chat/actors/drain.py) and exits once they have."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind((args.host, args.port))
@@ -148,43 +166,55 @@ def _run_workers(args: argparse.Namespace, settings: Settings) -> None:
     env = {
         **os.environ,
         "SECRET_KEY": settings.secret_key,
+        "CHAT_PREVIOUS_SECRET_KEYS": settings.previous_secret_keys,
         "CHAT_ACK_DURABILITY": settings.ack_durability,
     }
     env.pop("CHAT_NODE_ID", None)  # every worker is its own node
-    workers = [
-        subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [
-                sys.executable,
-                "-m",
-                "chat.cli",
-                "serve",
-                "--fd",
-                str(listener.fileno()),
-                "--host",
-                args.host,
-                "--port",
-                str(args.port),
-            ],
-            pass_fds=[listener.fileno()],
-            env=env,
-        )
-        for _ in range(args.workers)
+    command = [
+        *(sys.executable, "-m", "chat.cli", "serve", "--fd", str(listener.fileno())),
+        *("--host", args.host, "--port", str(args.port)),
     ]
+
+    def spawn() -> subprocess.Popen[bytes]:
+        # our own interpreter and module
+        return subprocess.Popen(command, pass_fds=[listener.fileno()], env=env)  # noqa: S603
+
+    workers = {w.pid: (w, time.monotonic()) for w in (spawn() for _ in range(args.workers))}
     print(f"serving on http://{args.host}:{args.port} with {args.workers} workers", flush=True)
+    draining = False
+
+    def drain(signum: int, frame: object) -> None:
+        nonlocal draining
+        draining = True
+        for worker, _ in workers.values():
+            worker.send_signal(signal.SIGUSR1)
+
     # Both, explicitly: a shell starts background jobs with SIGINT ignored, and Python then
     # leaves it ignored, so `kill -INT` would not stop the workers.
     signal.signal(signal.SIGTERM, _stop_on_signal)
     signal.signal(signal.SIGINT, _stop_on_signal)
+    signal.signal(signal.SIGUSR1, drain)
     try:
-        for worker in workers:
-            worker.wait()
+        while workers:
+            pid, status = os.wait()  # a signal's handler runs meanwhile (PEP 475)
+            if pid not in workers:
+                continue
+            worker, started = workers.pop(pid)
+            worker.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+            if draining:
+                continue
+            logger.warning("worker %d exited (%s); starting another", pid, worker.returncode)
+            if time.monotonic() - started < WORKER_MIN_LIFE_SECONDS:
+                time.sleep(WORKER_RESTART_PAUSE_SECONDS)
+            fresh = spawn()
+            workers[fresh.pid] = (fresh, time.monotonic())
     except (KeyboardInterrupt, _Stop):
         pass
     finally:
-        for worker in workers:
+        for worker, _ in workers.values():
             if worker.poll() is None:
                 worker.send_signal(signal.SIGTERM)
-        for worker in workers:
+        for worker, _ in workers.values():
             try:
                 worker.wait(timeout=15)
             except subprocess.TimeoutExpired:

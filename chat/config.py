@@ -19,9 +19,19 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    @property
+    def verifying_keys(self) -> tuple[str, ...]:
+        """The keys a token may be signed with: secret_key first, then the previous ones."""
+        previous = [k.strip() for k in self.previous_secret_keys.split(",") if k.strip()]
+        return (self.secret_key, *previous)
+
     redis_url: str
     database_url: str
     secret_key: str = Field(min_length=32)  # HS256 wants a key of at least 256 bits
+    # Keys that signed tokens before a rotation, comma-separated: tokens signed with them still
+    # verify (a visitor's is re-signed with secret_key at its next connection) until they are
+    # removed (README, "Rotating SECRET_KEY"; chat/auth/rotation.py).
+    previous_secret_keys: str = ""
     key_prefix: str = "chat"
     ack_durability: AckDurability = "written"
     node_id: str = Field(default_factory=lambda: secrets.token_hex(4))
@@ -90,6 +100,14 @@ class Settings(BaseModel):
     # /readyz answers 503 once the stream reader, the control follower or the projector has been
     # failing this long: long enough to ride out a blip, short enough for a balancer to react.
     readiness_failing_seconds: float = Field(default=10.0, gt=0)
+    # A staged drain (SIGUSR1 or `chat drain`, chat/actors/drain.py): /readyz fails at once,
+    # then sockets stay open this long so the balancer notices and stops sending new ones...
+    drain_balancer_seconds: float = Field(default=10.0, ge=0)
+    # ... then they close (1012) one by one, spread over this long in a random order, so the
+    # clients do not all reconnect to the other nodes in the same instant ...
+    drain_spread_seconds: float = Field(default=10.0, ge=0)
+    # ... and the process exits once none is left, or after this long whatever is left.
+    drain_timeout_seconds: float = Field(default=60.0, gt=0)
     # /metrics needs `Authorization: Bearer <token>` when set; when empty it answers only to
     # loopback peers on requests no proxy forwarded.
     metrics_token: str = ""
@@ -167,7 +185,35 @@ class Settings(BaseModel):
     # How long a signed link to an attachment works (chat/files/links.py).
     attachment_link_seconds: int = Field(default=300, ge=5, le=86400)
 
-    @field_validator("trusted_proxies")
+    # Webhooks (README "Webhooks", structures.md "Webhooks"). Off: this process neither ingests
+    # nor sends (another process does; rows wait in PostgreSQL, entries in the log).
+    webhooks_enabled: bool = True
+    # One attempt's whole time (resolving, connecting, sending, the answer's head); past it the
+    # attempt failed and is retried. Short, so a hanging receiver holds a slot only this long.
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Retries: a random delay of up to base * 2**(attempts - 1) seconds (full jitter), at most
+    # the max; an event not delivered this long after it was enqueued is parked as failed.
+    webhook_retry_base_seconds: float = Field(default=5.0, gt=0)
+    webhook_retry_max_delay_seconds: float = Field(default=3600.0, gt=0)
+    webhook_retry_for_seconds: float = Field(default=86400.0, gt=0)
+    # Requests in flight from one process, and to one endpoint over all processes: a dead
+    # endpoint holds at most its share, never the others' slots.
+    # One endpoint takes at most per_endpoint / (its answer time + ~20 ms of bookkeeping)
+    # events a second: 16 keep a 50 ms receiver above 200/s, and leave a dead one a quarter of a
+    # process's slots.
+    webhook_concurrency: int = Field(default=64, ge=1)
+    webhook_per_endpoint: int = Field(default=16, ge=1)
+    # How often a sender looks for due deliveries when nothing woke it (its own process's
+    # ingest wakes it at once; another process's is seen within this).
+    webhook_poll_seconds: float = Field(default=1.0, gt=0)
+    # Events (bodies) kept for replay; the log keeps its own window besides.
+    webhook_retention_days: int = Field(default=7, ge=1)
+    # SSRF (chat/webhooks/destinations.py): private, loopback and link-local destinations are
+    # refused unless allowed here, all of them or the comma-separated networks.
+    webhook_allow_private: bool = False
+    webhook_allowed_networks: str = ""
+
+    @field_validator("trusted_proxies", "webhook_allowed_networks")
     @classmethod
     def _networks(cls, value: str) -> str:
         for part in value.split(","):
@@ -200,10 +246,18 @@ def env_settings(
     if "secret_key" not in values:
         # With external servers several hosts must share one key: it has to be given.
         values["secret_key"] = os.environ.get("SECRET_KEY") or _data_dir_secret(data_dir)
+        previous = data_dir / PREVIOUS_SECRETS_FILE if data_dir is not None else None
+        if "previous_secret_keys" not in values and previous is not None and previous.exists():
+            # `chat rotate-secret` keeps the embedded setup's previous keys here.
+            values["previous_secret_keys"] = ",".join(previous.read_text().split())
     if data_dir is not None and "attachments_dir" not in values:
         values["attachments_dir"] = str(data_dir / "attachments")
     values.update({k: v for k, v in overrides.items() if v is not None})
     return Settings.model_validate(values)
+
+
+# Beside the data folder's `secret_key`: the keys it had before `chat rotate-secret`, one a line.
+PREVIOUS_SECRETS_FILE = "previous_secret_keys"
 
 
 def _data_dir_secret(data_dir: Path | None) -> str:

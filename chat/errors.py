@@ -344,3 +344,18 @@ class TwoFactorMandatoryError(ChatError):
 
     code = "two_factor_mandatory"
     status = 409
+
+
+class WebhookDestinationError(ChatError):
+    """A webhook URL that may not be called: not http(s), or a private, loopback or link-local
+    destination the operator does not allow (SSRF). A route answers it as 422 on field `url`."""
+
+    code = "invalid"
+    status = 422
+
+
+class WebhookLimitError(ChatError):
+    """The organization has as many webhooks as it may."""
+
+    code = "too_many_webhooks"
+    status = 409

@@ -10,6 +10,7 @@ from functools import partial
 import hypercorn.trio
 import trio
 
+from chat.actors.drain import run_drain
 from chat.config import Settings
 from chat.errors import CLOSE_SERVICE_RESTART
 from chat.http.app import create_app, hypercorn_config
@@ -50,15 +51,26 @@ async def serve(
 
 
 async def _wait_for_signal(stop: trio.Event, services: Services) -> None:
-    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-        async for signum in signals:
-            closing = services.revocations.close_all(
-                CLOSE_SERVICE_RESTART, "the service is restarting; reconnect"
-            )
-            logger.info(
-                "received %s, shutting down; closing %d socket(s) with 1012",
-                signal.Signals(signum).name,
-                closing,
-            )
-            stop.set()
-            return
+    """SIGINT/SIGTERM: stop now, every socket told 1012. SIGUSR1: drain first (the staged
+    drain of chat/actors/drain.py), then stop; a SIGINT/SIGTERM meanwhile stops at once."""
+    why = "the end of the drain"
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM, signal.SIGUSR1) as signals:
+        async with trio.open_nursery() as nursery:
+
+            async def drain_then_stop() -> None:
+                await run_drain(services.revocations, services.drain, services.settings)
+                nursery.cancel_scope.cancel()  # ends the wait for signals below
+
+            async for signum in signals:
+                if signum != signal.SIGUSR1:
+                    why = signal.Signals(signum).name
+                    nursery.cancel_scope.cancel()
+                    break
+                if not services.drain.draining:
+                    logger.info("received SIGUSR1: draining")
+                    nursery.start_soon(drain_then_stop)
+    closing = services.revocations.close_all(
+        CLOSE_SERVICE_RESTART, "the service is restarting; reconnect"
+    )
+    logger.info("%s: shutting down; closing %d socket(s) with 1012", why, closing)
+    stop.set()

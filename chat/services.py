@@ -14,6 +14,7 @@ from pathlib import Path
 
 import trio
 
+from chat.actors.drain import DrainState
 from chat.actors.mailer import MailerConfig, run_mailer
 from chat.actors.projector import ProjectorState, run_projector
 from chat.actors.revocation import SessionRegistry
@@ -22,6 +23,8 @@ from chat.actors.socket import SessionStats
 from chat.actors.space_cache import SpaceCache
 from chat.actors.sweepers import run_expiry_sweeper, run_presence_sweeper
 from chat.actors.thread import ThreadActors
+from chat.actors.webhook_ingest import IngestState, run_webhook_ingest
+from chat.actors.webhook_sender import SenderConfig, SenderState, run_webhook_sender
 from chat.commands.directory import Directory
 from chat.commands.notes import NoteCommands
 from chat.commands.routing import TeamRouting
@@ -78,6 +81,11 @@ class Services:
     control_health: LoopHealth = field(default_factory=LoopHealth)
     # Deliberate drops of this process's sessions (1013 cut-offs), for /metrics.
     session_stats: SessionStats = field(default_factory=SessionStats)
+    # A staged drain of this process (SIGUSR1; chat/actors/drain.py): /readyz fails meanwhile.
+    drain: DrainState = field(default_factory=DrainState)
+    # Webhooks (structures.md, "Webhooks"): this process's ingest and sender.
+    webhook_ingest: IngestState = field(default_factory=IngestState)
+    webhook_sender: SenderState = field(default_factory=SenderState)
 
     def dispatch_control(self, entry: ControlEntry) -> None:
         """A control entry reaches the cache first, so a handshake that re-checks because
@@ -86,6 +94,7 @@ class Services:
         self.revocations.dispatch(entry)
         if isinstance(entry.event, SpaceCreated):
             self.projector.follow_space(entry.event.space_id)
+            self.webhook_ingest.follow_space(entry.event.space_id)
         if isinstance(entry.event, RoutingChanged):
             self.directory.invalidate(entry.event.organization_id)
             self.router_state.routing_changed(entry.event.organization_id)
@@ -175,6 +184,12 @@ async def open_services(
             db,
             settings.presence_check_seconds,
         )
+        if settings.webhooks_enabled:
+            sender = services.webhook_sender
+            await nursery.start(run_webhook_sender, db, SenderConfig.of(settings), sender)
+            await nursery.start(
+                run_webhook_ingest, stream_log, db, settings, services.webhook_ingest, sender.wake
+            )
         mailer = MailerConfig.of(settings)
         if mailer is None:
             logger.info(

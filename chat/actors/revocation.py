@@ -109,6 +109,10 @@ class SessionRegistry:
         self.generation = 0
         self._agents: dict[str, set[AgentWatch]] = {}  # by agent id
         self._widgets: dict[str, set[WidgetWatch]] = {}  # by space id
+        # A drain (chat/actors/drain.py): sessions admitted from now on close at once, and
+        # `wait_empty` wakes when the last one leaves.
+        self._closing_new: Revoked | None = None
+        self._emptied = trio.Event()
 
     @asynccontextmanager
     async def open_agent_watch(
@@ -144,6 +148,8 @@ class SessionRegistry:
         found = await check()
         watch = make(found)
         index.setdefault(watch.index_key, set()).add(watch)
+        if self._closing_new is not None:
+            watch.revoke(self._closing_new.code, self._closing_new.reason)
         try:
             if self.generation != since:
                 # Dispatched while `check` ran: maybe committed after its read, and it did not
@@ -156,6 +162,8 @@ class SessionRegistry:
                 watches.discard(watch)
                 if not watches:
                     del index[watch.index_key]
+            if not self.size():
+                self._emptied.set()
 
     def dispatch(self, entry: ControlEntry) -> None:
         """Mark the watches this entry revokes; their sessions close themselves."""
@@ -190,6 +198,24 @@ class SessionRegistry:
                     watch.revoke(code, reason)
                     hit += 1
         return hit
+
+    def size(self) -> int:
+        """How many sessions this process holds."""
+        return sum(len(w) for index in (self._agents, self._widgets) for w in index.values())
+
+    def watches(self) -> list[Watch]:
+        """Every session's watch, for closing them one by one (a drain)."""
+        return [w for index in (self._agents, self._widgets) for ws in index.values() for w in ws]
+
+    def close_new(self, code: int, reason: str) -> None:
+        """Close every session admitted from now on, as soon as it is admitted (a drain)."""
+        self._closing_new = Revoked(code, reason)
+
+    async def wait_empty(self) -> None:
+        """Until no session is left."""
+        while self.size():
+            self._emptied = trio.Event()
+            await self._emptied.wait()
 
     def _revoke_agent(self, agent_id: str, ends: Callable[[str], bool], reason: str) -> int:
         hit = [w for w in self._agents.get(agent_id, ()) if ends(w.session_id)]

@@ -5,7 +5,10 @@ step, recovery codes hashed with a key of their own. Plain computation, no I/O.
   take it. It is stored sealed with AES-256-GCM under a key derived (HKDF-SHA256) from the
   server's `secret_key`, with the agent id as associated data, so a copied row cannot be moved
   to another agent and a database dump alone does not yield the secrets. Changing `secret_key`
-  therefore voids every enrolment: the agents must be reset (`chat reset-two-factor`).
+  outright therefore voids every enrolment (the agents must be reset: `chat reset-two-factor`);
+  `chat rotate-secret`'s grace period does not: a secret sealed under a previous key opens and
+  is sealed anew under the new one at the agent's next code, and recovery codes made before the
+  rotation work until the grace period ends.
 - A code is matched against the steps now-1, now and now+1 (30 s each: a phone's clock may be
   a little off) and the step it matched is returned, so the caller can refuse any step not later
   than the last one accepted: a code works once.
@@ -20,6 +23,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Sequence
 
 import pyotp
 import segno
@@ -73,6 +77,18 @@ def open_secret(secret_key: str, agent_id: str, sealed: bytes) -> str:
         return aead.decrypt(nonce, body, agent_id.encode()).decode()
     except InvalidTag as exc:
         raise SealError("the secret does not open with this secret_key") from exc
+
+
+def open_secret_any(secret_keys: Sequence[str], agent_id: str, sealed: bytes) -> tuple[str, int]:
+    """The secret, and the index of the key of `secret_keys` that opened it: during a
+    SECRET_KEY rotation's grace period a secret sealed under a previous key still opens (and
+    the caller seals it anew under the first)."""
+    for index, secret_key in enumerate(secret_keys):
+        try:
+            return open_secret(secret_key, agent_id, sealed), index
+        except SealError:
+            continue
+    raise SealError("the secret does not open with any key that verifies")
 
 
 def provisioning_uri(secret: str, account: str) -> str:

@@ -91,16 +91,24 @@ def replace_recovery_codes(conn: psycopg.Connection, agent_id: str, hashes: list
         )
 
 
-def use_recovery_code(conn: psycopg.Connection, agent_id: str, code_hash: bytes) -> bool:
-    """Spend an unused recovery code of a confirmed enrolment; False when there is none."""
+def use_recovery_code(conn: psycopg.Connection, agent_id: str, code_hashes: list[bytes]) -> bool:
+    """Spend an unused recovery code of a confirmed enrolment, given its hash under each key
+    that verifies (a SECRET_KEY rotation's grace period); False when there is none."""
     row = conn.execute(
         "UPDATE two_factor_recovery_codes SET used_at = now()"
-        " WHERE agent_id = %s AND code_hash = %s AND used_at IS NULL"
+        " WHERE agent_id = %s AND code_hash = ANY(%s) AND used_at IS NULL"
         " AND EXISTS (SELECT 1 FROM two_factor"
         "   WHERE agent_id = %s AND confirmed_at IS NOT NULL) RETURNING 1",
-        (agent_id, code_hash, agent_id),
+        (agent_id, code_hashes, agent_id),
     ).fetchone()
     return row is not None
+
+
+def reseal(conn: psycopg.Connection, agent_id: str, secret_sealed: bytes) -> None:
+    """Store the agent's TOTP secret sealed anew (under the current SECRET_KEY)."""
+    conn.execute(
+        "UPDATE two_factor SET secret_sealed = %s WHERE agent_id = %s", (secret_sealed, agent_id)
+    )
 
 
 def remove(conn: psycopg.Connection, agent_id: str) -> bool:

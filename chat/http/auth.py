@@ -9,7 +9,7 @@ import psycopg
 from quart import request
 
 from chat.auth.api_keys import Scope, looks_like_api_key
-from chat.auth.tokens import check_access_token
+from chat.auth.rotation import check_access_token_any
 from chat.db import accounts
 from chat.db.breaker import is_unavailable
 from chat.db.rows import AgentRow
@@ -38,7 +38,7 @@ async def check_agent_session(services: Services, token: str, *, remember: bool 
     PostgreSQL decides whenever it answers; `remember` then notes its answer in the copy (an
     agent handshake does). Only while PostgreSQL cannot answer, the copy decides: what it cannot
     vouch for is UnavailableError."""
-    claims = check_access_token(services.settings.secret_key, token)
+    claims = check_access_token_any(services.settings.verifying_keys, token)
 
     async def read() -> AgentRow | None:
         return await services.db.run(

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 import trio
 
+from chat.http.webhook_metrics import webhook_metrics
 from chat.services import Services
 from chat.streams import groups
 
@@ -63,6 +64,7 @@ async def metrics_text(services: Services) -> str:
         services.router.overflows,
         ROUTE_KINDS,
     )
+    lines += webhook_metrics(services)
     return "\n".join(lines) + "\n"
 
 

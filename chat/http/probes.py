@@ -6,7 +6,8 @@
   READY_PING_SECONDS, and none of the stream reader, the control follower and the projector has
   been failing for `readiness_failing_seconds` or made no pass for LOOP_STALLED_SECONDS. A 503
   names what fails (`{"status": "unavailable", "failing": ["projector"]}`), never why: exception
-  texts carry host names and ports, which the logs have.
+  texts carry host names and ports, which the logs have. A draining process (SIGUSR1,
+  chat/actors/drain.py) answers 503 `{"status": "draining"}`.
 - GET /metrics: Prometheus text, which lists every space id of the deployment: private. With
   `metrics_token` set it needs that bearer token; without, it answers only to a loopback peer on
   a request no proxy forwarded (no X-Forwarded-For / Forwarded / X-Real-IP header).
@@ -51,6 +52,9 @@ def probes_blueprint(services: Services) -> Blueprint:
 
     @bp.get("/readyz")
     async def readyz() -> tuple[Response, int]:
+        if services.drain.draining:
+            # Before any storage check: the balancer must stop sending, whatever else holds.
+            return jsonify({"status": "draining"}), 503
         failing = await _storage_failing(services)
         failing += loops_failing(services, trio.current_time())
         if failing:

@@ -123,24 +123,29 @@ async def _consume(
     recovery_code: str | None,
     confirming: bool,
 ) -> bool:
-    secret_key = services.settings.secret_key
+    # Every key that verifies: a SECRET_KEY rotation keeps enrolments and recovery codes made
+    # under the previous key working through its grace period (README, "Rotating SECRET_KEY").
+    secret_keys = services.settings.verifying_keys
     if recovery_code is not None:
         if confirming:
             return False
-        code_hash = totp.recovery_code_hash(secret_key, agent_id, recovery_code)
+        hashes = [totp.recovery_code_hash(k, agent_id, recovery_code) for k in secret_keys]
         return bool(
             await services.db.run(
-                lambda c: two_factor_queries.use_recovery_code(c, agent_id, code_hash)
+                lambda c: two_factor_queries.use_recovery_code(c, agent_id, hashes)
             )
         )
     found = await services.db.run(lambda c: two_factor_queries.enrolment(c, agent_id))
     if found is None or code is None or (found.confirmed_at is None) != confirming:
         return False
     try:
-        secret = totp.open_secret(secret_key, agent_id, found.secret_sealed)
+        secret, key_index = totp.open_secret_any(secret_keys, agent_id, found.secret_sealed)
     except totp.SealError:
         logger.error("the TOTP secret of agent %s does not open: reset its 2FA", agent_id)
         return False
+    if key_index > 0:  # sealed under a previous key: sealed anew, before the grace period ends
+        sealed = totp.seal_secret(secret_keys[0], agent_id, secret)
+        await services.db.run(lambda c: two_factor_queries.reseal(c, agent_id, sealed))
     step = totp.matching_step(secret, code)
     if step is None:
         return False

@@ -42,7 +42,7 @@ import math
 from quart import Quart, request
 
 from chat.auth.api_keys import api_key_id, looks_like_api_key
-from chat.auth.tokens import check_access_token
+from chat.auth.rotation import check_access_token_any
 from chat.config import Settings
 from chat.errors import RateLimitedError, UnauthorizedError, UnavailableError
 from chat.http.client_address import client_address
@@ -245,7 +245,7 @@ def _bearer_agent_id(settings: Settings) -> str | None:
     if scheme.lower() != "bearer" or not token.strip():
         return None
     try:
-        return check_access_token(settings.secret_key, token.strip()).agent_id
+        return check_access_token_any(settings.verifying_keys, token.strip()).agent_id
     except UnauthorizedError:
         return None
 

@@ -18,7 +18,8 @@ from chat.actors.agent import run_agent_session
 from chat.actors.revocation import AgentWatch, WidgetWatch
 from chat.actors.socket import SessionDeps, close_quietly
 from chat.actors.visitor import run_visitor_session
-from chat.auth.tokens import check_session_token, issue_session_token
+from chat.auth.rotation import check_session_token_any
+from chat.auth.tokens import issue_session_token
 from chat.db.rows import AgentRow, SpaceRow
 from chat.errors import (
     CLOSE_TRY_AGAIN,
@@ -99,9 +100,16 @@ def ws_blueprint(services: Services) -> Blueprint:
         if last is not None and not is_stream_id(last):
             return error_response(400, "invalid", "last must be a message id")
         token = websocket.args.get("session", "")
-        visitor_id = check_session_token(settings.secret_key, space.id, token) if token else None
+        visitor_id, resign = (
+            check_session_token_any(settings.verifying_keys, space.id, token)
+            if token
+            else (None, False)
+        )
         if visitor_id is None:
-            visitor_id = str(uuid.uuid4())
+            visitor_id, resign = str(uuid.uuid4()), True
+        if resign:
+            # A new visitor, or one whose token a previous SECRET_KEY signed (a rotation's
+            # grace period): the welcome carries a token under the current key.
             token = issue_session_token(settings.secret_key, space.id, visitor_id)
         address = _client_address(services)
         async with socket_slots.open_slot(address) as admitted:

@@ -13,7 +13,7 @@ from coredis import PureToken
 from chat.clock import now_ms
 from chat.events import LogEntry, entry_from_stream
 from chat.ids import format_id, parse_id
-from chat.streams.keys import PROJECTOR_GROUP
+from chat.streams.keys import PROJECTOR_GROUP, WEBHOOKS_GROUP
 from chat.streams.log import StreamLog
 
 
@@ -116,13 +116,16 @@ async def read_own_pending(
 
 
 async def reclaim(
-    stream_log: StreamLog, consumer: str, space_id: str, min_idle_ms: int, count: int
+    stream_log: StreamLog,
+    consumer: str,
+    space_id: str,
+    min_idle_ms: int,
+    count: int,
+    group: str = PROJECTOR_GROUP,
 ) -> list[Decoded]:
     """Take over entries another (crashed) consumer left pending for longer than min_idle_ms."""
     key = stream_log.keys(space_id).events
-    reply = await stream_log.redis.xautoclaim(
-        key, PROJECTOR_GROUP, consumer, min_idle_ms, "0-0", count=count
-    )
+    reply = await stream_log.redis.xautoclaim(key, group, consumer, min_idle_ms, "0-0", count=count)
     claimed = reply[1]
     return [_decode(space_id, e) for e in claimed if e]
 
@@ -152,11 +155,13 @@ class GroupLag:
     seconds: float  # age of the oldest entry not yet projected
 
 
-async def _group_info(stream_log: StreamLog, key: str) -> dict[str, object] | None:
+async def _group_info(
+    stream_log: StreamLog, key: str, name: str = PROJECTOR_GROUP
+) -> dict[str, object] | None:
     if not await stream_log.redis.exists([key]):
         return None
     for group in await stream_log.redis.xinfo_groups(key):
-        if group.get("name") == PROJECTOR_GROUP:
+        if group.get("name") == name:
             return dict(group)
     return None
 
@@ -192,6 +197,23 @@ async def lag(stream_log: StreamLog, space_id: str) -> GroupLag:
     return GroupLag(entries, seconds)
 
 
+# How long an unread entry of the webhooks group keeps its stream from being trimmed.
+WEBHOOKS_HOLD_SECONDS = 86400
+
+
+async def _oldest_unread(stream_log: StreamLog, key: str, group: str) -> str | None:
+    """The smallest id `group` has not acked; None when caught up or when there is no such group."""
+    info = await _group_info(stream_log, key, group)
+    if info is None:
+        return None
+    pending = await stream_log.redis.xpending(key, group)
+    if pending.pending and pending.minimum_identifier:  # type: ignore[union-attr]
+        return str(pending.minimum_identifier)  # type: ignore[union-attr]
+    last_delivered = str(info.get("last-delivered-id", "0-0"))
+    following = await stream_log.redis.xrange(key, f"({last_delivered}", "+", count=1)
+    return str(following[0].identifier) if following else None
+
+
 async def trim_projected(
     stream_log: StreamLog, space_id: str, thread_ids: set[str], keep_seconds: int
 ) -> None:
@@ -203,6 +225,12 @@ async def trim_projected(
     oldest = await oldest_unprojected(stream_log, space_id)
     if oldest is not None:
         cutoff = min(cutoff, parse_id(oldest))
+    # The webhook ingest's group holds the trim too, for at most WEBHOOKS_HOLD_SECONDS: an
+    # ingest down for a while loses nothing, yet a deployment that turned webhooks off (the group
+    # never advances) keeps only a day more of its streams.
+    unread = await _oldest_unread(stream_log, stream_log.keys(space_id).events, WEBHOOKS_GROUP)
+    if unread is not None:
+        cutoff = min(cutoff, max(parse_id(unread), (now_ms() - WEBHOOKS_HOLD_SECONDS * 1000, 0)))
     minid = format_id(cutoff)
     keys = stream_log.keys(space_id)
     async with stream_log.redis.pipeline(transaction=False) as pipe:

@@ -77,3 +77,5 @@ def control_key(prefix: str) -> str:
 PROJECTOR_GROUP = "projector"
 # The router's consumer group on each space stream (chat/actors/router.py).
 ROUTER_GROUP = "router"
+# The webhook ingest's consumer group on each space stream (chat/actors/webhook_ingest.py).
+WEBHOOKS_GROUP = "webhooks"

@@ -27,7 +27,8 @@ export type View =
   | "deleted"
   | "tags"
   | "api-keys"
-  | "security";
+  | "security"
+  | "webhooks";
 // Pages every agent may open; the others are admins' (their REST routes refuse others).
 const EVERYONES_VIEWS: readonly View[] = ["inbox", "canned", "security"];
 
@@ -582,5 +583,6 @@ export function viewFromHash(): View {
   if (h === "#/tags") return "tags";
   if (h === "#/api-keys") return "api-keys";
   if (h === "#/security") return "security";
+  if (h === "#/webhooks") return "webhooks";
   return "inbox";
 }

@@ -29,6 +29,7 @@ import { checkedIds } from "../src/ui/GroupsPage";
 import { groupSettings } from "../src/ui/SpaceGroupFields";
 import { queueFields, queueSettings } from "../src/spaceSettings";
 import { embedSnippet, parseDomains } from "../src/ui/SpacesPage";
+import { replayBody, WEBHOOK_KINDS, webhookFields } from "../src/ui/WebhooksPage";
 
 const ME = "a-me";
 
@@ -842,4 +843,25 @@ test("a right password that owes a second factor: the challenge, then the code s
   assert.deepEqual(bodies.at(-1), { challenge_token: "ch", code: "123456" });
   assert.equal(session()?.refresh_token, "r1");
   await a.signOut();
+});
+
+// --- webhooks ---------------------------------------------------------------------------------
+
+test("webhookFields: the ticked kinds in the API's order, the URL trimmed", () => {
+  const data = new FormData();
+  data.set("url", "  https://hooks.example.com/in ");
+  data.append("kinds", "note.created");
+  data.append("kinds", "message.created");
+  data.set("description", " CRM ");
+  assert.deepEqual(webhookFields(data), {
+    url: "https://hooks.example.com/in",
+    kinds: ["message.created", "note.created"],
+    description: "CRM",
+  });
+  assert.equal(WEBHOOK_KINDS.length, 16);
+});
+
+test("replayBody: a stream id is an event id, anything else a time", () => {
+  assert.deepEqual(replayBody(" 1765000000000-3 "), { from_event_id: "1765000000000-3" });
+  assert.deepEqual(replayBody("2026-12-01T09:00:00Z"), { from_time: "2026-12-01T09:00:00.000Z" });
 });

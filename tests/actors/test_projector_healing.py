@@ -9,7 +9,7 @@ import trio
 
 from chat.config import Settings
 from chat.streams.client import open_redis
-from chat.streams.keys import PROJECTOR_GROUP
+from chat.streams.keys import PROJECTOR_GROUP, WEBHOOKS_GROUP
 from chat.streams.log import StreamLog
 from tests.helpers.chat import Org, make_org, widget
 from tests.helpers.db import query, wait_for_rows
@@ -53,7 +53,10 @@ async def test_a_deleted_space_stream_heals_while_other_spaces_keep_projecting(
             await wait_for_rows(settings.database_url, MESSAGES_SQL, (before["thread_id"],), 6)
             await wait_for_rows(settings.database_url, MESSAGES_SQL, (lost_ack["thread_id"],), 1)
             groups = await redis.xinfo_groups(stream_log.keys(lost.space["id"]).events)
-            assert [g["name"] for g in groups] == [PROJECTOR_GROUP]
+            # The webhook ingest heals its own group too, on its own time
+            # (chat/actors/webhook_ingest.py).
+            names = {g["name"] for g in groups}
+            assert PROJECTOR_GROUP in names and names <= {PROJECTOR_GROUP, WEBHOOKS_GROUP}
 
 
 async def test_an_entry_with_a_field_from_a_newer_version_is_projected(

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-SCENARIOS = {"ceilings", "conversation", "idle", "storm", "projector", "routing"}
+SCENARIOS = {"ceilings", "conversation", "idle", "storm", "projector", "routing", "webhooks"}
 
 
 def test_quick_profile_writes_a_complete_record(tmp_path: Path) -> None:
@@ -54,6 +54,8 @@ def test_quick_profile_writes_a_complete_record(tmp_path: Path) -> None:
         assert repeat["assign_ms"]["count"] > 0 and repeat["without_agent_name"] == 0
 
     assert run["scenarios"]["idle"]["headline"]["failed"] == 0
+    webhooks = run["scenarios"]["webhooks"]["headline"]
+    assert webhooks["lost"] == 0 and webhooks["delivered_per_s"] > 0
     assert run["scenarios"]["projector"]["headline"]["catch_up_rows_per_s"] > 0
     assert run["scenarios"]["ceilings"]["headline"]["echo_msgs_per_s"] > 0
     assert {t["name"] for t in run["targets"]} >= {"conversation", "idle", "storm", "projector"}

@@ -88,6 +88,8 @@ class Seeded:
     doomed_group_id: str  # for DELETE /groups/{group_id}
     response_id: str  # an org-wide canned response
     doomed_response_id: str  # for DELETE /canned-responses/{response_id}
+    webhook_id: str
+    doomed_webhook_id: str  # for DELETE /webhooks/{webhook_id}
 
 
 async def _add_agent(org: Org, name: str) -> str:
@@ -111,6 +113,7 @@ async def _seed(base: str) -> Seeded:
         ack = await visitor.say("Hello, is anyone there?")
     group, doomed_group = await _add_group(org, "Sales"), await _add_group(org, "Doomed")
     response, doomed_response = await _add_canned(org, "hello"), await _add_canned(org, "doomed")
+    webhook, doomed_webhook = await _add_webhook(org), await _add_webhook(org)
     return Seeded(
         org,
         str(doomed.body["id"]),
@@ -121,7 +124,17 @@ async def _seed(base: str) -> Seeded:
         doomed_group,
         response,
         doomed_response,
+        webhook,
+        doomed_webhook,
     )
+
+
+async def _add_webhook(org: Org) -> str:
+    # A name that never resolves (.test): registration accepts it, deliveries fail and retry.
+    body = {"url": "https://hooks.example.test/in", "kinds": ["message.created"]}
+    created = await call("POST", f"{org.base}/api/v1/webhooks", body, token=org.token)
+    assert created.status == 201, created.body
+    return str(created.body["id"])
 
 
 async def _add_canned(org: Org, shortcut: str) -> str:
@@ -147,6 +160,7 @@ def _config(seeded: Seeded) -> str:
         "widget_key": seeded.org.space["widget_key"],
         "group_id": seeded.group_id,
         "response_id": seeded.response_id,
+        "webhook_id": seeded.webhook_id,
     }
     pinned = {
         "DELETE /api/v1/spaces/{space_id}": ("space_id", seeded.doomed_space_id),
@@ -157,6 +171,7 @@ def _config(seeded: Seeded) -> str:
             "response_id",
             seeded.doomed_response_id,
         ),
+        "DELETE /api/v1/webhooks/{webhook_id}": ("webhook_id", seeded.doomed_webhook_id),
     }
     lines = ["[dictionaries]"]
     lines += [f"{name} = {{ values = [{q(value)}] }}" for name, value in bound.items()]

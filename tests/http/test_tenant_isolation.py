@@ -83,6 +83,12 @@ PROBES = [
     Probe("DELETE", "/tags/{tag_id}"),
     Probe("GET", "/attachments/{attachment_id}/link"),
     Probe("DELETE", "/api-keys/{key_id}"),
+    Probe("GET", "/webhooks/{webhook_id}"),
+    Probe("PATCH", "/webhooks/{webhook_id}", {"enabled": False}),
+    Probe("DELETE", "/webhooks/{webhook_id}"),
+    Probe("POST", "/webhooks/{webhook_id}/rotate-secret"),
+    Probe("POST", "/webhooks/{webhook_id}/replay", {"from_event_id": "0-0"}),
+    Probe("GET", "/webhooks/{webhook_id}/deliveries"),
 ]
 # Public by design: a widget key is published on the customer's site.
 NOT_PROBED = {
@@ -153,8 +159,12 @@ async def _tenant(base: str, settings: Settings, n: int, words: str) -> Tenant:
         "POST", f"{base}{PREFIX}/api-keys", {"name": words, "scopes": ["read"]}, token=org.token
     )
     assert key.status == 201, key.body
+    hook_body = {"url": f"https://hooks.example.test/{words}", "kinds": ["message.created"]}
+    hook = await call("POST", f"{base}{PREFIX}/webhooks", hook_body, token=org.token)
+    assert hook.status == 201, hook.body
     ids = {
         "key_id": [key.body["id"]],
+        "webhook_id": [hook.body["id"]],
         "attachment_id": [upload.body["attachment"]["id"]],
         "tag_id": [tag.body["id"]],
         "space_id": [org.space["id"]],
@@ -168,6 +178,7 @@ async def _tenant(base: str, settings: Settings, n: int, words: str) -> Tenant:
         *(value for values in ids.values() for value in values),
         org.space["widget_key"],
         key.body["key"],
+        hook.body["secret"],
         welcome["visitor"]["id"],
         welcome["session"],
         org.agent["email"],
@@ -254,6 +265,8 @@ async def _assert_untouched(api: str, a: Tenant, b: Tenant) -> None:
     group = await call("GET", f"{api}/groups/{a.ids['group_id'][0]}", token=a.org.token)
     assert group.status == 200, group.body
     assert (group.body["strategy"], group.body["agent_ids"]) == ("manual", a.ids["agent_id"])
+    hook = await call("GET", f"{api}/webhooks/{a.ids['webhook_id'][0]}", token=a.org.token)
+    assert hook.status == 200 and hook.body["enabled"] is True, hook.body
     agents = await call("GET", f"{api}/agents", token=a.org.token)
     assert [(x["id"], x["name"], x["role"]) for x in agents.body["items"]] == [
         (a.ids["agent_id"][0], a.org.agent["name"], "admin"),
@@ -272,6 +285,7 @@ async def _assert_lists_are_separate(api: str, a: Tenant, b: Tenant) -> None:
             "canned": await call("GET", f"{api}/canned-responses", token=token),
             "tags": await call("GET", f"{api}/tags", token=token),
             "api-keys": await call("GET", f"{api}/api-keys", token=token),
+            "webhooks": await call("GET", f"{api}/webhooks", token=token),
             "threads": await call(
                 "GET", f"{api}/spaces/{space_id}/threads?status={ALL_STATUSES}", token=token
             ),
@@ -284,6 +298,7 @@ async def _assert_lists_are_separate(api: str, a: Tenant, b: Tenant) -> None:
             "canned": "response_id",
             "tags": "tag_id",
             "api-keys": "key_id",
+            "webhooks": "webhook_id",
         }
         for name, reply in lists.items():
             assert reply.status == 200, (name, reply.body)

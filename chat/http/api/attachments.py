@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from quart import Response, jsonify, request
 
-from chat.auth.tokens import check_session_token
+from chat.auth.rotation import check_session_token_any
 from chat.clock import now_ms
 from chat.db import attachment_queries, space_queries, thread_queries
 from chat.db.attachment_queries import AttachmentRow
@@ -218,7 +218,7 @@ async def _visitor_space(services: Services, widget_key: str) -> tuple[SpaceRow,
     if not origin_allowed(request.headers.get("Origin"), space.allowed_domains):
         raise OriginNotAllowedError()
     token = request.headers.get(SESSION_HEADER, "")
-    visitor_id = check_session_token(services.settings.secret_key, space.id, token)
+    visitor_id, _ = check_session_token_any(services.settings.verifying_keys, space.id, token)
     if visitor_id is None:
         raise UnauthorizedError(f"send the widget's session token in {SESSION_HEADER}")
     return space, visitor_id

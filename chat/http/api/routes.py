@@ -24,6 +24,7 @@ from chat.http.api import (
     transcripts,
     two_factor,
     visitors,
+    webhooks,
     widget,
 )
 from chat.http.auth import check_caller
@@ -62,6 +63,7 @@ def api_blueprint(services: Services) -> Blueprint:
         identity,
         api_keys,
         two_factor,
+        webhooks,
     ):
         api.include(resource.routes)
     document = api.openapi(PREFIX)

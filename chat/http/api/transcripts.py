@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from quart import Response, request
 
 from chat import thread_history
-from chat.auth.tokens import check_session_token
+from chat.auth.rotation import check_session_token_any
 from chat.db import export_queries, lifecycle_queries
 from chat.errors import InvalidError, NotFoundError, UnauthorizedError
 from chat.http.api.threads import thread_with_visitor
@@ -119,7 +119,7 @@ async def visitor_transcript(
         raise NotFoundError("unknown widget key")
     token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
     token = token or query.session or ""
-    visitor_id = check_session_token(services.settings.secret_key, space.id, token)
+    visitor_id, _ = check_session_token_any(services.settings.verifying_keys, space.id, token)
     if visitor_id is None:
         raise UnauthorizedError("a valid session token is required")
     wanted = str(thread_id)

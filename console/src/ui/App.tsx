@@ -11,6 +11,7 @@ import { SignIn } from "./SignIn";
 import { SpacesPage } from "./SpacesPage";
 import { TagsPage } from "./TagsPage";
 import { SecurityPage } from "./TwoFactor";
+import { WebhooksPage } from "./WebhooksPage";
 
 export function App({ c }: { c: Console }) {
   const me = c.me;
@@ -38,6 +39,8 @@ export function App({ c }: { c: Console }) {
         <ApiKeysPage c={c} />
       ) : c.view === "security" ? (
         <SecurityPage c={c} />
+      ) : c.view === "webhooks" && admin ? (
+        <WebhooksPage c={c} />
       ) : c.view === "canned" ? (
         <CannedPage c={c} />
       ) : (

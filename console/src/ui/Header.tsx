@@ -34,6 +34,7 @@ export function Header({ c }: { c: Console }) {
         {admin ? nav("tags", "Tags") : null}
         {admin ? nav("deleted", "Deleted") : null}
         {admin ? nav("api-keys", "API keys") : null}
+        {admin ? nav("webhooks", "Webhooks") : null}
       </nav>
       <SearchBox c={c} />
       <span class="spacer" />

@@ -110,6 +110,11 @@ async def test_keys_cannot_manage_sign_ins_or_keys(base_url: str) -> None:
             ("GET", "/api-keys", None),
             ("POST", "/auth/logout", {"refresh_token": "x"}),
             ("PATCH", "/auth/me", {"name": "Mallory"}),
+            (
+                "POST",
+                "/webhooks",
+                {"url": "https://hooks.example.test/", "kinds": ["message.created"]},
+            ),
         ):
             refused = await _as_key(org, key, method, path, body)
             assert_error(refused, 403, "forbidden", (method, path))
@@ -323,6 +328,15 @@ async def test_the_openapi_document_names_each_routes_scope_and_the_few_that_ref
             # out (structures.md, "Signed visitor identity"); an admin reads it in person.
             f"GET {API}/spaces/{{space_id}}/identity-secret",
             f"POST {API}/spaces/{{space_id}}/identity-secret",
+            # Webhooks: an endpoint registered with a leaked key would outlive its revocation.
+            f"GET {API}/webhooks",
+            f"POST {API}/webhooks",
+            f"GET {API}/webhooks/{{webhook_id}}",
+            f"PATCH {API}/webhooks/{{webhook_id}}",
+            f"DELETE {API}/webhooks/{{webhook_id}}",
+            f"POST {API}/webhooks/{{webhook_id}}/rotate-secret",
+            f"POST {API}/webhooks/{{webhook_id}}/replay",
+            f"GET {API}/webhooks/{{webhook_id}}/deliveries",
         }
         assert scopes[f"GET {API}/auth/me"] == "read"
         assert scopes[f"POST {API}/threads/{{thread_id}}/claim"] == "write"
