@@ -263,6 +263,32 @@ class ThreadOpenError(ChatError):
     status = 409
 
 
+class IdentityInvalidError(ChatError):
+    """The identity token is not one this space signed (structures.md, "Signed visitor
+    identity"): a bad signature or algorithm, a missing claim, a lifetime over the cap."""
+
+    code = "identity_invalid"
+    status = 401
+
+
+class IdentityExpiredError(IdentityInvalidError):
+    """The identity token has expired: the host site signs a fresh one."""
+
+    code = "identity_expired"
+
+
+class IdentityRequiredError(ForbiddenError):
+    """This site lets only signed-in users chat: sign in on the site first."""
+
+    code = "identity_required"
+
+
+class VerifiedVisitorError(ForbiddenError):
+    """This visitor is verified: only a signed identity token changes who they are."""
+
+    code = "identity_verified"
+
+
 class MissingScopeError(ForbiddenError):
     """This API key lacks the scope this route needs."""
 

@@ -60,6 +60,9 @@ class VisitorInfo(_Event):
     current_url: str | None = None
     created: int | None = None
     thread: str | None = None
+    # Added with signed identity (structures.md, "Signed visitor identity"): a verified
+    # visitor's user id on the site; absent for an anonymous one.
+    external_id: str | None = None
 
 
 class AttachmentRef(_Event):
@@ -174,6 +177,9 @@ class VisitorUpdated(_Event):
     browser: str | None = None
     os: str | None = None
     attributes: dict[str, str | int | float | bool | None] | None = None
+    # Added with signed identity (structures.md, "Signed visitor identity"): set only by a
+    # verified identify, the site's user id (the token's `sub`) the visitor is verified as.
+    external_id: str | None = None
 
 
 class NoteCreated(_Event):

@@ -53,6 +53,10 @@ class SpaceSettings(BaseModel):
     # Agents see a visitor's draft while they type (structures.md, "Typing preview"). Off by
     # default: a visitor may not expect their unsent words to be read.
     typing_preview: bool = False
+    # Only visitors verified by a signed identity token may open a conversation; the others are
+    # answered `identity_required` (structures.md, "Signed visitor identity"). Public, so the
+    # widget can say so before the visitor writes.
+    require_identity: bool = False
 
     @classmethod
     def of(cls, raw: dict[str, Any]) -> SpaceSettings:

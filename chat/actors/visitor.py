@@ -51,6 +51,7 @@ from chat.actors.visitor_feed import (
     until_stored,
 )
 from chat.actors.visitor_groups import Availability, follow_availability, read_availability
+from chat.actors.visitor_identity import check_may_open, read_verified, verify
 from chat.actors.visitor_queue import follow_queue, welcome_position
 from chat.clock import now_ms
 from chat.commands.attachments import check_visitor_attachment, content_with
@@ -155,6 +156,7 @@ class VisitorSession:
     queue_refused: bool = False  # a message was refused `queue_full`: an email leaves a lead
     queue_position: int | None = None  # the place in the waiting queue last sent
     browser: BrowserContext = field(default_factory=BrowserContext)  # chat/actors/visitor_context
+    verified: bool = False  # by a signed identity (chat/actors/visitor_identity.py)
 
     @property
     def who(self) -> str:
@@ -166,6 +168,7 @@ class VisitorSession:
     async def join(self, nursery: trio.Nursery) -> None:
         info = await _visitor_state(self)
         self.name = info.name
+        await read_verified(self)
         if not self.stored:
             self.pages.not_before(trio.current_time() + self.deps.settings.visitor_linger_seconds)
         await _welcome(self, info)
@@ -316,6 +319,7 @@ async def _history(session: VisitorSession, thread_id: str, last: str | None) ->
 
 
 async def _handle_message(session: VisitorSession, frame: SendMessage) -> None:
+    check_may_open(session)
     attachment = None
     if frame.attachment_id is not None:
         attachment = await check_visitor_attachment(
@@ -432,12 +436,17 @@ async def _handle_identify(session: VisitorSession, frame: Identify) -> None:
     attributes = identify_attributes(frame)  # checked first: a refused frame spends no budget
     if not session.identify_budget.take():
         raise RateLimitedError("too many identify frames; slow down")
+    if frame.token is not None:
+        if await verify(session, frame.token, _active_ttl(session)):
+            _now_stored(session)
+        return
     fields = {k: v.strip() for k, v in (("name", frame.name), ("email", frame.email)) if v}
     fields.update(attributes)
     if fields:
         session.name = fields.get("name", session.name)
-        await session.deps.stream_log.do_update_visitor(
-            session.space.id, session.visitor_id, fields, ttl_seconds=_active_ttl(session)
+        # Refused (identity_verified) for a verified visitor: only a signed token changes one.
+        await session.deps.stream_log.identity.do_anonymous_identify(
+            session.space.id, session.visitor_id, fields, _active_ttl(session)
         )
         _now_stored(session)
         # A group with nobody to route to counts as away: the widget offers the offline form
@@ -445,6 +454,7 @@ async def _handle_identify(session: VisitorSession, frame: Identify) -> None:
         groups = session.available_groups or {}
         away = not session.agents_online or session.queue_refused or False in groups.values()
         if frame.offline and "email" in fields and away:
+            check_may_open(session)
             await _leave_lead(session, fields["email"])
 
 

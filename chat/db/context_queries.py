@@ -14,11 +14,13 @@ Row = dict[str, Any]
 
 
 def visitor_context(conn: psycopg.Connection, visitor_id: str, pages: int) -> Row:
-    """The visitor's attributes, locale, time zone, browser and OS, and their newest `pages`
+    """The visitor's attributes, locale, time zone, browser and OS, whether they are verified
+    (and as whom), and their newest `pages`
     pages (newest first). The caller has checked the visitor is its organization's."""
     with conn.cursor(row_factory=dict_row) as cur:
         row = cur.execute(
-            "SELECT attributes, locale, timezone, browser, os FROM visitors WHERE id = %s",
+            "SELECT attributes, locale, timezone, browser, os, external_id FROM visitors"
+            " WHERE id = %s",
             (visitor_id,),
         ).fetchone()
         visited = cur.execute(
@@ -27,9 +29,13 @@ def visitor_context(conn: psycopg.Connection, visitor_id: str, pages: int) -> Ro
             (visitor_id, pages),
         ).fetchall()
     found = (
-        dict(row) if row else dict.fromkeys(("attributes", "locale", "timezone", "browser", "os"))
+        dict(row)
+        if row
+        else dict.fromkeys(("attributes", "locale", "timezone", "browser", "os", "external_id"))
     )
     found["attributes"] = found["attributes"] or {}
+    # structures.md, "Signed visitor identity": a verified visitor carries the site's user id.
+    found["verified"] = found["external_id"] is not None
     found["pages"] = [
         {"url": p["url"], "title": p["title"], "at": ms_to_rfc3339(p["id_ms"])} for p in visited
     ]

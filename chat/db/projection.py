@@ -78,8 +78,8 @@ _INSERT_OUTBOX = (
 )
 _UPSERT_VISITOR = (
     "INSERT INTO visitors (id, space_id, name, email, current_url, created_at, attributes,"
-    " locale, timezone, browser, os, entry_ms, entry_seq)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    " locale, timezone, browser, os, external_id, entry_ms, entry_seq)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
     " ON CONFLICT (id) DO UPDATE SET name = coalesce(EXCLUDED.name, visitors.name),"
     " email = coalesce(EXCLUDED.email, visitors.email),"
     " current_url = coalesce(EXCLUDED.current_url, visitors.current_url),"
@@ -88,8 +88,16 @@ _UPSERT_VISITOR = (
     " timezone = coalesce(EXCLUDED.timezone, visitors.timezone),"
     " browser = coalesce(EXCLUDED.browser, visitors.browser),"
     " os = coalesce(EXCLUDED.os, visitors.os),"
+    " external_id = coalesce(EXCLUDED.external_id, visitors.external_id),"
     " entry_ms = EXCLUDED.entry_ms, entry_seq = EXCLUDED.entry_seq"
     " WHERE (visitors.entry_ms, visitors.entry_seq) < (EXCLUDED.entry_ms, EXCLUDED.entry_seq)"
+)
+
+# A verified identify's user id is one visitor's per space (a unique index). The log maps it once
+# (chat/streams/identity.py), so another row holds it only if Valkey lost its mapping and a new
+# visitor was verified as that user: the newest entry wins, and the projection never fails on it.
+_RELEASE_EXTERNAL_ID = (
+    "UPDATE visitors SET external_id = NULL WHERE space_id = %s AND external_id = %s AND id <> %s"
 )
 
 # The pages a visitor was on (structures.md, "Visitor context"): one row per entry with a URL,
@@ -133,6 +141,7 @@ class Batch:
     finished_threads: set[tuple[str, str]] = field(default_factory=set)  # (space, thread)
     agent_entries: AgentEntries = field(default_factory=AgentEntries)  # notes and tags
     deletions: list[tuple[object, ...]] = field(default_factory=list)
+    identities: list[tuple[object, ...]] = field(default_factory=list)  # verified identifies
 
     def add(self, space_id: str, entry: LogEntry) -> None:
         ms, seq = parse_id(entry.id)
@@ -163,7 +172,7 @@ class Batch:
                 self.visitors.append(
                     (v.id, space_id, v.name, v.email, v.current_url, _ts(v.created or ms))
                     + (None,) * 5
-                    + (ms, seq)
+                    + (v.external_id, ms, seq)
                 )
                 self.threads.append(_thread_row(o.thread, ms, seq))
             case ThreadChanged() as c:
@@ -184,10 +193,13 @@ class Batch:
                         u.timezone,
                         u.browser,
                         u.os,
+                        u.external_id,
                         ms,
                         seq,
                     )
                 )
+                if u.external_id is not None:
+                    self.identities.append((space_id, u.external_id, u.visitor_id))
                 if u.current_url is not None:
                     self.pages.append((u.visitor_id, ms, seq, u.current_url, u.page_title))
             case NoteCreated() as n:
@@ -205,6 +217,8 @@ class Batch:
 
     def write(self, conn: psycopg.Connection) -> None:
         with conn.cursor() as cur:
+            if self.identities:
+                cur.executemany(_RELEASE_EXTERNAL_ID, self.identities)
             if self.visitors:
                 cur.executemany(_UPSERT_VISITOR, self.visitors)
             if self.threads:

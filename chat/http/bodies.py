@@ -151,6 +151,9 @@ class SpaceSettingsChange(_Body):
     visitor_picks_group: bool | None = None
     # Agents see visitors' drafts (structures.md, "Typing preview"); off unless set.
     typing_preview: bool | None = None
+    # Only visitors verified by a signed identity token open conversations (structures.md,
+    # "Signed visitor identity").
+    require_identity: bool | None = None
 
     def changes(self) -> dict[str, Any]:
         """The settings to merge: those given, and null where null is a value (no group)."""

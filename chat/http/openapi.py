@@ -64,6 +64,7 @@ class Operation:
     errors: tuple[int, ...]
     description: str | None
     raw_body: tuple[str, ...] = ()  # media types of a body read as is (not JSON)
+    text_reply: tuple[str, ...] = ()  # media types the success answer may also be (a string)
     # The scope an API key needs here (chat/auth/api_keys.py); None: keys are refused (403).
     key_scope: Scope | None = None
 
@@ -101,11 +102,13 @@ class Routes:
         status: int = 200,
         errors: tuple[int, ...] = (),
         raw_body: tuple[str, ...] = (),
+        text_reply: tuple[str, ...] = (),
         api_keys: bool | None = None,
     ) -> Callable[[Handler], Handler]:
         """Declare a route. Its handler receives `services=` (the process's Services), `caller=`
         (for agent and admin routes), `body=` and `query=` (when declared), and the path's
-        parameters. `raw_body` names the media types of a body the handler reads itself.
+        parameters. `raw_body` names the media types of a body the handler reads itself;
+        `text_reply` those of a success answer that is text rather than `reply`'s JSON.
         `api_keys` (default: the module's) says whether an API key may call an agent or admin
         route; the scope it needs follows from the method and `auth`."""
         keys = self.api_keys if api_keys is None else api_keys
@@ -127,6 +130,7 @@ class Routes:
                 errors,
                 inspect.getdoc(handler),
                 raw_body,
+                text_reply,
                 key_scope,
             )
             self.declared.append(Declared(operation, handler))
@@ -279,7 +283,9 @@ def _implied_errors(op: Operation, params: list[dict[str, Any]]) -> list[int]:
 def _success(op: Operation, refs: Refs) -> dict[str, Any]:
     if op.reply is None:
         return {"description": "Done, no content"}
-    return {"description": "OK", "content": {"application/json": {"schema": refs[op.reply]}}}
+    content = {"application/json": {"schema": refs[op.reply]}}
+    content.update({media: {"schema": {"type": "string"}} for media in op.text_reply})
+    return {"description": "OK", "content": content}
 
 
 def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:

@@ -148,8 +148,13 @@ class VisitorContext(_Reply):
         description="From the host page's ChatWidget.identify: unverified, any page script can"
         " set them"
     )
-    verified: Literal[False] = Field(
-        description="Always false: nothing here is checked (signed identity is another issue)"
+    verified: bool = Field(
+        description="True when the visitor signed in on the site with a signed identity token"
+        ' (structures.md, "Signed visitor identity"): then name and email come from that token;'
+        " attributes remain the site's word either way"
+    )
+    external_id: str | None = Field(
+        default=None, description="A verified visitor's user id on the site (the token's sub)"
     )
     locale: str | None
     timezone: str | None
@@ -276,3 +281,13 @@ class CannedResponseList(_Reply):
     items: list[CannedResponse] = Field(
         description="By shortcut, a personal one before an org-wide one of the same shortcut"
     )
+
+
+class IdentitySecret(_Reply):
+    """structures.md, "Signed visitor identity". Admins only; never logged, never in a space."""
+
+    secret: str | None = Field(
+        description="The HS256 key the site's backend signs identity tokens with; null until"
+        " an admin generates one"
+    )
+    rotated_at: datetime | None = Field(description="When the current secret was made")

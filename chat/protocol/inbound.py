@@ -19,6 +19,7 @@ from pydantic import (
     StringConstraints,
     TypeAdapter,
     ValidationError,
+    model_validator,
 )
 
 from chat.errors import InvalidError, TooLongError
@@ -26,6 +27,8 @@ from chat.ids import check_stream_id
 
 MAX_CONTENT_CHARS = 4000
 MAX_NAME_CHARS = 120
+# A signed identity token: a JWT with a name, an email and up to 8 KB of attributes fits.
+MAX_IDENTITY_TOKEN_CHARS = 16 * 1024
 
 # Explicit bidi embeddings, overrides and isolates (LRE, RLE, PDF, LRO, RLO; LRI, RLI, FSI, PDI):
 # an override can make text read differently from what it is (a name ending in "txt.exe"
@@ -112,6 +115,17 @@ class Identify(_Frame):
     # The host page's attributes (ChatWidget.identify), replacing the visitor's set; scalar
     # values only, bounded by chat/protocol/context.py (too_long past a bound).
     attributes: dict[str, str | int | float | bool | None] | None = None
+    # A signed identity (structures.md, "Signed visitor identity"): a JWT the host site's backend
+    # signed with the space's identity secret. It alone says who the visitor is, so it comes
+    # without the fields above.
+    token: str | None = Field(default=None, min_length=1, max_length=MAX_IDENTITY_TOKEN_CHARS)
+
+    @model_validator(mode="after")
+    def _token_alone(self) -> Identify:
+        unsigned = (self.name, self.email, self.attributes)
+        if self.token is not None and (self.offline or any(v is not None for v in unsigned)):
+            raise ValueError("a token comes alone: its claims carry name, email and attributes")
+        return self
 
 
 class Page(_Frame):

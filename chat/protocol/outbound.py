@@ -454,6 +454,13 @@ def read_frame(r: ReadMarked) -> Json:
     }
 
 
+def identity_frame(session: str) -> Json:
+    """To a visitor whose signed identity verified (structures.md, "Signed visitor identity"):
+    the session token of the verified visitor. Another token than the socket's: reconnect with
+    it (and without `last`) to continue as that visitor, with their history."""
+    return {"type": "identity", "session": session, "verified": True}
+
+
 def seen_frame(thread_id: str, message_id: str) -> Json:
     """To a visitor: an agent has read their thread up to `message_id` (no agent named)."""
     return {"type": "seen", "thread_id": thread_id, "id": message_id}

@@ -15,6 +15,7 @@ import orjson
 from chat.errors import ThreadOpenError
 from chat.streams import lua_lifecycle
 from chat.streams.client import Redis
+from chat.streams.identity import identity_key, verified_key
 from chat.streams.keys import SpaceKeys
 from chat.streams.routing import load_member
 
@@ -96,6 +97,10 @@ class Lifecycle:
         threads.update(str(t) for t in state if t)
         names = {visitor_id, *threads}
         own = [k.visitor(visitor_id), f"{k.base}rl:{visitor_id}", f"{k.base}cid:{visitor_id}"]
+        # A verified visitor's identity mapping (chat/streams/identity.py), both ways: the
+        # site's user starts over as a new visitor if they come back.
+        sub = await self.redis.get(verified_key(k, visitor_id))
+        own += [verified_key(k, visitor_id)] + ([identity_key(k, str(sub))] if sub else [])
         for t in threads:
             # Read markers (chat/streams/read_state.py) and tag sets (chat/streams/notes.py).
             own += [k.thread(t), k.thread_state(t), f"{k.base}pk:{t}", f"{k.base}rd:{t}"]

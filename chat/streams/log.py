@@ -44,6 +44,7 @@ from chat.ids import entry_time, format_id, is_stream_id, parse_id
 from chat.streams import lua, lua_queue
 from chat.streams.client import Redis
 from chat.streams.group_commit import Append, GroupCommit
+from chat.streams.identity import IdentityLog
 from chat.streams.keys import SpaceKeys
 from chat.streams.lifecycle import Lifecycle
 from chat.streams.limits import Rate
@@ -176,6 +177,8 @@ class StreamLog:
         self.notes = NotesLog(redis, prefix, self._group)
         self.read_state = ReadState(redis, prefix)
         self.lifecycle = Lifecycle(redis, prefix)
+        # Signed visitor identity (chat/streams/identity.py), group-committed like updates.
+        self.identity = IdentityLog(redis, prefix, self._group)
 
     def keys(self, space_id: str) -> SpaceKeys:
         return SpaceKeys(self.prefix, space_id)

@@ -59,6 +59,8 @@ export interface Visitor {
   email: string | null;
   current_url: string | null;
   created_at?: string | null;
+  /** structures.md "Signed visitor identity": the site's user id of a verified visitor. */
+  external_id?: string | null;
 }
 
 export interface Thread {
@@ -126,7 +128,9 @@ export interface MessagePage {
 /** structures.md "Visitor context": what the host page and the browser said, unverified. */
 export interface VisitorContext {
   attributes: Record<string, string | number | boolean | null>;
-  verified: false;
+  /** Signed in on the site with a signed identity token; attributes stay the site's word. */
+  verified: boolean;
+  external_id?: string | null;
   locale: string | null;
   timezone: string | null;
   browser: string | null;
@@ -155,6 +159,8 @@ export interface VisitorChange {
   name?: string;
   email?: string;
   current_url?: string;
+  /** Set when a signed identify verified the visitor (structures.md "Signed visitor identity"). */
+  external_id?: string;
 }
 
 export type ActionRef = "claim" | "close" | "transfer" | "reopen";

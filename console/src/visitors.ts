@@ -54,6 +54,7 @@ export class Visitors {
       name: change.name ?? known.name,
       email: change.email ?? known.email,
       current_url: change.current_url ?? known.current_url,
+      external_id: change.external_id ?? known.external_id,
     });
   }
 

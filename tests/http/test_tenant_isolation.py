@@ -43,6 +43,8 @@ PROBES = [
     Probe("PATCH", "/spaces/{space_id}", {"name": "Taken over", "allowed_domains": ["b.test"]}),
     Probe("DELETE", "/spaces/{space_id}"),
     Probe("POST", "/spaces/{space_id}/rotate-key"),
+    Probe("GET", "/spaces/{space_id}/identity-secret"),
+    Probe("POST", "/spaces/{space_id}/identity-secret"),
     Probe("GET", "/spaces/{space_id}/threads"),
     Probe("GET", "/threads/{thread_id}"),
     Probe("GET", "/threads/{thread_id}/messages"),

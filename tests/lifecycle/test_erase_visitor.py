@@ -14,12 +14,18 @@ from tests.helpers.api import assert_error
 from tests.helpers.chat import Org, agent_socket, make_org, widget
 from tests.helpers.db import query, wait_for_messages, wait_for_rows
 from tests.helpers.http import call
+from tests.identity.helpers import identity_secret, sign
 
 
-async def _visitor_with_a_conversation(org: Org, settings: Settings, text: str) -> tuple[str, str]:
+async def _visitor_with_a_conversation(
+    org: Org, settings: Settings, text: str, identity: str | None = None
+) -> tuple[str, str]:
     """A visitor writes `text`, an agent claims and answers, the thread closes; (visitor id,
-    thread id), once projected."""
+    thread id), once projected. With `identity` (a signed token), the visitor is verified."""
     async with widget(org) as (visitor, welcome):
+        if identity is not None:
+            await visitor.send({"type": "identify", "token": identity})
+            assert (await visitor.expect("identity"))["session"] == welcome["session"]
         ack = await visitor.say(text)
         await visitor.send({"type": "typing", "active": True})
         thread_id = ack["thread_id"]
@@ -90,11 +96,19 @@ def _pg_text(url: str) -> str:
 async def test_nothing_of_the_visitor_remains(base_url: str, settings: Settings) -> None:
     with trio.fail_after(90):
         org = await make_org(base_url)
-        gone, gone_thread = await _visitor_with_a_conversation(org, settings, "erase me 7431")
+        # A verified visitor: their identity mapping (structures.md, "Signed visitor identity")
+        # goes with them, so the site's user would start over as a new visitor.
+        token = sign(await identity_secret(org), "site-user-7431")
+        gone, gone_thread = await _visitor_with_a_conversation(
+            org, settings, "erase me 7431", identity=token
+        )
         kept, kept_thread = await _visitor_with_a_conversation(org, settings, "keep me 2958")
         async with open_redis(settings.redis_url) as redis:
             before = await _valkey_text(redis, settings.key_prefix)
             assert gone in before and gone_thread in before and "erase me 7431" in before
+            assert "site-user-7431" in before
+            projected = await trio.to_thread.run_sync(_pg_text, settings.database_url)
+            assert "site-user-7431" in projected  # visitors.external_id
 
             reply = await call("DELETE", f"{base_url}/api/v1/visitors/{gone}", token=org.token)
             assert reply.status == 204, reply.body
@@ -102,9 +116,11 @@ async def test_nothing_of_the_visitor_remains(base_url: str, settings: Settings)
             after = await _valkey_text(redis, settings.key_prefix)
         for trace in (gone, gone_thread, "erase me 7431", "answer to erase me 7431"):
             assert trace not in after, trace
+        assert "site-user-7431" not in after
         stored = await trio.to_thread.run_sync(_pg_text, settings.database_url)
         for trace in (gone, gone_thread, "erase me 7431", "note on erase me 7431"):
             assert trace not in stored, trace
+        assert "site-user-7431" not in stored
         # The other visitor is untouched, in both stores.
         for trace in (kept, kept_thread, "keep me 2958", "answer to keep me 2958"):
             assert trace in after and trace in stored, trace

@@ -153,7 +153,8 @@ def test_agent_event_frames_details() -> None:
     new = outbound.agent_event_frame(entry(ThreadOpened(thread=THREAD, visitor=VISITOR)))
     assert new["type"] == "thread.new"
     assert set(new["thread"]) == THREAD_FIELDS | {"visitor"}
-    assert set(new["thread"]["visitor"]) == {"id", "name", "email", "current_url"}
+    # external_id: a verified visitor's site user id, null for an anonymous one.
+    assert set(new["thread"]["visitor"]) == {"id", "name", "email", "current_url", "external_id"}
     updated = outbound.agent_event_frame(
         entry(ThreadChanged(type="thread.transferred", thread=THREAD, by="a1"))
     )

@@ -75,6 +75,9 @@ export interface Identity {
   email?: string;
   /** Scalars the host page knows of the visitor; unverified, shown to agents (≤ 50 keys). */
   attributes?: Record<string, string | number | boolean | null>;
+  /** A JWT the site's backend signed with the space's identity secret: a verified visitor, the
+   * same one in every browser the user signs in on (README "Embedding the widget"). */
+  token?: string;
 }
 
 const TYPING_EVERY_MS = 3000;
@@ -255,9 +258,21 @@ export class Chat {
       case "seen":
         if (!this.state.seen || compareIds(frame.id, this.state.seen) > 0) this.set({ seen: frame.id });
         return;
+      case "identity":
+        // Signed in as another visitor (the user's own): continue as that one, from scratch.
+        if (frame.session !== load(this.sessionKey)) {
+          save(this.sessionKey, frame.session);
+          this.messages.last = null;
+          this.welcomes = 0;
+          this.newConversation();
+          this.conn.resume();
+        }
+        return;
       case "error":
         // A host page's identify refused (over a bound): its `error` listeners hear why.
         if (!frame.client_id) this.events.emit("error", { code: frame.code, message: frame.message });
+        // require_identity: say why the message was refused (sign in on the site).
+        if (frame.code === "identity_required") this.pending.notice = frame.message;
         return this.onError(frame.code, frame.client_id);
       default:
         return; // pong, and frames newer than this widget
@@ -491,16 +506,19 @@ export class Chat {
   }
 
   identify(who: Identity, fromForm = false): void {
-    const name = typeof who?.name === "string" ? who.name.trim().slice(0, MAX_NAME_CHARS) : "";
-    const email = typeof who?.email === "string" ? who.email.trim() : "";
     const frame: Extract<ClientFrame, { type: "identify" }> = { type: "identify" };
-    if (name) frame.name = name;
-    if (email && email.length <= 254 && EMAIL.test(email)) frame.email = email;
-    const attributes = who?.attributes;
-    if (attributes && typeof attributes === "object") frame.attributes = attributes;
-    if (!frame.name && !frame.email && !frame.attributes) return;
-    // The offline form's email leaves a message for the team (an email conversation).
-    if (fromForm && frame.email) frame.offline = true;
+    if (typeof who?.token === "string") frame.token = who.token; // signed: the token alone
+    else {
+      const name = typeof who?.name === "string" ? who.name.trim().slice(0, MAX_NAME_CHARS) : "";
+      const email = typeof who?.email === "string" ? who.email.trim() : "";
+      if (name) frame.name = name;
+      if (email && email.length <= 254 && EMAIL.test(email)) frame.email = email;
+      const attributes = who?.attributes;
+      if (attributes && typeof attributes === "object") frame.attributes = attributes;
+      if (!frame.name && !frame.email && !frame.attributes) return;
+      // The offline form's email leaves a message for the team (an email conversation).
+      if (fromForm && frame.email) frame.offline = true;
+    }
     this.identity = this.conn.send(frame) ? undefined : frame;
     this.set({ identified: true, thanked: this.state.thanked || fromForm });
   }

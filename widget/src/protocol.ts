@@ -70,6 +70,9 @@ export type ServerFrame =
   | { type: "thread"; thread: ThreadJson }
   | { type: "queue"; position: number | null; estimated_wait_seconds?: number | null }
   | { type: "seen"; thread_id: string; id: string }
+  /** A signed identify verified: the verified visitor's session (structures.md "Signed visitor
+   * identity"); another than ours means reconnect as that visitor, without `last`. */
+  | { type: "identity"; session: string }
   | { type: "error"; code: string; message?: string; client_id?: string }
   | { type: "pong" };
 
@@ -89,6 +92,8 @@ export type ClientFrame =
       email?: string;
       offline?: boolean;
       attributes?: Record<string, string | number | boolean | null>;
+      /** A JWT the host site signed; sent alone (its claims carry the rest). */
+      token?: string;
     }
   | { type: "page"; url: string; title?: string; locale?: string; timezone?: string }
   | { type: "read"; id: string }

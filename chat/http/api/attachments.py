@@ -15,7 +15,12 @@ from chat.clock import now_ms
 from chat.db import attachment_queries, space_queries, thread_queries
 from chat.db.attachment_queries import AttachmentRow
 from chat.db.rows import SpaceRow
-from chat.errors import NotFoundError, OriginNotAllowedError, UnauthorizedError
+from chat.errors import (
+    IdentityRequiredError,
+    NotFoundError,
+    OriginNotAllowedError,
+    UnauthorizedError,
+)
 from chat.files.links import link_valid, sign_link
 from chat.files.sniffing import check_file
 from chat.http.auth import Caller
@@ -234,6 +239,11 @@ async def visitor_upload(services: Services, widget_key: str, query: UploadQuery
     """With the widget's session token in X-Chat-Session, from an allowed Origin. Limits as for
     agents; the file belongs to the visitor's conversations."""
     space, visitor_id = await _visitor_space(services, widget_key)
+    if SpaceSettings.of(space.settings).require_identity:
+        # A file is for a message, which such a visitor may not send (structures.md "Signed
+        # visitor identity"): refused before any byte is stored.
+        if await services.stream_log.identity.sub_of(space.id, visitor_id) is None:
+            raise IdentityRequiredError()
     row = await _store(
         services,
         space,

@@ -56,6 +56,7 @@ async def delete_thread(services: Services, caller: Caller, thread_id: Any) -> R
     summary="Restore a soft-deleted conversation",
     auth="admin",
     status=204,
+    errors=(409,),  # thread_open: the conversation is open (it was never deleted)
 )
 async def restore_thread(services: Services, caller: Caller, thread_id: Any) -> Response:
     """Appends `thread.restored`: the thread is listed again, closed as it was."""

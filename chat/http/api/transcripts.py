@@ -87,6 +87,7 @@ class Transcript(BaseModel):
     summary="Download a conversation as text or JSON",
     query=TranscriptQuery,
     reply=Transcript,
+    text_reply=("text/plain",),
 )
 async def agent_transcript(
     services: Services, caller: Caller, thread_id: Any, query: TranscriptQuery
@@ -104,6 +105,7 @@ async def agent_transcript(
     auth="token",
     query=TranscriptQuery,
     reply=Transcript,
+    text_reply=("text/plain",),
 )
 async def visitor_transcript(
     services: Services, widget_key: str, thread_id: Any, query: TranscriptQuery

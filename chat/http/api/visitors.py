@@ -39,11 +39,9 @@ async def get_visitor(services: Services, caller: Caller, visitor_id: Any) -> Re
         return {
             "visitor": visitor,
             "threads": thread_queries.threads_of_visitor(conn, wanted, THREADS_SHOWN),
-            # Unverified: the host page said so (structures.md, "Visitor context").
-            "context": {
-                **context_queries.visitor_context(conn, wanted, VISITOR_PAGES_KEPT),
-                "verified": False,
-            },
+            # Verified only by a signed identity token (structures.md, "Signed visitor
+            # identity"); attributes are the host page's word either way.
+            "context": context_queries.visitor_context(conn, wanted, VISITOR_PAGES_KEPT),
         }
 
     found = await services.db.run(read)

@@ -3,6 +3,7 @@ import { errorText } from "../api";
 import type { Console } from "../console";
 import type { Space } from "../protocol";
 import { SpaceGroupFields } from "./SpaceGroupFields";
+import { SpaceIdentityField } from "./SpaceIdentityField";
 import { SpacePreviewField } from "./SpacePreviewField";
 import { useFormAction } from "./formAction";
 import { queueFields, queueSettings } from "../spaceSettings";
@@ -223,6 +224,7 @@ function SpaceRow({ c, space }: { c: Console; space: Space }) {
       </form>
       <SpaceGroupFields c={c} space={space} replace={replace} />
       <SpacePreviewField c={c} space={space} replace={replace} />
+      <SpaceIdentityField c={c} space={space} replace={replace} />
       <div class="widget-key">
         <span class="label">Widget key</span> <code data-part="widget-key">{key}</code>
       </div>

@@ -19,6 +19,9 @@ export function VisitorPanel({ c, thread }: { c: Console; thread: Thread }) {
   const ctx = detail?.context;
   const attributes = Object.entries(ctx?.attributes ?? {});
   const pages = ctx?.pages ?? [];
+  // Verified by a signed identity token (structures.md "Signed visitor identity"): live from a
+  // visitor.updated frame, or from the panel's read of PostgreSQL.
+  const verifiedAs = v?.external_id || (ctx?.verified ? ctx.external_id : null);
   return (
     <aside class="visitor-panel" data-part="visitor-panel" aria-label="Visitor">
       <h3>Visitor</h3>
@@ -36,6 +39,10 @@ export function VisitorPanel({ c, thread }: { c: Console; thread: Thread }) {
           ) : (
             v?.current_url || "Unknown"
           )}
+        </dd>
+        <dt>Identity</dt>
+        <dd data-part="visitor-panel-identity" class={verifiedAs ? "verified" : undefined}>
+          {verifiedAs ? `Verified: ${verifiedAs}` : "Not verified"}
         </dd>
         <dt>First seen</dt>
         <dd data-part="visitor-panel-first-seen">{dateTime(v?.created_at)}</dd>

@@ -324,6 +324,10 @@ async def test_the_openapi_document_names_each_routes_scope_and_the_few_that_ref
             f"POST {API}/auth/two-factor/recovery-codes",
             f"POST {API}/auth/two-factor/disable",
             f"POST {API}/agents/{{agent_id}}/two-factor/reset",
+            # A space's identity secret signs who visitors are: a leaked key must not hand it
+            # out (structures.md, "Signed visitor identity"); an admin reads it in person.
+            f"GET {API}/spaces/{{space_id}}/identity-secret",
+            f"POST {API}/spaces/{{space_id}}/identity-secret",
             # Webhooks: an endpoint registered with a leaked key would outlive its revocation.
             f"GET {API}/webhooks",
             f"POST {API}/webhooks",

@@ -32,6 +32,8 @@ ADMIN_ROUTES: list[tuple[str, str, Any]] = [
     ("PATCH", "/spaces/{space_id}", {"name": "X"}),
     ("DELETE", "/spaces/{space_id}", None),
     ("POST", "/spaces/{space_id}/rotate-key", None),
+    ("GET", "/spaces/{space_id}/identity-secret", None),
+    ("POST", "/spaces/{space_id}/identity-secret", None),
     ("POST", "/groups", {"name": "X"}),
     ("PATCH", "/groups/{group_id}", {"name": "X"}),
     ("PUT", "/groups/{group_id}/members", {"agent_ids": []}),

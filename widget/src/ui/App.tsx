@@ -65,7 +65,9 @@ export function App({ chat }: { chat: Chat }) {
         ) : null}
         {s.stopped ? (
           <p class="panel">Chat is not available right now.</p>
-        ) : s.ended ? (
+        ) : (
+          <>
+            {s.ended ? (
           <div class="panel ended">
             <p>This conversation has ended. Write below to continue it.</p>
             <button type="button" class="primary" data-part="new-conversation" onClick={(event) => {
@@ -77,10 +79,7 @@ export function App({ chat }: { chat: Chat }) {
               Start a new conversation
             </button>
           </div>
-        ) : null}
-        {s.stopped ? null : s.ended ? (
-          <Composer chat={chat} />
-        ) : (
+            ) : (
           <>
             {s.queuePosition !== null && s.thread?.status === "unassigned" && (
               <p class="panel queue" data-part="queue" role="status">
@@ -116,6 +115,9 @@ export function App({ chat }: { chat: Chat }) {
                 {s.notice}
               </p>
             )}
+          </>
+            )}
+            {/* One composer, ended or not: a draft survives the conversation's end. */}
             <Composer chat={chat} />
           </>
         )}

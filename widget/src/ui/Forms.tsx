@@ -76,9 +76,8 @@ export function Prechat({ chat, s }: { chat: Chat; s: State }) {
       }}
     >
       <p>
-        {s.queueFull
-          ? "All our agents are busy right now. Leave your email and we will get back to you."
-          : "No one is online right now. Leave your email and we will get back to you."}
+        {s.queueFull ? "All our agents are busy" : "No one is online"} right now. Leave your email and
+        we will get back to you.
       </p>
       <input class="field" name="name" autocomplete="name" maxLength={120} placeholder="Name" aria-label="Name" />
       <input
