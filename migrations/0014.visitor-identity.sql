@@ -2,7 +2,7 @@
 -- space's identity secret, kept apart from `spaces` so that no read of a space (REST, the widget
 -- config, the caches and Valkey copies of spaces) can carry it; and the site's user id of a
 -- verified visitor, projected from the log, one visitor per (space, user id). Idempotent.
--- depends: 0012.search-recent
+-- depends: 0013.webhooks
 CREATE TABLE IF NOT EXISTS space_identity_secrets (
     space_id uuid PRIMARY KEY REFERENCES spaces (id),
     secret text NOT NULL,

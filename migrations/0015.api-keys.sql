@@ -1,6 +1,6 @@
 -- API keys for server-to-server use (issue 16, item 3; structures.md, "API keys"). Idempotent,
 -- because schema.sql (the current shape) creates the same on a new database.
--- depends: 0013.webhooks
+-- depends: 0014.visitor-identity
 CREATE TABLE IF NOT EXISTS api_keys (
     id uuid PRIMARY KEY,
     organization_id uuid NOT NULL REFERENCES organizations (id),
