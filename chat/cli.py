@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -19,6 +20,8 @@ import trio
 from chat.config import Settings, env_settings
 from chat.db.pool import apply_schema
 from chat.embedded.services import services_down, services_up
+from chat.log_format import configure_logging
+from chat.metrics.exposition import MULTIPROCESS_DIR_ENV
 
 logger = logging.getLogger("chat")
 
@@ -44,9 +47,8 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("migrate", help="apply schema.sql and migrations/ to DATABASE_URL")
 
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=os.environ.get("CHAT_LOG_LEVEL", "INFO"),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    configure_logging(
+        os.environ.get("CHAT_LOG_LEVEL", "INFO"), os.environ.get("CHAT_LOG_FORMAT", "text")
     )
     match args.command:
         case "services":
@@ -127,6 +129,9 @@ def _run_workers(args: argparse.Namespace, settings: Settings) -> None:
         "CHAT_ACK_DURABILITY": settings.ack_durability,
     }
     env.pop("CHAT_NODE_ID", None)  # every worker is its own node
+    # Whichever worker answers /metrics answers for all of them (chat/metrics/exposition.py).
+    metrics_dir = tempfile.TemporaryDirectory(prefix="chat-metrics-")
+    env[MULTIPROCESS_DIR_ENV] = metrics_dir.name
     workers = [
         subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [
@@ -166,6 +171,7 @@ def _run_workers(args: argparse.Namespace, settings: Settings) -> None:
             except subprocess.TimeoutExpired:
                 worker.kill()
         listener.close()
+        metrics_dir.cleanup()
 
 
 class _Stop(Exception):

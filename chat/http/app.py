@@ -17,6 +17,7 @@ from chat.http.echo import echo_blueprint
 from chat.http.errors import error_response, install_error_handlers
 from chat.http.pages import pages_blueprint
 from chat.http.probes import probes_blueprint
+from chat.http.request_ids import install_request_telemetry
 from chat.http.throttle import install_request_budget
 from chat.http.widget_assets import widget_assets_blueprint
 from chat.http.widget_cors import install_widget_cors
@@ -65,6 +66,7 @@ def create_app(services: Services) -> QuartTrio:
     app.config["JSON_SORT_KEYS"] = False
     install_error_handlers(app)
     body_seconds = services.settings.request_body_timeout_seconds
+    install_request_telemetry(app, services.metrics)
 
     @app.before_request
     async def read_body_first() -> Response | None:

@@ -26,6 +26,7 @@ from quart import Blueprint, Response, jsonify, request
 from chat.config import Settings
 from chat.errors import ForbiddenError, UnauthorizedError
 from chat.http.metrics import metrics_text
+from chat.metrics.exposition import CONTENT_TYPE
 from chat.services import Services
 from chat.streams.health import LoopHealth
 
@@ -60,7 +61,7 @@ def probes_blueprint(services: Services) -> Blueprint:
     @bp.get("/metrics")
     async def metrics() -> Response:
         check_operator(services.settings)
-        return Response(await metrics_text(services), content_type="text/plain; version=0.0.4")
+        return Response(metrics_text(services), content_type=CONTENT_TYPE)
 
     return bp
 
