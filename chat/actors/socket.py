@@ -185,6 +185,7 @@ async def run_session(
         await close_quietly(socket, closing.code, closing.reason)
     finally:
         meter.sockets.dec()
+        logger.debug("%s: session ended", session.who)
 
 
 async def _read_frames(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import trio
@@ -111,6 +112,9 @@ def hypercorn_config(host: str, port: int, *, fd: int | None = None) -> Config:
     # silent for socket_idle_timeout_seconds instead (chat/actors/socket.py receive_within).
     config.websocket_ping_interval = None
     config.accesslog = None
+    # hypercorn's own records go through the root logger's handler (CHAT_LOG_FORMAT), not a
+    # handler of its own in another format.
+    config.errorlog = logging.getLogger("hypercorn.error")
     # hypercorn's default accept backlog (100) overflows when thousands of widgets reconnect at
     # once after a restart, and each overflowed SYN waits ~1 s for its retry. The same as the
     # --workers parent's listen(2048); the kernel caps it at net.core.somaxconn.

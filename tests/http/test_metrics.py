@@ -7,8 +7,11 @@ from __future__ import annotations
 import json
 import re
 import statistics
+import subprocess
+import sys
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -18,6 +21,7 @@ from trio_websocket import open_websocket_url
 
 from chat.config import Settings
 from chat.db import space_queries
+from tests.conftest import ServerProcess, free_port
 from tests.helpers.chat import Client, agent_socket, close_code, make_org, widget
 from tests.helpers.http import call
 
@@ -163,3 +167,48 @@ async def test_every_series_the_dashboard_queries_is_exported(base_url: str) -> 
         }
         missing = sorted(dashboard_series() - names)
         assert not missing, f"the dashboard queries series /metrics does not export: {missing}"
+
+
+@dataclass
+class TwoWorkers(ServerProcess):
+    """`chat serve --workers 2`: two processes accepting on one port."""
+
+    async def start(self, node: str, tmp: Path) -> None:
+        self.log_path = tmp / f"workers-{uuid.uuid4().hex[:6]}.log"
+        with self.log_path.open("wb") as out:
+            self.proc = subprocess.Popen(  # noqa: S603
+                [
+                    sys.executable,
+                    "-m",
+                    "chat.cli",
+                    "serve",
+                    "--port",
+                    str(self.port),
+                    "--workers",
+                    "2",
+                ],
+                env=self.env(node),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        await self.wait_ready()
+
+
+async def test_any_worker_answers_for_all_of_them(settings: Settings, tmp_path: Path) -> None:
+    """Under --workers the scrape lands on either process and merges both one's figures."""
+    server = TwoWorkers(settings, free_port())
+    try:
+        with trio.fail_after(90):
+            await server.start("workers", tmp_path)
+            # Each worker's pool has db_pool_size (4) slots: 8 once both are merged.
+            await scrape_until(server.base, "chat_db_pool_connections", 8, state="size")
+            for _ in range(20):  # a connection each: the kernel spreads them over the workers
+                assert (await call("GET", f"{server.base}/api/v1/auth/me")).status == 401
+            for _ in range(4):
+                found = await scrape(server.base)
+                route = {"method": "GET", "route": "/api/v1/auth/me"}
+                assert value(found, "chat_http_request_seconds_count", **route) == 20
+                assert value(found, "chat_errors_total", where="rest", code="unauthorized") == 20
+                assert value(found, "chat_db_pool_connections", state="size") == 8
+    finally:
+        server.stop()
