@@ -7,7 +7,7 @@
   been failing for `readiness_failing_seconds` or made no pass for LOOP_STALLED_SECONDS. A 503
   names what fails (`{"status": "unavailable", "failing": ["projector"]}`), never why: exception
   texts carry host names and ports, which the logs have.
-- GET /metrics: Prometheus text, which lists every space id of the deployment: private. With
+- GET /metrics: Prometheus text read from memory (chat/http/metrics.py): private. With
   `metrics_token` set it needs that bearer token; without, it answers only to a loopback peer on
   a request no proxy forwarded (no X-Forwarded-For / Forwarded / X-Real-IP header).
 See structures.md, "Process layout".

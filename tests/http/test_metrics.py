@@ -21,8 +21,10 @@ from trio_websocket import open_websocket_url
 
 from chat.config import Settings
 from chat.db import space_queries
+from chat.server import serve
 from tests.conftest import ServerProcess, free_port
 from tests.helpers.chat import Client, agent_socket, close_code, make_org, widget
+from tests.helpers.db import table_locked
 from tests.helpers.http import call
 
 DASHBOARD = Path(__file__).parents[2] / "ops" / "grafana" / "chat.json"
@@ -95,6 +97,28 @@ async def test_the_series_move_with_the_work(base_url: str) -> None:
         assert value(after, "chat_sockets", kind="visitor") == 0
         assert value(after, "chat_projector_batch_seconds_count") >= 1
         assert value(after, "chat_projector_rows_total") == 1
+
+
+async def test_the_lag_gauges_follow_a_stuck_projector(
+    settings: Settings, nursery: trio.Nursery
+) -> None:
+    """The sampler (chat/actors/lag_sampler.py) sees the entries a blocked projector cannot
+    write, with their age, and sees them go once it writes."""
+    changed = {"db_statement_timeout_seconds": 0.5, "db_pool_wait_seconds": 0.5}
+    binds = await nursery.start(serve, settings.model_copy(update=changed), "127.0.0.1", 0)
+    base = str(binds[0])
+    with trio.fail_after(60):
+        org = await make_org(base)
+        async with widget(org) as (visitor, _):
+            async with table_locked(settings.database_url, "messages"):
+                await visitor.say("while the projector is stuck")
+                await scrape_until(base, "chat_projector_lag_entries", 1)
+                stuck = await scrape_until(base, "chat_projector_lag_seconds", 1.0)
+                assert value(stuck, "chat_loop_failing_seconds", loop="projector") > 0
+            with trio.fail_after(20):
+                while value(await scrape(base), "chat_projector_lag_entries") > 0:
+                    await trio.sleep(0.1)
+        assert value(await scrape(base), "chat_projector_rows_total") == 1
 
 
 async def test_a_scrape_of_1000_spaces_asks_no_store(settings: Settings, base_url: str) -> None:
