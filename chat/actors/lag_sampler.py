@@ -1,8 +1,9 @@
 """The lag sampler: the projector's lag over every space, read every LAG_SAMPLE_SECONDS into
 the process's gauges (chat_projector_lag_entries, chat_projector_lag_seconds).
 
-A scrape reads the gauges; this loop is what asks Valkey, in two round trips whatever the number
-of spaces (chat/streams/lag.py). Runs beside the projector, over the spaces it follows.
+A scrape reads the gauges; this loop is what asks Valkey: a Lua script per 250 spaces
+(chat/streams/lag.py; ~12 ms for 1,000 spaces, most of it Valkey's). Runs beside the projector,
+over the spaces it follows.
 
 Crash policy: a Redis error is logged at debug and the next sample tries again (the gauges keep
 the last sample; `chat_loop_failing_seconds{loop="projector"}` tells of an outage). Cancellation
@@ -23,7 +24,7 @@ from chat.streams.log import StreamLog
 logger = logging.getLogger(__name__)
 
 # A second: a dashboard or an alert needs no finer, and the bench's catch-up watch (50 ms polls)
-# sees the drain in steps of this. Each sample costs Valkey one XINFO GROUPS per space.
+# sees the drain in steps of this. Each sample costs Valkey an XINFO GROUPS per space.
 LAG_SAMPLE_SECONDS = 1.0
 
 
