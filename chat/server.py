@@ -39,7 +39,7 @@ async def serve(
     async with open_services(settings) as services, trio.open_nursery() as nursery:
         stop = trio.Event()
         nursery.start_soon(_wait_for_signal, stop, services)
-        nursery.start_soon(run_metrics_refresher, services)
+        nursery.start_soon(run_metrics_refresher, services, stop)
         config = hypercorn_config(host, port, fd=fd)
         app = ConnectionCap(create_app(services), settings.max_connections)
         binds = await nursery.start(

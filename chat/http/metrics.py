@@ -66,14 +66,18 @@ def metrics_text(services: Services) -> bytes:
 
 
 async def run_metrics_refresher(
-    services: Services, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+    services: Services,
+    stop: trio.Event,
+    *,
+    task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Under `--workers`, refresh every REFRESH_SECONDS so that a scrape another worker answers
-    sees this one's figures; alone, return at once (each scrape refreshes). Otherwise never
-    returns unless cancelled."""
+    sees this one's figures, until `stop` is set (the server is shutting down); alone, return at
+    once (each scrape refreshes)."""
     task_status.started()
     if multiprocess_dir() is None:
         return
-    while True:
+    while not stop.is_set():
         refresh(services)
-        await trio.sleep(REFRESH_SECONDS)
+        with trio.move_on_after(REFRESH_SECONDS):
+            await stop.wait()

@@ -83,5 +83,6 @@ def install_request_telemetry(app: QuartTrio, metrics: Metrics) -> None:
 async def _error_code(response: Response) -> str:
     """The contract code of an error answer (`{"error": {"code"}}`); "error" for another body."""
     body = await response.get_json(silent=True) if response.is_json else None
-    code = body.get("error", {}).get("code") if isinstance(body, dict) else None
+    error = body.get("error") if isinstance(body, dict) else None
+    code = error.get("code") if isinstance(error, dict) else None
     return code if isinstance(code, str) and ERROR_CODE.fullmatch(code) else "error"
