@@ -36,6 +36,8 @@ BENCH_ENV = {
     "CHAT_LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE": "0",
     "CHAT_REGISTRATIONS_PER_ADDRESS_PER_HOUR": "0",
     "CHAT_BENCH_ECHO": "true",
+    # The projector scenario reads the lag every 50 ms (bench/scenarios/projector_lag.py).
+    "CHAT_PROJECTOR_LAG_SAMPLE_SECONDS": "0.05",
     # Every simulated visitor comes from one address: lift the per-address visitor budgets.
     "CHAT_VISITOR_SOCKETS_PER_ADDRESS": "0",
     "CHAT_VISITOR_OPEN_THREADS_PER_ADDRESS": "0",

@@ -171,7 +171,12 @@ async def open_services(
         )
         if settings.projector_enabled if projector is None else projector:
             await nursery.start(run_projector, stream_log, db, settings, services.projector)
-            await nursery.start(run_lag_sampler, stream_log, services.projector)
+            await nursery.start(
+                run_lag_sampler,
+                stream_log,
+                services.projector,
+                settings.projector_lag_sample_seconds,
+            )
         if settings.router_enabled:
             await nursery.start(
                 run_router, services.team_routing, db, settings, services.router_state

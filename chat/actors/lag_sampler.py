@@ -1,5 +1,6 @@
-"""The lag sampler: the projector's lag over every space, read every LAG_SAMPLE_SECONDS into
-the process's gauges (chat_projector_lag_entries, chat_projector_lag_seconds).
+"""The lag sampler: the projector's lag over every space, read every
+`projector_lag_sample_seconds` (1 s) into the process's gauges (chat_projector_lag_entries,
+chat_projector_lag_seconds, and chat_projector_spaces: the spaces the sample covered).
 
 A scrape reads the gauges; this loop is what asks Valkey: a Lua script per 250 spaces
 (chat/streams/lag.py; ~12 ms for 1,000 spaces, most of it Valkey's). Runs beside the projector,
@@ -23,9 +24,6 @@ from chat.streams.log import StreamLog
 
 logger = logging.getLogger(__name__)
 
-# A second: a dashboard or an alert needs no finer, and the bench's catch-up watch (50 ms polls)
-# sees the drain in steps of this. Each sample costs Valkey an XINFO GROUPS per space.
-LAG_SAMPLE_SECONDS = 1.0
 # With many spaces a sample takes longer (~15 ms per 1,000): the pause after one is at least this
 # many times its duration, so sampling keeps Valkey busy at most a tenth of the time.
 SAMPLE_DUTY_DIVISOR = 10
@@ -35,21 +33,27 @@ SAMPLE_DEADLINE_SECONDS = 5.0
 async def run_lag_sampler(
     stream_log: StreamLog,
     state: ProjectorState,
+    interval: float,
     *,
     task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Sample the lag of `state.spaces` every LAG_SAMPLE_SECONDS; never returns unless
-    cancelled."""
+    """Sample the lag of `state.spaces` every `interval` seconds (a second: a dashboard or an
+    alert needs no finer; each sample costs Valkey an XINFO GROUPS per space); never returns
+    unless cancelled."""
     task_status.started()
     while True:
         started = trio.current_time()
         try:
             with trio.fail_after(SAMPLE_DEADLINE_SECONDS):
-                lag = await total_lag(stream_log, list(state.spaces))
+                spaces = list(state.spaces)
+                lag = await total_lag(stream_log, spaces)
         except (StreamLogError, OSError, trio.TooSlowError) as exc:
             logger.debug("lag sample failed: %r", exc)
         else:
             state.meter.lag_entries.set(lag.entries)
             state.meter.lag_seconds.set(lag.seconds)
+            # Set with the lag, so a reader that sees spaces sees their lag (the bench waits
+            # for spaces before it trusts a 0).
+            state.meter.spaces.set(len(spaces))
         took = trio.current_time() - started
-        await trio.sleep(max(LAG_SAMPLE_SECONDS, took * SAMPLE_DUTY_DIVISOR))
+        await trio.sleep(max(interval, took * SAMPLE_DUTY_DIVISOR))

@@ -36,7 +36,6 @@ def refresh(services: Services) -> None:
     series = services.metrics.series
     series.thread_actors.set(len(services.threads))
     series.followed_spaces.set(len(services.router.positions))
-    series.projector_spaces.set(len(services.projector.spaces))
     use = services.db.use()
     series.db_pool.labels("in_use").set(use.borrowed_tokens)
     series.db_pool.labels("size").set(use.total_tokens)

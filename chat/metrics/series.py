@@ -122,19 +122,19 @@ class Series:
         )
         self.lag_entries = Gauge(
             "chat_projector_lag_entries",
-            "Entries of every space not yet in PostgreSQL (sampled every second).",
+            "Entries of every space not yet in PostgreSQL (sampled, every second by default).",
             multiprocess_mode="livemostrecent",
             registry=r,
         )
         self.lag_seconds = Gauge(
             "chat_projector_lag_seconds",
-            "Age of the oldest entry not yet in PostgreSQL (sampled every second).",
+            "Age of the oldest entry not yet in PostgreSQL (sampled, every second by default).",
             multiprocess_mode="livemostrecent",
             registry=r,
         )
         self.projector_spaces = Gauge(
             "chat_projector_spaces",
-            "Space streams the projector follows.",
+            "Space streams the projector follows, as of the last lag sample.",
             multiprocess_mode="livemax",
             registry=r,
         )
@@ -251,6 +251,7 @@ class ProjectorMeter:
         self._entry_lag = series.projector_entry_lag_seconds
         self.lag_entries = series.lag_entries
         self.lag_seconds = series.lag_seconds
+        self.spaces = series.projector_spaces
 
     @classmethod
     def unregistered(cls) -> ProjectorMeter:
