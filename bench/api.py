@@ -126,8 +126,10 @@ def projector_lag(metrics: str) -> tuple[int, float]:
     """Total entries not yet in PostgreSQL, and the oldest one's age (s), from /metrics."""
     entries, seconds = 0, 0.0
     for line in metrics.splitlines():
-        if line.startswith("chat_projector_lag_entries{"):
+        # `chat_projector_lag_entries 3.0`, sampled every second by the service; a version
+        # before issue 18 labelled one line per space, summed here the same way.
+        if line.startswith(("chat_projector_lag_entries ", "chat_projector_lag_entries{")):
             entries += int(float(line.rsplit(" ", 1)[1]))
-        elif line.startswith("chat_projector_lag_seconds{"):
+        elif line.startswith(("chat_projector_lag_seconds ", "chat_projector_lag_seconds{")):
             seconds = max(seconds, float(line.rsplit(" ", 1)[1]))
     return entries, seconds

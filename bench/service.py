@@ -102,7 +102,9 @@ class Service:
         service._log = data_dir / "serve.log"
         return service
 
-    def env(self, projector: bool) -> dict[str, str]:
+    def env(self, projector: bool, lag_sample_seconds: float | None = None) -> dict[str, str]:
+        """`lag_sample_seconds`: how often the service reads its projector lag (its default,
+        1 s, unless given: the projector scenario's catch-up watch reads it every 50 ms)."""
         assert self.redis_url and self.database_url
         return {
             **os.environ,
@@ -111,17 +113,26 @@ class Service:
             "DATABASE_URL": self.database_url,
             "SECRET_KEY": self._secret,
             "CHAT_PROJECTOR_ENABLED": "true" if projector else "false",
+            **(
+                {"CHAT_PROJECTOR_LAG_SAMPLE_SECONDS": str(lag_sample_seconds)}
+                if lag_sample_seconds
+                else {}
+            ),
         }
 
-    async def launch(self, *, projector: bool = True) -> float:
+    async def launch(
+        self, *, projector: bool = True, lag_sample_seconds: float | None = None
+    ) -> float:
         """Start `chat serve`; returns the seconds until /readyz answered 200."""
         assert self.managed and self._proc is None and self._log is not None
         started = time.monotonic()
-        self._proc = self._spawn(projector)
+        self._proc = self._spawn(projector, lag_sample_seconds)
         await self.wait_ready()
         return time.monotonic() - started
 
-    def _spawn(self, projector: bool) -> subprocess.Popen[bytes]:
+    def _spawn(
+        self, projector: bool, lag_sample_seconds: float | None = None
+    ) -> subprocess.Popen[bytes]:
         assert self._log is not None
         with self._log.open("ab") as out:
             return subprocess.Popen(  # noqa: S603 - our own interpreter and module
@@ -135,7 +146,7 @@ class Service:
                     "--workers",
                     str(self.workers),
                 ],
-                env=self.env(projector),
+                env=self.env(projector, lag_sample_seconds),
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 preexec_fn=_raise_fd_limit,  # noqa: PLW1509 - only setrlimit, before exec

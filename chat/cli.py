@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from functools import partial
 from pathlib import Path
@@ -18,11 +19,14 @@ from urllib.parse import urlsplit
 
 import psycopg
 import trio
+from prometheus_client.multiprocess import mark_process_dead
 
 from chat.config import Settings, env_settings
 from chat.db import two_factor_queries
 from chat.db.pool import apply_schema
 from chat.embedded.services import services_down, services_up
+from chat.log_format import configure_logging
+from chat.metrics.exposition import MULTIPROCESS_DIR_ENV
 from chat.ops.commands import COMMANDS as OPS_COMMANDS
 from chat.ops.commands import add_commands as add_ops_commands
 from chat.ops.commands import run_command as run_ops_command
@@ -64,9 +68,8 @@ def main(argv: list[str] | None = None) -> None:
     reset.add_argument("email")
 
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=os.environ.get("CHAT_LOG_LEVEL", "INFO"),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    configure_logging(
+        os.environ.get("CHAT_LOG_LEVEL", "INFO"), os.environ.get("CHAT_LOG_FORMAT", "text")
     )
     match args.command:
         case "services":
@@ -170,6 +173,9 @@ def _run_workers(args: argparse.Namespace, settings: Settings) -> None:
         "CHAT_ACK_DURABILITY": settings.ack_durability,
     }
     env.pop("CHAT_NODE_ID", None)  # every worker is its own node
+    # Whichever worker answers /metrics answers for all of them (chat/metrics/exposition.py).
+    metrics_dir = tempfile.TemporaryDirectory(prefix="chat-metrics-")
+    env[MULTIPROCESS_DIR_ENV] = metrics_dir.name
     command = [
         *(sys.executable, "-m", "chat.cli", "serve", "--fd", str(listener.fileno())),
         *("--host", args.host, "--port", str(args.port)),
@@ -201,6 +207,8 @@ def _run_workers(args: argparse.Namespace, settings: Settings) -> None:
                 continue
             worker, started = workers.pop(pid)
             worker.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+            # Its live gauges leave the merged scrape (counters and histograms stay summed).
+            mark_process_dead(pid, metrics_dir.name)  # type: ignore[no-untyped-call]
             if draining:
                 continue
             logger.warning("worker %d exited (%s); starting another", pid, worker.returncode)
@@ -220,6 +228,7 @@ def _run_workers(args: argparse.Namespace, settings: Settings) -> None:
             except subprocess.TimeoutExpired:
                 worker.kill()
         listener.close()
+        metrics_dir.cleanup()
 
 
 class _Stop(Exception):

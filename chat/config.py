@@ -57,6 +57,9 @@ class Settings(BaseModel):
     # turns it off to build a backlog, then measures the catch-up).
     projector_enabled: bool = True
     projector_claim_idle_seconds: float = 30.0
+    # How often /metrics' projector lag is read from Valkey (chat/actors/lag_sampler.py); the
+    # bench reads it every 50 ms while a backlog drains and sets this to match.
+    projector_lag_sample_seconds: float = Field(default=1.0, gt=0)
     # Routing (structures.md, "Routing"). The router's safety-net pass over every space (routes
     # what waits, requeues what a gone agent held); events route at once, this bounds a miss.
     router_pass_seconds: float = 3.0

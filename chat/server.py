@@ -15,6 +15,7 @@ from chat.config import Settings
 from chat.errors import CLOSE_SERVICE_RESTART
 from chat.http.app import create_app, hypercorn_config
 from chat.http.listener import ConnectionCap
+from chat.http.metrics import run_metrics_refresher
 from chat.services import Services, open_services
 
 logger = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ async def serve(
     async with open_services(settings) as services, trio.open_nursery() as nursery:
         stop = trio.Event()
         nursery.start_soon(_wait_for_signal, stop, services)
+        nursery.start_soon(run_metrics_refresher, services, stop)
         config = hypercorn_config(host, port, fd=fd)
         app = ConnectionCap(create_app(services), settings.max_connections)
         binds = await nursery.start(

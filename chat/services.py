@@ -15,6 +15,7 @@ from pathlib import Path
 import trio
 
 from chat.actors.drain import DrainState
+from chat.actors.lag_sampler import run_lag_sampler
 from chat.actors.mailer import MailerConfig, run_mailer
 from chat.actors.projector import ProjectorState, run_projector
 from chat.actors.revocation import SessionRegistry
@@ -32,6 +33,7 @@ from chat.commands.threads import ThreadCommands
 from chat.config import Settings
 from chat.db.pool import Database, open_database
 from chat.files.storage import FileStore, LocalFileStore, S3FileStore
+from chat.metrics.exposition import Metrics
 from chat.streams.account_copies import AccountCopies
 from chat.streams.client import Redis, open_redis
 from chat.streams.control import (
@@ -75,6 +77,8 @@ class Services:
     router_state: RouterState
     # Attachments' bytes (chat/files/storage.py): the local folder or an S3-compatible bucket.
     files: FileStore
+    # Every series /metrics exports, updated as the work happens (chat/metrics/).
+    metrics: Metrics
     # How the reader and the control follower are doing, for /readyz (the projector's is in
     # `projector`).
     reader_health: LoopHealth = field(default_factory=LoopHealth)
@@ -140,6 +144,7 @@ async def open_services(
         router = StreamRouter(stream_log, settings.node_id)
         routing_log = RoutingLog(redis, settings.key_prefix)
         directory = Directory(db)
+        metrics = Metrics()
         services = Services(
             settings=settings,
             redis=redis,
@@ -147,7 +152,7 @@ async def open_services(
             router=router,
             db=db,
             threads=ThreadActors(router, nursery),
-            projector=ProjectorState(),
+            projector=ProjectorState(meter=metrics.projector),
             control=ControlLog(redis, settings.key_prefix),
             revocations=SessionRegistry(),
             spaces=SpaceCache(db),
@@ -162,6 +167,8 @@ async def open_services(
             ),
             router_state=RouterState(),
             files=open_file_store(settings),
+            metrics=metrics,
+            session_stats=SessionStats(visitor=metrics.visitor, agent=metrics.agent),
         )
         await nursery.start(run_stream_reader, redis, router, services.reader_health)
         # Started before HTTP serves: every revocation appended from now on reaches this process.
@@ -173,6 +180,12 @@ async def open_services(
         )
         if settings.projector_enabled if projector is None else projector:
             await nursery.start(run_projector, stream_log, db, settings, services.projector)
+            await nursery.start(
+                run_lag_sampler,
+                stream_log,
+                services.projector,
+                settings.projector_lag_sample_seconds,
+            )
         if settings.router_enabled:
             await nursery.start(
                 run_router, services.team_routing, db, settings, services.router_state

@@ -108,7 +108,8 @@ async def _catch_up_once(ctx: Context, fleet: Any, counts: list[int]) -> dict[st
     async with trio.open_nursery() as nursery:
 
         async def launch() -> None:
-            await ctx.service.launch(projector=True)
+            # The lag sampled as often as the watch reads it (the service's default is 1 s).
+            await ctx.service.launch(projector=True, lag_sample_seconds=CATCH_UP_POLL_SECONDS)
             marks["ready"] = time.monotonic() - t0
 
         nursery.start_soon(launch)

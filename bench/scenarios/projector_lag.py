@@ -28,8 +28,14 @@ class Lag:
 def parse_lag(metrics: str) -> tuple[int, float, int]:
     """(entries, oldest seconds, spaces listed) from /metrics text."""
     entries, seconds = api.projector_lag(metrics)
-    spaces = sum(
-        1 for line in metrics.splitlines() if line.startswith("chat_projector_lag_entries{")
+    spaces = next(
+        (
+            int(float(line.rsplit(" ", 1)[1]))
+            for line in metrics.splitlines()
+            if line.startswith("chat_projector_spaces ")
+        ),
+        # A version before issue 18: one lag line per space.
+        sum(1 for line in metrics.splitlines() if line.startswith("chat_projector_lag_entries{")),
     )
     return entries, seconds, spaces
 

@@ -200,7 +200,7 @@ async def run_agent_session(
     (SessionRegistry.open_agent_watch) for as long as this runs."""
     outbox_send, outbox_recv = trio.open_memory_channel[Frame](OUTBOX_SIZE)
     session = AgentSession(deps, agent, {s.id: s for s in spaces}, outbox_send, watch)
-    await run_session(socket, session, outbox_recv, deps.settings)
+    await run_session(socket, session, outbox_recv, deps.settings, deps.stats.agent)
 
 
 async def _handle_subscribe(session: AgentSession, frame: Subscribe) -> None:

@@ -12,6 +12,7 @@ entry this version cannot decode, or that PostgreSQL refuses, is dead-lettered (
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 
 import psycopg
@@ -22,6 +23,7 @@ from chat.config import Settings
 from chat.db import space_queries
 from chat.db.pool import Database
 from chat.db.projection import Batch
+from chat.metrics.series import ProjectorMeter
 from chat.space_settings import MAX_REOPEN_WINDOW_SECONDS
 from chat.streams import groups
 from chat.streams.errors import ConsumerGroupMissingError, StreamLogError
@@ -55,6 +57,8 @@ class ProjectorState:
     failing_since: float | None = None
     # Spaces created since the last turn of the loop (the control stream's `space.created`).
     new_spaces: set[str] = field(default_factory=set)
+    # Batch time and each entry's lag (chat/metrics/series.py); the services pass the process's.
+    meter: ProjectorMeter = field(default_factory=ProjectorMeter.unregistered)
 
     def follow_space(self, space_id: str) -> None:
         """Follow this new space from the projector's next turn (at most one idle read, 1 s)."""
@@ -207,6 +211,7 @@ async def _project(
 ) -> None:
     if not decoded:
         return
+    started = time.perf_counter()
     batch = Batch()
     by_space: dict[str, list[str]] = {}
     for space_id, entry_id, entry in decoded:
@@ -237,6 +242,7 @@ async def _project(
     await _expire_finished(stream_log, batch, finished_ttl_seconds)
     state.rows_projected += len(batch.messages)
     state.batches += 1
+    state.meter.batch_done([entry_id for _, entry_id, _ in decoded], started)
 
 
 async def _project_one_by_one(

@@ -11,6 +11,7 @@ replies and the close codes, is here once.
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
@@ -24,7 +25,10 @@ from chat.config import Settings
 from chat.db.pool import Database
 from chat.errors import CLOSE_FLOODING, CLOSE_GOING_AWAY, ChatError, UnavailableError
 from chat.json_types import Json
+from chat.metrics.series import SessionMeter
+from chat.protocol.inbound import AgentSendMessage, SendMessage
 from chat.protocol.outbound import Frame, dumps
+from chat.protocol.stamped import EntryText
 from chat.streams.errors import StreamLogError
 from chat.streams.log import StreamLog
 from chat.streams.reader import StreamRouter
@@ -71,6 +75,9 @@ class SessionStats:
 
     # Sessions cut off with 1013 because they fell behind their feed, by kind ("visitor").
     overflows: Counter[str] = field(default_factory=Counter)
+    # Each kind's series (chat/metrics/series.py); the services pass the process's.
+    visitor: SessionMeter = field(default_factory=lambda: SessionMeter.unregistered("visitor"))
+    agent: SessionMeter = field(default_factory=lambda: SessionMeter.unregistered("agent"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +95,8 @@ class SessionDeps:
 
 
 F = TypeVar("F")
+# The frames answered with an ack once durably in the log: their handling is the ack latency.
+MESSAGE_FRAMES = (SendMessage, AgentSendMessage)
 
 
 class Session(Protocol[F]):
@@ -126,6 +135,7 @@ async def run_session(
     session: Session[F],
     outbox: trio.MemoryReceiveChannel[Frame],
     settings: Settings,
+    meter: SessionMeter | None = None,
 ) -> None:
     """Serve one accepted socket until it closes; never returns earlier.
 
@@ -144,12 +154,16 @@ async def run_session(
 
     Resource handling: `session.leave()` runs on every way out, shielded, within
     CLEANUP_TIMEOUT_SECONDS. The outbox's receiving end is closed by the writer.
+
+    `meter` counts the frames, acks, errors and closes (none: a meter nobody reads).
     """
+    meter = meter or SessionMeter.unregistered("unmetered")
+    meter.sockets.inc()
     try:
         async with trio.open_nursery() as nursery:
             try:
                 await session.join(nursery)
-                nursery.start_soon(end_session_after, nursery, run_writer, socket, outbox)
+                nursery.start_soon(end_session_after, nursery, run_writer, socket, outbox, meter)
                 nursery.start_soon(
                     end_session_after,
                     nursery,
@@ -158,6 +172,7 @@ async def run_session(
                     session,
                     settings.flood_frames_per_second,
                     settings.socket_idle_timeout_seconds,
+                    meter,
                 )
                 await trio.sleep_forever()
             finally:
@@ -166,35 +181,54 @@ async def run_session(
     except* Closing as group:
         closing = group.exceptions[0]
         assert isinstance(closing, Closing)
+        meter.closed(closing.code)
         await close_quietly(socket, closing.code, closing.reason)
+    finally:
+        meter.sockets.dec()
+        logger.debug("%s: session ended", session.who)
 
 
 async def _read_frames(
-    socket: Socket, session: Session[F], flood_limit: int, idle_seconds: float
+    socket: Socket, session: Session[F], flood_limit: int, idle_seconds: float, meter: SessionMeter
 ) -> None:
     flood = FloodGuard(flood_limit)
     while True:
         data = await receive_within(socket, idle_seconds)
+        received = time.perf_counter()
+        meter.frames_received.inc()
         if flood.over():
             raise Closing(CLOSE_FLOODING, "too many frames")
         frame: F | None = None
         try:
             frame = session.parse(data)
             await session.handle(frame)
+            if isinstance(frame, MESSAGE_FRAMES):
+                meter.acked(received)
         except ChatError as err:
+            meter.refused(err.code)
             await session.outbox.send(session.error_reply(err, frame))
         except STORAGE_ERRORS as exc:
             logger.warning("%s: storage unavailable: %r", session.who, exc)
+            meter.refused(UnavailableError.code)
             await session.outbox.send(session.error_reply(UnavailableError(), frame))
 
 
-async def run_writer(socket: Socket, outbox: trio.MemoryReceiveChannel[Frame]) -> None:
+async def run_writer(
+    socket: Socket, outbox: trio.MemoryReceiveChannel[Frame], meter: SessionMeter
+) -> None:
     """Send queued frames in order until the outbox closes or the socket fails.
 
-    A frame may come encoded already (text shared by every session that gets the same entry)."""
+    A frame may come encoded already (text shared by every session that gets the same entry);
+    the text of a log entry's frame knows when the entry was appended (delivery latency)."""
     async with outbox:
         async for frame in outbox:
-            await socket.send(frame if isinstance(frame, str) else dumps(frame))
+            if type(frame) is EntryText:
+                # As a plain str (a copy): a JSON parser such as orjson refuses a str subclass.
+                await socket.send(str.__str__(frame))
+                meter.delivered(frame.appended)
+            else:
+                await socket.send(frame if isinstance(frame, str) else dumps(frame))
+            meter.frames_sent.inc()
 
 
 async def end_session_after(nursery: trio.Nursery, fn: Any, *args: Any) -> None:

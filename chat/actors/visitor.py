@@ -247,7 +247,7 @@ async def run_visitor_session(
     )
     session.browser.user_agent = user_agent
     try:
-        await run_session(socket, session, outbox_recv, deps.settings)
+        await run_session(socket, session, outbox_recv, deps.settings, deps.stats.visitor)
     finally:
         router.unsubscribe(presence)
         router.unsubscribe(own_threads)

@@ -54,6 +54,9 @@ class _Slots:
     def release_on_behalf_of(self, borrower: object) -> None:
         self._limiter.release_on_behalf_of(borrower)
 
+    def statistics(self) -> trio.CapacityLimiterStatistics:
+        return self._limiter.statistics()
+
 
 class _Running:
     """The connection one `run` is using, so that the trio side can cancel its query.
@@ -105,6 +108,11 @@ class Database:
         self._pool = pool
         self._slots = _Slots(size, pool_wait_seconds)
         self.breaker = CircuitBreaker()
+
+    def use(self) -> trio.CapacityLimiterStatistics:
+        """Connections in use (`borrowed_tokens`) of `total_tokens`, and the calls waiting for
+        one (`tasks_waiting`): the pool's slots, for /metrics."""
+        return self._slots.statistics()
 
     async def run(self, work: Callable[[psycopg.Connection], T]) -> T:
         """Run `work(conn)` on a worker thread, in one transaction, and return its result.

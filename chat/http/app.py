@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import trio
@@ -17,6 +18,7 @@ from chat.http.echo import echo_blueprint
 from chat.http.errors import error_response, install_error_handlers
 from chat.http.pages import pages_blueprint
 from chat.http.probes import probes_blueprint
+from chat.http.request_ids import install_request_telemetry
 from chat.http.throttle import install_request_budget
 from chat.http.widget_assets import widget_assets_blueprint
 from chat.http.widget_cors import install_widget_cors
@@ -65,6 +67,7 @@ def create_app(services: Services) -> QuartTrio:
     app.config["JSON_SORT_KEYS"] = False
     install_error_handlers(app)
     body_seconds = services.settings.request_body_timeout_seconds
+    install_request_telemetry(app, services.metrics)
 
     @app.before_request
     async def read_body_first() -> Response | None:
@@ -109,6 +112,9 @@ def hypercorn_config(host: str, port: int, *, fd: int | None = None) -> Config:
     # silent for socket_idle_timeout_seconds instead (chat/actors/socket.py receive_within).
     config.websocket_ping_interval = None
     config.accesslog = None
+    # hypercorn's own records go through the root logger's handler (CHAT_LOG_FORMAT), not a
+    # handler of its own in another format.
+    config.errorlog = logging.getLogger("hypercorn.error")
     # hypercorn's default accept backlog (100) overflows when thousands of widgets reconnect at
     # once after a restart, and each overflowed SYN waits ~1 s for its retry. The same as the
     # --workers parent's listen(2048); the kernel caps it at net.core.somaxconn.

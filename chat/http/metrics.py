@@ -1,92 +1,90 @@
-"""Prometheus text for the few figures operators watch: projector lag, live actors, the
-deliberate drops (sessions cut off, subscriptions that fell behind), and how the background loops
-and PostgreSQL are doing. Private: it names every space (chat/http/probes.py)."""
+"""GET /metrics's figures: the series the work updates as it happens (chat/metrics/), and the
+few gauges read off this process's state just before the text is written (thread actors,
+followed spaces, the pool, the loops). No store is asked: a scrape costs the same with 10 or
+10,000 spaces. Private, like every operator endpoint (chat/http/probes.py).
+
+The drop counters the actors keep as plain counts (`SessionStats.overflows`,
+`StreamRouter.overflows`, `ProjectorState.dead_lettered`, ...) are added to their series by
+difference at each refresh: their hot paths stay as they were. Under `--workers` every worker
+refreshes every REFRESH_SECONDS (`run_metrics_refresher`), so the merged text is at most that
+old for the workers that did not answer.
+"""
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
-
 import trio
 
-from chat.http.webhook_metrics import webhook_metrics
+from chat.metrics.exposition import multiprocess_dir
 from chat.services import Services
-from chat.streams import groups
 
-# Every label value a drop counter can take, exported at 0 before the first drop so that
-# rate() and alerts see the series from the start.
-SESSION_KINDS = ("visitor",)
-ROUTE_KINDS = ("space", "presence", "thread", "visitor", "queue")
+# How stale another worker's gauges may be in a merged scrape.
+REFRESH_SECONDS = 1.0
 
 
-async def metrics_text(services: Services) -> str:
-    lines = [
-        "# HELP chat_projector_lag_entries Entries of a space not yet in PostgreSQL.",
-        "# TYPE chat_projector_lag_entries gauge",
-    ]
-    seconds = [
-        "# HELP chat_projector_lag_seconds Age of the oldest entry not yet in PostgreSQL.",
-        "# TYPE chat_projector_lag_seconds gauge",
-    ]
-    for space_id in services.projector.spaces:
-        lag = await groups.lag(services.stream_log, space_id)
-        lines.append(f'chat_projector_lag_entries{{space="{space_id}"}} {lag.entries}')
-        seconds.append(f'chat_projector_lag_seconds{{space="{space_id}"}} {lag.seconds:.3f}')
-    lines += seconds
-    lines += [
-        "# TYPE chat_projector_rows_total counter",
-        f"chat_projector_rows_total {services.projector.rows_projected}",
-        "# TYPE chat_thread_actors gauge",
-        f"chat_thread_actors {len(services.threads)}",
-        "# TYPE chat_followed_spaces gauge",
-        f"chat_followed_spaces {len(services.router.positions)}",
-        "# HELP chat_loop_failing_seconds How long a background loop has been failing (0: fine).",
-        "# TYPE chat_loop_failing_seconds gauge",
-        *_failing_seconds(services),
-        "# HELP chat_db_breaker_open 1 while PostgreSQL calls fail at once (chat/db/breaker.py).",
-        "# TYPE chat_db_breaker_open gauge",
-        f"chat_db_breaker_open {int(services.db.breaker.is_open)}",
-        "# HELP chat_widget_keys_stale_total Handshakes served a cached space, the database away.",
-        "# TYPE chat_widget_keys_stale_total counter",
-        f"chat_widget_keys_stale_total {services.spaces.stale_served}",
-    ]
-    lines += _counter(
-        "chat_session_overflows_total",
-        "Sessions cut off (close 1013) because they fell behind their feed.",
-        "kind",
-        services.session_stats.overflows,
-        SESSION_KINDS,
-    )
-    lines += _counter(
-        "chat_subscription_overflows_total",
-        "Subscriptions that fell behind the stream reader, dropped and re-subscribed.",
-        "route",
-        services.router.overflows,
-        ROUTE_KINDS,
-    )
-    lines += webhook_metrics(services)
-    return "\n".join(lines) + "\n"
+def _add(services: Services, name: str, label: str, value: int) -> None:
+    """Add to a counter what a counted figure grew by since the last refresh."""
+    seen = services.metrics.synced
+    delta = value - seen[(name, label)]
+    if delta > 0:
+        counter = getattr(services.metrics.series, name)
+        (counter.labels(label) if label else counter).inc(delta)
+        seen[(name, label)] = value
 
 
-def _failing_seconds(services: Services) -> list[str]:
+def refresh(services: Services) -> None:
+    """Bring the gauges and the counted figures of this process up to date."""
+    series = services.metrics.series
+    series.thread_actors.set(len(services.threads))
+    series.followed_spaces.set(len(services.router.positions))
+    use = services.db.use()
+    series.db_pool.labels("in_use").set(use.borrowed_tokens)
+    series.db_pool.labels("size").set(use.total_tokens)
+    series.db_pool.labels("waiting").set(use.tasks_waiting)
+    series.breaker_open.set(int(services.db.breaker.is_open))
     now = trio.current_time()
     since = {
         "stream_reader": services.reader_health.failing_since,
         "control_follower": services.control_health.failing_since,
         "projector": services.projector.failing_since,
+        "webhook_ingest": services.webhook_ingest.failing_since,
     }
-    return [
-        f'chat_loop_failing_seconds{{loop="{name}"}} {0 if t is None else now - t:.3f}'
-        for name, t in since.items()
-    ]
+    for loop, t in since.items():
+        series.loop_failing_seconds.labels(loop).set(0 if t is None else now - t)
+    _add(services, "projector_rows", "", services.projector.rows_projected)
+    _add(services, "dead_letters", "", services.projector.dead_lettered)
+    _add(services, "widget_keys_stale", "", services.spaces.stale_served)
+    for kind, count in services.session_stats.overflows.items():
+        _add(services, "session_overflows", kind, count)
+    for route, count in services.router.overflows.items():
+        _add(services, "subscription_overflows", route, count)
+    ingest, sender = services.webhook_ingest, services.webhook_sender
+    _add(services, "webhook_entries", "", ingest.entries)
+    _add(services, "webhook_enqueued", "", ingest.enqueued)
+    _add(services, "webhook_delivered", "", sender.delivered)
+    _add(services, "webhook_failed_attempts", "", sender.failed_attempts)
+    _add(services, "webhook_parked", "", sender.parked)
+    series.webhook_in_flight.set(sender.in_flight)
 
 
-def _counter(
-    name: str, help_text: str, label: str, counts: Counter[str], known: Iterable[str]
-) -> list[str]:
-    values = sorted(set(known) | set(counts))
-    return [
-        f"# HELP {name} {help_text}",
-        f"# TYPE {name} counter",
-        *(f'{name}{{{label}="{value}"}} {counts[value]}' for value in values),
-    ]
+def metrics_text(services: Services) -> bytes:
+    """The Prometheus text: this process's figures, or every worker's under `--workers`."""
+    refresh(services)
+    return services.metrics.render()
+
+
+async def run_metrics_refresher(
+    services: Services,
+    stop: trio.Event,
+    *,
+    task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Under `--workers`, refresh every REFRESH_SECONDS so that a scrape another worker answers
+    sees this one's figures, until `stop` is set (the server is shutting down); alone, return at
+    once (each scrape refreshes)."""
+    task_status.started()
+    if multiprocess_dir() is None:
+        return
+    while not stop.is_set():
+        refresh(services)
+        with trio.move_on_after(REFRESH_SECONDS):
+            await stop.wait()

@@ -8,7 +8,7 @@
   names what fails (`{"status": "unavailable", "failing": ["projector"]}`), never why: exception
   texts carry host names and ports, which the logs have. A draining process (SIGUSR1,
   chat/actors/drain.py) answers 503 `{"status": "draining"}`.
-- GET /metrics: Prometheus text, which lists every space id of the deployment: private. With
+- GET /metrics: Prometheus text read from memory (chat/http/metrics.py): private. With
   `metrics_token` set it needs that bearer token; without, it answers only to a loopback peer on
   a request no proxy forwarded (no X-Forwarded-For / Forwarded / X-Real-IP header).
 See structures.md, "Process layout".
@@ -27,6 +27,7 @@ from quart import Blueprint, Response, jsonify, request
 from chat.config import Settings
 from chat.errors import ForbiddenError, UnauthorizedError
 from chat.http.metrics import metrics_text
+from chat.metrics.exposition import CONTENT_TYPE
 from chat.services import Services
 from chat.streams.health import LoopHealth
 
@@ -64,7 +65,7 @@ def probes_blueprint(services: Services) -> Blueprint:
     @bp.get("/metrics")
     async def metrics() -> Response:
         check_operator(services.settings)
-        return Response(await metrics_text(services), content_type="text/plain; version=0.0.4")
+        return Response(metrics_text(services), content_type=CONTENT_TYPE)
 
     return bp
 

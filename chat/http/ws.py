@@ -143,10 +143,12 @@ def ws_blueprint(services: Services) -> Blueprint:
         except UnavailableError as err:
             # The sign-in could not be checked (PostgreSQL down and no copy vouches for it):
             # the client retries later, it is not told to sign in again.
+            deps.stats.agent.closed(CLOSE_TRY_AGAIN)
             await close_quietly(socket, CLOSE_TRY_AGAIN, err.message)
         except ChatError as err:
             # Only the handshake raises one: a session answers its errors with frames and ends
             # with close codes inside its own nursery.
+            deps.stats.agent.closed(CLOSE_UNAUTHORIZED)
             await close_quietly(socket, CLOSE_UNAUTHORIZED, err.message)
 
     async def _serve_agent(socket: QuartSocket, agent: AgentRow, watch: AgentWatch) -> None:

@@ -35,6 +35,7 @@ from chat.events import (
 from chat.ids import entry_time, ms_to_rfc3339
 from chat.json_types import Json
 from chat.protocol.agent_tools import note_frame, thread_tags_frame
+from chat.protocol.stamped import EntryText
 
 # An outbound frame: a dict, or its text when it was encoded once for several sessions.
 Frame = Json | str
@@ -124,7 +125,7 @@ def encoded(entry: LogEntry, audience: Audience, build: Callable[[LogEntry], Jso
     get the same frame, and profiles showed one dumps per session."""
     text = entry.frames.get(audience)
     if text is None:
-        text = entry.frames[audience] = dumps(build(entry))
+        text = entry.frames[audience] = EntryText.of(dumps(build(entry)), entry.id)
     return text
 
 

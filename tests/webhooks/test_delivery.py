@@ -75,8 +75,8 @@ async def test_every_event_once_signed_and_in_order(
         assert not readme_verify("whsec_other", signature, first.raw)
         await wait_delivered(webhook_settings, hook["id"], 13)
         metrics = (await call("GET", f"{hooks_url}/metrics")).body
-        assert "chat_webhook_delivered_total 13\n" in metrics, metrics
-        assert "chat_webhook_failed_attempts_total 0\n" in metrics
+        assert "chat_webhook_delivered_total 13.0\n" in metrics, metrics
+        assert "chat_webhook_failed_attempts_total 0.0\n" in metrics
         log = await deliveries(org, hook["id"], status="delivered")
         assert len(log) == 13 and all(d["attempts"] == 1 for d in log)
         assert all(d["last_status"] == 204 and d["last_latency_ms"] >= 0 for d in log)
