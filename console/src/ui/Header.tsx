@@ -25,6 +25,9 @@ export function Header({ c }: { c: Console }) {
   return (
     <header class="topbar">
       <span class="brand">Console</span>
+      {/* First after the brand: its results open below it, 32em wide, and must stay on screen
+          however many pages the nav lists. */}
+      <SearchBox c={c} />
       <nav class="nav">
         {nav("inbox", "Inbox")}
         {admin ? nav("agents", "Agents") : null}
@@ -36,7 +39,6 @@ export function Header({ c }: { c: Console }) {
         {admin ? nav("api-keys", "API keys") : null}
         {admin ? nav("webhooks", "Webhooks") : null}
       </nav>
-      <SearchBox c={c} />
       <span class="spacer" />
       <span data-part="connection" data-status={c.status} class="connection" role="status">
         {CONNECTION_TEXT[c.status]}
