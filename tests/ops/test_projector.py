@@ -10,11 +10,14 @@ import trio
 
 from chat.config import Settings
 from chat.streams.client import Redis, open_redis
-from chat.streams.keys import SpaceKeys
+from chat.streams.keys import PROJECTOR_GROUP, ROUTER_GROUP, WEBHOOKS_GROUP, SpaceKeys
 from tests.conftest import ServerProcess, free_port
 from tests.helpers.chat import make_org, widget
 from tests.helpers.db import POLL_SECONDS, create_space, wait_for_messages
 from tests.helpers.ops import chat
+
+# The consumer groups every process reads each space stream in.
+GROUPS = (PROJECTOR_GROUP, ROUTER_GROUP, WEBHOOKS_GROUP)
 
 
 async def _consumers(redis: Redis, key: str) -> dict[tuple[str, str], tuple[int, int]]:
@@ -81,10 +84,10 @@ async def test_a_stopped_process_consumers_are_pruned_and_the_live_ones_kept(
         try:
             await gone.start("gone", tmp_path)
             async with open_redis(settings.redis_url) as redis:
-                # The new space reaches the other process's projector and router (control
-                # stream, or their 5 s refresh): wait until both read it.
+                # The new space reaches the other process's projector, router and webhook
+                # ingest (control stream, or their 5 s refresh): wait until all read it.
                 with trio.fail_after(30):
-                    while not {("projector", "node-gone"), ("router", "node-gone")} <= set(
+                    while not {(g, "node-gone") for g in GROUPS} <= set(
                         await _consumers(redis, key)
                     ):
                         await trio.sleep(POLL_SECONDS)
@@ -95,11 +98,8 @@ async def test_a_stopped_process_consumers_are_pruned_and_the_live_ones_kept(
         await wait_for_messages(settings.database_url, ack["thread_id"], 1)
 
         async with open_redis(settings.redis_url) as redis:
-            live = {
-                ("projector", f"node-{settings.node_id}"),
-                ("router", f"node-{settings.node_id}"),
-            }
-            # The router follows a new space at its next refresh (5 s).
+            live = {(g, f"node-{settings.node_id}") for g in GROUPS}
+            # The router and the ingest follow a new space at their next refresh (5 s).
             with trio.fail_after(30):
                 while not live <= set(await _consumers(redis, key)):
                     await trio.sleep(POLL_SECONDS)
@@ -112,7 +112,6 @@ async def test_a_stopped_process_consumers_are_pruned_and_the_live_ones_kept(
 
             pruned = await chat(settings, "projector", "prune", "--idle", "3", "--json")
             assert {(r["group"], r["consumer"], r["action"]) for r in pruned.json()} == {
-                ("projector", "node-gone", "deleted"),
-                ("router", "node-gone", "deleted"),
+                (g, "node-gone", "deleted") for g in GROUPS
             }
             assert set(await _consumers(redis, key)) == live

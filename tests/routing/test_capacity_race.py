@@ -37,6 +37,12 @@ async def _agent(base: str, org: Org, member: Member, done: trio.Event) -> None:
     """Online on `base`; closes each conversation the router gives it, until `done`."""
     me = member.agent["id"]
     async with agent_socket(base, member.token, subscribe=org.space["id"]) as (client, _):
+        # Online (presence) before the subscribe is answered, the agent may be given a
+        # conversation then: it comes in the `subscribed` snapshot, not as a frame after it.
+        [subscribed] = [f for f in client.seen if f.get("type") == "subscribed"]
+        for thread in subscribed.get("threads", []):
+            if thread.get("assigned_agent_id") == me:
+                await _close(client, thread["id"])
         while not done.is_set():
             await client.send({"type": "heartbeat"})  # an agent's console beats every few s
             frame: dict[str, Any] = {}
