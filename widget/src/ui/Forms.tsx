@@ -3,6 +3,7 @@
 // The paperclip opens a file picker; the chosen file is uploaded and sent with the draft.
 
 import type { Chat, State } from "../chat";
+import { lazy } from "../lazy";
 import { ClipIcon, SendIcon } from "./icons";
 
 export function Composer({ chat }: { chat: Chat }) {
@@ -63,36 +64,6 @@ export function Composer({ chat }: { chat: Chat }) {
   );
 }
 
-export function Prechat({ chat, s }: { chat: Chat; s: State }) {
-  return (
-    <form
-      class="panel prechat"
-      data-part="prechat"
-      aria-label="Leave your details"
-      onSubmit={(event) => {
-        event.preventDefault();
-        const data = new FormData(event.currentTarget);
-        chat.identify({ name: String(data.get("name") ?? ""), email: String(data.get("email") ?? "") }, true);
-      }}
-    >
-      <p>
-        {s.queueFull ? "All our agents are busy" : "No one is online"} right now. Leave your email and
-        we will get back to you.
-      </p>
-      <input class="field" name="name" autocomplete="name" maxLength={120} placeholder="Name" aria-label="Name" />
-      <input
-        class="field"
-        name="email"
-        type="email"
-        autocomplete="email"
-        maxLength={254}
-        required
-        placeholder="Email"
-        aria-label="Email"
-      />
-      <button type="submit" class="primary">
-        Send
-      </button>
-    </form>
-  );
-}
+// The pre-chat / offline form is a lazy chunk (src/lazy/prechat.tsx): most visitors find
+// someone online and never see it.
+export const Prechat = lazy<{ chat: Chat; s: State }>("prechat");
