@@ -56,6 +56,9 @@ def main(argv: list[str] | None = None) -> None:
     up.add_argument("action", choices=["up", "down"])
     up.add_argument("--data-dir", type=Path, default=Path(".data"))
     up.add_argument("--appendfsync", choices=["everysec", "always"], default="everysec")
+    # A real local Valkey Cluster from the same binary (chat/embedded/cluster.py).
+    up.add_argument("--cluster", type=int, default=0, metavar="MASTERS")
+    up.add_argument("--replicas", type=int, default=0, help="replicas per master (--cluster)")
 
     commands.add_parser("migrate", help="apply schema.sql and migrations/ to DATABASE_URL")
     # inspect, tail, dead-letters, projector (chat/ops/commands.py)
@@ -101,7 +104,12 @@ def _reset_two_factor(database_url: str, email: str) -> None:
 
 def _services(args: argparse.Namespace) -> None:
     if args.action == "up":
-        found = services_up(args.data_dir.resolve(), appendfsync=args.appendfsync)
+        found = services_up(
+            args.data_dir.resolve(),
+            appendfsync=args.appendfsync,
+            cluster=args.cluster,
+            replicas=args.replicas,
+        )
         print(f"REDIS_URL={found.redis_url}")
         print(f"DATABASE_URL={found.database_url}")
     else:

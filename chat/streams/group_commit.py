@@ -14,7 +14,7 @@ from coredis.commands.script import Script
 
 from chat.config import AckDurability
 from chat.errors import ChatError, UnavailableError
-from chat.streams.client import Redis
+from chat.streams.client import Redis, is_cluster
 
 # How long WAITAOF may wait for the fsync before the append is reported as failed.
 WAITAOF_TIMEOUT_MS = 2000
@@ -147,6 +147,9 @@ class GroupCommit:
             self._pass_lead()
 
     async def _send(self, batch: list[Append]) -> None:
+        if self._fsync and is_cluster(self._redis):
+            await self._send_each_synced(batch)
+            return
         if len(batch) == 1 and not self._fsync:
             # Alone and no fsync to wait for: a plain call (which reloads a flushed script).
             item = batch[0]
@@ -181,3 +184,22 @@ class GroupCommit:
             for script in {item.script for item in missing}:
                 await self._redis.script_load(script.script)
             pending = missing
+
+    async def _send_each_synced(self, batch: list[Append]) -> None:
+        """A cluster with fsync: WAITAOF names no key, so a cluster pipeline cannot route it to
+        the node that ran the scripts. Each script runs on its own, side by side, followed by
+        WAITAOF on the same connection (coredis' ensure_persistence), so each caller's reply
+        means its own node fsynced it."""
+
+        async def one(item: Append) -> None:
+            try:
+                with self._redis.ensure_persistence(1, 0, WAITAOF_TIMEOUT_MS):
+                    item.finish(await item.script(keys=item.keys, args=item.args))
+            except coredis.exceptions.PersistenceError:
+                item.finish(error=ChatError("the log could not confirm an fsync in time"))
+            except Exception as exc:  # noqa: BLE001 - this caller's error, handed to it
+                item.finish(error=exc)
+
+        async with trio.open_nursery() as nursery:
+            for item in batch:
+                nursery.start_soon(one, item)
