@@ -145,7 +145,7 @@ def restart_node(cluster: LocalCluster, index: int) -> ClusterNode:
 
 
 def node_role(port: int, password: str) -> str:
-    """"master" or "slave" as the node says (ROLE)."""
+    """ "master" or "slave" as the node says (ROLE)."""
     reply = call(LOOPBACK, port, password, "ROLE")
     assert isinstance(reply, list)
     return str(reply[0])
