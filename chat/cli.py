@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--data-dir", type=Path, default=Path(".data"))
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--demo", action="store_true", help="create demo accounts and print them")
-    serve.add_argument("--ack-durability", choices=["written", "fsync"], default=None)
+    serve.add_argument("--ack-durability", choices=["written", "fsync", "replicated"], default=None)
     serve.add_argument("--fd", type=int, default=None, help=argparse.SUPPRESS)
 
     up = commands.add_parser("services", help="the embedded Valkey and PostgreSQL")

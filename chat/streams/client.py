@@ -14,6 +14,7 @@ import coredis
 import coredis.exceptions
 import trio
 from coredis._utils import hash_slot
+from coredis.cluster._node import ClusterNodeLocation
 from coredis.connection import TCPLocation
 from coredis.retry import RetryPolicy
 
@@ -30,6 +31,7 @@ CLUSTER_SCHEME_SUFFIX = "+cluster"
 # In a cluster every blocking read holds a connection to its slot's node, one per slot group
 # (chat/streams/reader.py): each node gets its own pool of this many.
 CLUSTER_MAX_CONNECTIONS_PER_NODE = 128
+CLUSTER_SLOTS = 16384
 
 # Each XREAD that blocks holds one connection; requests share the rest.
 MAX_CONNECTIONS = 64
@@ -173,17 +175,36 @@ async def ping_every_node(redis: Redis) -> None:
         await redis.ping()
         return
     cluster = cast(coredis.RedisCluster[str], redis)
-    masters = list(cluster.primaries)
-    if not masters:
-        raise coredis.exceptions.ConnectionError("the cluster has no reachable master")
+    # The slot map as the cluster has it now (not coredis' copy, which it refreshes only after
+    # errors of commands): every slot must have a master, and every master must answer.
+    covered, masters = 0, set[tuple[str, int]]()
+    for shard in await cluster.cluster_shards():
+        ranges = [int(bound) for bound in cast(list[Any], shard["slots"])]
+        if not ranges:
+            continue  # a shard without slots (a node being added) serves nothing
+        # A master the cluster has marked failed stays listed (as a master) until it rejoins:
+        # the shard's master is the one online, and the shard is down without one.
+        online = [
+            (str(node.get("endpoint") or node["ip"]), int(node["port"]))
+            for node in cast(list[dict[str, Any]], shard["nodes"])
+            if node.get("role") == "master" and node.get("health") == "online"
+        ]
+        if not online:
+            raise coredis.exceptions.ClusterDownError("a shard has no master online")
+        pairs = zip(ranges[::2], ranges[1::2], strict=True)
+        covered += sum(end - start + 1 for start, end in pairs)
+        masters.update(online)
+    if covered < CLUSTER_SLOTS:
+        raise coredis.exceptions.ClusterDownError("some slots have no master")
+    kwargs = cluster.connection_pool.connection_kwargs
+
+    async def ping(host: str, port: int) -> None:
+        async with ClusterNodeLocation(host, port).as_client(**kwargs) as node:
+            await node.ping()
+
     async with trio.open_nursery() as nursery:
-        for node in masters:
-            nursery.start_soon(_ping, node)
-
-
-async def _ping(node: coredis.Redis[str]) -> None:
-    async with node:
-        await node.ping()
+        for host, port in masters:
+            nursery.start_soon(ping, host, port)
 
 
 class ClusterRetries(RetryLostConnections):
