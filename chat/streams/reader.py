@@ -69,6 +69,8 @@ class StreamRouter:
     # started (set by run_stream_reader). None on one server: one loop, `wake_key`.
     slot_wakes: dict[int, str] = field(default_factory=dict)
     start_slot_reader: Callable[[int], None] | None = None
+    # A cluster: the followed spaces of each slot (what each slot's loop reads).
+    slot_spaces: dict[int, set[str]] = field(default_factory=dict)
 
     @property
     def wake_key(self) -> str:
@@ -79,6 +81,7 @@ class StreamRouter:
         if self.start_slot_reader is None:
             return self.wake_key
         slot = slot_of(self.stream_log.keys(space_id).events)
+        self.slot_spaces.setdefault(slot, set()).add(space_id)
         if slot not in self.slot_wakes:
             self.slot_wakes[slot] = slot_wake_key(self.stream_log.prefix, space_id, self.node_id)
             self.start_slot_reader(slot)
@@ -120,6 +123,9 @@ class StreamRouter:
         if self._followers[sub.space_id] == 0:
             del self._followers[sub.space_id]
             self.positions.pop(sub.space_id, None)
+            if self.slot_spaces:
+                slot = slot_of(self.stream_log.keys(sub.space_id).events)
+                self.slot_spaces.get(slot, set()).discard(sub.space_id)
         sub.send.close()
 
     def deliver(self, space_id: str, entries: Iterable[LogEntry]) -> None:
@@ -217,16 +223,19 @@ async def _read_loop(
     backoff = Backoff("stream reader")
     while True:
         streams = {wake_key: wake_position}
-        for space_id, position in router.positions.items():
+        followed = router.positions if slot is None else router.slot_spaces.get(slot, ())
+        for space_id in followed:
+            if (position := router.positions.get(space_id)) is None:
+                continue  # unfollowed earlier in this pass
             if space_id not in key_of:
                 key_of[space_id] = router.stream_log.keys(space_id).events
                 space_of[key_of[space_id]] = space_id
-            if slot is None or slot_of(key_of[space_id]) == slot:
-                streams[key_of[space_id]] = position
+            streams[key_of[space_id]] = position
         if slot is not None and len(streams) == 1:
             # Nobody here follows a space of this slot any more. No await since the check: a
             # later subscription finds the slot gone and starts a new loop.
             del router.slot_wakes[slot]
+            router.slot_spaces.pop(slot, None)
             return
         try:
             with trio.fail_after(READ_BLOCK_MS / 1000 + 10):
