@@ -54,8 +54,9 @@ widget-check: $(WIDGET_DEPS)
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && cd widget && \
 	npx --no-install vite build --outDir "$$tmp" --emptyOutDir --logLevel warn && \
 	node scripts/check-size.mjs "$$tmp/widget.js" && \
-	if ! cmp -s "$$tmp/widget.js" ../$(WIDGET_JS); then \
-		echo "$(WIDGET_JS) differs from a build of widget/src: run make widget and commit it" >&2; \
+	if ! cmp -s "$$tmp/widget.js" ../$(WIDGET_JS) || \
+		! diff -r "$$tmp/locales" ../chat/static/widget/locales >/dev/null; then \
+		echo "$(WIDGET_JS) or its locales differ from a build of widget/: run make widget and commit them" >&2; \
 		exit 1; \
 	fi
 

@@ -5,7 +5,9 @@
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 
-const BUDGET_GZIP_BYTES = 15 * 1024;
+// 15 KiB, plus 1,152 bytes for the languages (branch i18n: the t() machinery, the English
+// catalogue's keys, the plural forms; the other catalogues are separate files).
+const BUDGET_GZIP_BYTES = 15 * 1024 + 1152;
 
 const path = process.argv[2];
 if (!path) {

@@ -3,6 +3,7 @@
 // The paperclip opens a file picker; the chosen file is uploaded and sent with the draft.
 
 import type { Chat, State } from "../chat";
+import { t } from "../i18n";
 import { ClipIcon, SendIcon } from "./icons";
 
 export function Composer({ chat }: { chat: Chat }) {
@@ -23,8 +24,9 @@ export function Composer({ chat }: { chat: Chat }) {
         data-part="input"
         name="message"
         rows={1}
-        placeholder="Write a message…"
-        aria-label="Your message"
+        dir="auto"
+        placeholder={t("placeholder")}
+        aria-label={t("yourMessage")}
         onInput={(event) => chat.typing(event.currentTarget.value)}
         onKeyDown={(event) => {
           if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
@@ -49,14 +51,14 @@ export function Composer({ chat }: { chat: Chat }) {
         type="button"
         class="send clip"
         data-part="attach"
-        aria-label="Attach a file"
+        aria-label={t("attach")}
         // An upload needs the session token of a first welcome; one file at a time.
         disabled={chat.state.uploading || chat.state.status !== "connected"}
         onClick={(event) => (event.currentTarget.previousSibling as HTMLInputElement).click()}
       >
         <ClipIcon />
       </button>
-      <button type="submit" class="send" data-part="send" aria-label="Send message">
+      <button type="submit" class="send" data-part="send" aria-label={t("send")}>
         <SendIcon />
       </button>
     </form>
@@ -68,18 +70,15 @@ export function Prechat({ chat, s }: { chat: Chat; s: State }) {
     <form
       class="panel prechat"
       data-part="prechat"
-      aria-label="Leave your details"
+      aria-label={t("details")}
       onSubmit={(event) => {
         event.preventDefault();
         const data = new FormData(event.currentTarget);
         chat.identify({ name: String(data.get("name") ?? ""), email: String(data.get("email") ?? "") }, true);
       }}
     >
-      <p>
-        {s.queueFull ? "All our agents are busy" : "No one is online"} right now. Leave your email and
-        we will get back to you.
-      </p>
-      <input class="field" name="name" autocomplete="name" maxLength={120} placeholder="Name" aria-label="Name" />
+      <p>{t(s.queueFull ? "busy" : "nobody")}</p>
+      <input class="field" name="name" autocomplete="name" maxLength={120} dir="auto" placeholder={t("name")} aria-label={t("name")} />
       <input
         class="field"
         name="email"
@@ -87,11 +86,11 @@ export function Prechat({ chat, s }: { chat: Chat; s: State }) {
         autocomplete="email"
         maxLength={254}
         required
-        placeholder="Email"
-        aria-label="Email"
+        placeholder={t("email")}
+        aria-label={t("email")}
       />
       <button type="submit" class="primary">
-        Send
+        {t("submit")}
       </button>
     </form>
   );
