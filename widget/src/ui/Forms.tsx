@@ -24,7 +24,6 @@ export function Composer({ chat }: { chat: Chat }) {
         data-part="input"
         name="message"
         rows={1}
-        dir="auto"
         placeholder={t("placeholder")}
         aria-label={t("yourMessage")}
         onInput={(event) => chat.typing(event.currentTarget.value)}
@@ -78,7 +77,7 @@ export function Prechat({ chat, s }: { chat: Chat; s: State }) {
       }}
     >
       <p>{t(s.queueFull ? "busy" : "nobody")}</p>
-      <input class="field" name="name" autocomplete="name" maxLength={120} dir="auto" placeholder={t("name")} aria-label={t("name")} />
+      <input class="field" name="name" autocomplete="name" maxLength={120} placeholder={t("name")} aria-label={t("name")} />
       <input
         class="field"
         name="email"
