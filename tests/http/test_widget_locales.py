@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import re
 import typing
 import urllib.error
 import urllib.request
