@@ -14,6 +14,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.agent import AgentDriver
 from tests.browser.conftest import DESKTOP, EXPECT_TIMEOUT_MS, PageWatch, Service
+from tests.browser.consoles import Consoles
+from tests.browser.test_console import rest, sign_in_admin
 from tests.browser.widget import Widget
 from tests.helpers.http import call
 
@@ -158,4 +160,31 @@ def test_an_english_browser_fetches_no_catalogue(
         expect(widget.input).to_have_attribute("placeholder", "Write a message…")
         expect(widget.bubble).to_have_attribute("aria-label", "Close chat")
         assert asked == []
+    assert watch.page_errors == []
+
+
+def test_the_console_sets_the_space_language(
+    browser: Browser, service: Service, consoles: Consoles, watch: PageWatch
+) -> None:
+    """The Spaces page's select stores the setting; a Spanish browser then gets German."""
+    ada = sign_in_admin(consoles, service)
+    ada.part("nav-spaces").click()
+    expect(ada.page.locator("h1")).to_have_text("Spaces")
+    select = ada.page.locator(
+        f"#console [data-part=space-row][data-space-id='{service.org.space['id']}']"
+        " [data-part=space-locale]"
+    )
+    expect(select).to_have_value("auto")
+    space = f"/spaces/{service.org.space['id']}"
+    with ada.page.expect_response(
+        lambda r: r.request.method == "PATCH" and r.url.endswith(space)
+    ) as answered:
+        select.select_option(label="Deutsch")
+    assert answered.value.status == 200
+    expect(select).to_have_value("de")
+    assert rest(service.org, "GET", space).body["settings"]["locale"] == "de"
+    with browser_page(browser, "es-ES", watch) as page:
+        page.goto(service.site.url(service.site.add_page("/console-de.html", service.widget)))
+        widget = Widget(page).open()
+        expect(widget.input).to_have_attribute("placeholder", "Nachricht schreiben…")
     assert watch.page_errors == []

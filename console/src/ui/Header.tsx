@@ -1,10 +1,11 @@
 import type { Console, View } from "../console";
 import { SearchBox } from "./SearchBox";
+import { t } from "../i18n";
 
 const CONNECTION_TEXT = {
-  connecting: "Connecting…",
-  connected: "Live",
-  offline: "Offline, retrying",
+  connecting: t("connecting"),
+  connected: t("live"),
+  offline: t("retrying"),
 } as const;
 
 export function Header({ c }: { c: Console }) {
@@ -24,20 +25,20 @@ export function Header({ c }: { c: Console }) {
   const alerts = c.attention.enabled;
   return (
     <header class="topbar">
-      <span class="brand">Console</span>
+      <span class="brand">{t("brand")}</span>
       {/* First after the brand: its results open below it, 32em wide, and must stay on screen
           however many pages the nav lists. */}
       <SearchBox c={c} />
       <nav class="nav">
-        {nav("inbox", "Inbox")}
-        {admin ? nav("agents", "Agents") : null}
-        {admin ? nav("spaces", "Spaces") : null}
-        {admin ? nav("groups", "Groups") : null}
-        {nav("canned", "Canned responses")}
-        {admin ? nav("tags", "Tags") : null}
-        {admin ? nav("deleted", "Deleted") : null}
-        {admin ? nav("api-keys", "API keys") : null}
-        {admin ? nav("webhooks", "Webhooks") : null}
+        {nav("inbox", t("inbox"))}
+        {admin ? nav("agents", t("agents")) : null}
+        {admin ? nav("spaces", t("spaces")) : null}
+        {admin ? nav("groups", t("groups")) : null}
+        {nav("canned", t("canned"))}
+        {admin ? nav("tags", t("tags")) : null}
+        {admin ? nav("deleted", t("deleted")) : null}
+        {admin ? nav("api-keys", t("apiKeys")) : null}
+        {admin ? nav("webhooks", t("webhooks")) : null}
       </nav>
       <span class="spacer" />
       <span data-part="connection" data-status={c.status} class="connection" role="status">
@@ -59,7 +60,7 @@ export function Header({ c }: { c: Console }) {
             void c.outbox.setAccepting((e.currentTarget as HTMLInputElement).checked)
           }
         />
-        Accepting chats
+        {t("accepting")}
       </label>
       {c.acceptingError ? (
         <span class="error small" role="alert">
@@ -78,7 +79,7 @@ export function Header({ c }: { c: Console }) {
           c.changed();
         }}
       >
-        {alerts ? "Alerts on" : "Enable alerts"}
+        {t(alerts ? "alertsOn" : "alertsOff")}
       </button>
       <button
         type="button"
@@ -102,7 +103,7 @@ export function Header({ c }: { c: Console }) {
         {me.name}
       </a>
       <button type="button" class="quiet" data-part="signout" onClick={() => void c.signOut()}>
-        Sign out
+        {t("signOut")}
       </button>
     </header>
   );

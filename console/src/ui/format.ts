@@ -2,6 +2,7 @@
 // text nodes, never as HTML.
 
 import { ms, type ThreadStatus } from "../protocol";
+import { t } from "../i18n";
 
 export function clock(time: string | null | undefined): string {
   const t = ms(time);
@@ -22,10 +23,10 @@ export function dateTime(time: string | null | undefined): string {
 }
 
 export const STATUS_TEXT: Record<ThreadStatus, string> = {
-  unassigned: "Waiting",
-  active: "Active",
-  closed: "Closed",
-  expired: "Expired",
+  unassigned: t("unassigned"),
+  active: t("active"),
+  closed: t("closed"),
+  expired: t("expired"),
 };
 
 /** An http(s) URL a visitor reported, safe to link to; null for anything else. */
