@@ -82,8 +82,13 @@ export class Language {
   /** Choose again (at boot, when the config or setLocale says something new). */
   choose(): void {
     const available = ["en", ...Object.keys(LOCALES)];
-    const browser = navigator.languages?.length ? navigator.languages : [navigator.language];
-    const wanted = this.fixed ? [this.fixed] : this.space !== "auto" ? [this.space] : browser;
+    const wanted = this.fixed
+      ? [this.fixed]
+      : this.space !== "auto"
+        ? [this.space]
+        : navigator.languages?.length
+          ? navigator.languages
+          : [navigator.language];
     const code = pickLocale(wanted, available);
     if (code === this.wanted) return;
     this.wanted = code;

@@ -97,6 +97,33 @@ test("the language is setLocale's, else the space's, else the browser's; late an
   } finally {
     fake.mock.restore();
     if (browser) Object.defineProperty(globalThis, "navigator", browser);
+    else Reflect.deleteProperty(globalThis, "navigator");
+    use("en", en);
+  }
+});
+
+test("a catalogue that does not load leaves English, and is asked for again next time", async () => {
+  let answer = 404;
+  const fake = mock.method(globalThis, "fetch", async () =>
+    answer === 200 ? new Response(JSON.stringify(parsed("es")), { status: 200 }) : new Response("", { status: answer }),
+  );
+  const heard: string[] = [];
+  const settle = () => new Promise((done) => setTimeout(done, 0));
+  try {
+    const chosen = new Language("https://chat.test", (lang) => heard.push(lang));
+    chosen.fixed = "es";
+    chosen.choose();
+    await settle();
+    assert.deepEqual(heard, ["en"]);
+    assert.equal(t("send"), "Send message");
+    answer = 200;
+    chosen.choose();
+    await settle();
+    assert.deepEqual(heard, ["en", "es"]);
+    assert.equal(t("send"), "Enviar mensaje");
+    assert.equal(fake.mock.callCount(), 2);
+  } finally {
+    fake.mock.restore();
     use("en", en);
   }
 });
