@@ -1,21 +1,23 @@
-// One IIFE file for `<script src=".../widget.js" async>`: no chunks, no dynamic import, no eval,
-// the CSS inlined as a string (src/styles.css?inline) and adopted by the shadow root.
+// One IIFE file for `<script src=".../widget.js" async>`: no dynamic import, no eval, the CSS
+// inlined as a string (src/styles.css?inline) and adopted by the shadow root. Lazy chunks
+// (src/lazy/*.tsx) are built by their own plugin into chunks/ (README "Lazy chunks").
 import { defineConfig } from "vite";
 import { localeHashes, localesPlugin } from "./scripts/locales.ts";
+import { lazyChunks } from "./scripts/lazy-chunks.ts";
 
 export default defineConfig({
   // Nothing to copy from public/, and no .env files: the bundle depends only on src/,
   // ../frontend/protocol and the lock.
   publicDir: false,
   envDir: false,
+  // The lazy chunks (chunks/) and the catalogues (locales/<lang>.<hash>.json) beside widget.js.
+  plugins: [lazyChunks(), localesPlugin()],
   oxc: { jsx: { runtime: "automatic", importSource: "preact" } },
   define: {
     "process.env.NODE_ENV": JSON.stringify("production"),
     // The catalogues besides English, each by its file's hash (src/i18n.ts).
     __LOCALES__: JSON.stringify(localeHashes()),
   },
-  // Emits locales/<lang>.<hash>.json beside widget.js (chat/static/widget/locales/).
-  plugins: [localesPlugin()],
   build: {
     outDir: "../chat/static/widget",
     emptyOutDir: true,

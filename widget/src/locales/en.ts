@@ -52,6 +52,14 @@ export const en = {
   fileFailed: "The file could not be sent. Please try again.",
   signIn: "Please sign in on this site to chat.",
   newMessage: "New message",
+  notLoaded: "This did not load.",
+  tryAgain: "Try again",
+  emoji: "Add an emoji",
+  emojiPicker: "Emoji",
+  smileys: "Smileys",
+  gestures: "Gestures",
+  symbols: "Symbols",
+  things: "Things",
 };
 
 /** A catalogue: the English keys, each a text or its plural forms. */
