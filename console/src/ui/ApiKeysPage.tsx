@@ -69,7 +69,7 @@ export function ApiKeysPage({ c }: { c: Console }) {
   };
   return (
     <main class="admin" data-part="api-keys-page">
-      <h1>{t("apiKeys")}</h1>
+      <h1>{t("api-keys")}</h1>
       <p class="hint">
         For servers calling the REST API: send <code>Authorization: Bearer &lt;key&gt;</code>. A
         key acts as the admin who created it, limited to its scopes, until it is revoked or that

@@ -1,25 +1,20 @@
 import type { Console, View } from "../console";
 import { SearchBox } from "./SearchBox";
-import { t } from "../i18n";
-
-const CONNECTION_TEXT = {
-  connecting: t("connecting"),
-  connected: t("live"),
-  offline: t("retrying"),
-} as const;
+import { type Key, t } from "../i18n";
 
 export function Header({ c }: { c: Console }) {
   const me = c.me;
   if (!me) return null;
   const admin = me.role === "admin";
-  const nav = (view: View, label: string) => (
+  // A view's link, named by the catalogue's text of the same key.
+  const nav = (view: View & Key) => (
     <a
       href={view === "inbox" ? "#/inbox" : `#/${view}`}
       data-part={`nav-${view}`}
       class={c.view === view ? "nav-link current" : "nav-link"}
       aria-current={c.view === view ? "page" : undefined}
     >
-      {label}
+      {t(view)}
     </a>
   );
   const alerts = c.attention.enabled;
@@ -30,19 +25,19 @@ export function Header({ c }: { c: Console }) {
           however many pages the nav lists. */}
       <SearchBox c={c} />
       <nav class="nav">
-        {nav("inbox", t("inbox"))}
-        {admin ? nav("agents", t("agents")) : null}
-        {admin ? nav("spaces", t("spaces")) : null}
-        {admin ? nav("groups", t("groups")) : null}
-        {nav("canned", t("canned"))}
-        {admin ? nav("tags", t("tags")) : null}
-        {admin ? nav("deleted", t("deleted")) : null}
-        {admin ? nav("api-keys", t("apiKeys")) : null}
-        {admin ? nav("webhooks", t("webhooks")) : null}
+        {nav("inbox")}
+        {admin ? nav("agents") : null}
+        {admin ? nav("spaces") : null}
+        {admin ? nav("groups") : null}
+        {nav("canned")}
+        {admin ? nav("tags") : null}
+        {admin ? nav("deleted") : null}
+        {admin ? nav("api-keys") : null}
+        {admin ? nav("webhooks") : null}
       </nav>
       <span class="spacer" />
       <span data-part="connection" data-status={c.status} class="connection" role="status">
-        {CONNECTION_TEXT[c.status]}
+        {t(c.status)}
       </span>
       <span
         class="load"

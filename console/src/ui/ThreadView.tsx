@@ -220,7 +220,7 @@ export function ThreadView({
                 {targets.map((a) => (
                   <option key={a.id} value={a.id}>
                     {a.name}
-                    {t(a.is_online ? "online" : "offline")}
+                    {t(a.is_online ? "isOnline" : "isOffline")}
                   </option>
                 ))}
               </select>
