@@ -6,6 +6,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+# The widget's languages (widget/src/locales/en.ts and widget/locales/*.json; a test keeps the
+# two lists equal): a space's `locale` is one of them, or "auto" (README "Languages").
+WidgetLocale = Literal["auto", "en", "ar", "de", "es", "fr", "pt"]
+
 # A group's id in settings: kept as canonical text, since settings are stored as JSON.
 GroupId = Annotated[
     str,
@@ -57,6 +61,9 @@ class SpaceSettings(BaseModel):
     # answered `identity_required` (structures.md, "Signed visitor identity"). Public, so the
     # widget can say so before the visitor writes.
     require_identity: bool = False
+    # The language the widget speaks to every visitor; "auto": the visitor's browser languages
+    # (best match, else English). ChatWidget.setLocale on the page overrides either.
+    locale: WidgetLocale = "auto"
 
     @classmethod
     def of(cls, raw: dict[str, Any]) -> SpaceSettings:

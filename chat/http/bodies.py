@@ -38,6 +38,7 @@ from chat.space_settings import (
     MAX_REOPEN_WINDOW_SECONDS,
     GroupId,
     SpaceSettings,
+    WidgetLocale,
 )
 
 Password = Annotated[str, Field(min_length=10, max_length=1024)]
@@ -154,6 +155,8 @@ class SpaceSettingsChange(_Body):
     # Only visitors verified by a signed identity token open conversations (structures.md,
     # "Signed visitor identity").
     require_identity: bool | None = None
+    # The widget's language for every visitor, or "auto" (README "Languages").
+    locale: WidgetLocale | None = None
 
     def changes(self) -> dict[str, Any]:
         """The settings to merge: those given, and null where null is a value (no group)."""

@@ -20,6 +20,7 @@ import { Auth, type RefreshResult, STORE_KEY } from "../src/auth";
 import { pendingSignIn } from "../src/console";
 import { Connection, HEARTBEAT_MS, type Status } from "../src/connection";
 import { Cursors } from "../src/cursors";
+import { t } from "../src/i18n";
 import { MessageLog } from "../src/messages";
 import { type Agent, cameByEmail, type Message, type Thread } from "../src/protocol";
 import { ThreadStore, waitingFor } from "../src/threads";
@@ -864,4 +865,11 @@ test("webhookFields: the ticked kinds in the API's order, the URL trimmed", () =
 test("replayBody: a stream id is an event id, anything else a time", () => {
   assert.deepEqual(replayBody(" 1765000000000-3 "), { from_event_id: "1765000000000-3" });
   assert.deepEqual(replayBody("2026-12-01T09:00:00Z"), { from_time: "2026-12-01T09:00:00.000Z" });
+});
+
+test("texts come from the catalogue, with their parameters filled in", () => {
+  assert.equal(t("signIn"), "Sign in");
+  assert.equal(t("unread", { n: 3 }), "3 unread");
+  assert.equal(t("typing", { name: "Bea" }), "Bea is typing…");
+  assert.equal(t("loadFailed", {}), "Could not load messages ({error}). Retry", "a missing one stays");
 });

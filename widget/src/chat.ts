@@ -13,6 +13,8 @@ import { fetchConfig } from "./config";
 import { Connection, type Status } from "./connection";
 import { Emitter } from "./emitter";
 import { type Embed, load, save } from "./embed";
+import { Language, t } from "./i18n";
+import { en } from "./locales/en";
 import { fetchChunk } from "./lazy";
 import { type Message, Messages, publicMessage } from "./messages";
 import { pageReporter, watchNavigation } from "./page";
@@ -39,7 +41,10 @@ export interface State {
   status: Status;
   stopped: boolean;
   name: string;
-  greeting: string;
+  /** The space's greeting; null: the default one, in the widget's language. */
+  greeting: string | null;
+  /** The language the widget speaks (src/i18n.ts). */
+  lang: string;
   color: string;
   online: boolean;
   thread: ThreadJson | null;
@@ -98,7 +103,8 @@ export class Chat {
     status: "connecting",
     stopped: false,
     name: "Chat",
-    greeting: "Hi! How can we help?",
+    greeting: null,
+    lang: "en",
     color: "#2563eb",
     online: false,
     thread: null,
@@ -129,6 +135,7 @@ export class Chat {
   private readonly messages = new Messages();
   /** Made on first use: the window chunk brings the upload and the links (`attachments`). */
   private heldFiles: Files | undefined;
+  readonly language: Language;
   /** settings.attachment_max_bytes when the space stores one: larger files are not sent. */
   private maxBytes: number | undefined;
   /** Changes made while handling a frame, applied by the next commit(). */
@@ -152,6 +159,7 @@ export class Chat {
 
   constructor(private readonly embed: Embed) {
     this.sessionKey = `chat-widget:session:${embed.key}`;
+    this.language = new Language(embed.http, (lang) => this.set({ lang }));
     this.conn = new Connection({
       url: () => this.url(),
       frame: (frame) => this.onFrame(frame),
@@ -172,6 +180,7 @@ export class Chat {
       if (!document.hidden) this.conn.wake();
       this.reportRead();
     });
+    this.language.choose(); // the browser's language: its catalogue comes with the config
     void fetchConfig(this.embed).then(([verdict, config]) => {
       if (verdict === "gone") this.conn.stop();
       else if (config) this.configure(config);
@@ -207,10 +216,14 @@ export class Chat {
     this.preview = settings.typing_preview === true;
     const max = settings.attachment_max_bytes;
     this.maxBytes = typeof max === "number" && max > 0 ? max : undefined;
+    this.language.space = typeof settings.locale === "string" ? settings.locale : "auto";
+    this.language.choose();
     this.set({
       ready: true,
       name: typeof space.name === "string" && space.name ? space.name : this.state.name,
-      greeting: typeof settings.greeting === "string" ? settings.greeting : this.state.greeting,
+      // The default greeting as stored speaks the visitor's language; a space's own as written.
+      greeting:
+        typeof settings.greeting === "string" && settings.greeting !== en.greeting ? settings.greeting : null,
       color:
         typeof settings.color === "string" && COLOR.test(settings.color)
           ? settings.color
@@ -273,7 +286,7 @@ export class Chat {
         // A host page's identify refused (over a bound): its `error` listeners hear why.
         if (!frame.client_id) this.events.emit("error", { code: frame.code, message: frame.message });
         // require_identity: say why the message was refused (sign in on the site).
-        if (frame.code === "identity_required") this.pending.notice = frame.message;
+        if (frame.code === "identity_required") this.pending.notice = t("signIn");
         return this.onError(frame.code, frame.client_id);
       default:
         return; // pong, and frames newer than this widget
@@ -405,7 +418,7 @@ export class Chat {
     const clientId = newClientId();
     const frame: ClientFrame = { type: "message", client_id: clientId, content };
     if ([...content].length > MAX_CONTENT_CHARS || !fitsFrame(frame)) {
-      this.set({ notice: `A message can be at most ${MAX_CONTENT_CHARS} characters.` });
+      this.set({ notice: t("tooLong", { n: MAX_CONTENT_CHARS }) });
       return false;
     }
     this.messages.write(clientId, content);
@@ -425,7 +438,7 @@ export class Chat {
       this.maxBytes && file.size > this.maxBytes
         ? attachments().uploadError("too_large", this.maxBytes)
         : [...content].length > MAX_CONTENT_CHARS
-          ? `A message can be at most ${MAX_CONTENT_CHARS} characters.`
+          ? t("tooLong", { n: MAX_CONTENT_CHARS })
           : "";
     if (notice) {
       this.set({ notice });

@@ -13,6 +13,9 @@ export interface ChatWidgetApi {
   close(): void;
   toggle(): void;
   identify(who: Identity): void;
+  /** Speak this language (a code such as "de" or "pt-BR"); "auto" returns to the space's
+   * setting and the browser's languages. */
+  setLocale(code: string): void;
   /** Events: "message" (a message), "open", "close", "unread" (a count). */
   on(event: string, fn: Listener): () => void;
 }
@@ -43,6 +46,10 @@ function boot(): void {
     close: guarded(() => chat.close(), undefined),
     toggle: guarded(() => chat.toggle(), undefined),
     identify: guarded((who: Identity) => chat.identify(who), undefined),
+    setLocale: guarded((code: string) => {
+      chat.language.fixed = code === "auto" ? "" : String(code ?? "");
+      chat.language.choose();
+    }, undefined),
     on: guarded(
       (event: string, fn: Listener) =>
         typeof fn === "function" ? chat.events.on(String(event), fn) : () => {},

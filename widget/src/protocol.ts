@@ -110,6 +110,8 @@ export interface WidgetConfig {
       typing_preview?: boolean;
       /** Stored only when the space sets it; the server checks every upload anyway. */
       attachment_max_bytes?: number;
+      /** "auto" (the visitor's browser languages) or a language code (README "Languages"). */
+      locale?: string;
     };
   };
   agents_online: boolean;

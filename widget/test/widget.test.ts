@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { mock, test } from "node:test";
 // The shared vocabulary's tests (frontend/protocol), run as this app's build compiles it.
 import "../../frontend/protocol/index.test";
+import "./i18n.test";
 import { Files, uploadError } from "../src/attachments";
 import type { Verdict } from "../src/config";
 import { Connection, type Status } from "../src/connection";

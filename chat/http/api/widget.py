@@ -59,7 +59,9 @@ async def _config(services: Services, widget_key: str, origin: str | None) -> Re
     if not origin_allowed(origin, space.allowed_domains):
         raise OriginNotAllowedError()
     online = await services.stream_log.online_agents(space.id)
-    public = {"name": space.name, "settings": space.settings}
+    # `locale` always (spaces made before it have none stored): the widget's language setting.
+    settings = {**space.settings, "locale": SpaceSettings.of(space.settings).locale}
+    public = {"name": space.name, "settings": settings}
     groups = await _offered_groups(services, space)
     reply = jsonify({"space": public, "agents_online": bool(online), "groups": groups})
     reply.headers["Cache-Control"] = f"private, max-age={CONFIG_MAX_AGE_SECONDS}"
