@@ -8,6 +8,7 @@ import { mock, test } from "node:test";
 // The shared vocabulary's tests (frontend/protocol), run as this app's build compiles it.
 import "../../frontend/protocol/index.test";
 import { ApiError, type Fetch } from "../src/api";
+import { APPEARANCE_DEFAULTS, appearanceChanges, appearanceOf, previewConfig } from "../src/appearance";
 import {
   type CannedResponse,
   expandPlaceholders,
@@ -864,4 +865,27 @@ test("webhookFields: the ticked kinds in the API's order, the URL trimmed", () =
 test("replayBody: a stream id is an event id, anything else a time", () => {
   assert.deepEqual(replayBody(" 1765000000000-3 "), { from_event_id: "1765000000000-3" });
   assert.deepEqual(replayBody("2026-12-01T09:00:00Z"), { from_time: "2026-12-01T09:00:00.000Z" });
+});
+
+test("appearance: stored settings with defaults, only changes saved, the preview's config", () => {
+  const stored = { color: "#00aa00", greeting: "Hello", max_open_threads: 3 };
+  const shown = appearanceOf(stored);
+  assert.deepEqual(shown, {
+    color: "#00aa00",
+    greeting: "Hello",
+    position: "right",
+    launcher_label: "",
+  });
+  assert.deepEqual(appearanceOf({ color: "red", position: "middle" }), APPEARANCE_DEFAULTS);
+  assert.deepEqual(appearanceChanges(stored, shown), {});
+  assert.deepEqual(appearanceChanges(stored, { ...shown, position: "left", launcher_label: "Hi" }), {
+    position: "left",
+    launcher_label: "Hi",
+  });
+  const space = { id: "s1", name: "Shop", settings: stored };
+  const config = previewConfig(space, { ...shown, color: "#112233" }, null);
+  assert.equal(config.space.settings.color, "#112233");
+  assert.equal((config.space.settings as Record<string, unknown>).max_open_threads, 3, "others kept");
+  assert.deepEqual(config.team, { members: [], others: 0 });
+  assert.equal(config.reply_time, null);
 });

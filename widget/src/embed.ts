@@ -7,6 +7,8 @@ export interface Embed {
   http: string;
   /** The same origin with ws: or wss: */
   ws: string;
+  /** `data-preview`: the console's appearance preview, which never connects. */
+  preview?: boolean;
 }
 
 // `/widget.js` or the content-hashed `/widget.<hash>.js`.
@@ -32,6 +34,7 @@ export function findEmbed(): Embed | null {
     key,
     http: url.origin,
     ws: url.origin.replace(/^http/, "ws"),
+    preview: script.hasAttribute("data-preview"),
   };
 }
 

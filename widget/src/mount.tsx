@@ -52,6 +52,7 @@ export function mount(chat: Chat, css: string): void {
       // visitor is reading the window right now).
       host.hidden = !s.ready || (s.stopped && !s.open);
       if (s.color !== color) accent(`.root{--accent:${(color = s.color)}}`);
+      root.classList.toggle("left", s.left); // settings.position (structures.md "Appearance")
       const list = find("messages");
       const follow = !list || list.scrollHeight - list.scrollTop - list.clientHeight < STICK_PX;
       render(<App chat={chat} />, root);

@@ -15,14 +15,15 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from quart import Response, jsonify, request
 
-from chat.db import team_queries
+from chat.db import space_queries, team_queries
 from chat.errors import NotFoundError
 from chat.files.sniffing import check_file, sniff
 from chat.http.api.attachments import FILE_CSP
 from chat.http.api.views import no_content
 from chat.http.auth import Caller
 from chat.http.openapi import Routes
-from chat.http.team import avatar_url
+from chat.http.replies import WidgetTeam
+from chat.http.team import ReplyTime, avatar_url, public_team, reply_time
 from chat.services import Services
 
 routes = Routes(tag="appearance", api_keys=False)
@@ -46,6 +47,35 @@ class AgentAvatar(BaseModel):
 
     avatar_url: str | None = Field(
         description="The caller's picture (/api/v1/avatars/{id}), or null: initials are shown"
+    )
+
+
+class SpaceTeam(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    team: WidgetTeam
+    reply_time: ReplyTime | None
+
+
+@routes.route(
+    "GET",
+    "/spaces/<uuid:space_id>/team",
+    summary="What the space's widget header shows now: its team and reply time",
+    reply=SpaceTeam,
+    errors=(404,),
+)
+async def space_team(services: Services, caller: Caller, space_id: Any) -> Response:
+    """The `team` and `reply_time` of the space's widget config, for the console's appearance
+    preview (the widget config itself answers only the space's allowed origins). Another
+    organization's space is 404 not_found."""
+    org = caller.agent.organization_id
+    space = await services.db.run(lambda c: space_queries.space_by_id(c, org, str(space_id)))
+    if space is None:
+        raise NotFoundError("no such space")
+    online = await services.stream_log.online_agents(space.id)
+    team = await services.team.snapshot(services.db, org, space.id)
+    return jsonify(
+        {"team": public_team(team, set(online)), "reply_time": reply_time(team.reply_seconds)}
     )
 
 

@@ -3,6 +3,7 @@
 
 import type { Chat } from "../chat";
 import { noAgent } from "../groups";
+import { Team } from "../lazy/Team";
 import { Conversation } from "./Conversation";
 import { Composer, Prechat } from "./Forms";
 import { ChatIcon } from "./icons";
@@ -22,6 +23,11 @@ export function App({ chat }: { chat: Chat }) {
         onClick={() => chat.toggle()}
       >
         <ChatIcon />
+        {s.label && !s.open && (
+          <span class="label" data-part="launcher-label">
+            {s.label}
+          </span>
+        )}
         <span class="badge" data-part="unread" aria-label={`${s.unread} unread`} hidden={!s.unread}>
           {s.unread}
         </span>
@@ -52,6 +58,7 @@ export function App({ chat }: { chat: Chat }) {
                 {s.status}
               </span>
             </div>
+            <Team team={s.team} reply={s.reply} service={chat.service} />
           </div>
           <button type="button" class="x" data-part="close" aria-label="Close chat" onClick={() => chat.close()}>
             ×
