@@ -30,7 +30,7 @@ export function Team(props: { team: unknown; reply: unknown; service: string }) 
           ))}
         </span>
       )}
-      <span class="who">
+      <span class="team-text">
         {view.faces.length > 0 && <span data-part="team-names">{names(view.faces, view.others)}</span>}
         {reply && (
           <span class="reply" data-part="reply-time">
