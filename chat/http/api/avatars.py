@@ -63,6 +63,7 @@ class SpaceTeam(BaseModel):
     summary="What the space's widget header shows now: its team and reply time",
     reply=SpaceTeam,
     errors=(404,),
+    api_keys=True,
 )
 async def space_team(services: Services, caller: Caller, space_id: Any) -> Response:
     """The `team` and `reply_time` of the space's widget config, for the console's appearance

@@ -143,6 +143,14 @@ async def test_widget_config_shows_the_team_and_nothing_private(
         leaked = [value for value in private if value in text]
         assert leaked == [], leaked
         assert "@" not in text
+        # The console's preview reads the same through an agent route, for its own spaces only.
+        preview = await call("GET", f"{api}/spaces/{org.space['id']}/team", token=bob.token)
+        assert preview.status == 200, preview.body
+        assert preview.body["reply_time"] is None
+        assert [m["name"] for m in preview.body["team"]["members"]] == ["Ada", "Bob", "Cy"]
+        other = await make_org(base_url)
+        refused = await call("GET", f"{api}/spaces/{org.space['id']}/team", token=other.token)
+        assert_error(refused, 404, "not_found")
 
 
 async def test_reply_time_from_a_real_conversation(base_url: str, settings: Settings) -> None:
