@@ -201,3 +201,40 @@ def test_editor_preview_follows_typing_and_a_save_reaches_the_widget(
     expect(w.window).to_contain_text("Welcome to the shop!")
     window_box = w.window.bounding_box()
     assert window_box is not None and window_box["x"] < 100
+
+
+def test_an_agent_sets_and_removes_their_picture_in_the_console(
+    service: Service, consoles: Consoles, tmp_path: Path, artifacts: Path
+) -> None:
+    ada: Console = consoles.new(service.base)
+    ada.sign_in(service.org.agent["email"], PASSWORD)
+    ada.part("nav-security").click()
+    expect(ada.part("avatar")).to_contain_text("visitors see your initials")
+    picture = tmp_path / "me.png"
+    picture.write_bytes(png(24))
+    ada.part("avatar-file").set_input_files(str(picture))
+    image = ada.part("avatar-image")
+    expect(image).to_be_visible()
+    ada.page.wait_for_function(
+        "() => document.querySelector('#console [data-part=avatar-image]').naturalWidth === 24"
+    )
+    ada.part("avatar").screenshot(path=str(artifacts / "appearance-agent-picture.png"))
+    # What the console shows is what visitors get: the same public URL.
+    src = image.get_attribute("src")
+    assert src is not None and src.startswith("/api/v1/avatars/")
+    mine = trio.run(
+        lambda: call("GET", f"{service.base}/api/v1/auth/me/avatar", token=service.org.token)
+    )
+    assert mine.body == {"avatar_url": src}
+    # Not an image: refused with the server's sentence, the picture kept.
+    text = tmp_path / "notes.txt"
+    text.write_text("not a picture")
+    ada.part("avatar-file").set_input_files(str(text))
+    expect(ada.part("avatar").locator("[role=alert]")).to_be_visible()
+    expect(image).to_have_attribute("src", src)
+    ada.part("avatar-remove").click()
+    expect(ada.part("avatar-image")).to_have_count(0)
+    gone = trio.run(
+        lambda: call("GET", f"{service.base}/api/v1/auth/me/avatar", token=service.org.token)
+    )
+    assert gone.body == {"avatar_url": None}
