@@ -7,6 +7,8 @@ export interface Embed {
   http: string;
   /** The same origin with ws: or wss: */
   ws: string;
+  /** The script tag's nonce (a CSP with nonces): lazy chunks carry it too. */
+  nonce: string;
   /** `data-preview`: the console's appearance preview, which never connects. */
   preview?: boolean;
 }
@@ -34,6 +36,7 @@ export function findEmbed(): Embed | null {
     key,
     http: url.origin,
     ws: url.origin.replace(/^http/, "ws"),
+    nonce: script.nonce ?? "",
     preview: script.hasAttribute("data-preview"),
   };
 }

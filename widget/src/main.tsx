@@ -57,7 +57,7 @@ function boot(): void {
   if (embed.preview) api.preview = guarded((config: WidgetConfig) => chat.showPreview(config), undefined);
   window.ChatWidget = Object.freeze(api);
   if (!embed.preview) chat.start();
-  const show = guarded(() => mount(chat, css), undefined);
+  const show = guarded(() => mount(chat, css, embed), undefined);
   if (document.body) show();
   else document.addEventListener("DOMContentLoaded", show, { once: true });
 }
