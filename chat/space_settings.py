@@ -26,6 +26,13 @@ MAX_IDLE_CLOSE_SECONDS = 30 * 86400
 MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024
 
 
+# The widget's corner: bottom-right (the default, where visitors look for it) or bottom-left
+# (for pages whose own controls sit bottom-right).
+Position = Literal["right", "left"]
+# A launcher label is a few words ("Chat with us"); longer would cover the host page.
+MAX_LAUNCHER_LABEL_CHARS = 40
+
+
 class SpaceSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -64,6 +71,11 @@ class SpaceSettings(BaseModel):
     # The language the widget speaks to every visitor; "auto": the visitor's browser languages
     # (best match, else English). ChatWidget.setLocale on the page overrides either.
     locale: WidgetLocale = "auto"
+
+    # Appearance (structures.md, "Appearance"): which bottom corner the widget sits in, and an
+    # optional text beside its bubble (empty: the bubble alone). Public, as greeting and color.
+    position: Position = "right"
+    launcher_label: str = Field(default="", max_length=MAX_LAUNCHER_LABEL_CHARS)
 
     @classmethod
     def of(cls, raw: dict[str, Any]) -> SpaceSettings:

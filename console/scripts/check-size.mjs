@@ -7,7 +7,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 
-const BUDGET_GZIP_BYTES = 40 * 1024;
+// 40 KiB, plus 1 KiB for the appearance editor and the agent's picture (branch appearance,
+// issue 17): no dependency, only the new pages' own code.
+const BUDGET_GZIP_BYTES = 41 * 1024;
 const FILES = ["console.js", "console.css"];
 
 const dir = process.argv[2];

@@ -74,6 +74,12 @@ export interface State {
   seen: string | null;
   /** A file is being uploaded (the paperclip waits). */
   uploading: boolean;
+  /** Appearance (structures.md "Appearance"): the config's team and reply time as sent (read
+   * by the lazy header component), the corner, the launcher label. */
+  team: WidgetConfig["team"];
+  reply: WidgetConfig["reply_time"];
+  left: boolean;
+  label: string;
 }
 
 export interface Identity {
@@ -125,6 +131,10 @@ export class Chat {
     notice: "",
     seen: null,
     uploading: false,
+    team: undefined,
+    reply: null,
+    left: false,
+    label: "",
   };
   readonly events = new Emitter();
   private readonly subscribers = new Set<() => void>();
@@ -232,7 +242,17 @@ export class Chat {
       online: this.welcomes ? this.state.online : Boolean(config.agents_online),
       groups: Array.isArray(config.groups) ? config.groups : [],
       defaultGroup: typeof settings.default_group_id === "string" ? settings.default_group_id : "",
+      team: config.team,
+      reply: config.reply_time,
+      left: settings.position === "left",
+      label: typeof settings.launcher_label === "string" ? settings.launcher_label : "",
     });
+  }
+
+  /** The console's appearance editor (README "Appearance"): show `config` (unsaved settings)
+   * without any connection; called again on every change. */
+  showPreview(config: WidgetConfig): void {
+    this.configure(config);
   }
 
   // --- frames ---------------------------------------------------------------------------
@@ -507,6 +527,11 @@ export class Chat {
   }
 
   /** The visitor's own copy of the conversation (a plain link: the response is an attachment). */
+  /** The service's origin (the header's pictures must come from it). */
+  get service(): string {
+    return this.embed.http;
+  }
+
   transcriptUrl(): string | null {
     const session = load(this.sessionKey);
     const thread = this.state.thread;

@@ -32,6 +32,11 @@ export function Launcher({
         onFocus={intent}
       >
         <ChatIcon />
+        {s.label && !s.open && (
+          <span class="label" data-part="launcher-label">
+            {s.label}
+          </span>
+        )}
         <span class="badge" data-part="unread" aria-label={t("unread", { n: s.unread })} hidden={!s.unread}>
           {s.unread}
         </span>

@@ -4,6 +4,7 @@
 import { Chat, type Identity } from "./chat";
 import { findEmbed } from "./embed";
 import { mount } from "./mount";
+import type { WidgetConfig } from "./protocol";
 import css from "./styles.css?inline";
 
 type Listener = (value?: unknown) => void;
@@ -26,6 +27,8 @@ declare global {
   }
 }
 
+type Preview = ChatWidgetApi & { preview?(config: WidgetConfig): void };
+
 function guarded<A extends unknown[], R>(fn: (...args: A) => R, fallback: R) {
   return (...args: A): R => {
     try {
@@ -41,7 +44,7 @@ function boot(): void {
   const embed = findEmbed();
   if (!embed) return;
   const chat = new Chat(embed);
-  window.ChatWidget = Object.freeze({
+  const api: Preview = {
     open: guarded(() => chat.open(), undefined),
     close: guarded(() => chat.close(), undefined),
     toggle: guarded(() => chat.toggle(), undefined),
@@ -55,8 +58,12 @@ function boot(): void {
         typeof fn === "function" ? chat.events.on(String(event), fn) : () => {},
       () => {},
     ),
-  });
-  chat.start();
+  };
+  // The console's preview page (chat/static/widget-preview.html): no connection, no visitor;
+  // the console hands it unsaved settings through ChatWidget.preview.
+  if (embed.preview) api.preview = guarded((config: WidgetConfig) => chat.showPreview(config), undefined);
+  window.ChatWidget = Object.freeze(api);
+  if (!embed.preview) chat.start();
   const show = guarded(() => mount(chat, css, embed), undefined);
   if (document.body) show();
   else document.addEventListener("DOMContentLoaded", show, { once: true });

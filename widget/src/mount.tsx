@@ -66,6 +66,7 @@ export function mount(chat: Chat, css: string, embed: Embed): void {
       // The language's direction lays out the window (styles.css uses logical properties).
       root.lang = s.lang;
       root.dir = rtl(s.lang) ? "rtl" : "ltr";
+      root.classList.toggle("left", s.left); // settings.position (structures.md "Appearance")
       const list = find("messages");
       const follow = !list || list.scrollHeight - list.scrollTop - list.clientHeight < STICK_PX;
       // The chunk's arrival replaces the launcher's bubble with the window's: focus follows.

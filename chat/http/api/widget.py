@@ -15,6 +15,7 @@ from chat.http.errors import error_response
 from chat.http.openapi import Routes
 from chat.http.origin import origin_allowed
 from chat.http.replies import WidgetConfig
+from chat.http.team import public_team, reply_time
 from chat.services import Services
 from chat.space_settings import SpaceSettings
 
@@ -31,7 +32,7 @@ routes = Routes(tag="widget")
 @routes.route(
     "GET",
     "/widget/<widget_key>/config",
-    summary="A space's public widget settings and whether agents are online",
+    summary="A space's public widget settings, whether agents are online, its team and reply time",
     auth="public",
     reply=WidgetConfig,
     errors=(403, 404),
@@ -63,7 +64,17 @@ async def _config(services: Services, widget_key: str, origin: str | None) -> Re
     settings = {**space.settings, "locale": SpaceSettings.of(space.settings).locale}
     public = {"name": space.name, "settings": settings}
     groups = await _offered_groups(services, space)
-    reply = jsonify({"space": public, "agents_online": bool(online), "groups": groups})
+    # Cached per space for a few minutes (chat/db/team_cache.py): no query per page load.
+    team = await services.team.snapshot(services.db, space.organization_id, space.id)
+    reply = jsonify(
+        {
+            "space": public,
+            "agents_online": bool(online),
+            "groups": groups,
+            "team": public_team(team, set(online)),
+            "reply_time": reply_time(team.reply_seconds),
+        }
+    )
     reply.headers["Cache-Control"] = f"private, max-age={CONFIG_MAX_AGE_SECONDS}"
     return reply
 

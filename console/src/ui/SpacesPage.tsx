@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { errorText } from "../api";
 import type { Console } from "../console";
 import type { Space } from "../protocol";
+import { SpaceAppearance } from "./SpaceAppearance";
 import { SpaceGroupFields } from "./SpaceGroupFields";
 import { SpaceIdentityField } from "./SpaceIdentityField";
 import { SpaceLocaleField } from "./SpaceLocaleField";
@@ -228,6 +229,7 @@ function SpaceRow({ c, space }: { c: Console; space: Space }) {
       <SpacePreviewField c={c} space={space} replace={replace} />
       <SpaceIdentityField c={c} space={space} replace={replace} />
       <SpaceLocaleField c={c} space={space} replace={replace} />
+      <SpaceAppearance c={c} space={space} replace={replace} />
       <div class="widget-key">
         <span class="label">Widget key</span> <code data-part="widget-key">{key}</code>
       </div>

@@ -4,6 +4,7 @@
 import type { Chat } from "../chat";
 import { noAgent } from "../groups";
 import { t } from "../i18n";
+import { Team } from "../lazy/Team";
 import { Conversation } from "./Conversation";
 import { Composer, Prechat } from "./Forms";
 import { ChatIcon } from "./icons";
@@ -23,6 +24,11 @@ export function App({ chat }: { chat: Chat }) {
         onClick={() => chat.toggle()}
       >
         <ChatIcon />
+        {s.label && !s.open && (
+          <span class="label" data-part="launcher-label">
+            {s.label}
+          </span>
+        )}
         <span class="badge" data-part="unread" aria-label={t("unread", { n: s.unread })} hidden={!s.unread}>
           {s.unread}
         </span>
@@ -53,6 +59,7 @@ export function App({ chat }: { chat: Chat }) {
                 {t(s.status === "offline" ? "noConnection" : s.status)}
               </span>
             </div>
+            <Team team={s.team} reply={s.reply} service={chat.service} />
           </div>
           <button type="button" class="x" data-part="close" aria-label={t("close")} onClick={() => chat.close()}>
             ×
