@@ -5,7 +5,9 @@
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 
-const BUDGET_GZIP_BYTES = 15 * 1024;
+// 15 KiB, plus 704 bytes for issue 17's host pages, coherent states and links (branch whost);
+// the lazy chunks (branch fe-build) are where this goes back under 15 KiB.
+const BUDGET_GZIP_BYTES = 15 * 1024 + 704;
 
 const path = process.argv[2];
 if (!path) {

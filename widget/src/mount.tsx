@@ -1,10 +1,16 @@
 // The host element and its shadow root. Styles are adopted stylesheets: a <style> element in
 // the shadow root would be blocked by a host page CSP without 'unsafe-inline' for styles
 // (used only where adoptedStyleSheets is missing: older Safari).
+//
+// Where it lives (README "Host pages"): a child of <html>, after <body>, so a transform, filter,
+// perspective or contain on the host's <body> (page-transition libraries) does not become the
+// containing block of our position:fixed parts; and in the top layer (a manual popover) where
+// the Popover API exists, above any z-index and outside any transformed ancestor, <html>'s too.
 
 import { render } from "preact";
 import type { Chat } from "./chat";
 import { App } from "./ui/App";
+import { fitViewport } from "./viewport";
 
 // A list scrolled to within this many pixels of its end follows new messages.
 const STICK_PX = 48;
@@ -35,7 +41,16 @@ export function mount(chat: Chat, css: string): void {
   const root = document.createElement("div");
   root.className = "root";
   shadow.append(root);
-  document.body.append(host);
+  document.documentElement.append(host);
+  try {
+    if (host.showPopover) {
+      host.popover = "manual"; // no light dismiss: only the widget closes its window
+      host.showPopover();
+    }
+  } catch {
+    // no top layer: z-index and the place after <body> (styles.css :host)
+  }
+  fitViewport(root);
 
   const find = (part: string) => shadow.querySelector<HTMLElement>(`[data-part=${part}]`);
   const toEnd = () => {
@@ -72,7 +87,7 @@ export function mount(chat: Chat, css: string): void {
   chat.events.on("open", () =>
     queueMicrotask(() => {
       toEnd();
-      (find("input") ?? find("new-conversation") ?? find("close"))?.focus();
+      (find("input") ?? find("new-conversation") ?? shadow.querySelector<HTMLElement>("[data-part=prechat] input") ?? find("close"))?.focus();
     }),
   );
   chat.events.on("close", () => {

@@ -6,11 +6,14 @@ import assert from "node:assert/strict";
 import { mock, test } from "node:test";
 // The shared vocabulary's tests (frontend/protocol), run as this app's build compiles it.
 import "../../frontend/protocol/index.test";
+import "../../frontend/linkify/index.test";
 import { Files, uploadError } from "../src/attachments";
 import type { Verdict } from "../src/config";
 import { Connection, type Status } from "../src/connection";
 import { noAgent } from "../src/groups";
 import { Messages } from "../src/messages";
+import type { State } from "../src/chat";
+import { awayLine, screen, statusLine, TEXT } from "../src/ui/states";
 import type { MessageJson } from "../src/protocol";
 
 const msg = (id: string, extra: Partial<MessageJson> = {}): MessageJson => ({
@@ -238,4 +241,31 @@ test("a file's link is asked for once and reused until shortly before it expires
   } finally {
     fake.mock.restore();
   }
+});
+
+test("away: the leave-a-message form or the message box, never both, with one sentence", () => {
+  const base = {
+    online: true, queueFull: false, thanked: false, identified: false, ended: false,
+    thread: null, group: "", defaultGroup: "", groupsUp: null, status: "connected", stopped: false,
+  } as unknown as State; // prettier-ignore
+  const at = (patch: Partial<State>) => ({ ...base, ...patch });
+  assert.equal(screen(base), "chat");
+  assert.equal(awayLine(base), "");
+  // Nobody online, nobody known: the form alone; once sent, the box with the thanks.
+  assert.equal(screen(at({ online: false })), "form");
+  assert.equal(screen(at({ online: false, thanked: true, identified: true })), "chat");
+  assert.equal(awayLine(at({ online: false, thanked: true })), TEXT.thanks);
+  // A conversation under way, or a visitor the page identified: the box, saying when we reply.
+  const waiting = { id: "t1", status: "unassigned" } as State["thread"];
+  assert.equal(screen(at({ online: false, thread: waiting })), "chat");
+  assert.equal(awayLine(at({ online: false, thread: waiting })), TEXT.away);
+  assert.equal(screen(at({ online: false, identified: true })), "chat");
+  assert.equal(screen(at({ online: false, thread: waiting, ended: true })), "form");
+  // The queue is full (a new conversation refused), or the group has nobody: the form.
+  assert.equal(screen(at({ queueFull: true, identified: true })), "form");
+  assert.equal(screen(at({ group: "g1", groupsUp: { g1: false } })), "form");
+  // The header never shows the socket's state names.
+  assert.equal(statusLine(base), "");
+  assert.equal(statusLine(at({ status: "offline" })), TEXT.reconnecting);
+  assert.equal(statusLine(at({ status: "offline", stopped: true })), "");
 });

@@ -2,14 +2,15 @@
 // every change.
 
 import type { Chat } from "../chat";
-import { noAgent } from "../groups";
 import { Conversation } from "./Conversation";
 import { Composer, Prechat } from "./Forms";
 import { ChatIcon } from "./icons";
+import { awayLine, screen, statusLine } from "./states";
 
 export function App({ chat }: { chat: Chat }) {
   const s = chat.state;
-  const away = !s.online || s.queueFull || noAgent(s);
+  const form = screen(s) === "form";
+  const line = awayLine(s);
   return (
     <>
       <button
@@ -49,7 +50,7 @@ export function App({ chat }: { chat: Chat }) {
                 {s.online ? "Online" : "Offline"}
               </span>
               <span class="status" data-part="status" data-status={s.status} role="status">
-                {s.status}
+                {statusLine(s)}
               </span>
             </div>
           </div>
@@ -67,7 +68,7 @@ export function App({ chat }: { chat: Chat }) {
           <p class="panel">Chat is not available right now.</p>
         ) : (
           <>
-            {s.ended ? (
+            {s.ended && !form ? (
           <div class="panel ended">
             <p>This conversation has ended. Write below to continue it.</p>
             <button type="button" class="primary" data-part="new-conversation" onClick={(event) => {
@@ -81,7 +82,12 @@ export function App({ chat }: { chat: Chat }) {
           </div>
             ) : (
           <>
-            {s.queuePosition !== null && s.thread?.status === "unassigned" && (
+            {line && !form ? (
+              <p class="panel" data-part="away" role="status">
+                {line}
+              </p>
+            ) : null}
+            {!line && s.queuePosition !== null && s.thread?.status === "unassigned" && (
               <p class="panel queue" data-part="queue" role="status">
                 {s.queuePosition === 1
                   ? "You are next in the queue."
@@ -89,7 +95,7 @@ export function App({ chat }: { chat: Chat }) {
                 {s.wait ? ` Wait about ${Math.max(1, Math.round(s.wait / 60))} min.` : " An agent will be with you shortly."}
               </p>
             )}
-            {s.thread?.status === "active" && s.thread.agent_name && (
+            {!line && s.thread?.status === "active" && s.thread.agent_name && (
               <p class="panel" data-part="agent" role="status">
                 You are chatting with {s.thread.agent_name}
               </p>
@@ -108,8 +114,7 @@ export function App({ chat }: { chat: Chat }) {
                 ))}
               </select>
             )}
-            {away && !s.identified && <Prechat chat={chat} s={s} />}
-            {away && s.thanked && <p class="panel">Thanks! We will get back to you.</p>}
+            {form && <Prechat chat={chat} s={s} />}
             {s.notice && (
               <p class="note" role="alert">
                 {s.notice}
@@ -118,7 +123,7 @@ export function App({ chat }: { chat: Chat }) {
           </>
             )}
             {/* One composer, ended or not: a draft survives the conversation's end. */}
-            <Composer chat={chat} />
+            {!form && <Composer chat={chat} />}
           </>
         )}
       </div>
