@@ -11,6 +11,8 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.agent import AgentDriver
 from tests.browser.conftest import PageWatch, Servers, Service
+from tests.browser.consoles import Consoles
+from tests.browser.test_console import no_errors, sign_in_admin
 from tests.browser.widget import Widget
 
 # widget/src/ui/states.ts TEXT
@@ -152,4 +154,29 @@ def test_links_in_messages_are_clickable_and_safe(
     assert tab.evaluate("() => document.referrer") == ""
     tab.close()
     assert watch.dialogs == []
+    assert watch.page_errors == []
+
+
+def test_the_console_shows_the_same_links_by_the_same_rule(
+    page: Page, service: Service, consoles: Consoles, watch: PageWatch
+) -> None:
+    page.goto(service.site.url(service.site.add_page("/links-console.html", service.widget)))
+    widget = Widget(page).open().connected()
+    page.evaluate("() => ChatWidget.identify({name: 'Linus'})")  # nobody online: the box
+    widget.send(LINKS)
+    widget.expect_message(LINKS, "visitor", state="sent")
+
+    ada = sign_in_admin(consoles, service).show("queue")
+    ada.open_thread(ada.thread_id_of(ada.row_previewing("Docs:")))
+    sent = ada.message(LINKS, "visitor")
+    expect(sent).to_have_count(1)
+    links = sent.locator("[data-part=content] a")
+    expect(links).to_have_count(2)
+    expect(links.nth(0)).to_have_attribute("href", "https://example.com/docs?a=1&b=2")
+    expect(links.nth(1)).to_have_attribute("href", "mailto:help@example.com")
+    for index in range(2):
+        expect(links.nth(index)).to_have_attribute("rel", "noopener noreferrer nofollow")
+        expect(links.nth(index)).to_have_attribute("target", "_blank")
+    expect(ada.page.locator("a[href^=javascript], a[href^=data]")).to_have_count(0)
+    no_errors(ada)
     assert watch.page_errors == []
