@@ -26,27 +26,33 @@ def _header(widget: Widget) -> str:
     return text
 
 
-def test_nobody_online_shows_the_form_alone_then_the_box_with_one_sentence(
+def test_nobody_online_the_box_then_the_form_alone_then_the_box_with_one_sentence(
     page: Page, service: Service, watch: PageWatch
 ) -> None:
     page.goto(service.site.url(service.site.add_page("/away.html", service.widget)))
     widget = Widget(page).open().connected()
+    # Nobody online: the box, with one sentence, and no form beside it.
+    expect(widget.part("away")).to_have_text(AWAY)
+    expect(widget.input).to_be_focused()
+    expect(widget.part("prechat")).to_have_count(0)
+    expect(widget.status).to_have_text("")
+    assert "connected" not in _header(widget).lower()
+
+    # Written: the form alone asks where to reply; no box, no second sentence beside it.
+    widget.send("Do you ship to Norway?")
+    widget.expect_message("Do you ship to Norway?", "visitor", state="sent")
     prechat = widget.part("prechat")
     expect(prechat).to_be_visible()
     expect(prechat).to_contain_text("No one is online right now.")
-    # The form alone: no message box, no second sentence beside it.
     expect(widget.input).to_have_count(0)
     expect(widget.part("send")).to_have_count(0)
     expect(widget.part("away")).to_have_count(0)
     expect(widget.part("queue")).to_have_count(0)
-    expect(prechat.locator("input[name=name]")).to_be_focused()
-    expect(widget.status).to_have_text("")
-    assert "connected" not in _header(widget).lower()
 
     prechat.locator("input[name=name]").fill("Grace Hopper")
     prechat.locator("input[name=email]").fill("grace@example.com")
     prechat.locator("button[type=submit]").click()
-    # Then the box, with the one sentence that says what happens next.
+    # Then the box again, with the one sentence that says what happens next.
     expect(prechat).to_have_count(0)
     expect(widget.part("away")).to_have_text(THANKS)
     expect(widget.input).to_be_visible()
@@ -54,12 +60,16 @@ def test_nobody_online_shows_the_form_alone_then_the_box_with_one_sentence(
     agent = AgentDriver(service.base, service.org.token, service.org.space["id"])
     agent.start()
     try:
+        # The question and the email are one conversation, in the inbox as an email one.
+        subscribed = agent.wait_for("subscribed")
+        threads = subscribed.get("threads", [])
+        assert [t.get("channel") for t in threads] == ["email"], threads
         # Someone is there now: no sentence in the way, the box as usual.
         expect(widget.part("away")).to_have_count(0)
         expect(widget.part("presence")).to_have_attribute("data-online", "true")
         widget.send("Hello, Ada")
-        agent.wait_for("message", content="Hello, Ada")
-        expect(widget.part("prechat")).to_have_count(0)
+        heard = agent.wait_for("message", content="Hello, Ada")
+        assert heard["thread_id"] == threads[0]["id"]
     finally:
         agent.stop()
     # Ada leaves: the visitor left an email, so the thanks stand, above the box.
@@ -69,7 +79,7 @@ def test_nobody_online_shows_the_form_alone_then_the_box_with_one_sentence(
     assert watch.page_errors == []
 
 
-def test_the_agents_leaving_mid_conversation_keeps_the_box_with_one_sentence(
+def test_the_agents_leaving_mid_conversation_asks_where_to_reply(
     page: Page, service: Service, agent: AgentDriver, watch: PageWatch
 ) -> None:
     page.goto(service.site.url(service.site.add_page("/leaving.html", service.widget)))
@@ -80,12 +90,14 @@ def test_the_agents_leaving_mid_conversation_keeps_the_box_with_one_sentence(
     expect(widget.part("away")).to_have_count(0)
     agent.stop()  # the only agent goes: nobody online now
     expect(widget.part("presence")).to_have_attribute("data-online", "false")
-    # The conversation goes on in the box, with one sentence: not the queue's "an agent will be
-    # with you shortly", and no form asking for what the thread already has.
-    expect(widget.part("away")).to_have_text(AWAY)
+    # Not the queue's "an agent will be with you shortly" beside the box: the form alone.
+    expect(widget.part("prechat")).to_be_visible()
     expect(widget.part("queue")).to_have_count(0)
+    expect(widget.input).to_have_count(0)
+    # A visitor the page knows keeps the box, with one sentence.
+    page.evaluate("() => ChatWidget.identify({name: 'Grace', email: 'grace@example.com'})")
     expect(widget.part("prechat")).to_have_count(0)
-    expect(widget.input).to_be_visible()
+    expect(widget.part("away")).to_have_text(AWAY)
     widget.send("I will wait")
     widget.expect_message("I will wait", "visitor", state="sent")
     assert watch.page_errors == []
@@ -162,8 +174,7 @@ def test_the_console_shows_the_same_links_by_the_same_rule(
 ) -> None:
     page.goto(service.site.url(service.site.add_page("/links-console.html", service.widget)))
     widget = Widget(page).open().connected()
-    page.evaluate("() => ChatWidget.identify({name: 'Linus'})")  # nobody online: the box
-    widget.send(LINKS)
+    widget.send(LINKS)  # nobody online: the box first
     widget.expect_message(LINKS, "visitor", state="sent")
 
     ada = sign_in_admin(consoles, service).show("queue")

@@ -245,25 +245,29 @@ test("a file's link is asked for once and reused until shortly before it expires
 
 test("away: the leave-a-message form or the message box, never both, with one sentence", () => {
   const base = {
-    online: true, queueFull: false, thanked: false, identified: false, ended: false,
+    online: true, queueFull: false, thanked: false, identified: false, ended: false, messages: [],
     thread: null, group: "", defaultGroup: "", groupsUp: null, status: "connected", stopped: false,
   } as unknown as State; // prettier-ignore
   const at = (patch: Partial<State>) => ({ ...base, ...patch });
+  const wrote = [{ sender_type: "visitor" }] as State["messages"];
+  const answered = [{ sender_type: "agent" }] as State["messages"];
   assert.equal(screen(base), "chat");
   assert.equal(awayLine(base), "");
-  // Nobody online, nobody known: the form alone; once sent, the box with the thanks.
-  assert.equal(screen(at({ online: false })), "form");
-  assert.equal(screen(at({ online: false, thanked: true, identified: true })), "chat");
+  assert.equal(screen(at({ messages: wrote })), "chat", "someone is there");
+  // Nobody online: the box first, with one sentence; once written, the form alone.
+  assert.equal(screen(at({ online: false })), "chat");
+  assert.equal(awayLine(at({ online: false })), TEXT.away);
+  assert.equal(screen(at({ online: false, messages: answered })), "chat");
+  assert.equal(screen(at({ online: false, messages: wrote })), "form");
+  // The form sent (or the page identified the visitor): the box again, with the thanks.
+  assert.equal(screen(at({ online: false, messages: wrote, thanked: true, identified: true })), "chat");
   assert.equal(awayLine(at({ online: false, thanked: true })), TEXT.thanks);
-  // A conversation under way, or a visitor the page identified: the box, saying when we reply.
-  const waiting = { id: "t1", status: "unassigned" } as State["thread"];
-  assert.equal(screen(at({ online: false, thread: waiting })), "chat");
-  assert.equal(awayLine(at({ online: false, thread: waiting })), TEXT.away);
-  assert.equal(screen(at({ online: false, identified: true })), "chat");
-  assert.equal(screen(at({ online: false, thread: waiting, ended: true })), "form");
-  // The queue is full (a new conversation refused), or the group has nobody: the form.
+  assert.equal(screen(at({ online: false, messages: wrote, identified: true })), "chat");
+  // The queue is full (a new conversation refused): the form, identified or not.
   assert.equal(screen(at({ queueFull: true, identified: true })), "form");
-  assert.equal(screen(at({ group: "g1", groupsUp: { g1: false } })), "form");
+  // The visitor's group has nobody: as nobody online.
+  assert.equal(screen(at({ group: "g1", groupsUp: { g1: false }, messages: wrote })), "form");
+  assert.equal(screen(at({ group: "g1", groupsUp: { g1: true }, messages: wrote })), "chat");
   // The header never shows the socket's state names.
   assert.equal(statusLine(base), "");
   assert.equal(statusLine(at({ status: "offline" })), TEXT.reconnecting);

@@ -4,7 +4,6 @@
 
 import type { State } from "../chat";
 import { noAgent } from "../groups";
-import { isOpen } from "../protocol";
 
 export const TEXT = {
   away: "We reply as soon as we can.",
@@ -17,14 +16,15 @@ export function isAway(s: State): boolean {
   return !s.online || s.queueFull || noAgent(s);
 }
 
-/** "form": the leave-a-message form alone; "chat": the message box. */
+/** "form": the leave-a-message form alone; "chat": the message box. While nobody can answer,
+ * the visitor writes first (what they came for), then leaves an email for the reply: the form
+ * takes the box's place once they have written, until they leave it or someone is back. */
 export function screen(s: State): "form" | "chat" {
-  if (!isAway(s) || s.thanked) return "chat";
+  if (s.thanked || !isAway(s)) return "chat";
   if (s.queueFull) return "form"; // the server refuses a new conversation: the box would fail
-  // A conversation under way goes on in the box (its agent may be back in a minute), as does a
-  // visitor the page identified: the team can already reach them.
-  const talking = s.thread !== null && !s.ended && isOpen(s.thread.status);
-  return s.identified || talking ? "chat" : "form";
+  // A visitor the page identified can be reached already.
+  if (s.identified) return "chat";
+  return s.messages.some((m) => m.sender_type === "visitor") ? "form" : "chat";
 }
 
 /** The sentence above the box while away ("" when someone is there to answer). */
