@@ -2,16 +2,17 @@
 // every change.
 
 import type { Chat } from "../chat";
-import { noAgent } from "../groups";
 import { t } from "../i18n";
 import { Team } from "../lazy/Team";
 import { Conversation } from "./Conversation";
 import { Composer, Prechat } from "./Forms";
 import { ChatIcon } from "./icons";
+import { awayLine, screen, statusLine } from "./states";
 
 export function App({ chat }: { chat: Chat }) {
   const s = chat.state;
-  const away = !s.online || s.queueFull || noAgent(s);
+  const form = screen(s) === "form";
+  const line = awayLine(s);
   return (
     <>
       <button
@@ -56,7 +57,7 @@ export function App({ chat }: { chat: Chat }) {
                 {t(s.online ? "online" : "offline")}
               </span>
               <span class="status" data-part="status" data-status={s.status} role="status">
-                {t(s.status === "offline" ? "noConnection" : s.status)}
+                {statusLine(s)}
               </span>
             </div>
             <Team team={s.team} reply={s.reply} service={chat.service} />
@@ -75,7 +76,7 @@ export function App({ chat }: { chat: Chat }) {
           <p class="panel">{t("unavailable")}</p>
         ) : (
           <>
-            {s.ended ? (
+            {s.ended && !form ? (
           <div class="panel ended">
             <p>{t("ended")}</p>
             <button type="button" class="primary" data-part="new-conversation" onClick={(event) => {
@@ -89,13 +90,18 @@ export function App({ chat }: { chat: Chat }) {
           </div>
             ) : (
           <>
-            {s.queuePosition !== null && s.thread?.status === "unassigned" && (
+            {line && !form ? (
+              <p class="panel" data-part="away" role="status">
+                {line}
+              </p>
+            ) : null}
+            {!line && s.queuePosition !== null && s.thread?.status === "unassigned" && (
               <p class="panel queue" data-part="queue" role="status">
                 {s.queuePosition === 1 ? t("queueNext") : t("queuePlace", { n: s.queuePosition })}{" "}
                 {s.wait ? t("wait", { n: Math.max(1, Math.round(s.wait / 60)) }) : t("shortly")}
               </p>
             )}
-            {s.thread?.status === "active" && s.thread.agent_name && (
+            {!line && s.thread?.status === "active" && s.thread.agent_name && (
               <p class="panel" data-part="agent" role="status">
                 {t("chattingWith", { name: s.thread.agent_name })}
               </p>
@@ -114,8 +120,7 @@ export function App({ chat }: { chat: Chat }) {
                 ))}
               </select>
             )}
-            {away && !s.identified && <Prechat chat={chat} s={s} />}
-            {away && s.thanked && <p class="panel">{t("thanks")}</p>}
+            {form && <Prechat chat={chat} s={s} />}
             {s.notice && (
               <p class="note" role="alert">
                 {s.notice}
@@ -124,7 +129,7 @@ export function App({ chat }: { chat: Chat }) {
           </>
             )}
             {/* One composer, ended or not: a draft survives the conversation's end. */}
-            <Composer chat={chat} />
+            {!form && <Composer chat={chat} />}
           </>
         )}
       </div>
