@@ -14,7 +14,10 @@ CREATE TABLE IF NOT EXISTS organizations (
     -- Every agent must sign in with a second factor (TOTP). Added by
     -- migrations/0016.two-factor.sql.
     require_two_factor boolean NOT NULL DEFAULT false,
-    created_at timestamptz NOT NULL DEFAULT now()
+    created_at timestamptz NOT NULL DEFAULT now(),
+    -- The IANA zone in which reports cut days and weeks (validated by the service against
+    -- zoneinfo). Added by migrations/0020.reports.sql.
+    time_zone text NOT NULL DEFAULT 'UTC'
 );
 
 CREATE TABLE IF NOT EXISTS agents (
@@ -201,6 +204,9 @@ CREATE INDEX IF NOT EXISTS threads_visitor ON threads (visitor_id);
 -- An agent's load, counted before a transfer (chat/db/accounts.py active_chats).
 CREATE INDEX IF NOT EXISTS threads_active_agent ON threads (assigned_agent_id)
     WHERE status = 'active';
+-- Reports (chat/db/report_queries.py): conversations by the time they ended; migrations/0020.
+CREATE INDEX IF NOT EXISTS threads_space_closed ON threads (space_id, closed_at)
+    WHERE closed_at IS NOT NULL;
 
 -- A message's id is its stream entry id "<id_ms>-<id_seq>". No foreign key to threads: under
 -- reclaim (XAUTOCLAIM) a message may be projected before its thread's opening entry.
@@ -230,6 +236,10 @@ CREATE TABLE IF NOT EXISTS messages (
 CREATE UNIQUE INDEX IF NOT EXISTS messages_client_id ON messages (thread_id, sender_id, client_id);
 -- Newest first, for search's candidates (chat/db/search_queries.py; migrations/0012).
 CREATE INDEX IF NOT EXISTS messages_recent ON messages (id_ms DESC, id_seq DESC);
+-- Reports' first response time: a conversation's first agent message in one probe;
+-- migrations/0020.
+CREATE INDEX IF NOT EXISTS messages_agent_first ON messages (thread_id, created_at)
+    WHERE sender_type = 'agent';
 
 -- Mail to send, written by the projector with the message it is about (an outbox), sent by
 -- chat/actors/mailer.py: `team` notifies the organization's agents of a visitor's offline message

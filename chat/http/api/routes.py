@@ -18,6 +18,7 @@ from chat.http.api import (
     notes,
     organization,
     reads,
+    reports,
     search,
     spaces,
     tags,
@@ -66,6 +67,7 @@ def api_blueprint(services: Services) -> Blueprint:
         api_keys,
         two_factor,
         webhooks,
+        reports,
     ):
         api.include(resource.routes)
     document = api.openapi(PREFIX)
