@@ -8,8 +8,11 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 
 // 40 KiB, plus 1 KiB for the appearance editor and the agent's picture (branch appearance,
-// issue 17): no dependency, only the new pages' own code.
-const BUDGET_GZIP_BYTES = 41 * 1024;
+// issue 17): no dependency, only the new pages' own code. Plus 3 KiB (branch reports, issue 20):
+// main was already 552 B over 41 KiB (42,536 B) before the reports page, which adds 2.2 KiB
+// (its own module, ui/ReportsPage.tsx, with inline SVG charts: no chart library). The console's
+// code split (another branch) moves pages into chunks loaded on demand and replaces this budget.
+const BUDGET_GZIP_BYTES = 44 * 1024;
 const FILES = ["console.js", "console.css"];
 
 const dir = process.argv[2];

@@ -15,6 +15,10 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
+from tests.helpers.api import Member, add_member
+from tests.helpers.chat import Org, make_org
+from tests.helpers.http import call
+
 FIRST_DAY, LAST_DAY = "2026-03-27", "2026-03-30"
 TIME_ZONE = "Europe/Paris"
 
@@ -204,3 +208,27 @@ def _write(conn: psycopg.Connection, ids: FixtureIds, c: Conversation, n: int) -
              f"c{seq}", at),
         )  # fmt: skip
     return thread_id
+
+
+async def set_up(org: Org, database_url: str) -> tuple[Member, Org, FixtureIds]:
+    """`org` in Europe/Paris with a second agent (Bob), a second space (Help) and a group
+    (Sales); another organization; and the conversations written. Returns Bob, the other
+    organization and the ids."""
+    api = f"{org.base}/api/v1"
+    other = await make_org(org.base)
+    zone = await call("PATCH", f"{api}/organization", {"time_zone": TIME_ZONE}, token=org.token)
+    assert zone.status == 200 and zone.body["time_zone"] == TIME_ZONE, zone.body
+    bob = await add_member(api, org.token)
+    s2 = await call(
+        "POST", f"{api}/spaces", {"name": "Help", "allowed_domains": ["x.test"]}, token=org.token
+    )
+    group = await call("POST", f"{api}/groups", {"name": "Sales"}, token=org.token)
+    assert s2.status == 201 and group.status == 201, (s2.body, group.body)
+    ids = FixtureIds(
+        spaces={"s1": org.space["id"], "s2": s2.body["id"], "other": other.space["id"]},
+        agents={"a": org.agent["id"], "b": bob.agent["id"]},
+        group=group.body["id"],
+        threads={},
+    )
+    write_conversations(database_url, ids)
+    return bob, other, ids

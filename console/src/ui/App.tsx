@@ -9,6 +9,7 @@ import { Inbox } from "./Inbox";
 import { Shortcuts } from "./Shortcuts";
 import { SignIn } from "./SignIn";
 import { AvatarField } from "./AvatarField";
+import { ReportsPage } from "./ReportsPage";
 import { SpacesPage } from "./SpacesPage";
 import { TagsPage } from "./TagsPage";
 import { SecurityPage } from "./TwoFactor";
@@ -45,6 +46,8 @@ export function App({ c }: { c: Console }) {
         </>
       ) : c.view === "webhooks" && admin ? (
         <WebhooksPage c={c} />
+      ) : c.view === "reports" ? (
+        <ReportsPage c={c} />
       ) : c.view === "canned" ? (
         <CannedPage c={c} />
       ) : (

@@ -26,32 +26,15 @@ from tests.helpers.report_fixture import (
     TIME_ZONE,
     FixtureIds,
     figures,
-    write_conversations,
+    set_up,
 )
 
 WINDOW = f"from={FIRST_DAY}&to={LAST_DAY}"
 
 
 async def _fixture(base_url: str, settings: Settings) -> tuple[Org, Member, Org, FixtureIds]:
-    """The organization (zone Europe/Paris), its second agent Bob, another organization, and
-    the fixture's conversations written."""
-    org, other = await make_org(base_url), await make_org(base_url)
-    api = f"{base_url}/api/v1"
-    zone = await call("PATCH", f"{api}/organization", {"time_zone": TIME_ZONE}, token=org.token)
-    assert zone.status == 200 and zone.body["time_zone"] == TIME_ZONE, zone.body
-    bob = await add_member(api, org.token)
-    s2 = await call(
-        "POST", f"{api}/spaces", {"name": "Help", "allowed_domains": ["x.test"]}, token=org.token
-    )
-    group = await call("POST", f"{api}/groups", {"name": "Sales"}, token=org.token)
-    assert s2.status == 201 and group.status == 201, (s2.body, group.body)
-    ids = FixtureIds(
-        spaces={"s1": org.space["id"], "s2": s2.body["id"], "other": other.space["id"]},
-        agents={"a": org.agent["id"], "b": bob.agent["id"]},
-        group=group.body["id"],
-        threads={},
-    )
-    write_conversations(settings.database_url, ids)
+    org = await make_org(base_url)
+    bob, other, ids = await set_up(org, settings.database_url)
     return org, bob, other, ids
 
 
