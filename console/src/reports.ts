@@ -56,7 +56,8 @@ export interface ReportForm {
 
 /** The last 30 days up to today (the browser's date; the server cuts days in the org's zone). */
 export function defaultForm(now: Date = new Date()): ReportForm {
-  const day = (d: Date) => d.toISOString().slice(0, 10);
+  const two = (n: number) => String(n).padStart(2, "0");
+  const day = (d: Date) => `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}`;
   const from = new Date(now.getTime() - 29 * 86_400_000);
   return { from: day(from), to: day(now), interval: "day", spaceId: "", groupId: "", agentId: "", by: "" };
 }

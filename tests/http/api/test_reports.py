@@ -200,6 +200,10 @@ async def test_csv_download(base_url: str, settings: Settings) -> None:
         # An unmeasured time is an empty cell: the unassigned row has no first response.
         unassigned = dict(zip(rows[0], rows[3], strict=True))
         assert unassigned["first_response_median_seconds"] == ""
+        # The route is in the OpenAPI document, with its CSV answer.
+        spec = (await call("GET", f"{base_url}/api/v1/openapi.json")).body
+        answer = spec["paths"]["/api/v1/reports/conversations"]["get"]["responses"]["200"]
+        assert set(answer["content"]) == {"application/json", "text/csv"}
         # JSON stays the default for a browser's Accept.
         json_reply = await call(
             "GET",
