@@ -59,7 +59,8 @@ export function defaultForm(now: Date = new Date()): ReportForm {
   const two = (n: number) => String(n).padStart(2, "0");
   const day = (d: Date) => `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}`;
   const from = new Date(now.getTime() - 29 * 86_400_000);
-  return { from: day(from), to: day(now), interval: "day", spaceId: "", groupId: "", agentId: "", by: "" };
+  const none = { spaceId: "", groupId: "", agentId: "", by: "" } as const;
+  return { from: day(from), to: day(now), interval: "day", ...none };
 }
 
 export function reportQuery(f: ReportForm): string {

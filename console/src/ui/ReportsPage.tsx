@@ -4,6 +4,7 @@ import type { Console } from "../console";
 import {
   type Dimension,
   type Figures,
+  type Interval,
   type Report,
   type ReportForm,
   defaultForm,
@@ -51,70 +52,67 @@ export function ReportsPage({ c }: { c: Console }) {
       <div class="fields">
         <label>
           From
-          <input type="date" data-part="report-from" value={form.from} onChange={(e) => set({ from: value(e) })} />
+          <input
+            type="date"
+            data-part="report-from"
+            value={form.from}
+            onChange={(e) => set({ from: value(e) })}
+          />
         </label>
         <label>
           To
-          <input type="date" data-part="report-to" value={form.to} onChange={(e) => set({ to: value(e) })} />
+          <input
+            type="date"
+            data-part="report-to"
+            value={form.to}
+            onChange={(e) => set({ to: value(e) })}
+          />
         </label>
-        <label>
-          Periods
-          <select data-part="report-interval" value={form.interval} onChange={(e) => set({ interval: value(e) as "day" | "week" })}>
-            <option value="day">Days</option>
-            <option value="week">Weeks</option>
-          </select>
-        </label>
-        <label>
-          Space
-          <select data-part="report-space" value={form.spaceId} onChange={(e) => set({ spaceId: value(e) })}>
-            <option value="">All spaces</option>
-            {c.spaces.map((s) => (
-              <option key={s.id} value={s.id}>
-                {s.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <Choice
+          label="Periods"
+          part="report-interval"
+          value={form.interval}
+          options={[["day", "Days"], ["week", "Weeks"]]}
+          pick={(v) => set({ interval: v as Interval })}
+        />
+        <Choice
+          label="Space"
+          part="report-space"
+          value={form.spaceId}
+          options={[["", "All spaces"], ...c.spaces.map((s): Option => [s.id, s.name])]}
+          pick={(v) => set({ spaceId: v })}
+        />
         {admin ? (
           <>
-            <label>
-              Group
-              <select data-part="report-group" value={form.groupId} onChange={(e) => set({ groupId: value(e) })}>
-                <option value="">All groups</option>
-                {c.groups.map((g) => (
-                  <option key={g.id} value={g.id}>
-                    {g.name}
-                  </option>
-                ))}
-              </select>
-            </label>
-            <label>
-              Agent
-              <select data-part="report-agent" value={form.agentId} onChange={(e) => set({ agentId: value(e) })}>
-                <option value="">All agents</option>
-                {[...c.agents.values()].map((a) => (
-                  <option key={a.id} value={a.id}>
-                    {a.name}
-                  </option>
-                ))}
-              </select>
-            </label>
+            <Choice
+              label="Group"
+              part="report-group"
+              value={form.groupId}
+              options={[["", "All groups"], ...c.groups.map((g): Option => [g.id, g.name])]}
+              pick={(v) => set({ groupId: v })}
+            />
+            <Choice
+              label="Agent"
+              part="report-agent"
+              value={form.agentId}
+              options={[
+                ["", "All agents"],
+                ...[...c.agents.values()].map((a): Option => [a.id, a.name]),
+              ]}
+              pick={(v) => set({ agentId: v })}
+            />
           </>
         ) : null}
-        <label>
-          Break down by
-          <select data-part="report-by" value={form.by} onChange={(e) => set({ by: value(e) as Dimension | "" })}>
-            <option value="">Nothing</option>
-            <option value="space">Space</option>
-            <option value="group">Group</option>
-            <option value="agent">Agent</option>
-          </select>
-        </label>
+        <Choice
+          label="Break down by"
+          part="report-by"
+          value={form.by}
+          options={[["", "Nothing"], ["space", "Space"], ["group", "Group"], ["agent", "Agent"]]}
+          pick={(v) => set({ by: v as Dimension | "" })}
+        />
       </div>
       <p class="hint" data-part="report-scope">
-        {report
-          ? `${report.agent_id && !admin ? "Your conversations" : "All conversations"}, days in ${report.time_zone}. `
-          : ""}
+        {report ? `${whose(report, admin)}, days in ${report.time_zone}. ` : ""}
         <button type="button" data-part="report-csv" onClick={() => void save()}>
           Download CSV
         </button>
@@ -136,15 +134,12 @@ function ReportBody({ report }: { report: Report }) {
   return (
     <>
       <dl class="report-tiles" data-part="report-totals">
-        <Tile name="Opened" part="opened" value={String(t.opened)} />
-        <Tile name="Answered" part="answered" value={String(t.answered)} />
-        <Tile name="Missed" part="missed" value={String(t.missed)} />
-        <Tile name="Closed" part="closed" value={String(t.closed)} />
-        <Tile name="First response (median)" part="frt-median" value={duration(t.first_response_median_seconds)} />
-        <Tile name="First response (p90)" part="frt-p90" value={duration(t.first_response_p90_seconds)} />
-        <Tile name="Resolution (median)" part="resolution-median" value={duration(t.resolution_median_seconds)} />
-        <Tile name="Resolution (p90)" part="resolution-p90" value={duration(t.resolution_p90_seconds)} />
-        <Tile name="Messages per conversation" part="messages" value={t.messages_per_conversation?.toFixed(2) ?? "–"} />
+        {tiles(t).map(([name, part, shown]) => (
+          <div key={part}>
+            <dt>{name}</dt>
+            <dd data-part={`total-${part}`}>{shown}</dd>
+          </div>
+        ))}
       </dl>
       <Bars
         title="Conversations opened (missed in red)"
@@ -166,12 +161,49 @@ function ReportBody({ report }: { report: Report }) {
   );
 }
 
-function Tile({ name, part, value }: { name: string; part: string; value: string }) {
+/** The window's totals as (name, data-part, text). */
+function tiles(t: Figures): [string, string, string][] {
+  return [
+    ["Opened", "opened", String(t.opened)],
+    ["Answered", "answered", String(t.answered)],
+    ["Missed", "missed", String(t.missed)],
+    ["Closed", "closed", String(t.closed)],
+    ["First response (median)", "frt-median", duration(t.first_response_median_seconds)],
+    ["First response (p90)", "frt-p90", duration(t.first_response_p90_seconds)],
+    ["Resolution (median)", "resolution-median", duration(t.resolution_median_seconds)],
+    ["Resolution (p90)", "resolution-p90", duration(t.resolution_p90_seconds)],
+    ["Messages per conversation", "messages", t.messages_per_conversation?.toFixed(2) ?? "–"],
+  ];
+}
+
+function whose(report: Report, admin: boolean): string {
+  return report.agent_id && !admin ? "Your conversations" : "All conversations";
+}
+
+type Option = [value: string, text: string];
+
+function Choice(props: {
+  label: string;
+  part: string;
+  value: string;
+  options: Option[];
+  pick: (value: string) => void;
+}) {
   return (
-    <div>
-      <dt>{name}</dt>
-      <dd data-part={`total-${part}`}>{value}</dd>
-    </div>
+    <label>
+      {props.label}
+      <select
+        data-part={props.part}
+        value={props.value}
+        onChange={(e) => props.pick((e.currentTarget as HTMLSelectElement).value)}
+      >
+        {props.options.map(([value, text]) => (
+          <option key={value} value={value}>
+            {text}
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }
 
@@ -194,15 +226,27 @@ function Bars(props: {
   return (
     <figure class="report-chart" data-part={props.part}>
       <figcaption>
-        {props.title} <span class="hint">(highest {props.show(Math.max(0, ...values))})</span>
+        {props.title}{" "}
+        <span class="hint">(highest {props.show(Math.max(0, ...values))})</span>
       </figcaption>
-      <svg viewBox={`0 0 ${width} ${CHART_HEIGHT}`} preserveAspectRatio="none" role="img" aria-label={props.title}>
+      <svg
+        viewBox={`0 0 ${width} ${CHART_HEIGHT}`}
+        preserveAspectRatio="none"
+        role="img"
+        aria-label={props.title}
+      >
         {values.map((v, i) => (
           <g key={labels[i]} data-part="bar" data-value={v}>
             <title>{`${labels[i]}: ${props.show(v)}`}</title>
             <rect x={i * 10 + 1} y={CHART_HEIGHT - h(v)} width={8} height={h(v)} class="bar" />
             {marked?.[i] ? (
-              <rect x={i * 10 + 1} y={CHART_HEIGHT - h(marked[i])} width={8} height={h(marked[i])} class="bar marked" />
+              <rect
+                x={i * 10 + 1}
+                y={CHART_HEIGHT - h(marked[i])}
+                width={8}
+                height={h(marked[i])}
+                class="bar marked"
+              />
             ) : null}
           </g>
         ))}
