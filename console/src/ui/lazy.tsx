@@ -2,6 +2,12 @@
 // fetched (a dynamic import() of a same-origin ES module, which the CSP allows) the first time
 // one of its pages shows, and kept for the rest of the visit. Meanwhile a placeholder shows;
 // a failed fetch (offline, a deploy removed the file) shows Retry rather than a blank page.
+//
+// Retry reloads the console rather than calling import() again: Chromium keeps a failed
+// import() in the document's module map, so the same URL fails again at once, without a
+// request. A reload starts a new module map and fetches the current console.js, which names
+// the current build's chunks (after a deploy, the old names are gone); the address keeps the
+// page (#/groups), the tokens keep the sign-in.
 
 import type { ComponentChild } from "preact";
 import { useEffect } from "preact/hooks";
@@ -17,8 +23,9 @@ export class Chunk<M> {
   constructor(private readonly importer: () => Promise<M>) {}
 
   /** Fetches the chunk (one request however many pages ask at once); a failure is kept in
-   * `failed` until `retry()`, so a broken chunk is not fetched again on every render. */
+   * `failed`, so a broken chunk is not asked for again on every render. */
   load(): Promise<void> {
+    if (this.failed) return Promise.resolve();
     this.loading ??= this.importer().then(
       (module) => {
         this.module = module;
@@ -29,11 +36,6 @@ export class Chunk<M> {
       },
     );
     return this.loading;
-  }
-
-  retry(): Promise<void> {
-    this.failed = false;
-    return this.load();
   }
 }
 
@@ -50,7 +52,7 @@ export function LazyPage<M>({
 }) {
   const module = chunk.module;
   useEffect(() => {
-    if (!chunk.module && !chunk.failed) void chunk.load().then(() => c.changed());
+    if (!chunk.module) void chunk.load().then(() => c.changed());
   }, [chunk]);
   if (module) return <>{page(module)}</>;
   if (chunk.failed) {
@@ -59,10 +61,7 @@ export function LazyPage<M>({
         <p class="error" role="alert">
           {t("pageFailed")}
         </p>
-        <button type="button" onClick={() => {
-            void chunk.retry().then(() => c.changed());
-            c.changed();
-          }}>
+        <button type="button" data-part="page-retry" onClick={() => location.reload()}>
           {t("retry")}
         </button>
       </main>
