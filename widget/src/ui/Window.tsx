@@ -1,51 +1,21 @@
-// The launcher bubble and the chat window. State comes from Chat; mount.tsx re-renders on
-// every change.
+// The chat window's contents (the header, the conversation, the panels, the composer), inside
+// the window box that src/launcher.tsx draws with the bubble: the bubble's DOM stays the same
+// node when this chunk arrives (a click begun before it must not be lost). State comes from
+// Chat; mount.tsx re-renders on every change.
 
 import type { Chat } from "../chat";
-import { noAgent } from "../groups";
 import { t } from "../i18n";
 import { Team } from "../lazy/Team";
 import { Conversation } from "./Conversation";
 import { Composer, Prechat } from "./Forms";
-import { ChatIcon } from "./icons";
+import { awayLine, screen, statusLine } from "./states";
 
-export function App({ chat }: { chat: Chat }) {
+export function Window({ chat }: { chat: Chat }) {
   const s = chat.state;
-  const away = !s.online || s.queueFull || noAgent(s);
+  const form = screen(s) === "form";
+  const line = awayLine(s);
   return (
     <>
-      <button
-        type="button"
-        class="bubble"
-        data-part="bubble"
-        aria-label={t(s.open ? "close" : "open")}
-        aria-expanded={s.open}
-        aria-haspopup="dialog"
-        onClick={() => chat.toggle()}
-      >
-        <ChatIcon />
-        {s.label && !s.open && (
-          <span class="label" data-part="launcher-label">
-            {s.label}
-          </span>
-        )}
-        <span class="badge" data-part="unread" aria-label={t("unread", { n: s.unread })} hidden={!s.unread}>
-          {s.unread}
-        </span>
-      </button>
-      <div
-        class="window"
-        data-part="window"
-        role="dialog"
-        aria-label={t("chatWith", { name: s.name })}
-        hidden={!s.open}
-        onKeyDown={(event) => {
-          if (event.key === "Escape") {
-            event.stopPropagation();
-            chat.close();
-          }
-        }}
-      >
         <div class="head">
           <div>
             <h2 class="title" data-part="title">
@@ -56,7 +26,7 @@ export function App({ chat }: { chat: Chat }) {
                 {t(s.online ? "online" : "offline")}
               </span>
               <span class="status" data-part="status" data-status={s.status} role="status">
-                {t(s.status === "offline" ? "noConnection" : s.status)}
+                {statusLine(s)}
               </span>
             </div>
             <Team team={s.team} reply={s.reply} service={chat.service} />
@@ -75,7 +45,7 @@ export function App({ chat }: { chat: Chat }) {
           <p class="panel">{t("unavailable")}</p>
         ) : (
           <>
-            {s.ended ? (
+            {s.ended && !form ? (
           <div class="panel ended">
             <p>{t("ended")}</p>
             <button type="button" class="primary" data-part="new-conversation" onClick={(event) => {
@@ -89,13 +59,18 @@ export function App({ chat }: { chat: Chat }) {
           </div>
             ) : (
           <>
-            {s.queuePosition !== null && s.thread?.status === "unassigned" && (
+            {line && !form ? (
+              <p class="panel" data-part="away" role="status">
+                {line}
+              </p>
+            ) : null}
+            {!line && s.queuePosition !== null && s.thread?.status === "unassigned" && (
               <p class="panel queue" data-part="queue" role="status">
                 {s.queuePosition === 1 ? t("queueNext") : t("queuePlace", { n: s.queuePosition })}{" "}
                 {s.wait ? t("wait", { n: Math.max(1, Math.round(s.wait / 60)) }) : t("shortly")}
               </p>
             )}
-            {s.thread?.status === "active" && s.thread.agent_name && (
+            {!line && s.thread?.status === "active" && s.thread.agent_name && (
               <p class="panel" data-part="agent" role="status">
                 {t("chattingWith", { name: s.thread.agent_name })}
               </p>
@@ -114,8 +89,7 @@ export function App({ chat }: { chat: Chat }) {
                 ))}
               </select>
             )}
-            {away && !s.identified && <Prechat chat={chat} s={s} />}
-            {away && s.thanked && <p class="panel">{t("thanks")}</p>}
+            {form && <Prechat chat={chat} s={s} />}
             {s.notice && (
               <p class="note" role="alert">
                 {s.notice}
@@ -124,10 +98,9 @@ export function App({ chat }: { chat: Chat }) {
           </>
             )}
             {/* One composer, ended or not: a draft survives the conversation's end. */}
-            <Composer chat={chat} />
+            {!form && <Composer chat={chat} />}
           </>
         )}
-      </div>
     </>
   );
 }
