@@ -445,5 +445,5 @@ def agent_frame(session: AgentSession, space_id: str, entry: LogEntry) -> str | 
         case NoteCreated() as n if not reads_note(
             session.agent.id, session.agent.role, author_id=n.author_id, to_agent_id=n.to_agent_id
         ):
-            return None  # a whisper to another agent (structures.md, "Supervisors")
+            return None  # a whisper to another agent (structures.md, "Roles and supervisors")
     return encoded(entry, "agent", agent_event_frame)

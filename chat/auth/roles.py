@@ -1,5 +1,5 @@
-"""An agent's role in its organization (structures.md, "Roles"): what each may do is decided
-here, once, for REST, the agent socket and the commands alike.
+"""An agent's role in its organization (structures.md, "Roles and supervisors"): what each may
+do is decided here, once, for REST, the agent socket and the commands alike.
 
 - agent: works conversations (claims from the queue, answers, notes, tags).
 - supervisor: an agent who also runs the floor: takes over and reassigns any conversation,
@@ -32,7 +32,7 @@ def supervises(role: str) -> bool:
 
 def reads_note(agent_id: str, role: str, *, author_id: str, to_agent_id: str | None) -> bool:
     """Whether an agent reads a note: an ordinary one (no addressee) every agent does; a whisper
-    its addressee, its author, and whoever supervises (structures.md, "Supervisors")."""
+    its addressee, its author, and whoever supervises (structures.md, "Roles and supervisors")."""
     if to_agent_id is None or agent_id in (to_agent_id, author_id):
         return True
     return supervises(role)

@@ -5,9 +5,9 @@
 Any agent of the organization may note or tag any of its conversations (notes are how
 colleagues hand over context, so holding the thread is not required). A whisper is a note
 addressed to the agent holding the conversation, from a supervisor or an admin only, and read
-by its addressee, its author and whoever supervises (structures.md, "Supervisors"). The thread
-is found with ThreadCommands.space_of (another organization's is not found); a tag must be the
-caller's organization's (another organization's is not found either).
+by its addressee, its author and whoever supervises (structures.md, "Roles and supervisors").
+The thread is found with ThreadCommands.space_of (another organization's is not found); a tag
+must be the caller's organization's (another organization's is not found either).
 """
 
 from __future__ import annotations

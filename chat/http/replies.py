@@ -38,7 +38,7 @@ class Agent(_Reply):
     organization_id: UUID
     email: str
     name: str
-    role: Role = Field(description='agent, supervisor or admin (structures.md, "Roles")')
+    role: Role = Field(description="agent, supervisor or admin (README, Roles)")
     is_online: bool
     last_seen_at: datetime | None
     accepting_chats: bool

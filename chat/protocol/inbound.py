@@ -237,8 +237,8 @@ class AddNote(_Frame):
 
 
 class Whisper(_Frame):
-    """A supervisor's note to the agent holding a conversation (structures.md, "Supervisors"):
-    acked like a note, with `ref: whisper`."""
+    """A supervisor's note to the agent holding a conversation (structures.md, "Roles and
+    supervisors"): acked like a note, with `ref: whisper`."""
 
     type: Literal["whisper"]
     thread_id: Uuid

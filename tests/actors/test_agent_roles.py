@@ -1,7 +1,7 @@
 """Every agent socket frame, sent by an agent, a supervisor and an admin (chat/auth/roles.py):
-allowed (its answer) or refused (`error` with its code and `ref`), as structures.md's "Roles"
-table says. The table must name every frame kind of chat/protocol/inbound.py's AgentFrame, so
-a new frame fails here until it is placed.
+allowed (its answer) or refused (`error` with its code and `ref`), as structures.md's "Roles and
+supervisors" table says. The table must name every frame kind of chat/protocol/inbound.py's
+AgentFrame, so a new frame fails here until it is placed.
 
 The conversations belong to Hal (an agent, holding them); Tia is a transfer target. A
 supervisor and an admin take a conversation over (a transfer to themselves), reassign it, close

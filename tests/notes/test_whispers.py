@@ -1,4 +1,4 @@
-"""Whispers (structures.md, "Supervisors"): a supervisor's note to the agent holding a
+"""Whispers (structures.md, "Roles and supervisors"): a supervisor's note to the agent holding a
 conversation. It reaches that agent live, its author, and the organization's supervisors and
 admins; never another agent (live, on resume from a cursor, over REST) and never the visitor
 (live, resume, history, the messages REST, the thread stream). Nobody holding the conversation,
