@@ -8,7 +8,11 @@ import type { Note } from "./notes";
 
 export * from "../../frontend/protocol";
 
-export type Role = "admin" | "agent";
+export type Role = "admin" | "supervisor" | "agent";
+
+/** Supervisors and admins run the floor: take over, reassign, whisper (README, "Roles"). */
+export const supervises = (role: Role | undefined): boolean =>
+  role === "supervisor" || role === "admin";
 
 export interface Agent {
   id: string;

@@ -2,8 +2,8 @@
 first response and resolution times, messages per conversation, by day or week in the
 organization's time zone, broken down by space, group or agent; as JSON or CSV.
 
-Who sees what: admins (and supervisors, once that role exists) every conversation of the
-organization; any other agent only the conversations they hold, so their own figures (asking
+Who sees what: admins and supervisors (chat/auth/roles.py, `supervises`) every conversation of
+the organization; any other agent only the conversations they hold, so their own figures (asking
 for another agent's is 403). Another organization's space, group or agent is 404.
 
 The query model and reply shapes live here rather than in bodies.py and replies.py: they serve
@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field
 from quart import Response, jsonify, request
 
+from chat.auth.roles import supervises
 from chat.db import accounts, group_queries
 from chat.db.report_queries import (
     FIGURES,
@@ -47,8 +48,6 @@ DEFAULT_REPORT_DAYS = 30
 MAX_REPORT_DAYS = 366
 # The dates a report may name: far enough for any real data, and no date arithmetic overflows.
 EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2199, 12, 31)
-# Roles that see every conversation of the organization; others see the ones they hold.
-SEES_ALL_ROLES = frozenset({"admin", "supervisor"})
 CSV_MEDIA = "text/csv"
 
 
@@ -183,7 +182,7 @@ def _window(query: ReportQuery, time_zone: str) -> tuple[date, date]:
 
 def _agent_filter(caller: Caller, wanted: UUID | None) -> str | None:
     """Whose conversations: any agent's (or all) for those who see all, else the caller's."""
-    if caller.agent.role in SEES_ALL_ROLES:
+    if supervises(caller.agent.role):
         return str(wanted) if wanted else None
     if wanted is not None and str(wanted) != caller.agent.id:
         raise ForbiddenError("agents see their own figures only")

@@ -15,11 +15,13 @@ import {
 
 /** Reports (README "Reports"): conversations opened, missed and closed, first response and
  * resolution times, by day or week in the organization's time zone, as SVG bars, a breakdown
- * table and a CSV download. Admins see the whole organization; other agents their own figures
+ * table and a CSV download. Admins and supervisors see the organization; agents their own figures
  * (the server decides: it answers an agent's report with their conversations only). A module of
- * its own, so the console's code split can load it on demand. */
+ * its own: the "reports" chunk (ui/reports.ts), loaded the first time it opens. */
 export function ReportsPage({ c }: { c: Console }) {
   const admin = c.me?.role === "admin";
+  // Supervisors see the organization's figures too; only admins change its time zone.
+  const seesAll = admin || c.me?.role === "supervisor";
   const [form, setForm] = useState<ReportForm>(defaultForm);
   const [report, setReport] = useState<Report | null>(null);
   const [error, setError] = useState("");
@@ -38,8 +40,8 @@ export function ReportsPage({ c }: { c: Console }) {
     };
   }, [query, zoneSaves]);
   useEffect(() => {
-    if (admin) c.loadGroups().catch(() => undefined); // the group filter waits for them
-  }, [admin]);
+    if (seesAll) c.loadGroups().catch(() => undefined); // the group filter waits for them
+  }, [seesAll]);
   const set = (change: Partial<ReportForm>) => setForm((now) => ({ ...now, ...change }));
   const value = (e: Event) => (e.currentTarget as HTMLInputElement).value;
   const save = () =>
@@ -82,7 +84,7 @@ export function ReportsPage({ c }: { c: Console }) {
           options={[["", "All spaces"], ...c.spaces.map((s): Option => [s.id, s.name])]}
           pick={(v) => set({ spaceId: v })}
         />
-        {admin ? (
+        {seesAll ? (
           <>
             <Choice
               label="Group"
@@ -112,7 +114,7 @@ export function ReportsPage({ c }: { c: Console }) {
         />
       </div>
       <p class="hint" data-part="report-scope">
-        {report ? `${whose(report, admin)}, days in ${report.time_zone}. ` : ""}
+        {report ? `${whose(report, seesAll)}, days in ${report.time_zone}. ` : ""}
         <button type="button" data-part="report-csv" onClick={() => void save()}>
           Download CSV
         </button>
@@ -176,8 +178,8 @@ function tiles(t: Figures): [string, string, string][] {
   ];
 }
 
-function whose(report: Report, admin: boolean): string {
-  return report.agent_id && !admin ? "Your conversations" : "All conversations";
+function whose(report: Report, seesAll: boolean): string {
+  return report.agent_id && !seesAll ? "Your conversations" : "All conversations";
 }
 
 type Option = [value: string, text: string];

@@ -127,6 +127,12 @@ async def test_agents_see_their_own_figures_and_other_orgs_objects_are_not_found
             403,
             "forbidden",
         )
+        # A supervisor sees the organization, and any agent's figures.
+        sue = await add_member(f"{base_url}/api/v1", org.token, "Sue", role="supervisor")
+        everyone = (await report(sue.token, base_url, WINDOW)).body
+        assert everyone["total"] == EXPECTED_TOTAL and everyone["agent_id"] is None
+        adas = await report(sue.token, base_url, f"{WINDOW}&agent_id={ids.agents['a']}")
+        assert adas.body["total"] == dict(EXPECTED_BY_AGENT)["a"]
         # Another organization's space, group or agent is not found, and an unknown id too.
         other_group = await call(
             "POST", f"{base_url}/api/v1/groups", {"name": "Theirs"}, token=other.token
