@@ -69,7 +69,16 @@ class Profile:
     routing: Routing
     repeats: int = 3
     scenarios: tuple[str, ...] = field(
-        default=("ceilings", "conversation", "idle", "storm", "projector", "routing", "webhooks")
+        default=(
+            "ceilings",
+            "conversation",
+            "idle",
+            "storm",
+            "projector",
+            "routing",
+            "webhooks",
+            "memory",
+        )
     )
 
 
