@@ -165,6 +165,13 @@ async def _say(log: StreamLog, space: str, agent: str, conv: Conversation) -> No
         await log.do_change_thread(space, conv.thread, "close", agent_id=agent)
 
 
+async def _all_empty(log: StreamLog, keys: list[str]) -> bool:
+    async with log.redis.pipeline(transaction=False) as pipe:
+        for key in keys:
+            pipe.xlen(key)
+    return not any(pipe.results or ())
+
+
 async def _wait_projected(log: StreamLog, space: str, limit: float = 60) -> None:
     """Until the projector has committed every entry of the space (it tells no one: poll)."""
     with trio.fail_after(limit):
@@ -198,8 +205,9 @@ async def _idle_threads(ctx: Context) -> dict[str, Any]:
     async with _services(ctx, IDLE_WINDOW_SECONDS, 0.5) as services:
         log = services.stream_log
         space, agent = await trio.to_thread.run_sync(_org, services.settings.database_url)
-        for _ in range(count):
-            await _say(log, space, agent, Conversation(str(uuid.uuid4())))
+        convs = [Conversation(str(uuid.uuid4())) for _ in range(count)]
+        for conv in convs:
+            await _say(log, space, agent, conv)
         await _wait_projected(log, space)
         fresh = await space_memory(log, space)
         # Past the window and twice the dedupe window: the sweep trimmed the streams, the
@@ -210,8 +218,11 @@ async def _idle_threads(ctx: Context) -> dict[str, Any]:
             while not settled:
                 await trio.sleep(POLL_SECONDS)
                 left = await space_memory(log, space)
-                events = await log.redis.xlen(log.keys(space).events)
-                settled = "cid" not in left and events == 0
+                streams = [
+                    log.keys(space).events,
+                    *(log.keys(space).thread(c.thread) for c in convs),
+                ]
+                settled = "cid" not in left and await _all_empty(log, streams)
     kept = {k: v / count for k, v in left.items() if k not in ("keys", "events")}
     kept["total"] = (left["total"] - left.get("events", 0)) / count
     return {
