@@ -32,7 +32,9 @@ REMOVED_MARKER_SECONDS = 60
 # Keys deleted per DEL while removing a space (all of one slot: one hash tag).
 REMOVE_BATCH = 500
 
-_OLDEST_UNREAD = r"""
+_OLDEST_UNREAD = (
+    f"local PROJECTOR, WEBHOOKS = '{PROJECTOR_GROUP}', '{WEBHOOKS_GROUP}'\n"
+    + r"""
 -- The smallest id `group` of the stream `key` has not acked (pending, else the first entry after
 -- its last delivered one): false when it is caught up, nil when there is no such group.
 local function oldest_unread(key, group)
@@ -60,6 +62,7 @@ local function before(a_ms, a_seq, b_ms, b_seq)
   return a_ms < b_ms or (a_ms == b_ms and a_seq < b_seq)
 end
 """
+)
 
 TRIM_SPACE = (
     _OLDEST_UNREAD
@@ -75,17 +78,13 @@ if redis.call('EXISTS', events) == 0 then return 0 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local cut_ms, cut_seq = now - keep, 0
-local unprojected = oldest_unread(events, '"""
-    + PROJECTOR_GROUP
-    + r"""')
+local unprojected = oldest_unread(events, PROJECTOR)
 if unprojected == nil then return 0 end
 if unprojected then
   local ms, seq = id_parts(unprojected)
   if before(ms, seq, cut_ms, cut_seq) then cut_ms, cut_seq = ms, seq end
 end
-local unread = oldest_unread(events, '"""
-    + WEBHOOKS_GROUP
-    + r"""')
+local unread = oldest_unread(events, WEBHOOKS)
 if unread then
   -- Held for the webhook ingest, but no longer than `hold`: a deployment that turned webhooks
   -- off (the group never advances) keeps only that much more.
@@ -130,9 +129,7 @@ REMOVE_STREAM = (
 local base = ARGV[1]
 local events = KEYS[1]
 if redis.call('EXISTS', events) == 1 then
-  if oldest_unread(events, '"""
-    + PROJECTOR_GROUP
-    + r"""') ~= false then return 'busy' end
+  if oldest_unread(events, PROJECTOR) ~= false then return 'busy' end
 end
 redis.call('SET', base .. 'removed', '1', 'EX', tonumber(ARGV[2]))
 redis.call('DEL', events)
