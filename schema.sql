@@ -16,7 +16,7 @@ CREATE TABLE IF NOT EXISTS organizations (
     require_two_factor boolean NOT NULL DEFAULT false,
     created_at timestamptz NOT NULL DEFAULT now(),
     -- The IANA zone in which reports cut days and weeks (validated by the service against
-    -- zoneinfo). Added by migrations/0020.reports.sql.
+    -- zoneinfo). Added by migrations/0021.reports.sql.
     time_zone text NOT NULL DEFAULT 'UTC'
 );
 
@@ -88,7 +88,10 @@ CREATE TABLE IF NOT EXISTS spaces (
     allowed_domains text[] NOT NULL,
     settings jsonb NOT NULL DEFAULT '{}',
     created_at timestamptz NOT NULL DEFAULT now(),
-    deleted_at timestamptz
+    deleted_at timestamptz,
+    -- When the retention sweep removed a deleted space's Valkey keys (chat/actors/retention.py):
+    -- until then the projector keeps following its stream, so nothing acked goes unprojected.
+    keys_removed_at timestamptz
 );
 CREATE INDEX IF NOT EXISTS spaces_organization ON spaces (organization_id);
 
@@ -205,7 +208,7 @@ CREATE INDEX IF NOT EXISTS threads_visitor ON threads (visitor_id);
 -- An agent's load, counted before a transfer (chat/db/accounts.py active_chats).
 CREATE INDEX IF NOT EXISTS threads_active_agent ON threads (assigned_agent_id)
     WHERE status = 'active';
--- Reports (chat/db/report_queries.py): conversations by the time they ended; migrations/0020.
+-- Reports (chat/db/report_queries.py): conversations by the time they ended; migrations/0021.
 CREATE INDEX IF NOT EXISTS threads_space_closed ON threads (space_id, closed_at)
     WHERE closed_at IS NOT NULL;
 
@@ -238,7 +241,7 @@ CREATE UNIQUE INDEX IF NOT EXISTS messages_client_id ON messages (thread_id, sen
 -- Newest first, for search's candidates (chat/db/search_queries.py; migrations/0012).
 CREATE INDEX IF NOT EXISTS messages_recent ON messages (id_ms DESC, id_seq DESC);
 
--- Reports (structures.md, "Reports"; migrations/0020.reports.sql): per conversation, what the
+-- Reports (structures.md, "Reports"; migrations/0021.reports.sql): per conversation, what the
 -- reports need of its messages, so a report over a year reads one row per conversation rather
 -- than probing its messages (measured: README "Performance"). Kept by a statement trigger on
 -- messages, in the inserting statement's transaction, from the rows it really inserted (a

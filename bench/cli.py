@@ -33,6 +33,7 @@ SCENARIOS = (
     "projector",
     "routing",
     "webhooks",
+    "memory",
     "reports",
 )
 

@@ -84,6 +84,7 @@ class Profile:
             "projector",
             "routing",
             "webhooks",
+            "memory",
             "reports",
         )
     )
@@ -99,6 +100,19 @@ PROFILES = {
         Ceilings(echo_connections=8, seconds=1.5),
         Routing(conversations=100, agents=4, capacity=25),
         Reports(conversations=2000),
+        # Not `memory` (about two minutes even compressed 3,600 times): `make test` runs this
+        # profile as a smoke test within 10 minutes on a busy 2-core machine. Run it with
+        # `--scenarios memory`. `reports` is a few seconds at this size.
+        scenarios=(
+            "ceilings",
+            "conversation",
+            "idle",
+            "storm",
+            "projector",
+            "routing",
+            "webhooks",
+            "reports",
+        ),
     ),
     "standard": Profile(
         "standard",

@@ -5,7 +5,7 @@ Two scans, each one pass over an index range, grouped once with GROUPING SETS in
 the breakdown (space, group or agent) and the whole window, so that medians and p90s are exact
 for every row (percentiles of periods cannot be combined into the window's):
 - by opening (`threads_space_created`): opened, answered, missed, first response time, messages;
-- by ending (`threads_space_closed`, migrations/0020): closed, expired, resolution time.
+- by ending (`threads_space_closed`, migrations/0021): closed, expired, resolution time.
 What a report needs of a conversation's messages is one row of `conversation_stats` (a rollup a
 trigger keeps: schema.sql), joined by thread id, so no report reads `messages`.
 """

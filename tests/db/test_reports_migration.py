@@ -1,4 +1,4 @@
-"""migrations/0020.reports.sql brings a database of the shape before it (organizations without
+"""migrations/0021.reports.sql brings a database of the shape before it (organizations without
 time_zone, threads and messages without the report indexes) to what schema.sql and the
 migrations describe, and running it again changes nothing."""
 
@@ -13,7 +13,7 @@ from chat.config import Settings
 from chat.db.migrations import MIGRATIONS_PATH
 from chat.embedded.services import EmbeddedServices
 
-MIGRATION = MIGRATIONS_PATH / "0020.reports.sql"
+MIGRATION = MIGRATIONS_PATH / "0021.reports.sql"
 
 
 def conn_triggers(url: str) -> list[Any]:
@@ -39,7 +39,7 @@ def _shape(url: str) -> dict[str, Any]:
     return {"columns": columns, "indexes": indexes, "triggers": triggers}
 
 
-def test_0020_adds_the_time_zone_and_the_report_indexes(
+def test_0021_adds_the_time_zone_and_the_report_indexes(
     embedded: EmbeddedServices, settings: Settings
 ) -> None:
     name = "t_" + uuid.uuid4().hex[:12]

@@ -3,7 +3,7 @@
 -- time they ended; and the per-conversation rollup of messages (conversation_stats, kept by a
 -- trigger: schema.sql says why), filled here from the messages already stored. Idempotent,
 -- because schema.sql (the current shape) creates the same on a new database and runs first.
--- depends: 0019.supervisor-role
+-- depends: 0020.space-keys-removed
 ALTER TABLE organizations ADD COLUMN IF NOT EXISTS time_zone text NOT NULL DEFAULT 'UTC';
 -- "Closed" and resolution time read a space's conversations by the time they ended.
 CREATE INDEX IF NOT EXISTS threads_space_closed ON threads (space_id, closed_at)
