@@ -33,8 +33,8 @@ _DIMENSION_COLUMN: dict[Dimension, str] = {
 # 256 MB, so no more is asked. Set for the report's transaction only.
 REPORT_WORK_MEM = "64MB"
 # A report may take longer than the pool's statement timeout (a few seconds, sized for the
-# service's own queries): a year of a million conversations takes about a second or two
-# (README "Performance"); this bounds a far larger organization's.
+# service's own queries): a year of a million conversations costs about 4 s of PostgreSQL CPU
+# (README "Performance"), more on a busy machine; this bounds a far larger organization's.
 REPORT_STATEMENT_TIMEOUT = "30s"
 # Figures the opening scan gives, and those the ending scan gives (the API's field names).
 OPENING_FIGURES = (
@@ -156,10 +156,12 @@ def _params(scope: ReportScope) -> dict[str, Any]:
 
 
 def conversation_report(conn: psycopg.Connection, scope: ReportScope) -> ReportRows:
-    """The figures of `scope`, read in one transaction (one snapshot for both scans)."""
+    """The figures of `scope`, read in one transaction with one snapshot for both scans
+    (REPEATABLE READ, read only), so a conversation closed meanwhile is not counted half."""
     rows = ReportRows({}, {}, {})
     params = _params(scope)
     with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         cur.execute(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'")
         cur.execute(f"SET LOCAL statement_timeout = '{REPORT_STATEMENT_TIMEOUT}'")
         for template in (_OPENING, _ENDING):
