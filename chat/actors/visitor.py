@@ -53,6 +53,7 @@ from chat.actors.visitor_feed import (
 from chat.actors.visitor_groups import Availability, follow_availability, read_availability
 from chat.actors.visitor_identity import check_may_open, read_verified, verify
 from chat.actors.visitor_queue import follow_queue, welcome_position
+from chat.actors.visitor_rating import handle_rate
 from chat.clock import now_ms
 from chat.commands.attachments import check_visitor_attachment, content_with
 from chat.db.rows import SpaceRow
@@ -70,6 +71,7 @@ from chat.protocol.inbound import (
     Identify,
     Page,
     Ping,
+    Rate,
     SendMessage,
     VisitorFrame,
     VisitorRead,
@@ -195,13 +197,16 @@ class VisitorSession:
                 await _handle_page(self, frame)
             case VisitorRead():
                 await handle_read(self, frame)
+            case Rate():
+                await handle_rate(self, frame)
             case Ping():
                 await self.outbox.send(PONG)
             case _:
                 assert_never(frame)
 
     def error_reply(self, err: ChatError, frame: VisitorFrame | None) -> Json:
-        return error_frame(err, frame.client_id if isinstance(frame, SendMessage) else None)
+        client_id = frame.client_id if isinstance(frame, SendMessage | Rate) else None
+        return error_frame(err, client_id)
 
     async def leave(self) -> None:
         """Nothing to undo inside the session: run_visitor_session releases the subscriptions

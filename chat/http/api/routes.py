@@ -16,6 +16,7 @@ from chat.http.api import (
     lifecycle,
     notes,
     organization,
+    ratings,
     reads,
     search,
     spaces,
@@ -64,6 +65,7 @@ def api_blueprint(services: Services) -> Blueprint:
         api_keys,
         two_factor,
         webhooks,
+        ratings,
     ):
         api.include(resource.routes)
     document = api.openapi(PREFIX)
