@@ -6,6 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from chat.business_hours import BusinessHours
+
 # A group's id in settings: kept as canonical text, since settings are stored as JSON.
 GroupId = Annotated[
     str,
@@ -57,6 +59,9 @@ class SpaceSettings(BaseModel):
     # answered `identity_required` (structures.md, "Signed visitor identity"). Public, so the
     # widget can say so before the visitor writes.
     require_identity: bool = False
+    # When the team answers live (structures.md, "Business hours"); None: always. Outside them
+    # the widget shows the away message and the return time and offers the offline form.
+    business_hours: BusinessHours | None = None
 
     @classmethod
     def of(cls, raw: dict[str, Any]) -> SpaceSettings:

@@ -54,7 +54,8 @@ from chat.actors.visitor_groups import Availability, follow_availability, read_a
 from chat.actors.visitor_identity import check_may_open, read_verified, verify
 from chat.actors.visitor_queue import follow_queue, welcome_position
 from chat.actors.visitor_rating import handle_rate
-from chat.clock import now_ms
+from chat.business_hours import is_open
+from chat.clock import now_ms, utc_now
 from chat.commands.attachments import check_visitor_attachment, content_with
 from chat.db.rows import SpaceRow
 from chat.errors import CLOSE_TRY_AGAIN, ChatError, QueueFullError, RateLimitedError
@@ -458,6 +459,9 @@ async def _handle_identify(session: VisitorSession, frame: Identify) -> None:
         # when the visitor's group is one of them (structures.md "Group availability").
         groups = session.available_groups or {}
         away = not session.agents_online or session.queue_refused or False in groups.values()
+        # Outside business hours the widget offers the offline form whoever is online: hours
+        # win for new visitors (structures.md, "Business hours").
+        away = away or not is_open(session.space_settings.business_hours, utc_now())
         if frame.offline and "email" in fields and away:
             check_may_open(session)
             await _leave_lead(session, fields["email"])

@@ -221,6 +221,16 @@ class WidgetGroup(_Reply):
     name: str
 
 
+class WidgetHours(_Reply):
+    open: bool = Field(description="Within business hours at the time of the answer")
+    away_message: str
+    timezone: str = Field(description="The IANA time zone the hours are set in")
+    intervals: list[tuple[int, int]] = Field(
+        description="The open intervals of the next 8 days, [start, end) in UTC epoch ms; the"
+        " widget flips to away and back at their bounds on its own timer"
+    )
+
+
 class WidgetConfig(_Reply):
     space: WidgetSpace
     agents_online: bool
@@ -228,6 +238,9 @@ class WidgetConfig(_Reply):
         default_factory=list,
         description="The groups a visitor may pick in the pre-chat form, by name; empty unless"
         " the space's settings.visitor_picks_group is on",
+    )
+    hours: WidgetHours | None = Field(
+        default=None, description="The space's business hours; null: it has none (always open)"
     )
 
 

@@ -8,6 +8,8 @@ import psycopg
 import trio
 from quart import Response, jsonify, request
 
+from chat.business_hours import widget_hours
+from chat.clock import utc_now
 from chat.db import group_queries
 from chat.db.rows import SpaceRow
 from chat.errors import NotFoundError, OriginNotAllowedError
@@ -61,7 +63,12 @@ async def _config(services: Services, widget_key: str, origin: str | None) -> Re
     online = await services.stream_log.online_agents(space.id)
     public = {"name": space.name, "settings": space.settings}
     groups = await _offered_groups(services, space)
-    reply = jsonify({"space": public, "agents_online": bool(online), "groups": groups})
+    # Business hours: the verdict now and the open intervals ahead, which the widget re-checks
+    # on its own timer (structures.md, "Business hours"); null for a space without hours.
+    hours = widget_hours(SpaceSettings.of(space.settings).business_hours, utc_now())
+    reply = jsonify(
+        {"space": public, "agents_online": bool(online), "groups": groups, "hours": hours}
+    )
     reply.headers["Cache-Control"] = f"private, max-age={CONFIG_MAX_AGE_SECONDS}"
     return reply
 
