@@ -7,7 +7,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 
-const BUDGET_GZIP_BYTES = 40 * 1024;
+// Raised by 1 KiB with issue 17 (closeloop: the business hours editor, ratings in the conversation
+// view and the space summary).
+const BUDGET_GZIP_BYTES = 41 * 1024;
 const FILES = ["console.js", "console.css"];
 
 const dir = process.argv[2];

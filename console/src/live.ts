@@ -68,6 +68,9 @@ export function onFrame(c: Console, frame: ServerFrame): void {
     case "note":
       c.notes.add(frame.note);
       return;
+    case "rating":
+      c.ratings.add(frame.rating);
+      return;
     case "thread.tags":
       c.notes.apply(frame.thread_id, frame.tag_id, frame.change === "tagged");
       return;

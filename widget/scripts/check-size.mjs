@@ -5,7 +5,9 @@
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 
-const BUDGET_GZIP_BYTES = 15 * 1024;
+// Raised by issue 17 (closeloop: the away screen, business hours, the rating form) until its
+// modules move into a lazy chunk (widget/README.md "Lazy chunks").
+const BUDGET_GZIP_BYTES = 15 * 1024 + 1100;
 
 const path = process.argv[2];
 if (!path) {

@@ -14,15 +14,18 @@ import { Connection, type Status } from "./connection";
 import { Emitter } from "./emitter";
 import { type Embed, load, save } from "./embed";
 import { type Message, Messages, publicMessage } from "./messages";
+import { judgeHours } from "./hours";
 import { pageReporter, watchNavigation } from "./page";
 import {
   type ClientFrame,
   compareIds,
   fitsFrame,
   HISTORY_LIMIT,
+  type HoursJson,
   isOpen,
   MAX_CONTENT_CHARS,
   MAX_NAME_CHARS,
+  MAX_RATING_COMMENT_CHARS,
   type MessageJson,
   newClientId,
   type ServerFrame,
@@ -68,6 +71,13 @@ export interface State {
   seen: string | null;
   /** A file is being uploaded (the paperclip waits). */
   uploading: boolean;
+  /** Outside the space's business hours (hours.ts): "away", whoever is online. */
+  outsideHours: boolean;
+  /** When the team is back (ms), while outside hours; null when unknown. */
+  backAt: number | null;
+  awayMessage: string;
+  /** The visitor's rating of the ended conversation: "" none yet, then sending, done, failed. */
+  rating: "" | "sending" | "done" | "failed";
 }
 
 export interface Identity {
@@ -118,6 +128,10 @@ export class Chat {
     notice: "",
     seen: null,
     uploading: false,
+    outsideHours: false,
+    backAt: null,
+    awayMessage: "",
+    rating: "",
   };
   readonly events = new Emitter();
   private readonly subscribers = new Set<() => void>();
@@ -147,6 +161,10 @@ export class Chat {
   private fresh = false;
   /** The newest message id reported read on this socket. */
   private readSent: string | null = null;
+  private hours: HoursJson | null = null;
+  private hoursTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The client_id of the rating frame sent last (its ack or error settles `rating`). */
+  private ratingId = "";
 
   constructor(private readonly embed: Embed) {
     this.sessionKey = `chat-widget:session:${embed.key}`;
@@ -218,7 +236,22 @@ export class Chat {
       online: this.welcomes ? this.state.online : Boolean(config.agents_online),
       groups: Array.isArray(config.groups) ? config.groups : [],
       defaultGroup: typeof settings.default_group_id === "string" ? settings.default_group_id : "",
+      awayMessage: config.hours?.away_message ?? "",
     });
+    this.hours = config.hours ?? null;
+    this.judgeHours();
+  }
+
+  /** Outside business hours or not, now; again at the next boundary (an open widget flips). */
+  private judgeHours(): void {
+    clearTimeout(this.hoursTimer);
+    const now = Date.now();
+    const verdict = judgeHours(this.hours, now);
+    this.set({ outsideHours: verdict.outside, backAt: verdict.backAt });
+    // setTimeout holds at most 2^31-1 ms (24.8 days); the intervals span 8 days.
+    if (verdict.changeAt !== null) {
+      this.hoursTimer = setTimeout(() => this.judgeHours(), Math.min(verdict.changeAt - now, 2 ** 31 - 1));
+    }
   }
 
   // --- frames ---------------------------------------------------------------------------
@@ -228,6 +261,10 @@ export class Chat {
       case "welcome":
         return this.onWelcome(frame);
       case "ack": {
+        if (frame.ref === "rate") {
+          if (frame.client_id === this.ratingId) this.set({ rating: "done" });
+          return;
+        }
         const own = this.messages.own(frame.client_id);
         if (!own) return;
         if (this.messages.settle(own, frame.id, frame.created_at, frame.thread_id)) {
@@ -269,6 +306,10 @@ export class Chat {
         }
         return;
       case "error":
+        if (frame.client_id && frame.client_id === this.ratingId) {
+          // One rating per conversation: one given already (another tab's) counts as done.
+          return this.set({ rating: frame.code === "already_rated" ? "done" : "failed" });
+        }
         // A host page's identify refused (over a bound): its `error` listeners hear why.
         if (!frame.client_id) this.events.emit("error", { code: frame.code, message: frame.message });
         // require_identity: say why the message was refused (sign in on the site).
@@ -330,6 +371,7 @@ export class Chat {
     // A reopened thread continues on screen with its history; once an agent holds it, it
     // waits no more (the server's `queue` frame says so too).
     const patch: Partial<State> = { thread, ended: false };
+    if (current?.id !== thread.id) patch.rating = ""; // another conversation: rate it anew
     if (thread.status !== "unassigned") patch.queuePosition = null;
     this.commit(patch);
   }
@@ -536,10 +578,22 @@ export class Chat {
     this.set({ group: id });
   }
 
+  /** Rate the ended conversation (structures.md "Ratings"): once; the comment is optional. */
+  rate(score: "good" | "bad", comment = ""): void {
+    const thread = this.state.thread;
+    if (!thread || !this.state.ended || this.state.rating === "sending" || this.state.rating === "done") return;
+    this.ratingId = newClientId();
+    const frame: ClientFrame = { type: "rate", client_id: this.ratingId, thread_id: thread.id, score };
+    const text = comment.trim().slice(0, MAX_RATING_COMMENT_CHARS);
+    if (text) frame.comment = text;
+    this.set({ rating: this.conn.send(frame) ? "sending" : "failed" });
+  }
+
   newConversation(): void {
     this.messages.keepThread(null);
     this.fresh = true;
     this.commit({
+      rating: "",
       thread: null,
       ended: false,
       greet: true,

@@ -2,7 +2,9 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { errorText } from "../api";
 import type { Console } from "../console";
 import type { Space } from "../protocol";
+import { RatingsSummary } from "./RatingsSummary";
 import { SpaceGroupFields } from "./SpaceGroupFields";
+import { SpaceHoursField } from "./SpaceHoursField";
 import { SpaceIdentityField } from "./SpaceIdentityField";
 import { SpacePreviewField } from "./SpacePreviewField";
 import { useFormAction } from "./formAction";
@@ -225,6 +227,8 @@ function SpaceRow({ c, space }: { c: Console; space: Space }) {
       <SpaceGroupFields c={c} space={space} replace={replace} />
       <SpacePreviewField c={c} space={space} replace={replace} />
       <SpaceIdentityField c={c} space={space} replace={replace} />
+      <SpaceHoursField c={c} space={space} replace={replace} />
+      <RatingsSummary c={c} space={space} />
       <div class="widget-key">
         <span class="label">Widget key</span> <code data-part="widget-key">{key}</code>
       </div>

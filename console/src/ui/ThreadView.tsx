@@ -10,6 +10,7 @@ import { CannedList, useCannedPicker } from "./CannedPicker";
 import { AlsoHere, AssignedNotice } from "./Colleagues";
 import { clock, STATUS_TEXT } from "./format";
 import { Lifecycle } from "./Lifecycle";
+import { RatingLine } from "./RatingLine";
 import { VisitorPanel } from "./VisitorPanel";
 
 // Scrolled to within this many pixels of the end: new messages keep the list at the end.
@@ -248,6 +249,7 @@ export function ThreadView({
             Replies are sent by email to <strong>{thread.email}</strong>
           </p>
         ) : null}
+        <RatingLine c={c} threadId={id} />
         <p class="error thread-error" data-part="thread-error" role="alert" hidden={!error}>
           {error}
         </p>

@@ -3,13 +3,19 @@
 
 import type { Chat } from "../chat";
 import { noAgent } from "../groups";
+import { Away } from "../lazy/Away";
+import { Rating } from "../lazy/Rating";
+import { MAX_RATING_COMMENT_CHARS } from "../protocol";
 import { Conversation } from "./Conversation";
 import { Composer, Prechat } from "./Forms";
 import { ChatIcon } from "./icons";
 
 export function App({ chat }: { chat: Chat }) {
   const s = chat.state;
-  const away = !s.online || s.queueFull || noAgent(s);
+  // Outside business hours a visitor without an open conversation is away too: hours win, and
+  // agents still answer the conversations already open (structures.md "Business hours").
+  const closedHours = s.outsideHours && !s.thread;
+  const away = !s.online || s.queueFull || noAgent(s) || closedHours;
   return (
     <>
       <button
@@ -68,6 +74,7 @@ export function App({ chat }: { chat: Chat }) {
         ) : (
           <>
             {s.ended ? (
+          <>
           <div class="panel ended">
             <p>This conversation has ended. Write below to continue it.</p>
             <button type="button" class="primary" data-part="new-conversation" onClick={(event) => {
@@ -79,8 +86,13 @@ export function App({ chat }: { chat: Chat }) {
               Start a new conversation
             </button>
           </div>
+          {s.thread && (
+            <Rating state={s.rating} maxComment={MAX_RATING_COMMENT_CHARS} onRate={(score, comment) => chat.rate(score, comment)} />
+          )}
+          </>
             ) : (
           <>
+            {closedHours && <Away message={s.awayMessage} backAt={s.backAt} now={Date.now()} />}
             {s.queuePosition !== null && s.thread?.status === "unassigned" && (
               <p class="panel queue" data-part="queue" role="status">
                 {s.queuePosition === 1

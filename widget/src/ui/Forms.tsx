@@ -75,10 +75,13 @@ export function Prechat({ chat, s }: { chat: Chat; s: State }) {
         chat.identify({ name: String(data.get("name") ?? ""), email: String(data.get("email") ?? "") }, true);
       }}
     >
-      <p>
-        {s.queueFull ? "All our agents are busy" : "No one is online"} right now. Leave your email and
-        we will get back to you.
-      </p>
+      {/* Outside business hours the away screen above says it (one sentence, not two). */}
+      {!s.outsideHours && (
+        <p>
+          {s.queueFull ? "All our agents are busy" : "No one is online"} right now. Leave your email
+          and we will get back to you.
+        </p>
+      )}
       <input class="field" name="name" autocomplete="name" maxLength={120} placeholder="Name" aria-label="Name" />
       <input
         class="field"

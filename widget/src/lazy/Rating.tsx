@@ -1,0 +1,45 @@
+// The rating of an ended conversation (structures.md "Ratings"): good or bad, one tap, then an
+// optional comment. Good/bad rather than 1-5: one tap after a chat gets more answers, and the
+// share of satisfied visitors (CSAT) is what teams read anyway. Plain props: a lazy chunk.
+
+import { closeLoopTexts as t } from "./texts";
+
+export type RatingState = "" | "sending" | "done" | "failed";
+
+export function Rating({
+  state,
+  maxComment,
+  onRate,
+}: {
+  state: RatingState;
+  maxComment: number;
+  onRate: (score: "good" | "bad", comment: string) => void;
+}) {
+  if (state === "done") {
+    return (
+      <p class="panel" data-part="rating-done" role="status">
+        {t.thanks}
+      </p>
+    );
+  }
+  const rate = (event: Event, score: "good" | "bad") => {
+    const form = (event.currentTarget as HTMLButtonElement).form;
+    const comment = form?.elements.namedItem("comment") as HTMLTextAreaElement | null;
+    onRate(score, comment?.value ?? "");
+  };
+  return (
+    <form class="panel rating" data-part="rating" aria-label={t.rateQuestion} onSubmit={(e) => e.preventDefault()}>
+      <p>{t.rateQuestion}</p>
+      <textarea class="field" name="comment" rows={2} maxLength={maxComment} placeholder={t.commentLabel} aria-label={t.commentLabel} />
+      <div class="scores">
+        <button type="button" class="primary" data-part="rate-good" disabled={state === "sending"} onClick={(e) => rate(e, "good")}>
+          👍 {t.good}
+        </button>
+        <button type="button" class="primary" data-part="rate-bad" disabled={state === "sending"} onClick={(e) => rate(e, "bad")}>
+          👎 {t.bad}
+        </button>
+      </div>
+      {state === "failed" && <p role="alert">{t.failed}</p>}
+    </form>
+  );
+}
