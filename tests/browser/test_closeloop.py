@@ -1,0 +1,158 @@
+"""Closing the loop (issue 17, item 2): business hours flip an open widget to away at closing
+time under a fake clock (Playwright's page.clock), the console edits the hours, and a visitor's
+rating after a close reaches the agent's conversation view and the space's summary. Screenshots
+go to tests/artifacts/."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import trio
+from playwright.sync_api import Page, expect
+
+from tests.browser.agent import AgentDriver
+from tests.browser.conftest import Service
+from tests.browser.consoles import Consoles
+from tests.browser.test_console import rest, sign_in_admin
+from tests.browser.test_lifecycle import wait_until_served
+from tests.browser.widget import Widget
+from tests.helpers.http import call
+
+EVERY_DAY_9_TO_17 = {
+    "timezone": "UTC",
+    "weekly": {
+        d: [{"open": "09:00", "close": "17:00"}]
+        for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    },
+    "away_message": "We are out for the day.",
+}
+
+
+def _config(service: Service) -> dict[str, Any]:
+    org = service.org
+    url = f"{org.base}/api/v1/widget/{org.space['widget_key']}/config"
+    origin = "http://" + service.site.origin("localhost")
+    reply = trio.run(lambda: call("GET", url, origin=origin))
+    assert reply.status == 200, reply.body
+    return dict(reply.body)
+
+
+def test_an_open_widget_flips_to_away_at_closing_time(
+    page: Page, service: Service, agent: AgentDriver, artifacts: Path
+) -> None:
+    """An agent is online the whole time: inside hours the widget is as before (no offline
+    form); at 17:00 it shows the away message, when the team is back, and the offline form."""
+    space = service.org.space["id"]
+    patched = rest(
+        service.org,
+        "PATCH",
+        f"/spaces/{space}",
+        {"settings": {"business_hours": EVERY_DAY_9_TO_17}},
+    )
+    assert patched.status == 200, patched.body
+    wait_until_served(service, "business_hours", EVERY_DAY_9_TO_17)
+    hours = _config(service)["hours"]
+    closes = hours["intervals"][0][1]  # the server's clock decides the intervals
+    page.clock.install(time=datetime.fromtimestamp((closes - 30_000) / 1000, UTC))
+
+    page.goto(service.site.url(service.site.add_page("/hours.html", service.widget)))
+    widget = Widget(page).open().connected()
+    expect(widget.part("presence")).to_have_attribute("data-online", "true")
+    expect(widget.part("away")).to_have_count(0)
+    expect(widget.part("prechat")).to_have_count(0)
+
+    page.clock.run_for(31_000)  # past 17:00: the widget's own timer flips it
+    away = widget.part("away")
+    expect(away).to_be_visible()
+    expect(away).to_contain_text("We are out for the day.")
+    # Tomorrow 09:00 UTC, in the browser's zone and language (this context: UTC, en-US).
+    expect(widget.part("back-at")).to_have_text(re.compile(r"^Back tomorrow at 9:00\sAM$"))
+    expect(widget.part("prechat")).to_be_visible()
+    page.screenshot(path=artifacts / "widget-away-hours.png")
+
+    # The visitor leaves a message instead of waiting: a lead in the inbox, though an agent is
+    # online (hours win).
+    form = widget.part("prechat")
+    form.locator("input[name=name]").fill("Grace")
+    form.locator("input[name=email]").fill("grace@example.com")
+    form.locator("button[type=submit]").click()
+    lead = agent.wait_for("thread.new")
+    assert lead["thread"]["channel"] == "email", lead
+
+    page.clock.run_for(16 * 3600 * 1000)  # the next morning: open again
+    expect(widget.part("away")).to_have_count(0)
+
+
+def test_the_console_edits_the_hours(service: Service, consoles: Consoles) -> None:
+    ada = sign_in_admin(consoles, service)
+    ada.part("nav-spaces").click()
+    space = service.org.space["id"]
+    card = ada.page.locator(
+        f"#console [data-part=space-row][data-space-id='{space}'] [data-part=space-hours]"
+    )
+    card.locator("[data-part=hours-on]").check()
+    card.locator("[data-part=hours-timezone]").fill("Mars/Olympus")
+    card.locator("[data-part=hours-mon]").fill("09:00-12:00, 13:00-17:30")
+    card.locator("[data-part=hours-fri]").fill("22:00-02:00")
+    card.locator("[data-part=hours-save]").click()
+    expect(card.locator("[role=alert]")).to_contain_text("time zone")
+    card.locator("[data-part=hours-timezone]").fill("Europe/Berlin")
+    card.locator("[data-part=hours-save]").click()
+    expect(card.locator(".hint")).to_have_text("Saved.")
+    stored = rest(service.org, "GET", f"/spaces/{space}").body["settings"]["business_hours"]
+    assert stored["timezone"] == "Europe/Berlin"
+    assert stored["weekly"] == {
+        "mon": [{"open": "09:00", "close": "12:00"}, {"open": "13:00", "close": "17:30"}],
+        "fri": [{"open": "22:00", "close": "02:00"}],
+    }
+    card.locator("[data-part=hours-on]").uncheck()
+    card.locator("[data-part=hours-save]").click()
+    expect(card.locator("[data-part=hours-timezone]")).to_have_count(0)
+    assert "business_hours" not in rest(service.org, "GET", f"/spaces/{space}").body[
+        "settings"
+    ] or (rest(service.org, "GET", f"/spaces/{space}").body["settings"]["business_hours"] is None)
+
+
+def test_a_rating_after_the_close_reaches_the_agent_and_the_summary(
+    page: Page, service: Service, consoles: Consoles, artifacts: Path
+) -> None:
+    page.goto(service.site.url(service.site.add_page("/rate.html", service.widget)))
+    widget = Widget(page).open().connected()
+    widget.send("Where is my parcel?")
+    widget.expect_message("Where is my parcel?", "visitor", state="sent")
+
+    ada = sign_in_admin(consoles, service)
+    ada.show("queue")
+    thread_id = ada.thread_id_of(ada.row_previewing("Where is my parcel?"))
+    ada.open_thread(thread_id)
+    ada.claim.click()
+    expect(ada.thread).to_have_attribute("data-status", "active")
+    ada.send("It arrives tomorrow")
+    widget.expect_message("It arrives tomorrow", "agent")
+    ada.close_thread()
+    expect(ada.thread).to_have_attribute("data-status", "closed")
+
+    rating = widget.part("rating")
+    expect(rating).to_be_visible()
+    rating.locator("textarea[name=comment]").fill("Fast and friendly")
+    widget.part("rate-good").click()
+    expect(widget.part("rating-done")).to_have_text("Thanks for your feedback!")
+    page.screenshot(path=artifacts / "widget-rating.png")
+
+    line = ada.part("rating")
+    expect(line).to_have_attribute("data-score", "good")
+    expect(line).to_contain_text("Fast and friendly")
+    ada.page.screenshot(path=artifacts / "console-rating.png")
+    rated = rest(service.org, "GET", f"/threads/{thread_id}/rating")
+    assert rated.status == 200 and rated.body["comment"] == "Fast and friendly", rated.body
+
+    ada.part("nav-spaces").click()
+    summary = ada.page.locator(
+        f"#console [data-part=space-row][data-space-id='{service.org.space['id']}']"
+        " [data-part=ratings-summary]"
+    )
+    expect(summary.locator("[data-part=ratings-share]")).to_have_text("100% good (1 of 1)")
+    expect(summary.locator("[data-part=ratings-agent]")).to_have_text("Ada: 100% good (1 of 1)")
