@@ -242,6 +242,9 @@ class WidgetConfig(_Reply):
     hours: WidgetHours | None = Field(
         default=None, description="The space's business hours; null: it has none (always open)"
     )
+    transcript_email: bool = Field(
+        default=False, description="A visitor may have their transcript emailed (SMTP is set)"
+    )
 
 
 class Group(_Reply):

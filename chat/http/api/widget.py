@@ -13,6 +13,7 @@ from chat.clock import utc_now
 from chat.db import group_queries
 from chat.db.rows import SpaceRow
 from chat.errors import NotFoundError, OriginNotAllowedError
+from chat.http.api.transcript_mail import email_on
 from chat.http.errors import error_response
 from chat.http.openapi import Routes
 from chat.http.origin import origin_allowed
@@ -67,7 +68,14 @@ async def _config(services: Services, widget_key: str, origin: str | None) -> Re
     # on its own timer (structures.md, "Business hours"); null for a space without hours.
     hours = widget_hours(SpaceSettings.of(space.settings).business_hours, utc_now())
     reply = jsonify(
-        {"space": public, "agents_online": bool(online), "groups": groups, "hours": hours}
+        {
+            "space": public,
+            "agents_online": bool(online),
+            "groups": groups,
+            "hours": hours,
+            # The widget offers "Email me the transcript" only when it can be sent.
+            "transcript_email": email_on(services),
+        }
     )
     reply.headers["Cache-Control"] = f"private, max-age={CONFIG_MAX_AGE_SECONDS}"
     return reply
