@@ -1,25 +1,32 @@
 """Closing the loop (issue 17, item 2): business hours flip an open widget to away at closing
 time under a fake clock (Playwright's page.clock), the console edits the hours, and a visitor's
-rating after a close reaches the agent's conversation view and the space's summary. Screenshots
-go to tests/artifacts/."""
+rating after a close reaches the agent's conversation view and the space's summary, and the
+transcript they ask for reaches a real SMTP sink. Screenshots go to tests/artifacts/."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 import trio
+from aiosmtpd.controller import Controller
 from playwright.sync_api import Page, expect
 
+from chat.config import Settings
 from tests.browser.agent import AgentDriver
-from tests.browser.conftest import Service
+from tests.browser.conftest import Servers, Service
 from tests.browser.consoles import Consoles
 from tests.browser.test_console import rest, sign_in_admin
 from tests.browser.test_lifecycle import wait_until_served
 from tests.browser.widget import Widget
+from tests.conftest import free_port
+from tests.email.conftest import mail_settings
 from tests.helpers.http import call
+from tests.helpers.mail import Sink, _Collect
 
 EVERY_DAY_9_TO_17 = {
     "timezone": "UTC",
@@ -29,6 +36,31 @@ EVERY_DAY_9_TO_17 = {
     },
     "away_message": "We are out for the day.",
 }
+
+
+@pytest.fixture
+def sink() -> Iterator[Sink]:
+    """A real SMTP server (aiosmtpd, on its own thread) the service mails through."""
+    found = Sink("127.0.0.1", free_port())
+    controller = Controller(_Collect(found), hostname=found.host, port=found.port)
+    controller.start()
+    try:
+        yield found
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def servers(
+    settings: Settings, tmp_path: Path, widget_bundle: Path, sink: Sink
+) -> Iterator[Servers]:
+    """As conftest's, with mail going to `sink` (the transcript can be emailed)."""
+    mail = mail_settings(settings, sink.port).model_copy(update={"visitor_linger_seconds": 0.0})
+    made = Servers(mail, tmp_path)
+    try:
+        yield made
+    finally:
+        made.kill_all()
 
 
 def _config(service: Service) -> dict[str, Any]:
@@ -116,8 +148,8 @@ def test_the_console_edits_the_hours(service: Service, consoles: Consoles) -> No
     ] or (rest(service.org, "GET", f"/spaces/{space}").body["settings"]["business_hours"] is None)
 
 
-def test_a_rating_after_the_close_reaches_the_agent_and_the_summary(
-    page: Page, service: Service, consoles: Consoles, artifacts: Path
+def test_a_rating_and_a_transcript_after_the_close(
+    page: Page, service: Service, consoles: Consoles, sink: Sink, artifacts: Path
 ) -> None:
     page.goto(service.site.url(service.site.add_page("/rate.html", service.widget)))
     widget = Widget(page).open().connected()
@@ -140,7 +172,16 @@ def test_a_rating_after_the_close_reaches_the_agent_and_the_summary(
     rating.locator("textarea[name=comment]").fill("Fast and friendly")
     widget.part("rate-good").click()
     expect(widget.part("rating-done")).to_have_text("Thanks for your feedback!")
+
+    # The transcript by mail: the form shows after the close; the sink gets the conversation.
+    form = widget.part("transcript-form")
+    form.locator("input[name=email]").fill("grace@example.com")
+    widget.part("transcript-send").click()
+    expect(widget.part("transcript-state")).to_have_text("Sent! Check your inbox.")
     page.screenshot(path=artifacts / "widget-rating.png")
+    mail = trio.run(lambda: sink.wait_for_mail("grace@example.com"))
+    text = mail.message.get_content()
+    assert "Where is my parcel?" in text and "It arrives tomorrow" in text, text
 
     line = ada.part("rating")
     expect(line).to_have_attribute("data-score", "good")

@@ -5,9 +5,10 @@
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 
-// Raised by issue 17 (closeloop: the away screen, business hours, the rating form) until its
-// modules move into a lazy chunk (widget/README.md "Lazy chunks").
-const BUDGET_GZIP_BYTES = 15 * 1024 + 1100;
+// Raised by 1.5 KiB with issue 17 (closeloop: the away screen, business hours, the rating and
+// transcript forms) until its widget/src/lazy/ modules move into a lazy chunk (widget/README.md
+// "Lazy chunks").
+const BUDGET_GZIP_BYTES = 15 * 1024 + 1536;
 
 const path = process.argv[2];
 if (!path) {

@@ -15,6 +15,7 @@ import { Emitter } from "./emitter";
 import { type Embed, load, save } from "./embed";
 import { type Message, Messages, publicMessage } from "./messages";
 import { judgeHours } from "./hours";
+import { mailTranscript } from "./transcriptMail";
 import { pageReporter, watchNavigation } from "./page";
 import {
   type ClientFrame,
@@ -78,6 +79,13 @@ export interface State {
   awayMessage: string;
   /** The visitor's rating of the ended conversation: "" none yet, then sending, done, failed. */
   rating: "" | "sending" | "done" | "failed";
+  /** The service can email the transcript (widget config). */
+  mailOn: boolean;
+  /** The transcript form is open (the menu's "Email transcript"; after a close it shows). */
+  mailOpen: boolean;
+  mailed: "" | "sending" | "sent" | "limited" | "failed";
+  /** The visitor's email when known (welcome, identify): the transcript form's default. */
+  email: string;
 }
 
 export interface Identity {
@@ -132,6 +140,10 @@ export class Chat {
     backAt: null,
     awayMessage: "",
     rating: "",
+    mailOn: false,
+    mailOpen: false,
+    mailed: "",
+    email: "",
   };
   readonly events = new Emitter();
   private readonly subscribers = new Set<() => void>();
@@ -237,6 +249,7 @@ export class Chat {
       groups: Array.isArray(config.groups) ? config.groups : [],
       defaultGroup: typeof settings.default_group_id === "string" ? settings.default_group_id : "",
       awayMessage: config.hours?.away_message ?? "",
+      mailOn: config.transcript_email === true,
     });
     this.hours = config.hours ?? null;
     this.judgeHours();
@@ -330,6 +343,7 @@ export class Chat {
       online: Boolean(frame.agents_online),
       groupsUp: frame.groups ?? null,
       identified: this.state.identified || Boolean(visitor.name || visitor.email),
+      email: this.state.email || (typeof visitor.email === "string" ? visitor.email : ""),
       queuePosition: place(frame.queue_position),
     };
     const current = this.state.thread;
@@ -562,7 +576,7 @@ export class Chat {
       if (fromForm && frame.email) frame.offline = true;
     }
     this.identity = this.conn.send(frame) ? undefined : frame;
-    this.set({ identified: true, thanked: this.state.thanked || fromForm });
+    this.set({ identified: true, thanked: this.state.thanked || fromForm, email: frame.email ?? this.state.email });
   }
 
   /** The visitor sees the conversation (open, page visible): report the newest message read,
@@ -576,6 +590,19 @@ export class Chat {
 
   pickGroup(id: string): void {
     this.set({ group: id });
+  }
+
+  /** Email the conversation's transcript to `email` (POST .../transcript/email). */
+  async mailTranscript(email: string): Promise<void> {
+    const session = load(this.sessionKey);
+    const thread = this.state.thread;
+    if (!session || !thread || !email || this.state.mailed === "sending") return;
+    this.set({ mailed: "sending", email });
+    this.set({ mailed: await mailTranscript(this.embed, session, thread.id, email) });
+  }
+
+  toggleMail(): void {
+    this.set({ mailOpen: !this.state.mailOpen, mailed: "" });
   }
 
   /** Rate the ended conversation (structures.md "Ratings"): once; the comment is optional. */
@@ -594,6 +621,8 @@ export class Chat {
     this.fresh = true;
     this.commit({
       rating: "",
+      mailOpen: false,
+      mailed: "",
       thread: null,
       ended: false,
       greet: true,

@@ -120,6 +120,8 @@ export interface WidgetConfig {
   groups?: { id: string; name: string }[];
   /** Business hours (structures.md "Business hours"); null: always open. */
   hours?: HoursJson | null;
+  /** The transcript can be emailed (the service has SMTP): offer "Email me the transcript". */
+  transcript_email?: boolean;
 }
 
 /** The widget config's `hours`: open intervals ahead, [start, end) in UTC epoch ms. */

@@ -1,4 +1,4 @@
-// The texts of the away screen and the rating form, in one place for the catalogue (i18n).
+// The texts of the away screen, the rating form and the transcript form, in one place for the catalogue (i18n).
 // English; `back` gets the day and time formatted by Intl in the visitor's locale and zone.
 
 export const closeLoopTexts = {
@@ -12,4 +12,8 @@ export const closeLoopTexts = {
   sendRating: "Send",
   thanks: "Thanks for your feedback!",
   failed: "Your rating could not be sent. Try again.",
+  mailTranscript: "Email me the transcript",
+  mailSent: "Sent! Check your inbox.",
+  mailLimited: "Too many emails for now. Try again later.",
+  mailFailed: "The email could not be sent. Try again.",
 };

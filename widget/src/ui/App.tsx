@@ -5,6 +5,7 @@ import type { Chat } from "../chat";
 import { noAgent } from "../groups";
 import { Away } from "../lazy/Away";
 import { Rating } from "../lazy/Rating";
+import { TranscriptForm } from "../lazy/TranscriptForm";
 import { MAX_RATING_COMMENT_CHARS } from "../protocol";
 import { Conversation } from "./Conversation";
 import { Composer, Prechat } from "./Forms";
@@ -69,6 +70,14 @@ export function App({ chat }: { chat: Chat }) {
             Download transcript
           </a>
         ) : null}
+        {s.thread && s.mailOn && !s.ended ? (
+          <button type="button" class="transcript" data-part="transcript-mail" onClick={() => chat.toggleMail()}>
+            Email transcript
+          </button>
+        ) : null}
+        {s.thread && s.mailOn && !s.ended && s.mailOpen ? (
+          <TranscriptForm email={s.email} state={s.mailed} onSend={(email) => void chat.mailTranscript(email)} />
+        ) : null}
         {s.stopped ? (
           <p class="panel">Chat is not available right now.</p>
         ) : (
@@ -88,6 +97,10 @@ export function App({ chat }: { chat: Chat }) {
           </div>
           {s.thread && (
             <Rating state={s.rating} maxComment={MAX_RATING_COMMENT_CHARS} onRate={(score, comment) => chat.rate(score, comment)} />
+          )}
+          {/* After the close: the transcript by mail, when the service can send it. */}
+          {s.thread && s.mailOn && (
+            <TranscriptForm email={s.email} state={s.mailed} onSend={(email) => void chat.mailTranscript(email)} />
           )}
           </>
             ) : (
