@@ -25,6 +25,8 @@ async def test_widget_config(base_url: str) -> None:
                 "space": {"name": "Shop", "settings": org.space["settings"]},
                 "agents_online": False,
                 "groups": [],
+                "hours": None,  # no business hours: always open
+                "transcript_email": False,  # this server has no SMTP
             }
             assert ok.header("Access-Control-Allow-Origin") == origin
             assert "origin" in (ok.header("Vary") or "").lower()
