@@ -13,6 +13,7 @@ export const closeLoopTexts = {
   thanks: "Thanks for your feedback!",
   failed: "Your rating could not be sent. Try again.",
   mailTranscript: "Email me the transcript",
+  mailMenu: "Email transcript",
   mailSent: "Sent! Check your inbox.",
   mailLimited: "Too many emails for now. Try again later.",
   mailFailed: "The email could not be sent. Try again.",

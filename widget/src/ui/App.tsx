@@ -5,6 +5,7 @@ import type { Chat } from "../chat";
 import { noAgent } from "../groups";
 import { Away } from "../lazy/Away";
 import { Rating } from "../lazy/Rating";
+import { closeLoopTexts } from "../lazy/texts";
 import { TranscriptForm } from "../lazy/TranscriptForm";
 import { MAX_RATING_COMMENT_CHARS } from "../protocol";
 import { Conversation } from "./Conversation";
@@ -72,7 +73,7 @@ export function App({ chat }: { chat: Chat }) {
         ) : null}
         {s.thread && s.mailOn && !s.ended ? (
           <button type="button" class="transcript" data-part="transcript-mail" onClick={() => chat.toggleMail()}>
-            Email transcript
+            {closeLoopTexts.mailMenu}
           </button>
         ) : null}
         {s.thread && s.mailOn && !s.ended && s.mailOpen ? (
