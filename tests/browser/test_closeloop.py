@@ -143,9 +143,16 @@ def test_the_console_edits_the_hours(service: Service, consoles: Consoles) -> No
     card.locator("[data-part=hours-on]").uncheck()
     card.locator("[data-part=hours-save]").click()
     expect(card.locator("[data-part=hours-timezone]")).to_have_count(0)
-    assert "business_hours" not in rest(service.org, "GET", f"/spaces/{space}").body[
-        "settings"
-    ] or (rest(service.org, "GET", f"/spaces/{space}").body["settings"]["business_hours"] is None)
+
+    async def cleared() -> None:  # the form hides at once; the PATCH lands a moment later
+        with trio.fail_after(10):
+            while (
+                await call("GET", f"{service.org.base}/api/v1/spaces/{space}", token=token)
+            ).body["settings"].get("business_hours") is not None:
+                await trio.sleep(0.05)
+
+    token = service.org.token
+    trio.run(cleared)
 
 
 def test_a_rating_and_a_transcript_after_the_close(
@@ -164,8 +171,13 @@ def test_a_rating_and_a_transcript_after_the_close(
     expect(ada.thread).to_have_attribute("data-status", "active")
     ada.send("It arrives tomorrow")
     widget.expect_message("It arrives tomorrow", "agent")
+    # While open, the transcript form is behind "Email transcript" under the conversation.
+    expect(widget.part("transcript-form")).to_have_count(0)
+    widget.part("transcript-mail").click()
+    expect(widget.part("transcript-form")).to_be_visible()
     ada.close_thread()
     expect(ada.thread).to_have_attribute("data-status", "closed")
+    expect(widget.part("transcript-form")).to_have_count(1)  # after the close, one form
 
     rating = widget.part("rating")
     expect(rating).to_be_visible()
