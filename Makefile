@@ -35,27 +35,29 @@ test: install lint typecheck widget-check console-check
 	$(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile -m "not faults and not serial"
 	$(BIN)/pytest -q -p no:cacheprovider -m "faults or serial"
 
-# The embeddable widget (widget/, Preact + Vite): one IIFE file, committed, served by the app.
-WIDGET_JS := chat/static/widget/widget.js
+# The embeddable widget (widget/, Preact + Vite): one IIFE file and its lazy chunks (chunks/),
+# committed, served by the app.
+WIDGET_OUT := chat/static/widget
 WIDGET_DEPS := widget/node_modules/.installed
 
 $(WIDGET_DEPS): widget/package.json widget/package-lock.json
 	cd widget && npm ci --no-audit --no-fund
 	touch $(WIDGET_DEPS)
 
-# Rebuild $(WIDGET_JS) from widget/src (typecheck, unit tests, build, size budget); commit it.
+# Rebuild $(WIDGET_OUT) from widget/src (typecheck, unit tests, build, size budgets); commit it.
 widget:
 	cd widget && npm ci --no-audit --no-fund && npm run build
 	touch $(WIDGET_DEPS)
 
-# The committed bundle must be exactly what the sources and the lock build, and within budget.
+# The committed files (widget.js and chunks/) must be exactly what the sources and the lock
+# build (no more, no fewer: a stale chunk fails too), each within its budget.
 widget-check: $(WIDGET_DEPS)
 	cd widget && npm run --silent typecheck && npm test --silent
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && cd widget && \
 	npx --no-install vite build --outDir "$$tmp" --emptyOutDir --logLevel warn && \
-	node scripts/check-size.mjs "$$tmp/widget.js" && \
-	if ! cmp -s "$$tmp/widget.js" ../$(WIDGET_JS); then \
-		echo "$(WIDGET_JS) differs from a build of widget/src: run make widget and commit it" >&2; \
+	node scripts/check-size.mjs "$$tmp" && \
+	if ! diff -rq "$$tmp" ../$(WIDGET_OUT) >/dev/null; then \
+		echo "$(WIDGET_OUT) differs from a build of widget/src: run make widget and commit it" >&2; \
 		exit 1; \
 	fi
 

@@ -10,7 +10,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-AckDurability = Literal["written", "fsync"]
+# "replicated": acked once a replica holds the append too (WAIT 1), so a master that fails over
+# to its replica loses no acked message (chat/streams/group_commit.py).
+AckDurability = Literal["written", "fsync", "replicated"]
 SmtpSecurity = Literal["none", "starttls", "tls"]
 
 

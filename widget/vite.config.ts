@@ -1,12 +1,15 @@
-// One IIFE file for `<script src=".../widget.js" async>`: no chunks, no dynamic import, no eval,
-// the CSS inlined as a string (src/styles.css?inline) and adopted by the shadow root.
+// One IIFE file for `<script src=".../widget.js" async>`: no dynamic import, no eval, the CSS
+// inlined as a string (src/styles.css?inline) and adopted by the shadow root. Lazy chunks
+// (src/lazy/*.tsx) are built by their own plugin into chunks/ (README "Lazy chunks").
 import { defineConfig } from "vite";
+import { lazyChunks } from "./scripts/lazy-chunks.ts";
 
 export default defineConfig({
   // Nothing to copy from public/, and no .env files: the bundle depends only on src/,
   // ../frontend/protocol and the lock.
   publicDir: false,
   envDir: false,
+  plugins: [lazyChunks()],
   oxc: { jsx: { runtime: "automatic", importSource: "preact" } },
   define: { "process.env.NODE_ENV": JSON.stringify("production") },
   build: {

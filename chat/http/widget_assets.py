@@ -1,4 +1,6 @@
-"""The widget bundle: `/widget.js` (short cache) and `/widget.<hash>.js` (cached for a year).
+"""The widget bundle: `/widget.js` (short cache) and `/widget.<hash>.js` (cached for a year), and
+its lazy chunks: `/widget/chunks/<name>.<hash>.js` (cached for a year; widget/README.md "Lazy
+chunks").
 
 `make widget` builds chat/static/widget/widget.js. The app reads it once, when it is made: the
 bytes are served from memory, so a hashed URL always names exactly the bytes it serves, and a
@@ -9,13 +11,20 @@ Neither URL sends `Access-Control-Allow-Origin`: a classic `<script src>` needs 
 the bundle holds no secret. `Cross-Origin-Resource-Policy: cross-origin` lets pages that
 require it (`Cross-Origin-Embedder-Policy: require-corp`) load the script as well.
 
-Both go out brotli'd or gzipped when the client accepts it (chat/http/compressed.py): the bundle
+All go out brotli'd or gzipped when the client accepts it (chat/http/compressed.py): each file
 is compressed once, when it is read.
+
+A chunk is loaded by the bundle with `crossorigin` and an SRI hash (`integrity`), which makes it
+a CORS request: chunks answer `Access-Control-Allow-Origin: *` (no credentials; they are public
+build output, like the bundle). The bundle names each chunk by its content hash, so the files
+are read once, at start, like the bundle: a name always serves exactly the bytes it names, and
+one not in this build is a 404.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 from quart import Blueprint, Response
@@ -26,6 +35,8 @@ from chat.http.compressed import CompressedAsset, asset_response
 logger = logging.getLogger(__name__)
 
 WIDGET_BUNDLE_PATH = Path(__file__).resolve().parent.parent / "static" / "widget" / "widget.js"
+# `<name>.<12 hex>.js`, as widget/scripts/lazy-chunks.ts names them.
+CHUNK_NAME = re.compile(r"^[a-z][a-z0-9-]*\.[0-9a-f]{12}\.js$")
 # `/widget.<hash>.js`: the first 12 hex characters of the bundle's SHA-256 (48 bits, plenty to
 # tell builds apart; short enough to read in a page's source).
 HASH_LENGTH = 12
@@ -48,6 +59,17 @@ def load_widget_bundle(path: Path) -> CompressedAsset | None:
     return CompressedAsset.of(body)
 
 
+def load_widget_chunks(folder: Path) -> dict[str, CompressedAsset]:
+    """The lazy chunks in `folder` (`chunks/` next to the bundle) by file name, compressed."""
+    if not folder.is_dir():
+        return {}
+    return {
+        path.name: CompressedAsset.of(path.read_bytes())
+        for path in sorted(folder.iterdir())
+        if CHUNK_NAME.match(path.name)
+    }
+
+
 def _script_response(bundle: CompressedAsset, cache_control: str) -> Response:
     response = asset_response(bundle, CONTENT_TYPE, cache_control)
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
@@ -57,6 +79,7 @@ def _script_response(bundle: CompressedAsset, cache_control: str) -> Response:
 def widget_assets_blueprint(bundle_path: Path = WIDGET_BUNDLE_PATH) -> Blueprint:
     """Routes for the bundle; reads `bundle_path` now (once), not per request."""
     bundle = load_widget_bundle(bundle_path)
+    chunks = load_widget_chunks(bundle_path.parent / "chunks")
     assets = Blueprint("widget_assets", __name__)
 
     @assets.get("/widget.js")
@@ -72,5 +95,15 @@ def widget_assets_blueprint(bundle_path: Path = WIDGET_BUNDLE_PATH) -> Blueprint
         if bundle is None or digest != bundle.sha256[:HASH_LENGTH]:
             raise NotFoundError("no widget build has this hash; /widget.js is the current one")
         return _script_response(bundle, IMMUTABLE_CACHE)
+
+    @assets.get("/widget/chunks/<name>")
+    async def widget_chunk(name: str) -> Response:
+        chunk = chunks.get(name)
+        if chunk is None:
+            raise NotFoundError("no widget chunk of this name in this build")
+        response = _script_response(chunk, IMMUTABLE_CACHE)
+        # SRI needs a CORS fetch (the script element's crossorigin); public bytes, no cookies.
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        return response
 
     return assets

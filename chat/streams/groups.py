@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,8 +14,12 @@ from coredis import PureToken
 from chat.clock import now_ms
 from chat.events import LogEntry, entry_from_stream
 from chat.ids import format_id, parse_id
+from chat.streams.client import Redis, by_slot, is_cluster
 from chat.streams.keys import PROJECTOR_GROUP, WEBHOOKS_GROUP
 from chat.streams.log import StreamLog
+
+# A cluster's consumers of several slots poll this often when idle (see _read_group).
+CLUSTER_POLL_SECONDS = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,10 +92,8 @@ async def read_new(
         await trio.sleep(block_ms / 1000)  # nothing to read yet: wait as a blocked read would
         return []
     by_key = {stream_log.keys(s).events: s for s in space_ids}
-    reply = await stream_log.redis.xreadgroup(
-        group, consumer, {k: ">" for k in by_key}, count=count, block=block_ms or None
-    )
-    return [_decode(by_key[key], e) for key, entries in (reply or {}).items() for e in entries]
+    reply = await _read_group(stream_log.redis, group, consumer, by_key, ">", count, block_ms)
+    return [_decode(by_key[key], e) for key, entries in reply.items() for e in entries]
 
 
 async def read_own_pending(
@@ -109,10 +112,41 @@ async def read_own_pending(
     if not space_ids:
         return []
     by_key = {stream_log.keys(s).events: s for s in space_ids}
-    reply = await stream_log.redis.xreadgroup(
-        group, consumer, {k: "0" for k in by_key}, count=count
-    )
-    return [_decode(by_key[key], e) for key, entries in (reply or {}).items() for e in entries]
+    reply = await _read_group(stream_log.redis, group, consumer, by_key, "0", count, 0)
+    return [_decode(by_key[key], e) for key, entries in reply.items() for e in entries]
+
+
+async def _read_group(
+    redis: Redis,
+    group: str,
+    consumer: str,
+    keys: Iterable[str],
+    start: str,
+    count: int,
+    block_ms: int,
+) -> dict[str, Any]:
+    """XREADGROUP over `keys` from `start` (">" new, "0" own pending): entries by key.
+
+    In a cluster one XREADGROUP names keys of one slot only: one per slot, pipelined (coredis
+    sends each node its commands, one round trip per node). Only a single slot can block; with
+    several, an empty pass waits CLUSTER_POLL_SECONDS (at most `block_ms`) and answers nothing,
+    so an idle consumer polls instead of blocking (structures.md, "Valkey Cluster").
+    """
+    streams = dict.fromkeys(keys, start)
+    slots = by_slot(list(streams)) if is_cluster(redis) else [list(streams)]
+    if len(slots) == 1:
+        block = block_ms or None
+        reply = await redis.xreadgroup(group, consumer, streams, count=count, block=block)
+        return dict(reply or {})
+    async with redis.pipeline(transaction=False) as pipe:
+        for slot_keys in slots:
+            pipe.xreadgroup(group, consumer, dict.fromkeys(slot_keys, start), count=count)
+    found: dict[str, Any] = {}
+    for part in pipe.results or ():
+        found.update(part or {})
+    if not found and block_ms:
+        await trio.sleep(min(block_ms / 1000, CLUSTER_POLL_SECONDS))
+    return found
 
 
 async def reclaim(

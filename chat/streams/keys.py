@@ -62,14 +62,22 @@ class SpaceKeys:
 
 
 def node_wake_key(prefix: str, node_id: str) -> str:
-    """A node's private stream that wakes its reader when its set of streams changes."""
+    """A node's private stream that wakes its reader when its set of streams changes (one
+    server; a cluster has one per slot: slot_wake_key)."""
     return f"{prefix}:node:{node_id}:wake"
+
+
+def slot_wake_key(prefix: str, space_id: str, node_id: str) -> str:
+    """In a cluster, the wake stream of a node's reader loop for one slot: tagged by a space of
+    that slot, so one XREAD names it with the slot's space streams (chat/streams/reader.py)."""
+    return f"{prefix}:{{{space_id}}}:wake:{node_id}"
 
 
 def control_key(prefix: str) -> str:
     """The deployment's control stream: revocations every process acts on (chat/streams/control.py).
 
-    It belongs to no space, so it has no hash tag; in a cluster it lives in a slot of its own.
+    It belongs to no space, so it has no hash tag; in a cluster it lives in a slot of its own,
+    which is fine: it is always read and written alone, never with another key.
     """
     return f"{prefix}:control"
 

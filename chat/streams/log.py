@@ -42,7 +42,7 @@ from chat.errors import (
 from chat.events import AttachmentRef, LogEntry, ThreadSnapshot, VisitorInfo, decode_entries
 from chat.ids import entry_time, format_id, is_stream_id, parse_id
 from chat.streams import lua, lua_queue
-from chat.streams.client import Redis
+from chat.streams.client import Redis, ping_every_node
 from chat.streams.group_commit import Append, GroupCommit
 from chat.streams.identity import IdentityLog
 from chat.streams.keys import SpaceKeys
@@ -187,8 +187,8 @@ class StreamLog:
         return SpaceKeys(self.prefix, space_id)
 
     async def ping(self) -> None:
-        """Raises when Redis does not answer (the readiness check)."""
-        await self.redis.ping()
+        """Raises when Redis (in a cluster: any master) does not answer (the readiness check)."""
+        await ping_every_node(self.redis)
 
     async def _durable(self, script: Script[str], keys: list[str], args: list[str]) -> Any:
         """Run an append script in the next group commit; its own reply, or its own error."""

@@ -66,15 +66,18 @@ ul { list-style: square; }
 
 @dataclass(frozen=True)
 class WidgetTag:
-    """The embed snippet's two values: where the bundle is, and the space's key."""
+    """The embed snippet's two values: where the bundle is, and the space's key (and the nonce
+    a host page with a nonce-based CSP puts on its scripts)."""
 
     src: str
     key: str
+    nonce: str = ""
 
     def html(self) -> str:
+        nonce = f' nonce="{html.escape(self.nonce)}"' if self.nonce else ""
         return (
             f'<script src="{html.escape(self.src)}" data-widget-key="{html.escape(self.key)}"'
-            " async></script>"
+            f"{nonce} async></script>"
         )
 
 

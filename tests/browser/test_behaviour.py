@@ -97,7 +97,10 @@ def test_spa_navigation_keeps_the_host_history_working_and_reports_the_url(
 ) -> None:
     start = service.site.url(service.site.add_page("/spa", service.widget))
     page.goto(start)
-    Widget(page).loaded().connected()
+    # Pointing at the bubble loads the window (a lazy chunk), whose header shows the status.
+    widget = Widget(page).loaded()
+    widget.bubble.hover()
+    widget.connected()
     page.evaluate(
         """() => {
         window.__pops = [];
@@ -305,7 +308,10 @@ def test_keyboard_and_accessibility(
     page.goto(service.site.url(service.site.add_page("/keys.html", service.widget)))
     widget = Widget(page).loaded()
     send = widget.part("send")
+    # Focus on the bubble loads the window (a lazy chunk) and stays there when it arrives.
+    widget.bubble.focus()
     expect(widget.window).to_have_attribute("role", "dialog")
+    expect(widget.bubble).to_be_focused()
     expect(widget.bubble).to_have_attribute("aria-label", "Open chat")
     expect(widget.bubble).to_have_attribute("aria-expanded", "false")
     expect(send).to_have_attribute("aria-label", "Send message")

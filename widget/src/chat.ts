@@ -8,11 +8,12 @@
 // the echo from another tab). Resume: `last` is the newest id of a message frame or history
 // entry (never of an ack: the feed may still owe older messages when an ack arrives).
 
-import { Files, uploadError } from "./attachments";
+import type { Files } from "./attachments";
 import { fetchConfig } from "./config";
 import { Connection, type Status } from "./connection";
 import { Emitter } from "./emitter";
 import { type Embed, load, save } from "./embed";
+import { fetchChunk } from "./lazy";
 import { type Message, Messages, publicMessage } from "./messages";
 import { judgeHours } from "./hours";
 import { mailTranscript } from "./transcriptMail";
@@ -152,7 +153,8 @@ export class Chat {
   private readonly reportPage: () => void;
   private readonly sessionKey: string;
   private readonly messages = new Messages();
-  private readonly files: Files;
+  /** Made on first use: the window chunk brings the upload and the links (`attachments`). */
+  private heldFiles: Files | undefined;
   /** settings.attachment_max_bytes when the space stores one: larger files are not sent. */
   private maxBytes: number | undefined;
   /** Changes made while handling a frame, applied by the next commit(). */
@@ -180,7 +182,6 @@ export class Chat {
 
   constructor(private readonly embed: Embed) {
     this.sessionKey = `chat-widget:session:${embed.key}`;
-    this.files = new Files(embed, () => this.commit());
     this.conn = new Connection({
       url: () => this.url(),
       frame: (frame) => this.onFrame(frame),
@@ -478,7 +479,7 @@ export class Chat {
     const content = text.trim();
     const notice =
       this.maxBytes && file.size > this.maxBytes
-        ? uploadError("too_large", this.maxBytes)
+        ? attachments().uploadError("too_large", this.maxBytes)
         : [...content].length > MAX_CONTENT_CHARS
           ? `A message can be at most ${MAX_CONTENT_CHARS} characters.`
           : "";
@@ -489,7 +490,7 @@ export class Chat {
     this.set({ uploading: true, notice: "" });
     const up = await this.files.upload(file, session);
     if (typeof up === "string") {
-      this.set({ uploading: false, notice: uploadError(up, this.maxBytes) });
+      this.set({ uploading: false, notice: attachments().uploadError(up, this.maxBytes) });
       return false;
     }
     this.messages.write(newClientId(), content || up.attachment.name, up.attachment);
@@ -497,6 +498,10 @@ export class Chat {
     this.commit({ uploading: false });
     this.flush();
     return true;
+  }
+
+  private get files(): Files {
+    return (this.heldFiles ??= new (attachments().Files)(this.embed, () => this.commit()));
   }
 
   /** A link to a message's file (asked for in the background; shown once it arrives). */
@@ -655,4 +660,10 @@ export class Chat {
 /** A queue place from the server: a positive whole number, or null. */
 function place(value: unknown): number | null {
   return typeof value === "number" && Number.isInteger(value) && value > 0 ? value : null;
+}
+
+/** src/attachments.ts, which comes with the window chunk (src/lazy/app.tsx): only a visitor who
+ * opened the chat sends or sees a file, so the calls needing it come from the window's UI. */
+function attachments(): typeof import("./attachments") {
+  return fetchChunk("app").module as unknown as typeof import("./attachments");
 }

@@ -7,6 +7,8 @@ export interface Embed {
   http: string;
   /** The same origin with ws: or wss: */
   ws: string;
+  /** The script tag's nonce (a CSP with nonces): lazy chunks carry it too. */
+  nonce: string;
 }
 
 // `/widget.js` or the content-hashed `/widget.<hash>.js`.
@@ -32,6 +34,7 @@ export function findEmbed(): Embed | null {
     key,
     http: url.origin,
     ws: url.origin.replace(/^http/, "ws"),
+    nonce: script.nonce ?? "",
   };
 }
 

@@ -50,7 +50,7 @@ function boot(): void {
     ),
   });
   chat.start();
-  const show = guarded(() => mount(chat, css), undefined);
+  const show = guarded(() => mount(chat, css, embed), undefined);
   if (document.body) show();
   else document.addEventListener("DOMContentLoaded", show, { once: true });
 }

@@ -4,7 +4,9 @@
 
 import { render } from "preact";
 import type { Chat } from "./chat";
-import { App } from "./ui/App";
+import type { Embed } from "./embed";
+import { Launcher } from "./launcher";
+import { configureLazy, fetchChunk, Pending } from "./lazy";
 
 // A list scrolled to within this many pixels of its end follows new messages.
 const STICK_PX = 48;
@@ -25,7 +27,7 @@ function stylesheet(root: ShadowRoot, css: string): (css: string) => void {
   }
 }
 
-export function mount(chat: Chat, css: string): void {
+export function mount(chat: Chat, css: string, embed: Embed): void {
   const host = document.createElement("div");
   host.id = "chat-widget";
   host.hidden = true;
@@ -44,37 +46,61 @@ export function mount(chat: Chat, css: string): void {
   };
   let color = "";
   let queued = false;
+  // The window chunk is wanted once the visitor opens the chat, points at or focuses the
+  // bubble, or has an unread message (then opening is likely).
+  let wanted = false;
+  const want = () => {
+    if (!wanted) schedule((wanted = true));
+  };
   const draw = () => {
     queued = false;
     try {
       const s = chat.state;
+      wanted ||= s.open || s.unread > 0;
+      const app = wanted ? fetchChunk("app").module : undefined;
       // Shown once the key is known to work; gone for good when it stops working (unless the
       // visitor is reading the window right now).
       host.hidden = !s.ready || (s.stopped && !s.open);
       if (s.color !== color) accent(`.root{--accent:${(color = s.color)}}`);
       const list = find("messages");
       const follow = !list || list.scrollHeight - list.scrollTop - list.clientHeight < STICK_PX;
-      render(<App chat={chat} />, root);
+      // The chunk's arrival replaces the launcher's bubble with the window's: focus follows.
+      const focused = shadow.activeElement?.getAttribute("data-part");
+      render(
+        app ? (
+          <app.default chat={chat} />
+        ) : (
+          <Launcher chat={chat} intent={want}>
+            <Pending name="app" />
+          </Launcher>
+        ),
+        root,
+      );
+      if (focused && !shadow.activeElement) find(focused)?.focus();
       if (follow) toEnd();
+      if (focusPending && s.open && app) {
+        focusPending = false;
+        toEnd();
+        (find("input") ?? find("new-conversation") ?? find("close"))?.focus();
+      }
     } catch {
       host.hidden = true; // a bug of ours: hide rather than show something broken
     }
   };
-  chat.subscribe(() => {
+  // Opening focuses the input once the window is drawn (with the chunk, maybe later).
+  let focusPending = false;
+  function schedule(_?: unknown) {
     if (!queued) {
       queued = true;
       queueMicrotask(draw);
     }
-  });
+  }
+  chat.subscribe(schedule);
+  // A lazy chunk's CSS goes in before its component first renders; its arrival redraws.
+  configureLazy(embed, (text) => stylesheet(shadow, text), schedule);
   draw();
 
-  // Listeners run after the state change queued its draw, so these run after the render.
-  chat.events.on("open", () =>
-    queueMicrotask(() => {
-      toEnd();
-      (find("input") ?? find("new-conversation") ?? find("close"))?.focus();
-    }),
-  );
+  chat.events.on("open", () => schedule((focusPending = true)));
   chat.events.on("close", () => {
     if (shadow.activeElement) queueMicrotask(() => find("bubble")?.focus());
   });

@@ -1,10 +1,10 @@
-// Business hours (src/hours.ts) and the away screen's return time (src/lazy/Away.tsx).
+// Business hours (src/hours.ts) and the away screen's return time (src/lazy/away.tsx, a lazy chunk).
 // Imported by widget.test.ts, so `npm test` runs it.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { judgeHours } from "../src/hours";
-import { backText } from "../src/lazy/Away";
+import { backText } from "../src/lazy/away";
 
 const H = 3_600_000;
 const hours = (intervals: [number, number][]) => ({ open: false, away_message: "Away", intervals });

@@ -222,7 +222,7 @@ test("a file's link is asked for once and reused until shortly before it expires
     return new Response(JSON.stringify(body), { status: 200 });
   });
   let changes = 0;
-  const files = new Files({ key: "k", http: "https://chat.test", ws: "wss://chat.test" }, () => changes++);
+  const files = new Files({ key: "k", http: "https://chat.test", ws: "wss://chat.test", nonce: "" }, () => changes++);
   try {
     assert.equal(files.link("f1", "s"), undefined, "none yet: asked for");
     assert.equal(files.link("f1", "s"), undefined, "asked once at a time");

@@ -3,14 +3,20 @@
 
 import type { Chat } from "../chat";
 import { noAgent } from "../groups";
-import { Away } from "../lazy/Away";
-import { Rating } from "../lazy/Rating";
+import { lazy } from "../lazy";
+import type { AwayProps } from "../lazy/away";
+import type { RatingProps } from "../lazy/rating";
 import { closeLoopTexts } from "../lazy/texts";
-import { TranscriptForm } from "../lazy/TranscriptForm";
+import type { TranscriptProps } from "../lazy/transcript";
 import { MAX_RATING_COMMENT_CHARS } from "../protocol";
 import { Conversation } from "./Conversation";
 import { Composer, Prechat } from "./Forms";
 import { ChatIcon } from "./icons";
+
+// Issue 17's screens, each a lazy chunk: most windows never show them.
+const Away = lazy<AwayProps>("away");
+const Rating = lazy<RatingProps>("rating");
+const TranscriptForm = lazy<TranscriptProps>("transcript");
 
 export function App({ chat }: { chat: Chat }) {
   const s = chat.state;

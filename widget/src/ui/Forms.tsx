@@ -2,8 +2,58 @@
 // Both are uncontrolled: the draft lives in the textarea, so a re-render never touches it.
 // The paperclip opens a file picker; the chosen file is uploaded and sent with the draft.
 
+import { Component } from "preact";
 import type { Chat, State } from "../chat";
-import { ClipIcon, SendIcon } from "./icons";
+import { lazy } from "../lazy";
+import type { EmojiPickerProps } from "../lazy/emoji";
+import { ClipIcon, SendIcon, SmileIcon } from "./icons";
+
+const EmojiPicker = lazy<EmojiPickerProps>("emoji");
+
+/** The emoji button and, once pressed, the picker (a lazy chunk: fetched on the first press).
+ * A pick goes in at the input's caret (or over its selection), and focus goes back there. */
+class Emoji extends Component<{ chat: Chat }, { open?: boolean }> {
+  private input(): HTMLTextAreaElement | null {
+    const form = (this.base as Element | undefined)?.closest?.("form");
+    return (form?.elements.namedItem("message") as HTMLTextAreaElement | null) ?? null;
+  }
+
+  private readonly close = () => {
+    this.setState({ open: false });
+    this.input()?.focus();
+  };
+
+  private readonly insert = (emoji: string) => {
+    const input = this.input();
+    if (!input) return;
+    input.setRangeText(emoji, input.selectionStart, input.selectionEnd, "end");
+    this.props.chat.typing(input.value);
+  };
+
+  override render() {
+    const open = Boolean(this.state.open);
+    return (
+      <div>
+        {open && (
+          <div class="pop">
+            <EmojiPicker onPick={this.insert} onClose={this.close} />
+          </div>
+        )}
+        <button
+          type="button"
+          class="send clip"
+          data-part="emoji"
+          aria-label="Add an emoji"
+          aria-haspopup="dialog"
+          aria-expanded={open}
+          onClick={() => (open ? this.close() : this.setState({ open: true }))}
+        >
+          <SmileIcon />
+        </button>
+      </div>
+    );
+  }
+}
 
 export function Composer({ chat }: { chat: Chat }) {
   const send = (input: HTMLTextAreaElement) => {
@@ -33,6 +83,7 @@ export function Composer({ chat }: { chat: Chat }) {
           }
         }}
       />
+      <Emoji chat={chat} />
       <input
         type="file"
         hidden
@@ -63,39 +114,6 @@ export function Composer({ chat }: { chat: Chat }) {
   );
 }
 
-export function Prechat({ chat, s }: { chat: Chat; s: State }) {
-  return (
-    <form
-      class="panel prechat"
-      data-part="prechat"
-      aria-label="Leave your details"
-      onSubmit={(event) => {
-        event.preventDefault();
-        const data = new FormData(event.currentTarget);
-        chat.identify({ name: String(data.get("name") ?? ""), email: String(data.get("email") ?? "") }, true);
-      }}
-    >
-      {/* Outside business hours the away screen above says it (one sentence, not two). */}
-      {!s.outsideHours && (
-        <p>
-          {s.queueFull ? "All our agents are busy" : "No one is online"} right now. Leave your email
-          and we will get back to you.
-        </p>
-      )}
-      <input class="field" name="name" autocomplete="name" maxLength={120} placeholder="Name" aria-label="Name" />
-      <input
-        class="field"
-        name="email"
-        type="email"
-        autocomplete="email"
-        maxLength={254}
-        required
-        placeholder="Email"
-        aria-label="Email"
-      />
-      <button type="submit" class="primary">
-        Send
-      </button>
-    </form>
-  );
-}
+// The pre-chat / offline form is a lazy chunk (src/lazy/prechat.tsx): most visitors find
+// someone online and never see it.
+export const Prechat = lazy<{ chat: Chat; s: State }>("prechat");

@@ -1,19 +1,18 @@
 // "Email me the transcript" (structures.md "Transcripts and export"): an email field, prefilled
-// with the visitor's when known, and the outcome. Plain props: a lazy chunk.
+// with the visitor's when known, and the outcome. A lazy chunk (README "Lazy chunks"), fetched
+// after a close or from "Email transcript"; plain props.
 
 import { closeLoopTexts as t } from "./texts";
 
 export type MailState = "" | "sending" | "sent" | "limited" | "failed";
 
-export function TranscriptForm({
-  email,
-  state,
-  onSend,
-}: {
+export interface TranscriptProps {
   email: string;
   state: MailState;
   onSend: (email: string) => void;
-}) {
+}
+
+export default function TranscriptForm({ email, state, onSend }: TranscriptProps) {
   return (
     <form
       class="panel rating"

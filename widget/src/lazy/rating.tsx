@@ -1,20 +1,19 @@
 // The rating of an ended conversation (structures.md "Ratings"): good or bad, one tap, then an
 // optional comment. Good/bad rather than 1-5: one tap after a chat gets more answers, and the
-// share of satisfied visitors (CSAT) is what teams read anyway. Plain props: a lazy chunk.
+// share of satisfied visitors (CSAT) is what teams read anyway. A lazy chunk (README "Lazy
+// chunks"), fetched once a conversation has ended; plain props.
 
 import { closeLoopTexts as t } from "./texts";
 
 export type RatingState = "" | "sending" | "done" | "failed";
 
-export function Rating({
-  state,
-  maxComment,
-  onRate,
-}: {
+export interface RatingProps {
   state: RatingState;
   maxComment: number;
   onRate: (score: "good" | "bad", comment: string) => void;
-}) {
+}
+
+export default function Rating({ state, maxComment, onRate }: RatingProps) {
   if (state === "done") {
     return (
       <p class="panel" data-part="rating-done" role="status">

@@ -1,6 +1,6 @@
-// The away screen (structures.md "Business hours"): outside the space's hours, its away message
-// and when the team is back, in the visitor's own time zone and language (Intl). Plain props:
-// a lazy chunk, it imports nothing of the app.
+// The away screen (structures.md "Business hours"), a lazy chunk (README "Lazy chunks"): outside
+// the space's hours, its away message and when the team is back, in the visitor's own time zone
+// and language (Intl). Plain props; it imports nothing of the app.
 
 import { closeLoopTexts as t } from "./texts";
 
@@ -19,7 +19,13 @@ export function backText(at: number, now: number, locale?: string): string {
   return t.backOn(new Intl.DateTimeFormat(locale, options).format(when), time);
 }
 
-export function Away({ message, backAt, now }: { message: string; backAt: number | null; now: number }) {
+export interface AwayProps {
+  message: string;
+  backAt: number | null;
+  now: number;
+}
+
+export default function Away({ message, backAt, now }: AwayProps) {
   return (
     <div class="panel away" data-part="away" role="status">
       <p>{message}</p>

@@ -1,0 +1,5 @@
+// The lazy chunks' files and SRI hashes, made by scripts/lazy-chunks.ts at build time.
+declare module "virtual:lazy-chunks" {
+  const manifest: Record<string, [file: string, integrity: string]>;
+  export default manifest;
+}
