@@ -28,10 +28,16 @@ CREATE TABLE IF NOT EXISTS agents (
     max_concurrent_chats integer NOT NULL DEFAULT 5,
     last_seen_at timestamptz,
     created_at timestamptz NOT NULL DEFAULT now(),
-    deleted_at timestamptz
+    deleted_at timestamptz,
+    -- The agent's picture in the widget's header: a file store key (a random id, never the
+    -- agent's), served publicly at /api/v1/avatars/{avatar_id}. Added by
+    -- migrations/0018.appearance.sql.
+    avatar_id uuid
 );
 CREATE UNIQUE INDEX IF NOT EXISTS agents_live_email ON agents (lower(email)) WHERE deleted_at IS NULL;
 CREATE INDEX IF NOT EXISTS agents_organization ON agents (organization_id);
+-- The avatar route's lookup index (agents_avatar, unique on avatar_id) is made by migration 0018
+-- only: schema.sql runs before the migrations, on databases whose agents have no avatar_id yet.
 
 CREATE TABLE IF NOT EXISTS refresh_tokens (
     id uuid PRIMARY KEY,

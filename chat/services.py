@@ -32,6 +32,7 @@ from chat.commands.routing import TeamRouting
 from chat.commands.threads import ThreadCommands
 from chat.config import Settings
 from chat.db.pool import Database, open_database
+from chat.db.team_cache import TeamCache
 from chat.files.storage import FileStore, LocalFileStore, S3FileStore
 from chat.metrics.exposition import Metrics
 from chat.streams.account_copies import AccountCopies
@@ -90,6 +91,8 @@ class Services:
     # Webhooks (structures.md, "Webhooks"): this process's ingest and sender.
     webhook_ingest: IngestState = field(default_factory=IngestState)
     webhook_sender: SenderState = field(default_factory=SenderState)
+    # The widget header's team and reply time per space (structures.md, "Appearance").
+    team: TeamCache = field(default_factory=TeamCache)
 
     def dispatch_control(self, entry: ControlEntry) -> None:
         """A control entry reaches the cache first, so a handshake that re-checks because

@@ -30,15 +30,19 @@ from chat.protocol.inbound import (
     NUL_REFUSED,
     Name,
     StreamIdText,
+    clean_name,
     contains_nul,
     is_blank,
     without_bidi_controls,
 )
 from chat.space_settings import (
     MAX_IDLE_CLOSE_SECONDS,
+    MAX_LAUNCHER_LABEL_CHARS,
     MAX_REOPEN_WINDOW_SECONDS,
     GroupId,
+    Position,
     SpaceSettings,
+    WidgetLocale,
 )
 
 Password = Annotated[str, Field(min_length=10, max_length=1024)]
@@ -157,6 +161,22 @@ class SpaceSettingsChange(_Body):
     require_identity: bool | None = None
     # Business hours (structures.md, "Business hours"): the whole setting; null clears it.
     business_hours: BusinessHours | None = None
+    # The widget's language for every visitor, or "auto" (README "Languages").
+    locale: WidgetLocale | None = None
+    # Appearance (structures.md, "Appearance"); an empty launcher_label shows the bubble alone.
+    position: Position | None = None
+    launcher_label: str | None = Field(default=None, max_length=MAX_LAUNCHER_LABEL_CHARS)
+
+    @field_validator("launcher_label")
+    @classmethod
+    def _label(cls, value: str | None) -> str | None:
+        # Shown on every page of the site: trimmed, one line, no bidi controls that could
+        # reorder the host page's text around it; nothing visible left is "no label".
+        if value is None:
+            return None
+        if any(c in value for c in "\r\n\t") or contains_nul(value):
+            raise ValueError("the launcher label is one line of text")
+        return clean_name(value)
 
     def changes(self) -> dict[str, Any]:
         """The settings to merge: those given, and null where null is a value (no group, no

@@ -86,6 +86,15 @@ def pages_blueprint(services: Services) -> Blueprint:
     async def console_page() -> Response:
         return _html_page(await _read_static("console.html"))
 
+    @pages.get("/widget-preview")
+    async def widget_preview_page() -> Response:
+        """The appearance editor's live preview (README "Appearance"): the real widget.js with
+        no connection; only this service's own pages (the console) may frame it."""
+        page = _html_page(await _read_static("widget-preview.html"))
+        csp = page.headers["Content-Security-Policy"]
+        page.headers["Content-Security-Policy"] = f"{csp}; frame-ancestors 'self'"
+        return page
+
     # `<name>` (no slashes) rather than `<path:name>`: only files directly in chat/static, and
     # the console's build in chat/static/console. The app itself has no static folder
     # (create_app passes static_folder=None).

@@ -231,6 +231,22 @@ class WidgetHours(_Reply):
     )
 
 
+class WidgetTeamMember(_Reply):
+    name: str = Field(description="The agent's display name; nothing else of an agent is public")
+    avatar_url: str | None = Field(
+        description="The agent's picture on this service (/api/v1/avatars/{id}, a random id), or"
+        " null: the widget shows initials"
+    )
+
+
+class WidgetTeam(_Reply):
+    members: list[WidgetTeamMember] = Field(
+        description="Up to 3 agents: online ones first, then those who most recently held one of"
+        " the space's conversations"
+    )
+    others: int = Field(description='How many more agents the team has ("and 2 others")')
+
+
 class WidgetConfig(_Reply):
     space: WidgetSpace
     agents_online: bool
@@ -238,6 +254,12 @@ class WidgetConfig(_Reply):
         default_factory=list,
         description="The groups a visitor may pick in the pre-chat form, by name; empty unless"
         " the space's settings.visitor_picks_group is on",
+    )
+    team: WidgetTeam
+    reply_time: Literal["minutes", "hour", "day"] | None = Field(
+        description="The median first response of the space's latest conversations (7 days, at"
+        " most 100), as a bucket: a few minutes (<= 10 min), within an hour, within a day; null"
+        " without data or when slower than a day"
     )
     hours: WidgetHours | None = Field(
         default=None, description="The space's business hours; null: it has none (always open)"

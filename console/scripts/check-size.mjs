@@ -7,9 +7,11 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 
-// Raised by 1 KiB with issue 17 (closeloop: the business hours editor, ratings in the conversation
-// view and the space summary).
-const BUDGET_GZIP_BYTES = 41 * 1024;
+// 40 KiB, plus 2 KiB for the appearance editor and the agent's picture (branch appearance, issue
+// 17: main's build is 42,536 bytes) and 1 KiB for the business hours editor, ratings in the
+// conversation view and the space summary (branch closeloop, issue 17: 43,899 bytes merged);
+// no dependency, only the new pages' own code.
+const BUDGET_GZIP_BYTES = 43 * 1024;
 const FILES = ["console.js", "console.css"];
 
 const dir = process.argv[2];

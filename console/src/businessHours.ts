@@ -2,16 +2,19 @@
 // "09:00-12:00, 13:00-17:00", parsed into the setting's {open, close} ranges. The server checks
 // the rest (the time zone, overlaps) and its 422 names the field.
 
+import { type Key, t } from "./i18n";
+
 export const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
-export const WEEKDAY_NAMES: Record<Weekday, string> = {
-  mon: "Monday",
-  tue: "Tuesday",
-  wed: "Wednesday",
-  thu: "Thursday",
-  fri: "Friday",
-  sat: "Saturday",
-  sun: "Sunday",
+/** Each weekday's name's key in the console's catalogue (src/locales/en.ts). */
+export const WEEKDAY_NAMES: Record<Weekday, Key> = {
+  mon: "monday",
+  tue: "tuesday",
+  wed: "wednesday",
+  thu: "thursday",
+  fri: "friday",
+  sat: "saturday",
+  sun: "sunday",
 };
 
 export interface TimeRange {
@@ -59,7 +62,7 @@ export function hoursFromForm(data: FormData): BusinessHours | { bad: string } {
   const weekly: Partial<Record<Weekday, TimeRange[]>> = {};
   for (const day of WEEKDAYS) {
     const ranges = parseDay(String(data.get(`hours_${day}`) ?? ""));
-    if (ranges === null) return { bad: WEEKDAY_NAMES[day] };
+    if (ranges === null) return { bad: t(WEEKDAY_NAMES[day]) };
     if (ranges.length) weekly[day] = ranges;
   }
   return {

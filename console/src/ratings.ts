@@ -1,6 +1,8 @@
 // Visitors' ratings (README "Ratings"): a conversation's rating (loaded when it opens, then live
 // `rating` frames) and the summary per space and agent (GET /reports/ratings).
 
+import { t } from "./i18n";
+
 type Api = <T>(method: string, path: string, body?: unknown) => Promise<T>;
 
 export interface Rating {
@@ -63,6 +65,6 @@ export class RatingsStore {
 
 /** "75% good (3 of 4)", or "No ratings yet". */
 export function shareText(c: Counts): string {
-  if (!c.total || c.share_good === null) return "No ratings yet";
-  return `${Math.round(c.share_good * 100)}% good (${c.good} of ${c.total})`;
+  if (!c.total || c.share_good === null) return t("noRatings");
+  return t("ratingShare", { percent: Math.round(c.share_good * 100), good: c.good, total: c.total });
 }

@@ -45,6 +45,7 @@ PROBES = [
     Probe("POST", "/spaces/{space_id}/rotate-key"),
     Probe("GET", "/spaces/{space_id}/identity-secret"),
     Probe("POST", "/spaces/{space_id}/identity-secret"),
+    Probe("GET", "/spaces/{space_id}/team"),
     Probe("GET", "/spaces/{space_id}/threads"),
     Probe("GET", "/threads/{thread_id}"),
     Probe("GET", "/threads/{thread_id}/messages"),
@@ -94,6 +95,9 @@ PROBES = [
 # Public by design: a widget key is published on the customer's site.
 NOT_PROBED = {
     ("GET", "/widget/{widget_key}/config"),
+    # An agent's picture is public by design (shown to visitors on any site); its id is random
+    # and names no agent (tests/http/api/test_appearance.py).
+    ("GET", "/avatars/{avatar_id}"),
     # The visitor's own transcript takes a session token, not an agent's: its isolation (another
     # visitor's thread, a forged token) is tests/lifecycle/test_transcripts.py's.
     ("GET", "/widget/{widget_key}/threads/{thread_id}/transcript"),

@@ -13,10 +13,11 @@ import { fetchConfig } from "./config";
 import { Connection, type Status } from "./connection";
 import { Emitter } from "./emitter";
 import { type Embed, load, save } from "./embed";
+import { Language, t } from "./i18n";
+import { en } from "./locales/en";
 import { fetchChunk } from "./lazy";
 import { type Message, Messages, publicMessage } from "./messages";
 import { judgeHours } from "./hours";
-import { mailTranscript } from "./transcriptMail";
 import { pageReporter, watchNavigation } from "./page";
 import {
   type ClientFrame,
@@ -27,7 +28,6 @@ import {
   isOpen,
   MAX_CONTENT_CHARS,
   MAX_NAME_CHARS,
-  MAX_RATING_COMMENT_CHARS,
   type MessageJson,
   newClientId,
   type ServerFrame,
@@ -43,7 +43,10 @@ export interface State {
   status: Status;
   stopped: boolean;
   name: string;
-  greeting: string;
+  /** The space's greeting; null: the default one, in the widget's language. */
+  greeting: string | null;
+  /** The language the widget speaks (src/i18n.ts). */
+  lang: string;
   color: string;
   online: boolean;
   thread: ThreadJson | null;
@@ -73,20 +76,24 @@ export interface State {
   seen: string | null;
   /** A file is being uploaded (the paperclip waits). */
   uploading: boolean;
-  /** Outside the space's business hours (hours.ts): "away", whoever is online. */
+  /** The config's business hours (null: none) and whether now is outside them (hours.ts):
+   * "away", whoever is online; the away screen reads its message and return time from them. */
+  hours: HoursJson | null;
   outsideHours: boolean;
-  /** When the team is back (ms), while outside hours; null when unknown. */
-  backAt: number | null;
-  awayMessage: string;
   /** The visitor's rating of the ended conversation: "" none yet, then sending, done, failed. */
   rating: "" | "sending" | "done" | "failed";
   /** The service can email the transcript (widget config). */
   mailOn: boolean;
   /** The transcript form is open (the menu's "Email transcript"; after a close it shows). */
   mailOpen: boolean;
-  mailed: "" | "sending" | "sent" | "limited" | "failed";
   /** The visitor's email when known (welcome, identify): the transcript form's default. */
   email: string;
+  /** Appearance (structures.md "Appearance"): the config's team and reply time as sent (read
+   * by the lazy header component), the corner, the launcher label. */
+  team: WidgetConfig["team"];
+  reply: WidgetConfig["reply_time"];
+  left: boolean;
+  label: string;
 }
 
 export interface Identity {
@@ -116,7 +123,8 @@ export class Chat {
     status: "connecting",
     stopped: false,
     name: "Chat",
-    greeting: "Hi! How can we help?",
+    greeting: null,
+    lang: "en",
     color: "#2563eb",
     online: false,
     thread: null,
@@ -137,14 +145,16 @@ export class Chat {
     notice: "",
     seen: null,
     uploading: false,
+    hours: null,
     outsideHours: false,
-    backAt: null,
-    awayMessage: "",
     rating: "",
     mailOn: false,
     mailOpen: false,
-    mailed: "",
     email: "",
+    team: undefined,
+    reply: null,
+    left: false,
+    label: "",
   };
   readonly events = new Emitter();
   private readonly subscribers = new Set<() => void>();
@@ -155,6 +165,7 @@ export class Chat {
   private readonly messages = new Messages();
   /** Made on first use: the window chunk brings the upload and the links (`attachments`). */
   private heldFiles: Files | undefined;
+  readonly language: Language;
   /** settings.attachment_max_bytes when the space stores one: larger files are not sent. */
   private maxBytes: number | undefined;
   /** Changes made while handling a frame, applied by the next commit(). */
@@ -175,13 +186,13 @@ export class Chat {
   private fresh = false;
   /** The newest message id reported read on this socket. */
   private readSent: string | null = null;
-  private hours: HoursJson | null = null;
   private hoursTimer: ReturnType<typeof setTimeout> | undefined;
   /** The client_id of the rating frame sent last (its ack or error settles `rating`). */
   private ratingId = "";
 
   constructor(private readonly embed: Embed) {
     this.sessionKey = `chat-widget:session:${embed.key}`;
+    this.language = new Language(embed.http, (lang) => this.set({ lang }));
     this.conn = new Connection({
       url: () => this.url(),
       frame: (frame) => this.onFrame(frame),
@@ -202,6 +213,7 @@ export class Chat {
       if (!document.hidden) this.conn.wake();
       this.reportRead();
     });
+    this.language.choose(); // the browser's language: its catalogue comes with the config
     void fetchConfig(this.embed).then(([verdict, config]) => {
       if (verdict === "gone") this.conn.stop();
       else if (config) this.configure(config);
@@ -237,10 +249,14 @@ export class Chat {
     this.preview = settings.typing_preview === true;
     const max = settings.attachment_max_bytes;
     this.maxBytes = typeof max === "number" && max > 0 ? max : undefined;
+    this.language.space = typeof settings.locale === "string" ? settings.locale : "auto";
+    this.language.choose();
     this.set({
       ready: true,
       name: typeof space.name === "string" && space.name ? space.name : this.state.name,
-      greeting: typeof settings.greeting === "string" ? settings.greeting : this.state.greeting,
+      // The default greeting as stored speaks the visitor's language; a space's own as written.
+      greeting:
+        typeof settings.greeting === "string" && settings.greeting !== en.greeting ? settings.greeting : null,
       color:
         typeof settings.color === "string" && COLOR.test(settings.color)
           ? settings.color
@@ -249,10 +265,13 @@ export class Chat {
       online: this.welcomes ? this.state.online : Boolean(config.agents_online),
       groups: Array.isArray(config.groups) ? config.groups : [],
       defaultGroup: typeof settings.default_group_id === "string" ? settings.default_group_id : "",
-      awayMessage: config.hours?.away_message ?? "",
+      hours: config.hours ?? null,
       mailOn: config.transcript_email === true,
+      team: config.team,
+      reply: config.reply_time,
+      left: settings.position === "left",
+      label: typeof settings.launcher_label === "string" ? settings.launcher_label : "",
     });
-    this.hours = config.hours ?? null;
     this.judgeHours();
   }
 
@@ -260,12 +279,18 @@ export class Chat {
   private judgeHours(): void {
     clearTimeout(this.hoursTimer);
     const now = Date.now();
-    const verdict = judgeHours(this.hours, now);
-    this.set({ outsideHours: verdict.outside, backAt: verdict.backAt });
+    const verdict = judgeHours(this.state.hours, now);
+    this.set({ outsideHours: verdict.outside });
     // setTimeout holds at most 2^31-1 ms (24.8 days); the intervals span 8 days.
     if (verdict.changeAt !== null) {
       this.hoursTimer = setTimeout(() => this.judgeHours(), Math.min(verdict.changeAt - now, 2 ** 31 - 1));
     }
+  }
+
+  /** The console's appearance editor (README "Appearance"): show `config` (unsaved settings)
+   * without any connection; called again on every change. */
+  showPreview(config: WidgetConfig): void {
+    this.configure(config);
   }
 
   // --- frames ---------------------------------------------------------------------------
@@ -327,7 +352,7 @@ export class Chat {
         // A host page's identify refused (over a bound): its `error` listeners hear why.
         if (!frame.client_id) this.events.emit("error", { code: frame.code, message: frame.message });
         // require_identity: say why the message was refused (sign in on the site).
-        if (frame.code === "identity_required") this.pending.notice = frame.message;
+        if (frame.code === "identity_required") this.pending.notice = t("signIn");
         return this.onError(frame.code, frame.client_id);
       default:
         return; // pong, and frames newer than this widget
@@ -344,7 +369,7 @@ export class Chat {
       online: Boolean(frame.agents_online),
       groupsUp: frame.groups ?? null,
       identified: this.state.identified || Boolean(visitor.name || visitor.email),
-      email: this.state.email || (typeof visitor.email === "string" ? visitor.email : ""),
+      email: this.state.email || visitor.email || "",
       queuePosition: place(frame.queue_position),
     };
     const current = this.state.thread;
@@ -461,7 +486,7 @@ export class Chat {
     const clientId = newClientId();
     const frame: ClientFrame = { type: "message", client_id: clientId, content };
     if ([...content].length > MAX_CONTENT_CHARS || !fitsFrame(frame)) {
-      this.set({ notice: `A message can be at most ${MAX_CONTENT_CHARS} characters.` });
+      this.set({ notice: t("tooLong", { n: MAX_CONTENT_CHARS }) });
       return false;
     }
     this.messages.write(clientId, content);
@@ -481,7 +506,7 @@ export class Chat {
       this.maxBytes && file.size > this.maxBytes
         ? attachments().uploadError("too_large", this.maxBytes)
         : [...content].length > MAX_CONTENT_CHARS
-          ? `A message can be at most ${MAX_CONTENT_CHARS} characters.`
+          ? t("tooLong", { n: MAX_CONTENT_CHARS })
           : "";
     if (notice) {
       this.set({ notice });
@@ -550,6 +575,11 @@ export class Chat {
   }
 
   /** The visitor's own copy of the conversation (a plain link: the response is an attachment). */
+  /** The service's origin (the header's pictures must come from it). */
+  get service(): string {
+    return this.embed.http;
+  }
+
   transcriptUrl(): string | null {
     const session = load(this.sessionKey);
     const thread = this.state.thread;
@@ -597,26 +627,21 @@ export class Chat {
     this.set({ group: id });
   }
 
-  /** Email the conversation's transcript to `email` (POST .../transcript/email). */
-  async mailTranscript(email: string): Promise<void> {
-    const session = load(this.sessionKey);
-    const thread = this.state.thread;
-    if (!session || !thread || !email || this.state.mailed === "sending") return;
-    this.set({ mailed: "sending", email });
-    this.set({ mailed: await mailTranscript(this.embed, session, thread.id, email) });
-  }
-
+  /** The "Email transcript" button: the transcript form (src/lazy/transcript.tsx) shows or
+   * goes. */
   toggleMail(): void {
-    this.set({ mailOpen: !this.state.mailOpen, mailed: "" });
+    this.set({ mailOpen: !this.state.mailOpen });
   }
 
   /** Rate the ended conversation (structures.md "Ratings"): once; the comment is optional. */
   rate(score: "good" | "bad", comment = ""): void {
     const thread = this.state.thread;
-    if (!thread || !this.state.ended || this.state.rating === "sending" || this.state.rating === "done") return;
+    // Only an ended conversation shows the form (the service refuses an open one anyway).
+    if (!thread || this.state.rating === "sending" || this.state.rating === "done") return;
     this.ratingId = newClientId();
     const frame: ClientFrame = { type: "rate", client_id: this.ratingId, thread_id: thread.id, score };
-    const text = comment.trim().slice(0, MAX_RATING_COMMENT_CHARS);
+    // The form's field holds at most MAX_RATING_COMMENT_CHARS; the service trims and checks.
+    const text = comment.trim();
     if (text) frame.comment = text;
     this.set({ rating: this.conn.send(frame) ? "sending" : "failed" });
   }
@@ -627,7 +652,6 @@ export class Chat {
     this.commit({
       rating: "",
       mailOpen: false,
-      mailed: "",
       thread: null,
       ended: false,
       greet: true,

@@ -5,6 +5,7 @@
 
 import type { ComponentChildren } from "preact";
 import type { Chat } from "./chat";
+import { t } from "./i18n";
 import { ChatIcon } from "./ui/icons";
 
 export function Launcher({
@@ -23,7 +24,7 @@ export function Launcher({
         type="button"
         class="bubble"
         data-part="bubble"
-        aria-label={s.open ? "Close chat" : "Open chat"}
+        aria-label={t(s.open ? "close" : "open")}
         aria-expanded={s.open}
         aria-haspopup="dialog"
         onClick={() => chat.toggle()}
@@ -31,12 +32,17 @@ export function Launcher({
         onFocus={intent}
       >
         <ChatIcon />
-        <span class="badge" data-part="unread" aria-label={`${s.unread} unread`} hidden={!s.unread}>
+        {s.label && !s.open && (
+          <span class="label" data-part="launcher-label">
+            {s.label}
+          </span>
+        )}
+        <span class="badge" data-part="unread" aria-label={t("unread", { n: s.unread })} hidden={!s.unread}>
           {s.unread}
         </span>
       </button>
       {s.open && (
-        <div class="window" data-part="window" role="dialog" aria-label={`Chat with ${s.name}`}>
+        <div class="window" data-part="window" role="dialog" aria-label={t("chatWith", { name: s.name })}>
           {children}
         </div>
       )}

@@ -4,6 +4,7 @@
 
 import { render } from "preact";
 import type { Chat } from "./chat";
+import { rtl } from "./i18n";
 import type { Embed } from "./embed";
 import { Launcher } from "./launcher";
 import { configureLazy, fetchChunk, Pending } from "./lazy";
@@ -62,6 +63,10 @@ export function mount(chat: Chat, css: string, embed: Embed): void {
       // visitor is reading the window right now).
       host.hidden = !s.ready || (s.stopped && !s.open);
       if (s.color !== color) accent(`.root{--accent:${(color = s.color)}}`);
+      // The language's direction lays out the window (styles.css uses logical properties).
+      root.lang = s.lang;
+      root.dir = rtl(s.lang) ? "rtl" : "ltr";
+      root.classList.toggle("left", s.left); // settings.position (structures.md "Appearance")
       const list = find("messages");
       const follow = !list || list.scrollHeight - list.scrollTop - list.clientHeight < STICK_PX;
       // The chunk's arrival replaces the launcher's bubble with the window's: focus follows.

@@ -113,9 +113,16 @@ export interface WidgetConfig {
       typing_preview?: boolean;
       /** Stored only when the space sets it; the server checks every upload anyway. */
       attachment_max_bytes?: number;
+      /** "auto" (the visitor's browser languages) or a language code (README "Languages"). */
+      locale?: string;
+      position?: "right" | "left";
+      launcher_label?: string;
     };
   };
   agents_online: boolean;
+  /** Up to 3 agents by display name and picture (a URL on the service), and how many more. */
+  team?: { members?: { name: string; avatar_url: string | null }[]; others?: number };
+  reply_time?: "minutes" | "hour" | "day" | null;
   /** The groups the visitor may pick (visitor_picks_group), by name. */
   groups?: { id: string; name: string }[];
   /** Business hours (structures.md "Business hours"); null: always open. */

@@ -8,10 +8,12 @@ import { mock, test } from "node:test";
 import "../../frontend/protocol/index.test";
 // Business hours and the return time (issue 17).
 import "./closeloop.test";
+import "./i18n.test";
 import { Files, uploadError } from "../src/attachments";
 import type { Verdict } from "../src/config";
 import { Connection, type Status } from "../src/connection";
 import { noAgent } from "../src/groups";
+import { hue, initials, names, readTeam, replyLine } from "../src/lazy/team";
 import { Messages } from "../src/messages";
 import type { MessageJson } from "../src/protocol";
 
@@ -240,4 +242,38 @@ test("a file's link is asked for once and reused until shortly before it expires
   } finally {
     fake.mock.restore();
   }
+});
+
+test("the header's team: names, initials, pictures only from the service, reply buckets", () => {
+  const service = "https://chat.example.com";
+  const view = readTeam(
+    {
+      members: [
+        { name: "Ana María López", avatar_url: "/api/v1/avatars/a1" },
+        { name: "Li", avatar_url: "https://evil.example.net/x.png" },
+        { name: "", avatar_url: null },
+        { name: "Cy", avatar_url: "/api/v1/avatars/c" },
+      ],
+      others: 2,
+    },
+    "hour",
+    service,
+  );
+  assert.deepEqual(view.faces, [
+    { name: "Ana María López", avatar: "https://chat.example.com/api/v1/avatars/a1" },
+    { name: "Li", avatar: "" },
+  ]); // at most 3 are read: the nameless third is skipped, the fourth never looked at
+  assert.equal(names(view.faces, view.others), "Ana María López, Li, and 2 others");
+  assert.equal(names([...view.faces, { name: "Cy", avatar: "" }], 0), "Ana María López, Li, and Cy");
+  assert.equal(names(view.faces, 0), "Ana María López and Li");
+  assert.equal(names(view.faces.slice(0, 1), 1), "Ana María López and 1 other");
+  assert.equal(names([], 0), "");
+  assert.equal(initials("Ana María López"), "AL");
+  assert.equal(initials(" li "), "L");
+  assert.equal(replyLine(view.reply), "Usually replies within an hour");
+  assert.equal(readTeam(undefined, "soon", service).reply, null);
+  const hostile = readTeam({ members: [{ name: "X", avatar_url: "javascript:alert(1)" }] }, null, service);
+  assert.equal(hostile.faces[0].avatar, "");
+  assert.equal(replyLine(null), "");
+  assert.equal(hue("Ana"), hue("Ana"));
 });

@@ -8,6 +8,7 @@ import { Header } from "./Header";
 import { Inbox } from "./Inbox";
 import { Shortcuts } from "./Shortcuts";
 import { SignIn } from "./SignIn";
+import { AvatarField } from "./AvatarField";
 import { SpacesPage } from "./SpacesPage";
 import { TagsPage } from "./TagsPage";
 import { SecurityPage } from "./TwoFactor";
@@ -38,7 +39,10 @@ export function App({ c }: { c: Console }) {
       ) : c.view === "api-keys" && admin ? (
         <ApiKeysPage c={c} />
       ) : c.view === "security" ? (
-        <SecurityPage c={c} />
+        <>
+          <AvatarField c={c} />
+          <SecurityPage c={c} />
+        </>
       ) : c.view === "webhooks" && admin ? (
         <WebhooksPage c={c} />
       ) : c.view === "canned" ? (

@@ -1,4 +1,5 @@
 import type { Console } from "../console";
+import { t } from "../i18n";
 
 // The visitor's rating of a conversation, in its view (README "Ratings"): shown once given,
 // live (a `rating` frame) or loaded when the conversation opens.
@@ -7,8 +8,7 @@ export function RatingLine({ c, threadId }: { c: Console; threadId: string }) {
   if (!rating) return null;
   return (
     <p class="rating-line" data-part="rating" data-score={rating.score}>
-      The visitor rated this conversation{" "}
-      <strong>{rating.score === "good" ? "👍 good" : "👎 bad"}</strong>
+      {t("ratedLine")} <strong>{t(rating.score === "good" ? "ratedGood" : "ratedBad")}</strong>
       {rating.comment ? <>: “{rating.comment}”</> : null}
     </p>
   );

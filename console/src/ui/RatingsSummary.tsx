@@ -1,6 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { errorText } from "../api";
 import type { Console } from "../console";
+import { t } from "../i18n";
 import type { Space } from "../protocol";
 import { type RatingsReport, shareText } from "../ratings";
 
@@ -14,7 +15,7 @@ export function RatingsSummary({ c, space }: { c: Console; space: Space }) {
   }, [c, space.id]);
   return (
     <div class="space-edit ratings" data-part="ratings-summary">
-      <span class="label">Ratings, last 30 days</span>{" "}
+      <span class="label">{t("ratingsTitle")}</span>{" "}
       {error ? (
         <span class="error small">{error}</span>
       ) : report ? (
@@ -24,14 +25,14 @@ export function RatingsSummary({ c, space }: { c: Console; space: Space }) {
             <ul class="rating-agents">
               {report.agents.map((a) => (
                 <li key={a.agent_id ?? "none"} data-part="ratings-agent">
-                  {a.name ?? (a.agent_id ? "A former agent" : "Not claimed")}: {shareText(a)}
+                  {a.name ?? t(a.agent_id ? "formerAgent" : "notClaimed")}: {shareText(a)}
                 </li>
               ))}
             </ul>
           ) : null}
         </>
       ) : (
-        "Loading…"
+        t("loading")
       )}
     </div>
   );

@@ -2,9 +2,8 @@ import { useState } from "preact/hooks";
 import { errorText } from "../api";
 import { dayText, hoursFromForm, storedHours, WEEKDAY_NAMES, WEEKDAYS } from "../businessHours";
 import type { Console } from "../console";
+import { t } from "../i18n";
 import type { Space } from "../protocol";
-
-const DEFAULT_AWAY = "We are away right now. Leave us a message and we will get back to you.";
 
 // Business hours (README "Business hours"): the time zone, each weekday's ranges and the away
 // message, a form of its own in the space's card. Off: the space is always open.
@@ -28,13 +27,13 @@ export function SpaceHoursField({
     setSaved("");
     const read = on ? hoursFromForm(new FormData(event.currentTarget as HTMLFormElement)) : null;
     if (read && "bad" in read) {
-      setError(`${read.bad}: write ranges like 09:00-12:00, 13:00-17:00`);
+      setError(t("hoursBad", { day: read.bad }));
       return;
     }
     try {
       const path = `/spaces/${encodeURIComponent(space.id)}`;
       replace(await c.auth.api<Space>("PATCH", path, { settings: { business_hours: read } }));
-      setSaved("Saved.");
+      setSaved(t("saved"));
     } catch (err) {
       setError(errorText(err));
     }
@@ -48,12 +47,12 @@ export function SpaceHoursField({
           checked={on}
           onChange={(e) => setOn((e.currentTarget as HTMLInputElement).checked)}
         />{" "}
-        Business hours (outside them the widget shows the away message and offers to leave a message)
+        {t("hoursOn")}
       </label>
       {on ? (
         <>
           <label>
-            Time zone
+            {t("timeZone")}
             <input
               name="timezone"
               data-part="hours-timezone"
@@ -68,31 +67,31 @@ export function SpaceHoursField({
             </datalist>
           </label>
           {WEEKDAYS.map((day) => (
-            <label key={day} title="Several ranges: 09:00-12:00, 13:00-17:00; empty: closed">
-              {WEEKDAY_NAMES[day]}
+            <label key={day} title={t("hoursHint")}>
+              {t(WEEKDAY_NAMES[day])}
               <input
                 name={`hours_${day}`}
                 data-part={`hours-${day}`}
-                placeholder="Closed"
+                placeholder={t("dayClosed")}
                 defaultValue={dayText(hours?.weekly?.[day])}
               />
             </label>
           ))}
           <label class="wide">
-            Away message
+            {t("awayMessage")}
             <textarea
               name="away_message"
               data-part="hours-away-message"
               rows={2}
               maxLength={500}
               required
-              defaultValue={hours?.away_message ?? DEFAULT_AWAY}
+              defaultValue={hours?.away_message ?? t("awayDefault")}
             />
           </label>
         </>
       ) : null}
       <button type="submit" data-part="hours-save">
-        Save hours
+        {t("saveHours")}
       </button>
       <span class="hint">{saved}</span>
       <span class="error small" role="alert" hidden={!error}>

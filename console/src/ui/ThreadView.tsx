@@ -4,6 +4,7 @@ import type { Console } from "../console";
 import type { Shown } from "../messages";
 import type { Note } from "../notes";
 import { cameByEmail, compareIds, isOpen, type Thread } from "../protocol";
+import { t } from "../i18n";
 import { visitorLabel } from "../visitors";
 import { AttachButton, AttachmentView } from "./AttachmentView";
 import { CannedList, useCannedPicker } from "./CannedPicker";
@@ -89,7 +90,7 @@ export function ThreadView({
   if (!thread) {
     return (
       <section class="thread" data-part="thread" data-thread-id={id} data-status="">
-        <p class="hint">Loading the conversation…</p>
+        <p class="hint">{t("loadingThread")}</p>
         <p class="error" data-part="thread-error" role="alert" hidden={!error}>
           {error}
         </p>
@@ -141,7 +142,7 @@ export function ThreadView({
     }
   };
   const close = () => {
-    if (window.confirm("Close this conversation?")) void c.outbox.close(id);
+    if (window.confirm(t("closeAsk"))) void c.outbox.close(id);
   };
 
   return (
@@ -152,15 +153,15 @@ export function ThreadView({
             type="button"
             class="quiet back"
             onClick={() => c.closeThreadView()}
-            aria-label="Back to the list"
+            aria-label={t("back")}
           >
-            ← List
+            {t("list")}
           </button>
           <div class="thread-title">
             <h2>{name}</h2>
             <span class={`status status-${thread.status}`}>
               {STATUS_TEXT[thread.status]}
-              {holder ? ` · with ${holder}` : ""}
+              {holder ? t("withHolder", { name: holder }) : ""}
               {c.spaces.length > 1 ? ` · ${c.spaceName(thread.space_id)}` : ""}
             </span>
             <AlsoHere c={c} id={id} />
@@ -175,7 +176,7 @@ export function ThreadView({
               onClick={() => void c.outbox.claim(id)}
               title="Claim (c)"
             >
-              Claim
+              {t("claim")}
             </button>
             <button
               type="button"
@@ -184,7 +185,7 @@ export function ThreadView({
               aria-expanded={transferring}
               onClick={() => setTransferring(!transferring)}
             >
-              Transfer
+              {t("transfer")}
             </button>
             <button
               type="button"
@@ -193,7 +194,7 @@ export function ThreadView({
               onClick={close}
               title="Close (e)"
             >
-              Close
+              {t("close")}
             </button>
             {open ? null : (
               <button
@@ -203,7 +204,7 @@ export function ThreadView({
                 onClick={() => void c.outbox.reopen(id)}
                 title="Reopen and hold this conversation"
               >
-                Reopen
+                {t("reopen")}
               </button>
             )}
           </div>
@@ -211,7 +212,7 @@ export function ThreadView({
         {transferring && open ? (
           <div class="transfer">
             <label>
-              Transfer to{" "}
+              {t("transferTo")}{" "}
               <select
                 data-part="transfer-target"
                 value={chosen}
@@ -220,7 +221,7 @@ export function ThreadView({
                 {targets.map((a) => (
                   <option key={a.id} value={a.id}>
                     {a.name}
-                    {a.is_online ? " (online)" : " (offline)"}
+                    {t(a.is_online ? "isOnline" : "isOffline")}
                   </option>
                 ))}
               </select>
@@ -236,17 +237,18 @@ export function ThreadView({
                 });
               }}
             >
-              Transfer
+              {t("transfer")}
             </button>
             <button type="button" class="quiet" onClick={() => setTransferring(false)}>
-              Cancel
+              {t("cancel")}
             </button>
-            {targets.length === 0 ? <span class="hint">There is no other agent.</span> : null}
+            {targets.length === 0 ? <span class="hint">{t("noOther")}</span> : null}
           </div>
         ) : null}
         {thread.channel === "email" ? (
           <p class="email-notice" data-part="email-notice">
-            Replies are sent by email to <strong>{thread.email}</strong>
+            {t("emailReplies")}
+            <strong>{thread.email}</strong>
           </p>
         ) : null}
         <RatingLine c={c} threadId={id} />
@@ -261,16 +263,16 @@ export function ThreadView({
                 class="link"
                 onClick={() => void c.reads.loadHistory(id, log.before !== undefined)}
               >
-                Could not load messages ({log.error}). Retry
+                {t("loadFailed", { error: log.error })}
               </button>
             ) : log.loading ? (
-              "Loading…"
+              t("loading")
             ) : log.before ? (
               <button type="button" class="link" onClick={() => void c.reads.loadHistory(id, true)}>
-                Load earlier messages
+                {t("earlier")}
               </button>
             ) : log.before === null ? (
-              "Start of the conversation"
+              t("start")
             ) : (
               ""
             )}
@@ -281,9 +283,9 @@ export function ThreadView({
               "author_id" in item ? (
                 <li key={`note-${item.id}`} class="message note" data-part="note" data-id={item.id}>
                   <div class="message-meta">
-                    <span class="who">{item.author_id === me.id ? "You" : item.author_name}</span>
+                    <span class="who">{item.author_id === me.id ? t("you") : item.author_name}</span>
                     <time dateTime={item.created_at}>{clock(item.created_at)}</time>
-                    <span class="via">Only agents see this</span>
+                    <span class="via">{t("onlyAgents")}</span>
                   </div>
                   <div class="content">{item.content}</div>
                 </li>
@@ -301,7 +303,7 @@ export function ThreadView({
           </ol>
         </div>
         <p class="typing" data-part="typing" hidden={!typing} aria-live="polite">
-          {typing ? `${typing.who} is typing…` : ""}
+          {typing ? t("typing", { name: typing.who }) : ""}
         </p>
         {typing?.draft ? (
           <p class="typing-draft" data-part="typing-draft" title="What the visitor is typing (not sent yet)">
@@ -325,14 +327,14 @@ export function ThreadView({
           />
         ) : null}
         <CannedList picker={picker} />
-        <div class="composer-mode" role="group" aria-label="Reply or private note">
+        <div class="composer-mode" role="group" aria-label={t("mode")}>
           <button
             type="button"
             data-part="mode-reply"
             aria-pressed={!noting}
             onClick={() => setNoting(false)}
           >
-            Reply
+            {t("reply")}
           </button>
           <button
             type="button"
@@ -340,7 +342,7 @@ export function ThreadView({
             aria-pressed={noting}
             onClick={() => setNoting(true)}
           >
-            Note
+            {t("note")}
           </button>
         </div>
         <form
@@ -355,15 +357,11 @@ export function ThreadView({
             ref={composer}
             data-part="composer"
             rows={3}
-            aria-label={noting ? "Private note" : "Reply"}
+            aria-label={t(noting ? "privateNote" : "reply")}
             value={draft}
             disabled={!open && !noting}
             placeholder={
-              noting
-                ? "Private note: only agents see this"
-                : open
-                ? "Reply… (Enter sends, Shift+Enter for a new line, / for canned responses)"
-                : "This conversation is over."
+              t(noting ? "notePlaceholder" : open ? "replyPlaceholder" : "over")
             }
             {...picker.aria}
             onInput={(e) => {
@@ -396,7 +394,7 @@ export function ThreadView({
             }}
           />
           <button type="submit" class="primary" data-part="send" disabled={!open && !noting}>
-            {noting ? "Add note" : "Send"}
+            {t(noting ? "addNote" : "send")}
           </button>
         </form>
       </section>
@@ -487,7 +485,7 @@ function MessageItem({
         ? m.sender_name
         : visitorName
       : own
-        ? "You"
+        ? t("you")
         : m.sender_name || m.sender_type;
   const classes = `message from-${m.sender_type}${own ? " own" : ""} state-${m.state}`;
   return (
@@ -504,13 +502,13 @@ function MessageItem({
         <time dateTime={m.created_at}>{clock(m.created_at)}</time>
         {cameByEmail(m) ? (
           <span class="via" data-part="via-email">
-            via email
+            {t("viaEmail")}
           </span>
         ) : null}
-        {m.state === "sending" ? <span class="state">Sending…</span> : null}
+        {m.state === "sending" ? <span class="state">{t("sending")}</span> : null}
         {seen ? (
           <span class="state" data-part="seen-by-visitor">
-            Seen by the visitor
+            {t("seen")}
           </span>
         ) : null}
       </div>
@@ -520,21 +518,21 @@ function MessageItem({
       {m.attachment ? <AttachmentView c={c} a={m.attachment} /> : null}
       {m.state === "failed" && m.client_id ? (
         <div class="failed">
-          <span>Not sent: {m.error}</span>{" "}
+          <span>{t("notSent", { error: m.error ?? "" })}</span>{" "}
           <button
             type="button"
             class="link"
             data-part="retry"
             onClick={() => m.client_id && c.outbox.retryMessage(threadId, m.client_id)}
           >
-            Retry
+            {t("retry")}
           </button>{" "}
           <button
             type="button"
             class="link"
             onClick={() => m.client_id && c.outbox.discardMessage(threadId, m.client_id)}
           >
-            Discard
+            {t("discard")}
           </button>
         </div>
       ) : null}

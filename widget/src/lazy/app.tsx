@@ -4,3 +4,5 @@
 export { App as default } from "../ui/App";
 // chat.ts reaches these through the chunk (its attach and file links run from the window's UI).
 export { Files, uploadError } from "../attachments";
+// What is inside the window looks like this (adopted when the chunk arrives, before it renders).
+export { default as css } from "./app.css?inline";

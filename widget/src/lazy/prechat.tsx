@@ -3,6 +3,7 @@
 // app (a chunk must not pull app modules in: they would be a second copy).
 
 import type { Chat, State } from "../chat";
+import { t } from "../i18n";
 import css from "./prechat.css?inline";
 
 export { css };
@@ -12,7 +13,7 @@ export default function Prechat({ chat, s }: { chat: Chat; s: State }) {
     <form
       class="panel prechat"
       data-part="prechat"
-      aria-label="Leave your details"
+      aria-label={t("details")}
       onSubmit={(event) => {
         event.preventDefault();
         const data = new FormData(event.currentTarget);
@@ -20,13 +21,8 @@ export default function Prechat({ chat, s }: { chat: Chat; s: State }) {
       }}
     >
       {/* Outside business hours the away screen above says it (one sentence, not two). */}
-      {!s.outsideHours && (
-        <p>
-          {s.queueFull ? "All our agents are busy" : "No one is online"} right now. Leave your email
-          and we will get back to you.
-        </p>
-      )}
-      <input class="field" name="name" autocomplete="name" maxLength={120} placeholder="Name" aria-label="Name" />
+      {!s.outsideHours && <p>{t(s.queueFull ? "busy" : "nobody")}</p>}
+      <input class="field" name="name" autocomplete="name" maxLength={120} placeholder={t("name")} aria-label={t("name")} />
       <input
         class="field"
         name="email"
@@ -34,11 +30,11 @@ export default function Prechat({ chat, s }: { chat: Chat; s: State }) {
         autocomplete="email"
         maxLength={254}
         required
-        placeholder="Email"
-        aria-label="Email"
+        placeholder={t("email")}
+        aria-label={t("email")}
       />
       <button type="submit" class="primary">
-        Send
+        {t("submit")}
       </button>
     </form>
   );

@@ -3,10 +3,11 @@
 
 import type { Chat } from "../chat";
 import { noAgent } from "../groups";
+import { t } from "../i18n";
 import { lazy } from "../lazy";
 import type { AwayProps } from "../lazy/away";
 import type { RatingProps } from "../lazy/rating";
-import { closeLoopTexts } from "../lazy/texts";
+import { Team } from "../lazy/Team";
 import type { TranscriptProps } from "../lazy/transcript";
 import { MAX_RATING_COMMENT_CHARS } from "../protocol";
 import { Conversation } from "./Conversation";
@@ -24,19 +25,26 @@ export function App({ chat }: { chat: Chat }) {
   // agents still answer the conversations already open (structures.md "Business hours").
   const closedHours = s.outsideHours && !s.thread;
   const away = !s.online || s.queueFull || noAgent(s) || closedHours;
+  // The visitor's own copy of the conversation: downloaded, or emailed (the transcript chunk).
+  const transcript = s.thread && chat.transcriptUrl();
   return (
     <>
       <button
         type="button"
         class="bubble"
         data-part="bubble"
-        aria-label={s.open ? "Close chat" : "Open chat"}
+        aria-label={t(s.open ? "close" : "open")}
         aria-expanded={s.open}
         aria-haspopup="dialog"
         onClick={() => chat.toggle()}
       >
         <ChatIcon />
-        <span class="badge" data-part="unread" aria-label={`${s.unread} unread`} hidden={!s.unread}>
+        {s.label && !s.open && (
+          <span class="label" data-part="launcher-label">
+            {s.label}
+          </span>
+        )}
+        <span class="badge" data-part="unread" aria-label={t("unread", { n: s.unread })} hidden={!s.unread}>
           {s.unread}
         </span>
       </button>
@@ -44,7 +52,7 @@ export function App({ chat }: { chat: Chat }) {
         class="window"
         data-part="window"
         role="dialog"
-        aria-label={`Chat with ${s.name}`}
+        aria-label={t("chatWith", { name: s.name })}
         hidden={!s.open}
         onKeyDown={(event) => {
           if (event.key === "Escape") {
@@ -60,88 +68,87 @@ export function App({ chat }: { chat: Chat }) {
             </h2>
             <div class="sub">
               <span class="presence" data-part="presence" data-online={String(s.online)}>
-                {s.online ? "Online" : "Offline"}
+                {t(s.online ? "online" : "offline")}
               </span>
               <span class="status" data-part="status" data-status={s.status} role="status">
-                {s.status}
+                {t(s.status === "offline" ? "noConnection" : s.status)}
               </span>
             </div>
+            <Team team={s.team} reply={s.reply} service={chat.service} />
           </div>
-          <button type="button" class="x" data-part="close" aria-label="Close chat" onClick={() => chat.close()}>
+          <button type="button" class="x" data-part="close" aria-label={t("close")} onClick={() => chat.close()}>
             ×
           </button>
         </div>
         <Conversation s={s} chat={chat} />
-        {s.thread && chat.transcriptUrl() ? (
-          <a class="transcript" data-part="transcript" href={chat.transcriptUrl() ?? undefined} target="_blank" rel="noopener">
-            Download transcript
+        {transcript ? (
+          <a class="transcript" data-part="transcript" href={transcript} target="_blank" rel="noopener">
+            {t("transcript")}
           </a>
         ) : null}
-        {s.thread && s.mailOn && !s.ended ? (
+        {transcript && s.mailOn && !s.ended ? (
           <button type="button" class="transcript" data-part="transcript-mail" onClick={() => chat.toggleMail()}>
-            {closeLoopTexts.mailMenu}
+            {t("mailMenu")}
           </button>
         ) : null}
-        {s.thread && s.mailOn && !s.ended && s.mailOpen ? (
-          <TranscriptForm email={s.email} state={s.mailed} onSend={(email) => void chat.mailTranscript(email)} />
+        {transcript && s.mailOn && !s.ended && s.mailOpen ? (
+          <TranscriptForm email={s.email} url={transcript} />
         ) : null}
         {s.stopped ? (
-          <p class="panel">Chat is not available right now.</p>
+          <p class="panel">{t("unavailable")}</p>
         ) : (
           <>
             {s.ended ? (
           <>
           <div class="panel ended">
-            <p>This conversation has ended. Write below to continue it.</p>
+            <p>{t("ended")}</p>
             <button type="button" class="primary" data-part="new-conversation" onClick={(event) => {
                 const root = event.currentTarget.getRootNode() as ShadowRoot;
                 chat.newConversation();
                 queueMicrotask(() => root.querySelector<HTMLElement>("[data-part=input]")?.focus());
               }}
             >
-              Start a new conversation
+              {t("newChat")}
             </button>
           </div>
           {s.thread && (
             <Rating state={s.rating} maxComment={MAX_RATING_COMMENT_CHARS} onRate={(score, comment) => chat.rate(score, comment)} />
           )}
           {/* After the close: the transcript by mail, when the service can send it. */}
-          {s.thread && s.mailOn && (
-            <TranscriptForm email={s.email} state={s.mailed} onSend={(email) => void chat.mailTranscript(email)} />
+          {transcript && s.mailOn && (
+            <TranscriptForm email={s.email} url={transcript} />
           )}
           </>
             ) : (
           <>
-            {closedHours && <Away message={s.awayMessage} backAt={s.backAt} now={Date.now()} />}
+            {closedHours && s.hours && <Away hours={s.hours} now={Date.now()} />}
             {s.queuePosition !== null && s.thread?.status === "unassigned" && (
               <p class="panel queue" data-part="queue" role="status">
-                {s.queuePosition === 1
-                  ? "You are next in the queue."
-                  : `You are number ${s.queuePosition} in the queue.`}
-                {s.wait ? ` Wait about ${Math.max(1, Math.round(s.wait / 60))} min.` : " An agent will be with you shortly."}
+                {s.queuePosition === 1 ? t("queueNext") : t("queuePlace", { n: s.queuePosition })}{" "}
+                {s.wait ? t("wait", { n: Math.max(1, Math.round(s.wait / 60)) }) : t("shortly")}
               </p>
             )}
             {s.thread?.status === "active" && s.thread.agent_name && (
               <p class="panel" data-part="agent" role="status">
-                You are chatting with {s.thread.agent_name}
+                {t("chattingWith", { name: s.thread.agent_name })}
               </p>
             )}
             {!s.thread && s.groups.length > 0 && (
               <select
                 class="field"
                 data-part="group"
-                aria-label="Topic"
+                aria-label={t("topic")}
                 value={s.group}
                 onChange={(event) => chat.pickGroup(event.currentTarget.value)}
               >
-                <option value="">Choose a topic</option>
+                <option value="">{t("chooseTopic")}</option>
                 {s.groups.map((g) => (
                   <option value={g.id}>{g.name}</option>
                 ))}
               </select>
             )}
             {away && !s.identified && <Prechat chat={chat} s={s} />}
-            {away && s.thanked && <p class="panel">Thanks! We will get back to you.</p>}
+            {away && s.thanked && <p class="panel">{t("thanks")}</p>}
             {s.notice && (
               <p class="note" role="alert">
                 {s.notice}
