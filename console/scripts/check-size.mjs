@@ -7,11 +7,11 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 
-// 40 KiB, plus 2 KiB for the appearance editor and the agent's picture (branch appearance, issue
-// 17: main's build is 42,536 bytes) and 1 KiB for the business hours editor, ratings in the
-// conversation view and the space summary (branch closeloop, issue 17: 43,899 bytes merged);
+// 40 KiB, plus 2 KiB for issue 17's appearance editor, the agent's picture and the links
+// (main's build: 42,536 bytes), plus 2 KiB for its business hours editor, the ratings in the
+// conversation view and the space summary, with their catalogue texts (44,228 bytes merged):
 // no dependency, only the new pages' own code.
-const BUDGET_GZIP_BYTES = 43 * 1024;
+const BUDGET_GZIP_BYTES = 44 * 1024;
 const FILES = ["console.js", "console.css"];
 
 const dir = process.argv[2];

@@ -75,8 +75,10 @@ def _config(service: Service) -> dict[str, Any]:
 def test_an_open_widget_flips_to_away_at_closing_time(
     page: Page, service: Service, agent: AgentDriver, artifacts: Path
 ) -> None:
-    """An agent is online the whole time: inside hours the widget is as before (no offline
-    form); at 17:00 it shows the away message, when the team is back, and the offline form."""
+    """An agent is online the whole time: inside hours the widget is as before (no away
+    sentence, no form); at 17:00 it shows the away message and when the team is back above the
+    message box, and once the visitor has written, above the leave-a-message form alone (one
+    state at a time, as when nobody is online)."""
     space = service.org.space["id"]
     patched = rest(
         service.org,
@@ -99,20 +101,33 @@ def test_an_open_widget_flips_to_away_at_closing_time(
     page.clock.run_for(31_000)  # past 17:00: the widget's own timer flips it
     away = widget.part("away")
     expect(away).to_be_visible()
+    expect(away).to_have_count(1)  # the one sentence: the space's away message
     expect(away).to_contain_text("We are out for the day.")
     # Tomorrow 09:00 UTC, in the browser's zone and language (this context: UTC, en-US).
     expect(widget.part("back-at")).to_have_text(re.compile(r"^Back tomorrow at 9:00\sAM$"))
-    expect(widget.part("prechat")).to_be_visible()
+    # The box first: what the visitor came for.
+    expect(widget.input).to_be_visible()
+    expect(widget.part("prechat")).to_have_count(0)
+
+    # Written: the form alone asks where to reply, under the same away screen (no second
+    # sentence: not "No one is online", since someone is).
+    widget.send("Are you open on Saturday?")
+    widget.expect_message("Are you open on Saturday?", "visitor", state="sent")
+    form = widget.part("prechat")
+    expect(form).to_be_visible()
+    expect(form).not_to_contain_text("No one is online")
+    expect(widget.input).to_have_count(0)
+    expect(away).to_contain_text("We are out for the day.")
     page.screenshot(path=artifacts / "widget-away-hours.png")
 
-    # The visitor leaves a message instead of waiting: a lead in the inbox, though an agent is
-    # online (hours win).
-    form = widget.part("prechat")
+    # The visitor leaves an email: a lead in the inbox, though an agent is online (hours win).
     form.locator("input[name=name]").fill("Grace")
     form.locator("input[name=email]").fill("grace@example.com")
     form.locator("button[type=submit]").click()
-    lead = agent.wait_for("thread.new")
-    assert lead["thread"]["channel"] == "email", lead
+    lead = agent.wait_for("message", where=lambda f: "grace@example.com" in f.get("content", ""))
+    assert lead["sender_type"] == "visitor", lead
+    expect(form).to_have_count(0)
+    expect(widget.input).to_be_visible()
 
     page.clock.run_for(16 * 3600 * 1000)  # the next morning: open again
     expect(widget.part("away")).to_have_count(0)

@@ -17,7 +17,6 @@ import { Language, t } from "./i18n";
 import { en } from "./locales/en";
 import { fetchChunk } from "./lazy";
 import { type Message, Messages, publicMessage } from "./messages";
-import { judgeHours } from "./hours";
 import { pageReporter, watchNavigation } from "./page";
 import {
   type ClientFrame,
@@ -76,16 +75,13 @@ export interface State {
   seen: string | null;
   /** A file is being uploaded (the paperclip waits). */
   uploading: boolean;
-  /** The config's business hours (null: none) and whether now is outside them (hours.ts):
-   * "away", whoever is online; the away screen reads its message and return time from them. */
+  /** The config's business hours (null: none): outside them is "away", whoever is online
+   * (ui/states.ts); the away screen reads its message and return time from them. */
   hours: HoursJson | null;
-  outsideHours: boolean;
   /** The visitor's rating of the ended conversation: "" none yet, then sending, done, failed. */
   rating: "" | "sending" | "done" | "failed";
   /** The service can email the transcript (widget config). */
   mailOn: boolean;
-  /** The transcript form is open (the menu's "Email transcript"; after a close it shows). */
-  mailOpen: boolean;
   /** The visitor's email when known (welcome, identify): the transcript form's default. */
   email: string;
   /** Appearance (structures.md "Appearance"): the config's team and reply time as sent (read
@@ -146,10 +142,8 @@ export class Chat {
     seen: null,
     uploading: false,
     hours: null,
-    outsideHours: false,
     rating: "",
     mailOn: false,
-    mailOpen: false,
     email: "",
     team: undefined,
     reply: null,
@@ -272,19 +266,19 @@ export class Chat {
       left: settings.position === "left",
       label: typeof settings.launcher_label === "string" ? settings.launcher_label : "",
     });
-    this.judgeHours();
+    this.followHours();
   }
 
-  /** Outside business hours or not, now; again at the next boundary (an open widget flips). */
-  private judgeHours(): void {
+  /** Business hours: the window judges them as it draws (ui/states.ts, hours.ts: in the window
+   * chunk, not here); this only draws again at the next bound of the open intervals, so an open
+   * widget flips to away at closing time and back at opening. */
+  private followHours(): void {
     clearTimeout(this.hoursTimer);
     const now = Date.now();
-    const verdict = judgeHours(this.state.hours, now);
-    this.set({ outsideHours: verdict.outside });
+    const intervals = this.state.hours?.intervals;
+    const next = Array.isArray(intervals) ? intervals.flat().find((at) => at > now) : undefined;
     // setTimeout holds at most 2^31-1 ms (24.8 days); the intervals span 8 days.
-    if (verdict.changeAt !== null) {
-      this.hoursTimer = setTimeout(() => this.judgeHours(), Math.min(verdict.changeAt - now, 2 ** 31 - 1));
-    }
+    if (next) this.hoursTimer = setTimeout(() => (this.commit(), this.followHours()), Math.min(next - now, 2 ** 31 - 1));
   }
 
   /** The console's appearance editor (README "Appearance"): show `config` (unsaved settings)
@@ -345,7 +339,7 @@ export class Chat {
         }
         return;
       case "error":
-        if (frame.client_id && frame.client_id === this.ratingId) {
+        if (frame.client_id === this.ratingId) {
           // One rating per conversation: one given already (another tab's) counts as done.
           return this.set({ rating: frame.code === "already_rated" ? "done" : "failed" });
         }
@@ -627,22 +621,13 @@ export class Chat {
     this.set({ group: id });
   }
 
-  /** The "Email transcript" button: the transcript form (src/lazy/transcript.tsx) shows or
-   * goes. */
-  toggleMail(): void {
-    this.set({ mailOpen: !this.state.mailOpen });
-  }
-
-  /** Rate the ended conversation (structures.md "Ratings"): once; the comment is optional. */
+  /** Rate the ended conversation (structures.md "Ratings"): once (the form holds its buttons
+   * while sending and thanks after the ack); the service trims the comment, blank is none. */
   rate(score: "good" | "bad", comment = ""): void {
     const thread = this.state.thread;
-    // Only an ended conversation shows the form (the service refuses an open one anyway).
-    if (!thread || this.state.rating === "sending" || this.state.rating === "done") return;
+    if (!thread) return;
     this.ratingId = newClientId();
-    const frame: ClientFrame = { type: "rate", client_id: this.ratingId, thread_id: thread.id, score };
-    // The form's field holds at most MAX_RATING_COMMENT_CHARS; the service trims and checks.
-    const text = comment.trim();
-    if (text) frame.comment = text;
+    const frame: ClientFrame = { type: "rate", client_id: this.ratingId, thread_id: thread.id, score, comment };
     this.set({ rating: this.conn.send(frame) ? "sending" : "failed" });
   }
 
@@ -651,7 +636,6 @@ export class Chat {
     this.fresh = true;
     this.commit({
       rating: "",
-      mailOpen: false,
       thread: null,
       ended: false,
       greet: true,

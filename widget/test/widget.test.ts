@@ -9,12 +9,16 @@ import "../../frontend/protocol/index.test";
 // Business hours and the return time (issue 17).
 import "./closeloop.test";
 import "./i18n.test";
+import "../../frontend/linkify/index.test";
 import { Files, uploadError } from "../src/attachments";
 import type { Verdict } from "../src/config";
 import { Connection, type Status } from "../src/connection";
 import { noAgent } from "../src/groups";
+import { t } from "../src/i18n";
 import { hue, initials, names, readTeam, replyLine } from "../src/lazy/team";
 import { Messages } from "../src/messages";
+import type { State } from "../src/chat";
+import { awayLine, screen, statusLine } from "../src/ui/states";
 import type { MessageJson } from "../src/protocol";
 
 const msg = (id: string, extra: Partial<MessageJson> = {}): MessageJson => ({
@@ -276,4 +280,35 @@ test("the header's team: names, initials, pictures only from the service, reply 
   assert.equal(hostile.faces[0].avatar, "");
   assert.equal(replyLine(null), "");
   assert.equal(hue("Ana"), hue("Ana"));
+});
+
+test("away: the leave-a-message form or the message box, never both, with one sentence", () => {
+  const base = {
+    online: true, queueFull: false, thanked: false, identified: false, ended: false, messages: [],
+    thread: null, group: "", defaultGroup: "", groupsUp: null, status: "connected", stopped: false,
+  } as unknown as State; // prettier-ignore
+  const at = (patch: Partial<State>) => ({ ...base, ...patch });
+  const wrote = [{ sender_type: "visitor" }] as State["messages"];
+  const answered = [{ sender_type: "agent" }] as State["messages"];
+  assert.equal(screen(base), "chat");
+  assert.equal(awayLine(base), "");
+  assert.equal(screen(at({ messages: wrote })), "chat", "someone is there");
+  // Nobody online: the box first, with one sentence; once written, the form alone.
+  assert.equal(screen(at({ online: false })), "chat");
+  assert.equal(awayLine(at({ online: false })), t("away"));
+  assert.equal(screen(at({ online: false, messages: answered })), "chat");
+  assert.equal(screen(at({ online: false, messages: wrote })), "form");
+  // The form sent (or the page identified the visitor): the box again, with the thanks.
+  assert.equal(screen(at({ online: false, messages: wrote, thanked: true, identified: true })), "chat");
+  assert.equal(awayLine(at({ online: false, thanked: true })), t("thanks"));
+  assert.equal(screen(at({ online: false, messages: wrote, identified: true })), "chat");
+  // The queue is full (a new conversation refused): the form, identified or not.
+  assert.equal(screen(at({ queueFull: true, identified: true })), "form");
+  // The visitor's group has nobody: as nobody online.
+  assert.equal(screen(at({ group: "g1", groupsUp: { g1: false }, messages: wrote })), "form");
+  assert.equal(screen(at({ group: "g1", groupsUp: { g1: true }, messages: wrote })), "chat");
+  // The header never shows the socket's state names.
+  assert.equal(statusLine(base), "");
+  assert.equal(statusLine(at({ status: "offline" })), t("reconnecting"));
+  assert.equal(statusLine(at({ status: "offline", stopped: true })), "");
 });

@@ -11,6 +11,7 @@ import { CannedList, useCannedPicker } from "./CannedPicker";
 import { AlsoHere, AssignedNotice } from "./Colleagues";
 import { clock, STATUS_TEXT } from "./format";
 import { Lifecycle } from "./Lifecycle";
+import { Linked } from "./Linked";
 import { RatingLine } from "./RatingLine";
 import { VisitorPanel } from "./VisitorPanel";
 
@@ -513,7 +514,7 @@ function MessageItem({
         ) : null}
       </div>
       <div class="content" data-part="content">
-        {m.attachment && m.content === m.attachment.name ? null : m.content}
+        {m.attachment && m.content === m.attachment.name ? null : <Linked text={m.content} />}
       </div>
       {m.attachment ? <AttachmentView c={c} a={m.attachment} /> : null}
       {m.state === "failed" && m.client_id ? (

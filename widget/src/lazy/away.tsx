@@ -1,4 +1,4 @@
-// The away screen (structures.md "Business hours"), a lazy chunk (README "Lazy chunks"): outside
+// The away screen (structures.md "Business hours"), part of the `loop` chunk (loop.tsx): outside
 // the space's hours, its away message and when the team is back, in the visitor's own time zone
 // and the widget's language (t() and Intl). Plain props; of the app it imports only the shared
 // texts (src/i18n.ts, handed over by the loader).

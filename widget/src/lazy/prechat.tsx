@@ -4,6 +4,7 @@
 
 import type { Chat, State } from "../chat";
 import { t } from "../i18n";
+import { closedHours } from "../ui/states";
 import css from "./prechat.css?inline";
 
 export { css };
@@ -21,7 +22,7 @@ export default function Prechat({ chat, s }: { chat: Chat; s: State }) {
       }}
     >
       {/* Outside business hours the away screen above says it (one sentence, not two). */}
-      {!s.outsideHours && <p>{t(s.queueFull ? "busy" : "nobody")}</p>}
+      {!closedHours(s) && <p>{t(s.queueFull ? "busy" : "nobody")}</p>}
       <input class="field" name="name" autocomplete="name" maxLength={120} placeholder={t("name")} aria-label={t("name")} />
       <input
         class="field"

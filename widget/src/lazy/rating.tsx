@@ -1,7 +1,7 @@
 // The rating of an ended conversation (structures.md "Ratings"): good or bad, one tap, then an
 // optional comment. Good/bad rather than 1-5: one tap after a chat gets more answers, and the
-// share of satisfied visitors (CSAT) is what teams read anyway. A lazy chunk (README "Lazy
-// chunks"), fetched once a conversation has ended; plain props, the texts through t().
+// share of satisfied visitors (CSAT) is what teams read anyway. Part of the `loop` chunk
+// (loop.tsx), fetched once a conversation has ended; plain props, the texts through t().
 
 import { t } from "../i18n";
 

@@ -1,5 +1,5 @@
 // "Email me the transcript" (structures.md "Transcripts and export"): an email field, prefilled
-// with the visitor's when known, and the outcome. A lazy chunk (README "Lazy chunks"), fetched
+// with the visitor's when known, and the outcome. Part of the `loop` chunk (loop.tsx), fetched
 // after a close or from "Email transcript". The request is the chunk's as well, so widget.js
 // carries none of it: POST <the conversation's transcript URL>/email, cross-origin, with the
 // visitor's session token in X-Chat-Session (as the attachment routes).

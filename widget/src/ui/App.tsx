@@ -2,29 +2,28 @@
 // every change.
 
 import type { Chat } from "../chat";
-import { noAgent } from "../groups";
 import { t } from "../i18n";
 import { lazy } from "../lazy";
-import type { AwayProps } from "../lazy/away";
-import type { RatingProps } from "../lazy/rating";
+import type { LoopProps } from "../lazy/loop";
 import { Team } from "../lazy/Team";
-import type { TranscriptProps } from "../lazy/transcript";
 import { MAX_RATING_COMMENT_CHARS } from "../protocol";
 import { Conversation } from "./Conversation";
+import { EmailTranscript } from "./EmailTranscript";
 import { Composer, Prechat } from "./Forms";
 import { ChatIcon } from "./icons";
+import { awayLine, closedHours, screen, statusLine } from "./states";
 
-// Issue 17's screens, each a lazy chunk: most windows never show them.
-const Away = lazy<AwayProps>("away");
-const Rating = lazy<RatingProps>("rating");
-const TranscriptForm = lazy<TranscriptProps>("transcript");
+// Issue 17's screens (the away screen, the rating, the transcript form), a lazy chunk: most
+// windows never show them.
+const Loop = lazy<LoopProps>("loop");
 
 export function App({ chat }: { chat: Chat }) {
   const s = chat.state;
-  // Outside business hours a visitor without an open conversation is away too: hours win, and
-  // agents still answer the conversations already open (structures.md "Business hours").
-  const closedHours = s.outsideHours && !s.thread;
-  const away = !s.online || s.queueFull || noAgent(s) || closedHours;
+  const form = screen(s) === "form";
+  const line = awayLine(s);
+  // Outside business hours, the away screen (the space's message, when the team is back) is the
+  // one sentence, above the box or the form (structures.md "Business hours").
+  const hoursAway = closedHours(s) && !s.thanked && s.hours;
   // The visitor's own copy of the conversation: downloaded, or emailed (the transcript chunk).
   const transcript = s.thread && chat.transcriptUrl();
   return (
@@ -71,7 +70,7 @@ export function App({ chat }: { chat: Chat }) {
                 {t(s.online ? "online" : "offline")}
               </span>
               <span class="status" data-part="status" data-status={s.status} role="status">
-                {t(s.status === "offline" ? "noConnection" : s.status)}
+                {statusLine(s)}
               </span>
             </div>
             <Team team={s.team} reply={s.reply} service={chat.service} />
@@ -86,19 +85,12 @@ export function App({ chat }: { chat: Chat }) {
             {t("transcript")}
           </a>
         ) : null}
-        {transcript && s.mailOn && !s.ended ? (
-          <button type="button" class="transcript" data-part="transcript-mail" onClick={() => chat.toggleMail()}>
-            {t("mailMenu")}
-          </button>
-        ) : null}
-        {transcript && s.mailOn && !s.ended && s.mailOpen ? (
-          <TranscriptForm email={s.email} url={transcript} />
-        ) : null}
+        {transcript && s.mailOn && !s.ended ? <EmailTranscript email={s.email} url={transcript} /> : null}
         {s.stopped ? (
           <p class="panel">{t("unavailable")}</p>
         ) : (
           <>
-            {s.ended ? (
+            {s.ended && !form ? (
           <>
           <div class="panel ended">
             <p>{t("ended")}</p>
@@ -111,24 +103,30 @@ export function App({ chat }: { chat: Chat }) {
               {t("newChat")}
             </button>
           </div>
-          {s.thread && (
-            <Rating state={s.rating} maxComment={MAX_RATING_COMMENT_CHARS} onRate={(score, comment) => chat.rate(score, comment)} />
-          )}
-          {/* After the close: the transcript by mail, when the service can send it. */}
-          {transcript && s.mailOn && (
-            <TranscriptForm email={s.email} url={transcript} />
+          {/* After the close: the rating, and the transcript by mail when the service can send it. */}
+          {transcript && (
+            <Loop
+              rating={{ state: s.rating, maxComment: MAX_RATING_COMMENT_CHARS, onRate: (score, comment) => chat.rate(score, comment) }}
+              transcript={s.mailOn ? { email: s.email, url: transcript } : undefined}
+            />
           )}
           </>
             ) : (
           <>
-            {closedHours && s.hours && <Away hours={s.hours} now={Date.now()} />}
-            {s.queuePosition !== null && s.thread?.status === "unassigned" && (
+            {hoursAway ? (
+              <Loop away={{ hours: hoursAway, now: Date.now() }} />
+            ) : line && !form ? (
+              <p class="panel" data-part="away" role="status">
+                {line}
+              </p>
+            ) : null}
+            {!line && s.queuePosition !== null && s.thread?.status === "unassigned" && (
               <p class="panel queue" data-part="queue" role="status">
                 {s.queuePosition === 1 ? t("queueNext") : t("queuePlace", { n: s.queuePosition })}{" "}
                 {s.wait ? t("wait", { n: Math.max(1, Math.round(s.wait / 60)) }) : t("shortly")}
               </p>
             )}
-            {s.thread?.status === "active" && s.thread.agent_name && (
+            {!line && s.thread?.status === "active" && s.thread.agent_name && (
               <p class="panel" data-part="agent" role="status">
                 {t("chattingWith", { name: s.thread.agent_name })}
               </p>
@@ -147,8 +145,7 @@ export function App({ chat }: { chat: Chat }) {
                 ))}
               </select>
             )}
-            {away && !s.identified && <Prechat chat={chat} s={s} />}
-            {away && s.thanked && <p class="panel">{t("thanks")}</p>}
+            {form && <Prechat chat={chat} s={s} />}
             {s.notice && (
               <p class="note" role="alert">
                 {s.notice}
@@ -157,7 +154,7 @@ export function App({ chat }: { chat: Chat }) {
           </>
             )}
             {/* One composer, ended or not: a draft survives the conversation's end. */}
-            <Composer chat={chat} />
+            {!form && <Composer chat={chat} />}
           </>
         )}
       </div>

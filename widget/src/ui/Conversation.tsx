@@ -1,7 +1,9 @@
 // The message list. Every text (content, names) is a Preact text node: markup in a message
-// shows as typed, never parsed. A message's file shows as a thumbnail (images) or a download
+// shows as typed, never parsed; http(s) and mailto links in it are <a> elements, and no other
+// scheme (frontend/linkify). A message's file shows as a thumbnail (images) or a download
 // link named after the file, through a signed link; both open in a new tab without an opener.
 
+import { linkify } from "../../../frontend/linkify";
 import type { Chat, State } from "../chat";
 import type { Message } from "../messages";
 import { language, t } from "../i18n";
@@ -19,6 +21,18 @@ function clock(iso: string): string {
   }
   return Number.isNaN(date.getTime()) ? "" : CLOCK.format(date);
 }
+
+/** A message's text with its links clickable: a new tab, no opener, no referrer, no endorsement. */
+const linked = (text: string) =>
+  linkify(text).map((part) =>
+    typeof part === "string" ? (
+      part
+    ) : (
+      <a class="url" data-part="link" href={part.href} target="_blank" rel="noopener noreferrer nofollow">
+        {part.text}
+      </a>
+    ),
+  );
 
 function FileLink({ a, chat }: { a: AttachmentJson; chat: Chat }) {
   const url = chat.fileLink(a.id);
@@ -49,7 +63,7 @@ function Item({ m, chat, seen }: { m: Message; chat: Chat; seen?: boolean }) {
       {m.sender_type === "agent" && <div class="who">{m.sender_name || t("agent")}</div>}
       <div class="text" data-part="content" dir="auto">
         {m.attachment && <FileLink a={m.attachment} chat={chat} />}
-        {m.content !== m.attachment?.name && m.content}
+        {m.content !== m.attachment?.name && linked(m.content)}
       </div>
       <div class="meta">
         <time data-part="time" dateTime={m.created_at}>
