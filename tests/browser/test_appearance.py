@@ -46,6 +46,25 @@ def _answered_conversation(service: Service, agent: AgentDriver) -> None:
     )
 
 
+def _wait_for_team(service: Service, members: int) -> None:
+    """Until the config serves `members` faces and a reply time. The server reads the team at
+    most every few minutes, and answers without it when the read takes over a second (a loaded
+    machine), trying again 15 s later: the page must not load before it is there."""
+    org = service.org
+    url = f"{org.base}/api/v1/widget/{org.space['widget_key']}/config"
+    origin = "http://" + service.site.origin("localhost")
+
+    async def served() -> None:
+        with trio.fail_after(60):
+            while True:
+                config = (await call("GET", url, origin=origin)).body
+                if len(config["team"]["members"]) >= members and config["reply_time"]:
+                    return
+                await trio.sleep(0.2)
+
+    trio.run(served)
+
+
 def _member_with_picture(service: Service, name: str) -> dict[str, Any]:
     async def made() -> dict[str, Any]:
         api = f"{service.base}/api/v1"
@@ -67,6 +86,7 @@ def test_header_shows_faces_names_and_reply_time(
 ) -> None:
     picture = _member_with_picture(service, "Li Wei")
     _answered_conversation(service, agent)
+    _wait_for_team(service, 2)
     ws_origin = service.base.replace("http://", "ws://")
     allows_service = (
         f"default-src 'self'; script-src {service.base}; connect-src {service.base} {ws_origin};"

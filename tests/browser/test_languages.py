@@ -70,14 +70,16 @@ def test_a_german_browser_gets_german(
         # The space kept the default greeting: it speaks the visitor's language too.
         expect(widget.part("greeting")).to_have_text("Hallo! Wie können wir helfen?")
         expect(widget.part("presence")).to_have_text("Offline")
-        expect(widget.part("prechat")).to_contain_text("Gerade ist niemand online.")
-        expect(widget.part("prechat").locator("button")).to_have_text("Senden")
+        # Nobody online: the box first with the away sentence; once written, the form alone.
+        expect(widget.part("away")).to_have_text("Wir antworten so bald wie möglich.")
         assert (root_attr(page, "lang"), root_attr(page, "dir")) == ("de", "ltr")
         widget.send("Hallo, ist jemand da?")
         widget.expect_message("Hallo, ist jemand da?", "visitor", state="sent")
         expect(widget.messages("visitor").locator("[data-part=content] + .meta")).to_contain_text(
             "Gesendet"
         )
+        expect(widget.part("prechat")).to_contain_text("Gerade ist niemand online.")
+        expect(widget.part("prechat").locator("button")).to_have_text("Senden")
         page.screenshot(path=artifacts / "widget-de.png")
         assert asked == ["de"], "de-AT -> de, fetched once"
     assert watch.page_errors == []

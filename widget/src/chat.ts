@@ -181,8 +181,6 @@ export class Chat {
   /** The newest message id reported read on this socket. */
   private readSent: string | null = null;
   private hoursTimer: ReturnType<typeof setTimeout> | undefined;
-  /** The client_id of the rating frame sent last (its ack or error settles `rating`). */
-  private ratingId = "";
 
   constructor(private readonly embed: Embed) {
     this.sessionKey = `chat-widget:session:${embed.key}`;
@@ -275,8 +273,7 @@ export class Chat {
   private followHours(): void {
     clearTimeout(this.hoursTimer);
     const now = Date.now();
-    const intervals = this.state.hours?.intervals;
-    const next = Array.isArray(intervals) ? intervals.flat().find((at) => at > now) : undefined;
+    const next = this.state.hours?.intervals.flat().find((at) => at > now);
     // setTimeout holds at most 2^31-1 ms (24.8 days); the intervals span 8 days.
     if (next) this.hoursTimer = setTimeout(() => (this.commit(), this.followHours()), Math.min(next - now, 2 ** 31 - 1));
   }
@@ -295,7 +292,7 @@ export class Chat {
         return this.onWelcome(frame);
       case "ack": {
         if (frame.ref === "rate") {
-          if (frame.client_id === this.ratingId) this.set({ rating: "done" });
+          if (frame.client_id === this.state.thread?.id) this.set({ rating: "done" });
           return;
         }
         const own = this.messages.own(frame.client_id);
@@ -339,7 +336,7 @@ export class Chat {
         }
         return;
       case "error":
-        if (frame.client_id === this.ratingId) {
+        if (frame.client_id === this.state.thread?.id) {
           // One rating per conversation: one given already (another tab's) counts as done.
           return this.set({ rating: frame.code === "already_rated" ? "done" : "failed" });
         }
@@ -626,8 +623,9 @@ export class Chat {
   rate(score: "good" | "bad", comment = ""): void {
     const thread = this.state.thread;
     if (!thread) return;
-    this.ratingId = newClientId();
-    const frame: ClientFrame = { type: "rate", client_id: this.ratingId, thread_id: thread.id, score, comment };
+    // The conversation's id is the rating's client_id: one rating per conversation, so a resend
+    // (or another tab's) is the same request, answered with the same ack.
+    const frame: ClientFrame = { type: "rate", client_id: thread.id, thread_id: thread.id, score, comment };
     this.set({ rating: this.conn.send(frame) ? "sending" : "failed" });
   }
 

@@ -87,13 +87,9 @@ export function mount(chat: Chat, css: string, embed: Embed): void {
       // The chunk's arrival replaces the launcher's bubble with the window's: focus follows.
       const focused = shadow.activeElement?.getAttribute("data-part");
       render(
-        app ? (
-          <app.default chat={chat} />
-        ) : (
-          <Launcher chat={chat} intent={want}>
-            <Pending name="app" />
-          </Launcher>
-        ),
+        <Launcher chat={chat} intent={want} loaded={!!app}>
+          {app ? <app.default chat={chat} /> : <Pending name="app" />}
+        </Launcher>,
         root,
       );
       if (focused && !shadow.activeElement) find(focused)?.focus();

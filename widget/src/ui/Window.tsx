@@ -1,5 +1,7 @@
-// The launcher bubble and the chat window. State comes from Chat; mount.tsx re-renders on
-// every change.
+// The chat window's contents (the header, the conversation, the panels, the composer), inside
+// the window box that src/launcher.tsx draws with the bubble: the bubble's DOM stays the same
+// node when this chunk arrives (a click begun before it must not be lost). State comes from
+// Chat; mount.tsx re-renders on every change.
 
 import type { Chat } from "../chat";
 import { t } from "../i18n";
@@ -10,14 +12,13 @@ import { MAX_RATING_COMMENT_CHARS } from "../protocol";
 import { Conversation } from "./Conversation";
 import { EmailTranscript } from "./EmailTranscript";
 import { Composer, Prechat } from "./Forms";
-import { ChatIcon } from "./icons";
 import { awayLine, closedHours, screen, statusLine } from "./states";
 
 // Issue 17's screens (the away screen, the rating, the transcript form), a lazy chunk: most
 // windows never show them.
 const Loop = lazy<LoopProps>("loop");
 
-export function App({ chat }: { chat: Chat }) {
+export function Window({ chat }: { chat: Chat }) {
   const s = chat.state;
   const form = screen(s) === "form";
   const line = awayLine(s);
@@ -28,38 +29,6 @@ export function App({ chat }: { chat: Chat }) {
   const transcript = s.thread && chat.transcriptUrl();
   return (
     <>
-      <button
-        type="button"
-        class="bubble"
-        data-part="bubble"
-        aria-label={t(s.open ? "close" : "open")}
-        aria-expanded={s.open}
-        aria-haspopup="dialog"
-        onClick={() => chat.toggle()}
-      >
-        <ChatIcon />
-        {s.label && !s.open && (
-          <span class="label" data-part="launcher-label">
-            {s.label}
-          </span>
-        )}
-        <span class="badge" data-part="unread" aria-label={t("unread", { n: s.unread })} hidden={!s.unread}>
-          {s.unread}
-        </span>
-      </button>
-      <div
-        class="window"
-        data-part="window"
-        role="dialog"
-        aria-label={t("chatWith", { name: s.name })}
-        hidden={!s.open}
-        onKeyDown={(event) => {
-          if (event.key === "Escape") {
-            event.stopPropagation();
-            chat.close();
-          }
-        }}
-      >
         <div class="head">
           <div>
             <h2 class="title" data-part="title">
@@ -157,7 +126,6 @@ export function App({ chat }: { chat: Chat }) {
             {!form && <Composer chat={chat} />}
           </>
         )}
-      </div>
     </>
   );
 }
