@@ -336,7 +336,8 @@ export class Chat {
         }
         return;
       case "error":
-        if (frame.client_id === this.state.thread?.id) {
+        // (An error without a client_id, an identify's, is the page's: below.)
+        if (frame.client_id && frame.client_id === this.state.thread?.id) {
           // One rating per conversation: one given already (another tab's) counts as done.
           return this.set({ rating: frame.code === "already_rated" ? "done" : "failed" });
         }
