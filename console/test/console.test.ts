@@ -10,6 +10,7 @@ import { mock, test } from "node:test";
 // The shared vocabulary's tests (frontend/protocol), run as this app's build compiles it.
 import "../../frontend/protocol/index.test";
 import "../../frontend/linkify/index.test";
+import "./lazy.test";
 import { ApiError, type Fetch } from "../src/api";
 import { APPEARANCE_DEFAULTS, appearanceChanges, appearanceOf, previewConfig } from "../src/appearance";
 import {

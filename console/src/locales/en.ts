@@ -36,6 +36,7 @@ export const en = {
   all: "All",
   retry: "Retry",
   loading: "Loading…",
+  pageFailed: "This page could not be loaded.",
   nothing: "Nothing here.",
   loadMore: "Load more",
   youSaid: "You: ",
