@@ -22,7 +22,8 @@ CREATE TABLE IF NOT EXISTS agents (
     organization_id uuid NOT NULL REFERENCES organizations (id),
     email text NOT NULL,
     name text NOT NULL,
-    role text NOT NULL CHECK (role IN ('admin', 'agent')),
+    -- 'supervisor' added by migrations/0019.supervisor-role.sql (structures.md, "Roles").
+    role text NOT NULL CHECK (role IN ('admin', 'supervisor', 'agent')),
     password_hash text NOT NULL,
     accepting_chats boolean NOT NULL DEFAULT true,
     max_concurrent_chats integer NOT NULL DEFAULT 5,
@@ -293,7 +294,10 @@ CREATE TABLE IF NOT EXISTS notes (
     content text NOT NULL,
     client_id text NOT NULL,
     created_at timestamptz NOT NULL,
-    PRIMARY KEY (thread_id, id_ms, id_seq)
+    PRIMARY KEY (thread_id, id_ms, id_seq),
+    -- A whisper's addressee (a supervisor's note to the agent holding the conversation; null:
+    -- an ordinary note). Added by migrations/0019.supervisor-role.sql.
+    to_agent_id uuid
 );
 CREATE UNIQUE INDEX IF NOT EXISTS notes_client_id ON notes (thread_id, author_id, client_id);
 

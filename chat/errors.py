@@ -110,18 +110,25 @@ class ForbiddenError(ChatError):
 
 
 class NotHolderError(ForbiddenError):
-    """Only the agent holding this conversation, or an admin, may do that."""
+    """Only the agent holding this conversation, or a supervisor, may do that."""
+
+
+class NotAssignedError(ChatError):
+    """No agent holds this conversation now; a whisper goes to the agent holding it."""
+
+    code = "not_assigned"
+    status = 409
 
 
 class AgentUnavailableError(ChatError):
-    """That agent is not accepting chats; an admin may force the transfer."""
+    """That agent is not accepting chats; a supervisor may force the transfer."""
 
     code = "agent_unavailable"
     status = 409
 
 
 class AgentAtCapacityError(ChatError):
-    """That agent already has as many active chats as allowed; an admin may force the
+    """That agent already has as many active chats as allowed; a supervisor may force the
     transfer."""
 
     code = "agent_at_capacity"

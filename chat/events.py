@@ -194,6 +194,11 @@ class NoteCreated(_Event):
     author_name: str
     content: str
     client_id: str
+    # A whisper (structures.md, "Roles and supervisors"): a supervisor's note to the agent
+    # holding the conversation, delivered to that agent, its author and the organization's
+    # supervisors and admins only. None: an ordinary note, every agent's. Added later, so
+    # optional (the versioning rule).
+    to_agent_id: str | None = None
 
 
 class ThreadTagChanged(_Event):

@@ -19,6 +19,7 @@ from pydantic import (
 )
 from quart import request
 
+from chat.auth.roles import Role
 from chat.business_hours import BusinessHours
 from chat.db.canned_queries import MAX_LISTED, MAX_SHORTCUT_CHARS, MAX_TITLE_CHARS
 from chat.db.group_queries import MAX_GROUP_NAME_CHARS, MAX_MEMBERS_PER_GROUP
@@ -46,7 +47,6 @@ from chat.space_settings import (
 )
 
 Password = Annotated[str, Field(min_length=10, max_length=1024)]
-Role = Literal["admin", "agent"]
 MaxChats = Annotated[int, Field(ge=1, le=1000)]
 _STATUS = "(" + "|".join(get_args(ThreadStatus)) + ")"
 

@@ -12,6 +12,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chat.auth.roles import Role
 from chat.events import ThreadStatus
 from chat.space_settings import SpaceSettings
 
@@ -37,7 +38,7 @@ class Agent(_Reply):
     organization_id: UUID
     email: str
     name: str
-    role: Literal["admin", "agent"]
+    role: Role = Field(description="agent, supervisor or admin (README, Roles)")
     is_online: bool
     last_seen_at: datetime | None
     accepting_chats: bool

@@ -19,6 +19,7 @@ def note_json(entry_id: str, n: NoteCreated) -> Json:
         "content": n.content,
         "client_id": n.client_id,
         "created_at": entry_time(entry_id),
+        "to_agent_id": n.to_agent_id,
     }
 
 

@@ -198,7 +198,8 @@ class Transfer(_Frame):
     type: Literal["transfer"]
     thread_id: Uuid
     agent_id: Uuid
-    # Admins only: past the target's availability and capacity (`forbidden` for others).
+    # Supervisors and admins only: past the target's availability and capacity (`forbidden`
+    # for agents).
     force: bool = False
 
 
@@ -248,6 +249,16 @@ class AddNote(_Frame):
     content: str = Field(max_length=64 * 1024)
 
 
+class Whisper(_Frame):
+    """A supervisor's note to the agent holding a conversation (structures.md, "Roles and
+    supervisors"): acked like a note, with `ref: whisper`."""
+
+    type: Literal["whisper"]
+    thread_id: Uuid
+    client_id: ClientId
+    content: str = Field(max_length=64 * 1024)
+
+
 class TagThread(_Frame):
     """Put a tag on (`tag`) or take it off (`untag`) a conversation."""
 
@@ -270,6 +281,7 @@ AgentFrame = (
     | Heartbeat
     | Ping
     | AddNote
+    | Whisper
     | TagThread
 )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from chat.errors import ThreadNotFoundError
+from chat.errors import NotAssignedError, ThreadNotFoundError
 from chat.streams.client import Redis
 from chat.streams.group_commit import Append, GroupCommit
 from chat.streams.keys import SpaceKeys
@@ -36,12 +36,21 @@ ADD_NOTE = (
     _THREAD_KNOWN
     + r"""
 -- KEYS[1] space events stream
--- ARGV: base, thread_id, author_id, data (the note's JSON), client_id, client_id ttl, known
+-- ARGV: base, thread_id, author_id, data (the note's JSON), client_id, client_id ttl, known,
+-- addressee (a whisper's: the agent who must hold the conversation now; '' for a note)
 local base, thread_id, author_id, data, client_id = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 if not thread_known(base, thread_id, ARGV[7]) then return {'err', 'not_found'} end
 local seen = base .. 'nc:' .. author_id .. ':' .. client_id
 local first = redis.call('GET', seen)
 if first then return {'ok', first} end
+if ARGV[8] ~= '' then
+  -- In the same step as the append: a whisper never reaches an agent who just lost the thread.
+  local state = base .. 'th:' .. thread_id
+  if redis.call('HGET', state, 'status') ~= 'active'
+      or redis.call('HGET', state, 'assigned_agent_id') ~= ARGV[8] then
+    return {'err', 'not_assigned'}
+  end
+end
 local id = redis.call('XADD', KEYS[1], '*', 't', 'note.created', 'd', data)
 redis.call('SET', seen, id, 'EX', tonumber(ARGV[6]))
 return {'ok', id}
@@ -96,16 +105,20 @@ class NotesLog:
         data: str,
         client_id: str,
         known: bool,
+        to_agent_id: str = "",
     ) -> NoteAck:
         """Append a note (`data`: the NoteCreated entry's JSON). The same author and client_id
         is stored once; a repeat answers the first entry's id. `known`: PostgreSQL holds the
-        thread (its log state may be gone). Cancellation: as for messages, a cancelled append
-        may be stored; a resend with the same client_id dedupes."""
+        thread (its log state may be gone). `to_agent_id`: a whisper's addressee, who must hold
+        the (active) conversation at the append, else NotAssignedError. Cancellation: as for
+        messages, a cancelled append may be stored; a resend with the same client_id dedupes."""
         k = SpaceKeys(self.prefix, space_id)
         args = [k.base, thread_id, author_id, data, client_id, str(NOTE_CLIENT_ID_TTL_SECONDS)]
         reply = await self._group.submit(
-            Append(self._add_note, [k.events], [*args, "1" if known else "0"])
+            Append(self._add_note, [k.events], [*args, "1" if known else "0", to_agent_id])
         )
+        if reply[0] == "err" and reply[1] == "not_assigned":
+            raise NotAssignedError("the conversation changed hands; whisper again")
         if reply[0] == "err":
             raise ThreadNotFoundError("no such thread")
         return NoteAck(client_id=client_id, id=str(reply[1]), thread_id=thread_id)

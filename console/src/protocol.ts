@@ -9,7 +9,11 @@ import type { Rating } from "./ratings";
 
 export * from "../../frontend/protocol";
 
-export type Role = "admin" | "agent";
+export type Role = "admin" | "supervisor" | "agent";
+
+/** Supervisors and admins run the floor: take over, reassign, whisper (README, "Roles"). */
+export const supervises = (role: Role | undefined): boolean =>
+  role === "supervisor" || role === "admin";
 
 export interface Agent {
   id: string;

@@ -42,7 +42,8 @@ def api_blueprint(services: Services) -> Blueprint:
     blueprint = Blueprint("api", __name__, url_prefix=PREFIX)
 
     async def caller(op: Operation) -> object:
-        return await check_caller(services, admin=op.auth == "admin", key_scope=op.key_scope)
+        assert op.role is not None  # the Api checks the callers of role routes only
+        return await check_caller(services, role=op.role, key_scope=op.key_scope)
 
     api = Api(blueprint, services, caller, TITLE)
     for resource in (

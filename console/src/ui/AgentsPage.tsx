@@ -107,6 +107,7 @@ export function AgentsPage({ c }: { c: Console }) {
             Role
             <select name="role">
               <option value="agent">Agent</option>
+              <option value="supervisor">Supervisor</option>
               <option value="admin">Admin</option>
             </select>
           </label>
@@ -156,6 +157,7 @@ export function AgentsPage({ c }: { c: Console }) {
                   }
                 >
                   <option value="agent">Agent</option>
+                  <option value="supervisor">Supervisor</option>
                   <option value="admin">Admin</option>
                 </select>
               </td>

@@ -3,7 +3,7 @@ import { heldByOther } from "../colleagues";
 import type { Console } from "../console";
 import type { Shown } from "../messages";
 import type { Note } from "../notes";
-import { cameByEmail, compareIds, isOpen, type Thread } from "../protocol";
+import { cameByEmail, compareIds, isOpen, supervises, type Thread } from "../protocol";
 import { t } from "../i18n";
 import { visitorLabel } from "../visitors";
 import { AttachButton, AttachmentView } from "./AttachmentView";
@@ -32,8 +32,9 @@ export function ThreadView({
   const [transferring, setTransferring] = useState(false);
   const [target, setTarget] = useState("");
   const [confirming, setConfirming] = useState(false);
-  // Reply goes to the visitor; Note stays among agents (README, "Private notes and tags").
-  const [noting, setNoting] = useState(false);
+  // Reply goes to the visitor; Note stays among agents (README, "Private notes and tags"); a
+  // Whisper goes to the agent holding the conversation (README, "Roles").
+  const [mode, setMode] = useState<"reply" | "note" | "whisper">("reply");
   const composer = useRef<HTMLTextAreaElement>(null);
   const scroller = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
@@ -120,10 +121,14 @@ export function ThreadView({
     if (el.scrollTop < OLDER_PX && log.before && !log.loading) void c.reads.loadHistory(id, true);
   };
   const heldBy = heldByOther(c, thread);
+  // A supervisor at a conversation another agent holds: watch, take over, reassign, whisper.
+  const floor = supervises(me.role) && open && heldBy ? heldBy : "";
+  const whispering = mode === "whisper" && Boolean(floor);
+  const noting = mode === "note" || whispering;
   const send = (textarea: HTMLTextAreaElement) => {
     if (noting) {
       const text = textarea.value;
-      void c.notes.write(id, text).then((ok) => {
+      void c.notes.write(id, text, whispering).then((ok) => {
         if (ok) {
           textarea.value = "";
           c.outbox.setDraft(id, "");
@@ -179,6 +184,21 @@ export function ThreadView({
             >
               {t("claim")}
             </button>
+            {floor ? (
+              <>
+                <button type="button" data-part="watch" onClick={() => setMode("whisper")}>
+                  {t("watch")}
+                </button>
+                <button
+                  type="button"
+                  data-part="take-over"
+                  disabled={busy("transfer")}
+                  onClick={() => void c.outbox.transfer(id, me.id)}
+                >
+                  {t("takeOver")}
+                </button>
+              </>
+            ) : null}
             <button
               type="button"
               data-part="transfer"
@@ -186,7 +206,7 @@ export function ThreadView({
               aria-expanded={transferring}
               onClick={() => setTransferring(!transferring)}
             >
-              {t("transfer")}
+              {t(floor ? "reassign" : "transfer")}
             </button>
             <button
               type="button"
@@ -282,11 +302,20 @@ export function ThreadView({
             {/* Notes sit among the messages in log order: both ids are stream ids. */}
             {interleave(shown, c.notes.notesOf(id)).map((item) =>
               "author_id" in item ? (
-                <li key={`note-${item.id}`} class="message note" data-part="note" data-id={item.id}>
+                <li
+                  key={`note-${item.id}`}
+                  class={item.to_agent_id ? "message note whisper" : "message note"}
+                  data-part={item.to_agent_id ? "whisper" : "note"}
+                  data-id={item.id}
+                >
                   <div class="message-meta">
                     <span class="who">{item.author_id === me.id ? t("you") : item.author_name}</span>
                     <time dateTime={item.created_at}>{clock(item.created_at)}</time>
-                    <span class="via">{t("onlyAgents")}</span>
+                    <span class="via">
+                      {item.to_agent_id
+                        ? t("whisperTo", { name: agentName(c, item.to_agent_id) })
+                        : t("onlyAgents")}
+                    </span>
                   </div>
                   <div class="content">{item.content}</div>
                 </li>
@@ -328,23 +357,38 @@ export function ThreadView({
           />
         ) : null}
         <CannedList picker={picker} />
+        {whispering ? (
+          <p class="hint" data-part="watching">
+            {t("watching")}
+          </p>
+        ) : null}
         <div class="composer-mode" role="group" aria-label={t("mode")}>
           <button
             type="button"
             data-part="mode-reply"
             aria-pressed={!noting}
-            onClick={() => setNoting(false)}
+            onClick={() => setMode("reply")}
           >
             {t("reply")}
           </button>
           <button
             type="button"
             data-part="mode-note"
-            aria-pressed={noting}
-            onClick={() => setNoting(true)}
+            aria-pressed={noting && !whispering}
+            onClick={() => setMode("note")}
           >
             {t("note")}
           </button>
+          {floor ? (
+            <button
+              type="button"
+              data-part="mode-whisper"
+              aria-pressed={whispering}
+              onClick={() => setMode("whisper")}
+            >
+              {t("whisper")}
+            </button>
+          ) : null}
         </div>
         <form
           class={noting ? "composer noting" : "composer"}
@@ -358,11 +402,13 @@ export function ThreadView({
             ref={composer}
             data-part="composer"
             rows={3}
-            aria-label={t(noting ? "privateNote" : "reply")}
+            aria-label={t(whispering ? "whisper" : noting ? "privateNote" : "reply")}
             value={draft}
             disabled={!open && !noting}
             placeholder={
-              t(noting ? "notePlaceholder" : open ? "replyPlaceholder" : "over")
+              whispering
+                ? t("whisperPlaceholder", { name: floor })
+                : t(noting ? "notePlaceholder" : open ? "replyPlaceholder" : "over")
             }
             {...picker.aria}
             onInput={(e) => {
@@ -395,7 +441,7 @@ export function ThreadView({
             }}
           />
           <button type="submit" class="primary" data-part="send" disabled={!open && !noting}>
-            {t(noting ? "addNote" : "send")}
+            {t(whispering ? "whisper" : noting ? "addNote" : "send")}
           </button>
         </form>
       </section>
@@ -447,6 +493,10 @@ function ThreadTags({ c, id }: { c: Console; id: string }) {
       ) : null}
     </span>
   );
+}
+
+function agentName(c: Console, id: string): string {
+  return id === c.me?.id ? t("you") : (c.agents.get(id)?.name ?? t("anotherAgent"));
 }
 
 /** Messages and notes in log order: a note goes before the first message logged after it;
