@@ -85,7 +85,10 @@ CREATE TABLE IF NOT EXISTS spaces (
     allowed_domains text[] NOT NULL,
     settings jsonb NOT NULL DEFAULT '{}',
     created_at timestamptz NOT NULL DEFAULT now(),
-    deleted_at timestamptz
+    deleted_at timestamptz,
+    -- When the retention sweep removed a deleted space's Valkey keys (chat/actors/retention.py):
+    -- until then the projector keeps following its stream, so nothing acked goes unprojected.
+    keys_removed_at timestamptz
 );
 CREATE INDEX IF NOT EXISTS spaces_organization ON spaces (organization_id);
 

@@ -25,7 +25,16 @@ from bench.service import Service
 Scenario = Callable[[Context], Awaitable[ScenarioResult]]
 
 
-SCENARIOS = ("ceilings", "conversation", "idle", "storm", "projector", "routing", "webhooks")
+SCENARIOS = (
+    "ceilings",
+    "conversation",
+    "idle",
+    "storm",
+    "projector",
+    "routing",
+    "webhooks",
+    "memory",
+)
 
 
 def scenario(name: str) -> Scenario:

@@ -58,6 +58,12 @@ def main(argv: list[str] | None = None) -> None:
     up.add_argument("--appendfsync", choices=["everysec", "always"], default="everysec")
     # A real local Valkey Cluster from the same binary (chat/embedded/cluster.py).
     up.add_argument("--cluster", type=int, default=0, metavar="MASTERS")
+    up.add_argument(
+        "--maxmemory",
+        default=None,
+        help="Valkey's memory limit (e.g. 2gb), past which writes are refused (noeviction);"
+        " default: CHAT_VALKEY_MAXMEMORY, else half the machine's memory up to 1 GiB",
+    )
     up.add_argument("--replicas", type=int, default=0, help="replicas per master (--cluster)")
 
     commands.add_parser("migrate", help="apply schema.sql and migrations/ to DATABASE_URL")
@@ -109,6 +115,7 @@ def _services(args: argparse.Namespace) -> None:
             appendfsync=args.appendfsync,
             cluster=args.cluster,
             replicas=args.replicas,
+            maxmemory=args.maxmemory,
         )
         print(f"REDIS_URL={found.redis_url}")
         print(f"DATABASE_URL={found.database_url}")

@@ -173,10 +173,9 @@ class ThreadCommands:
         """The actor with its capacity and name as the organization's directory has them now;
         as its row had them while PostgreSQL does not answer (agents keep working then)."""
         try:
-            org = await self.directory.org(actor.organization_id)
+            found = await self.directory.agent(actor.organization_id, actor.agent_id)
         except psycopg.OperationalError:
             return actor
-        found = org.agents.get(actor.agent_id)
         if found is None:
             return replace(actor, max_concurrent_chats=0)
         return replace(actor, max_concurrent_chats=found.max_concurrent_chats, name=found.name)

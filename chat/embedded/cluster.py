@@ -58,9 +58,11 @@ def start_cluster(
     replicas: int = 0,
     appendfsync: Literal["everysec", "always"] = "everysec",
     node_timeout_ms: int = DEFAULT_NODE_TIMEOUT_MS,
+    maxmemory: str | None = None,
 ) -> LocalCluster:
     """Start a cluster of `masters` masters with `replicas` replicas each in
-    `data_dir/valkey-cluster`, or return the one already serving it (as it is)."""
+    `data_dir/valkey-cluster`, or return the one already serving it (as it is). Each node
+    refuses writes past `maxmemory` (chat/embedded/valkey.py, default_maxmemory())."""
     if masters < 1 or replicas < 0:
         raise ValueError("a cluster needs at least one master")
     root = data_dir.resolve() / "valkey-cluster"
@@ -81,7 +83,8 @@ def start_cluster(
         # The bus port is set, not left at port + 10000, which overflows for high free ports.
         bus = choose_port(None, read_int(folder / "bus-port"))
         write_text_atomic(folder / "bus-port", f"{bus}\n")
-        config = _config(folder, port, bus, password, appendfsync, node_timeout_ms)
+        limit = maxmemory or valkey.default_maxmemory()
+        config = _config(folder, port, bus, password, appendfsync, node_timeout_ms, limit)
         write_text_atomic(folder / "valkey.conf", config, mode=0o600)
         pid = spawn_detached([valkey._server_binary(), str(folder / "valkey.conf")], folder / "log")
         replica_of = None if index < masters else (index - masters) % masters
@@ -211,7 +214,13 @@ def _wait(check: object, message: str, node: ClusterNode) -> None:
 
 
 def _config(
-    folder: Path, port: int, bus: int, password: str, appendfsync: str, node_timeout_ms: int
+    folder: Path,
+    port: int,
+    bus: int,
+    password: str,
+    appendfsync: str,
+    node_timeout_ms: int,
+    maxmemory: str,
 ) -> str:
     quote = valkey._quote
     lines = [
@@ -233,6 +242,7 @@ def _config(
         f"appendfsync {appendfsync}",
         'save ""',
         "hz 100",
+        *valkey.memory_config(maxmemory),
     ]
     return "\n".join(lines) + "\n"
 

@@ -32,18 +32,24 @@ def services_up(
     appendfsync: Literal["everysec", "always"] = "everysec",
     cluster: int = 0,
     replicas: int = 0,
+    maxmemory: str | None = None,
 ) -> EmbeddedServices:
     """Start both services (reusing running ones) and record how to reach them. With `cluster`
     N, Valkey is a local cluster of N masters (and `replicas` replicas each) instead of one
-    server (chat/embedded/cluster.py); its URL is a `redis+cluster://` one."""
+    server (chat/embedded/cluster.py); its URL is a `redis+cluster://` one. `maxmemory`: each
+    Valkey's memory limit (None: CHAT_VALKEY_MAXMEMORY, else half the memory up to 1 GiB)."""
     data_dir = _ensure_data_dir(data_dir)
     if cluster:
         nodes = valkey_cluster.start_cluster(
-            data_dir, masters=cluster, replicas=replicas, appendfsync=appendfsync
+            data_dir,
+            masters=cluster,
+            replicas=replicas,
+            appendfsync=appendfsync,
+            maxmemory=maxmemory,
         )
         redis_url, valkey_pid = nodes.url, nodes.nodes[0].pid
     else:
-        cache = valkey.start_valkey(data_dir, appendfsync=appendfsync)
+        cache = valkey.start_valkey(data_dir, appendfsync=appendfsync, maxmemory=maxmemory)
         redis_url, valkey_pid = cache.url, cache.pid
     database = postgres.start_postgres(data_dir)
     state = {

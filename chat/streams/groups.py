@@ -1,21 +1,20 @@
-"""The projector's consumer group on each space stream: read, ack, reclaim, trim, lag."""
+"""The projector's consumer group on each space stream: read, ack, reclaim, lag (its trim is
+chat/streams/retention.py)."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import coredis.exceptions
 import trio
-from coredis import PureToken
 
-from chat.clock import now_ms
 from chat.events import LogEntry, entry_from_stream
-from chat.ids import format_id, parse_id
+from chat.ids import parse_id
 from chat.streams.client import Redis, by_slot, is_cluster
-from chat.streams.keys import PROJECTOR_GROUP, WEBHOOKS_GROUP
+from chat.streams.keys import PROJECTOR_GROUP
 from chat.streams.log import StreamLog
 
 # A cluster's consumers of several slots poll this often when idle (see _read_group).
@@ -47,8 +46,14 @@ async def ensure_group(
         pass  # BUSYGROUP: another process (or an earlier start) created it
 
 
-async def heal_missing_groups(stream_log: StreamLog, space_ids: list[str]) -> list[str]:
-    """Recreate the projector group on every space stream that has lost it; the spaces healed.
+async def heal_missing_groups(
+    stream_log: StreamLog,
+    space_ids: list[str],
+    ensure: Callable[[str], Awaitable[bool]],
+) -> tuple[list[str], list[str]]:
+    """Recreate the projector group on every space stream that has lost it, with `ensure`
+    (False: the space's keys were removed, chat/streams/retention.py); the spaces healed and
+    the spaces removed (to be followed no more).
 
     A group disappears with its stream (DEL, FLUSHALL, an older backup restored), and one
     missing group makes every multi-stream XREADGROUP fail with NOGROUP, for every space. The
@@ -58,12 +63,12 @@ async def heal_missing_groups(stream_log: StreamLog, space_ids: list[str]) -> li
     by the entry that last wrote them), while a restart at PostgreSQL's newest id could skip an
     older entry that was still pending, reclaimed out of order, when the group was lost.
     """
-    healed = []
+    healed: list[str] = []
+    removed: list[str] = []
     for space_id in space_ids:
         if await _group_info(stream_log, stream_log.keys(space_id).events) is None:
-            await ensure_group(stream_log, space_id)
-            healed.append(space_id)
-    return healed
+            (healed if await ensure(space_id) else removed).append(space_id)
+    return healed, removed
 
 
 def _decode(space_id: str, raw: Any) -> Decoded:
@@ -231,43 +236,6 @@ async def lag(stream_log: StreamLog, space_id: str) -> GroupLag:
     return GroupLag(entries, seconds)
 
 
-# How long an unread entry of the webhooks group keeps its stream from being trimmed.
+# How long an unread entry of the webhooks group keeps its stream from being trimmed
+# (chat/streams/retention.py).
 WEBHOOKS_HOLD_SECONDS = 86400
-
-
-async def _oldest_unread(stream_log: StreamLog, key: str, group: str) -> str | None:
-    """The smallest id `group` has not acked; None when caught up or when there is no such group."""
-    info = await _group_info(stream_log, key, group)
-    if info is None:
-        return None
-    pending = await stream_log.redis.xpending(key, group)
-    if pending.pending and pending.minimum_identifier:  # type: ignore[union-attr]
-        return str(pending.minimum_identifier)  # type: ignore[union-attr]
-    last_delivered = str(info.get("last-delivered-id", "0-0"))
-    following = await stream_log.redis.xrange(key, f"({last_delivered}", "+", count=1)
-    return str(following[0].identifier) if following else None
-
-
-async def trim_projected(
-    stream_log: StreamLog, space_id: str, thread_ids: set[str], keep_seconds: int
-) -> None:
-    """Drop entries both projected and older than the resume window from the space's streams.
-
-    Valkey has no `XTRIM ... ACKED`: trim by MINID at the oldest entry not yet projected.
-    """
-    cutoff = (now_ms() - keep_seconds * 1000, 0)
-    oldest = await oldest_unprojected(stream_log, space_id)
-    if oldest is not None:
-        cutoff = min(cutoff, parse_id(oldest))
-    # The webhook ingest's group holds the trim too, for at most WEBHOOKS_HOLD_SECONDS: an
-    # ingest down for a while loses nothing, yet a deployment that turned webhooks off (the group
-    # never advances) keeps only a day more of its streams.
-    unread = await _oldest_unread(stream_log, stream_log.keys(space_id).events, WEBHOOKS_GROUP)
-    if unread is not None:
-        cutoff = min(cutoff, max(parse_id(unread), (now_ms() - WEBHOOKS_HOLD_SECONDS * 1000, 0)))
-    minid = format_id(cutoff)
-    keys = stream_log.keys(space_id)
-    async with stream_log.redis.pipeline(transaction=False) as pipe:
-        pipe.xtrim(keys.events, PureToken.MINID, minid)  # type: ignore[arg-type]
-        for thread_id in thread_ids:
-            pipe.xtrim(keys.thread(thread_id), PureToken.MINID, minid)  # type: ignore[arg-type]

@@ -53,9 +53,12 @@ from chat.streams.ratings import RatingsLog
 from chat.streams.read_state import ReadState
 from chat.streams.viewing import Viewing
 
-# A sender's client_ids are remembered this long (refreshed on each send); PostgreSQL's unique
-# (thread_id, client_id) catches any replay older than that.
-CLIENT_ID_TTL_SECONDS = 7 * 86400
+# A sender's client_ids are remembered at least this long after each send, and at most twice
+# as long (chat/streams/lua.py, DEDUPE_FUNCTIONS): the resume window unless the caller says
+# (Settings' resume_window_seconds), since a client that resends an unacked message does so
+# when it reconnects. PostgreSQL's unique (thread_id, sender_id, client_id) catches any replay
+# older than that.
+DEFAULT_DEDUPE_WINDOW_SECONDS = 3600
 # A visitor's hash lives this long after an update unless the caller says (Settings'
 # visitor_active_ttl_seconds).
 DEFAULT_VISITOR_TTL_SECONDS = 30 * 86400
@@ -158,10 +161,13 @@ class StreamLog:
         durability: AckDurability,
         *,
         presence_ttl_seconds: int = DEFAULT_PRESENCE_TTL_SECONDS,
+        dedupe_window_seconds: int = DEFAULT_DEDUPE_WINDOW_SECONDS,
     ) -> None:
         self.redis = redis
         self.prefix = prefix
         self.durability = durability
+        # A resend of a client_id within this long of its first send is answered the first ack.
+        self.dedupe_window_seconds = max(1, dedupe_window_seconds)
         # An agent is online while one of its sockets heartbeated within this time.
         self.presence_ttl_ms = presence_ttl_seconds * 1000
         self._post_message = redis.register_script(lua.POST_MESSAGE)
@@ -175,7 +181,7 @@ class StreamLog:
         self._group = GroupCommit(redis, durability)
         self.viewing = Viewing(redis, prefix, self.presence_ttl_ms)
         # Private notes and tag changes share the group commit (chat/streams/notes.py).
-        self.notes = NotesLog(redis, prefix, self._group)
+        self.notes = NotesLog(redis, prefix, self._group, self.dedupe_window_seconds)
         # Visitors' ratings of finished conversations (chat/streams/ratings.py).
         self.ratings = RatingsLog(redis, prefix, self._group)
         self.read_state = ReadState(redis, prefix)
@@ -216,7 +222,8 @@ class StreamLog:
     ) -> Ack:
         """Append a message. A visitor's message opens a thread when none is open.
 
-        The same (sender, client_id) is stored once; a repeat returns the first ack.
+        The same (sender, client_id) is stored once; a repeat within the dedupe window (at
+        least `dedupe_window_seconds` after the first send) returns the first ack.
 
         Cancellation and timeouts: if this call is cancelled, or raises `TimeoutError`,
         `coredis.exceptions.RedisError` or `UnavailableError`, the message may or may not be
@@ -250,7 +257,7 @@ class StreamLog:
                 str(rate.burst if rate else 0),
                 str(max_open_threads),
                 space_id,
-                str(CLIENT_ID_TTL_SECONDS),
+                str(self.dedupe_window_seconds),
                 *budget.script_args(),
                 str(visitor_ttl_seconds),
                 channel or "",

@@ -16,9 +16,9 @@ from chat.streams.client import Redis
 from chat.streams.group_commit import Append, GroupCommit
 from chat.streams.keys import SpaceKeys
 
-# An author's note client_ids are remembered this long, as messages' are (chat/streams/log.py);
-# PostgreSQL's unique (thread_id, author_id, client_id) catches an older replay.
-NOTE_CLIENT_ID_TTL_SECONDS = 7 * 86400
+# An author's note client_ids are remembered for the dedupe window, as messages' are
+# (chat/streams/log.py), each in a key of its own that expires with it; PostgreSQL's unique
+# (thread_id, author_id, client_id) catches an older replay.
 # A conversation's tag set in Valkey (what makes a repeated tag or untag append nothing) lives
 # this long after its last change; past it a repeat appends one more entry, which the
 # projector's upsert keyed by entry id absorbs.
@@ -90,9 +90,12 @@ class NoteAck:
 class NotesLog:
     """Notes and tag changes on the log. Holds the registered scripts; no I/O on init."""
 
-    def __init__(self, redis: Redis, prefix: str, group: GroupCommit) -> None:
+    def __init__(
+        self, redis: Redis, prefix: str, group: GroupCommit, dedupe_window_seconds: int
+    ) -> None:
         self.prefix = prefix
         self._group = group
+        self.dedupe_window_seconds = dedupe_window_seconds
         self._add_note = redis.register_script(ADD_NOTE)
         self._change_tag = redis.register_script(CHANGE_TAG)
 
@@ -113,7 +116,7 @@ class NotesLog:
         the (active) conversation at the append, else NotAssignedError. Cancellation: as for
         messages, a cancelled append may be stored; a resend with the same client_id dedupes."""
         k = SpaceKeys(self.prefix, space_id)
-        args = [k.base, thread_id, author_id, data, client_id, str(NOTE_CLIENT_ID_TTL_SECONDS)]
+        args = [k.base, thread_id, author_id, data, client_id, str(self.dedupe_window_seconds)]
         reply = await self._group.submit(
             Append(self._add_note, [k.events], [*args, "1" if known else "0", to_agent_id])
         )

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 
 import coredis.exceptions
 import trio
-from coredis import PureToken
 
 from chat.backoff import Backoff
 from chat.events import QUEUE_ROUTE, LogEntry, decode_entries
@@ -38,6 +37,17 @@ READ_COUNT = 500
 # A subscription buffers this many entries; a consumer further behind is cut off and catches up
 # from the log itself, rather than making every other subscriber wait.
 SUBSCRIPTION_BUFFER = 512
+
+# A wake stream outlives its process by at most this long: node ids are random per start, so
+# each stopped process would leave its wake streams behind. Every wake renews it; a reader whose
+# wake stream expired while it idled loses nothing (its XREAD waits on the missing key, and the
+# next wake makes the stream again with a newer id).
+WAKE_TTL_SECONDS = 3600
+# KEYS[1] the wake stream; ARGV[1] its TTL. One step, so no wake stream is left without a TTL.
+_WAKE = r"""
+redis.call('XADD', KEYS[1], 'MAXLEN', 1, '*', 'w', '1')
+return redis.call('EXPIRE', KEYS[1], ARGV[1])
+"""
 
 # A subscription's selector: (space, route) where route is a thread id, "v:<visitor>", "queue", or
 # "*<kind>" / "*" for the whole space (optionally one kind of entry only).
@@ -72,6 +82,9 @@ class StreamRouter:
     # A cluster: the followed spaces of each slot (what each slot's loop reads).
     slot_spaces: dict[int, set[str]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self._wake = self.stream_log.redis.register_script(_WAKE)
+
     @property
     def wake_key(self) -> str:
         return node_wake_key(self.stream_log.prefix, self.node_id)
@@ -104,12 +117,7 @@ class StreamRouter:
             self.positions[space_id] = await self.stream_log.last_id(
                 self.stream_log.keys(space_id).events
             )
-            await self.stream_log.redis.xadd(
-                self.wake_key_for(space_id),
-                {"w": "1"},
-                trim_strategy=PureToken.MAXLEN,
-                threshold=1,
-            )
+            await self._wake(keys=[self.wake_key_for(space_id)], args=[str(WAKE_TTL_SECONDS)])
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
