@@ -28,14 +28,22 @@ from tests.email.conftest import mail_settings
 from tests.helpers.http import call
 from tests.helpers.mail import Sink, _Collect
 
-EVERY_DAY_9_TO_17 = {
-    "timezone": "UTC",
-    "weekly": {
-        d: [{"open": "09:00", "close": "17:00"}]
-        for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-    },
-    "away_message": "We are out for the day.",
-}
+
+def _closed_now() -> tuple[dict[str, Any], str]:
+    """Eight hours every day (UTC) that leave out the real time now, and how the widget says
+    they start again ("2:00\\sPM" in en-US). The page's clock is faked but the server decides
+    with its own: the lead it leaves though an agent is online needs the space closed for it
+    too, whatever the hour the test runs at."""
+    start = 14 if datetime.now(UTC).hour < 12 else 2  # 14:00-22:00 before noon, 02:00-10:00 after
+    hours = {
+        "timezone": "UTC",
+        "weekly": {
+            d: [{"open": f"{start:02d}:00", "close": f"{start + 8:02d}:00"}]
+            for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+        },
+        "away_message": "We are out for the day.",
+    }
+    return hours, f"{start % 12 or 12}:00\\s{'AM' if start < 12 else 'PM'}"
 
 
 @pytest.fixture
@@ -76,18 +84,19 @@ def test_an_open_widget_flips_to_away_at_closing_time(
     page: Page, service: Service, agent: AgentDriver, artifacts: Path
 ) -> None:
     """An agent is online the whole time: inside hours the widget is as before (no away
-    sentence, no form); at 17:00 it shows the away message and when the team is back above the
-    message box, and once the visitor has written, above the leave-a-message form alone (one
-    state at a time, as when nobody is online)."""
+    sentence, no form); at closing time it shows the away message and when the team is back
+    above the message box, and once the visitor has written, above the leave-a-message form
+    alone (one state at a time, as when nobody is online)."""
     space = service.org.space["id"]
+    hours_setting, reopens = _closed_now()
     patched = rest(
         service.org,
         "PATCH",
         f"/spaces/{space}",
-        {"settings": {"business_hours": EVERY_DAY_9_TO_17}},
+        {"settings": {"business_hours": hours_setting}},
     )
     assert patched.status == 200, patched.body
-    wait_until_served(service, "business_hours", EVERY_DAY_9_TO_17)
+    wait_until_served(service, "business_hours", hours_setting)
     hours = _config(service)["hours"]
     closes = hours["intervals"][0][1]  # the server's clock decides the intervals
     page.clock.install(time=datetime.fromtimestamp((closes - 30_000) / 1000, UTC))
@@ -98,13 +107,13 @@ def test_an_open_widget_flips_to_away_at_closing_time(
     expect(widget.part("away")).to_have_count(0)
     expect(widget.part("prechat")).to_have_count(0)
 
-    page.clock.run_for(31_000)  # past 17:00: the widget's own timer flips it
+    page.clock.run_for(31_000)  # past closing time: the widget's own timer flips it
     away = widget.part("away")
     expect(away).to_be_visible()
     expect(away).to_have_count(1)  # the one sentence: the space's away message
     expect(away).to_contain_text("We are out for the day.")
-    # Tomorrow 09:00 UTC, in the browser's zone and language (this context: UTC, en-US).
-    expect(widget.part("back-at")).to_have_text(re.compile(r"^Back tomorrow at 9:00\sAM$"))
+    # Tomorrow's opening, in the browser's zone and language (this context: UTC, en-US).
+    expect(widget.part("back-at")).to_have_text(re.compile(rf"^Back tomorrow at {reopens}$"))
     # The box first: what the visitor came for.
     expect(widget.input).to_be_visible()
     expect(widget.part("prechat")).to_have_count(0)
