@@ -15,6 +15,7 @@ from chat.errors import ThreadNotFoundError
 from chat.streams.client import Redis
 from chat.streams.group_commit import Append, GroupCommit
 from chat.streams.keys import SpaceKeys
+from chat.streams.lua_wake import APPENDED
 
 # An author's note client_ids are remembered this long, as messages' are (chat/streams/log.py);
 # PostgreSQL's unique (thread_id, author_id, client_id) catches an older replay.
@@ -24,13 +25,16 @@ NOTE_CLIENT_ID_TTL_SECONDS = 7 * 86400
 # projector's upsert keyed by entry id absorbs.
 TAG_SET_TTL_SECONDS = 30 * 86400
 
-_THREAD_KNOWN = r"""
+_THREAD_KNOWN = (
+    APPENDED
+    + r"""
 -- A conversation of this space: its state hash, or (once the log let it go) the caller's word
 -- that PostgreSQL holds it (ARGV known = '1').
 local function thread_known(base, thread_id, known)
   return known == '1' or redis.call('EXISTS', base .. 'th:' .. thread_id) == 1
 end
 """
+)
 
 ADD_NOTE = (
     _THREAD_KNOWN
@@ -44,7 +48,7 @@ local first = redis.call('GET', seen)
 if first then return {'ok', first} end
 local id = redis.call('XADD', KEYS[1], '*', 't', 'note.created', 'd', data)
 redis.call('SET', seen, id, 'EX', tonumber(ARGV[6]))
-return {'ok', id}
+return {'ok', appended(base, id)}
 """
 )
 
@@ -64,7 +68,7 @@ else
 end
 if changed == 0 then return {'same', ''} end
 redis.call('EXPIRE', set, tonumber(ARGV[6]))
-return {'ok', redis.call('XADD', KEYS[1], '*', 't', kind, 'd', data)}
+return {'ok', appended(base, redis.call('XADD', KEYS[1], '*', 't', kind, 'd', data))}
 """
 )
 
