@@ -135,7 +135,8 @@ async def _read_loop(
     next_pass = trio.current_time()
     while True:
         marks.woken.clear()
-        if trio.current_time() >= next_pass:
+        a_pass = trio.current_time() >= next_pass
+        if a_pass:
             marks.spaces.clear()
             spaces = set(router.positions)
             next_pass = trio.current_time() + PASS_SECONDS
@@ -143,6 +144,8 @@ async def _read_loop(
             spaces, marks.spaces = marks.spaces, set()
         spaces.intersection_update(router.positions)  # unfollowed since they were marked
         if not spaces:
+            if a_pass:
+                health.succeeded()  # going round with nothing to read: not stalled (/readyz)
             with trio.move_on_at(next_pass):
                 await marks.woken.wait()
             continue
@@ -215,7 +218,10 @@ async def _run_subscriber(
             # ClosedResourceError: on its way out coredis unsubscribes on connections that the
             # same cancellation (a shutdown) may have closed already; the wait below then ends
             # at once, cancelled.
-            await backoff.wait(logger, failed.exceptions[0])
+            first: BaseException = failed
+            while isinstance(first, BaseExceptionGroup):
+                first = first.exceptions[0]
+            await backoff.wait(logger, first)
 
 
 async def _keep_subscribed(
