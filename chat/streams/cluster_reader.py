@@ -53,6 +53,15 @@ READ_TIMEOUT_SECONDS = 10.0
 SUBSCRIBE_TIMEOUT_SECONDS = 5.0
 
 
+@dataclass
+class _Subscriptions:
+    """The subscriber's own state, afresh at each start."""
+
+    channels: dict[str, str] = field(default_factory=dict)  # channel -> space, asked or held
+    # Spaces whose subscription the server ended by itself: their slot moved to another master.
+    moved: set[str] = field(default_factory=set)
+
+
 class StreamRouter(Protocol):
     """What this reader needs of chat.streams.reader.StreamRouter (which imports this module)."""
 
@@ -200,7 +209,7 @@ async def _run_subscriber(
     backoff = Backoff("stream reader's subscriber")
     pool = cast(coredis.RedisCluster[str], redis).connection_pool
     while True:
-        subscribed: dict[str, str] = {}  # channel -> space, asked or confirmed
+        subscriptions = _Subscriptions()
         try:
             pubsub = ShardedPubSub[str](
                 pool,
@@ -210,8 +219,10 @@ async def _run_subscriber(
                 unsubscription_timeout=SUBSCRIBE_TIMEOUT_SECONDS,
             )
             async with pubsub, trio.open_nursery() as nursery:
-                nursery.start_soon(_listen, pubsub, router, marks, subscribed, follow_changed)
-                await _keep_subscribed(pubsub, router, subscribed, follow_changed, backoff)
+                nursery.start_soon(_listen, pubsub, router, marks, subscriptions, follow_changed)
+                await _keep_subscribed(
+                    redis, pubsub, router, subscriptions, follow_changed, backoff
+                )
         except* (coredis.exceptions.RedisError, OSError, anyio.ClosedResourceError) as failed:
             # coredis' subscriber runs its connections in a task group of its own, so their
             # failures come as a group. What was published meanwhile is read by the next pass.
@@ -225,14 +236,16 @@ async def _run_subscriber(
 
 
 async def _keep_subscribed(
+    redis: Redis,
     pubsub: ShardedPubSub[str],
     router: StreamRouter,
-    subscribed: dict[str, str],
+    subscriptions: _Subscriptions,
     follow_changed: _Signal,
     backoff: Backoff,
 ) -> None:
     """Subscribe to the channels of spaces followed since, unsubscribe from those let go;
     then wait for the router's next change."""
+    subscribed = subscriptions.channels
     while True:
         follow_changed.clear()  # before the diff: a change meanwhile is seen at the next wait
         wanted = {router.stream_log.keys(s).appended: s for s in router.positions}
@@ -241,7 +254,12 @@ async def _keep_subscribed(
         for channel in gone:
             del subscribed[channel]  # before asking: its confirmation is then not a surprise
         subscribed.update((channel, wanted[channel]) for channel in new)
+        moved, subscriptions.moved = subscriptions.moved, set()
         try:
+            for space_id in moved & set(router.positions):
+                # A command on the space's key meets MOVED, which teaches coredis the slot's
+                # new master: the subscription below is then asked of that one.
+                await redis.exists([router.stream_log.keys(space_id).events])
             if gone:
                 await pubsub.unsubscribe(*gone)
             if new:
@@ -256,11 +274,12 @@ async def _listen(
     pubsub: ShardedPubSub[str],
     router: StreamRouter,
     marks: _Marks,
-    subscribed: dict[str, str],
+    subscriptions: _Subscriptions,
     follow_changed: _Signal,
 ) -> None:
     """Mark the space of every message, and of every subscription confirmed. A subscription the
     server ended by itself (the slot moved to another master) is asked for again."""
+    subscribed = subscriptions.channels
     while True:
         message = await pubsub.get_message()
         if message is None:
@@ -278,5 +297,6 @@ async def _listen(
                 marks.mark([space_id])
             case "sunsubscribe":
                 del subscribed[channel]
+                subscriptions.moved.add(space_id)
                 marks.mark([space_id])
                 follow_changed.set()
