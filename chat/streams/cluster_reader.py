@@ -24,14 +24,17 @@ the reads go from the router's position, so nothing is handed over twice. See st
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
 import anyio
 import coredis.exceptions
 import trio
+from coredis.connection import TCPLocation
 from coredis.patterns.pubsub import ShardedPubSub
+from coredis.pool import ClusterConnectionPool
 
 from chat.backoff import Backoff
 from chat.events import LogEntry, decode_entries
@@ -51,15 +54,9 @@ PASS_SECONDS = 2.0
 READ_TIMEOUT_SECONDS = 10.0
 # How long a subscription (or an unsubscription) waits for the server's confirmation.
 SUBSCRIBE_TIMEOUT_SECONDS = 5.0
-
-
-@dataclass
-class _Subscriptions:
-    """The subscriber's own state, afresh at each start."""
-
-    channels: dict[str, str] = field(default_factory=dict)  # channel -> space, asked or held
-    # Spaces whose subscription the server ended by itself: their slot moved to another master.
-    moved: set[str] = field(default_factory=set)
+# The subscriber's own pool: one connection per master for the subscriptions, one spare (its
+# keepalive PINGs ride the same connection).
+SUBSCRIBER_CONNECTIONS_PER_NODE = 2
 
 
 class StreamRouter(Protocol):
@@ -207,22 +204,12 @@ async def _run_subscriber(
     """Keep a sharded subscriber on the channel of every followed space, and mark the spaces
     its messages name. Started again after any failure; never returns."""
     backoff = Backoff("stream reader's subscriber")
-    pool = cast(coredis.RedisCluster[str], redis).connection_pool
     while True:
-        subscriptions = _Subscriptions()
         try:
-            pubsub = ShardedPubSub[str](
-                pool,
-                ignore_subscribe_messages=False,
-                retry_policy=None,  # a failure ends the subscriber; this loop starts it again
-                subscription_timeout=SUBSCRIBE_TIMEOUT_SECONDS,
-                unsubscription_timeout=SUBSCRIBE_TIMEOUT_SECONDS,
-            )
-            async with pubsub, trio.open_nursery() as nursery:
-                nursery.start_soon(_listen, pubsub, router, marks, subscriptions, follow_changed)
-                await _keep_subscribed(
-                    redis, pubsub, router, subscriptions, follow_changed, backoff
-                )
+            async with _open_subscriber(redis) as pubsub, trio.open_nursery() as nursery:
+                subscribed: dict[str, str] = {}  # channel -> space, asked or held
+                nursery.start_soon(_listen, pubsub, router, marks, subscribed)
+                await _keep_subscribed(pubsub, router, subscribed, follow_changed, backoff)
         except* (coredis.exceptions.RedisError, OSError, anyio.ClosedResourceError) as failed:
             # coredis' subscriber runs its connections in a task group of its own, so their
             # failures come as a group. What was published meanwhile is read by the next pass.
@@ -235,17 +222,42 @@ async def _run_subscriber(
             await backoff.wait(logger, first)
 
 
+@asynccontextmanager
+async def _open_subscriber(redis: Redis) -> AsyncIterator[ShardedPubSub[str]]:
+    """coredis' sharded subscriber (one connection per master) on a pool of its own, closed
+    with it. Its own pool, because coredis 6.9's subscriber never hands its connections back:
+    on the client's pool every restart would keep one of each master's 128 for good. A fresh
+    pool also reads the cluster's slot map afresh (CLUSTER SLOTS), so a subscriber started
+    after a failover or a slot move asks the right masters."""
+    cluster = cast(coredis.RedisCluster[str], redis).connection_pool
+    pool = ClusterConnectionPool(
+        [TCPLocation(node.host, node.port) for node in cluster.cluster_layout.primaries],
+        max_connections=SUBSCRIBER_CONNECTIONS_PER_NODE,
+        max_connections_per_node=True,
+        timeout=SUBSCRIBE_TIMEOUT_SECONDS,
+        **cluster.connection_kwargs,
+    )
+    async with pool:
+        pubsub = ShardedPubSub[str](
+            pool,
+            ignore_subscribe_messages=False,
+            retry_policy=None,  # a failure ends the subscriber; _run_subscriber starts it again
+            subscription_timeout=SUBSCRIBE_TIMEOUT_SECONDS,
+            unsubscription_timeout=SUBSCRIBE_TIMEOUT_SECONDS,
+        )
+        async with pubsub:
+            yield pubsub
+
+
 async def _keep_subscribed(
-    redis: Redis,
     pubsub: ShardedPubSub[str],
     router: StreamRouter,
-    subscriptions: _Subscriptions,
+    subscribed: dict[str, str],
     follow_changed: _Signal,
     backoff: Backoff,
 ) -> None:
     """Subscribe to the channels of spaces followed since, unsubscribe from those let go;
     then wait for the router's next change."""
-    subscribed = subscriptions.channels
     while True:
         follow_changed.clear()  # before the diff: a change meanwhile is seen at the next wait
         wanted = {router.stream_log.keys(s).appended: s for s in router.positions}
@@ -254,12 +266,7 @@ async def _keep_subscribed(
         for channel in gone:
             del subscribed[channel]  # before asking: its confirmation is then not a surprise
         subscribed.update((channel, wanted[channel]) for channel in new)
-        moved, subscriptions.moved = subscriptions.moved, set()
         try:
-            for space_id in moved & set(router.positions):
-                # A command on the space's key meets MOVED, which teaches coredis the slot's
-                # new master: the subscription below is then asked of that one.
-                await redis.exists([router.stream_log.keys(space_id).events])
             if gone:
                 await pubsub.unsubscribe(*gone)
             if new:
@@ -274,12 +281,11 @@ async def _listen(
     pubsub: ShardedPubSub[str],
     router: StreamRouter,
     marks: _Marks,
-    subscriptions: _Subscriptions,
-    follow_changed: _Signal,
+    subscribed: dict[str, str],
 ) -> None:
     """Mark the space of every message, and of every subscription confirmed. A subscription the
-    server ended by itself (the slot moved to another master) is asked for again."""
-    subscribed = subscriptions.channels
+    server ended by itself means its slot moved to another master: the subscriber starts again
+    (on a fresh slot map)."""
     while True:
         message = await pubsub.get_message()
         if message is None:
@@ -296,7 +302,5 @@ async def _listen(
             case "ssubscribe":
                 marks.mark([space_id])
             case "sunsubscribe":
-                del subscribed[channel]
-                subscriptions.moved.add(space_id)
                 marks.mark([space_id])
-                follow_changed.set()
+                raise coredis.exceptions.PubSubError("a followed space's slot moved")

@@ -10,6 +10,7 @@ import uuid
 import trio
 
 from chat.embedded.cluster import LocalCluster
+from chat.embedded.resp import call
 from chat.events import MessagePosted
 from chat.streams.client import slot_of
 from chat.streams.log import StreamLog
@@ -102,4 +103,27 @@ async def test_a_process_following_more_slots_than_a_pool_holds_gets_every_entry
             # and a few commands' connections per master.
             pool = stream_log.redis.connection_pool
             assert pool.statistics.active_connections <= 8 * masters < len(spaces) // masters
+            nursery.cancel_scope.cancel()
+
+
+async def test_entries_still_arrive_after_the_subscriber_loses_its_connections(
+    router: StreamRouter, stream_log: StreamLog, local_cluster: LocalCluster
+) -> None:
+    space = str(uuid.uuid4())
+    with trio.fail_after(30):
+        async with trio.open_nursery() as nursery:
+            await nursery.start(run_stream_reader, stream_log.redis, router)
+            sub = await router.subscribe(space, kind="message")
+            visitor = str(uuid.uuid4())
+            await visitor_says(stream_log, space, ["one"], visitor=visitor)
+            assert await _contents(sub, 1) == ["one"]
+            # Every master drops its pub/sub clients: messages published now reach nobody
+            # until the subscriber is started again; the reader's pass reads them meanwhile.
+            for master in local_cluster.masters:
+                await trio.to_thread.run_sync(
+                    call, "127.0.0.1", master.port, local_cluster.password,
+                    "CLIENT", "KILL", "TYPE", "pubsub",
+                )  # fmt: skip
+            await visitor_says(stream_log, space, ["two", "three"], visitor=visitor)
+            assert await _contents(sub, 2) == ["two", "three"]
             nursery.cancel_scope.cancel()
