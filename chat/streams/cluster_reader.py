@@ -214,8 +214,8 @@ async def _run_subscriber(
             # coredis' subscriber runs its connections in a task group of its own, so their
             # failures come as a group. What was published meanwhile is read by the next pass.
             # ClosedResourceError: on its way out coredis unsubscribes on connections that the
-            # same cancellation (a shutdown) may have closed already; the wait below then ends
-            # at once, cancelled.
+            # same cancellation (a shutdown) may have closed already: nothing to report then.
+            await trio.lowlevel.checkpoint_if_cancelled()
             first: BaseException = failed
             while isinstance(first, BaseExceptionGroup):
                 first = first.exceptions[0]
