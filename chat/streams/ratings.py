@@ -22,13 +22,16 @@ from chat.space_settings import MAX_REOPEN_WINDOW_SECONDS
 from chat.streams.client import Redis
 from chat.streams.group_commit import Append, GroupCommit
 from chat.streams.keys import SpaceKeys
+from chat.streams.lua_wake import APPENDED
 
 # A thread's rating marker outlives its state hash (kept at most MAX_REOPEN_WINDOW_SECONDS after
 # the close, chat/actors/projector.py): while the state exists a visitor may rate, and the marker
 # is there to refuse a second rating. Past it the state is gone and a rating is not_found.
 RATING_TTL_SECONDS = MAX_REOPEN_WINDOW_SECONDS + 86400
 
-RATE = r"""
+RATE = (
+    APPENDED
+    + r"""
 -- KEYS[1] space events stream
 -- ARGV: base, thread_id, visitor_id, agent_id ('' for none), client_id, data, ttl
 local base, thread_id, visitor_id, agent_id, client_id, data =
@@ -48,8 +51,10 @@ if st[2] ~= 'closed' and st[2] ~= 'expired' then return {'err', 'open'} end
 if (st[3] or '') ~= agent_id then return {'err', 'changed'} end
 local id = redis.call('XADD', KEYS[1], '*', 't', 'rated', 'd', data)
 redis.call('SET', marker, client_id .. ' ' .. id, 'EX', tonumber(ARGV[7]))
-return {'ok', id}
+-- The append's wake on a cluster (chat/streams/lua_wake.py), as every space-stream append.
+return {'ok', appended(base, id)}
 """
+)
 
 
 def _refusal(reason: str) -> ChatError:
