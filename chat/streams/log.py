@@ -49,6 +49,7 @@ from chat.streams.keys import SpaceKeys
 from chat.streams.lifecycle import Lifecycle
 from chat.streams.limits import Rate
 from chat.streams.notes import NotesLog
+from chat.streams.ratings import RatingsLog
 from chat.streams.read_state import ReadState
 from chat.streams.viewing import Viewing
 
@@ -182,6 +183,8 @@ class StreamLog:
         self.viewing = Viewing(redis, prefix, self.presence_ttl_ms)
         # Private notes and tag changes share the group commit (chat/streams/notes.py).
         self.notes = NotesLog(redis, prefix, self._group, self.dedupe_window_seconds)
+        # Visitors' ratings of finished conversations (chat/streams/ratings.py).
+        self.ratings = RatingsLog(redis, prefix, self._group)
         self.read_state = ReadState(redis, prefix)
         self.lifecycle = Lifecycle(redis, prefix)
         # Signed visitor identity (chat/streams/identity.py), group-committed like updates.

@@ -17,11 +17,13 @@ from chat.http.api import (
     lifecycle,
     notes,
     organization,
+    ratings,
     reads,
     search,
     spaces,
     tags,
     threads,
+    transcript_mail,
     transcripts,
     two_factor,
     visitors,
@@ -62,11 +64,13 @@ def api_blueprint(services: Services) -> Blueprint:
         attachments,
         avatars,
         transcripts,
+        transcript_mail,
         lifecycle,
         identity,
         api_keys,
         two_factor,
         webhooks,
+        ratings,
     ):
         api.include(resource.routes)
     document = api.openapi(PREFIX)
