@@ -515,3 +515,22 @@ CREATE INDEX IF NOT EXISTS webhook_deliveries_leased
 -- The delivery log, newest first.
 CREATE INDEX IF NOT EXISTS webhook_deliveries_log
     ON webhook_deliveries (endpoint_id, id_ms DESC, id_seq DESC);
+
+-- Visitors' ratings of finished conversations (issue 17; structures.md, "Ratings"): one per
+-- thread, written only by the projector from `rated` entries (the first stays).
+-- migrations/0017.ratings.sql.
+CREATE TABLE IF NOT EXISTS ratings (
+    thread_id uuid PRIMARY KEY,
+    space_id uuid NOT NULL,
+    visitor_id uuid NOT NULL,
+    -- The agent who held the conversation when it finished; null when nobody had claimed it.
+    agent_id uuid,
+    score text NOT NULL CHECK (score IN ('good', 'bad')),
+    comment text CHECK (char_length(comment) <= 1000),
+    client_id text NOT NULL,
+    entry_ms bigint NOT NULL,
+    entry_seq bigint NOT NULL,
+    created_at timestamptz NOT NULL
+);
+-- The report (GET /reports/ratings) reads a space's ratings by time.
+CREATE INDEX IF NOT EXISTS ratings_space_created ON ratings (space_id, created_at);

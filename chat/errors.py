@@ -366,3 +366,18 @@ class WebhookLimitError(ChatError):
 
     code = "too_many_webhooks"
     status = 409
+
+
+class AlreadyRatedError(ChatError):
+    """The conversation has a rating already: one per conversation, the first one stays
+    (structures.md, "Ratings")."""
+
+    code = "already_rated"
+    status = 409
+
+
+class ThreadNotFinishedError(ChatError):
+    """The conversation is still open: a rating comes once it has closed or expired."""
+
+    code = "thread_open"
+    status = 409

@@ -6,6 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from chat.business_hours import BusinessHours
+
 # The widget's languages (widget/src/locales/en.ts and widget/locales/*.json; a test keeps the
 # two lists equal): a space's `locale` is one of them, or "auto" (README "Languages").
 WidgetLocale = Literal["auto", "en", "ar", "de", "es", "fr", "pt"]
@@ -68,6 +70,9 @@ class SpaceSettings(BaseModel):
     # answered `identity_required` (structures.md, "Signed visitor identity"). Public, so the
     # widget can say so before the visitor writes.
     require_identity: bool = False
+    # When the team answers live (structures.md, "Business hours"); None: always. Outside them
+    # the widget shows the away message and the return time and offers the offline form.
+    business_hours: BusinessHours | None = None
     # The language the widget speaks to every visitor; "auto": the visitor's browser languages
     # (best match, else English). ChatWidget.setLocale on the page overrides either.
     locale: WidgetLocale = "auto"

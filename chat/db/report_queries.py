@@ -47,7 +47,15 @@ OPENING_FIGURES = (
     "agent_messages",
 )
 ENDING_FIGURES = ("closed", "expired", "resolution_median_seconds", "resolution_p90_seconds")
-FIGURES = (*OPENING_FIGURES, *ENDING_FIGURES, "messages_per_conversation")
+# Visitors' ratings (the closeloop branch's `ratings`, migration 0017), by the rating's time.
+RATING_FIGURES = ("rated_good", "rated_bad")
+FIGURES = (
+    *OPENING_FIGURES,
+    *ENDING_FIGURES,
+    "messages_per_conversation",
+    *RATING_FIGURES,
+    "share_good",
+)
 SECONDS_PLACES = 1  # times are rounded to tenths of a second
 RATIO_PLACES = 2
 
@@ -126,6 +134,21 @@ GROUP BY GROUPING SETS ({sets})
 """
 
 
+_RATINGS = """
+SELECT {sets_columns},
+    count(*) FILTER (WHERE c.score = 'good') AS rated_good,
+    count(*) FILTER (WHERE c.score = 'bad') AS rated_bad
+FROM (
+    SELECT t.space_id, t.group_id, t.assigned_agent_id AS agent_id, r.score,
+        date_trunc(%(unit)s, r.created_at AT TIME ZONE %(tz)s)::date AS period
+    FROM ratings r JOIN threads t ON t.id = r.thread_id
+    WHERE r.space_id = ANY(%(spaces)s::uuid[]) AND t.deleted_at IS NULL
+        AND r.created_at >= {start} AND r.created_at < {end}{filters}
+) c
+GROUP BY GROUPING SETS ({sets})
+"""
+
+
 def _sql(template: str, scope: ReportScope) -> str:
     filters = ""
     if scope.group_id is not None:
@@ -164,7 +187,7 @@ def conversation_report(conn: psycopg.Connection, scope: ReportScope) -> ReportR
         cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         cur.execute(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'")
         cur.execute(f"SET LOCAL statement_timeout = '{REPORT_STATEMENT_TIMEOUT}'")
-        for template in (_OPENING, _ENDING):
+        for template in (_OPENING, _ENDING, _RATINGS):
             for row in cur.execute(_sql(template, scope), params).fetchall():
                 _place(rows, row)
     return rows
@@ -185,7 +208,7 @@ def finish(figures: dict[str, Any]) -> dict[str, Any]:
     """Every figure present (zero, or None for a time nothing measured), times rounded, and
     messages per conversation derived."""
     done: dict[str, Any] = {}
-    for name in (*OPENING_FIGURES, *ENDING_FIGURES):
+    for name in (*OPENING_FIGURES, *ENDING_FIGURES, *RATING_FIGURES):
         value = figures.get(name)
         if name.endswith("_seconds"):
             done[name] = None if value is None else round(float(value), SECONDS_PLACES)
@@ -195,4 +218,6 @@ def finish(figures: dict[str, Any]) -> dict[str, Any]:
     done["messages_per_conversation"] = (
         round(messages / done["opened"], RATIO_PLACES) if done["opened"] else None
     )
+    rated = done["rated_good"] + done["rated_bad"]
+    done["share_good"] = round(done["rated_good"] / rated, RATIO_PLACES) if rated else None
     return done

@@ -20,6 +20,7 @@ from pydantic import (
 from quart import request
 
 from chat.auth.roles import Role
+from chat.business_hours import BusinessHours
 from chat.db.canned_queries import MAX_LISTED, MAX_SHORTCUT_CHARS, MAX_TITLE_CHARS
 from chat.db.group_queries import MAX_GROUP_NAME_CHARS, MAX_MEMBERS_PER_GROUP
 from chat.errors import InvalidError
@@ -159,6 +160,8 @@ class SpaceSettingsChange(_Body):
     # Only visitors verified by a signed identity token open conversations (structures.md,
     # "Signed visitor identity").
     require_identity: bool | None = None
+    # Business hours (structures.md, "Business hours"): the whole setting; null clears it.
+    business_hours: BusinessHours | None = None
     # The widget's language for every visitor, or "auto" (README "Languages").
     locale: WidgetLocale | None = None
     # Appearance (structures.md, "Appearance"); an empty launcher_label shows the bubble alone.
@@ -177,10 +180,12 @@ class SpaceSettingsChange(_Body):
         return clean_name(value)
 
     def changes(self) -> dict[str, Any]:
-        """The settings to merge: those given, and null where null is a value (no group)."""
+        """The settings to merge: those given, and null where null is a value (no group, no
+        business hours)."""
         given = self.model_dump(exclude_none=True)
-        if "default_group_id" in self.model_fields_set:
-            given["default_group_id"] = self.default_group_id
+        for nullable in ("default_group_id", "business_hours"):
+            if nullable in self.model_fields_set and getattr(self, nullable) is None:
+                given[nullable] = None
         return given
 
 

@@ -225,6 +225,16 @@ class WidgetGroup(_Reply):
     name: str
 
 
+class WidgetHours(_Reply):
+    open: bool = Field(description="Within business hours at the time of the answer")
+    away_message: str
+    timezone: str = Field(description="The IANA time zone the hours are set in")
+    intervals: list[tuple[int, int]] = Field(
+        description="The open intervals of the next 8 days, [start, end) in UTC epoch ms; the"
+        " widget flips to away and back at their bounds on its own timer"
+    )
+
+
 class WidgetTeamMember(_Reply):
     name: str = Field(description="The agent's display name; nothing else of an agent is public")
     avatar_url: str | None = Field(
@@ -254,6 +264,12 @@ class WidgetConfig(_Reply):
         description="The median first response of the space's latest conversations (7 days, at"
         " most 100), as a bucket: a few minutes (<= 10 min), within an hour, within a day; null"
         " without data or when slower than a day"
+    )
+    hours: WidgetHours | None = Field(
+        default=None, description="The space's business hours; null: it has none (always open)"
+    )
+    transcript_email: bool = Field(
+        default=False, description="A visitor may have their transcript emailed (SMTP is set)"
     )
 
 

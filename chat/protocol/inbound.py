@@ -27,6 +27,8 @@ from chat.ids import check_stream_id
 
 MAX_CONTENT_CHARS = 4000
 MAX_NAME_CHARS = 120
+# A rating's comment: a sentence or two; longer feedback is a message.
+MAX_RATING_COMMENT_CHARS = 1000
 # A signed identity token: a JWT with a name, an email and up to 8 KB of attributes fits.
 MAX_IDENTITY_TOKEN_CHARS = 16 * 1024
 
@@ -144,11 +146,22 @@ class VisitorRead(_Frame):
     id: StreamIdText
 
 
+class Rate(_Frame):
+    """The visitor rates their finished conversation (structures.md, "Ratings")."""
+
+    type: Literal["rate"]
+    client_id: ClientId
+    thread_id: Uuid
+    score: Literal["good", "bad"]
+    # Optional; trimmed, bidi controls removed, blank is none (chat/actors/visitor_rating.py).
+    comment: str | None = Field(default=None, max_length=MAX_RATING_COMMENT_CHARS)
+
+
 class Ping(_Frame):
     type: Literal["ping"]
 
 
-VisitorFrame = SendMessage | VisitorTyping | Identify | Page | VisitorRead | Ping
+VisitorFrame = SendMessage | VisitorTyping | Identify | Page | VisitorRead | Rate | Ping
 
 
 class Auth(_Frame):

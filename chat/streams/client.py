@@ -28,8 +28,11 @@ Redis = coredis.Redis[str]
 # A URL whose scheme ends so names a Valkey Cluster: any of its nodes is a seed, coredis learns
 # the rest (CLUSTER SLOTS) and routes each command to the master of its key's slot.
 CLUSTER_SCHEME_SUFFIX = "+cluster"
-# In a cluster every blocking read holds a connection to its slot's node, one per slot group
-# (chat/streams/reader.py): each node gets its own pool of this many.
+# Each node of a cluster gets its own pool of this many. Ordinary commands share connections
+# (coredis lets go of one once a request is written); what holds one is a blocking command (the
+# group consumers' XREADGROUP, a WAIT) and the reader's subscriber (one per master): the stream
+# reader never blocks per slot (chat/streams/cluster_reader.py), so this is headroom, not a
+# ceiling on the spaces a process follows.
 CLUSTER_MAX_CONNECTIONS_PER_NODE = 128
 CLUSTER_SLOTS = 16384
 

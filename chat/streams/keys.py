@@ -24,6 +24,12 @@ class SpaceKeys:
     def events(self) -> str:
         return self.base + "events"
 
+    @property
+    def appended(self) -> str:
+        """The shard channel each append to `events` publishes its id on (a channel, not a key:
+        chat/streams/lua_wake.py)."""
+        return self.base + "appended"
+
     def thread(self, thread_id: str) -> str:
         return self.base + "t:" + thread_id
 
@@ -63,14 +69,8 @@ class SpaceKeys:
 
 def node_wake_key(prefix: str, node_id: str) -> str:
     """A node's private stream that wakes its reader when its set of streams changes (one
-    server; a cluster has one per slot: slot_wake_key)."""
+    server; a cluster's reader is woken by the appends' shard channels: SpaceKeys.appended)."""
     return f"{prefix}:node:{node_id}:wake"
-
-
-def slot_wake_key(prefix: str, space_id: str, node_id: str) -> str:
-    """In a cluster, the wake stream of a node's reader loop for one slot: tagged by a space of
-    that slot, so one XREAD names it with the slot's space streams (chat/streams/reader.py)."""
-    return f"{prefix}:{{{space_id}}}:wake:{node_id}"
 
 
 def control_key(prefix: str) -> str:

@@ -41,7 +41,7 @@ from chat.errors import (
 )
 from chat.events import AttachmentRef, LogEntry, ThreadSnapshot, VisitorInfo, decode_entries
 from chat.ids import entry_time, format_id, is_stream_id, parse_id
-from chat.streams import lua, lua_queue
+from chat.streams import lua, lua_queue, lua_wake
 from chat.streams.client import Redis, ping_every_node
 from chat.streams.group_commit import Append, GroupCommit
 from chat.streams.identity import IdentityLog
@@ -49,6 +49,7 @@ from chat.streams.keys import SpaceKeys
 from chat.streams.lifecycle import Lifecycle
 from chat.streams.limits import Rate
 from chat.streams.notes import NotesLog
+from chat.streams.ratings import RatingsLog
 from chat.streams.read_state import ReadState
 from chat.streams.viewing import Viewing
 
@@ -177,10 +178,13 @@ class StreamLog:
         self._open_snapshot = redis.register_script(lua.OPEN_SNAPSHOT)
         self._expire_finished = redis.register_script(lua_queue.EXPIRE_FINISHED)
         self._queue_position = redis.register_script(lua_queue.QUEUE_POSITION)
+        self._typing = redis.register_script(lua_wake.TYPING)
         self._group = GroupCommit(redis, durability)
         self.viewing = Viewing(redis, prefix, self.presence_ttl_ms)
         # Private notes and tag changes share the group commit (chat/streams/notes.py).
         self.notes = NotesLog(redis, prefix, self._group, self.dedupe_window_seconds)
+        # Visitors' ratings of finished conversations (chat/streams/ratings.py).
+        self.ratings = RatingsLog(redis, prefix, self._group)
         self.read_state = ReadState(redis, prefix)
         self.lifecycle = Lifecycle(redis, prefix)
         # Signed visitor identity (chat/streams/identity.py), group-committed like updates.
@@ -348,7 +352,8 @@ class StreamLog:
     async def do_typing(
         self, space_id: str, thread_id: str, sender_type: str, sender_id: str, active: bool
     ) -> None:
-        """Typing is ephemeral: a plain XADD to the space stream, never to a thread stream.
+        """Typing is ephemeral: one XADD to the space stream (never to a thread stream), and its
+        wake (chat/streams/lua_wake.py).
 
         Not group-committed and never retried: a lost or doubled typing entry is harmless."""
         data = {
@@ -357,7 +362,8 @@ class StreamLog:
             "sender_id": sender_id,
             "active": active,
         }
-        await self.redis.xadd(self.keys(space_id).events, {"t": "typing", "d": _json(data)})
+        k = self.keys(space_id)
+        await self._typing(keys=[k.events], args=[k.base, _json(data)])
 
     async def do_heartbeat(self, space_id: str, agent_id: str, socket_id: str) -> None:
         """The socket is alive. Idempotent: a cancelled or timed-out one is sent at the next

@@ -8,8 +8,11 @@ space's entries, the explicit id always orders after the thread stream's last id
 from __future__ import annotations
 
 from chat.streams.limits import GCRA_FUNCTIONS
+from chat.streams.lua_wake import APPENDED
 
-COMMON = r"""
+COMMON = (
+    APPENDED
+    + r"""
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -20,7 +23,7 @@ local function emit(base, thread_id, etype, data)
   if thread_id then
     redis.call('XADD', base .. 't:' .. thread_id, id, 't', etype, 'd', data)
   end
-  return id
+  return appended(base, id)
 end
 
 local function snapshot(base, thread_id)
@@ -103,6 +106,7 @@ local function message_data(thread_id, sender_type, sender_id, sender_name, cont
     attachment = (attachment and attachment ~= '' and cjson.decode(attachment)) or nil})
 end
 """
+)
 
 # A sender's client_ids, remembered for the dedupe window (structures.md, "Dedupe window"): one
 # hash per sender and generation of `window` ms, `cid:<sender>:<generation>`, expiring at the end

@@ -7,13 +7,17 @@ worth an alert well before 1.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any, cast
 
 import coredis
+import coredis.exceptions
 from coredis.cluster._node import ClusterNodeLocation
 
 from chat.streams.client import Redis, is_cluster
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +44,21 @@ async def memory_by_node(redis: Redis) -> list[NodeMemory]:
     kwargs = cluster.connection_pool.connection_kwargs
     found = []
     for host, port in sorted(masters):
+        node = await _node_memory(host, port, kwargs)
+        if node is not None:
+            found.append(node)
+    return found
+
+
+async def _node_memory(host: str, port: int, kwargs: Any) -> NodeMemory | None:
+    """One master's INFO memory; None when it does not answer (a master that just died is still
+    "online" in CLUSTER SHARDS for a moment: its sample is skipped, the others still taken)."""
+    info: dict[str, Any] | None = None
+    try:
         async with ClusterNodeLocation(host, port).as_client(**kwargs) as client:
             info = dict(await client.info("memory"))
-        found.append(NodeMemory(f"{host}:{port}", *_memory(info)))
-    return found
+    # The node's own client reports a failed connect from its task group, as an exception group:
+    # only these, from this one node, are handled here.
+    except* (coredis.exceptions.RedisError, OSError) as failed:
+        logger.debug("memory of %s:%s not read: %r", host, port, failed.exceptions)
+    return None if info is None else NodeMemory(f"{host}:{port}", *_memory(info))

@@ -15,6 +15,7 @@ from chat.errors import NotAssignedError, ThreadNotFoundError
 from chat.streams.client import Redis
 from chat.streams.group_commit import Append, GroupCommit
 from chat.streams.keys import SpaceKeys
+from chat.streams.lua_wake import APPENDED
 
 # An author's note client_ids are remembered for the dedupe window, as messages' are
 # (chat/streams/log.py), each in a key of its own that expires with it; PostgreSQL's unique
@@ -24,13 +25,16 @@ from chat.streams.keys import SpaceKeys
 # projector's upsert keyed by entry id absorbs.
 TAG_SET_TTL_SECONDS = 30 * 86400
 
-_THREAD_KNOWN = r"""
+_THREAD_KNOWN = (
+    APPENDED
+    + r"""
 -- A conversation of this space: its state hash, or (once the log let it go) the caller's word
 -- that PostgreSQL holds it (ARGV known = '1').
 local function thread_known(base, thread_id, known)
   return known == '1' or redis.call('EXISTS', base .. 'th:' .. thread_id) == 1
 end
 """
+)
 
 ADD_NOTE = (
     _THREAD_KNOWN
@@ -53,7 +57,7 @@ if ARGV[8] ~= '' then
 end
 local id = redis.call('XADD', KEYS[1], '*', 't', 'note.created', 'd', data)
 redis.call('SET', seen, id, 'EX', tonumber(ARGV[6]))
-return {'ok', id}
+return {'ok', appended(base, id)}
 """
 )
 
@@ -73,7 +77,7 @@ else
 end
 if changed == 0 then return {'same', ''} end
 redis.call('EXPIRE', set, tonumber(ARGV[6]))
-return {'ok', redis.call('XADD', KEYS[1], '*', 't', kind, 'd', data)}
+return {'ok', appended(base, redis.call('XADD', KEYS[1], '*', 't', kind, 'd', data))}
 """
 )
 

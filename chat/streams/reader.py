@@ -6,10 +6,9 @@ each entry by its routes (thread id, visitor) and kind to the subscriptions of t
 set of streams changes when a subscription needs a space nobody here followed; the reader is then
 woken through its node's private wake stream. See structures.md, "Reading".
 
-In a Valkey Cluster one XREAD may only name keys of one slot, so the reader is one loop per slot
-this process follows (spaces whose tags share a slot share a loop), each with a wake stream of
-its own in that slot: `{prefix}:{<space>}:wake:<node>`, tagged by the space that first brought
-the slot in. A loop ends when no followed space is left in its slot.
+In a Valkey Cluster one XREAD may only name keys of one slot, and a blocked one holds a
+connection, so the reader there waits in this process instead, woken by the appends' shard
+channels, and reads the spaces named in one pipelined round trip (chat/streams/cluster_reader.py).
 """
 
 from __future__ import annotations
@@ -24,9 +23,10 @@ import trio
 
 from chat.backoff import Backoff
 from chat.events import QUEUE_ROUTE, LogEntry, decode_entries
-from chat.streams.client import Redis, is_cluster, slot_of
+from chat.streams.client import Redis, is_cluster
+from chat.streams.cluster_reader import run_cluster_reader
 from chat.streams.health import LoopHealth
-from chat.streams.keys import node_wake_key, slot_wake_key
+from chat.streams.keys import node_wake_key
 from chat.streams.log import StreamLog
 
 logger = logging.getLogger(__name__)
@@ -75,12 +75,9 @@ class StreamRouter:
     overflows: Counter[str] = field(default_factory=Counter)
     _subs: dict[_Selector, set[Subscription]] = field(default_factory=dict)
     _followers: dict[str, int] = field(default_factory=dict)
-    # A cluster: the wake stream of each slot with a reader loop, and how a new slot's loop is
-    # started (set by run_stream_reader). None on one server: one loop, `wake_key`.
-    slot_wakes: dict[int, str] = field(default_factory=dict)
-    start_slot_reader: Callable[[int], None] | None = None
-    # A cluster: the followed spaces of each slot (what each slot's loop reads).
-    slot_spaces: dict[int, set[str]] = field(default_factory=dict)
+    # A cluster: told when a space is followed or let go (set by the cluster reader, which waits
+    # in this process rather than in Valkey). None on one server, where the wake stream tells.
+    on_follow_change: Callable[[], None] | None = None
 
     def __post_init__(self) -> None:
         self._wake = self.stream_log.redis.register_script(_WAKE)
@@ -88,17 +85,6 @@ class StreamRouter:
     @property
     def wake_key(self) -> str:
         return node_wake_key(self.stream_log.prefix, self.node_id)
-
-    def wake_key_for(self, space_id: str) -> str:
-        """The wake stream of the loop that reads `space_id` (starting that loop if needed)."""
-        if self.start_slot_reader is None:
-            return self.wake_key
-        slot = slot_of(self.stream_log.keys(space_id).events)
-        self.slot_spaces.setdefault(slot, set()).add(space_id)
-        if slot not in self.slot_wakes:
-            self.slot_wakes[slot] = slot_wake_key(self.stream_log.prefix, space_id, self.node_id)
-            self.start_slot_reader(slot)
-        return self.slot_wakes[slot]
 
     async def subscribe(
         self, space_id: str, *, route: str | None = None, kind: str | None = None
@@ -117,7 +103,11 @@ class StreamRouter:
             self.positions[space_id] = await self.stream_log.last_id(
                 self.stream_log.keys(space_id).events
             )
-            await self._wake(keys=[self.wake_key_for(space_id)], args=[str(WAKE_TTL_SECONDS)])
+            if is_cluster(self.stream_log.redis):
+                if self.on_follow_change is not None:
+                    self.on_follow_change()
+            else:
+                await self._wake(keys=[self.wake_key], args=[str(WAKE_TTL_SECONDS)])
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
@@ -131,9 +121,8 @@ class StreamRouter:
         if self._followers[sub.space_id] == 0:
             del self._followers[sub.space_id]
             self.positions.pop(sub.space_id, None)
-            if self.slot_spaces:
-                slot = slot_of(self.stream_log.keys(sub.space_id).events)
-                self.slot_spaces.get(slot, set()).discard(sub.space_id)
+            if self.on_follow_change is not None:
+                self.on_follow_change()
         sub.send.close()
 
     def deliver(self, space_id: str, entries: Iterable[LogEntry]) -> None:
@@ -181,70 +170,32 @@ async def run_stream_reader(
     """Read every followed space stream and route entries. Redis errors: back off and go on.
 
     `health` (for /readyz) is marked after every read: succeeded or failed. On one server this
-    is one loop; in a cluster, one loop per followed slot, started as slots come in."""
+    is one blocked XREAD; in a cluster, chat/streams/cluster_reader.py."""
     health = health or LoopHealth()
-    if not is_cluster(redis):
-        wake_position = await router.stream_log.last_id(router.wake_key)
-        task_status.started()
-        await _read_loop(redis, router, health, router.wake_key, wake_position, None)
+    if is_cluster(redis):
+        await run_cluster_reader(
+            redis, router, health, read_count=READ_COUNT, task_status=task_status
+        )
         return
-    async with trio.open_nursery() as nursery:
-
-        def start_slot_reader(slot: int) -> None:
-            nursery.start_soon(_slot_loop, redis, router, health, slot)
-
-        router.start_slot_reader = start_slot_reader
-        try:
-            task_status.started()
-            await trio.sleep_forever()
-        finally:
-            router.start_slot_reader = None
-
-
-async def _slot_loop(redis: Redis, router: StreamRouter, health: LoopHealth, slot: int) -> None:
-    wake_key = router.slot_wakes[slot]
-    # The subscription that started this loop wakes it after this read of the position: either
-    # way the loop reads that space from the router's position for it, so nothing is missed.
-    backoff = Backoff("stream reader")
-    while True:
-        try:
-            wake_position = await router.stream_log.last_id(wake_key)
-            break
-        except (coredis.exceptions.RedisError, OSError) as exc:
-            health.failed()
-            await backoff.wait(logger, exc)
-    await _read_loop(redis, router, health, wake_key, wake_position, slot)
+    wake_position = await router.stream_log.last_id(router.wake_key)
+    task_status.started()
+    await _read_loop(redis, router, health, router.wake_key, wake_position)
 
 
 async def _read_loop(
-    redis: Redis,
-    router: StreamRouter,
-    health: LoopHealth,
-    wake_key: str,
-    wake_position: str,
-    slot: int | None,
+    redis: Redis, router: StreamRouter, health: LoopHealth, wake_key: str, wake_position: str
 ) -> None:
-    """XREAD the wake stream and the followed spaces (of `slot` only, in a cluster) until
-    cancelled, or, in a cluster, until no followed space is left in the slot."""
+    """XREAD the wake stream and the followed spaces until cancelled."""
     key_of: dict[str, str] = {}
     space_of: dict[str, str] = {}
     backoff = Backoff("stream reader")
     while True:
         streams = {wake_key: wake_position}
-        followed = router.positions if slot is None else router.slot_spaces.get(slot, ())
-        for space_id in followed:
-            if (position := router.positions.get(space_id)) is None:
-                continue  # unfollowed earlier in this pass
+        for space_id, position in router.positions.items():
             if space_id not in key_of:
                 key_of[space_id] = router.stream_log.keys(space_id).events
                 space_of[key_of[space_id]] = space_id
             streams[key_of[space_id]] = position
-        if slot is not None and len(streams) == 1:
-            # Nobody here follows a space of this slot any more. No await since the check: a
-            # later subscription finds the slot gone and starts a new loop.
-            del router.slot_wakes[slot]
-            router.slot_spaces.pop(slot, None)
-            return
         try:
             with trio.fail_after(READ_BLOCK_MS / 1000 + 10):
                 reply = await redis.xread(streams, count=READ_COUNT, block=READ_BLOCK_MS)

@@ -74,6 +74,9 @@ export function onFrame(c: Console, frame: ServerFrame): void {
       }
       return;
     }
+    case "rating":
+      c.ratings.add(frame.rating);
+      return;
     case "thread.tags":
       c.notes.apply(frame.thread_id, frame.tag_id, frame.change === "tagged");
       return;

@@ -5,6 +5,7 @@
 
 import type { SenderType, ThreadStatus } from "../../frontend/protocol";
 import type { Note } from "./notes";
+import type { Rating } from "./ratings";
 
 export * from "../../frontend/protocol";
 
@@ -254,6 +255,7 @@ export type ServerFrame =
     }
   | { type: "pong" }
   | { type: "note"; note: Note; cursor: string }
+  | { type: "rating"; rating: Rating; cursor: string }
   | {
       type: "thread.tags";
       change: "tagged" | "untagged";

@@ -18,6 +18,9 @@ export interface Figures {
   resolution_median_seconds: number | null;
   resolution_p90_seconds: number | null;
   messages_per_conversation: number | null;
+  rated_good: number;
+  rated_bad: number;
+  share_good: number | null;
 }
 
 export interface Period extends Figures {

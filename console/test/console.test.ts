@@ -3,6 +3,8 @@
 // and the frame handlers. The browser behaviour is covered by tests/browser/test_console.py
 // (Playwright, real service). Run by `npm test` (vite builds this file for node).
 
+// Business hours and ratings (issue 17).
+import "./closeloop.test";
 import assert from "node:assert/strict";
 import { mock, test } from "node:test";
 // The shared vocabulary's tests (frontend/protocol), run as this app's build compiles it.

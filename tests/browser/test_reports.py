@@ -42,6 +42,7 @@ def test_reports_show_the_figures_by_day_and_agent_and_download_csv(
         "resolution-median": "40 min",  # 2400 s
         "resolution-p90": "2 h 24 min",  # 8664 s
         "messages": "2.71",
+        "satisfaction": "50% of 2",  # t1 good, t3 bad
     }.items():
         expect(ada.part(f"total-{part}")).to_have_text(text)
     expect(ada.part("report-scope")).to_contain_text(f"days in {TIME_ZONE}")

@@ -81,6 +81,9 @@ _ZERO = {
     "resolution_median_seconds": None,
     "resolution_p90_seconds": None,
     "messages_per_conversation": None,
+    "rated_good": 0,
+    "rated_bad": 0,
+    "share_good": None,
 }
 
 
@@ -101,14 +104,14 @@ EXPECTED_DAYS = [
         opened=2, answered=1, missed=1, first_response_median_seconds=30.0,
         first_response_p90_seconds=30.0, visitor_messages=4, agent_messages=2,
         messages_per_conversation=3.0, closed=1, resolution_median_seconds=2400.0,
-        resolution_p90_seconds=2400.0,
+        resolution_p90_seconds=2400.0, rated_good=1, share_good=1.0,
     )),
     # Resolutions 1200 and 10800: median 6000, p90 1200 + 0.9 * 9600 = 9840.
     ("2026-03-29", figures(
         opened=2, answered=1, missed=1, first_response_median_seconds=600.0,
         first_response_p90_seconds=600.0, visitor_messages=4, agent_messages=3,
         messages_per_conversation=3.5, closed=2, expired=1, resolution_median_seconds=6000.0,
-        resolution_p90_seconds=9840.0,
+        resolution_p90_seconds=9840.0, rated_bad=1, share_good=0.0,
     )),
     ("2026-03-30", figures(
         opened=2, answered=1, first_response_median_seconds=120.0,
@@ -124,7 +127,7 @@ EXPECTED_TOTAL = figures(
     opened=7, answered=4, missed=2, first_response_median_seconds=90.0,
     first_response_p90_seconds=456.0, visitor_messages=12, agent_messages=7,
     messages_per_conversation=2.71, closed=5, expired=1, resolution_median_seconds=2400.0,
-    resolution_p90_seconds=8664.0,
+    resolution_p90_seconds=8664.0, rated_good=1, rated_bad=1, share_good=0.5,
 )  # fmt: skip
 # Weeks from Monday: 03-23 (clipped to 03-27: 03-27 .. 03-29) and 03-30.
 EXPECTED_WEEKS = [
@@ -140,13 +143,13 @@ EXPECTED_BY_AGENT = [
         opened=3, answered=3, first_response_median_seconds=120.0,
         first_response_p90_seconds=504.0, visitor_messages=5, agent_messages=5,
         messages_per_conversation=3.33, closed=3, resolution_median_seconds=2400.0,
-        resolution_p90_seconds=4848.0,
+        resolution_p90_seconds=4848.0, rated_good=1, share_good=1.0,
     )),
     ("b", figures(
         opened=2, answered=1, missed=1, first_response_median_seconds=30.0,
         first_response_p90_seconds=30.0, visitor_messages=5, agent_messages=2,
         messages_per_conversation=3.5, closed=2, resolution_median_seconds=6000.0,
-        resolution_p90_seconds=9840.0,
+        resolution_p90_seconds=9840.0, rated_bad=1, share_good=0.0,
     )),
     (None, figures(
         opened=2, missed=1, visitor_messages=2, messages_per_conversation=1.0, expired=1,
@@ -169,6 +172,14 @@ def write_conversations(url: str, ids: FixtureIds) -> dict[str, str]:
     with psycopg.connect(url) as conn:
         for n, c in enumerate(CONVERSATIONS):
             made[c.name] = _write(conn, ids, c, n)
+        # Ratings, by their time: t1 good on 03-28 01:00 CET, t3 bad on 03-29 04:00 CEST.
+        for name, score, at in (("t1", "good", "03-28 00:00"), ("t3", "bad", "03-29 02:00")):
+            conn.execute(
+                "INSERT INTO ratings (thread_id, space_id, visitor_id, agent_id, score,"
+                " client_id, entry_ms, entry_seq, created_at) SELECT id, space_id, visitor_id,"
+                " assigned_agent_id, %s, 'r1', 1, 0, %s FROM threads WHERE id = %s",
+                (score, _at(at), made[name]),
+            )
     return made
 
 

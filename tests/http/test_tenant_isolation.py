@@ -77,6 +77,7 @@ PROBES = [
     Probe("PATCH", "/canned-responses/{response_id}", {"title": "Taken over"}),
     Probe("DELETE", "/canned-responses/{response_id}"),
     Probe("GET", "/threads/{thread_id}/notes"),
+    Probe("GET", "/threads/{thread_id}/rating"),
     Probe("POST", "/threads/{thread_id}/notes", {"client_id": "probe", "content": "hi"}),
     Probe("POST", "/threads/{thread_id}/whisper", {"client_id": "probe", "content": "hi"}),
     Probe("GET", "/threads/{thread_id}/tags"),
@@ -103,6 +104,9 @@ NOT_PROBED = {
     # The visitor's own transcript takes a session token, not an agent's: its isolation (another
     # visitor's thread, a forged token) is tests/lifecycle/test_transcripts.py's.
     ("GET", "/widget/{widget_key}/threads/{thread_id}/transcript"),
+    # The emailed transcript takes a session token too: tests/email/test_transcript_mail.py
+    # checks another visitor's thread is 404.
+    ("POST", "/widget/{widget_key}/threads/{thread_id}/transcript/email"),
     # Attachments: the widget's routes take a session token, a file is fetched by a signed link
     # (no token), and an upload's body is a file: tests/http/api/test_attachments.py checks that
     # another organization's agent can neither upload into a thread nor get a link (404), and

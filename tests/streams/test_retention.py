@@ -62,6 +62,6 @@ async def test_a_wake_stream_expires_unless_woken_again(stream_log: StreamLog) -
         router = StreamRouter(stream_log, "n" + uuid.uuid4().hex[:6])
         space = str(uuid.uuid4())
         sub = await router.subscribe(space)
-        ttl = await stream_log.redis.ttl(router.wake_key_for(space))
+        ttl = await stream_log.redis.ttl(router.wake_key)
         assert 0 < ttl <= WAKE_TTL_SECONDS
         router.unsubscribe(sub)

@@ -23,6 +23,7 @@ import {
   compareIds,
   fitsFrame,
   HISTORY_LIMIT,
+  type HoursJson,
   isOpen,
   MAX_CONTENT_CHARS,
   MAX_NAME_CHARS,
@@ -74,6 +75,15 @@ export interface State {
   seen: string | null;
   /** A file is being uploaded (the paperclip waits). */
   uploading: boolean;
+  /** The config's business hours (null: none): outside them is "away", whoever is online
+   * (ui/states.ts); the away screen reads its message and return time from them. */
+  hours: HoursJson | null;
+  /** The visitor's rating of the ended conversation: "" none yet, then sending, done, failed. */
+  rating: "" | "sending" | "done" | "failed";
+  /** The service can email the transcript (widget config). */
+  mailOn: boolean;
+  /** The visitor's email when known (welcome, identify): the transcript form's default. */
+  email: string;
   /** Appearance (structures.md "Appearance"): the config's team and reply time as sent (read
    * by the lazy header component), the corner, the launcher label. */
   team: WidgetConfig["team"];
@@ -131,6 +141,10 @@ export class Chat {
     notice: "",
     seen: null,
     uploading: false,
+    hours: null,
+    rating: "",
+    mailOn: false,
+    email: "",
     team: undefined,
     reply: null,
     left: false,
@@ -166,6 +180,7 @@ export class Chat {
   private fresh = false;
   /** The newest message id reported read on this socket. */
   private readSent: string | null = null;
+  private hoursTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly embed: Embed) {
     this.sessionKey = `chat-widget:session:${embed.key}`;
@@ -242,11 +257,25 @@ export class Chat {
       online: this.welcomes ? this.state.online : Boolean(config.agents_online),
       groups: Array.isArray(config.groups) ? config.groups : [],
       defaultGroup: typeof settings.default_group_id === "string" ? settings.default_group_id : "",
+      hours: config.hours ?? null,
+      mailOn: config.transcript_email === true,
       team: config.team,
       reply: config.reply_time,
       left: settings.position === "left",
       label: typeof settings.launcher_label === "string" ? settings.launcher_label : "",
     });
+    this.followHours();
+  }
+
+  /** Business hours: the window judges them as it draws (ui/states.ts, hours.ts: in the window
+   * chunk, not here); this only draws again at the next bound of the open intervals, so an open
+   * widget flips to away at closing time and back at opening. */
+  private followHours(): void {
+    clearTimeout(this.hoursTimer);
+    const now = Date.now();
+    const next = this.state.hours?.intervals.flat().find((at) => at > now);
+    // setTimeout holds at most 2^31-1 ms (24.8 days); the intervals span 8 days.
+    if (next) this.hoursTimer = setTimeout(() => (this.commit(), this.followHours()), Math.min(next - now, 2 ** 31 - 1));
   }
 
   /** The console's appearance editor (README "Appearance"): show `config` (unsaved settings)
@@ -262,6 +291,10 @@ export class Chat {
       case "welcome":
         return this.onWelcome(frame);
       case "ack": {
+        if (frame.ref === "rate") {
+          if (frame.client_id === this.state.thread?.id) this.set({ rating: "done" });
+          return;
+        }
         const own = this.messages.own(frame.client_id);
         if (!own) return;
         if (this.messages.settle(own, frame.id, frame.created_at, frame.thread_id)) {
@@ -303,6 +336,11 @@ export class Chat {
         }
         return;
       case "error":
+        // (An error without a client_id, an identify's, is the page's: below.)
+        if (frame.client_id && frame.client_id === this.state.thread?.id) {
+          // One rating per conversation: one given already (another tab's) counts as done.
+          return this.set({ rating: frame.code === "already_rated" ? "done" : "failed" });
+        }
         // A host page's identify refused (over a bound): its `error` listeners hear why.
         if (!frame.client_id) this.events.emit("error", { code: frame.code, message: frame.message });
         // require_identity: say why the message was refused (sign in on the site).
@@ -323,6 +361,7 @@ export class Chat {
       online: Boolean(frame.agents_online),
       groupsUp: frame.groups ?? null,
       identified: this.state.identified || Boolean(visitor.name || visitor.email),
+      email: this.state.email || visitor.email || "",
       queuePosition: place(frame.queue_position),
     };
     const current = this.state.thread;
@@ -364,6 +403,7 @@ export class Chat {
     // A reopened thread continues on screen with its history; once an agent holds it, it
     // waits no more (the server's `queue` frame says so too).
     const patch: Partial<State> = { thread, ended: false };
+    if (current?.id !== thread.id) patch.rating = ""; // another conversation: rate it anew
     if (thread.status !== "unassigned") patch.queuePosition = null;
     this.commit(patch);
   }
@@ -563,7 +603,7 @@ export class Chat {
       if (fromForm && frame.email) frame.offline = true;
     }
     this.identity = this.conn.send(frame) ? undefined : frame;
-    this.set({ identified: true, thanked: this.state.thanked || fromForm });
+    this.set({ identified: true, thanked: this.state.thanked || fromForm, email: frame.email ?? this.state.email });
   }
 
   /** The visitor sees the conversation (open, page visible): report the newest message read,
@@ -579,10 +619,22 @@ export class Chat {
     this.set({ group: id });
   }
 
+  /** Rate the ended conversation (structures.md "Ratings"): once (the form holds its buttons
+   * while sending and thanks after the ack); the service trims the comment, blank is none. */
+  rate(score: "good" | "bad", comment = ""): void {
+    const thread = this.state.thread;
+    if (!thread) return;
+    // The conversation's id is the rating's client_id: one rating per conversation, so a resend
+    // (or another tab's) is the same request, answered with the same ack.
+    const frame: ClientFrame = { type: "rate", client_id: thread.id, thread_id: thread.id, score, comment };
+    this.set({ rating: this.conn.send(frame) ? "sending" : "failed" });
+  }
+
   newConversation(): void {
     this.messages.keepThread(null);
     this.fresh = true;
     this.commit({
+      rating: "",
       thread: null,
       ended: false,
       greet: true,

@@ -6,6 +6,8 @@ import assert from "node:assert/strict";
 import { mock, test } from "node:test";
 // The shared vocabulary's tests (frontend/protocol), run as this app's build compiles it.
 import "../../frontend/protocol/index.test";
+// Business hours and the return time (issue 17).
+import "./closeloop.test";
 import "./i18n.test";
 import "../../frontend/linkify/index.test";
 import { Files, uploadError } from "../src/attachments";

@@ -104,6 +104,9 @@ class Figures(BaseModel):
     messages_per_conversation: float | None = Field(
         description="(visitor + agent messages) / opened; null when none opened"
     )
+    rated_good: int = Field(description="Visitors' good ratings given in the period")
+    rated_bad: int = Field(description="Visitors' bad ratings given in the period")
+    share_good: float | None = Field(description="rated_good / all ratings; null when none")
 
 
 class Period(Figures):

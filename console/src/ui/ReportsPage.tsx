@@ -175,7 +175,14 @@ function tiles(t: Figures): [string, string, string][] {
     ["Resolution (median)", "resolution-median", duration(t.resolution_median_seconds)],
     ["Resolution (p90)", "resolution-p90", duration(t.resolution_p90_seconds)],
     ["Messages per conversation", "messages", t.messages_per_conversation?.toFixed(2) ?? "–"],
+    ["Rated good", "satisfaction", satisfaction(t)],
   ];
+}
+
+/** "75% of 4" ratings good; "–" when nobody rated. */
+function satisfaction(t: Figures): string {
+  if (t.share_good === null) return "–";
+  return `${Math.round(t.share_good * 100)}% of ${t.rated_good + t.rated_bad}`;
 }
 
 function whose(report: Report, seesAll: boolean): string {

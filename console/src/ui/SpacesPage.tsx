@@ -2,8 +2,10 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { errorText } from "../api";
 import type { Console } from "../console";
 import type { Space } from "../protocol";
+import { RatingsSummary } from "./RatingsSummary";
 import { SpaceAppearance } from "./SpaceAppearance";
 import { SpaceGroupFields } from "./SpaceGroupFields";
+import { SpaceHoursField } from "./SpaceHoursField";
 import { SpaceIdentityField } from "./SpaceIdentityField";
 import { SpaceLocaleField } from "./SpaceLocaleField";
 import { SpacePreviewField } from "./SpacePreviewField";
@@ -229,7 +231,9 @@ function SpaceRow({ c, space }: { c: Console; space: Space }) {
       <SpacePreviewField c={c} space={space} replace={replace} />
       <SpaceIdentityField c={c} space={space} replace={replace} />
       <SpaceLocaleField c={c} space={space} replace={replace} />
+      <SpaceHoursField c={c} space={space} replace={replace} />
       <SpaceAppearance c={c} space={space} replace={replace} />
+      <RatingsSummary c={c} space={space} />
       <div class="widget-key">
         <span class="label">Widget key</span> <code data-part="widget-key">{key}</code>
       </div>

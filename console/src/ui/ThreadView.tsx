@@ -12,6 +12,7 @@ import { AlsoHere, AssignedNotice } from "./Colleagues";
 import { clock, STATUS_TEXT } from "./format";
 import { Lifecycle } from "./Lifecycle";
 import { Linked } from "./Linked";
+import { RatingLine } from "./RatingLine";
 import { VisitorPanel } from "./VisitorPanel";
 
 // Scrolled to within this many pixels of the end: new messages keep the list at the end.
@@ -271,6 +272,7 @@ export function ThreadView({
             <strong>{thread.email}</strong>
           </p>
         ) : null}
+        <RatingLine c={c} threadId={id} />
         <p class="error thread-error" data-part="thread-error" role="alert" hidden={!error}>
           {error}
         </p>

@@ -65,9 +65,10 @@ OTHER_403 = {
     ("POST", "/canned-responses"),
     ("PATCH", "/canned-responses/{response_id}"),
     ("DELETE", "/canned-responses/{response_id}"),
-    # Attachments: the widget's routes keep the widget's Origin rule.
+    # Attachments and the transcript by mail: the widget's routes keep the widget's Origin rule.
     ("POST", "/widget/{widget_key}/attachments"),
     ("GET", "/widget/{widget_key}/attachments/{attachment_id}/link"),
+    ("POST", "/widget/{widget_key}/threads/{thread_id}/transcript/email"),
     # The organization requires two-factor sign-in and this agent has not enrolled.
     ("POST", "/auth/login"),
 }

@@ -4,6 +4,7 @@
 
 import type { Chat, State } from "../chat";
 import { t } from "../i18n";
+import { closedHours } from "../ui/states";
 import css from "./prechat.css?inline";
 
 export { css };
@@ -20,7 +21,8 @@ export default function Prechat({ chat, s }: { chat: Chat; s: State }) {
         chat.identify({ name: String(data.get("name") ?? ""), email: String(data.get("email") ?? "") }, true);
       }}
     >
-      <p>{t(s.queueFull ? "busy" : "nobody")}</p>
+      {/* Outside business hours the away screen above says it (one sentence, not two). */}
+      {!closedHours(s) && <p>{t(s.queueFull ? "busy" : "nobody")}</p>}
       <input class="field" name="name" autocomplete="name" maxLength={120} placeholder={t("name")} aria-label={t("name")} />
       <input
         class="field"

@@ -63,6 +63,21 @@ export const en = {
   gestures: "Gestures",
   symbols: "Symbols",
   things: "Things",
+  // Business hours, the rating and the transcript by mail (issue 17); {day} and {time} are
+  // formatted by Intl in the widget's language and the visitor's zone.
+  backToday: "Back today at {time}",
+  backTomorrow: "Back tomorrow at {time}",
+  backOn: "Back {day} at {time}",
+  rateQuestion: "How was this conversation?",
+  rateGood: "Good",
+  rateBad: "Bad",
+  rateComment: "Tell us more (optional)",
+  rateThanks: "Thanks for your feedback!",
+  rateFailed: "Your rating could not be sent. Try again.",
+  mailTranscript: "Email me the transcript",
+  mailSent: "Sent! Check your inbox.",
+  mailLimited: "Too many emails for now. Try again later.",
+  mailFailed: "The email could not be sent. Try again.",
 };
 
 /** A catalogue: the English keys, each a text or its plural forms. */

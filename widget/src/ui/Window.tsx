@@ -5,15 +5,28 @@
 
 import type { Chat } from "../chat";
 import { t } from "../i18n";
+import { lazy } from "../lazy";
+import type { LoopProps } from "../lazy/loop";
 import { Team } from "../lazy/Team";
+import { MAX_RATING_COMMENT_CHARS } from "../protocol";
 import { Conversation } from "./Conversation";
+import { EmailTranscript } from "./EmailTranscript";
 import { Composer, Prechat } from "./Forms";
-import { awayLine, screen, statusLine } from "./states";
+import { awayLine, closedHours, screen, statusLine } from "./states";
+
+// Issue 17's screens (the away screen, the rating, the transcript form), a lazy chunk: most
+// windows never show them.
+const Loop = lazy<LoopProps>("loop");
 
 export function Window({ chat }: { chat: Chat }) {
   const s = chat.state;
   const form = screen(s) === "form";
   const line = awayLine(s);
+  // Outside business hours, the away screen (the space's message, when the team is back) is the
+  // one sentence, above the box or the form (structures.md "Business hours").
+  const hoursAway = closedHours(s) && !s.thanked && s.hours;
+  // The visitor's own copy of the conversation: downloaded, or emailed (the transcript chunk).
+  const transcript = s.thread && chat.transcriptUrl();
   return (
     <>
         <div class="head">
@@ -36,16 +49,18 @@ export function Window({ chat }: { chat: Chat }) {
           </button>
         </div>
         <Conversation s={s} chat={chat} />
-        {s.thread && chat.transcriptUrl() ? (
-          <a class="transcript" data-part="transcript" href={chat.transcriptUrl() ?? undefined} target="_blank" rel="noopener">
+        {transcript ? (
+          <a class="transcript" data-part="transcript" href={transcript} target="_blank" rel="noopener">
             {t("transcript")}
           </a>
         ) : null}
+        {transcript && s.mailOn && !s.ended ? <EmailTranscript email={s.email} url={transcript} /> : null}
         {s.stopped ? (
           <p class="panel">{t("unavailable")}</p>
         ) : (
           <>
             {s.ended && !form ? (
+          <>
           <div class="panel ended">
             <p>{t("ended")}</p>
             <button type="button" class="primary" data-part="new-conversation" onClick={(event) => {
@@ -57,9 +72,19 @@ export function Window({ chat }: { chat: Chat }) {
               {t("newChat")}
             </button>
           </div>
+          {/* After the close: the rating, and the transcript by mail when the service can send it. */}
+          {transcript && (
+            <Loop
+              rating={{ state: s.rating, maxComment: MAX_RATING_COMMENT_CHARS, onRate: (score, comment) => chat.rate(score, comment) }}
+              transcript={s.mailOn ? { email: s.email, url: transcript } : undefined}
+            />
+          )}
+          </>
             ) : (
           <>
-            {line && !form ? (
+            {hoursAway ? (
+              <Loop away={{ hours: hoursAway, now: Date.now() }} />
+            ) : line && !form ? (
               <p class="panel" data-part="away" role="status">
                 {line}
               </p>

@@ -4,11 +4,21 @@
 
 import type { State } from "../chat";
 import { noAgent } from "../groups";
+import { judgeHours } from "../hours";
 import { t } from "../i18n";
 
-/** Nobody can take a conversation now: nobody online, the queue full, no agent for the group. */
+/** Outside the space's business hours now (hours.ts; Chat draws again at each bound) and no
+ * agent holds the visitor's conversation:
+ * hours win whoever is online; a conversation an agent holds goes on (structures.md "Business
+ * hours"). */
+export function closedHours(s: State): boolean {
+  return judgeHours(s.hours, Date.now()).outside && s.thread?.status !== "active";
+}
+
+/** Nobody can take a conversation now: nobody online, the queue full, no agent for the group,
+ * or outside business hours. */
 export function isAway(s: State): boolean {
-  return !s.online || s.queueFull || noAgent(s);
+  return !s.online || s.queueFull || noAgent(s) || closedHours(s);
 }
 
 /** "form": the leave-a-message form alone; "chat": the message box. While nobody can answer,
@@ -16,6 +26,9 @@ export function isAway(s: State): boolean {
  * takes the box's place once they have written, until they leave it or someone is back. */
 export function screen(s: State): "form" | "chat" {
   if (s.thanked || !isAway(s)) return "chat";
+  // A conversation that ended after an agent answered shows its end (and the rating): the
+  // visitor had their answer; writing again reopens it, and then the rules below apply.
+  if (s.ended && s.messages.some((m) => m.sender_type === "agent")) return "chat";
   if (s.queueFull) return "form"; // the server refuses a new conversation: the box would fail
   // A visitor the page identified can be reached already.
   if (s.identified) return "chat";
