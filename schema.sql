@@ -14,7 +14,10 @@ CREATE TABLE IF NOT EXISTS organizations (
     -- Every agent must sign in with a second factor (TOTP). Added by
     -- migrations/0016.two-factor.sql.
     require_two_factor boolean NOT NULL DEFAULT false,
-    created_at timestamptz NOT NULL DEFAULT now()
+    created_at timestamptz NOT NULL DEFAULT now(),
+    -- The IANA zone in which reports cut days and weeks (validated by the service against
+    -- zoneinfo). Added by migrations/0021.reports.sql.
+    time_zone text NOT NULL DEFAULT 'UTC'
 );
 
 CREATE TABLE IF NOT EXISTS agents (
@@ -205,6 +208,9 @@ CREATE INDEX IF NOT EXISTS threads_visitor ON threads (visitor_id);
 -- An agent's load, counted before a transfer (chat/db/accounts.py active_chats).
 CREATE INDEX IF NOT EXISTS threads_active_agent ON threads (assigned_agent_id)
     WHERE status = 'active';
+-- Reports (chat/db/report_queries.py): conversations by the time they ended; migrations/0021.
+CREATE INDEX IF NOT EXISTS threads_space_closed ON threads (space_id, closed_at)
+    WHERE closed_at IS NOT NULL;
 
 -- A message's id is its stream entry id "<id_ms>-<id_seq>". No foreign key to threads: under
 -- reclaim (XAUTOCLAIM) a message may be projected before its thread's opening entry.
@@ -234,6 +240,39 @@ CREATE TABLE IF NOT EXISTS messages (
 CREATE UNIQUE INDEX IF NOT EXISTS messages_client_id ON messages (thread_id, sender_id, client_id);
 -- Newest first, for search's candidates (chat/db/search_queries.py; migrations/0012).
 CREATE INDEX IF NOT EXISTS messages_recent ON messages (id_ms DESC, id_seq DESC);
+
+-- Reports (structures.md, "Reports"; migrations/0021.reports.sql): per conversation, what the
+-- reports need of its messages, so a report over a year reads one row per conversation rather
+-- than probing its messages (measured: README "Performance"). Kept by a statement trigger on
+-- messages, in the inserting statement's transaction, from the rows it really inserted (a
+-- replayed entry that ON CONFLICT skips is not in the transition table): exact whatever writes
+-- the messages, the projector, an older process during a deploy, or a bulk COPY. No foreign key:
+-- like messages, a row may come before its thread's. Erasing a visitor deletes their rows.
+CREATE TABLE IF NOT EXISTS conversation_stats (
+    thread_id uuid PRIMARY KEY,
+    visitor_messages integer NOT NULL DEFAULT 0,
+    agent_messages integer NOT NULL DEFAULT 0,
+    -- The first agent message's time: first response time is this minus the thread's start.
+    first_agent_message_at timestamptz
+);
+CREATE OR REPLACE FUNCTION conversation_stats_add() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    -- In thread id order, so concurrent batches lock shared rows in one order (no deadlock).
+    INSERT INTO conversation_stats AS s
+        (thread_id, visitor_messages, agent_messages, first_agent_message_at)
+    SELECT thread_id, count(*) FILTER (WHERE sender_type = 'visitor'),
+        count(*) FILTER (WHERE sender_type = 'agent'),
+        min(created_at) FILTER (WHERE sender_type = 'agent')
+    FROM inserted GROUP BY thread_id ORDER BY thread_id
+    ON CONFLICT (thread_id) DO UPDATE SET
+        visitor_messages = s.visitor_messages + EXCLUDED.visitor_messages,
+        agent_messages = s.agent_messages + EXCLUDED.agent_messages,
+        first_agent_message_at = least(s.first_agent_message_at, EXCLUDED.first_agent_message_at);
+    RETURN NULL;
+END
+$$;
+CREATE OR REPLACE TRIGGER messages_conversation_stats AFTER INSERT ON messages
+    REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION conversation_stats_add();
 
 -- Mail to send, written by the projector with the message it is about (an outbox), sent by
 -- chat/actors/mailer.py: `team` notifies the organization's agents of a visitor's offline message

@@ -34,6 +34,7 @@ SCENARIOS = (
     "routing",
     "webhooks",
     "memory",
+    "reports",
 )
 
 

@@ -59,6 +59,12 @@ class Routing:
 
 
 @dataclass(frozen=True)
+class Reports:
+    conversations: int  # generated over `days` days, then each report timed
+    days: int = 365
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     conversation: Conversation
@@ -67,6 +73,7 @@ class Profile:
     projector: Projector
     ceilings: Ceilings
     routing: Routing
+    reports: Reports
     repeats: int = 3
     scenarios: tuple[str, ...] = field(
         default=(
@@ -78,6 +85,7 @@ class Profile:
             "routing",
             "webhooks",
             "memory",
+            "reports",
         )
     )
 
@@ -91,10 +99,20 @@ PROFILES = {
         Projector(backlog=1000, visitors=20, steady_msgs_per_s=100, steady_seconds=1),
         Ceilings(echo_connections=8, seconds=1.5),
         Routing(conversations=100, agents=4, capacity=25),
+        Reports(conversations=2000),
         # Not `memory` (about two minutes even compressed 3,600 times): `make test` runs this
         # profile as a smoke test within 10 minutes on a busy 2-core machine. Run it with
-        # `--scenarios memory`.
-        scenarios=("ceilings", "conversation", "idle", "storm", "projector", "routing", "webhooks"),
+        # `--scenarios memory`. `reports` is a few seconds at this size.
+        scenarios=(
+            "ceilings",
+            "conversation",
+            "idle",
+            "storm",
+            "projector",
+            "routing",
+            "webhooks",
+            "reports",
+        ),
     ),
     "standard": Profile(
         "standard",
@@ -110,6 +128,7 @@ PROFILES = {
         Projector(backlog=30000),
         Ceilings(echo_connections=50, seconds=5),
         Routing(conversations=500, agents=10, capacity=50, spaces=4),
+        Reports(conversations=100_000),
     ),
     "full": Profile(
         "full",
@@ -125,5 +144,7 @@ PROFILES = {
         Projector(backlog=100000),
         Ceilings(echo_connections=100, seconds=10),
         Routing(conversations=2000, agents=20, capacity=100, spaces=10),
+        # A year of a million conversations (issue 20: "fast on a million conversations").
+        Reports(conversations=1_000_000),
     ),
 }

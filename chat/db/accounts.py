@@ -21,7 +21,7 @@ _AGENT_COLUMNS = (
     "   ORDER BY g.created_at, g.id) AS group_ids"
 )
 ORGANIZATION_COLUMNS = (
-    "id::text, name, default_max_concurrent_chats, require_two_factor, created_at"
+    "id::text, name, default_max_concurrent_chats, require_two_factor, created_at, time_zone"
 )
 
 

@@ -75,6 +75,7 @@ def erase_visitor_rows(conn: psycopg.Connection, visitor_id: str, thread_ids: li
             "DELETE FROM notes WHERE thread_id = ANY(%s::uuid[])",
             "DELETE FROM thread_tags WHERE thread_id = ANY(%s::uuid[])",
             "DELETE FROM read_markers WHERE thread_id = ANY(%s::uuid[])",
+            "DELETE FROM conversation_stats WHERE thread_id = ANY(%s::uuid[])",
             "DELETE FROM threads WHERE id = ANY(%s::uuid[])",
         ):
             cur.execute(sql, (thread_ids,))

@@ -41,6 +41,7 @@ class OrganizationRow:
     default_max_concurrent_chats: int
     require_two_factor: bool
     created_at: datetime
+    time_zone: str  # IANA; where reports cut days and weeks
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,6 +45,7 @@ from chat.space_settings import (
     SpaceSettings,
     WidgetLocale,
 )
+from chat.time_zones import TimeZoneName
 
 Password = Annotated[str, Field(min_length=10, max_length=1024)]
 MaxChats = Annotated[int, Field(ge=1, le=1000)]
@@ -290,6 +291,8 @@ class UpdateOrganization(_Body):
     # Turning it on needs the caller enrolled; sign-ins that passed no second factor stop
     # refreshing (structures.md, "Two-factor sign-in").
     require_two_factor: bool | None = None
+    # Where reports cut days and weeks (README "Reports"); an IANA name such as Europe/Paris.
+    time_zone: TimeZoneName | None = None
 
 
 # Canned responses: chat/http/api/canned.py.

@@ -62,6 +62,9 @@ class Organization(_Reply):
         description="Every agent signs in with a second factor (TOTP or a recovery code)"
     )
     created_at: datetime
+    time_zone: str = Field(
+        description="IANA zone (default UTC) in which reports cut days and weeks"
+    )
 
 
 class Tokens(_Reply):

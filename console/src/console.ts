@@ -29,9 +29,11 @@ export type View =
   | "tags"
   | "api-keys"
   | "security"
-  | "webhooks";
+  | "webhooks"
+  | "reports";
 // Pages every agent may open; the others are admins' (their REST routes refuse others).
-const EVERYONES_VIEWS: readonly View[] = ["inbox", "canned", "security"];
+// Reports too: an agent's report holds their own conversations only (the server decides).
+const EVERYONES_VIEWS: readonly View[] = ["inbox", "canned", "security", "reports"];
 
 /** A sign-in whose password was right and that owes a second factor: a code (`challenge`) or,
  * where the organization requires one the agent lacks, an enrolment (`enrol`). */
@@ -592,5 +594,6 @@ export function viewFromHash(): View {
   if (h === "#/api-keys") return "api-keys";
   if (h === "#/security") return "security";
   if (h === "#/webhooks") return "webhooks";
+  if (h === "#/reports") return "reports";
   return "inbox";
 }

@@ -8,7 +8,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-SCENARIOS = {"ceilings", "conversation", "idle", "storm", "projector", "routing", "webhooks"}
+SCENARIOS = {
+    "ceilings",
+    "conversation",
+    "idle",
+    "storm",
+    "projector",
+    "routing",
+    "webhooks",
+    "reports",
+}
 
 
 def test_quick_profile_writes_a_complete_record(tmp_path: Path) -> None:
@@ -58,6 +67,8 @@ def test_quick_profile_writes_a_complete_record(tmp_path: Path) -> None:
     assert webhooks["lost"] == 0 and webhooks["delivered_per_s"] > 0
     assert run["scenarios"]["projector"]["headline"]["catch_up_rows_per_s"] > 0
     assert run["scenarios"]["ceilings"]["headline"]["echo_msgs_per_s"] > 0
+    reports = run["scenarios"]["reports"]["headline"]
+    assert reports["conversations"] == 2000 and reports["wrong_totals"] == []
     assert {t["name"] for t in run["targets"]} >= {"conversation", "idle", "storm", "projector"}
     plots = list((tmp_path / run["run_id"]).glob("*.png"))
     assert plots and sorted(p.name for p in plots) == sorted(run["plots"])

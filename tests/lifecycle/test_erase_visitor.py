@@ -87,6 +87,7 @@ def _pg_text(url: str) -> str:
         "notes",
         "thread_tags",
         "read_markers",
+        "conversation_stats",
         "visitor_pages",
         "attachments",
     )

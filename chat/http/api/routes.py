@@ -19,6 +19,7 @@ from chat.http.api import (
     organization,
     ratings,
     reads,
+    reports,
     search,
     spaces,
     tags,
@@ -71,6 +72,7 @@ def api_blueprint(services: Services) -> Blueprint:
         two_factor,
         webhooks,
         ratings,
+        reports,
     ):
         api.include(resource.routes)
     document = api.openapi(PREFIX)

@@ -71,6 +71,7 @@ def organization_json(org: OrganizationRow) -> Json:
         "default_max_concurrent_chats": org.default_max_concurrent_chats,
         "require_two_factor": org.require_two_factor,
         "created_at": org.created_at.isoformat(),
+        "time_zone": org.time_zone,
     }
 
 

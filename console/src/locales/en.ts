@@ -24,6 +24,7 @@ export const en = {
   deleted: "Deleted",
   "api-keys": "API keys",
   webhooks: "Webhooks",
+  reports: "Reports",
   accepting: "Accepting chats",
   alertsOn: "Alerts on",
   alertsOff: "Enable alerts",

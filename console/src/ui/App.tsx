@@ -8,10 +8,11 @@ import { AvatarField } from "./AvatarField";
 import { SecurityPage } from "./TwoFactor";
 
 // Pages in chunks of their own (README "What loads when"), fetched the first time one opens:
-// the admins' pages (./admin.ts), and the canned responses page (./canned.ts). The inbox and
-// the conversation are in console.js.
+// the admins' pages (./admin.ts), the canned responses page (./canned.ts) and the reports page
+// (./reports.ts), which every agent may open. The inbox and the conversation are in console.js.
 const adminPages = new Chunk(() => import("./admin"));
 const cannedPage = new Chunk(() => import("./canned"));
+const reportsPage = new Chunk(() => import("./reports"));
 
 function AdminPage({ c, page }: { c: Console; page: keyof typeof import("./admin") }) {
   return (
@@ -57,6 +58,8 @@ export function App({ c }: { c: Console }) {
         </>
       ) : c.view === "webhooks" && admin ? (
         <AdminPage c={c} page="WebhooksPage" />
+      ) : c.view === "reports" ? (
+        <LazyPage c={c} chunk={reportsPage} page={(m) => <m.ReportsPage c={c} />} />
       ) : c.view === "canned" ? (
         <LazyPage c={c} chunk={cannedPage} page={(m) => <m.CannedPage c={c} />} />
       ) : (

@@ -34,6 +34,7 @@ export function Header({ c }: { c: Console }) {
         {admin ? nav("deleted") : null}
         {admin ? nav("api-keys") : null}
         {admin ? nav("webhooks") : null}
+        {nav("reports")}
       </nav>
       <span class="spacer" />
       <span data-part="connection" data-status={c.status} class="connection" role="status">

@@ -32,8 +32,9 @@ async def test_register(base_url: str) -> None:
             "default_max_concurrent_chats",
             "require_two_factor",
             "created_at",
+            "time_zone",
         }
-        assert org["require_two_factor"] is False
+        assert (org["require_two_factor"], org["time_zone"]) == (False, "UTC")
         assert (org["name"], org["default_max_concurrent_chats"]) == ("Acme", 5)
         assert agent["organization_id"] == org["id"]
         me = await call("GET", f"{api}/auth/me", token=created.body["access_token"])
