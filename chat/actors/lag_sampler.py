@@ -49,10 +49,12 @@ async def run_lag_sampler(
     task_status.started()
     next_memory = 0.0
     while True:
-        started = trio.current_time()
-        if started >= next_memory:
+        if trio.current_time() >= next_memory:
             await _sample_memory(stream_log, state)
-            next_memory = started + MEMORY_SAMPLE_SECONDS
+            next_memory = trio.current_time() + MEMORY_SAMPLE_SECONDS
+        # The duty cycle is the lag sample's alone: a slow INFO (the first, on a new connection)
+        # must not stretch the next lag sample by ten times its own duration.
+        started = trio.current_time()
         try:
             with trio.fail_after(SAMPLE_DEADLINE_SECONDS):
                 spaces = list(state.spaces)
