@@ -1,12 +1,12 @@
 // The REST objects and /ws/agent frames as this console reads them: ../../../shared/CONTRACT.md
 // ("REST", "WebSocket /ws/agent") and structures.md ("API: what this implementation decides").
 // The vocabulary the widget shares (thread statuses, limits, ids) is defined once in
-// frontend/protocol.
+// frontend/shared/protocol.ts.
 
-import type { SenderType, ThreadStatus } from "../../frontend/protocol";
+import type { SenderType, ThreadStatus } from "@chat/shared/protocol";
 import type { Note } from "./notes";
 
-export * from "../../frontend/protocol";
+export * from "@chat/shared/protocol";
 
 export type Role = "admin" | "agent";
 

@@ -5,8 +5,10 @@
 
 import assert from "node:assert/strict";
 import { mock, test } from "node:test";
-// The shared vocabulary's tests (frontend/protocol), run as this app's build compiles it.
-import "../../frontend/protocol/index.test";
+// The shared package's tests (frontend/shared), run as this app's build compiles them.
+import "@chat/shared/protocol.test";
+import "@chat/shared/socket.test";
+import { FakeSocket, flush } from "@chat/shared/testing";
 import { ApiError, type Fetch } from "../src/api";
 import {
   type CannedResponse,
@@ -372,40 +374,10 @@ test("expiry is judged on the server's clock", async () => {
   await a.signOut();
 });
 
-// --- the connection --------------------------------------------------------------------------
-
-class FakeSocket {
-  static readonly CONNECTING = 0;
-  static readonly OPEN = 1;
-  static all: FakeSocket[] = [];
-  readyState = FakeSocket.CONNECTING;
-  sent: string[] = [];
-  onopen: (() => void) | null = null;
-  onmessage: ((event: { data: string }) => void) | null = null;
-  onclose: ((event: { code: number }) => void) | null = null;
-  constructor(readonly url: string) {
-    FakeSocket.all.push(this);
-  }
-  send(data: string) {
-    this.sent.push(data);
-  }
-  close() {
-    this.readyState = 3;
-  }
-  accept() {
-    this.readyState = FakeSocket.OPEN;
-    this.onopen?.();
-    this.onmessage?.({ data: JSON.stringify({ type: "welcome", agent: AGENT, spaces: [] }) });
-  }
-  drop(code: number) {
-    this.readyState = 3;
-    this.onclose?.({ code });
-  }
-}
+// --- the connection (the console's reading of a close; the backoff: frontend/shared) ---------
 
 function connection(refresh: () => Promise<RefreshResult>) {
-  FakeSocket.all = [];
-  (globalThis as { WebSocket?: unknown }).WebSocket = FakeSocket;
+  FakeSocket.install({ type: "welcome", agent: AGENT, spaces: [] });
   const statuses: Status[] = [];
   const conn = new Connection({
     url: () => "ws://service/ws/agent?token=t",
@@ -416,9 +388,7 @@ function connection(refresh: () => Promise<RefreshResult>) {
   return { conn, statuses };
 }
 
-const flush = () => new Promise((resolve) => setImmediate(resolve));
-
-test("a dropped socket is retried with backoff; a welcome resets it", async () => {
+test("a socket dropped after its welcome is retried with backoff", async () => {
   mock.timers.enable({ apis: ["setTimeout", "setInterval", "Date"] });
   try {
     const { conn, statuses } = connection(async () => "ok");

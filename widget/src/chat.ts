@@ -266,7 +266,7 @@ export class Chat {
           this.messages.last = null;
           this.welcomes = 0;
           this.newConversation();
-          this.conn.resume();
+          this.conn.reconnect();
         }
         return;
       case "error":
@@ -308,7 +308,7 @@ export class Chat {
     if (this.resumedFrom && history.length >= HISTORY_LIMIT) {
       // The welcome holds the first 50 messages after `last`, and the live feed starts after
       // them: resume again from the newest for the rest.
-      setTimeout(() => this.conn.resume());
+      setTimeout(() => this.conn.reconnect());
       return;
     }
     this.flush();

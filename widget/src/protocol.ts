@@ -1,10 +1,10 @@
 // The /ws/widget protocol as this widget reads it: ../../../shared/CONTRACT.md, "WebSocket
 // /ws/widget", and structures.md "API: what this implementation decides". The vocabulary the
-// console shares (thread statuses, limits, ids) is defined once in frontend/protocol.
+// console shares (thread statuses, limits, ids) is defined once in frontend/shared/protocol.ts.
 
-import type { SenderType, ThreadStatus } from "../../frontend/protocol";
+import type { SenderType, ThreadStatus } from "@chat/shared/protocol";
 
-export * from "../../frontend/protocol";
+export * from "@chat/shared/protocol";
 
 export interface MessageJson {
   id: string;

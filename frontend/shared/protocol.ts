@@ -2,7 +2,7 @@
 // and REST) import it through their own src/protocol.ts, which adds the frames only that app
 // reads. ../../../shared/CONTRACT.md ("Conventions", and the thread and message objects under
 // "REST") and structures.md ("Frames and limits"). Plain TypeScript with no imports: each app's
-// tsc and Vite build compile it as one of its own files.
+// tsc and Vite build compile it as one of its own files (as `@chat/shared/protocol`).
 
 /** A thread's lifecycle, in order: waiting for an agent, held by one, then ended either way. */
 export const THREAD_STATUSES = ["unassigned", "active", "closed", "expired"] as const;
@@ -14,6 +14,11 @@ export function isOpen(status: ThreadStatus): boolean {
 }
 
 export type SenderType = "visitor" | "agent" | "system";
+
+/** Every frame, either way, is a JSON object with its kind in `type`. */
+export interface FrameBase {
+  type: string;
+}
 
 /** A message's content, in characters (code points) after trimming. */
 export const MAX_CONTENT_CHARS = 4000;
