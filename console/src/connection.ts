@@ -35,10 +35,28 @@ const MAX_AUTH_RETRIES = 2;
 
 export class Connection extends Socket<ServerFrame, ClientFrame> {
   private authRetries = 0;
+  /** A token refresh before the handshake is under way: one at a time. */
+  private preparing = false;
 
   constructor(private readonly agent: ConnectionHooks) {
-    super(agent, { beatMs: HEARTBEAT_MS, silenceMs: SILENCE_MS });
+    super(agent, HEARTBEAT_MS, SILENCE_MS);
     this.stopped = true; // until start(): signed in
+  }
+
+  /** The token first (it may have expired while the laptop slept), then the handshake. */
+  protected override open(): void {
+    if (!this.agent.prepare) return super.open();
+    if (this.preparing) return;
+    this.preparing = true;
+    void this.agent
+      .prepare()
+      .catch(() => {
+        // a failed refresh: try the handshake anyway, a 4001 will say what to do
+      })
+      .then(() => {
+        this.preparing = false;
+        super.open();
+      });
   }
 
   protected beatFrames(): ClientFrame[] {
@@ -55,7 +73,7 @@ export class Connection extends Socket<ServerFrame, ClientFrame> {
     this.agent.status("connecting");
     void this.agent.refresh().then((result) => {
       if (this.stopped || this.ws) return;
-      if (result === "ok" && this.authRetries <= MAX_AUTH_RETRIES) void this.connect();
+      if (result === "ok" && this.authRetries <= MAX_AUTH_RETRIES) this.connect();
       else if (result !== "ended") this.wait();
       // "ended": the app shows the sign-in form and stops this connection
     });

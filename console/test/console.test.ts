@@ -408,6 +408,37 @@ test("a socket dropped after its welcome is retried with backoff", async () => {
   }
 });
 
+test("the token is made fresh before each handshake, one refresh at a time", async () => {
+  FakeSocket.install({ type: "welcome", agent: AGENT, spaces: [] });
+  let prepared = 0;
+  let finish: (ok: boolean) => void = () => {};
+  const conn = new Connection({
+    prepare: () => {
+      prepared += 1;
+      return new Promise<void>((resolve, reject) => {
+        finish = (ok) => (ok ? resolve() : reject(new Error("offline")));
+      });
+    },
+    url: () => "ws://service/ws/agent?token=t",
+    frame: () => {},
+    status: () => {},
+    refresh: async () => "ok",
+  });
+  conn.start();
+  assert.equal(FakeSocket.all.length, 0, "no handshake before the token is fresh");
+  conn.reconnect();
+  assert.equal(prepared, 1, "a second attempt waits for the refresh under way");
+  finish(true);
+  await flush();
+  assert.equal(FakeSocket.all.length, 1);
+  conn.reconnect();
+  assert.equal(prepared, 2);
+  finish(false);
+  await flush();
+  assert.equal(FakeSocket.all.length, 2, "a failed refresh: the handshake is tried anyway");
+  conn.stop();
+});
+
 test("4001 refreshes the token and reconnects at once; a refused refresh stays down", async () => {
   let result: RefreshResult = "ok";
   let refreshed = 0;

@@ -37,7 +37,8 @@ function probe() {
       frame: (frame) => frames.push(frame.type),
       status: (status) => statuses.push(status),
     },
-    { beatMs: BEAT_MS, silenceMs: SILENCE_MS },
+    BEAT_MS,
+    SILENCE_MS,
   );
   return { socket, statuses, frames };
 }

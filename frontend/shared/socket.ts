@@ -8,24 +8,19 @@
 // given up. While connected, every `beatMs` the app's beat frames go out (a ping, the console's
 // heartbeat too); no frame at all for `silenceMs` (pongs included) means a dead socket the
 // browser has not noticed yet. What a close means (a revoked key, an expired token, a server
-// asking to come back at once) differs per app: each subclass decides in onClose.
+// asking to come back at once) differs per app: each subclass decides in onClose. A subclass
+// may do something before each handshake by overriding open() (the console makes its token
+// fresh), calling it when done.
 
 import type { FrameBase } from "./protocol";
 
 export type Status = "connecting" | "connected" | "offline";
 
 export interface SocketHooks<In extends FrameBase> {
-  /** Run before each handshake (the console makes its token fresh). */
-  prepare?(): Promise<void>;
   /** The URL for the next attempt; null: do not connect (signed out). */
   url(): string | null;
   frame(frame: In): void;
   status(status: Status): void;
-}
-
-export interface SocketTiming {
-  beatMs: number;
-  silenceMs: number;
 }
 
 const BACKOFF_FLOOR_MS = 500;
@@ -37,7 +32,6 @@ export abstract class Socket<In extends FrameBase, Out extends FrameBase> {
   /** The current socket, open or opening (a policy's async step may find one started since). */
   protected ws: WebSocket | null = null;
   private welcomed = false;
-  private opening = false;
   private attempt = 0;
   private retry: ReturnType<typeof setTimeout> | undefined;
   private beat: ReturnType<typeof setInterval> | undefined;
@@ -47,9 +41,11 @@ export abstract class Socket<In extends FrameBase, Out extends FrameBase> {
   generation = 0;
   stopped = false;
 
+  /** Every `beatMs` while connected the beat frames go out; `silenceMs` without a frame: dead. */
   constructor(
     private readonly hooks: SocketHooks<In>,
-    private readonly timing: SocketTiming,
+    private readonly beatMs: number,
+    private readonly silenceMs: number,
   ) {}
 
   /** The frames sent every beat while connected. */
@@ -71,7 +67,7 @@ export abstract class Socket<In extends FrameBase, Out extends FrameBase> {
 
   start(): void {
     this.stopped = false;
-    void this.connect();
+    this.connect();
   }
 
   get connected(): boolean {
@@ -90,7 +86,7 @@ export abstract class Socket<In extends FrameBase, Out extends FrameBase> {
   wake(): void {
     if (this.retry === undefined) return;
     clearTimeout(this.retry);
-    void this.connect();
+    this.connect();
   }
 
   /** A new socket at once (it resumes from where the app says, in its url()). */
@@ -98,7 +94,7 @@ export abstract class Socket<In extends FrameBase, Out extends FrameBase> {
     if (this.stopped) return;
     this.drop();
     clearTimeout(this.retry);
-    void this.connect();
+    this.connect();
   }
 
   stop(): void {
@@ -111,21 +107,17 @@ export abstract class Socket<In extends FrameBase, Out extends FrameBase> {
     this.onStop();
   }
 
-  protected async connect(): Promise<void> {
+  protected connect(): void {
     this.retry = undefined;
-    if (this.stopped || this.ws || this.opening) return;
+    if (this.stopped || this.ws) return;
     this.hooks.status("connecting");
-    if (this.hooks.prepare) {
-      this.opening = true;
-      try {
-        await this.hooks.prepare();
-      } catch {
-        // e.g. a failed token refresh: try the handshake anyway, its close will say more
-      } finally {
-        this.opening = false;
-      }
-      if (this.stopped || this.ws) return;
-    }
+    this.open();
+  }
+
+  /** Make the socket (the console first makes its token fresh: it overrides this and calls it
+   * after). Does nothing when stopped or when a socket exists by then. */
+  protected open(): void {
+    if (this.stopped || this.ws) return;
     const url = this.hooks.url();
     if (!url) return;
     let ws: WebSocket;
@@ -169,12 +161,12 @@ export abstract class Socket<In extends FrameBase, Out extends FrameBase> {
     clearTimeout(this.deadline);
     clearInterval(this.beat);
     this.beat = setInterval(() => {
-      if (Date.now() - this.heard > this.timing.silenceMs) {
+      if (Date.now() - this.heard > this.silenceMs) {
         this.closed(1006, true);
         return;
       }
       for (const frame of this.beatFrames()) this.send(frame);
-    }, this.timing.beatMs);
+    }, this.beatMs);
     this.hooks.status("connected");
   }
 
@@ -191,7 +183,7 @@ export abstract class Socket<In extends FrameBase, Out extends FrameBase> {
     this.attempt += 1;
     const delay = Math.max(BACKOFF_FLOOR_MS, Math.random() * ceiling);
     this.hooks.status("offline");
-    this.retry = setTimeout(() => void this.connect(), delay);
+    this.retry = setTimeout(() => this.connect(), delay);
   }
 
   private drop(): void {

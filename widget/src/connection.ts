@@ -31,7 +31,7 @@ export class Connection extends Socket<ServerFrame, ClientFrame> {
   private refusals = 0;
 
   constructor(private readonly widget: ConnectionHooks) {
-    super(widget, { beatMs: PING_MS, silenceMs: 3 * PING_MS });
+    super(widget, PING_MS, 3 * PING_MS);
   }
 
   protected override deliver(frame: ServerFrame): void {
@@ -58,7 +58,7 @@ export class Connection extends Socket<ServerFrame, ClientFrame> {
     if (code === CLOSE_KEY_REVOKED) {
       this.stop();
     } else if (code === CLOSE_TRY_AGAIN && welcomed) {
-      void this.connect();
+      this.connect();
     } else if (opened) {
       this.wait();
     } else {
