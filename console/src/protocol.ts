@@ -3,7 +3,7 @@
 // The vocabulary the widget shares (thread statuses, limits, ids) is defined once in
 // frontend/shared/protocol.ts.
 
-import type { SenderType, ThreadStatus } from "@chat/shared/protocol";
+import type { Attachment, SenderType, ThreadStatus } from "@chat/shared/protocol";
 import type { Note } from "./notes";
 
 export * from "@chat/shared/protocol";
@@ -98,13 +98,6 @@ export interface Message {
   created_at: string;
   /** The file the message carries (structures.md, "Attachments"). */
   attachment?: Attachment;
-}
-
-export interface Attachment {
-  id: string;
-  name: string;
-  content_type: string;
-  size: number;
 }
 
 // A visitor message that came by email: a reply (client_id "email:<hash of its Message-ID>") or

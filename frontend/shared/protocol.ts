@@ -20,6 +20,14 @@ export interface FrameBase {
   type: string;
 }
 
+/** A file a message carries (chat/http/api/attachments.py; structures.md "Attachments"). */
+export interface Attachment {
+  id: string;
+  name: string;
+  content_type: string;
+  size: number;
+}
+
 /** A message's content, in characters (code points) after trimming. */
 export const MAX_CONTENT_CHARS = 4000;
 

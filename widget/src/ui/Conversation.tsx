@@ -4,7 +4,7 @@
 
 import type { Chat, State } from "../chat";
 import type { Message } from "../messages";
-import { type AttachmentJson, compareIds } from "../protocol";
+import { type Attachment, compareIds } from "../protocol";
 
 const CLOCK = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
 
@@ -15,7 +15,7 @@ function clock(iso: string): string {
 
 const DELIVERY = { sending: "Sending…", sent: "Sent", failed: "Not sent" };
 
-function FileLink({ a, chat }: { a: AttachmentJson; chat: Chat }) {
+function FileLink({ a, chat }: { a: Attachment; chat: Chat }) {
   const url = chat.fileLink(a.id);
   const image = a.content_type.startsWith("image/");
   return (
