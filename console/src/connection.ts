@@ -33,22 +33,22 @@ const SILENCE_MS = 50_000;
 // 4001 right after a successful refresh this many times in a row: stop hammering, back off.
 const MAX_AUTH_RETRIES = 2;
 
-export class Connection extends Socket<ServerFrame, ClientFrame> {
+export class Connection extends Socket<ServerFrame, ClientFrame, ConnectionHooks> {
   private authRetries = 0;
   /** A token refresh before the handshake is under way: one at a time. */
   private preparing = false;
 
-  constructor(private readonly agent: ConnectionHooks) {
-    super(agent, HEARTBEAT_MS, SILENCE_MS);
+  constructor(hooks: ConnectionHooks) {
+    super(hooks, HEARTBEAT_MS, SILENCE_MS);
     this.stopped = true; // until start(): signed in
   }
 
   /** The token first (it may have expired while the laptop slept), then the handshake. */
   protected override open(): void {
-    if (!this.agent.prepare) return super.open();
+    if (!this.hooks.prepare) return super.open();
     if (this.preparing) return;
     this.preparing = true;
-    void this.agent
+    void this.hooks
       .prepare()
       .catch(() => {
         // a failed refresh: try the handshake anyway, a 4001 will say what to do
@@ -59,8 +59,9 @@ export class Connection extends Socket<ServerFrame, ClientFrame> {
       });
   }
 
-  protected beatFrames(): ClientFrame[] {
-    return [{ type: "heartbeat" }, { type: "ping" }];
+  protected beat(): void {
+    this.send({ type: "heartbeat" });
+    this.send({ type: "ping" });
   }
 
   protected onClose(code: number, welcomed: boolean): void {
@@ -70,8 +71,8 @@ export class Connection extends Socket<ServerFrame, ClientFrame> {
       return;
     }
     this.authRetries += 1;
-    this.agent.status("connecting");
-    void this.agent.refresh().then((result) => {
+    this.hooks.status("connecting");
+    void this.hooks.refresh().then((result) => {
       if (this.stopped || this.ws) return;
       if (result === "ok" && this.authRetries <= MAX_AUTH_RETRIES) this.connect();
       else if (result !== "ended") this.wait();

@@ -15,8 +15,8 @@ const SILENCE_MS = 50_000;
 class Probe extends Socket<FrameBase, FrameBase> {
   closes: { code: number; welcomed: boolean; opened: boolean }[] = [];
   stops = 0;
-  protected beatFrames(): FrameBase[] {
-    return [{ type: "ping" }];
+  protected beat(): void {
+    this.send({ type: "ping" });
   }
   protected onClose(code: number, welcomed: boolean, opened: boolean): void {
     this.closes.push({ code, welcomed, opened });

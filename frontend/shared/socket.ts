@@ -28,13 +28,17 @@ const BACKOFF_STEP_MS = 1000;
 const BACKOFF_CAP_MS = 30_000;
 const HANDSHAKE_TIMEOUT_MS = 15_000;
 
-export abstract class Socket<In extends FrameBase, Out extends FrameBase> {
+export abstract class Socket<
+  In extends FrameBase,
+  Out extends FrameBase,
+  Hooks extends SocketHooks<In> = SocketHooks<In>,
+> {
   /** The current socket, open or opening (a policy's async step may find one started since). */
   protected ws: WebSocket | null = null;
   private welcomed = false;
   private attempt = 0;
   private retry: ReturnType<typeof setTimeout> | undefined;
-  private beat: ReturnType<typeof setInterval> | undefined;
+  private beats: ReturnType<typeof setInterval> | undefined;
   private deadline: ReturnType<typeof setTimeout> | undefined;
   private heard = 0;
   /** Counts welcomes: a frame sent on an earlier socket may need sending again. */
@@ -43,13 +47,14 @@ export abstract class Socket<In extends FrameBase, Out extends FrameBase> {
 
   /** Every `beatMs` while connected the beat frames go out; `silenceMs` without a frame: dead. */
   constructor(
-    private readonly hooks: SocketHooks<In>,
+    /** The app's hooks, with whatever more its subclass needs (the widget's probe()). */
+    protected readonly hooks: Hooks,
     private readonly beatMs: number,
     private readonly silenceMs: number,
   ) {}
 
-  /** The frames sent every beat while connected. */
-  protected abstract beatFrames(): Out[];
+  /** Every beatMs while connected: send the beat frames (a ping, the console's heartbeat). */
+  protected abstract beat(): void;
 
   /** The socket closed (or its handshake timed out: 1006): connect now, wait, or stop. */
   protected abstract onClose(code: number, welcomed: boolean, opened: boolean): void;
@@ -57,13 +62,11 @@ export abstract class Socket<In extends FrameBase, Out extends FrameBase> {
   /** Called once when stop() ends the connection. */
   protected onStop(): void {}
 
-  /** Hand a frame to the app (the widget guards the host page from its errors here). */
+  /** Hand a frame to the app, a welcome after the socket's own bookkeeping (the widget guards
+   * the host page from its errors here). */
   protected deliver(frame: In): void {
     this.hooks.frame(frame);
   }
-
-  /** Called on each welcome, before the app's frame hook hears it. */
-  protected onWelcome(): void {}
 
   start(): void {
     this.stopped = false;
@@ -76,9 +79,8 @@ export abstract class Socket<In extends FrameBase, Out extends FrameBase> {
 
   /** Send on a welcomed socket; false when there is none (the caller keeps what matters). */
   send(frame: Out): boolean {
-    const ws = this.ws;
-    if (!this.welcomed || !ws || ws.readyState !== WebSocket.OPEN) return false;
-    ws.send(JSON.stringify(frame));
+    if (!this.connected) return false;
+    this.ws?.send(JSON.stringify(frame));
     return true;
   }
 
@@ -148,24 +150,22 @@ export abstract class Socket<In extends FrameBase, Out extends FrameBase> {
     ws.onclose = (event: CloseEvent) => {
       if (this.ws === ws) this.closed(event.code, opened);
     };
-    this.deadline = setTimeout(() => {
-      if (this.ws === ws && !this.welcomed) this.closed(1006, opened);
-    }, HANDSHAKE_TIMEOUT_MS);
+    // A welcome or a drop clears it, so when it fires this socket is still unwelcomed.
+    this.deadline = setTimeout(() => this.closed(1006, opened), HANDSHAKE_TIMEOUT_MS);
   }
 
   private welcome(): void {
     this.welcomed = true;
     this.generation += 1;
     this.attempt = 0;
-    this.onWelcome();
     clearTimeout(this.deadline);
-    clearInterval(this.beat);
-    this.beat = setInterval(() => {
+    clearInterval(this.beats);
+    this.beats = setInterval(() => {
       if (Date.now() - this.heard > this.silenceMs) {
         this.closed(1006, true);
         return;
       }
-      for (const frame of this.beatFrames()) this.send(frame);
+      this.beat();
     }, this.beatMs);
     this.hooks.status("connected");
   }
@@ -191,7 +191,7 @@ export abstract class Socket<In extends FrameBase, Out extends FrameBase> {
     this.ws = null;
     this.welcomed = false;
     clearTimeout(this.deadline);
-    clearInterval(this.beat);
+    clearInterval(this.beats);
     if (!ws) return;
     ws.onmessage = null;
     ws.onclose = null;

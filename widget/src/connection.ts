@@ -27,31 +27,28 @@ const PING_MS = 25_000;
 // origin is refused, but cross-origin we cannot read which (see config.ts "refused").
 const MAX_REFUSALS = 5;
 
-export class Connection extends Socket<ServerFrame, ClientFrame> {
+export class Connection extends Socket<ServerFrame, ClientFrame, ConnectionHooks> {
   private refusals = 0;
 
-  constructor(private readonly widget: ConnectionHooks) {
-    super(widget, PING_MS, 3 * PING_MS);
+  constructor(hooks: ConnectionHooks) {
+    super(hooks, PING_MS, 3 * PING_MS);
   }
 
   protected override deliver(frame: ServerFrame): void {
+    if (frame.type === "welcome") this.refusals = 0;
     try {
-      this.widget.frame(frame);
+      this.hooks.frame(frame);
     } catch {
       // A bug of ours must not surface as an uncaught error in the host page.
     }
   }
 
-  protected beatFrames(): ClientFrame[] {
-    return [{ type: "ping" }];
-  }
-
-  protected override onWelcome(): void {
-    this.refusals = 0;
+  protected beat(): void {
+    this.send({ type: "ping" });
   }
 
   protected override onStop(): void {
-    this.widget.stopped();
+    this.hooks.stopped();
   }
 
   protected onClose(code: number, welcomed: boolean, opened: boolean): void {
@@ -63,8 +60,8 @@ export class Connection extends Socket<ServerFrame, ClientFrame> {
       this.wait();
     } else {
       // Refused or unreachable: the browser does not say which, the config endpoint may.
-      this.widget.status("offline");
-      void this.widget.probe().then((verdict) => {
+      this.hooks.status("offline");
+      void this.hooks.probe().then((verdict) => {
         if (verdict === "gone" || (verdict === "refused" && ++this.refusals >= MAX_REFUSALS)) {
           this.stop();
         } else {
