@@ -1,4 +1,4 @@
-// The console's socket (/ws/agent): the shared Socket (frontend/shared/socket.ts: backoff,
+// The console's socket (/ws/agent): the shared socket (frontend/shared/socket.ts: backoff,
 // handshake timeout, dead-socket check) with the console's reading of a close (structures.md
 // "Frames and limits" for close codes):
 //
@@ -11,11 +11,12 @@
 // While connected: a heartbeat (presence) and a ping every 20 s; no frame at all for 50 s (the
 // pongs included) means the socket is dead, though the browser has not noticed yet.
 
-import { Socket, type Status } from "@chat/shared/socket";
+import { createSocket, type Socket, type Status } from "@chat/shared/socket";
 import type { RefreshResult } from "./auth";
 import { CLOSE_AUTH, type ClientFrame, type ServerFrame } from "./protocol";
 
 export type { Status };
+export type Connection = Socket<ClientFrame>;
 
 export interface ConnectionHooks {
   /** Make the token fresh before a handshake (it may be expired after a sleep). */
@@ -33,50 +34,54 @@ const SILENCE_MS = 50_000;
 // 4001 right after a successful refresh this many times in a row: stop hammering, back off.
 const MAX_AUTH_RETRIES = 2;
 
-export class Connection extends Socket<ServerFrame, ClientFrame, ConnectionHooks> {
-  private authRetries = 0;
-  /** A token refresh before the handshake is under way: one at a time. */
-  private preparing = false;
-
-  constructor(hooks: ConnectionHooks) {
-    super(hooks, HEARTBEAT_MS, SILENCE_MS);
-    this.stopped = true; // until start(): signed in
-  }
-
-  /** The token first (it may have expired while the laptop slept), then the handshake. */
-  protected override open(): void {
-    if (!this.hooks.prepare) return super.open();
-    if (this.preparing) return;
-    this.preparing = true;
-    void this.hooks
-      .prepare()
-      .catch(() => {
-        // a failed refresh: try the handshake anyway, a 4001 will say what to do
-      })
-      .then(() => {
-        this.preparing = false;
-        super.open();
-      });
-  }
-
-  protected beat(): void {
-    this.send({ type: "heartbeat" });
-    this.send({ type: "ping" });
-  }
-
-  protected onClose(code: number, welcomed: boolean): void {
-    if (welcomed) this.authRetries = 0;
-    if (code !== CLOSE_AUTH) {
-      this.wait();
-      return;
-    }
-    this.authRetries += 1;
-    this.hooks.status("connecting");
-    void this.hooks.refresh().then((result) => {
-      if (this.stopped || this.ws) return;
-      if (result === "ok" && this.authRetries <= MAX_AUTH_RETRIES) this.connect();
-      else if (result !== "ended") this.wait();
-      // "ended": the app shows the sign-in form and stops this connection
-    });
-  }
+/** The console's connection, idle until start() (signed in). */
+export function createConnection(hooks: ConnectionHooks): Connection {
+  let authRetries = 0;
+  // A token refresh before the handshake is under way: one at a time.
+  let preparing = false;
+  const prepare = hooks.prepare;
+  const socket = createSocket<ServerFrame, ClientFrame>(
+    {
+      url: hooks.url,
+      frame: hooks.frame,
+      status: hooks.status,
+      // The token first (it may have expired while the laptop slept), then the handshake.
+      prepare: prepare
+        ? (open) => {
+            if (preparing) return;
+            preparing = true;
+            void prepare()
+              .catch(() => {
+                // a failed refresh: try the handshake anyway, a 4001 will say what to do
+              })
+              .then(() => {
+                preparing = false;
+                open();
+              });
+          }
+        : undefined,
+      beat(send) {
+        send({ type: "heartbeat" });
+        send({ type: "ping" });
+      },
+      closed(code, welcomed) {
+        if (welcomed) authRetries = 0;
+        if (code !== CLOSE_AUTH) {
+          socket.wait();
+          return;
+        }
+        authRetries += 1;
+        hooks.status("connecting");
+        void hooks.refresh().then((result) => {
+          // connect() and wait() do nothing once stopped or while a socket exists.
+          if (result === "ok" && authRetries <= MAX_AUTH_RETRIES) socket.connect();
+          else if (result !== "ended") socket.wait();
+          // "ended": the app shows the sign-in form and stops this connection
+        });
+      },
+    },
+    HEARTBEAT_MS,
+    SILENCE_MS,
+  );
+  return socket;
 }

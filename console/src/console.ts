@@ -8,7 +8,7 @@ import { Auth } from "./auth";
 import { CannedStore } from "./canned";
 import { NotesStore } from "./notes";
 import { Colleagues } from "./colleagues";
-import { Connection, type Status } from "./connection";
+import { type Connection, createConnection, type Status } from "./connection";
 import { Cursors } from "./cursors";
 import { onFrame } from "./live";
 import { MessageLog } from "./messages";
@@ -145,7 +145,7 @@ export class Console {
         },
       },
     );
-    this.conn = new Connection({
+    this.conn = createConnection({
       prepare: () => this.auth.fresh(),
       url: () => {
         const token = this.auth.token();

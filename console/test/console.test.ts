@@ -20,7 +20,7 @@ import {
 } from "../src/canned";
 import { Auth, type RefreshResult, STORE_KEY } from "../src/auth";
 import { pendingSignIn } from "../src/console";
-import { Connection, HEARTBEAT_MS, type Status } from "../src/connection";
+import { createConnection, HEARTBEAT_MS, type Status } from "../src/connection";
 import { Cursors } from "../src/cursors";
 import { MessageLog } from "../src/messages";
 import { type Agent, cameByEmail, type Message, type Thread } from "../src/protocol";
@@ -379,7 +379,7 @@ test("expiry is judged on the server's clock", async () => {
 function connection(refresh: () => Promise<RefreshResult>) {
   FakeSocket.install({ type: "welcome", agent: AGENT, spaces: [] });
   const statuses: Status[] = [];
-  const conn = new Connection({
+  const conn = createConnection({
     url: () => "ws://service/ws/agent?token=t",
     frame: () => {},
     status: (s) => statuses.push(s),
@@ -412,7 +412,7 @@ test("the token is made fresh before each handshake, one refresh at a time", asy
   FakeSocket.install({ type: "welcome", agent: AGENT, spaces: [] });
   let prepared = 0;
   let finish: (ok: boolean) => void = () => {};
-  const conn = new Connection({
+  const conn = createConnection({
     prepare: () => {
       prepared += 1;
       return new Promise<void>((resolve, reject) => {

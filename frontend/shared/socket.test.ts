@@ -1,46 +1,39 @@
 // Unit tests of the shared socket (socket.ts): backoff, the handshake deadline, beats and the
 // dead-socket check, stop and reconnect. What a close means is each app's policy, tested with the
-// app (widget/test, console/test); here a minimal subclass backs off on every close. Both apps'
+// app (widget/test, console/test); here the `closed` hook backs off on every close. Both apps'
 // test files import this one, like protocol.test.ts.
 
 import assert from "node:assert/strict";
 import { mock, test } from "node:test";
 import type { FrameBase } from "./protocol";
-import { Socket, type Status } from "./socket";
+import { createSocket, type Status } from "./socket";
 import { FakeSocket } from "./testing";
 
 const BEAT_MS = 20_000;
 const SILENCE_MS = 50_000;
 
-class Probe extends Socket<FrameBase, FrameBase> {
-  closes: { code: number; welcomed: boolean; opened: boolean }[] = [];
-  stops = 0;
-  protected beat(): void {
-    this.send({ type: "ping" });
-  }
-  protected onClose(code: number, welcomed: boolean, opened: boolean): void {
-    this.closes.push({ code, welcomed, opened });
-    this.wait();
-  }
-  protected override onStop(): void {
-    this.stops += 1;
-  }
-}
-
 function probe() {
   FakeSocket.install({ type: "welcome" });
   const statuses: Status[] = [];
   const frames: string[] = [];
-  const socket = new Probe(
+  const closes: { code: number; welcomed: boolean; opened: boolean }[] = [];
+  let stops = 0;
+  const socket = createSocket<FrameBase, FrameBase>(
     {
       url: () => "ws://service/ws",
       frame: (frame) => frames.push(frame.type),
       status: (status) => statuses.push(status),
+      beat: (send) => send({ type: "ping" }),
+      closed(code, welcomed, opened) {
+        closes.push({ code, welcomed, opened });
+        socket.wait();
+      },
+      stopped: () => stops++,
     },
     BEAT_MS,
     SILENCE_MS,
   );
-  return { socket, statuses, frames };
+  return { socket, statuses, frames, closes, stops: () => stops };
 }
 
 /** Run `body` under mocked timers, Math.random fixed (1: every wait at its ceiling). */
@@ -92,11 +85,11 @@ test("socket: never sooner than 0.5 s, whatever the jitter", () => {
 
 test("socket: a handshake neither welcomed nor closed in 15 s is given up", () => {
   withClock(() => {
-    const { socket, statuses } = probe();
+    const { socket, statuses, closes } = probe();
     socket.start();
     assert.equal(statuses.at(-1), "connecting");
     mock.timers.tick(15_000);
-    assert.deepEqual(socket.closes, [{ code: 1006, welcomed: false, opened: false }]);
+    assert.deepEqual(closes, [{ code: 1006, welcomed: false, opened: false }]);
     // Closing a socket still connecting would log an error: it is closed when it opens.
     FakeSocket.all[0]?.onopen?.();
     assert.equal(FakeSocket.all[0]?.readyState, 3, "the stalled socket is closed once open");
@@ -106,7 +99,7 @@ test("socket: a handshake neither welcomed nor closed in 15 s is given up", () =
 
 test("socket: beats go out while connected; silence past the limit drops the socket", () => {
   withClock(() => {
-    const { socket, frames } = probe();
+    const { socket, frames, closes } = probe();
     socket.start();
     assert.equal(socket.send({ type: "early" }), false, "nothing before the welcome");
     FakeSocket.all[0]?.accept();
@@ -114,27 +107,27 @@ test("socket: beats go out while connected; silence past the limit drops the soc
     assert.equal(socket.generation, 1);
     mock.timers.tick(2 * BEAT_MS);
     assert.deepEqual(FakeSocket.all[0]?.sent, ['{"type":"ping"}', '{"type":"ping"}']);
-    assert.deepEqual(socket.closes, []);
+    assert.deepEqual(closes, []);
     mock.timers.tick(BEAT_MS); // 60 s without a frame: over the 50 s
-    assert.deepEqual(socket.closes, [{ code: 1006, welcomed: true, opened: true }]);
+    assert.deepEqual(closes, [{ code: 1006, welcomed: true, opened: true }]);
     assert.equal(socket.connected, false);
   });
 });
 
 test("socket: reconnect opens a new socket at once; stop ends it for good", () => {
   withClock(() => {
-    const { socket, statuses } = probe();
+    const { socket, statuses, closes, stops } = probe();
     socket.start();
     FakeSocket.all[0]?.accept();
     socket.reconnect();
     assert.equal(FakeSocket.all.length, 2);
     assert.equal(FakeSocket.all[0]?.readyState, 3, "the old socket is closed");
-    assert.deepEqual(socket.closes, [], "a reconnect is no close to handle");
+    assert.deepEqual(closes, [], "a reconnect is no close to handle");
     FakeSocket.all[1]?.accept();
     assert.equal(socket.generation, 2);
     socket.stop();
     socket.stop();
-    assert.equal(socket.stops, 1);
+    assert.equal(stops(), 1);
     assert.equal(statuses.at(-1), "offline");
     socket.reconnect();
     socket.wake();

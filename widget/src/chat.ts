@@ -10,7 +10,7 @@
 
 import type { Files } from "./attachments";
 import { fetchConfig } from "./config";
-import { Connection, type Status } from "./connection";
+import { type Connection, createConnection, type Status } from "./connection";
 import { Emitter } from "./emitter";
 import { type Embed, load, save } from "./embed";
 import { fetchChunk } from "./lazy";
@@ -152,7 +152,7 @@ export class Chat {
 
   constructor(private readonly embed: Embed) {
     this.sessionKey = `chat-widget:session:${embed.key}`;
-    this.conn = new Connection({
+    this.conn = createConnection({
       url: () => this.url(),
       frame: (frame) => this.onFrame(frame),
       status: (status) => this.set({ status }),

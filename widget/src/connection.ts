@@ -1,4 +1,4 @@
-// The widget's socket (/ws/widget): the shared Socket (frontend/shared/socket.ts: backoff,
+// The widget's socket (/ws/widget): the shared socket (frontend/shared/socket.ts: backoff,
 // handshake timeout, ping, dead-socket check) with the widget's reading of a close
 // (structures.md "Frames and limits" for the close codes):
 //
@@ -7,11 +7,12 @@
 //   connected --1013--> connecting (at once, resuming with `last`)
 //   any --4004, or the key unknown / origin refused--> stopped (for good)
 
-import { Socket, type Status } from "@chat/shared/socket";
+import { createSocket, type Socket, type Status } from "@chat/shared/socket";
 import type { Verdict } from "./config";
 import { CLOSE_KEY_REVOKED, CLOSE_TRY_AGAIN, type ClientFrame, type ServerFrame } from "./protocol";
 
 export type { Status };
+export type Connection = Socket<ClientFrame>;
 
 export interface ConnectionHooks {
   /** The URL for the next attempt, with the session token and the resume cursor. */
@@ -27,47 +28,45 @@ const PING_MS = 25_000;
 // origin is refused, but cross-origin we cannot read which (see config.ts "refused").
 const MAX_REFUSALS = 5;
 
-export class Connection extends Socket<ServerFrame, ClientFrame, ConnectionHooks> {
-  private refusals = 0;
-
-  constructor(hooks: ConnectionHooks) {
-    super(hooks, PING_MS, 3 * PING_MS);
-  }
-
-  protected override deliver(frame: ServerFrame): void {
-    if (frame.type === "welcome") this.refusals = 0;
-    try {
-      this.hooks.frame(frame);
-    } catch {
-      // A bug of ours must not surface as an uncaught error in the host page.
-    }
-  }
-
-  protected beat(): void {
-    this.send({ type: "ping" });
-  }
-
-  protected override onStop(): void {
-    this.hooks.stopped();
-  }
-
-  protected onClose(code: number, welcomed: boolean, opened: boolean): void {
-    if (code === CLOSE_KEY_REVOKED) {
-      this.stop();
-    } else if (code === CLOSE_TRY_AGAIN && welcomed) {
-      this.connect();
-    } else if (opened) {
-      this.wait();
-    } else {
-      // Refused or unreachable: the browser does not say which, the config endpoint may.
-      this.hooks.status("offline");
-      void this.hooks.probe().then((verdict) => {
-        if (verdict === "gone" || (verdict === "refused" && ++this.refusals >= MAX_REFUSALS)) {
-          this.stop();
-        } else {
-          this.wait();
+/** The widget's connection, idle until start(). */
+export function createConnection(hooks: ConnectionHooks): Connection {
+  let refusals = 0;
+  const socket = createSocket<ServerFrame, ClientFrame>(
+    {
+      url: hooks.url,
+      status: hooks.status,
+      stopped: hooks.stopped,
+      frame(frame) {
+        if (frame.type === "welcome") refusals = 0;
+        try {
+          hooks.frame(frame);
+        } catch {
+          // A bug of ours must not surface as an uncaught error in the host page.
         }
-      });
-    }
-  }
+      },
+      beat: (send) => send({ type: "ping" }),
+      closed(code, welcomed, opened) {
+        if (code === CLOSE_KEY_REVOKED) {
+          socket.stop();
+        } else if (code === CLOSE_TRY_AGAIN && welcomed) {
+          socket.connect();
+        } else if (opened) {
+          socket.wait();
+        } else {
+          // Refused or unreachable: the browser does not say which, the config endpoint may.
+          hooks.status("offline");
+          void hooks.probe().then((verdict) => {
+            if (verdict === "gone" || (verdict === "refused" && ++refusals >= MAX_REFUSALS)) {
+              socket.stop();
+            } else {
+              socket.wait();
+            }
+          });
+        }
+      },
+    },
+    PING_MS,
+    3 * PING_MS,
+  );
+  return socket;
 }

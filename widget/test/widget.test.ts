@@ -10,7 +10,7 @@ import "@chat/shared/socket.test";
 import { FakeSocket } from "@chat/shared/testing";
 import { Files, uploadError } from "../src/attachments";
 import type { Verdict } from "../src/config";
-import { Connection, type Status } from "../src/connection";
+import { createConnection, type Status } from "../src/connection";
 import { noAgent } from "../src/groups";
 import { Messages } from "../src/messages";
 import type { MessageJson } from "../src/protocol";
@@ -82,7 +82,7 @@ function connection(verdict: Verdict = "down") {
   FakeSocket.install({ type: "welcome", session: "s", history: [] });
   const statuses: Status[] = [];
   let stopped = 0;
-  const conn = new Connection({
+  const conn = createConnection({
     url: () => "ws://service/ws/widget?key=k",
     frame: () => {},
     status: (s) => statuses.push(s),
