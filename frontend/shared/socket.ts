@@ -109,8 +109,7 @@ export function createSocket<In extends FrameBase, Out extends FrameBase>(
     },
     wait(): void {
       if (socket.stopped || ws || retry !== undefined) return;
-      const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_STEP_MS * 2 ** attempt);
-      attempt += 1;
+      const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_STEP_MS * 2 ** attempt++);
       const delay = Math.max(BACKOFF_FLOOR_MS, Math.random() * ceiling);
       hooks.status("offline");
       retry = setTimeout(socket.connect, delay);
@@ -130,15 +129,14 @@ export function createSocket<In extends FrameBase, Out extends FrameBase>(
     if (socket.stopped || ws) return;
     const url = hooks.url();
     if (!url) return;
-    let opening: WebSocket;
+    let current: WebSocket;
     try {
-      opening = new WebSocket(url);
+      current = new WebSocket(url);
     } catch {
       socket.wait(); // e.g. a host page CSP without the service in connect-src
       return;
     }
-    const current = (ws = opening);
-    heard = Date.now();
+    ws = current;
     let opened = false;
     current.onopen = () => {
       opened = true;

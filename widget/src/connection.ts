@@ -33,9 +33,7 @@ export function createConnection(hooks: ConnectionHooks): Connection {
   let refusals = 0;
   const socket = createSocket<ServerFrame, ClientFrame>(
     {
-      url: hooks.url,
-      status: hooks.status,
-      stopped: hooks.stopped,
+      ...hooks,
       frame(frame) {
         if (frame.type === "welcome") refusals = 0;
         try {
