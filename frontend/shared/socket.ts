@@ -69,6 +69,7 @@ export function createSocket<In extends FrameBase, Out extends FrameBase>(
   let ws: WebSocket | null = null;
   let welcomed = false;
   let attempt = 0;
+  // The backoff's timer while waiting (a timer handle is never 0 or falsy), else undefined.
   let retry: ReturnType<typeof setTimeout> | undefined;
   let beats: ReturnType<typeof setInterval> | undefined;
   let deadline: ReturnType<typeof setTimeout> | undefined;
@@ -90,12 +91,12 @@ export function createSocket<In extends FrameBase, Out extends FrameBase>(
       return true;
     },
     wake(): void {
-      if (retry === undefined) return;
+      if (!retry) return;
       clearTimeout(retry);
       socket.connect();
     },
     reconnect(): void {
-      if (socket.stopped) return;
+      // After stop() there is no socket to drop, and connect() does nothing.
       drop();
       clearTimeout(retry);
       socket.connect();
@@ -108,7 +109,7 @@ export function createSocket<In extends FrameBase, Out extends FrameBase>(
       else open();
     },
     wait(): void {
-      if (socket.stopped || ws || retry !== undefined) return;
+      if (socket.stopped || ws || retry) return;
       const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_STEP_MS * 2 ** attempt++);
       const delay = Math.max(BACKOFF_FLOOR_MS, Math.random() * ceiling);
       hooks.status("offline");
@@ -162,7 +163,7 @@ export function createSocket<In extends FrameBase, Out extends FrameBase>(
 
   function welcome(): void {
     welcomed = true;
-    socket.generation += 1;
+    socket.generation++;
     attempt = 0;
     clearTimeout(deadline);
     clearInterval(beats);
