@@ -22,16 +22,23 @@ CREATE TABLE IF NOT EXISTS agents (
     organization_id uuid NOT NULL REFERENCES organizations (id),
     email text NOT NULL,
     name text NOT NULL,
-    role text NOT NULL CHECK (role IN ('admin', 'agent')),
+    -- 'supervisor' added by migrations/0019.supervisor-role.sql (structures.md, "Roles").
+    role text NOT NULL CHECK (role IN ('admin', 'supervisor', 'agent')),
     password_hash text NOT NULL,
     accepting_chats boolean NOT NULL DEFAULT true,
     max_concurrent_chats integer NOT NULL DEFAULT 5,
     last_seen_at timestamptz,
     created_at timestamptz NOT NULL DEFAULT now(),
-    deleted_at timestamptz
+    deleted_at timestamptz,
+    -- The agent's picture in the widget's header: a file store key (a random id, never the
+    -- agent's), served publicly at /api/v1/avatars/{avatar_id}. Added by
+    -- migrations/0018.appearance.sql.
+    avatar_id uuid
 );
 CREATE UNIQUE INDEX IF NOT EXISTS agents_live_email ON agents (lower(email)) WHERE deleted_at IS NULL;
 CREATE INDEX IF NOT EXISTS agents_organization ON agents (organization_id);
+-- The avatar route's lookup index (agents_avatar, unique on avatar_id) is made by migration 0018
+-- only: schema.sql runs before the migrations, on databases whose agents have no avatar_id yet.
 
 CREATE TABLE IF NOT EXISTS refresh_tokens (
     id uuid PRIMARY KEY,
@@ -78,7 +85,10 @@ CREATE TABLE IF NOT EXISTS spaces (
     allowed_domains text[] NOT NULL,
     settings jsonb NOT NULL DEFAULT '{}',
     created_at timestamptz NOT NULL DEFAULT now(),
-    deleted_at timestamptz
+    deleted_at timestamptz,
+    -- When the retention sweep removed a deleted space's Valkey keys (chat/actors/retention.py):
+    -- until then the projector keeps following its stream, so nothing acked goes unprojected.
+    keys_removed_at timestamptz
 );
 CREATE INDEX IF NOT EXISTS spaces_organization ON spaces (organization_id);
 
@@ -287,7 +297,10 @@ CREATE TABLE IF NOT EXISTS notes (
     content text NOT NULL,
     client_id text NOT NULL,
     created_at timestamptz NOT NULL,
-    PRIMARY KEY (thread_id, id_ms, id_seq)
+    PRIMARY KEY (thread_id, id_ms, id_seq),
+    -- A whisper's addressee (a supervisor's note to the agent holding the conversation; null:
+    -- an ordinary note). Added by migrations/0019.supervisor-role.sql.
+    to_agent_id uuid
 );
 CREATE UNIQUE INDEX IF NOT EXISTS notes_client_id ON notes (thread_id, author_id, client_id);
 
@@ -463,3 +476,22 @@ CREATE INDEX IF NOT EXISTS webhook_deliveries_leased
 -- The delivery log, newest first.
 CREATE INDEX IF NOT EXISTS webhook_deliveries_log
     ON webhook_deliveries (endpoint_id, id_ms DESC, id_seq DESC);
+
+-- Visitors' ratings of finished conversations (issue 17; structures.md, "Ratings"): one per
+-- thread, written only by the projector from `rated` entries (the first stays).
+-- migrations/0017.ratings.sql.
+CREATE TABLE IF NOT EXISTS ratings (
+    thread_id uuid PRIMARY KEY,
+    space_id uuid NOT NULL,
+    visitor_id uuid NOT NULL,
+    -- The agent who held the conversation when it finished; null when nobody had claimed it.
+    agent_id uuid,
+    score text NOT NULL CHECK (score IN ('good', 'bad')),
+    comment text CHECK (char_length(comment) <= 1000),
+    client_id text NOT NULL,
+    entry_ms bigint NOT NULL,
+    entry_seq bigint NOT NULL,
+    created_at timestamptz NOT NULL
+);
+-- The report (GET /reports/ratings) reads a space's ratings by time.
+CREATE INDEX IF NOT EXISTS ratings_space_created ON ratings (space_id, created_at);

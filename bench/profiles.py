@@ -69,7 +69,16 @@ class Profile:
     routing: Routing
     repeats: int = 3
     scenarios: tuple[str, ...] = field(
-        default=("ceilings", "conversation", "idle", "storm", "projector", "routing", "webhooks")
+        default=(
+            "ceilings",
+            "conversation",
+            "idle",
+            "storm",
+            "projector",
+            "routing",
+            "webhooks",
+            "memory",
+        )
     )
 
 
@@ -82,6 +91,10 @@ PROFILES = {
         Projector(backlog=1000, visitors=20, steady_msgs_per_s=100, steady_seconds=1),
         Ceilings(echo_connections=8, seconds=1.5),
         Routing(conversations=100, agents=4, capacity=25),
+        # Not `memory` (about two minutes even compressed 3,600 times): `make test` runs this
+        # profile as a smoke test within 10 minutes on a busy 2-core machine. Run it with
+        # `--scenarios memory`.
+        scenarios=("ceilings", "conversation", "idle", "storm", "projector", "routing", "webhooks"),
     ),
     "standard": Profile(
         "standard",

@@ -25,6 +25,8 @@ from pathlib import Path
 import psutil
 import trio
 
+from chat.embedded.cluster import read_cluster
+
 READY_TIMEOUT_SECONDS = 60.0
 
 # What a managed service runs with, besides the URLs and the secret.
@@ -78,10 +80,16 @@ class Service:
     # -- managed lifecycle -------------------------------------------------------------------
 
     @classmethod
-    def start_managed(cls, workers: int, keep_dir: Path | None = None) -> Service:
+    def start_managed(
+        cls, workers: int, keep_dir: Path | None = None, *, cluster: int = 0
+    ) -> Service:
+        """`cluster` N: Valkey is a local cluster of N masters (`chat services up --cluster`)."""
         data_dir = keep_dir or Path(tempfile.mkdtemp(prefix="chat-bench-"))
+        up = ["services", "up", "--data-dir", str(data_dir)]
+        if cluster:
+            up += ["--cluster", str(cluster)]
         out = subprocess.run(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "chat.cli", "services", "up", "--data-dir", str(data_dir)],
+            [sys.executable, "-m", "chat.cli", *up],
             capture_output=True,
             text=True,
             check=False,
@@ -233,11 +241,13 @@ class Service:
         found: dict[str, list[psutil.Process]] = {"valkey": [], "postgres": []}
         folder = str(self.data_dir)
         # Valkey retitles itself ("valkey-server 127.0.0.1:<port>"): found by its pidfile.
-        valkey_pid = _read_pid(self.data_dir / "valkey" / "valkey.pid")
+        valkey_pids = {_read_pid(self.data_dir / "valkey" / "valkey.pid")}
+        cluster = read_cluster(self.data_dir)
+        valkey_pids |= {node.pid for node in cluster.nodes} if cluster else set()
         for proc in psutil.process_iter(["name", "cmdline"]):
             line = " ".join(proc.info.get("cmdline") or [])
             name = proc.info.get("name") or ""
-            if "valkey" in name and (proc.pid == valkey_pid or folder in line):
+            if "valkey" in name and (proc.pid in valkey_pids or folder in line):
                 found["valkey"].append(proc)
             elif name.startswith("postgres") and folder in line:
                 found["postgres"].append(proc)

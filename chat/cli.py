@@ -49,13 +49,22 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--data-dir", type=Path, default=Path(".data"))
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--demo", action="store_true", help="create demo accounts and print them")
-    serve.add_argument("--ack-durability", choices=["written", "fsync"], default=None)
+    serve.add_argument("--ack-durability", choices=["written", "fsync", "replicated"], default=None)
     serve.add_argument("--fd", type=int, default=None, help=argparse.SUPPRESS)
 
     up = commands.add_parser("services", help="the embedded Valkey and PostgreSQL")
     up.add_argument("action", choices=["up", "down"])
     up.add_argument("--data-dir", type=Path, default=Path(".data"))
     up.add_argument("--appendfsync", choices=["everysec", "always"], default="everysec")
+    # A real local Valkey Cluster from the same binary (chat/embedded/cluster.py).
+    up.add_argument("--cluster", type=int, default=0, metavar="MASTERS")
+    up.add_argument(
+        "--maxmemory",
+        default=None,
+        help="Valkey's memory limit (e.g. 2gb), past which writes are refused (noeviction);"
+        " default: CHAT_VALKEY_MAXMEMORY, else half the machine's memory up to 1 GiB",
+    )
+    up.add_argument("--replicas", type=int, default=0, help="replicas per master (--cluster)")
 
     commands.add_parser("migrate", help="apply schema.sql and migrations/ to DATABASE_URL")
     # inspect, tail, dead-letters, projector (chat/ops/commands.py)
@@ -101,7 +110,13 @@ def _reset_two_factor(database_url: str, email: str) -> None:
 
 def _services(args: argparse.Namespace) -> None:
     if args.action == "up":
-        found = services_up(args.data_dir.resolve(), appendfsync=args.appendfsync)
+        found = services_up(
+            args.data_dir.resolve(),
+            appendfsync=args.appendfsync,
+            cluster=args.cluster,
+            replicas=args.replicas,
+            maxmemory=args.maxmemory,
+        )
         print(f"REDIS_URL={found.redis_url}")
         print(f"DATABASE_URL={found.database_url}")
     else:

@@ -10,7 +10,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-AckDurability = Literal["written", "fsync"]
+# "replicated": acked once a replica holds the append too (WAIT 1), so a master that fails over
+# to its replica loses no acked message (chat/streams/group_commit.py).
+AckDurability = Literal["written", "fsync", "replicated"]
 SmtpSecurity = Literal["none", "starttls", "tls"]
 
 
@@ -73,7 +75,13 @@ class Settings(BaseModel):
     # An open widget learns that its group's agents stopped accepting (or left the group) within
     # this; agents coming and going are seen at once (structures.md "Group availability").
     visitor_groups_recheck_seconds: float = 15.0
-    resume_window_seconds: int = 3600
+    # Entries stay in Valkey this long once projected (a reconnect within it resumes from the
+    # log), and a resent client_id within it is answered with its first ack (the dedupe window).
+    resume_window_seconds: int = Field(default=3600, ge=1)
+    # Every space's streams (quiet ones too) are trimmed to the resume window this often, and
+    # deleted spaces' keys removed (chat/actors/retention.py). Active spaces are also trimmed by
+    # the projector every 10 s; this bounds what a space nobody writes to keeps.
+    retention_sweep_seconds: float = Field(default=60.0, gt=0)
     flood_frames_per_second: int = 20
     # A socket that sends nothing for this long is closed (1001): the widget pings every 25 s and
     # agents heartbeat at least every 25 s, so only dead peers (a silent NAT) stay this quiet.

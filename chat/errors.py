@@ -110,18 +110,25 @@ class ForbiddenError(ChatError):
 
 
 class NotHolderError(ForbiddenError):
-    """Only the agent holding this conversation, or an admin, may do that."""
+    """Only the agent holding this conversation, or a supervisor, may do that."""
+
+
+class NotAssignedError(ChatError):
+    """No agent holds this conversation now; a whisper goes to the agent holding it."""
+
+    code = "not_assigned"
+    status = 409
 
 
 class AgentUnavailableError(ChatError):
-    """That agent is not accepting chats; an admin may force the transfer."""
+    """That agent is not accepting chats; a supervisor may force the transfer."""
 
     code = "agent_unavailable"
     status = 409
 
 
 class AgentAtCapacityError(ChatError):
-    """That agent already has as many active chats as allowed; an admin may force the
+    """That agent already has as many active chats as allowed; a supervisor may force the
     transfer."""
 
     code = "agent_at_capacity"
@@ -358,4 +365,19 @@ class WebhookLimitError(ChatError):
     """The organization has as many webhooks as it may."""
 
     code = "too_many_webhooks"
+    status = 409
+
+
+class AlreadyRatedError(ChatError):
+    """The conversation has a rating already: one per conversation, the first one stays
+    (structures.md, "Ratings")."""
+
+    code = "already_rated"
+    status = 409
+
+
+class ThreadNotFinishedError(ChatError):
+    """The conversation is still open: a rating comes once it has closed or expired."""
+
+    code = "thread_open"
     status = 409

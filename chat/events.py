@@ -194,6 +194,11 @@ class NoteCreated(_Event):
     author_name: str
     content: str
     client_id: str
+    # A whisper (structures.md, "Roles and supervisors"): a supervisor's note to the agent
+    # holding the conversation, delivered to that agent, its author and the organization's
+    # supervisors and admins only. None: an ordinary note, every agent's. Added later, so
+    # optional (the versioning rule).
+    to_agent_id: str | None = None
 
 
 class ThreadTagChanged(_Event):
@@ -217,6 +222,21 @@ class ReadMarked(_Event):
     message_id: str
 
 
+class ThreadRated(_Event):
+    """A visitor rated their finished conversation (structures.md, "Ratings"): once per thread,
+    the first rating stays. Space stream only, never a thread stream, and routed to no visitor:
+    agents (and the projector) see it, no other visitor path reads the space stream."""
+
+    type: Literal["rated"] = "rated"
+    thread_id: str
+    visitor_id: str
+    # The agent who held the conversation when it finished (None: nobody had claimed it).
+    agent_id: str | None = None
+    score: Literal["good", "bad"]
+    comment: str | None = None
+    client_id: str
+
+
 Event = (
     MessagePosted
     | ThreadOpened
@@ -229,6 +249,7 @@ Event = (
     | ThreadTagChanged
     | ReadMarked
     | ThreadDeleted
+    | ThreadRated
 )
 
 _KINDS: dict[str, type[_Event]] = {
@@ -252,6 +273,7 @@ _KINDS: dict[str, type[_Event]] = {
     "read": ReadMarked,
     "thread.deleted": ThreadDeleted,
     "thread.restored": ThreadDeleted,
+    "rated": ThreadRated,
 }
 
 

@@ -18,6 +18,7 @@ from chat.actors.drain import DrainState
 from chat.actors.lag_sampler import run_lag_sampler
 from chat.actors.mailer import MailerConfig, run_mailer
 from chat.actors.projector import ProjectorState, run_projector
+from chat.actors.retention import RetentionState, run_retention_sweeper
 from chat.actors.revocation import SessionRegistry
 from chat.actors.router import RouterState, run_router
 from chat.actors.socket import SessionStats
@@ -32,6 +33,7 @@ from chat.commands.routing import TeamRouting
 from chat.commands.threads import ThreadCommands
 from chat.config import Settings
 from chat.db.pool import Database, open_database
+from chat.db.team_cache import TeamCache
 from chat.files.storage import FileStore, LocalFileStore, S3FileStore
 from chat.metrics.exposition import Metrics
 from chat.streams.account_copies import AccountCopies
@@ -46,6 +48,7 @@ from chat.streams.control import (
 from chat.streams.health import LoopHealth
 from chat.streams.log import StreamLog
 from chat.streams.reader import StreamRouter, run_stream_reader
+from chat.streams.retention import Retention
 from chat.streams.routing import RoutingLog
 
 logger = logging.getLogger(__name__)
@@ -90,6 +93,11 @@ class Services:
     # Webhooks (structures.md, "Webhooks"): this process's ingest and sender.
     webhook_ingest: IngestState = field(default_factory=IngestState)
     webhook_sender: SenderState = field(default_factory=SenderState)
+    # The widget header's team and reply time per space (structures.md, "Appearance").
+    team: TeamCache = field(default_factory=TeamCache)
+    # The retention sweep (chat/actors/retention.py): trims of quiet spaces, deleted spaces'
+    # keys removed.
+    retention: RetentionState = field(default_factory=RetentionState)
 
     def dispatch_control(self, entry: ControlEntry) -> None:
         """A control entry reaches the cache first, so a handshake that re-checks because
@@ -140,6 +148,7 @@ async def open_services(
             settings.key_prefix,
             settings.ack_durability,
             presence_ttl_seconds=settings.presence_ttl_seconds,
+            dedupe_window_seconds=settings.resume_window_seconds,
         )
         router = StreamRouter(stream_log, settings.node_id)
         routing_log = RoutingLog(redis, settings.key_prefix)
@@ -191,6 +200,14 @@ async def open_services(
                 run_router, services.team_routing, db, settings, services.router_state
             )
         await nursery.start(run_expiry_sweeper, stream_log, db, settings.expiry_check_seconds)
+        await nursery.start(
+            run_retention_sweeper,
+            Retention(stream_log),
+            db,
+            settings.resume_window_seconds,
+            settings.retention_sweep_seconds,
+            services.retention,
+        )
         await nursery.start(
             run_presence_sweeper,
             stream_log,

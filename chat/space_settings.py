@@ -6,6 +6,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from chat.business_hours import BusinessHours
+
+# The widget's languages (widget/src/locales/en.ts and widget/locales/*.json; a test keeps the
+# two lists equal): a space's `locale` is one of them, or "auto" (README "Languages").
+WidgetLocale = Literal["auto", "en", "ar", "de", "es", "fr", "pt"]
+
 # A group's id in settings: kept as canonical text, since settings are stored as JSON.
 GroupId = Annotated[
     str,
@@ -20,6 +26,13 @@ MAX_IDLE_CLOSE_SECONDS = 30 * 86400
 # The largest attachment any space may allow: the upload route's body limit, and what one
 # request holds in memory.
 MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024
+
+
+# The widget's corner: bottom-right (the default, where visitors look for it) or bottom-left
+# (for pages whose own controls sit bottom-right).
+Position = Literal["right", "left"]
+# A launcher label is a few words ("Chat with us"); longer would cover the host page.
+MAX_LAUNCHER_LABEL_CHARS = 40
 
 
 class SpaceSettings(BaseModel):
@@ -57,6 +70,17 @@ class SpaceSettings(BaseModel):
     # answered `identity_required` (structures.md, "Signed visitor identity"). Public, so the
     # widget can say so before the visitor writes.
     require_identity: bool = False
+    # When the team answers live (structures.md, "Business hours"); None: always. Outside them
+    # the widget shows the away message and the return time and offers the offline form.
+    business_hours: BusinessHours | None = None
+    # The language the widget speaks to every visitor; "auto": the visitor's browser languages
+    # (best match, else English). ChatWidget.setLocale on the page overrides either.
+    locale: WidgetLocale = "auto"
+
+    # Appearance (structures.md, "Appearance"): which bottom corner the widget sits in, and an
+    # optional text beside its bubble (empty: the bubble alone). Public, as greeting and color.
+    position: Position = "right"
+    launcher_label: str = Field(default="", max_length=MAX_LAUNCHER_LABEL_CHARS)
 
     @classmethod
     def of(cls, raw: dict[str, Any]) -> SpaceSettings:

@@ -17,6 +17,7 @@ from chat.events import (
     Presence,
     ThreadChanged,
     ThreadOpened,
+    ThreadRated,
     ThreadSnapshot,
     Typing,
     VisitorInfo,
@@ -84,6 +85,12 @@ EVENTS: list[tuple[Event, tuple[str, ...], str | None]] = [
     ),
     (Presence(agent_id="agent-1", online=False, any_online=True), (), None),
     (VisitorUpdated(visitor_id=VISITOR, email="v@example.com"), (visitor_route(VISITOR),), None),
+    (
+        # A rating is routed to no thread and no visitor: agents (the space) only.
+        ThreadRated(thread_id=THREAD, visitor_id=VISITOR, score="bad", client_id="r1"),
+        (),
+        None,
+    ),
 ]
 
 

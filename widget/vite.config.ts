@@ -2,6 +2,7 @@
 // inlined as a string (src/styles.css?inline) and adopted by the shadow root. Lazy chunks
 // (src/lazy/*.tsx) are built by their own plugin into chunks/ (README "Lazy chunks").
 import { defineConfig } from "vite";
+import { localeHashes, localesPlugin } from "./scripts/locales.ts";
 import { lazyChunks } from "./scripts/lazy-chunks.ts";
 
 export default defineConfig({
@@ -9,14 +10,23 @@ export default defineConfig({
   // ../frontend/shared and the root package-lock.json.
   publicDir: false,
   envDir: false,
-  plugins: [lazyChunks()],
+  // The lazy chunks (chunks/) and the catalogues (locales/<lang>.<hash>.json) beside widget.js.
+  plugins: [lazyChunks(), localesPlugin()],
   oxc: { jsx: { runtime: "automatic", importSource: "preact" } },
-  define: { "process.env.NODE_ENV": JSON.stringify("production") },
+  define: {
+    "process.env.NODE_ENV": JSON.stringify("production"),
+    // The catalogues besides English, each by its file's hash (src/i18n.ts).
+    __LOCALES__: JSON.stringify(localeHashes()),
+  },
   build: {
     outDir: "../chat/static/widget",
     emptyOutDir: true,
     // Browsers with Shadow DOM, WebSocket and fetch; adoptedStyleSheets where present.
     target: "es2020",
+    // Logical properties (margin-inline-start, border-end-end-radius: the right-to-left layout)
+    // as they are: lowered for es2020's browsers they became :lang() fallbacks, 1 KB gzipped.
+    // Every browser with the rest of what the widget needs (Safari 15) has them.
+    cssTarget: ["chrome89", "edge89", "firefox66", "safari15"],
     sourcemap: false,
     copyPublicDir: false,
     // scripts/check-size.mjs prints (and enforces) the gzipped size.

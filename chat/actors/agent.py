@@ -28,12 +28,13 @@ from chat.actors.socket import (
     run_session,
 )
 from chat.actors.viewing import NOTHING, Viewed, ViewingPresence
+from chat.auth.roles import reads_note
 from chat.commands.attachments import check_agent_attachment, content_with
 from chat.commands.reads import do_mark_read
 from chat.commands.threads import Actor
 from chat.db.rows import AgentRow, SpaceRow
 from chat.errors import ChatError, InvalidError, NotFoundError, UnavailableError
-from chat.events import LogEntry, MessagePosted, ReadMarked, Typing, VisitorUpdated
+from chat.events import LogEntry, MessagePosted, NoteCreated, ReadMarked, Typing, VisitorUpdated
 from chat.json_types import Json
 from chat.protocol.inbound import (
     AddNote,
@@ -51,6 +52,7 @@ from chat.protocol.inbound import (
     TagThread,
     Transfer,
     Viewing,
+    Whisper,
     check_content,
     parse_agent_frame,
 )
@@ -162,7 +164,7 @@ class AgentSession:
                 await _heartbeat(self)
             case Ping():
                 await self.outbox.send(PONG)
-            case AddNote() | TagThread():
+            case AddNote() | Whisper() | TagThread():
                 tools = ToolSession(self.deps, self.agent, list(self.spaces), self.outbox)
                 await handle_agent_tool(tools, frame)
             case Auth():
@@ -174,8 +176,8 @@ class AgentSession:
         match frame:
             case AgentSendMessage():
                 return error_frame(err, frame.client_id)
-            case AddNote():
-                return error_frame(err, frame.client_id, ref="note", thread_id=frame.thread_id)
+            case AddNote() | Whisper():
+                return error_frame(err, frame.client_id, ref=frame.type, thread_id=frame.thread_id)
             case TagThread():
                 return error_frame(err, ref=frame.type, thread_id=frame.thread_id)
             case Claim() | Close() | Transfer() | Viewing() | Reopen() | MarkRead():
@@ -440,4 +442,8 @@ def agent_frame(session: AgentSession, space_id: str, entry: LogEntry) -> str | 
             return None
         case ReadMarked() as r if r.reader_type == "agent" and r.reader_id != session.agent.id:
             return None  # another agent's marker is theirs (structures.md, "Read state")
+        case NoteCreated() as n if not reads_note(
+            session.agent.id, session.agent.role, author_id=n.author_id, to_agent_id=n.to_agent_id
+        ):
+            return None  # a whisper to another agent (structures.md, "Roles and supervisors")
     return encoded(entry, "agent", agent_event_frame)

@@ -14,7 +14,7 @@ import trio
 from chat.actors.socket import SessionDeps
 from chat.commands.notes import Author, NoteCommands
 from chat.db.rows import AgentRow
-from chat.protocol.inbound import AddNote, TagThread, check_content
+from chat.protocol.inbound import AddNote, TagThread, Whisper, check_content
 from chat.protocol.outbound import Frame
 
 
@@ -35,18 +35,20 @@ def _commands(session: ToolSession) -> NoteCommands:
 
 def _author(session: ToolSession) -> Author:
     agent = session.agent
-    return Author(agent.id, agent.organization_id, agent.name)
+    return Author(agent.id, agent.organization_id, agent.name, agent.role)
 
 
-async def handle_agent_tool(session: ToolSession, frame: AddNote | TagThread) -> None:
-    """Answer `{"type":"ack","ref":"note",...}` once the note is in the log, or
+async def handle_agent_tool(session: ToolSession, frame: AddNote | Whisper | TagThread) -> None:
+    """Answer `{"type":"ack","ref":"note"|"whisper",...}` once the note is in the log, or
     `{"type":"ack","ref":"tag"|"untag","thread_id","tag_id","change"}` (`none`: nothing to do).
-    Every agent of the space, this one included, also gets the entry as a `note` or
-    `thread.tags` event frame."""
+    Every agent of the space who reads it (a whisper: its addressee, its author, supervisors and
+    admins), this one included, also gets the entry as a `note` or `thread.tags` event frame."""
     spaces = list(session.spaces)
     match frame:
-        case AddNote():
-            note = await _commands(session).do_add_note(
+        case AddNote() | Whisper():
+            commands = _commands(session)
+            add = commands.do_whisper if isinstance(frame, Whisper) else commands.do_add_note
+            note = await add(
                 _author(session),
                 frame.thread_id,
                 check_content(frame.content),
@@ -56,7 +58,7 @@ async def handle_agent_tool(session: ToolSession, frame: AddNote | TagThread) ->
             await session.outbox.send(
                 {
                     "type": "ack",
-                    "ref": "note",
+                    "ref": frame.type,
                     "client_id": frame.client_id,
                     "id": note["id"],
                     "thread_id": frame.thread_id,

@@ -1,6 +1,8 @@
 """The lag sampler: the projector's lag over every space, read every
 `projector_lag_sample_seconds` (1 s) into the process's gauges (chat_projector_lag_entries,
-chat_projector_lag_seconds, and chat_projector_spaces: the spaces the sample covered).
+chat_projector_lag_seconds, and chat_projector_spaces: the spaces the sample covered); and every
+MEMORY_SAMPLE_SECONDS Valkey's memory and its limit (chat_valkey_used_memory_bytes,
+chat_valkey_maxmemory_bytes, per server; chat/streams/memory.py).
 
 A scrape reads the gauges; this loop is what asks Valkey: a Lua script per 250 spaces
 (chat/streams/lag.py; ~12 ms for 1,000 spaces, most of it Valkey's). Runs beside the projector,
@@ -21,6 +23,7 @@ from chat.actors.projector import ProjectorState
 from chat.streams.errors import StreamLogError
 from chat.streams.lag import total_lag
 from chat.streams.log import StreamLog
+from chat.streams.memory import memory_by_node
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +31,9 @@ logger = logging.getLogger(__name__)
 # many times its duration, so sampling keeps Valkey busy at most a tenth of the time.
 SAMPLE_DUTY_DIVISOR = 10
 SAMPLE_DEADLINE_SECONDS = 5.0
+# Memory moves slowly (the resume window is an hour): a sample every 15 s is plenty for an alert
+# that fires after minutes, and costs an INFO per server.
+MEMORY_SAMPLE_SECONDS = 15.0
 
 
 async def run_lag_sampler(
@@ -41,8 +47,12 @@ async def run_lag_sampler(
     alert needs no finer; each sample costs Valkey an XINFO GROUPS per space); never returns
     unless cancelled."""
     task_status.started()
+    next_memory = 0.0
     while True:
         started = trio.current_time()
+        if started >= next_memory:
+            await _sample_memory(stream_log, state)
+            next_memory = started + MEMORY_SAMPLE_SECONDS
         try:
             with trio.fail_after(SAMPLE_DEADLINE_SECONDS):
                 spaces = list(state.spaces)
@@ -57,3 +67,15 @@ async def run_lag_sampler(
             state.meter.spaces.set(len(spaces))
         took = trio.current_time() - started
         await trio.sleep(max(interval, took * SAMPLE_DUTY_DIVISOR))
+
+
+async def _sample_memory(stream_log: StreamLog, state: ProjectorState) -> None:
+    try:
+        with trio.fail_after(SAMPLE_DEADLINE_SECONDS):
+            nodes = await memory_by_node(stream_log.redis)
+    except (StreamLogError, OSError, trio.TooSlowError) as exc:
+        logger.debug("memory sample failed: %r", exc)
+        return
+    for node in nodes:
+        state.meter.valkey_used_memory.labels(node.node).set(node.used)
+        state.meter.valkey_maxmemory.labels(node.node).set(node.limit)

@@ -28,6 +28,7 @@ from chat.space_settings import MAX_REOPEN_WINDOW_SECONDS
 from chat.streams import groups
 from chat.streams.errors import ConsumerGroupMissingError, StreamLogError
 from chat.streams.log import StreamLog
+from chat.streams.retention import Retention
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ async def run_projector(
     task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     consumer = f"node-{settings.node_id}"
+    retention = Retention(stream_log)
     known: set[str] = set()
     touched: dict[str, set[str]] = {}
     next_refresh = next_claim = next_trim = 0.0
@@ -88,13 +90,12 @@ async def run_projector(
         now = trio.current_time()
         try:
             if now >= next_refresh:
-                state.spaces = await db.run(space_queries.all_space_ids)
-                await _ensure_groups(stream_log, known, state.spaces)
+                followed = await db.run(space_queries.followed_space_ids)
+                state.spaces = await _ensure_groups(retention, known, followed)
                 next_refresh = now + SPACES_REFRESH_SECONDS
             if state.new_spaces:
                 new = sorted(state.new_spaces - set(state.spaces))
-                await _ensure_groups(stream_log, known, new)
-                state.spaces = [*state.spaces, *new]
+                state.spaces = [*state.spaces, *await _ensure_groups(retention, known, new)]
                 state.new_spaces.clear()
             if now >= next_claim:
                 for space_id in state.spaces:
@@ -109,9 +110,7 @@ async def run_projector(
             ahead = await _write_and_read(stream_log, db, settings, state, consumer, ahead, touched)
             if trio.current_time() >= next_trim:
                 for space_id, threads in touched.items():
-                    await groups.trim_projected(
-                        stream_log, space_id, threads, settings.resume_window_seconds
-                    )
+                    await retention.trim(space_id, settings.resume_window_seconds, threads)
                 touched.clear()
                 next_trim = trio.current_time() + TRIM_INTERVAL_SECONDS
             backoff.reset()
@@ -119,9 +118,16 @@ async def run_projector(
         except* ConsumerGroupMissingError:
             # NOGROUP. What was read ahead stays pending, or comes again with the new group.
             ahead, recovering = [], True
-            healed = await groups.heal_missing_groups(stream_log, state.spaces)
+            healed, removed = await groups.heal_missing_groups(
+                stream_log, state.spaces, retention.ensure_group_unless_removed
+            )
             state.groups_healed += len(healed)
-            logger.warning("projector: consumer group recreated on the streams of %s", healed)
+            if healed:
+                logger.warning("projector: consumer group recreated on the streams of %s", healed)
+            if removed:
+                # Deleted spaces whose keys the retention sweep just removed (projected first).
+                state.spaces = [s for s in state.spaces if s not in removed]
+                known.difference_update(removed)
         except* (StreamLogError, OSError, psycopg.OperationalError) as group:
             # What was read ahead stays pending for this consumer: read back once this recovers.
             ahead, recovering = [], True
@@ -130,12 +136,17 @@ async def run_projector(
             await backoff.wait(logger, group.exceptions[0])
 
 
-async def _ensure_groups(stream_log: StreamLog, known: set[str], space_ids: list[str]) -> None:
-    """The projector's group on each of these spaces' streams, created once per process."""
+async def _ensure_groups(retention: Retention, known: set[str], space_ids: list[str]) -> list[str]:
+    """The projector's group on each of these spaces' streams, created once per process; the
+    spaces to follow: not a deleted space whose keys were just removed (its stream stays gone)."""
+    followed = []
     for space_id in space_ids:
         if space_id not in known:
-            await groups.ensure_group(stream_log, space_id)
+            if not await retention.ensure_group_unless_removed(space_id):
+                continue
             known.add(space_id)
+        followed.append(space_id)
+    return followed
 
 
 async def _project_own_pending(

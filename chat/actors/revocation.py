@@ -29,6 +29,7 @@ from chat.db.rows import AgentRow, SpaceRow
 from chat.errors import CLOSE_KEY_REVOKED, CLOSE_UNAUTHORIZED
 from chat.streams.control import (
     AgentDeleted,
+    AgentRoleChanged,
     AllSignInsEnded,
     ControlEntry,
     RoutingChanged,
@@ -171,6 +172,9 @@ class SessionRegistry:
         match entry.event:
             case AgentDeleted(agent_id=agent_id):
                 hit = self._revoke_agent(agent_id, lambda _: True, "the agent was deleted")
+            case AgentRoleChanged(agent_id=agent_id):
+                reason = "the agent's role changed: reconnect"
+                hit = self._revoke_agent(agent_id, lambda _: True, reason)
             case SignInsEnded(agent_id=agent_id, session_ids=ended):
                 hit = self._revoke_agent(agent_id, lambda s: s in ended, "this sign-in has ended")
             case AllSignInsEnded(agent_id=agent_id, keep_session_id=keep):

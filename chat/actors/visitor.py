@@ -53,7 +53,9 @@ from chat.actors.visitor_feed import (
 from chat.actors.visitor_groups import Availability, follow_availability, read_availability
 from chat.actors.visitor_identity import check_may_open, read_verified, verify
 from chat.actors.visitor_queue import follow_queue, welcome_position
-from chat.clock import now_ms
+from chat.actors.visitor_rating import handle_rate
+from chat.business_hours import is_open
+from chat.clock import now_ms, utc_now
 from chat.commands.attachments import check_visitor_attachment, content_with
 from chat.db.rows import SpaceRow
 from chat.errors import CLOSE_TRY_AGAIN, ChatError, QueueFullError, RateLimitedError
@@ -70,6 +72,7 @@ from chat.protocol.inbound import (
     Identify,
     Page,
     Ping,
+    Rate,
     SendMessage,
     VisitorFrame,
     VisitorRead,
@@ -195,13 +198,16 @@ class VisitorSession:
                 await _handle_page(self, frame)
             case VisitorRead():
                 await handle_read(self, frame)
+            case Rate():
+                await handle_rate(self, frame)
             case Ping():
                 await self.outbox.send(PONG)
             case _:
                 assert_never(frame)
 
     def error_reply(self, err: ChatError, frame: VisitorFrame | None) -> Json:
-        return error_frame(err, frame.client_id if isinstance(frame, SendMessage) else None)
+        client_id = frame.client_id if isinstance(frame, SendMessage | Rate) else None
+        return error_frame(err, client_id)
 
     async def leave(self) -> None:
         """Nothing to undo inside the session: run_visitor_session releases the subscriptions
@@ -453,6 +459,9 @@ async def _handle_identify(session: VisitorSession, frame: Identify) -> None:
         # when the visitor's group is one of them (structures.md "Group availability").
         groups = session.available_groups or {}
         away = not session.agents_online or session.queue_refused or False in groups.values()
+        # Outside business hours the widget offers the offline form whoever is online: hours
+        # win for new visitors (structures.md, "Business hours").
+        away = away or not is_open(session.space_settings.business_hours, utc_now())
         if frame.offline and "email" in fields and away:
             check_may_open(session)
             await _leave_lead(session, fields["email"])

@@ -75,6 +75,16 @@ class Directory:
                 self._orgs.popitem(last=False)
         return loaded
 
+    async def agent(self, organization_id: str, agent_id: str) -> AgentRow | None:
+        """The agent's row in the organization's copy, read again once when the copy does not
+        have it: an agent created a moment ago acts before the control stream's invalidation
+        reaches this process (a copy loaded before its row). None: no such live agent."""
+        found = (await self.org(organization_id)).agents.get(agent_id)
+        if found is None:
+            self.invalidate(organization_id)
+            found = (await self.org(organization_id)).agents.get(agent_id)
+        return found
+
     async def group_for_visitor(
         self, organization_id: str, settings: SpaceSettings, picked: str | None
     ) -> str:

@@ -3,10 +3,12 @@ transfer or reopen it. REST (chat/http/api/threads.py) and the agent socket (cha
 both call these, so both find a thread the same way and answer the same errors.
 
 Who may do what (structures.md, "Thread commands by role"): any agent claims a waiting
-(unassigned) thread and may close one (triage of spam in the queue); only the holder or an admin
-closes or transfers an assigned thread; only an admin assigns a waiting thread by transfer (agents
-claim). A transfer respects the target's availability (`accepting_chats`) and capacity
-(`max_concurrent_chats`) unless an admin forces it. The holder is checked inside the script, in
+(unassigned) thread and may close one (triage of spam in the queue); only the holder or a
+supervisor (admins are supervisors too, chat/auth/roles.py) closes or transfers an assigned
+thread, which is how a supervisor takes a conversation over (a transfer to themselves) or
+reassigns it; only a supervisor assigns a waiting thread by transfer (agents claim). A transfer
+respects the target's availability (`accepting_chats`) and capacity (`max_concurrent_chats`)
+unless a supervisor forces it. The holder is checked inside the script, in
 the same step as the change, so a claim cannot slip between the check and the change.
 
 Each `do_*` is one atomic script on the space's log (chat/streams/lua.py): of concurrent claims
@@ -24,6 +26,7 @@ from dataclasses import dataclass, replace
 import psycopg
 import trio
 
+from chat.auth.roles import supervises
 from chat.commands.directory import Directory
 from chat.db import accounts, space_queries, thread_queries
 from chat.db.pool import Database
@@ -38,17 +41,18 @@ from chat.events import ThreadSnapshot
 from chat.streams.log import StreamLog, ThreadAction
 from chat.streams.routing import RoutingLog, load_member
 
-# The cap of an admin's forced transfer: none.
+# The cap of a supervisor's forced transfer: none.
 NO_CAP = -1
 
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Who runs a command: the agent and whether it is an admin of its organization."""
+    """Who runs a command: the agent and whether it supervises (a supervisor or an admin of its
+    organization: either may act on conversations it does not hold)."""
 
     agent_id: str
     organization_id: str
-    is_admin: bool
+    supervises: bool
     # From the row the caller holds (a socket's may be older): what capacity and the visitor's
     # agent name fall back to while PostgreSQL does not answer.
     max_concurrent_chats: int = 0
@@ -59,7 +63,7 @@ class Actor:
         return cls(
             agent.id,
             agent.organization_id,
-            agent.role == "admin",
+            supervises(agent.role),
             agent.max_concurrent_chats,
             agent.name,
         )
@@ -119,7 +123,7 @@ class ThreadCommands:
 
     async def do_close(self, space_id: str, thread_id: str, *, actor: Actor) -> ThreadSnapshot:
         """Close an open thread: a waiting one by any agent, an assigned one by its holder or an
-        admin (NotHolderError, `forbidden`, for anyone else)."""
+        supervisor (NotHolderError, `forbidden`, for anyone else)."""
         snapshot = await self._change(space_id, thread_id, "close", await self._live(actor))
         await self._release(space_id, actor.organization_id, thread_id, snapshot.assigned_agent_id)
         return snapshot
@@ -169,10 +173,9 @@ class ThreadCommands:
         """The actor with its capacity and name as the organization's directory has them now;
         as its row had them while PostgreSQL does not answer (agents keep working then)."""
         try:
-            org = await self.directory.org(actor.organization_id)
+            found = await self.directory.agent(actor.organization_id, actor.agent_id)
         except psycopg.OperationalError:
             return actor
-        found = org.agents.get(actor.agent_id)
         if found is None:
             return replace(actor, max_concurrent_chats=0)
         return replace(actor, max_concurrent_chats=found.max_concurrent_chats, name=found.name)
@@ -184,17 +187,14 @@ class ThreadCommands:
             await self.routing.release(organization_id, agent_id, load_member(space_id, thread_id))
 
     async def _live(self, actor: Actor) -> Actor:
-        """An actor claiming to be an admin, as its row says now: an agent socket holds the row
-        it connected with, and a demotion since must not leave admin powers on it."""
-        if not actor.is_admin:
+        """An actor claiming to supervise, as its row says now: an agent socket holds the row
+        it connected with, and a demotion since must not leave it a supervisor's powers."""
+        if not actor.supervises:
             return actor
         row = await self.db.run(
             lambda c: accounts.agent_by_id(c, actor.organization_id, actor.agent_id)
         )
-        admin = row is not None and row.role == "admin"
-        return Actor(
-            actor.agent_id, actor.organization_id, admin, actor.max_concurrent_chats, actor.name
-        )
+        return replace(actor, supervises=row is not None and supervises(row.role))
 
     async def do_transfer(
         self,
@@ -207,15 +207,16 @@ class ThreadCommands:
     ) -> ThreadSnapshot:
         """Hand the thread to another live agent of the organization.
 
-        The holder or an admin transfers an assigned thread; only an admin a waiting one
-        (NotHolderError, `forbidden`). An unknown or deleted agent, or another organization's,
-        is NotFoundError("no such agent"). A target not accepting chats is
-        AgentUnavailableError, one holding `max_concurrent_chats` active threads
-        AgentAtCapacityError, unless an admin sets `force` (ForbiddenError for anyone else).
+        The holder or a supervisor transfers an assigned thread (a supervisor's transfer to
+        themselves is a take-over); only a supervisor a waiting one (NotHolderError,
+        `forbidden`). An unknown or deleted agent, or another organization's, is
+        NotFoundError("no such agent"). A target not accepting chats is AgentUnavailableError,
+        one holding `max_concurrent_chats` active threads AgentAtCapacityError, unless a
+        supervisor sets `force` (ForbiddenError for anyone else).
         """
         actor = await self._live(actor)
-        if force and not actor.is_admin:
-            raise ForbiddenError("only an admin may force a transfer")
+        if force and not actor.supervises:
+            raise ForbiddenError("only a supervisor or an admin may force a transfer")
         org = actor.organization_id
         target = await self.db.run(lambda c: accounts.agent_by_id(c, org, target_agent_id))
         if target is None:
@@ -261,7 +262,7 @@ class ThreadCommands:
             action,
             agent_id=actor.agent_id,
             target_agent_id=target_agent_id,
-            holder_only=not actor.is_admin,
+            holder_only=not actor.supervises,
             agent_name=agent_name,
         )
         assert snapshot is not None  # only an expiry answers None

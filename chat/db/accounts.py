@@ -221,9 +221,10 @@ def update_agent(
 ) -> AgentRow | None:
     """Set the given columns (names come from the caller's validated model, never the client).
 
-    Demoting the organization's last admin is refused: someone must be able to administer it.
+    Demoting the organization's last admin (to supervisor or agent) is refused: someone must be
+    able to administer it.
     """
-    if changes.get("role") == "agent":
+    if changes.get("role") not in (None, "admin"):
         _keep_an_admin(conn, organization_id, agent_id)
     assignments = ", ".join(f"{column} = %s" for column in changes)
     with conn.cursor(row_factory=class_row(AgentRow)) as cur:

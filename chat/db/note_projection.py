@@ -12,8 +12,8 @@ from chat.events import NoteCreated, ThreadTagChanged
 
 _INSERT_NOTES = (
     "INSERT INTO notes (thread_id, id_ms, id_seq, space_id, author_id, author_name, content,"
-    " client_id, created_at)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, timestamptz 'epoch' + %s * interval '1 ms')"
+    " client_id, created_at, to_agent_id)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, timestamptz 'epoch' + %s * interval '1 ms', %s)"
     " ON CONFLICT DO NOTHING"
 )
 # The latest entry per (thread, tag) wins, whatever order replays come in.
@@ -34,7 +34,18 @@ class AgentEntries:
 
     def add_note(self, space_id: str, n: NoteCreated, ms: int, seq: int) -> None:
         self.notes.append(
-            (n.thread_id, ms, seq, space_id, n.author_id, n.author_name, n.content, n.client_id, ms)
+            (
+                n.thread_id,
+                ms,
+                seq,
+                space_id,
+                n.author_id,
+                n.author_name,
+                n.content,
+                n.client_id,
+                ms,
+                n.to_agent_id,
+            )
         )
 
     def add_tag(self, t: ThreadTagChanged, ms: int, seq: int) -> None:

@@ -14,6 +14,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from chat.db.note_projection import AgentEntries
+from chat.db.rating_projection import Ratings
 from chat.events import (
     LogEntry,
     MessagePosted,
@@ -22,6 +23,7 @@ from chat.events import (
     ThreadChanged,
     ThreadDeleted,
     ThreadOpened,
+    ThreadRated,
     ThreadSnapshot,
     ThreadTagChanged,
     VisitorUpdated,
@@ -142,6 +144,7 @@ class Batch:
     agent_entries: AgentEntries = field(default_factory=AgentEntries)  # notes and tags
     deletions: list[tuple[object, ...]] = field(default_factory=list)
     identities: list[tuple[object, ...]] = field(default_factory=list)  # verified identifies
+    ratings: Ratings = field(default_factory=Ratings)
 
     def add(self, space_id: str, entry: LogEntry) -> None:
         ms, seq = parse_id(entry.id)
@@ -209,6 +212,8 @@ class Batch:
             case ReadMarked() as r:
                 reader = r.reader_id if r.reader_type == "agent" else "visitor"
                 self.reads.append((r.thread_id, reader, *parse_id(r.message_id)))
+            case ThreadRated() as rt:
+                self.ratings.add(space_id, rt, ms, seq)
             case ThreadDeleted() as d:
                 when = _ts(ms) if d.type == "thread.deleted" else None
                 self.deletions.append((when, ms, seq, d.thread_id, ms, seq))
@@ -231,6 +236,7 @@ class Batch:
             if self.outbox:
                 cur.executemany(_INSERT_OUTBOX, self.outbox)
             self.agent_entries.write(cur)
+            self.ratings.write(cur)
             if self.pages:
                 cur.executemany(_INSERT_PAGES, self.pages)
                 touched = sorted({str(p[0]) for p in self.pages})

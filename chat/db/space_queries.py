@@ -138,6 +138,33 @@ def all_space_ids(conn: psycopg.Connection) -> list[str]:
     return [r[0] for r in rows]
 
 
+def followed_space_ids(conn: psycopg.Connection) -> list[str]:
+    """Every space whose stream the projector follows and the retention sweep trims: the live
+    ones, and the deleted ones whose Valkey keys are not removed yet (their last entries are
+    projected before the keys go; chat/actors/retention.py)."""
+    rows = conn.execute(
+        "SELECT id::text FROM spaces WHERE deleted_at IS NULL OR keys_removed_at IS NULL"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def spaces_to_remove(conn: psycopg.Connection, grace_seconds: float) -> list[tuple[str, str]]:
+    """Deleted spaces whose Valkey keys are still there, deleted more than `grace_seconds`
+    ago (every process's lists of live spaces have dropped them by then): (space, organization).
+    """
+    rows = conn.execute(
+        "SELECT id::text, organization_id::text FROM spaces WHERE deleted_at IS NOT NULL"
+        " AND keys_removed_at IS NULL AND deleted_at < now() - make_interval(secs => %s)"
+        " ORDER BY deleted_at",
+        (grace_seconds,),
+    )
+    return [(r[0], r[1]) for r in rows.fetchall()]
+
+
+def mark_keys_removed(conn: psycopg.Connection, space_id: str) -> None:
+    conn.execute("UPDATE spaces SET keys_removed_at = now() WHERE id = %s", (space_id,))
+
+
 def all_space_organizations(conn: psycopg.Connection) -> dict[str, str]:
     """Every live space with its organization, for the router."""
     rows = conn.execute(

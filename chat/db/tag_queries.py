@@ -116,16 +116,24 @@ def tags_of_threads(conn: psycopg.Connection, thread_ids: list[str]) -> dict[str
 
 
 def list_notes(
-    conn: psycopg.Connection, thread_id: str, limit: int = MAX_NOTES_LISTED
+    conn: psycopg.Connection,
+    thread_id: str,
+    reader_id: str,
+    *,
+    all_whispers: bool,
+    limit: int = MAX_NOTES_LISTED,
 ) -> list[Row]:
-    """A thread's notes, oldest first (the latest `limit`). The caller has checked the thread
-    is its organization's."""
+    """A thread's notes that `reader_id` reads, oldest first (the latest `limit`): ordinary
+    notes, and the whispers to or from the reader, or every whisper with `all_whispers` (a
+    supervisor; chat/auth/roles.py `reads_note` is the same rule for live frames). The caller
+    has checked the thread is its organization's."""
     with conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(
             "SELECT * FROM (SELECT id_ms, id_seq, thread_id::text, author_id::text, author_name,"
-            " content, client_id, created_at FROM notes WHERE thread_id = %s"
+            " content, client_id, created_at, to_agent_id::text FROM notes WHERE thread_id = %s"
+            " AND (to_agent_id IS NULL OR %s OR to_agent_id = %s OR author_id = %s)"
             " ORDER BY id_ms DESC, id_seq DESC LIMIT %s) n ORDER BY id_ms, id_seq",
-            (thread_id, limit),
+            (thread_id, all_whispers, reader_id, reader_id, limit),
         ).fetchall()
     return [
         {
@@ -136,6 +144,7 @@ def list_notes(
             "content": r["content"],
             "client_id": r["client_id"],
             "created_at": r["created_at"].isoformat(),
+            "to_agent_id": r["to_agent_id"],
         }
         for r in rows
     ]

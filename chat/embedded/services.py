@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Literal, NamedTuple
 
+from chat.embedded import cluster as valkey_cluster
 from chat.embedded import postgres, valkey
 from chat.embedded._support import EmbeddedServiceError, process_alive, write_text_atomic
 
@@ -26,21 +27,40 @@ class EmbeddedServices(NamedTuple):
 
 
 def services_up(
-    data_dir: Path, *, appendfsync: Literal["everysec", "always"] = "everysec"
+    data_dir: Path,
+    *,
+    appendfsync: Literal["everysec", "always"] = "everysec",
+    cluster: int = 0,
+    replicas: int = 0,
+    maxmemory: str | None = None,
 ) -> EmbeddedServices:
-    """Start both services (reusing running ones) and record how to reach them."""
+    """Start both services (reusing running ones) and record how to reach them. With `cluster`
+    N, Valkey is a local cluster of N masters (and `replicas` replicas each) instead of one
+    server (chat/embedded/cluster.py); its URL is a `redis+cluster://` one. `maxmemory`: each
+    Valkey's memory limit (None: CHAT_VALKEY_MAXMEMORY, else half the memory up to 1 GiB)."""
     data_dir = _ensure_data_dir(data_dir)
-    cache = valkey.start_valkey(data_dir, appendfsync=appendfsync)
+    if cluster:
+        nodes = valkey_cluster.start_cluster(
+            data_dir,
+            masters=cluster,
+            replicas=replicas,
+            appendfsync=appendfsync,
+            maxmemory=maxmemory,
+        )
+        redis_url, valkey_pid = nodes.url, nodes.nodes[0].pid
+    else:
+        cache = valkey.start_valkey(data_dir, appendfsync=appendfsync, maxmemory=maxmemory)
+        redis_url, valkey_pid = cache.url, cache.pid
     database = postgres.start_postgres(data_dir)
     state = {
-        "redis_url": cache.url,
+        "redis_url": redis_url,
         "database_url": database.url,
-        "valkey_pid": cache.pid,
+        "valkey_pid": valkey_pid,
         "postgres_pid": database.pid,
     }
     # The URLs carry the services' passwords: readable by this account only.
     write_text_atomic(data_dir / _STATE_FILE, json.dumps(state, indent=2) + "\n", mode=0o600)
-    return EmbeddedServices(cache.url, database.url)
+    return EmbeddedServices(redis_url, database.url)
 
 
 def services_down(data_dir: Path) -> None:
@@ -48,6 +68,7 @@ def services_down(data_dir: Path) -> None:
     (data_dir / _STATE_FILE).unlink(missing_ok=True)
     try:
         valkey.stop_valkey(data_dir)
+        valkey_cluster.stop_cluster(data_dir)
     finally:
         postgres.stop_postgres(data_dir)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import time
 from pathlib import Path
@@ -26,6 +27,28 @@ from chat.embedded._support import (
 
 PROCESS_NAME = "valkey-server"
 START_TIMEOUT = 20.0
+# The memory the embedded Valkey may use (`maxmemory`: bytes, or Valkey's units such as `2gb`).
+# Past it, writes are refused (`noeviction`): every key is state the service needs, so evicting
+# one (a thread's state, a dedupe record, a stream) would break a promise silently, while a
+# refused write is an `unavailable` answer the client retries. README, "Memory and maxmemory".
+MAXMEMORY_ENV = "CHAT_VALKEY_MAXMEMORY"
+# Without the setting: half the machine's memory (room for the AOF rewrite's copy-on-write fork
+# and for PostgreSQL), at most this much.
+DEFAULT_MAXMEMORY_CAP = 1 << 30
+
+
+def default_maxmemory() -> str:
+    """CHAT_VALKEY_MAXMEMORY, else half the physical memory up to 1 GiB."""
+    configured = os.environ.get(MAXMEMORY_ENV, "").strip()
+    if configured:
+        return configured
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return str(min(DEFAULT_MAXMEMORY_CAP, total // 2))
+
+
+def memory_config(maxmemory: str) -> list[str]:
+    """The config lines of the memory limit (a cluster's nodes take the same)."""
+    return [f"maxmemory {maxmemory}", "maxmemory-policy noeviction"]
 
 
 class ValkeyProcess(NamedTuple):
@@ -69,24 +92,30 @@ def start_valkey(
     *,
     port: int | None = None,
     appendfsync: Literal["everysec", "always"] = "everysec",
+    maxmemory: str | None = None,
 ) -> ValkeyProcess:
-    """Start Valkey for `data_dir`, or return the one already serving it.
+    """Start Valkey for `data_dir`, or return the one already serving it. `maxmemory`: the
+    memory limit (default_maxmemory() when None), past which writes are refused.
 
     An already running server is reused as is, even if `port`/`appendfsync` differ:
-    two servers on one AOF directory would corrupt it.
+    two servers on one AOF directory would corrupt it. Its memory limit is set live, so a server
+    started by a version without one gets it.
     """
     layout = _layout(data_dir)
     layout.root.mkdir(mode=0o700, parents=True, exist_ok=True)
     password = private_secret(layout.password)
+    limit = maxmemory or default_maxmemory()
     running = _running(layout)
     if running is not None:
         pid, running_port = running
         _require_password(running_port, password)
         _wait_ready(layout, pid, running_port, password, owned=False)
+        _exchange(running_port, [["AUTH", password], _set_memory(limit)])
         return ValkeyProcess(_url(running_port, password), pid, running_port)
 
     chosen = choose_port(port, read_int(layout.portfile))
-    write_text_atomic(layout.config, _config(layout, chosen, appendfsync, password), mode=0o600)
+    config = _config(layout, chosen, appendfsync, password, limit)
+    write_text_atomic(layout.config, config, mode=0o600)
     write_text_atomic(layout.portfile, f"{chosen}\n")
     pid = spawn_detached([_server_binary(), str(layout.config)], layout.log)
     _wait_ready(layout, pid, chosen, password, owned=True)
@@ -114,7 +143,11 @@ def _running(layout: _Layout) -> tuple[int, int] | None:
     return pid, port
 
 
-def _config(layout: _Layout, port: int, appendfsync: str, password: str) -> str:
+def _set_memory(maxmemory: str) -> list[str]:
+    return ["CONFIG", "SET", "maxmemory", maxmemory, "maxmemory-policy", "noeviction"]
+
+
+def _config(layout: _Layout, port: int, appendfsync: str, password: str, maxmemory: str) -> str:
     lines = [
         f"bind {LOOPBACK}",
         "protected-mode yes",
@@ -131,6 +164,7 @@ def _config(layout: _Layout, port: int, appendfsync: str, password: str) -> str:
         'save ""',
         # WAITAOF is answered from serverCron, so its latency is one tick: 10 ms at hz 100.
         "hz 100",
+        *memory_config(maxmemory),
     ]
     return "\n".join(lines) + "\n"
 

@@ -9,6 +9,7 @@ import psycopg
 from quart import request
 
 from chat.auth.api_keys import Scope, looks_like_api_key
+from chat.auth.roles import Role, role_at_least
 from chat.auth.rotation import check_access_token_any
 from chat.db import accounts
 from chat.db.breaker import is_unavailable
@@ -62,10 +63,11 @@ async def check_agent_session(services: Services, token: str, *, remember: bool 
 
 
 async def check_caller(
-    services: Services, *, admin: bool = False, key_scope: Scope | None = None
+    services: Services, *, role: Role = "agent", key_scope: Scope | None = None
 ) -> Caller:
-    """The request's bearer token checked; ForbiddenError when `admin` and the agent is not.
-    An API key is accepted only with `key_scope` among its scopes (None: keys are refused)."""
+    """The request's bearer token checked; ForbiddenError when the agent's role is below `role`
+    (chat/auth/roles.py). An API key is accepted only with `key_scope` among its scopes (None:
+    keys are refused); it acts as its admin."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -75,6 +77,6 @@ async def check_caller(
         caller = Caller(agent, session_id=key_id, api_key_id=key_id)
     else:
         caller = await check_agent_session(services, token.strip())
-    if admin and caller.agent.role != "admin":
-        raise ForbiddenError("admins only")
+    if not role_at_least(caller.agent.role, role):
+        raise ForbiddenError("admins only" if role == "admin" else f"{role}s and admins only")
     return caller

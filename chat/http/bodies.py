@@ -19,6 +19,8 @@ from pydantic import (
 )
 from quart import request
 
+from chat.auth.roles import Role
+from chat.business_hours import BusinessHours
 from chat.db.canned_queries import MAX_LISTED, MAX_SHORTCUT_CHARS, MAX_TITLE_CHARS
 from chat.db.group_queries import MAX_GROUP_NAME_CHARS, MAX_MEMBERS_PER_GROUP
 from chat.errors import InvalidError
@@ -29,19 +31,22 @@ from chat.protocol.inbound import (
     NUL_REFUSED,
     Name,
     StreamIdText,
+    clean_name,
     contains_nul,
     is_blank,
     without_bidi_controls,
 )
 from chat.space_settings import (
     MAX_IDLE_CLOSE_SECONDS,
+    MAX_LAUNCHER_LABEL_CHARS,
     MAX_REOPEN_WINDOW_SECONDS,
     GroupId,
+    Position,
     SpaceSettings,
+    WidgetLocale,
 )
 
 Password = Annotated[str, Field(min_length=10, max_length=1024)]
-Role = Literal["admin", "agent"]
 MaxChats = Annotated[int, Field(ge=1, le=1000)]
 _STATUS = "(" + "|".join(get_args(ThreadStatus)) + ")"
 
@@ -154,12 +159,32 @@ class SpaceSettingsChange(_Body):
     # Only visitors verified by a signed identity token open conversations (structures.md,
     # "Signed visitor identity").
     require_identity: bool | None = None
+    # Business hours (structures.md, "Business hours"): the whole setting; null clears it.
+    business_hours: BusinessHours | None = None
+    # The widget's language for every visitor, or "auto" (README "Languages").
+    locale: WidgetLocale | None = None
+    # Appearance (structures.md, "Appearance"); an empty launcher_label shows the bubble alone.
+    position: Position | None = None
+    launcher_label: str | None = Field(default=None, max_length=MAX_LAUNCHER_LABEL_CHARS)
+
+    @field_validator("launcher_label")
+    @classmethod
+    def _label(cls, value: str | None) -> str | None:
+        # Shown on every page of the site: trimmed, one line, no bidi controls that could
+        # reorder the host page's text around it; nothing visible left is "no label".
+        if value is None:
+            return None
+        if any(c in value for c in "\r\n\t") or contains_nul(value):
+            raise ValueError("the launcher label is one line of text")
+        return clean_name(value)
 
     def changes(self) -> dict[str, Any]:
-        """The settings to merge: those given, and null where null is a value (no group)."""
+        """The settings to merge: those given, and null where null is a value (no group, no
+        business hours)."""
         given = self.model_dump(exclude_none=True)
-        if "default_group_id" in self.model_fields_set:
-            given["default_group_id"] = self.default_group_id
+        for nullable in ("default_group_id", "business_hours"):
+            if nullable in self.model_fields_set and getattr(self, nullable) is None:
+                given[nullable] = None
         return given
 
 

@@ -48,6 +48,10 @@ class Note(_Reply):
     content: str
     client_id: str
     created_at: datetime
+    to_agent_id: UUID | None = Field(
+        description="A whisper's addressee: the agent who held the conversation when a"
+        " supervisor whispered; null for an ordinary note"
+    )
 
 
 class NoteList(_Reply):

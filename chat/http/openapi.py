@@ -20,12 +20,14 @@ from pydantic.json_schema import JsonSchemaMode, JsonSchemaValue, models_json_sc
 from quart import Blueprint, request
 
 from chat.auth.api_keys import Scope, required_scope
+from chat.auth.roles import ROLES, Role
 from chat.http.bodies import read_body, read_query
 from chat.http.replies import ErrorReply
 from chat.services import Services
 
-# "token": the handler checks a bearer token of its own (a setting, not an agent's JWT).
-Auth = Literal["public", "agent", "admin", "token"]
+# "token": the handler checks a bearer token of its own (a setting, not an agent's JWT); a role
+# (chat/auth/roles.py): an agent's bearer token, of that role or above.
+Auth = Literal["public", "token"] | Role
 Handler = Callable[..., Awaitable[Any]]
 CallerCheck = Callable[["Operation"], Awaitable[Any]]
 Refs = dict[type[BaseModel], JsonSchemaValue]
@@ -67,6 +69,11 @@ class Operation:
     text_reply: tuple[str, ...] = ()  # media types the success answer may also be (a string)
     # The scope an API key needs here (chat/auth/api_keys.py); None: keys are refused (403).
     key_scope: Scope | None = None
+
+    @property
+    def role(self) -> Role | None:
+        """The least role that may call this route; None for public and token routes."""
+        return next((role for role in ROLES if role == self.auth), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +122,7 @@ class Routes:
 
         def declare(handler: Handler) -> Handler:
             key_scope = None
-            if keys and auth in ("agent", "admin"):
+            if keys and auth in ROLES:
                 key_scope = required_scope(method, admin=auth == "admin")
             operation = Operation(
                 method.lower(),
@@ -162,7 +169,7 @@ class Api:
         @wraps(handler)
         async def view(**path: Any) -> Any:
             kwargs: dict[str, Any] = dict(path, services=services)
-            if op.auth in ("agent", "admin"):
+            if op.role is not None:
                 kwargs["caller"] = await check_caller(op)
             if op.body is not None:
                 kwargs["body"] = await read_body(op.body)
@@ -239,7 +246,9 @@ def _operation(op: Operation, params: list[dict[str, Any]], refs: Refs) -> dict[
     }
     if op.description:
         spec["description"] = op.description
-    if op.auth in ("agent", "admin"):
+    if op.role is not None:
+        # Which role the route needs, for clients and the docs page (chat/auth/roles.py).
+        spec["x-role"] = op.role
         spec["security"] = [{"bearer": []}]
         if op.key_scope is not None:  # OpenAPI 3.1: an http scheme may list role names
             spec["security"].append({"api_key": [op.key_scope]})
@@ -267,7 +276,7 @@ def _implied_errors(op: Operation, params: list[dict[str, Any]]) -> list[int]:
     implied = []
     if op.auth != "public":
         implied.append(401)
-    if op.auth in ("agent", "admin"):  # admins only, or an API key without the scope
+    if op.role is not None:  # a role below the route's, or an API key without the scope
         implied.append(403)
     if op.body is not None:
         implied += [400, 413, 422]

@@ -9,6 +9,7 @@ every script is a static file, and the widget shows it needs nothing more.
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
 import psycopg
@@ -21,8 +22,13 @@ from chat.http.compressed import AssetDirectory, asset_response
 from chat.services import Services
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
-# The console's files have fixed names: revalidated (ETag) on every load, so a new build shows.
+# console.js and console.css have fixed names (console.html names them): revalidated (ETag) on
+# every load, so a new build shows.
 CONSOLE_CACHE = "no-cache"
+# The console's lazy chunks (console/vite.config.ts: `<name>.<12 hex>.js`) are named by their
+# bytes' hash, so a name never changes its bytes: cached for a year, like the widget's chunks.
+CONSOLE_CHUNK = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*\.[0-9a-f]{12}\.js$")
+CONSOLE_CHUNK_CACHE = "public, max-age=31536000, immutable"
 WIDGET_KEY_PLACEHOLDER = "{{WIDGET_KEY}}"
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; "
@@ -86,6 +92,15 @@ def pages_blueprint(services: Services) -> Blueprint:
     async def console_page() -> Response:
         return _html_page(await _read_static("console.html"))
 
+    @pages.get("/widget-preview")
+    async def widget_preview_page() -> Response:
+        """The appearance editor's live preview (README "Appearance"): the real widget.js with
+        no connection; only this service's own pages (the console) may frame it."""
+        page = _html_page(await _read_static("widget-preview.html"))
+        csp = page.headers["Content-Security-Policy"]
+        page.headers["Content-Security-Policy"] = f"{csp}; frame-ancestors 'self'"
+        return page
+
     # `<name>` (no slashes) rather than `<path:name>`: only files directly in chat/static, and
     # the console's build in chat/static/console. The app itself has no static folder
     # (create_app passes static_folder=None).
@@ -93,7 +108,7 @@ def pages_blueprint(services: Services) -> Blueprint:
     async def static_file(name: str) -> Response:
         return await send_from_directory(STATIC_DIR, name)
 
-    # The console's script and styles go out compressed (chat/http/compressed.py).
+    # The console's script, styles and chunks go out compressed (chat/http/compressed.py).
     console_assets = AssetDirectory(STATIC_DIR / "console")
 
     @pages.get("/static/console/<name>")
@@ -102,6 +117,7 @@ def pages_blueprint(services: Services) -> Blueprint:
         if found is None:
             return await send_from_directory(STATIC_DIR / "console", name)
         asset, content_type = found
-        return asset_response(asset, content_type, CONSOLE_CACHE)
+        cache = CONSOLE_CHUNK_CACHE if CONSOLE_CHUNK.match(name) else CONSOLE_CACHE
+        return asset_response(asset, content_type, cache)
 
     return pages

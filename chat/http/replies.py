@@ -12,6 +12,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chat.auth.roles import Role
 from chat.events import ThreadStatus
 from chat.space_settings import SpaceSettings
 
@@ -37,7 +38,7 @@ class Agent(_Reply):
     organization_id: UUID
     email: str
     name: str
-    role: Literal["admin", "agent"]
+    role: Role = Field(description="agent, supervisor or admin (README, Roles)")
     is_online: bool
     last_seen_at: datetime | None
     accepting_chats: bool
@@ -221,6 +222,32 @@ class WidgetGroup(_Reply):
     name: str
 
 
+class WidgetHours(_Reply):
+    open: bool = Field(description="Within business hours at the time of the answer")
+    away_message: str
+    timezone: str = Field(description="The IANA time zone the hours are set in")
+    intervals: list[tuple[int, int]] = Field(
+        description="The open intervals of the next 8 days, [start, end) in UTC epoch ms; the"
+        " widget flips to away and back at their bounds on its own timer"
+    )
+
+
+class WidgetTeamMember(_Reply):
+    name: str = Field(description="The agent's display name; nothing else of an agent is public")
+    avatar_url: str | None = Field(
+        description="The agent's picture on this service (/api/v1/avatars/{id}, a random id), or"
+        " null: the widget shows initials"
+    )
+
+
+class WidgetTeam(_Reply):
+    members: list[WidgetTeamMember] = Field(
+        description="Up to 3 agents: online ones first, then those who most recently held one of"
+        " the space's conversations"
+    )
+    others: int = Field(description='How many more agents the team has ("and 2 others")')
+
+
 class WidgetConfig(_Reply):
     space: WidgetSpace
     agents_online: bool
@@ -228,6 +255,18 @@ class WidgetConfig(_Reply):
         default_factory=list,
         description="The groups a visitor may pick in the pre-chat form, by name; empty unless"
         " the space's settings.visitor_picks_group is on",
+    )
+    team: WidgetTeam
+    reply_time: Literal["minutes", "hour", "day"] | None = Field(
+        description="The median first response of the space's latest conversations (7 days, at"
+        " most 100), as a bucket: a few minutes (<= 10 min), within an hour, within a day; null"
+        " without data or when slower than a day"
+    )
+    hours: WidgetHours | None = Field(
+        default=None, description="The space's business hours; null: it has none (always open)"
+    )
+    transcript_email: bool = Field(
+        default=False, description="A visitor may have their transcript emailed (SMTP is set)"
     )
 
 

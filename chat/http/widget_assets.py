@@ -14,6 +14,11 @@ require it (`Cross-Origin-Embedder-Policy: require-corp`) load the script as wel
 All go out brotli'd or gzipped when the client accepts it (chat/http/compressed.py): each file
 is compressed once, when it is read.
 
+`/widget/locales/<lang>.<hash>.json`: the widget's catalogues besides English (README
+"Languages"), built with the bundle into chat/static/widget/locales/, which names them by hash:
+cached for a year, compressed, and readable cross-origin (`Access-Control-Allow-Origin: *`: the
+widget fetches them from the host page without credentials, and they hold nothing private).
+
 A chunk is loaded by the bundle with `crossorigin` and an SRI hash (`integrity`), which makes it
 a CORS request: chunks answer `Access-Control-Allow-Origin: *` (no credentials; they are public
 build output, like the bundle). The bundle names each chunk by its content hash, so the files
@@ -30,11 +35,14 @@ from pathlib import Path
 from quart import Blueprint, Response
 
 from chat.errors import NotFoundError, UnavailableError
-from chat.http.compressed import CompressedAsset, asset_response
+from chat.http.compressed import AssetDirectory, CompressedAsset, asset_response
 
 logger = logging.getLogger(__name__)
 
 WIDGET_BUNDLE_PATH = Path(__file__).resolve().parent.parent / "static" / "widget" / "widget.js"
+WIDGET_LOCALES_DIR = WIDGET_BUNDLE_PATH.parent / "locales"
+# What the build names a catalogue (widget/scripts/locales.ts): nothing else is served there.
+LOCALE_FILE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]+)?\.[0-9a-f]{12}\.json$")
 # `<name>.<12 hex>.js`, as widget/scripts/lazy-chunks.ts names them.
 CHUNK_NAME = re.compile(r"^[a-z][a-z0-9-]*\.[0-9a-f]{12}\.js$")
 # `/widget.<hash>.js`: the first 12 hex characters of the bundle's SHA-256 (48 bits, plenty to
@@ -76,11 +84,27 @@ def _script_response(bundle: CompressedAsset, cache_control: str) -> Response:
     return response
 
 
-def widget_assets_blueprint(bundle_path: Path = WIDGET_BUNDLE_PATH) -> Blueprint:
+def widget_assets_blueprint(
+    bundle_path: Path = WIDGET_BUNDLE_PATH, locales_dir: Path = WIDGET_LOCALES_DIR
+) -> Blueprint:
     """Routes for the bundle; reads `bundle_path` now (once), not per request."""
     bundle = load_widget_bundle(bundle_path)
+    locales = AssetDirectory(locales_dir)
     chunks = load_widget_chunks(bundle_path.parent / "chunks")
     assets = Blueprint("widget_assets", __name__)
+
+    @assets.get("/widget/locales/<name>")
+    async def widget_locale(name: str) -> Response:
+        found = await locales.get(name) if LOCALE_FILE.match(name) else None
+        if found is None:
+            # An old widget.js (cached up to SHORT_CACHE) may ask for a replaced catalogue: it
+            # then speaks English until it is reloaded.
+            raise NotFoundError("no widget catalogue has this name")
+        asset, content_type = found
+        response = asset_response(asset, content_type, IMMUTABLE_CACHE)
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+        return response
 
     @assets.get("/widget.js")
     async def widget_script() -> Response:

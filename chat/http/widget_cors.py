@@ -23,9 +23,12 @@ from chat.http.api.routes import PREFIX
 from chat.http.origin import origin_allowed
 from chat.services import Services
 
-# The upload (POST .../attachments) and the link (GET .../attachments/{id}/link), nothing else.
+# The upload (POST .../attachments), the link (GET .../attachments/{id}/link) and the emailed
+# transcript (POST .../threads/{id}/transcript/email), nothing else.
 _WIDGET_ATTACHMENT_PATH = re.compile(
-    rf"^{re.escape(PREFIX)}/widget/(?P<key>[^/]+)/attachments(?P<link>/[0-9a-fA-F-]{{36}}/link)?$"
+    rf"^{re.escape(PREFIX)}/widget/(?P<key>[^/]+)/"
+    rf"(?:attachments(?P<link>/[0-9a-fA-F-]{{36}}/link)?"
+    rf"|threads/[0-9a-fA-F-]{{36}}/transcript/email)$"
 )
 ALLOWED_HEADERS = f"{SESSION_HEADER}, Content-Type"
 # A browser keeps a preflight's answer this long (Chromium caps it at 2 h); short, so that an

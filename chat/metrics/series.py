@@ -138,6 +138,22 @@ class Series:
             multiprocess_mode="livemax",
             registry=r,
         )
+        # Valkey's memory against its limit, per server (chat/streams/memory.py): with
+        # noeviction a full Valkey refuses appends, hence the alert on used / max.
+        self.valkey_used_memory = Gauge(
+            "chat_valkey_used_memory_bytes",
+            "Valkey's used_memory, per server (each master of a cluster); sampled every 15 s.",
+            ["node"],
+            multiprocess_mode="livemostrecent",
+            registry=r,
+        )
+        self.valkey_maxmemory = Gauge(
+            "chat_valkey_maxmemory_bytes",
+            "Valkey's maxmemory, per server (0: no limit); sampled every 15 s.",
+            ["node"],
+            multiprocess_mode="livemostrecent",
+            registry=r,
+        )
         # The process.
         self.thread_actors = Gauge(
             "chat_thread_actors", "Live thread actors.", multiprocess_mode="livesum", registry=r
@@ -278,6 +294,8 @@ class ProjectorMeter:
         self.lag_entries = series.lag_entries
         self.lag_seconds = series.lag_seconds
         self.spaces = series.projector_spaces
+        self.valkey_used_memory = series.valkey_used_memory
+        self.valkey_maxmemory = series.valkey_maxmemory
 
     @classmethod
     def unregistered(cls) -> ProjectorMeter:

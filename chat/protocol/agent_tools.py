@@ -1,10 +1,10 @@
-"""Agent-only frames and objects: private notes and tag changes (structures.md, "Private
-notes", "Tags"). Never built for a visitor: chat/protocol/outbound.py's visitor frames know
-neither kind."""
+"""Agent-only frames and objects: private notes, tag changes and ratings (structures.md,
+"Private notes", "Tags", "Ratings"). Never built for a visitor: chat/protocol/outbound.py's
+visitor frames know none of these kinds."""
 
 from __future__ import annotations
 
-from chat.events import NoteCreated, ThreadTagChanged
+from chat.events import NoteCreated, ThreadRated, ThreadTagChanged
 from chat.ids import entry_time
 from chat.json_types import Json
 
@@ -19,6 +19,7 @@ def note_json(entry_id: str, n: NoteCreated) -> Json:
         "content": n.content,
         "client_id": n.client_id,
         "created_at": entry_time(entry_id),
+        "to_agent_id": n.to_agent_id,
     }
 
 
@@ -35,3 +36,20 @@ def thread_tags_frame(t: ThreadTagChanged) -> Json:
         "tag_id": t.tag_id,
         "by": t.by,
     }
+
+
+def rating_json(entry_id: str, r: ThreadRated) -> Json:
+    """A rating as the agent socket and REST show it; its id is its entry id."""
+    return {
+        "id": entry_id,
+        "thread_id": r.thread_id,
+        "visitor_id": r.visitor_id,
+        "agent_id": r.agent_id,
+        "score": r.score,
+        "comment": r.comment,
+        "created_at": entry_time(entry_id),
+    }
+
+
+def rating_frame(entry_id: str, r: ThreadRated) -> Json:
+    return {"type": "rating", "rating": rating_json(entry_id, r)}

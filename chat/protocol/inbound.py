@@ -27,6 +27,8 @@ from chat.ids import check_stream_id
 
 MAX_CONTENT_CHARS = 4000
 MAX_NAME_CHARS = 120
+# A rating's comment: a sentence or two; longer feedback is a message.
+MAX_RATING_COMMENT_CHARS = 1000
 # A signed identity token: a JWT with a name, an email and up to 8 KB of attributes fits.
 MAX_IDENTITY_TOKEN_CHARS = 16 * 1024
 
@@ -144,11 +146,22 @@ class VisitorRead(_Frame):
     id: StreamIdText
 
 
+class Rate(_Frame):
+    """The visitor rates their finished conversation (structures.md, "Ratings")."""
+
+    type: Literal["rate"]
+    client_id: ClientId
+    thread_id: Uuid
+    score: Literal["good", "bad"]
+    # Optional; trimmed, bidi controls removed, blank is none (chat/actors/visitor_rating.py).
+    comment: str | None = Field(default=None, max_length=MAX_RATING_COMMENT_CHARS)
+
+
 class Ping(_Frame):
     type: Literal["ping"]
 
 
-VisitorFrame = SendMessage | VisitorTyping | Identify | Page | VisitorRead | Ping
+VisitorFrame = SendMessage | VisitorTyping | Identify | Page | VisitorRead | Rate | Ping
 
 
 class Auth(_Frame):
@@ -185,7 +198,8 @@ class Transfer(_Frame):
     type: Literal["transfer"]
     thread_id: Uuid
     agent_id: Uuid
-    # Admins only: past the target's availability and capacity (`forbidden` for others).
+    # Supervisors and admins only: past the target's availability and capacity (`forbidden`
+    # for agents).
     force: bool = False
 
 
@@ -235,6 +249,16 @@ class AddNote(_Frame):
     content: str = Field(max_length=64 * 1024)
 
 
+class Whisper(_Frame):
+    """A supervisor's note to the agent holding a conversation (structures.md, "Roles and
+    supervisors"): acked like a note, with `ref: whisper`."""
+
+    type: Literal["whisper"]
+    thread_id: Uuid
+    client_id: ClientId
+    content: str = Field(max_length=64 * 1024)
+
+
 class TagThread(_Frame):
     """Put a tag on (`tag`) or take it off (`untag`) a conversation."""
 
@@ -257,6 +281,7 @@ AgentFrame = (
     | Heartbeat
     | Ping
     | AddNote
+    | Whisper
     | TagThread
 )
 

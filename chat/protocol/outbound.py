@@ -25,6 +25,7 @@ from chat.events import (
     ThreadChanged,
     ThreadDeleted,
     ThreadOpened,
+    ThreadRated,
     ThreadSnapshot,
     ThreadTagChanged,
     Typing,
@@ -34,7 +35,7 @@ from chat.events import (
 )
 from chat.ids import entry_time, ms_to_rfc3339
 from chat.json_types import Json
-from chat.protocol.agent_tools import note_frame, thread_tags_frame
+from chat.protocol.agent_tools import note_frame, rating_frame, thread_tags_frame
 from chat.protocol.stamped import EntryText
 
 # An outbound frame: a dict, or its text when it was encoded once for several sessions.
@@ -377,6 +378,8 @@ def agent_event_frame(entry: LogEntry) -> Json:
             frame = thread_tags_frame(g)
         case ReadMarked() as r:
             frame = read_frame(r)
+        case ThreadRated() as rt:
+            frame = rating_frame(entry.id, rt)
         case ThreadDeleted() as d:
             # Agents drop a deleted thread from their lists (an admin's Deleted view adds it).
             frame = {"type": d.type, "thread_id": d.thread_id, "by": d.by}

@@ -60,6 +60,15 @@ class AgentDeleted(_Control):
     agent_id: str
 
 
+class AgentRoleChanged(_Control):
+    """The agent's role changed: its sockets close (4001) and reconnect with the new role, since
+    a socket decides by the row it connected with what reaches it (a whisper to another agent:
+    structures.md, "Roles and supervisors"). Its sign-ins stay valid."""
+
+    type: Literal["agent.role_changed"] = "agent.role_changed"
+    agent_id: str
+
+
 class SignInsEnded(_Control):
     """Sockets opened with an access token of these sign-ins (refresh families) close (4001)."""
 
@@ -118,6 +127,7 @@ class RoutingChanged(_Control):
 
 ControlEvent = (
     AgentDeleted
+    | AgentRoleChanged
     | SignInsEnded
     | AllSignInsEnded
     | SpaceDeleted
@@ -129,6 +139,7 @@ ControlEvent = (
 
 _KINDS: dict[str, type[ControlEvent]] = {
     "agent.deleted": AgentDeleted,
+    "agent.role_changed": AgentRoleChanged,
     "sign_ins.ended": SignInsEnded,
     "sign_ins.all_ended": AllSignInsEnded,
     "space.deleted": SpaceDeleted,
@@ -167,6 +178,11 @@ class ControlLog:
     async def do_revoke_agent(self, agent_id: str) -> str:
         """After the agent's `deleted_at` committed: close its sockets on every process."""
         return await self._append(AgentDeleted(agent_id=agent_id))
+
+    async def do_role_changed(self, agent_id: str) -> str:
+        """After the agent's new role committed: close its sockets on every process (they
+        reconnect, with the new role)."""
+        return await self._append(AgentRoleChanged(agent_id=agent_id))
 
     async def do_end_sign_ins(self, agent_id: str, session_ids: Iterable[str]) -> str | None:
         """After these refresh families' revocation committed (logout, refresh-token reuse):

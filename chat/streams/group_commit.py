@@ -5,8 +5,9 @@ is in flight travel together in the next pipeline on one connection (structures.
 from __future__ import annotations
 
 from collections import deque
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import coredis.exceptions
 import trio
@@ -14,10 +15,12 @@ from coredis.commands.script import Script
 
 from chat.config import AckDurability
 from chat.errors import ChatError, UnavailableError
-from chat.streams.client import Redis
+from chat.streams.client import Redis, is_cluster
 
 # How long WAITAOF may wait for the fsync before the append is reported as failed.
 WAITAOF_TIMEOUT_MS = 2000
+# How long WAIT may wait for a replica ("replicated" acks) before the append is reported failed.
+WAIT_TIMEOUT_MS = 2000
 # An append is answered within this long of its submit, queued time included (above WAITAOF's
 # 2 s and coredis's 5 s connect timeout would only repeat them). A batch's deadline is the
 # earliest of its callers'; the leader shields the batch, since the other callers' results ride
@@ -65,6 +68,7 @@ class GroupCommit:
     def __init__(self, redis: Redis, durability: AckDurability) -> None:
         self._redis = redis
         self._fsync = durability == "fsync"
+        self._replicated = durability == "replicated"
         self._queue: deque[Append] = deque()
         self._leading = False  # a batch is in flight or about to be; invariant: or queue empty
 
@@ -147,6 +151,9 @@ class GroupCommit:
             self._pass_lead()
 
     async def _send(self, batch: list[Append]) -> None:
+        if self._replicated or (self._fsync and is_cluster(self._redis)):
+            await self._send_each_synced(batch)
+            return
         if len(batch) == 1 and not self._fsync:
             # Alone and no fsync to wait for: a plain call (which reloads a flushed script).
             item = batch[0]
@@ -181,3 +188,38 @@ class GroupCommit:
             for script in {item.script for item in missing}:
                 await self._redis.script_load(script.script)
             pending = missing
+
+    async def _send_each_synced(self, batch: list[Append]) -> None:
+        """fsync on a cluster, and "replicated" anywhere: WAITAOF and WAIT name no key, so a
+        cluster pipeline cannot route them to the node that ran the scripts. Each script runs on
+        its own, side by side, followed on the same connection by WAITAOF 1 0 (fsync) or WAIT 1
+        (replicated; coredis' ensure_persistence / ensure_replication), so each caller's reply
+        means its own node fsynced it, or one of that node's replicas holds it."""
+
+        def guarantee() -> AbstractContextManager[object]:
+            if self._replicated:
+                return cast(
+                    AbstractContextManager[object],
+                    self._redis.ensure_replication(1, WAIT_TIMEOUT_MS),
+                )
+            return cast(
+                AbstractContextManager[object],
+                self._redis.ensure_persistence(1, 0, WAITAOF_TIMEOUT_MS),
+            )
+
+        async def one(item: Append) -> None:
+            try:
+                with guarantee():
+                    item.finish(await item.script(keys=item.keys, args=item.args))
+            except coredis.exceptions.PersistenceError:
+                item.finish(error=ChatError("the log could not confirm an fsync in time"))
+            except coredis.exceptions.ReplicationError:
+                # Stored on the master but held by no replica yet (none is up, say, after a
+                # failover): not acked. A retry under the same client_id is safe.
+                item.finish(error=UnavailableError("no replica confirmed the append in time"))
+            except Exception as exc:  # noqa: BLE001 - this caller's error, handed to it
+                item.finish(error=exc)
+
+        async with trio.open_nursery() as nursery:
+            for item in batch:
+                nursery.start_soon(one, item)

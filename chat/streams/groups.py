@@ -1,20 +1,24 @@
-"""The projector's consumer group on each space stream: read, ack, reclaim, trim, lag."""
+"""The projector's consumer group on each space stream: read, ack, reclaim, lag (its trim is
+chat/streams/retention.py)."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import coredis.exceptions
 import trio
-from coredis import PureToken
 
-from chat.clock import now_ms
 from chat.events import LogEntry, entry_from_stream
-from chat.ids import format_id, parse_id
-from chat.streams.keys import PROJECTOR_GROUP, WEBHOOKS_GROUP
+from chat.ids import parse_id
+from chat.streams.client import Redis, by_slot, is_cluster
+from chat.streams.keys import PROJECTOR_GROUP
 from chat.streams.log import StreamLog
+
+# A cluster's consumers of several slots poll this often when idle (see _read_group).
+CLUSTER_POLL_SECONDS = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +46,14 @@ async def ensure_group(
         pass  # BUSYGROUP: another process (or an earlier start) created it
 
 
-async def heal_missing_groups(stream_log: StreamLog, space_ids: list[str]) -> list[str]:
-    """Recreate the projector group on every space stream that has lost it; the spaces healed.
+async def heal_missing_groups(
+    stream_log: StreamLog,
+    space_ids: list[str],
+    ensure: Callable[[str], Awaitable[bool]],
+) -> tuple[list[str], list[str]]:
+    """Recreate the projector group on every space stream that has lost it, with `ensure`
+    (False: the space's keys were removed, chat/streams/retention.py); the spaces healed and
+    the spaces removed (to be followed no more).
 
     A group disappears with its stream (DEL, FLUSHALL, an older backup restored), and one
     missing group makes every multi-stream XREADGROUP fail with NOGROUP, for every space. The
@@ -53,12 +63,12 @@ async def heal_missing_groups(stream_log: StreamLog, space_ids: list[str]) -> li
     by the entry that last wrote them), while a restart at PostgreSQL's newest id could skip an
     older entry that was still pending, reclaimed out of order, when the group was lost.
     """
-    healed = []
+    healed: list[str] = []
+    removed: list[str] = []
     for space_id in space_ids:
         if await _group_info(stream_log, stream_log.keys(space_id).events) is None:
-            await ensure_group(stream_log, space_id)
-            healed.append(space_id)
-    return healed
+            (healed if await ensure(space_id) else removed).append(space_id)
+    return healed, removed
 
 
 def _decode(space_id: str, raw: Any) -> Decoded:
@@ -87,10 +97,8 @@ async def read_new(
         await trio.sleep(block_ms / 1000)  # nothing to read yet: wait as a blocked read would
         return []
     by_key = {stream_log.keys(s).events: s for s in space_ids}
-    reply = await stream_log.redis.xreadgroup(
-        group, consumer, {k: ">" for k in by_key}, count=count, block=block_ms or None
-    )
-    return [_decode(by_key[key], e) for key, entries in (reply or {}).items() for e in entries]
+    reply = await _read_group(stream_log.redis, group, consumer, by_key, ">", count, block_ms)
+    return [_decode(by_key[key], e) for key, entries in reply.items() for e in entries]
 
 
 async def read_own_pending(
@@ -109,10 +117,41 @@ async def read_own_pending(
     if not space_ids:
         return []
     by_key = {stream_log.keys(s).events: s for s in space_ids}
-    reply = await stream_log.redis.xreadgroup(
-        group, consumer, {k: "0" for k in by_key}, count=count
-    )
-    return [_decode(by_key[key], e) for key, entries in (reply or {}).items() for e in entries]
+    reply = await _read_group(stream_log.redis, group, consumer, by_key, "0", count, 0)
+    return [_decode(by_key[key], e) for key, entries in reply.items() for e in entries]
+
+
+async def _read_group(
+    redis: Redis,
+    group: str,
+    consumer: str,
+    keys: Iterable[str],
+    start: str,
+    count: int,
+    block_ms: int,
+) -> dict[str, Any]:
+    """XREADGROUP over `keys` from `start` (">" new, "0" own pending): entries by key.
+
+    In a cluster one XREADGROUP names keys of one slot only: one per slot, pipelined (coredis
+    sends each node its commands, one round trip per node). Only a single slot can block; with
+    several, an empty pass waits CLUSTER_POLL_SECONDS (at most `block_ms`) and answers nothing,
+    so an idle consumer polls instead of blocking (structures.md, "Valkey Cluster").
+    """
+    streams = dict.fromkeys(keys, start)
+    slots = by_slot(list(streams)) if is_cluster(redis) else [list(streams)]
+    if len(slots) == 1:
+        block = block_ms or None
+        reply = await redis.xreadgroup(group, consumer, streams, count=count, block=block)
+        return dict(reply or {})
+    async with redis.pipeline(transaction=False) as pipe:
+        for slot_keys in slots:
+            pipe.xreadgroup(group, consumer, dict.fromkeys(slot_keys, start), count=count)
+    found: dict[str, Any] = {}
+    for part in pipe.results or ():
+        found.update(part or {})
+    if not found and block_ms:
+        await trio.sleep(min(block_ms / 1000, CLUSTER_POLL_SECONDS))
+    return found
 
 
 async def reclaim(
@@ -197,43 +236,6 @@ async def lag(stream_log: StreamLog, space_id: str) -> GroupLag:
     return GroupLag(entries, seconds)
 
 
-# How long an unread entry of the webhooks group keeps its stream from being trimmed.
+# How long an unread entry of the webhooks group keeps its stream from being trimmed
+# (chat/streams/retention.py).
 WEBHOOKS_HOLD_SECONDS = 86400
-
-
-async def _oldest_unread(stream_log: StreamLog, key: str, group: str) -> str | None:
-    """The smallest id `group` has not acked; None when caught up or when there is no such group."""
-    info = await _group_info(stream_log, key, group)
-    if info is None:
-        return None
-    pending = await stream_log.redis.xpending(key, group)
-    if pending.pending and pending.minimum_identifier:  # type: ignore[union-attr]
-        return str(pending.minimum_identifier)  # type: ignore[union-attr]
-    last_delivered = str(info.get("last-delivered-id", "0-0"))
-    following = await stream_log.redis.xrange(key, f"({last_delivered}", "+", count=1)
-    return str(following[0].identifier) if following else None
-
-
-async def trim_projected(
-    stream_log: StreamLog, space_id: str, thread_ids: set[str], keep_seconds: int
-) -> None:
-    """Drop entries both projected and older than the resume window from the space's streams.
-
-    Valkey has no `XTRIM ... ACKED`: trim by MINID at the oldest entry not yet projected.
-    """
-    cutoff = (now_ms() - keep_seconds * 1000, 0)
-    oldest = await oldest_unprojected(stream_log, space_id)
-    if oldest is not None:
-        cutoff = min(cutoff, parse_id(oldest))
-    # The webhook ingest's group holds the trim too, for at most WEBHOOKS_HOLD_SECONDS: an
-    # ingest down for a while loses nothing, yet a deployment that turned webhooks off (the group
-    # never advances) keeps only a day more of its streams.
-    unread = await _oldest_unread(stream_log, stream_log.keys(space_id).events, WEBHOOKS_GROUP)
-    if unread is not None:
-        cutoff = min(cutoff, max(parse_id(unread), (now_ms() - WEBHOOKS_HOLD_SECONDS * 1000, 0)))
-    minid = format_id(cutoff)
-    keys = stream_log.keys(space_id)
-    async with stream_log.redis.pipeline(transaction=False) as pipe:
-        pipe.xtrim(keys.events, PureToken.MINID, minid)  # type: ignore[arg-type]
-        for thread_id in thread_ids:
-            pipe.xtrim(keys.thread(thread_id), PureToken.MINID, minid)  # type: ignore[arg-type]

@@ -11,14 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, cast
 
+import trio
 from coredis.response.types import StreamPendingExt
 
-from chat.streams.client import Redis
+from chat.streams.client import Redis, by_slot, is_cluster
 from chat.streams.keys import SpaceKeys
 
 # `chat tail` blocks this long per XREAD (below the client's command timeout, see
 # chat/streams/client.py), so Ctrl-C and a refresh of the followed spaces are never far off.
 TAIL_BLOCK_MS = 1000
+# On a cluster, `chat tail` over spaces of several slots polls this often instead of blocking.
+TAIL_POLL_SECONDS = 0.2
 # At most this many pending entries are listed per group: an operator reads the oldest ones;
 # the count in the summary is exact.
 PENDING_LISTED = 20
@@ -178,8 +181,24 @@ async def read_after(
     (key, entry) pairs in id order per stream; [] when none came within `block_ms`."""
     if not positions:
         return []
-    reply = await redis.xread(positions, count=count, block=block_ms)
-    return [(str(key), _raw(e)) for key, found in (reply or {}).items() for e in found]
+    slots = by_slot(list(positions)) if is_cluster(redis) else [list(positions)]
+    if len(slots) == 1:
+        reply = await redis.xread(positions, count=count, block=block_ms)
+        return [(str(key), _raw(e)) for key, found in (reply or {}).items() for e in found]
+    # A cluster: one XREAD per slot, pipelined; an empty pass waits as a blocked read would
+    # have (at most TAIL_POLL_SECONDS: the tail polls instead of blocking).
+    async with redis.pipeline(transaction=False) as pipe:
+        for keys in slots:
+            pipe.xread({k: positions[k] for k in keys}, count=count)
+    found = [
+        (str(key), _raw(e))
+        for part in pipe.results or ()
+        for key, entries in (part or {}).items()
+        for e in entries
+    ]
+    if not found:
+        await trio.sleep(min(block_ms / 1000, TAIL_POLL_SECONDS))
+    return found
 
 
 async def oldest_unprocessed(redis: Redis, key: str, group: GroupInfo) -> str | None:

@@ -24,6 +24,12 @@ class SpaceKeys:
     def events(self) -> str:
         return self.base + "events"
 
+    @property
+    def appended(self) -> str:
+        """The shard channel each append to `events` publishes its id on (a channel, not a key:
+        chat/streams/lua_wake.py)."""
+        return self.base + "appended"
+
     def thread(self, thread_id: str) -> str:
         return self.base + "t:" + thread_id
 
@@ -62,14 +68,16 @@ class SpaceKeys:
 
 
 def node_wake_key(prefix: str, node_id: str) -> str:
-    """A node's private stream that wakes its reader when its set of streams changes."""
+    """A node's private stream that wakes its reader when its set of streams changes (one
+    server; a cluster's reader is woken by the appends' shard channels: SpaceKeys.appended)."""
     return f"{prefix}:node:{node_id}:wake"
 
 
 def control_key(prefix: str) -> str:
     """The deployment's control stream: revocations every process acts on (chat/streams/control.py).
 
-    It belongs to no space, so it has no hash tag; in a cluster it lives in a slot of its own.
+    It belongs to no space, so it has no hash tag; in a cluster it lives in a slot of its own,
+    which is fine: it is always read and written alone, never with another key.
     """
     return f"{prefix}:control"
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 
 from chat.ids import parse_id
+from chat.streams.client import by_slot, is_cluster
 from chat.streams.groups import GroupLag
 from chat.streams.keys import PROJECTOR_GROUP
 from chat.streams.log import StreamLog
@@ -63,8 +64,11 @@ async def total_lag(stream_log: StreamLog, space_ids: list[str]) -> GroupLag:
     clients' commands run between them)."""
     script = stream_log.redis.register_script(LAG_SCRIPT)
     entries, oldest_ms = 0, None
-    for start in range(0, len(space_ids), LAG_CHUNK):
-        keys = [stream_log.keys(s).events for s in space_ids[start : start + LAG_CHUNK]]
+    every = [stream_log.keys(s).events for s in space_ids]
+    # In a cluster a script names keys of one slot only: one call per slot's chunk.
+    slots = by_slot(every) if is_cluster(stream_log.redis) else [every]
+    chunks = [keys[i : i + LAG_CHUNK] for keys in slots for i in range(0, len(keys), LAG_CHUNK)]
+    for keys in chunks:
         answer: list[int | str] = await script(keys=keys, args=[PROJECTOR_GROUP])
         count, oldest = answer
         entries += int(count)

@@ -97,6 +97,8 @@ class Lifecycle:
         threads.update(str(t) for t in state if t)
         names = {visitor_id, *threads}
         own = [k.visitor(visitor_id), f"{k.base}rl:{visitor_id}", f"{k.base}cid:{visitor_id}"]
+        # The dedupe hashes of each generation (chat/streams/lua.py, DEDUPE_FUNCTIONS).
+        own += [key async for key in self.redis.scan_iter(match=f"{k.base}cid:{visitor_id}:*")]
         # A verified visitor's identity mapping (chat/streams/identity.py), both ways: the
         # site's user starts over as a new visitor if they come back.
         sub = await self.redis.get(verified_key(k, visitor_id))

@@ -41,20 +41,24 @@ from chat.errors import (
 )
 from chat.events import AttachmentRef, LogEntry, ThreadSnapshot, VisitorInfo, decode_entries
 from chat.ids import entry_time, format_id, is_stream_id, parse_id
-from chat.streams import lua, lua_queue
-from chat.streams.client import Redis
+from chat.streams import lua, lua_queue, lua_wake
+from chat.streams.client import Redis, ping_every_node
 from chat.streams.group_commit import Append, GroupCommit
 from chat.streams.identity import IdentityLog
 from chat.streams.keys import SpaceKeys
 from chat.streams.lifecycle import Lifecycle
 from chat.streams.limits import Rate
 from chat.streams.notes import NotesLog
+from chat.streams.ratings import RatingsLog
 from chat.streams.read_state import ReadState
 from chat.streams.viewing import Viewing
 
-# A sender's client_ids are remembered this long (refreshed on each send); PostgreSQL's unique
-# (thread_id, client_id) catches any replay older than that.
-CLIENT_ID_TTL_SECONDS = 7 * 86400
+# A sender's client_ids are remembered at least this long after each send, and at most twice
+# as long (chat/streams/lua.py, DEDUPE_FUNCTIONS): the resume window unless the caller says
+# (Settings' resume_window_seconds), since a client that resends an unacked message does so
+# when it reconnects. PostgreSQL's unique (thread_id, sender_id, client_id) catches any replay
+# older than that.
+DEFAULT_DEDUPE_WINDOW_SECONDS = 3600
 # A visitor's hash lives this long after an update unless the caller says (Settings'
 # visitor_active_ttl_seconds).
 DEFAULT_VISITOR_TTL_SECONDS = 30 * 86400
@@ -157,10 +161,13 @@ class StreamLog:
         durability: AckDurability,
         *,
         presence_ttl_seconds: int = DEFAULT_PRESENCE_TTL_SECONDS,
+        dedupe_window_seconds: int = DEFAULT_DEDUPE_WINDOW_SECONDS,
     ) -> None:
         self.redis = redis
         self.prefix = prefix
         self.durability = durability
+        # A resend of a client_id within this long of its first send is answered the first ack.
+        self.dedupe_window_seconds = max(1, dedupe_window_seconds)
         # An agent is online while one of its sockets heartbeated within this time.
         self.presence_ttl_ms = presence_ttl_seconds * 1000
         self._post_message = redis.register_script(lua.POST_MESSAGE)
@@ -171,10 +178,13 @@ class StreamLog:
         self._open_snapshot = redis.register_script(lua.OPEN_SNAPSHOT)
         self._expire_finished = redis.register_script(lua_queue.EXPIRE_FINISHED)
         self._queue_position = redis.register_script(lua_queue.QUEUE_POSITION)
+        self._typing = redis.register_script(lua_wake.TYPING)
         self._group = GroupCommit(redis, durability)
         self.viewing = Viewing(redis, prefix, self.presence_ttl_ms)
         # Private notes and tag changes share the group commit (chat/streams/notes.py).
-        self.notes = NotesLog(redis, prefix, self._group)
+        self.notes = NotesLog(redis, prefix, self._group, self.dedupe_window_seconds)
+        # Visitors' ratings of finished conversations (chat/streams/ratings.py).
+        self.ratings = RatingsLog(redis, prefix, self._group)
         self.read_state = ReadState(redis, prefix)
         self.lifecycle = Lifecycle(redis, prefix)
         # Signed visitor identity (chat/streams/identity.py), group-committed like updates.
@@ -184,8 +194,8 @@ class StreamLog:
         return SpaceKeys(self.prefix, space_id)
 
     async def ping(self) -> None:
-        """Raises when Redis does not answer (the readiness check)."""
-        await self.redis.ping()
+        """Raises when Redis (in a cluster: any master) does not answer (the readiness check)."""
+        await ping_every_node(self.redis)
 
     async def _durable(self, script: Script[str], keys: list[str], args: list[str]) -> Any:
         """Run an append script in the next group commit; its own reply, or its own error."""
@@ -213,7 +223,8 @@ class StreamLog:
     ) -> Ack:
         """Append a message. A visitor's message opens a thread when none is open.
 
-        The same (sender, client_id) is stored once; a repeat returns the first ack.
+        The same (sender, client_id) is stored once; a repeat within the dedupe window (at
+        least `dedupe_window_seconds` after the first send) returns the first ack.
 
         Cancellation and timeouts: if this call is cancelled, or raises `TimeoutError`,
         `coredis.exceptions.RedisError` or `UnavailableError`, the message may or may not be
@@ -247,7 +258,7 @@ class StreamLog:
                 str(rate.burst if rate else 0),
                 str(max_open_threads),
                 space_id,
-                str(CLIENT_ID_TTL_SECONDS),
+                str(self.dedupe_window_seconds),
                 *budget.script_args(),
                 str(visitor_ttl_seconds),
                 channel or "",
@@ -341,7 +352,8 @@ class StreamLog:
     async def do_typing(
         self, space_id: str, thread_id: str, sender_type: str, sender_id: str, active: bool
     ) -> None:
-        """Typing is ephemeral: a plain XADD to the space stream, never to a thread stream.
+        """Typing is ephemeral: one XADD to the space stream (never to a thread stream), and its
+        wake (chat/streams/lua_wake.py).
 
         Not group-committed and never retried: a lost or doubled typing entry is harmless."""
         data = {
@@ -350,7 +362,8 @@ class StreamLog:
             "sender_id": sender_id,
             "active": active,
         }
-        await self.redis.xadd(self.keys(space_id).events, {"t": "typing", "d": _json(data)})
+        k = self.keys(space_id)
+        await self._typing(keys=[k.events], args=[k.base, _json(data)])
 
     async def do_heartbeat(self, space_id: str, agent_id: str, socket_id: str) -> None:
         """The socket is alive. Idempotent: a cancelled or timed-out one is sent at the next

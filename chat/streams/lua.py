@@ -8,8 +8,11 @@ space's entries, the explicit id always orders after the thread stream's last id
 from __future__ import annotations
 
 from chat.streams.limits import GCRA_FUNCTIONS
+from chat.streams.lua_wake import APPENDED
 
-COMMON = r"""
+COMMON = (
+    APPENDED
+    + r"""
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -20,7 +23,7 @@ local function emit(base, thread_id, etype, data)
   if thread_id then
     redis.call('XADD', base .. 't:' .. thread_id, id, 't', etype, 'd', data)
   end
-  return id
+  return appended(base, id)
 end
 
 local function snapshot(base, thread_id)
@@ -103,14 +106,43 @@ local function message_data(thread_id, sender_type, sender_id, sender_name, cont
     attachment = (attachment and attachment ~= '' and cjson.decode(attachment)) or nil})
 end
 """
+)
+
+# A sender's client_ids, remembered for the dedupe window (structures.md, "Dedupe window"): one
+# hash per sender and generation of `window` ms, `cid:<sender>:<generation>`, expiring at the end
+# of the next generation. A client_id stored at t is in generation g = floor(t / window) and is
+# kept until (g + 2) * window > t + window; a resend at t' <= t + window is in generation g or
+# g + 1, so looking in the current generation and the one before finds it. Each record lives
+# between one and two windows, and a sender's dedupe state is at most two hashes. The unsuffixed
+# `cid:<sender>` hash of versions before (7-day TTL) is still read, so a resend across a rolling
+# upgrade is recognised; it expires by itself.
+DEDUPE_FUNCTIONS = r"""
+local function dedupe_lookup(base, sender_id, client_id, now, window_s)
+  local window = window_s * 1000
+  local generation = math.floor(now / window)
+  local prefix = base .. 'cid:' .. sender_id
+  local current = prefix .. ':' .. generation
+  local found = redis.call('HGET', current, client_id)
+    or redis.call('HGET', prefix .. ':' .. (generation - 1), client_id)
+    or redis.call('HGET', prefix, client_id)
+  return current, found
+end
+
+local function dedupe_record(key, client_id, stored, now, window_s)
+  local window = window_s * 1000
+  redis.call('HSET', key, client_id, stored)
+  redis.call('PEXPIREAT', key, (math.floor(now / window) + 2) * window)
+end
+"""
 
 POST_MESSAGE = (
     COMMON
     + GCRA_FUNCTIONS
+    + DEDUPE_FUNCTIONS
     + r"""
 -- KEYS[1] space events stream (declared for cluster routing; the rest share its hash tag)
 -- ARGV: base, sender_type, sender_id, sender_name, content, client_id, thread_id,
---       new_thread_id, rate_per_second, burst, max_open, space_id, cid_ttl_seconds,
+--       new_thread_id, rate_per_second, burst, max_open, space_id, dedupe_window_seconds,
 --       then for visitors: address ('' for none), open_per_address (0: off),
 --       threads_interval_ms, threads_burst (0: off), messages_interval_ms, messages_burst
 --       (0: off), visitor_ttl_seconds, channel ('' or 'email': the message came by email or
@@ -122,7 +154,7 @@ POST_MESSAGE = (
 local base, sender_type, sender_id, sender_name = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local content, client_id, thread_id, new_thread_id = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 local rate, burst, max_open = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
-local space_id, cid_ttl = ARGV[12], tonumber(ARGV[13])
+local space_id, dedupe_window = ARGV[12], tonumber(ARGV[13])
 local address, open_per_address = ARGV[14] or '', tonumber(ARGV[15]) or 0
 local threads_interval, threads_burst = tonumber(ARGV[16]) or 0, tonumber(ARGV[17]) or 0
 local messages_interval, messages_burst = tonumber(ARGV[18]) or 0, tonumber(ARGV[19]) or 0
@@ -132,11 +164,10 @@ local reopen_window = tonumber(ARGV[23]) or 0
 local group_id = ARGV[24] or ''
 local attachment = ARGV[25] or ''
 
-local cids = base .. 'cid:' .. sender_id
-local prev = redis.call('HGET', cids, client_id)
+local now = now_ms()
+local cids, prev = dedupe_lookup(base, sender_id, client_id, now, dedupe_window)
 if prev then return {'dup', prev} end
 
-local now = now_ms()
 if rate > 0 then
   local bucket = base .. 'rl:' .. sender_id
   local b = redis.call('HMGET', bucket, 'tokens', 'ts')
@@ -269,8 +300,7 @@ local data = message_data(thread_id, sender_type, sender_id, sender_name, conten
   channel, attachment)
 local id = emit(base, thread_id, 'message', data)
 local stored = thread_id .. ' ' .. id
-redis.call('HSET', cids, client_id, stored)
-redis.call('EXPIRE', cids, cid_ttl)
+dedupe_record(cids, client_id, stored, now, dedupe_window)
 return {'ok', stored}
 """
 )

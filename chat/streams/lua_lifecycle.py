@@ -4,7 +4,11 @@ visitors", "Typing preview")."""
 
 from __future__ import annotations
 
-MARK_DELETED = r"""
+from chat.streams.lua_wake import APPENDED
+
+MARK_DELETED = (
+    APPENDED
+    + r"""
 -- KEYS[1] space events stream
 -- ARGV: base, thread_id, kind ('thread.deleted' or 'thread.restored'), by (agent id)
 -- Space stream only: the thread's stream and state may have expired (7 days after a close),
@@ -27,10 +31,13 @@ if status then
   end
 end
 local data = cjson.encode({thread_id = thread_id, by = by})
-return {'ok', redis.call('XADD', base .. 'events', '*', 't', kind, 'd', data)}
+return {'ok', appended(base, redis.call('XADD', base .. 'events', '*', 't', kind, 'd', data))}
 """
+)
 
-PREVIEW = r"""
+PREVIEW = (
+    APPENDED
+    + r"""
 -- KEYS[1] space events stream
 -- ARGV: base, thread_id, data (the typing entry's JSON, '' to only remove), ttl_ms
 -- The typing preview carries a visitor's draft: only the newest draft of a thread is kept in
@@ -47,5 +54,6 @@ if data == '' then
 end
 local id = redis.call('XADD', base .. 'events', '*', 't', 'typing', 'd', data)
 redis.call('SET', marker, id, 'PX', ttl)
-return id
+return appended(base, id)
 """
+)

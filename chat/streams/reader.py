@@ -5,22 +5,26 @@ thread is also in its space's `events` stream, so the reader follows only space 
 each entry by its routes (thread id, visitor) and kind to the subscriptions of this process. The
 set of streams changes when a subscription needs a space nobody here followed; the reader is then
 woken through its node's private wake stream. See structures.md, "Reading".
+
+In a Valkey Cluster one XREAD may only name keys of one slot, and a blocked one holds a
+connection, so the reader there waits in this process instead, woken by the appends' shard
+channels, and reads the spaces named in one pipelined round trip (chat/streams/cluster_reader.py).
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import coredis.exceptions
 import trio
-from coredis import PureToken
 
 from chat.backoff import Backoff
 from chat.events import QUEUE_ROUTE, LogEntry, decode_entries
-from chat.streams.client import Redis
+from chat.streams.client import Redis, is_cluster
+from chat.streams.cluster_reader import run_cluster_reader
 from chat.streams.health import LoopHealth
 from chat.streams.keys import node_wake_key
 from chat.streams.log import StreamLog
@@ -33,6 +37,17 @@ READ_COUNT = 500
 # A subscription buffers this many entries; a consumer further behind is cut off and catches up
 # from the log itself, rather than making every other subscriber wait.
 SUBSCRIPTION_BUFFER = 512
+
+# A wake stream outlives its process by at most this long: node ids are random per start, so
+# each stopped process would leave its wake streams behind. Every wake renews it; a reader whose
+# wake stream expired while it idled loses nothing (its XREAD waits on the missing key, and the
+# next wake makes the stream again with a newer id).
+WAKE_TTL_SECONDS = 3600
+# KEYS[1] the wake stream; ARGV[1] its TTL. One step, so no wake stream is left without a TTL.
+_WAKE = r"""
+redis.call('XADD', KEYS[1], 'MAXLEN', 1, '*', 'w', '1')
+return redis.call('EXPIRE', KEYS[1], ARGV[1])
+"""
 
 # A subscription's selector: (space, route) where route is a thread id, "v:<visitor>", "queue", or
 # "*<kind>" / "*" for the whole space (optionally one kind of entry only).
@@ -60,6 +75,12 @@ class StreamRouter:
     overflows: Counter[str] = field(default_factory=Counter)
     _subs: dict[_Selector, set[Subscription]] = field(default_factory=dict)
     _followers: dict[str, int] = field(default_factory=dict)
+    # A cluster: told when a space is followed or let go (set by the cluster reader, which waits
+    # in this process rather than in Valkey). None on one server, where the wake stream tells.
+    on_follow_change: Callable[[], None] | None = None
+
+    def __post_init__(self) -> None:
+        self._wake = self.stream_log.redis.register_script(_WAKE)
 
     @property
     def wake_key(self) -> str:
@@ -82,9 +103,11 @@ class StreamRouter:
             self.positions[space_id] = await self.stream_log.last_id(
                 self.stream_log.keys(space_id).events
             )
-            await self.stream_log.redis.xadd(
-                self.wake_key, {"w": "1"}, trim_strategy=PureToken.MAXLEN, threshold=1
-            )
+            if is_cluster(self.stream_log.redis):
+                if self.on_follow_change is not None:
+                    self.on_follow_change()
+            else:
+                await self._wake(keys=[self.wake_key], args=[str(WAKE_TTL_SECONDS)])
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
@@ -98,6 +121,8 @@ class StreamRouter:
         if self._followers[sub.space_id] == 0:
             del self._followers[sub.space_id]
             self.positions.pop(sub.space_id, None)
+            if self.on_follow_change is not None:
+                self.on_follow_change()
         sub.send.close()
 
     def deliver(self, space_id: str, entries: Iterable[LogEntry]) -> None:
@@ -144,15 +169,28 @@ async def run_stream_reader(
 ) -> None:
     """Read every followed space stream and route entries. Redis errors: back off and go on.
 
-    `health` (for /readyz) is marked after every read: succeeded or failed."""
+    `health` (for /readyz) is marked after every read: succeeded or failed. On one server this
+    is one blocked XREAD; in a cluster, chat/streams/cluster_reader.py."""
     health = health or LoopHealth()
-    key_of: dict[str, str] = {}
-    space_of: dict[str, str] = {}
+    if is_cluster(redis):
+        await run_cluster_reader(
+            redis, router, health, read_count=READ_COUNT, task_status=task_status
+        )
+        return
     wake_position = await router.stream_log.last_id(router.wake_key)
     task_status.started()
+    await _read_loop(redis, router, health, router.wake_key, wake_position)
+
+
+async def _read_loop(
+    redis: Redis, router: StreamRouter, health: LoopHealth, wake_key: str, wake_position: str
+) -> None:
+    """XREAD the wake stream and the followed spaces until cancelled."""
+    key_of: dict[str, str] = {}
+    space_of: dict[str, str] = {}
     backoff = Backoff("stream reader")
     while True:
-        streams = {router.wake_key: wake_position}
+        streams = {wake_key: wake_position}
         for space_id, position in router.positions.items():
             if space_id not in key_of:
                 key_of[space_id] = router.stream_log.keys(space_id).events
@@ -168,7 +206,7 @@ async def run_stream_reader(
             await backoff.wait(logger, exc)
             continue
         for key, entries in (reply or {}).items():
-            if key == router.wake_key:
+            if key == wake_key:
                 wake_position = str(entries[-1].identifier)
                 continue
             space_id = space_of[key]

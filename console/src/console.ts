@@ -7,6 +7,7 @@ import { Attention, titleFor } from "./attention";
 import { Auth } from "./auth";
 import { CannedStore } from "./canned";
 import { NotesStore } from "./notes";
+import { RatingsStore } from "./ratings";
 import { Colleagues } from "./colleagues";
 import { type Connection, createConnection, type Status } from "./connection";
 import { Cursors } from "./cursors";
@@ -75,6 +76,8 @@ export class Console {
   readonly canned: CannedStore;
   /** Private notes and tags (notes.ts); `tagFilter`: the list shows only that tag's. */
   readonly notes: NotesStore;
+  /** Visitors' ratings of their conversations (ratings.ts). */
+  readonly ratings: RatingsStore;
   tagFilter = "";
   readonly reads: Reads = new Reads(this);
   readonly outbox: Outbox = new Outbox(this);
@@ -171,6 +174,10 @@ export class Console {
     );
     this.notes = new NotesStore(
       (method, path, body) => this.auth.api(method, path, body),
+      () => this.changed(),
+    );
+    this.ratings = new RatingsStore(
+      (method, path) => this.auth.api(method, path),
       () => this.changed(),
     );
   }
@@ -282,6 +289,7 @@ export class Console {
     this.visitors.clear();
     this.canned.clear();
     this.notes.clear();
+    this.ratings.clear();
     this.tagFilter = "";
     this.reads.clear();
     this.outbox.clear();

@@ -65,8 +65,17 @@ export function onFrame(c: Console, frame: ServerFrame): void {
       return error(c, frame);
     case "pong":
       return;
-    case "note":
-      c.notes.add(frame.note);
+    case "note": {
+      const n = frame.note;
+      c.notes.add(n);
+      // A whisper to this agent: an alert like a visitor's message (README, "Roles").
+      if (n.to_agent_id === c.me?.id && n.author_id !== c.me?.id) {
+        c.attention.alert(n.author_name, n.content, n.thread_id, () => c.openThread(n.thread_id));
+      }
+      return;
+    }
+    case "rating":
+      c.ratings.add(frame.rating);
       return;
     case "thread.tags":
       c.notes.apply(frame.thread_id, frame.tag_id, frame.change === "tagged");

@@ -16,6 +16,8 @@ export interface Note {
   content: string;
   client_id: string;
   created_at: string;
+  /** A whisper's addressee (README, "Roles"); null for a note every agent reads. */
+  to_agent_id?: string | null;
 }
 
 export interface Tag {
@@ -77,12 +79,14 @@ export class NotesStore {
     this.notes.set(note.thread_id, list);
   }
 
-  async write(threadId: string, content: string): Promise<boolean> {
+  /** A note, or with `whisper` a whisper to the agent holding the conversation. */
+  async write(threadId: string, content: string, whisper = false): Promise<boolean> {
     const text = content.trim();
     if (!text) return false;
     try {
       const body = { client_id: newClientId(), content: text };
-      this.add(await this.api<Note>("POST", `/threads/${encodeURIComponent(threadId)}/notes`, body));
+      const path = `/threads/${encodeURIComponent(threadId)}/${whisper ? "whisper" : "notes"}`;
+      this.add(await this.api<Note>("POST", path, body));
       this.error.delete(threadId);
       return true;
     } catch (err) {

@@ -5,10 +5,15 @@
 
 import type { Attachment, SenderType, ThreadStatus } from "@chat/shared/protocol";
 import type { Note } from "./notes";
+import type { Rating } from "./ratings";
 
 export * from "@chat/shared/protocol";
 
-export type Role = "admin" | "agent";
+export type Role = "admin" | "supervisor" | "agent";
+
+/** Supervisors and admins run the floor: take over, reassign, whisper (README, "Roles"). */
+export const supervises = (role: Role | undefined): boolean =>
+  role === "supervisor" || role === "admin";
 
 export interface Agent {
   id: string;
@@ -243,6 +248,7 @@ export type ServerFrame =
     }
   | { type: "pong" }
   | { type: "note"; note: Note; cursor: string }
+  | { type: "rating"; rating: Rating; cursor: string }
   | {
       type: "thread.tags";
       change: "tagged" | "untagged";

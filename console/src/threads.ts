@@ -11,15 +11,16 @@
 // millisecond, the further status wins (closed > active > unassigned), then the live frame.
 
 import { isOpen, ms, type Thread, type ThreadStatus } from "./protocol";
+import { t } from "./i18n";
 
 export type ListName = "queue" | "mine" | "active" | "closed";
 export const LISTS: readonly ListName[] = ["queue", "mine", "active", "closed"];
 
 export const LIST_LABELS: Record<ListName, string> = {
-  queue: "Queue",
-  mine: "Mine",
-  active: "All active",
-  closed: "Closed",
+  queue: t("queue"),
+  mine: t("mine"),
+  active: t("allActive"),
+  closed: t("closed"),
 };
 
 /** The query string of GET /spaces/{id}/threads for each list. */

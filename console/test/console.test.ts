@@ -3,13 +3,18 @@
 // and the frame handlers. The browser behaviour is covered by tests/browser/test_console.py
 // (Playwright, real service). Run by `npm test` (vite builds this file for node).
 
+// Business hours and ratings (issue 17).
+import "./closeloop.test";
 import assert from "node:assert/strict";
 import { mock, test } from "node:test";
 // The shared package's tests (frontend/shared), run as this app's build compiles them.
 import "@chat/shared/protocol.test";
 import "@chat/shared/socket.test";
+import "@chat/shared/linkify.test";
+import "./lazy.test";
 import { FakeSocket, flush } from "@chat/shared/testing";
 import { ApiError, type Fetch } from "../src/api";
+import { APPEARANCE_DEFAULTS, appearanceChanges, appearanceOf, previewConfig } from "../src/appearance";
 import {
   type CannedResponse,
   expandPlaceholders,
@@ -22,6 +27,7 @@ import { Auth, type RefreshResult, STORE_KEY } from "../src/auth";
 import { pendingSignIn } from "../src/console";
 import { createConnection, HEARTBEAT_MS, type Status } from "../src/connection";
 import { Cursors } from "../src/cursors";
+import { t } from "../src/i18n";
 import { MessageLog } from "../src/messages";
 import { type Agent, cameByEmail, type Message, type Thread } from "../src/protocol";
 import { ThreadStore, waitingFor } from "../src/threads";
@@ -865,4 +871,34 @@ test("webhookFields: the ticked kinds in the API's order, the URL trimmed", () =
 test("replayBody: a stream id is an event id, anything else a time", () => {
   assert.deepEqual(replayBody(" 1765000000000-3 "), { from_event_id: "1765000000000-3" });
   assert.deepEqual(replayBody("2026-12-01T09:00:00Z"), { from_time: "2026-12-01T09:00:00.000Z" });
+});
+
+test("texts come from the catalogue, with their parameters filled in", () => {
+  assert.equal(t("signIn"), "Sign in");
+  assert.equal(t("unread", { n: 3 }), "3 unread");
+  assert.equal(t("typing", { name: "Bea" }), "Bea is typing…");
+  assert.equal(t("loadFailed", {}), "Could not load messages ({error}). Retry", "a missing one stays");
+});
+
+test("appearance: stored settings with defaults, only changes saved, the preview's config", () => {
+  const stored = { color: "#00aa00", greeting: "Hello", max_open_threads: 3 };
+  const shown = appearanceOf(stored);
+  assert.deepEqual(shown, {
+    color: "#00aa00",
+    greeting: "Hello",
+    position: "right",
+    launcher_label: "",
+  });
+  assert.deepEqual(appearanceOf({ color: "red", position: "middle" }), APPEARANCE_DEFAULTS);
+  assert.deepEqual(appearanceChanges(stored, shown), {});
+  assert.deepEqual(appearanceChanges(stored, { ...shown, position: "left", launcher_label: "Hi" }), {
+    position: "left",
+    launcher_label: "Hi",
+  });
+  const space = { id: "s1", name: "Shop", settings: stored };
+  const config = previewConfig(space, { ...shown, color: "#112233" }, null);
+  assert.equal(config.space.settings.color, "#112233");
+  assert.equal((config.space.settings as Record<string, unknown>).max_open_threads, 3, "others kept");
+  assert.deepEqual(config.team, { members: [], others: 0 });
+  assert.equal(config.reply_time, null);
 });

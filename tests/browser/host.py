@@ -91,10 +91,16 @@ class HostPage:
 
 
 def host_page(
-    widget: WidgetTag | None, *, stylesheet: str | None, host_script: bool, title: str
+    widget: WidgetTag | None,
+    *,
+    stylesheet: str | None,
+    host_script: bool,
+    title: str,
+    extra: str = "",
 ) -> bytes:
     """A host page with some content of its own, the host's button, and (unless `widget` is
-    None) the widget's one script tag, as an embedding site writes it."""
+    None) the widget's one script tag, as an embedding site writes it; `extra` is more of the
+    host's markup, last in <body> (a cookie bar)."""
     style = f'<link rel="stylesheet" href="{stylesheet}">' if stylesheet else ""
     script = '<script src="/host.js"></script>' if host_script else ""
     return f"""<!doctype html>
@@ -118,6 +124,7 @@ def host_page(
 <ul id="host-list"><li>one</li><li>two</li></ul>
 {widget.html() if widget else ""}
 {script}
+{extra}
 </body>
 </html>
 """.encode()
@@ -166,10 +173,13 @@ class HostSite:
         host_script: bool = True,
         headers: dict[str, str] | None = None,
         title: str = "A host page",
+        extra: str = "",
     ) -> str:
         """Serve a host page at `path` (its CSS at `path.css`); returns the path."""
         stylesheet = f"{path}.css" if css else None
-        body = host_page(widget, stylesheet=stylesheet, host_script=host_script, title=title)
+        body = host_page(
+            widget, stylesheet=stylesheet, host_script=host_script, title=title, extra=extra
+        )
         self.pages[path] = HostPage(body, css.encode(), headers or {})
         return path
 

@@ -372,7 +372,11 @@ def test_prechat_form_while_offline_then_an_agent_comes_online(
     expect(presence).to_have_attribute("data-online", "false")
     expect(presence).to_have_text("Offline")
     prechat = widget.part("prechat")
+    # The visitor writes first; then the form alone asks where to reply (issue 17).
+    expect(prechat).to_have_count(0)
+    widget.send("Anyone there?")
     expect(prechat).to_be_visible()
+    expect(widget.input).to_have_count(0)
 
     prechat.locator("input[name=name]").fill("Grace Hopper")
     prechat.locator("input[name=email]").fill("grace@example.com")

@@ -183,7 +183,12 @@ def test_the_console_keeps_the_secret_and_shows_verified_visitors(
         ]
         == secret
     )
-    card.locator("[data-part=space-require-identity]").check()
+    # The box checks at once; the setting is stored when the console's PATCH is answered.
+    with ada.page.expect_response(
+        lambda r: r.request.method == "PATCH" and "/api/v1/spaces/" in r.url
+    ) as saved:
+        card.locator("[data-part=space-require-identity]").check()
+    assert saved.value.ok
     expect(card.locator("[data-part=space-require-identity]")).to_be_checked()
     space = rest(service.org, "GET", f"/spaces/{service.org.space['id']}").body
     assert space["settings"]["require_identity"] is True

@@ -49,7 +49,8 @@ def _nonce_page(service: Service) -> str:
 def test_the_form_chunk_loads_on_demand_and_works_under_a_nonce_csp(
     page: Page, service: Service, watch: PageWatch
 ) -> None:
-    """Nobody online: opening loads the window, which shows the offline form, its own chunk."""
+    """Nobody online: opening loads the window; once the visitor has written, the offline form
+    comes, its own chunk."""
     record_csp_violations(page)
     asked = _chunks_requested(page)
     with page.expect_websocket(lambda socket: "/ws/widget" in socket.url) as opened:
@@ -63,6 +64,11 @@ def test_the_form_chunk_loads_on_demand_and_works_under_a_nonce_csp(
     expect(widget.part("window")).to_have_count(0)
 
     widget.open().connected()
+    # Nobody online: the box first; the form (its own chunk) once the visitor has written.
+    expect(widget.part("away")).to_be_visible()
+    assert asked == ["app"]
+    widget.send("Sent from the lazily loaded window")
+    widget.expect_message("Sent from the lazily loaded window", "visitor", state="sent")
     prechat = widget.part("prechat")
     expect(prechat).to_be_visible()
     # The chunk's own CSS reached the shadow root (adopted, as the main sheet is).
@@ -72,9 +78,9 @@ def test_the_form_chunk_loads_on_demand_and_works_under_a_nonce_csp(
     prechat.locator("input[name=email]").fill("grace@example.com")
     prechat.locator("button[type=submit]").click()
     expect(prechat).to_be_hidden()
-    expect(widget.window.get_by_text("Thanks! We will get back to you.")).to_be_visible()
-    widget.send("Sent from the lazily loaded window")
-    widget.expect_message("Sent from the lazily loaded window", "visitor", state="sent")
+    expect(widget.part("away")).to_have_text("Thanks! We will get back to you.")
+    widget.send("And a second message after the form")
+    widget.expect_message("And a second message after the form", "visitor", state="sent")
 
     # The chunk scripts carry the nonce and an SRI hash; each was asked for once.
     scripts = page.evaluate(

@@ -1,7 +1,7 @@
-"""Issue 12 in the browser: a visitor waiting in a group whose agent is away sees their place in
-the queue and the offline form (the admin is online, but in no group: nobody can be routed
-the conversation); once the agent comes online the form goes, the router assigns the
-conversation and the widget names the agent (its display name only)."""
+"""Issue 12 in the browser: a visitor who wrote in a group whose agent is away sees the offline
+form (the admin is online, but in no group: nobody can be routed the conversation), alone
+(issue 17); once the agent comes online the form goes, the router assigns the conversation and
+the widget names the agent (its display name only)."""
 
 from __future__ import annotations
 
@@ -42,9 +42,11 @@ def test_the_widget_shows_the_queue_position_then_the_agents_name(
     page.goto(service.site.url(service.site.add_page("/shop.html", service.widget)))
     widget = Widget(page).open().connected()
     widget.send("Can someone help me choose?")
-    expect(widget.part("queue")).to_contain_text("You are next in the queue")
+    # The group has nobody: the leave-a-message form alone, not the queue's "shortly" beside it.
+    expect(widget.part("prechat")).to_be_visible()
+    expect(widget.input).to_have_count(0)
+    expect(widget.part("queue")).to_have_count(0)
     expect(widget.part("agent")).to_have_count(0)
-    expect(widget.part("prechat")).to_be_visible()  # the group has nobody: leave a message
     expect(widget.part("presence")).to_have_text("Online")  # though the space has an agent
     driver = AgentDriver(service.base, bob.token, service.org.space["id"])
     driver.start()  # Bob online: the router gives him the conversation

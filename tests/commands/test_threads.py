@@ -258,7 +258,7 @@ async def test_a_transfer_respects_availability_and_capacity_unless_an_admin_for
                     space, thread_id, actor=bob, target_agent_id=dan.agent_id
                 )
             assert (full.value.code, full.value.status) == ("agent_at_capacity", 409)
-            with pytest.raises(ForbiddenError, match="only an admin"):
+            with pytest.raises(ForbiddenError, match="only a supervisor or an admin"):
                 await commands.do_transfer(
                     space, thread_id, actor=bob, target_agent_id=dan.agent_id, force=True
                 )

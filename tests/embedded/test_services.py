@@ -13,7 +13,14 @@ import psutil
 import psycopg
 import pytest
 
-from chat.embedded import read_services, services_down, services_up, stop_postgres, stop_valkey
+from chat.embedded import (
+    read_services,
+    services_down,
+    services_up,
+    start_valkey,
+    stop_postgres,
+    stop_valkey,
+)
 
 RespValue = bytes | int | list["RespValue"] | None
 
@@ -198,3 +205,21 @@ def test_services_started_without_passwords_get_them(tmp_path: Path) -> None:
             _resp(bare_redis, "PING", auth=False)
     finally:
         services_down(data_dir)
+
+
+def test_valkey_has_a_memory_limit_and_refuses_writes_past_it(tmp_path: Path) -> None:
+    """maxmemory with noeviction: past the limit a write is refused (OOM), nothing is evicted;
+    a running server is given a new limit live when started again."""
+    data_dir = tmp_path / "data"
+    try:
+        found = start_valkey(data_dir, maxmemory="64mb")
+        assert _resp(found.url, "CONFIG", "GET", "maxmemory") == [b"maxmemory", b"67108864"]
+        policy = _resp(found.url, "CONFIG", "GET", "maxmemory-policy")
+        assert policy == [b"maxmemory-policy", b"noeviction"]
+        assert _resp(found.url, "SET", "kept", "1") == b"OK"
+        start_valkey(data_dir, maxmemory="1")  # reused: the limit is set live
+        with pytest.raises(AssertionError, match="OOM"):
+            _resp(found.url, "SET", "more", "1")
+        assert _resp(found.url, "GET", "kept") == b"1"
+    finally:
+        stop_valkey(data_dir)

@@ -108,10 +108,12 @@ def register_body(**change: Any) -> dict[str, Any]:
     }
 
 
-async def create_agent(api: str, admin_token: str, name: str = "Bob") -> dict[str, Any]:
-    """A new agent (role agent, password PASSWORD) made through POST /agents; its JSON."""
+async def create_agent(
+    api: str, admin_token: str, name: str = "Bob", role: str = "agent"
+) -> dict[str, Any]:
+    """A new agent (of `role`, password PASSWORD) made through POST /agents; its JSON."""
     email = f"{name.lower()}-{uuid.uuid4().hex[:8]}@example.com"
-    body = {"email": email, "name": name, "password": PASSWORD}
+    body = {"email": email, "name": name, "password": PASSWORD, "role": role}
     created = await call("POST", f"{api}/agents", body, token=admin_token)
     assert created.status == 201, created.body
     return dict(created.body)
@@ -119,15 +121,15 @@ async def create_agent(api: str, admin_token: str, name: str = "Bob") -> dict[st
 
 @dataclass
 class Member:
-    """An agent of an organization (role agent), signed in."""
+    """An agent of an organization (role agent unless made otherwise), signed in."""
 
     agent: dict[str, Any]
     token: str
 
 
-async def add_member(api: str, admin_token: str, name: str = "Bob") -> Member:
-    """A new agent made through POST /agents, signed in through POST /auth/login."""
-    agent = await create_agent(api, admin_token, name)
+async def add_member(api: str, admin_token: str, name: str = "Bob", role: str = "agent") -> Member:
+    """A new agent of `role` made through POST /agents, signed in through POST /auth/login."""
+    agent = await create_agent(api, admin_token, name, role)
     login = await call("POST", f"{api}/auth/login", {"email": agent["email"], "password": PASSWORD})
     assert login.status == 200, login.body
     return Member(agent, login.body["access_token"])

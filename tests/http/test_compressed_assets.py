@@ -1,10 +1,12 @@
-"""The widget bundle and the console's files go out brotli'd or gzipped, whichever the client
-accepts (chat/http/compressed.py), each encoding with its own ETag, `Vary: Accept-Encoding`."""
+"""The widget bundle and the console's files (its chunks too) go out brotli'd or gzipped,
+whichever the client accepts (chat/http/compressed.py), each encoding with its own ETag,
+`Vary: Accept-Encoding`."""
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -13,8 +15,9 @@ import pytest
 import trio
 from quart_trio import QuartTrio
 
+from chat.http.compressed import MIN_COMPRESSED_BYTES
 from chat.http.errors import install_error_handlers
-from chat.http.pages import STATIC_DIR
+from chat.http.pages import CONSOLE_CHUNK, STATIC_DIR
 from chat.http.widget_assets import WIDGET_BUNDLE_PATH, widget_assets_blueprint
 
 # A stand-in bundle big enough to be worth compressing.
@@ -108,3 +111,37 @@ async def test_the_served_builds_go_compressed_over_http(
             assert headers["vary"] == "Accept-Encoding"
             decoded = DECODE[encoding](body) if encoding else body
             assert decoded == built.read_bytes()
+
+
+CONSOLE_DIR = STATIC_DIR / "console"
+
+
+async def test_the_console_chunks_go_compressed_and_cached_for_a_year(base_url: str) -> None:
+    """The committed build's chunks (console/vite.config.ts), over a real socket: JavaScript
+    (a module script is refused under nosniff without it), compressed like console.js, and
+    cached for a year since their names carry their hash; console.js and console.css keep
+    their names, so they are revalidated on every load; a chunk not in this build is a 404."""
+    chunks = sorted(p for p in CONSOLE_DIR.iterdir() if CONSOLE_CHUNK.match(p.name))
+    assert {p.name.split(".")[0] for p in chunks} >= {"admin", "canned"}
+    with trio.fail_after(60):
+        for chunk in chunks:
+            compressed = chunk.stat().st_size >= MIN_COMPRESSED_BYTES
+            for accept, encoding in (("gzip, deflate, br", "br"), ("gzip", "gzip"), ("", None)):
+                url = f"{base_url}/static/console/{chunk.name}"
+                status, headers, body = await trio.to_thread.run_sync(_fetch, url, accept)
+                assert status == 200
+                assert headers["content-type"] == "text/javascript; charset=utf-8"
+                assert headers["cache-control"] == "public, max-age=31536000, immutable"
+                assert headers["x-content-type-options"] == "nosniff"
+                assert headers.get("content-encoding") == (encoding if compressed else None)
+                assert headers.get("vary") == ("Accept-Encoding" if compressed else None)
+                decoded = DECODE[encoding](body) if encoding and compressed else body
+                assert decoded == chunk.read_bytes()
+        for name in ("console.js", "console.css"):
+            url = f"{base_url}/static/console/{name}"
+            status, headers, _ = await trio.to_thread.run_sync(_fetch, url, "br")
+            assert (status, headers["cache-control"]) == (200, "no-cache")
+        gone = f"{base_url}/static/console/admin.000000000000.js"
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            await trio.to_thread.run_sync(_fetch, gone, "br")
+        assert missing.value.code == 404

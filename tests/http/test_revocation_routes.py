@@ -130,3 +130,27 @@ async def test_deleting_the_space_closes_its_widgets(base_url: str) -> None:
             )
             assert deleted.status == 204, deleted.body
             assert await close_code(visitor) == CLOSE_KEY_REVOKED
+
+
+async def test_a_new_role_closes_the_agents_sockets_and_a_new_name_does_not(base_url: str) -> None:
+    """A socket decides by the role it connected with what reaches it (whispers: structures.md,
+    "Roles and supervisors"), so a role change closes the agent's sockets (4001) and they
+    reconnect with the new one; its sign-in stays valid. Other changes close nothing."""
+    with trio.fail_after(60):
+        org = await make_org(base_url)
+        agent_id, email = await _agent(org)
+        tokens = await _login(org, email)
+        url = f"{base_url}/api/v1/agents/{agent_id}"
+        async with (
+            agent_socket(base_url, tokens["access_token"]) as (changed, _),
+            agent_socket(base_url, org.token) as (admin, _),
+        ):
+            renamed = await call("PATCH", url, {"name": "Renamed"}, token=org.token)
+            assert renamed.status == 200, renamed.body
+            await assert_alive(changed)
+            promoted = await call("PATCH", url, {"role": "supervisor"}, token=org.token)
+            assert promoted.status == 200 and promoted.body["role"] == "supervisor"
+            assert await close_code(changed) == CLOSE_UNAUTHORIZED
+            await assert_alive(admin)
+        async with agent_socket(base_url, tokens["access_token"]) as (_again, welcome):
+            assert welcome["agent"]["role"] == "supervisor"

@@ -1,5 +1,7 @@
 """Tenant isolation: another organization's objects are 404 not_found on every route, never 403,
-never their data, and no list shows them (contract: "Another organization's object ...").
+never their data, and no list shows them (contract: "Another organization's object ..."), for
+an admin on every route and for a supervisor on every route of its role (chat/auth/roles.py;
+above it, the role is refused first: tests/http/api/test_errors.py).
 
 The probes are a table of (method, OpenAPI path, body). The test checks the table against
 GET /api/v1/openapi.json, so a new route with a path parameter fails here until it has a row.
@@ -16,7 +18,7 @@ import trio
 
 from chat.config import Settings
 from tests.files.images import png
-from tests.helpers.api import assert_error
+from tests.helpers.api import add_member, assert_error
 from tests.helpers.chat import Org, make_org, widget
 from tests.helpers.db import peer_agent_token, wait_for_rows
 from tests.helpers.http import Reply, call
@@ -45,6 +47,7 @@ PROBES = [
     Probe("POST", "/spaces/{space_id}/rotate-key"),
     Probe("GET", "/spaces/{space_id}/identity-secret"),
     Probe("POST", "/spaces/{space_id}/identity-secret"),
+    Probe("GET", "/spaces/{space_id}/team"),
     Probe("GET", "/spaces/{space_id}/threads"),
     Probe("GET", "/threads/{thread_id}"),
     Probe("GET", "/threads/{thread_id}/messages"),
@@ -74,7 +77,9 @@ PROBES = [
     Probe("PATCH", "/canned-responses/{response_id}", {"title": "Taken over"}),
     Probe("DELETE", "/canned-responses/{response_id}"),
     Probe("GET", "/threads/{thread_id}/notes"),
+    Probe("GET", "/threads/{thread_id}/rating"),
     Probe("POST", "/threads/{thread_id}/notes", {"client_id": "probe", "content": "hi"}),
+    Probe("POST", "/threads/{thread_id}/whisper", {"client_id": "probe", "content": "hi"}),
     Probe("GET", "/threads/{thread_id}/tags"),
     # Both ids in the path: A's thread with B's tag, then B's thread with A's tag.
     Probe("PUT", "/threads/{thread_id}/tags/{tag_id}"),
@@ -93,9 +98,15 @@ PROBES = [
 # Public by design: a widget key is published on the customer's site.
 NOT_PROBED = {
     ("GET", "/widget/{widget_key}/config"),
+    # An agent's picture is public by design (shown to visitors on any site); its id is random
+    # and names no agent (tests/http/api/test_appearance.py).
+    ("GET", "/avatars/{avatar_id}"),
     # The visitor's own transcript takes a session token, not an agent's: its isolation (another
     # visitor's thread, a forged token) is tests/lifecycle/test_transcripts.py's.
     ("GET", "/widget/{widget_key}/threads/{thread_id}/transcript"),
+    # The emailed transcript takes a session token too: tests/email/test_transcript_mail.py
+    # checks another visitor's thread is 404.
+    ("POST", "/widget/{widget_key}/threads/{thread_id}/transcript/email"),
     # Attachments: the widget's routes take a session token, a file is fetched by a signed link
     # (no token), and an upload's body is a file: tests/http/api/test_attachments.py checks that
     # another organization's agent can neither upload into a thread nor get a link (404), and
@@ -243,12 +254,23 @@ async def test_another_organizations_objects_are_not_found(
         probed = {(p.method, p.path) for p in PROBES}
         assert probed == routes_with_ids(spec) - NOT_PROBED, "every route with an id needs a probe"
 
+        supervisor = await add_member(api, b.org.token, "Sue", role="supervisor")
+        b.ids["agent_id"].append(supervisor.agent["id"])  # B's own, listed as B's
+        roles = {
+            (m.upper(), p.removeprefix(PREFIX)): o.get("x-role")
+            for p, ops in spec["paths"].items()
+            for m, o in ops.items()
+        }
         for probe in PROBES:
-            for path_ids, body in _cases(probe, theirs=a.ids, mine=b.ids):
-                url = api + _fill(probe.path, path_ids)
-                reply = await call(probe.method, url, body, token=b.org.token)
-                assert_error(reply, 404, "not_found", (probe, path_ids, body))
-                _assert_no_secrets(reply, a.secrets, probe)
+            tokens = [b.org.token]
+            if roles[(probe.method, probe.path)] != "admin":
+                tokens.append(supervisor.token)
+            for token in tokens:
+                for path_ids, body in _cases(probe, theirs=a.ids, mine=b.ids):
+                    url = api + _fill(probe.path, path_ids)
+                    reply = await call(probe.method, url, body, token=token)
+                    assert_error(reply, 404, "not_found", (probe, path_ids, body))
+                    _assert_no_secrets(reply, a.secrets, probe)
 
         await _assert_untouched(api, a, b)
         await _assert_lists_are_separate(api, a, b)

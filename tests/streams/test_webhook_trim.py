@@ -10,6 +10,7 @@ import trio
 from chat.streams import groups
 from chat.streams.keys import WEBHOOKS_GROUP
 from chat.streams.log import StreamLog
+from chat.streams.retention import Retention
 from tests.helpers.streams import visitor_says
 
 SPACE = str(uuid.uuid4())
@@ -27,13 +28,13 @@ async def test_unread_webhook_entries_are_not_trimmed(stream_log: StreamLog) -> 
         before = await _ids(stream_log)
         # The projector has everything (its group at the end); the resume window is 0 s.
         await groups.ensure_group(stream_log, SPACE, start="$")
-        await groups.trim_projected(stream_log, SPACE, set(), 0)
+        await Retention(stream_log).trim(SPACE, 0)
         assert await _ids(stream_log) == before  # held: the webhooks group read none of them
 
         read = await groups.read_new(stream_log, "n1", [SPACE], 10, 0, WEBHOOKS_GROUP)
         assert [entry_id for _, entry_id, _ in read] == before
-        await groups.trim_projected(stream_log, SPACE, set(), 0)
+        await Retention(stream_log).trim(SPACE, 0)
         assert await _ids(stream_log) == before  # read but pending (not acked): still held
         await groups.ack(stream_log, {SPACE: before}, WEBHOOKS_GROUP)
-        await groups.trim_projected(stream_log, SPACE, set(), 0)
+        await Retention(stream_log).trim(SPACE, 0)
         assert await _ids(stream_log) == []

@@ -9,8 +9,10 @@ import { gzipSync } from "node:zlib";
 
 // widget.js: what every page with the widget downloads.
 const BUDGET_GZIP_BYTES = 15 * 1024;
-// Each lazy chunk, on its own.
+// Each lazy chunk, on its own; the window's (app) carries the window's CSS too (lazy/window.css),
+// downloaded once by a visitor who opens the chat.
 const CHUNK_BUDGET_GZIP_BYTES = 6 * 1024;
+const WINDOW_CHUNK_BUDGET_GZIP_BYTES = 8 * 1024;
 
 const dir = process.argv[2];
 if (!dir) {
@@ -25,7 +27,10 @@ try {
 }
 const files = [
   ["widget.js", BUDGET_GZIP_BYTES],
-  ...chunks.map((name) => [`chunks/${name}`, CHUNK_BUDGET_GZIP_BYTES]),
+  ...chunks.map((name) => [
+    `chunks/${name}`,
+    name.startsWith("app.") ? WINDOW_CHUNK_BUDGET_GZIP_BYTES : CHUNK_BUDGET_GZIP_BYTES,
+  ]),
 ];
 const kib = (n) => `${(n / 1024).toFixed(2)} KiB`;
 let over = false;

@@ -21,6 +21,9 @@ const RESOLVED_ID = "\0" + MANIFEST_ID;
 
 const LOADER = resolve(ROOT, "src/lazy.tsx");
 const LOADER_ID = "widget:lazy";
+// The language (src/i18n.ts) is the main bundle's: a chunk's copy would stay English.
+const I18N = resolve(ROOT, "src/i18n.ts");
+const I18N_ID = "widget:i18n";
 
 // What the registry hands a chunk (src/lazy.tsx `registry()` must provide each). preact/hooks
 // is not here on purpose: the widget renders from Chat.state without hooks, and a hooks copy
@@ -31,6 +34,8 @@ export const SHARED: Record<string, readonly string[]> = {
   "preact/jsx-runtime": ["jsx", "jsxs", "Fragment"],
   // The loader itself (src/lazy.tsx): a chunk may show another chunk.
   [LOADER_ID]: ["lazy"],
+  // The texts in the visitor's language (src/lazy.tsx hands over the main bundle's).
+  [I18N_ID]: ["t", "language"],
 };
 
 // The main bundle's modules that hold state (or start things): a chunk with a copy of one would
@@ -39,7 +44,7 @@ export const SHARED: Record<string, readonly string[]> = {
 // (frontend/shared/socket.ts, under connection.ts) counts too: Vite resolves the workspace link
 // to that real path.
 const MAIN_ONLY = [
-  ...["main.tsx", "mount.tsx", "chat.ts", "connection.ts", "embed.ts", "config.ts", "messages.ts", "emitter.ts", "page.ts", "title.ts", "launcher.tsx"].map((f) => resolve(ROOT, "src", f)),
+  ...["main.tsx", "mount.tsx", "chat.ts", "connection.ts", "embed.ts", "config.ts", "messages.ts", "emitter.ts", "page.ts", "title.ts", "launcher.tsx", "i18n.ts", "locales/en.ts"].map((f) => resolve(ROOT, "src", f)),
   resolve(ROOT, "../frontend/shared/socket.ts"),
 ];
 
@@ -67,6 +72,7 @@ async function buildChunk(name: string, entry: string): Promise<BuiltChunk> {
         async resolveId(source, importer) {
           if (!importer) return null;
           const resolved = await this.resolve(source, importer, { skipSelf: true });
+          if (resolved?.id === I18N) return { id: I18N_ID, external: true };
           return resolved?.id === LOADER ? { id: LOADER_ID, external: true } : null;
         },
       },

@@ -5,6 +5,7 @@
 // shortly before it expires, and asked for again then.
 
 import type { Embed } from "./embed";
+import { t } from "./i18n";
 import type { AttachmentLink } from "./protocol";
 
 // A link this close to its expiry is replaced (a slow download still starts in time).
@@ -15,10 +16,9 @@ const LINK_RETRY_MS = 60_000;
 /** What the visitor is told when an upload fails, by the server's error code. */
 export function uploadError(code: string, maxBytes?: number): string {
   if (code === "too_large") {
-    return `This file is too large${maxBytes ? ` (at most ${Math.floor(maxBytes / 1e6)} MB)` : ""}.`;
+    return maxBytes ? t("tooLargeMax", { n: Math.floor(maxBytes / 1e6) }) : t("tooLarge");
   }
-  if (code === "file_type_not_allowed") return "This type of file cannot be sent.";
-  return "The file could not be sent. Please try again.";
+  return t(code === "file_type_not_allowed" ? "fileType" : "fileFailed");
 }
 
 export class Files {

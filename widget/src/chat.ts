@@ -13,6 +13,8 @@ import { fetchConfig } from "./config";
 import { type Connection, createConnection, type Status } from "./connection";
 import { Emitter } from "./emitter";
 import { type Embed, load, save } from "./embed";
+import { Language, t } from "./i18n";
+import { en } from "./locales/en";
 import { fetchChunk } from "./lazy";
 import { type Message, Messages, publicMessage } from "./messages";
 import { pageReporter, watchNavigation } from "./page";
@@ -21,6 +23,7 @@ import {
   compareIds,
   fitsFrame,
   HISTORY_LIMIT,
+  type HoursJson,
   isOpen,
   MAX_CONTENT_CHARS,
   MAX_NAME_CHARS,
@@ -39,7 +42,10 @@ export interface State {
   status: Status;
   stopped: boolean;
   name: string;
-  greeting: string;
+  /** The space's greeting; null: the default one, in the widget's language. */
+  greeting: string | null;
+  /** The language the widget speaks (src/i18n.ts). */
+  lang: string;
   color: string;
   online: boolean;
   thread: ThreadJson | null;
@@ -69,6 +75,21 @@ export interface State {
   seen: string | null;
   /** A file is being uploaded (the paperclip waits). */
   uploading: boolean;
+  /** The config's business hours (null: none): outside them is "away", whoever is online
+   * (ui/states.ts); the away screen reads its message and return time from them. */
+  hours: HoursJson | null;
+  /** The visitor's rating of the ended conversation: "" none yet, then sending, done, failed. */
+  rating: "" | "sending" | "done" | "failed";
+  /** The service can email the transcript (widget config). */
+  mailOn: boolean;
+  /** The visitor's email when known (welcome, identify): the transcript form's default. */
+  email: string;
+  /** Appearance (structures.md "Appearance"): the config's team and reply time as sent (read
+   * by the lazy header component), the corner, the launcher label. */
+  team: WidgetConfig["team"];
+  reply: WidgetConfig["reply_time"];
+  left: boolean;
+  label: string;
 }
 
 export interface Identity {
@@ -98,7 +119,8 @@ export class Chat {
     status: "connecting",
     stopped: false,
     name: "Chat",
-    greeting: "Hi! How can we help?",
+    greeting: null,
+    lang: "en",
     color: "#2563eb",
     online: false,
     thread: null,
@@ -119,6 +141,14 @@ export class Chat {
     notice: "",
     seen: null,
     uploading: false,
+    hours: null,
+    rating: "",
+    mailOn: false,
+    email: "",
+    team: undefined,
+    reply: null,
+    left: false,
+    label: "",
   };
   readonly events = new Emitter();
   private readonly subscribers = new Set<() => void>();
@@ -129,6 +159,7 @@ export class Chat {
   private readonly messages = new Messages();
   /** Made on first use: the window chunk brings the upload and the links (`attachments`). */
   private heldFiles: Files | undefined;
+  readonly language: Language;
   /** settings.attachment_max_bytes when the space stores one: larger files are not sent. */
   private maxBytes: number | undefined;
   /** Changes made while handling a frame, applied by the next commit(). */
@@ -149,9 +180,11 @@ export class Chat {
   private fresh = false;
   /** The newest message id reported read on this socket. */
   private readSent: string | null = null;
+  private hoursTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly embed: Embed) {
     this.sessionKey = `chat-widget:session:${embed.key}`;
+    this.language = new Language(embed.http, (lang) => this.set({ lang }));
     this.conn = createConnection({
       url: () => this.url(),
       frame: (frame) => this.onFrame(frame),
@@ -172,6 +205,7 @@ export class Chat {
       if (!document.hidden) this.conn.wake();
       this.reportRead();
     });
+    this.language.choose(); // the browser's language: its catalogue comes with the config
     void fetchConfig(this.embed).then(([verdict, config]) => {
       if (verdict === "gone") this.conn.stop();
       else if (config) this.configure(config);
@@ -207,10 +241,14 @@ export class Chat {
     this.preview = settings.typing_preview === true;
     const max = settings.attachment_max_bytes;
     this.maxBytes = typeof max === "number" && max > 0 ? max : undefined;
+    this.language.space = typeof settings.locale === "string" ? settings.locale : "auto";
+    this.language.choose();
     this.set({
       ready: true,
       name: typeof space.name === "string" && space.name ? space.name : this.state.name,
-      greeting: typeof settings.greeting === "string" ? settings.greeting : this.state.greeting,
+      // The default greeting as stored speaks the visitor's language; a space's own as written.
+      greeting:
+        typeof settings.greeting === "string" && settings.greeting !== en.greeting ? settings.greeting : null,
       color:
         typeof settings.color === "string" && COLOR.test(settings.color)
           ? settings.color
@@ -219,7 +257,31 @@ export class Chat {
       online: this.welcomes ? this.state.online : Boolean(config.agents_online),
       groups: Array.isArray(config.groups) ? config.groups : [],
       defaultGroup: typeof settings.default_group_id === "string" ? settings.default_group_id : "",
+      hours: config.hours ?? null,
+      mailOn: config.transcript_email === true,
+      team: config.team,
+      reply: config.reply_time,
+      left: settings.position === "left",
+      label: typeof settings.launcher_label === "string" ? settings.launcher_label : "",
     });
+    this.followHours();
+  }
+
+  /** Business hours: the window judges them as it draws (ui/states.ts, hours.ts: in the window
+   * chunk, not here); this only draws again at the next bound of the open intervals, so an open
+   * widget flips to away at closing time and back at opening. */
+  private followHours(): void {
+    clearTimeout(this.hoursTimer);
+    const now = Date.now();
+    const next = this.state.hours?.intervals.flat().find((at) => at > now);
+    // setTimeout holds at most 2^31-1 ms (24.8 days); the intervals span 8 days.
+    if (next) this.hoursTimer = setTimeout(() => (this.commit(), this.followHours()), Math.min(next - now, 2 ** 31 - 1));
+  }
+
+  /** The console's appearance editor (README "Appearance"): show `config` (unsaved settings)
+   * without any connection; called again on every change. */
+  showPreview(config: WidgetConfig): void {
+    this.configure(config);
   }
 
   // --- frames ---------------------------------------------------------------------------
@@ -229,6 +291,10 @@ export class Chat {
       case "welcome":
         return this.onWelcome(frame);
       case "ack": {
+        if (frame.ref === "rate") {
+          if (frame.client_id === this.state.thread?.id) this.set({ rating: "done" });
+          return;
+        }
         const own = this.messages.own(frame.client_id);
         if (!own) return;
         if (this.messages.settle(own, frame.id, frame.created_at, frame.thread_id)) {
@@ -270,10 +336,15 @@ export class Chat {
         }
         return;
       case "error":
+        // (An error without a client_id, an identify's, is the page's: below.)
+        if (frame.client_id && frame.client_id === this.state.thread?.id) {
+          // One rating per conversation: one given already (another tab's) counts as done.
+          return this.set({ rating: frame.code === "already_rated" ? "done" : "failed" });
+        }
         // A host page's identify refused (over a bound): its `error` listeners hear why.
         if (!frame.client_id) this.events.emit("error", { code: frame.code, message: frame.message });
         // require_identity: say why the message was refused (sign in on the site).
-        if (frame.code === "identity_required") this.pending.notice = frame.message;
+        if (frame.code === "identity_required") this.pending.notice = t("signIn");
         return this.onError(frame.code, frame.client_id);
       default:
         return; // pong, and frames newer than this widget
@@ -290,6 +361,7 @@ export class Chat {
       online: Boolean(frame.agents_online),
       groupsUp: frame.groups ?? null,
       identified: this.state.identified || Boolean(visitor.name || visitor.email),
+      email: this.state.email || visitor.email || "",
       queuePosition: place(frame.queue_position),
     };
     const current = this.state.thread;
@@ -331,6 +403,7 @@ export class Chat {
     // A reopened thread continues on screen with its history; once an agent holds it, it
     // waits no more (the server's `queue` frame says so too).
     const patch: Partial<State> = { thread, ended: false };
+    if (current?.id !== thread.id) patch.rating = ""; // another conversation: rate it anew
     if (thread.status !== "unassigned") patch.queuePosition = null;
     this.commit(patch);
   }
@@ -405,7 +478,7 @@ export class Chat {
     const clientId = newClientId();
     const frame: ClientFrame = { type: "message", client_id: clientId, content };
     if ([...content].length > MAX_CONTENT_CHARS || !fitsFrame(frame)) {
-      this.set({ notice: `A message can be at most ${MAX_CONTENT_CHARS} characters.` });
+      this.set({ notice: t("tooLong", { n: MAX_CONTENT_CHARS }) });
       return false;
     }
     this.messages.write(clientId, content);
@@ -425,7 +498,7 @@ export class Chat {
       this.maxBytes && file.size > this.maxBytes
         ? attachments().uploadError("too_large", this.maxBytes)
         : [...content].length > MAX_CONTENT_CHARS
-          ? `A message can be at most ${MAX_CONTENT_CHARS} characters.`
+          ? t("tooLong", { n: MAX_CONTENT_CHARS })
           : "";
     if (notice) {
       this.set({ notice });
@@ -494,6 +567,11 @@ export class Chat {
   }
 
   /** The visitor's own copy of the conversation (a plain link: the response is an attachment). */
+  /** The service's origin (the header's pictures must come from it). */
+  get service(): string {
+    return this.embed.http;
+  }
+
   transcriptUrl(): string | null {
     const session = load(this.sessionKey);
     const thread = this.state.thread;
@@ -525,7 +603,7 @@ export class Chat {
       if (fromForm && frame.email) frame.offline = true;
     }
     this.identity = this.conn.send(frame) ? undefined : frame;
-    this.set({ identified: true, thanked: this.state.thanked || fromForm });
+    this.set({ identified: true, thanked: this.state.thanked || fromForm, email: frame.email ?? this.state.email });
   }
 
   /** The visitor sees the conversation (open, page visible): report the newest message read,
@@ -541,10 +619,22 @@ export class Chat {
     this.set({ group: id });
   }
 
+  /** Rate the ended conversation (structures.md "Ratings"): once (the form holds its buttons
+   * while sending and thanks after the ack); the service trims the comment, blank is none. */
+  rate(score: "good" | "bad", comment = ""): void {
+    const thread = this.state.thread;
+    if (!thread) return;
+    // The conversation's id is the rating's client_id: one rating per conversation, so a resend
+    // (or another tab's) is the same request, answered with the same ack.
+    const frame: ClientFrame = { type: "rate", client_id: thread.id, thread_id: thread.id, score, comment };
+    this.set({ rating: this.conn.send(frame) ? "sending" : "failed" });
+  }
+
   newConversation(): void {
     this.messages.keepThread(null);
     this.fresh = true;
     this.commit({
+      rating: "",
       thread: null,
       ended: false,
       greet: true,

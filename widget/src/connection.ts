@@ -35,7 +35,6 @@ export function createConnection(hooks: ConnectionHooks): Connection {
     {
       ...hooks,
       frame(frame) {
-        if (frame.type === "welcome") refusals = 0;
         try {
           hooks.frame(frame);
         } catch {
@@ -44,6 +43,8 @@ export function createConnection(hooks: ConnectionHooks): Connection {
       },
       beat: (send) => send({ type: "ping" }),
       closed(code, welcomed, opened) {
+        // A handshake that opened was not refused: "in a row" starts over.
+        if (opened) refusals = 0;
         if (code === CLOSE_KEY_REVOKED) {
           socket.stop();
         } else if (code === CLOSE_TRY_AGAIN && welcomed) {

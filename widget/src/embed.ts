@@ -9,6 +9,8 @@ export interface Embed {
   ws: string;
   /** The script tag's nonce (a CSP with nonces): lazy chunks carry it too. */
   nonce: string;
+  /** `data-preview`: the console's appearance preview, which never connects. */
+  preview?: boolean;
 }
 
 // `/widget.js` or the content-hashed `/widget.<hash>.js`.
@@ -35,6 +37,7 @@ export function findEmbed(): Embed | null {
     http: url.origin,
     ws: url.origin.replace(/^http/, "ws"),
     nonce: script.nonce ?? "",
+    preview: script.hasAttribute("data-preview"),
   };
 }
 

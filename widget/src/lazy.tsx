@@ -13,6 +13,7 @@ import { Fragment, jsx } from "preact/jsx-runtime";
 import manifest from "virtual:lazy-chunks";
 import type { ChunkName } from "./chunks";
 import type { Embed } from "./embed";
+import { language, t } from "./i18n";
 
 /** What a chunk module exports: its component, and optionally CSS for the shadow root. */
 export interface ChunkModule {
@@ -57,6 +58,8 @@ export function fetchChunk(name: ChunkName, retry?: boolean): Slot {
     jsx,
     jsxs: jsx, // the same function in Preact
     lazy,
+    t,
+    language,
     d(module: ChunkModule) {
       if (module.css) adopt(module.css);
       slot.module = module;
@@ -79,9 +82,9 @@ export function fetchChunk(name: ChunkName, retry?: boolean): Slot {
 export function Pending({ name }: { name: ChunkName }) {
   return slots[name]?.failed ? (
     <p class="panel" data-part="lazy-failed" role="alert">
-      This did not load.{" "}
+      {t("notLoaded")}{" "}
       <button type="button" class="link" data-part="lazy-retry" onClick={() => fetchChunk(name, true)}>
-        Try again
+        {t("tryAgain")}
       </button>
     </p>
   ) : (

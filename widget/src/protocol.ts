@@ -55,7 +55,7 @@ export type ServerFrame =
       /** Per group the visitor may be routed to: has it an agent online and accepting? */
       groups?: Record<string, boolean> | null;
     }
-  | { type: "ack"; client_id: string; id: string; thread_id: string; created_at: string }
+  | { type: "ack"; ref?: "rate"; client_id: string; id: string; thread_id: string; created_at: string }
   | ({ type: "message" } & MessageJson)
   | { type: "typing"; active: boolean }
   | { type: "agents"; online: boolean; groups?: Record<string, boolean> | null }
@@ -89,6 +89,9 @@ export type ClientFrame =
     }
   | { type: "page"; url: string; title?: string; locale?: string; timezone?: string }
   | { type: "read"; id: string }
+  /** Rate the visitor's finished conversation (structures.md "Ratings"): answered by an ack
+   * with ref "rate", or an error with the client_id (already_rated: one per conversation). */
+  | { type: "rate"; client_id: string; thread_id: string; score: "good" | "bad"; comment?: string }
   | { type: "ping" };
 
 /** The public settings of GET /api/v1/widget/{key}/config (stored keys only: defaults here). */
@@ -102,11 +105,29 @@ export interface WidgetConfig {
       typing_preview?: boolean;
       /** Stored only when the space sets it; the server checks every upload anyway. */
       attachment_max_bytes?: number;
+      /** "auto" (the visitor's browser languages) or a language code (README "Languages"). */
+      locale?: string;
+      position?: "right" | "left";
+      launcher_label?: string;
     };
   };
   agents_online: boolean;
+  /** Up to 3 agents by display name and picture (a URL on the service), and how many more. */
+  team?: { members?: { name: string; avatar_url: string | null }[]; others?: number };
+  reply_time?: "minutes" | "hour" | "day" | null;
   /** The groups the visitor may pick (visitor_picks_group), by name. */
   groups?: { id: string; name: string }[];
+  /** Business hours (structures.md "Business hours"); null: always open. */
+  hours?: HoursJson | null;
+  /** The transcript can be emailed (the service has SMTP): offer "Email me the transcript". */
+  transcript_email?: boolean;
+}
+
+/** The widget config's `hours`: open intervals ahead, [start, end) in UTC epoch ms. */
+export interface HoursJson {
+  open: boolean;
+  away_message: string;
+  intervals: [number, number][];
 }
 
 // Close codes (structures.md "Frames and limits").
@@ -115,3 +136,5 @@ export const CLOSE_KEY_REVOKED = 4004; // key rotated or space deleted: never re
 /** The server's welcome holds at most this many messages (chat/actors/visitor.py HISTORY_LIMIT). */
 export const HISTORY_LIMIT = 50;
 export const MAX_NAME_CHARS = 120;
+/** chat/protocol/inbound.py MAX_RATING_COMMENT_CHARS. */
+export const MAX_RATING_COMMENT_CHARS = 1000;

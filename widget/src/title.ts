@@ -1,11 +1,14 @@
 // Flash the tab title on an agent's reply while the chat is closed or the tab is in the
 // background; restored when the chat opens or the tab gets focus.
 
-const FLASH_TEXT = "New message";
+import { t } from "./i18n";
+
 const FLASH_MS = 1000;
 
 export class TitleFlasher {
   private saved = "";
+  /** "New message" in the widget's language when the flashing started. */
+  private flash = "";
   private timer: ReturnType<typeof setInterval> | undefined;
 
   constructor() {
@@ -14,18 +17,19 @@ export class TitleFlasher {
 
   /** The page's own title, whatever is showing right now. */
   get title(): string {
-    return this.timer !== undefined && document.title === FLASH_TEXT ? this.saved : document.title;
+    return this.timer !== undefined && document.title === this.flash ? this.saved : document.title;
   }
 
   start(): void {
     if (this.timer !== undefined) return;
+    this.flash = t("newMessage");
     const tick = () => {
       const current = document.title;
-      if (current === FLASH_TEXT) {
+      if (current === this.flash) {
         document.title = this.saved;
       } else {
         this.saved = current; // the page may have changed its title meanwhile
-        document.title = FLASH_TEXT;
+        document.title = this.flash;
       }
     };
     tick();
@@ -36,6 +40,6 @@ export class TitleFlasher {
     if (this.timer === undefined) return;
     clearInterval(this.timer);
     this.timer = undefined;
-    if (document.title === FLASH_TEXT) document.title = this.saved;
+    if (document.title === this.flash) document.title = this.saved;
   }
 }

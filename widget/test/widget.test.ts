@@ -7,12 +7,20 @@ import { mock, test } from "node:test";
 // The shared package's tests (frontend/shared), run as this app's build compiles them.
 import "@chat/shared/protocol.test";
 import "@chat/shared/socket.test";
+// Business hours and the return time (issue 17).
+import "./closeloop.test";
+import "./i18n.test";
+import "@chat/shared/linkify.test";
 import { FakeSocket } from "@chat/shared/testing";
 import { Files, uploadError } from "../src/attachments";
 import type { Verdict } from "../src/config";
 import { createConnection, type Status } from "../src/connection";
 import { noAgent } from "../src/groups";
+import { t } from "../src/i18n";
+import { hue, initials, names, readTeam, replyLine } from "../src/lazy/team";
 import { Messages } from "../src/messages";
+import type { State } from "../src/chat";
+import { awayLine, screen, statusLine } from "../src/ui/states";
 import type { MessageJson } from "../src/protocol";
 
 const msg = (id: string, extra: Partial<MessageJson> = {}): MessageJson => ({
@@ -208,4 +216,69 @@ test("a file's link is asked for once and reused until shortly before it expires
   } finally {
     fake.mock.restore();
   }
+});
+
+test("the header's team: names, initials, pictures only from the service, reply buckets", () => {
+  const service = "https://chat.example.com";
+  const view = readTeam(
+    {
+      members: [
+        { name: "Ana María López", avatar_url: "/api/v1/avatars/a1" },
+        { name: "Li", avatar_url: "https://evil.example.net/x.png" },
+        { name: "", avatar_url: null },
+        { name: "Cy", avatar_url: "/api/v1/avatars/c" },
+      ],
+      others: 2,
+    },
+    "hour",
+    service,
+  );
+  assert.deepEqual(view.faces, [
+    { name: "Ana María López", avatar: "https://chat.example.com/api/v1/avatars/a1" },
+    { name: "Li", avatar: "" },
+  ]); // at most 3 are read: the nameless third is skipped, the fourth never looked at
+  assert.equal(names(view.faces, view.others), "Ana María López, Li, and 2 others");
+  assert.equal(names([...view.faces, { name: "Cy", avatar: "" }], 0), "Ana María López, Li, and Cy");
+  assert.equal(names(view.faces, 0), "Ana María López and Li");
+  assert.equal(names(view.faces.slice(0, 1), 1), "Ana María López and 1 other");
+  assert.equal(names([], 0), "");
+  assert.equal(initials("Ana María López"), "AL");
+  assert.equal(initials(" li "), "L");
+  assert.equal(replyLine(view.reply), "Usually replies within an hour");
+  assert.equal(readTeam(undefined, "soon", service).reply, null);
+  const hostile = readTeam({ members: [{ name: "X", avatar_url: "javascript:alert(1)" }] }, null, service);
+  assert.equal(hostile.faces[0].avatar, "");
+  assert.equal(replyLine(null), "");
+  assert.equal(hue("Ana"), hue("Ana"));
+});
+
+test("away: the leave-a-message form or the message box, never both, with one sentence", () => {
+  const base = {
+    online: true, queueFull: false, thanked: false, identified: false, ended: false, messages: [],
+    thread: null, group: "", defaultGroup: "", groupsUp: null, status: "connected", stopped: false,
+  } as unknown as State; // prettier-ignore
+  const at = (patch: Partial<State>) => ({ ...base, ...patch });
+  const wrote = [{ sender_type: "visitor" }] as State["messages"];
+  const answered = [{ sender_type: "agent" }] as State["messages"];
+  assert.equal(screen(base), "chat");
+  assert.equal(awayLine(base), "");
+  assert.equal(screen(at({ messages: wrote })), "chat", "someone is there");
+  // Nobody online: the box first, with one sentence; once written, the form alone.
+  assert.equal(screen(at({ online: false })), "chat");
+  assert.equal(awayLine(at({ online: false })), t("away"));
+  assert.equal(screen(at({ online: false, messages: answered })), "chat");
+  assert.equal(screen(at({ online: false, messages: wrote })), "form");
+  // The form sent (or the page identified the visitor): the box again, with the thanks.
+  assert.equal(screen(at({ online: false, messages: wrote, thanked: true, identified: true })), "chat");
+  assert.equal(awayLine(at({ online: false, thanked: true })), t("thanks"));
+  assert.equal(screen(at({ online: false, messages: wrote, identified: true })), "chat");
+  // The queue is full (a new conversation refused): the form, identified or not.
+  assert.equal(screen(at({ queueFull: true, identified: true })), "form");
+  // The visitor's group has nobody: as nobody online.
+  assert.equal(screen(at({ group: "g1", groupsUp: { g1: false }, messages: wrote })), "form");
+  assert.equal(screen(at({ group: "g1", groupsUp: { g1: true }, messages: wrote })), "chat");
+  // The header never shows the socket's state names.
+  assert.equal(statusLine(base), "");
+  assert.equal(statusLine(at({ status: "offline" })), t("reconnecting"));
+  assert.equal(statusLine(at({ status: "offline", stopped: true })), "");
 });

@@ -87,23 +87,28 @@ async def get_agent(services: Services, caller: Caller, agent_id: Any) -> Respon
 async def update_agent(
     services: Services, caller: Caller, agent_id: Any, body: UpdateAgent
 ) -> Response:
-    """Setting a password ends all the agent's sign-ins. The last admin keeps the role."""
+    """Setting a password ends all the agent's sign-ins. The last admin keeps the role. A new
+    role closes the agent's sockets (4001; its sign-ins stay), which reconnect with it."""
     org, target = caller.agent.organization_id, str(agent_id)
     changes: dict[str, object] = body.model_dump(exclude={"password"}, exclude_none=True)
     if body.password is not None:
         changes["password_hash"] = await hash_password(body.password, budget=f"org:{org}")
 
-    def update(conn: Any) -> tuple[AgentRow | None, list[str]]:
+    def update(conn: Any) -> tuple[AgentRow | None, list[str], bool]:
+        before = accounts.agent_by_id(conn, org, target)
         updated = accounts.update_agent(conn, org, target, changes)
         ended = []
         if updated is not None and body.password is not None:
             ended = accounts.end_sign_ins(conn, target)
-        return updated, ended
+        new_role = before is not None and updated is not None and before.role != updated.role
+        return updated, ended, new_role
 
-    updated, ended = await services.db.run(update)
+    updated, ended, new_role = await services.db.run(update)
     if updated is None:
         raise NotFoundError("no such agent")
     await end_sign_ins(services, target, ended)
+    if new_role:
+        await services.control.do_role_changed(target)
     await agent_changed(services, updated)
     return jsonify(await agent_reply(services, updated))
 

@@ -209,7 +209,7 @@ async def agent_link(services: Services, caller: Caller, attachment_id: Any) -> 
     return jsonify(_link_json(services, row))
 
 
-async def _visitor_space(services: Services, widget_key: str) -> tuple[SpaceRow, str]:
+async def visitor_space(services: Services, widget_key: str) -> tuple[SpaceRow, str]:
     """The widget's space and the visitor its session token names; the same Origin rule as the
     widget socket."""
     space = await services.spaces.space_by_widget_key(widget_key)
@@ -238,7 +238,7 @@ async def _visitor_space(services: Services, widget_key: str) -> tuple[SpaceRow,
 async def visitor_upload(services: Services, widget_key: str, query: UploadQuery) -> Response:
     """With the widget's session token in X-Chat-Session, from an allowed Origin. Limits as for
     agents; the file belongs to the visitor's conversations."""
-    space, visitor_id = await _visitor_space(services, widget_key)
+    space, visitor_id = await visitor_space(services, widget_key)
     if SpaceSettings.of(space.settings).require_identity:
         # A file is for a message, which such a visitor may not send (structures.md "Signed
         # visitor identity"): refused before any byte is stored.
@@ -267,7 +267,7 @@ async def visitor_upload(services: Services, widget_key: str, query: UploadQuery
 )
 async def visitor_link(services: Services, widget_key: str, attachment_id: Any) -> Response:
     """Another visitor's attachment is 404 not_found."""
-    space, visitor_id = await _visitor_space(services, widget_key)
+    space, visitor_id = await visitor_space(services, widget_key)
     row = await services.db.run(
         lambda c: attachment_queries.attachment_of_visitor(
             c, space.id, visitor_id, str(attachment_id)

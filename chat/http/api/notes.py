@@ -21,7 +21,7 @@ routes = Routes(tag="notes and tags", api_keys=True)
 
 def _author(caller: Caller) -> Author:
     agent = caller.agent
-    return Author(agent.id, agent.organization_id, agent.name)
+    return Author(agent.id, agent.organization_id, agent.name, agent.role)
 
 
 async def _spaces(services: Services, caller: Caller) -> list[str]:
@@ -57,6 +57,34 @@ async def create_note(
 
 
 @routes.route(
+    "POST",
+    "/threads/<uuid:thread_id>/whisper",
+    summary="Whisper to the agent holding a conversation (a note only they and supervisors see)",
+    auth="supervisor",
+    body=CreateNote,
+    reply=Note,
+    status=201,
+    errors=(409,),
+)
+async def create_whisper(
+    services: Services, caller: Caller, thread_id: Any, body: CreateNote
+) -> tuple[Response, int]:
+    """A note addressed (`to_agent_id`) to the agent holding the conversation now, which that
+    agent's console shows live and prominently; its author and the organization's supervisors
+    and admins read it too, other agents do not, and no visitor path can carry it (a note).
+    409 not_assigned when nobody holds the conversation. The same client_id again answers the
+    first whisper."""
+    note = await _commands(services).do_whisper(
+        _author(caller),
+        str(thread_id),
+        body.content,
+        body.client_id,
+        await _spaces(services, caller),
+    )
+    return jsonify(note), 201
+
+
+@routes.route(
     "GET",
     "/threads/<uuid:thread_id>/notes",
     summary="A conversation's private notes, oldest first",
@@ -64,9 +92,9 @@ async def create_note(
 )
 async def list_notes(services: Services, caller: Caller, thread_id: Any) -> Response:
     """As projected: a note acked a moment ago shows once the projector wrote it (the console
-    gets it live as a `note` frame)."""
-    org = caller.agent.organization_id
-    items = await _commands(services).list_notes(org, str(thread_id))
+    gets it live as a `note` frame). Whispers: only those the caller reads (to or from them;
+    every one for a supervisor or an admin)."""
+    items = await _commands(services).list_notes(_author(caller), str(thread_id))
     return jsonify({"items": items})
 
 

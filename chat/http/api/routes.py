@@ -9,6 +9,7 @@ from chat.http.api import (
     api_keys,
     attachments,
     auth,
+    avatars,
     canned,
     groups,
     identity,
@@ -16,11 +17,13 @@ from chat.http.api import (
     lifecycle,
     notes,
     organization,
+    ratings,
     reads,
     search,
     spaces,
     tags,
     threads,
+    transcript_mail,
     transcripts,
     two_factor,
     visitors,
@@ -39,7 +42,8 @@ def api_blueprint(services: Services) -> Blueprint:
     blueprint = Blueprint("api", __name__, url_prefix=PREFIX)
 
     async def caller(op: Operation) -> object:
-        return await check_caller(services, admin=op.auth == "admin", key_scope=op.key_scope)
+        assert op.role is not None  # the Api checks the callers of role routes only
+        return await check_caller(services, role=op.role, key_scope=op.key_scope)
 
     api = Api(blueprint, services, caller, TITLE)
     for resource in (
@@ -58,12 +62,15 @@ def api_blueprint(services: Services) -> Blueprint:
         reads,
         search,
         attachments,
+        avatars,
         transcripts,
+        transcript_mail,
         lifecycle,
         identity,
         api_keys,
         two_factor,
         webhooks,
+        ratings,
     ):
         api.include(resource.routes)
     document = api.openapi(PREFIX)

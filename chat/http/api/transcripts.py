@@ -123,20 +123,28 @@ async def visitor_transcript(
     if visitor_id is None:
         raise UnauthorizedError("a valid session token is required")
     wanted = str(thread_id)
-    owner = await services.db.run(lambda c: lifecycle_queries.thread_owner(c, wanted))
-    if owner is None:
-        state = await services.stream_log.thread_state(space.id, wanted)
-        owner = (space.id, state.visitor_id, False) if state else None
-    if owner is None or owner != (space.id, visitor_id, False):
-        raise NotFoundError("no such thread")
+    await check_visitor_thread(services, space.id, visitor_id, wanted)
     thread: Json = {"id": wanted, "space_id": space.id, "visitor_id": visitor_id}
     return await _transcript_reply(services, thread, query.format, for_visitor=True)
+
+
+async def check_visitor_thread(
+    services: Services, space_id: str, visitor_id: str, thread_id: str
+) -> None:
+    """NotFoundError unless the thread is the visitor's, of that space, and not deleted (also
+    the emailed transcript's check, chat/http/api/transcript_mail.py)."""
+    owner = await services.db.run(lambda c: lifecycle_queries.thread_owner(c, thread_id))
+    if owner is None:
+        state = await services.stream_log.thread_state(space_id, thread_id)
+        owner = (space_id, state.visitor_id, False) if state else None
+    if owner is None or owner != (space_id, visitor_id, False):
+        raise NotFoundError("no such thread")
 
 
 async def _transcript_reply(
     services: Services, thread: Json, fmt: str, *, for_visitor: bool
 ) -> Response:
-    messages, truncated = await _all_messages(services, str(thread["space_id"]), str(thread["id"]))
+    messages, truncated = await all_messages(services, str(thread["space_id"]), str(thread["id"]))
     if for_visitor:
         messages = [{k: v for k, v in m.items() if k != "sender_id"} for m in messages]
     name = f"transcript-{thread['id']}.{fmt}"
@@ -154,10 +162,11 @@ async def _transcript_reply(
     return _attachment(("\n".join(lines) + "\n").encode(), "text/plain; charset=utf-8", name)
 
 
-async def _all_messages(
+async def all_messages(
     services: Services, space_id: str, thread_id: str
 ) -> tuple[list[Json], bool]:
-    """Every message, PostgreSQL's rows joined with the log's tail (none twice), oldest first."""
+    """Every message, PostgreSQL's rows joined with the log's tail (none twice), oldest first;
+    True when cut at MAX_TRANSCRIPT_MESSAGES. Messages only: notes are never among them."""
     found: list[Json] = []
     before: str | None = None
     while len(found) < MAX_TRANSCRIPT_MESSAGES:

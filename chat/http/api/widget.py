@@ -8,13 +8,17 @@ import psycopg
 import trio
 from quart import Response, jsonify, request
 
+from chat.business_hours import widget_hours
+from chat.clock import utc_now
 from chat.db import group_queries
 from chat.db.rows import SpaceRow
 from chat.errors import NotFoundError, OriginNotAllowedError
+from chat.http.api.transcript_mail import email_on
 from chat.http.errors import error_response
 from chat.http.openapi import Routes
 from chat.http.origin import origin_allowed
 from chat.http.replies import WidgetConfig
+from chat.http.team import public_team, reply_time
 from chat.services import Services
 from chat.space_settings import SpaceSettings
 
@@ -31,7 +35,7 @@ routes = Routes(tag="widget")
 @routes.route(
     "GET",
     "/widget/<widget_key>/config",
-    summary="A space's public widget settings and whether agents are online",
+    summary="A space's public widget settings, whether agents are online, its team and reply time",
     auth="public",
     reply=WidgetConfig,
     errors=(403, 404),
@@ -59,9 +63,27 @@ async def _config(services: Services, widget_key: str, origin: str | None) -> Re
     if not origin_allowed(origin, space.allowed_domains):
         raise OriginNotAllowedError()
     online = await services.stream_log.online_agents(space.id)
-    public = {"name": space.name, "settings": space.settings}
+    # `locale` always (spaces made before it have none stored): the widget's language setting.
+    settings = {**space.settings, "locale": SpaceSettings.of(space.settings).locale}
+    public = {"name": space.name, "settings": settings}
     groups = await _offered_groups(services, space)
-    reply = jsonify({"space": public, "agents_online": bool(online), "groups": groups})
+    # Business hours: the verdict now and the open intervals ahead, which the widget re-checks
+    # on its own timer (structures.md, "Business hours"); null for a space without hours.
+    hours = widget_hours(SpaceSettings.of(space.settings).business_hours, utc_now())
+    # Cached per space for a few minutes (chat/db/team_cache.py): no query per page load.
+    team = await services.team.snapshot(services.db, space.organization_id, space.id)
+    reply = jsonify(
+        {
+            "space": public,
+            "agents_online": bool(online),
+            "groups": groups,
+            "hours": hours,
+            # The widget offers "Email me the transcript" only when it can be sent.
+            "transcript_email": email_on(services),
+            "team": public_team(team, set(online)),
+            "reply_time": reply_time(team.reply_seconds),
+        }
+    )
     reply.headers["Cache-Control"] = f"private, max-age={CONFIG_MAX_AGE_SECONDS}"
     return reply
 

@@ -2,6 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import { errorText } from "../api";
 import type { Console } from "../console";
 import type { Agent, Role } from "../protocol";
+import { t } from "../i18n";
 
 export function AgentsPage({ c }: { c: Console }) {
   const [formError, setFormError] = useState("");
@@ -80,7 +81,7 @@ export function AgentsPage({ c }: { c: Console }) {
   const agents = [...c.agents.values()].sort((a, b) => a.name.localeCompare(b.name));
   return (
     <main class="admin">
-      <h1>Agents</h1>
+      <h1>{t("agents")}</h1>
       <form class="card admin-form" data-part="agent-form" onSubmit={create}>
         <h2>Add an agent</h2>
         <div class="fields">
@@ -106,6 +107,7 @@ export function AgentsPage({ c }: { c: Console }) {
             Role
             <select name="role">
               <option value="agent">Agent</option>
+              <option value="supervisor">Supervisor</option>
               <option value="admin">Admin</option>
             </select>
           </label>
@@ -155,6 +157,7 @@ export function AgentsPage({ c }: { c: Console }) {
                   }
                 >
                   <option value="agent">Agent</option>
+                  <option value="supervisor">Supervisor</option>
                   <option value="admin">Admin</option>
                 </select>
               </td>

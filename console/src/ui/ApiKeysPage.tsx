@@ -3,6 +3,7 @@ import { errorText } from "../api";
 import type { Console } from "../console";
 import { dateTime } from "./format";
 import { useFormAction } from "./formAction";
+import { t } from "../i18n";
 
 // Admins: the organization's API keys (REST /api-keys; README "API keys"). A new key is shown
 // once, in this page's state only (never stored in the browser), with a copy button; the list
@@ -68,7 +69,7 @@ export function ApiKeysPage({ c }: { c: Console }) {
   };
   return (
     <main class="admin" data-part="api-keys-page">
-      <h1>API keys</h1>
+      <h1>{t("api-keys")}</h1>
       <p class="hint">
         For servers calling the REST API: send <code>Authorization: Bearer &lt;key&gt;</code>. A
         key acts as the admin who created it, limited to its scopes, until it is revoked or that

@@ -1,17 +1,30 @@
 import type { Console } from "../console";
-import { AgentsPage } from "./AgentsPage";
-import { ApiKeysPage } from "./ApiKeysPage";
-import { CannedPage } from "./CannedPage";
-import { DeletedPage } from "./DeletedPage";
-import { GroupsPage } from "./GroupsPage";
 import { Header } from "./Header";
 import { Inbox } from "./Inbox";
+import { Chunk, LazyPage } from "./lazy";
 import { Shortcuts } from "./Shortcuts";
 import { SignIn } from "./SignIn";
-import { SpacesPage } from "./SpacesPage";
-import { TagsPage } from "./TagsPage";
+import { AvatarField } from "./AvatarField";
 import { SecurityPage } from "./TwoFactor";
-import { WebhooksPage } from "./WebhooksPage";
+
+// Pages in chunks of their own (README "What loads when"), fetched the first time one opens:
+// the admins' pages (./admin.ts), and the canned responses page (./canned.ts). The inbox and
+// the conversation are in console.js.
+const adminPages = new Chunk(() => import("./admin"));
+const cannedPage = new Chunk(() => import("./canned"));
+
+function AdminPage({ c, page }: { c: Console; page: keyof typeof import("./admin") }) {
+  return (
+    <LazyPage
+      c={c}
+      chunk={adminPages}
+      page={(pages) => {
+        const Page = pages[page];
+        return <Page c={c} />;
+      }}
+    />
+  );
+}
 
 export function App({ c }: { c: Console }) {
   const me = c.me;
@@ -26,23 +39,26 @@ export function App({ c }: { c: Console }) {
         </p>
       ) : null}
       {c.view === "agents" && admin ? (
-        <AgentsPage c={c} />
+        <AdminPage c={c} page="AgentsPage" />
       ) : c.view === "spaces" && admin ? (
-        <SpacesPage c={c} />
+        <AdminPage c={c} page="SpacesPage" />
       ) : c.view === "groups" && admin ? (
-        <GroupsPage c={c} />
+        <AdminPage c={c} page="GroupsPage" />
       ) : c.view === "deleted" && admin ? (
-        <DeletedPage c={c} />
+        <AdminPage c={c} page="DeletedPage" />
       ) : c.view === "tags" && admin ? (
-        <TagsPage c={c} />
+        <AdminPage c={c} page="TagsPage" />
       ) : c.view === "api-keys" && admin ? (
-        <ApiKeysPage c={c} />
+        <AdminPage c={c} page="ApiKeysPage" />
       ) : c.view === "security" ? (
-        <SecurityPage c={c} />
+        <>
+          <AvatarField c={c} />
+          <SecurityPage c={c} />
+        </>
       ) : c.view === "webhooks" && admin ? (
-        <WebhooksPage c={c} />
+        <AdminPage c={c} page="WebhooksPage" />
       ) : c.view === "canned" ? (
-        <CannedPage c={c} />
+        <LazyPage c={c} chunk={cannedPage} page={(m) => <m.CannedPage c={c} />} />
       ) : (
         <Inbox c={c} />
       )}

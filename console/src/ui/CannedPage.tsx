@@ -3,6 +3,7 @@ import { errorText } from "../api";
 import { type CannedResponse, type CannedScope, PLACEHOLDERS } from "../canned";
 import type { Console } from "../console";
 import { useFormAction } from "./formAction";
+import { t } from "../i18n";
 
 // Every agent manages their personal responses here; admins also the organization's. The REST
 // routes decide (403 for an agent changing an org-wide one); this page only offers what they
@@ -41,7 +42,7 @@ export function CannedPage({ c }: { c: Console }) {
   const own = c.canned.items.filter((r) => r.scope === "personal");
   return (
     <main class="admin">
-      <h1>Canned responses</h1>
+      <h1>{t("canned")}</h1>
       <p class="hint">
         Type <kbd>/</kbd> and a shortcut in a reply to insert one. Placeholders, filled in when
         inserted: {Object.keys(PLACEHOLDERS).map((name) => `{{${name}}}`).join(", ")}; add a

@@ -3,6 +3,7 @@ import { errorText } from "../api";
 import type { Console } from "../console";
 import type { Group, Strategy } from "../protocol";
 import { useFormAction } from "./formAction";
+import { t } from "../i18n";
 
 // Admins only (the header shows the link to admins; the REST routes refuse others with 403).
 // What a strategy means is the routing engine's (structures.md, "Groups").
@@ -63,7 +64,7 @@ export function GroupsPage({ c }: { c: Console }) {
 
   return (
     <main class="admin">
-      <h1>Groups</h1>
+      <h1>{t("groups")}</h1>
       <form class="card admin-form" data-part="group-form" onSubmit={create}>
         <h2>Add a group</h2>
         <div class="fields">

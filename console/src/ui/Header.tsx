@@ -1,47 +1,43 @@
 import type { Console, View } from "../console";
 import { SearchBox } from "./SearchBox";
-
-const CONNECTION_TEXT = {
-  connecting: "Connecting…",
-  connected: "Live",
-  offline: "Offline, retrying",
-} as const;
+import { type Key, t } from "../i18n";
 
 export function Header({ c }: { c: Console }) {
   const me = c.me;
   if (!me) return null;
   const admin = me.role === "admin";
-  const nav = (view: View, label: string) => (
+  // A view's link, named by the catalogue's text of the same key.
+  const nav = (view: View & Key) => (
     <a
       href={view === "inbox" ? "#/inbox" : `#/${view}`}
       data-part={`nav-${view}`}
       class={c.view === view ? "nav-link current" : "nav-link"}
       aria-current={c.view === view ? "page" : undefined}
     >
-      {label}
+      {t(view)}
     </a>
   );
   const alerts = c.attention.enabled;
   return (
     <header class="topbar">
-      <span class="brand">Console</span>
+      <span class="brand">{t("brand")}</span>
       {/* First after the brand: its results open below it, 32em wide, and must stay on screen
           however many pages the nav lists. */}
       <SearchBox c={c} />
       <nav class="nav">
-        {nav("inbox", "Inbox")}
-        {admin ? nav("agents", "Agents") : null}
-        {admin ? nav("spaces", "Spaces") : null}
-        {admin ? nav("groups", "Groups") : null}
-        {nav("canned", "Canned responses")}
-        {admin ? nav("tags", "Tags") : null}
-        {admin ? nav("deleted", "Deleted") : null}
-        {admin ? nav("api-keys", "API keys") : null}
-        {admin ? nav("webhooks", "Webhooks") : null}
+        {nav("inbox")}
+        {admin ? nav("agents") : null}
+        {admin ? nav("spaces") : null}
+        {admin ? nav("groups") : null}
+        {nav("canned")}
+        {admin ? nav("tags") : null}
+        {admin ? nav("deleted") : null}
+        {admin ? nav("api-keys") : null}
+        {admin ? nav("webhooks") : null}
       </nav>
       <span class="spacer" />
       <span data-part="connection" data-status={c.status} class="connection" role="status">
-        {CONNECTION_TEXT[c.status]}
+        {t(c.status)}
       </span>
       <span
         class="load"
@@ -59,7 +55,7 @@ export function Header({ c }: { c: Console }) {
             void c.outbox.setAccepting((e.currentTarget as HTMLInputElement).checked)
           }
         />
-        Accepting chats
+        {t("accepting")}
       </label>
       {c.acceptingError ? (
         <span class="error small" role="alert">
@@ -78,7 +74,7 @@ export function Header({ c }: { c: Console }) {
           c.changed();
         }}
       >
-        {alerts ? "Alerts on" : "Enable alerts"}
+        {t(alerts ? "alertsOn" : "alertsOff")}
       </button>
       <button
         type="button"
@@ -102,7 +98,7 @@ export function Header({ c }: { c: Console }) {
         {me.name}
       </a>
       <button type="button" class="quiet" data-part="signout" onClick={() => void c.signOut()}>
-        Sign out
+        {t("signOut")}
       </button>
     </header>
   );

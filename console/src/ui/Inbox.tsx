@@ -2,6 +2,7 @@ import { useEffect } from "preact/hooks";
 import type { Console } from "../console";
 import type { Thread } from "../protocol";
 import { LIST_LABELS, LISTS, waitingFor } from "../threads";
+import { t } from "../i18n";
 import { visitorLabel } from "../visitors";
 import { RowViewers } from "./Colleagues";
 import { clock, STATUS_TEXT } from "./format";
@@ -17,7 +18,7 @@ export function Inbox({ c }: { c: Console }) {
           <ThreadView key={c.openId} c={c} id={c.openId} thread={open} />
         ) : (
           <div class="empty-pane">
-            <p>Pick a conversation.</p>
+            <p>{t("pick")}</p>
             <p class="hint">
               <kbd>j</kbd>/<kbd>k</kbd> move, <kbd>Enter</kbd> opens, <kbd>?</kbd> lists every
               shortcut.
@@ -46,13 +47,13 @@ function Sidebar({ c }: { c: Console }) {
   return (
     <aside class="sidebar">
       <label class="space-picker">
-        <span class="label">Space</span>
+        <span class="label">{t("space")}</span>
         <select
           data-part="space-picker"
           value={spaceId ?? ""}
           onChange={(e) => c.selectSpace((e.currentTarget as HTMLSelectElement).value)}
         >
-          {c.spaces.length === 0 ? <option value="">No spaces</option> : null}
+          {c.spaces.length === 0 ? <option value="">{t("noSpaces")}</option> : null}
           {c.spaces.map((s) => {
             const unread = c.spaceUnread(s.id);
             return (
@@ -93,7 +94,7 @@ function Sidebar({ c }: { c: Console }) {
       </div>
       {c.notes.tags.length ? (
         <label class="tag-filter">
-          Tag{" "}
+          {t("tag")}{" "}
           <select
             data-part="tag-filter"
             value={c.tagFilter}
@@ -102,7 +103,7 @@ function Sidebar({ c }: { c: Console }) {
               c.changed();
             }}
           >
-            <option value="">All</option>
+            <option value="">{t("all")}</option>
             {c.notes.tags.map((tag) => (
               <option key={tag.id} value={tag.id}>
                 {tag.name}
@@ -126,12 +127,12 @@ function Sidebar({ c }: { c: Console }) {
             class="link"
             onClick={() => spaceId && void c.reads.loadList(spaceId, c.list, !!w.next)}
           >
-            Retry
+            {t("retry")}
           </button>
         </p>
       ) : null}
-      {w && !w.loaded && w.loading ? <p class="hint">Loading…</p> : null}
-      {w?.loaded && rows.length === 0 ? <p class="hint">Nothing here.</p> : null}
+      {w && !w.loaded && w.loading ? <p class="hint">{t("loading")}</p> : null}
+      {w?.loaded && rows.length === 0 ? <p class="hint">{t("nothing")}</p> : null}
       {w?.next ? (
         <button
           type="button"
@@ -140,7 +141,7 @@ function Sidebar({ c }: { c: Console }) {
           disabled={w.loading}
           onClick={() => spaceId && void c.reads.loadList(spaceId, c.list, true)}
         >
-          {w.loading ? "Loading…" : "Load more"}
+          {t(w.loading ? "loading" : "loadMore")}
         </button>
       ) : null}
       <OnlineAgents c={c} />
@@ -148,48 +149,48 @@ function Sidebar({ c }: { c: Console }) {
   );
 }
 
-function Row({ c, t }: { c: Console; t: Thread }) {
-  const unread = c.unread.get(t.id) ?? 0;
-  const last = c.logs.get(t.id)?.last();
+function Row({ c, t: th }: { c: Console; t: Thread }) {
+  const unread = c.unread.get(th.id) ?? 0;
+  const last = c.logs.get(th.id)?.last();
   const mine = last?.sender_type === "agent" && last.sender_id === c.me?.id;
-  const preview = last ? `${mine ? "You: " : ""}${last.content}` : "";
+  const preview = last ? `${mine ? t("youSaid") : ""}${last.content}` : "";
   const classes = ["row"];
-  if (t.id === c.openId) classes.push("open");
-  if (t.id === c.focusId) classes.push("focused");
+  if (th.id === c.openId) classes.push("open");
+  if (th.id === c.focusId) classes.push("focused");
   if (unread > 0) classes.push("unread");
   const assignee =
-    t.status === "active" && t.assigned_agent_id
-      ? t.assigned_agent_id === c.me?.id
-        ? "You"
-        : (c.agents.get(t.assigned_agent_id)?.name ?? "Another agent")
-      : STATUS_TEXT[t.status];
+    th.status === "active" && th.assigned_agent_id
+      ? th.assigned_agent_id === c.me?.id
+        ? t("you")
+        : (c.agents.get(th.assigned_agent_id)?.name ?? t("anotherAgent"))
+      : STATUS_TEXT[th.status];
   return (
     <li>
       <button
         type="button"
         class={classes.join(" ")}
         data-part="thread-row"
-        data-thread-id={t.id}
-        data-status={t.status}
-        aria-current={t.id === c.openId ? "true" : undefined}
-        onClick={() => c.openThread(t.id)}
+        data-thread-id={th.id}
+        data-status={th.status}
+        aria-current={th.id === c.openId ? "true" : undefined}
+        onClick={() => c.openThread(th.id)}
       >
         <span class="row-top">
           <span class="name" data-part="visitor-name">
-            {visitorLabel(c.visitors.get(t.visitor_id), t.visitor_id)}
+            {visitorLabel(c.visitors.get(th.visitor_id), th.visitor_id)}
           </span>
-          <RowViewers c={c} id={t.id} />
-          {t.group_id ? (
+          <RowViewers c={c} id={th.id} />
+          {th.group_id ? (
             <span class="channel" data-part="group-badge">
-              {c.groups.find((g) => g.id === t.group_id)?.name ?? "Group"}
+              {c.groups.find((g) => g.id === th.group_id)?.name ?? t("group")}
             </span>
           ) : null}
-          {t.channel === "email" ? (
-            <span class="channel" data-part="email-badge" title={`Answered by email to ${t.email}`}>
-              Email
+          {th.channel === "email" ? (
+            <span class="channel" data-part="email-badge" title={`Answered by email to ${th.email}`}>
+              {t("emailBadge")}
             </span>
           ) : null}
-          {c.notes.tagsOf(t.id).map((tagId) => {
+          {c.notes.tagsOf(th.id).map((tagId) => {
             const tag = c.notes.tag(tagId);
             return tag ? (
               <span key={tag.id} class="tag" data-part="row-tag" style={{ borderColor: tag.colour }}>
@@ -198,7 +199,7 @@ function Row({ c, t }: { c: Console; t: Thread }) {
               </span>
             ) : null;
           })}
-          <span class="time">{clock(t.last_activity_at)}</span>
+          <span class="time">{clock(th.last_activity_at)}</span>
         </span>
         <span class="row-bottom">
           <span class="preview" data-part="preview">
@@ -208,17 +209,16 @@ function Row({ c, t }: { c: Console; t: Thread }) {
             class="badge"
             data-part="unread"
             hidden={unread === 0}
-            aria-label={`${unread} unread`}
+            aria-label={t("unread", { n: unread })}
           >
             {unread}
           </span>
         </span>
-        <span class={`row-status status-${t.status}`}>
+        <span class={`row-status status-${th.status}`}>
           {assignee}
-          {t.status === "unassigned" ? (
+          {th.status === "unassigned" ? (
             <span class="waiting" data-part="waiting">
-              {" "}
-              · waiting {waitingFor(t.created_at, Date.now())}
+              {t("waiting", { time: waitingFor(th.created_at, Date.now()) })}
             </span>
           ) : null}
         </span>
@@ -230,15 +230,15 @@ function Row({ c, t }: { c: Console; t: Thread }) {
 function OnlineAgents({ c }: { c: Console }) {
   const online = c.onlineAgents();
   return (
-    <section class="online" data-part="online-agents" aria-label="Agents online">
-      <h3>Online now</h3>
-      {online.length === 0 ? <p class="hint">No other agent is online.</p> : null}
+    <section class="online" data-part="online-agents" aria-label={t("agentsOnline")}>
+      <h3>{t("onlineNow")}</h3>
+      {online.length === 0 ? <p class="hint">{t("nobodyElse")}</p> : null}
       <ul>
         {online.map((a) => (
           <li key={a.id} data-part="online-agent" data-agent-id={a.id}>
             <span class="dot" aria-hidden="true" />
             {a.name}
-            {a.accepting_chats ? null : <span class="hint"> (not accepting)</span>}
+            {a.accepting_chats ? null : <span class="hint">{t("notAccepting")}</span>}
           </li>
         ))}
       </ul>

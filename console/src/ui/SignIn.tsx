@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks";
 import type { Console } from "../console";
 import { CodeStep, EnrolStep } from "./TwoFactor";
+import { t } from "../i18n";
 
 export function SignIn({ c }: { c: Console }) {
   const [busy, setBusy] = useState(false);
@@ -29,20 +30,20 @@ export function SignIn({ c }: { c: Console }) {
   return (
     <main class="signin-page">
       <form class="card signin" data-part="signin" onSubmit={submit}>
-        <h1>Agent console</h1>
+        <h1>{t("consoleTitle")}</h1>
         <label>
-          Email
+          {t("email")}
           <input name="email" type="email" autocomplete="username" required autofocus />
         </label>
         <label>
-          Password
+          {t("password")}
           <input name="password" type="password" autocomplete="current-password" required />
         </label>
         <p class="error" data-part="signin-error" role="alert" hidden={!c.signInError}>
           {c.signInError}
         </p>
         <button type="submit" class="primary" disabled={busy}>
-          {busy ? "Signing in…" : "Sign in"}
+          {t(busy ? "signingIn" : "signIn")}
         </button>
       </form>
     </main>

@@ -2,11 +2,16 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { errorText } from "../api";
 import type { Console } from "../console";
 import type { Space } from "../protocol";
+import { RatingsSummary } from "./RatingsSummary";
+import { SpaceAppearance } from "./SpaceAppearance";
 import { SpaceGroupFields } from "./SpaceGroupFields";
+import { SpaceHoursField } from "./SpaceHoursField";
 import { SpaceIdentityField } from "./SpaceIdentityField";
+import { SpaceLocaleField } from "./SpaceLocaleField";
 import { SpacePreviewField } from "./SpacePreviewField";
 import { useFormAction } from "./formAction";
 import { queueFields, queueSettings } from "../spaceSettings";
+import { t } from "../i18n";
 
 /** allowed_domains typed as a comma- or newline-separated list. */
 export function parseDomains(text: string): string[] {
@@ -41,9 +46,9 @@ export function SpacesPage({ c }: { c: Console }) {
 
   return (
     <main class="admin">
-      <h1>Spaces</h1>
+      <h1>{t("spaces")}</h1>
       <form class="card admin-form" data-part="space-form" onSubmit={create}>
-        <h2>Add a space</h2>
+        <h2>{t("addSpace")}</h2>
         <div class="fields">
           <label>
             Name
@@ -225,6 +230,10 @@ function SpaceRow({ c, space }: { c: Console; space: Space }) {
       <SpaceGroupFields c={c} space={space} replace={replace} />
       <SpacePreviewField c={c} space={space} replace={replace} />
       <SpaceIdentityField c={c} space={space} replace={replace} />
+      <SpaceLocaleField c={c} space={space} replace={replace} />
+      <SpaceHoursField c={c} space={space} replace={replace} />
+      <SpaceAppearance c={c} space={space} replace={replace} />
+      <RatingsSummary c={c} space={space} />
       <div class="widget-key">
         <span class="label">Widget key</span> <code data-part="widget-key">{key}</code>
       </div>

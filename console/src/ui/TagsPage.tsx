@@ -3,6 +3,7 @@ import { errorText } from "../api";
 import type { Console } from "../console";
 import type { Tag } from "../notes";
 import { useFormAction } from "./formAction";
+import { t } from "../i18n";
 
 // Admins: the organization's tag list (REST /tags; README "Private notes and tags"). Renaming
 // or recolouring shows at once on every conversation carrying the tag (rows hold tag ids);
@@ -23,7 +24,7 @@ export function TagsPage({ c }: { c: Console }) {
   });
   return (
     <main class="admin">
-      <h1>Tags</h1>
+      <h1>{t("tags")}</h1>
       <p class="hint">Any agent puts these on conversations; the inbox filters by them.</p>
       <form class="card admin-form" data-part="tag-form" onSubmit={submit}>
         <h2>Add a tag</h2>

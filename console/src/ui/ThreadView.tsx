@@ -3,13 +3,16 @@ import { heldByOther } from "../colleagues";
 import type { Console } from "../console";
 import type { Shown } from "../messages";
 import type { Note } from "../notes";
-import { cameByEmail, compareIds, isOpen, type Thread } from "../protocol";
+import { cameByEmail, compareIds, isOpen, supervises, type Thread } from "../protocol";
+import { t } from "../i18n";
 import { visitorLabel } from "../visitors";
 import { AttachButton, AttachmentView } from "./AttachmentView";
 import { CannedList, useCannedPicker } from "./CannedPicker";
 import { AlsoHere, AssignedNotice } from "./Colleagues";
 import { clock, STATUS_TEXT } from "./format";
 import { Lifecycle } from "./Lifecycle";
+import { Linked } from "./Linked";
+import { RatingLine } from "./RatingLine";
 import { VisitorPanel } from "./VisitorPanel";
 
 // Scrolled to within this many pixels of the end: new messages keep the list at the end.
@@ -29,8 +32,9 @@ export function ThreadView({
   const [transferring, setTransferring] = useState(false);
   const [target, setTarget] = useState("");
   const [confirming, setConfirming] = useState(false);
-  // Reply goes to the visitor; Note stays among agents (README, "Private notes and tags").
-  const [noting, setNoting] = useState(false);
+  // Reply goes to the visitor; Note stays among agents (README, "Private notes and tags"); a
+  // Whisper goes to the agent holding the conversation (README, "Roles").
+  const [mode, setMode] = useState<"reply" | "note" | "whisper">("reply");
   const composer = useRef<HTMLTextAreaElement>(null);
   const scroller = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
@@ -88,7 +92,7 @@ export function ThreadView({
   if (!thread) {
     return (
       <section class="thread" data-part="thread" data-thread-id={id} data-status="">
-        <p class="hint">Loading the conversation…</p>
+        <p class="hint">{t("loadingThread")}</p>
         <p class="error" data-part="thread-error" role="alert" hidden={!error}>
           {error}
         </p>
@@ -117,10 +121,14 @@ export function ThreadView({
     if (el.scrollTop < OLDER_PX && log.before && !log.loading) void c.reads.loadHistory(id, true);
   };
   const heldBy = heldByOther(c, thread);
+  // A supervisor at a conversation another agent holds: watch, take over, reassign, whisper.
+  const floor = supervises(me.role) && open && heldBy ? heldBy : "";
+  const whispering = mode === "whisper" && Boolean(floor);
+  const noting = mode === "note" || whispering;
   const send = (textarea: HTMLTextAreaElement) => {
     if (noting) {
       const text = textarea.value;
-      void c.notes.write(id, text).then((ok) => {
+      void c.notes.write(id, text, whispering).then((ok) => {
         if (ok) {
           textarea.value = "";
           c.outbox.setDraft(id, "");
@@ -140,7 +148,7 @@ export function ThreadView({
     }
   };
   const close = () => {
-    if (window.confirm("Close this conversation?")) void c.outbox.close(id);
+    if (window.confirm(t("closeAsk"))) void c.outbox.close(id);
   };
 
   return (
@@ -151,15 +159,15 @@ export function ThreadView({
             type="button"
             class="quiet back"
             onClick={() => c.closeThreadView()}
-            aria-label="Back to the list"
+            aria-label={t("back")}
           >
-            ← List
+            {t("list")}
           </button>
           <div class="thread-title">
             <h2>{name}</h2>
             <span class={`status status-${thread.status}`}>
               {STATUS_TEXT[thread.status]}
-              {holder ? ` · with ${holder}` : ""}
+              {holder ? t("withHolder", { name: holder }) : ""}
               {c.spaces.length > 1 ? ` · ${c.spaceName(thread.space_id)}` : ""}
             </span>
             <AlsoHere c={c} id={id} />
@@ -174,8 +182,23 @@ export function ThreadView({
               onClick={() => void c.outbox.claim(id)}
               title="Claim (c)"
             >
-              Claim
+              {t("claim")}
             </button>
+            {floor ? (
+              <>
+                <button type="button" data-part="watch" onClick={() => setMode("whisper")}>
+                  {t("watch")}
+                </button>
+                <button
+                  type="button"
+                  data-part="take-over"
+                  disabled={busy("transfer")}
+                  onClick={() => void c.outbox.transfer(id, me.id)}
+                >
+                  {t("takeOver")}
+                </button>
+              </>
+            ) : null}
             <button
               type="button"
               data-part="transfer"
@@ -183,7 +206,7 @@ export function ThreadView({
               aria-expanded={transferring}
               onClick={() => setTransferring(!transferring)}
             >
-              Transfer
+              {t(floor ? "reassign" : "transfer")}
             </button>
             <button
               type="button"
@@ -192,7 +215,7 @@ export function ThreadView({
               onClick={close}
               title="Close (e)"
             >
-              Close
+              {t("close")}
             </button>
             {open ? null : (
               <button
@@ -202,7 +225,7 @@ export function ThreadView({
                 onClick={() => void c.outbox.reopen(id)}
                 title="Reopen and hold this conversation"
               >
-                Reopen
+                {t("reopen")}
               </button>
             )}
           </div>
@@ -210,7 +233,7 @@ export function ThreadView({
         {transferring && open ? (
           <div class="transfer">
             <label>
-              Transfer to{" "}
+              {t("transferTo")}{" "}
               <select
                 data-part="transfer-target"
                 value={chosen}
@@ -219,7 +242,7 @@ export function ThreadView({
                 {targets.map((a) => (
                   <option key={a.id} value={a.id}>
                     {a.name}
-                    {a.is_online ? " (online)" : " (offline)"}
+                    {t(a.is_online ? "isOnline" : "isOffline")}
                   </option>
                 ))}
               </select>
@@ -235,19 +258,21 @@ export function ThreadView({
                 });
               }}
             >
-              Transfer
+              {t("transfer")}
             </button>
             <button type="button" class="quiet" onClick={() => setTransferring(false)}>
-              Cancel
+              {t("cancel")}
             </button>
-            {targets.length === 0 ? <span class="hint">There is no other agent.</span> : null}
+            {targets.length === 0 ? <span class="hint">{t("noOther")}</span> : null}
           </div>
         ) : null}
         {thread.channel === "email" ? (
           <p class="email-notice" data-part="email-notice">
-            Replies are sent by email to <strong>{thread.email}</strong>
+            {t("emailReplies")}
+            <strong>{thread.email}</strong>
           </p>
         ) : null}
+        <RatingLine c={c} threadId={id} />
         <p class="error thread-error" data-part="thread-error" role="alert" hidden={!error}>
           {error}
         </p>
@@ -259,16 +284,16 @@ export function ThreadView({
                 class="link"
                 onClick={() => void c.reads.loadHistory(id, log.before !== undefined)}
               >
-                Could not load messages ({log.error}). Retry
+                {t("loadFailed", { error: log.error })}
               </button>
             ) : log.loading ? (
-              "Loading…"
+              t("loading")
             ) : log.before ? (
               <button type="button" class="link" onClick={() => void c.reads.loadHistory(id, true)}>
-                Load earlier messages
+                {t("earlier")}
               </button>
             ) : log.before === null ? (
-              "Start of the conversation"
+              t("start")
             ) : (
               ""
             )}
@@ -277,11 +302,20 @@ export function ThreadView({
             {/* Notes sit among the messages in log order: both ids are stream ids. */}
             {interleave(shown, c.notes.notesOf(id)).map((item) =>
               "author_id" in item ? (
-                <li key={`note-${item.id}`} class="message note" data-part="note" data-id={item.id}>
+                <li
+                  key={`note-${item.id}`}
+                  class={item.to_agent_id ? "message note whisper" : "message note"}
+                  data-part={item.to_agent_id ? "whisper" : "note"}
+                  data-id={item.id}
+                >
                   <div class="message-meta">
-                    <span class="who">{item.author_id === me.id ? "You" : item.author_name}</span>
+                    <span class="who">{item.author_id === me.id ? t("you") : item.author_name}</span>
                     <time dateTime={item.created_at}>{clock(item.created_at)}</time>
-                    <span class="via">Only agents see this</span>
+                    <span class="via">
+                      {item.to_agent_id
+                        ? t("whisperTo", { name: agentName(c, item.to_agent_id) })
+                        : t("onlyAgents")}
+                    </span>
                   </div>
                   <div class="content">{item.content}</div>
                 </li>
@@ -299,7 +333,7 @@ export function ThreadView({
           </ol>
         </div>
         <p class="typing" data-part="typing" hidden={!typing} aria-live="polite">
-          {typing ? `${typing.who} is typing…` : ""}
+          {typing ? t("typing", { name: typing.who }) : ""}
         </p>
         {typing?.draft ? (
           <p class="typing-draft" data-part="typing-draft" title="What the visitor is typing (not sent yet)">
@@ -323,23 +357,38 @@ export function ThreadView({
           />
         ) : null}
         <CannedList picker={picker} />
-        <div class="composer-mode" role="group" aria-label="Reply or private note">
+        {whispering ? (
+          <p class="hint" data-part="watching">
+            {t("watching")}
+          </p>
+        ) : null}
+        <div class="composer-mode" role="group" aria-label={t("mode")}>
           <button
             type="button"
             data-part="mode-reply"
             aria-pressed={!noting}
-            onClick={() => setNoting(false)}
+            onClick={() => setMode("reply")}
           >
-            Reply
+            {t("reply")}
           </button>
           <button
             type="button"
             data-part="mode-note"
-            aria-pressed={noting}
-            onClick={() => setNoting(true)}
+            aria-pressed={noting && !whispering}
+            onClick={() => setMode("note")}
           >
-            Note
+            {t("note")}
           </button>
+          {floor ? (
+            <button
+              type="button"
+              data-part="mode-whisper"
+              aria-pressed={whispering}
+              onClick={() => setMode("whisper")}
+            >
+              {t("whisper")}
+            </button>
+          ) : null}
         </div>
         <form
           class={noting ? "composer noting" : "composer"}
@@ -353,15 +402,13 @@ export function ThreadView({
             ref={composer}
             data-part="composer"
             rows={3}
-            aria-label={noting ? "Private note" : "Reply"}
+            aria-label={t(whispering ? "whisper" : noting ? "privateNote" : "reply")}
             value={draft}
             disabled={!open && !noting}
             placeholder={
-              noting
-                ? "Private note: only agents see this"
-                : open
-                ? "Reply… (Enter sends, Shift+Enter for a new line, / for canned responses)"
-                : "This conversation is over."
+              whispering
+                ? t("whisperPlaceholder", { name: floor })
+                : t(noting ? "notePlaceholder" : open ? "replyPlaceholder" : "over")
             }
             {...picker.aria}
             onInput={(e) => {
@@ -394,7 +441,7 @@ export function ThreadView({
             }}
           />
           <button type="submit" class="primary" data-part="send" disabled={!open && !noting}>
-            {noting ? "Add note" : "Send"}
+            {t(whispering ? "whisper" : noting ? "addNote" : "send")}
           </button>
         </form>
       </section>
@@ -448,6 +495,10 @@ function ThreadTags({ c, id }: { c: Console; id: string }) {
   );
 }
 
+function agentName(c: Console, id: string): string {
+  return id === c.me?.id ? t("you") : (c.agents.get(id)?.name ?? t("anotherAgent"));
+}
+
 /** Messages and notes in log order: a note goes before the first message logged after it;
  * messages not in the log yet (no id) stay last, in their order. */
 function interleave(shown: Shown[], notes: Note[]): (Shown | Note)[] {
@@ -485,7 +536,7 @@ function MessageItem({
         ? m.sender_name
         : visitorName
       : own
-        ? "You"
+        ? t("you")
         : m.sender_name || m.sender_type;
   const classes = `message from-${m.sender_type}${own ? " own" : ""} state-${m.state}`;
   return (
@@ -502,37 +553,37 @@ function MessageItem({
         <time dateTime={m.created_at}>{clock(m.created_at)}</time>
         {cameByEmail(m) ? (
           <span class="via" data-part="via-email">
-            via email
+            {t("viaEmail")}
           </span>
         ) : null}
-        {m.state === "sending" ? <span class="state">Sending…</span> : null}
+        {m.state === "sending" ? <span class="state">{t("sending")}</span> : null}
         {seen ? (
           <span class="state" data-part="seen-by-visitor">
-            Seen by the visitor
+            {t("seen")}
           </span>
         ) : null}
       </div>
       <div class="content" data-part="content">
-        {m.attachment && m.content === m.attachment.name ? null : m.content}
+        {m.attachment && m.content === m.attachment.name ? null : <Linked text={m.content} />}
       </div>
       {m.attachment ? <AttachmentView c={c} a={m.attachment} /> : null}
       {m.state === "failed" && m.client_id ? (
         <div class="failed">
-          <span>Not sent: {m.error}</span>{" "}
+          <span>{t("notSent", { error: m.error ?? "" })}</span>{" "}
           <button
             type="button"
             class="link"
             data-part="retry"
             onClick={() => m.client_id && c.outbox.retryMessage(threadId, m.client_id)}
           >
-            Retry
+            {t("retry")}
           </button>{" "}
           <button
             type="button"
             class="link"
             onClick={() => m.client_id && c.outbox.discardMessage(threadId, m.client_id)}
           >
-            Discard
+            {t("discard")}
           </button>
         </div>
       ) : null}

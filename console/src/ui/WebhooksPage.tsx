@@ -3,6 +3,7 @@ import { errorText } from "../api";
 import type { Console } from "../console";
 import { dateTime } from "./format";
 import { useFormAction } from "./formAction";
+import { t } from "../i18n";
 
 // Admins: the organization's webhook endpoints (REST /webhooks; README "Webhooks"): register
 // with the kinds to send, enable or disable, rotate the secret, read the delivery log, and
@@ -82,7 +83,7 @@ export function WebhooksPage({ c }: { c: Console }) {
   });
   return (
     <main class="admin" data-part="webhooks-page">
-      <h1>Webhooks</h1>
+      <h1>{t("webhooks")}</h1>
       <p class="hint">
         Events are sent from the durable log, signed (Chat-Signature), at least once and in order
         per conversation; replay re-sends every event after an id or from a time.

@@ -2,6 +2,7 @@
 // text nodes, never as HTML.
 
 import { ms, type ThreadStatus } from "../protocol";
+import { t } from "../i18n";
 
 export function clock(time: string | null | undefined): string {
   const t = ms(time);
@@ -21,12 +22,10 @@ export function dateTime(time: string | null | undefined): string {
     : "Unknown";
 }
 
-export const STATUS_TEXT: Record<ThreadStatus, string> = {
-  unassigned: "Waiting",
-  active: "Active",
-  closed: "Closed",
-  expired: "Expired",
-};
+// The catalogue's keys are the statuses themselves.
+export const STATUS_TEXT = Object.fromEntries(
+  (["unassigned", "active", "closed", "expired"] as const).map((s) => [s, t(s)]),
+) as Record<ThreadStatus, string>;
 
 /** An http(s) URL a visitor reported, safe to link to; null for anything else. */
 export function safeHref(url: string | null | undefined): string | null {

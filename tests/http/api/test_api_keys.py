@@ -338,6 +338,10 @@ async def test_the_openapi_document_names_each_routes_scope_and_the_few_that_ref
             f"POST {API}/webhooks/{{webhook_id}}/rotate-secret",
             f"POST {API}/webhooks/{{webhook_id}}/replay",
             f"GET {API}/webhooks/{{webhook_id}}/deliveries",
+            # An agent's picture is a person's own, shown to visitors (README "Appearance").
+            f"GET {API}/auth/me/avatar",
+            f"PUT {API}/auth/me/avatar",
+            f"DELETE {API}/auth/me/avatar",
         }
         assert scopes[f"GET {API}/auth/me"] == "read"
         assert scopes[f"POST {API}/threads/{{thread_id}}/claim"] == "write"

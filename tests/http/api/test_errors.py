@@ -1,6 +1,7 @@
-"""Checks across every REST route (chat/http/api/): who may call what (401 without a valid token,
-403 for an agent on admin routes, both lists read from the OpenAPI document), and the error shape
-of failures the framework answers (unknown path or method, bad id, oversized or malformed body).
+"""Checks across every REST route (chat/http/api/): who may call what (401 without a valid token;
+each route's role, `x-role` in the OpenAPI document, reached by that role and the ones above it
+and 403 for those below: agent < supervisor < admin, chat/auth/roles.py), and the error shape of
+failures the framework answers (unknown path or method, bad id, oversized or malformed body).
 
 The errors a route may answer are declared in chat/http/openapi.py (`errors=` and the implied
 401/403/404/422). Every error reply is checked for the contract's shape by `assert_error`
@@ -48,6 +49,11 @@ ADMIN_ROUTES: list[tuple[str, str, Any]] = [
     ("POST", "/threads/{thread_id}/restore", None),
     ("DELETE", "/visitors/{visitor_id}", None),
 ]
+# Routes for supervisors and admins (403 forbidden for agents): running the floor.
+SUPERVISOR_ROUTES: list[tuple[str, str, Any]] = [
+    ("POST", "/threads/{thread_id}/whisper", {"client_id": "w1", "content": "Offer the refund"}),
+]
+ROLES = ("agent", "supervisor", "admin")  # least to most
 # Routes that may answer 403 for another reason than the caller's role alone (closing or
 # transferring a thread: whether the caller holds it; tests/http/api/test_threads.py; an
 # org-wide canned response: tests/canned/test_canned_api.py).
@@ -59,9 +65,10 @@ OTHER_403 = {
     ("POST", "/canned-responses"),
     ("PATCH", "/canned-responses/{response_id}"),
     ("DELETE", "/canned-responses/{response_id}"),
-    # Attachments: the widget's routes keep the widget's Origin rule.
+    # Attachments and the transcript by mail: the widget's routes keep the widget's Origin rule.
     ("POST", "/widget/{widget_key}/attachments"),
     ("GET", "/widget/{widget_key}/attachments/{attachment_id}/link"),
+    ("POST", "/widget/{widget_key}/threads/{thread_id}/transcript/email"),
     # The organization requires two-factor sign-in and this agent has not enrolled.
     ("POST", "/auth/login"),
 }
@@ -104,7 +111,8 @@ async def test_every_route_checks_its_caller(base_url: str) -> None:
 
         # Every route that takes a bearer token may also answer 403 to an API key (a scope it
         # lacks, or a route that refuses keys: tests/http/api/test_api_keys.py).
-        assert forbidding == {(m, p) for m, p, _ in ADMIN_ROUTES} | OTHER_403 | set(secured)
+        role_routes = {(m, p) for m, p, _ in ADMIN_ROUTES + SUPERVISOR_ROUTES}
+        assert forbidding == role_routes | OTHER_403 | set(secured)
         group = await call("POST", f"{api}/groups", {"name": "Sales"}, token=org.token)
         tag = await call("POST", f"{api}/tags", {"name": "Billing"}, token=org.token)
         ids = {
@@ -116,18 +124,61 @@ async def test_every_route_checks_its_caller(base_url: str) -> None:
             "thread_id": NO_SUCH_ID,
             "visitor_id": NO_SUCH_ID,
         }
+        sue = await add_member(api, org.token, "Sue", role="supervisor")
         for method, path, body in ADMIN_ROUTES:
+            for refused in (bob, sue):
+                reply = await call(method, api + path.format(**ids), body, token=refused.token)
+                assert_error(reply, 403, "forbidden", (refused.agent["role"], method, path))
+        for method, path, body in SUPERVISOR_ROUTES:
             reply = await call(method, api + path.format(**ids), body, token=bob.token)
-            assert_error(reply, 403, "forbidden")
+            assert_error(reply, 403, "forbidden", (method, path))
         agents = await call("GET", f"{api}/agents", token=org.token)
         assert agents.body["items"] == [
             {**org.agent, "is_online": False, "active_chats": 0},
             {**bob.agent, "is_online": False, "active_chats": 0},
+            {**sue.agent, "is_online": False, "active_chats": 0},
         ]
         spaces = await call("GET", f"{api}/spaces", token=org.token)
         assert spaces.body["items"] == [org.space]
         groups = await call("GET", f"{api}/groups", token=org.token)
         assert groups.body["items"] == [group.body]
+
+
+async def test_each_role_reaches_the_routes_of_its_role_and_no_others(base_url: str) -> None:
+    """The role table over every secured route, read from the OpenAPI document: an agent, a
+    supervisor and an admin each call every route (ids that name nothing, no body): a route of
+    their role or below gets past the role check (any answer but 401 and 403: a 404, a 422, or
+    the route's own answer), a route above their role is 403 forbidden in the contract's shape.
+    The admin-only routes stay admin-only; the supervisor's own are the ones listed here."""
+    with trio.fail_after(60):
+        org = await make_org(base_url)
+        api = f"{base_url}/api/v1"
+        callers = {
+            "agent": (await add_member(api, org.token, "Bob")).token,
+            "supervisor": (await add_member(api, org.token, "Sue", role="supervisor")).token,
+            "admin": org.token,
+        }
+        spec = (await call("GET", f"{api}/openapi.json")).body
+        needs: dict[tuple[str, str], str] = {}
+        for path, operations in spec["paths"].items():
+            for method, operation in operations.items():
+                if {"bearer": []} in operation.get("security", []):
+                    needs[(method.upper(), path.removeprefix("/api/v1"))] = operation["x-role"]
+        assert {r for r, role in needs.items() if role == "supervisor"} == {
+            (m, p) for m, p, _ in SUPERVISOR_ROUTES
+        }
+        assert {(m, p) for m, p, _ in ADMIN_ROUTES} <= {
+            r for r, role in needs.items() if role == "admin"
+        }
+        for (method, path), needed in sorted(needs.items()):
+            url = api + re.sub(r"\{\w+\}", NO_SUCH_ID, path)
+            for role, token in callers.items():
+                reply = await call(method, url, token=token)
+                context = (role, method, path, reply.status, reply.body)
+                if ROLES.index(role) >= ROLES.index(needed):
+                    assert reply.status not in (401, 403), context
+                else:
+                    assert_error(reply, 403, "forbidden", context)
 
 
 async def test_errors_have_the_contract_shape(base_url: str) -> None:

@@ -25,6 +25,11 @@ async def test_widget_config(base_url: str) -> None:
                 "space": {"name": "Shop", "settings": org.space["settings"]},
                 "agents_online": False,
                 "groups": [],
+                "hours": None,  # no business hours: always open
+                "transcript_email": False,  # this server has no SMTP
+                # Appearance (tests/http/api/test_appearance.py): the admin, by name only.
+                "team": {"members": [{"name": "Ada", "avatar_url": None}], "others": 0},
+                "reply_time": None,
             }
             assert ok.header("Access-Control-Allow-Origin") == origin
             assert "origin" in (ok.header("Vary") or "").lower()

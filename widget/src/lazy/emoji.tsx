@@ -5,6 +5,8 @@
 // End jump, Enter or Space picks, Escape closes; the composer puts focus back in the input.
 
 import { Component } from "preact";
+import { t } from "../i18n";
+import type { Key } from "../locales/en";
 import css from "./emoji.css?inline";
 
 export { css };
@@ -12,15 +14,15 @@ export { css };
 const COLUMNS = 8;
 
 // [group label, emoji separated by spaces]: 40 + 24 + 24 + 32 = 120.
-const GROUPS: [string, string][] = [
+const GROUPS: [Key, string][] = [
   [
-    "Smileys",
+    "smileys",
     "😀 😃 😄 😁 😆 😅 😂 🤣 😊 😇 🙂 🙃 😉 😌 😍 🥰 😘 😋 😛 😜 🤪 🤔 🤨 😐 😑 😶 🙄 😏 😬 😴 😷 🤒 🥳 😎 🤓 😕 😟 😢 😭 😡",
   ],
-  ["Gestures", "👍 👎 👌 ✌️ 🤞 🤝 👏 🙌 👋 🙏 💪 👀 ✋ 🤚 👊 ✊ 🤘 🤙 👈 👉 👆 👇 ☝️ 🤷"],
-  ["Symbols", "❤️ 🧡 💛 💚 💙 💜 🖤 💔 💯 ✅ ❌ ❓ ❗ ⚠️ ⭐ 🔥 ✨ 🎉 🎁 💡 💬 🔔 ⏰ ⌛"],
+  ["gestures", "👍 👎 👌 ✌️ 🤞 🤝 👏 🙌 👋 🙏 💪 👀 ✋ 🤚 👊 ✊ 🤘 🤙 👈 👉 👆 👇 ☝️ 🤷"],
+  ["symbols", "❤️ 🧡 💛 💚 💙 💜 🖤 💔 💯 ✅ ❌ ❓ ❗ ⚠️ ⭐ 🔥 ✨ 🎉 🎁 💡 💬 🔔 ⏰ ⌛"],
   [
-    "Things",
+    "things",
     "☕ 🍕 🍔 🍰 🍺 🍷 🎂 🍎 📦 🛒 💳 💰 📱 💻 🖥️ 📧 📞 📅 📎 🔒 🔑 🏠 🚗 ✈️ 🚚 🌍 ☀️ 🌧️ ❄️ 🌈 🐶 🐱",
   ],
 ];
@@ -65,10 +67,10 @@ export default class EmojiPicker extends Component<EmojiPickerProps> {
 
   override render() {
     return (
-      <div class="emoji" data-part="emoji-picker" role="dialog" aria-label="Emoji" onKeyDown={this.onKeyDown}>
+      <div class="emoji" data-part="emoji-picker" role="dialog" aria-label={t("emojiPicker")} onKeyDown={this.onKeyDown}>
         {GROUPS.map(([label, list], group) => (
-          <div role="group" aria-label={label}>
-            <p class="emoji-group">{label}</p>
+          <div role="group" aria-label={t(label)}>
+            <p class="emoji-group">{t(label)}</p>
             {list.split(" ").map((emoji, at) => (
               <button
                 type="button"

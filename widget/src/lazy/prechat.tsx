@@ -3,6 +3,8 @@
 // app (a chunk must not pull app modules in: they would be a second copy).
 
 import type { Chat, State } from "../chat";
+import { t } from "../i18n";
+import { closedHours } from "../ui/states";
 import css from "./prechat.css?inline";
 
 export { css };
@@ -12,18 +14,16 @@ export default function Prechat({ chat, s }: { chat: Chat; s: State }) {
     <form
       class="panel prechat"
       data-part="prechat"
-      aria-label="Leave your details"
+      aria-label={t("details")}
       onSubmit={(event) => {
         event.preventDefault();
         const data = new FormData(event.currentTarget);
         chat.identify({ name: String(data.get("name") ?? ""), email: String(data.get("email") ?? "") }, true);
       }}
     >
-      <p>
-        {s.queueFull ? "All our agents are busy" : "No one is online"} right now. Leave your email and
-        we will get back to you.
-      </p>
-      <input class="field" name="name" autocomplete="name" maxLength={120} placeholder="Name" aria-label="Name" />
+      {/* Outside business hours the away screen above says it (one sentence, not two). */}
+      {!closedHours(s) && <p>{t(s.queueFull ? "busy" : "nobody")}</p>}
+      <input class="field" name="name" autocomplete="name" maxLength={120} placeholder={t("name")} aria-label={t("name")} />
       <input
         class="field"
         name="email"
@@ -31,11 +31,11 @@ export default function Prechat({ chat, s }: { chat: Chat; s: State }) {
         autocomplete="email"
         maxLength={254}
         required
-        placeholder="Email"
-        aria-label="Email"
+        placeholder={t("email")}
+        aria-label={t("email")}
       />
       <button type="submit" class="primary">
-        Send
+        {t("submit")}
       </button>
     </form>
   );

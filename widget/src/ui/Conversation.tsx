@@ -1,19 +1,39 @@
 // The message list. Every text (content, names) is a Preact text node: markup in a message
-// shows as typed, never parsed. A message's file shows as a thumbnail (images) or a download
-// link named after the file, through a signed link; both open in a new tab without an opener.
+// shows as typed, never parsed; http(s) and mailto links in it are <a> elements, and no other
+// scheme (frontend/shared/linkify.ts). A message's file shows as a thumbnail (images) or a
+// download link named after the file, through a signed link; both open in a new tab without an
+// opener.
 
+import { linkify } from "@chat/shared/linkify";
 import type { Chat, State } from "../chat";
 import type { Message } from "../messages";
+import { language, t } from "../i18n";
 import { type Attachment, compareIds } from "../protocol";
 
-const CLOCK = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+// Times as the widget's language writes them (English: as the browser's own locale does).
+let clockLang = "";
+let CLOCK: Intl.DateTimeFormat;
 
 function clock(iso: string): string {
   const date = new Date(iso);
+  if (clockLang !== language()) {
+    clockLang = language();
+    CLOCK = new Intl.DateTimeFormat(clockLang === "en" ? undefined : clockLang, { hour: "2-digit", minute: "2-digit" });
+  }
   return Number.isNaN(date.getTime()) ? "" : CLOCK.format(date);
 }
 
-const DELIVERY = { sending: "Sending…", sent: "Sent", failed: "Not sent" };
+/** A message's text with its links clickable: a new tab, no opener, no referrer, no endorsement. */
+const linked = (text: string) =>
+  linkify(text).map((part) =>
+    typeof part === "string" ? (
+      part
+    ) : (
+      <a class="url" data-part="link" href={part.href} target="_blank" rel="noopener noreferrer nofollow">
+        {part.text}
+      </a>
+    ),
+  );
 
 function FileLink({ a, chat }: { a: Attachment; chat: Chat }) {
   const url = chat.fileLink(a.id);
@@ -41,25 +61,25 @@ function Item({ m, chat, seen }: { m: Message; chat: Chat; seen?: boolean }) {
       data-state={m.state}
       data-id={m.id}
     >
-      {m.sender_type === "agent" && <div class="who">{m.sender_name || "Agent"}</div>}
-      <div class="text" data-part="content">
+      {m.sender_type === "agent" && <div class="who">{m.sender_name || t("agent")}</div>}
+      <div class="text" data-part="content" dir="auto">
         {m.attachment && <FileLink a={m.attachment} chat={chat} />}
-        {m.content !== m.attachment?.name && m.content}
+        {m.content !== m.attachment?.name && linked(m.content)}
       </div>
       <div class="meta">
         <time data-part="time" dateTime={m.created_at}>
           {clock(m.created_at)}
         </time>
-        {seen ? <span data-part="seen">Seen</span> : m.state && <span>{DELIVERY[m.state]}</span>}
+        {seen ? <span data-part="seen">{t("seen")}</span> : m.state && <span>{t(m.state)}</span>}
         {m.state === "failed" && (
           <button
             type="button"
             class="link"
             data-part="retry"
-            aria-label="Retry sending this message"
+            aria-label={t("retryLabel")}
             onClick={() => chat.retry(m.key)}
           >
-            Retry
+            {t("retry")}
           </button>
         )}
       </div>
@@ -76,10 +96,10 @@ export function Conversation({ s, chat }: { s: State; chat: Chat }) {
   // "Seen" shows under the visitor's last message only (Messenger-style).
   const lastOwn = s.messages.filter((m) => m.sender_type === "visitor").pop();
   return (
-    <div class="list" data-part="messages" role="log" aria-live="polite" aria-label="Messages">
+    <div class="list" data-part="messages" role="log" aria-live="polite" aria-label={t("messages")}>
       {s.greet && (
         <div class="greeting" data-part="greeting">
-          {s.greeting}
+          {s.greeting ?? t("greeting")}
         </div>
       )}
       {s.messages.map((m) => (
@@ -87,7 +107,7 @@ export function Conversation({ s, chat }: { s: State; chat: Chat }) {
       ))}
       {s.agentTyping && !s.ended && (
         <div class="typing" data-part="typing">
-          Agent is typing
+          {t("typing")}
         </div>
       )}
     </div>

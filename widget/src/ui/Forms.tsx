@@ -4,6 +4,7 @@
 
 import { Component } from "preact";
 import type { Chat, State } from "../chat";
+import { t } from "../i18n";
 import { lazy } from "../lazy";
 import type { EmojiPickerProps } from "../lazy/emoji";
 import { ClipIcon, SendIcon, SmileIcon } from "./icons";
@@ -43,7 +44,7 @@ class Emoji extends Component<{ chat: Chat }, { open?: boolean }> {
           type="button"
           class="send clip"
           data-part="emoji"
-          aria-label="Add an emoji"
+          aria-label={t("emoji")}
           aria-haspopup="dialog"
           aria-expanded={open}
           onClick={() => (open ? this.close() : this.setState({ open: true }))}
@@ -73,8 +74,8 @@ export function Composer({ chat }: { chat: Chat }) {
         data-part="input"
         name="message"
         rows={1}
-        placeholder="Write a message…"
-        aria-label="Your message"
+        placeholder={t("placeholder")}
+        aria-label={t("yourMessage")}
         onInput={(event) => chat.typing(event.currentTarget.value)}
         onKeyDown={(event) => {
           if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
@@ -100,14 +101,14 @@ export function Composer({ chat }: { chat: Chat }) {
         type="button"
         class="send clip"
         data-part="attach"
-        aria-label="Attach a file"
+        aria-label={t("attach")}
         // An upload needs the session token of a first welcome; one file at a time.
         disabled={chat.state.uploading || chat.state.status !== "connected"}
         onClick={(event) => (event.currentTarget.previousSibling as HTMLInputElement).click()}
       >
         <ClipIcon />
       </button>
-      <button type="submit" class="send" data-part="send" aria-label="Send message">
+      <button type="submit" class="send" data-part="send" aria-label={t("send")}>
         <SendIcon />
       </button>
     </form>
