@@ -46,8 +46,8 @@ function explainRefusal(status: number, key: string): void {
   explained = true;
   console.warn(
     status === 403
-      ? `chat widget: ${location.origin} is not in the "Allowed domains" of widget key ${key}` +
-          ` (agent console, Spaces)`
+      ? `chat widget: ${location.origin} is not allowed: add it to the "Allowed domains" of` +
+          ` widget key ${key} (agent console, Spaces)`
       : `chat widget: widget key ${key} is unknown (deleted or rotated; agent console, Spaces)`,
   );
 }
