@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck clean services-down widget widget-check console console-check bench
+.PHONY: install run test lint typecheck clean services-down frontend frontend-check \
+	frontend-shared-check widget widget-check console console-check bench
 
 install: $(STAMP)
 
@@ -31,60 +32,75 @@ typecheck: install
 # Two workers, a test file each at a time (a file's fixtures: its servers, its browser); the
 # fault suite and the load tests marked serial run alone after: they kill and stop services or
 # race two servers under a deadline, and the fault suite prints its table.
-test: install lint typecheck widget-check console-check
+test: install lint typecheck frontend-check
 	$(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile -m "not faults and not serial"
 	$(BIN)/pytest -q -p no:cacheprovider -m "faults or serial"
 
+# The front-ends are one npm workspace (package.json here: frontend/shared, widget, console) with
+# one lockfile, package-lock.json, and one node_modules/ (README "Front-ends"). `make frontend`
+# rebuilds every committed bundle, `make frontend-check` (part of `make test`) checks them all;
+# the per-app targets below are the same recipes for one app (docs and helpers name them).
+FRONTEND_DEPS := node_modules/.installed
+FRONTEND_PACKAGES := package.json package-lock.json frontend/shared/package.json \
+	widget/package.json console/package.json
+WIDGET_OUT := chat/static/widget
+CONSOLE_OUT := chat/static/console
+
+# npm ci also empties widget/node_modules and console/node_modules left from before the workspace.
+$(FRONTEND_DEPS): $(FRONTEND_PACKAGES)
+	npm ci --no-audit --no-fund
+	touch $(FRONTEND_DEPS)
+
+# $(call build_app,APP): typecheck, unit tests (the shared package's too), build into
+# chat/static/APP (the app's vite.config.ts), size budgets. Commit the result.
+define build_app
+npm run --workspace $(1) build
+endef
+
+# $(call check_app,APP,OUT): the same checks, building into a temp dir; the committed OUT must be
+# exactly what the sources and the lock build (no more, no fewer: a stale chunk fails too), each
+# file within its budget. The builds are deterministic, so a fresh clone passes.
+define check_app
+cd $(1) && npm run --silent typecheck && npm test --silent
+@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && cd $(1) && \
+npx --no-install vite build --outDir "$$tmp" --emptyOutDir --logLevel warn && \
+node scripts/check-size.mjs "$$tmp" && \
+if ! diff -rq "$$tmp" ../$(2) >/dev/null; then \
+	echo "$(2) differs from a build of $(1)/src: run make $(1) (or make frontend) and commit it" >&2; \
+	exit 1; \
+fi
+endef
+
+# Install from the lock (from scratch), then build both apps. Commit chat/static/widget and
+# chat/static/console.
+frontend:
+	npm ci --no-audit --no-fund
+	touch $(FRONTEND_DEPS)
+	npm run --workspace frontend/shared --silent typecheck
+	$(call build_app,widget)
+	$(call build_app,console)
+
+frontend-check: widget-check console-check
+
+# The shared package typechecks on its own too (each app also compiles it as its source).
+frontend-shared-check: $(FRONTEND_DEPS)
+	npm run --workspace frontend/shared --silent typecheck
+
 # The embeddable widget (widget/, Preact + Vite): one IIFE file and its lazy chunks (chunks/),
 # committed, served by the app.
-WIDGET_OUT := chat/static/widget
-WIDGET_DEPS := widget/node_modules/.installed
+widget: $(FRONTEND_DEPS)
+	$(call build_app,widget)
 
-$(WIDGET_DEPS): widget/package.json widget/package-lock.json
-	cd widget && npm ci --no-audit --no-fund
-	touch $(WIDGET_DEPS)
-
-# Rebuild $(WIDGET_OUT) from widget/src (typecheck, unit tests, build, size budgets); commit it.
-widget:
-	cd widget && npm ci --no-audit --no-fund && npm run build
-	touch $(WIDGET_DEPS)
-
-# The committed files (widget.js and chunks/) must be exactly what the sources and the lock
-# build (no more, no fewer: a stale chunk fails too), each within its budget.
-widget-check: $(WIDGET_DEPS)
-	cd widget && npm run --silent typecheck && npm test --silent
-	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && cd widget && \
-	npx --no-install vite build --outDir "$$tmp" --emptyOutDir --logLevel warn && \
-	node scripts/check-size.mjs "$$tmp" && \
-	if ! diff -rq "$$tmp" ../$(WIDGET_OUT) >/dev/null; then \
-		echo "$(WIDGET_OUT) differs from a build of widget/src: run make widget and commit it" >&2; \
-		exit 1; \
-	fi
+widget-check: frontend-shared-check
+	$(call check_app,widget,$(WIDGET_OUT))
 
 # The agent console (console/, Preact + Vite): console.js and console.css, committed, loaded by
 # chat/static/console.html at /console.
-CONSOLE_OUT := chat/static/console
-CONSOLE_DEPS := console/node_modules/.installed
+console: $(FRONTEND_DEPS)
+	$(call build_app,console)
 
-$(CONSOLE_DEPS): console/package.json console/package-lock.json
-	cd console && npm ci --no-audit --no-fund
-	touch $(CONSOLE_DEPS)
-
-# Rebuild $(CONSOLE_OUT) from console/src (typecheck, unit tests, build, sizes); commit it.
-console:
-	cd console && npm ci --no-audit --no-fund && npm run build
-	touch $(CONSOLE_DEPS)
-
-# The committed files must be exactly what the sources and the lock build (no more, no fewer).
-console-check: $(CONSOLE_DEPS)
-	cd console && npm run --silent typecheck && npm test --silent
-	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && cd console && \
-	npx --no-install vite build --outDir "$$tmp" --emptyOutDir --logLevel warn && \
-	node scripts/check-size.mjs "$$tmp" && \
-	if ! diff -rq "$$tmp" ../$(CONSOLE_OUT) >/dev/null; then \
-		echo "$(CONSOLE_OUT) differs from a build of console/src: run make console and commit it" >&2; \
-		exit 1; \
-	fi
+console-check: frontend-shared-check
+	$(call check_app,console,$(CONSOLE_OUT))
 
 # The load suite (bench/): starts its own service and embedded stores, writes
 # bench/results/<run>.json and PNG plots. BENCH_ARGS="--profile full", "--workers 1", "--url ...".

@@ -11,7 +11,7 @@ import { defineConfig } from "vite";
 
 export default defineConfig({
   // Nothing to copy from public/, and no .env files: the bundle depends only on src/,
-  // ../frontend/protocol and the lock.
+  // ../frontend/shared and the root package-lock.json.
   publicDir: false,
   envDir: false,
   oxc: { jsx: { runtime: "automatic", importSource: "preact" } },

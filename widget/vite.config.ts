@@ -7,7 +7,7 @@ import { lazyChunks } from "./scripts/lazy-chunks.ts";
 
 export default defineConfig({
   // Nothing to copy from public/, and no .env files: the bundle depends only on src/,
-  // ../frontend/protocol and the lock.
+  // ../frontend/shared and the root package-lock.json.
   publicDir: false,
   envDir: false,
   // The lazy chunks (chunks/) and the catalogues (locales/<lang>.<hash>.json) beside widget.js.

@@ -9,7 +9,7 @@ import { CannedStore } from "./canned";
 import { NotesStore } from "./notes";
 import { RatingsStore } from "./ratings";
 import { Colleagues } from "./colleagues";
-import { Connection, type Status } from "./connection";
+import { type Connection, createConnection, type Status } from "./connection";
 import { Cursors } from "./cursors";
 import { onFrame } from "./live";
 import { MessageLog } from "./messages";
@@ -150,7 +150,7 @@ export class Console {
         },
       },
     );
-    this.conn = new Connection({
+    this.conn = createConnection({
       prepare: () => this.auth.fresh(),
       url: () => {
         const token = this.auth.token();

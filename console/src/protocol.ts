@@ -1,13 +1,13 @@
 // The REST objects and /ws/agent frames as this console reads them: ../../../shared/CONTRACT.md
 // ("REST", "WebSocket /ws/agent") and structures.md ("API: what this implementation decides").
 // The vocabulary the widget shares (thread statuses, limits, ids) is defined once in
-// frontend/protocol.
+// frontend/shared/protocol.ts.
 
-import type { SenderType, ThreadStatus } from "../../frontend/protocol";
+import type { Attachment, SenderType, ThreadStatus } from "@chat/shared/protocol";
 import type { Note } from "./notes";
 import type { Rating } from "./ratings";
 
-export * from "../../frontend/protocol";
+export * from "@chat/shared/protocol";
 
 export type Role = "admin" | "supervisor" | "agent";
 
@@ -103,13 +103,6 @@ export interface Message {
   created_at: string;
   /** The file the message carries (structures.md, "Attachments"). */
   attachment?: Attachment;
-}
-
-export interface Attachment {
-  id: string;
-  name: string;
-  content_type: string;
-  size: number;
 }
 
 // A visitor message that came by email: a reply (client_id "email:<hash of its Message-ID>") or

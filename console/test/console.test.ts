@@ -7,10 +7,12 @@
 import "./closeloop.test";
 import assert from "node:assert/strict";
 import { mock, test } from "node:test";
-// The shared vocabulary's tests (frontend/protocol), run as this app's build compiles it.
-import "../../frontend/protocol/index.test";
-import "../../frontend/linkify/index.test";
+// The shared package's tests (frontend/shared), run as this app's build compiles them.
+import "@chat/shared/protocol.test";
+import "@chat/shared/socket.test";
+import "@chat/shared/linkify.test";
 import "./lazy.test";
+import { FakeSocket, flush } from "@chat/shared/testing";
 import { ApiError, type Fetch } from "../src/api";
 import { APPEARANCE_DEFAULTS, appearanceChanges, appearanceOf, previewConfig } from "../src/appearance";
 import {
@@ -23,7 +25,7 @@ import {
 } from "../src/canned";
 import { Auth, type RefreshResult, STORE_KEY } from "../src/auth";
 import { pendingSignIn } from "../src/console";
-import { Connection, HEARTBEAT_MS, type Status } from "../src/connection";
+import { createConnection, HEARTBEAT_MS, type Status } from "../src/connection";
 import { Cursors } from "../src/cursors";
 import { t } from "../src/i18n";
 import { MessageLog } from "../src/messages";
@@ -378,42 +380,12 @@ test("expiry is judged on the server's clock", async () => {
   await a.signOut();
 });
 
-// --- the connection --------------------------------------------------------------------------
-
-class FakeSocket {
-  static readonly CONNECTING = 0;
-  static readonly OPEN = 1;
-  static all: FakeSocket[] = [];
-  readyState = FakeSocket.CONNECTING;
-  sent: string[] = [];
-  onopen: (() => void) | null = null;
-  onmessage: ((event: { data: string }) => void) | null = null;
-  onclose: ((event: { code: number }) => void) | null = null;
-  constructor(readonly url: string) {
-    FakeSocket.all.push(this);
-  }
-  send(data: string) {
-    this.sent.push(data);
-  }
-  close() {
-    this.readyState = 3;
-  }
-  accept() {
-    this.readyState = FakeSocket.OPEN;
-    this.onopen?.();
-    this.onmessage?.({ data: JSON.stringify({ type: "welcome", agent: AGENT, spaces: [] }) });
-  }
-  drop(code: number) {
-    this.readyState = 3;
-    this.onclose?.({ code });
-  }
-}
+// --- the connection (the console's reading of a close; the backoff: frontend/shared) ---------
 
 function connection(refresh: () => Promise<RefreshResult>) {
-  FakeSocket.all = [];
-  (globalThis as { WebSocket?: unknown }).WebSocket = FakeSocket;
+  FakeSocket.install({ type: "welcome", agent: AGENT, spaces: [] });
   const statuses: Status[] = [];
-  const conn = new Connection({
+  const conn = createConnection({
     url: () => "ws://service/ws/agent?token=t",
     frame: () => {},
     status: (s) => statuses.push(s),
@@ -422,9 +394,7 @@ function connection(refresh: () => Promise<RefreshResult>) {
   return { conn, statuses };
 }
 
-const flush = () => new Promise((resolve) => setImmediate(resolve));
-
-test("a dropped socket is retried with backoff; a welcome resets it", async () => {
+test("a socket dropped after its welcome is retried with backoff", async () => {
   mock.timers.enable({ apis: ["setTimeout", "setInterval", "Date"] });
   try {
     const { conn, statuses } = connection(async () => "ok");
@@ -442,6 +412,37 @@ test("a dropped socket is retried with backoff; a welcome resets it", async () =
   } finally {
     mock.timers.reset();
   }
+});
+
+test("the token is made fresh before each handshake, one refresh at a time", async () => {
+  FakeSocket.install({ type: "welcome", agent: AGENT, spaces: [] });
+  let prepared = 0;
+  let finish: (ok: boolean) => void = () => {};
+  const conn = createConnection({
+    prepare: () => {
+      prepared += 1;
+      return new Promise<void>((resolve, reject) => {
+        finish = (ok) => (ok ? resolve() : reject(new Error("offline")));
+      });
+    },
+    url: () => "ws://service/ws/agent?token=t",
+    frame: () => {},
+    status: () => {},
+    refresh: async () => "ok",
+  });
+  conn.start();
+  assert.equal(FakeSocket.all.length, 0, "no handshake before the token is fresh");
+  conn.reconnect();
+  assert.equal(prepared, 1, "a second attempt waits for the refresh under way");
+  finish(true);
+  await flush();
+  assert.equal(FakeSocket.all.length, 1);
+  conn.reconnect();
+  assert.equal(prepared, 2);
+  finish(false);
+  await flush();
+  assert.equal(FakeSocket.all.length, 2, "a failed refresh: the handshake is tried anyway");
+  conn.stop();
 });
 
 test("4001 refreshes the token and reconnects at once; a refused refresh stays down", async () => {

@@ -40,8 +40,13 @@ export const SHARED: Record<string, readonly string[]> = {
 
 // The main bundle's modules that hold state (or start things): a chunk with a copy of one would
 // have a second, disconnected instance. A chunk gets the Chat through its props instead, and
-// may copy only stateless helpers (protocol, groups, icons) and types.
-const MAIN_ONLY = ["main.tsx", "mount.tsx", "chat.ts", "connection.ts", "embed.ts", "config.ts", "messages.ts", "emitter.ts", "page.ts", "title.ts", "launcher.tsx", "i18n.ts", "locales/en.ts"].map((f) => resolve(ROOT, "src", f));
+// may copy only stateless helpers (protocol, groups, icons) and types. The shared socket
+// (frontend/shared/socket.ts, under connection.ts) counts too: Vite resolves the workspace link
+// to that real path.
+const MAIN_ONLY = [
+  ...["main.tsx", "mount.tsx", "chat.ts", "connection.ts", "embed.ts", "config.ts", "messages.ts", "emitter.ts", "page.ts", "title.ts", "launcher.tsx", "i18n.ts", "locales/en.ts"].map((f) => resolve(ROOT, "src", f)),
+  resolve(ROOT, "../frontend/shared/socket.ts"),
+];
 
 export interface BuiltChunk {
   name: string;

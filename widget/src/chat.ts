@@ -10,7 +10,7 @@
 
 import type { Files } from "./attachments";
 import { fetchConfig } from "./config";
-import { Connection, type Status } from "./connection";
+import { type Connection, createConnection, type Status } from "./connection";
 import { Emitter } from "./emitter";
 import { type Embed, load, save } from "./embed";
 import { Language, t } from "./i18n";
@@ -185,7 +185,7 @@ export class Chat {
   constructor(private readonly embed: Embed) {
     this.sessionKey = `chat-widget:session:${embed.key}`;
     this.language = new Language(embed.http, (lang) => this.set({ lang }));
-    this.conn = new Connection({
+    this.conn = createConnection({
       url: () => this.url(),
       frame: (frame) => this.onFrame(frame),
       status: (status) => this.set({ status }),
@@ -332,7 +332,7 @@ export class Chat {
           this.messages.last = null;
           this.welcomes = 0;
           this.newConversation();
-          this.conn.resume();
+          this.conn.reconnect();
         }
         return;
       case "error":
@@ -380,7 +380,7 @@ export class Chat {
     if (this.resumedFrom && history.length >= HISTORY_LIMIT) {
       // The welcome holds the first 50 messages after `last`, and the live feed starts after
       // them: resume again from the newest for the rest.
-      setTimeout(() => this.conn.resume());
+      setTimeout(() => this.conn.reconnect());
       return;
     }
     this.flush();

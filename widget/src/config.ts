@@ -46,10 +46,8 @@ function explainRefusal(status: number, key: string): void {
   explained = true;
   console.warn(
     status === 403
-      ? `chat widget: this page's origin ${location.origin} is not in the space's allowed` +
-          ` domains (widget key ${key}); add it under the space's "Allowed domains" in the` +
-          ` agent console`
-      : `chat widget: the widget key ${key} is unknown (deleted, or rotated); copy the embed` +
-          ` snippet from the space's page in the agent console`,
+      ? `chat widget: ${location.origin} is not allowed: add it to the "Allowed domains" of` +
+          ` widget key ${key} (agent console, Spaces)`
+      : `chat widget: widget key ${key} is unknown (deleted or rotated; agent console, Spaces)`,
   );
 }

@@ -2,7 +2,7 @@
 // for the visitor's own, by client_id (an ack, the history after a reconnect and the echo from
 // another tab all name the same message).
 
-import { type AttachmentJson, compareIds, type MessageJson, type SenderType } from "./protocol";
+import { type Attachment, compareIds, type MessageJson, type SenderType } from "./protocol";
 
 export type Delivery = "sending" | "sent" | "failed";
 
@@ -16,7 +16,7 @@ export interface Message {
   sender_name?: string | null;
   content: string;
   created_at: string;
-  attachment?: AttachmentJson;
+  attachment?: Attachment;
   /** The visitor's messages only. */
   state?: Delivery;
   /** Own, sending: the connection generation it was last sent on. */
@@ -75,7 +75,7 @@ export class Messages {
   }
 
   /** The visitor wrote a message: shown at once, "sending" until acked. */
-  write(clientId: string, content: string, attachment?: AttachmentJson): Message {
+  write(clientId: string, content: string, attachment?: Attachment): Message {
     const own: Message = {
       key: `c${clientId}`,
       client_id: clientId,

@@ -1,10 +1,10 @@
 // The /ws/widget protocol as this widget reads it: ../../../shared/CONTRACT.md, "WebSocket
 // /ws/widget", and structures.md "API: what this implementation decides". The vocabulary the
-// console shares (thread statuses, limits, ids) is defined once in frontend/protocol.
+// console shares (thread statuses, limits, ids) is defined once in frontend/shared/protocol.ts.
 
-import type { SenderType, ThreadStatus } from "../../frontend/protocol";
+import type { Attachment, SenderType, ThreadStatus } from "@chat/shared/protocol";
 
-export * from "../../frontend/protocol";
+export * from "@chat/shared/protocol";
 
 export interface MessageJson {
   id: string;
@@ -16,20 +16,12 @@ export interface MessageJson {
   client_id?: string | null;
   created_at: string;
   /** The file the message shows (its content is then the file name when no words came). */
-  attachment?: AttachmentJson | null;
-}
-
-/** chat/http/api/attachments.py: a message's `attachment`, and the upload's answer. */
-export interface AttachmentJson {
-  id: string;
-  name: string;
-  content_type: string;
-  size: number;
+  attachment?: Attachment | null;
 }
 
 /** POST /widget/{key}/attachments and GET .../attachments/{id}/link. */
 export interface AttachmentLink {
-  attachment: AttachmentJson;
+  attachment: Attachment;
   /** A signed link (a path on the service), valid until expires_at. */
   url: string;
   expires_at: string;

@@ -4,15 +4,17 @@
 
 import assert from "node:assert/strict";
 import { mock, test } from "node:test";
-// The shared vocabulary's tests (frontend/protocol), run as this app's build compiles it.
-import "../../frontend/protocol/index.test";
+// The shared package's tests (frontend/shared), run as this app's build compiles them.
+import "@chat/shared/protocol.test";
+import "@chat/shared/socket.test";
 // Business hours and the return time (issue 17).
 import "./closeloop.test";
 import "./i18n.test";
-import "../../frontend/linkify/index.test";
+import "@chat/shared/linkify.test";
+import { FakeSocket } from "@chat/shared/testing";
 import { Files, uploadError } from "../src/attachments";
 import type { Verdict } from "../src/config";
-import { Connection, type Status } from "../src/connection";
+import { createConnection, type Status } from "../src/connection";
 import { noAgent } from "../src/groups";
 import { t } from "../src/i18n";
 import { hue, initials, names, readTeam, replyLine } from "../src/lazy/team";
@@ -82,45 +84,13 @@ test("switching threads keeps only the new thread's messages", () => {
   );
 });
 
-// --- the connection ------------------------------------------------------------------------
-
-class FakeSocket {
-  static readonly CONNECTING = 0;
-  static readonly OPEN = 1;
-  static all: FakeSocket[] = [];
-  readyState = FakeSocket.CONNECTING;
-  sent: string[] = [];
-  onopen: (() => void) | null = null;
-  onmessage: ((event: { data: string }) => void) | null = null;
-  onclose: ((event: { code: number }) => void) | null = null;
-  constructor(readonly url: string) {
-    FakeSocket.all.push(this);
-  }
-  send(data: string) {
-    this.sent.push(data);
-  }
-  close() {
-    this.readyState = 3;
-  }
-  // server side
-  accept() {
-    this.readyState = FakeSocket.OPEN;
-    this.onopen?.();
-    this.onmessage?.({ data: JSON.stringify({ type: "welcome", session: "s", history: [] }) });
-  }
-  drop(code: number, opened = true) {
-    this.readyState = 3;
-    if (opened) this.onopen?.();
-    this.onclose?.({ code });
-  }
-}
+// --- the connection (the widget's reading of a close; the backoff: frontend/shared) -----------
 
 function connection(verdict: Verdict = "down") {
-  FakeSocket.all = [];
-  (globalThis as { WebSocket?: unknown }).WebSocket = FakeSocket;
+  FakeSocket.install({ type: "welcome", session: "s", history: [] });
   const statuses: Status[] = [];
   let stopped = 0;
-  const conn = new Connection({
+  const conn = createConnection({
     url: () => "ws://service/ws/widget?key=k",
     frame: () => {},
     status: (s) => statuses.push(s),
@@ -130,7 +100,7 @@ function connection(verdict: Verdict = "down") {
   return { conn, statuses, stopped: () => stopped };
 }
 
-test("a dropped socket is retried with backoff; a welcome resets it", () => {
+test("a socket dropped after its welcome is retried with backoff", () => {
   mock.timers.enable({ apis: ["setTimeout", "setInterval", "Date"] });
   try {
     const { conn, statuses } = connection();

@@ -1,7 +1,7 @@
 // A message's text with its http(s) and mailto links clickable, the same rule as the widget's
-// (frontend/linkify): no other scheme is ever a link, and the rest stays a text node.
+// (frontend/shared/linkify.ts): no other scheme is ever a link, and the rest stays a text node.
 
-import { linkify } from "../../../frontend/linkify";
+import { linkify } from "@chat/shared/linkify";
 
 export function Linked({ text }: { text: string }) {
   return (

@@ -1,13 +1,14 @@
 // The message list. Every text (content, names) is a Preact text node: markup in a message
 // shows as typed, never parsed; http(s) and mailto links in it are <a> elements, and no other
-// scheme (frontend/linkify). A message's file shows as a thumbnail (images) or a download
-// link named after the file, through a signed link; both open in a new tab without an opener.
+// scheme (frontend/shared/linkify.ts). A message's file shows as a thumbnail (images) or a
+// download link named after the file, through a signed link; both open in a new tab without an
+// opener.
 
-import { linkify } from "../../../frontend/linkify";
+import { linkify } from "@chat/shared/linkify";
 import type { Chat, State } from "../chat";
 import type { Message } from "../messages";
 import { language, t } from "../i18n";
-import { type AttachmentJson, compareIds } from "../protocol";
+import { type Attachment, compareIds } from "../protocol";
 
 // Times as the widget's language writes them (English: as the browser's own locale does).
 let clockLang = "";
@@ -34,7 +35,7 @@ const linked = (text: string) =>
     ),
   );
 
-function FileLink({ a, chat }: { a: AttachmentJson; chat: Chat }) {
+function FileLink({ a, chat }: { a: Attachment; chat: Chat }) {
   const url = chat.fileLink(a.id);
   const image = a.content_type.startsWith("image/");
   return (

@@ -1,8 +1,8 @@
-// Imported by widget/test/widget.test.ts and console/test/console.test.ts (like ../protocol's).
+// Imported by widget/test/widget.test.ts and console/test/console.test.ts (like protocol.test.ts).
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { linkify, safeHref } from "./index";
+import { linkify, safeHref } from "./linkify";
 
 test("linkify: http(s) and mailto become links, the text around stays text", () => {
   assert.deepEqual(linkify("See https://example.com/a?b=1&c=2, or mail mailto:help@example.com."), [

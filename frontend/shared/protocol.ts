@@ -2,7 +2,7 @@
 // and REST) import it through their own src/protocol.ts, which adds the frames only that app
 // reads. ../../../shared/CONTRACT.md ("Conventions", and the thread and message objects under
 // "REST") and structures.md ("Frames and limits"). Plain TypeScript with no imports: each app's
-// tsc and Vite build compile it as one of its own files.
+// tsc and Vite build compile it as one of its own files (as `@chat/shared/protocol`).
 
 /** A thread's lifecycle, in order: waiting for an agent, held by one, then ended either way. */
 export const THREAD_STATUSES = ["unassigned", "active", "closed", "expired"] as const;
@@ -14,6 +14,19 @@ export function isOpen(status: ThreadStatus): boolean {
 }
 
 export type SenderType = "visitor" | "agent" | "system";
+
+/** Every frame, either way, is a JSON object with its kind in `type`. */
+export interface FrameBase {
+  type: string;
+}
+
+/** A file a message carries (chat/http/api/attachments.py; structures.md "Attachments"). */
+export interface Attachment {
+  id: string;
+  name: string;
+  content_type: string;
+  size: number;
+}
 
 /** A message's content, in characters (code points) after trimming. */
 export const MAX_CONTENT_CHARS = 4000;
@@ -51,5 +64,5 @@ export function newClientId(): string {
   b[6] = ((b[6] ?? 0) & 0x0f) | 0x40;
   b[8] = ((b[8] ?? 0) & 0x3f) | 0x80;
   const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  return h.replace(/(.{8})(.{4})(.{4})(.{4})/, "$1-$2-$3-$4-");
 }

@@ -11,7 +11,7 @@ import {
   MAX_FRAME_BYTES,
   newClientId,
   THREAD_STATUSES,
-} from "./index";
+} from "./protocol";
 
 test("ids order numerically, not as text", () => {
   assert.ok(compareIds("9-0", "10-0") < 0);

@@ -2,7 +2,8 @@
 // become links (never javascript:, data: or any other scheme), each checked by the URL parser;
 // everything else stays text. The apps render the parts as Preact text nodes and <a> elements
 // (rel="noopener noreferrer nofollow", target=_blank), so nothing in a message is parsed as
-// markup. Free of imports, like ../protocol: each app's build compiles it as its own file.
+// markup. Free of imports, like protocol.ts: each app's build compiles it as its own file
+// (as `@chat/shared/linkify`).
 
 export type Part = string | { href: string; text: string };
 
