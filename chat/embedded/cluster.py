@@ -75,13 +75,24 @@ def start_cluster(
     count = masters * (1 + replicas)
     # Started before and stopped since: every node finds its place again in its nodes.conf.
     formed = all((root / f"node-{i}" / "nodes.conf").exists() for i in range(count))
+    # Ports handed out in this call: a node spawned a moment ago may not listen yet, so the
+    # kernel can offer its port again for the next node (node 1's bus port once met node 0's).
+    taken: set[int] = set()
+
+    def unique_port(recorded: int | None) -> int:
+        port = choose_port(None, recorded)
+        while port in taken:
+            port = choose_port(None, None)
+        taken.add(port)
+        return port
+
     for index in range(count):
         folder = root / f"node-{index}"
         folder.mkdir(mode=0o700, exist_ok=True)
-        port = choose_port(None, read_int(folder / "port"))
+        port = unique_port(read_int(folder / "port"))
         write_text_atomic(folder / "port", f"{port}\n")
         # The bus port is set, not left at port + 10000, which overflows for high free ports.
-        bus = choose_port(None, read_int(folder / "bus-port"))
+        bus = unique_port(read_int(folder / "bus-port"))
         write_text_atomic(folder / "bus-port", f"{bus}\n")
         limit = maxmemory or valkey.default_maxmemory()
         config = _config(folder, port, bus, password, appendfsync, node_timeout_ms, limit)
