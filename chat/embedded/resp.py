@@ -16,7 +16,7 @@ class RespError(Exception):
 def call(host: str, port: int, password: str, *args: str, timeout: float = 2.0) -> Reply:
     """AUTH, then the command; its reply. Raises RespError for an error reply, OSError when the
     server cannot be reached."""
-    payload = _command(["AUTH", password]) + _command(list(args))
+    payload = encode_command(["AUTH", password]) + encode_command(list(args))
     with socket.create_connection((host, port), timeout=timeout) as sock:
         sock.sendall(payload)
         with sock.makefile("rb") as replies:
@@ -24,7 +24,8 @@ def call(host: str, port: int, password: str, *args: str, timeout: float = 2.0) 
             return _read(replies)
 
 
-def _command(args: list[str]) -> bytes:
+def encode_command(args: list[str]) -> bytes:
+    """One command in RESP (an array of bulk strings), as a client sends it."""
     parts = [b"*%d\r\n" % len(args)]
     for arg in args:
         data = arg.encode()

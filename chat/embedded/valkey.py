@@ -24,6 +24,7 @@ from chat.embedded._support import (
     terminate,
     write_text_atomic,
 )
+from chat.embedded.resp import encode_command
 
 PROCESS_NAME = "valkey-server"
 START_TIMEOUT = 20.0
@@ -205,21 +206,13 @@ def _require_password(port: int, password: str) -> None:
 
 def _exchange(port: int, commands: list[list[str]]) -> list[bytes] | None:
     """Send commands over one connection; their one-line replies, or None if unreachable."""
-    payload = b"".join(_command(args) for args in commands)
+    payload = b"".join(encode_command(args) for args in commands)
     with contextlib.suppress(OSError):
         with socket.create_connection((LOOPBACK, port), timeout=1.0) as sock:
             sock.sendall(payload)
             with sock.makefile("rb") as replies:
                 return [replies.readline() for _ in commands]
     return None
-
-
-def _command(args: list[str]) -> bytes:
-    parts = [b"*%d\r\n" % len(args)]
-    for arg in args:
-        data = arg.encode()
-        parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
-    return b"".join(parts)
 
 
 def _failure(layout: _Layout, message: str) -> EmbeddedServiceError:
