@@ -95,7 +95,12 @@ def test_an_admin_manages_the_tag_list_in_the_console(service: Service, consoles
     expect(row).to_have_count(1)
 
     row.locator("input[name=name]").fill("Refund requests")
-    row.locator("button[type=submit]").click()
+    # The field shows the new name as soon as it is typed: wait for the PATCH's answer instead.
+    with ada.page.expect_response(
+        lambda r: r.request.method == "PATCH" and "/tags/" in r.url
+    ) as renamed:
+        row.locator("button[type=submit]").click()
+    assert renamed.value.status == 200
     expect(ada.part("tag-row").locator("input[name=name]")).to_have_value("Refund requests")
     assert [t["name"] for t in rest(org, "GET", "/tags").body["items"]] == ["Refund requests"]
 
