@@ -13,8 +13,10 @@ from typing import Any
 
 import trio
 
+from chat.config import Settings
 from tests.helpers.api import Member, add_member
 from tests.helpers.chat import Client, Org, agent_socket, make_org, widget
+from tests.helpers.db import wait_for_messages
 from tests.helpers.http import call
 
 FLOOR_WITHIN = 15.0  # a change reaches the floor within its pace (1 s), on a loaded machine
@@ -247,3 +249,50 @@ async def test_another_organizations_space_never_appears(base_url: str) -> None:
             assert {a["id"] for a in floor["agents"]} == {ours.agent["id"]}
             for frame in we.seen:
                 assert theirs.space["id"] not in str(frame), frame
+
+
+async def test_the_hours_earlier_answers_come_from_the_projected_log(
+    base_url: str, settings: Settings
+) -> None:
+    """A floor that starts after a first response counts it (PostgreSQL, once, at the start);
+    a conversation answered before and reopened by its visitor gives no first response again
+    (as in the reports), though its state no longer says it was answered."""
+    with trio.fail_after(90):
+        org = await make_org(base_url)
+        api = f"{base_url}/api/v1"
+        hal = await add_member(api, org.token, "Hal")
+        async with agent_socket(base_url, hal.token) as (hal_socket, _):
+            async with widget(org) as (visitor, welcome):
+                t1 = (await visitor.say("hello"))["thread_id"]
+            thread1 = await _thread(org, hal.token, t1)
+            claimed = await call("POST", f"{api}/threads/{t1}/claim", token=hal.token)
+            assert claimed.status == 200, claimed.body
+            answer = await _agent_says(hal_socket, t1, "Hello, Hal here")
+            closed = await call("POST", f"{api}/threads/{t1}/close", token=hal.token)
+            assert closed.status == 200, closed.body
+            async with widget(org, session=welcome["session"]) as (again, _):
+                reopened = await again.say("one more thing")
+            assert reopened["thread_id"] == t1  # the same conversation, waiting again
+            await wait_for_messages(settings.database_url, t1, 3)
+
+            async with agent_socket(base_url, org.token) as (watcher, _):
+                await watcher.send({"type": "floor.subscribe"})
+                frame = await next_floor(watcher, lambda f: True)
+                space = space_of(frame, org)
+                exact = round(seconds(answer, thread1), 1)
+                assert space["first_response"] == {
+                    "count": 1,
+                    "median_seconds": exact,
+                    "p90_seconds": exact,
+                }
+                assert (space["waiting"], space["active"]) == (1, 0)
+
+                claimed = await call("POST", f"{api}/threads/{t1}/claim", token=hal.token)
+                assert claimed.status == 200, claimed.body
+                await _agent_says(hal_socket, t1, "Sure, go ahead")
+                async with widget(org) as (other, _):
+                    await other.say("hi")  # a change after the answer: the next frame
+                frame = await next_floor(watcher, lambda f: space_of(f, org)["waiting"] == 1)
+                space = space_of(frame, org)
+                assert space["active"] == 1
+                assert space["first_response"]["count"] == 1
