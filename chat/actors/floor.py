@@ -144,8 +144,8 @@ class Floors:
             handle.dirty.set()
 
     def spaces_changed(self, space_id: str) -> None:
-        """A space was created, renamed or deleted: floors read their organization's spaces
-        again (a floor that follows the space, or any floor, for a space nobody follows yet)."""
+        """A space was created, renamed or deleted: every floor reads its organization's spaces
+        again, and starts over if they changed (a new space's organization is not known here)."""
         for handle in self._handles.values():
             handle.respace.set()
 
@@ -197,30 +197,31 @@ async def run_floor(deps: FloorDeps, handle: FloorHandle) -> None:
     """Keep `handle`'s frame current until cancelled: snapshot, then the log. Never returns."""
     backoff = Backoff(f"floor of {handle.organization_id}")
     while True:
-        if handle.respace.is_set():
-            handle.respace = trio.Event()
-            await _reload_spaces(deps, handle)
         try:
             async with trio.open_nursery() as nursery:
-                nursery.start_soon(_restart_on_respace, handle, nursery.cancel_scope)
+                nursery.start_soon(_watch_spaces, deps, handle, nursery.cancel_scope)
                 await _run_generation(deps, handle, backoff)
         except* (StreamLogError, OSError, psycopg.OperationalError) as group:
             await backoff.wait(logger, group.exceptions[0])
 
 
-async def _restart_on_respace(handle: FloorHandle, generation: trio.CancelScope) -> None:
-    await handle.respace.wait()
-    generation.cancel()
-
-
-async def _reload_spaces(deps: FloorDeps, handle: FloorHandle) -> None:
+async def _watch_spaces(deps: FloorDeps, handle: FloorHandle, generation: trio.CancelScope) -> None:
+    """Start the floor over when its organization's spaces changed (one query per space change
+    in the deployment: a control entry names the space, not its organization)."""
     org = handle.organization_id
-    try:
-        rows = await deps.db.run(lambda c: space_queries.list_spaces(c, org))
-    except psycopg.OperationalError:
-        logger.warning("the floor of %s keeps its spaces: PostgreSQL is down", org)
-        return
-    handle.spaces = {s.id: s.name for s in rows}
+    while True:
+        await handle.respace.wait()
+        handle.respace = trio.Event()
+        try:
+            rows = await deps.db.run(lambda c: space_queries.list_spaces(c, org))
+        except psycopg.OperationalError:
+            logger.warning("the floor of %s keeps its spaces: PostgreSQL is down", org)
+            continue
+        spaces = {s.id: s.name for s in rows}
+        if spaces != handle.spaces:
+            handle.spaces = spaces
+            generation.cancel()
+            return
 
 
 async def _run_generation(deps: FloorDeps, handle: FloorHandle, backoff: Backoff) -> None:

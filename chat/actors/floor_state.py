@@ -179,23 +179,28 @@ class FloorState:
         self.prune(now_ms)
         samples = [s for _, _, s in self._samples]
         everyone = {a for present in self.present.values() for a in present if a in agents}
+        # One pass over the conversations and the samples, by space and by (space, group).
+        by_space: dict[str, tuple[list[_Open], list[Sample]]] = {}
+        by_group: dict[tuple[str, str | None], tuple[list[_Open], list[Sample]]] = {}
+        for t in self.threads.values():
+            by_space.setdefault(t.space_id, ([], []))[0].append(t)
+            by_group.setdefault((t.space_id, t.group_id), ([], []))[0].append(t)
+        for s in samples:
+            by_space.setdefault(s.space_id, ([], []))[1].append(s)
+            by_group.setdefault((s.space_id, s.group_id), ([], []))[1].append(s)
         spaces = []
         for space_id, name in sorted(self.spaces.items(), key=lambda item: item[1].lower()):
             present = self.present.get(space_id, set()) & agents.keys()
-            in_space = [t for t in self.threads.values() if t.space_id == space_id]
-            answered = [s for s in samples if s.space_id == space_id]
+            in_space, answered = by_space.get(space_id, ([], []))
             rows = []
             for group_id, group_name, members in _buckets(groups, in_space, answered):
+                threads, group_samples = by_group.get((space_id, group_id), ([], []))
+                row_agents = present if members is None else present & members
                 rows.append(
                     {
                         "group_id": group_id,
                         "name": group_name,
-                        **_figures(
-                            [t for t in in_space if t.group_id == group_id],
-                            [s for s in answered if s.group_id == group_id],
-                            present if members is None else present & members,
-                            agents,
-                        ),
+                        **_figures(threads, group_samples, row_agents, agents),
                     }
                 )
             figures = _figures(in_space, answered, present, agents)

@@ -296,3 +296,21 @@ async def test_the_hours_earlier_answers_come_from_the_projected_log(
                 space = space_of(frame, org)
                 assert space["active"] == 1
                 assert space["first_response"]["count"] == 1
+
+
+async def test_a_space_created_or_deleted_while_watching(base_url: str) -> None:
+    with trio.fail_after(60):
+        org = await make_org(base_url)
+        api = f"{base_url}/api/v1"
+        async with agent_socket(base_url, org.token) as (watcher, _):
+            await watcher.send({"type": "floor.subscribe"})
+            await next_floor(watcher, lambda f: len(f["spaces"]) == 1)
+            body = {"name": "Blog", "allowed_domains": ["blog.example.com"]}
+            blog = await call("POST", f"{api}/spaces", body, token=org.token)
+            assert blog.status == 201, blog.body
+            frame = await next_floor(watcher, lambda f: len(f["spaces"]) == 2)
+            assert [s["name"] for s in frame["spaces"]] == ["Blog", "Shop"]
+            gone = await call("DELETE", f"{api}/spaces/{blog.body['id']}", token=org.token)
+            assert gone.status in (200, 204), gone.body
+            frame = await next_floor(watcher, lambda f: len(f["spaces"]) == 1)
+            assert [s["space_id"] for s in frame["spaces"]] == [org.space["id"]]
