@@ -302,6 +302,7 @@ async def _publish(deps: FloorDeps, handle: FloorHandle, state: FloorState) -> N
     """Render the floor when it changed (or a first response left the window), then wait out
     the pace: changes meanwhile make the next frame. Never returns."""
     known: OrgDirectory | None = None
+    unknown: set[str] = set()  # present agents the directory's copy lacked at the last render
     while True:
         expiry = state.next_expiry_ms()
         deadline = math.inf
@@ -312,6 +313,13 @@ async def _publish(deps: FloorDeps, handle: FloorHandle, state: FloorState) -> N
         handle.dirty = trio.Event()
         try:
             known = await deps.directory.org(handle.organization_id)
+            # An agent created a moment ago is present before the copy has its row (its
+            # creation appends no routing.changed): read the copy again, once per such agent.
+            missing = state.present_agents() - known.agents.keys()
+            if missing - unknown:
+                deps.directory.invalidate(handle.organization_id)
+                known = await deps.directory.org(handle.organization_id)
+            unknown = missing
         except psycopg.OperationalError:
             if known is None:
                 raise

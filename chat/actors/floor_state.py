@@ -164,6 +164,10 @@ class FloorState:
         while len(self._finished) > KNOWN_FINISHED:
             self._finished.popitem(last=False)
 
+    def present_agents(self) -> set[str]:
+        """Every agent present in some space of the organization."""
+        return {a for present in self.present.values() for a in present}
+
     def loads(self) -> dict[str, int]:
         """Agent id -> the open conversations it holds in the organization's live spaces."""
         loads: dict[str, int] = {}
@@ -178,7 +182,7 @@ class FloorState:
         """The `floor` frame: the organization's total, each space and its groups, each agent."""
         self.prune(now_ms)
         samples = [s for _, _, s in self._samples]
-        everyone = {a for present in self.present.values() for a in present if a in agents}
+        everyone = self.present_agents() & agents.keys()
         # One pass over the conversations and the samples, by space and by (space, group).
         by_space: dict[str, tuple[list[_Open], list[Sample]]] = {}
         by_group: dict[tuple[str, str | None], tuple[list[_Open], list[Sample]]] = {}

@@ -298,7 +298,7 @@ async def test_the_hours_earlier_answers_come_from_the_projected_log(
                 assert space["first_response"]["count"] == 1
 
 
-async def test_a_space_created_or_deleted_while_watching(base_url: str) -> None:
+async def test_spaces_and_agents_added_while_watching(base_url: str) -> None:
     with trio.fail_after(60):
         org = await make_org(base_url)
         api = f"{base_url}/api/v1"
@@ -314,3 +314,10 @@ async def test_a_space_created_or_deleted_while_watching(base_url: str) -> None:
             assert gone.status in (200, 204), gone.body
             frame = await next_floor(watcher, lambda f: len(f["spaces"]) == 1)
             assert [s["space_id"] for s in frame["spaces"]] == [org.space["id"]]
+            # An agent created while the floor runs shows as soon as it connects.
+            neo = await add_member(api, org.token, "Neo")
+            async with agent_socket(base_url, neo.token):
+                frame = await next_floor(
+                    watcher, lambda f: neo.agent["id"] in space_of(f, org)["agents_online"]
+                )
+                assert agent_of(frame, neo)["status"] == "online"

@@ -4,13 +4,13 @@ slot, most likely another master) joining and leaving the floor while it is watc
 snapshot is one script on each space's slot, and the floor follows through the cluster reader."""
 
 from tests.actors.test_floor import (
-    test_a_space_created_or_deleted_while_watching,
+    test_spaces_and_agents_added_while_watching,
     test_the_floor_follows_a_scripted_shift,
     test_the_hours_earlier_answers_come_from_the_projected_log,
 )
 
 __all__ = [
-    "test_a_space_created_or_deleted_while_watching",
+    "test_spaces_and_agents_added_while_watching",
     "test_the_floor_follows_a_scripted_shift",
     "test_the_hours_earlier_answers_come_from_the_projected_log",
 ]
