@@ -233,7 +233,14 @@ async def _run_generation(deps: FloorDeps, handle: FloorHandle, backoff: Backoff
             for space_id in state.spaces:
                 snap = await nursery.start(_follow, deps, space_id, send.clone())
                 state.seed(space_id, snap, ())
-        await _seed_answers(deps, state)
+        try:
+            await _seed_answers(deps, state)
+        except psycopg.OperationalError:
+            # PostgreSQL is down: the floor goes on from the log, without the hour's earlier
+            # first responses (and taking reopened conversations as unanswered before).
+            logger.warning(
+                "the floor of %s starts without the hour's earlier answers", handle.organization_id
+            )
         handle.dirty.set()  # the first frame: the snapshot
         nursery.start_soon(_publish, deps, handle, state)
         backoff.reset()
