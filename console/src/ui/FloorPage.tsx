@@ -28,7 +28,8 @@ export function FloorPage({ c }: { c: Console }) {
   }
   // The server's clock said `at` when it rendered: waits are counted on it, not this machine's.
   const skew = Date.parse(floor.at) - Date.now();
-  const names = new Map(floor.agents.map((a) => [a.id, a.name]));
+  // "Hal 1/2": an agent's name with their load against capacity (the cells' titles).
+  const names = new Map(floor.agents.map((a) => [a.id, `${a.name} ${a.load}/${a.capacity}`]));
   const wait = (f: FloorFigures) => since(f.longest_waiting_since, now + skew);
   const t = floor.total;
   return (
