@@ -152,6 +152,10 @@ class Floors:
     def __len__(self) -> int:
         return len(self._handles)
 
+    def viewers(self) -> int:
+        """The sockets of this process watching a floor (for /metrics)."""
+        return sum(handle.viewers for handle in self._handles.values())
+
     async def _run_supervised(
         self, handle: FloorHandle, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
     ) -> None:

@@ -18,6 +18,7 @@ from tests.helpers.api import Member, add_member
 from tests.helpers.chat import Client, Org, agent_socket, make_org, widget
 from tests.helpers.db import wait_for_messages
 from tests.helpers.http import call
+from tests.http.test_metrics import scrape, value
 
 FLOOR_WITHIN = 15.0  # a change reaches the floor within its pace (1 s), on a loaded machine
 
@@ -220,12 +221,19 @@ async def test_only_supervisors_and_admins_watch_the_floor(base_url: str) -> Non
             refused = await agent.expect_any(("error", "floor"))
             assert refused["type"] == "error", refused
             assert (refused["code"], refused["ref"]) == ("forbidden", "floor.subscribe")
-        for token in (sue.token, org.token):
-            async with agent_socket(base_url, token) as (watcher, _):
+        async with (
+            agent_socket(base_url, sue.token) as (supervisor, _),
+            agent_socket(base_url, org.token) as (admin, _),
+        ):
+            for watcher in (supervisor, admin):
                 await watcher.send({"type": "floor.subscribe"})
                 floor = await watcher.expect_any(("error", "floor"))
                 assert floor["type"] == "floor", floor
                 assert [s["space_id"] for s in floor["spaces"]] == [org.space["id"]]
+            # Two sockets watch one floor (one per organization and process).
+            watching = await scrape(base_url)
+            assert value(watching, "chat_floors", what="floors") == 1
+            assert value(watching, "chat_floors", what="viewers") == 2
 
 
 async def test_another_organizations_space_never_appears(base_url: str) -> None:
