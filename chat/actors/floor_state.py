@@ -200,6 +200,8 @@ class FloorState:
             for group_id, group_name, members in _buckets(groups, in_space, answered):
                 threads, group_samples = by_group.get((space_id, group_id), ([], []))
                 row_agents = present if members is None else present & members
+                if group_id is not None and not (threads or group_samples or row_agents):
+                    continue  # nothing to show: a group with nobody and nothing here
                 rows.append(
                     {
                         "group_id": group_id,
@@ -226,9 +228,9 @@ class FloorState:
 def _buckets(
     groups: Mapping[str, GroupRow], threads: list[_Open], samples: list[Sample]
 ) -> list[tuple[str | None, str | None, set[str] | None]]:
-    """A space's rows: every live group of the organization (name order), any other group a
-    conversation here is in (a group deleted meanwhile: no name), then "no group" (the whole
-    team: members None)."""
+    """A space's candidate rows: every live group of the organization (name order), any other
+    group a conversation here is in (a group deleted meanwhile: no name), then "no group" (the
+    whole team: members None). The view leaves out groups with nothing to show."""
     rows: list[tuple[str | None, str | None, set[str] | None]] = [
         (g.id, g.name, set(g.agent_ids))
         for g in sorted(groups.values(), key=lambda g: (g.name.lower(), g.id))
@@ -243,15 +245,14 @@ def _figures(
     threads: list[_Open], samples: list[Sample], present: set[str], agents: Mapping[str, AgentRow]
 ) -> Json:
     waiting = [t.waiting_since for t in threads if t.waiting_since is not None]
-    online = sorted(a for a in present if agents[a].accepting_chats)
-    away = sorted(a for a in present if not agents[a].accepting_chats)
+    online = sum(1 for a in present if agents[a].accepting_chats)
     seconds = sorted(s.seconds for s in samples)
     return {
         "waiting": len(waiting),
         "longest_waiting_since": ms_to_rfc3339(min(waiting)) if waiting else None,
         "active": sum(1 for t in threads if t.agent_id is not None),
         "agents_online": online,
-        "agents_away": away,
+        "agents_away": len(present) - online,
         "first_response": {
             "count": len(seconds),
             "median_seconds": percentile(seconds, 0.5),
@@ -261,6 +262,8 @@ def _figures(
 
 
 def _agent_json(agent: AgentRow, present: bool, load: int) -> Json:
+    """An agent's line; `present`: in some space of the organization (each space's rows count
+    their own; an agent's sockets heartbeat every space it was welcomed with)."""
     status = "offline" if not present else "online" if agent.accepting_chats else "away"
     return {
         "id": agent.id,

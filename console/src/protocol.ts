@@ -168,8 +168,9 @@ export interface FloorFigures {
   waiting: number;
   longest_waiting_since: string | null;
   active: number;
-  agents_online: string[];
-  agents_away: string[];
+  /** Agents present (a fresh heartbeat) and accepting chats; present and not: away. */
+  agents_online: number;
+  agents_away: number;
   first_response: { count: number; median_seconds: number | null; p90_seconds: number | null };
 }
 

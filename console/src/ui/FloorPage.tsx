@@ -28,8 +28,13 @@ export function FloorPage({ c }: { c: Console }) {
   }
   // The server's clock said `at` when it rendered: waits are counted on it, not this machine's.
   const skew = Date.parse(floor.at) - Date.now();
-  // "Hal 1/2": an agent's name with their load against capacity (the cells' titles).
-  const names = new Map(floor.agents.map((a) => [a.id, `${a.name} ${a.load}/${a.capacity}`]));
+  // The cells' titles: "Hal 1/2, Tia 0/3", the agents with that status (of a group: its
+  // members; no group: anyone), each with their load against capacity.
+  const who = (group: string | null | undefined, status: string) =>
+    floor.agents
+      .filter((a) => a.status === status && (!group || a.group_ids.includes(group)))
+      .map((a) => `${a.name} ${a.load}/${a.capacity}`)
+      .join(", ");
   const wait = (f: FloorFigures) => since(f.longest_waiting_since, now + skew);
   const t = floor.total;
   return (
@@ -44,8 +49,8 @@ export function FloorPage({ c }: { c: Console }) {
             ["Waiting", "waiting", String(t.waiting)],
             ["Longest wait", "longest", wait(t)],
             ["Active", "active", String(t.active)],
-            ["Agents online", "online", String(t.agents_online.length)],
-            ["Away", "away", String(t.agents_away.length)],
+            ["Agents online", "online", String(t.agents_online)],
+            ["Away", "away", String(t.agents_away)],
             ["First response (median)", "frt-median", seconds(t.first_response.median_seconds)],
             ["First response (p90)", "frt-p90", seconds(t.first_response.p90_seconds)],
           ] as const
@@ -77,6 +82,7 @@ export function FloorPage({ c }: { c: Console }) {
                 g.name ?? (g.group_id ? "(deleted group)" : "No group"),
                 "floor-group",
                 `${s.space_id}:${g.group_id ?? ""}`,
+                g.group_id,
               ),
             ),
           ])}
@@ -102,19 +108,18 @@ export function FloorPage({ c }: { c: Console }) {
 
   // A row of the spaces' table (a plain function, not a component: its rows keep their
   // elements from one frame to the next).
-  function row(f: FloorFigures, label: string, part: string, id: string) {
-    const who = (ids: string[]) => ids.map((a) => names.get(a) ?? a).join(", ");
+  function row(f: FloorFigures, label: string, part: string, id: string, group?: string | null) {
     return (
       <tr key={id} data-part={part} data-id={id} class={part}>
         <th scope="row">{label}</th>
         <td data-part="waiting">{f.waiting}</td>
         <td data-part="longest">{wait(f)}</td>
         <td data-part="active">{f.active}</td>
-        <td data-part="online" title={who(f.agents_online)}>
-          {f.agents_online.length}
+        <td data-part="online" title={who(group, "online")}>
+          {f.agents_online}
         </td>
-        <td data-part="away" title={who(f.agents_away)}>
-          {f.agents_away.length}
+        <td data-part="away" title={who(group, "away")}>
+          {f.agents_away}
         </td>
         <td data-part="frt">
           {seconds(f.first_response.median_seconds)} / {seconds(f.first_response.p90_seconds)} (
