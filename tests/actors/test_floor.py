@@ -11,8 +11,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+import pytest
 import trio
+import trio.testing
 
+from chat.actors.floor import FloorEndedError, FloorHandle
 from chat.config import Settings
 from tests.helpers.api import Member, add_member
 from tests.helpers.chat import Client, Org, agent_socket, make_org, widget
@@ -236,6 +239,14 @@ async def test_only_supervisors_and_admins_watch_the_floor(base_url: str) -> Non
             watching = await scrape(base_url)
             assert value(watching, "chat_floors", what="floors") == 1
             assert value(watching, "chat_floors", what="viewers") == 2
+            # Leaving: the last viewer stops the organization's floor in this process.
+            for watcher in (supervisor, admin):
+                await watcher.send({"type": "floor.unsubscribe"})
+                await watcher.send({"type": "ping"})
+                await watcher.expect("pong")  # frames are handled in order
+            left = await scrape(base_url)
+            assert value(left, "chat_floors", what="floors") == 0
+            assert value(left, "chat_floors", what="viewers") == 0
 
 
 async def test_another_organizations_space_never_appears(base_url: str) -> None:
@@ -335,3 +346,25 @@ async def test_spaces_and_agents_added_while_watching(base_url: str) -> None:
                     ),
                 )
                 assert space_of(frame, org)["agents_online"] == 2  # Ada (the watcher) and Neo
+
+
+async def test_a_slow_viewer_gets_the_latest_frame_only() -> None:
+    """Each frame is the whole floor: a viewer that missed some skips to the newest."""
+    handle = FloorHandle("org", {})
+    for n in range(3):
+        handle.publish(f"frame {n}")
+    assert await handle.next_frame(0) == (3, "frame 2")
+    got: list[tuple[int, str]] = []
+
+    async def wait_newer() -> None:
+        got.append(await handle.next_frame(3))
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(wait_newer)
+        await trio.testing.wait_all_tasks_blocked()
+        assert got == []  # nothing newer yet: it waits
+        handle.publish("frame 3")
+    assert got == [(4, "frame 3")]
+    handle.end()
+    with pytest.raises(FloorEndedError):
+        await handle.next_frame(3)
