@@ -13,7 +13,7 @@ import trio
 from chat.actors.drain import run_drain
 from chat.config import Settings
 from chat.errors import CLOSE_SERVICE_RESTART
-from chat.http.app import create_app, hypercorn_config
+from chat.http.app import asgi_app, hypercorn_config
 from chat.http.listener import ConnectionCap
 from chat.http.metrics import run_metrics_refresher
 from chat.services import Services, open_services
@@ -42,7 +42,7 @@ async def serve(
         nursery.start_soon(_wait_for_signal, stop, services)
         nursery.start_soon(run_metrics_refresher, services, stop)
         config = hypercorn_config(host, port, fd=fd)
-        app = ConnectionCap(create_app(services), settings.max_connections)
+        app = ConnectionCap(asgi_app(services), settings.max_connections)
         binds = await nursery.start(
             partial(hypercorn.trio.serve, app, config, shutdown_trigger=stop.wait, mode="asgi")
         )

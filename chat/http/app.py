@@ -13,8 +13,8 @@ from quart_trio.wrappers import TrioRequest
 
 from chat.http.api.inbound import INBOUND_EMAIL_MAX_BYTES, INBOUND_EMAIL_PATH
 from chat.http.api.routes import PREFIX, api_blueprint
+from chat.http.bare_ws import WebSocketRoutes
 from chat.http.docs import docs_blueprint
-from chat.http.echo import echo_blueprint
 from chat.http.errors import error_response, install_error_handlers
 from chat.http.pages import pages_blueprint
 from chat.http.probes import probes_blueprint
@@ -22,7 +22,7 @@ from chat.http.request_ids import install_request_telemetry
 from chat.http.throttle import install_request_budget
 from chat.http.widget_assets import widget_assets_blueprint
 from chat.http.widget_cors import install_widget_cors
-from chat.http.ws import ws_blueprint
+from chat.http.ws import ws_routes
 from chat.services import Services
 from chat.space_settings import MAX_ATTACHMENT_BYTES
 
@@ -91,16 +91,18 @@ def create_app(services: Services) -> QuartTrio:
     install_request_budget(app, services)
     install_widget_cors(app, services)
     app.register_blueprint(api_blueprint(services))
-    app.register_blueprint(ws_blueprint(services))
     app.register_blueprint(pages_blueprint(services))
     app.register_blueprint(widget_assets_blueprint())
     app.register_blueprint(docs_blueprint())
-    if services.settings.bench_echo:
-        app.register_blueprint(echo_blueprint())
-
     app.register_blueprint(probes_blueprint(services))
 
     return app
+
+
+def asgi_app(services: Services) -> WebSocketRoutes:
+    """The whole service as one ASGI app: the WebSocket routes served bare (chat/http/bare_ws.py)
+    in front of the quart-trio app that serves everything else."""
+    return WebSocketRoutes(create_app(services), ws_routes(services))
 
 
 def hypercorn_config(host: str, port: int, *, fd: int | None = None) -> Config:

@@ -1,18 +1,17 @@
 """The widget and agent WebSocket endpoints: handshake checks, then the session actors.
 
 Each handshake's database check runs inside the session registry's `open_*_watch`, which
-registers the session so that a later revocation closes it (chat/actors/revocation.py).
+registers the session so that a later revocation closes it (chat/actors/revocation.py). Served
+bare, in front of quart-trio (chat/http/bare_ws.py).
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any
 
 import psycopg
 import trio
-from quart import Blueprint, Response, websocket
 
 from chat.actors.agent import run_agent_session
 from chat.actors.revocation import AgentWatch, WidgetWatch
@@ -30,8 +29,8 @@ from chat.errors import (
     UnavailableError,
 )
 from chat.http.auth import check_agent_session
+from chat.http.bare_ws import BareSocket, Handler
 from chat.http.client_address import client_address
-from chat.http.errors import error_response
 from chat.http.origin import origin_allowed
 from chat.http.sign_in_copy import org_spaces
 from chat.http.throttle import address_id
@@ -42,23 +41,6 @@ from chat.streams.limits import SocketSlots
 
 logger = logging.getLogger(__name__)
 TOO_MANY_SOCKETS = "too many connections from this address; retry later"
-
-
-class QuartSocket:
-    """quart's websocket as the sessions' Socket."""
-
-    def __init__(self, ws: Any) -> None:
-        self._ws = ws
-
-    async def receive(self) -> str | bytes:
-        data: str | bytes = await self._ws.receive()
-        return data
-
-    async def send(self, data: str) -> None:
-        await self._ws.send(data)
-
-    async def close(self, code: int, reason: str = "") -> None:
-        await self._ws.close(code, reason)
 
 
 def session_deps(services: Services) -> SessionDeps:
@@ -75,32 +57,34 @@ def session_deps(services: Services) -> SessionDeps:
     )
 
 
-def ws_blueprint(services: Services) -> Blueprint:
-    bp = Blueprint("ws", __name__)
+def ws_routes(services: Services) -> dict[str, Handler]:
+    """The WebSocket paths and their handlers (served by chat/http/bare_ws.py)."""
     settings = services.settings
     deps = session_deps(services)
     socket_slots = SocketSlots(
         services.redis, settings.key_prefix, settings.visitor_sockets_per_address
     )
 
-    @bp.websocket("/ws/widget")
-    async def widget_socket() -> Response | None:
-        key = websocket.args.get("key", "")
+    async def widget_socket(ws: BareSocket) -> None:
+        key = ws.args.get("key", "")
         try:
             async with services.revocations.open_widget_watch(
                 key, lambda: check_widget_key(services, key)
             ) as (space, watch):
-                return await _serve_widget(space, key, watch)
+                await _serve_widget(ws, space, key, watch)
         except NotFoundError:
-            return error_response(404, "not_found", "unknown widget key")
+            if not ws.accepted:
+                await ws.reject(404, "not_found", "unknown widget key")
 
-    async def _serve_widget(space: SpaceRow, key: str, watch: WidgetWatch) -> Response | None:
-        if not origin_allowed(websocket.headers.get("Origin"), space.allowed_domains):
-            return error_response(403, "origin_not_allowed", "this origin may not use the widget")
-        last = websocket.args.get("last") or None
+    async def _serve_widget(ws: BareSocket, space: SpaceRow, key: str, watch: WidgetWatch) -> None:
+        if not origin_allowed(ws.headers.get("Origin"), space.allowed_domains):
+            await ws.reject(403, "origin_not_allowed", "this origin may not use the widget")
+            return
+        last = ws.args.get("last") or None
         if last is not None and not is_stream_id(last):
-            return error_response(400, "invalid", "last must be a message id")
-        token = websocket.args.get("session", "")
+            await ws.reject(400, "invalid", "last must be a message id")
+            return
+        token = ws.args.get("session", "")
         visitor_id, resign = (
             check_session_token_any(settings.verifying_keys, space.id, token)
             if token
@@ -112,47 +96,44 @@ def ws_blueprint(services: Services) -> Blueprint:
             # A new visitor, or one whose token a previous SECRET_KEY signed (a rotation's
             # grace period): the welcome carries a token under the current key.
             token = issue_session_token(settings.secret_key, space.id, visitor_id)
-        address = _client_address(services)
+        address = address_id(client_address(ws, settings.trusted_proxies))
         async with socket_slots.open_slot(address) as admitted:
             if not admitted:  # refused before the upgrade, with the contract's error shape
-                return error_response(429, "rate_limited", TOO_MANY_SOCKETS)
-            await websocket.accept()
-            socket = QuartSocket(websocket._get_current_object())  # type: ignore[attr-defined]
+                await ws.reject(429, "rate_limited", TOO_MANY_SOCKETS)
+                return
+            await ws.accept()
             await run_visitor_session(
                 deps,
-                socket,
+                ws,
                 space,
                 visitor_id,
                 token,
                 last,
                 watch,
                 address,
-                user_agent=websocket.headers.get("User-Agent", ""),
+                user_agent=ws.headers.get("User-Agent") or "",
             )
-        return None
 
-    @bp.websocket("/ws/agent")
-    async def agent_socket() -> None:
-        await websocket.accept()
-        socket = QuartSocket(websocket._get_current_object())  # type: ignore[attr-defined]
+    async def agent_socket(ws: BareSocket) -> None:
+        await ws.accept()
         try:
-            token = await _receive_token(services, socket, websocket.args.get("token"))
+            token = await _receive_token(services, ws, ws.args.get("token"))
             async with services.revocations.open_agent_watch(
                 lambda: check_sign_in(services, token)
             ) as (agent, watch):
-                await _serve_agent(socket, agent, watch)
+                await _serve_agent(ws, agent, watch)
         except UnavailableError as err:
             # The sign-in could not be checked (PostgreSQL down and no copy vouches for it):
             # the client retries later, it is not told to sign in again.
             deps.stats.agent.closed(CLOSE_TRY_AGAIN)
-            await close_quietly(socket, CLOSE_TRY_AGAIN, err.message)
+            await close_quietly(ws, CLOSE_TRY_AGAIN, err.message)
         except ChatError as err:
             # Only the handshake raises one: a session answers its errors with frames and ends
             # with close codes inside its own nursery.
             deps.stats.agent.closed(CLOSE_UNAUTHORIZED)
-            await close_quietly(socket, CLOSE_UNAUTHORIZED, err.message)
+            await close_quietly(ws, CLOSE_UNAUTHORIZED, err.message)
 
-    async def _serve_agent(socket: QuartSocket, agent: AgentRow, watch: AgentWatch) -> None:
+    async def _serve_agent(ws: BareSocket, agent: AgentRow, watch: AgentWatch) -> None:
         # Listed after the watch is registered, so a space deleted meanwhile either is not
         # listed or reaches the watch (and the session drops it).
         # From the copy in Valkey while PostgreSQL is down (chat/http/sign_in_copy.py).
@@ -160,15 +141,21 @@ def ws_blueprint(services: Services) -> Blueprint:
             spaces = await org_spaces(services, agent.organization_id, remember=True)
         except psycopg.OperationalError as exc:
             raise UnavailableError("the spaces cannot be listed now; retry shortly") from exc
-        await run_agent_session(deps, socket, agent, spaces, watch)
+        await run_agent_session(deps, ws, agent, spaces, watch)
 
-    return bp
+    routes: dict[str, Handler] = {"/ws/widget": widget_socket, "/ws/agent": agent_socket}
+    if settings.bench_echo:
+        routes["/ws/echo"] = echo_socket
+    return routes
 
 
-def _client_address(services: Services) -> str:
-    """The budget id of the widget client's address (an IPv6 /64 counts as one), behind a
-    trusted proxy the forwarded one (chat/http/client_address.py)."""
-    return address_id(client_address(websocket, services.settings.trusted_proxies))
+async def echo_socket(ws: BareSocket) -> None:
+    """A bare echo through the same stack (only with CHAT_BENCH_ECHO=true): the bench's ceiling
+    figure, so every msgs/s it reports can be read as a share of what the stack does with no
+    work per frame."""
+    await ws.accept()
+    while True:
+        await ws.send(str(await ws.receive()))
 
 
 async def check_widget_key(services: Services, key: str) -> SpaceRow:
@@ -188,7 +175,7 @@ async def check_sign_in(services: Services, token: str) -> tuple[AgentRow, str]:
     return caller.agent, caller.session_id
 
 
-async def _receive_token(services: Services, socket: QuartSocket, token: str | None) -> str:
+async def _receive_token(services: Services, socket: BareSocket, token: str | None) -> str:
     """The token from the query, or from a first `auth` frame within the allowed time."""
     if not token:
         with trio.move_on_after(services.settings.agent_auth_timeout_seconds):
