@@ -235,6 +235,9 @@ CREATE TABLE IF NOT EXISTS messages (
     ) STORED,
     -- The file the message carries ({id, name, content_type, size}; attachments table), or null.
     attachment jsonb,
+    -- The buttons offered under an agent's or bot's message ([{label}], structures.md "Quick
+    -- replies"), or null. Added by migrations/0023.quick-replies.sql.
+    quick_replies jsonb,
     PRIMARY KEY (thread_id, id_ms, id_seq)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS messages_client_id ON messages (thread_id, sender_id, client_id);

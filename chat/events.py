@@ -75,6 +75,13 @@ class AttachmentRef(_Event):
     size: int
 
 
+class QuickReply(_Event):
+    """A button under a message (structures.md, "Quick replies"): pressing it sends `label` as
+    the visitor's message. Bounded where it enters (chat/protocol/inbound.py QuickReplies)."""
+
+    label: str
+
+
 class MessagePosted(_Event):
     type: Literal["message"] = "message"
     thread_id: str
@@ -88,6 +95,9 @@ class MessagePosted(_Event):
     channel: Literal["email"] | None = None
     # Added with attachments: the uploaded file the message shows.
     attachment: AttachmentRef | None = None
+    # Added with the built-in bot: the buttons offered under an agent's (or bot's) message;
+    # absent (never an empty list) when there are none.
+    quick_replies: tuple[QuickReply, ...] | None = None
 
 
 class ThreadOpened(_Event):

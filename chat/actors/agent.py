@@ -34,7 +34,15 @@ from chat.commands.reads import do_mark_read
 from chat.commands.threads import Actor
 from chat.db.rows import AgentRow, SpaceRow
 from chat.errors import ChatError, InvalidError, NotFoundError, UnavailableError
-from chat.events import LogEntry, MessagePosted, NoteCreated, ReadMarked, Typing, VisitorUpdated
+from chat.events import (
+    LogEntry,
+    MessagePosted,
+    NoteCreated,
+    QuickReply,
+    ReadMarked,
+    Typing,
+    VisitorUpdated,
+)
 from chat.json_types import Json
 from chat.protocol.inbound import (
     AddNote,
@@ -230,6 +238,7 @@ async def _handle_message(session: AgentSession, frame: AgentSendMessage) -> Non
         client_id=frame.client_id,
         thread_id=frame.thread_id,
         attachment=attachment,
+        quick_replies=[QuickReply(label=q.label) for q in frame.quick_replies or ()],
     )
     await session.outbox.send(message_ack(ack, ref="message"))
 

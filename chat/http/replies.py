@@ -193,6 +193,10 @@ class MessageAttachment(_Reply):
     size: int
 
 
+class MessageQuickReply(_Reply):
+    label: str = Field(description="The button's text, sent as the visitor's message if pressed")
+
+
 class Message(_Reply):
     id: MessageId = Field(pattern=r"^\d+-\d+$", description="The thread stream's entry id")
     thread_id: UUID
@@ -205,6 +209,10 @@ class Message(_Reply):
     attachment: MessageAttachment | None = Field(
         default=None,
         description="The file the message carries (absent: none); ask for a signed link to it",
+    )
+    quick_replies: list[MessageQuickReply] | None = Field(
+        default=None,
+        description="Buttons offered to the visitor under this message (absent: none)",
     )
 
 

@@ -172,6 +172,7 @@ def message_json(entry_id: str, m: MessagePosted) -> Json:
         "client_id": m.client_id,
         "created_at": entry_time(entry_id),
         **({"attachment": m.attachment.model_dump()} if m.attachment else {}),
+        **({"quick_replies": [q.model_dump() for q in m.quick_replies]} if m.quick_replies else {}),
     }
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -39,7 +39,14 @@ from chat.errors import (
     ThreadNotFoundError,
     VisitorBusyError,
 )
-from chat.events import AttachmentRef, LogEntry, ThreadSnapshot, VisitorInfo, decode_entries
+from chat.events import (
+    AttachmentRef,
+    LogEntry,
+    QuickReply,
+    ThreadSnapshot,
+    VisitorInfo,
+    decode_entries,
+)
 from chat.ids import entry_time, format_id, is_stream_id, parse_id
 from chat.streams import lua, lua_queue, lua_wake
 from chat.streams.client import Redis, ping_every_node
@@ -220,6 +227,7 @@ class StreamLog:
         reopen_window_seconds: int = 0,
         group_id: str = "",
         attachment: AttachmentRef | None = None,
+        quick_replies: Sequence[QuickReply] = (),
     ) -> Ack:
         """Append a message. A visitor's message opens a thread when none is open.
 
@@ -238,7 +246,8 @@ class StreamLog:
         an open thread it reopens the visitor's last one if that closed (or expired) within
         `reopen_window_seconds`, else opens a new one; either joins the waiting queue, refused
         `queue_full` when `max_open_threads` threads wait already. A new thread belongs to
-        `group_id` ('' for none: the whole team). `attachment`: the file the message carries.
+        `group_id` ('' for none: the whole team). `attachment`: the file the message carries;
+        `quick_replies`: the buttons offered under it (structures.md, "Quick replies").
         """
         budget = address or AddressBudget("")
         k = self.keys(space_id)
@@ -266,6 +275,7 @@ class StreamLog:
                 str(reopen_window_seconds),
                 group_id,
                 attachment.model_dump_json() if attachment else "",
+                _json_list(quick_replies) if quick_replies else "",
             ],
         )
         status, value = reply[0], reply[1]
@@ -496,6 +506,10 @@ class StreamLog:
         """Members of a sorted set with low <= score <= high."""
         members = await self.redis.zrange(key, low, high, sortby=PureToken.BYSCORE)
         return [str(m) for m in members]
+
+
+def _json_list(items: Sequence[QuickReply]) -> str:
+    return orjson.dumps([q.model_dump() for q in items]).decode()
 
 
 def _json(data: dict[str, object]) -> str:

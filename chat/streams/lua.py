@@ -98,12 +98,15 @@ local function remember_agent(base, state, agent_id)
   end
 end
 
+-- quick_replies: '' or the JSON of a non-empty list (cjson would turn an empty one into {}).
 local function message_data(thread_id, sender_type, sender_id, sender_name, content, client_id,
-    channel, attachment)
+    channel, attachment, quick_replies)
   return cjson.encode({thread_id = thread_id, sender_type = sender_type,
     sender_id = sender_id, sender_name = sender_name, content = content, client_id = client_id,
     channel = (channel ~= '' and channel) or nil,
-    attachment = (attachment and attachment ~= '' and cjson.decode(attachment)) or nil})
+    attachment = (attachment and attachment ~= '' and cjson.decode(attachment)) or nil,
+    quick_replies = (quick_replies and quick_replies ~= '' and cjson.decode(quick_replies))
+      or nil})
 end
 """
 )
@@ -149,7 +152,8 @@ POST_MESSAGE = (
 --       was left offline; the thread is flagged), email (the visitor's address, with channel),
 --       reopen_window_seconds (0: never; a visitor's thread closed within it reopens),
 --       group_id ('' for none: the whole team; a new thread's group, structures.md "Routing"),
---       attachment ('' for none; else the JSON of the file the message carries)
+--       attachment ('' for none; else the JSON of the file the message carries),
+--       quick_replies ('' for none; else the JSON list of the buttons under the message)
 -- `max_open` caps the waiting queue (`waiting`), not every open thread.
 local base, sender_type, sender_id, sender_name = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local content, client_id, thread_id, new_thread_id = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
@@ -163,6 +167,7 @@ local channel, email = ARGV[21] or '', ARGV[22] or ''
 local reopen_window = tonumber(ARGV[23]) or 0
 local group_id = ARGV[24] or ''
 local attachment = ARGV[25] or ''
+local quick_replies = ARGV[26] or ''
 
 local now = now_ms()
 local cids, prev = dedupe_lookup(base, sender_id, client_id, now, dedupe_window)
@@ -297,7 +302,7 @@ else
   channel = ''
 end
 local data = message_data(thread_id, sender_type, sender_id, sender_name, content, client_id,
-  channel, attachment)
+  channel, attachment, quick_replies)
 local id = emit(base, thread_id, 'message', data)
 local stored = thread_id .. ' ' .. id
 dedupe_record(cids, client_id, stored, now, dedupe_window)
