@@ -36,7 +36,14 @@ CREATE TABLE IF NOT EXISTS agents (
     -- The agent's picture in the widget's header: a file store key (a random id, never the
     -- agent's), served publicly at /api/v1/avatars/{avatar_id}. Added by
     -- migrations/0018.appearance.sql.
-    avatar_id uuid
+    avatar_id uuid,
+    -- A bot (issue 20, item 4; structures.md "Bots") is an agent that never signs in with a
+    -- password (its password_hash stays empty, which no password verifies) and connects with its
+    -- own token (bot_tokens). bot_rules: the built-in rules bot's rules; null for an external
+    -- bot. Added by migrations/0022.bots.sql.
+    kind text NOT NULL DEFAULT 'human' CHECK (kind IN ('human', 'bot')),
+    bot_rules jsonb,
+    CONSTRAINT agents_bot_no_password CHECK (kind = 'human' OR password_hash = '')
 );
 CREATE UNIQUE INDEX IF NOT EXISTS agents_live_email ON agents (lower(email)) WHERE deleted_at IS NULL;
 CREATE INDEX IF NOT EXISTS agents_organization ON agents (organization_id);
@@ -80,6 +87,18 @@ CREATE TABLE IF NOT EXISTS api_keys (
 );
 CREATE INDEX IF NOT EXISTS api_keys_organization ON api_keys (organization_id, created_at, id);
 
+-- A bot's token (structures.md, "Bots"; migrations/0022.bots.sql): one per bot, shown once,
+-- replaced by a rotation. Only SHA-256 of it is kept, as for API keys (chat/auth/api_keys.py
+-- says why that is enough for 256 random bits).
+CREATE TABLE IF NOT EXISTS bot_tokens (
+    agent_id uuid PRIMARY KEY REFERENCES agents (id),
+    token_hash bytea NOT NULL UNIQUE,
+    prefix text NOT NULL,
+    last4 text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    last_used_at timestamptz
+);
+
 CREATE TABLE IF NOT EXISTS spaces (
     id uuid PRIMARY KEY,
     organization_id uuid NOT NULL REFERENCES organizations (id),
@@ -110,7 +129,11 @@ CREATE TABLE IF NOT EXISTS groups (
     deleted_at timestamptz,
     -- Hand an unanswered router-assigned conversation to another member after this many
     -- seconds (null: off). Added by migrations/0011.auto-transfer.sql.
-    auto_transfer_seconds integer CHECK (auto_transfer_seconds BETWEEN 1 AND 3600)
+    auto_transfer_seconds integer CHECK (auto_transfer_seconds BETWEEN 1 AND 3600),
+    -- A live bot of the same organization (checked by the service) that gets the group's new
+    -- conversations first and hands them over to the members (structures.md, "Bots"); null:
+    -- none. Added by migrations/0022.bots.sql.
+    bot_agent_id uuid REFERENCES agents (id)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS groups_live_name
     ON groups (organization_id, lower(name)) WHERE deleted_at IS NULL;
