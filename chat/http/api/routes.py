@@ -10,6 +10,7 @@ from chat.http.api import (
     attachments,
     auth,
     avatars,
+    bot_rules,
     canned,
     groups,
     identity,
@@ -73,6 +74,7 @@ def api_blueprint(services: Services) -> Blueprint:
         webhooks,
         ratings,
         reports,
+        bot_rules,
     ):
         api.include(resource.routes)
     document = api.openapi(PREFIX)

@@ -1,0 +1,304 @@
+"""The built-in rules bot (structures.md, "Built-in bot"): one actor per process that answers, as
+each bot agent with rules (`agents.bot_rules`), the conversations that bot holds. It is a client
+of the bot API like any other bot: it writes as that agent (`do_post_message`), stores what the
+visitor told it through the visitor identify path, and hands over with the bots' handover.
+
+It follows the space streams of the organizations that have such a bot through its own
+consumer group, `rulesbot`. A visitor's message in a conversation a rules bot holds, or the
+change that gave a rules bot a conversation, is a trigger. The bot's answer to a trigger is a
+pure function of the thread's stream up to it (chat/rulesbot/engine.py `replay`), and each
+message it sends has the client_id `rb-<trigger entry id>-<n>`. So a trigger handled twice (a
+crash between the answer and the ack, an entry another process reclaimed) stores each answer
+once and hands over once (a second handover finds the bot no longer holding the thread).
+
+Crash policy: Redis or PostgreSQL errors back off and retry, this consumer's own unacked entries
+first. Entries are acked once their actions are done. A crashed process's pending entries are
+reclaimed after `RECLAIM_IDLE_MS`. Rules that no longer validate are logged and that bot is
+skipped. Anything else propagates to the supervisor.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import psycopg
+import trio
+from pydantic import ValidationError
+
+from chat.backoff import Backoff
+from chat.config import Settings
+from chat.db import rules_bot_queries, space_queries
+from chat.db.pool import Database
+from chat.errors import ChatError, VerifiedVisitorError
+from chat.events import LogEntry, MessagePosted, QuickReply, ThreadChanged, ThreadOpened
+from chat.rulesbot.engine import HandOver, HandOverReason, Identify, Known, Say, replay
+from chat.rulesbot.rules import BotRules, rules_of
+from chat.streams import groups
+from chat.streams.errors import ConsumerGroupMissingError, StreamLogError
+from chat.streams.keys import RULES_BOT_GROUP
+from chat.streams.log import StreamLog
+
+logger = logging.getLogger(__name__)
+
+READ_BLOCK_MS = 1000
+READ_COUNT = 100
+# A new bot, or rules just saved, is answering within this.
+BOTS_REFRESH_SECONDS = 5.0
+# An entry a crashed process left pending is taken over after this long; well inside the dedupe
+# window (CHAT_RESUME_WINDOW_SECONDS), so the replayed answers are still recognised.
+RECLAIM_IDLE_MS = 30_000
+RECLAIM_EVERY_SECONDS = 10.0
+# A conversation with the bot is short; a thread longer than this is replayed from its last
+# entries only (what came before is not the bot's part of it).
+MAX_HISTORY = 1000
+
+# (space id, thread id, the bot agent's id, why): part A's handover (chat/commands/bots.py).
+HandOverFn = Callable[[str, str, str, HandOverReason], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class RulesBot:
+    id: str
+    organization_id: str
+    name: str
+    rules: BotRules
+
+
+@dataclass
+class RulesBotState:
+    """What the bot did, for tests and /metrics."""
+
+    said: int = 0
+    handed_over: int = 0
+    failing_since: float | None = None
+    bots: dict[str, RulesBot] = field(default_factory=dict)
+
+
+async def run_rules_bot(
+    stream_log: StreamLog,
+    db: Database,
+    settings: Settings,
+    state: RulesBotState,
+    hand_over: HandOverFn,
+    *,
+    task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Answer as the rules bots until cancelled; never returns otherwise.
+
+    Resource handling: one consumer `node-<node_id>` in the group `rulesbot` on the stream of
+    each live space of an organization with a rules bot, created at the stream's end (the bot
+    answers what comes after; a conversation it held before keeps its answers in the log).
+    Cancellation leaves read entries pending: this consumer reads them again at its next start,
+    another process reclaims them after RECLAIM_IDLE_MS.
+    """
+    consumer = f"node-{settings.node_id}"
+    spaces: dict[str, str] = {}  # space -> organization, only organizations with a rules bot
+    known: set[str] = set()
+    next_refresh = next_reclaim = 0.0
+    backoff = Backoff("rules bot")
+    recovering = True
+    task_status.started()
+    while True:
+        now = trio.current_time()
+        try:
+            if now >= next_refresh:
+                spaces = await _refresh(stream_log, db, state, known)
+                next_refresh = now + BOTS_REFRESH_SECONDS
+            if now >= next_reclaim:
+                for space_id in spaces:
+                    taken = await groups.reclaim(
+                        stream_log, consumer, space_id, RECLAIM_IDLE_MS, READ_COUNT, RULES_BOT_GROUP
+                    )
+                    await _handle_all(stream_log, state, hand_over, settings, spaces, taken)
+                next_reclaim = now + RECLAIM_EVERY_SECONDS
+            ids = list(spaces)
+            if recovering:
+                read = await groups.read_own_pending(
+                    stream_log, consumer, ids, READ_COUNT, RULES_BOT_GROUP
+                )
+                recovering = bool(read)
+            else:
+                read = await groups.read_new(
+                    stream_log, consumer, ids, READ_COUNT, READ_BLOCK_MS, RULES_BOT_GROUP
+                )
+            await _handle_all(stream_log, state, hand_over, settings, spaces, read)
+            backoff.reset()
+            state.failing_since = None
+        except* ConsumerGroupMissingError:
+            known.clear()  # a stream lost its group: recreate the groups at the next turn
+            next_refresh = 0.0
+            recovering = True
+        except* (StreamLogError, OSError, psycopg.OperationalError) as group:
+            recovering = True
+            if state.failing_since is None:
+                state.failing_since = trio.current_time()
+            await backoff.wait(logger, group.exceptions[0])
+
+
+async def _refresh(
+    stream_log: StreamLog, db: Database, state: RulesBotState, known: set[str]
+) -> dict[str, str]:
+    """Reload the rules bots and the spaces to follow; create the group on new ones."""
+    bots: dict[str, RulesBot] = {}
+    for row in await db.run(rules_bot_queries.rules_bots):
+        try:
+            bots[row.id] = RulesBot(row.id, row.organization_id, row.name, rules_of(row.rules))
+        except ValidationError:
+            logger.warning("rules bot %s: its rules do not validate; skipped", row.id)
+    state.bots = bots
+    organizations = {b.organization_id for b in bots.values()}
+    every = await db.run(space_queries.all_space_organizations)
+    spaces = {s: org for s, org in every.items() if org in organizations}
+    for space_id in spaces.keys() - known:
+        await groups.ensure_group(stream_log, space_id, RULES_BOT_GROUP, "$")
+        known.add(space_id)
+    return spaces
+
+
+async def _handle_all(
+    stream_log: StreamLog,
+    state: RulesBotState,
+    hand_over: HandOverFn,
+    settings: Settings,
+    spaces: dict[str, str],
+    read: list[groups.Decoded],
+) -> None:
+    acks: dict[str, list[str]] = {}
+    for space_id, entry_id, entry in read:
+        acks.setdefault(space_id, []).append(entry_id)
+        if isinstance(entry, groups.Undecodable) or space_id not in spaces:
+            continue
+        found = _trigger(entry, state.bots)
+        if found is not None:
+            bot_id, thread_id = found
+            await _answer(
+                stream_log,
+                state,
+                hand_over,
+                settings,
+                space_id,
+                thread_id,
+                entry_id,
+                bot_id,
+                organization_id=spaces[space_id],
+            )
+    await groups.ack(stream_log, acks, RULES_BOT_GROUP)
+
+
+def _trigger(entry: LogEntry, bots: dict[str, RulesBot]) -> tuple[str, str] | None:
+    """(the bot that may answer, the thread) for a visitor's message ("": whichever rules bot
+    holds the thread) or a change that leaves a rules bot holding it; None for the rest."""
+    event = entry.event
+    if isinstance(event, MessagePosted) and event.sender_type == "visitor":
+        return "", event.thread_id
+    if isinstance(event, ThreadChanged) and event.thread.status == "active":
+        holder = event.thread.assigned_agent_id
+        if holder is not None and holder in bots:
+            return holder, event.thread.id
+    return None
+
+
+async def _answer(
+    stream_log: StreamLog,
+    state: RulesBotState,
+    hand_over: HandOverFn,
+    settings: Settings,
+    space_id: str,
+    thread_id: str,
+    trigger: str,
+    bot_id: str,
+    *,
+    organization_id: str,
+) -> None:
+    """Replay the conversation up to `trigger` and do what the bot does for it."""
+    now = await stream_log.thread_state(space_id, thread_id)
+    if now is None or now.status != "active" or now.assigned_agent_id not in state.bots:
+        return  # no rules bot holds it (handed over, closed): people answer
+    holder = state.bots[now.assigned_agent_id]
+    if (bot_id and bot_id != holder.id) or holder.organization_id != organization_id:
+        return  # another bot took it since; never another organization's bot
+    history = await stream_log.read_before(
+        stream_log.keys(space_id).thread(thread_id), _after(trigger), MAX_HISTORY
+    )
+    talk = conversation(history, holder.id, trigger)
+    if talk is None:
+        return
+    _, actions = replay(holder.rules, talk.known, talk.opening, talk.later)
+    said = 0
+    for action in actions:
+        match action:
+            case Say(content, labels):
+                await stream_log.do_post_message(
+                    space_id,
+                    sender_type="agent",
+                    sender_id=holder.id,
+                    sender_name=holder.name,
+                    content=content,
+                    client_id=f"rb-{trigger}-{said}",
+                    thread_id=thread_id,
+                    quick_replies=[QuickReply(label=label) for label in labels],
+                )
+                said += 1
+                state.said += 1
+            case Identify(name, email):
+                fields = {k: v for k, v in (("name", name), ("email", email)) if v}
+                ttl = settings.visitor_active_ttl_seconds
+                try:
+                    await stream_log.identity.do_anonymous_identify(
+                        space_id, now.visitor_id, fields, ttl
+                    )
+                except VerifiedVisitorError:
+                    pass  # the site vouches for who this is: the bot changes nothing
+            case HandOver(reason):
+                try:
+                    await hand_over(space_id, thread_id, holder.id, reason)
+                    state.handed_over += 1
+                except ChatError as err:
+                    # Not the bot's any more (an agent took it meanwhile): nothing to hand over.
+                    logger.info("rules bot %s: no handover of %s: %s", holder.id, thread_id, err)
+
+
+def _after(entry_id: str) -> str:
+    """The id just after `entry_id`, so read_before includes `entry_id` itself."""
+    ms, _, seq = entry_id.partition("-")
+    return f"{ms}-{int(seq) + 1}"
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    known: Known
+    opening: list[str]  # the visitor's messages since the last change before the bot took it
+    later: list[str]  # the visitor's messages since, up to the trigger
+
+
+def conversation(history: list[LogEntry], bot_id: str, trigger: str) -> Conversation | None:
+    """The bot's part of a thread's stream ending at `trigger`, or None when the trigger is not
+    the bot's to answer: a message while it did not hold the thread, or a change that did not
+    give it the thread (it held it already)."""
+    known = Known()
+    since_change: list[str] = []
+    later: list[str] = []
+    opening: list[str] = []
+    holding = False
+    answers = False
+    for entry in history:
+        event = entry.event
+        if isinstance(event, ThreadOpened):
+            known = Known(event.visitor.name, event.visitor.email)
+        if isinstance(event, ThreadOpened | ThreadChanged):
+            held = event.thread.status == "active" and event.thread.assigned_agent_id == bot_id
+            answers = held and not holding  # the bot takes it: greet
+            if answers:
+                opening, later = since_change, []
+            holding, since_change = held, []
+        elif isinstance(event, MessagePosted) and event.sender_type == "visitor":
+            since_change.append(event.content)
+            later.append(event.content)
+            answers = holding
+        else:
+            answers = False
+    if not history or history[-1].id != trigger or not answers:
+        return None
+    return Conversation(known, opening, later)
