@@ -32,6 +32,16 @@ def rules_bots(conn: psycopg.Connection) -> list[RulesBotRow]:
     return [RulesBotRow(*row) for row in rows]
 
 
+def organization_bots(conn: psycopg.Connection, organization_id: str) -> list[RulesBotRow]:
+    """The organization's live bots, with their rules or null, oldest first."""
+    rows = conn.execute(
+        "SELECT id::text, organization_id::text, name, bot_rules FROM agents"
+        f" WHERE organization_id = %s AND {_LIVE_BOT} ORDER BY created_at, id",
+        (organization_id,),
+    ).fetchall()
+    return [RulesBotRow(*row) for row in rows]
+
+
 def bot_rules(conn: psycopg.Connection, organization_id: str, bot_id: str) -> RulesBotRow | None:
     """The organization's live bot `bot_id` (its rules may be null), or None."""
     row = conn.execute(

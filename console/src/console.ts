@@ -30,7 +30,8 @@ export type View =
   | "api-keys"
   | "security"
   | "webhooks"
-  | "reports";
+  | "reports"
+  | "bot";
 // Pages every agent may open; the others are admins' (their REST routes refuse others).
 // Reports too: an agent's report holds their own conversations only (the server decides).
 const EVERYONES_VIEWS: readonly View[] = ["inbox", "canned", "security", "reports"];
@@ -595,5 +596,6 @@ export function viewFromHash(): View {
   if (h === "#/security") return "security";
   if (h === "#/webhooks") return "webhooks";
   if (h === "#/reports") return "reports";
+  if (h === "#/bot") return "bot";
   return "inbox";
 }

@@ -38,6 +38,8 @@ async def test_admins_read_and_replace_the_rules(base_url: str, settings: Settin
         assert rules["buttons"][1] == {"label": "A person", "answer": None, "handover": True}
         assert rules["collect_email"] is False and rules["collect_name"] is True  # a default
         assert (await call("GET", url, token=org.token)).body == put.body
+        listed = await call("GET", f"{api}/bots/rules", token=org.token)
+        assert listed.body == {"items": [put.body]}
 
         bad = await call("PUT", url, {**RULES, "buttons": [{"label": "x" * 41}]}, token=org.token)
         assert_error(bad, 422, "invalid")
@@ -45,8 +47,13 @@ async def test_admins_read_and_replace_the_rules(base_url: str, settings: Settin
         assert_error(extra, 422, "invalid")
 
         agent = await add_member(api, org.token, "Bob")
-        for method, body in (("GET", None), ("PUT", RULES)):
-            assert_error(await call(method, url, body, token=agent.token), 403, "forbidden")
+        for method, path, body in (
+            ("GET", url, None),
+            ("PUT", url, RULES),
+            ("GET", "/bots/rules", None),
+        ):
+            target = path if path.startswith("http") else api + path
+            assert_error(await call(method, target, body, token=agent.token), 403, "forbidden")
 
 
 async def test_other_bots_are_not_found(base_url: str, settings: Settings) -> None:
@@ -59,6 +66,7 @@ async def test_other_bots_are_not_found(base_url: str, settings: Settings) -> No
                 reply = await call(method, f"{api}/bots/{target}/rules", body, token=mine.token)
                 assert_error(reply, 404, "not_found", (method, target))
                 assert "secret words" not in str(reply.body)
+        assert (await call("GET", f"{api}/bots/rules", token=mine.token)).body == {"items": []}
         still = await call("GET", f"{api}/bots/{foreign_bot}/rules", token=theirs.token)
         assert still.body["rules"]["greeting"] == "secret words"
 

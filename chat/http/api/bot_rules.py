@@ -33,9 +33,28 @@ class BotRulesReply(BaseModel):
     )
 
 
+class BotRulesList(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    items: list[BotRulesReply] = Field(description="The organization's bots, oldest first")
+
+
 def _reply(row: rules_bot_queries.RulesBotRow) -> dict[str, Any]:
     rules = rules_of(row.rules).model_dump(mode="json") if row.rules is not None else None
     return {"bot_id": row.id, "name": row.name, "rules": rules}
+
+
+@routes.route(
+    "GET",
+    "/bots/rules",
+    summary="Every bot of the organization with its built-in rules (null: an external bot)",
+    auth="admin",
+    reply=BotRulesList,
+)
+async def list_rules(services: Services, caller: Caller) -> Response:
+    org = caller.agent.organization_id
+    rows = await services.db.run(lambda c: rules_bot_queries.organization_bots(c, org))
+    return jsonify({"items": [_reply(row) for row in rows]})
 
 
 @routes.route(

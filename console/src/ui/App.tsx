@@ -13,6 +13,7 @@ import { SecurityPage } from "./TwoFactor";
 const adminPages = new Chunk(() => import("./admin"));
 const cannedPage = new Chunk(() => import("./canned"));
 const reportsPage = new Chunk(() => import("./reports"));
+const botRulesPage = new Chunk(() => import("./botrules"));
 
 function AdminPage({ c, page }: { c: Console; page: keyof typeof import("./admin") }) {
   return (
@@ -58,6 +59,8 @@ export function App({ c }: { c: Console }) {
         </>
       ) : c.view === "webhooks" && admin ? (
         <AdminPage c={c} page="WebhooksPage" />
+      ) : c.view === "bot" && admin ? (
+        <LazyPage c={c} chunk={botRulesPage} page={(m) => <m.BotRulesPage c={c} />} />
       ) : c.view === "reports" ? (
         <LazyPage c={c} chunk={reportsPage} page={(m) => <m.ReportsPage c={c} />} />
       ) : c.view === "canned" ? (
