@@ -11,6 +11,10 @@ message it sends has the client_id `rb-<trigger entry id>-<n>`. So a trigger han
 crash between the answer and the ack, an entry another process reclaimed) stores each answer
 once and hands over once (a second handover finds the bot no longer holding the thread).
 
+It keeps its bots present in the spaces it follows (the bots' heartbeat, never counted as agents
+online), as a connected bot client would, so routing does not hand their conversations over as
+those of a gone bot.
+
 Crash policy: Redis or PostgreSQL errors back off and retry, this consumer's own unacked entries
 first. Entries are acked once their actions are done. A crashed process's pending entries are
 reclaimed after `RECLAIM_IDLE_MS`. Rules that no longer validate are logged and that bot is
@@ -20,7 +24,6 @@ skipped. Anything else propagates to the supervisor.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import psycopg
@@ -28,14 +31,24 @@ import trio
 from pydantic import ValidationError
 
 from chat.backoff import Backoff
+from chat.commands.bots import asks_for_person, do_handover
 from chat.config import Settings
 from chat.db import rules_bot_queries, space_queries
 from chat.db.pool import Database
 from chat.errors import ChatError, VerifiedVisitorError
 from chat.events import LogEntry, MessagePosted, QuickReply, ThreadChanged, ThreadOpened
-from chat.rulesbot.engine import HandOver, HandOverReason, Identify, Known, Say, replay
+from chat.rulesbot.engine import (
+    BotState,
+    HandOver,
+    HandOverReason,
+    Identify,
+    Known,
+    Say,
+    replay,
+)
 from chat.rulesbot.rules import BotRules, rules_of
 from chat.streams import groups
+from chat.streams.bots import HandoverReason
 from chat.streams.errors import ConsumerGroupMissingError, StreamLogError
 from chat.streams.keys import RULES_BOT_GROUP
 from chat.streams.log import StreamLog
@@ -44,7 +57,8 @@ logger = logging.getLogger(__name__)
 
 READ_BLOCK_MS = 1000
 READ_COUNT = 100
-# A new bot, or rules just saved, is answering within this.
+# A new bot, or rules just saved, is answering within this; and the bots' heartbeat (well within
+# the presence TTL, 60 s by default).
 BOTS_REFRESH_SECONDS = 5.0
 # An entry a crashed process left pending is taken over after this long; well inside the dedupe
 # window (CHAT_RESUME_WINDOW_SECONDS), so the replayed answers are still recognised.
@@ -54,8 +68,10 @@ RECLAIM_EVERY_SECONDS = 10.0
 # entries only (what came before is not the bot's part of it).
 MAX_HISTORY = 1000
 
-# (space id, thread id, the bot agent's id, why): part A's handover (chat/commands/bots.py).
-HandOverFn = Callable[[str, str, str, HandOverReason], Awaitable[None]]
+# The engine's reasons as the log's (chat/streams/bots.py): the visitor asked for a person (by
+# a button or the rules' words; the service's own words hand over before the bot reads them),
+# or the bot gave up after its misses (on purpose: "requested").
+_REASONS: dict[HandOverReason, HandoverReason] = {"asked": "visitor_asked", "gave_up": "requested"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +90,9 @@ class RulesBotState:
     handed_over: int = 0
     failing_since: float | None = None
     bots: dict[str, RulesBot] = field(default_factory=dict)
+    # Each followed space's widget language (its `locale` setting), for the words by which a
+    # visitor asks for a person.
+    locales: dict[str, str] = field(default_factory=dict)
 
 
 async def run_rules_bot(
@@ -81,15 +100,14 @@ async def run_rules_bot(
     db: Database,
     settings: Settings,
     state: RulesBotState,
-    hand_over: HandOverFn,
     *,
     task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Answer as the rules bots until cancelled; never returns otherwise.
 
     Resource handling: one consumer `node-<node_id>` in the group `rulesbot` on the stream of
-    each live space of an organization with a rules bot, created at the stream's end (the bot
-    answers what comes after; a conversation it held before keeps its answers in the log).
+    each live space of an organization with a rules bot; saving rules creates the group at the
+    stream's end (what came before is not replayed), this at the start of a space made since.
     Cancellation leaves read entries pending: this consumer reads them again at its next start,
     another process reclaims them after RECLAIM_IDLE_MS.
     """
@@ -111,7 +129,7 @@ async def run_rules_bot(
                     taken = await groups.reclaim(
                         stream_log, consumer, space_id, RECLAIM_IDLE_MS, READ_COUNT, RULES_BOT_GROUP
                     )
-                    await _handle_all(stream_log, state, hand_over, settings, spaces, taken)
+                    await _handle_all(stream_log, state, settings, spaces, taken)
                 next_reclaim = now + RECLAIM_EVERY_SECONDS
             ids = list(spaces)
             if recovering:
@@ -123,7 +141,7 @@ async def run_rules_bot(
                 read = await groups.read_new(
                     stream_log, consumer, ids, READ_COUNT, READ_BLOCK_MS, RULES_BOT_GROUP
                 )
-            await _handle_all(stream_log, state, hand_over, settings, spaces, read)
+            await _handle_all(stream_log, state, settings, spaces, read)
             backoff.reset()
             state.failing_since = None
         except* ConsumerGroupMissingError:
@@ -151,16 +169,23 @@ async def _refresh(
     organizations = {b.organization_id for b in bots.values()}
     every = await db.run(space_queries.all_space_organizations)
     spaces = {s: org for s, org in every.items() if org in organizations}
+    settings = await db.run(space_queries.all_space_settings)
+    state.locales = {s: str(v.get("locale") or "auto") for s, v in settings if s in spaces}
     for space_id in spaces.keys() - known:
-        await groups.ensure_group(stream_log, space_id, RULES_BOT_GROUP, "$")
+        # Saving rules creates the group at the stream's end (chat/http/api/bot_rules.py); one
+        # missing here is a space made since, whose stream is all new: from its start.
+        await groups.ensure_group(stream_log, space_id, RULES_BOT_GROUP, "0")
         known.add(space_id)
+    for space_id, org in spaces.items():
+        for bot in bots.values():
+            if bot.organization_id == org:
+                await stream_log.bots.do_heartbeat(space_id, bot.id)
     return spaces
 
 
 async def _handle_all(
     stream_log: StreamLog,
     state: RulesBotState,
-    hand_over: HandOverFn,
     settings: Settings,
     spaces: dict[str, str],
     read: list[groups.Decoded],
@@ -170,13 +195,12 @@ async def _handle_all(
         acks.setdefault(space_id, []).append(entry_id)
         if isinstance(entry, groups.Undecodable) or space_id not in spaces:
             continue
-        found = _trigger(entry, state.bots)
+        found = _trigger(entry, state.bots, state.locales.get(space_id, "auto"))
         if found is not None:
             bot_id, thread_id = found
             await _answer(
                 stream_log,
                 state,
-                hand_over,
                 settings,
                 space_id,
                 thread_id,
@@ -187,11 +211,17 @@ async def _handle_all(
     await groups.ack(stream_log, acks, RULES_BOT_GROUP)
 
 
-def _trigger(entry: LogEntry, bots: dict[str, RulesBot]) -> tuple[str, str] | None:
+def _trigger(entry: LogEntry, bots: dict[str, RulesBot], locale: str) -> tuple[str, str] | None:
     """(the bot that may answer, the thread) for a visitor's message ("": whichever rules bot
-    holds the thread) or a change that leaves a rules bot holding it; None for the rest."""
+    holds the thread) or a change that leaves a rules bot holding it; None for the rest.
+
+    A message asking for a person in the service's words is none: the visitor's session hands
+    its conversation over right after storing it (chat/commands/bots.py), and an answer from
+    the bot racing that would only confuse."""
     event = entry.event
     if isinstance(event, MessagePosted) and event.sender_type == "visitor":
+        if asks_for_person(event.content, locale):
+            return None
         return "", event.thread_id
     if isinstance(event, ThreadChanged) and event.thread.status == "active":
         holder = event.thread.assigned_agent_id
@@ -203,7 +233,6 @@ def _trigger(entry: LogEntry, bots: dict[str, RulesBot]) -> tuple[str, str] | No
 async def _answer(
     stream_log: StreamLog,
     state: RulesBotState,
-    hand_over: HandOverFn,
     settings: Settings,
     space_id: str,
     thread_id: str,
@@ -225,7 +254,7 @@ async def _answer(
     talk = conversation(history, holder.id, trigger)
     if talk is None:
         return
-    _, actions = replay(holder.rules, talk.known, talk.opening, talk.later)
+    turn, actions = replay(holder.rules, talk.known, talk.opening, talk.later)
     said = 0
     for action in actions:
         match action:
@@ -253,11 +282,26 @@ async def _answer(
                     pass  # the site vouches for who this is: the bot changes nothing
             case HandOver(reason):
                 try:
-                    await hand_over(space_id, thread_id, holder.id, reason)
+                    await do_handover(
+                        stream_log,
+                        space_id,
+                        thread_id,
+                        reason=_REASONS[reason],
+                        bot_id=holder.id,
+                        by=holder.id,
+                        note=_note(turn),
+                    )
                     state.handed_over += 1
                 except ChatError as err:
                     # Not the bot's any more (an agent took it meanwhile): nothing to hand over.
                     logger.info("rules bot %s: no handover of %s: %s", holder.id, thread_id, err)
+
+
+def _note(turn: BotState) -> str:
+    """The bot's note to whoever takes over: what it learnt and why it hands over."""
+    why = "the visitor asked for a person" if turn.reason == "asked" else "no answer matched"
+    known = ", ".join(f"{k}: {v}" for k, v in (("name", turn.name), ("email", turn.email)) if v)
+    return f"Built-in bot: {why}" + (f" ({known})" if known else "") + "."
 
 
 def _after(entry_id: str) -> str:
@@ -276,29 +320,38 @@ class Conversation:
 def conversation(history: list[LogEntry], bot_id: str, trigger: str) -> Conversation | None:
     """The bot's part of a thread's stream ending at `trigger`, or None when the trigger is not
     the bot's to answer: a message while it did not hold the thread, or a change that did not
-    give it the thread (it held it already)."""
+    give it the thread (it held it already).
+
+    A conversation given to the bot before the visitor wrote in it (bot-first routing assigns
+    it in the opening step, before the opening message) starts at the visitor's first message,
+    which is its opening; one given to the bot later (a transfer) starts at that change, the
+    visitor's messages since the change before being its opening."""
     known = Known()
     since_change: list[str] = []
-    later: list[str] = []
     opening: list[str] = []
-    holding = False
-    answers = False
+    later: list[str] = []
+    holding = waiting_first = answers = False
     for entry in history:
         event = entry.event
-        if isinstance(event, ThreadOpened):
-            known = Known(event.visitor.name, event.visitor.email)
+        answers = False
         if isinstance(event, ThreadOpened | ThreadChanged):
+            if isinstance(event, ThreadOpened):
+                known = Known(event.visitor.name, event.visitor.email)
             held = event.thread.status == "active" and event.thread.assigned_agent_id == bot_id
-            answers = held and not holding  # the bot takes it: greet
-            if answers:
-                opening, later = since_change, []
+            if held and not holding:
+                opening, later = list(since_change), []
+                # Greet now, answering what the visitor wrote while it waited; with nothing
+                # written yet (bot first: the opening step), at the first message.
+                waiting_first = not since_change
+                answers = not waiting_first
             holding, since_change = held, []
         elif isinstance(event, MessagePosted) and event.sender_type == "visitor":
             since_change.append(event.content)
-            later.append(event.content)
+            if holding and waiting_first:
+                opening, waiting_first = [event.content], False
+            elif holding:
+                later.append(event.content)
             answers = holding
-        else:
-            answers = False
     if not history or history[-1].id != trigger or not answers:
         return None
     return Conversation(known, opening, later)

@@ -221,6 +221,8 @@ class ThreadCommands:
         target = await self.db.run(lambda c: accounts.agent_by_id(c, org, target_agent_id))
         if target is None:
             raise NotFoundError("no such agent")
+        if target.is_bot:  # a bot gets conversations first only (structures.md, "Bots")
+            raise ForbiddenError("a conversation goes to a bot only when it opens")
         if not force and target.id != actor.agent_id and not target.accepting_chats:
             raise AgentUnavailableError(f"{target.name} is not accepting chats")
         before = await self.stream_log.thread_state(space_id, thread_id)

@@ -38,7 +38,8 @@ def team_of_space(
 ) -> tuple[list[TeamRow], int]:
     """The organization's live agents, those who most recently held one of the space's
     conversations (within ACTIVE_WINDOW) first, then the oldest accounts, at most TEAM_ROWS;
-    and how many live agents there are."""
+    and how many live agents there are. People only: a bot is never one of the widget's team
+    faces (structures.md, "Bots")."""
     with conn.cursor(row_factory=class_row(TeamRow)) as cur:
         rows = cur.execute(
             "SELECT a.id::text AS agent_id, a.name, a.avatar_id::text AS avatar_id FROM agents a"
@@ -46,12 +47,13 @@ def team_of_space(
             "   WHERE space_id = %s AND last_activity_at > %s AND assigned_agent_id IS NOT NULL"
             "   GROUP BY 1) recent"
             "   ON recent.assigned_agent_id = a.id"
-            " WHERE a.organization_id = %s AND a.deleted_at IS NULL"
+            " WHERE a.organization_id = %s AND a.deleted_at IS NULL AND a.kind = 'human'"
             " ORDER BY recent.at DESC NULLS LAST, a.created_at, a.id LIMIT %s",
             (space_id, now - ACTIVE_WINDOW, organization_id, TEAM_ROWS),
         ).fetchall()
     counted = conn.execute(
-        "SELECT count(*) FROM agents WHERE organization_id = %s AND deleted_at IS NULL",
+        "SELECT count(*) FROM agents WHERE organization_id = %s AND deleted_at IS NULL"
+        " AND kind = 'human'",
         (organization_id,),
     ).fetchone()
     return rows, int(counted[0]) if counted else 0

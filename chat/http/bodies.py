@@ -272,6 +272,9 @@ class CreateGroup(_Body):
     strategy: Strategy = "manual"
     sticky: bool = False
     auto_transfer_seconds: AutoTransferSeconds | None = None
+    # A live bot of the organization that answers the group's new conversations first
+    # (structures.md, "Bots").
+    bot_agent_id: UUID | None = None
 
 
 class UpdateGroup(_Body):
@@ -280,6 +283,8 @@ class UpdateGroup(_Body):
     sticky: bool | None = None
     # null turns auto-transfer off: unlike the other fields, an explicit null is a change.
     auto_transfer_seconds: AutoTransferSeconds | None = None
+    # The bot that answers first; null: none (an explicit null is a change, as above).
+    bot_agent_id: UUID | None = None
 
 
 class GroupMembers(_Body):

@@ -50,6 +50,11 @@ class Agent(_Reply):
     )
     created_at: datetime
     group_ids: list[UUID] = Field(description="The groups (departments) the agent belongs to")
+    kind: Literal["human", "bot"] = Field(
+        default="human",
+        description="bot: a bot (README, Bots): no password, its own token, never counted online"
+        " for the widget; its messages are sender_type agent",
+    )
 
 
 class Organization(_Reply):
@@ -132,6 +137,11 @@ class Thread(_Reply):
     )
     deleted_at: datetime | None = Field(
         default=None, description="Only on a conversation an admin soft-deleted (restorable)"
+    )
+    bot_agent_id: UUID | None = Field(
+        default=None,
+        description="In the log's frames and replies: the bot that got the conversation first"
+        " (README, Bots); its bot holds it while assigned_agent_id is the same",
     )
 
 
@@ -293,6 +303,11 @@ class Group(_Reply):
     )
     agent_ids: list[UUID] = Field(description="Its members (live agents), oldest first")
     created_at: datetime
+    bot_agent_id: UUID | None = Field(
+        default=None,
+        description="The bot that answers the group's new conversations first (README, Bots);"
+        " null: none",
+    )
 
 
 class GroupList(_Reply):

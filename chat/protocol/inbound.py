@@ -222,6 +222,15 @@ class Transfer(_Frame):
     force: bool = False
 
 
+class Handover(_Frame):
+    """A bot hands the conversation it holds to people (structures.md, "Bots"); a supervisor
+    may hand over any bot's. `reason`: the bot's note to whoever takes over."""
+
+    type: Literal["handover"]
+    thread_id: Uuid
+    reason: str = Field(default="", max_length=500)
+
+
 class Reopen(_Frame):
     """Reopen a closed or expired conversation; the agent holds it from then on."""
 
@@ -293,6 +302,7 @@ AgentFrame = (
     | Claim
     | Close
     | Transfer
+    | Handover
     | Reopen
     | AgentTyping
     | Viewing

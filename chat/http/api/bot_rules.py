@@ -13,12 +13,14 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 from quart import Response, jsonify
 
-from chat.db import rules_bot_queries
+from chat.db import rules_bot_queries, space_queries
 from chat.errors import NotFoundError
 from chat.http.auth import Caller
 from chat.http.openapi import Routes
 from chat.rulesbot.rules import BotRules, rules_of
 from chat.services import Services
+from chat.streams import groups
+from chat.streams.keys import RULES_BOT_GROUP
 
 routes = Routes(tag="bots", api_keys=True)
 
@@ -94,4 +96,8 @@ async def put_rules(services: Services, caller: Caller, bot_id: Any, body: BotRu
     row = await services.db.run(save)
     if row is None:
         raise NotFoundError("no such bot")
+    # The rules bot reads the spaces' streams from here on (an existing group stays where it
+    # is): what visitors write from now is answered, the history before is not replayed.
+    for space in await services.db.run(lambda c: space_queries.list_spaces(c, org)):
+        await groups.ensure_group(services.stream_log, space.id, RULES_BOT_GROUP, "$")
     return jsonify(_reply(row))
