@@ -152,7 +152,7 @@ function BotForm({ c, bot }: { c: Console; bot: BotItem }) {
               }
             />
           </label>
-          <label>
+          <label class="check">
             <input
               type="checkbox"
               name="handover"
@@ -239,7 +239,7 @@ function BotForm({ c, bot }: { c: Console; bot: BotItem }) {
             onInput={(e) => set({ max_misses: Number(e.currentTarget.value) })}
           />
         </label>
-        <label>
+        <label class="check">
           <input
             type="checkbox"
             name="collect_name"
@@ -248,7 +248,7 @@ function BotForm({ c, bot }: { c: Console; bot: BotItem }) {
           />
           Ask the name first
         </label>
-        <label>
+        <label class="check">
           <input
             type="checkbox"
             name="collect_email"
@@ -280,7 +280,8 @@ function replaced<T>(list: T[], index: number, item: T): T[] {
 // What a bot without rules starts from (the server's defaults, chat/rulesbot/rules.py).
 const DEFAULTS: BotRules = {
   greeting: "Hi! I'm the assistant. What can I help you with?",
-  buttons: [{ label: "Talk to a person", handover: true }],
+  // Not "person" or "agent": those words hand over at once, before the bot asks the name.
+  buttons: [{ label: "Talk to the team", handover: true }],
   knowledge: [],
   fallback: "Sorry, I did not understand. Pick an option below, or ask for a person.",
   max_misses: 2,
