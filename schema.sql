@@ -279,21 +279,32 @@ CREATE TABLE IF NOT EXISTS conversation_stats (
     visitor_messages integer NOT NULL DEFAULT 0,
     agent_messages integer NOT NULL DEFAULT 0,
     -- The first agent message's time: first response time is this minus the thread's start.
-    first_agent_message_at timestamptz
+    -- People's only: a bot's messages are counted apart (migrations/0022.bots.sql).
+    first_agent_message_at timestamptz,
+    -- Bots' messages (structures.md, "Bots"; "Reports"): how many, and the first one's time.
+    bot_messages integer NOT NULL DEFAULT 0,
+    first_bot_message_at timestamptz
 );
 CREATE OR REPLACE FUNCTION conversation_stats_add() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     -- In thread id order, so concurrent batches lock shared rows in one order (no deadlock).
-    INSERT INTO conversation_stats AS s
-        (thread_id, visitor_messages, agent_messages, first_agent_message_at)
-    SELECT thread_id, count(*) FILTER (WHERE sender_type = 'visitor'),
-        count(*) FILTER (WHERE sender_type = 'agent'),
-        min(created_at) FILTER (WHERE sender_type = 'agent')
-    FROM inserted GROUP BY thread_id ORDER BY thread_id
+    -- A bot's message (its sender a bot agent, found by primary key) counts apart from people's.
+    INSERT INTO conversation_stats AS s (thread_id, visitor_messages, agent_messages,
+        first_agent_message_at, bot_messages, first_bot_message_at)
+    SELECT i.thread_id, count(*) FILTER (WHERE i.sender_type = 'visitor'),
+        count(*) FILTER (WHERE i.sender_type = 'agent' AND b.id IS NULL),
+        min(i.created_at) FILTER (WHERE i.sender_type = 'agent' AND b.id IS NULL),
+        count(b.id), min(i.created_at) FILTER (WHERE b.id IS NOT NULL)
+    FROM inserted i LEFT JOIN agents b ON i.sender_type = 'agent' AND b.kind = 'bot'
+        AND b.id = CASE WHEN i.sender_id ~ '^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$'
+            THEN i.sender_id::uuid END
+    GROUP BY i.thread_id ORDER BY i.thread_id
     ON CONFLICT (thread_id) DO UPDATE SET
         visitor_messages = s.visitor_messages + EXCLUDED.visitor_messages,
         agent_messages = s.agent_messages + EXCLUDED.agent_messages,
-        first_agent_message_at = least(s.first_agent_message_at, EXCLUDED.first_agent_message_at);
+        first_agent_message_at = least(s.first_agent_message_at, EXCLUDED.first_agent_message_at),
+        bot_messages = s.bot_messages + EXCLUDED.bot_messages,
+        first_bot_message_at = least(s.first_bot_message_at, EXCLUDED.first_bot_message_at);
     RETURN NULL;
 END
 $$;

@@ -64,8 +64,9 @@ def median_first_response_seconds(
 ) -> float | None:
     """The median time from a conversation's first visitor message to the first agent message
     after it, over the space's latest REPLY_SAMPLE chat conversations opened within REPLY_WINDOW
-    of `now` that an agent answered; None when there is none. Offline (email) conversations are
-    left out: their answer is an email, not a live reply. Read from the projected messages."""
+    of `now` that a person answered (a bot's answer is no reply time: structures.md "Bots");
+    None when there is none. Offline (email) conversations are left out: their answer is an
+    email, not a live reply. Read from the projected messages."""
     row = conn.execute(
         "WITH recent AS ("
         "  SELECT t.id FROM threads t WHERE t.space_id = %(space)s AND t.created_at > %(since)s"
@@ -74,9 +75,13 @@ def median_first_response_seconds(
         "), asked AS ("
         "  SELECT r.id, (SELECT min(m.created_at) FROM messages m"
         "    WHERE m.thread_id = r.id AND m.sender_type = 'visitor') AS at FROM recent r"
+        "), bots AS ("
+        "  SELECT b.id::text AS id FROM agents b JOIN spaces s"
+        "   ON s.organization_id = b.organization_id WHERE s.id = %(space)s AND b.kind = 'bot'"
         "), answered AS ("
         "  SELECT q.at AS asked_at, (SELECT min(m.created_at) FROM messages m"
-        "    WHERE m.thread_id = q.id AND m.sender_type = 'agent' AND m.created_at >= q.at)"
+        "    WHERE m.thread_id = q.id AND m.sender_type = 'agent' AND m.created_at >= q.at"
+        "    AND m.sender_id NOT IN (SELECT id FROM bots))"
         "   AS at FROM asked q WHERE q.at IS NOT NULL"
         ")"
         " SELECT percentile_cont(0.5) WITHIN GROUP"

@@ -34,7 +34,9 @@ class Caller:
     api_key_id: str | None = None
 
 
-async def check_agent_session(services: Services, token: str, *, remember: bool = False) -> Caller:
+async def check_agent_session(
+    services: Services, token: str, *, remember: bool = False, bots: bool = False
+) -> Caller:
     """The live agent and sign-in a token belongs to; UnauthorizedError otherwise (deleted
     agents, and sign-ins ended by logout, reuse detection or a password change, too).
 
@@ -42,9 +44,10 @@ async def check_agent_session(services: Services, token: str, *, remember: bool 
     agent handshake does). Only while PostgreSQL cannot answer, the copy decides: what it cannot
     vouch for is UnavailableError.
 
-    A bot token (structures.md, "Bots") is checked against its hash instead; its sign-in is
-    `bot:<bot id>`. PostgreSQL must answer for it (no copy): UnavailableError otherwise."""
-    if looks_like_bot_token(token):
+    With `bots`, a bot token (structures.md, "Bots") is checked against its hash instead; its
+    sign-in is `bot:<bot id>`. PostgreSQL must answer for it (no copy): UnavailableError
+    otherwise. Without, a bot token is no access token (UnauthorizedError)."""
+    if bots and looks_like_bot_token(token):
         try:
             bot = await check_bot_token(services.db, token)
         except psycopg.OperationalError as exc:
@@ -95,7 +98,7 @@ async def check_caller(
         agent, key_id = await check_api_key(services, token.strip(), key_scope)
         caller = Caller(agent, session_id=key_id, api_key_id=key_id)
     else:
-        caller = await check_agent_session(services, token.strip())
+        caller = await check_agent_session(services, token.strip(), bots=True)
     if caller.agent.is_bot and not bots:
         raise ForbiddenError("bots cannot use the account routes")
     if not role_at_least(caller.agent.role, role):

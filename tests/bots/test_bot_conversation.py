@@ -14,6 +14,7 @@ from tests.bots.helpers import external_bot, make_bot, route_space_to_bot
 from tests.helpers.api import add_member
 from tests.helpers.chat import agent_socket, make_org, widget
 from tests.helpers.http import call
+from tests.routing.helpers import make_team, online
 
 
 @pytest.fixture
@@ -176,3 +177,43 @@ async def test_a_handover_and_a_claim_at_once_have_one_winner(base_url: str) -> 
             assert claim.body["status"] == "active"
             closed = await call("POST", f"{api}/threads/{thread_id}/close", token=human.token)
             assert closed.status == 200
+
+
+async def test_a_groups_bot_hands_over_by_frame_and_routing_assigns_a_member(
+    base_url: str,
+) -> None:
+    """The group's bot gets the conversation first; its `handover` frame puts it back in the
+    queue, where the group's strategy (round_robin) gives it to the member online."""
+    with trio.fail_after(60):
+        team = await make_team(base_url, 1, "round_robin", cap=3)
+        org, member = team.org, team.members[0]
+        account = await make_bot(org)
+        bot_id = account.bot["id"]
+        patched = await call(
+            "PATCH", f"{team.api}/groups/{team.group_id}", {"bot_agent_id": bot_id}, token=org.token
+        )
+        assert patched.status == 200 and patched.body["bot_agent_id"] == bot_id
+        space = org.space["id"]
+        async with (
+            online(team) as [person],
+            external_bot(base_url, account.token) as bot,
+            widget(org) as (visitor, _),
+        ):
+            thread_id = (await visitor.say("Do you ship to Norway?"))["thread_id"]
+            first = await person.expect("thread.updated", change="assigned")
+            assert first["agent_id"] == bot_id and first["thread"]["group_id"] == team.group_id
+            await visitor.expect("message", sender_type="agent", sender_id=bot_id)
+            await bot.send(
+                {"type": "handover", "thread_id": thread_id, "reason": "shipping question"}
+            )
+            handed = await person.expect("thread.updated", change="handed_over")
+            assert (handed["reason"], handed["by"], handed["note"]) == (
+                "requested",
+                bot_id,
+                "shipping question",
+            )
+            routed = await person.expect("thread.updated", change="assigned")
+            assert routed["agent_id"] == member.agent["id"]
+            assert routed["strategy"] == "round_robin"
+            assert routed["thread"]["id"] == thread_id
+            assert space == routed["thread"]["space_id"]
