@@ -97,6 +97,9 @@ PROBES = [
     Probe("GET", "/bots/{bot_id}"),
     Probe("POST", "/bots/{bot_id}/rotate-token"),
     Probe("DELETE", "/bots/{bot_id}"),
+    # The built-in bot's rules (a foreign bot's, whole rule set as the body).
+    Probe("GET", "/bots/{bot_id}/rules"),
+    Probe("PUT", "/bots/{bot_id}/rules", {"greeting": "Taken over"}),
     Probe("POST", "/threads/{thread_id}/handover", {}),
     Probe("POST", "/threads/{thread_id}/messages", {"client_id": "probe", "content": "hi"}),
 ]
@@ -306,6 +309,11 @@ async def _assert_untouched(api: str, a: Tenant, b: Tenant) -> None:
     ]
     bot = await call("GET", f"{api}/bots/{a.ids['bot_id'][0]}", token=a.org.token)
     assert bot.status == 200 and bot.body["kind"] == "bot", bot.body
+    rules = await call("GET", f"{api}/bots/{a.ids['bot_id'][0]}/rules", token=a.org.token)
+    assert rules.status == 200 and rules.body["rules"] is None, rules.body  # the PUT refused
+    for tenant in (a, b):  # the rules list (keyed bot_id) shows the tenant's own bot only
+        listed = await call("GET", f"{api}/bots/rules", token=tenant.org.token)
+        assert [x["bot_id"] for x in listed.body["items"]] == tenant.ids["bot_id"], listed.body
 
 
 async def _assert_lists_are_separate(api: str, a: Tenant, b: Tenant) -> None:
