@@ -53,7 +53,16 @@ async def test_only_admins_make_bots_and_a_bot_manages_nothing(base_url: str) ->
         for change in ({"role": "admin"}, {"password": "a long password"}):
             refused = await call("PATCH", f"{api}/agents/{bot['id']}", change, token=org.token)
             assert_error(refused, 422, "invalid")
-        # Nor is it a group member, nor a transfer's target.
+        # It takes no conversation from the queue, and none is transferred to it.
+        async with widget(org) as (visitor, _):
+            thread_id = (await visitor.say("hello"))["thread_id"]
+        claim = await call("POST", f"{api}/threads/{thread_id}/claim", token=token)
+        assert_error(claim, 403, "forbidden")
+        transfer = await call(
+            "POST", f"{api}/threads/{thread_id}/transfer", {"agent_id": bot["id"]}, token=org.token
+        )
+        assert_error(transfer, 403, "forbidden")
+        # Nor is it a group member.
         group = await call("POST", f"{api}/groups", {"name": "Sales"}, token=org.token)
         put = await call(
             "PUT",
