@@ -29,6 +29,7 @@ from chat.errors import AlreadyClaimedError, ForbiddenError, ThreadClosedError
 from chat.events import ThreadSnapshot
 from chat.space_settings import SpaceSettings
 from chat.streams.bots import HandoverReason
+from chat.streams.errors import StreamLogError
 from chat.streams.log import Ack, StreamLog
 
 logger = logging.getLogger(__name__)
@@ -67,6 +68,8 @@ async def bot_for_visitor(
     """The bot a conversation opening now goes to first: its group's bot, else the space's
     (`bot_agent_id`), when that is a live bot of the organization; None: people first. While
     PostgreSQL cannot be read and no copy is cached, None (people answer)."""
+    if not group_id and settings.bot_agent_id is None:
+        return None  # the common case: no bot anywhere, and no directory read for it
     try:
         org = await directory.org(organization_id)
     except psycopg.OperationalError:
@@ -137,4 +140,9 @@ async def hand_over_if_due(
         await do_handover(stream_log, space_id, ack.thread_id, reason=reason, bot_id=ack.bot_id)
     except (AlreadyClaimedError, ThreadClosedError):
         return None  # a person or a close got there first
+    except (StreamLogError, OSError, TimeoutError) as exc:
+        # The visitor's message is stored and acked: not theirs to hear about. The visitor's
+        # next message tries again (the count and the words are checked on each).
+        logger.warning("handover of %s after the visitor's message failed: %r", ack.thread_id, exc)
+        return None
     return reason

@@ -53,7 +53,16 @@ async def test_only_admins_make_bots_and_a_bot_manages_nothing(base_url: str) ->
         for change in ({"role": "admin"}, {"password": "a long password"}):
             refused = await call("PATCH", f"{api}/agents/{bot['id']}", change, token=org.token)
             assert_error(refused, 422, "invalid")
-        # Nor is it a group member, nor a transfer's target.
+        # It takes no conversation from the queue, and none is transferred to it.
+        async with widget(org) as (visitor, _):
+            thread_id = (await visitor.say("hello"))["thread_id"]
+        claim = await call("POST", f"{api}/threads/{thread_id}/claim", token=token)
+        assert_error(claim, 403, "forbidden")
+        transfer = await call(
+            "POST", f"{api}/threads/{thread_id}/transfer", {"agent_id": bot["id"]}, token=org.token
+        )
+        assert_error(transfer, 403, "forbidden")
+        # Nor is it a group member.
         group = await call("POST", f"{api}/groups", {"name": "Sales"}, token=org.token)
         put = await call(
             "PUT",
@@ -134,3 +143,32 @@ async def test_only_a_live_bot_of_the_organization_answers_first(base_url: str) 
                 token=org.token,
             )
             assert_error(group, 422, "invalid")
+
+
+async def test_another_organizations_bot_finds_nothing_here(base_url: str) -> None:
+    with trio.fail_after(60):
+        org = await make_org(base_url)
+        other = await make_org(base_url)
+        api = f"{base_url}/api/v1"
+        mine = await make_bot(org)
+        await route_space_to_bot(org, mine.bot["id"])
+        theirs = await make_bot(other)
+        async with widget(org) as (visitor, _):
+            thread_id = (await visitor.say("hello"))["thread_id"]
+        for path, body in (
+            ("handover", {}),
+            ("messages", {"client_id": "x1", "content": "hijack"}),
+            ("claim", None),
+        ):
+            reply = await call(
+                "POST", f"{api}/threads/{thread_id}/{path}", body, token=theirs.token
+            )
+            assert_error(reply, 404, "not_found")
+        found = await call("GET", f"{api}/threads/{thread_id}", token=theirs.token)
+        assert_error(found, 404, "not_found")
+        # Over its socket too: another organization's thread is not found.
+        async with agent_socket(base_url, theirs.token) as (socket, welcome):
+            assert [s["id"] for s in welcome["spaces"]] == [other.space["id"]]
+            await socket.send({"type": "handover", "thread_id": thread_id})
+            refused = await socket.expect("error", ref="handover")
+            assert refused["code"] == "not_found"
