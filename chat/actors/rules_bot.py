@@ -15,10 +15,12 @@ It keeps its bots present in the spaces it follows (the bots' heartbeat, never c
 online), as a connected bot client would, so routing does not hand their conversations over as
 those of a gone bot.
 
-Crash policy: Redis or PostgreSQL errors back off and retry, this consumer's own unacked entries
-first. Entries are acked once their actions are done. A crashed process's pending entries are
-reclaimed after `RECLAIM_IDLE_MS`. Rules that no longer validate are logged and that bot is
-skipped. Anything else propagates to the supervisor.
+Crash policy: Redis or PostgreSQL errors (and the log not answering in time) back off and retry,
+this consumer's own unacked entries first; a conversation that closed, or that a person took,
+while the bot was answering ends that trigger's work. Entries are acked once their actions are
+done. A crashed process's pending entries are reclaimed after `RECLAIM_IDLE_MS`. Rules that no
+longer validate are logged and that bot is skipped. Anything else propagates to the
+supervisor.
 """
 
 from __future__ import annotations
@@ -35,9 +37,16 @@ from chat.commands.bots import asks_for_person, do_handover
 from chat.config import Settings
 from chat.db import rules_bot_queries, space_queries
 from chat.db.pool import Database
-from chat.errors import ChatError, VerifiedVisitorError
+from chat.errors import (
+    AlreadyClaimedError,
+    ThreadClosedError,
+    ThreadNotFoundError,
+    UnavailableError,
+    VerifiedVisitorError,
+)
 from chat.events import LogEntry, MessagePosted, QuickReply, ThreadChanged, ThreadOpened
 from chat.rulesbot.engine import (
+    Action,
     BotState,
     HandOver,
     HandOverReason,
@@ -148,7 +157,7 @@ async def run_rules_bot(
             known.clear()  # a stream lost its group: recreate the groups at the next turn
             next_refresh = 0.0
             recovering = True
-        except* (StreamLogError, OSError, psycopg.OperationalError) as group:
+        except* (StreamLogError, UnavailableError, OSError, psycopg.OperationalError) as group:
             recovering = True
             if state.failing_since is None:
                 state.failing_since = trio.current_time()
@@ -255,6 +264,38 @@ async def _answer(
     if talk is None:
         return
     turn, actions = replay(holder.rules, talk.known, talk.opening, talk.later)
+    try:
+        await _perform(
+            stream_log,
+            state,
+            settings,
+            space_id,
+            now.visitor_id,
+            thread_id,
+            trigger,
+            holder,
+            turn,
+            actions,
+        )
+    except (AlreadyClaimedError, ThreadClosedError, ThreadNotFoundError) as err:
+        # Closed, or taken by a person, since the bot read the state: people answer from here.
+        logger.info("rules bot %s: stopped in %s: %s", holder.id, thread_id, err.code)
+
+
+async def _perform(
+    stream_log: StreamLog,
+    state: RulesBotState,
+    settings: Settings,
+    space_id: str,
+    visitor_id: str,
+    thread_id: str,
+    trigger: str,
+    holder: RulesBot,
+    turn: BotState,
+    actions: list[Action],
+) -> None:
+    """Do the bot's actions for `trigger`, in order. Each message's client_id names the trigger
+    and its place, so doing them again stores nothing twice."""
     said = 0
     for action in actions:
         match action:
@@ -276,25 +317,22 @@ async def _answer(
                 ttl = settings.visitor_active_ttl_seconds
                 try:
                     await stream_log.identity.do_anonymous_identify(
-                        space_id, now.visitor_id, fields, ttl
+                        space_id, visitor_id, fields, ttl
                     )
                 except VerifiedVisitorError:
                     pass  # the site vouches for who this is: the bot changes nothing
             case HandOver(reason):
-                try:
-                    await do_handover(
-                        stream_log,
-                        space_id,
-                        thread_id,
-                        reason=_REASONS[reason],
-                        bot_id=holder.id,
-                        by=holder.id,
-                        note=_note(turn),
-                    )
-                    state.handed_over += 1
-                except ChatError as err:
-                    # Not the bot's any more (an agent took it meanwhile): nothing to hand over.
-                    logger.info("rules bot %s: no handover of %s: %s", holder.id, thread_id, err)
+                # AlreadyClaimedError when done before (a trigger handled again): the caller's.
+                await do_handover(
+                    stream_log,
+                    space_id,
+                    thread_id,
+                    reason=_REASONS[reason],
+                    bot_id=holder.id,
+                    by=holder.id,
+                    note=_note(turn),
+                )
+                state.handed_over += 1
 
 
 def _note(turn: BotState) -> str:

@@ -19,6 +19,7 @@ from tests.helpers.api import add_member
 from tests.helpers.chat import Client, Org, agent_socket, make_org, widget
 from tests.helpers.db import POLL_SECONDS
 from tests.helpers.http import call
+from tests.helpers.streams import wait_projected
 
 RULES = {
     "greeting": "Hi, I'm Shopbot. What can I do for you?",
@@ -52,7 +53,9 @@ async def _bot_says(visitor: Client, bot_id: str) -> dict[str, Any]:
     return frame
 
 
-async def test_greets_answers_collects_and_hands_over_with_the_history(base_url: str) -> None:
+async def test_greets_answers_collects_and_hands_over_with_the_history(
+    base_url: str, settings: Settings
+) -> None:
     with trio.fail_after(60):
         org = await make_org(base_url)
         api = f"{base_url}/api/v1"
@@ -86,6 +89,8 @@ async def test_greets_answers_collects_and_hands_over_with_the_history(base_url:
             await person.expect("ack", ref="claim")
             await person.say("Hi Ada, Hana here.", thread_id=thread_id)
             await visitor.expect("message", content="Hi Ada, Hana here.")
+        async with open_redis(settings.redis_url) as redis:  # the visitor row is PostgreSQL's
+            await wait_projected(StreamLog(redis, settings.key_prefix, "written"), org.space["id"])
         thread = await call("GET", f"{api}/threads/{thread_id}", token=human.token)
         assert thread.body["visitor"]["name"] == "Ada Lovelace"
         assert thread.body["visitor"]["email"] == "ada@example.com"
