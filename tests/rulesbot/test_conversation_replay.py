@@ -1,9 +1,8 @@
-"""The rules bot's part of a thread's stream (chat/actors/rules_bot.py `conversation`): which
+"""The rules bot's part of a thread's stream (chat/rulesbot/history.py): which
 entries are its triggers, and what it replays for each."""
 
 from __future__ import annotations
 
-from chat.actors.rules_bot import conversation
 from chat.events import (
     LogEntry,
     MessagePosted,
@@ -13,6 +12,7 @@ from chat.events import (
     VisitorInfo,
 )
 from chat.rulesbot.engine import Known
+from chat.rulesbot.history import conversation
 
 BOT, PERSON = "bot-1", "person-1"
 
