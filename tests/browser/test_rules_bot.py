@@ -66,12 +66,17 @@ def test_a_conversation_starts_with_the_bot_and_lands_with_an_agent(
     _write_rules(admin, bot_id)
     admin.page.screenshot(path=str(artifacts / "rules-bot-editor.png"), full_page=True)
 
+    chunks: list[str] = []
+    page.on("request", lambda r: chunks.append(r.url) if "/widget/chunks/" in r.url else None)
     page.goto(service.site.url(service.site.add_page("/shop.html", service.widget)))
     widget = Widget(page).loaded().open().connected()
+    # The buttons' code is a chunk of its own, fetched only once a message has buttons.
+    assert not [url for url in chunks if "/replies." in url], chunks
     widget.send("Hello")
     widget.expect_message(GREETING, "agent")
     replies = widget.part("quick-replies").locator("[data-part=quick-reply]")
     expect(replies).to_have_text(["Talk to the team", "Pricing"])
+    assert len([url for url in chunks if "/replies." in url]) == 1, chunks
     page.screenshot(path=str(artifacts / "rules-bot-quick-replies.png"))
 
     replies.filter(has_text="Pricing").click()  # sends the label as the visitor's message
