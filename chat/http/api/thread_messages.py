@@ -20,7 +20,7 @@ from chat.protocol.inbound import check_content
 from chat.protocol.outbound import thread_json
 from chat.services import Services
 
-routes = Routes(tag="threads")
+routes = Routes(tag="threads", api_keys=True)
 
 
 @routes.route(
