@@ -8,8 +8,10 @@ import uuid
 import trio
 
 from chat.config import Settings
+from tests.bots.helpers import make_bot, route_space_to_bot
 from tests.helpers.chat import agent_socket, make_org, widget
 from tests.helpers.db import query, wait_for_messages
+from tests.helpers.http import call
 
 BUTTONS = [{"label": "Pricing"}, {"label": "Talk to a person"}]
 
@@ -72,3 +74,23 @@ async def test_quick_replies_are_bounded_at_the_edge(base_url: str) -> None:
                 )
                 error = await agent.expect("error")
                 assert error["code"] == "invalid", (bad, error)
+
+
+async def test_a_bot_sends_quick_replies_over_rest(base_url: str) -> None:
+    """The bot API's REST side (POST /threads/{id}/messages with a bot token) carries them too,
+    bounded the same way."""
+    with trio.fail_after(30):
+        org = await make_org(base_url)
+        account = await make_bot(org)
+        await route_space_to_bot(org, account.bot["id"])
+        async with widget(org) as (visitor, _):
+            thread_id = (await visitor.say("hello"))["thread_id"]
+            url = f"{base_url}/api/v1/threads/{thread_id}/messages"
+            body = {"client_id": "q1", "content": "Pick one", "quick_replies": BUTTONS}
+            sent = await call("POST", url, body, token=account.token)
+            assert sent.status == 201, sent.body
+            shown = await visitor.expect("message", id=sent.body["id"])
+            assert shown["quick_replies"] == BUTTONS
+            too_many = {**body, "client_id": "q2", "quick_replies": [{"label": "x"}] * 9}
+            refused = await call("POST", url, too_many, token=account.token)
+            assert refused.status == 422 and refused.body["error"]["code"] == "invalid"
