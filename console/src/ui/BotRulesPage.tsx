@@ -60,19 +60,44 @@ export function words(text: string): string[] {
 export function BotRulesPage({ c }: { c: Console }) {
   const [bots, setBots] = useState<BotItem[] | null>(null);
   const [error, setError] = useState("");
-  useEffect(() => {
+  const load = () =>
     c.auth.api<{ items: BotItem[] }>("GET", "/bots/rules").then(
       (reply) => setBots(reply.items),
       (err) => setError(errorText(err)),
     );
-  }, []);
+  useEffect(() => void load(), []);
+  // A new built-in bot: a bot account (its token is not needed: the service drives it) with
+  // the default rules, which the form below then edits.
+  const add = async (event: Event) => {
+    event.preventDefault();
+    const form = event.currentTarget as HTMLFormElement;
+    const name = String(new FormData(form).get("name") ?? "").trim();
+    setError("");
+    try {
+      const made = await c.auth.api<{ bot: { id: string } }>("POST", "/bots", { name });
+      await c.auth.api("PUT", `/bots/${made.bot.id}/rules`, DEFAULTS);
+      form.reset();
+      await load();
+    } catch (err) {
+      setError(errorText(err));
+    }
+  };
   return (
     <main class="admin">
       <h1>{t("bot")}</h1>
       <p class="hint">
-        The built-in bot greets visitors of the spaces and groups that route to it first, answers
-        from the knowledge base, and hands over to a person.
+        The built-in bot greets visitors of the spaces and groups that route to it first (their
+        bot setting), answers from the knowledge base, and hands over to a person.
       </p>
+      <form class="card admin-form" data-part="bot-add" onSubmit={add}>
+        <div class="fields">
+          <label class="wide">
+            New built-in bot's name (what visitors see)
+            <input name="name" required maxLength={120} autocomplete="off" />
+          </label>
+        </div>
+        <button type="submit">Add a built-in bot</button>
+      </form>
       {error ? (
         <p class="error" role="alert">
           {error}
@@ -80,7 +105,7 @@ export function BotRulesPage({ c }: { c: Console }) {
       ) : null}
       {bots === null ? null : bots.length === 0 ? (
         <p class="hint" data-part="no-bots">
-          No bots yet: add a bot agent first.
+          No bots yet.
         </p>
       ) : (
         bots.map((bot) => <BotForm key={bot.bot_id} c={c} bot={bot} />)
