@@ -25,6 +25,7 @@ export const en = {
   "api-keys": "API keys",
   webhooks: "Webhooks",
   reports: "Reports",
+  floor: "Floor",
   accepting: "Accepting chats",
   alertsOn: "Alerts on",
   alertsOff: "Enable alerts",

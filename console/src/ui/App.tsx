@@ -13,6 +13,7 @@ import { SecurityPage } from "./TwoFactor";
 const adminPages = new Chunk(() => import("./admin"));
 const cannedPage = new Chunk(() => import("./canned"));
 const reportsPage = new Chunk(() => import("./reports"));
+const floorPage = new Chunk(() => import("./floor"));
 
 function AdminPage({ c, page }: { c: Console; page: keyof typeof import("./admin") }) {
   return (
@@ -60,6 +61,8 @@ export function App({ c }: { c: Console }) {
         <AdminPage c={c} page="WebhooksPage" />
       ) : c.view === "reports" ? (
         <LazyPage c={c} chunk={reportsPage} page={(m) => <m.ReportsPage c={c} />} />
+      ) : c.view === "floor" && (admin || me.role === "supervisor") ? (
+        <LazyPage c={c} chunk={floorPage} page={(m) => <m.FloorPage c={c} />} />
       ) : c.view === "canned" ? (
         <LazyPage c={c} chunk={cannedPage} page={(m) => <m.CannedPage c={c} />} />
       ) : (

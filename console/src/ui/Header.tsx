@@ -35,6 +35,7 @@ export function Header({ c }: { c: Console }) {
         {admin ? nav("api-keys") : null}
         {admin ? nav("webhooks") : null}
         {nav("reports")}
+        {admin || me.role === "supervisor" ? nav("floor") : null}
       </nav>
       <span class="spacer" />
       <span data-part="connection" data-status={c.status} class="connection" role="status">
