@@ -15,6 +15,7 @@ from pathlib import Path
 import trio
 
 from chat.actors.drain import DrainState
+from chat.actors.floor import FloorDeps, Floors
 from chat.actors.lag_sampler import run_lag_sampler
 from chat.actors.mailer import MailerConfig, run_mailer
 from chat.actors.projector import ProjectorState, run_projector
@@ -44,8 +45,11 @@ from chat.streams.control import (
     ControlLog,
     RoutingChanged,
     SpaceCreated,
+    SpaceDeleted,
+    SpaceUpdated,
     run_control_follower,
 )
+from chat.streams.floor import FloorReads
 from chat.streams.health import LoopHealth
 from chat.streams.log import StreamLog
 from chat.streams.reader import StreamRouter, run_stream_reader
@@ -83,6 +87,9 @@ class Services:
     files: FileStore
     # Every series /metrics exports, updated as the work happens (chat/metrics/).
     metrics: Metrics
+    # The live floor views (structures.md, "The floor view"): one actor per organization with
+    # a viewer in this process.
+    floors: Floors
     # How the reader and the control follower are doing, for /readyz (the projector's is in
     # `projector`).
     reader_health: LoopHealth = field(default_factory=LoopHealth)
@@ -113,6 +120,9 @@ class Services:
         if isinstance(entry.event, RoutingChanged):
             self.directory.invalidate(entry.event.organization_id)
             self.router_state.routing_changed(entry.event.organization_id)
+            self.floors.touch(entry.event.organization_id)
+        if isinstance(entry.event, SpaceCreated | SpaceUpdated | SpaceDeleted):
+            self.floors.spaces_changed(entry.event.space_id)
 
     def thread_commands(self) -> ThreadCommands:
         return ThreadCommands(self.stream_log, self.db, self.routing_log, self.directory)
@@ -180,6 +190,15 @@ async def open_services(
             router_state=RouterState(),
             files=open_file_store(settings),
             metrics=metrics,
+            floors=Floors(
+                FloorDeps(
+                    router,
+                    FloorReads(redis, settings.key_prefix, stream_log.presence_ttl_ms),
+                    db,
+                    directory,
+                ),
+                nursery,
+            ),
             session_stats=SessionStats(visitor=metrics.visitor, agent=metrics.agent),
         )
         await nursery.start(run_stream_reader, redis, router, services.reader_health)

@@ -18,6 +18,7 @@ from typing import assert_never
 import trio
 
 from chat.actors.agent_tools import ToolSession, handle_agent_tool
+from chat.actors.floor import run_floor_view
 from chat.actors.pacing import VisitorUpdates
 from chat.actors.revocation import AgentWatch
 from chat.actors.socket import (
@@ -28,13 +29,19 @@ from chat.actors.socket import (
     run_session,
 )
 from chat.actors.viewing import NOTHING, Viewed, ViewingPresence
-from chat.auth.roles import reads_note
+from chat.auth.roles import reads_note, supervises
 from chat.commands.attachments import check_agent_attachment, content_with
 from chat.commands.bots import do_handover_as
 from chat.commands.reads import do_mark_read
 from chat.commands.threads import Actor
 from chat.db.rows import AgentRow, SpaceRow
-from chat.errors import ChatError, InvalidError, NotFoundError, UnavailableError
+from chat.errors import (
+    ChatError,
+    ForbiddenError,
+    InvalidError,
+    NotFoundError,
+    UnavailableError,
+)
 from chat.events import (
     LogEntry,
     MessagePosted,
@@ -53,6 +60,8 @@ from chat.protocol.inbound import (
     Auth,
     Claim,
     Close,
+    FloorSubscribe,
+    FloorUnsubscribe,
     Handover,
     Heartbeat,
     MarkRead,
@@ -130,6 +139,7 @@ class AgentSession:
     feeds: dict[str, trio.CancelScope] = field(default_factory=dict)
     thread_spaces: ThreadSpaces = field(default_factory=ThreadSpaces)
     nursery: trio.Nursery = field(init=False)  # the session's, from join(): feeds run in it
+    floor_view: trio.CancelScope | None = None  # the floor's frames to this socket, if watched
     viewing: ViewingPresence = field(init=False)  # which thread this socket has open
 
     def __post_init__(self) -> None:
@@ -176,6 +186,12 @@ class AgentSession:
                 await _heartbeat(self)
             case Ping():
                 await self.outbox.send(PONG)
+            case FloorSubscribe():
+                await _handle_floor_subscribe(self)
+            case FloorUnsubscribe():
+                if self.floor_view is not None:
+                    self.floor_view.cancel()
+                    self.floor_view = None
             case AddNote() | Whisper() | TagThread():
                 tools = ToolSession(self.deps, self.agent, list(self.spaces), self.outbox)
                 await handle_agent_tool(tools, frame)
@@ -194,6 +210,8 @@ class AgentSession:
                 return error_frame(err, ref=frame.type, thread_id=frame.thread_id)
             case Claim() | Close() | Transfer() | Handover() | Viewing() | Reopen() | MarkRead():
                 return error_frame(err, ref=frame.type, thread_id=frame.thread_id)
+            case FloorSubscribe():
+                return error_frame(err, ref=frame.type)
         return error_frame(err)
 
     async def leave(self) -> None:
@@ -223,6 +241,23 @@ async def _handle_subscribe(session: AgentSession, frame: Subscribe) -> None:
     if (old := session.feeds.pop(frame.space_id, None)) is not None:
         old.cancel()
     await session.nursery.start(_run_feed, session, frame.space_id, frame.cursor)
+
+
+async def _handle_floor_subscribe(session: AgentSession) -> None:
+    """Supervisors and admins only (`forbidden` for an agent); subscribing again while watching
+    changes nothing (chat/actors/floor.py, `run_floor_view`)."""
+    if not supervises(session.agent.role):
+        raise ForbiddenError("the floor view is for supervisors and admins")
+    if session.deps.floors is None:
+        raise UnavailableError("the floor view is not served here")
+    if session.floor_view is None or session.floor_view.cancel_called:
+        session.floor_view = await session.nursery.start(
+            run_floor_view,
+            session.deps.floors,
+            session.agent.organization_id,
+            list(session.spaces.values()),
+            session.outbox,
+        )
 
 
 async def _handle_message(session: AgentSession, frame: AgentSendMessage) -> None:

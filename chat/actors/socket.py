@@ -19,6 +19,7 @@ from typing import Any, Protocol, TypeVar
 import psycopg
 import trio
 
+from chat.actors.floor import Floors
 from chat.actors.thread import ThreadActors
 from chat.commands.threads import ThreadCommands
 from chat.config import Settings
@@ -92,6 +93,9 @@ class SessionDeps:
     threads: ThreadActors
     commands: ThreadCommands
     stats: SessionStats
+    # The floor views of this process, by organization (chat/actors/floor.py); None where the
+    # sessions are served without them (a floor.subscribe then answers unavailable).
+    floors: Floors | None = None
 
 
 F = TypeVar("F")

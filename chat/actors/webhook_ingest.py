@@ -38,6 +38,12 @@ logger = logging.getLogger(__name__)
 
 READ_BLOCK_MS = 1000
 READ_COUNT = 500
+# After a batch smaller than READ_COUNT the next read waits this long, so that under a steady
+# load a batch carries dozens of entries rather than one or two: each batch costs an XREADGROUP,
+# a transaction and an XACK whatever its size, and reading as fast as entries came made the
+# ingest cost more CPU the faster it went (as the projector's LINGER_SECONDS). Webhooks go out
+# at most this much later; deliveries are seconds-scale anyway (retries, receivers).
+LINGER_SECONDS = 0.1
 # The fallback for a space whose control entry was missed (follow_space is the fast path).
 SPACES_REFRESH_SECONDS = 5.0
 # Events past the retention are swept this often (by every process; the deletes are idempotent).
@@ -112,6 +118,8 @@ async def run_webhook_ingest(
                 )
             await _ingest(stream_log, db, state, spaces, batch, enqueued)
             backoff.reset()
+            if 0 < len(batch) < READ_COUNT:
+                await trio.sleep(LINGER_SECONDS)
             state.failing_since = None
         except* ConsumerGroupMissingError:
             known.clear()  # recreate the groups at the next turn; what was read stays pending
@@ -152,17 +160,27 @@ async def _ingest(
     """Store the batch's public events and their deliveries in one transaction, then XACK."""
     if not batch:
         return
-    events: list[PublicEvent] = []
     by_space: dict[str, list[str]] = {}
-    for space_id, entry_id, entry in batch:
+    for space_id, entry_id, _entry in batch:
         by_space.setdefault(space_id, []).append(entry_id)
-        organization_id = spaces.get(space_id)
-        if isinstance(entry, groups.Undecodable) or organization_id is None:
-            continue  # the projector dead-letters what cannot be decoded
-        event = public_event(organization_id, space_id, entry)
-        if event is not None:
-            events.append(event)
-    count = await db.run(lambda c: webhook_queries.record_events(c, events))
+
+    def record(conn: psycopg.Connection) -> int:
+        # In the transaction that inserts: an endpoint committed before it gets every entry
+        # after, exactly as when the insert itself checked (its WHERE EXISTS still does).
+        organizations = {spaces[s] for s, _, _ in batch if s in spaces}
+        wanted = webhook_queries.organizations_with_endpoints(conn, organizations)
+        events: list[PublicEvent] = []
+        for space_id, _, entry in batch:
+            organization_id = spaces.get(space_id)
+            if isinstance(entry, groups.Undecodable) or organization_id not in wanted:
+                continue  # the projector dead-letters what cannot be decoded
+            assert organization_id is not None
+            event = public_event(organization_id, space_id, entry)
+            if event is not None:
+                events.append(event)
+        return webhook_queries.record_events(conn, events)
+
+    count = await db.run(record)
     await groups.ack(stream_log, by_space, WEBHOOKS_GROUP)
     state.entries += len(batch)
     state.enqueued += count

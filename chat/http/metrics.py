@@ -35,6 +35,8 @@ def refresh(services: Services) -> None:
     """Bring the gauges and the counted figures of this process up to date."""
     series = services.metrics.series
     series.thread_actors.set(len(services.threads))
+    series.floors.labels("floors").set(len(services.floors))
+    series.floors.labels("viewers").set(services.floors.viewers())
     series.followed_spaces.set(len(services.router.positions))
     use = services.db.use()
     series.db_pool.labels("in_use").set(use.borrowed_tokens)

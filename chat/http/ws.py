@@ -71,6 +71,7 @@ def session_deps(services: Services) -> SessionDeps:
         threads=services.threads,
         commands=services.thread_commands(),
         stats=services.session_stats,
+        floors=services.floors,
     )
 
 

@@ -158,6 +158,13 @@ class Series:
         self.thread_actors = Gauge(
             "chat_thread_actors", "Live thread actors.", multiprocess_mode="livesum", registry=r
         )
+        self.floors = Gauge(
+            "chat_floors",
+            "Live floor views (one per organization watched here), and the sockets watching them.",
+            ["what"],
+            multiprocess_mode="livesum",
+            registry=r,
+        )
         self.followed_spaces = Gauge(
             "chat_followed_spaces",
             "Space streams the stream reader follows for this process's subscribers.",

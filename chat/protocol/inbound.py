@@ -295,6 +295,17 @@ class TagThread(_Frame):
     tag_id: Uuid
 
 
+class FloorSubscribe(_Frame):
+    """Watch the organization's live floor (supervisors and admins; structures.md, "The floor
+    view"): answered by `floor` frames, the whole floor each, until unsubscribed."""
+
+    type: Literal["floor.subscribe"]
+
+
+class FloorUnsubscribe(_Frame):
+    type: Literal["floor.unsubscribe"]
+
+
 AgentFrame = (
     Auth
     | Subscribe
@@ -312,6 +323,8 @@ AgentFrame = (
     | AddNote
     | Whisper
     | TagThread
+    | FloorSubscribe
+    | FloorUnsubscribe
 )
 
 _VISITOR_FRAMES: TypeAdapter[VisitorFrame] = TypeAdapter(

@@ -13,7 +13,7 @@ import { type Connection, createConnection, type Status } from "./connection";
 import { Cursors } from "./cursors";
 import { onFrame } from "./live";
 import { MessageLog } from "./messages";
-import type { Agent, Group, Space, Thread } from "./protocol";
+import type { Agent, Floor, Group, Space, Thread } from "./protocol";
 import { Outbox } from "./outbox";
 import { Reads } from "./reads";
 import { type ListName, ThreadStore } from "./threads";
@@ -31,10 +31,14 @@ export type View =
   | "security"
   | "webhooks"
   | "reports"
+  | "floor"
   | "bot";
 // Pages every agent may open; the others are admins' (their REST routes refuse others).
 // Reports too: an agent's report holds their own conversations only (the server decides).
 const EVERYONES_VIEWS: readonly View[] = ["inbox", "canned", "security", "reports"];
+/** Whether an agent of `role` may open `view`: the floor is supervisors' and admins'. */
+const mayOpen = (view: View, role: string) =>
+  role === "admin" || EVERYONES_VIEWS.includes(view) || (view === "floor" && role === "supervisor");
 
 /** A sign-in whose password was right and that owes a second factor: a code (`challenge`) or,
  * where the organization requires one the agent lacks, an enrolment (`enrol`). */
@@ -93,6 +97,8 @@ export class Console {
   pending: PendingSignIn | null = null;
   notice = "";
   view: View = "inbox";
+  /** The live floor's latest frame, while the Floor page watches it (ui/FloorPage.tsx). */
+  floor: Floor | null = null;
   spaces: Space[] = [];
   spaceId: string | null = null;
   list: ListName = "queue";
@@ -348,7 +354,7 @@ export class Console {
     this.auth.setAgent(agent);
     const known = this.agents.get(agent.id);
     if (known) this.agents.set(agent.id, { ...agent, is_online: known.is_online });
-    if (agent.role !== "admin" && !EVERYONES_VIEWS.includes(this.view)) this.setView("inbox");
+    if (!mayOpen(this.view, agent.role)) this.setView("inbox");
     this.changed();
   }
 
@@ -436,8 +442,7 @@ export class Console {
   // --- navigation ---------------------------------------------------------------------------
 
   setView(wanted: View): void {
-    const view =
-      !EVERYONES_VIEWS.includes(wanted) && this.me && this.me.role !== "admin" ? "inbox" : wanted;
+    const view = this.me && !mayOpen(wanted, this.me.role) ? "inbox" : wanted;
     this.view = view;
     const hash = view === "inbox" ? "#/inbox" : `#/${view}`;
     if (location.hash !== hash) history.replaceState(null, "", hash);
@@ -596,6 +601,7 @@ export function viewFromHash(): View {
   if (h === "#/security") return "security";
   if (h === "#/webhooks") return "webhooks";
   if (h === "#/reports") return "reports";
+  if (h === "#/floor") return "floor";
   if (h === "#/bot") return "bot";
   return "inbox";
 }

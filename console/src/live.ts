@@ -77,6 +77,10 @@ export function onFrame(c: Console, frame: ServerFrame): void {
     case "rating":
       c.ratings.add(frame.rating);
       return;
+    case "floor":
+      c.floor = frame;
+      c.changed();
+      return;
     case "thread.tags":
       c.notes.apply(frame.thread_id, frame.tag_id, frame.change === "tagged");
       return;
@@ -93,6 +97,7 @@ function welcome(c: Console, frame: Frame<"welcome">): void {
   for (const s of frame.spaces) subscribe(c, s.id);
   c.outbox.resend();
   c.announceViewing(true); // a new socket views nothing until told
+  if (c.view === "floor") c.conn.send({ type: "floor.subscribe" }); // a new socket watches none
   // Presence may have moved while this tab was offline: read it again.
   void c.loadAgents();
 }

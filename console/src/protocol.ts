@@ -165,7 +165,43 @@ export interface VisitorChange {
 
 export type ActionRef = "claim" | "close" | "transfer" | "reopen";
 
+/** A floor's figures (README "The floor view"): the organization's, a space's or a group's. */
+export interface FloorFigures {
+  waiting: number;
+  longest_waiting_since: string | null;
+  active: number;
+  /** Agents present (a fresh heartbeat) and accepting chats; present and not: away. */
+  agents_online: number;
+  agents_away: number;
+  first_response: { count: number; median_seconds: number | null; p90_seconds: number | null };
+}
+
+export interface FloorAgent {
+  id: string;
+  name: string;
+  role: string;
+  status: "online" | "away" | "offline";
+  load: number;
+  capacity: number;
+  group_ids: string[];
+}
+
+/** The live floor, whole, pushed after `floor.subscribe` (supervisors and admins). */
+export interface Floor {
+  type: "floor";
+  at: string;
+  window_seconds: number;
+  total: FloorFigures;
+  spaces: (FloorFigures & {
+    space_id: string;
+    name: string;
+    groups: (FloorFigures & { group_id: string | null; name: string | null })[];
+  })[];
+  agents: FloorAgent[];
+}
+
 export type ServerFrame =
+  | Floor
   | {
       // A read marker moved: this agent's (from another of its sockets) or the visitor's.
       type: "read";
@@ -274,7 +310,8 @@ export type ClientFrame =
   | { type: "viewing"; thread_id: string | null }
   | { type: "read"; thread_id: string; id?: string }
   | { type: "heartbeat" }
-  | { type: "ping" };
+  | { type: "ping" }
+  | { type: "floor.subscribe" | "floor.unsubscribe" };
 
 // Close codes (structures.md "Frames and limits").
 /** Bad, expired or revoked token, deleted agent: refresh and reconnect, or sign in again. */

@@ -28,7 +28,7 @@ EVERYONE = frozenset(ROLES)
 NOBODY: frozenset[str] = frozenset()
 # The answer to a frame: its first ack, error, subscribed or pong (sockets here hear no others'
 # acks, and a frame with no answer of its own is followed by a ping).
-ANSWERS = ("ack", "error", "subscribed", "pong")
+ANSWERS = ("ack", "error", "subscribed", "pong", "floor")
 
 
 @dataclass
@@ -140,6 +140,16 @@ TABLE = [
     Row("untag", held, _tag("untag"), EVERYONE, "untag"),
     Row("heartbeat", waiting, lambda t, floor, me: {"type": "heartbeat"}, EVERYONE, "none"),
     Row("ping", waiting, lambda t, floor, me: {"type": "ping"}, EVERYONE, "pong"),
+    # The live floor view (structures.md, "The floor view"): supervisors and admins watch it;
+    # leaving it has no answer of its own, whoever sends it.
+    Row(
+        "watch the floor",
+        waiting,
+        lambda t, f, me: {"type": "floor.subscribe"},
+        SUPERVISORS,
+        "floor",
+    ),  # fmt: skip
+    Row("stop watching", waiting, lambda t, f, me: {"type": "floor.unsubscribe"}, EVERYONE, "none"),
     # Already authenticated: refused whoever sends it.
     Row("auth", waiting, lambda t, f, me: {"type": "auth", "token": "x"}, NOBODY, "", "invalid"),
 ]
@@ -157,7 +167,7 @@ _NO_FLOOR = Floor(Org("", "", {}, {"id": ""}), "", "", {"tia": "", "tag": ""})
 
 async def _answer(client: Client, frame: dict[str, Any]) -> dict[str, Any]:
     await client.send(frame)
-    if frame["type"] in ("typing", "viewing", "heartbeat"):
+    if frame["type"] in ("typing", "viewing", "heartbeat", "floor.unsubscribe"):
         await client.send({"type": "ping"})
     while True:
         got = await client.next()
@@ -216,7 +226,7 @@ async def test_every_frame_for_every_role(base_url: str) -> None:
                     assert got["type"] == "error" and got["code"] == row.refusal, context
                     if row.frame("t", floor, "me").get("thread_id"):
                         assert got.get("ref") == row.frame("t", floor, "me")["type"], context
-                elif row.answer in ("subscribed", "pong"):
+                elif row.answer in ("subscribed", "pong", "floor"):
                     assert got["type"] == row.answer, context
                 elif row.answer == "none":  # no answer of its own: the ping's pong, no error
                     assert got["type"] == "pong", context

@@ -8,7 +8,7 @@ import trio
 from chat.config import Settings
 from tests.helpers.api import assert_error, failed_fields
 from tests.helpers.chat import widget
-from tests.helpers.db import peer_agent_token
+from tests.helpers.db import peer_agent_token, wait_for_rows
 from tests.helpers.http import call
 from tests.helpers.webhook_receiver import Receiver
 from tests.webhooks.conftest import deliveries, make_roomy_org, register, wait_delivered
@@ -82,8 +82,14 @@ async def test_disabled_waits_then_resumes_and_the_log_pages(
             reply = await call("PATCH", url, {"enabled": False}, token=org.token)
             assert reply.status == 200
             later = [(await visitor.say(f"while off {i}"))["id"] for i in range(4)]
-        # Disabled: nothing is enqueued for it. A second endpoint that stays enabled shows when
-        # the ingest has passed those events.
+        # Disabled: nothing is enqueued for it. Once the ingest has stored those events (it
+        # lingers between small batches), a second endpoint that stays enabled shows that the
+        # sender has passed them too.
+        ms, seq = (int(part) for part in later[-1].split("-"))
+        stored = (
+            "SELECT count(*) FROM webhook_events WHERE space_id = %s AND id_ms = %s AND id_seq = %s"
+        )
+        await wait_for_rows(webhook_settings.database_url, stored, (org.space["id"], ms, seq), 1)
         await register(org, receiver, "/witness", ["message.created"])
         async with widget(org) as (visitor, _):
             witness = (await visitor.say("witness"))["id"]

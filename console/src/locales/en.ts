@@ -25,6 +25,7 @@ export const en = {
   "api-keys": "API keys",
   webhooks: "Webhooks",
   reports: "Reports",
+  floor: "Floor",
   bot: "Built-in bot",
   accepting: "Accepting chats",
   alertsOn: "Alerts on",

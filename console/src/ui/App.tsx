@@ -13,6 +13,7 @@ import { SecurityPage } from "./TwoFactor";
 const adminPages = new Chunk(() => import("./admin"));
 const cannedPage = new Chunk(() => import("./canned"));
 const reportsPage = new Chunk(() => import("./reports"));
+const floorPage = new Chunk(() => import("./floor"));
 const botRulesPage = new Chunk(() => import("./botrules"));
 
 function AdminPage({ c, page }: { c: Console; page: keyof typeof import("./admin") }) {
@@ -63,6 +64,8 @@ export function App({ c }: { c: Console }) {
         <LazyPage c={c} chunk={botRulesPage} page={(m) => <m.BotRulesPage c={c} />} />
       ) : c.view === "reports" ? (
         <LazyPage c={c} chunk={reportsPage} page={(m) => <m.ReportsPage c={c} />} />
+      ) : c.view === "floor" && (admin || me.role === "supervisor") ? (
+        <LazyPage c={c} chunk={floorPage} page={(m) => <m.FloorPage c={c} />} />
       ) : c.view === "canned" ? (
         <LazyPage c={c} chunk={cannedPage} page={(m) => <m.CannedPage c={c} />} />
       ) : (

@@ -36,6 +36,7 @@ export function Header({ c }: { c: Console }) {
         {admin ? nav("webhooks") : null}
         {admin ? nav("bot") : null}
         {nav("reports")}
+        {admin || me.role === "supervisor" ? nav("floor") : null}
       </nav>
       <span class="spacer" />
       <span data-part="connection" data-status={c.status} class="connection" role="status">
