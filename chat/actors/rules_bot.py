@@ -35,7 +35,7 @@ from pydantic import ValidationError
 from chat.backoff import Backoff
 from chat.commands.bots import asks_for_person, do_handover
 from chat.config import Settings
-from chat.db import rules_bot_queries, space_queries
+from chat.db import rules_bot_queries
 from chat.db.pool import Database
 from chat.errors import (
     AlreadyClaimedError,
@@ -175,11 +175,9 @@ async def _refresh(
         except ValidationError:
             logger.warning("rules bot %s: its rules do not validate; skipped", row.id)
     state.bots = bots
-    organizations = {b.organization_id for b in bots.values()}
-    every = await db.run(space_queries.all_space_organizations)
-    spaces = {s: org for s, org in every.items() if org in organizations}
-    settings = await db.run(space_queries.all_space_settings)
-    state.locales = {s: str(v.get("locale") or "auto") for s, v in settings if s in spaces}
+    followed = await db.run(rules_bot_queries.followed_spaces)
+    spaces = {space: org for space, org, _ in followed}
+    state.locales = {space: locale for space, _, locale in followed}
     for space_id in spaces.keys() - known:
         # Saving rules creates the group at the stream's end (chat/http/api/bot_rules.py); one
         # missing here is a space made since, whose stream is all new: from its start.

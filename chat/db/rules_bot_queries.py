@@ -61,3 +61,16 @@ def set_bot_rules(
         (Jsonb(rules) if rules is not None else None, bot_id, organization_id),
     )
     return cur.rowcount == 1
+
+
+def followed_spaces(conn: psycopg.Connection) -> list[tuple[str, str, str]]:
+    """(space, organization, widget locale) of every live space of an organization that has a
+    live bot with rules: the spaces the rules bot follows. One query, however many spaces the
+    deployment has elsewhere."""
+    rows = conn.execute(
+        "SELECT s.id::text, s.organization_id::text, coalesce(s.settings->>'locale', 'auto')"
+        " FROM spaces s WHERE s.deleted_at IS NULL AND EXISTS (SELECT 1 FROM agents a"
+        " WHERE a.organization_id = s.organization_id AND a.kind = 'bot'"
+        " AND a.deleted_at IS NULL AND a.bot_rules IS NOT NULL)"
+    ).fetchall()
+    return [(r[0], r[1], r[2]) for r in rows]
