@@ -36,7 +36,14 @@ CREATE TABLE IF NOT EXISTS agents (
     -- The agent's picture in the widget's header: a file store key (a random id, never the
     -- agent's), served publicly at /api/v1/avatars/{avatar_id}. Added by
     -- migrations/0018.appearance.sql.
-    avatar_id uuid
+    avatar_id uuid,
+    -- A bot (issue 20, item 4; structures.md "Bots") is an agent that never signs in with a
+    -- password (its password_hash stays empty, which no password verifies) and connects with its
+    -- own token (bot_tokens). bot_rules: the built-in rules bot's rules; null for an external
+    -- bot. Added by migrations/0022.bots.sql.
+    kind text NOT NULL DEFAULT 'human' CHECK (kind IN ('human', 'bot')),
+    bot_rules jsonb,
+    CONSTRAINT agents_bot_no_password CHECK (kind = 'human' OR password_hash = '')
 );
 CREATE UNIQUE INDEX IF NOT EXISTS agents_live_email ON agents (lower(email)) WHERE deleted_at IS NULL;
 CREATE INDEX IF NOT EXISTS agents_organization ON agents (organization_id);
@@ -80,6 +87,18 @@ CREATE TABLE IF NOT EXISTS api_keys (
 );
 CREATE INDEX IF NOT EXISTS api_keys_organization ON api_keys (organization_id, created_at, id);
 
+-- A bot's token (structures.md, "Bots"; migrations/0022.bots.sql): one per bot, shown once,
+-- replaced by a rotation. Only SHA-256 of it is kept, as for API keys (chat/auth/api_keys.py
+-- says why that is enough for 256 random bits).
+CREATE TABLE IF NOT EXISTS bot_tokens (
+    agent_id uuid PRIMARY KEY REFERENCES agents (id),
+    token_hash bytea NOT NULL UNIQUE,
+    prefix text NOT NULL,
+    last4 text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    last_used_at timestamptz
+);
+
 CREATE TABLE IF NOT EXISTS spaces (
     id uuid PRIMARY KEY,
     organization_id uuid NOT NULL REFERENCES organizations (id),
@@ -110,7 +129,11 @@ CREATE TABLE IF NOT EXISTS groups (
     deleted_at timestamptz,
     -- Hand an unanswered router-assigned conversation to another member after this many
     -- seconds (null: off). Added by migrations/0011.auto-transfer.sql.
-    auto_transfer_seconds integer CHECK (auto_transfer_seconds BETWEEN 1 AND 3600)
+    auto_transfer_seconds integer CHECK (auto_transfer_seconds BETWEEN 1 AND 3600),
+    -- A live bot of the same organization (checked by the service) that gets the group's new
+    -- conversations first and hands them over to the members (structures.md, "Bots"); null:
+    -- none. Added by migrations/0022.bots.sql.
+    bot_agent_id uuid REFERENCES agents (id)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS groups_live_name
     ON groups (organization_id, lower(name)) WHERE deleted_at IS NULL;
@@ -235,6 +258,9 @@ CREATE TABLE IF NOT EXISTS messages (
     ) STORED,
     -- The file the message carries ({id, name, content_type, size}; attachments table), or null.
     attachment jsonb,
+    -- The buttons offered under an agent's or bot's message ([{label}], structures.md "Quick
+    -- replies"), or null. Added by migrations/0023.quick-replies.sql.
+    quick_replies jsonb,
     PRIMARY KEY (thread_id, id_ms, id_seq)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS messages_client_id ON messages (thread_id, sender_id, client_id);
@@ -253,21 +279,32 @@ CREATE TABLE IF NOT EXISTS conversation_stats (
     visitor_messages integer NOT NULL DEFAULT 0,
     agent_messages integer NOT NULL DEFAULT 0,
     -- The first agent message's time: first response time is this minus the thread's start.
-    first_agent_message_at timestamptz
+    -- People's only: a bot's messages are counted apart (migrations/0022.bots.sql).
+    first_agent_message_at timestamptz,
+    -- Bots' messages (structures.md, "Bots"; "Reports"): how many, and the first one's time.
+    bot_messages integer NOT NULL DEFAULT 0,
+    first_bot_message_at timestamptz
 );
 CREATE OR REPLACE FUNCTION conversation_stats_add() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     -- In thread id order, so concurrent batches lock shared rows in one order (no deadlock).
-    INSERT INTO conversation_stats AS s
-        (thread_id, visitor_messages, agent_messages, first_agent_message_at)
-    SELECT thread_id, count(*) FILTER (WHERE sender_type = 'visitor'),
-        count(*) FILTER (WHERE sender_type = 'agent'),
-        min(created_at) FILTER (WHERE sender_type = 'agent')
-    FROM inserted GROUP BY thread_id ORDER BY thread_id
+    -- A bot's message (its sender a bot agent, found by primary key) counts apart from people's.
+    INSERT INTO conversation_stats AS s (thread_id, visitor_messages, agent_messages,
+        first_agent_message_at, bot_messages, first_bot_message_at)
+    SELECT i.thread_id, count(*) FILTER (WHERE i.sender_type = 'visitor'),
+        count(*) FILTER (WHERE i.sender_type = 'agent' AND b.id IS NULL),
+        min(i.created_at) FILTER (WHERE i.sender_type = 'agent' AND b.id IS NULL),
+        count(b.id), min(i.created_at) FILTER (WHERE b.id IS NOT NULL)
+    FROM inserted i LEFT JOIN agents b ON i.sender_type = 'agent' AND b.kind = 'bot'
+        AND b.id = CASE WHEN i.sender_id ~ '^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$'
+            THEN i.sender_id::uuid END
+    GROUP BY i.thread_id ORDER BY i.thread_id
     ON CONFLICT (thread_id) DO UPDATE SET
         visitor_messages = s.visitor_messages + EXCLUDED.visitor_messages,
         agent_messages = s.agent_messages + EXCLUDED.agent_messages,
-        first_agent_message_at = least(s.first_agent_message_at, EXCLUDED.first_agent_message_at);
+        first_agent_message_at = least(s.first_agent_message_at, EXCLUDED.first_agent_message_at),
+        bot_messages = s.bot_messages + EXCLUDED.bot_messages,
+        first_bot_message_at = least(s.first_bot_message_at, EXCLUDED.first_bot_message_at);
     RETURN NULL;
 END
 $$;

@@ -72,6 +72,9 @@ class Settings(BaseModel):
     # is freed by the reconciler: the slot is lost at most this long.
     router_reservation_grace_seconds: float = 30.0
     router_enabled: bool = True
+    # The built-in rules bot (structures.md, "Built-in bot"): false, this process answers as no
+    # rules bot (another process does; any number may, each entry is answered by one).
+    rules_bot_enabled: bool = True
     # An open widget learns that its group's agents stopped accepting (or left the group) within
     # this; agents coming and going are seen at once (structures.md "Group availability").
     visitor_groups_recheck_seconds: float = 15.0

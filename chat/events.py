@@ -51,6 +51,10 @@ class ThreadSnapshot(_Event):
     group_id: str | None = None
     # The holder's display name, for the visitor (added with routing).
     agent_name: str | None = None
+    # Added with bots (structures.md, "Bots"): the bot that got the conversation first (it holds
+    # it while assigned_agent_id is the same id), and when it left the bot (epoch ms).
+    bot_agent_id: str | None = None
+    handed_over: int | None = None
 
 
 class VisitorInfo(_Event):
@@ -75,6 +79,13 @@ class AttachmentRef(_Event):
     size: int
 
 
+class QuickReply(_Event):
+    """A button under a message (structures.md, "Quick replies"): pressing it sends `label` as
+    the visitor's message. Bounded where it enters (chat/protocol/inbound.py QuickReplies)."""
+
+    label: str
+
+
 class MessagePosted(_Event):
     type: Literal["message"] = "message"
     thread_id: str
@@ -88,6 +99,9 @@ class MessagePosted(_Event):
     channel: Literal["email"] | None = None
     # Added with attachments: the uploaded file the message shows.
     attachment: AttachmentRef | None = None
+    # Added with the built-in bot: the buttons offered under an agent's (or bot's) message;
+    # absent (never an empty list) when there are none.
+    quick_replies: tuple[QuickReply, ...] | None = None
 
 
 class ThreadOpened(_Event):
@@ -105,6 +119,7 @@ ThreadChange = Literal[
     "thread.assigned",
     "thread.requeued",
     "thread.regrouped",
+    "thread.handed_over",
 ]
 
 
@@ -115,11 +130,16 @@ class ThreadChanged(_Event):
     # Added with idle close (structures.md, "Idle close"): why a thread closed by itself
     # ("idle"); with auto-transfer, why the router requeued it ("no_reply": its agent did not
     # answer in time); absent on every other change.
-    reason: Literal["idle", "no_reply"] | None = None
+    # With bots, why a conversation left its bot on `thread.handed_over` (chat/streams/bots.py).
+    reason: (
+        Literal["idle", "no_reply", "requested", "visitor_asked", "unanswered", "bot_gone"] | None
+    ) = None
     # Added with routing: on `thread.assigned` the agent the router chose and by which strategy;
     # on `thread.requeued` the agent the conversation was taken back from.
     agent_id: str | None = None
     strategy: str | None = None
+    # Added with bots: on `thread.handed_over` the bot's note to whoever takes over (≤ 500).
+    note: str | None = None
 
 
 class Typing(_Event):
@@ -263,6 +283,7 @@ _KINDS: dict[str, type[_Event]] = {
     "thread.assigned": ThreadChanged,
     "thread.requeued": ThreadChanged,
     "thread.regrouped": ThreadChanged,
+    "thread.handed_over": ThreadChanged,
     "typing": Typing,
     "presence": Presence,
     "visitor.updated": VisitorUpdated,

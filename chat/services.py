@@ -22,6 +22,7 @@ from chat.actors.projector import ProjectorState, run_projector
 from chat.actors.retention import RetentionState, run_retention_sweeper
 from chat.actors.revocation import SessionRegistry
 from chat.actors.router import RouterState, run_router
+from chat.actors.rules_bot import RulesBotState, run_rules_bot
 from chat.actors.socket import SessionStats
 from chat.actors.space_cache import SpaceCache
 from chat.actors.sweepers import run_expiry_sweeper, run_presence_sweeper
@@ -105,6 +106,8 @@ class Services:
     # The retention sweep (chat/actors/retention.py): trims of quiet spaces, deleted spaces'
     # keys removed.
     retention: RetentionState = field(default_factory=RetentionState)
+    # The built-in rules bot (chat/actors/rules_bot.py): what it said and handed over.
+    rules_bot: RulesBotState = field(default_factory=RulesBotState)
 
     def dispatch_control(self, entry: ControlEntry) -> None:
         """A control entry reaches the cache first, so a handshake that re-checks because
@@ -218,6 +221,8 @@ async def open_services(
             await nursery.start(
                 run_router, services.team_routing, db, settings, services.router_state
             )
+        if settings.rules_bot_enabled:
+            await nursery.start(run_rules_bot, stream_log, db, settings, services.rules_bot)
         await nursery.start(run_expiry_sweeper, stream_log, db, settings.expiry_check_seconds)
         await nursery.start(
             run_retention_sweeper,

@@ -18,6 +18,8 @@ GroupId = Annotated[
     Field(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
     AfterValidator(str.lower),
 ]
+# An agent's id in settings (a bot's): the same canonical text.
+AgentId = GroupId
 
 # The longest a space may keep closed conversations reopenable; the projector keeps a finished
 # thread's state in Redis this long (chat/actors/projector.py), so a reopen finds it.
@@ -59,6 +61,10 @@ class SpaceSettings(BaseModel):
     default_group_id: GroupId | None = None
     # The pre-chat form offers the organization's groups (the widget config lists them).
     visitor_picks_group: bool = False
+    # A bot (a live bot agent of the space's organization, checked by the REST routes) that gets
+    # the space's new conversations first and hands them over to people (structures.md, "Bots");
+    # a group's own bot_agent_id wins over it. None: people first.
+    bot_agent_id: AgentId | None = None
     # Attachments (structures.md, "Attachments"): the largest file, and the kinds of content
     # accepted, sniffed from the bytes (HTML and SVG never are, whatever this says).
     attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=MAX_ATTACHMENT_BYTES)

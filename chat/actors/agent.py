@@ -31,6 +31,7 @@ from chat.actors.socket import (
 from chat.actors.viewing import NOTHING, Viewed, ViewingPresence
 from chat.auth.roles import reads_note, supervises
 from chat.commands.attachments import check_agent_attachment, content_with
+from chat.commands.bots import do_handover_as
 from chat.commands.reads import do_mark_read
 from chat.commands.threads import Actor
 from chat.db.rows import AgentRow, SpaceRow
@@ -41,7 +42,15 @@ from chat.errors import (
     NotFoundError,
     UnavailableError,
 )
-from chat.events import LogEntry, MessagePosted, NoteCreated, ReadMarked, Typing, VisitorUpdated
+from chat.events import (
+    LogEntry,
+    MessagePosted,
+    NoteCreated,
+    QuickReply,
+    ReadMarked,
+    Typing,
+    VisitorUpdated,
+)
 from chat.json_types import Json
 from chat.protocol.inbound import (
     AddNote,
@@ -53,6 +62,7 @@ from chat.protocol.inbound import (
     Close,
     FloorSubscribe,
     FloorUnsubscribe,
+    Handover,
     Heartbeat,
     MarkRead,
     Ping,
@@ -162,6 +172,8 @@ class AgentSession:
                 await _handle_close(self, frame)
             case Transfer():
                 await _handle_transfer(self, frame)
+            case Handover():
+                await _handle_handover(self, frame)
             case Reopen():
                 await _handle_reopen(self, frame)
             case AgentTyping():
@@ -196,7 +208,7 @@ class AgentSession:
                 return error_frame(err, frame.client_id, ref=frame.type, thread_id=frame.thread_id)
             case TagThread():
                 return error_frame(err, ref=frame.type, thread_id=frame.thread_id)
-            case Claim() | Close() | Transfer() | Viewing() | Reopen() | MarkRead():
+            case Claim() | Close() | Transfer() | Handover() | Viewing() | Reopen() | MarkRead():
                 return error_frame(err, ref=frame.type, thread_id=frame.thread_id)
             case FloorSubscribe():
                 return error_frame(err, ref=frame.type)
@@ -265,6 +277,7 @@ async def _handle_message(session: AgentSession, frame: AgentSendMessage) -> Non
         client_id=frame.client_id,
         thread_id=frame.thread_id,
         attachment=attachment,
+        quick_replies=[QuickReply(label=q.label) for q in frame.quick_replies or ()],
     )
     await session.outbox.send(message_ack(ack, ref="message"))
 
@@ -295,6 +308,15 @@ async def _handle_transfer(session: AgentSession, frame: Transfer) -> None:
         force=frame.force,
     )
     await session.outbox.send(action_ack("transfer", frame.thread_id, thread))
+
+
+async def _handle_handover(session: AgentSession, frame: Handover) -> None:
+    """A bot hands over what it holds; a supervisor any bot's (structures.md, "Bots")."""
+    space_id = await _space_of(session, frame.thread_id)
+    thread = await do_handover_as(
+        session.deps.stream_log, session.agent, space_id, frame.thread_id, frame.reason
+    )
+    await session.outbox.send(action_ack("handover", frame.thread_id, thread))
 
 
 async def _handle_reopen(session: AgentSession, frame: Reopen) -> None:
@@ -345,14 +367,22 @@ async def _space_of(session: AgentSession, thread_id: str) -> str:
 
 
 async def _heartbeat(session: AgentSession) -> None:
+    stream_log = session.deps.stream_log
     for space_id in list(session.spaces):  # a copy: a deleted space may leave it meanwhile
-        await session.deps.stream_log.do_heartbeat(space_id, session.agent.id, session.socket_id)
+        if session.agent.is_bot:  # never counted online (structures.md, "Bots")
+            await stream_log.bots.do_heartbeat(space_id, session.agent.id)
+        else:
+            await stream_log.do_heartbeat(space_id, session.agent.id, session.socket_id)
     await session.viewing.refresh()
 
 
 async def _gone_from(session: AgentSession, space_id: str) -> None:
+    stream_log = session.deps.stream_log
     try:
-        await session.deps.stream_log.do_agent_gone(space_id, session.agent.id, session.socket_id)
+        if session.agent.is_bot:
+            await stream_log.bots.do_gone(space_id, session.agent.id)
+            return
+        await stream_log.do_agent_gone(space_id, session.agent.id, session.socket_id)
     except (StreamLogError, OSError):
         logger.warning("could not mark agent %s gone; the presence sweep will", session.agent.id)
 

@@ -42,6 +42,8 @@ class _Open:
     waiting_since: int | None  # in the queue since then; None when held (or an email lead)
     queued: int | None  # the queue time it had when an agent got it: a requeue's place
     answered: bool  # an agent has written in it (ever)
+    # The bot that got it first (structures.md, "Bots"): its messages are no first response.
+    bot_agent_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +107,8 @@ class FloorState:
                 return self._thread_changed(space_id, entry)
             case MessagePosted(sender_type="agent") as m:
                 found = self.threads.get(m.thread_id)
-                if found is None or found.answered:
-                    return False
+                if found is None or found.answered or m.sender_id == found.bot_agent_id:
+                    return False  # a bot's answer is not a person's first response
                 found.answered = True
                 at = parse_id(entry.id)[0]
                 self.add_sample(
@@ -146,7 +148,7 @@ class FloorState:
                 waiting_since = prev.waiting_since  # still waiting (regrouped)
             elif isinstance(event, ThreadOpened):
                 waiting_since = t.created
-            elif event.type == "thread.requeued" and prev is not None and prev.queued:
+            elif event.type in ("thread.requeued", "thread.handed_over") and prev and prev.queued:
                 waiting_since = prev.queued  # back at the place it had
             else:
                 waiting_since = at
@@ -154,7 +156,7 @@ class FloorState:
             queued = prev.waiting_since if prev.waiting_since is not None else prev.queued
         holder = t.assigned_agent_id if t.status == "active" else None
         self.threads[t.id] = _Open(
-            space_id, t.group_id, holder, t.created, waiting_since, queued, answered
+            space_id, t.group_id, holder, t.created, waiting_since, queued, answered, t.bot_agent_id
         )
         return True
 
@@ -221,6 +223,7 @@ class FloorState:
             "agents": [
                 _agent_json(a, a.id in everyone, loads.get(a.id, 0))
                 for a in sorted(agents.values(), key=lambda a: (a.name.lower(), a.id))
+                if not a.is_bot  # people only: a bot is never an agent online or away
             ],
         }
 

@@ -46,6 +46,7 @@ _ROUTING_KINDS = frozenset(
         "thread.transferred",
         "thread.requeued",
         "thread.regrouped",
+        "thread.handed_over",
     }
 )
 

@@ -57,6 +57,7 @@ from chat.actors.visitor_rating import handle_rate
 from chat.business_hours import is_open
 from chat.clock import now_ms, utc_now
 from chat.commands.attachments import check_visitor_attachment, content_with
+from chat.commands.bots import bot_for_visitor, hand_over_if_due
 from chat.db.rows import SpaceRow
 from chat.errors import CLOSE_TRY_AGAIN, ChatError, QueueFullError, RateLimitedError
 from chat.events import (
@@ -345,6 +346,12 @@ async def _handle_message(session: VisitorSession, frame: SendMessage) -> None:
         messages_per_second=config.visitor_messages_per_address_per_second,
         messages_burst=config.visitor_messages_per_address_burst,
     )
+    directory = session.deps.commands.directory
+    org = session.space.organization_id
+    group_id = await directory.group_for_visitor(org, settings, frame.group_id)
+    # Only a conversation this message opens goes to the bot (the script ignores it otherwise);
+    # the directory is a cached copy, so asking on every message costs nothing.
+    bot = await bot_for_visitor(directory, org, settings, group_id)
     try:
         ack = await session.deps.stream_log.do_post_message(
             session.space.id,
@@ -358,10 +365,10 @@ async def _handle_message(session: VisitorSession, frame: SendMessage) -> None:
             address=budget if session.address else None,
             visitor_ttl_seconds=_active_ttl(session),
             reopen_window_seconds=settings.reopen_window_seconds if frame.reopen else 0,
-            group_id=await session.deps.commands.directory.group_for_visitor(
-                session.space.organization_id, settings, frame.group_id
-            ),
+            group_id=group_id,
             attachment=attachment,
+            bot_id=bot.id if bot else "",
+            bot_name=bot.name if bot else "",
         )
     except QueueFullError:
         session.queue_refused = True
@@ -370,6 +377,8 @@ async def _handle_message(session: VisitorSession, frame: SendMessage) -> None:
     await session.outbox.send(message_ack(ack))
     if ack.thread_id != session.thread_id:
         await session.inbox.send(SwitchThread(ack.thread_id))
+    # The visitor asked for a person, or the bot holding the conversation went silent.
+    await hand_over_if_due(session.deps.stream_log, session.space.id, ack, content, settings.locale)
 
 
 async def _leave_lead(session: VisitorSession, email: str) -> None:

@@ -39,8 +39,14 @@ class OrgDirectory:
         return agent.max_concurrent_chats if agent else 0
 
     def accepting(self, agent_id: str) -> bool:
+        """Whether routing may offer it conversations: a live person accepting chats (a bot
+        never: it gets its conversations first, structures.md "Bots")."""
         agent = self.agents.get(agent_id)
-        return agent is not None and agent.accepting_chats
+        return agent is not None and agent.accepting_chats and not agent.is_bot
+
+    def is_bot(self, agent_id: str) -> bool:
+        agent = self.agents.get(agent_id)
+        return agent is not None and agent.is_bot
 
 
 class Directory:

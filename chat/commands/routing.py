@@ -13,6 +13,7 @@ from typing import Literal
 from chat.clock import now_ms
 from chat.commands.directory import Directory, OrgDirectory
 from chat.db.rows import GroupRow
+from chat.errors import AlreadyClaimedError, ThreadClosedError, ThreadNotFoundError
 from chat.streams.log import StreamLog
 from chat.streams.routing import RoutingLog, WaitingThread, load_member
 
@@ -145,16 +146,25 @@ class TeamRouting:
         number requeued. Their slots are released."""
         held = await self.routing.held_unanswered(space_id, REQUEUE_BATCH)
         online = set(await self.stream_log.online_agents(space_id))
+        bots_online = await self.stream_log.bots.online_bots(space_id)
         org = await self.directory.org(organization_id)
         requeued = 0
         away_of: dict[str, int | None] = {}
         for agent_id in {h.agent_id for h in held} | online:
-            away = agent_id not in online or not org.accepting(agent_id)
+            if org.is_bot(agent_id):  # a bot is away without a socket; it accepts nothing
+                away = agent_id not in bots_online
+            else:
+                away = agent_id not in online or not org.accepting(agent_id)
             away_of[agent_id] = await self.routing.away_since(space_id, agent_id, away)
         cutoff = now_ms() - grace_seconds * 1000
         for h in held:
             since = away_of.get(h.agent_id)
             if since is None or since > cutoff:
+                continue
+            if org.is_bot(h.agent_id):
+                # A bot not connected that never answered: its conversation goes to people
+                # (structures.md, "Bots"), as one handover rather than a requeue.
+                requeued += await self._bot_gone(space_id, h.thread_id, h.agent_id)
                 continue
             if await self.routing.requeue(space_id, h.thread_id, h.agent_id) is not None:
                 await self.routing.release(
@@ -162,6 +172,16 @@ class TeamRouting:
                 )
                 requeued += 1
         return requeued
+
+    async def _bot_gone(self, space_id: str, thread_id: str, bot_id: str) -> int:
+        """Hand a gone bot's conversation over; 1 if it was, 0 if a person took it first."""
+        try:
+            await self.stream_log.bots.do_handover(
+                space_id, thread_id, reason="bot_gone", bot_id=bot_id
+            )
+        except (AlreadyClaimedError, ThreadClosedError, ThreadNotFoundError):
+            return 0
+        return 1
 
     async def transfer_unanswered(self, space_id: str, organization_id: str) -> int:
         """Auto-transfer: conversations the router gave an agent who has not written in them

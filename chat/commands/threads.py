@@ -57,6 +57,8 @@ class Actor:
     # agent name fall back to while PostgreSQL does not answer.
     max_concurrent_chats: int = 0
     name: str = ""
+    # A bot (structures.md, "Bots"): it answers the conversations it gets first, and takes none.
+    bot: bool = False
 
     @classmethod
     def of(cls, agent: AgentRow) -> Actor:
@@ -66,6 +68,7 @@ class Actor:
             supervises(agent.role),
             agent.max_concurrent_chats,
             agent.name,
+            agent.is_bot,
         )
 
 
@@ -110,7 +113,11 @@ class ThreadCommands:
     async def do_claim(self, space_id: str, thread_id: str, *, actor: Actor) -> ThreadSnapshot:
         """Assign an unassigned thread to the actor. Another agent's thread: AlreadyClaimedError
         (of concurrent claims exactly one wins); the holder's own claim is answered again. An
-        agent holding `max_concurrent_chats` conversations already: AgentAtCapacityError."""
+        agent holding `max_concurrent_chats` conversations already: AgentAtCapacityError. A
+        person may claim a conversation a bot holds (taking it over); a bot claims nothing
+        (ForbiddenError)."""
+        if actor.bot:
+            raise ForbiddenError("a bot answers the conversations it gets first; it claims none")
         own = await self._own(actor)
         return await self._with_slot(
             space_id,
@@ -133,7 +140,9 @@ class ThreadCommands:
         organization, like a claim). An open thread is answered as it is; VisitorBusyError
         when its visitor has opened another conversation since; not_found once the log has
         forgotten the thread (its state outlives the close by the longest reopen window).
-        Counts against the agent's capacity like a claim."""
+        Counts against the agent's capacity like a claim. A bot reopens nothing (ForbiddenError)."""
+        if actor.bot:
+            raise ForbiddenError("a bot answers the conversations it gets first; it reopens none")
         own = await self._own(actor)
         return await self._with_slot(
             space_id,
@@ -221,6 +230,8 @@ class ThreadCommands:
         target = await self.db.run(lambda c: accounts.agent_by_id(c, org, target_agent_id))
         if target is None:
             raise NotFoundError("no such agent")
+        if target.is_bot:  # a bot gets conversations first only (structures.md, "Bots")
+            raise ForbiddenError("a conversation goes to a bot only when it opens")
         if not force and target.id != actor.agent_id and not target.accepting_chats:
             raise AgentUnavailableError(f"{target.name} is not accepting chats")
         before = await self.stream_log.thread_state(space_id, thread_id)

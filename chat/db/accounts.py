@@ -14,7 +14,7 @@ from chat.errors import EmailTakenError, LastAdminError
 
 _AGENT_COLUMNS = (
     "id::text, organization_id::text, email, name, role, accepting_chats, max_concurrent_chats,"
-    " last_seen_at, created_at, password_hash,"
+    " last_seen_at, created_at, password_hash, kind,"
     # Its live groups: every agent JSON carries them (one indexed lookup per agent row).
     " ARRAY(SELECT m.group_id::text FROM group_members m JOIN groups g ON g.id = m.group_id"
     "   WHERE m.agent_id = agents.id AND g.deleted_at IS NULL"

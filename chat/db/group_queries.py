@@ -26,7 +26,7 @@ _COLUMNS = (
     "g.id::text, g.organization_id::text, g.name, g.strategy, g.sticky, g.created_at,"
     " ARRAY(SELECT m.agent_id::text FROM group_members m JOIN agents a ON a.id = m.agent_id"
     "   WHERE m.group_id = g.id AND a.deleted_at IS NULL ORDER BY a.created_at, a.id)"
-    " AS agent_ids, g.auto_transfer_seconds"
+    " AS agent_ids, g.auto_transfer_seconds, g.bot_agent_id::text"
 )
 _LIVE = "g.organization_id = %s AND g.deleted_at IS NULL"
 
@@ -145,7 +145,7 @@ def set_members(
         return None
     wanted = sorted(set(agent_ids))
     found = conn.execute(
-        "SELECT id::text FROM agents"
+        "SELECT id::text, kind FROM agents"
         " WHERE id = ANY(%s::uuid[]) AND organization_id = %s AND deleted_at IS NULL"
         " ORDER BY id FOR SHARE",
         (wanted, organization_id),
@@ -155,6 +155,11 @@ def set_members(
         raise FieldInvalidError(
             "agent_ids", "not agents of this organization: " + ", ".join(unknown)
         )
+    # Members are the people routing offers conversations to; a bot answers first through the
+    # group's bot_agent_id instead (structures.md, "Bots").
+    bots = sorted(r[0] for r in found if r[1] == "bot")
+    if bots:
+        raise FieldInvalidError("agent_ids", "bots cannot be members: " + ", ".join(bots))
     conn.execute(
         "DELETE FROM group_members WHERE group_id = %s AND agent_id <> ALL(%s::uuid[])",
         (group_id, wanted),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import orjson
 import psycopg
 from psycopg.types.json import Jsonb
 
@@ -35,14 +36,14 @@ from chat.ids import parse_id
 # Duplicates inside one statement are fine with DO NOTHING (the first in array order stays).
 _INSERT_MESSAGES = (
     "INSERT INTO messages (thread_id, id_ms, id_seq, space_id, sender_type, sender_id,"
-    " sender_name, content, client_id, created_at, attachment)"
+    " sender_name, content, client_id, created_at, attachment, quick_replies)"
     " SELECT m.thread_id, m.id_ms, m.id_seq, m.space_id, m.sender_type, m.sender_id,"
     " m.sender_name, m.content, m.client_id, timestamptz 'epoch' + m.id_ms * interval '1 ms',"
-    " m.attachment::jsonb"
+    " m.attachment::jsonb, m.quick_replies::jsonb"
     " FROM unnest(%s::uuid[], %s::bigint[], %s::bigint[], %s::uuid[], %s::text[], %s::text[],"
-    " %s::text[], %s::text[], %s::text[], %s::text[])"
+    " %s::text[], %s::text[], %s::text[], %s::text[], %s::text[])"
     " AS m(thread_id, id_ms, id_seq, space_id, sender_type, sender_id, sender_name, content,"
-    " client_id, attachment)"
+    " client_id, attachment, quick_replies)"
     " ON CONFLICT DO NOTHING"
 )
 _UPSERT_THREAD = (
@@ -125,6 +126,12 @@ _UPSERT_READ = (
 )
 
 
+def _quick_replies_json(m: MessagePosted) -> str | None:
+    if not m.quick_replies:
+        return None
+    return orjson.dumps([q.model_dump() for q in m.quick_replies]).decode()
+
+
 def _ts(ms: int | None) -> datetime | None:
     return None if ms is None else datetime.fromtimestamp(ms / 1000, UTC)
 
@@ -162,6 +169,7 @@ class Batch:
                         m.content,
                         m.client_id,
                         m.attachment.model_dump_json() if m.attachment else None,
+                        _quick_replies_json(m),
                     )
                 )
                 self.touches[m.thread_id] = max(ms, self.touches.get(m.thread_id, 0))

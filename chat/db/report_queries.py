@@ -45,6 +45,12 @@ OPENING_FIGURES = (
     "first_response_p90_seconds",
     "visitor_messages",
     "agent_messages",
+    # Bots (structures.md, "Bots"): the figures above are people's; these are bots'.
+    "bot_answered",
+    "bot_only",
+    "bot_first_response_median_seconds",
+    "bot_first_response_p90_seconds",
+    "bot_messages",
 )
 ENDING_FIGURES = ("closed", "expired", "resolution_median_seconds", "resolution_p90_seconds")
 # Visitors' ratings (the closeloop branch's `ratings`, migration 0017), by the rating's time.
@@ -95,18 +101,27 @@ _OPENING = """
 SELECT {sets_columns},
     count(*) AS opened,
     count(c.first_response) AS answered,
-    count(*) FILTER (WHERE c.status IN ('closed', 'expired') AND c.first_response IS NULL)
-        AS missed,
+    count(*) FILTER (WHERE c.status IN ('closed', 'expired') AND c.first_response IS NULL
+        AND c.bot_first_response IS NULL) AS missed,
     percentile_cont(0.5) WITHIN GROUP (ORDER BY c.first_response)
         AS first_response_median_seconds,
     percentile_cont(0.9) WITHIN GROUP (ORDER BY c.first_response) AS first_response_p90_seconds,
     coalesce(sum(c.visitor_messages), 0)::bigint AS visitor_messages,
-    coalesce(sum(c.agent_messages), 0)::bigint AS agent_messages
+    coalesce(sum(c.agent_messages), 0)::bigint AS agent_messages,
+    count(c.bot_first_response) AS bot_answered,
+    count(*) FILTER (WHERE c.status IN ('closed', 'expired') AND c.first_response IS NULL
+        AND c.bot_first_response IS NOT NULL) AS bot_only,
+    percentile_cont(0.5) WITHIN GROUP (ORDER BY c.bot_first_response)
+        AS bot_first_response_median_seconds,
+    percentile_cont(0.9) WITHIN GROUP (ORDER BY c.bot_first_response)
+        AS bot_first_response_p90_seconds,
+    coalesce(sum(c.bot_messages), 0)::bigint AS bot_messages
 FROM (
     SELECT t.space_id, t.group_id, t.assigned_agent_id AS agent_id, t.status,
         date_trunc(%(unit)s, t.created_at AT TIME ZONE %(tz)s)::date AS period,
         extract(epoch FROM s.first_agent_message_at - t.created_at)::float8 AS first_response,
-        s.visitor_messages, s.agent_messages
+        extract(epoch FROM s.first_bot_message_at - t.created_at)::float8 AS bot_first_response,
+        s.visitor_messages, s.agent_messages, s.bot_messages
     FROM threads t LEFT JOIN conversation_stats s ON s.thread_id = t.id
     WHERE t.space_id = ANY(%(spaces)s::uuid[]) AND t.deleted_at IS NULL
         AND t.created_at >= {start} AND t.created_at < {end}{filters}
@@ -214,7 +229,7 @@ def finish(figures: dict[str, Any]) -> dict[str, Any]:
             done[name] = None if value is None else round(float(value), SECONDS_PLACES)
         else:
             done[name] = int(value or 0)
-    messages = done["visitor_messages"] + done["agent_messages"]
+    messages = done["visitor_messages"] + done["agent_messages"] + done["bot_messages"]
     done["messages_per_conversation"] = (
         round(messages / done["opened"], RATIO_PLACES) if done["opened"] else None
     )

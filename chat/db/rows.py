@@ -21,6 +21,13 @@ class AgentRow:
     password_hash: str
     # Its live groups, oldest first (chat/db/accounts.py reads them with the row).
     group_ids: list[str] = field(default_factory=list)
+    # 'human' or 'bot' (structures.md, "Bots"): a bot has no password, connects with its own
+    # token, is never counted online for the widget and never routed to as a person.
+    kind: str = "human"
+
+    @property
+    def is_bot(self) -> bool:
+        return self.kind == "bot"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +61,8 @@ class GroupRow:
     created_at: datetime
     agent_ids: list[str]  # its live members, by id
     auto_transfer_seconds: int | None = None  # None: off
+    # The bot that gets the group's new conversations first (structures.md, "Bots"); None: none.
+    bot_agent_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,7 +38,8 @@ def team_of_space(
 ) -> tuple[list[TeamRow], int]:
     """The organization's live agents, those who most recently held one of the space's
     conversations (within ACTIVE_WINDOW) first, then the oldest accounts, at most TEAM_ROWS;
-    and how many live agents there are."""
+    and how many live agents there are. People only: a bot is never one of the widget's team
+    faces (structures.md, "Bots")."""
     with conn.cursor(row_factory=class_row(TeamRow)) as cur:
         rows = cur.execute(
             "SELECT a.id::text AS agent_id, a.name, a.avatar_id::text AS avatar_id FROM agents a"
@@ -46,12 +47,13 @@ def team_of_space(
             "   WHERE space_id = %s AND last_activity_at > %s AND assigned_agent_id IS NOT NULL"
             "   GROUP BY 1) recent"
             "   ON recent.assigned_agent_id = a.id"
-            " WHERE a.organization_id = %s AND a.deleted_at IS NULL"
+            " WHERE a.organization_id = %s AND a.deleted_at IS NULL AND a.kind = 'human'"
             " ORDER BY recent.at DESC NULLS LAST, a.created_at, a.id LIMIT %s",
             (space_id, now - ACTIVE_WINDOW, organization_id, TEAM_ROWS),
         ).fetchall()
     counted = conn.execute(
-        "SELECT count(*) FROM agents WHERE organization_id = %s AND deleted_at IS NULL",
+        "SELECT count(*) FROM agents WHERE organization_id = %s AND deleted_at IS NULL"
+        " AND kind = 'human'",
         (organization_id,),
     ).fetchone()
     return rows, int(counted[0]) if counted else 0
@@ -62,8 +64,9 @@ def median_first_response_seconds(
 ) -> float | None:
     """The median time from a conversation's first visitor message to the first agent message
     after it, over the space's latest REPLY_SAMPLE chat conversations opened within REPLY_WINDOW
-    of `now` that an agent answered; None when there is none. Offline (email) conversations are
-    left out: their answer is an email, not a live reply. Read from the projected messages."""
+    of `now` that a person answered (a bot's answer is no reply time: structures.md "Bots");
+    None when there is none. Offline (email) conversations are left out: their answer is an
+    email, not a live reply. Read from the projected messages."""
     row = conn.execute(
         "WITH recent AS ("
         "  SELECT t.id FROM threads t WHERE t.space_id = %(space)s AND t.created_at > %(since)s"
@@ -72,9 +75,13 @@ def median_first_response_seconds(
         "), asked AS ("
         "  SELECT r.id, (SELECT min(m.created_at) FROM messages m"
         "    WHERE m.thread_id = r.id AND m.sender_type = 'visitor') AS at FROM recent r"
+        "), bots AS ("
+        "  SELECT b.id::text AS id FROM agents b JOIN spaces s"
+        "   ON s.organization_id = b.organization_id WHERE s.id = %(space)s AND b.kind = 'bot'"
         "), answered AS ("
         "  SELECT q.at AS asked_at, (SELECT min(m.created_at) FROM messages m"
-        "    WHERE m.thread_id = q.id AND m.sender_type = 'agent' AND m.created_at >= q.at)"
+        "    WHERE m.thread_id = q.id AND m.sender_type = 'agent' AND m.created_at >= q.at"
+        "    AND m.sender_id NOT IN (SELECT id FROM bots))"
         "   AS at FROM asked q WHERE q.at IS NOT NULL"
         ")"
         " SELECT percentile_cont(0.5) WITHIN GROUP"

@@ -14,7 +14,7 @@ Row = dict[str, Any]
 
 _MESSAGE_COLUMNS = (
     "thread_id::text, id_ms, id_seq, sender_type, sender_id, sender_name, content, client_id,"
-    " created_at, attachment"
+    " created_at, attachment, quick_replies"
 )
 _THREAD_COLUMNS = (
     "t.id::text, t.space_id::text, t.visitor_id::text, t.assigned_agent_id::text, t.status,"
@@ -36,6 +36,7 @@ def message_row_json(row: Row) -> Row:
         "client_id": row["client_id"],
         "created_at": _time(row["created_at"]),
         **({"attachment": row["attachment"]} if row.get("attachment") else {}),
+        **({"quick_replies": row["quick_replies"]} if row.get("quick_replies") else {}),
     }
 
 

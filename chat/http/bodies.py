@@ -40,6 +40,7 @@ from chat.space_settings import (
     MAX_IDLE_CLOSE_SECONDS,
     MAX_LAUNCHER_LABEL_CHARS,
     MAX_REOPEN_WINDOW_SECONDS,
+    AgentId,
     GroupId,
     Position,
     SpaceSettings,
@@ -155,6 +156,8 @@ class SpaceSettingsChange(_Body):
     # null clears it (no default group); left out, it keeps its value.
     default_group_id: GroupId | None = None
     visitor_picks_group: bool | None = None
+    # The bot that answers first (structures.md, "Bots"); null clears it.
+    bot_agent_id: AgentId | None = None
     # Agents see visitors' drafts (structures.md, "Typing preview"); off unless set.
     typing_preview: bool | None = None
     # Only visitors verified by a signed identity token open conversations (structures.md,
@@ -183,7 +186,7 @@ class SpaceSettingsChange(_Body):
         """The settings to merge: those given, and null where null is a value (no group, no
         business hours)."""
         given = self.model_dump(exclude_none=True)
-        for nullable in ("default_group_id", "business_hours"):
+        for nullable in ("default_group_id", "bot_agent_id", "business_hours"):
             if nullable in self.model_fields_set and getattr(self, nullable) is None:
                 given[nullable] = None
         return given
@@ -269,6 +272,9 @@ class CreateGroup(_Body):
     strategy: Strategy = "manual"
     sticky: bool = False
     auto_transfer_seconds: AutoTransferSeconds | None = None
+    # A live bot of the organization that answers the group's new conversations first
+    # (structures.md, "Bots").
+    bot_agent_id: UUID | None = None
 
 
 class UpdateGroup(_Body):
@@ -277,6 +283,8 @@ class UpdateGroup(_Body):
     sticky: bool | None = None
     # null turns auto-transfer off: unlike the other fields, an explicit null is a change.
     auto_transfer_seconds: AutoTransferSeconds | None = None
+    # The bot that answers first; null: none (an explicit null is a change, as above).
+    bot_agent_id: UUID | None = None
 
 
 class GroupMembers(_Body):

@@ -50,6 +50,11 @@ class Agent(_Reply):
     )
     created_at: datetime
     group_ids: list[UUID] = Field(description="The groups (departments) the agent belongs to")
+    kind: Literal["human", "bot"] = Field(
+        default="human",
+        description="bot: a bot (README, Bots): no password, its own token, never counted online"
+        " for the widget; its messages are sender_type agent",
+    )
 
 
 class Organization(_Reply):
@@ -133,6 +138,11 @@ class Thread(_Reply):
     deleted_at: datetime | None = Field(
         default=None, description="Only on a conversation an admin soft-deleted (restorable)"
     )
+    bot_agent_id: UUID | None = Field(
+        default=None,
+        description="In the log's frames and replies: the bot that got the conversation first"
+        " (README, Bots); its bot holds it while assigned_agent_id is the same",
+    )
 
 
 class ThreadWithVisitor(Thread):
@@ -193,6 +203,10 @@ class MessageAttachment(_Reply):
     size: int
 
 
+class MessageQuickReply(_Reply):
+    label: str = Field(description="The button's text, sent as the visitor's message if pressed")
+
+
 class Message(_Reply):
     id: MessageId = Field(pattern=r"^\d+-\d+$", description="The thread stream's entry id")
     thread_id: UUID
@@ -205,6 +219,10 @@ class Message(_Reply):
     attachment: MessageAttachment | None = Field(
         default=None,
         description="The file the message carries (absent: none); ask for a signed link to it",
+    )
+    quick_replies: list[MessageQuickReply] | None = Field(
+        default=None,
+        description="Buttons offered to the visitor under this message (absent: none)",
     )
 
 
@@ -285,6 +303,11 @@ class Group(_Reply):
     )
     agent_ids: list[UUID] = Field(description="Its members (live agents), oldest first")
     created_at: datetime
+    bot_agent_id: UUID | None = Field(
+        default=None,
+        description="The bot that answers the group's new conversations first (README, Bots);"
+        " null: none",
+    )
 
 
 class GroupList(_Reply):

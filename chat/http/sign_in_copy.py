@@ -155,6 +155,7 @@ def agent_from_json(text: str) -> AgentRow:
         created_at=datetime.fromisoformat(found["created_at"]),
         password_hash="",  # not kept: a password check needs PostgreSQL
         group_ids=list(found.get("group_ids", [])),
+        kind=found.get("kind", "human"),
     )
 
 

@@ -171,7 +171,7 @@ async def check_widget_key(services: Services, key: str) -> SpaceRow:
 async def check_sign_in(services: Services, token: str) -> tuple[AgentRow, str]:
     """The live agent and the id of the live sign-in the token belongs to; UnauthorizedError
     otherwise, or UnavailableError when PostgreSQL is down and the copy cannot vouch for it."""
-    caller = await check_agent_session(services, token, remember=True)
+    caller = await check_agent_session(services, token, remember=True, bots=True)
     return caller.agent, caller.session_id
 
 

@@ -27,6 +27,9 @@ from chat.ids import check_stream_id
 
 MAX_CONTENT_CHARS = 4000
 MAX_NAME_CHARS = 120
+# Quick replies (structures.md, "Quick replies"): a few short buttons under one message.
+MAX_QUICK_REPLIES = 8
+MAX_QUICK_REPLY_CHARS = 40
 # A rating's comment: a sentence or two; longer feedback is a message.
 MAX_RATING_COMMENT_CHARS = 1000
 # A signed identity token: a JWT with a name, an email and up to 8 KB of attributes fits.
@@ -175,6 +178,20 @@ class Subscribe(_Frame):
     cursor: StreamIdText | None = None
 
 
+class QuickReplyIn(_Frame):
+    # A label is sent back as the visitor's message when pressed: one short line.
+    label: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_QUICK_REPLY_CHARS),
+        AfterValidator(_required_name),
+    ]
+
+
+# The buttons under an agent's (a bot's) message (structures.md, "Quick replies"): at most
+# MAX_QUICK_REPLIES, so they fit the widget's width in two or three rows.
+QuickReplies = Annotated[list[QuickReplyIn], Field(min_length=1, max_length=MAX_QUICK_REPLIES)]
+
+
 class AgentSendMessage(_Frame):
     type: Literal["message"]
     thread_id: Uuid
@@ -182,6 +199,8 @@ class AgentSendMessage(_Frame):
     content: str = Field(default="", max_length=64 * 1024)
     # An uploaded file of this thread's (POST /threads/{id}/attachments).
     attachment_id: Uuid | None = None
+    # Buttons offered to the visitor under this message (a bot's questions, mostly).
+    quick_replies: QuickReplies | None = None
 
 
 class Claim(_Frame):
@@ -201,6 +220,15 @@ class Transfer(_Frame):
     # Supervisors and admins only: past the target's availability and capacity (`forbidden`
     # for agents).
     force: bool = False
+
+
+class Handover(_Frame):
+    """A bot hands the conversation it holds to people (structures.md, "Bots"); a supervisor
+    may hand over any bot's. `reason`: the bot's note to whoever takes over."""
+
+    type: Literal["handover"]
+    thread_id: Uuid
+    reason: str = Field(default="", max_length=500)
 
 
 class Reopen(_Frame):
@@ -285,6 +313,7 @@ AgentFrame = (
     | Claim
     | Close
     | Transfer
+    | Handover
     | Reopen
     | AgentTyping
     | Viewing

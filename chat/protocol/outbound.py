@@ -43,7 +43,7 @@ Frame = Json | str
 # Who a frame built from a log entry is for: its text is cached per entry and audience.
 Audience = Literal["agent", "visitor"]
 # The agent frames that act on a thread, as an ack's or an error's `ref`.
-ActionRef = Literal["claim", "close", "transfer", "reopen"]
+ActionRef = Literal["claim", "close", "transfer", "reopen", "handover"]
 
 
 class AgentFields(Protocol):
@@ -69,6 +69,8 @@ class AgentFields(Protocol):
     def created_at(self) -> datetime: ...
     @property
     def group_ids(self) -> list[str]: ...
+    @property
+    def kind(self) -> str: ...
 
 
 class SpaceFields(Protocol):
@@ -149,6 +151,8 @@ def thread_json(t: ThreadSnapshot) -> Json:
     if t.channel is not None:
         found["channel"] = t.channel
         found["email"] = t.email
+    if t.bot_agent_id is not None:  # structures.md, "Bots": held by its bot while the ids match
+        found["bot_agent_id"] = t.bot_agent_id
     return found
 
 
@@ -156,6 +160,7 @@ def visitor_thread_json(t: ThreadSnapshot) -> Json:
     """The thread as its visitor sees it: with the display name (never the email) of the agent
     holding it, once one does (structures.md, "Routing")."""
     found = thread_json(t)
+    found.pop("bot_agent_id", None)  # agents' business; the visitor sees the holder's name
     if t.agent_name is not None and t.status == "active":
         found["agent_name"] = t.agent_name
     return found
@@ -172,6 +177,7 @@ def message_json(entry_id: str, m: MessagePosted) -> Json:
         "client_id": m.client_id,
         "created_at": entry_time(entry_id),
         **({"attachment": m.attachment.model_dump()} if m.attachment else {}),
+        **({"quick_replies": [q.model_dump() for q in m.quick_replies]} if m.quick_replies else {}),
     }
 
 
@@ -199,6 +205,9 @@ def agent_json(agent: AgentFields, online: bool = True) -> Json:
         "max_concurrent_chats": agent.max_concurrent_chats,
         "created_at": agent.created_at.isoformat(),
         "group_ids": list(agent.group_ids),
+        # 'bot' for a bot (structures.md, "Bots"): its messages are sender_type agent, and the
+        # console shows them as a bot's by this.
+        "kind": agent.kind,
     }
 
 
@@ -407,6 +416,8 @@ def thread_updated_frame(c: ThreadChanged) -> Json:
         frame["agent_id"] = c.agent_id
     if c.strategy is not None:
         frame["strategy"] = c.strategy
+    if c.note is not None:  # a bot's handover note (structures.md, "Bots")
+        frame["note"] = c.note
     return frame
 
 

@@ -87,3 +87,5 @@ PROJECTOR_GROUP = "projector"
 ROUTER_GROUP = "router"
 # The webhook ingest's consumer group on each space stream (chat/actors/webhook_ingest.py).
 WEBHOOKS_GROUP = "webhooks"
+# The built-in rules bot's consumer group on each space stream (chat/actors/rules_bot.py).
+RULES_BOT_GROUP = "rulesbot"

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -39,9 +39,17 @@ from chat.errors import (
     ThreadNotFoundError,
     VisitorBusyError,
 )
-from chat.events import AttachmentRef, LogEntry, ThreadSnapshot, VisitorInfo, decode_entries
+from chat.events import (
+    AttachmentRef,
+    LogEntry,
+    QuickReply,
+    ThreadSnapshot,
+    VisitorInfo,
+    decode_entries,
+)
 from chat.ids import entry_time, format_id, is_stream_id, parse_id
 from chat.streams import lua, lua_queue, lua_wake
+from chat.streams.bots import BotsLog
 from chat.streams.client import Redis, ping_every_node
 from chat.streams.group_commit import Append, GroupCommit
 from chat.streams.identity import IdentityLog
@@ -87,6 +95,10 @@ class Ack:
     client_id: str
     id: str
     thread_id: str
+    # A visitor's message in a conversation its bot holds (structures.md, "Bots"): that bot, and
+    # the visitor's messages in a row it has not answered, this one included. Not in the frame.
+    bot_id: str = ""
+    bot_unanswered: int = 0
 
     @property
     def created_at(self) -> str:
@@ -185,6 +197,8 @@ class StreamLog:
         self.notes = NotesLog(redis, prefix, self._group, self.dedupe_window_seconds)
         # Visitors' ratings of finished conversations (chat/streams/ratings.py).
         self.ratings = RatingsLog(redis, prefix, self._group)
+        # Bots' handover and presence (chat/streams/bots.py; structures.md, "Bots").
+        self.bots = BotsLog(redis, prefix, self._group, self.presence_ttl_ms)
         self.read_state = ReadState(redis, prefix)
         self.lifecycle = Lifecycle(redis, prefix)
         # Signed visitor identity (chat/streams/identity.py), group-committed like updates.
@@ -220,6 +234,9 @@ class StreamLog:
         reopen_window_seconds: int = 0,
         group_id: str = "",
         attachment: AttachmentRef | None = None,
+        bot_id: str = "",
+        bot_name: str = "",
+        quick_replies: Sequence[QuickReply] = (),
     ) -> Ack:
         """Append a message. A visitor's message opens a thread when none is open.
 
@@ -239,6 +256,9 @@ class StreamLog:
         `reopen_window_seconds`, else opens a new one; either joins the waiting queue, refused
         `queue_full` when `max_open_threads` threads wait already. A new thread belongs to
         `group_id` ('' for none: the whole team). `attachment`: the file the message carries.
+        `bot_id`: a new live-chat thread is held by this bot (named `bot_name`) from its opening
+        step on (structures.md, "Bots"). `quick_replies`: the buttons offered under the message
+        (structures.md, "Quick replies").
         """
         budget = address or AddressBudget("")
         k = self.keys(space_id)
@@ -266,12 +286,17 @@ class StreamLog:
                 str(reopen_window_seconds),
                 group_id,
                 attachment.model_dump_json() if attachment else "",
+                bot_id,
+                bot_name,
+                _json_list(quick_replies) if quick_replies else "",
             ],
         )
         status, value = reply[0], reply[1]
         if status == "err":
             raise _SCRIPT_ERRORS[value](*reply[2:3])
         stored_thread, entry_id = value.split(" ")
+        if len(reply) >= 4:
+            return Ack(client_id, entry_id, stored_thread, str(reply[2]), int(reply[3]))
         return Ack(client_id=client_id, id=entry_id, thread_id=stored_thread)
 
     async def do_change_thread(
@@ -496,6 +521,10 @@ class StreamLog:
         """Members of a sorted set with low <= score <= high."""
         members = await self.redis.zrange(key, low, high, sortby=PureToken.BYSCORE)
         return [str(m) for m in members]
+
+
+def _json_list(items: Sequence[QuickReply]) -> str:
+    return orjson.dumps([q.model_dump() for q in items]).decode()
 
 
 def _json(data: dict[str, object]) -> str:

@@ -98,12 +98,15 @@ local function remember_agent(base, state, agent_id)
   end
 end
 
+-- quick_replies: '' or the JSON of a non-empty list (cjson would turn an empty one into {}).
 local function message_data(thread_id, sender_type, sender_id, sender_name, content, client_id,
-    channel, attachment)
+    channel, attachment, quick_replies)
   return cjson.encode({thread_id = thread_id, sender_type = sender_type,
     sender_id = sender_id, sender_name = sender_name, content = content, client_id = client_id,
     channel = (channel ~= '' and channel) or nil,
-    attachment = (attachment and attachment ~= '' and cjson.decode(attachment)) or nil})
+    attachment = (attachment and attachment ~= '' and cjson.decode(attachment)) or nil,
+    quick_replies = (quick_replies and quick_replies ~= '' and cjson.decode(quick_replies))
+      or nil})
 end
 """
 )
@@ -149,7 +152,10 @@ POST_MESSAGE = (
 --       was left offline; the thread is flagged), email (the visitor's address, with channel),
 --       reopen_window_seconds (0: never; a visitor's thread closed within it reopens),
 --       group_id ('' for none: the whole team; a new thread's group, structures.md "Routing"),
---       attachment ('' for none; else the JSON of the file the message carries)
+--       attachment ('' for none; else the JSON of the file the message carries),
+--       bot_id, bot_name ('' for none: a new live-chat thread is assigned to this bot at once,
+--       in this step, structures.md "Bots"),
+--       quick_replies ('' for none; else the JSON list of the buttons under the message)
 -- `max_open` caps the waiting queue (`waiting`), not every open thread.
 local base, sender_type, sender_id, sender_name = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local content, client_id, thread_id, new_thread_id = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
@@ -163,6 +169,8 @@ local channel, email = ARGV[21] or '', ARGV[22] or ''
 local reopen_window = tonumber(ARGV[23]) or 0
 local group_id = ARGV[24] or ''
 local attachment = ARGV[25] or ''
+local bot_id, bot_name = ARGV[26] or '', ARGV[27] or ''
+local quick_replies = ARGV[28] or ''
 
 local now = now_ms()
 local cids, prev = dedupe_lookup(base, sender_id, client_id, now, dedupe_window)
@@ -266,6 +274,18 @@ if sender_type == 'visitor' then
       for i = 1, #v, 2 do visitor[v[i]] = v[i + 1] end
       emit(base, thread_id, 'thread.opened',
         cjson.encode({thread = snapshot(base, thread_id), visitor = visitor}))
+      if bot_id ~= '' and channel ~= 'email' then
+        -- Bot first: the bot holds it from its first entry on, out of the queue; `queued` keeps
+        -- when it started waiting, the place a handover gives it back.
+        local th = base .. 'th:' .. thread_id
+        redis.call('ZREM', base .. 'waiting', thread_id)
+        redis.call('HSET', th, 'status', 'active', 'assigned_agent_id', bot_id,
+          'agent_name', bot_name, 'bot_agent_id', bot_id, 'queued', now)
+        local snap = snapshot(base, thread_id)
+        snap.queued = nil
+        emit(base, thread_id, 'thread.assigned', cjson.encode({thread = snap, by = cjson.null,
+          agent_id = bot_id, strategy = 'bot'}))
+      end
     end
   end
   if channel == 'email' then
@@ -284,6 +304,17 @@ end
 
 redis.call('HSET', base .. 'th:' .. thread_id, 'last', now)
 redis.call('ZADD', base .. 'open', now, thread_id)
+-- A bot holding the thread: the visitor's messages in a row it has not answered (its give-up
+-- count, structures.md "Bots"); its own message starts the count again.
+local bot_turns = nil
+local held = redis.call('HMGET', base .. 'th:' .. thread_id, 'assigned_agent_id', 'bot_agent_id')
+if held[2] and held[1] == held[2] then
+  if sender_type == 'visitor' then
+    bot_turns = redis.call('HINCRBY', base .. 'th:' .. thread_id, 'bot_unanswered', 1)
+  elseif sender_id == held[2] then
+    redis.call('HSET', base .. 'th:' .. thread_id, 'bot_unanswered', 0)
+  end
+end
 if sender_type == 'agent' then
   -- An agent's answer in an email conversation is also mailed to the visitor.
   channel = redis.call('HGET', base .. 'th:' .. thread_id, 'channel') or ''
@@ -297,10 +328,11 @@ else
   channel = ''
 end
 local data = message_data(thread_id, sender_type, sender_id, sender_name, content, client_id,
-  channel, attachment)
+  channel, attachment, quick_replies)
 local id = emit(base, thread_id, 'message', data)
 local stored = thread_id .. ' ' .. id
 dedupe_record(cids, client_id, stored, now, dedupe_window)
+if bot_turns then return {'ok', stored, held[2], bot_turns} end
 return {'ok', stored}
 """
 )
@@ -365,16 +397,23 @@ end
 local etype
 local reason = nil
 if action == 'claim' then
+  local bot = redis.call('HGET', state, 'bot_agent_id')
   if status == 'active' then
     if holder == agent_id then return {'same', cjson.encode(snapshot(base, thread_id))} end
-    return {'err', 'already_claimed'}
+    -- A person may take a conversation from the bot holding it (structures.md, "Bots"); the
+    -- holder is read in this step, so against a handover at the same moment one wins.
+    if not bot or holder ~= bot then return {'err', 'already_claimed'} end
   end
+  if status == 'active' then redis.call('HSET', state, 'handed_over', now) end
   redis.call('HSET', state, 'status', 'active', 'assigned_agent_id', agent_id)
   if agent_name ~= '' then redis.call('HSET', state, 'agent_name', agent_name) end
   redis.call('ZREM', base .. 'waiting', thread_id)
   remember_agent(base, state, agent_id)
   etype = 'thread.claimed'
 elseif action == 'transfer' then
+  -- A conversation leaving its bot never goes back to it by routing (structures.md, "Bots").
+  local bot = redis.call('HGET', state, 'bot_agent_id')
+  if bot and holder == bot and target ~= bot then redis.call('HSET', state, 'handed_over', now) end
   redis.call('HSET', state, 'status', 'active', 'assigned_agent_id', target)
   if agent_name ~= '' then redis.call('HSET', state, 'agent_name', agent_name) end
   redis.call('ZREM', base .. 'waiting', thread_id)

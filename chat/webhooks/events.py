@@ -37,6 +37,7 @@ PUBLIC_KINDS: tuple[str, ...] = (
     "thread.transferred",
     "thread.requeued",
     "thread.regrouped",
+    "thread.handed_over",
     "thread.closed",
     "thread.expired",
     "thread.reopened",

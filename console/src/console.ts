@@ -31,7 +31,8 @@ export type View =
   | "security"
   | "webhooks"
   | "reports"
-  | "floor";
+  | "floor"
+  | "bot";
 // Pages every agent may open; the others are admins' (their REST routes refuse others).
 // Reports too: an agent's report holds their own conversations only (the server decides).
 const EVERYONES_VIEWS: readonly View[] = ["inbox", "canned", "security", "reports"];
@@ -601,5 +602,6 @@ export function viewFromHash(): View {
   if (h === "#/webhooks") return "webhooks";
   if (h === "#/reports") return "reports";
   if (h === "#/floor") return "floor";
+  if (h === "#/bot") return "bot";
   return "inbox";
 }

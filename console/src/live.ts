@@ -154,6 +154,7 @@ function message(c: Console, frame: Frame<"message">): void {
     content: frame.content,
     client_id: frame.client_id,
     created_at: frame.created_at,
+    ...(frame.quick_replies ? { quick_replies: frame.quick_replies } : {}),
   };
   if (!c.logOf(m.thread_id).receive(m)) return;
   c.threads.touch(m.thread_id, m.created_at);

@@ -27,6 +27,7 @@ export interface Shown {
   sender_name: string;
   content: string;
   attachment?: Attachment;
+  quick_replies?: { label: string }[];
   created_at: string;
   state: MessageState;
   error: string;
@@ -171,6 +172,7 @@ export class MessageLog {
       sender_name: m.sender_name,
       content: m.content,
       attachment: m.attachment,
+      quick_replies: m.quick_replies,
       created_at: m.created_at,
       state: "sent",
       error: "",

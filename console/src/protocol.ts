@@ -103,6 +103,8 @@ export interface Message {
   created_at: string;
   /** The file the message carries (structures.md, "Attachments"). */
   attachment?: Attachment;
+  /** Buttons a bot (or agent) offered the visitor under it (structures.md, "Quick replies"). */
+  quick_replies?: { label: string }[];
 }
 
 // A visitor message that came by email: a reply (client_id "email:<hash of its Message-ID>") or

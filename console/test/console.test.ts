@@ -25,6 +25,7 @@ import {
 } from "../src/canned";
 import { Auth, type RefreshResult, STORE_KEY } from "../src/auth";
 import { pendingSignIn } from "../src/console";
+import { words } from "../src/ui/BotRulesPage";
 import { createConnection, HEARTBEAT_MS, type Status } from "../src/connection";
 import { Cursors } from "../src/cursors";
 import { t } from "../src/i18n";
@@ -901,4 +902,9 @@ test("appearance: stored settings with defaults, only changes saved, the preview
   assert.equal((config.space.settings as Record<string, unknown>).max_open_threads, 3, "others kept");
   assert.deepEqual(config.team, { members: [], others: 0 });
   assert.equal(config.reply_time, null);
+});
+
+test("the bot rules page reads comma-separated lists: trimmed, blanks left out", () => {
+  assert.deepEqual(words(" price, cost ,, delivery time ,"), ["price", "cost", "delivery time"]);
+  assert.deepEqual(words(""), []);
 });

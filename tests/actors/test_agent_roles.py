@@ -37,6 +37,8 @@ class Floor:
     api: str
     hal: str  # the holder's token
     ids: dict[str, str]  # agent ids by name, and the tag's
+    # A second space whose conversations a bot answers first (structures.md, "Bots").
+    bot_space: dict[str, Any] | None = None
 
 
 Setup = Callable[[Floor], Awaitable[str]]  # a fresh thread id in the state the row needs
@@ -52,6 +54,14 @@ async def held(floor: Floor) -> str:
     claimed = await call("POST", f"{floor.api}/threads/{thread_id}/claim", token=floor.hal)
     assert claimed.status == 200, claimed.body
     return thread_id
+
+
+async def bot_held(floor: Floor) -> str:
+    """A conversation its bot holds (the bot's space answers with a bot first)."""
+    assert floor.bot_space is not None
+    org = Org(floor.org.base, floor.org.token, floor.org.agent, floor.bot_space)
+    async with widget(org) as (visitor, _):
+        return str((await visitor.say("hello bot"))["thread_id"])
 
 
 async def closed(floor: Floor) -> str:
@@ -118,6 +128,9 @@ TABLE = [
     Row("assign a waiting one", waiting, _transfer("tia"), SUPERVISORS, "transfer"),
     Row("force a transfer", held, _transfer("tia", force=True), SUPERVISORS, "transfer"),
     Row("reopen a closed one", closed, _t("reopen"), EVERYONE, "reopen"),
+    # A person claims a bot's conversation instead (README "Bots"); the bot's own handover is
+    # tests/bots/test_bot_conversation.py's.
+    Row("hand a bot's one over", bot_held, _t("handover"), SUPERVISORS, "handover"),
     Row("typing", held, _t("typing", active=True), EVERYONE, "none"),
     Row("viewing", held, _t("viewing"), EVERYONE, "none"),
     Row("read", held, _t("read"), EVERYONE, "read"),
@@ -181,7 +194,20 @@ async def test_every_frame_for_every_role(base_url: str) -> None:
             )
             assert changed.status == 200, changed.body
         tag = await call("POST", f"{api}/tags", {"name": "vip"}, token=org.token)
-        floor = Floor(org, api, hal.token, {"tia": tia.agent["id"], "tag": tag.body["id"]})
+        bot = await call("POST", f"{api}/bots", {"name": "Robo"}, token=org.token)
+        space = await call(
+            "POST",
+            f"{api}/spaces",
+            {
+                "name": "Bot first",
+                "allowed_domains": ["shop.example.com"],
+                "settings": {"bot_agent_id": bot.body["bot"]["id"]},
+            },
+            token=org.token,
+        )
+        assert space.status == 201, space.body
+        ids = {"tia": tia.agent["id"], "tag": tag.body["id"]}
+        floor = Floor(org, api, hal.token, ids, space.body)
 
         outcomes = {}
         for role in ROLES:

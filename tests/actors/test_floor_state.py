@@ -4,6 +4,7 @@ percentile_cont computes them. The service's end-to-end figures: tests/actors/te
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -142,3 +143,31 @@ def test_percentiles_are_percentile_cont() -> None:
     assert percentile([4.0], 0.9) == 4.0
     assert percentile([1.0, 2.0, 10.0, 20.0], 0.5) == 6.0  # halfway between 2 and 10
     assert percentile([1.0, 2.0, 10.0, 20.0], 0.9) == 17.0  # rank 2.7: 10 + 0.7 * 10
+
+
+def test_a_bots_answer_is_no_first_response_and_its_handover_keeps_the_place() -> None:
+    """A bot answers first (README "Bots"): its message is no first response, its handover puts
+    the conversation back at the place it had when it opened, a person's answer then counts
+    from the start, and the bot is in no agent line."""
+    bot = "robo"
+    agents = {**AGENTS, bot: replace(_agent(bot), kind="bot", accepting_chats=False)}
+    state = FloorState({S: "Shop"})
+    state.seed(S, SpaceFloorSnapshot("0-0", [], frozenset({HAL})), ())
+
+    def to(ms: int, kind: str, status: str, agent: str | None) -> LogEntry:
+        snap = _snap("a", status, assigned_agent_id=agent, bot_agent_id=bot)
+        return LogEntry(f"{ms}-0", ThreadChanged(type=kind, thread=snap))  # type: ignore[arg-type]
+
+    bot_said = MessagePosted(thread_id="a", sender_type="agent", sender_id=bot,
+                             sender_name="Robo", content="hi", client_id="b1")  # fmt: skip
+    state.apply(S, _opened(T0, "a"))
+    state.apply(S, to(T0, "thread.assigned", "active", bot))
+    assert not state.apply(S, LogEntry(f"{T0 + 2_000}-0", bot_said))
+    state.apply(S, to(T0 + 9_000, "thread.handed_over", "unassigned", None))
+    space = state.view(T0 + 9_500, agents, GROUPS)["spaces"][0]
+    assert space["longest_waiting_since"] == ms_to_rfc3339(T0)
+    state.apply(S, to(T0 + 10_000, "thread.claimed", "active", HAL))
+    assert state.apply(S, _said(T0 + 12_000, "a", "agent"))
+    view = state.view(T0 + 13_000, agents, GROUPS)
+    assert view["spaces"][0]["first_response"]["median_seconds"] == 12.0
+    assert bot not in {a["id"] for a in view["agents"]}

@@ -29,6 +29,7 @@ AGENT_FIELDS = {
     "max_concurrent_chats",
     "created_at",
     "group_ids",
+    "kind",
 }
 GROUP_FIELDS = {
     "id",
@@ -39,6 +40,7 @@ GROUP_FIELDS = {
     "auto_transfer_seconds",
     "agent_ids",
     "created_at",
+    "bot_agent_id",
 }
 SPACE_FIELDS = {
     "id",

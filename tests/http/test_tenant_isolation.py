@@ -94,6 +94,14 @@ PROBES = [
     Probe("POST", "/webhooks/{webhook_id}/rotate-secret"),
     Probe("POST", "/webhooks/{webhook_id}/replay", {"from_event_id": "0-0"}),
     Probe("GET", "/webhooks/{webhook_id}/deliveries"),
+    Probe("GET", "/bots/{bot_id}"),
+    Probe("POST", "/bots/{bot_id}/rotate-token"),
+    Probe("DELETE", "/bots/{bot_id}"),
+    # The built-in bot's rules (a foreign bot's, whole rule set as the body).
+    Probe("GET", "/bots/{bot_id}/rules"),
+    Probe("PUT", "/bots/{bot_id}/rules", {"greeting": "Taken over"}),
+    Probe("POST", "/threads/{thread_id}/handover", {}),
+    Probe("POST", "/threads/{thread_id}/messages", {"client_id": "probe", "content": "hi"}),
 ]
 # Public by design: a widget key is published on the customer's site.
 NOT_PROBED = {
@@ -173,7 +181,10 @@ async def _tenant(base: str, settings: Settings, n: int, words: str) -> Tenant:
     hook_body = {"url": f"https://hooks.example.test/{words}", "kinds": ["message.created"]}
     hook = await call("POST", f"{base}{PREFIX}/webhooks", hook_body, token=org.token)
     assert hook.status == 201, hook.body
+    bot = await call("POST", f"{base}{PREFIX}/bots", {"name": f"{words} bot"}, token=org.token)
+    assert bot.status == 201, bot.body
     ids = {
+        "bot_id": [bot.body["bot"]["id"]],
         "key_id": [key.body["id"]],
         "webhook_id": [hook.body["id"]],
         "attachment_id": [upload.body["attachment"]["id"]],
@@ -190,6 +201,7 @@ async def _tenant(base: str, settings: Settings, n: int, words: str) -> Tenant:
         org.space["widget_key"],
         key.body["key"],
         hook.body["secret"],
+        bot.body["token"],
         welcome["visitor"]["id"],
         welcome["session"],
         org.agent["email"],
@@ -293,7 +305,15 @@ async def _assert_untouched(api: str, a: Tenant, b: Tenant) -> None:
     assert [(x["id"], x["name"], x["role"]) for x in agents.body["items"]] == [
         (a.ids["agent_id"][0], a.org.agent["name"], "admin"),
         (a.ids["agent_id"][1], "Peer1", "agent"),
+        (a.ids["bot_id"][0], "alpha-secret bot", "agent"),
     ]
+    bot = await call("GET", f"{api}/bots/{a.ids['bot_id'][0]}", token=a.org.token)
+    assert bot.status == 200 and bot.body["kind"] == "bot", bot.body
+    rules = await call("GET", f"{api}/bots/{a.ids['bot_id'][0]}/rules", token=a.org.token)
+    assert rules.status == 200 and rules.body["rules"] is None, rules.body  # the PUT refused
+    for tenant in (a, b):  # the rules list (keyed bot_id) shows the tenant's own bot only
+        listed = await call("GET", f"{api}/bots/rules", token=tenant.org.token)
+        assert [x["bot_id"] for x in listed.body["items"]] == tenant.ids["bot_id"], listed.body
 
 
 async def _assert_lists_are_separate(api: str, a: Tenant, b: Tenant) -> None:
@@ -308,6 +328,7 @@ async def _assert_lists_are_separate(api: str, a: Tenant, b: Tenant) -> None:
             "tags": await call("GET", f"{api}/tags", token=token),
             "api-keys": await call("GET", f"{api}/api-keys", token=token),
             "webhooks": await call("GET", f"{api}/webhooks", token=token),
+            "bots": await call("GET", f"{api}/bots", token=token),
             "threads": await call(
                 "GET", f"{api}/spaces/{space_id}/threads?status={ALL_STATUSES}", token=token
             ),
@@ -321,6 +342,7 @@ async def _assert_lists_are_separate(api: str, a: Tenant, b: Tenant) -> None:
             "tags": "tag_id",
             "api-keys": "key_id",
             "webhooks": "webhook_id",
+            "bots": "bot_id",
         }
         for name, reply in lists.items():
             assert reply.status == 200, (name, reply.body)
@@ -328,5 +350,7 @@ async def _assert_lists_are_separate(api: str, a: Tenant, b: Tenant) -> None:
             expected = tenant.ids[kinds[name]]
             if name == "canned":  # the admin's list: shared and own, not the peer's personal one
                 expected = expected[:2]
+            if name == "agents":  # a bot is one of the organization's agents (kind "bot")
+                expected = expected + tenant.ids["bot_id"]
             assert listed == sorted(expected), (name, listed)
             _assert_no_secrets(reply, other.secrets, name)

@@ -12,12 +12,15 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { build, type Plugin } from "vite";
-import { CHUNKS } from "../src/chunks.ts";
+import { CHUNKS, INNER_CHUNKS } from "../src/chunks.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const LAZY_DIR = resolve(ROOT, "src/lazy");
 const MANIFEST_ID = "virtual:lazy-chunks";
 const RESOLVED_ID = "\0" + MANIFEST_ID;
+// The inner chunks' manifest, which only the window's chunk (app) imports (src/chunks.ts).
+const INNER_ID = "virtual:inner-chunks";
+const RESOLVED_INNER_ID = "\0" + INNER_ID;
 
 const LOADER = resolve(ROOT, "src/lazy.tsx");
 const LOADER_ID = "widget:lazy";
@@ -32,8 +35,9 @@ const I18N_ID = "widget:i18n";
 export const SHARED: Record<string, readonly string[]> = {
   preact: ["Fragment", "Component"],
   "preact/jsx-runtime": ["jsx", "jsxs", "Fragment"],
-  // The loader itself (src/lazy.tsx): a chunk may show another chunk.
-  [LOADER_ID]: ["lazy"],
+  // The loader itself (src/lazy.tsx): a chunk may show another chunk; the window's chunk adds
+  // the inner chunks to its manifest.
+  [LOADER_ID]: ["lazy", "manifest"],
   // The texts in the visitor's language (src/lazy.tsx hands over the main bundle's).
   [I18N_ID]: ["t", "language"],
 };
@@ -56,7 +60,12 @@ export interface BuiltChunk {
 }
 
 
-async function buildChunk(name: string, entry: string): Promise<BuiltChunk> {
+function manifestOf(chunks: BuiltChunk[]): string {
+  const manifest = Object.fromEntries(chunks.map((c) => [c.name, [c.file, c.integrity]]));
+  return `export default ${JSON.stringify(manifest)};`;
+}
+
+async function buildChunk(name: string, entry: string, inner: BuiltChunk[] = []): Promise<BuiltChunk> {
   const out = await build({
     configFile: false,
     root: ROOT,
@@ -74,6 +83,15 @@ async function buildChunk(name: string, entry: string): Promise<BuiltChunk> {
           const resolved = await this.resolve(source, importer, { skipSelf: true });
           if (resolved?.id === I18N) return { id: I18N_ID, external: true };
           return resolved?.id === LOADER ? { id: LOADER_ID, external: true } : null;
+        },
+      },
+      {
+        name: "widget-inner-chunks",
+        resolveId(id) {
+          return id === INNER_ID ? RESOLVED_INNER_ID : null;
+        },
+        load(id) {
+          return id === RESOLVED_INNER_ID ? manifestOf(inner) : null;
         },
       },
     ],
@@ -121,32 +139,39 @@ async function buildChunk(name: string, entry: string): Promise<BuiltChunk> {
   return { name, file: `${name}.${hash}.js`, code, integrity };
 }
 
-export async function buildChunks(): Promise<BuiltChunk[]> {
-  const built: BuiltChunk[] = [];
+function entryOf(name: string): string {
+  const entry = resolve(LAZY_DIR, `${name}.tsx`);
+  if (!existsSync(entry)) throw new Error(`lazy chunk ${name}: no ${entry} (src/chunks.ts)`);
+  return entry;
+}
+
+/** Every chunk, the inner ones first (the window's chunk carries their manifest); `main`: the
+ * ones whose manifest widget.js carries. */
+export async function buildChunks(): Promise<{ all: BuiltChunk[]; main: BuiltChunk[] }> {
+  const inner: BuiltChunk[] = [];
   // One at a time: the machine is small, and the order is the same every time.
+  for (const name of INNER_CHUNKS) inner.push(await buildChunk(name, entryOf(name)));
+  const main: BuiltChunk[] = [];
   for (const name of CHUNKS) {
-    const entry = resolve(LAZY_DIR, `${name}.tsx`);
-    if (!existsSync(entry)) throw new Error(`lazy chunk ${name}: no ${entry} (src/chunks.ts)`);
-    built.push(await buildChunk(name, entry));
+    main.push(await buildChunk(name, entryOf(name), name === "app" ? inner : []));
   }
-  return built;
+  return { all: [...main, ...inner], main };
 }
 
 /** Builds the chunks before the main bundle, gives it their names, emits them under chunks/. */
 export function lazyChunks(): Plugin {
   let chunks: BuiltChunk[] = [];
+  let main: BuiltChunk[] = [];
   return {
     name: "widget-lazy-chunks",
     async buildStart() {
-      chunks = await buildChunks();
+      ({ all: chunks, main } = await buildChunks());
     },
     resolveId(id) {
       return id === MANIFEST_ID ? RESOLVED_ID : null;
     },
     load(id) {
-      if (id !== RESOLVED_ID) return null;
-      const manifest = Object.fromEntries(chunks.map((c) => [c.name, [c.file, c.integrity]]));
-      return `export default ${JSON.stringify(manifest)};`;
+      return id === RESOLVED_ID ? manifestOf(main) : null;
     },
     generateBundle() {
       for (const c of chunks) {

@@ -28,6 +28,9 @@ export interface Slot {
   failed?: boolean;
 }
 
+// The window's chunk adds the inner chunks to it (src/chunks.ts INNER_CHUNKS).
+export { manifest };
+
 const slots: Record<string, Slot> = {};
 let origin = "";
 let nonce = "";
@@ -58,6 +61,7 @@ export function fetchChunk(name: ChunkName, retry?: boolean): Slot {
     jsx,
     jsxs: jsx, // the same function in Preact
     lazy,
+    manifest,
     t,
     language,
     d(module: ChunkModule) {

@@ -2,7 +2,7 @@
 // for the visitor's own, by client_id (an ack, the history after a reconnect and the echo from
 // another tab all name the same message).
 
-import { type Attachment, compareIds, type MessageJson, type SenderType } from "./protocol";
+import { type Attachment, compareIds, type MessageJson, type QuickReply, type SenderType } from "./protocol";
 
 export type Delivery = "sending" | "sent" | "failed";
 
@@ -17,6 +17,8 @@ export interface Message {
   content: string;
   created_at: string;
   attachment?: Attachment;
+  /** Buttons under an agent's message (the window shows the last message's). */
+  quick_replies?: QuickReply[];
   /** The visitor's messages only. */
   state?: Delivery;
   /** Own, sending: the connection generation it was last sent on. */
@@ -57,15 +59,12 @@ export class Messages {
     if (own && m.sender_type === "visitor") {
       return this.settle(own, m.id, m.created_at, m.thread_id) ? own : undefined;
     }
+    // The server's fields as they are (quick_replies too), nulls made absent where read.
     const message: Message = {
+      ...m,
       key: `i${m.id}`,
-      id: m.id,
       client_id: m.client_id ?? undefined,
-      thread_id: m.thread_id,
-      sender_type: m.sender_type,
-      sender_name: m.sender_name,
       content: String(m.content ?? ""),
-      created_at: m.created_at,
       attachment: m.attachment ?? undefined,
       state: m.sender_type === "visitor" ? "sent" : undefined,
     };

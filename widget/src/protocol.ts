@@ -17,6 +17,12 @@ export interface MessageJson {
   created_at: string;
   /** The file the message shows (its content is then the file name when no words came). */
   attachment?: Attachment | null;
+  /** Buttons under an agent's (a bot's) message: pressing one sends its label. */
+  quick_replies?: QuickReply[];
+}
+
+export interface QuickReply {
+  label: string;
 }
 
 /** POST /widget/{key}/attachments and GET .../attachments/{id}/link. */

@@ -47,6 +47,18 @@ test("messages are deduplicated by id and ordered by id, unsent ones last", () =
   assert.equal(log.last, "20-0");
 });
 
+test("a message keeps the server's fields: its quick replies, nulls made absent", () => {
+  const log = new Messages();
+  const buttons = [{ label: "Pricing" }, { label: "Talk to the team" }];
+  const got = log.receive(msg("30-0", { quick_replies: buttons, client_id: null, attachment: null }));
+  assert.ok(got);
+  assert.deepEqual(got.quick_replies, buttons);
+  assert.equal(got.client_id, undefined);
+  assert.equal(got.attachment, undefined);
+  assert.equal(got.key, "i30-0");
+  assert.equal(log.receive(msg("31-0"))?.quick_replies, undefined);
+});
+
 test("an own message is confirmed once, by its ack or by its echo", () => {
   const log = new Messages();
   const own = log.write("c1", "hello");

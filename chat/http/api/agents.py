@@ -9,7 +9,7 @@ from quart import Response, jsonify
 from chat.auth.passwords import hash_password
 from chat.db import accounts, space_queries
 from chat.db.rows import AgentRow
-from chat.errors import EmailTakenError, NotFoundError
+from chat.errors import EmailTakenError, FieldInvalidError, NotFoundError
 from chat.http.api.views import agent_reply, agents_json, no_content
 from chat.http.auth import Caller
 from chat.http.bodies import CreateAgent, UpdateAgent
@@ -96,6 +96,11 @@ async def update_agent(
 
     def update(conn: Any) -> tuple[AgentRow | None, list[str], bool]:
         before = accounts.agent_by_id(conn, org, target)
+        if before is not None and before.is_bot and set(changes) - {"name"}:
+            # No password, no role above agent, no capacity: a bot is only renamed here
+            # (structures.md, "Bots").
+            field = sorted(set(changes) - {"name"})[0].removesuffix("_hash")
+            raise FieldInvalidError(field, "a bot has only a name")
         updated = accounts.update_agent(conn, org, target, changes)
         ended = []
         if updated is not None and body.password is not None:

@@ -10,8 +10,9 @@ from typing import Any
 
 from quart import Response, jsonify
 
-from chat.db import group_queries, space_queries
-from chat.errors import NotFoundError
+from chat.db import bot_queries, group_queries, space_queries
+from chat.db.rows import GroupRow
+from chat.errors import FieldInvalidError, NotFoundError
 from chat.http.api.views import group_json, no_content
 from chat.http.auth import Caller
 from chat.http.bodies import CreateGroup, GroupMembers, UpdateGroup
@@ -21,6 +22,13 @@ from chat.http.sign_in_copy import spaces_changed
 from chat.services import Services
 
 routes = Routes(tag="groups", api_keys=True)
+
+
+def hold_bot(conn: Any, org: str, bot_id: str | None, field: str) -> None:
+    """A bot named to answer first must be a live bot of the organization, kept so until the
+    transaction ends (a delete meanwhile waits, then clears what named it); 422 otherwise."""
+    if bot_id is not None and not bot_queries.hold_live_bot(conn, org, bot_id):
+        raise FieldInvalidError(field, "not a bot of this organization (or deleted)")
 
 
 @routes.route("GET", "/groups", summary="The organization's groups", reply=GroupList)
@@ -47,11 +55,21 @@ async def create_group(
     """409 name_taken when a live group has the name in any case (a deleted group's name is
     free); 409 too_many_groups past 200 groups. A new group has no members."""
     org = caller.agent.organization_id
-    group = await services.db.run(
-        lambda c: group_queries.create_group(
-            c, org, body.name, body.strategy, body.sticky, body.auto_transfer_seconds
+    bot_id = str(body.bot_agent_id) if body.bot_agent_id else None
+
+    def create(conn: Any) -> GroupRow:
+        hold_bot(conn, org, bot_id, "bot_agent_id")
+        group = group_queries.create_group(
+            conn, org, body.name, body.strategy, body.sticky, body.auto_transfer_seconds
         )
-    )
+        if bot_id is None:
+            return group
+        found = group_queries.update_group(conn, org, group.id, {"bot_agent_id": bot_id})
+        assert found is not None
+        return found
+
+    group = await services.db.run(create)
+    await services.routing_changed(org)
     return jsonify(group_json(group)), 201
 
 
@@ -81,9 +99,14 @@ async def update_group(
     changes: dict[str, Any] = body.model_dump(exclude_none=True)
     if "auto_transfer_seconds" in body.model_fields_set:  # null: off
         changes["auto_transfer_seconds"] = body.auto_transfer_seconds
-    group = await services.db.run(
-        lambda c: group_queries.update_group(c, org, str(group_id), changes)
-    )
+    if "bot_agent_id" in body.model_fields_set:  # null: no bot
+        changes["bot_agent_id"] = str(body.bot_agent_id) if body.bot_agent_id else None
+
+    def update(conn: Any) -> GroupRow | None:
+        hold_bot(conn, org, changes.get("bot_agent_id"), "bot_agent_id")
+        return group_queries.update_group(conn, org, str(group_id), changes)
+
+    group = await services.db.run(update)
     if group is None:
         raise NotFoundError("no such group")
     await services.routing_changed(org)

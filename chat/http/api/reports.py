@@ -87,14 +87,29 @@ class ReportQuery(BaseModel):
 class Figures(BaseModel):
     model_config = ConfigDict(frozen=True)
     opened: int = Field(description="Conversations that started in the period")
-    answered: int = Field(description="Of those opened, how many got an agent's message")
-    missed: int = Field(description="Of those opened, how many ended with no agent message")
+    answered: int = Field(
+        description="Of those opened, how many got a person's message (an agent's, not a bot's)"
+    )
+    missed: int = Field(
+        description="Of those opened, how many ended with no answer, from a person or a bot"
+    )
     first_response_median_seconds: float | None = Field(
-        description="Median of (first agent message - start) over the answered; null: none"
+        description="Median of (first message by a person - start) over the answered; null: none"
     )
     first_response_p90_seconds: float | None
     visitor_messages: int = Field(description="Visitor messages of the conversations opened")
-    agent_messages: int = Field(description="Agent messages of the conversations opened")
+    agent_messages: int = Field(description="People's messages of the conversations opened")
+    bot_answered: int = Field(
+        default=0, description="Of those opened, how many got a bot's message (README, Bots)"
+    )
+    bot_only: int = Field(
+        default=0, description="Of those opened, how many ended answered by a bot and no person"
+    )
+    bot_first_response_median_seconds: float | None = Field(
+        default=None, description="Median of (first bot message - start) over the bot_answered"
+    )
+    bot_first_response_p90_seconds: float | None = None
+    bot_messages: int = Field(default=0, description="Bots' messages of the conversations opened")
     closed: int = Field(description="Conversations closed (by an agent or idle) in the period")
     expired: int = Field(description="Conversations that expired unclosed in the period")
     resolution_median_seconds: float | None = Field(
@@ -102,7 +117,7 @@ class Figures(BaseModel):
     )
     resolution_p90_seconds: float | None
     messages_per_conversation: float | None = Field(
-        description="(visitor + agent messages) / opened; null when none opened"
+        description="(visitor + agent + bot messages) / opened; null when none opened"
     )
     rated_good: int = Field(description="Visitors' good ratings given in the period")
     rated_bad: int = Field(description="Visitors' bad ratings given in the period")

@@ -10,6 +10,8 @@ from chat.http.api import (
     attachments,
     auth,
     avatars,
+    bot_rules,
+    bots,
     canned,
     groups,
     identity,
@@ -23,6 +25,7 @@ from chat.http.api import (
     search,
     spaces,
     tags,
+    thread_messages,
     threads,
     transcript_mail,
     transcripts,
@@ -37,6 +40,9 @@ from chat.services import Services
 
 PREFIX = "/api/v1"
 TITLE = "chat REST API"
+# The account routes (sign-ins, passwords, two-factor, API keys): a bot token is refused there
+# (structures.md, "Bots"); it may call every other route its role `agent` may.
+BOT_REFUSED_TAGS = frozenset({"auth", "api keys"})
 
 
 def api_blueprint(services: Services) -> Blueprint:
@@ -44,7 +50,9 @@ def api_blueprint(services: Services) -> Blueprint:
 
     async def caller(op: Operation) -> object:
         assert op.role is not None  # the Api checks the callers of role routes only
-        return await check_caller(services, role=op.role, key_scope=op.key_scope)
+        return await check_caller(
+            services, role=op.role, key_scope=op.key_scope, bots=op.tag not in BOT_REFUSED_TAGS
+        )
 
     api = Api(blueprint, services, caller, TITLE)
     for resource in (
@@ -52,6 +60,8 @@ def api_blueprint(services: Services) -> Blueprint:
         agents,
         spaces,
         threads,
+        thread_messages,
+        bots,
         widget,
         visitors,
         groups,
@@ -73,6 +83,7 @@ def api_blueprint(services: Services) -> Blueprint:
         webhooks,
         ratings,
         reports,
+        bot_rules,
     ):
         api.include(resource.routes)
     document = api.openapi(PREFIX)

@@ -14,6 +14,7 @@ from chat.db.breaker import is_unavailable
 from chat.db.rows import SpaceRow
 from chat.errors import FieldInvalidError, InvalidError, NotFoundError
 from chat.events import OPEN_THREAD_STATUSES
+from chat.http.api.groups import hold_bot
 from chat.http.api.reads import with_unread
 from chat.http.api.thread_tags import with_tag, with_tag_ids
 from chat.http.api.views import no_content
@@ -76,6 +77,7 @@ async def create_space(
 
     def create(conn: psycopg.Connection) -> SpaceRow:
         _hold_default_group(conn, org, body.settings.default_group_id)
+        hold_bot(conn, org, body.settings.bot_agent_id, "settings.bot_agent_id")
         return space_queries.create_space(
             conn, org, body.name, body.allowed_domains, body.settings.model_dump()
         )
@@ -112,6 +114,7 @@ async def update_space(
         if space_queries.space_by_id(conn, org, str(space_id)) is None:
             return None  # another organization's space is 404, whatever the settings say
         _hold_default_group(conn, org, settings_change.get("default_group_id"))
+        hold_bot(conn, org, settings_change.get("bot_agent_id"), "settings.bot_agent_id")
         return space_queries.update_space(
             conn, org, str(space_id), body.name, body.allowed_domains, settings_change
         )

@@ -59,6 +59,7 @@ def group_json(group: GroupRow) -> Json:
         "strategy": group.strategy,
         "sticky": group.sticky,
         "auto_transfer_seconds": group.auto_transfer_seconds,
+        "bot_agent_id": group.bot_agent_id,
         "agent_ids": list(group.agent_ids),
         "created_at": group.created_at.isoformat(),
     }

@@ -65,6 +65,7 @@ async def _config(services: Services, widget_key: str, origin: str | None) -> Re
     online = await services.stream_log.online_agents(space.id)
     # `locale` always (spaces made before it have none stored): the widget's language setting.
     settings = {**space.settings, "locale": SpaceSettings.of(space.settings).locale}
+    settings.pop("bot_agent_id", None)  # which bot answers first is the team's business
     public = {"name": space.name, "settings": settings}
     groups = await _offered_groups(services, space)
     # Business hours: the verdict now and the open intervals ahead, which the widget re-checks

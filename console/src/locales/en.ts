@@ -26,6 +26,7 @@ export const en = {
   webhooks: "Webhooks",
   reports: "Reports",
   floor: "Floor",
+  bot: "Built-in bot",
   accepting: "Accepting chats",
   alertsOn: "Alerts on",
   alertsOff: "Enable alerts",

@@ -14,6 +14,7 @@ const adminPages = new Chunk(() => import("./admin"));
 const cannedPage = new Chunk(() => import("./canned"));
 const reportsPage = new Chunk(() => import("./reports"));
 const floorPage = new Chunk(() => import("./floor"));
+const botRulesPage = new Chunk(() => import("./botrules"));
 
 function AdminPage({ c, page }: { c: Console; page: keyof typeof import("./admin") }) {
   return (
@@ -59,6 +60,8 @@ export function App({ c }: { c: Console }) {
         </>
       ) : c.view === "webhooks" && admin ? (
         <AdminPage c={c} page="WebhooksPage" />
+      ) : c.view === "bot" && admin ? (
+        <LazyPage c={c} chunk={botRulesPage} page={(m) => <m.BotRulesPage c={c} />} />
       ) : c.view === "reports" ? (
         <LazyPage c={c} chunk={reportsPage} page={(m) => <m.ReportsPage c={c} />} />
       ) : c.view === "floor" && (admin || me.role === "supervisor") ? (

@@ -34,6 +34,7 @@ export function Header({ c }: { c: Console }) {
         {admin ? nav("deleted") : null}
         {admin ? nav("api-keys") : null}
         {admin ? nav("webhooks") : null}
+        {admin ? nav("bot") : null}
         {nav("reports")}
         {admin || me.role === "supervisor" ? nav("floor") : null}
       </nav>

@@ -567,6 +567,14 @@ function MessageItem({
         {m.attachment && m.content === m.attachment.name ? null : <Linked text={m.content} />}
       </div>
       {m.attachment ? <AttachmentView c={c} a={m.attachment} /> : null}
+      {m.quick_replies ? (
+        // What the visitor was offered (read only: the visitor presses them, in the widget).
+        <div class="quick-replies" data-part="quick-replies">
+          {m.quick_replies.map((q) => (
+            <span class="quick-reply">{q.label}</span>
+          ))}
+        </div>
+      ) : null}
       {m.state === "failed" && m.client_id ? (
         <div class="failed">
           <span>{t("notSent", { error: m.error ?? "" })}</span>{" "}

@@ -18,11 +18,13 @@ async def test_widget_config(base_url: str) -> None:
             settings={"greeting": "Welcome!", "color": "#00aa00"},
         )
         url = f"{base_url}/api/v1/widget/{org.space['widget_key']}/config"
+        # The public settings: the space's, less which bot answers first (README "Bots").
+        public = {k: v for k, v in org.space["settings"].items() if k != "bot_agent_id"}
         for origin in (ORIGIN, "https://a.example.org"):
             ok = await call("GET", url, origin=origin)
             assert ok.status == 200, (origin, ok.body)
             assert ok.body == {
-                "space": {"name": "Shop", "settings": org.space["settings"]},
+                "space": {"name": "Shop", "settings": public},
                 "agents_online": False,
                 "groups": [],
                 "hours": None,  # no business hours: always open

@@ -1,3 +1,9 @@
+import inner from "virtual:inner-chunks";
+import { manifest } from "../lazy";
+
+// The chunks only the window shows (src/chunks.ts INNER_CHUNKS): known once the window is.
+Object.assign(manifest, inner);
+
 // The chat window's contents, a lazy chunk: most page views never open
 // the chat, so the main bundle renders only the launcher (src/launcher.tsx) until the visitor
 // shows intent (src/mount.tsx). Everything ui/ imports comes along, and stays out of widget.js.

@@ -8,7 +8,12 @@ import { linkify } from "@chat/shared/linkify";
 import type { Chat, State } from "../chat";
 import type { Message } from "../messages";
 import { language, t } from "../i18n";
+import { lazy } from "../lazy";
+import type { RepliesProps } from "../lazy/replies";
 import { type Attachment, compareIds } from "../protocol";
+
+// Quick replies, an inner chunk (src/lazy/replies.tsx): fetched when a message with buttons shows.
+const Replies = lazy<RepliesProps>("replies");
 
 // Times as the widget's language writes them (English: as the browser's own locale does).
 let clockLang = "";
@@ -95,6 +100,9 @@ function seenBy(m: Message, seen: string | null): boolean {
 export function Conversation({ s, chat }: { s: State; chat: Chat }) {
   // "Seen" shows under the visitor's last message only (Messenger-style).
   const lastOwn = s.messages.filter((m) => m.sender_type === "visitor").pop();
+  // The buttons of the last message only: answered (anything newer), they go.
+  const last = s.messages[s.messages.length - 1];
+  const offered = !s.ended && last?.sender_type === "agent" && last.quick_replies;
   return (
     <div class="list" data-part="messages" role="log" aria-live="polite" aria-label={t("messages")}>
       {s.greet && (
@@ -105,6 +113,7 @@ export function Conversation({ s, chat }: { s: State; chat: Chat }) {
       {s.messages.map((m) => (
         <Item key={m.key} m={m} chat={chat} seen={m === lastOwn && seenBy(m, s.seen)} />
       ))}
+      {offered && <Replies labels={offered.map((q) => q.label)} onPick={(label) => chat.send(label)} />}
       {s.agentTyping && !s.ended && (
         <div class="typing" data-part="typing">
           {t("typing")}
