@@ -20,7 +20,7 @@ from bench.profiles import PROFILES
 from bench.record import ScenarioResult
 from bench.report import Reporter
 from bench.scenarios import Context
-from bench.service import Service
+from bench.service import Service, parse_cpus
 
 Scenario = Callable[[Context], Awaitable[ScenarioResult]]
 
@@ -71,9 +71,29 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-plots", action="store_true")
     parser.add_argument("--label", default="", help="a note stored in the JSON (e.g. a commit)")
     parser.add_argument(
+        "--pin",
+        metavar="SERVICE:LOAD",
+        help="CPUs for the service (chat serve, Valkey, PostgreSQL) and for the load (this "
+        "process and its load processes), e.g. 1:0 or 2-3:0-1, so that per-core figures compare "
+        "between machines (Linux; README Performance)",
+    )
+    parser.add_argument(
         "--ladder", help="conversation: offered msgs/s per step, e.g. 500,1000 (default: profile's)"
     )
     return parser.parse_args(argv)
+
+
+def _pinning(spec: str | None) -> tuple[frozenset[int] | None, frozenset[int] | None]:
+    """--pin SERVICE:LOAD as two CPU sets (None, None without it)."""
+    if not spec:
+        return None, None
+    service, sep, load = spec.partition(":")
+    try:
+        if not sep:
+            raise ValueError(spec)
+        return parse_cpus(service), parse_cpus(load)
+    except ValueError:
+        sys.exit(f"--pin wants SERVICE:LOAD CPU lists such as 1:0 or 2-3:0-1, not {spec!r}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -109,13 +129,18 @@ async def run(args: argparse.Namespace) -> Path:
             "repeats": args.repeats or profile.repeats,
             "scenarios": chosen,
             "cluster": args.cluster,
+            "pin": args.pin,
         },
         "scenarios": {},
     }
+    service_cpus, load_cpus = _pinning(args.pin)
+    if load_cpus:
+        os.sched_setaffinity(0, load_cpus)  # the coordinator; the load processes inherit it
     if args.url:
         service = Service(base_url=args.url.rstrip("/"), managed=False, redis_url=args.redis_url)
     else:
         service = Service.start_managed(args.workers, cluster=args.cluster)
+        service.cpus = service_cpus
     fleet = Fleet(args.load_procs)
     results: dict[str, ScenarioResult] = {}
     try:
