@@ -146,6 +146,13 @@ class VisitorSession:
     typing_asked: bool = False  # the last state the client asked for
     typing_asked_at: float = -math.inf  # when it was last passed on (trio time)
     preview: Paced[str] = field(default_factory=new_preview)  # drafts (chat/actors/preview.py)
+    # The session's nursery (set in join), and which pacers run in it: each starts with the
+    # first value it paces, so a socket that never types nor names a page holds none of their
+    # tasks (most widget sockets idle: issue 19's memory per socket).
+    nursery: trio.Nursery | None = None
+    pacing_pages: bool = False
+    pacing_typing: bool = False
+    pacing_previews: bool = False
     identify_budget: TokenBucket = field(
         default_factory=lambda: TokenBucket(IDENTIFY_RATE, IDENTIFY_BURST)
     )
@@ -176,9 +183,7 @@ class VisitorSession:
         if not self.stored:
             self.pages.not_before(trio.current_time() + self.deps.settings.visitor_linger_seconds)
         await _welcome(self, info)
-        nursery.start_soon(_write_pages, self)
-        nursery.start_soon(_send_typing, self)
-        nursery.start_soon(send_previews, self, self.deps.stream_log, self.space.id)
+        self.nursery = nursery
         nursery.start_soon(feed_visitor, self, self.inbox_receive)
         nursery.start_soon(follow_visitor, self, self.own_threads)
         nursery.start_soon(follow_presence, self, self.presence)
@@ -334,7 +339,7 @@ async def _handle_message(session: VisitorSession, frame: SendMessage) -> None:
         )
     content = check_content(content_with(frame.content, attachment))
     # The draft became a message: the agents' preview of it goes.
-    offer_draft(session.preview, False, None, session.space_settings.typing_preview)
+    _offer_draft(session, False, None)
     if not session.stored and (url := session.pages.take_now()) is not None:
         await _store_page(session, url)  # the agent sees where the visitor writes from
     session.own_client_ids.append(frame.client_id)
@@ -422,13 +427,32 @@ def _active_ttl(session: VisitorSession) -> int:
 async def _handle_typing(session: VisitorSession, frame: VisitorTyping) -> None:
     """Paced by _send_typing; a repeat of the state asked last is dropped here. The draft, if
     the space shows previews, is paced apart (chat/actors/preview.py)."""
-    offer_draft(session.preview, frame.active, frame.draft, session.space_settings.typing_preview)
+    _offer_draft(session, frame.active, frame.draft)
     now = trio.current_time()
     refresh_due = frame.active and now - session.typing_asked_at >= TYPING_REFRESH_SECONDS
     if frame.active != session.typing_asked or refresh_due:
         session.typing_asked = frame.active
         session.typing_asked_at = now
         session.typing.put(frame.active)
+        if not session.pacing_typing:
+            session.pacing_typing = True
+            _nursery(session).start_soon(_send_typing, session)
+
+
+def _offer_draft(session: VisitorSession, active: bool, draft: str | None) -> None:
+    enabled = session.space_settings.typing_preview
+    offer_draft(session.preview, active, draft, enabled)
+    if enabled and not session.pacing_previews:
+        session.pacing_previews = True
+        _nursery(session).start_soon(
+            send_previews, session, session.deps.stream_log, session.space.id
+        )
+
+
+def _nursery(session: VisitorSession) -> trio.Nursery:
+    """The session's nursery: frames are handled only after join has set it."""
+    assert session.nursery is not None
+    return session.nursery
 
 
 async def _send_typing(session: VisitorSession) -> NoReturn:
@@ -480,6 +504,9 @@ async def _handle_page(session: VisitorSession, frame: Page) -> None:
     """Paced by _write_pages: the latest page of each second is written."""
     note_page(session, frame)
     session.pages.put(frame.url[:PAGE_URL_CHARS])
+    if not session.pacing_pages:
+        session.pacing_pages = True
+        _nursery(session).start_soon(_write_pages, session)
 
 
 async def _write_pages(session: VisitorSession) -> NoReturn:
