@@ -90,5 +90,23 @@ class SpaceSettings(BaseModel):
 
     @classmethod
     def of(cls, raw: dict[str, Any]) -> SpaceSettings:
-        """Stored settings, tolerant of keys a newer version may have added."""
-        return cls.model_validate({k: v for k, v in raw.items() if k in cls.model_fields})
+        """Stored settings, tolerant of keys a newer version may have added.
+
+        Parsed once per settings dict: the space cache hands every socket of a space the same
+        row, and a widget connect parsed it twice (a pydantic validation and ~1.3 KB held per
+        socket). The models are frozen, so one is shared; the dict is held with it, so its id
+        is not reused while cached."""
+        hit = _PARSED.get(id(raw))
+        if hit is not None and hit[0] is raw:
+            return hit[1]
+        parsed = cls.model_validate({k: v for k, v in raw.items() if k in cls.model_fields})
+        if len(_PARSED) >= PARSED_CACHE_SIZE:
+            _PARSED.clear()
+        _PARSED[id(raw)] = (raw, parsed)
+        return parsed
+
+
+# SpaceSettings.of's parsed settings by the id of their dict (the dict kept alongside): bounded,
+# and emptied when full (a cache of the spaces this process serves, not an index of them all).
+PARSED_CACHE_SIZE = 1024
+_PARSED: dict[int, tuple[dict[str, Any], SpaceSettings]] = {}
