@@ -174,7 +174,11 @@ async def _full_pass(
 ) -> None:
     """Every space: requeue what gone agents held past the grace and what their agents left
     unanswered past their group's auto-transfer, then route what waits."""
+    counts = await routing.routing.space_counts(list(spaces))
     for space_id, org in spaces.items():
+        _waiting, open_threads = counts.get(space_id, (1, 1))
+        if not open_threads:  # nothing open: nothing held, nothing waits (one round trip)
+            continue
         state.requeued += await routing.requeue_gone(
             space_id, org, settings.router_requeue_grace_seconds
         )

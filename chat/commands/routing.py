@@ -145,6 +145,12 @@ class TeamRouting:
         `grace_seconds`, who has not written in them, go back to the queue at their place; the
         number requeued. Their slots are released."""
         held = await self.routing.held_unanswered(space_id, REQUEUE_BATCH)
+        if not held:
+            # Nothing to requeue, and no away time to keep: the router's pass over every space
+            # every few seconds costs one round trip here, not one per agent (issue 19: idle
+            # CPU). An agent's away time is taken again at the first pass where it holds a
+            # conversation, so it may only count from later, never from earlier.
+            return 0
         online = set(await self.stream_log.online_agents(space_id))
         bots_online = await self.stream_log.bots.online_bots(space_id)
         org = await self.directory.org(organization_id)

@@ -142,6 +142,20 @@ class RoutingLog:
         reply: str | None = await self._rr_next(keys=[key], args=args)
         return str(reply) if reply else None
 
+    async def space_counts(self, space_ids: list[str]) -> dict[str, tuple[int, int]]:
+        """Each space's (waiting, open) thread counts, in one pipelined round trip (split by
+        node in a cluster): the router's pass skips the scripts of a space with nothing to do,
+        so an idle process costs per pass one round trip, not a few per space."""
+        if not space_ids:
+            return {}
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for space_id in space_ids:
+                k = self._space(space_id)
+                pipe.zcard(k.waiting)
+                pipe.zcard(k.open_threads)
+        counts = [int(n) for n in pipe.results or ()]
+        return {s: (counts[2 * i], counts[2 * i + 1]) for i, s in enumerate(space_ids)}
+
     async def waiting_head(self, space_id: str, count: int) -> list[WaitingThread]:
         k = self._space(space_id)
         rows: list[list[str]] = await self._waiting_head(keys=[k.events], args=[k.base, str(count)])
