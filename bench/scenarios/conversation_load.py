@@ -177,6 +177,10 @@ class Load:
         async with trio.open_nursery() as senders:
             for index, (_space, ws) in enumerate(self.visitors):
                 senders.start_soon(self._send, index, ws, rate, begin, seconds)
+        # Every load process sends only inside the window: once it is over, what is still to
+        # arrive here (from other processes' visitors too) is in flight, and the quiet wait
+        # below sees it in.
+        await trio.sleep_until(begin + seconds)
         with trio.move_on_after(DRAIN_LIMIT_SECONDS):
             while True:
                 if not self.pending and time.monotonic() - self.last_frame >= QUIET_SECONDS:
@@ -192,8 +196,14 @@ class Load:
         interval = 1.0 / rate
         phase = self.rng.uniform(0, interval)
         k = 0
-        while (due := begin + phase + k * interval) < begin + seconds:
-            await trio.sleep_until(due + self.rng.uniform(-0.3, 0.3) * interval)
+        end = begin + seconds
+        while (due := begin + phase + k * interval) < end:
+            # The jitter stays inside the repeat's window: at a low rate a visitor's interval is
+            # long (500 visitors at 5 msgs/s: 100 s), and a send jittered past the window's end
+            # reached an agent of another load process after that process had drained its
+            # repeat, which counted it as lost.
+            jittered = due + self.rng.uniform(-0.3, 0.3) * interval
+            await trio.sleep_until(min(max(jittered, begin), end))
             client_id = f"v{index}-{self.repeat}-{k}"
             self.pending[client_id] = time.perf_counter()
             self.now.sent += 1
