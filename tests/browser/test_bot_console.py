@@ -50,6 +50,17 @@ def _space(service: Service) -> dict[str, object]:
     return trio.run(read)
 
 
+def _group_bots(service: Service) -> dict[str, str | None]:
+    """Each group's bot, by the group's name, as GET /groups answers."""
+
+    async def read() -> dict[str, str | None]:
+        reply = await call("GET", f"{service.base}/api/v1/groups", token=service.org.token)
+        assert reply.status == 200, reply.body
+        return {g["name"]: g["bot_agent_id"] for g in reply.body["items"]}
+
+    return trio.run(read)
+
+
 def _thread_id(service: Service) -> str:
     async def found() -> str:
         url = f"{service.base}/api/v1/spaces/{service.org.space['id']}/threads"
@@ -113,6 +124,23 @@ def test_an_admin_routes_a_space_to_a_bot_and_its_conversations_show_as_the_bots
     parts = items.evaluate_all("(els) => els.map((el) => el.dataset.part)")
     assert parts == ["message", "message", "message", "handover"], parts
     admin.page.screenshot(path=str(artifacts / "bot-console-handed-over.png"))
+
+    # The Groups page: a group added with the bot answering first, then set back to nobody.
+    admin.part("nav-groups").click()
+    form = admin.page.locator("#console form[data-part=group-form]")
+    expect(form.locator("[data-part=group-bot-new] option")).to_have_text(
+        ["Nobody: people first", "Shopbot"]
+    )
+    form.locator("input[name=name]").fill("Sales")
+    form.locator("[data-part=group-bot-new]").select_option(bot_id)
+    form.locator("button[type=submit]").click()
+    group = admin.part("group-row").filter(has_text="Sales")
+    expect(group.locator("[data-part=group-bot]")).to_have_value(bot_id)
+    assert _group_bots(service) == {"Sales": bot_id}
+    group.locator("[data-part=group-bot]").select_option("")
+    group.locator("form[data-part=group-edit] button[type=submit]").click()
+    expect(group.locator("[role=status]")).to_have_text("Saved.")
+    assert _group_bots(service) == {"Sales": None}
 
     # The Agents page: the bot is a bot, with no presence, role or capacity of a person's.
     admin.part("nav-agents").click()
