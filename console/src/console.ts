@@ -13,7 +13,8 @@ import { type Connection, createConnection, type Status } from "./connection";
 import { Cursors } from "./cursors";
 import { onFrame } from "./live";
 import { MessageLog } from "./messages";
-import type { Agent, Floor, Group, Space, Thread } from "./protocol";
+import type { Agent, Floor, Group, Handover, Space, Thread } from "./protocol";
+import { isBot } from "./protocol";
 import { Outbox } from "./outbox";
 import { Reads } from "./reads";
 import { type ListName, ThreadStore } from "./threads";
@@ -126,6 +127,9 @@ export class Console {
   readonly subscribedOnce = new Set<string>();
   /** Threads assigned to someone else where the agent confirmed replying anyway. */
   readonly steppedIn = new Set<string>();
+  /** thread id -> its bot's handover as the live frame told it (README "Bots"): a line in the
+   * conversation's timeline. Not in REST: a conversation read later shows it without the why. */
+  readonly handovers = new Map<string, Handover>();
 
   private listeners = new Set<() => void>();
   private queued = false;
@@ -310,6 +314,7 @@ export class Console {
     this.subscribedOnce.clear();
     this.colleagues.clear();
     this.steppedIn.clear();
+    this.handovers.clear();
     this.viewingSent = undefined;
   }
 
@@ -570,17 +575,17 @@ export class Console {
     return t.status === "unassigned";
   }
 
-  /** Other agents online now, by name. */
+  /** Other agents online now, by name (a bot never is: README "Bots"). */
   onlineAgents(): Agent[] {
     return [...this.agents.values()]
-      .filter((a) => a.is_online && a.id !== this.me?.id)
+      .filter((a) => a.is_online && a.id !== this.me?.id && !isBot(a))
       .sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  /** Transfer targets: everyone else, online ones first. */
+  /** Transfer targets: everyone else, online ones first; never a bot (the server refuses). */
   transferTargets(): Agent[] {
     return [...this.agents.values()]
-      .filter((a) => a.id !== this.me?.id)
+      .filter((a) => a.id !== this.me?.id && !isBot(a))
       .sort((a, b) => Number(b.is_online) - Number(a.is_online) || a.name.localeCompare(b.name));
   }
 

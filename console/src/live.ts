@@ -139,6 +139,17 @@ function threadFrame(c: Console, frame: Frame<"thread.new"> | Frame<"thread.upda
     );
   }
   if (frame.type === "thread.updated" && frame.change === "closed") c.typing.delete(t.id);
+  if (frame.type === "thread.updated" && frame.change === "handed_over") {
+    const bot = frame.agent_id ?? t.bot_agent_id;
+    if (bot) {
+      c.handovers.set(t.id, {
+        bot_id: bot,
+        ...(frame.reason ? { reason: frame.reason } : {}),
+        ...(frame.note ? { note: frame.note } : {}),
+        at: t.last_activity_at,
+      });
+    }
+  }
 }
 
 function message(c: Console, frame: Frame<"message">): void {

@@ -30,7 +30,12 @@ export interface Agent {
   created_at: string;
   /** The groups (departments) the agent belongs to. */
   group_ids?: string[];
+  /** "bot": a bot account (README "Bots"): never online, no capacity, its messages are a bot's. */
+  kind?: "human" | "bot";
 }
+
+/** A bot account (README "Bots"): never a person, whatever its name says. */
+export const isBot = (agent: Pick<Agent, "kind"> | undefined): boolean => agent?.kind === "bot";
 
 export type Strategy = "manual" | "round_robin" | "least_loaded";
 
@@ -45,6 +50,8 @@ export interface Group {
   auto_transfer_seconds?: number | null;
   agent_ids: string[];
   created_at: string;
+  /** The bot that answers the group's new conversations first (README "Bots"); null: none. */
+  bot_agent_id?: string | null;
 }
 
 export interface Space {
@@ -90,6 +97,9 @@ export interface Thread {
   /** Thread lists: the visitor's messages after this agent's read marker, and the marker. */
   unread?: number;
   last_read_id?: string | null;
+  /** In the log's frames: the bot that got it first; it holds it while assigned_agent_id is the
+   * same (README "Bots"). */
+  bot_agent_id?: string | null;
 }
 
 export interface Message {
@@ -163,6 +173,17 @@ export interface VisitorChange {
   external_id?: string;
 }
 
+/** A conversation left its bot (`thread.updated` `handed_over`, README "Bots"): a line in its
+ * timeline. Only `bot_id` is known of one read later (the thread's `bot_agent_id`). */
+export interface Handover {
+  bot_id: string;
+  /** requested, visitor_asked, unanswered, bot_gone */
+  reason?: string;
+  note?: string;
+  /** When (the thread's last activity in the frame); absent: after the bot's last message. */
+  at?: string;
+}
+
 export type ActionRef = "claim" | "close" | "transfer" | "reopen";
 
 /** A floor's figures (README "The floor view"): the organization's, a space's or a group's. */
@@ -232,13 +253,18 @@ export type ServerFrame =
         | "reopened"
         | "assigned"
         | "requeued"
-        | "regrouped";
+        | "regrouped"
+        | "handed_over";
       by: string | null;
-      /** assigned: the agent the router chose; requeued: the agent it was taken back from. */
+      /** assigned: the agent the router chose; requeued: the agent it was taken back from;
+       * handed_over: the bot it left. */
       agent_id?: string;
       strategy?: string;
-      /** Why it closed by itself: "idle" (no visitor reply after an agent's answer). */
+      /** Why it closed by itself: "idle" (no visitor reply after an agent's answer); why it left
+       * its bot (handed_over): requested, visitor_asked, unanswered, bot_gone. */
       reason?: string;
+      /** handed_over: the bot's note to whoever takes over. */
+      note?: string;
       thread: Thread;
       cursor: string;
     }

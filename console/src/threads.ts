@@ -108,7 +108,14 @@ export class ThreadStore {
       if (t.visitor && !known.visitor) this.byId.set(t.id, { ...known, visitor: t.visitor });
       return false;
     }
-    this.byId.set(t.id, { ...t, visitor: t.visitor ?? known?.visitor });
+    // The bot a conversation had first never changes, and only the log's copies name it
+    // (README "Bots"): a REST copy, from PostgreSQL, does not forget it.
+    const bot = t.bot_agent_id ?? known?.bot_agent_id;
+    this.byId.set(t.id, {
+      ...t,
+      visitor: t.visitor ?? known?.visitor,
+      ...(bot ? { bot_agent_id: bot } : {}),
+    });
     return true;
   }
 

@@ -35,6 +35,8 @@ import { ThreadStore, waitingFor } from "../src/threads";
 import { apiKeyFields } from "../src/ui/ApiKeysPage";
 import { cannedFields } from "../src/ui/CannedPage";
 import { checkedIds } from "../src/ui/GroupsPage";
+import { botChoice } from "../src/ui/BotFirstField";
+import { fromBot, handoverOf, placeHandover } from "../src/ui/HandoverLine";
 import { groupSettings } from "../src/ui/SpaceGroupFields";
 import { queueFields, queueSettings } from "../src/spaceSettings";
 import { embedSnippet, parseDomains } from "../src/ui/SpacesPage";
@@ -866,7 +868,9 @@ test("webhookFields: the ticked kinds in the API's order, the URL trimmed", () =
     kinds: ["message.created", "note.created"],
     description: "CRM",
   });
-  assert.equal(WEBHOOK_KINDS.length, 16);
+  assert.equal(WEBHOOK_KINDS.length, 17);
+  // A bot's handover is a public kind, after regrouped as in chat/webhooks/events.py.
+  assert.equal(WEBHOOK_KINDS.indexOf("thread.handed_over"), WEBHOOK_KINDS.indexOf("thread.regrouped") + 1);
 });
 
 test("replayBody: a stream id is an event id, anything else a time", () => {
@@ -907,4 +911,86 @@ test("appearance: stored settings with defaults, only changes saved, the preview
 test("the bot rules page reads comma-separated lists: trimmed, blanks left out", () => {
   assert.deepEqual(words(" price, cost ,, delivery time ,"), ["price", "cost", "delivery time"]);
   assert.deepEqual(words(""), []);
+});
+
+// --- bots (README "Bots") ----------------------------------------------------------------------
+
+test("the bot-first select: nobody is null, a bot its id", () => {
+  const none = new FormData();
+  none.set("bot_agent_id", "");
+  assert.equal(botChoice(none), null);
+  assert.equal(botChoice(new FormData()), null);
+  const picked = new FormData();
+  picked.set("bot_agent_id", "b1");
+  assert.equal(botChoice(picked), "b1");
+});
+
+test("a handover goes where it happened: by time, else after the bot's last message", () => {
+  const items = [
+    msg("1-0", { created_at: at(1) }),
+    msg("2-0", { created_at: at(2), sender_type: "agent", sender_id: "bot" }),
+    msg("3-0", { created_at: at(3) }),
+  ];
+  const ids = (list: object[]) => list.map((i) => ("bot_id" in i ? "handover" : (i as Message).id));
+  assert.deepEqual(ids(placeHandover(items, null)), ["1-0", "2-0", "3-0"]);
+  assert.deepEqual(ids(placeHandover(items, { bot_id: "bot", at: at(2) })), [
+    "1-0",
+    "2-0",
+    "handover",
+    "3-0",
+  ]);
+  assert.deepEqual(ids(placeHandover(items, { bot_id: "bot" })), ["1-0", "2-0", "handover", "3-0"]);
+  assert.deepEqual(ids(placeHandover(items, { bot_id: "gone" })), ["1-0", "2-0", "3-0", "handover"]);
+});
+
+test("frames: a handed_over change is kept for the timeline; a bot's messages are a bot's", async () => {
+  (globalThis as { document?: unknown }).document = {
+    title: "",
+    visibilityState: "visible",
+    hasFocus: () => true,
+  };
+  const { Console } = await import("../src/console");
+  const { onFrame } = await import("../src/live");
+  const c = new Console();
+  c.me = { ...AGENT, accepting_chats: true } as Agent;
+  c.spaceId = "s1";
+  c.agents.set("bot", { ...AGENT, id: "bot", name: "Shopbot", kind: "bot", is_online: false });
+  c.agents.set("bo", { ...AGENT, id: "bo", name: "Bo", kind: "human", is_online: true });
+  onFrame(c, { type: "subscribed", space_id: "s1", cursor: "1-0" });
+  const held = thread("t1", { status: "active", assigned_agent_id: "bot", bot_agent_id: "bot" });
+  onFrame(c, { type: "thread.new", cursor: "2-0", thread: held });
+  assert.equal(handoverOf(c, held), null, "its bot holds it");
+  const left = thread("t1", { bot_agent_id: "bot", last_activity_at: at(7) });
+  onFrame(c, {
+    type: "thread.updated",
+    change: "handed_over",
+    by: "bot",
+    agent_id: "bot",
+    reason: "visitor_asked",
+    note: "Name: Grace",
+    thread: left,
+    cursor: "3-0",
+  });
+  assert.deepEqual(handoverOf(c, left), {
+    bot_id: "bot",
+    reason: "visitor_asked",
+    note: "Name: Grace",
+    at: at(7),
+  });
+  // A later REST copy (PostgreSQL does not name the bot) keeps the bot the log named.
+  c.threads.upsert(thread("t1", { last_activity_at: at(9), status: "active", assigned_agent_id: "bo" }), false);
+  assert.equal(c.threads.get("t1")?.bot_agent_id, "bot");
+  // Read later (no frame seen): the thread's bot_agent_id still tells it left its bot.
+  assert.deepEqual(handoverOf(c, thread("t2", { bot_agent_id: "bot", assigned_agent_id: "bo" })), {
+    bot_id: "bot",
+  });
+  assert.ok(fromBot(c, { sender_type: "agent", sender_id: "bot" }));
+  assert.ok(!fromBot(c, { sender_type: "agent", sender_id: "bo" }));
+  assert.ok(!fromBot(c, { sender_type: "visitor", sender_id: "bot" }));
+  // The conversation's bot, before GET /agents has told its kind:
+  assert.ok(fromBot(c, { sender_type: "agent", sender_id: "b2" }, thread("t3", { bot_agent_id: "b2" })));
+  // A bot is never among the agents online, nor a transfer target.
+  c.agents.set("bot", { ...c.agents.get("bot")!, is_online: true });
+  assert.deepEqual(c.onlineAgents().map((a) => a.id), ["bo"]);
+  assert.deepEqual(c.transferTargets().map((a) => a.id), ["bo"]);
 });

@@ -1,7 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { errorText } from "../api";
 import type { Console } from "../console";
-import type { Agent, Role } from "../protocol";
+import { type Agent, isBot, type Role } from "../protocol";
 import { t } from "../i18n";
 
 export function AgentsPage({ c }: { c: Console }) {
@@ -70,7 +70,9 @@ export function AgentsPage({ c }: { c: Console }) {
       return;
     setRowError(agent.id, "");
     try {
-      await c.auth.api("DELETE", `/agents/${encodeURIComponent(agent.id)}`);
+      // A bot through its own route: spaces and groups that named it go back to people.
+      const kind = isBot(agent) ? "bots" : "agents";
+      await c.auth.api("DELETE", `/${kind}/${encodeURIComponent(agent.id)}`);
       c.agents.delete(agent.id);
       c.changed();
     } catch (err) {
@@ -146,25 +148,22 @@ export function AgentsPage({ c }: { c: Console }) {
                 {a.id === c.me?.id ? <span class="hint"> (you)</span> : null}
               </td>
               <td>{a.email}</td>
-              <td>{a.is_online ? "Online" : "Offline"}</td>
-              <td>
-                <select
-                  data-part="agent-role"
-                  aria-label={`Role of ${a.name}`}
-                  value={a.role}
-                  onChange={(e) =>
-                    void changeRole(a, (e.currentTarget as HTMLSelectElement).value as Role)
-                  }
-                >
-                  <option value="agent">Agent</option>
-                  <option value="supervisor">Supervisor</option>
-                  <option value="admin">Admin</option>
-                </select>
-              </td>
-              <td data-part="agent-load">
-                {a.active_chats ?? 0}/{a.max_concurrent_chats}
-              </td>
-              <td>{a.max_concurrent_chats}</td>
+              {isBot(a) ? (
+                // A bot is never online nor offline as people are, has no role to change and no
+                // capacity (README "Bots"); its account is on the Built-in bot page and in REST.
+                <>
+                  <td>
+                    <span class="channel" data-part="agent-bot">
+                      {t("botBadge")}
+                    </span>
+                  </td>
+                  <td>{t("botBadge")}</td>
+                  <td data-part="agent-load">–</td>
+                  <td>–</td>
+                </>
+              ) : (
+                <AgentCells a={a} changeRole={changeRole} />
+              )}
               <td>
                 <button
                   type="button"
@@ -174,7 +173,7 @@ export function AgentsPage({ c }: { c: Console }) {
                 >
                   Delete
                 </button>
-                {a.id === c.me?.id ? null : (
+                {a.id === c.me?.id || isBot(a) ? null : (
                   <button
                     type="button"
                     class="quiet"
@@ -195,5 +194,36 @@ export function AgentsPage({ c }: { c: Console }) {
         </tbody>
       </table>
     </main>
+  );
+}
+
+/** A person's status, role, load and capacity cells. */
+function AgentCells({
+  a,
+  changeRole,
+}: {
+  a: Agent;
+  changeRole: (a: Agent, role: Role) => Promise<void>;
+}) {
+  return (
+    <>
+      <td>{a.is_online ? "Online" : "Offline"}</td>
+      <td>
+        <select
+          data-part="agent-role"
+          aria-label={`Role of ${a.name}`}
+          value={a.role}
+          onChange={(e) => void changeRole(a, (e.currentTarget as HTMLSelectElement).value as Role)}
+        >
+          <option value="agent">Agent</option>
+          <option value="supervisor">Supervisor</option>
+          <option value="admin">Admin</option>
+        </select>
+      </td>
+      <td data-part="agent-load">
+        {a.active_chats ?? 0}/{a.max_concurrent_chats}
+      </td>
+      <td>{a.max_concurrent_chats}</td>
+    </>
   );
 }

@@ -1,7 +1,8 @@
 import { useEffect, useState } from "preact/hooks";
 import { errorText } from "../api";
 import type { Console } from "../console";
-import type { Group, Strategy } from "../protocol";
+import type { Agent, Group, Strategy } from "../protocol";
+import { botChoice, BotSelect, useBots } from "./BotFirstField";
 import { useFormAction } from "./formAction";
 import { t } from "../i18n";
 
@@ -54,9 +55,11 @@ export function GroupsPage({ c }: { c: Console }) {
       strategy: String(data.get("strategy") ?? "manual"),
       sticky: data.get("sticky") === "on",
       auto_transfer_seconds: autoTransfer(data),
+      bot_agent_id: botChoice(data),
     });
     await c.loadGroups();
   });
+  const { bots, error: botsError } = useBots(c);
   useEffect(() => {
     void c.loadAgents();
     c.loadGroups().catch((err: unknown) => setFormError(errorText(err)));
@@ -81,6 +84,7 @@ export function GroupsPage({ c }: { c: Console }) {
             agent)
           </label>
           <AutoTransferField />
+          <BotSelect bots={bots} current={null} part="group-bot-new" />
         </div>
         <p class="error" role="alert" data-part="group-form-error" hidden={!formError}>
           {formError}
@@ -89,9 +93,12 @@ export function GroupsPage({ c }: { c: Console }) {
           Add group
         </button>
       </form>
+      <p class="error" role="alert" data-part="bots-error" hidden={!botsError}>
+        Could not load the bots: {botsError}
+      </p>
       <ul class="space-list">
         {c.groups.map((g) => (
-          <GroupRow key={g.id} c={c} group={g} />
+          <GroupRow key={g.id} c={c} group={g} bots={bots} />
         ))}
       </ul>
     </main>
@@ -110,7 +117,7 @@ function StrategySelect({ name, value }: { name: string; value: Strategy }) {
   );
 }
 
-function GroupRow({ c, group }: { c: Console; group: Group }) {
+function GroupRow({ c, group, bots }: { c: Console; group: Group; bots: Agent[] }) {
   const [error, setError] = useState("");
   const [saved, setSaved] = useState("");
 
@@ -141,6 +148,7 @@ function GroupRow({ c, group }: { c: Console; group: Group }) {
           strategy: String(data.get("strategy") ?? group.strategy),
           sticky: data.get("sticky") === "on",
           auto_transfer_seconds: autoTransfer(data),
+          bot_agent_id: botChoice(data),
         }),
       );
     }, "Saved.");
@@ -193,6 +201,7 @@ function GroupRow({ c, group }: { c: Console; group: Group }) {
           Sticky
         </label>
         <AutoTransferField value={group.auto_transfer_seconds} />
+        <BotSelect bots={bots} current={group.bot_agent_id} part="group-bot" />
         <button type="submit">Save</button>
       </form>
       <form class="group-members" data-part="group-members" onSubmit={saveMembers}>

@@ -1,7 +1,8 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { errorText } from "../api";
 import type { Console } from "../console";
-import type { Space } from "../protocol";
+import type { Agent, Space } from "../protocol";
+import { SpaceBotField, useBots } from "./BotFirstField";
 import { RatingsSummary } from "./RatingsSummary";
 import { SpaceAppearance } from "./SpaceAppearance";
 import { SpaceGroupFields } from "./SpaceGroupFields";
@@ -39,6 +40,7 @@ export function SpacesPage({ c }: { c: Console }) {
     // A socket learns its spaces at the welcome: a new one needs a new socket (feeds resume).
     c.conn.reconnect();
   });
+  const { bots, error: botsError } = useBots(c);
   useEffect(() => {
     void c.loadSpaces();
     c.loadGroups().catch(() => undefined); // without them the default group shows "None"
@@ -66,16 +68,19 @@ export function SpacesPage({ c }: { c: Console }) {
           Add space
         </button>
       </form>
+      <p class="error" role="alert" data-part="bots-error" hidden={!botsError}>
+        Could not load the bots: {botsError}
+      </p>
       <ul class="space-list">
         {c.spaces.map((s) => (
-          <SpaceRow key={s.id} c={c} space={s} />
+          <SpaceRow key={s.id} c={c} space={s} bots={bots} />
         ))}
       </ul>
     </main>
   );
 }
 
-function SpaceRow({ c, space }: { c: Console; space: Space }) {
+function SpaceRow({ c, space, bots }: { c: Console; space: Space; bots: Agent[] }) {
   const [error, setError] = useState("");
   const [saved, setSaved] = useState("");
   const [copied, setCopied] = useState("");
@@ -228,6 +233,7 @@ function SpaceRow({ c, space }: { c: Console; space: Space }) {
         <span class="hint">{saved}</span>
       </form>
       <SpaceGroupFields c={c} space={space} replace={replace} />
+      <SpaceBotField c={c} space={space} bots={bots} replace={replace} />
       <SpacePreviewField c={c} space={space} replace={replace} />
       <SpaceIdentityField c={c} space={space} replace={replace} />
       <SpaceLocaleField c={c} space={space} replace={replace} />

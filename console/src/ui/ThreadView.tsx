@@ -10,6 +10,7 @@ import { AttachButton, AttachmentView } from "./AttachmentView";
 import { CannedList, useCannedPicker } from "./CannedPicker";
 import { AlsoHere, AssignedNotice } from "./Colleagues";
 import { clock, STATUS_TEXT } from "./format";
+import { fromBot, HandoverLine, handoverOf, isHandover, placeHandover } from "./HandoverLine";
 import { Lifecycle } from "./Lifecycle";
 import { Linked } from "./Linked";
 import { RatingLine } from "./RatingLine";
@@ -170,6 +171,12 @@ export function ThreadView({
               {holder ? t("withHolder", { name: holder }) : ""}
               {c.spaces.length > 1 ? ` · ${c.spaceName(thread.space_id)}` : ""}
             </span>
+            {holder && fromBot(c, { sender_type: "agent", sender_id: thread.assigned_agent_id ?? "" }, thread) ? (
+              // Held by a bot that answers first (README "Bots"): claim it to take over.
+              <span class="channel" data-part="holder-bot">
+                {t("botBadge")}
+              </span>
+            ) : null}
             <AlsoHere c={c} id={id} />
             <ThreadTags c={c} id={id} />
           </div>
@@ -299,9 +306,12 @@ export function ThreadView({
             )}
           </div>
           <ol class="message-list" aria-live="polite">
-            {/* Notes sit among the messages in log order: both ids are stream ids. */}
-            {interleave(shown, c.notes.notesOf(id)).map((item) =>
-              "author_id" in item ? (
+            {/* Notes sit among the messages in log order: both ids are stream ids; a bot's
+                handover where it happened. */}
+            {placeHandover(interleave(shown, c.notes.notesOf(id)), handoverOf(c, thread)).map((item) =>
+              isHandover(item) ? (
+                <HandoverLine key="handover" c={c} h={item} />
+              ) : "author_id" in item ? (
                 <li
                   key={`note-${item.id}`}
                   class={item.to_agent_id ? "message note whisper" : "message note"}
@@ -324,6 +334,7 @@ export function ThreadView({
                   key={item.key}
                   c={c}
                   m={item}
+                  bot={fromBot(c, item, thread)}
                   threadId={id}
                   visitorName={name}
                   seen={item === lastReply && seenByVisitor(item.id, c.visitorRead.get(id))}
@@ -519,12 +530,15 @@ function seenByVisitor(id: string | null | undefined, read: string | undefined):
 function MessageItem({
   c,
   m,
+  bot,
   threadId,
   visitorName,
   seen,
 }: {
   c: Console;
   m: Shown;
+  /** A bot's message (README "Bots"): a "Bot" badge by the name. */
+  bot: boolean;
   threadId: string;
   visitorName: string;
   seen?: boolean;
@@ -550,6 +564,11 @@ function MessageItem({
     >
       <div class="message-meta">
         <span class="who">{who}</span>
+        {bot ? (
+          <span class="channel" data-part="bot-badge">
+            {t("botBadge")}
+          </span>
+        ) : null}
         <time dateTime={m.created_at}>{clock(m.created_at)}</time>
         {cameByEmail(m) ? (
           <span class="via" data-part="via-email">

@@ -38,6 +38,7 @@ export const WEBHOOK_KINDS = [
   "thread.transferred",
   "thread.requeued",
   "thread.regrouped",
+  "thread.handed_over",
   "thread.closed",
   "thread.expired",
   "thread.reopened",

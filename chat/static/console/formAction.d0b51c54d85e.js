@@ -1,0 +1,1 @@
+import{a as e,p as t}from"./console.js";function n(n){let[r,i]=e(``),[a,o]=e(!1);return{busy:a,error:r,setError:i,submit:async e=>{e.preventDefault();let r=e.currentTarget;o(!0),i(``);try{await n(new FormData(r)),r.reset()}catch(e){i(t(e))}finally{o(!1)}}}}export{n as t};
