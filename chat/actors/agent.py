@@ -88,11 +88,10 @@ from chat.protocol.outbound import (
     thread_with_visitor_json,
 )
 from chat.streams.errors import StreamLogError
-from chat.streams.follow import Live, run_follow
+from chat.streams.follow import Follow, Live
 from chat.streams.log import new_socket_id
 
 logger = logging.getLogger(__name__)
-FEED_BUFFER = 128
 # Threads whose space this session remembers. Its feeds carry every thread of its spaces, so
 # over a long shift an unbounded map would grow with each of them; a miss costs one EXISTS per
 # space, so the most recently used few thousand keep every thread an agent is working on.
@@ -425,16 +424,18 @@ async def _run_feed(
         task_status.started()
         if space_id not in session.spaces:
             return  # deleted after the subscribe frame was checked; the agent has heard
-        send, receive = trio.open_memory_channel[LogEntry | Live](FEED_BUFFER)
         updates = VisitorUpdates()
         try:
-            async with trio.open_nursery() as nursery, receive:
-                nursery.start_soon(_follow, session, space_id, cursor, send)
+            # Pulled here: no task or channel between the reader's subscription and the feed.
+            with Follow(
+                session.deps.router, space_id, after=cursor, snapshot=cursor is None
+            ) as follow:
+                await follow.start()
                 while True:
                     item: LogEntry | Live | None = None
                     with trio.move_on_at(updates.due_at()):
                         try:
-                            item = await receive.receive()
+                            item = await follow.next()
                         except trio.EndOfChannel:
                             break
                     await _forward(session, space_id, item, updates)
@@ -485,16 +486,6 @@ async def _forward(
         await session.outbox.send(subscribed_frame(space_id, item.cursor, threads, viewers))
     elif item is not None and (text := agent_frame(session, space_id, item)) is not None:
         await session.outbox.send(text)
-
-
-async def _follow(
-    session: AgentSession,
-    space_id: str,
-    cursor: str | None,
-    send: trio.MemorySendChannel[LogEntry | Live],
-) -> None:
-    async with send:
-        await run_follow(session.deps.router, space_id, send, after=cursor, snapshot=cursor is None)
 
 
 def agent_frame(session: AgentSession, space_id: str, entry: LogEntry) -> str | None:

@@ -2,13 +2,14 @@
 
 A visitor with two tabs, or many visitors' sessions of one thread on this node, share one follow
 of the thread. Crash policy: Redis errors back off and follow again from the last entry sent;
-a session whose inbox is full is cut off (its `overflowed` event set) and reconnects, resuming
-from its last id; anything else propagates to the supervisor.
+a session that cannot take an entry (its outbox is full) is cut off (its `overflowed` event set)
+and reconnects, resuming from its last id; anything else propagates to the supervisor.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import trio
@@ -16,20 +17,19 @@ import trio
 from chat.backoff import Backoff
 from chat.events import LogEntry
 from chat.streams.errors import StreamLogError
-from chat.streams.follow import Live, run_follow
+from chat.streams.follow import Follow
 from chat.streams.reader import StreamRouter
 
 logger = logging.getLogger(__name__)
 
-# Entries waiting to be fanned out; the fan-out never blocks, so this only absorbs bursts.
-THREAD_BUFFER = 256
-
 
 @dataclass(eq=False)
 class Attachment:
-    """A session's place on a thread: where entries go, and how it hears it fell behind."""
+    """A session's place on a thread: `deliver` takes each entry in the actor's task, without
+    blocking (False: it could not, the session fell behind), and `overflowed` is set when the
+    session is cut off."""
 
-    send: trio.MemorySendChannel[LogEntry]
+    deliver: Callable[[LogEntry], bool]
     overflowed: trio.Event
 
 
@@ -42,13 +42,9 @@ class ThreadHandle:
 
     def fan_out(self, entry: LogEntry) -> None:
         for att in list(self.attachments):
-            try:
-                att.send.send_nowait(entry)
-            except trio.WouldBlock:
+            if not att.deliver(entry):
                 self.attachments.discard(att)
                 att.overflowed.set()
-            except (trio.BrokenResourceError, trio.ClosedResourceError):
-                self.attachments.discard(att)
 
 
 async def run_thread_actor(
@@ -58,42 +54,28 @@ async def run_thread_actor(
     *,
     task_status: trio.TaskStatus[ThreadHandle] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Follow one thread live until cancelled (by its registry, when no session is left)."""
+    """Follow one thread live until cancelled (by its registry, when no session is left). The
+    actor pulls its `Follow` itself: no task or channel between the reader and the fan-out."""
     with trio.CancelScope() as scope:
         handle = ThreadHandle(space_id, thread_id, scope)
         last: str | None = None
         started = False
         backoff = Backoff(f"thread {thread_id}")
         while True:
-            send, receive = trio.open_memory_channel[LogEntry | Live](THREAD_BUFFER)
             try:
-                async with trio.open_nursery() as nursery, send, receive:
-                    last = await nursery.start(_follow, router, space_id, thread_id, last, send)
+                with Follow(router, space_id, thread_id=thread_id, after=last) as follow:
+                    last = await follow.start()
                     backoff.reset()
                     if not started:
                         task_status.started(handle)
                         started = True
-                    async for item in receive:
+                    while True:
+                        item = await follow.next()
                         if isinstance(item, LogEntry):
                             last = item.id
                             handle.fan_out(item)
             except (StreamLogError, OSError) as exc:
                 await backoff.wait(logger, exc)
-
-
-async def _follow(
-    router: StreamRouter,
-    space_id: str,
-    thread_id: str,
-    after: str | None,
-    send: trio.MemorySendChannel[LogEntry | Live],
-    *,
-    task_status: trio.TaskStatus[str] = trio.TASK_STATUS_IGNORED,
-) -> None:
-    async with send:
-        await run_follow(
-            router, space_id, send, thread_id=thread_id, after=after, task_status=task_status
-        )
 
 
 @dataclass

@@ -16,8 +16,9 @@ import logging
 import math
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import NoReturn, assert_never
+from typing import Any, NoReturn, assert_never
 
 import trio
 
@@ -43,16 +44,20 @@ from chat.actors.visitor_context import (
     send_seen,
 )
 from chat.actors.visitor_feed import (
+    SWITCHES_SIZE,
     SwitchThread,
     attach,
     feed_visitor,
-    follow_presence,
-    follow_visitor,
+    listener,
+    on_own_thread,
+    on_presence,
+    switch_to,
     until_stored,
+    welcomed,
 )
 from chat.actors.visitor_groups import Availability, follow_availability, read_availability
 from chat.actors.visitor_identity import check_may_open, read_verified, verify
-from chat.actors.visitor_queue import follow_queue, welcome_position
+from chat.actors.visitor_queue import QueueWatch, moves, send_changes, welcome_position
 from chat.actors.visitor_rating import handle_rate
 from chat.business_hours import is_open
 from chat.clock import now_ms, utc_now
@@ -91,15 +96,13 @@ from chat.protocol.outbound import (
 )
 from chat.space_settings import SpaceSettings
 from chat.streams.log import AddressBudget, RateLimit
-from chat.streams.reader import Subscription
+from chat.streams.reader import Listener
 
 logger = logging.getLogger(__name__)
 HISTORY_LIMIT = 50
 # A resume (`last`) gets every message after it, so nothing falls between the welcome and the
 # live feed; past this many the welcome holds the newest ones instead (a gap, but bounded).
 RESUME_LIMIT = 1000
-# The thread entries waiting for this session; a session this far behind is cut off (1013).
-INBOX_SIZE = 256
 # Recent client_ids sent on this socket: their echo from the log is not sent back to it.
 OWN_CLIENT_IDS = 256
 # Side-channel frames of one socket (structures.md, "Visitor budgets"): `page` is written at
@@ -130,11 +133,8 @@ class VisitorSession:
     token: str
     last: str | None  # the handshake's resume id
     outbox: trio.MemorySendChannel[Frame]
-    inbox: trio.MemorySendChannel[LogEntry | SwitchThread]
-    inbox_receive: trio.MemoryReceiveChannel[LogEntry | SwitchThread]
-    presence: Subscription
-    own_threads: Subscription
-    queue: Subscription  # QUEUE_ROUTE: entries that may move the waiting queue
+    switches: trio.MemorySendChannel[SwitchThread]
+    switches_receive: trio.MemoryReceiveChannel[SwitchThread]
     watch: WidgetWatch
     address: str = ""  # the client address's budget id (chat/http/ws.py)
     name: str | None = None
@@ -157,6 +157,13 @@ class VisitorSession:
         default_factory=lambda: TokenBucket(IDENTIFY_RATE, IDENTIFY_BURST)
     )
     overflowed: trio.Event = field(default_factory=trio.Event)
+    # The feed's state (chat/actors/visitor_feed.py): entries are held until the welcome.
+    holding: bool = True
+    welcomed: bool = False
+    held: deque[tuple[Callable[[Any, LogEntry], Any], LogEntry]] = field(default_factory=deque)
+    # The waiting queue's follower (chat/actors/visitor_queue.py), once the visitor's place
+    # may have moved.
+    queue_watch: QueueWatch | None = None
     thread_id: str | None = None
     watermark: str = "0-0"
     own_client_ids: deque[str] = field(default_factory=lambda: deque(maxlen=OWN_CLIENT_IDS))
@@ -177,18 +184,17 @@ class VisitorSession:
         return parse_visitor_frame(data)
 
     async def join(self, nursery: trio.Nursery) -> None:
+        self.nursery = nursery
         info = await _visitor_state(self)
         self.name = info.name
         await read_verified(self)
         if not self.stored:
             self.pages.not_before(trio.current_time() + self.deps.settings.visitor_linger_seconds)
         await _welcome(self, info)
-        self.nursery = nursery
-        nursery.start_soon(feed_visitor, self, self.inbox_receive)
-        nursery.start_soon(follow_visitor, self, self.own_threads)
-        nursery.start_soon(follow_presence, self, self.presence)
-        nursery.start_soon(follow_queue, self, self.queue)
-        nursery.start_soon(follow_availability, self)
+        welcomed(self)  # what the thread and the listeners held back passes on
+        nursery.start_soon(feed_visitor, self, self.switches_receive)
+        if self.available_groups != {}:  # {}: no group to tell of, ever (its settings)
+            nursery.start_soon(follow_availability, self)
         nursery.start_soon(end_when_revoked, self.watch)
         nursery.start_soon(_cut_off_when_behind, self)
 
@@ -235,12 +241,8 @@ async def run_visitor_session(
     registered (SessionRegistry.open_widget_watch) for as long as this runs. `address` names
     the client address's budgets ('' spends none); `user_agent` is the handshake's header."""
     outbox_send, outbox_recv = trio.open_memory_channel[Frame](OUTBOX_SIZE)
-    inbox_send, inbox_recv = trio.open_memory_channel[LogEntry | SwitchThread](INBOX_SIZE)
+    switches_send, switches_recv = trio.open_memory_channel[SwitchThread](SWITCHES_SIZE)
     router = deps.router
-    # Subscribed before the visitor's state is read (in join), so no change falls between.
-    presence = await router.subscribe(space.id, kind="presence")
-    own_threads = await router.subscribe(space.id, route=visitor_route(visitor_id))
-    queue = await router.subscribe(space.id, route=QUEUE_ROUTE)
     session = VisitorSession(
         deps,
         space,
@@ -249,28 +251,52 @@ async def run_visitor_session(
         session_token,
         last,
         outbox_send,
-        inbox_send,
-        inbox_recv,
-        presence,
-        own_threads,
-        queue,
+        switches_send,
+        switches_recv,
         watch,
         address,
     )
     session.browser.user_agent = user_agent
+    listeners: list[Listener] = []
     try:
+        # Listening before the visitor's state is read (in join), so no change falls between;
+        # what they hear before the welcome is held until it is queued.
+        for route, kind, handle in (
+            (None, "presence", on_presence),
+            (visitor_route(visitor_id), None, on_own_thread),
+            (QUEUE_ROUTE, None, _on_queue_entry),
+        ):
+            on_entry = listener(session, handle)
+            listeners.append(await router.listen(space.id, on_entry, route=route, kind=kind))
         await run_session(socket, session, outbox_recv, deps.settings, deps.stats.visitor)
     finally:
-        router.unsubscribe(presence)
-        router.unsubscribe(own_threads)
-        router.unsubscribe(queue)
+        for each in listeners:
+            router.unsubscribe(each)
         if session.attachment is not None and session.thread_id is not None:
             deps.threads.detach(space.id, session.thread_id, session.attachment)
 
 
+def _on_queue_entry(session: VisitorSession, entry: LogEntry) -> None:
+    """An entry that may move the waiting queue (the QUEUE_ROUTE listener): wake the queue
+    follower when it may move this visitor's place, starting it the first time."""
+    watch = session.queue_watch
+    if watch is None:
+        watch = QueueWatch(session.thread_id)
+        if not moves(session, entry, watch):
+            return
+        try:
+            _nursery(session).start_soon(send_changes, session, watch)
+        except RuntimeError:  # the session is ending (closing its socket): nothing to follow
+            return
+        session.queue_watch = watch
+    if moves(session, entry, watch):
+        watch.due.set()
+
+
 async def _cut_off_when_behind(session: VisitorSession) -> NoReturn:
-    """The thread actor cut this session off (its inbox was full, or the actor failed): close
-    with 1013, and the widget resumes from its last id. A deliberate drop, so it is counted."""
+    """The session fell behind its client (its outbox was full when an entry came), or its
+    thread actor failed: close with 1013, and the widget resumes from its last id. A deliberate
+    drop, so it is counted."""
     await session.overflowed.wait()
     session.deps.stats.overflows["visitor"] += 1
     raise Closing(CLOSE_TRY_AGAIN, "fell behind; resume with last")
@@ -381,7 +407,7 @@ async def _handle_message(session: VisitorSession, frame: SendMessage) -> None:
     _now_stored(session)
     await session.outbox.send(message_ack(ack))
     if ack.thread_id != session.thread_id:
-        await session.inbox.send(SwitchThread(ack.thread_id))
+        switch_to(session, ack.thread_id)
     # The visitor asked for a person, or the bot holding the conversation went silent.
     await hand_over_if_due(session.deps.stream_log, session.space.id, ack, content, settings.locale)
 
@@ -407,7 +433,7 @@ async def _leave_lead(session: VisitorSession, email: str) -> None:
         reopen_window_seconds=session.space_settings.reopen_window_seconds,
     )
     if ack.thread_id != session.thread_id:
-        await session.inbox.send(SwitchThread(ack.thread_id))
+        switch_to(session, ack.thread_id)
 
 
 def _now_stored(session: VisitorSession) -> None:

@@ -1,18 +1,27 @@
-"""A visitor's feed: what follows the visitor's thread and presence and delivers their entries to
-the socket, for the visitor session of chat/actors/visitor.py.
+"""A visitor's feed: the visitor's thread, presence and other tabs' threads delivered to the
+socket, for the visitor session of chat/actors/visitor.py.
 
-The thread actor puts the thread's entries in the session's inbox (`Attachment`); a `SwitchThread`
-in the same inbox, from a message that opened a thread or from another tab (`follow_visitor`),
-moves the session to another thread. Typed against `FeedSession`, the fields of the session it
-uses, so this module never imports the session's. A storage error in a feed step backs off and
-retries (`until_stored`): nobody waits for an answer, and giving up would end the session.
+No task sits between the log and the session's outbox (issue 19: a widget socket held three
+subscriptions and four tasks to forward what are a few lines of logic). The thread actor calls
+`offer` with each entry of the session's thread, in its own task; the reader calls the
+session's listeners (`on_presence`, `on_own_thread`) in its task. Each filters, encodes once per
+entry and audience, and puts the frame in the outbox without blocking: a session whose outbox
+is full has fallen behind its client and is cut off (1013), and the widget resumes with `last`.
+
+Two moments hold entries back, in order, instead of passing them: until the welcome is queued
+(nothing may precede it) and while the session switches to another thread (what the new
+thread already holds goes first). `release` passes them on. A `SwitchThread` (a message that
+opened a thread, another tab, an agent reopening) goes to `feed_visitor`, the session's one feed
+task, which reads what the new thread holds (retried through a storage blip: `until_stored`).
 """
 
 from __future__ import annotations
 
 import logging
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol
 
 import trio
@@ -30,7 +39,6 @@ from chat.events import (
     ThreadChanged,
     ThreadOpened,
     Typing,
-    visitor_route,
 )
 from chat.ids import id_key
 from chat.protocol.outbound import (
@@ -41,16 +49,19 @@ from chat.protocol.outbound import (
     visitor_thread_frame,
     visitor_typing_frame,
 )
-from chat.streams.reader import Subscription
 
 logger = logging.getLogger(__name__)
 # Entries read at a time when a switch sends what the new thread already holds.
 SWITCH_PAGE = 500
+# Entries held back (before the welcome, during a switch); past this the session is cut off.
+HELD_LIMIT = 256
+# Switches waiting for the feed task; a burst past this cuts the session off.
+SWITCHES_SIZE = 16
 
 
 @dataclass(frozen=True, slots=True)
 class SwitchThread:
-    """In the inbox: the visitor's open thread is now `thread_id`; the feed follows it from here."""
+    """The visitor's open thread is now `thread_id`; the feed follows it from here."""
 
     thread_id: str
 
@@ -63,8 +74,8 @@ class FeedSession(Protocol):
     space: SpaceRow
     visitor_id: str
     outbox: trio.MemorySendChannel[Frame]
-    inbox: trio.MemorySendChannel[LogEntry | SwitchThread]
-    overflowed: trio.Event  # set by the thread actor when it cuts this session off
+    switches: trio.MemorySendChannel[SwitchThread]
+    overflowed: trio.Event  # set when the session is cut off (1013)
     thread_id: str | None
     watermark: str  # the id of the last thread entry sent
     own_client_ids: deque[str]
@@ -72,6 +83,11 @@ class FeedSession(Protocol):
     agents_online: bool
     available_groups: dict[str, bool] | None  # chat/actors/visitor_groups.py
     availability_due: trio.Event  # set at each presence entry: read the groups again
+    # Entries held back, each with what passes it on, while `holding` (see the module's doc):
+    # the thread's until the welcome and during a switch, the listeners' until the welcome.
+    holding: bool
+    welcomed: bool
+    held: deque[tuple[Callable[[Any, LogEntry], Any], LogEntry]]
 
 
 async def until_stored(session: FeedSession, fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -88,111 +104,149 @@ async def until_stored(session: FeedSession, fn: Any, *args: Any, **kwargs: Any)
             await backoff.wait(logger, exc)
 
 
+def push(session: FeedSession, frame: Frame) -> bool:
+    """Queue a frame for the socket without waiting; False (and the session cut off) when the
+    outbox is full. A closed outbox means the session is ending: nothing to do."""
+    try:
+        session.outbox.send_nowait(frame)
+    except trio.WouldBlock:
+        session.overflowed.set()
+        return False
+    except (trio.BrokenResourceError, trio.ClosedResourceError):
+        pass
+    return True
+
+
+def _hold(session: FeedSession, handle: Callable[[Any, LogEntry], Any], entry: LogEntry) -> bool:
+    if len(session.held) >= HELD_LIMIT:
+        session.overflowed.set()
+        return False
+    session.held.append((handle, entry))
+    return True
+
+
+def welcomed(session: FeedSession) -> None:
+    """The welcome is queued: what was held back passes on."""
+    session.welcomed = True
+    release(session)
+
+
+def release(session: FeedSession) -> None:
+    """Stop holding: pass on what was held, in order."""
+    session.holding = False
+    while session.held and not session.holding:
+        handle, entry = session.held.popleft()
+        handle(session, entry)
+
+
+def listener(
+    session: FeedSession, handle: Callable[[Any, LogEntry], Any]
+) -> Callable[[LogEntry], None]:
+    """A reader listener (StreamRouter.listen) running `handle`, held back until the welcome."""
+
+    def on_entry(entry: LogEntry) -> None:
+        if not session.welcomed:
+            _hold(session, handle, entry)
+        else:
+            handle(session, entry)
+
+    return on_entry
+
+
 async def attach(session: FeedSession, thread_id: str) -> None:
     """Make `thread_id` the session's thread: detach from the one it followed, and have the
-    thread's actor (started here if none runs yet) put the entries from now on in its inbox."""
+    thread's actor (started here if none runs yet) offer the entries from now on."""
     threads = session.deps.threads
     if session.attachment is not None and session.thread_id is not None:
         threads.detach(session.space.id, session.thread_id, session.attachment)
-    session.attachment = Attachment(session.inbox.clone(), session.overflowed)
+    session.attachment = Attachment(partial(offer, session), session.overflowed)
     session.thread_id = thread_id
     await threads.attach_starting_actor(session.space.id, thread_id, session.attachment)
 
 
-async def feed_visitor(
-    session: FeedSession, inbox: trio.MemoryReceiveChannel[LogEntry | SwitchThread]
-) -> None:
-    """Deliver the session's inbox until it closes: the current thread's entries past the
-    watermark, agents' typing, and a switch to another thread (retried through a blip)."""
-    async for item in inbox:
-        if isinstance(item, SwitchThread):
-            await until_stored(session, _switch, session, item.thread_id)
-            continue
-        if item.thread_id != session.thread_id:
-            continue  # from a thread this session left
-        if isinstance(item.event, ReadMarked):
-            if (seen := seen_of(item.event)) is not None:
-                await session.outbox.send(seen)
-            continue
-        if isinstance(item.event, Typing):
-            if item.event.sender_type == "agent":
-                await session.outbox.send(visitor_typing_frame(item.event))
-            continue
-        if id_key(item.id) <= id_key(session.watermark):
-            continue
-        session.watermark = item.id
-        await _send_entry(session, item)
+def offer(session: FeedSession, entry: LogEntry) -> bool:
+    """The thread actor's fan-out to this session (Attachment.deliver)."""
+    if session.holding:
+        return _hold(session, pass_entry, entry)
+    return pass_entry(session, entry)
 
 
-async def _send_entry(session: FeedSession, entry: LogEntry) -> None:
-    match entry.event:
+def pass_entry(session: FeedSession, entry: LogEntry) -> bool:
+    """Send one entry of the session's thread: past the watermark, not this socket's own
+    message, agents' typing and read markers as they come."""
+    if entry.thread_id != session.thread_id:
+        return True  # from a thread this session left
+    event = entry.event
+    if isinstance(event, ReadMarked):
+        seen = seen_of(event)
+        return seen is None or push(session, seen)
+    if isinstance(event, Typing):
+        return event.sender_type != "agent" or push(session, visitor_typing_frame(event))
+    if id_key(entry.id) <= id_key(session.watermark):
+        return True
+    session.watermark = entry.id
+    match event:
         case MessagePosted() as m:
             if m.sender_type == "visitor" and m.client_id in session.own_client_ids:
-                return
+                return True
             # Encoded once for all of this visitor's tabs (and sessions) in this process.
-            await session.outbox.send(encoded(entry, "visitor", message_frame))
+            return push(session, encoded(entry, "visitor", message_frame))
         case ThreadChanged() | ThreadOpened():
-            await session.outbox.send(encoded(entry, "visitor", visitor_thread_frame))
+            return push(session, encoded(entry, "visitor", visitor_thread_frame))
+    return True
+
+
+async def feed_visitor(
+    session: FeedSession, switches: trio.MemoryReceiveChannel[SwitchThread]
+) -> None:
+    """Move the session to each thread it is told of, until the channel closes."""
+    async for switch in switches:
+        if switch.thread_id == session.thread_id:
+            continue
+        session.holding = True
+        try:
+            await until_stored(session, _switch, session, switch.thread_id)
+        finally:
+            release(session)
 
 
 async def _switch(session: FeedSession, thread_id: str) -> None:
-    """Another thread became the visitor's open one: follow it and send what it already holds."""
-    if thread_id == session.thread_id:
-        return
-    await attach(session, thread_id)
+    """Follow the thread (its live entries are held) and send what it already holds."""
+    if thread_id != session.thread_id:
+        await attach(session, thread_id)
     stream_log = session.deps.stream_log
     key = stream_log.keys(session.space.id).thread(thread_id)
     after: str | None = None
     while page := await stream_log.read_range(key, after, SWITCH_PAGE):
         for entry in page:
-            if id_key(entry.id) > id_key(session.watermark):
-                session.watermark = entry.id
-                await _send_entry(session, entry)
+            if not pass_entry(session, entry):
+                return
         after = page[-1].id
 
 
-async def follow_visitor(session: FeedSession, sub: Subscription) -> None:
-    """Threads this visitor opened (or that reopened) in another tab, on another node, or by
-    an agent."""
-    router = session.deps.router
-    while True:
-        try:
-            async for entry in sub.receive:
-                if isinstance(entry.event, ThreadOpened | ThreadChanged):  # opened, reopened
-                    await session.inbox.send(SwitchThread(entry.event.thread.id))
-        finally:
-            router.unsubscribe(sub)
-        if not sub.overflowed:
-            return
-        sub = await until_stored(
-            session, router.subscribe, session.space.id, route=visitor_route(session.visitor_id)
-        )
-        state = await until_stored(
-            session, session.deps.stream_log.visitor, session.space.id, session.visitor_id
-        )
-        if state is not None and state.thread is not None:
-            await session.inbox.send(SwitchThread(state.thread))
+def switch_to(session: FeedSession, thread_id: str) -> None:
+    """Have the feed task move the session to `thread_id`; a session with too many switches
+    waiting is cut off."""
+    try:
+        session.switches.send_nowait(SwitchThread(thread_id))
+    except trio.WouldBlock:
+        session.overflowed.set()
+    except (trio.BrokenResourceError, trio.ClosedResourceError):
+        pass
 
 
-async def follow_presence(session: FeedSession, sub: Subscription) -> None:
-    """`agents` frames when whether any agent is online changes."""
-    deps = session.deps
-    online = session.agents_online  # as the welcome said; only changes are sent
-    while True:
-        try:
-            async for entry in sub.receive:
-                assert isinstance(entry.event, Presence)
-                session.availability_due.set()
-                if entry.event.any_online != online:
-                    online = session.agents_online = entry.event.any_online
-                    await session.outbox.send(agents_frame(online, session.available_groups))
-        finally:
-            deps.router.unsubscribe(sub)
-        if not sub.overflowed:
-            return
-        sub = await until_stored(session, deps.router.subscribe, session.space.id, kind="presence")
-        agents = await until_stored(session, deps.stream_log.online_agents, session.space.id)
-        session.availability_due.set()
-        if bool(agents) != online:
-            online = session.agents_online = not online
-            await session.outbox.send(agents_frame(online, session.available_groups))
+def on_own_thread(session: FeedSession, entry: LogEntry) -> None:
+    """A thread this visitor opened (or that reopened) in another tab, on another node, or by
+    an agent (the listener of the visitor's route)."""
+    if isinstance(entry.event, ThreadOpened | ThreadChanged):
+        switch_to(session, entry.event.thread.id)
+
+
+def on_presence(session: FeedSession, entry: LogEntry) -> None:
+    """An `agents` frame when whether any agent is online changes (the presence listener)."""
+    event = entry.event
+    assert isinstance(event, Presence)
+    session.availability_due.set()
+    if event.any_online != session.agents_online:
+        session.agents_online = event.any_online
+        push(session, agents_frame(session.agents_online, session.available_groups))

@@ -2,8 +2,10 @@
 
 Every entry that may move a space's waiting queue (a thread opened, reopened, claimed,
 transferred, closed or expired) is routed to QUEUE_ROUTE (chat/events.py); each visitor session
-follows it and, when its own thread waits (or just changed), reads its place again and sends a
-`queue` frame if it moved. Reads are paced: at most one a second per session, so a burst of
+listens to it (`moves`, in the reader's task) and, when its own thread waits (or just changed),
+has `send_changes` read its place again and send a `queue` frame if it moved. That task starts
+with the first entry that moves the visitor's place: most widget sockets never wait. Reads are
+paced: at most one a second per session, so a burst of
 claims in a space with a thousand waiting visitors costs each of them one read, not one per claim
 (structures.md, "The waiting queue"). A storage error backs off and retries (`until_stored`).
 """
@@ -18,9 +20,8 @@ import trio
 
 from chat.actors.socket import STORAGE_ERRORS
 from chat.actors.visitor_feed import FeedSession, until_stored
-from chat.events import QUEUE_ROUTE, LogEntry, ThreadChanged, ThreadOpened, ThreadSnapshot
+from chat.events import LogEntry, ThreadChanged, ThreadOpened, ThreadSnapshot
 from chat.protocol.outbound import queue_frame
-from chat.streams.reader import Subscription
 
 logger = logging.getLogger(__name__)
 
@@ -35,8 +36,8 @@ class QueueSession(FeedSession, Protocol):
 
 
 @dataclass
-class _Watch:
-    """What the follower tracks: the visitor's thread as the queue's entries name it (the feed
+class QueueWatch:
+    """What the listener tracks: the visitor's thread as the queue's entries name it (the feed
     may switch `thread_id` a moment later), and whether a read is due."""
 
     thread_id: str | None
@@ -51,33 +52,7 @@ async def welcome_position(session: FeedSession, thread: ThreadSnapshot | None) 
     return found[0] if found else None
 
 
-async def follow_queue(session: QueueSession, sub: Subscription) -> NoReturn:
-    """Send `queue` frames as the visitor's place changes, until cancelled (the session ends).
-
-    `sub` follows QUEUE_ROUTE; it is released here, and re-made if it falls behind."""
-    watch = _Watch(session.thread_id)
-    async with trio.open_nursery() as nursery:
-        nursery.start_soon(_watch_entries, session, sub, watch)
-        await _send_changes(session, watch)
-    raise AssertionError("unreachable: _send_changes never returns")
-
-
-async def _watch_entries(session: QueueSession, sub: Subscription, watch: _Watch) -> None:
-    router = session.deps.router
-    while True:
-        try:
-            async for entry in sub.receive:
-                if _moves(session, entry, watch):
-                    watch.due.set()
-        finally:
-            router.unsubscribe(sub)
-        if not sub.overflowed:
-            return
-        sub = await until_stored(session, router.subscribe, session.space.id, route=QUEUE_ROUTE)
-        watch.due.set()  # something was missed: read again
-
-
-def _moves(session: QueueSession, entry: LogEntry, watch: _Watch) -> bool:
+def moves(session: QueueSession, entry: LogEntry, watch: QueueWatch) -> bool:
     """Whether this entry may change the visitor's place: its own thread opened or changed,
     or, while it waits, a thread ahead left the queue (a reopened thread joins behind it; a
     held thread that closed was not in the queue)."""
@@ -95,7 +70,8 @@ def _moves(session: QueueSession, entry: LogEntry, watch: _Watch) -> bool:
     return not (event.type in ("thread.closed", "thread.expired") and held)
 
 
-async def _send_changes(session: QueueSession, watch: _Watch) -> NoReturn:
+async def send_changes(session: QueueSession, watch: QueueWatch) -> NoReturn:
+    """Send `queue` frames as the visitor's place changes, until cancelled (the session ends)."""
     stream_log, space_id = session.deps.stream_log, session.space.id
     while True:
         await watch.due.wait()

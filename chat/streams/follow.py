@@ -1,7 +1,14 @@
-"""Following a thread or a space: catch up from the log, then go live, each entry once in order."""
+"""Following a thread or a space: catch up from the log, then go live, each entry once in order.
+
+`Follow` is pulled by the task that consumes it (a thread actor, an agent's space feed): one
+task per follower, no task or channel of its own between the reader's subscription and the
+consumer (issue 19: each hop was a task switch per entry and a channel per follower).
+`run_follow` pushes the same sequence into a channel, for callers that want a task.
+"""
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 import trio
@@ -10,7 +17,7 @@ from chat.errors import CursorExpiredError
 from chat.events import LogEntry
 from chat.ids import id_key, parse_id
 from chat.streams.log import OpenSnapshot
-from chat.streams.reader import StreamRouter
+from chat.streams.reader import StreamRouter, Subscription
 
 CATCH_UP_PAGE = 500
 
@@ -24,6 +31,122 @@ class Live:
     snapshot: OpenSnapshot | None = None
 
 
+class Follow:
+    """The entries of a thread (or a whole space) after `after`, then `Live`, then each live
+    entry once, in order, pulled with `next()`.
+
+    With `after` None it starts from now; with `snapshot` too, `Live` carries the space's open
+    threads as they are at its cursor (StreamLog.open_snapshot), taken after subscribing to the
+    reader, so every entry after that cursor follows, none twice. A consumer too slow for the
+    reader has its subscription cut off; `next()` then subscribes again and catches up from the
+    log, so nothing is skipped or repeated.
+
+    Cancellation: `next()` may be cancelled at any await (a consumer's timer); state changes
+    only once an await is over, so the next call goes on where it was. `close()` (or `with`)
+    releases the subscription.
+    """
+
+    def __init__(
+        self,
+        router: StreamRouter,
+        space_id: str,
+        *,
+        thread_id: str | None = None,
+        after: str | None = None,
+        snapshot: bool = False,
+    ) -> None:
+        self.router = router
+        self.space_id = space_id
+        self.thread_id = thread_id
+        keys = router.stream_log.keys(space_id)
+        self.key = keys.thread(thread_id) if thread_id else keys.events
+        self.last = after  # the id of the last entry returned (or the starting cursor)
+        self._last_key = id_key(after) if after is not None else (0, 0)
+        self._snapshot = snapshot
+        self._sub: Subscription | None = None
+        self._page: deque[LogEntry] = deque()
+        self._catching_up = False
+        self._started = False
+        self._live: Live | None = None  # `Live`, until it has been returned
+
+    def __enter__(self) -> Follow:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._sub is not None:
+            self.router.unsubscribe(self._sub)
+            self._sub = None
+
+    async def start(self) -> str:
+        """Subscribe, and say where this follow starts (`after`, or now's cursor)."""
+        if self._started:
+            return self.last or "0-0"
+        stream_log = self.router.stream_log
+        if self.last is not None and self.thread_id is None:
+            if parse_id(await stream_log.trimmed_before(self.key)) >= parse_id(self.last):
+                raise CursorExpiredError()
+        self._sub = await self.router.subscribe(self.space_id, route=self.thread_id)
+        snap = None
+        if self.last is None:
+            if self._snapshot and self.thread_id is None:
+                snap = await stream_log.open_snapshot(self.space_id)
+                self._set_last(snap.cursor)
+            else:
+                self._set_last(self.router.positions[self.space_id])
+        else:
+            self._catching_up = True
+        self._live = Live(self.last or "0-0", snap)
+        self._started = True
+        return self.last or "0-0"
+
+    async def next(self) -> LogEntry | Live:
+        """The next item: a caught-up entry, `Live` once, then live entries."""
+        await self.start()
+        while True:
+            if self._page:
+                entry = self._page.popleft()
+                self._set_last(entry.id)
+                return entry
+            if self._sub is None:  # cut off for falling behind: again, from the log
+                self._sub = await self.router.subscribe(self.space_id, route=self.thread_id)
+                self._catching_up = True
+            if self._catching_up:
+                assert self.last is not None
+                page = await self.router.stream_log.read_range(self.key, self.last, CATCH_UP_PAGE)
+                self._page.extend(page)
+                self._catching_up = len(page) == CATCH_UP_PAGE
+                continue
+            if self._live is not None:
+                assert self.last is not None
+                live = Live(self.last, self._live.snapshot)
+                self._live = None
+                return live
+            if (live_entry := await self._next_live(self._sub)) is not None:
+                return live_entry
+
+    def _set_last(self, entry_id: str) -> None:
+        self.last = entry_id
+        self._last_key = id_key(entry_id)
+
+    async def _next_live(self, sub: Subscription) -> LogEntry | None:
+        """A live entry past the last one returned; None when it was an older one, or when the
+        subscription was cut off (the caller then subscribes again and catches up)."""
+        try:
+            entry = await sub.receive.receive()
+        except trio.EndOfChannel:
+            if not sub.overflowed:
+                raise
+            self.close()
+            return None
+        if id_key(entry.id) <= self._last_key:
+            return None
+        self._set_last(entry.id)
+        return entry
+
+
 async def run_follow(
     router: StreamRouter,
     space_id: str,
@@ -34,58 +157,13 @@ async def run_follow(
     snapshot: bool = False,
     task_status: trio.TaskStatus[str] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Send every entry of the thread (or the whole space) after `after` to `out`, then `Live`.
-
-    With `after` None it starts from now; with `snapshot` too, `Live` carries the space's open
-    threads as they are at its cursor (StreamLog.open_snapshot), taken after this subscribed to
-    the reader, so every entry after that cursor follows, none twice. Reports the starting
-    cursor through task_status once subscribed. A consumer too slow for the reader is
-    re-subscribed and catches up from the log, so nothing is skipped or repeated. Runs until
-    cancelled or `out` is closed.
-    """
-    stream_log = router.stream_log
-    keys = stream_log.keys(space_id)
-    key = keys.thread(thread_id) if thread_id else keys.events
-    if after is not None and parse_id(await stream_log.trimmed_before(key)) >= parse_id(after):
-        if thread_id is None:
-            raise CursorExpiredError()
-    last = after
-    started = False
-    while True:
-        sub = await router.subscribe(space_id, route=thread_id)
-        try:
-            snap = None
-            if last is None and snapshot and thread_id is None:
-                snap = await stream_log.open_snapshot(space_id)
-                last = snap.cursor
-            elif last is None:
-                last = router.positions[space_id]
-            else:
-                last = await _catch_up(router, key, last, out)
-            if not started:
-                task_status.started(last)
-                await out.send(Live(last, snap))
+    """Send every item of a `Follow` to `out`, reporting through task_status the cursor its
+    `Live` carries (after the catch-up). Runs until cancelled or `out` is closed."""
+    with Follow(router, space_id, thread_id=thread_id, after=after, snapshot=snapshot) as follow:
+        started = False
+        while True:
+            item = await follow.next()
+            if isinstance(item, Live) and not started:
+                task_status.started(item.cursor)
                 started = True
-            last_key = id_key(last)
-            async for entry in sub.receive:
-                if (entry_key := id_key(entry.id)) <= last_key:
-                    continue
-                await out.send(entry)
-                last, last_key = entry.id, entry_key
-            if not sub.overflowed:
-                return
-        finally:
-            router.unsubscribe(sub)
-
-
-async def _catch_up(
-    router: StreamRouter, key: str, after: str, out: trio.MemorySendChannel[LogEntry | Live]
-) -> str:
-    last = after
-    while True:
-        page = await router.stream_log.read_range(key, last, CATCH_UP_PAGE)
-        for entry in page:
-            await out.send(entry)
-            last = entry.id
-        if len(page) < CATCH_UP_PAGE:
-            return last
+            await out.send(item)

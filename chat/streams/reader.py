@@ -63,6 +63,18 @@ class Subscription:
     overflowed: bool = False
 
 
+@dataclass(eq=False)
+class Listener:
+    """Like a Subscription, but the reader calls `on_entry` with each entry, in the reader's
+    task: for consumers whose handling is a few lines that never block (a visitor session's
+    presence, own threads and queue). No channel, no task, and never cut off (issue 19: each
+    widget socket held three subscriptions, each a channel and a task)."""
+
+    space_id: str
+    route: str
+    on_entry: Callable[[LogEntry], None]
+
+
 @dataclass
 class StreamRouter:
     """The registry of subscriptions of this process, shared by the reader and the actors."""
@@ -73,7 +85,7 @@ class StreamRouter:
     # Subscriptions cut off for falling behind, by route kind (route_kind): a deliberate drop,
     # counted for /metrics. Each is re-subscribed by its owner and catches up from the log.
     overflows: Counter[str] = field(default_factory=Counter)
-    _subs: dict[_Selector, set[Subscription]] = field(default_factory=dict)
+    _subs: dict[_Selector, set[Subscription | Listener]] = field(default_factory=dict)
     _followers: dict[str, int] = field(default_factory=dict)
     # A cluster: told when a space is followed or let go (set by the cluster reader, which waits
     # in this process rather than in Valkey). None on one server, where the wake stream tells.
@@ -96,7 +108,27 @@ class StreamRouter:
         selector = route if route is not None else "*" + (kind or "")
         send, receive = trio.open_memory_channel[LogEntry](SUBSCRIPTION_BUFFER)
         sub = Subscription(space_id, selector, send, receive)
-        self._subs.setdefault((space_id, selector), set()).add(sub)
+        await self._add(sub)
+        return sub
+
+    async def listen(
+        self,
+        space_id: str,
+        on_entry: Callable[[LogEntry], None],
+        *,
+        route: str | None = None,
+        kind: str | None = None,
+    ) -> Listener:
+        """`on_entry` called with the entries `subscribe` would deliver, from this return on.
+        It runs in the reader's task: it must not block nor raise."""
+        selector = route if route is not None else "*" + (kind or "")
+        listener = Listener(space_id, selector, on_entry)
+        await self._add(listener)
+        return listener
+
+    async def _add(self, sub: Subscription | Listener) -> None:
+        space_id = sub.space_id
+        self._subs.setdefault((space_id, sub.route), set()).add(sub)
         self._followers[space_id] = self._followers.get(space_id, 0) + 1
         if space_id not in self.positions:
             # The reader picks the new space up from its current last entry.
@@ -108,9 +140,8 @@ class StreamRouter:
                     self.on_follow_change()
             else:
                 await self._wake(keys=[self.wake_key], args=[str(WAKE_TTL_SECONDS)])
-        return sub
 
-    def unsubscribe(self, sub: Subscription) -> None:
+    def unsubscribe(self, sub: Subscription | Listener) -> None:
         subs = self._subs.get((sub.space_id, sub.route))
         if subs is None or sub not in subs:
             return
@@ -123,7 +154,8 @@ class StreamRouter:
             self.positions.pop(sub.space_id, None)
             if self.on_follow_change is not None:
                 self.on_follow_change()
-        sub.send.close()
+        if isinstance(sub, Subscription):
+            sub.send.close()
 
     def deliver(self, space_id: str, entries: Iterable[LogEntry]) -> None:
         for entry in entries:
@@ -136,7 +168,15 @@ class StreamRouter:
                 for sub in list(self._subs.get((space_id, selector), ())):
                     self._offer(sub, entry)
 
-    def _offer(self, sub: Subscription, entry: LogEntry) -> None:
+    def _offer(self, sub: Subscription | Listener, entry: LogEntry) -> None:
+        if isinstance(sub, Listener):
+            try:
+                sub.on_entry(entry)
+            except Exception:
+                # A listener's bug ends that listener, never the reader every session shares.
+                logger.exception("a listener of space %s failed; it is dropped", sub.space_id)
+                self.unsubscribe(sub)
+            return
         try:
             sub.send.send_nowait(entry)
         except trio.WouldBlock:
