@@ -26,6 +26,7 @@ from chat.actors.socket import (
     Closing,
     SessionDeps,
     Socket,
+    queue_frame,
     run_session,
 )
 from chat.actors.viewing import NOTHING, Viewed, ViewingPresence
@@ -184,7 +185,7 @@ class AgentSession:
             case Heartbeat():
                 await _heartbeat(self)
             case Ping():
-                await self.outbox.send(PONG)
+                await queue_frame(self.outbox, PONG)
             case FloorSubscribe():
                 await _handle_floor_subscribe(self)
             case FloorUnsubscribe():
@@ -278,7 +279,7 @@ async def _handle_message(session: AgentSession, frame: AgentSendMessage) -> Non
         attachment=attachment,
         quick_replies=[QuickReply(label=q.label) for q in frame.quick_replies or ()],
     )
-    await session.outbox.send(message_ack(ack, ref="message"))
+    await queue_frame(session.outbox, message_ack(ack, ref="message"))
 
 
 async def _handle_claim(session: AgentSession, frame: Claim) -> None:
@@ -464,7 +465,7 @@ async def _forward(
             return
     else:
         for held in updates.take():
-            await session.outbox.send(encoded(held, "agent", agent_event_frame))
+            await queue_frame(session.outbox, encoded(held, "agent", agent_event_frame))
     if isinstance(item, Live):
         threads = None
         if item.snapshot is not None:
@@ -485,7 +486,7 @@ async def _forward(
         viewers = await session.deps.stream_log.viewing.viewers(space_id)
         await session.outbox.send(subscribed_frame(space_id, item.cursor, threads, viewers))
     elif item is not None and (text := agent_frame(session, space_id, item)) is not None:
-        await session.outbox.send(text)
+        await queue_frame(session.outbox, text)
 
 
 def agent_frame(session: AgentSession, space_id: str, entry: LogEntry) -> str | None:

@@ -32,6 +32,7 @@ from chat.actors.socket import (
     Closing,
     SessionDeps,
     Socket,
+    queue_frame,
     run_session,
 )
 from chat.actors.thread import Attachment
@@ -213,7 +214,7 @@ class VisitorSession:
             case Rate():
                 await handle_rate(self, frame)
             case Ping():
-                await self.outbox.send(PONG)
+                await queue_frame(self.outbox, PONG)
             case _:
                 assert_never(frame)
 
@@ -405,7 +406,7 @@ async def _handle_message(session: VisitorSession, frame: SendMessage) -> None:
         session.queue_refused = True
         raise
     _now_stored(session)
-    await session.outbox.send(message_ack(ack))
+    await queue_frame(session.outbox, message_ack(ack))
     if ack.thread_id != session.thread_id:
         switch_to(session, ack.thread_id)
     # The visitor asked for a person, or the bot holding the conversation went silent.
