@@ -107,10 +107,13 @@ async def run_presence_sweeper(
     while True:
         try:
             with trio.fail_after(SWEEP_TIMEOUT_SECONDS):
-                for space_id in await db.run(space_queries.all_space_ids):
-                    for agent_id in await stream_log.stale_agents(space_id):
+                # Two pipelined round trips for every space, and a script per agent gone.
+                space_ids = await db.run(space_queries.all_space_ids)
+                stale = await stream_log.stale_agents_of(space_ids)
+                for space_id, agent_ids in stale.items():
+                    for agent_id in agent_ids:
                         await stream_log.do_agent_gone(space_id, agent_id, "")
-                    await stream_log.viewing.do_sweep(space_id)
+                await stream_log.viewing.do_sweep_all(space_ids)
         except (StreamLogError, OSError, psycopg.Error, trio.TooSlowError) as exc:
             logger.warning("presence sweep failed: %r", exc)
         await trio.sleep(period_seconds)

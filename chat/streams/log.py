@@ -513,6 +513,18 @@ class StreamLog:
         """Agents of the space whose every socket stopped heartbeating (to be swept offline)."""
         return await self.scored_between(self.keys(space_id).online, "-inf", self.presence_cutoff())
 
+    async def stale_agents_of(self, space_ids: list[str]) -> dict[str, list[str]]:
+        """`stale_agents` of many spaces (those with any) in one pipelined round trip, split by
+        node in a cluster."""
+        if not space_ids:
+            return {}
+        cutoff = self.presence_cutoff()
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for space_id in space_ids:
+                pipe.zrange(self.keys(space_id).online, "-inf", cutoff, sortby=PureToken.BYSCORE)
+        found = zip(space_ids, pipe.results or (), strict=True)
+        return {space_id: [str(m) for m in members] for space_id, members in found if members}
+
     def presence_cutoff(self) -> int:
         """Heartbeats older than this (epoch ms) no longer count."""
         return now_ms() - self.presence_ttl_ms
