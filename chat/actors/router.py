@@ -185,14 +185,16 @@ async def _full_pass(
 ) -> None:
     """Every space: requeue what gone agents held past the grace and what their agents left
     unanswered past their group's auto-transfer, then route what waits."""
-    counts = await routing.routing.space_counts(list(spaces))
+    online_since = routing.stream_log.presence_cutoff()
+    counts = await routing.routing.space_counts(list(spaces), online_since)
     for space_id, org in spaces.items():
-        _waiting, open_threads = counts.get(space_id, (1, 1))
-        if not open_threads:  # nothing open: nothing held, nothing waits (one round trip)
-            continue
-        state.requeued += await routing.requeue_gone(
-            space_id, org, settings.router_requeue_grace_seconds
-        )
-        state.auto_transferred += await routing.transfer_unanswered(space_id, org)
-        state.assigned += await routing.route_space(space_id, org)
+        waiting, open_threads, online = counts.get(space_id, (1, 1, 1))
+        if open_threads > waiting:  # something is held: by a gone agent, or unanswered
+            state.requeued += await routing.requeue_gone(
+                space_id, org, settings.router_requeue_grace_seconds
+            )
+            state.auto_transferred += await routing.transfer_unanswered(space_id, org)
+        # Something waits and someone is online to take it (a requeue above counts too).
+        if (waiting or open_threads > waiting) and online:
+            state.assigned += await routing.route_space(space_id, org)
     state.passes += 1

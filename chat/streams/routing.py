@@ -142,10 +142,13 @@ class RoutingLog:
         reply: str | None = await self._rr_next(keys=[key], args=args)
         return str(reply) if reply else None
 
-    async def space_counts(self, space_ids: list[str]) -> dict[str, tuple[int, int]]:
-        """Each space's (waiting, open) thread counts, in one pipelined round trip (split by
-        node in a cluster): the router's pass skips the scripts of a space with nothing to do,
-        so an idle process costs per pass one round trip, not a few per space."""
+    async def space_counts(
+        self, space_ids: list[str], online_since: int
+    ) -> dict[str, tuple[int, int, int]]:
+        """Each space's (waiting, open, online) counts: its waiting and open threads, and its
+        agents with a heartbeat since `online_since` (epoch ms), in one pipelined round trip
+        (split by node in a cluster). The router's pass skips the scripts of a space with
+        nothing to do, so an idle process costs per pass one round trip, not a few per space."""
         if not space_ids:
             return {}
         async with self.redis.pipeline(transaction=False) as pipe:
@@ -153,8 +156,12 @@ class RoutingLog:
                 k = self._space(space_id)
                 pipe.zcard(k.waiting)
                 pipe.zcard(k.open_threads)
+                pipe.zcount(k.online, online_since, "+inf")
         counts = [int(n) for n in pipe.results or ()]
-        return {s: (counts[2 * i], counts[2 * i + 1]) for i, s in enumerate(space_ids)}
+        return {
+            s: (counts[3 * i], counts[3 * i + 1], counts[3 * i + 2])
+            for i, s in enumerate(space_ids)
+        }
 
     async def waiting_head(self, space_id: str, count: int) -> list[WaitingThread]:
         k = self._space(space_id)
