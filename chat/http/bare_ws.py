@@ -14,7 +14,6 @@ answer through hypercorn's `websocket.http.response` extension.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, cast
 from urllib.parse import parse_qsl
@@ -25,8 +24,6 @@ from hypercorn.typing import ASGIFramework, ASGIReceiveCallable, ASGISendCallabl
 
 from chat.http.request_ids import REQUEST_ID_HEADER, client_or_new_id, new_id
 from chat.log_format import request_id, session_id
-
-logger = logging.getLogger(__name__)
 
 JSON_HEADERS = [(b"content-type", b"application/json")]
 # ASGI's callables as plain dicts: the sessions read and write a handful of known keys.
