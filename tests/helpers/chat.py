@@ -79,6 +79,17 @@ class Client:
                 if frame.get("type") == type_ and all(frame.get(k) == v for k, v in match.items()):
                     return frame
 
+    async def expect_since(
+        self, mark: int, type_: str, timeout: float = FRAME_TIMEOUT, **match: Any
+    ) -> dict[str, Any]:
+        """The first frame of this type (and fields) received since `len(seen)` was `mark`,
+        waiting for it if none has come: an entry's frame may arrive before the ack of the
+        frame that appended it (the contract allows it), and an `expect` of that ack skips it."""
+        for frame in self.seen[mark:]:
+            if frame.get("type") == type_ and all(frame.get(k) == v for k, v in match.items()):
+                return frame
+        return await self.expect(type_, timeout, **match)
+
     async def expect_any(self, types: tuple[str, ...]) -> dict[str, Any]:
         """The next frame whose type is one of `types`."""
         while True:
