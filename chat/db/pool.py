@@ -214,9 +214,12 @@ def apply_schema(url: str) -> None:
     to run at every start and from several processes."""
     with psycopg.connect(url, autocommit=True) as conn:
         # Concurrent `CREATE ... IF NOT EXISTS` can still collide; an advisory lock serialises.
+        # The migrations run under it too: one process's schema.sql beside another's pending
+        # migration (yoyo's own lock does not cover schema.sql) deadlocked two servers starting
+        # at once in a CI run.
         conn.execute("SELECT pg_advisory_lock(715517)")
         try:
             conn.execute(SCHEMA_PATH.read_text())
+            apply_migrations(url)
         finally:
             conn.execute("SELECT pg_advisory_unlock(715517)")
-    apply_migrations(url)
