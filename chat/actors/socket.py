@@ -237,13 +237,11 @@ async def run_writer(
     the text of a log entry's frame knows when the entry was appended (delivery latency)."""
     async with outbox:
         while True:
-            try:  # without a schedule point when a frame waits (see queue_frame)
-                frame = outbox.receive_nowait()
-            except trio.WouldBlock:
-                try:
+            try:
+                try:  # without a schedule point when a frame waits (see queue_frame)
+                    frame = outbox.receive_nowait()
+                except trio.WouldBlock:
                     frame = await outbox.receive()
-                except trio.EndOfChannel:
-                    return
             except trio.EndOfChannel:
                 return
             if type(frame) is EntryText:

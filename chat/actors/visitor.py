@@ -280,18 +280,16 @@ async def run_visitor_session(
 def _on_queue_entry(session: VisitorSession, entry: LogEntry) -> None:
     """An entry that may move the waiting queue (the QUEUE_ROUTE listener): wake the queue
     follower when it may move this visitor's place, starting it the first time."""
-    watch = session.queue_watch
-    if watch is None:
-        watch = QueueWatch(session.thread_id)
-        if not moves(session, entry, watch):
-            return
+    watch = session.queue_watch or QueueWatch(session.thread_id)
+    if not moves(session, entry, watch):
+        return
+    if session.queue_watch is None:
         try:
             _nursery(session).start_soon(send_changes, session, watch)
         except RuntimeError:  # the session is ending (closing its socket): nothing to follow
             return
         session.queue_watch = watch
-    if moves(session, entry, watch):
-        watch.due.set()
+    watch.due.set()
 
 
 async def _cut_off_when_behind(session: VisitorSession) -> NoReturn:

@@ -106,9 +106,15 @@ async def until_stored(session: FeedSession, fn: Any, *args: Any, **kwargs: Any)
 
 def push(session: FeedSession, frame: Frame) -> bool:
     """Queue a frame for the socket without waiting; False (and the session cut off) when the
-    outbox is full. A closed outbox means the session is ending: nothing to do."""
+    outbox is full."""
+    return _put(session, session.outbox, frame)
+
+
+def _put(session: FeedSession, channel: trio.MemorySendChannel[Any], item: object) -> bool:
+    """Put `item` without waiting; when the channel is full the session has fallen behind and
+    is cut off (False). A closed channel means the session is ending: nothing to do."""
     try:
-        session.outbox.send_nowait(frame)
+        channel.send_nowait(item)
     except trio.WouldBlock:
         session.overflowed.set()
         return False
@@ -227,12 +233,7 @@ async def _switch(session: FeedSession, thread_id: str) -> None:
 def switch_to(session: FeedSession, thread_id: str) -> None:
     """Have the feed task move the session to `thread_id`; a session with too many switches
     waiting is cut off."""
-    try:
-        session.switches.send_nowait(SwitchThread(thread_id))
-    except trio.WouldBlock:
-        session.overflowed.set()
-    except (trio.BrokenResourceError, trio.ClosedResourceError):
-        pass
+    _put(session, session.switches, SwitchThread(thread_id))
 
 
 def on_own_thread(session: FeedSession, entry: LogEntry) -> None:

@@ -3,7 +3,6 @@
 `Follow` is pulled by the task that consumes it (a thread actor, an agent's space feed): one
 task per follower, no task or channel of its own between the reader's subscription and the
 consumer (issue 19: each hop was a task switch per entry and a channel per follower).
-`run_follow` pushes the same sequence into a channel, for callers that want a task.
 """
 
 from __future__ import annotations
@@ -67,7 +66,8 @@ class Follow:
         self._page: deque[LogEntry] = deque()
         self._catching_up = False
         self._started = False
-        self._live: Live | None = None  # `Live`, until it has been returned
+        self._live_due = False  # `Live` is yet to be returned (after the catch-up)
+        self._open_snapshot: OpenSnapshot | None = None  # what that `Live` carries
 
     def __enter__(self) -> Follow:
         return self
@@ -89,16 +89,15 @@ class Follow:
             if parse_id(await stream_log.trimmed_before(self.key)) >= parse_id(self.last):
                 raise CursorExpiredError()
         self._sub = await self.router.subscribe(self.space_id, route=self.thread_id)
-        snap = None
         if self.last is None:
             if self._snapshot and self.thread_id is None:
-                snap = await stream_log.open_snapshot(self.space_id)
-                self._set_last(snap.cursor)
+                self._open_snapshot = await stream_log.open_snapshot(self.space_id)
+                self._set_last(self._open_snapshot.cursor)
             else:
                 self._set_last(self.router.positions[self.space_id])
         else:
             self._catching_up = True
-        self._live = Live(self.last or "0-0", snap)
+        self._live_due = True
         self._started = True
         return self.last or "0-0"
 
@@ -119,11 +118,10 @@ class Follow:
                 self._page.extend(page)
                 self._catching_up = len(page) == CATCH_UP_PAGE
                 continue
-            if self._live is not None:
+            if self._live_due:
                 assert self.last is not None
-                live = Live(self.last, self._live.snapshot)
-                self._live = None
-                return live
+                self._live_due = False
+                return Live(self.last, self._open_snapshot)
             if (live_entry := await self._next_live(self._sub)) is not None:
                 return live_entry
 
@@ -145,25 +143,3 @@ class Follow:
             return None
         self._set_last(entry.id)
         return entry
-
-
-async def run_follow(
-    router: StreamRouter,
-    space_id: str,
-    out: trio.MemorySendChannel[LogEntry | Live],
-    *,
-    thread_id: str | None = None,
-    after: str | None = None,
-    snapshot: bool = False,
-    task_status: trio.TaskStatus[str] = trio.TASK_STATUS_IGNORED,
-) -> None:
-    """Send every item of a `Follow` to `out`, reporting through task_status the cursor its
-    `Live` carries (after the catch-up). Runs until cancelled or `out` is closed."""
-    with Follow(router, space_id, thread_id=thread_id, after=after, snapshot=snapshot) as follow:
-        started = False
-        while True:
-            item = await follow.next()
-            if isinstance(item, Live) and not started:
-                task_status.started(item.cursor)
-                started = True
-            await out.send(item)

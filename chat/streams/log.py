@@ -509,13 +509,9 @@ class StreamLog:
         """Agents of the space with a socket that heartbeated within the presence TTL."""
         return await self.scored_between(self.keys(space_id).online, self.presence_cutoff(), "+inf")
 
-    async def stale_agents(self, space_id: str) -> list[str]:
-        """Agents of the space whose every socket stopped heartbeating (to be swept offline)."""
-        return await self.scored_between(self.keys(space_id).online, "-inf", self.presence_cutoff())
-
     async def stale_agents_of(self, space_ids: list[str]) -> dict[str, list[str]]:
-        """`stale_agents` of many spaces (those with any) in one pipelined round trip, split by
-        node in a cluster."""
+        """The agents of each space (those with any) whose every socket stopped heartbeating, to
+        be swept offline: one pipelined round trip for all of them, split by node in a cluster."""
         if not space_ids:
             return {}
         cutoff = self.presence_cutoff()

@@ -55,6 +55,10 @@ async def make_org(base: str, *, allowed: list[str] | None = None, settings: Any
     return Org(base, token, reply.body["agent"], space.body)
 
 
+def _matches(frame: dict[str, Any], type_: str, match: dict[str, Any]) -> bool:
+    return frame.get("type") == type_ and all(frame.get(k) == v for k, v in match.items())
+
+
 @dataclass
 class Client:
     ws: WebSocketConnection
@@ -76,7 +80,7 @@ class Client:
         with trio.fail_after(timeout):
             while True:
                 frame = await self.next(timeout)
-                if frame.get("type") == type_ and all(frame.get(k) == v for k, v in match.items()):
+                if _matches(frame, type_, match):
                     return frame
 
     async def expect_since(
@@ -86,7 +90,7 @@ class Client:
         waiting for it if none has come: an entry's frame may arrive before the ack of the
         frame that appended it (the contract allows it), and an `expect` of that ack skips it."""
         for frame in self.seen[mark:]:
-            if frame.get("type") == type_ and all(frame.get(k) == v for k, v in match.items()):
+            if _matches(frame, type_, match):
                 return frame
         return await self.expect(type_, timeout, **match)
 

@@ -16,9 +16,10 @@ from coredis import PureToken
 
 from chat.errors import CursorExpiredError
 from chat.events import LogEntry
-from chat.streams.follow import CATCH_UP_PAGE, Live, run_follow
+from chat.streams.follow import CATCH_UP_PAGE, Live
 from chat.streams.log import StreamLog
 from chat.streams.reader import SUBSCRIPTION_BUFFER, StreamRouter, run_stream_reader
+from tests.helpers.follow import run_follow
 from tests.helpers.streams import visitor_says
 
 SPACE = str(uuid.uuid4())

@@ -1,4 +1,4 @@
-"""The agent's snapshot (StreamLog.open_snapshot, run_follow with snapshot=True): the open
+"""The agent's snapshot (StreamLog.open_snapshot, a Follow with snapshot=True): the open
 threads of a space at a cursor, then every entry after it, so nothing is missed or doubled.
 
 Against the real Valkey, with the real reader: a burst of visitors opening threads races
@@ -13,9 +13,10 @@ import pytest
 import trio
 
 from chat.events import LogEntry, ThreadOpened
-from chat.streams.follow import Live, run_follow
+from chat.streams.follow import Live
 from chat.streams.log import StreamLog
 from chat.streams.reader import StreamRouter, run_stream_reader
+from tests.helpers.follow import run_follow
 from tests.helpers.streams import visitor_says
 
 
