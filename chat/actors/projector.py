@@ -98,10 +98,7 @@ async def run_projector(
                 state.spaces = [*state.spaces, *await _ensure_groups(retention, known, new)]
                 state.new_spaces.clear()
             if now >= next_claim:
-                for space_id in state.spaces:
-                    await _reclaim_space(
-                        stream_log, db, settings, state, consumer, space_id, touched
-                    )
+                await _reclaim(stream_log, db, settings, state, consumer, touched)
                 next_claim = now + settings.projector_claim_idle_seconds / 2
             if recovering:
                 recovering = await _project_own_pending(
@@ -192,24 +189,25 @@ async def _write_and_read(
         )
 
 
-async def _reclaim_space(
+async def _reclaim(
     stream_log: StreamLog,
     db: Database,
     settings: Settings,
     state: ProjectorState,
     consumer: str,
-    space_id: str,
     touched: dict[str, set[str]],
 ) -> None:
-    idle_ms = int(settings.projector_claim_idle_seconds * 1000)
-    while True:
-        claimed = await groups.reclaim(
-            stream_log, consumer, space_id, idle_ms, settings.projector_batch
-        )
-        if not claimed:
-            return
-        logger.info("projector reclaimed %d entries of space %s", len(claimed), space_id)
-        await _project(stream_log, db, state, claimed, touched, settings.resume_window_seconds)
+    """Take over what crashed consumers left pending: one pipelined XAUTOCLAIM for every space,
+    then, for a space that had a full batch, more until it has none."""
+    idle_ms, count = int(settings.projector_claim_idle_seconds * 1000), settings.projector_batch
+    found = await groups.reclaim_each(stream_log, consumer, state.spaces, idle_ms, count)
+    for space_id, claimed in found.items():
+        while claimed:
+            logger.info("projector reclaimed %d entries of space %s", len(claimed), space_id)
+            await _project(stream_log, db, state, claimed, touched, settings.resume_window_seconds)
+            if len(claimed) < count:
+                break
+            claimed = await groups.reclaim(stream_log, consumer, space_id, idle_ms, count)
 
 
 async def _project(

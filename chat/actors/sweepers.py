@@ -17,7 +17,7 @@ from chat.db import space_queries
 from chat.db.pool import Database
 from chat.space_settings import SpaceSettings
 from chat.streams.errors import StreamLogError
-from chat.streams.log import StreamLog
+from chat.streams.log import StreamLog, ThreadAction
 
 logger = logging.getLogger(__name__)
 SWEEP_TIMEOUT_SECONDS = 30.0
@@ -36,47 +36,42 @@ async def run_expiry_sweeper(
     while True:
         try:
             with trio.fail_after(SWEEP_TIMEOUT_SECONDS):
-                for space_id, raw in await db.run(space_queries.all_space_settings):
-                    space_settings = SpaceSettings.of(raw)
-                    ttl = space_settings.thread_ttl_seconds
-                    await expire_idle_threads(stream_log, space_id, ttl)
-                    await close_unanswered_threads(stream_log, space_id, space_settings)
+                rows = await db.run(space_queries.all_space_settings)
+                await sweep_expiry(stream_log, [(s, SpaceSettings.of(raw)) for s, raw in rows])
         except (StreamLogError, OSError, psycopg.Error, trio.TooSlowError) as exc:
             logger.warning("expiry sweep failed: %r", exc)
         await trio.sleep(period_seconds)
 
 
-async def expire_idle_threads(stream_log: StreamLog, space_id: str, ttl_seconds: int) -> int:
-    cutoff = now_ms() - ttl_seconds * 1000
-    idle = await stream_log.scored_between(stream_log.keys(space_id).open_threads, "-inf", cutoff)
-    expired = 0
-    for thread_id in idle:
-        if await stream_log.do_change_thread(
-            space_id, thread_id, "expire", expire_before_ms=cutoff
-        ):
-            expired += 1
-    return expired
+async def sweep_expiry(stream_log: StreamLog, spaces: list[tuple[str, SpaceSettings]]) -> int:
+    """Expire each space's threads idle past its `thread_ttl_seconds`, and close (with a system
+    message saying why) those whose agent answered more than its `idle_close_seconds` ago and
+    whose visitor has not written since; how many changed.
 
-
-async def close_unanswered_threads(
-    stream_log: StreamLog, space_id: str, space_settings: SpaceSettings
-) -> int:
-    """Close (with a system message saying why) the threads whose agent answered more than
-    `idle_close_seconds` ago and whose visitor has not written since; how many closed. Only the
-    candidates are read (the `answered` set), and each close re-checks in its script."""
-    idle = space_settings.idle_close_seconds
-    if not idle:
-        return 0
-    cutoff = now_ms() - idle * 1000
-    waiting = await stream_log.scored_between(stream_log.keys(space_id).answered, "-inf", cutoff)
-    text = idle_close_text(idle, space_settings.reopen_window_seconds)
-    closed = 0
-    for thread_id in waiting:
-        if await stream_log.do_change_thread(
-            space_id, thread_id, "idle", expire_before_ms=cutoff, text=text
-        ):
-            closed += 1
-    return closed
+    The candidates of every space come in one pipelined round trip (its `open_threads` and
+    `answered` sets by score); each change is a script that re-checks, so a message that lands
+    first keeps its thread open."""
+    now = now_ms()
+    queries: list[tuple[str, int]] = []
+    changes: list[tuple[str, ThreadAction, int, str]] = []
+    for space_id, space_settings in spaces:
+        keys = stream_log.keys(space_id)
+        cutoff = now - space_settings.thread_ttl_seconds * 1000
+        queries.append((keys.open_threads, cutoff))
+        changes.append((space_id, "expire", cutoff, ""))
+        if idle := space_settings.idle_close_seconds:
+            text = idle_close_text(idle, space_settings.reopen_window_seconds)
+            queries.append((keys.answered, now - idle * 1000))
+            changes.append((space_id, "idle", now - idle * 1000, text))
+    changed = 0
+    found = await stream_log.scored_below_each(queries)
+    for (space_id, action, cutoff, text), thread_ids in zip(changes, found, strict=True):
+        for thread_id in thread_ids:
+            if await stream_log.do_change_thread(
+                space_id, thread_id, action, expire_before_ms=cutoff, text=text
+            ):
+                changed += 1
+    return changed
 
 
 def idle_close_text(idle_seconds: int, reopen_window_seconds: int) -> str:

@@ -141,12 +141,18 @@ async def _reclaim(
     enqueued: Callable[[], None],
 ) -> None:
     idle_ms = int(settings.projector_claim_idle_seconds * 1000)
-    for space_id in sorted(spaces):
-        while claimed := await groups.reclaim(
-            stream_log, consumer, space_id, idle_ms, READ_COUNT, WEBHOOKS_GROUP
-        ):
+    found = await groups.reclaim_each(
+        stream_log, consumer, sorted(spaces), idle_ms, READ_COUNT, WEBHOOKS_GROUP
+    )
+    for space_id, claimed in found.items():
+        while claimed:
             logger.info("webhooks reclaimed %d entries of space %s", len(claimed), space_id)
             await _ingest(stream_log, db, state, spaces, claimed, enqueued)
+            if len(claimed) < READ_COUNT:
+                break
+            claimed = await groups.reclaim(
+                stream_log, consumer, space_id, idle_ms, READ_COUNT, WEBHOOKS_GROUP
+            )
 
 
 async def _ingest(

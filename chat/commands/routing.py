@@ -227,8 +227,9 @@ class TeamRouting:
         org = await self.directory.org(organization_id)
         cutoff = now_ms() - grace_seconds * 1000
         dropped = 0
-        for agent_id in org.agents:
-            for member, score in await self.routing.held(organization_id, agent_id):
+        held = await self.routing.held_by(organization_id, list(org.agents))
+        for agent_id, reservations in held.items():
+            for member, score in reservations:
                 if score > cutoff:
                     continue
                 space_id, _, thread_id = member.partition(":")

@@ -169,6 +169,30 @@ async def reclaim(
     return [_decode(space_id, e) for e in claimed if e]
 
 
+async def reclaim_each(
+    stream_log: StreamLog,
+    consumer: str,
+    space_ids: list[str],
+    min_idle_ms: int,
+    count: int,
+    group: str = PROJECTOR_GROUP,
+) -> dict[str, list[Decoded]]:
+    """`reclaim` on every space in one pipelined round trip (split by node in a cluster): the
+    spaces with something to take over, and up to `count` entries of each. A process following
+    thousands of spaces made one XAUTOCLAIM per space every few seconds (issue 19)."""
+    if not space_ids:
+        return {}
+    async with stream_log.redis.pipeline(transaction=False) as pipe:
+        for space_id in space_ids:
+            key = stream_log.keys(space_id).events
+            pipe.xautoclaim(key, group, consumer, min_idle_ms, "0-0", count=count)
+    found: dict[str, list[Decoded]] = {}
+    for space_id, reply in zip(space_ids, pipe.results or (), strict=True):
+        if claimed := [_decode(space_id, e) for e in reply[1] if e]:
+            found[space_id] = claimed
+    return found
+
+
 async def ack(
     stream_log: StreamLog, by_space: dict[str, list[str]], group: str = PROJECTOR_GROUP
 ) -> None:

@@ -512,14 +512,21 @@ class StreamLog:
     async def stale_agents_of(self, space_ids: list[str]) -> dict[str, list[str]]:
         """The agents of each space (those with any) whose every socket stopped heartbeating, to
         be swept offline: one pipelined round trip for all of them, split by node in a cluster."""
-        if not space_ids:
-            return {}
         cutoff = self.presence_cutoff()
+        found = await self.scored_below_each([(self.keys(s).online, cutoff) for s in space_ids])
+        found_of = zip(space_ids, found, strict=True)
+        return {space_id: members for space_id, members in found_of if members}
+
+    async def scored_below_each(self, queries: list[tuple[str, int]]) -> list[list[str]]:
+        """For each (sorted set, cutoff), its members scored at most the cutoff, in one pipelined
+        round trip (split by node in a cluster): the sweeps' candidates over every space cost one
+        round trip, not one or two per space (issue 19)."""
+        if not queries:
+            return []
         async with self.redis.pipeline(transaction=False) as pipe:
-            for space_id in space_ids:
-                pipe.zrange(self.keys(space_id).online, "-inf", cutoff, sortby=PureToken.BYSCORE)
-        found = zip(space_ids, pipe.results or (), strict=True)
-        return {space_id: [str(m) for m in members] for space_id, members in found if members}
+            for key, cutoff in queries:
+                pipe.zrange(key, "-inf", cutoff, sortby=PureToken.BYSCORE)
+        return [[str(m) for m in members] for members in pipe.results or ()]
 
     def presence_cutoff(self) -> int:
         """Heartbeats older than this (epoch ms) no longer count."""
