@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import trio
 
@@ -23,6 +24,15 @@ from chat.streams.reader import StreamRouter
 logger = logging.getLogger(__name__)
 
 
+class CutOff(Protocol):
+    """What cuts a session off (1013) once set: a `trio.Event` a task of the session waits on,
+    or a session's own (chat/actors/visitor.py's FellBehind, which needs no task)."""
+
+    def set(self) -> None: ...
+
+    def is_set(self) -> bool: ...
+
+
 @dataclass(eq=False)
 class Attachment:
     """A session's place on a thread: `deliver` takes each entry in the actor's task, without
@@ -30,7 +40,7 @@ class Attachment:
     session is cut off."""
 
     deliver: Callable[[LogEntry], bool]
-    overflowed: trio.Event
+    overflowed: CutOff
 
 
 @dataclass(eq=False)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import math
 import uuid
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NoReturn, assert_never
@@ -29,7 +29,6 @@ from chat.actors.revocation import WidgetWatch, end_when_revoked
 from chat.actors.socket import (
     OUTBOX_SIZE,
     STORAGE_ERRORS,
-    Closing,
     SessionDeps,
     Socket,
     queue_frame,
@@ -57,7 +56,7 @@ from chat.actors.visitor_feed import (
     welcomed,
 )
 from chat.actors.visitor_groups import Availability, follow_availability, read_availability
-from chat.actors.visitor_identity import check_may_open, read_verified, verify
+from chat.actors.visitor_identity import check_may_open, verify
 from chat.actors.visitor_queue import QueueWatch, moves, send_changes, welcome_position
 from chat.actors.visitor_rating import handle_rate
 from chat.business_hours import is_open
@@ -98,6 +97,7 @@ from chat.protocol.outbound import (
 from chat.space_settings import SpaceSettings
 from chat.streams.log import AddressBudget, RateLimit
 from chat.streams.reader import Listener
+from chat.streams.visitor_join import read_join
 
 logger = logging.getLogger(__name__)
 HISTORY_LIMIT = 50
@@ -157,7 +157,8 @@ class VisitorSession:
     identify_budget: TokenBucket = field(
         default_factory=lambda: TokenBucket(IDENTIFY_RATE, IDENTIFY_BURST)
     )
-    overflowed: trio.Event = field(default_factory=trio.Event)
+    overflowed: FellBehind = field(init=False)
+    feeding: bool = False  # whether feed_visitor runs (from the first switch)
     # The feed's state (chat/actors/visitor_feed.py): entries are held until the welcome.
     holding: bool = True
     welcomed: bool = False
@@ -177,27 +178,43 @@ class VisitorSession:
     browser: BrowserContext = field(default_factory=BrowserContext)  # chat/actors/visitor_context
     verified: bool = False  # by a signed identity (chat/actors/visitor_identity.py)
 
+    def __post_init__(self) -> None:
+        self.overflowed = FellBehind(self.watch, self.deps.stats.overflows)
+
     @property
     def who(self) -> str:
         return f"visitor {self.visitor_id}"
+
+    def start_feed(self) -> None:
+        """Start the feed task at the first thread switch: most widget sockets never switch (a
+        task is about 2 KB of an idle socket's memory; issue 19)."""
+        if self.feeding or self.nursery is None:
+            return
+        try:
+            self.nursery.start_soon(feed_visitor, self, self.switches_receive)
+        except RuntimeError:  # the session is ending (closing its socket): nothing to feed
+            return
+        self.feeding = True
 
     def parse(self, data: str | bytes) -> VisitorFrame:
         return parse_visitor_frame(data)
 
     async def join(self, nursery: trio.Nursery) -> None:
         self.nursery = nursery
-        info = await _visitor_state(self)
+        # A new (or expired) visitor is only in memory until it does something: connecting
+        # alone stores nothing.
+        joined = await read_join(self.deps.stream_log, self.space.id, self.visitor_id)
+        self.stored, self.verified = joined.visitor is not None, joined.verified
+        info = joined.visitor or VisitorInfo(id=self.visitor_id, created=now_ms())
         self.name = info.name
-        await read_verified(self)
         if not self.stored:
             self.pages.not_before(trio.current_time() + self.deps.settings.visitor_linger_seconds)
-        await _welcome(self, info)
+        await _welcome(self, info, joined.online_agents)
         welcomed(self)  # what the thread and the listeners held back passes on
-        nursery.start_soon(feed_visitor, self, self.switches_receive)
         if self.available_groups != {}:  # {}: no group to tell of, ever (its settings)
             nursery.start_soon(follow_availability, self)
+        # Revoked (4004), or cut off for falling behind (1013: FellBehind revokes the watch).
         nursery.start_soon(end_when_revoked, self.watch)
-        nursery.start_soon(_cut_off_when_behind, self)
 
     async def handle(self, frame: VisitorFrame) -> None:
         match frame:
@@ -292,24 +309,31 @@ def _on_queue_entry(session: VisitorSession, entry: LogEntry) -> None:
     watch.due.set()
 
 
-async def _cut_off_when_behind(session: VisitorSession) -> NoReturn:
-    """The session fell behind its client (its outbox was full when an entry came), or its
-    thread actor failed: close with 1013, and the widget resumes from its last id. A deliberate
-    drop, so it is counted."""
-    await session.overflowed.wait()
-    session.deps.stats.overflows["visitor"] += 1
-    raise Closing(CLOSE_TRY_AGAIN, "fell behind; resume with last")
+class FellBehind:
+    """A visitor session's cut-off: set when it fell behind its client (its outbox was full
+    when an entry came) or its thread actor failed. It closes the socket with 1013 (the widget
+    resumes from its last id) by revoking the session's watch, which a task of the session
+    waits on already (end_when_revoked), so it costs no task of its own. A deliberate drop, so
+    it is counted, once."""
+
+    def __init__(self, watch: WidgetWatch, overflows: Counter[str]) -> None:
+        self._watch = watch
+        self._overflows = overflows
+        self._set = False
+
+    def set(self) -> None:
+        if not self._set:
+            self._set = True
+            self._overflows["visitor"] += 1
+            self._watch.revoke(CLOSE_TRY_AGAIN, "fell behind; resume with last")
+
+    def is_set(self) -> bool:
+        return self._set
 
 
-async def _visitor_state(session: VisitorSession) -> VisitorInfo:
-    """The visitor's state in the log; a new (or expired) visitor is only in memory until it
-    does something: connecting alone stores nothing."""
-    info = await session.deps.stream_log.visitor(session.space.id, session.visitor_id)
-    session.stored = info is not None
-    return info or VisitorInfo(id=session.visitor_id, created=now_ms())
-
-
-async def _welcome(session: VisitorSession, visitor: VisitorInfo) -> None:
+async def _welcome(session: VisitorSession, visitor: VisitorInfo, online: list[str]) -> None:
+    """The welcome frame, then `seen`. `online`: the agents online as read on joining (a
+    presence entry since then was held, and passes on after the welcome)."""
     stream_log, space = session.deps.stream_log, session.space
     thread_id = visitor.thread
     snapshot = await stream_log.thread_state(space.id, thread_id) if thread_id else None
@@ -320,8 +344,8 @@ async def _welcome(session: VisitorSession, visitor: VisitorInfo) -> None:
         await attach(session, snapshot.id)
         messages = await _history(session, snapshot.id, session.last)
         session.watermark = messages[-1]["id"] if messages else (session.last or "0-0")
-    session.agents_online = bool(await stream_log.online_agents(space.id))
-    session.available_groups = await read_availability(session.deps, space)
+    session.agents_online = bool(online)
+    session.available_groups = await read_availability(session.deps, space, online)
     session.queue_position = await welcome_position(session, snapshot)
     await session.outbox.send(
         visitor_welcome(

@@ -27,7 +27,7 @@ from typing import Any, Protocol
 import trio
 
 from chat.actors.socket import STORAGE_ERRORS, SessionDeps
-from chat.actors.thread import Attachment
+from chat.actors.thread import Attachment, CutOff
 from chat.actors.visitor_context import seen_of
 from chat.backoff import Backoff
 from chat.db.rows import SpaceRow
@@ -75,7 +75,6 @@ class FeedSession(Protocol):
     visitor_id: str
     outbox: trio.MemorySendChannel[Frame]
     switches: trio.MemorySendChannel[SwitchThread]
-    overflowed: trio.Event  # set when the session is cut off (1013)
     thread_id: str | None
     watermark: str  # the id of the last thread entry sent
     own_client_ids: deque[str]
@@ -88,6 +87,13 @@ class FeedSession(Protocol):
     holding: bool
     welcomed: bool
     held: deque[tuple[Callable[[Any, LogEntry], Any], LogEntry]]
+
+    @property
+    def overflowed(self) -> CutOff:
+        """Set when the session is cut off (1013)."""
+
+    def start_feed(self) -> None:
+        """Start `feed_visitor` on the switches, if it does not run yet."""
 
 
 async def until_stored(session: FeedSession, fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -233,7 +239,8 @@ async def _switch(session: FeedSession, thread_id: str) -> None:
 def switch_to(session: FeedSession, thread_id: str) -> None:
     """Have the feed task move the session to `thread_id`; a session with too many switches
     waiting is cut off."""
-    _put(session, session.switches, SwitchThread(thread_id))
+    if _put(session, session.switches, SwitchThread(thread_id)):
+        session.start_feed()
 
 
 def on_own_thread(session: FeedSession, entry: LogEntry) -> None:

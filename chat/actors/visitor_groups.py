@@ -42,9 +42,12 @@ class GroupsSession(Protocol):
     availability_due: trio.Event
 
 
-async def read_availability(deps: SessionDeps, space: SpaceRow) -> Availability:
+async def read_availability(
+    deps: SessionDeps, space: SpaceRow, online_agents: list[str] | None = None
+) -> Availability:
     """For each group a visitor of `space` may be routed to, whether it has an eligible agent
-    (online in the space, accepting, a member); None when the directory cannot be read."""
+    (online in the space, accepting, a member); None when the directory cannot be read.
+    `online_agents`: the space's agents online, when the caller has just read them."""
     settings = SpaceSettings.of(space.settings)
     if settings.default_group_id is None and not settings.visitor_picks_group:
         return {}
@@ -52,7 +55,9 @@ async def read_availability(deps: SessionDeps, space: SpaceRow) -> Availability:
         org = await deps.commands.directory.org(space.organization_id)
     except psycopg.OperationalError:
         return None
-    online = set(await deps.stream_log.online_agents(space.id))
+    if online_agents is None:
+        online_agents = await deps.stream_log.online_agents(space.id)
+    online = set(online_agents)
     return {
         group.id: any(a in online and org.accepting(a) for a in group.agent_ids)
         for group in org.groups.values()

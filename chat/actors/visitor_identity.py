@@ -37,12 +37,6 @@ class IdentitySession(Protocol):
     outbox: trio.MemorySendChannel[Frame]
 
 
-async def read_verified(session: IdentitySession) -> None:
-    """Whether the session's visitor is verified (its mapping in the log), read on joining."""
-    log = session.deps.stream_log.identity
-    session.verified = await log.sub_of(session.space.id, session.visitor_id) is not None
-
-
 def check_may_open(session: IdentitySession) -> None:
     """`require_identity`: a visitor not verified may not write (which opens a conversation),
     nor leave a message offline. Checked before anything is stored or any budget spent."""
