@@ -97,7 +97,6 @@ from chat.protocol.outbound import (
 from chat.space_settings import SpaceSettings
 from chat.streams.log import AddressBudget, RateLimit
 from chat.streams.reader import Listener
-from chat.streams.visitor_join import read_join
 
 logger = logging.getLogger(__name__)
 HISTORY_LIMIT = 50
@@ -203,7 +202,7 @@ class VisitorSession:
         self.nursery = nursery
         # A new (or expired) visitor is only in memory until it does something: connecting
         # alone stores nothing.
-        joined = await read_join(self.deps.stream_log, self.space.id, self.visitor_id)
+        joined = await self.deps.stream_log.joins.read(self.space.id, self.visitor_id)
         self.stored, self.verified = joined.visitor is not None, joined.verified
         info = joined.visitor or VisitorInfo(id=self.visitor_id, created=now_ms())
         self.name = info.name

@@ -60,6 +60,7 @@ from chat.streams.notes import NotesLog
 from chat.streams.ratings import RatingsLog
 from chat.streams.read_state import ReadState
 from chat.streams.viewing import Viewing
+from chat.streams.visitor_join import VisitorJoins
 
 # A sender's client_ids are remembered at least this long after each send, and at most twice
 # as long (chat/streams/lua.py, DEDUPE_FUNCTIONS): the resume window unless the caller says
@@ -203,6 +204,8 @@ class StreamLog:
         self.lifecycle = Lifecycle(redis, prefix)
         # Signed visitor identity (chat/streams/identity.py), group-committed like updates.
         self.identity = IdentityLog(redis, prefix, self._group)
+        # A widget socket's reads on joining, in one call (chat/streams/visitor_join.py).
+        self.joins = VisitorJoins(redis, prefix, self.presence_ttl_ms)
 
     def keys(self, space_id: str) -> SpaceKeys:
         return SpaceKeys(self.prefix, space_id)
