@@ -3,6 +3,7 @@ chat/streams/retention.py)."""
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ import trio
 from chat.events import LogEntry, entry_from_stream
 from chat.ids import parse_id
 from chat.streams.client import Redis, by_slot, is_cluster
-from chat.streams.keys import PROJECTOR_GROUP
+from chat.streams.keys import PROJECTOR_GROUP, SpaceKeys
 from chat.streams.log import StreamLog
 
 # A cluster's consumers of several slots poll this often when idle (see _read_group).
@@ -96,7 +97,7 @@ async def read_new(
     if not space_ids:
         await trio.sleep(block_ms / 1000)  # nothing to read yet: wait as a blocked read would
         return []
-    by_key = {stream_log.keys(s).events: s for s in space_ids}
+    by_key = _events_keys(stream_log.prefix, tuple(space_ids))
     reply = await _read_group(stream_log.redis, group, consumer, by_key, ">", count, block_ms)
     return [_decode(by_key[key], e) for key, entries in reply.items() for e in entries]
 
@@ -116,9 +117,17 @@ async def read_own_pending(
     """
     if not space_ids:
         return []
-    by_key = {stream_log.keys(s).events: s for s in space_ids}
+    by_key = _events_keys(stream_log.prefix, tuple(space_ids))
     reply = await _read_group(stream_log.redis, group, consumer, by_key, "0", count, 0)
     return [_decode(by_key[key], e) for key, entries in reply.items() for e in entries]
+
+
+@functools.lru_cache(maxsize=16)
+def _events_keys(prefix: str, space_ids: tuple[str, ...]) -> dict[str, str]:
+    """Each space's stream key, to its space. The consumers read every space of the deployment
+    several times a second with the same list: building the keys took about 0.4 ms a read for
+    700 spaces, hashing the tuple about 5 µs. Read only: callers never change the mapping."""
+    return {SpaceKeys(prefix, s).events: s for s in space_ids}
 
 
 async def _read_group(
