@@ -157,8 +157,10 @@ class AgentSession:
         self.nursery = nursery
         await self.outbox.send(agent_welcome(self.agent, self.spaces.values()))
         await _heartbeat(self)
-        nursery.start_soon(_follow_revocations, self)
         nursery.start_soon(self.viewing.run_writer)
+
+    async def follow_revocations(self) -> None:
+        await _follow_revocations(self)
 
     async def handle(self, frame: AgentFrame) -> None:
         match frame:

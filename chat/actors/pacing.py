@@ -28,16 +28,20 @@ class Paced(Generic[T]):
     out when the interval ends, so the last value put is never lost.
     """
 
+    # Most widget sockets never type nor name a page: their pacers make no event until a value
+    # is put or a take waits (two events were about 0.5 KB of each idle socket; issue 19).
+    __slots__ = ("interval", "_value", "_ready", "_next_at", "_moved")
+
     def __init__(self, interval: float) -> None:
         self.interval = interval
         self._value: T | None = None
-        self._ready = trio.Event()
+        self._ready: trio.Event | None = None  # set while a value waits; None: none yet
         self._next_at = -math.inf
-        self._moved = trio.Event()  # set when the end of the interval moved
+        self._moved: trio.Event | None = None  # set when the end of the interval moved
 
     def put(self, value: T) -> None:
         self._value = value
-        self._ready.set()
+        self._ready_event().set()
 
     def not_before(self, deadline: float) -> None:
         """Hand nothing out before `deadline` (trio time)."""
@@ -46,11 +50,12 @@ class Paced(Generic[T]):
     def release(self) -> None:
         """End a hold set by `not_before`: a waiting value goes out now, later ones at the pace."""
         self._next_at = min(self._next_at, trio.current_time())
-        self._moved.set()
+        if self._moved is not None:
+            self._moved.set()
 
     def take_now(self) -> T | None:
         """The waiting value, if any, at once (the interval starts again)."""
-        if not self._ready.is_set():
+        if self._ready is None or not self._ready.is_set():
             return None
         return self._take()
 
@@ -59,20 +64,26 @@ class Paced(Generic[T]):
         `take_now` meanwhile moves the end (e.g. a linger hold lifted once the visitor wrote),
         and the wait follows it."""
         while True:
-            await self._ready.wait()
+            await self._ready_event().wait()
             if trio.current_time() >= self._next_at:
                 return self._take()
-            self._moved = trio.Event()
+            self._moved = moved = trio.Event()
             with trio.move_on_at(self._next_at):
-                await self._moved.wait()
+                await moved.wait()
+
+    def _ready_event(self) -> trio.Event:
+        if self._ready is None:
+            self._ready = trio.Event()
+        return self._ready
 
     def _take(self) -> T:
         value = self._value
         assert value is not None
         self._value = None
-        self._ready = trio.Event()
+        self._ready = None
         self._next_at = trio.current_time() + self.interval
-        self._moved.set()
+        if self._moved is not None:
+            self._moved.set()
         return value
 
 

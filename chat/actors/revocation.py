@@ -96,7 +96,8 @@ class WidgetWatch(Watch):
 
 
 async def end_when_revoked(watch: Watch) -> NoReturn:
-    """Raise `Closing` with the watch's code once it is revoked; for a session's nursery."""
+    """Raise `Closing` with the watch's code once it is revoked (a session's
+    `follow_revocations`)."""
     while watch.revoked is None:
         await watch.wait_changed()
     raise Closing(watch.revoked.code, watch.revoked.reason)

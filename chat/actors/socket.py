@@ -11,6 +11,7 @@ replies and the close codes, is here once.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -121,6 +122,13 @@ class Session(Protocol[F]):
         """Read the state, queue the welcome, start the session's own tasks in `nursery`."""
         ...
 
+    async def follow_revocations(self) -> None:
+        """Raise `Closing` when something outside ends the session (a revoked sign-in or key,
+        a drain, falling behind); never return otherwise. Runs in the session's own task once
+        it joined, beside the reader and writer: that task would only wait otherwise, so this
+        costs no task of its own (issue 19's memory per socket)."""
+        ...
+
     async def handle(self, frame: F) -> None:
         """Answer one frame (an ack, a reply) through the outbox; a ChatError to refuse it."""
         ...
@@ -147,7 +155,8 @@ async def run_session(
       1. `session.join(nursery)`. Frames are read only after it returns, so the welcome it
          queues is the first frame sent and no frame is answered before it.
       2. The writer (`outbox` to the socket) and the frame reader run as siblings: the first of
-         them to finish (the socket closed) ends the session.
+         them to finish (the socket closed) ends the session. The session's own task follows
+         its revocations meanwhile (`session.follow_revocations()`).
       3. The reader takes each frame within `settings.socket_idle_timeout_seconds` (silence:
          close 1001) and at most `settings.flood_frames_per_second` a second (more: close
          4008); the session parses and handles it.
@@ -178,7 +187,8 @@ async def run_session(
                     settings.socket_idle_timeout_seconds,
                     meter,
                 )
-                await trio.sleep_forever()
+                await session.follow_revocations()
+                await trio.sleep_forever()  # pragma: no cover - it raises or waits for ever
             finally:
                 with trio.move_on_after(CLEANUP_TIMEOUT_SECONDS, shield=True):
                     await session.leave()
@@ -196,25 +206,33 @@ async def _read_frames(
     socket: Socket, session: Session[F], flood_limit: int, idle_seconds: float, meter: SessionMeter
 ) -> None:
     flood = FloodGuard(flood_limit)
-    while True:
-        data = await receive_within(socket, idle_seconds)
-        received = time.perf_counter()
-        meter.frames_received.inc()
-        if flood.over():
-            raise Closing(CLOSE_FLOODING, "too many frames")
-        frame: F | None = None
-        try:
-            frame = session.parse(data)
-            await session.handle(frame)
-            if isinstance(frame, MESSAGE_FRAMES):
-                meter.acked(received)
-        except ChatError as err:
-            meter.refused(err.code)
-            await session.outbox.send(session.error_reply(err, frame))
-        except STORAGE_ERRORS as exc:
-            logger.warning("%s: storage unavailable: %r", session.who, exc)
-            meter.refused(UnavailableError.code)
-            await session.outbox.send(session.error_reply(UnavailableError(), frame))
+    # Silence (no frame for `idle_seconds`): a live client always speaks within that time
+    # (pings, heartbeats), so the peer is gone. One scope for the reader's life, its deadline
+    # moved at each frame and lifted while the frame is handled: a scope per receive was about
+    # 1 KB of every idle socket and a scope's setup per frame (issue 19).
+    with trio.CancelScope() as silence:
+        while True:
+            silence.deadline = trio.current_time() + idle_seconds
+            data = await socket.receive()
+            silence.deadline = math.inf
+            received = time.perf_counter()
+            meter.frames_received.inc()
+            if flood.over():
+                raise Closing(CLOSE_FLOODING, "too many frames")
+            frame: F | None = None
+            try:
+                frame = session.parse(data)
+                await session.handle(frame)
+                if isinstance(frame, MESSAGE_FRAMES):
+                    meter.acked(received)
+            except ChatError as err:
+                meter.refused(err.code)
+                await session.outbox.send(session.error_reply(err, frame))
+            except STORAGE_ERRORS as exc:
+                logger.warning("%s: storage unavailable: %r", session.who, exc)
+                meter.refused(UnavailableError.code)
+                await session.outbox.send(session.error_reply(UnavailableError(), frame))
+    raise Closing(CLOSE_GOING_AWAY, f"no frame for {idle_seconds:g} s")
 
 
 async def queue_frame(outbox: trio.MemorySendChannel[Frame], frame: Frame) -> None:
@@ -279,14 +297,6 @@ async def close_quietly(socket: Socket, code: int, reason: str) -> None:
                 await socket.receive()
         except Exception:  # noqa: BLE001 - any end of the stream is the end we wait for
             return
-
-
-async def receive_within(socket: Socket, seconds: float) -> str | bytes:
-    """The next frame, or Closing(1001) after `seconds` of silence: a live client always
-    speaks within that time (pings, heartbeats), so silence means the peer is gone."""
-    with trio.move_on_after(seconds):
-        return await socket.receive()
-    raise Closing(CLOSE_GOING_AWAY, f"no frame for {seconds:g} s")
 
 
 class FloodGuard:

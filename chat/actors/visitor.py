@@ -122,7 +122,7 @@ IDENTIFY_RATE = 1.0
 IDENTIFY_BURST = 3
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class VisitorSession:
     """One widget socket's state; the `Session` of chat/actors/socket.py for visitor frames."""
 
@@ -133,8 +133,6 @@ class VisitorSession:
     token: str
     last: str | None  # the handshake's resume id
     outbox: trio.MemorySendChannel[Frame]
-    switches: trio.MemorySendChannel[SwitchThread]
-    switches_receive: trio.MemoryReceiveChannel[SwitchThread]
     watch: WidgetWatch
     address: str = ""  # the client address's budget id (chat/http/ws.py)
     name: str | None = None
@@ -157,7 +155,8 @@ class VisitorSession:
         default_factory=lambda: TokenBucket(IDENTIFY_RATE, IDENTIFY_BURST)
     )
     overflowed: FellBehind = field(init=False)
-    feeding: bool = False  # whether feed_visitor runs (from the first switch)
+    # feed_visitor's thread switches; the channel and the task start at the first switch.
+    switches: trio.MemorySendChannel[SwitchThread] | None = None
     # The feed's state (chat/actors/visitor_feed.py): entries are held until the welcome.
     holding: bool = True
     welcomed: bool = False
@@ -184,16 +183,19 @@ class VisitorSession:
     def who(self) -> str:
         return f"visitor {self.visitor_id}"
 
-    def start_feed(self) -> None:
-        """Start the feed task at the first thread switch: most widget sockets never switch (a
-        task is about 2 KB of an idle socket's memory; issue 19)."""
-        if self.feeding or self.nursery is None:
-            return
-        try:
-            self.nursery.start_soon(feed_visitor, self, self.switches_receive)
-        except RuntimeError:  # the session is ending (closing its socket): nothing to feed
-            return
-        self.feeding = True
+    def feed_switches(self) -> trio.MemorySendChannel[SwitchThread] | None:
+        """Made at the first thread switch: most widget sockets never switch, and the task and
+        its channel are about 4 KB of an idle socket's memory (issue 19)."""
+        if self.switches is None:
+            if self.nursery is None:  # not joined yet: the welcome's switch comes after
+                return None
+            switches, receive = trio.open_memory_channel[SwitchThread](SWITCHES_SIZE)
+            try:
+                self.nursery.start_soon(feed_visitor, self, receive)
+            except RuntimeError:  # the session is ending (closing its socket): nothing to feed
+                return None
+            self.switches = switches
+        return self.switches
 
     def parse(self, data: str | bytes) -> VisitorFrame:
         return parse_visitor_frame(data)
@@ -212,8 +214,10 @@ class VisitorSession:
         welcomed(self)  # what the thread and the listeners held back passes on
         if self.available_groups != {}:  # {}: no group to tell of, ever (its settings)
             nursery.start_soon(follow_availability, self)
-        # Revoked (4004), or cut off for falling behind (1013: FellBehind revokes the watch).
-        nursery.start_soon(end_when_revoked, self.watch)
+
+    async def follow_revocations(self) -> None:
+        """Revoked (4004), or cut off for falling behind (1013: FellBehind revokes the watch)."""
+        await end_when_revoked(self.watch)
 
     async def handle(self, frame: VisitorFrame) -> None:
         match frame:
@@ -258,7 +262,6 @@ async def run_visitor_session(
     registered (SessionRegistry.open_widget_watch) for as long as this runs. `address` names
     the client address's budgets ('' spends none); `user_agent` is the handshake's header."""
     outbox_send, outbox_recv = trio.open_memory_channel[Frame](OUTBOX_SIZE)
-    switches_send, switches_recv = trio.open_memory_channel[SwitchThread](SWITCHES_SIZE)
     router = deps.router
     session = VisitorSession(
         deps,
@@ -268,8 +271,6 @@ async def run_visitor_session(
         session_token,
         last,
         outbox_send,
-        switches_send,
-        switches_recv,
         watch,
         address,
     )

@@ -74,7 +74,6 @@ class FeedSession(Protocol):
     space: SpaceRow
     visitor_id: str
     outbox: trio.MemorySendChannel[Frame]
-    switches: trio.MemorySendChannel[SwitchThread]
     thread_id: str | None
     watermark: str  # the id of the last thread entry sent
     own_client_ids: deque[str]
@@ -92,8 +91,9 @@ class FeedSession(Protocol):
     def overflowed(self) -> CutOff:
         """Set when the session is cut off (1013)."""
 
-    def start_feed(self) -> None:
-        """Start `feed_visitor` on the switches, if it does not run yet."""
+    def feed_switches(self) -> trio.MemorySendChannel[SwitchThread] | None:
+        """The channel of `feed_visitor`'s thread switches, the channel made and the task
+        started at the first call; None when the session is ending (nothing left to feed)."""
 
 
 async def until_stored(session: FeedSession, fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -239,8 +239,8 @@ async def _switch(session: FeedSession, thread_id: str) -> None:
 def switch_to(session: FeedSession, thread_id: str) -> None:
     """Have the feed task move the session to `thread_id`; a session with too many switches
     waiting is cut off."""
-    if _put(session, session.switches, SwitchThread(thread_id)):
-        session.start_feed()
+    if (switches := session.feed_switches()) is not None:
+        _put(session, switches, SwitchThread(thread_id))
 
 
 def on_own_thread(session: FeedSession, entry: LogEntry) -> None:

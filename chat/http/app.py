@@ -111,7 +111,7 @@ def hypercorn_config(host: str, port: int, *, fd: int | None = None) -> Config:
     config.websocket_max_message_size = WEBSOCKET_MAX_MESSAGE_BYTES
     # No hypercorn pings: its ping task outlives a closed socket by up to the interval (holding
     # the connection, and a shutdown for its graceful_timeout). Sessions close sockets that stay
-    # silent for socket_idle_timeout_seconds instead (chat/actors/socket.py receive_within).
+    # silent for socket_idle_timeout_seconds instead (chat/actors/socket.py _read_frames).
     config.websocket_ping_interval = None
     config.accesslog = None
     # hypercorn's own records go through the root logger's handler (CHAT_LOG_FORMAT), not a

@@ -60,9 +60,8 @@ class EchoSession:
     async def join(self, nursery: trio.Nursery) -> None:
         await self.gate.wait()
         await self.outbox.send({"type": "welcome"})
-        nursery.start_soon(self._close_when_cut_off)
 
-    async def _close_when_cut_off(self) -> None:
+    async def follow_revocations(self) -> None:
         await self.cut_off.wait()
         raise Closing(CLOSE_TRY_AGAIN, "fell behind")
 
