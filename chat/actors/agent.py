@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import assert_never
+from typing import NoReturn, assert_never
 
 import trio
 
@@ -159,7 +159,7 @@ class AgentSession:
         await _heartbeat(self)
         nursery.start_soon(self.viewing.run_writer)
 
-    async def follow_revocations(self) -> None:
+    async def follow_revocations(self) -> NoReturn:
         await _follow_revocations(self)
 
     async def handle(self, frame: AgentFrame) -> None:
@@ -389,7 +389,7 @@ async def _gone_from(session: AgentSession, space_id: str) -> None:
         logger.warning("could not mark agent %s gone; the presence sweep will", session.agent.id)
 
 
-async def _follow_revocations(session: AgentSession) -> None:
+async def _follow_revocations(session: AgentSession) -> NoReturn:
     """A revoked sign-in or a deleted agent ends the session (Closing, 4001); a deleted space
     ends that space's feed."""
     watch = session.watch

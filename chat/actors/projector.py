@@ -197,17 +197,16 @@ async def _reclaim(
     consumer: str,
     touched: dict[str, set[str]],
 ) -> None:
-    """Take over what crashed consumers left pending: one pipelined XAUTOCLAIM for every space,
-    then, for a space that had a full batch, more until it has none."""
-    idle_ms, count = int(settings.projector_claim_idle_seconds * 1000), settings.projector_batch
-    found = await groups.reclaim_each(stream_log, consumer, state.spaces, idle_ms, count)
-    for space_id, claimed in found.items():
-        while claimed:
-            logger.info("projector reclaimed %d entries of space %s", len(claimed), space_id)
-            await _project(stream_log, db, state, claimed, touched, settings.resume_window_seconds)
-            if len(claimed) < count:
-                break
-            claimed = await groups.reclaim(stream_log, consumer, space_id, idle_ms, count)
+    """Take over what crashed consumers left pending (groups.reclaim_all)."""
+
+    async def take(space_id: str, claimed: list[groups.Decoded]) -> None:
+        logger.info("projector reclaimed %d entries of space %s", len(claimed), space_id)
+        await _project(stream_log, db, state, claimed, touched, settings.resume_window_seconds)
+
+    idle_ms = int(settings.projector_claim_idle_seconds * 1000)
+    await groups.reclaim_all(
+        stream_log, consumer, state.spaces, idle_ms, settings.projector_batch, take
+    )
 
 
 async def _project(

@@ -15,7 +15,7 @@ import math
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, NoReturn, Protocol, TypeVar
 
 import psycopg
 import trio
@@ -122,7 +122,7 @@ class Session(Protocol[F]):
         """Read the state, queue the welcome, start the session's own tasks in `nursery`."""
         ...
 
-    async def follow_revocations(self) -> None:
+    async def follow_revocations(self) -> NoReturn:
         """Raise `Closing` when something outside ends the session (a revoked sign-in or key,
         a drain, falling behind); never return otherwise. Runs in the session's own task once
         it joined, beside the reader and writer: that task would only wait otherwise, so this
@@ -188,7 +188,6 @@ async def run_session(
                     meter,
                 )
                 await session.follow_revocations()
-                await trio.sleep_forever()  # pragma: no cover - it raises or waits for ever
             finally:
                 with trio.move_on_after(CLEANUP_TIMEOUT_SECONDS, shield=True):
                     await session.leave()

@@ -61,8 +61,9 @@ async def sweep_expiry(stream_log: StreamLog, spaces: list[tuple[str, SpaceSetti
         changes.append((space_id, "expire", cutoff, ""))
         if idle := space_settings.idle_close_seconds:
             text = idle_close_text(idle, space_settings.reopen_window_seconds)
-            queries.append((keys.answered, now - idle * 1000))
-            changes.append((space_id, "idle", now - idle * 1000, text))
+            answered_before = now - idle * 1000
+            queries.append((keys.answered, answered_before))
+            changes.append((space_id, "idle", answered_before, text))
     changed = 0
     found = await stream_log.scored_below_each(queries)
     for (space_id, action, cutoff, text), thread_ids in zip(changes, found, strict=True):

@@ -187,8 +187,8 @@ class VisitorSession:
         """Made at the first thread switch: most widget sockets never switch, and the task and
         its channel are about 4 KB of an idle socket's memory (issue 19)."""
         if self.switches is None:
-            if self.nursery is None:  # not joined yet: the welcome's switch comes after
-                return None
+            if self.nursery is None:  # not joined: nothing switches before the welcome (the
+                return None  # listeners hold what they hear until it is queued)
             switches, receive = trio.open_memory_channel[SwitchThread](SWITCHES_SIZE)
             try:
                 self.nursery.start_soon(feed_visitor, self, receive)
@@ -215,7 +215,7 @@ class VisitorSession:
         if self.available_groups != {}:  # {}: no group to tell of, ever (its settings)
             nursery.start_soon(follow_availability, self)
 
-    async def follow_revocations(self) -> None:
+    async def follow_revocations(self) -> NoReturn:
         """Revoked (4004), or cut off for falling behind (1013: FellBehind revokes the watch)."""
         await end_when_revoked(self.watch)
 
@@ -312,9 +312,9 @@ def _on_queue_entry(session: VisitorSession, entry: LogEntry) -> None:
 class FellBehind:
     """A visitor session's cut-off: set when it fell behind its client (its outbox was full
     when an entry came) or its thread actor failed. It closes the socket with 1013 (the widget
-    resumes from its last id) by revoking the session's watch, which a task of the session
-    waits on already (end_when_revoked), so it costs no task of its own. A deliberate drop, so
-    it is counted, once."""
+    resumes from its last id) by revoking the session's watch, which the session's own task
+    follows already (follow_revocations), so it costs no task of its own. A deliberate drop,
+    so it is counted, once."""
 
     def __init__(self, watch: WidgetWatch, overflows: Counter[str]) -> None:
         self._watch = watch

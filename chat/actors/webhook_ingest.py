@@ -140,19 +140,14 @@ async def _reclaim(
     spaces: dict[str, str],
     enqueued: Callable[[], None],
 ) -> None:
+    async def take(space_id: str, claimed: list[groups.Decoded]) -> None:
+        logger.info("webhooks reclaimed %d entries of space %s", len(claimed), space_id)
+        await _ingest(stream_log, db, state, spaces, claimed, enqueued)
+
     idle_ms = int(settings.projector_claim_idle_seconds * 1000)
-    found = await groups.reclaim_each(
-        stream_log, consumer, sorted(spaces), idle_ms, READ_COUNT, WEBHOOKS_GROUP
+    await groups.reclaim_all(
+        stream_log, consumer, sorted(spaces), idle_ms, READ_COUNT, take, WEBHOOKS_GROUP
     )
-    for space_id, claimed in found.items():
-        while claimed:
-            logger.info("webhooks reclaimed %d entries of space %s", len(claimed), space_id)
-            await _ingest(stream_log, db, state, spaces, claimed, enqueued)
-            if len(claimed) < READ_COUNT:
-                break
-            claimed = await groups.reclaim(
-                stream_log, consumer, space_id, idle_ms, READ_COUNT, WEBHOOKS_GROUP
-            )
 
 
 async def _ingest(

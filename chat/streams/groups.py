@@ -125,8 +125,8 @@ async def read_own_pending(
 @functools.lru_cache(maxsize=16)
 def _events_keys(prefix: str, space_ids: tuple[str, ...]) -> dict[str, str]:
     """Each space's stream key, to its space. The consumers read every space of the deployment
-    several times a second with the same list: building the keys took about 0.4 ms a read for
-    700 spaces, hashing the tuple about 5 µs. Read only: callers never change the mapping."""
+    several times a second with the same list: building the keys took about 0.7 ms a read for
+    700 spaces, a cached lookup about 0.01 ms. Read only: callers never change the mapping."""
     return {SpaceKeys(prefix, s).events: s for s in space_ids}
 
 
@@ -200,6 +200,27 @@ async def reclaim_each(
         if claimed := [_decode(space_id, e) for e in reply[1] if e]:
             found[space_id] = claimed
     return found
+
+
+async def reclaim_all(
+    stream_log: StreamLog,
+    consumer: str,
+    space_ids: list[str],
+    min_idle_ms: int,
+    count: int,
+    take: Callable[[str, list[Decoded]], Awaitable[None]],
+    group: str = PROJECTOR_GROUP,
+) -> None:
+    """Take over everything crashed consumers left pending in `space_ids`: one `reclaim_each`,
+    then, for a space whose batch came full, `reclaim` until it has no more. `take` handles each
+    batch (space id, entries) before the next is claimed."""
+    found = await reclaim_each(stream_log, consumer, space_ids, min_idle_ms, count, group)
+    for space_id, claimed in found.items():
+        while claimed:
+            await take(space_id, claimed)
+            if len(claimed) < count:
+                break
+            claimed = await reclaim(stream_log, consumer, space_id, min_idle_ms, count, group)
 
 
 async def ack(

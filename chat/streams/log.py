@@ -205,7 +205,7 @@ class StreamLog:
         # Signed visitor identity (chat/streams/identity.py), group-committed like updates.
         self.identity = IdentityLog(redis, prefix, self._group)
         # A widget socket's reads on joining, in one call (chat/streams/visitor_join.py).
-        self.joins = VisitorJoins(redis, prefix, self.presence_ttl_ms)
+        self.joins = VisitorJoins(redis, prefix, self.presence_cutoff)
 
     def keys(self, space_id: str) -> SpaceKeys:
         return SpaceKeys(self.prefix, space_id)

@@ -10,9 +10,9 @@ so in a cluster it runs on one master."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from chat.clock import now_ms
 from chat.events import VisitorInfo
 from chat.streams.client import Redis
 from chat.streams.identity import verified_key
@@ -39,15 +39,15 @@ class JoinRead:
 class VisitorJoins:
     """The joining read of widget sockets. Holds the script; does no I/O on init."""
 
-    def __init__(self, redis: Redis, prefix: str, presence_ttl_ms: int) -> None:
+    def __init__(self, redis: Redis, prefix: str, presence_cutoff: Callable[[], int]) -> None:
         self.prefix = prefix
-        self.presence_ttl_ms = presence_ttl_ms
+        self.presence_cutoff = presence_cutoff  # StreamLog.presence_cutoff
         self._read_join = redis.register_script(READ_JOIN)
 
     async def read(self, space_id: str, visitor_id: str) -> JoinRead:
         keys = SpaceKeys(self.prefix, space_id)
         key_list = [keys.visitor(visitor_id), verified_key(keys, visitor_id), keys.online]
-        cutoff = str(now_ms() - self.presence_ttl_ms)
+        cutoff = str(self.presence_cutoff())
         reply: list[list[str] | int] = await self._read_join(keys=key_list, args=[cutoff])
         flat, verified, online = reply
         assert isinstance(flat, list) and isinstance(online, list)

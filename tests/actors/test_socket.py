@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 import coredis.exceptions
 import orjson
@@ -61,7 +61,7 @@ class EchoSession:
         await self.gate.wait()
         await self.outbox.send({"type": "welcome"})
 
-    async def follow_revocations(self) -> None:
+    async def follow_revocations(self) -> NoReturn:
         await self.cut_off.wait()
         raise Closing(CLOSE_TRY_AGAIN, "fell behind")
 
