@@ -571,3 +571,9 @@ CREATE TABLE IF NOT EXISTS ratings (
 );
 -- The report (GET /reports/ratings) reads a space's ratings by time.
 CREATE INDEX IF NOT EXISTS ratings_space_created ON ratings (space_id, created_at);
+-- Which schema (a digest of schema.sql and migrations/) was applied in full; a start that finds
+-- its own here runs no DDL beside live servers (chat/db/schema.py).
+CREATE TABLE IF NOT EXISTS schema_applied (
+    fingerprint text PRIMARY KEY,
+    applied_at timestamptz NOT NULL DEFAULT now()
+);

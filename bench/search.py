@@ -28,8 +28,8 @@ import psycopg
 
 from chat.db import search_queries
 from chat.db.migrations import apply_migrations
-from chat.db.pool import SCHEMA_PATH
 from chat.db.projection import _INSERT_MESSAGES
+from chat.db.schema import SCHEMA_PATH
 from chat.embedded.postgres import start_postgres, stop_postgres
 
 _WORDS = (

@@ -23,7 +23,7 @@ from prometheus_client.multiprocess import mark_process_dead
 
 from chat.config import Settings, env_settings
 from chat.db import two_factor_queries
-from chat.db.pool import apply_schema
+from chat.db.schema import apply_schema
 from chat.embedded.services import services_down, services_up
 from chat.log_format import configure_logging
 from chat.metrics.exposition import MULTIPROCESS_DIR_ENV

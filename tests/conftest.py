@@ -19,7 +19,7 @@ import pytest
 import trio
 
 from chat.config import Settings
-from chat.db.pool import apply_schema
+from chat.db.schema import apply_schema
 from chat.embedded.services import EmbeddedServices, services_down, services_up
 from chat.embedded.valkey import ValkeyProcess, start_valkey, stop_valkey
 from chat.server import serve

@@ -41,7 +41,7 @@ from bench.report import spread
 from bench.scenarios import Context
 from chat.config import Settings
 from chat.db import accounts, space_queries
-from chat.db.pool import apply_schema
+from chat.db.schema import apply_schema
 from chat.services import Services, open_services
 from chat.streams import groups
 from chat.streams.log import StreamLog

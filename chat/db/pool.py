@@ -9,7 +9,6 @@ import logging
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import TypeVar, cast
 
 import psycopg
@@ -19,7 +18,6 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool
 
 from chat.db.breaker import CircuitBreaker, SlotWaitTimeout
-from chat.db.migrations import apply_migrations
 
 T = TypeVar("T")
 
@@ -31,7 +29,6 @@ DEFAULT_POOL_WAIT_SECONDS = 5.0
 # A cancelled `run` asks PostgreSQL to cancel its query: a short extra connection to the server
 # (a few ms when healthy). A server that does not take it within this long is not waited on.
 CANCEL_REQUEST_TIMEOUT_SECONDS = 1.0
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schema.sql"
 
 
 class _Slots:
@@ -207,19 +204,3 @@ def _with_statement_timeout(url: str, seconds: float) -> str:
     given = conninfo_to_dict(url).get("options")
     milliseconds = max(1, round(seconds * 1000))  # 0 would mean no timeout at all
     return " ".join(filter(None, [str(given or ""), f"-c statement_timeout={milliseconds}"]))
-
-
-def apply_schema(url: str) -> None:
-    """Create what is missing, then apply the versioned migrations (chat/db/migrations.py); safe
-    to run at every start and from several processes."""
-    with psycopg.connect(url, autocommit=True) as conn:
-        # Concurrent `CREATE ... IF NOT EXISTS` can still collide; an advisory lock serialises.
-        # The migrations run under it too: one process's schema.sql beside another's pending
-        # migration (yoyo's own lock does not cover schema.sql) deadlocked two servers starting
-        # at once in a CI run.
-        conn.execute("SELECT pg_advisory_lock(715517)")
-        try:
-            conn.execute(SCHEMA_PATH.read_text())
-            apply_migrations(url)
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(715517)")

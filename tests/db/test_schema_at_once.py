@@ -12,7 +12,7 @@ import threading
 import psycopg
 
 from chat.config import Settings
-from chat.db.pool import apply_schema
+from chat.db.schema import apply_schema
 
 COLUMN = (
     "SELECT count(*) FROM information_schema.columns"

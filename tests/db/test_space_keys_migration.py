@@ -10,7 +10,7 @@ import psycopg
 
 from chat.config import Settings
 from chat.db import space_queries
-from chat.db.pool import apply_schema
+from chat.db.schema import apply_schema
 
 COLUMN = (
     "SELECT data_type, is_nullable FROM information_schema.columns"

@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 
 from chat.config import Settings
-from chat.db.pool import apply_schema
+from chat.db.schema import apply_schema
 
 TABLES = ("organizations", "refresh_tokens", "two_factor", "two_factor_recovery_codes")
 

@@ -14,7 +14,7 @@ from yoyo import get_backend, read_migrations
 
 from chat.config import Settings
 from chat.db.migrations import MIGRATIONS_PATH, _yoyo_url
-from chat.db.pool import apply_schema
+from chat.db.schema import apply_schema
 from chat.embedded.services import EmbeddedServices
 
 SCHEMA_AT_0001 = Path(__file__).with_name("schema-at-0001.sql")
