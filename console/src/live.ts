@@ -165,6 +165,8 @@ function message(c: Console, frame: Frame<"message">): void {
     content: frame.content,
     client_id: frame.client_id,
     created_at: frame.created_at,
+    // Its file: an own message's echo that comes before its ack is the copy the log keeps.
+    ...(frame.attachment ? { attachment: frame.attachment } : {}),
     ...(frame.quick_replies ? { quick_replies: frame.quick_replies } : {}),
   };
   if (!c.logOf(m.thread_id).receive(m)) return;

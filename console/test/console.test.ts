@@ -943,6 +943,51 @@ test("a handover goes where it happened: by time, else after the bot's last mess
   assert.deepEqual(ids(placeHandover(items, { bot_id: "gone" })), ["1-0", "2-0", "3-0", "handover"]);
 });
 
+test("a live message keeps its file, whether an own message's echo or its ack comes first", async () => {
+  (globalThis as { document?: unknown }).document = {
+    title: "",
+    visibilityState: "visible",
+    hasFocus: () => true,
+  };
+  const { Console } = await import("../src/console");
+  const { onFrame } = await import("../src/live");
+  const c = new Console();
+  c.me = { ...AGENT, accepting_chats: true } as Agent;
+  c.spaceId = "s1";
+  onFrame(c, { type: "subscribed", space_id: "s1", cursor: "1-0" });
+  onFrame(c, { type: "thread.new", cursor: "2-0", thread: thread("t1", { visitor_id: "v1" }) });
+  const file = { id: "f1", name: "diagram.png", content_type: "image/png", size: 64 };
+  // A visitor's file, live.
+  onFrame(c, { type: "message", cursor: "3-0", ...msg("3-0"), attachment: file });
+  // An own file: the echo on the feed before the ack (a loaded server sends them so).
+  c.logOf("t1").write("c1", "diagram.png", Date.now(), file);
+  onFrame(c, {
+    type: "message",
+    cursor: "4-0",
+    ...msg("4-0", { sender_type: "agent", sender_id: ME, client_id: "c1", content: "diagram.png" }),
+    attachment: file,
+  });
+  onFrame(c, {
+    type: "ack",
+    ref: "message",
+    client_id: "c1",
+    id: "4-0",
+    thread_id: "t1",
+    created_at: at(4),
+  });
+  assert.deepEqual(
+    c
+      .logOf("t1")
+      .shown(AGENT)
+      .map((m) => [m.key, m.state, m.attachment?.id]),
+    [
+      ["i:3-0", "sent", "f1"],
+      ["c:c1", "sent", "f1"],
+    ],
+  );
+  await new Promise((resolve) => setImmediate(resolve));
+});
+
 test("frames: a handed_over change is kept for the timeline; a bot's messages are a bot's", async () => {
   (globalThis as { document?: unknown }).document = {
     title: "",
