@@ -4,8 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck clean services-down frontend frontend-check \
-	frontend-shared-check widget widget-check console console-check bench
+.PHONY: install run test test-tier2 test-all lint typecheck clean services-down frontend \
+	frontend-check frontend-shared-check widget widget-check console console-check bench
 
 install: $(STAMP)
 
@@ -30,11 +30,21 @@ typecheck: install
 	$(BIN)/mypy
 
 # Two workers, a test file each at a time (a file's fixtures: its servers, its browser); the
-# fault suite and the load tests marked serial run alone after: they kill and stop services or
-# race two servers under a deadline, and the fault suite prints its table.
+# load tests marked serial run alone after: they race two servers under a deadline.
+# `make test` is the first tier (about 14 minutes on 2 cores); `make test-tier2` runs the second:
+# the Valkey Cluster suite, the OpenAPI fuzz and the fault suite (marker `tier2`, given by
+# tests/conftest.py, and `faults`: they kill and stop services and print their table). CI
+# (.ci/run) runs both: `make test-all`.
+TIER1 := not tier2 and not faults
 test: install lint typecheck frontend-check
-	$(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile -m "not faults and not serial"
-	$(BIN)/pytest -q -p no:cacheprovider -m "faults or serial"
+	$(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile -m "$(TIER1) and not serial"
+	$(BIN)/pytest -q -p no:cacheprovider -m "$(TIER1) and serial"
+
+test-tier2: install
+	$(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile -m "tier2 and not faults and not serial"
+	$(BIN)/pytest -q -p no:cacheprovider -m "faults or (tier2 and serial)"
+
+test-all: test test-tier2
 
 # The front-ends are one npm workspace (package.json here: frontend/shared, widget, console) with
 # one lockfile, package-lock.json, and one node_modules/ (README "Front-ends"). `make frontend`

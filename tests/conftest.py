@@ -204,3 +204,18 @@ async def server_processes(settings: Settings) -> AsyncIterator[list[ServerProce
     finally:
         for proc in made:
             proc.stop()
+
+
+# The second tier (`make test-tier2`; CI runs both tiers): whole suites that re-prove on another
+# topology what the first tier proves (the Valkey Cluster suite) or sweep the API with generated
+# requests (the schemathesis fuzz). They are most of the first tier's time otherwise; the fault
+# suite (marker `faults`) runs in the second tier too.
+TIER2_PATHS = ("tests/cluster/", "tests/http/test_openapi_fuzz.py")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    root = Path(str(config.rootpath))
+    for item in items:
+        where = Path(str(item.path)).relative_to(root).as_posix()
+        if where.startswith(TIER2_PATHS):
+            item.add_marker(pytest.mark.tier2)
