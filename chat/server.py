@@ -16,6 +16,7 @@ from chat.errors import CLOSE_SERVICE_RESTART
 from chat.http.app import asgi_app, hypercorn_config
 from chat.http.listener import ConnectionCap
 from chat.http.metrics import run_metrics_refresher
+from chat.http.ws_handshake import decline_extensions
 from chat.services import Services, open_services
 
 logger = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ async def serve(
         nursery.start_soon(_wait_for_signal, stop, services)
         nursery.start_soon(run_metrics_refresher, services, stop)
         config = hypercorn_config(host, port, fd=fd)
+        decline_extensions()  # no permessage-deflate: 262 KB per socket (chat/http/ws_handshake.py)
         app = ConnectionCap(asgi_app(services), settings.max_connections)
         binds = await nursery.start(
             partial(hypercorn.trio.serve, app, config, shutdown_trigger=stop.wait, mode="asgi")
