@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import trio
-from playwright.sync_api import Page, Request, expect
+from playwright.sync_api import Page, Request, Route, expect
 
 from tests.browser.agent import AgentDriver
 from tests.browser.conftest import PageWatch, Service, csp_violations, record_csp_violations
@@ -259,3 +259,40 @@ def test_an_agent_sets_and_removes_their_picture_in_the_console(
         lambda: call("GET", f"{service.base}/api/v1/auth/me/avatar", token=service.org.token)
     )
     assert gone.body == {"avatar_url": None}
+
+
+# Lets the page run what a settled fetch scheduled (its body read, then a render) before the test
+# looks: a frame, then a task.
+SETTLE = "() => new Promise(done => requestAnimationFrame(() => setTimeout(done, 0)))"
+
+
+def test_a_late_first_read_of_the_picture_does_not_undo_an_upload(
+    service: Service, consoles: Consoles, tmp_path: Path
+) -> None:
+    """The picture card reads the agent's picture when it opens; an upload made before that
+    read answers must not be undone by the (older) answer: seen in a loaded CI run."""
+    ada: Console = consoles.new(service.base)
+    ada.sign_in(service.org.agent["email"], PASSWORD)
+    held: list[Route] = []
+
+    def hold_first_read(route: Route) -> None:
+        if route.request.method == "GET" and not held:
+            held.append(route)
+        else:
+            route.continue_()
+
+    ada.page.route("**/api/v1/auth/me/avatar", hold_first_read)
+    with ada.page.expect_request(lambda r: r.url.endswith("/auth/me/avatar")):
+        ada.part("nav-security").click()
+    picture = tmp_path / "me.png"
+    picture.write_bytes(png(24))
+    ada.part("avatar-file").set_input_files(str(picture))
+    image = ada.part("avatar-image")
+    expect(image).to_be_visible()
+    assert len(held) == 1
+    # The first read answers now, with what it would have read before the upload: no picture.
+    with ada.page.expect_response(lambda r: r.request.method == "GET" and "/me/avatar" in r.url):
+        held[0].fulfill(json={"avatar_url": None})
+    ada.page.evaluate(SETTLE)
+    ada.page.evaluate(SETTLE)
+    expect(image).to_be_visible()

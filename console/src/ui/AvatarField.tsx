@@ -1,4 +1,4 @@
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { errorText } from "../api";
 import type { Console } from "../console";
 
@@ -8,15 +8,20 @@ import type { Console } from "../console";
 export function AvatarField({ c }: { c: Console }) {
   const [url, setUrl] = useState<string | null>(null);
   const [error, setError] = useState("");
+  // Uploads and removals since the first read: an answer to that read that comes after one of
+  // them is older than what it did, and must not put the old picture (or none) back.
+  const edits = useRef(0);
   useEffect(() => {
+    const before = edits.current;
     c.auth
       .api<{ avatar_url: string | null }>("GET", "/auth/me/avatar")
-      .then((r) => setUrl(r.avatar_url))
-      .catch((err) => setError(errorText(err)));
+      .then((r) => edits.current === before && setUrl(r.avatar_url))
+      .catch((err) => edits.current === before && setError(errorText(err)));
   }, []);
   const upload = async (input: HTMLInputElement) => {
     const file = input.files?.[0];
     if (!file) return;
+    edits.current += 1;
     setError("");
     try {
       setUrl((await c.auth.api<{ avatar_url: string }>("PUT", "/auth/me/avatar", file)).avatar_url);
@@ -26,6 +31,7 @@ export function AvatarField({ c }: { c: Console }) {
     input.value = "";
   };
   const remove = async () => {
+    edits.current += 1;
     setError("");
     try {
       await c.auth.api("DELETE", "/auth/me/avatar");
