@@ -91,7 +91,7 @@ async def test_thread_and_messages(base_url: str, settings: Settings) -> None:
             assert_error(reply, 404, "not_found")
 
 
-async def test_claim_close_and_transfer(base_url: str) -> None:
+async def test_claim_close_and_transfer(base_url: str, settings: Settings) -> None:
     with trio.fail_after(40):
         org = await make_org(base_url)
         other_org = await make_org(base_url)
@@ -127,6 +127,12 @@ async def test_claim_close_and_transfer(base_url: str) -> None:
         assert_error(
             await call("POST", f"{thread}/transfer", b"{{", token=bob.token), 400, "invalid"
         )
+        await wait_for_rows(  # GET reads the projected row: once Bob's claim is in it
+            settings.database_url,
+            "SELECT count(*) FROM threads WHERE id = %s AND assigned_agent_id IS NOT NULL",
+            (ack["thread_id"],),
+            1,
+        )
         still = await call("GET", thread, token=bob.token)
         assert still.body["assigned_agent_id"] == bob.agent["id"]
 
@@ -156,7 +162,9 @@ async def test_claim_close_and_transfer(base_url: str) -> None:
             assert_error(reply, 404, "not_found")
 
 
-async def test_thread_commands_by_role_over_rest_and_the_socket(base_url: str) -> None:
+async def test_thread_commands_by_role_over_rest_and_the_socket(
+    base_url: str, settings: Settings
+) -> None:
     """Issue 15, finding 4: an agent who lost a claim took the thread by transferring it to
     themselves, and any agent closed a colleague's conversation. REST answers 403 forbidden,
     the socket an error frame with the same code; a target's availability is 409."""
@@ -189,6 +197,15 @@ async def test_thread_commands_by_role_over_rest_and_the_socket(base_url: str) -
                     frame["type"],
                     thread_id,
                 )
+        # GET reads the projected row: wait until PostgreSQL holds Bob's claim (a loaded CI
+        # run read the row as projected before the claim). The refused commands appended
+        # nothing (each was answered forbidden), so this is the thread's state.
+        await wait_for_rows(
+            settings.database_url,
+            "SELECT count(*) FROM threads WHERE id = %s AND assigned_agent_id IS NOT NULL",
+            (thread_id,),
+            1,
+        )
         still = await call("GET", thread, token=bob.token)
         assert (still.body["status"], still.body["assigned_agent_id"]) == (
             "active",
