@@ -522,7 +522,9 @@ test("allowed domains split on commas and newlines; the snippet is exact", () =>
 
 // --- frames applied to the console -----------------------------------------------------------
 
-test("frames: replays are dropped by cursor, unread counts visitor messages, acks settle sends", async () => {
+/** A console signed in as AGENT on space s1, with a document enough for its title and alerts,
+ * and the function that applies a frame to it. */
+async function signedInConsole() {
   (globalThis as { document?: unknown }).document = {
     title: "",
     visibilityState: "visible",
@@ -533,6 +535,11 @@ test("frames: replays are dropped by cursor, unread counts visitor messages, ack
   const c = new Console();
   c.me = { ...AGENT, accepting_chats: true } as Agent;
   c.spaceId = "s1";
+  return { c, onFrame };
+}
+
+test("frames: replays are dropped by cursor, unread counts visitor messages, acks settle sends", async () => {
+  const { c, onFrame } = await signedInConsole();
   c.agents.set("other", { ...AGENT, id: "other", name: "Bo", is_online: false });
   const t = thread("t1", { visitor_id: "v1" });
   onFrame(c, { type: "subscribed", space_id: "s1", cursor: "1-0" });
@@ -944,16 +951,7 @@ test("a handover goes where it happened: by time, else after the bot's last mess
 });
 
 test("a live message keeps its file, whether an own message's echo or its ack comes first", async () => {
-  (globalThis as { document?: unknown }).document = {
-    title: "",
-    visibilityState: "visible",
-    hasFocus: () => true,
-  };
-  const { Console } = await import("../src/console");
-  const { onFrame } = await import("../src/live");
-  const c = new Console();
-  c.me = { ...AGENT, accepting_chats: true } as Agent;
-  c.spaceId = "s1";
+  const { c, onFrame } = await signedInConsole();
   onFrame(c, { type: "subscribed", space_id: "s1", cursor: "1-0" });
   onFrame(c, { type: "thread.new", cursor: "2-0", thread: thread("t1", { visitor_id: "v1" }) });
   const file = { id: "f1", name: "diagram.png", content_type: "image/png", size: 64 };
@@ -989,16 +987,7 @@ test("a live message keeps its file, whether an own message's echo or its ack co
 });
 
 test("frames: a handed_over change is kept for the timeline; a bot's messages are a bot's", async () => {
-  (globalThis as { document?: unknown }).document = {
-    title: "",
-    visibilityState: "visible",
-    hasFocus: () => true,
-  };
-  const { Console } = await import("../src/console");
-  const { onFrame } = await import("../src/live");
-  const c = new Console();
-  c.me = { ...AGENT, accepting_chats: true } as Agent;
-  c.spaceId = "s1";
+  const { c, onFrame } = await signedInConsole();
   c.agents.set("bot", { ...AGENT, id: "bot", name: "Shopbot", kind: "bot", is_online: false });
   c.agents.set("bo", { ...AGENT, id: "bo", name: "Bo", kind: "human", is_online: true });
   onFrame(c, { type: "subscribed", space_id: "s1", cursor: "1-0" });

@@ -22,6 +22,17 @@ from tests.helpers.db import wait_for_rows
 from tests.helpers.http import call
 
 
+async def claim_projected(database_url: str, thread_id: str) -> None:
+    """Until PostgreSQL holds the thread's claim: GET /threads/{id} answers the projected row,
+    and a loaded CI run read it before the projector had written the claim."""
+    await wait_for_rows(
+        database_url,
+        "SELECT count(*) FROM threads WHERE id = %s AND assigned_agent_id IS NOT NULL",
+        (thread_id,),
+        1,
+    )
+
+
 async def test_thread_and_messages(base_url: str, settings: Settings) -> None:
     with trio.fail_after(40):
         org = await make_org(base_url)
@@ -127,12 +138,7 @@ async def test_claim_close_and_transfer(base_url: str, settings: Settings) -> No
         assert_error(
             await call("POST", f"{thread}/transfer", b"{{", token=bob.token), 400, "invalid"
         )
-        await wait_for_rows(  # GET reads the projected row: once Bob's claim is in it
-            settings.database_url,
-            "SELECT count(*) FROM threads WHERE id = %s AND assigned_agent_id IS NOT NULL",
-            (ack["thread_id"],),
-            1,
-        )
+        await claim_projected(settings.database_url, ack["thread_id"])
         still = await call("GET", thread, token=bob.token)
         assert still.body["assigned_agent_id"] == bob.agent["id"]
 
@@ -197,15 +203,9 @@ async def test_thread_commands_by_role_over_rest_and_the_socket(
                     frame["type"],
                     thread_id,
                 )
-        # GET reads the projected row: wait until PostgreSQL holds Bob's claim (a loaded CI
-        # run read the row as projected before the claim). The refused commands appended
-        # nothing (each was answered forbidden), so this is the thread's state.
-        await wait_for_rows(
-            settings.database_url,
-            "SELECT count(*) FROM threads WHERE id = %s AND assigned_agent_id IS NOT NULL",
-            (thread_id,),
-            1,
-        )
+        # The refused commands appended nothing (each was answered forbidden), so the projected
+        # row is then the thread's state.
+        await claim_projected(settings.database_url, thread_id)
         still = await call("GET", thread, token=bob.token)
         assert (still.body["status"], still.body["assigned_agent_id"]) == (
             "active",
