@@ -7,15 +7,16 @@ import logging
 import signal
 from functools import partial
 
-import hypercorn.trio
 import trio
 
 from chat.actors.drain import run_drain
 from chat.config import Settings
 from chat.errors import CLOSE_SERVICE_RESTART
 from chat.http.app import asgi_app, hypercorn_config
+from chat.http.front_door import serve as serve_front_door
 from chat.http.listener import ConnectionCap
 from chat.http.metrics import run_metrics_refresher
+from chat.http.ws import ws_routes
 from chat.http.ws_handshake import decline_extensions
 from chat.services import Services, open_services
 
@@ -44,9 +45,10 @@ async def serve(
         nursery.start_soon(run_metrics_refresher, services, stop)
         config = hypercorn_config(host, port, fd=fd)
         decline_extensions()  # no permessage-deflate: 262 KB per socket (chat/http/ws_handshake.py)
-        app = ConnectionCap(asgi_app(services), settings.max_connections)
+        routes = ws_routes(services)
+        app = ConnectionCap(asgi_app(services, routes), settings.max_connections)
         binds = await nursery.start(
-            partial(hypercorn.trio.serve, app, config, shutdown_trigger=stop.wait, mode="asgi")
+            partial(serve_front_door, app, config, routes, shutdown_trigger=stop.wait)
         )
         gc.collect()
         gc.freeze()

@@ -243,6 +243,12 @@ async def queue_frame(outbox: trio.MemorySendChannel[Frame], frame: Frame) -> No
         outbox.send_nowait(frame)
     except trio.WouldBlock:
         await outbox.send(frame)
+    except trio.BrokenResourceError:
+        # The writer has closed the outbox: it ended, and that cancels the session
+        # (end_session_after). A sibling still running its step ends at that cancellation
+        # here, as `outbox.send` would, instead of raising into the session's nursery.
+        await trio.lowlevel.checkpoint()
+        raise
 
 
 async def run_writer(

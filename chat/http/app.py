@@ -13,7 +13,7 @@ from quart_trio.wrappers import TrioRequest
 
 from chat.http.api.inbound import INBOUND_EMAIL_MAX_BYTES, INBOUND_EMAIL_PATH
 from chat.http.api.routes import PREFIX, api_blueprint
-from chat.http.bare_ws import WebSocketRoutes
+from chat.http.bare_ws import Handler, WebSocketRoutes
 from chat.http.docs import docs_blueprint
 from chat.http.errors import error_response, install_error_handlers
 from chat.http.pages import pages_blueprint
@@ -22,7 +22,6 @@ from chat.http.request_ids import install_request_telemetry
 from chat.http.throttle import install_request_budget
 from chat.http.widget_assets import widget_assets_blueprint
 from chat.http.widget_cors import install_widget_cors
-from chat.http.ws import ws_routes
 from chat.services import Services
 from chat.space_settings import MAX_ATTACHMENT_BYTES
 
@@ -99,10 +98,11 @@ def create_app(services: Services) -> QuartTrio:
     return app
 
 
-def asgi_app(services: Services) -> WebSocketRoutes:
-    """The whole service as one ASGI app: the WebSocket routes served bare (chat/http/bare_ws.py)
-    in front of the quart-trio app that serves everything else."""
-    return WebSocketRoutes(create_app(services), ws_routes(services))
+def asgi_app(services: Services, routes: dict[str, Handler]) -> WebSocketRoutes:
+    """The whole service as one ASGI app: the WebSocket `routes` served bare
+    (chat/http/bare_ws.py) in front of the quart-trio app that serves everything else. The
+    front door (chat/http/front_door.py) serves most of their sockets before they get here."""
+    return WebSocketRoutes(create_app(services), routes)
 
 
 def hypercorn_config(host: str, port: int, *, fd: int | None = None) -> Config:

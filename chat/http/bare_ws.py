@@ -15,7 +15,7 @@ answer through hypercorn's `websocket.http.response` extension.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, cast
+from typing import Any, Protocol, cast
 from urllib.parse import parse_qsl
 
 import orjson
@@ -51,6 +51,40 @@ class SocketHeaders:
         return [value.decode("latin1") for key, value in self._raw if key == wanted]
 
 
+def query_args(query: str) -> dict[str, str]:
+    """The first value of each query argument, as quart's `args.get` answered."""
+    args: dict[str, str] = {}
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        args.setdefault(name, value)
+    return args
+
+
+def error_body(code: str, message: str) -> bytes:
+    """A refused handshake's body, in the contract's error shape."""
+    return orjson.dumps({"error": {"code": code, "message": message}})
+
+
+class HandshakeSocket(Protocol):
+    """What a WebSocket route's handler gets: the handshake to accept or refuse, then the
+    sessions' Socket (chat/actors/socket.py). Served over ASGI (`BareSocket`, below) or straight
+    off the connection (chat/http/ws_connection.py)."""
+
+    args: dict[str, str]
+    headers: SocketHeaders
+    remote_addr: str | None
+    accepted: bool
+
+    async def accept(self) -> None: ...
+
+    async def reject(self, status: int, code: str, message: str) -> None: ...
+
+    async def receive(self) -> str | bytes: ...
+
+    async def send(self, data: str) -> None: ...
+
+    async def close(self, code: int, reason: str = "") -> None: ...
+
+
 class BareSocket:
     """One WebSocket over ASGI's receive/send: the sessions' Socket (chat/actors/socket.py).
 
@@ -69,11 +103,7 @@ class BareSocket:
         self._receive = receive
         self._send = send
         self._scope = cancel_scope
-        query = asgi_scope.get("query_string", b"").decode("latin1")
-        # The first value of each argument, as quart's `args.get` answered.
-        self.args: dict[str, str] = {}
-        for name, value in parse_qsl(query, keep_blank_values=True):
-            self.args.setdefault(name, value)
+        self.args = query_args(asgi_scope.get("query_string", b"").decode("latin1"))
         self.headers = SocketHeaders(asgi_scope.get("headers") or [])
         client = asgi_scope.get("client")
         self.remote_addr: str | None = client[0] if client else None
@@ -85,7 +115,7 @@ class BareSocket:
 
     async def reject(self, status: int, code: str, message: str) -> None:
         """Refuse the handshake with an HTTP answer in the contract's error shape."""
-        body = orjson.dumps({"error": {"code": code, "message": message}})
+        body = error_body(code, message)
         await self._send(
             {"type": "websocket.http.response.start", "status": status, "headers": JSON_HEADERS}
         )
@@ -114,7 +144,7 @@ class BareSocket:
         await self._send({"type": "websocket.close", "code": code, "reason": reason})
 
 
-Handler = Callable[["BareSocket"], Awaitable[None]]
+Handler = Callable[[HandshakeSocket], Awaitable[None]]
 
 
 class WebSocketRoutes:
@@ -138,7 +168,12 @@ class WebSocketRoutes:
                 cast(Send, send),
                 cancel_scope,
             )
-            # Every record logged for this socket carries these (chat/http/request_ids.py).
-            request_id.set(client_or_new_id(socket.headers.get(REQUEST_ID_HEADER)))
-            session_id.set(new_id())
+            label_records(socket.headers)
             await handler(socket)
+
+
+def label_records(headers: SocketHeaders) -> None:
+    """Every record logged for this socket's task from now on carries its request id (the
+    client's, or a new one) and a session id (chat/http/request_ids.py)."""
+    request_id.set(client_or_new_id(headers.get(REQUEST_ID_HEADER)))
+    session_id.set(new_id())

@@ -60,17 +60,27 @@ class ConnectionCap:
         if scope["type"] == "lifespan":
             await self.app(scope, receive, send)
             return
+        if not self.enter():
+            await _refuse(scope["type"] == "websocket", send)
+            return
+        try:
+            await self.app(scope, receive, _shielded_end(send) if scope["type"] == "http" else send)
+        finally:
+            self.leave()
+
+    def enter(self) -> bool:
+        """Take a place for one request or WebSocket; False (counted, logged once) when full.
+        The front door (chat/http/front_door.py) takes places for the sockets it serves itself."""
         if self.active >= self.limit:
             if self.refused == 0:
                 logger.warning("connection cap of %d reached: refusing with 503", self.limit)
             self.refused += 1
-            await _refuse(scope["type"] == "websocket", send)
-            return
+            return False
         self.active += 1
-        try:
-            await self.app(scope, receive, _shielded_end(send) if scope["type"] == "http" else send)
-        finally:
-            self.active -= 1
+        return True
+
+    def leave(self) -> None:
+        self.active -= 1
 
 
 async def _refuse(websocket: bool, send: ASGISendCallable) -> None:

@@ -29,7 +29,7 @@ from chat.errors import (
     UnavailableError,
 )
 from chat.http.auth import check_agent_session
-from chat.http.bare_ws import BareSocket, Handler
+from chat.http.bare_ws import Handler, HandshakeSocket
 from chat.http.client_address import client_address
 from chat.http.origin import origin_allowed
 from chat.http.sign_in_copy import org_spaces
@@ -65,7 +65,7 @@ def ws_routes(services: Services) -> dict[str, Handler]:
         services.redis, settings.key_prefix, settings.visitor_sockets_per_address
     )
 
-    async def widget_socket(ws: BareSocket) -> None:
+    async def widget_socket(ws: HandshakeSocket) -> None:
         key = ws.args.get("key", "")
         try:
             async with services.revocations.open_widget_watch(
@@ -76,7 +76,9 @@ def ws_routes(services: Services) -> dict[str, Handler]:
             if not ws.accepted:
                 await ws.reject(404, "not_found", "unknown widget key")
 
-    async def _serve_widget(ws: BareSocket, space: SpaceRow, key: str, watch: WidgetWatch) -> None:
+    async def _serve_widget(
+        ws: HandshakeSocket, space: SpaceRow, key: str, watch: WidgetWatch
+    ) -> None:
         if not origin_allowed(ws.headers.get("Origin"), space.allowed_domains):
             await ws.reject(403, "origin_not_allowed", "this origin may not use the widget")
             return
@@ -114,7 +116,7 @@ def ws_routes(services: Services) -> dict[str, Handler]:
                 user_agent=ws.headers.get("User-Agent") or "",
             )
 
-    async def agent_socket(ws: BareSocket) -> None:
+    async def agent_socket(ws: HandshakeSocket) -> None:
         await ws.accept()
         try:
             token = await _receive_token(services, ws, ws.args.get("token"))
@@ -133,7 +135,7 @@ def ws_routes(services: Services) -> dict[str, Handler]:
             deps.stats.agent.closed(CLOSE_UNAUTHORIZED)
             await close_quietly(ws, CLOSE_UNAUTHORIZED, err.message)
 
-    async def _serve_agent(ws: BareSocket, agent: AgentRow, watch: AgentWatch) -> None:
+    async def _serve_agent(ws: HandshakeSocket, agent: AgentRow, watch: AgentWatch) -> None:
         # Listed after the watch is registered, so a space deleted meanwhile either is not
         # listed or reaches the watch (and the session drops it).
         # From the copy in Valkey while PostgreSQL is down (chat/http/sign_in_copy.py).
@@ -149,7 +151,7 @@ def ws_routes(services: Services) -> dict[str, Handler]:
     return routes
 
 
-async def echo_socket(ws: BareSocket) -> None:
+async def echo_socket(ws: HandshakeSocket) -> None:
     """A bare echo through the same stack (only with CHAT_BENCH_ECHO=true): the bench's ceiling
     figure, so every msgs/s it reports can be read as a share of what the stack does with no
     work per frame."""
@@ -175,7 +177,7 @@ async def check_sign_in(services: Services, token: str) -> tuple[AgentRow, str]:
     return caller.agent, caller.session_id
 
 
-async def _receive_token(services: Services, socket: BareSocket, token: str | None) -> str:
+async def _receive_token(services: Services, socket: HandshakeSocket, token: str | None) -> str:
     """The token from the query, or from a first `auth` frame within the allowed time."""
     if not token:
         with trio.move_on_after(services.settings.agent_auth_timeout_seconds):

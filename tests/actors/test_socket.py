@@ -14,7 +14,7 @@ import pytest
 import trio
 import trio.testing
 
-from chat.actors.socket import OUTBOX_SIZE, Closing, run_session
+from chat.actors.socket import OUTBOX_SIZE, Closing, queue_frame, run_session
 from chat.config import Settings
 from chat.errors import (
     CLOSE_FLOODING,
@@ -203,3 +203,18 @@ async def test_a_cancelled_session_still_leaves(autojump_clock: trio.testing.Moc
         async with session_on(peer) as session:
             assert (await peer.next())["type"] == "welcome"
         assert session.left and peer.closed_with is None
+
+
+async def test_a_frame_queued_after_the_writer_closed_the_outbox_ends_at_the_cancellation() -> None:
+    """The writer closes the outbox as it ends, and its end cancels the session; a sibling that
+    queues a frame in the same step (no schedule point on queue_frame's fast path) ends with
+    that cancellation, not a BrokenResourceError raised into the session's nursery (which the
+    listener logged as a handler's error, and once took down)."""
+    outbox, receive = trio.open_memory_channel[Frame](OUTBOX_SIZE)
+    await receive.aclose()
+    with trio.CancelScope() as session:
+        session.cancel()
+        await queue_frame(outbox, {"type": "ack"})
+    assert session.cancelled_caught
+    with pytest.raises(trio.BrokenResourceError):  # outside a cancelled session: still an error
+        await queue_frame(outbox, {"type": "ack"})

@@ -1,0 +1,317 @@
+"""The front door (chat/http/front_door.py) on a real listener: a WebSocket route's handshake is
+served by a DirectSocket in the connection's task, everything else by hypercorn through the ASGI
+app, and the direct sockets keep what hypercorn's WebSocket stream did (1009, pongs, the close
+handshake, 400/503/500 answers). The service's own routes run on it in every other test."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import orjson
+import pytest
+import trio
+from hypercorn.trio.worker_context import WorkerContext
+from wsproto import ConnectionType, WSConnection
+from wsproto.connection import Connection
+from wsproto.events import (
+    AcceptConnection,
+    CloseConnection,
+    Ping,
+    Pong,
+    RejectConnection,
+    RejectData,
+    Request,
+    TextMessage,
+)
+from wsproto.frame_protocol import Opcode
+
+from chat.http.app import hypercorn_config
+from chat.http.bare_ws import HandshakeSocket
+from chat.http.front_door import FrontDoor
+from chat.http.listener import ConnectionCap
+from chat.http.ws_connection import DirectSocket
+
+WITHIN = 10.0
+MAX_MESSAGE = 1000
+SILENCE_DEADLINE = 1.0
+
+
+@dataclass
+class Seen:
+    """What the handlers and the ASGI app behind the front door saw."""
+
+    sockets: list[HandshakeSocket] = field(default_factory=list)
+    asgi_scopes: list[dict[str, Any]] = field(default_factory=list)
+    handler_cancelled: trio.Event = field(default_factory=trio.Event)
+
+
+def _routes(seen: Seen) -> dict[str, Any]:
+    async def echo(ws: HandshakeSocket) -> None:
+        seen.sockets.append(ws)
+        if ws.args.get("refuse"):
+            await ws.reject(403, "origin_not_allowed", "no")
+            return
+        await ws.accept()
+        try:
+            while True:
+                data = await ws.receive()
+                if data == "close please":
+                    await ws.close(4000, "asked")
+                    continue
+                await ws.send(str(data))
+        except trio.Cancelled:
+            seen.handler_cancelled.set()
+            raise
+
+    async def broken(ws: HandshakeSocket) -> None:
+        seen.sockets.append(ws)
+        if ws.args.get("beside_the_close"):
+            await ws.accept()
+
+            async def fail_when_cancelled() -> None:
+                try:
+                    await trio.sleep_forever()
+                except trio.Cancelled:
+                    raise RuntimeError("a sibling's bug as the session ends") from None
+
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(fail_when_cancelled)
+                await ws.receive()  # the peer's close cancels the handler
+        if ws.args.get("after_accept"):
+            await ws.accept()
+            await ws.receive()
+        raise RuntimeError("a handler's bug")
+
+    return {"/ws/echo": echo, "/ws/broken": broken}
+
+
+async def _asgi(seen: Seen, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """The app behind the front door: answers HTTP with 200 and accepts any WebSocket."""
+    if scope["type"] == "lifespan":
+        return
+    seen.asgi_scopes.append(scope)
+    if scope["type"] == "http":
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"from asgi"})
+        return
+    await receive()  # websocket.connect
+    await send({"type": "websocket.accept"})
+    await send({"type": "websocket.send", "text": "from asgi"})
+    await receive()
+
+
+@asynccontextmanager
+async def front_door(limit: int = 100) -> AsyncIterator[tuple[int, Seen, ConnectionCap]]:
+    """A FrontDoor on 127.0.0.1 (its port), what it served, and its connection cap."""
+    seen = Seen()
+    config = hypercorn_config("127.0.0.1", 0)
+    config.websocket_max_message_size = MAX_MESSAGE
+    config.keep_alive_timeout = SILENCE_DEADLINE
+    cap = ConnectionCap(partial(_asgi, seen), limit)
+    door = FrontDoor(cap, config, WorkerContext(None), {}, _routes(seen))
+    listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
+    port = listeners[0].socket.getsockname()[1]
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(trio.serve_listeners, door.serve_connection, listeners)
+        yield port, seen, cap
+        nursery.cancel_scope.cancel()
+
+
+class Client:
+    """A WebSocket client over a raw stream, with wsproto doing the framing."""
+
+    def __init__(self, stream: trio.SocketStream) -> None:
+        self.stream = stream
+        self.ws = WSConnection(ConnectionType.CLIENT)
+        self.pending: list[Any] = []
+
+    async def event(self) -> Any:
+        while not self.pending:
+            data = await self.stream.receive_some(65536)
+            if not data:
+                return None
+            self.ws.receive_data(data)
+            self.pending.extend(self.ws.events())
+        return self.pending.pop(0)
+
+    async def send(self, event: Any) -> None:
+        await self.stream.send_all(self.ws.send(event))
+
+
+async def _open(port: int, target: str, *, chunk: int = 0, behind: bytes = b"") -> Client:
+    stream = await trio.open_tcp_stream("127.0.0.1", port)
+    client = Client(stream)
+    head = client.ws.send(Request(host="t", target=target)) + behind
+    if chunk:
+        for start in range(0, len(head), chunk):
+            await stream.send_all(head[start : start + chunk])
+    else:
+        await stream.send_all(head)
+    return client
+
+
+async def _accepted(port: int, target: str = "/ws/echo") -> Client:
+    client = await _open(port, target)
+    assert isinstance(await client.event(), AcceptConnection)
+    return client
+
+
+async def test_a_route_handshake_is_served_directly_and_everything_else_by_hypercorn() -> None:
+    with trio.fail_after(WITHIN):
+        async with front_door() as (port, seen, cap):
+            client = await _accepted(port, "/ws/echo?a=1&a=2&b=")
+            await client.send(TextMessage(data="héllo"))
+            assert (await client.event()).data == "héllo"
+            assert [type(ws) for ws in seen.sockets] == [DirectSocket]
+            assert seen.sockets[0].args == {"a": "1", "b": ""}
+            assert seen.sockets[0].remote_addr == "127.0.0.1"
+            assert cap.active == 1  # the direct socket holds a place under the cap
+            assert seen.asgi_scopes == []
+
+            # A WebSocket to another path, and plain HTTP, reach the ASGI app through hypercorn.
+            other = await _accepted(port, "/ws/elsewhere")
+            assert (await other.event()).data == "from asgi"
+            stream = await trio.open_tcp_stream("127.0.0.1", port)
+            await stream.send_all(b"GET /ws/echo HTTP/1.1\r\nHost: t\r\n\r\n")
+            answer = await stream.receive_some(65536)
+            assert answer.startswith(b"HTTP/1.1 200"), answer
+            assert [scope["type"] for scope in seen.asgi_scopes] == ["websocket", "http"]
+            assert seen.asgi_scopes[1]["path"] == "/ws/echo"
+
+
+async def test_a_handshake_in_small_pieces_and_a_frame_right_behind_it() -> None:
+    """The head may come in many reads; a frame sent with the head's last bytes (before our
+    answer) is read, not lost."""
+    with trio.fail_after(WITHIN):
+        async with front_door() as (port, _seen, _cap):
+            frame = Connection(ConnectionType.CLIENT).send(TextMessage(data="early"))
+            client = await _open(port, "/ws/echo", chunk=7, behind=frame)
+            assert isinstance(await client.event(), AcceptConnection)
+            assert (await client.event()).data == "early"
+
+
+async def test_fragments_pings_and_the_size_limit() -> None:
+    with trio.fail_after(WITHIN):
+        async with front_door() as (port, _seen, _cap):
+            client = await _accepted(port)
+            await client.send(TextMessage(data="one ", message_finished=False))
+            await client.send(Ping(payload=b"are you there"))
+            await client.send(TextMessage(data="message"))
+            pong = await client.event()
+            assert isinstance(pong, Pong) and pong.payload == b"are you there"
+            assert (await client.event()).data == "one message"
+
+            # Over the limit, in parts: close 1009, and the socket's close handshake completes.
+            await client.send(TextMessage(data="x" * 600, message_finished=False))
+            await client.send(TextMessage(data="x" * 600))
+            closing = await client.event()
+            assert isinstance(closing, CloseConnection) and closing.code == 1009
+            await client.send(closing.response())
+            assert await client.event() is None  # then the server closes the connection
+
+
+async def test_bad_utf8_is_closed_with_1007() -> None:
+    with trio.fail_after(WITHIN):
+        async with front_door() as (port, _seen, _cap):
+            client = await _accepted(port)
+            # A masked text frame by hand: wsproto will not send invalid UTF-8.
+            payload = b"\xff\xfe"
+            mask = b"\x01\x02\x03\x04"
+            masked = bytes(byte ^ mask[i % 4] for i, byte in enumerate(payload))
+            await client.stream.send_all(
+                bytes([0x80 | Opcode.TEXT, 0x80 | len(payload)]) + mask + masked
+            )
+            closing = await client.event()
+            assert isinstance(closing, CloseConnection) and closing.code == 1007
+
+
+async def test_the_peers_close_is_answered_and_ends_the_handler() -> None:
+    with trio.fail_after(WITHIN):
+        async with front_door() as (port, seen, cap):
+            client = await _accepted(port)
+            await client.send(CloseConnection(code=1000, reason="bye"))
+            answer = await client.event()
+            assert isinstance(answer, CloseConnection) and answer.code == 1000
+            await seen.handler_cancelled.wait()
+            assert await client.event() is None
+            while cap.active:  # the place is given back as the handler's task ends
+                await trio.sleep(0.01)
+
+            # A server's close: the client answers it and the connection ends.
+            client = await _accepted(port)
+            await client.send(TextMessage(data="close please"))
+            closing = await client.event()
+            assert isinstance(closing, CloseConnection) and closing.code == 4000
+            await client.send(closing.response())
+            assert await client.event() is None
+
+
+async def _http_answer(client: Client) -> tuple[int, bytes]:
+    reject = await client.event()
+    assert isinstance(reject, RejectConnection), reject
+    body = b""
+    while reject.has_body:
+        data = await client.event()
+        assert isinstance(data, RejectData)
+        body += data.data
+        if data.body_finished:
+            break
+    return reject.status_code, body
+
+
+async def test_refusals_invalid_handshakes_the_cap_and_a_handlers_error() -> None:
+    with trio.fail_after(WITHIN):
+        async with front_door(limit=1) as (port, seen, _cap):
+            status, body = await _http_answer(await _open(port, "/ws/echo?refuse=1"))
+            assert status == 403
+            assert orjson.loads(body)["error"]["code"] == "origin_not_allowed"
+
+            status, body = await _http_answer(await _open(port, "/ws/broken"))
+            assert status == 500
+
+            # A handler's error after the upgrade: close 1011.
+            client = await _accepted(port, "/ws/broken?after_accept=1")
+            await client.send(TextMessage(data="boom"))
+            closing = await client.event()
+            assert isinstance(closing, CloseConnection) and closing.code == 1011
+
+            # An error beside the cancellation that the peer's close brings: logged, and the
+            # listener goes on.
+            client = await _accepted(port, "/ws/broken?beside_the_close=1")
+            await client.send(CloseConnection(code=1000))
+            assert isinstance(await client.event(), CloseConnection)
+            assert await client.event() is None
+
+            # The one place is held by an open socket: the next handshake is 503, in the
+            # contract's error shape.
+            held = await _accepted(port)
+            status, body = await _http_answer(await _open(port, "/ws/echo"))
+            assert status == 503
+            assert orjson.loads(body)["error"]["code"] == "unavailable"
+            await held.send(TextMessage(data="still here"))
+            assert (await held.event()).data == "still here"
+
+            # No Sec-WebSocket-Key: hypercorn's answer, 400.
+            stream = await trio.open_tcp_stream("127.0.0.1", port)
+            await stream.send_all(
+                b"GET /ws/echo HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\n"
+                b"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            )
+            assert (await stream.receive_some(65536)).startswith(b"HTTP/1.1 400")
+            assert len(seen.sockets) == 5
+
+
+@pytest.mark.parametrize("head", [b"", b"GET /ws/ech", b"GET /ws/echo HTTP/1.1\r\nHost:"])
+async def test_a_connection_silent_past_the_deadline_is_closed(head: bytes) -> None:
+    with trio.fail_after(WITHIN):
+        async with front_door() as (port, _seen, _cap):
+            stream = await trio.open_tcp_stream("127.0.0.1", port)
+            await stream.send_all(head)
+            with trio.move_on_after(0.5) as early:
+                await stream.receive_some(65536)
+            assert early.cancelled_caught  # still open before the deadline...
+            assert await stream.receive_some(65536) == b""  # ...closed after it
