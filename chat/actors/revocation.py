@@ -20,7 +20,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import NoReturn, TypeVar
+from typing import Generic, NoReturn, TypeVar
 
 import trio
 
@@ -103,6 +103,51 @@ async def end_when_revoked(watch: Watch) -> NoReturn:
     raise Closing(watch.revoked.code, watch.revoked.reason)
 
 
+class Admission(Generic[_Found, _W]):
+    """`async with`: run `check`, file the watch `make` builds from its answer in `index`, and
+    take it out again on exit (SessionRegistry.open_widget_watch). A class rather than an
+    @asynccontextmanager: one object per widget socket instead of two context managers, their
+    generators' frames and trio's record of each generator (issue 19: memory per socket)."""
+
+    __slots__ = ("_registry", "_check", "_make", "_index", "_watch")
+
+    def __init__(
+        self,
+        registry: SessionRegistry,
+        check: Callable[[], Awaitable[_Found]],
+        make: Callable[[_Found], _W],
+        index: dict[str, set[_W]],
+    ) -> None:
+        self._registry = registry
+        self._check = check
+        self._make = make
+        self._index = index
+        self._watch: _W | None = None
+
+    async def __aenter__(self) -> tuple[_Found, _W]:
+        registry = self._registry
+        since = registry.generation
+        found = await self._check()
+        watch = self._watch = self._make(found)
+        self._index.setdefault(watch.index_key, set()).add(watch)
+        if registry._closing_new is not None:
+            watch.revoke(registry._closing_new.code, registry._closing_new.reason)
+        try:
+            if registry.generation != since:
+                # Dispatched while `check` ran: maybe committed after its read, and it did not
+                # reach this watch. Every later entry will, so one more check closes the gap.
+                found = await self._check()
+        except BaseException:
+            registry._forget(self._index, watch)
+            raise
+        return found, watch
+
+    async def __aexit__(self, *_exc: object) -> None:
+        if self._watch is not None:
+            self._registry._forget(self._index, self._watch)
+            self._watch = None
+
+
 class SessionRegistry:
     """This process's live sessions, by what can revoke them. Kept in Services; no I/O."""
 
@@ -123,49 +168,28 @@ class SessionRegistry:
         """Check an agent's sign-in (`check` answers the live agent and the sign-in's session id,
         or raises), then watch that sign-in until exit. A revocation dispatched while `check`
         ran makes it check once more."""
-        async with self._admitted(
-            check, lambda found: AgentWatch(found[0].id, found[1]), self._agents
+        async with Admission(
+            self, check, lambda found: AgentWatch(found[0].id, found[1]), self._agents
         ) as (found, watch):
             yield found[0], watch
 
-    @asynccontextmanager
-    async def open_widget_watch(
+    def open_widget_watch(
         self, widget_key: str, check: Callable[[], Awaitable[SpaceRow]]
-    ) -> AsyncIterator[tuple[SpaceRow, WidgetWatch]]:
-        """Check that `widget_key` names a live space (`check` raises otherwise), then watch
-        that space and key until exit, as open_agent_watch."""
-        async with self._admitted(
-            check, lambda space: WidgetWatch(space.id, widget_key), self._widgets
-        ) as found_watch:
-            yield found_watch
+    ) -> Admission[SpaceRow, WidgetWatch]:
+        """`async with`: check that `widget_key` names a live space (`check` raises otherwise),
+        then watch that space and key until exit, as open_agent_watch."""
+        return Admission(
+            self, check, lambda space: WidgetWatch(space.id, widget_key), self._widgets
+        )
 
-    @asynccontextmanager
-    async def _admitted(
-        self,
-        check: Callable[[], Awaitable[_Found]],
-        make: Callable[[_Found], _W],
-        index: dict[str, set[_W]],
-    ) -> AsyncIterator[tuple[_Found, _W]]:
-        since = self.generation
-        found = await check()
-        watch = make(found)
-        index.setdefault(watch.index_key, set()).add(watch)
-        if self._closing_new is not None:
-            watch.revoke(self._closing_new.code, self._closing_new.reason)
-        try:
-            if self.generation != since:
-                # Dispatched while `check` ran: maybe committed after its read, and it did not
-                # reach this watch. Every later entry will, so one more check closes the gap.
-                found = await check()
-            yield found, watch
-        finally:
-            watches = index.get(watch.index_key)
-            if watches is not None:
-                watches.discard(watch)
-                if not watches:
-                    del index[watch.index_key]
-            if not self.size():
-                self._emptied.set()
+    def _forget(self, index: dict[str, set[_W]], watch: _W) -> None:
+        watches = index.get(watch.index_key)
+        if watches is not None:
+            watches.discard(watch)
+            if not watches:
+                del index[watch.index_key]
+        if not self.size():
+            self._emptied.set()
 
     def dispatch(self, entry: ControlEntry) -> None:
         """Mark the watches this entry revokes; their sessions close themselves."""

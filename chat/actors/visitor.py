@@ -160,13 +160,15 @@ class VisitorSession:
     # The feed's state (chat/actors/visitor_feed.py): entries are held until the welcome.
     holding: bool = True
     welcomed: bool = False
-    held: deque[tuple[Callable[[Any, LogEntry], Any], LogEntry]] = field(default_factory=deque)
+    held: deque[tuple[Callable[[Any, LogEntry], Any], LogEntry]] | None = None
     # The waiting queue's follower (chat/actors/visitor_queue.py), once the visitor's place
     # may have moved.
     queue_watch: QueueWatch | None = None
     thread_id: str | None = None
     watermark: str = "0-0"
-    own_client_ids: deque[str] = field(default_factory=lambda: deque(maxlen=OWN_CLIENT_IDS))
+    # The client ids of this session's own messages (their echo is not sent back), made at the
+    # first: an empty deque is 760 bytes of an idle socket (issue 19).
+    own_client_ids: deque[str] | None = None
     attachment: Attachment | None = None
     agents_online: bool = False
     available_groups: Availability = None  # chat/actors/visitor_groups.py
@@ -391,7 +393,7 @@ async def _handle_message(session: VisitorSession, frame: SendMessage) -> None:
     _offer_draft(session, False, None)
     if not session.stored and (url := session.pages.take_now()) is not None:
         await _store_page(session, url)  # the agent sees where the visitor writes from
-    session.own_client_ids.append(frame.client_id)
+    _remember_own(session, frame.client_id)
     settings, config = session.space_settings, session.deps.settings
     budget = AddressBudget(
         session.address,
@@ -441,7 +443,7 @@ async def _leave_lead(session: VisitorSession, email: str) -> None:
     conversation as an email one, shows it in every agent's inbox and, once projected, has the
     team notified by mail (chat/actors/mailer.py)."""
     client_id = "lead-" + uuid.uuid4().hex
-    session.own_client_ids.append(client_id)  # the form already thanked the visitor
+    _remember_own(session, client_id)  # the form already thanked the visitor
     ack = await session.deps.stream_log.do_post_message(
         session.space.id,
         sender_type="visitor",
@@ -574,3 +576,10 @@ async def _store_page(session: VisitorSession, url: str) -> None:
     )
     session.stored = True
     session.browser.written = True
+
+
+def _remember_own(session: VisitorSession, client_id: str) -> None:
+    """This session sent the message `client_id`: its echo from the log is not sent back."""
+    if session.own_client_ids is None:
+        session.own_client_ids = deque(maxlen=OWN_CLIENT_IDS)
+    session.own_client_ids.append(client_id)

@@ -76,7 +76,7 @@ class FeedSession(Protocol):
     outbox: trio.MemorySendChannel[Frame]
     thread_id: str | None
     watermark: str  # the id of the last thread entry sent
-    own_client_ids: deque[str]
+    own_client_ids: deque[str] | None  # made at the first message of this session's
     attachment: Attachment | None
     agents_online: bool
     available_groups: dict[str, bool] | None  # chat/actors/visitor_groups.py
@@ -85,7 +85,9 @@ class FeedSession(Protocol):
     # the thread's until the welcome and during a switch, the listeners' until the welcome.
     holding: bool
     welcomed: bool
-    held: deque[tuple[Callable[[Any, LogEntry], Any], LogEntry]]
+    # Made when something is held, dropped once empty: an empty deque is 760 bytes, and most
+    # widget sockets idle (issue 19).
+    held: deque[tuple[Callable[[Any, LogEntry], Any], LogEntry]] | None
 
     @property
     def overflowed(self) -> CutOff:
@@ -130,10 +132,13 @@ def _put(session: FeedSession, channel: trio.MemorySendChannel[Any], item: objec
 
 
 def _hold(session: FeedSession, handle: Callable[[Any, LogEntry], Any], entry: LogEntry) -> bool:
-    if len(session.held) >= HELD_LIMIT:
+    held = session.held
+    if held is None:
+        held = session.held = deque()
+    if len(held) >= HELD_LIMIT:
         session.overflowed.set()
         return False
-    session.held.append((handle, entry))
+    held.append((handle, entry))
     return True
 
 
@@ -149,6 +154,8 @@ def release(session: FeedSession) -> None:
     while session.held and not session.holding:
         handle, entry = session.held.popleft()
         handle(session, entry)
+    if not session.held:
+        session.held = None
 
 
 def listener(
@@ -199,7 +206,8 @@ def pass_entry(session: FeedSession, entry: LogEntry) -> bool:
     session.watermark = entry.id
     match event:
         case MessagePosted() as m:
-            if m.sender_type == "visitor" and m.client_id in session.own_client_ids:
+            own = session.own_client_ids
+            if m.sender_type == "visitor" and own is not None and m.client_id in own:
                 return True
             # Encoded once for all of this visitor's tabs (and sessions) in this process.
             return push(session, encoded(entry, "visitor", message_frame))

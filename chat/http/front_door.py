@@ -97,24 +97,53 @@ class FrontDoor:
             head, handler = await self._read_head(stream)
         except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
             head, handler = b"", None
-        if head and handler is not None:
-            http = h11.Connection(h11.SERVER, max_incomplete_event_size=HEAD_BYTES)
-            http.receive_data(head)
-            handshake = _handshake(http)
-            if handshake is not None:
-                await self._serve_websocket(stream, http, *handshake, handler)
-                return
         if not head:  # silent past the deadline, or gone: nothing to serve
             await _close(stream)
             return
-        server = TCPServer(
-            self.app,
-            self.config,
-            self.context,
-            ConnectionState(self.lifespan_state.copy()),
-            PrefixedStream(stream, head),  # type: ignore[arg-type]  # a plain stream, no TLS
+        socket = self._direct_socket(stream, head) if handler is not None else None
+        if socket is None:
+            server = TCPServer(
+                self.app,
+                self.config,
+                self.context,
+                ConnectionState(self.lifespan_state.copy()),
+                PrefixedStream(stream, head),  # type: ignore[arg-type]  # a plain stream, no TLS
+            )
+            await server.run()
+            return
+        del head  # held for the socket's life otherwise (issue 19: memory per socket)
+        assert handler is not None
+        await self._serve_websocket(stream, socket, handler)
+
+    def _direct_socket(self, stream: trio.SocketStream, head: bytes) -> DirectSocket | None:
+        """A DirectSocket for `head` if it is one whole bodiless GET and a valid WebSocket
+        handshake (RFC 6455 4.2.1); None otherwise, and hypercorn answers it as it always did
+        (a 400 for a bad handshake, the app for a plain GET)."""
+        http = h11.Connection(h11.SERVER, max_incomplete_event_size=HEAD_BYTES)
+        http.receive_data(head)
+        try:
+            request = http.next_event()
+            if not isinstance(request, h11.Request) or not isinstance(
+                http.next_event(), h11.EndOfMessage
+            ):
+                return None
+        except h11.RemoteProtocolError:
+            return None
+        handshake = PlainHandshake(list(request.headers), request.http_version.decode("ascii"))
+        if not handshake.is_valid():
+            return None
+        try:
+            address = stream.socket.getpeername()
+        except OSError:
+            return None  # gone already: hypercorn finds that out too
+        return DirectSocket(
+            stream,
+            http,
+            request,
+            handshake,
+            remote_addr=address[0] if isinstance(address, tuple) else None,
+            max_message=self.config.websocket_max_message_size,
         )
-        await server.run()
 
     async def _read_head(self, stream: trio.SocketStream) -> tuple[bytes, Handler | None]:
         """The bytes read before deciding, and the WebSocket route's handler if the request line
@@ -151,73 +180,33 @@ class FrontDoor:
         return self.routes.get(target.partition(b"?")[0])
 
     async def _serve_websocket(
-        self,
-        stream: trio.SocketStream,
-        http: h11.Connection,
-        request: h11.Request,
-        handshake: PlainHandshake,
-        handler: Handler,
+        self, stream: trio.SocketStream, socket: DirectSocket, handler: Handler
     ) -> None:
-        try:
-            address = stream.socket.getpeername()
-        except OSError:
-            await _close(stream)
-            return
-        cancel_scope = trio.CancelScope()
-        socket = DirectSocket(
-            stream,
-            http,
-            request,
-            handshake,
-            remote_addr=address[0] if isinstance(address, tuple) else None,
-            max_message=self.config.websocket_max_message_size,
-            cancel_scope=cancel_scope,
-        )
+        """Run the route's handler under the connection cap. What hypercorn did with an app's
+        error: logged, then a 500 before the upgrade or a close 1011 after it; the same when the
+        handler returns without either."""
         try:
             # The peer's close or disappearance cancels this scope (DirectSocket); an error
             # raised beside that cancellation comes out of it as an ExceptionGroup. Nothing
             # reaches the listener: one socket's error never ends the others'.
-            with cancel_scope:
+            with socket.cancel_scope:
                 if not self.cap.enter():
                     await socket.answer(503, FULL_HEADERS, FULL_BODY)
                 else:
                     try:
-                        await _run_handler(socket, handler)
+                        label_records(socket.headers)
+                        await handler(socket)
+                    except Exception:
+                        logger.exception("error in the WebSocket handler")
                     finally:
                         self.cap.leave()
+                    if not socket.accepted and not socket.answered:
+                        await socket.answer(500, [], b"")
+                    elif socket.open():
+                        await socket.close(CLOSE_INTERNAL_ERROR)
         except Exception:
             logger.exception("error in the WebSocket handler")
         await _close(stream)
-
-
-async def _run_handler(socket: DirectSocket, handler: Handler) -> None:
-    """What hypercorn did with an app's error: logged, then a 500 before the upgrade or a close
-    1011 after it; the same when the handler returns without either."""
-    label_records(socket.headers)
-    try:
-        await handler(socket)
-    except Exception:
-        logger.exception("error in the WebSocket handler")
-    if not socket.accepted and not socket.answered:
-        await socket.answer(500, [], b"")
-    elif socket.open():
-        await socket.close(CLOSE_INTERNAL_ERROR)
-
-
-def _handshake(http: h11.Connection) -> tuple[h11.Request, PlainHandshake] | None:
-    """The request in `http` and its handshake if it is one whole bodiless GET and a valid
-    WebSocket handshake (RFC 6455 4.2.1); None otherwise, and hypercorn answers it as it always
-    did (a 400 for a bad handshake, the app for a plain GET)."""
-    try:
-        request = http.next_event()
-        if not isinstance(request, h11.Request) or not isinstance(
-            http.next_event(), h11.EndOfMessage
-        ):
-            return None
-    except h11.RemoteProtocolError:
-        return None
-    handshake = PlainHandshake(list(request.headers), request.http_version.decode("ascii"))
-    return (request, handshake) if handshake.is_valid() else None
 
 
 async def _close(stream: trio.SocketStream) -> None:

@@ -50,14 +50,15 @@ class DirectSocket:
     """A WebSocket route's socket over a trio stream: the handshake (`accept`/`reject`) over
     the h11 connection that parsed the request, then frames through a wsproto connection.
 
-    `cancel_scope` is the handler's: the peer's close or disappearance cancels it."""
+    `cancel_scope` is for the handler to run in: the peer's close or disappearance cancels it.
+    Nothing of the request is kept but its arguments and headers."""
 
     __slots__ = (
         "_stream",
         "_http",
         "_handshake",
         "_ws",
-        "_scope",
+        "cancel_scope",
         "_send_lock",
         "_parts",
         "_length",
@@ -79,13 +80,12 @@ class DirectSocket:
         *,
         remote_addr: str | None,
         max_message: int,
-        cancel_scope: trio.CancelScope,
     ) -> None:
         self._stream = stream
         self._http: h11.Connection | None = http
         self._handshake: PlainHandshake | None = handshake
         self._ws: Connection | None = None
-        self._scope = cancel_scope
+        self.cancel_scope = trio.CancelScope()
         self._send_lock = trio.StrictFIFOLock()
         self._parts: list[str | bytes] = []
         self._length = 0
@@ -212,7 +212,7 @@ class DirectSocket:
 
     async def _gone(self) -> NoReturn:
         """The peer is gone or closed: end the handler (as a `websocket.disconnect` did)."""
-        self._scope.cancel()
+        self.cancel_scope.cancel()
         await trio.lowlevel.checkpoint()
         raise trio.BrokenResourceError("the WebSocket closed")  # pragma: no cover
 
