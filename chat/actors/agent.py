@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NoReturn, assert_never
 
@@ -158,9 +159,14 @@ class AgentSession:
         await self.outbox.send(agent_welcome(self.agent, self.spaces.values()))
         await _heartbeat(self)
         nursery.start_soon(self.viewing.run_writer)
+        nursery.start_soon(_follow_gone_spaces, self)
 
-    async def follow_revocations(self) -> NoReturn:
-        await _follow_revocations(self)
+    def on_revoked(self, stop: Callable[[], None]) -> None:
+        """A revoked sign-in or a deleted agent ends the session (4001)."""
+        self.watch.on_revoked(stop)
+
+    def revocation(self) -> Closing | None:
+        return self.watch.closing()
 
     async def handle(self, frame: AgentFrame) -> None:
         match frame:
@@ -389,13 +395,10 @@ async def _gone_from(session: AgentSession, space_id: str) -> None:
         logger.warning("could not mark agent %s gone; the presence sweep will", session.agent.id)
 
 
-async def _follow_revocations(session: AgentSession) -> NoReturn:
-    """A revoked sign-in or a deleted agent ends the session (Closing, 4001); a deleted space
-    ends that space's feed."""
+async def _follow_gone_spaces(session: AgentSession) -> NoReturn:
+    """A deleted space ends that space's feed (the session goes on)."""
     watch = session.watch
     while True:
-        if watch.revoked is not None:
-            raise Closing(watch.revoked.code, watch.revoked.reason)
         for space_id in watch.take_gone_spaces():
             await _drop_space(session, space_id)
         await watch.wait_changed()

@@ -20,7 +20,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Generic, NoReturn, TypeVar
+from typing import Generic, TypeVar
 
 import trio
 
@@ -55,23 +55,52 @@ class Revoked:
 class Watch:
     """One session's view of the revocations that concern it."""
 
+    __slots__ = ("index_key", "revoked", "_stop", "_changed", "_pending")
+
     def __init__(self, index_key: str) -> None:
         self.index_key = index_key  # what the registry files it under: agent id or space id
         self.revoked: Revoked | None = None
-        self._changed = trio.Event()
+        self._stop: Callable[[], None] | None = None  # the session's (Session.on_revoked)
+        # For wait_changed, made when something waits: most watches never wait (a widget
+        # session is stopped through `_stop`), and an Event is ~430 bytes (issue 19).
+        self._changed: trio.Event | None = None
+        self._pending = False  # something was dispatched since wait_changed last returned
 
     def revoke(self, code: int, reason: str) -> None:
         if self.revoked is None:
             self.revoked = Revoked(code, reason)
+            self._notify()
+            if self._stop is not None:
+                self._stop()
+
+    def on_revoked(self, stop: Callable[[], None]) -> None:
+        """Call `stop` at the revocation (at once if it came already)."""
+        self._stop = stop
+        if self.revoked is not None:
+            stop()
+
+    def closing(self) -> Closing | None:
+        """The revocation as the session's way out, if there was one."""
+        revoked = self.revoked
+        return None if revoked is None else Closing(revoked.code, revoked.reason)
+
+    def _notify(self) -> None:
+        self._pending = True
+        if self._changed is not None:
             self._changed.set()
 
     async def wait_changed(self) -> None:
         """Until something was dispatched to this watch since the last call returned."""
-        await self._changed.wait()
-        self._changed = trio.Event()
+        if not self._pending:
+            self._changed = trio.Event()
+            await self._changed.wait()
+            self._changed = None
+        self._pending = False
 
 
 class AgentWatch(Watch):
+    __slots__ = ("agent_id", "session_id", "_gone_spaces")
+
     def __init__(self, agent_id: str, session_id: str) -> None:
         super().__init__(agent_id)
         self.agent_id = agent_id
@@ -80,7 +109,7 @@ class AgentWatch(Watch):
 
     def space_gone(self, space_id: str) -> None:
         self._gone_spaces.add(space_id)
-        self._changed.set()
+        self._notify()
 
     def take_gone_spaces(self) -> set[str]:
         """Spaces deleted since the last call (any space: the session ignores foreign ones)."""
@@ -89,18 +118,12 @@ class AgentWatch(Watch):
 
 
 class WidgetWatch(Watch):
+    __slots__ = ("space_id", "widget_key")
+
     def __init__(self, space_id: str, widget_key: str) -> None:
         super().__init__(space_id)
         self.space_id = space_id
         self.widget_key = widget_key
-
-
-async def end_when_revoked(watch: Watch) -> NoReturn:
-    """Raise `Closing` with the watch's code once it is revoked (a session's
-    `follow_revocations`)."""
-    while watch.revoked is None:
-        await watch.wait_changed()
-    raise Closing(watch.revoked.code, watch.revoked.reason)
 
 
 class Admission(Generic[_Found, _W]):

@@ -14,6 +14,7 @@ import logging
 import math
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NoReturn, Protocol, TypeVar
 
@@ -122,11 +123,15 @@ class Session(Protocol[F]):
         """Read the state, queue the welcome, start the session's own tasks in `nursery`."""
         ...
 
-    async def follow_revocations(self) -> NoReturn:
-        """Raise `Closing` when something outside ends the session (a revoked sign-in or key,
-        a drain, falling behind); never return otherwise. Runs in the session's own task once
-        it joined, beside the reader and writer: that task would only wait otherwise, so this
-        costs no task of its own (issue 19's memory per socket)."""
+    def on_revoked(self, stop: Callable[[], None]) -> None:
+        """Call `stop` (at once if it is so already) when something outside ends the session:
+        a revoked sign-in or key, a drain, falling behind. `revocation()` then says how. A
+        callback rather than a task waiting for it: the reader runs in the session's own task,
+        and the session holds two tasks of its own when idle, not three (issue 19)."""
+        ...
+
+    def revocation(self) -> Closing | None:
+        """How the session was ended from outside (its close code and reason), if it was."""
         ...
 
     async def handle(self, frame: F) -> None:
@@ -154,9 +159,9 @@ async def run_session(
     Steps:
       1. `session.join(nursery)`. Frames are read only after it returns, so the welcome it
          queues is the first frame sent and no frame is answered before it.
-      2. The writer (`outbox` to the socket) and the frame reader run as siblings: the first of
-         them to finish (the socket closed) ends the session. The session's own task follows
-         its revocations meanwhile (`session.follow_revocations()`).
+      2. The writer (`outbox` to the socket) runs as a task and the frame reader in the
+         session's own task: the first of them to finish (the socket closed) ends the session.
+         A revocation (`session.on_revoked`) stops the reader and closes with its code.
       3. The reader takes each frame within `settings.socket_idle_timeout_seconds` (silence:
          close 1001) and at most `settings.flood_frames_per_second` a second (more: close
          4008); the session parses and handles it.
@@ -177,17 +182,13 @@ async def run_session(
             try:
                 await session.join(nursery)
                 nursery.start_soon(end_session_after, nursery, run_writer, socket, outbox, meter)
-                nursery.start_soon(
-                    end_session_after,
-                    nursery,
-                    _read_frames,
+                await _read_frames(
                     socket,
                     session,
                     settings.flood_frames_per_second,
                     settings.socket_idle_timeout_seconds,
                     meter,
                 )
-                await session.follow_revocations()
             finally:
                 with trio.move_on_after(CLEANUP_TIMEOUT_SECONDS, shield=True):
                     await session.leave()
@@ -203,13 +204,16 @@ async def run_session(
 
 async def _read_frames(
     socket: Socket, session: Session[F], flood_limit: int, idle_seconds: float, meter: SessionMeter
-) -> None:
+) -> NoReturn:
     flood = FloodGuard(flood_limit)
     # Silence (no frame for `idle_seconds`): a live client always speaks within that time
     # (pings, heartbeats), so the peer is gone. One scope for the reader's life, its deadline
     # moved at each frame and lifted while the frame is handled: a scope per receive was about
     # 1 KB of every idle socket and a scope's setup per frame (issue 19).
     with trio.CancelScope() as silence:
+        # A revocation stops the reader through the same scope (a scope is ~0.9 KB of an idle
+        # socket): the revocation, when there is one, is the reason it ended.
+        session.on_revoked(silence.cancel)
         while True:
             silence.deadline = trio.current_time() + idle_seconds
             data = await socket.receive()
@@ -231,7 +235,7 @@ async def _read_frames(
                 logger.warning("%s: storage unavailable: %r", session.who, exc)
                 meter.refused(UnavailableError.code)
                 await session.outbox.send(session.error_reply(UnavailableError(), frame))
-    raise Closing(CLOSE_GOING_AWAY, f"no frame for {idle_seconds:g} s")
+    raise session.revocation() or Closing(CLOSE_GOING_AWAY, f"no frame for {idle_seconds:g} s")
 
 
 async def queue_frame(outbox: trio.MemorySendChannel[Frame], frame: Frame) -> None:

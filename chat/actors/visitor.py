@@ -25,10 +25,11 @@ import trio
 from chat import thread_history
 from chat.actors.pacing import Paced, TokenBucket
 from chat.actors.preview import new_preview, offer_draft, send_previews
-from chat.actors.revocation import WidgetWatch, end_when_revoked
+from chat.actors.revocation import WidgetWatch
 from chat.actors.socket import (
     OUTBOX_SIZE,
     STORAGE_ERRORS,
+    Closing,
     SessionDeps,
     Socket,
     queue_frame,
@@ -217,9 +218,12 @@ class VisitorSession:
         if self.available_groups != {}:  # {}: no group to tell of, ever (its settings)
             nursery.start_soon(follow_availability, self)
 
-    async def follow_revocations(self) -> NoReturn:
+    def on_revoked(self, stop: Callable[[], None]) -> None:
         """Revoked (4004), or cut off for falling behind (1013: FellBehind revokes the watch)."""
-        await end_when_revoked(self.watch)
+        self.watch.on_revoked(stop)
+
+    def revocation(self) -> Closing | None:
+        return self.watch.closing()
 
     async def handle(self, frame: VisitorFrame) -> None:
         match frame:
@@ -315,7 +319,7 @@ class FellBehind:
     """A visitor session's cut-off: set when it fell behind its client (its outbox was full
     when an entry came) or its thread actor failed. It closes the socket with 1013 (the widget
     resumes from its last id) by revoking the session's watch, which the session's own task
-    follows already (follow_revocations), so it costs no task of its own. A deliberate drop,
+    stops already (on_revoked), so it costs no task of its own. A deliberate drop,
     so it is counted, once."""
 
     def __init__(self, watch: WidgetWatch, overflows: Counter[str]) -> None:

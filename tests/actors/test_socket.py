@@ -3,10 +3,10 @@ a small session implementing the skeleton's Session protocol, time under trio's 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import Any
 
 import coredis.exceptions
 import orjson
@@ -41,7 +41,8 @@ class EchoSession:
 
     outbox: trio.MemorySendChannel[Frame]
     gate: trio.Event = field(default_factory=trio.Event)
-    cut_off: trio.Event = field(default_factory=trio.Event)
+    stop: Callable[[], None] | None = None
+    revoked: Closing | None = None
     left: bool = False
 
     @property
@@ -61,9 +62,17 @@ class EchoSession:
         await self.gate.wait()
         await self.outbox.send({"type": "welcome"})
 
-    async def follow_revocations(self) -> NoReturn:
-        await self.cut_off.wait()
-        raise Closing(CLOSE_TRY_AGAIN, "fell behind")
+    def on_revoked(self, stop: Callable[[], None]) -> None:
+        self.stop = stop
+
+    def revocation(self) -> Closing | None:
+        return self.revoked
+
+    def cut_off(self) -> None:
+        """Revoked from outside, as falling behind does."""
+        self.revoked = Closing(CLOSE_TRY_AGAIN, "fell behind")
+        assert self.stop is not None, "not joined"
+        self.stop()
 
     async def handle(self, frame: dict[str, Any]) -> None:
         match frame.get("fail"):
@@ -193,7 +202,7 @@ async def test_closing_raised_by_a_session_task_closes_with_its_code(
         peer = FakeSocket()
         async with session_on(peer) as session:
             assert (await peer.next())["type"] == "welcome"
-            session.cut_off.set()
+            session.cut_off()
             assert await _ends_with(peer, session) == CLOSE_TRY_AGAIN
 
 
