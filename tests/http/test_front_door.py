@@ -34,6 +34,7 @@ from chat.http.bare_ws import HandshakeSocket
 from chat.http.front_door import FrontDoor
 from chat.http.listener import ConnectionCap
 from chat.http.ws_connection import DirectSocket
+from tests.helpers.chat import ORIGIN, make_org
 
 WITHIN = 10.0
 MAX_MESSAGE = 1000
@@ -315,3 +316,29 @@ async def test_a_connection_silent_past_the_deadline_is_closed(head: bytes) -> N
                 await stream.receive_some(65536)
             assert early.cancelled_caught  # still open before the deadline...
             assert await stream.receive_some(65536) == b""  # ...closed after it
+
+
+async def test_an_upgrade_on_a_reused_connection_is_served_through_hypercorn(base_url: str) -> None:
+    """The front door looks only at a connection's first request: a widget handshake after a
+    REST request on the same keep-alive connection reaches hypercorn, and the service still
+    serves it (WebSocketRoutes and BareSocket, chat/http/bare_ws.py) with its welcome."""
+    org = await make_org(base_url)
+    host, port = base_url.removeprefix("http://").split(":")
+    with trio.fail_after(WITHIN):
+        stream = await trio.open_tcp_stream(host, int(port))
+        client = Client(stream)
+        await stream.send_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+        answer = b""
+        while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+            data = await stream.receive_some(65536)
+            assert data, answer
+            answer += data
+        assert answer.startswith(b"HTTP/1.1 200"), answer
+        target = f"/ws/widget?key={org.space['widget_key']}"
+        await client.send(
+            Request(host="t", target=target, extra_headers=[(b"origin", ORIGIN.encode())])
+        )
+        assert isinstance(await client.event(), AcceptConnection)
+        welcome = await client.event()
+        assert isinstance(welcome, TextMessage)
+        assert orjson.loads(welcome.data)["type"] == "welcome"
