@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NoReturn, assert_never
 
@@ -24,7 +23,6 @@ from chat.actors.pacing import VisitorUpdates
 from chat.actors.revocation import AgentWatch
 from chat.actors.socket import (
     OUTBOX_SIZE,
-    Closing,
     SessionDeps,
     Socket,
     queue_frame,
@@ -135,7 +133,7 @@ class AgentSession:
     agent: AgentRow
     spaces: dict[str, SpaceRow]
     outbox: trio.MemorySendChannel[Frame]
-    watch: AgentWatch
+    watch: AgentWatch  # a revoked sign-in or a deleted agent ends the session (4001)
     socket_id: str = field(default_factory=new_socket_id)
     feeds: dict[str, trio.CancelScope] = field(default_factory=dict)
     thread_spaces: ThreadSpaces = field(default_factory=ThreadSpaces)
@@ -160,13 +158,6 @@ class AgentSession:
         await _heartbeat(self)
         nursery.start_soon(self.viewing.run_writer)
         nursery.start_soon(_follow_gone_spaces, self)
-
-    def on_revoked(self, stop: Callable[[], None]) -> None:
-        """A revoked sign-in or a deleted agent ends the session (4001)."""
-        self.watch.on_revoked(stop)
-
-    def revocation(self) -> Closing | None:
-        return self.watch.closing()
 
     async def handle(self, frame: AgentFrame) -> None:
         match frame:

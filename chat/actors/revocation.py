@@ -60,7 +60,8 @@ class Watch:
     def __init__(self, index_key: str) -> None:
         self.index_key = index_key  # what the registry files it under: agent id or space id
         self.revoked: Revoked | None = None
-        self._stop: Callable[[], None] | None = None  # the session's (Session.on_revoked)
+        # Stops the session's reader (run_session, chat/actors/socket.py).
+        self._stop: Callable[[], None] | None = None
         # For wait_changed, made when something waits: most watches never wait (a widget
         # session is stopped through `_stop`), and an Event is ~430 bytes (issue 19).
         self._changed: trio.Event | None = None

@@ -105,6 +105,21 @@ F = TypeVar("F")
 MESSAGE_FRAMES = (SendMessage, AgentSendMessage)
 
 
+class Revocable(Protocol):
+    """What can end a session from outside: a revoked sign-in or key, a drain, falling behind
+    (chat/actors/revocation.py's Watch). A callback rather than a task waiting for it: the
+    reader runs in the session's own task, and an idle session holds two tasks, not three
+    (issue 19)."""
+
+    def on_revoked(self, stop: Callable[[], None]) -> None:
+        """Call `stop` at the revocation (at once if it came already)."""
+        ...
+
+    def closing(self) -> Closing | None:
+        """The revocation as the session's way out (its close code and reason), if any."""
+        ...
+
+
 class Session(Protocol[F]):
     """What a kind of session adds to the skeleton; `F` is its union of inbound frames."""
 
@@ -123,15 +138,9 @@ class Session(Protocol[F]):
         """Read the state, queue the welcome, start the session's own tasks in `nursery`."""
         ...
 
-    def on_revoked(self, stop: Callable[[], None]) -> None:
-        """Call `stop` (at once if it is so already) when something outside ends the session:
-        a revoked sign-in or key, a drain, falling behind. `revocation()` then says how. A
-        callback rather than a task waiting for it: the reader runs in the session's own task,
-        and the session holds two tasks of its own when idle, not three (issue 19)."""
-        ...
-
-    def revocation(self) -> Closing | None:
-        """How the session was ended from outside (its close code and reason), if it was."""
+    @property
+    def watch(self) -> Revocable:
+        """What ends the session from outside (chat/actors/revocation.py's Watch)."""
         ...
 
     async def handle(self, frame: F) -> None:
@@ -161,7 +170,7 @@ async def run_session(
          queues is the first frame sent and no frame is answered before it.
       2. The writer (`outbox` to the socket) runs as a task and the frame reader in the
          session's own task: the first of them to finish (the socket closed) ends the session.
-         A revocation (`session.on_revoked`) stops the reader and closes with its code.
+         A revocation (`session.watch`) stops the reader and closes with its code.
       3. The reader takes each frame within `settings.socket_idle_timeout_seconds` (silence:
          close 1001) and at most `settings.flood_frames_per_second` a second (more: close
          4008); the session parses and handles it.
@@ -213,7 +222,7 @@ async def _read_frames(
     with trio.CancelScope() as silence:
         # A revocation stops the reader through the same scope (a scope is ~0.9 KB of an idle
         # socket): the revocation, when there is one, is the reason it ended.
-        session.on_revoked(silence.cancel)
+        session.watch.on_revoked(silence.cancel)
         while True:
             silence.deadline = trio.current_time() + idle_seconds
             data = await socket.receive()
@@ -235,7 +244,7 @@ async def _read_frames(
                 logger.warning("%s: storage unavailable: %r", session.who, exc)
                 meter.refused(UnavailableError.code)
                 await session.outbox.send(session.error_reply(UnavailableError(), frame))
-    raise session.revocation() or Closing(CLOSE_GOING_AWAY, f"no frame for {idle_seconds:g} s")
+    raise session.watch.closing() or Closing(CLOSE_GOING_AWAY, f"no frame for {idle_seconds:g} s")
 
 
 async def queue_frame(outbox: trio.MemorySendChannel[Frame], frame: Frame) -> None:

@@ -29,7 +29,6 @@ from chat.actors.revocation import WidgetWatch
 from chat.actors.socket import (
     OUTBOX_SIZE,
     STORAGE_ERRORS,
-    Closing,
     SessionDeps,
     Socket,
     queue_frame,
@@ -218,13 +217,6 @@ class VisitorSession:
         if self.available_groups != {}:  # {}: no group to tell of, ever (its settings)
             nursery.start_soon(follow_availability, self)
 
-    def on_revoked(self, stop: Callable[[], None]) -> None:
-        """Revoked (4004), or cut off for falling behind (1013: FellBehind revokes the watch)."""
-        self.watch.on_revoked(stop)
-
-    def revocation(self) -> Closing | None:
-        return self.watch.closing()
-
     async def handle(self, frame: VisitorFrame) -> None:
         match frame:
             case SendMessage():
@@ -319,7 +311,7 @@ class FellBehind:
     """A visitor session's cut-off: set when it fell behind its client (its outbox was full
     when an entry came) or its thread actor failed. It closes the socket with 1013 (the widget
     resumes from its last id) by revoking the session's watch, which the session's own task
-    stops already (on_revoked), so it costs no task of its own. A deliberate drop,
+    stops already (Watch.on_revoked), so it costs no task of its own. A deliberate drop,
     so it is counted, once."""
 
     def __init__(self, watch: WidgetWatch, overflows: Counter[str]) -> None:

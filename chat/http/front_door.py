@@ -229,8 +229,8 @@ async def serve(
 ) -> None:
     """hypercorn's `worker_serve` for plain HTTP/1.1 and WebSockets, with the front door."""
     lifespan_state: LifespanState = {}
-    lifespan = Lifespan(ASGIWrapper(app), config, lifespan_state)
-    context = WorkerContext(None)
+    front_door = FrontDoor(app, config, WorkerContext(None), lifespan_state, routes)
+    lifespan = Lifespan(front_door.app, config, lifespan_state)
     async with trio.open_nursery() as lifespan_nursery:
         await lifespan_nursery.start(lifespan.handle_lifespan)
         await lifespan.wait_for_startup()
@@ -244,7 +244,6 @@ async def serve(
                 sock.listen(config.backlog)
                 listeners.append(trio.SocketListener(trio.socket.from_stdlib_socket(sock)))
                 binds.append(f"http://{repr_socket_addr(sock.family, sock.getsockname())}")
-            front_door = FrontDoor(app, config, context, lifespan_state, routes)
             for bind in binds:
                 logger.info("listening on %s", bind)
             task_status.started(binds)
@@ -260,7 +259,7 @@ async def serve(
                 await shutdown_trigger()
                 accepting.cancel_scope.cancel()
             # hypercorn's idle keep-alive connections close on this; the rest get the deadline.
-            await context.terminated.set()
+            await front_door.context.terminated.set()
             connections.cancel_scope.deadline = trio.current_time() + config.graceful_timeout
         await lifespan.wait_for_shutdown()
         lifespan_nursery.cancel_scope.cancel()

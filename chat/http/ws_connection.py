@@ -35,7 +35,7 @@ from wsproto.events import (
 )
 from wsproto.utilities import LocalProtocolError
 
-from chat.http.bare_ws import SocketHeaders, error_body, query_args
+from chat.http.bare_ws import JSON_HEADERS, SocketHeaders, error_body, query_args
 from chat.http.ws_handshake import PlainHandshake
 
 logger = logging.getLogger(__name__)
@@ -63,7 +63,6 @@ class DirectSocket:
         "_parts",
         "_length",
         "_max_message",
-        "_closing",
         "args",
         "headers",
         "remote_addr",
@@ -90,7 +89,6 @@ class DirectSocket:
         self._parts: list[str | bytes] = []
         self._length = 0
         self._max_message = max_message
-        self._closing = False  # we sent a close frame (1009): what arrives now is dropped
         _, _, query = request.target.partition(b"?")
         self.args = query_args(query.decode("latin1"))
         self.headers = SocketHeaders(list(request.headers))
@@ -111,9 +109,7 @@ class DirectSocket:
 
     async def reject(self, status: int, code: str, message: str) -> None:
         """Refuse the handshake with an HTTP answer in the contract's error shape."""
-        await self.answer(
-            status, [(b"content-type", b"application/json")], error_body(code, message)
-        )
+        await self.answer(status, JSON_HEADERS, error_body(code, message))
 
     async def answer(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
         """An HTTP answer instead of the upgrade; the connection closes after it."""
@@ -136,13 +132,12 @@ class DirectSocket:
         while True:
             for event in ws.events():
                 if isinstance(event, Message):
-                    if self._closing:
-                        continue
+                    if ws.state is not ConnectionState.OPEN:
+                        continue  # we sent our close (1009): read on to the peer's, drop the rest
                     self._parts.append(event.data)
                     self._length += len(event.data)
                     if self._length > self._max_message:
                         self._parts.clear()
-                        self._closing = True  # read on until the peer's close; drop the rest
                         await self._send_event(CloseConnection(code=CLOSE_MESSAGE_TOO_BIG))
                     elif event.message_finished:
                         return self._whole_message(isinstance(event, TextMessage))

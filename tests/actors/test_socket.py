@@ -3,7 +3,7 @@ a small session implementing the skeleton's Session protocol, time under trio's 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,7 +14,8 @@ import pytest
 import trio
 import trio.testing
 
-from chat.actors.socket import OUTBOX_SIZE, Closing, queue_frame, run_session
+from chat.actors.revocation import Watch
+from chat.actors.socket import OUTBOX_SIZE, queue_frame, run_session
 from chat.config import Settings
 from chat.errors import (
     CLOSE_FLOODING,
@@ -41,8 +42,7 @@ class EchoSession:
 
     outbox: trio.MemorySendChannel[Frame]
     gate: trio.Event = field(default_factory=trio.Event)
-    stop: Callable[[], None] | None = None
-    revoked: Closing | None = None
+    watch: Watch = field(default_factory=lambda: Watch("echo"))
     left: bool = False
 
     @property
@@ -61,18 +61,6 @@ class EchoSession:
     async def join(self, nursery: trio.Nursery) -> None:
         await self.gate.wait()
         await self.outbox.send({"type": "welcome"})
-
-    def on_revoked(self, stop: Callable[[], None]) -> None:
-        self.stop = stop
-
-    def revocation(self) -> Closing | None:
-        return self.revoked
-
-    def cut_off(self) -> None:
-        """Revoked from outside, as falling behind does."""
-        self.revoked = Closing(CLOSE_TRY_AGAIN, "fell behind")
-        assert self.stop is not None, "not joined"
-        self.stop()
 
     async def handle(self, frame: dict[str, Any]) -> None:
         match frame.get("fail"):
@@ -202,7 +190,7 @@ async def test_closing_raised_by_a_session_task_closes_with_its_code(
         peer = FakeSocket()
         async with session_on(peer) as session:
             assert (await peer.next())["type"] == "welcome"
-            session.cut_off()
+            session.watch.revoke(CLOSE_TRY_AGAIN, "fell behind")
             assert await _ends_with(peer, session) == CLOSE_TRY_AGAIN
 
 
