@@ -16,6 +16,7 @@ import { MessageLog } from "./messages";
 import type { Agent, Floor, Group, Handover, Space, Thread } from "./protocol";
 import { isBot } from "./protocol";
 import { Outbox } from "./outbox";
+import { LatestRead } from "./latest";
 import { Reads } from "./reads";
 import { type ListName, ThreadStore } from "./threads";
 import { Visitors } from "./visitors";
@@ -286,7 +287,7 @@ export class Console {
   private reset(): void {
     clearInterval(this.sweeper);
     this.me = null;
-    this.spaces = [];
+    this.setSpaces([]);
     this.spaceId = null;
     this.openId = null;
     this.focusId = null;
@@ -294,7 +295,7 @@ export class Console {
     this.acceptingError = "";
     this.showShortcuts = false;
     this.agents = new Map();
-    this.groups = [];
+    this.setGroups([]); // a read from before the sign-out is not this sign-in's
     this.agentsError = "";
     this.cursors.clear();
     this.threads.clear();
@@ -364,8 +365,10 @@ export class Console {
   }
 
   async loadSpaces(): Promise<void> {
+    const current = this.spacesRead.start();
     try {
       const page = await this.auth.api<{ items: Space[] }>("GET", "/spaces");
+      if (!current()) return; // overtaken (LatestRead)
       this.spaces = page.items;
       this.notice = "";
     } catch (err) {
@@ -416,12 +419,30 @@ export class Console {
     this.changed();
   }
 
-  /** GET /groups; on failure the list stays as it was and the error is the caller's to show. */
+  /** GET /groups; on failure the list stays as it was and the error is the caller's to show.
+   * A read overtaken by a later one or by setGroups is dropped (LatestRead). */
   async loadGroups(): Promise<void> {
+    const current = this.groupsRead.start();
     const page = await this.auth.api<{ items: Group[] }>("GET", "/groups");
+    if (!current()) return;
     this.groups = page.items;
     this.changed();
   }
+
+  /** The list after a change this console made: reads already out are older than it. */
+  setGroups(groups: Group[]): void {
+    this.groupsRead.overtake();
+    this.groups = groups;
+  }
+
+  /** The list after a change made here or told by the socket (a space deleted). */
+  setSpaces(spaces: Space[]): void {
+    this.spacesRead.overtake();
+    this.spaces = spaces;
+  }
+
+  private readonly groupsRead = new LatestRead();
+  private readonly spacesRead = new LatestRead();
 
   selectSpace(id: string): void {
     this.spaceId = id;

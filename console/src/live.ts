@@ -248,7 +248,7 @@ function error(c: Console, frame: Frame<"error">): void {
       c.cursors.forget(spaceId);
       c.threads.forgetSpace(spaceId);
       c.colleagues.forgetSpace(spaceId);
-      c.spaces = c.spaces.filter((s) => s.id !== spaceId);
+      c.setSpaces(c.spaces.filter((s) => s.id !== spaceId));
       if (c.spaceId === spaceId) {
         c.spaceId = null;
         c.pickSpace();

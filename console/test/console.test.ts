@@ -29,8 +29,9 @@ import { words } from "../src/ui/BotRulesPage";
 import { createConnection, HEARTBEAT_MS, type Status } from "../src/connection";
 import { Cursors } from "../src/cursors";
 import { t } from "../src/i18n";
+import { LatestRead } from "../src/latest";
 import { MessageLog } from "../src/messages";
-import { type Agent, cameByEmail, type Message, type Thread } from "../src/protocol";
+import { type Agent, cameByEmail, type Group, type Message, type Thread } from "../src/protocol";
 import { ThreadStore, waitingFor } from "../src/threads";
 import { apiKeyFields } from "../src/ui/ApiKeysPage";
 import { cannedFields } from "../src/ui/CannedPage";
@@ -708,6 +709,41 @@ test("a group's members form sends the checked agents' ids", () => {
   data.append("agent_ids", "a1");
   data.append("agent_ids", "a2");
   assert.deepEqual(checkedIds(data), ["a1", "a2"]);
+});
+
+test("a groups read older than a change or a later read is dropped when it comes back", async () => {
+  const { c } = await signedInConsole();
+  const group = (id: string) =>
+    ({ id, name: id, strategy: "manual", sticky: false, agent_ids: [] }) as unknown as Group;
+  const answers: ((items: Group[]) => void)[] = [];
+  (c.auth as { api: unknown }).api = () =>
+    new Promise((resolve) => answers.push((items) => resolve({ items })));
+  // The page opens (a read goes out), then a Delete answers first.
+  const opening = c.loadGroups();
+  c.setGroups([]);
+  answers[0]([group("g1")]);
+  await opening;
+  const ids = () => c.groups.map((g) => g.id);
+  assert.deepEqual(ids(), [], "the deleted group does not come back");
+  // Two reads: the first to come back is the older one.
+  const older = c.loadGroups();
+  const newer = c.loadGroups();
+  answers[2]([group("g2")]);
+  await newer;
+  answers[1]([group("g1")]);
+  await older;
+  assert.deepEqual(ids(), ["g2"], "the newer read stands");
+});
+
+test("LatestRead: a read applies unless a later read or a change overtook it", () => {
+  const reads = new LatestRead();
+  const first = reads.start();
+  assert.ok(first());
+  reads.overtake();
+  assert.ok(!first(), "a change made after it went out");
+  const second = reads.start();
+  const third = reads.start();
+  assert.deepEqual([second(), third()], [false, true]);
 });
 
 test("a space's group settings: no group is null, the checkbox a boolean", () => {

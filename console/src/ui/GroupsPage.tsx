@@ -122,7 +122,7 @@ function GroupRow({ c, group, bots }: { c: Console; group: Group; bots: Agent[] 
   const [saved, setSaved] = useState("");
 
   const replace = (updated: Group) => {
-    c.groups = c.groups.map((g) => (g.id === updated.id ? updated : g));
+    c.setGroups(c.groups.map((g) => (g.id === updated.id ? updated : g)));
     c.changed();
   };
   const url = `/groups/${encodeURIComponent(group.id)}`;
@@ -173,7 +173,7 @@ function GroupRow({ c, group, bots }: { c: Console; group: Group; bots: Agent[] 
     }
     await act(async () => {
       await c.auth.api("DELETE", url);
-      c.groups = c.groups.filter((g) => g.id !== group.id);
+      c.setGroups(c.groups.filter((g) => g.id !== group.id));
       c.changed();
     }, "");
   };

@@ -90,7 +90,7 @@ function SpaceRow({ c, space, bots }: { c: Console; space: Space; bots: Agent[] 
   const queue = queueFields(space.settings);
 
   const replace = (updated: Space) => {
-    c.spaces = c.spaces.map((s) => (s.id === updated.id ? updated : s));
+    c.setSpaces(c.spaces.map((s) => (s.id === updated.id ? updated : s)));
     c.changed();
   };
 
@@ -164,7 +164,7 @@ function SpaceRow({ c, space, bots }: { c: Console; space: Space; bots: Agent[] 
     setError("");
     try {
       await c.auth.api("DELETE", `/spaces/${encodeURIComponent(space.id)}`);
-      c.spaces = c.spaces.filter((s) => s.id !== space.id);
+      c.setSpaces(c.spaces.filter((s) => s.id !== space.id));
       c.threads.forgetSpace(space.id);
       c.pickSpace();
       c.changed();
