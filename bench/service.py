@@ -40,7 +40,7 @@ BENCH_ENV = {
     "CHAT_REGISTRATIONS_PER_ADDRESS_PER_HOUR": "0",
     "CHAT_BENCH_ECHO": "true",
     # Every simulated visitor comes from one address: lift the per-address visitor budgets.
-    "CHAT_VISITOR_SOCKETS_PER_ADDRESS": "0",
+    "CHAT_VISITOR_SOCKETS_PER_ADDRESS": os.environ.get("BENCH_SOCKETS_PER_ADDRESS", "0"),
     "CHAT_VISITOR_OPEN_THREADS_PER_ADDRESS": "0",
     "CHAT_VISITOR_THREADS_PER_ADDRESS_PER_HOUR": "0",
     "CHAT_VISITOR_MESSAGES_PER_ADDRESS_PER_SECOND": "0",

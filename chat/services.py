@@ -55,6 +55,7 @@ from chat.streams.log import StreamLog
 from chat.streams.reader import StreamRouter, run_stream_reader
 from chat.streams.retention import Retention
 from chat.streams.routing import RoutingLog
+from chat.streams.socket_slots import SocketSlots
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +73,8 @@ class Services:
     # dispatches every entry to `revocations`, where this process's sessions are registered.
     control: ControlLog
     revocations: SessionRegistry
+    # Widget sockets per client address (leases in Redis), renewed by one task per process.
+    socket_slots: SocketSlots
     # Spaces by widget key, kept fresh by the control follower too (dispatch below).
     spaces: SpaceCache
     # The copy of agents' sign-ins and spaces that agents use while PostgreSQL is down
@@ -177,6 +180,9 @@ async def open_services(
             projector=ProjectorState(meter=metrics.projector),
             control=ControlLog(redis, settings.key_prefix),
             revocations=SessionRegistry(),
+            socket_slots=SocketSlots(
+                redis, settings.key_prefix, settings.visitor_sockets_per_address
+            ),
             spaces=SpaceCache(db),
             accounts=AccountCopies(redis, settings.key_prefix),
             routing_log=routing_log,
@@ -223,6 +229,7 @@ async def open_services(
             )
         if settings.rules_bot_enabled:
             await nursery.start(run_rules_bot, stream_log, db, settings, services.rules_bot)
+        await nursery.start(services.socket_slots.run_renewer)
         await nursery.start(run_expiry_sweeper, stream_log, db, settings.expiry_check_seconds)
         await nursery.start(
             run_retention_sweeper,

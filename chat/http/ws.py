@@ -37,7 +37,6 @@ from chat.http.throttle import address_id
 from chat.ids import is_stream_id
 from chat.protocol.inbound import Auth, parse_agent_frame
 from chat.services import Services
-from chat.streams.limits import SocketSlots
 
 logger = logging.getLogger(__name__)
 TOO_MANY_SOCKETS = "too many connections from this address; retry later"
@@ -61,9 +60,7 @@ def ws_routes(services: Services) -> dict[str, Handler]:
     """The WebSocket paths and their handlers (served by chat/http/bare_ws.py)."""
     settings = services.settings
     deps = session_deps(services)
-    socket_slots = SocketSlots(
-        services.redis, settings.key_prefix, settings.visitor_sockets_per_address
-    )
+    socket_slots = services.socket_slots
 
     async def widget_socket(ws: HandshakeSocket) -> None:
         key = ws.args.get("key", "")

@@ -16,16 +16,12 @@ buckets vanish. See structures.md ("Throttling") for the buckets the HTTP layer 
 from __future__ import annotations
 
 import logging
-import secrets
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import coredis.exceptions
 import trio
 from coredis.commands.script import Script
 
-from chat.clock import now_ms
 from chat.errors import UnavailableError
 from chat.streams.client import Redis
 
@@ -178,110 +174,3 @@ local function gcra_take(key, new_tat, now)
   redis.call('SET', key, string.format('%.3f', new_tat), 'PX', math.ceil(new_tat - now))
 end
 """
-
-# Concurrent sockets per client address: a sorted set of socket ids scored by the time (ms,
-# Redis' clock) each lease ends. A live session renews its lease every SLOT_RENEW_SECONDS; a
-# process that dies stops renewing, and its sockets stop counting SLOT_TTL_SECONDS later, so the
-# count cannot leak. Expired members are dropped by the next acquire.
-SLOT_TTL_SECONDS = 60.0
-SLOT_RENEW_SECONDS = 20.0
-
-ACQUIRE_SLOT = r"""
--- KEYS[1] the address's set; ARGV: socket_id, ttl_ms, limit. Returns 1 when leased, else 0.
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local ttl, limit = tonumber(ARGV[2]), tonumber(ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZSCORE', KEYS[1], ARGV[1]) == false and redis.call('ZCARD', KEYS[1]) >= limit then
-  return 0
-end
-redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
-redis.call('PEXPIRE', KEYS[1], ttl)
-return 1
-"""
-
-
-def slots_key(prefix: str, address: str) -> str:
-    """The sorted set of one client address's widget sockets."""
-    return f"{prefix}:ws:{address}"
-
-
-class SocketSlots:
-    """Leases of concurrent sockets per client address, shared by every process.
-
-    `limit` 0 turns the budget off. Holds the registered script; no I/O on init."""
-
-    def __init__(self, redis: Redis, prefix: str, limit: int) -> None:
-        self.redis = redis
-        self.prefix = prefix
-        self.limit = limit
-        self._acquire = redis.register_script(ACQUIRE_SLOT)
-
-    async def acquire(self, address: str, socket_id: str) -> bool:
-        """Lease (or renew) a slot for `socket_id`; False when the address holds `limit`.
-
-        Raises UnavailableError when Redis fails or takes longer than LIMIT_TIMEOUT_SECONDS; a
-        cancelled acquire may have leased the slot, which then lapses after SLOT_TTL_SECONDS.
-        """
-        key = slots_key(self.prefix, address)
-        args = [socket_id, str(int(SLOT_TTL_SECONDS * 1000)), str(self.limit)]
-        with trio.move_on_after(LIMIT_TIMEOUT_SECONDS):
-            try:
-                leased: object = await self._acquire(keys=[key], args=args)
-            except (coredis.exceptions.RedisError, OSError) as exc:
-                raise UnavailableError("the socket budget cannot reach Redis") from exc
-            return leased == 1
-        raise UnavailableError("the socket budget timed out")
-
-    async def release(self, address: str, socket_id: str) -> None:
-        """Give the slot back (best effort: an unreleased one lapses with its lease)."""
-        with trio.move_on_after(LIMIT_TIMEOUT_SECONDS):
-            try:
-                await self.redis.zrem(slots_key(self.prefix, address), [socket_id])
-            except (coredis.exceptions.RedisError, OSError) as exc:
-                logger.debug("could not release a socket slot; its lease lapses: %r", exc)
-
-    async def count(self, address: str) -> int:
-        """Sockets of `address` whose lease has not ended (for tests and diagnostics)."""
-        key = slots_key(self.prefix, address)
-        return int(await self.redis.zcount(key, f"({now_ms()}", "+inf"))
-
-    @asynccontextmanager
-    async def open_slot(self, address: str) -> AsyncIterator[bool]:
-        """Hold a slot of `address` for the body, renewing its lease meanwhile; yields False (and
-        holds nothing) when the address holds `limit` sockets already.
-
-        When Redis is
-        unreachable the socket is let in uncounted (as chat/http/throttle.py lets requests
-        through): a limiter outage must not turn every visitor away. On every way out the slot
-        is released, shielded, within LIMIT_TIMEOUT_SECONDS.
-        """
-        if self.limit == 0:
-            yield True
-            return
-        socket_id = secrets.token_hex(8)
-        try:
-            leased = await self.acquire(address, socket_id)
-        except UnavailableError as exc:
-            logger.warning("socket budget unavailable, letting a socket in: %r", exc)
-            yield True
-            return
-        if not leased:
-            yield False
-            return
-        try:
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(self._renew, address, socket_id)
-                yield True
-                nursery.cancel_scope.cancel()
-        finally:
-            with trio.CancelScope(shield=True):
-                await self.release(address, socket_id)
-
-    async def _renew(self, address: str, socket_id: str) -> None:
-        while True:
-            await trio.sleep(SLOT_RENEW_SECONDS)
-            try:
-                await self.acquire(address, socket_id)
-            except UnavailableError as exc:  # retried at the next renewal, well within the TTL
-                logger.warning("could not renew a socket slot: %r", exc)

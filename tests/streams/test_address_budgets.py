@@ -1,16 +1,19 @@
 """Budgets of a client address in POST_MESSAGE (chat/streams/lua.py) and the socket leases of
-chat/streams/limits.py, against the real Valkey."""
+chat/streams/socket_slots.py, against the real Valkey."""
 
 from __future__ import annotations
 
 import uuid
+from contextlib import AsyncExitStack
 
 import pytest
 import trio
 
+from chat.clock import now_ms
 from chat.errors import QueueFullError, RateLimitedError
-from chat.streams.limits import SocketSlots
+from chat.streams import socket_slots
 from chat.streams.log import AddressBudget, StreamLog
+from chat.streams.socket_slots import SocketSlots, slots_key
 
 SPACE = "s1"
 
@@ -84,3 +87,39 @@ async def test_socket_leases_are_capped_released_and_lapse(stream_log: StreamLog
         await stream_log.redis.zadd(key, {"dead2": 2})
         async with slots.open_slot("10.0.0.6") as admitted:
             assert admitted
+
+
+async def test_one_renewal_extends_every_held_lease_and_only_those(
+    stream_log: StreamLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SocketSlots.renew_held (what the process's renewer runs every SLOT_RENEW_SECONDS): the
+    leases of the sockets held now move forward, in batches; a released socket is not renewed;
+    a lease Redis lost meanwhile is taken again."""
+    monkeypatch.setattr(socket_slots, "RENEW_BATCH", 3)  # 10 leases: four round trips
+    with trio.fail_after(10):
+        redis = stream_log.redis
+        slots = SocketSlots(redis, stream_log.prefix, limit=3)
+        addresses = [f"10.0.1.{i}" for i in range(5)]
+        keys = [slots_key(stream_log.prefix, a) for a in addresses]
+        async with AsyncExitStack() as stack:
+            for address in addresses:
+                for _ in range(2):
+                    assert await stack.enter_async_context(slots.open_slot(address))
+            async with slots.open_slot(addresses[0]) as gone:
+                assert gone
+            assert slots.held == 10
+            # Age every lease to end 5 s from now, and lose one of them entirely.
+            ending = now_ms() + 5_000
+            for key in keys:
+                members = await redis.zrange(key, 0, -1)
+                await redis.zadd(key, {m: ending for m in members})
+            [lost] = await redis.zrange(keys[4], 0, 0)
+            await redis.zrem(keys[4], [lost])
+            assert await slots.renew_held() == 10
+            for key in keys:
+                scores = [s for _, s in await redis.zrange(key, 0, -1, withscores=True)]
+                assert len(scores) == 2, key
+                assert all(s > ending + 30_000 for s in scores), (key, scores)
+        assert slots.held == 0
+        assert await slots.renew_held() == 0
+        assert [await slots.count(a) for a in addresses] == [0] * 5
