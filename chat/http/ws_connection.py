@@ -21,6 +21,7 @@ them, kept the same so sessions and clients see no difference:
 from __future__ import annotations
 
 import logging
+import os
 from typing import NoReturn, cast
 
 import h11
@@ -194,16 +195,42 @@ class DirectSocket:
         except trio.WouldBlock:
             await self._send_lock.acquire()
         try:
-            with trio.CancelScope(shield=True) as stall:
-                stall.deadline = trio.current_time() + SEND_STALL_SECONDS
-                await self._stream.send_all(data)
-            broken = stall.cancelled_caught
-        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            rest = self._write_now(data)
+            if rest:
+                with trio.CancelScope(shield=True) as stall:
+                    stall.deadline = trio.current_time() + SEND_STALL_SECONDS
+                    await self._stream.send_all(rest)
+                broken = stall.cancelled_caught
+            else:
+                broken = False
+        except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
             broken = True
         finally:
             self._send_lock.release()
         if broken:
             await self._gone()
+
+    def _write_now(self, data: bytes) -> bytes | memoryview:
+        """Hand `data` to the kernel at once, without trio's send path; returns what it did not
+        take (the caller waits for room to write the rest). Raises OSError for a gone peer.
+
+        trio's SocketStream.send_all costs two context managers, a cancel scope here and a
+        schedule point per frame, the largest share of a message's CPU after our own code
+        (issue 19): the socket is non-blocking, so one write either goes through (the common
+        case: the kernel's send buffer has room) or says how much did. The descriptor is read
+        from the open socket at each call (-1 once closed), never kept: a closed one's number
+        may already name another connection."""
+        stream = self._stream
+        if not isinstance(stream, trio.SocketStream):
+            return data
+        fd = stream.socket.fileno()
+        if fd < 0:
+            raise trio.ClosedResourceError("the connection is closed")
+        try:
+            written = os.write(fd, data)
+        except BlockingIOError:
+            return data
+        return memoryview(data)[written:] if written < len(data) else b""
 
     async def _gone(self) -> NoReturn:
         """The peer is gone or closed: end the handler (as a `websocket.disconnect` did)."""

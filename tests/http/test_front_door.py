@@ -87,7 +87,16 @@ def _routes(seen: Seen) -> dict[str, Any]:
             await ws.receive()
         raise RuntimeError("a handler's bug")
 
-    return {"/ws/echo": echo, "/ws/broken": broken}
+    async def flood(ws: HandshakeSocket) -> None:
+        """Sends `frames` frames of `size` characters each, numbered, then "done"."""
+        await ws.accept()
+        frames, size = int(ws.args["frames"]), int(ws.args["size"])
+        for n in range(frames):
+            await ws.send(f"{n:08d}" + chr(ord("a") + n % 26) * (size - 8))
+        await ws.send("done")
+        await ws.receive()
+
+    return {"/ws/echo": echo, "/ws/broken": broken, "/ws/flood": flood}
 
 
 async def _asgi(seen: Seen, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -193,6 +202,33 @@ async def test_a_handshake_in_small_pieces_and_a_frame_right_behind_it() -> None
             client = await _open(port, "/ws/echo", chunk=7, behind=frame)
             assert isinstance(await client.event(), AcceptConnection)
             assert (await client.event()).data == "early"
+
+
+async def test_frames_to_a_slow_reader_arrive_whole_and_in_order() -> None:
+    """A peer that reads slowly fills the kernel's buffers: a write then takes part of a frame
+    (or nothing) at once, and the rest waits for room (DirectSocket._write_now, then send_all).
+    Every frame still arrives whole, in order."""
+    frames, size = 64, 32 * 1024  # 2 MB against a receive buffer of a few KB
+    with trio.fail_after(WITHIN):
+        async with front_door() as (port, _seen, _cap):
+            sock = trio.socket.socket()
+            sock.setsockopt(trio.socket.SOL_SOCKET, trio.socket.SO_RCVBUF, 4096)
+            await sock.connect(("127.0.0.1", port))
+            client = Client(trio.SocketStream(sock))
+            await client.stream.send_all(
+                client.ws.send(Request(host="t", target=f"/ws/flood?frames={frames}&size={size}"))
+            )
+            assert isinstance(await client.event(), AcceptConnection)
+            for n in range(frames):
+                text = ""
+                while True:  # wsproto hands a large message over in parts
+                    part = await client.event()
+                    assert isinstance(part, TextMessage), part
+                    text += part.data
+                    if part.message_finished:
+                        break
+                assert text == f"{n:08d}" + chr(ord("a") + n % 26) * (size - 8), n
+            assert (await client.event()).data == "done"
 
 
 async def test_fragments_pings_and_the_size_limit() -> None:
