@@ -23,9 +23,10 @@ from chat.actors.pacing import VisitorUpdates
 from chat.actors.revocation import AgentWatch
 from chat.actors.socket import (
     OUTBOX_SIZE,
+    DirectFrames,
     SessionDeps,
     Socket,
-    queue_frame,
+    put_frame,
     run_session,
 )
 from chat.actors.viewing import NOTHING, Viewed, ViewingPresence
@@ -140,6 +141,7 @@ class AgentSession:
     nursery: trio.Nursery = field(init=False)  # the session's, from join(): feeds run in it
     floor_view: trio.CancelScope | None = None  # the floor's frames to this socket, if watched
     viewing: ViewingPresence = field(init=False)  # which thread this socket has open
+    direct: DirectFrames | None = None  # set by run_session (chat/actors/socket.py)
 
     def __post_init__(self) -> None:
         viewing = self.deps.stream_log.viewing
@@ -184,7 +186,7 @@ class AgentSession:
             case Heartbeat():
                 await _heartbeat(self)
             case Ping():
-                await queue_frame(self.outbox, PONG)
+                await put_frame(self, PONG)
             case FloorSubscribe():
                 await _handle_floor_subscribe(self)
             case FloorUnsubscribe():
@@ -278,7 +280,7 @@ async def _handle_message(session: AgentSession, frame: AgentSendMessage) -> Non
         attachment=attachment,
         quick_replies=[QuickReply(label=q.label) for q in frame.quick_replies or ()],
     )
-    await queue_frame(session.outbox, message_ack(ack, ref="message"))
+    await put_frame(session, message_ack(ack, ref="message"))
 
 
 async def _handle_claim(session: AgentSession, frame: Claim) -> None:
@@ -461,7 +463,7 @@ async def _forward(
             return
     else:
         for held in updates.take():
-            await queue_frame(session.outbox, encoded(held, "agent", agent_event_frame))
+            await put_frame(session, encoded(held, "agent", agent_event_frame))
     if isinstance(item, Live):
         threads = None
         if item.snapshot is not None:
@@ -482,7 +484,7 @@ async def _forward(
         viewers = await session.deps.stream_log.viewing.viewers(space_id)
         await session.outbox.send(subscribed_frame(space_id, item.cursor, threads, viewers))
     elif item is not None and (text := agent_frame(session, space_id, item)) is not None:
-        await queue_frame(session.outbox, text)
+        await put_frame(session, text)
 
 
 def agent_frame(session: AgentSession, space_id: str, entry: LogEntry) -> str | None:

@@ -124,6 +124,8 @@ class Session(Protocol[F]):
     """What a kind of session adds to the skeleton; `F` is its union of inbound frames."""
 
     outbox: trio.MemorySendChannel[Frame]
+    # Set by run_session once the writer runs (None: every frame through the outbox).
+    direct: DirectFrames | None
 
     @property
     def who(self) -> str:
@@ -191,6 +193,7 @@ async def run_session(
             try:
                 await session.join(nursery)
                 nursery.start_soon(end_session_after, nursery, run_writer, socket, outbox, meter)
+                session.direct = DirectFrames.of(socket, session.outbox, meter)
                 await _read_frames(
                     socket,
                     session,
@@ -267,10 +270,7 @@ async def queue_frame(outbox: trio.MemorySendChannel[Frame], frame: Frame) -> No
 async def run_writer(
     socket: Socket, outbox: trio.MemoryReceiveChannel[Frame], meter: SessionMeter
 ) -> None:
-    """Send queued frames in order until the outbox closes or the socket fails.
-
-    A frame may come encoded already (text shared by every session that gets the same entry);
-    the text of a log entry's frame knows when the entry was appended (delivery latency)."""
+    """Send queued frames in order until the outbox closes or the socket fails."""
     async with outbox:
         while True:
             try:
@@ -280,13 +280,68 @@ async def run_writer(
                     frame = await outbox.receive()
             except trio.EndOfChannel:
                 return
-            if type(frame) is EntryText:
-                # As a plain str (a copy): a JSON parser such as orjson refuses a str subclass.
-                await socket.send(str.__str__(frame))
-                meter.delivered(frame.appended)
-            else:
-                await socket.send(frame if isinstance(frame, str) else dumps(frame))
-            meter.frames_sent.inc()
+            await write_frame(socket, frame, meter)
+
+
+async def write_frame(socket: Socket, frame: Frame, meter: SessionMeter) -> None:
+    """Send one frame. It may come encoded already (text shared by every session that gets the
+    same entry); the text of a log entry's frame knows when the entry was appended (delivery
+    latency)."""
+    if type(frame) is EntryText:
+        # As a plain str (a copy): a JSON parser such as orjson refuses a str subclass.
+        await socket.send(str.__str__(frame))
+        meter.delivered(frame.appended)
+    else:
+        await socket.send(frame if isinstance(frame, str) else dumps(frame))
+    meter.frames_sent.inc()
+
+
+class DirectFrames:
+    """A session's own tasks writing their frames (acks, pongs, an agent's feed) to the socket
+    themselves while the writer has nothing to do, instead of waking it: a frame through the
+    outbox costs a task switch, about as much as the write itself (issue 19).
+
+    Order is kept: a frame goes direct only while the writer waits on an empty outbox, so
+    nothing queued or taken from the outbox is ahead of it; frames that find the writer busy
+    go through the outbox, behind what it holds; and the socket serialises its writes in call
+    order (DirectSocket's FIFO lock), so a direct write still waiting for room stays ahead of
+    everything after it. Only for sockets whose send never raises into the caller for a gone
+    peer but cancels the session instead (`cancels_on_failure`, chat/http/ws_connection.py):
+    a task of the session then ends at that cancellation, as it would had the writer failed.
+    Never for tasks outside the session (the thread actors' fan-out, the floor views): they
+    use the outbox."""
+
+    __slots__ = ("socket", "outbox", "meter")
+
+    def __init__(
+        self, socket: Socket, outbox: trio.MemorySendChannel[Frame], meter: SessionMeter
+    ) -> None:
+        self.socket = socket
+        self.outbox = outbox
+        self.meter = meter
+
+    @classmethod
+    def of(
+        cls, socket: Socket, outbox: trio.MemorySendChannel[Frame], meter: SessionMeter
+    ) -> DirectFrames | None:
+        return cls(socket, outbox, meter) if getattr(socket, "cancels_on_failure", False) else None
+
+    async def put(self, frame: Frame) -> None:
+        stats = self.outbox.statistics()
+        if stats.tasks_waiting_receive and not stats.current_buffer_used:
+            await write_frame(self.socket, frame, self.meter)
+        else:
+            await queue_frame(self.outbox, frame)
+
+
+async def put_frame(session: Session[Any], frame: Frame) -> None:
+    """`queue_frame` for a session's own tasks: written at once when the writer is idle
+    (DirectFrames), else queued."""
+    direct = session.direct
+    if direct is None:
+        await queue_frame(session.outbox, frame)
+    else:
+        await direct.put(frame)
 
 
 async def end_session_after(nursery: trio.Nursery, fn: Any, *args: Any) -> None:

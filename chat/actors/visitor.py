@@ -29,9 +29,10 @@ from chat.actors.revocation import WidgetWatch
 from chat.actors.socket import (
     OUTBOX_SIZE,
     STORAGE_ERRORS,
+    DirectFrames,
     SessionDeps,
     Socket,
-    queue_frame,
+    put_frame,
     run_session,
 )
 from chat.actors.thread import Attachment
@@ -177,6 +178,7 @@ class VisitorSession:
     queue_position: int | None = None  # the place in the waiting queue last sent
     browser: BrowserContext = field(default_factory=BrowserContext)  # chat/actors/visitor_context
     verified: bool = False  # by a signed identity (chat/actors/visitor_identity.py)
+    direct: DirectFrames | None = None  # set by run_session (chat/actors/socket.py)
 
     def __post_init__(self) -> None:
         self.overflowed = FellBehind(self.watch, self.deps.stats.overflows)
@@ -232,7 +234,7 @@ class VisitorSession:
             case Rate():
                 await handle_rate(self, frame)
             case Ping():
-                await queue_frame(self.outbox, PONG)
+                await put_frame(self, PONG)
             case _:
                 assert_never(frame)
 
@@ -426,7 +428,7 @@ async def _handle_message(session: VisitorSession, frame: SendMessage) -> None:
         session.queue_refused = True
         raise
     _now_stored(session)
-    await queue_frame(session.outbox, message_ack(ack))
+    await put_frame(session, message_ack(ack))
     if ack.thread_id != session.thread_id:
         switch_to(session, ack.thread_id)
     # The visitor asked for a person, or the bot holding the conversation went silent.

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import NoReturn, cast
+from typing import ClassVar, NoReturn, cast
 
 import h11
 import trio
@@ -53,6 +53,10 @@ class DirectSocket:
 
     `cancel_scope` is for the handler to run in: the peer's close or disappearance cancels it.
     Nothing of the request is kept but its arguments and headers."""
+
+    # A send to a gone peer cancels the handler (`_gone`) instead of raising into the caller, so
+    # any task of the session may write its own frames (chat/actors/socket.py DirectFrames).
+    cancels_on_failure: ClassVar[bool] = True
 
     __slots__ = (
         "_stream",

@@ -15,7 +15,7 @@ import trio
 import trio.testing
 
 from chat.actors.revocation import Watch
-from chat.actors.socket import OUTBOX_SIZE, queue_frame, run_session
+from chat.actors.socket import OUTBOX_SIZE, DirectFrames, queue_frame, run_session
 from chat.config import Settings
 from chat.errors import (
     CLOSE_FLOODING,
@@ -44,6 +44,7 @@ class EchoSession:
     gate: trio.Event = field(default_factory=trio.Event)
     watch: Watch = field(default_factory=lambda: Watch("echo"))
     left: bool = False
+    direct: DirectFrames | None = None
 
     @property
     def who(self) -> str:
