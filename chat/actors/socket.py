@@ -327,8 +327,9 @@ class DirectFrames:
         return cls(socket, outbox, meter) if getattr(socket, "cancels_on_failure", False) else None
 
     async def put(self, frame: Frame) -> None:
-        stats = self.outbox.statistics()
-        if stats.tasks_waiting_receive and not stats.current_buffer_used:
+        # The writer waiting means the outbox is empty (trio hands a frame straight to a waiting
+        # receiver) and it holds no frame it took.
+        if self.outbox.statistics().tasks_waiting_receive:
             await write_frame(self.socket, frame, self.meter)
         else:
             await queue_frame(self.outbox, frame)

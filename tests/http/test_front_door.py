@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import pytest
@@ -29,11 +29,24 @@ from wsproto.events import (
 )
 from wsproto.frame_protocol import Opcode
 
+from chat.actors.revocation import Watch
+from chat.actors.socket import (
+    OUTBOX_SIZE,
+    DirectFrames,
+    Socket,
+    put_frame,
+    queue_frame,
+    run_session,
+)
+from chat.config import Settings
+from chat.errors import ChatError
 from chat.http.app import hypercorn_config
 from chat.http.bare_ws import HandshakeSocket
 from chat.http.front_door import FrontDoor
 from chat.http.listener import ConnectionCap
 from chat.http.ws_connection import DirectSocket
+from chat.json_types import Json
+from chat.protocol.outbound import Frame
 from tests.helpers.chat import ORIGIN, make_org
 
 WITHIN = 10.0
@@ -96,7 +109,60 @@ def _routes(seen: Seen) -> dict[str, Any]:
         await ws.send("done")
         await ws.receive()
 
-    return {"/ws/echo": echo, "/ws/broken": broken, "/ws/flood": flood}
+    async def mixed(ws: HandshakeSocket) -> None:
+        """A session (run_session) whose own task writes `frames` frames of `size` characters,
+        alternately through put_frame (direct while the writer is idle) and the outbox."""
+        await ws.accept()
+        outbox, outbox_receive = trio.open_memory_channel[Frame](OUTBOX_SIZE)
+        session = MixedSession(outbox, int(ws.args["frames"]), int(ws.args["size"]))
+        settings = Settings(
+            redis_url="redis://unused",
+            database_url="postgresql://unused",
+            secret_key="s" * 32,
+        )
+        await run_session(cast(Socket, ws), session, outbox_receive, settings)
+
+    return {"/ws/echo": echo, "/ws/broken": broken, "/ws/flood": flood, "/ws/mixed": mixed}
+
+
+@dataclass(eq=False)
+class MixedSession:
+    """Writes its numbered frames from a task of its own, every other one through put_frame."""
+
+    outbox: trio.MemorySendChannel[Frame]
+    frames: int
+    size: int
+    watch: Watch = field(default_factory=lambda: Watch("mixed"))
+    direct: DirectFrames | None = None
+
+    @property
+    def who(self) -> str:
+        return "mixed"
+
+    def parse(self, data: str | bytes) -> str:
+        return str(data)
+
+    async def join(self, nursery: trio.Nursery) -> None:
+        nursery.start_soon(self._write_all)
+
+    async def _write_all(self) -> None:
+        await trio.lowlevel.checkpoint()  # after run_session started the writer
+        assert self.direct is not None, "a DirectSocket takes direct writes"
+        for n in range(self.frames):
+            text = f"{n:08d}" + chr(ord("a") + n % 26) * (self.size - 8)
+            if n % 2:
+                await queue_frame(self.outbox, text)
+            else:
+                await put_frame(self, text)
+
+    async def handle(self, frame: str) -> None:
+        pass
+
+    def error_reply(self, err: ChatError, frame: str | None) -> Json:
+        return {"type": "error"}
+
+    async def leave(self) -> None:
+        pass
 
 
 async def _asgi(seen: Seen, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -204,6 +270,28 @@ async def test_a_handshake_in_small_pieces_and_a_frame_right_behind_it() -> None
             assert (await client.event()).data == "early"
 
 
+async def _slow_client(port: int, target: str) -> Client:
+    """An accepted client whose socket takes a few KB at a time: the server's writes fill up."""
+    sock = trio.socket.socket()
+    sock.setsockopt(trio.socket.SOL_SOCKET, trio.socket.SO_RCVBUF, 4096)
+    await sock.connect(("127.0.0.1", port))
+    client = Client(trio.SocketStream(sock))
+    await client.stream.send_all(client.ws.send(Request(host="t", target=target)))
+    assert isinstance(await client.event(), AcceptConnection)
+    return client
+
+
+async def _whole_text(client: Client) -> str:
+    """The next text message, whole (wsproto hands a large one over in parts)."""
+    text = ""
+    while True:
+        part = await client.event()
+        assert isinstance(part, TextMessage), part
+        text += part.data
+        if part.message_finished:
+            return text
+
+
 async def test_frames_to_a_slow_reader_arrive_whole_and_in_order() -> None:
     """A peer that reads slowly fills the kernel's buffers: a write then takes part of a frame
     (or nothing) at once, and the rest waits for room (DirectSocket._write_now, then send_all).
@@ -211,24 +299,26 @@ async def test_frames_to_a_slow_reader_arrive_whole_and_in_order() -> None:
     frames, size = 64, 32 * 1024  # 2 MB against a receive buffer of a few KB
     with trio.fail_after(WITHIN):
         async with front_door() as (port, _seen, _cap):
-            sock = trio.socket.socket()
-            sock.setsockopt(trio.socket.SOL_SOCKET, trio.socket.SO_RCVBUF, 4096)
-            await sock.connect(("127.0.0.1", port))
-            client = Client(trio.SocketStream(sock))
-            await client.stream.send_all(
-                client.ws.send(Request(host="t", target=f"/ws/flood?frames={frames}&size={size}"))
-            )
-            assert isinstance(await client.event(), AcceptConnection)
+            client = await _slow_client(port, f"/ws/flood?frames={frames}&size={size}")
             for n in range(frames):
-                text = ""
-                while True:  # wsproto hands a large message over in parts
-                    part = await client.event()
-                    assert isinstance(part, TextMessage), part
-                    text += part.data
-                    if part.message_finished:
-                        break
-                assert text == f"{n:08d}" + chr(ord("a") + n % 26) * (size - 8), n
+                assert await _whole_text(client) == f"{n:08d}" + chr(ord("a") + n % 26) * (
+                    size - 8
+                ), n
             assert (await client.event()).data == "done"
+
+
+async def test_direct_and_queued_frames_of_a_session_keep_their_order() -> None:
+    """A session's own frames go straight to the socket while its writer is idle and through
+    the outbox otherwise (chat/actors/socket.py DirectFrames); with a slow reader both kinds
+    wait for room, and the client still gets every frame whole and in the order written."""
+    frames, size = 200, 8 * 1024
+    with trio.fail_after(WITHIN):
+        async with front_door() as (port, _seen, _cap):
+            client = await _slow_client(port, f"/ws/mixed?frames={frames}&size={size}")
+            for n in range(frames):
+                assert await _whole_text(client) == f"{n:08d}" + chr(ord("a") + n % 26) * (
+                    size - 8
+                ), n
 
 
 async def test_fragments_pings_and_the_size_limit() -> None:
