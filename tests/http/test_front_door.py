@@ -54,6 +54,11 @@ MAX_MESSAGE = 1000
 SILENCE_DEADLINE = 1.0
 
 
+def numbered(n: int, size: int) -> str:
+    """Frame `n` of a run: its number, then one letter (which changes each frame) to `size`."""
+    return f"{n:08d}" + chr(ord("a") + n % 26) * (size - 8)
+
+
 @dataclass
 class Seen:
     """What the handlers and the ASGI app behind the front door saw."""
@@ -105,7 +110,7 @@ def _routes(seen: Seen) -> dict[str, Any]:
         await ws.accept()
         frames, size = int(ws.args["frames"]), int(ws.args["size"])
         for n in range(frames):
-            await ws.send(f"{n:08d}" + chr(ord("a") + n % 26) * (size - 8))
+            await ws.send(numbered(n, size))
         await ws.send("done")
         await ws.receive()
 
@@ -149,7 +154,7 @@ class MixedSession:
         await trio.lowlevel.checkpoint()  # after run_session started the writer
         assert self.direct is not None, "a DirectSocket takes direct writes"
         for n in range(self.frames):
-            text = f"{n:08d}" + chr(ord("a") + n % 26) * (self.size - 8)
+            text = numbered(n, self.size)
             if n % 2:
                 await queue_frame(self.outbox, text)
             else:
@@ -301,9 +306,7 @@ async def test_frames_to_a_slow_reader_arrive_whole_and_in_order() -> None:
         async with front_door() as (port, _seen, _cap):
             client = await _slow_client(port, f"/ws/flood?frames={frames}&size={size}")
             for n in range(frames):
-                assert await _whole_text(client) == f"{n:08d}" + chr(ord("a") + n % 26) * (
-                    size - 8
-                ), n
+                assert await _whole_text(client) == numbered(n, size), n
             assert (await client.event()).data == "done"
 
 
@@ -316,9 +319,7 @@ async def test_direct_and_queued_frames_of_a_session_keep_their_order() -> None:
         async with front_door() as (port, _seen, _cap):
             client = await _slow_client(port, f"/ws/mixed?frames={frames}&size={size}")
             for n in range(frames):
-                assert await _whole_text(client) == f"{n:08d}" + chr(ord("a") + n % 26) * (
-                    size - 8
-                ), n
+                assert await _whole_text(client) == numbered(n, size), n
 
 
 async def test_fragments_pings_and_the_size_limit() -> None:
