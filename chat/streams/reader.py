@@ -138,9 +138,15 @@ class StreamRouter:
         self._followers[space_id] = self._followers.get(space_id, 0) + 1
         if space_id not in self.positions:
             # The reader picks the new space up from its current last entry.
-            self.positions[space_id] = await self.stream_log.last_id(
-                self.stream_log.keys(space_id).events
-            )
+            last = await self.stream_log.last_id(self.stream_log.keys(space_id).events)
+            if space_id in self.positions:
+                # Another first subscriber's `_add` set it during that await, and the reader may
+                # have delivered past it since: setting ours would move the reader back (entries
+                # delivered twice) or, read later than the reader got, forward past entries
+                # nobody was given yet (lost to every subscriber of the space). Ours, registered
+                # before the await, gets everything after that position.
+                return
+            self.positions[space_id] = last
             if is_cluster(self.stream_log.redis):
                 if self.on_follow_change is not None:
                     self.on_follow_change()

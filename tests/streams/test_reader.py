@@ -201,3 +201,57 @@ async def test_the_reader_routes_live_entries_and_skips_undecodable_ones(
             assert entry.event.type == "thread.opened"  # the visitor's route: its new thread
             assert id_key(router.positions[OTHER_SPACE]) >= id_key(entry.id)
             nursery.cancel_scope.cancel()
+
+
+async def test_two_first_subscribers_of_a_space_leave_the_reader_where_it_is(
+    router: StreamRouter, stream_log: StreamLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two subscriptions to a space this process did not follow, made at once: each asks for
+    the stream's last id. The second answer must not move the reader's position once the first
+    is set and the reader has gone past it (it moved it back: entries delivered again; read
+    later than the reader got, it would skip entries nobody was given)."""
+    space = str(uuid.uuid4())
+    vera = str(uuid.uuid4())  # one visitor: after its first message, one entry per message
+    first_ack = (await visitor_says(stream_log, space, ["before"], visitor=vera))[0]
+    real_last_id = stream_log.last_id
+    second_may_return = trio.Event()
+    calls = 0
+
+    async def last_id(key: str) -> str:
+        nonlocal calls
+        answer = await real_last_id(key)
+        if key == stream_log.keys(space).events:
+            calls += 1
+            if calls == 2:  # the second subscriber's answer is late
+                await second_may_return.wait()
+        return answer
+
+    monkeypatch.setattr(stream_log, "last_id", last_id)
+    with trio.fail_after(10):
+        async with trio.open_nursery() as nursery:
+            await nursery.start(run_stream_reader, stream_log.redis, router)
+            subs: list[Subscription] = []
+
+            async def subscribe() -> None:
+                subs.append(await router.subscribe(space))
+
+            nursery.start_soon(subscribe)
+            nursery.start_soon(subscribe)
+            while not subs:  # the first is in; the second waits for its late answer
+                await trio.sleep(0.01)
+            assert router.positions[space] == first_ack.id
+            acks = await visitor_says(stream_log, space, ["one", "two"], visitor=vera)
+            assert [(await subs[0].receive.receive()).id for _ in acks] == [a.id for a in acks]
+            second_may_return.set()
+            while len(subs) < 2:
+                await trio.sleep(0.01)
+            [after] = await visitor_says(stream_log, space, ["three"], visitor=vera)
+            # Without the check, the reader went back to "before" and delivered one, two again.
+            assert (await subs[0].receive.receive()).id == after.id
+            # The second got what came while it waited too ("some earlier ones may be"), each
+            # once and in order.
+            got = [(await subs[1].receive.receive()).id]
+            while got[-1] != after.id:
+                got.append((await subs[1].receive.receive()).id)
+            assert got == sorted(set(got), key=id_key)
+            nursery.cancel_scope.cancel()
