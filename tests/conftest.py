@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -105,9 +106,28 @@ async def base_url(settings: Settings, nursery: trio.Nursery) -> str:
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A free port below the kernel's ephemeral range. A port the kernel hands out (bind to 0)
+    is one any connection may later take as its source port: a server stopped and started again
+    on it (the restart tests) found it taken (EADDRINUSE), by another test's connection or by a
+    client retrying against the stopped server, which can connect to itself on that port."""
+    low = _ephemeral_low()
+    pick = random.SystemRandom()
+    for _ in range(500):
+        port = pick.randrange(max(1024, low - 16000), low)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port below {low}")
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default
 
 
 def changed_scalar_settings(settings: Settings) -> dict[str, str]:
