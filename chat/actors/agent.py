@@ -19,14 +19,13 @@ import trio
 
 from chat.actors.agent_tools import ToolSession, handle_agent_tool
 from chat.actors.floor import run_floor_view
+from chat.actors.frame_outbox import Outbox
 from chat.actors.pacing import VisitorUpdates
 from chat.actors.revocation import AgentWatch
 from chat.actors.socket import (
     OUTBOX_SIZE,
-    DirectFrames,
     SessionDeps,
     Socket,
-    put_frame,
     run_session,
 )
 from chat.actors.viewing import NOTHING, Viewed, ViewingPresence
@@ -78,7 +77,6 @@ from chat.protocol.inbound import (
 )
 from chat.protocol.outbound import (
     PONG,
-    Frame,
     action_ack,
     agent_event_frame,
     agent_welcome,
@@ -133,7 +131,7 @@ class AgentSession:
     deps: SessionDeps
     agent: AgentRow
     spaces: dict[str, SpaceRow]
-    outbox: trio.MemorySendChannel[Frame]
+    outbox: Outbox
     watch: AgentWatch  # a revoked sign-in or a deleted agent ends the session (4001)
     socket_id: str = field(default_factory=new_socket_id)
     feeds: dict[str, trio.CancelScope] = field(default_factory=dict)
@@ -141,7 +139,6 @@ class AgentSession:
     nursery: trio.Nursery = field(init=False)  # the session's, from join(): feeds run in it
     floor_view: trio.CancelScope | None = None  # the floor's frames to this socket, if watched
     viewing: ViewingPresence = field(init=False)  # which thread this socket has open
-    direct: DirectFrames | None = None  # set by run_session (chat/actors/socket.py)
 
     def __post_init__(self) -> None:
         viewing = self.deps.stream_log.viewing
@@ -186,7 +183,7 @@ class AgentSession:
             case Heartbeat():
                 await _heartbeat(self)
             case Ping():
-                await put_frame(self, PONG)
+                await self.outbox.put(PONG)
             case FloorSubscribe():
                 await _handle_floor_subscribe(self)
             case FloorUnsubscribe():
@@ -231,9 +228,8 @@ async def run_agent_session(
     """Serve one agent socket until it closes: the welcome lists `spaces`, then frames. The
     caller has accepted and authenticated it, and holds `watch` registered
     (SessionRegistry.open_agent_watch) for as long as this runs."""
-    outbox_send, outbox_recv = trio.open_memory_channel[Frame](OUTBOX_SIZE)
-    session = AgentSession(deps, agent, {s.id: s for s in spaces}, outbox_send, watch)
-    await run_session(socket, session, outbox_recv, deps.settings, deps.stats.agent)
+    session = AgentSession(deps, agent, {s.id: s for s in spaces}, Outbox(OUTBOX_SIZE), watch)
+    await run_session(socket, session, deps.settings, deps.stats.agent)
 
 
 async def _handle_subscribe(session: AgentSession, frame: Subscribe) -> None:
@@ -280,7 +276,7 @@ async def _handle_message(session: AgentSession, frame: AgentSendMessage) -> Non
         attachment=attachment,
         quick_replies=[QuickReply(label=q.label) for q in frame.quick_replies or ()],
     )
-    await put_frame(session, message_ack(ack, ref="message"))
+    await session.outbox.put(message_ack(ack, ref="message"))
 
 
 async def _handle_claim(session: AgentSession, frame: Claim) -> None:
@@ -463,7 +459,7 @@ async def _forward(
             return
     else:
         for held in updates.take():
-            await put_frame(session, encoded(held, "agent", agent_event_frame))
+            await session.outbox.put(encoded(held, "agent", agent_event_frame))
     if isinstance(item, Live):
         threads = None
         if item.snapshot is not None:
@@ -484,7 +480,7 @@ async def _forward(
         viewers = await session.deps.stream_log.viewing.viewers(space_id)
         await session.outbox.send(subscribed_frame(space_id, item.cursor, threads, viewers))
     elif item is not None and (text := agent_frame(session, space_id, item)) is not None:
-        await put_frame(session, text)
+        await session.outbox.put(text)
 
 
 def agent_frame(session: AgentSession, space_id: str, entry: LogEntry) -> str | None:

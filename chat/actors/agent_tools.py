@@ -9,13 +9,11 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Literal
 
-import trio
-
+from chat.actors.frame_outbox import Outbox
 from chat.actors.socket import SessionDeps
 from chat.commands.notes import Author, NoteCommands
 from chat.db.rows import AgentRow
 from chat.protocol.inbound import AddNote, TagThread, Whisper, check_content
-from chat.protocol.outbound import Frame
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +23,7 @@ class ToolSession:
     deps: SessionDeps
     agent: AgentRow
     spaces: Collection[str]
-    outbox: trio.MemorySendChannel[Frame]
+    outbox: Outbox
 
 
 def _commands(session: ToolSession) -> NoteCommands:

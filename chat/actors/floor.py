@@ -27,6 +27,7 @@ import psycopg
 import trio
 
 from chat.actors.floor_state import WINDOW_MS, FloorState, Sample
+from chat.actors.frame_outbox import Outbox
 from chat.backoff import Backoff
 from chat.clock import now_ms
 from chat.commands.directory import Directory, OrgDirectory
@@ -36,7 +37,7 @@ from chat.db.rows import SpaceRow
 from chat.errors import UnavailableError
 from chat.events import LogEntry
 from chat.ids import format_id, id_key
-from chat.protocol.outbound import Frame, dumps, error_frame
+from chat.protocol.outbound import dumps, error_frame
 from chat.streams.errors import StreamLogError
 from chat.streams.floor import FloorReads, SpaceFloorSnapshot
 from chat.streams.follow import CATCH_UP_PAGE as PAGE
@@ -176,7 +177,7 @@ async def run_floor_view(
     floors: Floors,
     organization_id: str,
     spaces: list[SpaceRow],
-    outbox: trio.MemorySendChannel[Frame],
+    outbox: Outbox,
     *,
     task_status: trio.TaskStatus[trio.CancelScope] = trio.TASK_STATUS_IGNORED,
 ) -> None:

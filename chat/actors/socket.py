@@ -4,8 +4,8 @@ A kind of session (chat/actors/visitor.py, chat/actors/agent.py) is a `Session`:
 (reads its state, queues the welcome, starts its own tasks), parses and handles frames (one small
 handler per frame kind, its `match` closed with `assert_never`), says how an error answers a
 frame, and leaves. Phoenix channels' join / handle_in / terminate are the model. Everything the
-two kinds share, the writer and reader siblings, the flood guard, the idle timeout, the error
-replies and the close codes, is here once.
+two kinds share, the outbox (chat/actors/frame_outbox.py), the reader, the flood guard, the idle
+timeout, the error replies and the close codes, is here once.
 """
 
 from __future__ import annotations
@@ -16,12 +16,13 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, NoReturn, Protocol, TypeVar
+from typing import NoReturn, Protocol, TypeVar
 
 import psycopg
 import trio
 
 from chat.actors.floor import Floors
+from chat.actors.frame_outbox import Outbox
 from chat.actors.thread import ThreadActors
 from chat.commands.threads import ThreadCommands
 from chat.config import Settings
@@ -30,8 +31,6 @@ from chat.errors import CLOSE_FLOODING, CLOSE_GOING_AWAY, ChatError, Unavailable
 from chat.json_types import Json
 from chat.metrics.series import SessionMeter
 from chat.protocol.inbound import AgentSendMessage, SendMessage
-from chat.protocol.outbound import Frame, dumps
-from chat.protocol.stamped import EntryText
 from chat.streams.errors import StreamLogError
 from chat.streams.log import StreamLog
 from chat.streams.reader import StreamRouter
@@ -123,9 +122,7 @@ class Revocable(Protocol):
 class Session(Protocol[F]):
     """What a kind of session adds to the skeleton; `F` is its union of inbound frames."""
 
-    outbox: trio.MemorySendChannel[Frame]
-    # Set by run_session once the writer runs (None: every frame through the outbox).
-    direct: DirectFrames | None
+    outbox: Outbox
 
     @property
     def who(self) -> str:
@@ -161,7 +158,6 @@ class Session(Protocol[F]):
 async def run_session(
     socket: Socket,
     session: Session[F],
-    outbox: trio.MemoryReceiveChannel[Frame],
     settings: Settings,
     meter: SessionMeter | None = None,
 ) -> None:
@@ -170,9 +166,10 @@ async def run_session(
     Steps:
       1. `session.join(nursery)`. Frames are read only after it returns, so the welcome it
          queues is the first frame sent and no frame is answered before it.
-      2. The writer (`outbox` to the socket) runs as a task and the frame reader in the
-         session's own task: the first of them to finish (the socket closed) ends the session.
-         A revocation (`session.watch`) stops the reader and closes with its code.
+      2. The outbox starts writing to the socket (its writer task runs only while frames wait,
+         chat/actors/frame_outbox.py) and the frame reader runs in the session's own task; a
+         failed write ends the session (a DirectSocket cancels it, another socket's error
+         propagates). A revocation (`session.watch`) stops the reader and closes with its code.
       3. The reader takes each frame within `settings.socket_idle_timeout_seconds` (silence:
          close 1001) and at most `settings.flood_frames_per_second` a second (more: close
          4008); the session parses and handles it.
@@ -182,7 +179,7 @@ async def run_session(
     the socket with its code (waiting briefly for the peer's close). Anything else propagates.
 
     Resource handling: `session.leave()` runs on every way out, shielded, within
-    CLEANUP_TIMEOUT_SECONDS. The outbox's receiving end is closed by the writer.
+    CLEANUP_TIMEOUT_SECONDS. The outbox is closed once the session's tasks have ended.
 
     `meter` counts the frames, acks, errors and closes (none: a meter nobody reads).
     """
@@ -192,8 +189,7 @@ async def run_session(
         async with trio.open_nursery() as nursery:
             try:
                 await session.join(nursery)
-                nursery.start_soon(end_session_after, nursery, run_writer, socket, outbox, meter)
-                session.direct = DirectFrames.of(socket, session.outbox, meter)
+                session.outbox.start(nursery, socket, meter)
                 await _read_frames(
                     socket,
                     session,
@@ -210,6 +206,7 @@ async def run_session(
         meter.closed(closing.code)
         await close_quietly(socket, closing.code, closing.reason)
     finally:
+        session.outbox.close()
         meter.sockets.dec()
         logger.debug("%s: session ended", session.who)
 
@@ -248,107 +245,6 @@ async def _read_frames(
                 meter.refused(UnavailableError.code)
                 await session.outbox.send(session.error_reply(UnavailableError(), frame))
     raise session.watch.closing() or Closing(CLOSE_GOING_AWAY, f"no frame for {idle_seconds:g} s")
-
-
-async def queue_frame(outbox: trio.MemorySendChannel[Frame], frame: Frame) -> None:
-    """`outbox.send(frame)` without its schedule point when the outbox has room (the common
-    case): on the hot path (acks, each delivered entry, pongs) every schedule point is a task
-    step of the scheduler's, about a tenth of the service's CPU at a steady rate (issue 19).
-    A full outbox still waits, as before."""
-    try:
-        outbox.send_nowait(frame)
-    except trio.WouldBlock:
-        await outbox.send(frame)
-    except trio.BrokenResourceError:
-        # The writer has closed the outbox: it ended, and that cancels the session
-        # (end_session_after). A sibling still running its step ends at that cancellation
-        # here, as `outbox.send` would, instead of raising into the session's nursery.
-        await trio.lowlevel.checkpoint()
-        raise
-
-
-async def run_writer(
-    socket: Socket, outbox: trio.MemoryReceiveChannel[Frame], meter: SessionMeter
-) -> None:
-    """Send queued frames in order until the outbox closes or the socket fails."""
-    async with outbox:
-        while True:
-            try:
-                try:  # without a schedule point when a frame waits (see queue_frame)
-                    frame = outbox.receive_nowait()
-                except trio.WouldBlock:
-                    frame = await outbox.receive()
-            except trio.EndOfChannel:
-                return
-            await write_frame(socket, frame, meter)
-
-
-async def write_frame(socket: Socket, frame: Frame, meter: SessionMeter) -> None:
-    """Send one frame. It may come encoded already (text shared by every session that gets the
-    same entry); the text of a log entry's frame knows when the entry was appended (delivery
-    latency)."""
-    if type(frame) is EntryText:
-        # As a plain str (a copy): a JSON parser such as orjson refuses a str subclass.
-        await socket.send(str.__str__(frame))
-        meter.delivered(frame.appended)
-    else:
-        await socket.send(frame if isinstance(frame, str) else dumps(frame))
-    meter.frames_sent.inc()
-
-
-class DirectFrames:
-    """A session's own tasks writing their frames (acks, pongs, an agent's feed) to the socket
-    themselves while the writer has nothing to do, instead of waking it: a frame through the
-    outbox costs a task switch, about as much as the write itself (issue 19).
-
-    Order is kept: a frame goes direct only while the writer waits on an empty outbox, so
-    nothing queued or taken from the outbox is ahead of it; frames that find the writer busy
-    go through the outbox, behind what it holds; and the socket serialises its writes in call
-    order (DirectSocket's FIFO lock), so a direct write still waiting for room stays ahead of
-    everything after it. Only for sockets whose send never raises into the caller for a gone
-    peer but cancels the session instead (`cancels_on_failure`, chat/http/ws_connection.py):
-    a task of the session then ends at that cancellation, as it would had the writer failed.
-    Never for tasks outside the session (the thread actors' fan-out, the floor views): they
-    use the outbox."""
-
-    __slots__ = ("socket", "outbox", "meter")
-
-    def __init__(
-        self, socket: Socket, outbox: trio.MemorySendChannel[Frame], meter: SessionMeter
-    ) -> None:
-        self.socket = socket
-        self.outbox = outbox
-        self.meter = meter
-
-    @classmethod
-    def of(
-        cls, socket: Socket, outbox: trio.MemorySendChannel[Frame], meter: SessionMeter
-    ) -> DirectFrames | None:
-        return cls(socket, outbox, meter) if getattr(socket, "cancels_on_failure", False) else None
-
-    async def put(self, frame: Frame) -> None:
-        # The writer waiting means the outbox is empty (trio hands a frame straight to a waiting
-        # receiver) and it holds no frame it took.
-        if self.outbox.statistics().tasks_waiting_receive:
-            await write_frame(self.socket, frame, self.meter)
-        else:
-            await queue_frame(self.outbox, frame)
-
-
-async def put_frame(session: Session[Any], frame: Frame) -> None:
-    """`queue_frame` for a session's own tasks: written at once when the writer is idle
-    (DirectFrames), else queued."""
-    direct = session.direct
-    if direct is None:
-        await queue_frame(session.outbox, frame)
-    else:
-        await direct.put(frame)
-
-
-async def end_session_after(nursery: trio.Nursery, fn: Any, *args: Any) -> None:
-    """Reader and writer are siblings: the first of them to finish ends the whole session."""
-    await fn(*args)
-    nursery.cancel_scope.cancel()
 
 
 async def close_quietly(socket: Socket, code: int, reason: str) -> None:

@@ -23,16 +23,15 @@ from typing import Any, NoReturn, assert_never
 import trio
 
 from chat import thread_history
+from chat.actors.frame_outbox import Outbox
 from chat.actors.pacing import Paced, TokenBucket
 from chat.actors.preview import new_preview, offer_draft, send_previews
 from chat.actors.revocation import WidgetWatch
 from chat.actors.socket import (
     OUTBOX_SIZE,
     STORAGE_ERRORS,
-    DirectFrames,
     SessionDeps,
     Socket,
-    put_frame,
     run_session,
 )
 from chat.actors.thread import Attachment
@@ -89,7 +88,6 @@ from chat.protocol.inbound import (
 )
 from chat.protocol.outbound import (
     PONG,
-    Frame,
     error_frame,
     message_ack,
     visitor_json,
@@ -133,7 +131,7 @@ class VisitorSession:
     visitor_id: str
     token: str
     last: str | None  # the handshake's resume id
-    outbox: trio.MemorySendChannel[Frame]
+    outbox: Outbox
     watch: WidgetWatch
     address: str = ""  # the client address's budget id (chat/http/ws.py)
     name: str | None = None
@@ -178,7 +176,6 @@ class VisitorSession:
     queue_position: int | None = None  # the place in the waiting queue last sent
     browser: BrowserContext = field(default_factory=BrowserContext)  # chat/actors/visitor_context
     verified: bool = False  # by a signed identity (chat/actors/visitor_identity.py)
-    direct: DirectFrames | None = None  # set by run_session (chat/actors/socket.py)
 
     def __post_init__(self) -> None:
         self.overflowed = FellBehind(self.watch, self.deps.stats.overflows)
@@ -234,7 +231,7 @@ class VisitorSession:
             case Rate():
                 await handle_rate(self, frame)
             case Ping():
-                await put_frame(self, PONG)
+                await self.outbox.put(PONG)
             case _:
                 assert_never(frame)
 
@@ -261,7 +258,6 @@ async def run_visitor_session(
     """Serve one widget socket until it closes. The caller has accepted it, and holds `watch`
     registered (SessionRegistry.open_widget_watch) for as long as this runs. `address` names
     the client address's budgets ('' spends none); `user_agent` is the handshake's header."""
-    outbox_send, outbox_recv = trio.open_memory_channel[Frame](OUTBOX_SIZE)
     router = deps.router
     session = VisitorSession(
         deps,
@@ -270,7 +266,7 @@ async def run_visitor_session(
         visitor_id,
         session_token,
         last,
-        outbox_send,
+        Outbox(OUTBOX_SIZE),
         watch,
         address,
     )
@@ -286,7 +282,7 @@ async def run_visitor_session(
         ):
             on_entry = listener(session, handle)
             listeners.append(await router.listen(space.id, on_entry, route=route, kind=kind))
-        await run_session(socket, session, outbox_recv, deps.settings, deps.stats.visitor)
+        await run_session(socket, session, deps.settings, deps.stats.visitor)
     finally:
         for each in listeners:
             router.unsubscribe(each)
@@ -428,7 +424,7 @@ async def _handle_message(session: VisitorSession, frame: SendMessage) -> None:
         session.queue_refused = True
         raise
     _now_stored(session)
-    await put_frame(session, message_ack(ack))
+    await session.outbox.put(message_ack(ack))
     if ack.thread_id != session.thread_id:
         switch_to(session, ack.thread_id)
     # The visitor asked for a person, or the bot holding the conversation went silent.

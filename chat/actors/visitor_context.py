@@ -13,9 +13,9 @@ import logging
 from dataclasses import dataclass
 from typing import Protocol
 
-import trio
 from ua_parser import parse as parse_user_agent
 
+from chat.actors.frame_outbox import Outbox
 from chat.actors.socket import SessionDeps
 from chat.db.rows import SpaceRow
 from chat.events import ReadMarked
@@ -45,7 +45,7 @@ class ContextSession(Protocol):
     space: SpaceRow
     visitor_id: str
     thread_id: str | None
-    outbox: trio.MemorySendChannel[Frame]
+    outbox: Outbox
     browser: BrowserContext
 
 

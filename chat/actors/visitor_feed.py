@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 import trio
 
+from chat.actors.frame_outbox import Outbox
 from chat.actors.socket import STORAGE_ERRORS, SessionDeps
 from chat.actors.thread import Attachment, CutOff
 from chat.actors.visitor_context import seen_of
@@ -73,7 +74,7 @@ class FeedSession(Protocol):
     deps: SessionDeps
     space: SpaceRow
     visitor_id: str
-    outbox: trio.MemorySendChannel[Frame]
+    outbox: Outbox
     thread_id: str | None
     watermark: str  # the id of the last thread entry sent
     own_client_ids: deque[str] | None  # made at the first message of this session's
@@ -118,7 +119,13 @@ def push(session: FeedSession, frame: Frame) -> bool:
     return _put(session, session.outbox, frame)
 
 
-def _put(session: FeedSession, channel: trio.MemorySendChannel[Any], item: object) -> bool:
+class _Queue(Protocol):
+    """The outbox, or the channel of the feed's thread switches."""
+
+    def send_nowait(self, item: Any, /) -> None: ...
+
+
+def _put(session: FeedSession, channel: _Queue, item: object) -> bool:
     """Put `item` without waiting; when the channel is full the session has fallen behind and
     is cut off (False). A closed channel means the session is ending: nothing to do."""
     try:

@@ -22,9 +22,10 @@ from typing import NoReturn, Protocol
 import psycopg
 import trio
 
+from chat.actors.frame_outbox import Outbox
 from chat.actors.socket import STORAGE_ERRORS, SessionDeps
 from chat.db.rows import SpaceRow
-from chat.protocol.outbound import Frame, agents_frame
+from chat.protocol.outbound import agents_frame
 from chat.space_settings import SpaceSettings
 
 # Reads of one session's map at most this often (a burst of presence entries is coalesced).
@@ -36,7 +37,7 @@ Availability = dict[str, bool] | None
 class GroupsSession(Protocol):
     deps: SessionDeps
     space: SpaceRow
-    outbox: trio.MemorySendChannel[Frame]
+    outbox: Outbox
     agents_online: bool
     available_groups: Availability
     availability_due: trio.Event

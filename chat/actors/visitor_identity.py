@@ -12,15 +12,14 @@ import logging
 import uuid
 from typing import Protocol
 
-import trio
-
+from chat.actors.frame_outbox import Outbox
 from chat.actors.socket import SessionDeps
 from chat.auth.identity import check_identity_token
 from chat.auth.tokens import issue_session_token
 from chat.db import identity_queries
 from chat.db.rows import SpaceRow
 from chat.errors import IdentityInvalidError, IdentityRequiredError
-from chat.protocol.outbound import Frame, identity_frame
+from chat.protocol.outbound import identity_frame
 from chat.space_settings import SpaceSettings
 
 logger = logging.getLogger(__name__)
@@ -34,7 +33,7 @@ class IdentitySession(Protocol):
     token: str
     name: str | None
     verified: bool
-    outbox: trio.MemorySendChannel[Frame]
+    outbox: Outbox
 
 
 def check_may_open(session: IdentitySession) -> None:

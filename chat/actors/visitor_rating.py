@@ -7,15 +7,14 @@ from __future__ import annotations
 from typing import Protocol
 
 import orjson
-import trio
 
+from chat.actors.frame_outbox import Outbox
 from chat.actors.socket import SessionDeps
 from chat.db.rows import SpaceRow
 from chat.errors import ThreadNotFinishedError, ThreadNotFoundError
 from chat.events import OPEN_THREAD_STATUSES, ThreadRated
 from chat.json_types import Json
 from chat.protocol.inbound import Rate, clean_name
-from chat.protocol.outbound import Frame
 
 
 class RatingSession(Protocol):
@@ -24,7 +23,7 @@ class RatingSession(Protocol):
     deps: SessionDeps
     space: SpaceRow
     visitor_id: str
-    outbox: trio.MemorySendChannel[Frame]
+    outbox: Outbox
 
 
 def rating_comment(comment: str | None) -> str | None:

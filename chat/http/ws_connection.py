@@ -55,7 +55,7 @@ class DirectSocket:
     Nothing of the request is kept but its arguments and headers."""
 
     # A send to a gone peer cancels the handler (`_gone`) instead of raising into the caller, so
-    # any task of the session may write its own frames (chat/actors/socket.py DirectFrames).
+    # any task of the session may write its own frames (chat/actors/frame_outbox.py Outbox.put).
     cancels_on_failure: ClassVar[bool] = True
 
     __slots__ = (

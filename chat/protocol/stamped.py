@@ -2,7 +2,8 @@
 
 `encoded` (chat/protocol/outbound.py) makes one per entry and audience; the writer of every
 socket that sends it observes the delivery latency, append to socket write, from the stamp
-(chat/actors/socket.py run_writer). A `str` in every other respect: the socket sends it as is.
+(chat/actors/frame_outbox.py write_frame). A `str` in every other respect: the socket sends it
+as is.
 """
 
 from __future__ import annotations

@@ -14,8 +14,9 @@ import pytest
 import trio
 import trio.testing
 
+from chat.actors.frame_outbox import Outbox
 from chat.actors.revocation import Watch
-from chat.actors.socket import OUTBOX_SIZE, DirectFrames, queue_frame, run_session
+from chat.actors.socket import OUTBOX_SIZE, run_session
 from chat.config import Settings
 from chat.errors import (
     CLOSE_FLOODING,
@@ -26,7 +27,7 @@ from chat.errors import (
     RateLimitedError,
 )
 from chat.json_types import Json
-from chat.protocol.outbound import Frame, error_frame
+from chat.protocol.outbound import error_frame
 from tests.helpers.fake_socket import FakeSocket
 
 IDLE_SECONDS = 30.0
@@ -40,11 +41,10 @@ class EchoSession:
     """A session of one frame kind, `{"type":"say","client_id","fail"?}`: acked, or failing with
     a ChatError, a storage error, or Closing, as the frame asks."""
 
-    outbox: trio.MemorySendChannel[Frame]
+    outbox: Outbox
     gate: trio.Event = field(default_factory=trio.Event)
     watch: Watch = field(default_factory=lambda: Watch("echo"))
     left: bool = False
-    direct: DirectFrames | None = None
 
     @property
     def who(self) -> str:
@@ -82,8 +82,7 @@ class EchoSession:
 async def session_on(peer: FakeSocket, *, open_gate: bool = True) -> AsyncIterator[EchoSession]:
     """An EchoSession served by run_session on `peer`; leaving the block cancels it, as the
     server cancels a handler whose client disconnected."""
-    outbox, outbox_receive = trio.open_memory_channel[Frame](OUTBOX_SIZE)
-    session = EchoSession(outbox)
+    session = EchoSession(Outbox(OUTBOX_SIZE))
     if open_gate:
         session.gate.set()
     settings = Settings(
@@ -96,7 +95,7 @@ async def session_on(peer: FakeSocket, *, open_gate: bool = True) -> AsyncIterat
 
     async def serve() -> None:
         try:
-            await run_session(peer, session, outbox_receive, settings)
+            await run_session(peer, session, settings)
         finally:
             peer.session_over()
 
@@ -203,16 +202,18 @@ async def test_a_cancelled_session_still_leaves(autojump_clock: trio.testing.Moc
         assert session.left and peer.closed_with is None
 
 
-async def test_a_frame_queued_after_the_writer_closed_the_outbox_ends_at_the_cancellation() -> None:
-    """The writer closes the outbox as it ends, and its end cancels the session; a sibling that
-    queues a frame in the same step (no schedule point on queue_frame's fast path) ends with
-    that cancellation, not a BrokenResourceError raised into the session's nursery (which the
+async def test_a_frame_queued_after_the_session_closed_the_outbox_ends_at_the_cancellation() -> (
+    None
+):
+    """The outbox is closed as the session ends; a task of the session still running its step
+    that queues a frame (no schedule point on send's fast path) ends with the session's
+    cancellation, not a BrokenResourceError raised into the session's nursery (which the
     listener logged as a handler's error, and once took down)."""
-    outbox, receive = trio.open_memory_channel[Frame](OUTBOX_SIZE)
-    await receive.aclose()
+    outbox = Outbox(OUTBOX_SIZE)
+    outbox.close()
     with trio.CancelScope() as session:
         session.cancel()
-        await queue_frame(outbox, {"type": "ack"})
+        await outbox.send({"type": "ack"})
     assert session.cancelled_caught
     with pytest.raises(trio.BrokenResourceError):  # outside a cancelled session: still an error
-        await queue_frame(outbox, {"type": "ack"})
+        await outbox.send({"type": "ack"})

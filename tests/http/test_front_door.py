@@ -29,15 +29,9 @@ from wsproto.events import (
 )
 from wsproto.frame_protocol import Opcode
 
+from chat.actors.frame_outbox import Outbox
 from chat.actors.revocation import Watch
-from chat.actors.socket import (
-    OUTBOX_SIZE,
-    DirectFrames,
-    Socket,
-    put_frame,
-    queue_frame,
-    run_session,
-)
+from chat.actors.socket import OUTBOX_SIZE, Socket, run_session
 from chat.config import Settings
 from chat.errors import ChatError
 from chat.http.app import hypercorn_config
@@ -46,7 +40,6 @@ from chat.http.front_door import FrontDoor
 from chat.http.listener import ConnectionCap
 from chat.http.ws_connection import DirectSocket
 from chat.json_types import Json
-from chat.protocol.outbound import Frame
 from tests.helpers.chat import ORIGIN, make_org
 
 WITHIN = 10.0
@@ -116,29 +109,27 @@ def _routes(seen: Seen) -> dict[str, Any]:
 
     async def mixed(ws: HandshakeSocket) -> None:
         """A session (run_session) whose own task writes `frames` frames of `size` characters,
-        alternately through put_frame (direct while the writer is idle) and the outbox."""
+        alternately through its outbox's put (direct while nothing waits) and send (queued)."""
         await ws.accept()
-        outbox, outbox_receive = trio.open_memory_channel[Frame](OUTBOX_SIZE)
-        session = MixedSession(outbox, int(ws.args["frames"]), int(ws.args["size"]))
+        session = MixedSession(Outbox(OUTBOX_SIZE), int(ws.args["frames"]), int(ws.args["size"]))
         settings = Settings(
             redis_url="redis://unused",
             database_url="postgresql://unused",
             secret_key="s" * 32,
         )
-        await run_session(cast(Socket, ws), session, outbox_receive, settings)
+        await run_session(cast(Socket, ws), session, settings)
 
     return {"/ws/echo": echo, "/ws/broken": broken, "/ws/flood": flood, "/ws/mixed": mixed}
 
 
 @dataclass(eq=False)
 class MixedSession:
-    """Writes its numbered frames from a task of its own, every other one through put_frame."""
+    """Writes its numbered frames from a task of its own, every other one through put."""
 
-    outbox: trio.MemorySendChannel[Frame]
+    outbox: Outbox
     frames: int
     size: int
     watch: Watch = field(default_factory=lambda: Watch("mixed"))
-    direct: DirectFrames | None = None
 
     @property
     def who(self) -> str:
@@ -151,14 +142,13 @@ class MixedSession:
         nursery.start_soon(self._write_all)
 
     async def _write_all(self) -> None:
-        await trio.lowlevel.checkpoint()  # after run_session started the writer
-        assert self.direct is not None, "a DirectSocket takes direct writes"
+        await trio.lowlevel.checkpoint()  # after run_session started the outbox
         for n in range(self.frames):
             text = numbered(n, self.size)
             if n % 2:
-                await queue_frame(self.outbox, text)
+                await self.outbox.send(text)
             else:
-                await put_frame(self, text)
+                await self.outbox.put(text)
 
     async def handle(self, frame: str) -> None:
         pass
@@ -312,7 +302,7 @@ async def test_frames_to_a_slow_reader_arrive_whole_and_in_order() -> None:
 
 async def test_direct_and_queued_frames_of_a_session_keep_their_order() -> None:
     """A session's own frames go straight to the socket while its writer is idle and through
-    the outbox otherwise (chat/actors/socket.py DirectFrames); with a slow reader both kinds
+    the outbox otherwise (chat/actors/frame_outbox.py Outbox.put); with a slow reader both kinds
     wait for room, and the client still gets every frame whole and in the order written."""
     frames, size = 200, 8 * 1024
     with trio.fail_after(WITHIN):
