@@ -15,8 +15,11 @@ whose send never raises into the caller for a gone peer but cancels the session
 (`cancels_on_failure`, chat/http/ws_connection.py): a task of the session then ends at that
 cancellation, as it would had the writer failed. Such a socket serialises its writes in call
 order (DirectSocket's FIFO lock), so a direct write still waiting for room stays ahead of the
-frames queued after it. Tasks outside the session (the thread actors' fan-out, the floor views)
-only queue.
+frames queued after it. Any task (a thread actor's fan-out too) has its frame written at once,
+without waiting, when nothing waits, no writer runs and the socket can (`send_now`: no write in
+progress); a frame the kernel took only part of has its rest written by a writer started for
+it, before anything else. Otherwise frames are queued. At the start (`start`), the frames
+queued before (the welcome) are written by the session's own task on such a socket.
 
 Bounds: at most `size` frames wait. `send_nowait` raises trio.WouldBlock when full (a feed then
 cuts the session off, chat/actors/visitor_feed.py); `send` and `put` wait for room. Once the
@@ -27,7 +30,7 @@ closed did.
 from __future__ import annotations
 
 from collections import deque
-from typing import Protocol
+from typing import Protocol, cast
 
 import trio
 
@@ -42,10 +45,24 @@ class FrameSocket(Protocol):
     async def send(self, data: str) -> None: ...
 
 
+class AtOnceSocket(FrameSocket, Protocol):
+    """A socket that can also send without waiting (chat/http/ws_connection.py DirectSocket)."""
+
+    def send_now(self, data: str) -> bool:
+        """Sent (or begun: see `unsent`), or False when a write is in progress."""
+        ...
+
+    def unsent(self) -> bool:
+        """Part of a frame `send_now` began waits for `flush`."""
+        ...
+
+    async def flush(self) -> None: ...
+
+
 class Outbox:
     """One session's frames to its socket; see the module's doc."""
 
-    __slots__ = ("_size", "_frames", "_room", "_writing", "_closed", "_direct", "_writer")
+    __slots__ = ("_size", "_frames", "_room", "_writing", "_closed", "_direct", "_now", "_writer")
 
     def __init__(self, size: int) -> None:
         self._size = size
@@ -54,15 +71,24 @@ class Outbox:
         self._writing = False  # a writer task is started and has not ended
         self._closed = False
         self._direct = False
+        self._now: AtOnceSocket | None = None  # the socket, when it can send without waiting
         # (nursery, socket, meter) once `start` ran: where the writer runs and what it writes to.
         self._writer: tuple[trio.Nursery, FrameSocket, SessionMeter] | None = None
 
-    def start(self, nursery: trio.Nursery, socket: FrameSocket, meter: SessionMeter) -> None:
-        """Write to `socket` from now on, the writer running in `nursery` (the session's).
-        Frames queued before (the welcome) are written first."""
+    async def start(self, nursery: trio.Nursery, socket: FrameSocket, meter: SessionMeter) -> None:
+        """Write to `socket` from now on, a writer running in `nursery` (the session's) when
+        needed. Frames queued before (the welcome) are written first: by the caller (the
+        session's own task) on a socket that allows it, which saves a writer task per session."""
         self._writer = (nursery, socket, meter)
         self._direct = bool(getattr(socket, "cancels_on_failure", False))
-        if self._frames:
+        if self._direct and hasattr(socket, "send_now"):
+            self._now = cast(AtOnceSocket, socket)
+        if not self._frames:
+            return
+        if self._direct:
+            self._writing = True
+            await self._write_waiting()
+        else:
             self._start_writer()
 
     def close(self) -> None:
@@ -70,6 +96,7 @@ class Outbox:
         self._closed = True
         self._frames = None
         self._writer = None
+        self._now = None
         if self._room is not None:
             self._room.unpark_all()  # they find it closed
 
@@ -82,6 +109,8 @@ class Outbox:
         if self._closed:
             raise trio.BrokenResourceError("the session is over")
         frames = self._frames
+        if not frames and not self._writing and self._now is not None and self._sent_now(frame):
+            return
         if frames is None:
             frames = self._frames = deque()
         elif len(frames) >= self._size:
@@ -113,9 +142,22 @@ class Outbox:
         runs, on a socket that allows it (see the module's doc)."""
         writer = self._writer
         if self._direct and not self._writing and not self._frames and writer is not None:
-            await write_frame(writer[1], frame, writer[2])
+            if self._now is None or not self._sent_now(frame):
+                await write_frame(writer[1], frame, writer[2])  # waits its turn, and for room
         else:
             await self.send(frame)
+
+    def _sent_now(self, frame: Frame) -> bool:
+        """Written at once (or begun, its rest left to a writer started for it); False: the
+        socket has a write in progress, so the frame is to be queued."""
+        socket, writer = self._now, self._writer
+        assert socket is not None and writer is not None
+        if not socket.send_now(frame_text(frame)):
+            return False
+        counted(frame, writer[2])
+        if socket.unsent():
+            self._start_writer()
+        return True
 
     def _start_writer(self) -> None:
         assert self._writer is not None
@@ -127,8 +169,11 @@ class Outbox:
         self._writing = True
 
     async def _write_waiting(self) -> None:
-        """The writer: the waiting frames, in order, until none is left."""
+        """The writer: what `send_now` left of a frame, then the waiting frames, in order, until
+        none is left."""
         try:
+            if self._now is not None and self._now.unsent():
+                await self._now.flush()
             while self._frames and (writer := self._writer) is not None:
                 frame = self._frames.popleft()
                 if self._room:  # None, or senders wait for the room made
@@ -141,13 +186,23 @@ class Outbox:
 
 
 async def write_frame(socket: FrameSocket, frame: Frame, meter: SessionMeter) -> None:
-    """Send one frame. It may come encoded already (text shared by every session that gets the
-    same entry); the text of a log entry's frame knows when the entry was appended (delivery
-    latency)."""
+    """Send one frame, and count it."""
+    await socket.send(frame_text(frame))
+    counted(frame, meter)
+
+
+def frame_text(frame: Frame) -> str:
+    """A frame's text. It may come encoded already (text shared by every session that gets the
+    same entry): a log entry's frame is sent as a plain str (a copy), since a JSON parser such
+    as orjson refuses a str subclass."""
     if type(frame) is EntryText:
-        # As a plain str (a copy): a JSON parser such as orjson refuses a str subclass.
-        await socket.send(str.__str__(frame))
+        return str.__str__(frame)
+    return frame if isinstance(frame, str) else dumps(frame)
+
+
+def counted(frame: Frame, meter: SessionMeter) -> None:
+    """A frame sent: the text of a log entry's frame knows when the entry was appended (the
+    delivery latency)."""
+    if type(frame) is EntryText:
         meter.delivered(frame.appended)
-    else:
-        await socket.send(frame if isinstance(frame, str) else dumps(frame))
     meter.frames_sent.inc()

@@ -189,7 +189,7 @@ async def run_session(
         async with trio.open_nursery() as nursery:
             try:
                 await session.join(nursery)
-                session.outbox.start(nursery, socket, meter)
+                await session.outbox.start(nursery, socket, meter)
                 await _read_frames(
                     socket,
                     session,

@@ -65,6 +65,7 @@ class DirectSocket:
         "_ws",
         "cancel_scope",
         "_send_lock",
+        "_rest",
         "_parts",
         "_length",
         "_max_message",
@@ -91,6 +92,8 @@ class DirectSocket:
         self._ws: Connection | None = None
         self.cancel_scope = trio.CancelScope()
         self._send_lock = trio.StrictFIFOLock()
+        # What the kernel did not take of a frame `send_now` began: written before anything else.
+        self._rest: bytes | memoryview = b""
         self._parts: list[str | bytes] = []
         self._length = 0
         self._max_message = max_message
@@ -174,6 +177,36 @@ class DirectSocket:
     async def send(self, data: str) -> None:
         await self._send_event(TextMessage(data=data))
 
+    def send_now(self, data: str) -> bool:
+        """Send a text frame without waiting, from any task, when no write is in progress;
+        False (nothing sent) otherwise. The kernel may take only part of the frame: the rest is
+        kept and written before any later frame, and the caller must then `flush` (in a task of
+        the session) for it to go. A gone peer ends the handler as `send` does; the frame counts
+        as sent (dropped, as any frame to a gone peer).
+
+        For frames made outside the session's own tasks (a thread actor's fan-out), which must
+        never wait on or fail with this socket: writing at once saves the writer task's step."""
+        ws = self._ws
+        if ws is None or self._rest or self._send_lock.locked():
+            return False
+        try:
+            frame = ws.send(TextMessage(data=data))
+        except LocalProtocolError:
+            return True  # the socket is closing or closed: frames after that are dropped
+        try:
+            self._rest = self._write_now(frame)
+        except (trio.ClosedResourceError, OSError):
+            self.cancel_scope.cancel()  # as _gone, without raising into a caller outside it
+        return True
+
+    def unsent(self) -> bool:
+        """Whether part of a frame `send_now` began waits for `flush`."""
+        return bool(self._rest)
+
+    async def flush(self) -> None:
+        """Write what `send_now` left (nothing if nothing waits)."""
+        await self._write(b"")
+
     async def close(self, code: int, reason: str = "") -> None:
         if not self.accepted:
             if self._http is not None:  # closed during the handshake: hypercorn answered 403
@@ -199,7 +232,9 @@ class DirectSocket:
         except trio.WouldBlock:
             await self._send_lock.acquire()
         try:
-            rest = self._write_now(data)
+            if self._rest:  # a frame send_now began goes first
+                data, self._rest = bytes(self._rest) + data, b""
+            rest = self._write_now(data) if data else b""
             if rest:
                 with trio.CancelScope(shield=True) as stall:
                     stall.deadline = trio.current_time() + SEND_STALL_SECONDS

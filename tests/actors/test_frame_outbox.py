@@ -44,7 +44,7 @@ async def test_frames_are_written_in_order_by_a_writer_that_ends_when_none_waits
         async with trio.open_nursery() as nursery:
             outbox.send_nowait("welcome")  # queued before the start: written first
             assert socket.sent == []
-            outbox.start(nursery, socket, meter())
+            await outbox.start(nursery, socket, meter())  # by a writer: the socket may raise
             for n in range(5):
                 await outbox.send(f"frame {n}")
             await trio.testing.wait_all_tasks_blocked()
@@ -66,7 +66,7 @@ async def test_a_full_outbox_refuses_nowait_and_send_waits_for_room() -> None:
     outbox = Outbox(2)
     with trio.fail_after(DEADLINE):
         async with trio.open_nursery() as nursery:
-            outbox.start(nursery, socket, meter())
+            await outbox.start(nursery, socket, meter())
             outbox.send_nowait("a")
             await socket.sent_one.wait()  # the writer took "a" and is stuck writing it
             outbox.send_nowait("b")
@@ -94,7 +94,7 @@ async def test_put_writes_in_the_callers_task_only_when_nothing_waits() -> None:
     me = trio.lowlevel.current_task()
     with trio.fail_after(DEADLINE):
         async with trio.open_nursery() as nursery:
-            outbox.start(nursery, socket, meter())
+            await outbox.start(nursery, socket, meter())
             await outbox.put("direct")
             assert socket.sent == [("direct", me)]  # written before put returned, by me
 
@@ -114,7 +114,7 @@ async def test_put_queues_on_a_socket_that_raises_for_a_gone_peer() -> None:
     me = trio.lowlevel.current_task()
     with trio.fail_after(DEADLINE):
         async with trio.open_nursery() as nursery:
-            outbox.start(nursery, socket, meter())
+            await outbox.start(nursery, socket, meter())
             await outbox.put("frame")
             await trio.testing.wait_all_tasks_blocked()
             assert socket.texts() == ["frame"] and socket.sent[0][1] is not me
@@ -126,7 +126,7 @@ async def test_a_closed_outbox_drops_what_waits_and_refuses_more() -> None:
     outbox = Outbox(1)
     with trio.fail_after(DEADLINE):
         async with trio.open_nursery() as nursery:
-            outbox.start(nursery, socket, meter())
+            await outbox.start(nursery, socket, meter())
             outbox.send_nowait("a")
             await socket.sent_one.wait()
             outbox.send_nowait("b")  # waits: the outbox is full
@@ -150,11 +150,81 @@ async def test_a_closed_outbox_drops_what_waits_and_refuses_more() -> None:
                 outbox.send_nowait("d")
 
 
+class AtOnceSocket(GatedSocket):
+    """A GatedSocket that can also send without waiting (as DirectSocket.send_now), taking
+    only the first `take` characters of the next frame when told (a full kernel buffer)."""
+
+    def __init__(self) -> None:
+        super().__init__(direct=True)
+        self.writing = False
+        self.take: int | None = None
+        self.rest = ""
+
+    def send_now(self, data: str) -> bool:
+        if self.writing or self.rest:
+            return False
+        if self.take is not None:
+            data, self.rest, self.take = data[: self.take], data[self.take :], None
+        self.sent.append((data, trio.lowlevel.current_task()))
+        return True
+
+    def unsent(self) -> bool:
+        return bool(self.rest)
+
+    async def flush(self) -> None:
+        rest, self.rest = self.rest, ""
+        await self.send(rest)
+
+    async def send(self, data: str) -> None:
+        self.writing = True
+        try:
+            if self.rest:
+                data, self.rest = self.rest + data, ""
+            await super().send(data)
+        finally:
+            self.writing = False
+
+
+async def test_any_task_writes_at_once_on_a_socket_that_can() -> None:
+    socket = AtOnceSocket()
+    outbox = Outbox(8)
+    me = trio.lowlevel.current_task()
+    with trio.fail_after(DEADLINE):
+        async with trio.open_nursery() as nursery:
+            outbox.send_nowait("welcome")
+            await outbox.start(nursery, socket, meter())
+            assert socket.sent == [("welcome", me)]  # by the session's own task, no writer
+
+            outbox.send_nowait("delivered")  # as a thread actor's fan-out does
+            assert socket.sent[-1] == ("delivered", me) and nursery.child_tasks == set()
+
+            # The kernel takes part of a frame: a writer sends the rest before the next frame.
+            socket.take = 3
+            outbox.send_nowait("partial")
+            outbox.send_nowait("next")
+            assert len(nursery.child_tasks) == 1 and len(outbox) == 1
+            await trio.testing.wait_all_tasks_blocked()
+            assert socket.texts()[2:] == ["par", "tial", "next"]
+            assert nursery.child_tasks == set() and len(outbox) == 0
+
+            # The rest waits for room: later frames, from any task, queue behind it.
+            socket.open_gate = trio.Event()
+            socket.take = 2
+            outbox.send_nowait("slow")
+            await trio.testing.wait_all_tasks_blocked()  # the writer waits with "ow"
+            await outbox.put("after")
+            outbox.send_nowait("last")
+            assert socket.texts()[-2:] == ["sl", "ow"] and len(outbox) == 2
+            socket.open_gate.set()
+            await trio.testing.wait_all_tasks_blocked()
+            assert socket.texts()[-4:] == ["sl", "ow", "after", "last"]
+
+
 async def test_a_frame_queued_after_the_nursery_closed_is_dropped() -> None:
     socket = GatedSocket(direct=False)
     outbox = Outbox(8)
     async with trio.open_nursery() as nursery:
-        outbox.start(nursery, socket, meter())
+        await outbox.start(nursery, socket, meter())
     outbox.send_nowait("late")  # no writer can start any more: the outbox closes itself
     assert socket.sent == [] and len(outbox) == 0
     with pytest.raises(trio.BrokenResourceError):
