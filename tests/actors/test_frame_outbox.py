@@ -3,6 +3,9 @@ while frames wait, direct writes, and its end."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import pytest
 import trio
 import trio.testing
@@ -35,6 +38,16 @@ class GatedSocket:
 
 def meter() -> SessionMeter:
     return SessionMeter.unregistered("test")
+
+
+@asynccontextmanager
+async def started(socket: GatedSocket) -> AsyncIterator[tuple[Outbox, trio.Nursery]]:
+    """An outbox of 8 writing to `socket` from a nursery of its own, within the deadline."""
+    outbox = Outbox(8)
+    with trio.fail_after(DEADLINE):
+        async with trio.open_nursery() as nursery:
+            await outbox.start(nursery, socket, meter())
+            yield outbox, nursery
 
 
 async def test_frames_are_written_in_order_by_a_writer_that_ends_when_none_waits() -> None:
@@ -90,34 +103,28 @@ async def test_a_full_outbox_refuses_nowait_and_send_waits_for_room() -> None:
 
 async def test_put_writes_in_the_callers_task_only_when_nothing_waits() -> None:
     socket = GatedSocket(direct=True)
-    outbox = Outbox(8)
     me = trio.lowlevel.current_task()
-    with trio.fail_after(DEADLINE):
-        async with trio.open_nursery() as nursery:
-            await outbox.start(nursery, socket, meter())
-            await outbox.put("direct")
-            assert socket.sent == [("direct", me)]  # written before put returned, by me
+    async with started(socket) as (outbox, _):
+        await outbox.put("direct")
+        assert socket.sent == [("direct", me)]  # written before put returned, by me
 
-            socket.open_gate = trio.Event()
-            outbox.send_nowait("queued")  # the writer is started, not run yet
-            await outbox.put("behind")  # so this one waits behind it
-            assert socket.texts() == ["direct"]
-            socket.open_gate.set()
-            await trio.testing.wait_all_tasks_blocked()
-            assert socket.texts() == ["direct", "queued", "behind"]
-            assert socket.sent[2][1] is not me
+        socket.open_gate = trio.Event()
+        outbox.send_nowait("queued")  # the writer is started, not run yet
+        await outbox.put("behind")  # so this one waits behind it
+        assert socket.texts() == ["direct"]
+        socket.open_gate.set()
+        await trio.testing.wait_all_tasks_blocked()
+        assert socket.texts() == ["direct", "queued", "behind"]
+        assert socket.sent[2][1] is not me
 
 
 async def test_put_queues_on_a_socket_that_raises_for_a_gone_peer() -> None:
     socket = GatedSocket(direct=False)
-    outbox = Outbox(8)
     me = trio.lowlevel.current_task()
-    with trio.fail_after(DEADLINE):
-        async with trio.open_nursery() as nursery:
-            await outbox.start(nursery, socket, meter())
-            await outbox.put("frame")
-            await trio.testing.wait_all_tasks_blocked()
-            assert socket.texts() == ["frame"] and socket.sent[0][1] is not me
+    async with started(socket) as (outbox, _):
+        await outbox.put("frame")
+        await trio.testing.wait_all_tasks_blocked()
+        assert socket.texts() == ["frame"] and socket.sent[0][1] is not me
 
 
 async def test_a_closed_outbox_drops_what_waits_and_refuses_more() -> None:
