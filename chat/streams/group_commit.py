@@ -4,9 +4,8 @@ is in flight travel together in the next pipeline on one connection (structures.
 
 from __future__ import annotations
 
-from collections import deque
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, cast
 
 import coredis.exceptions
@@ -15,6 +14,7 @@ from coredis.commands.script import Script
 
 from chat.config import AckDurability
 from chat.errors import ChatError, UnavailableError
+from chat.streams.caller_batches import CallerBatches, Pending
 from chat.streams.client import Redis, is_cluster
 
 # How long WAITAOF may wait for the fsync before the append is reported as failed.
@@ -31,46 +31,32 @@ BATCH_TIMEOUT_SECONDS = 5.0
 MAX_BATCH = 100
 
 
-@dataclass(eq=False, slots=True)
+@dataclass(frozen=True, slots=True)
 class Append:
-    """One caller's script call, waiting for its batch."""
+    """One caller's script call."""
 
     script: Script[str]
     keys: list[str]
     args: list[str]
-    turn: trio.Event = field(default_factory=trio.Event)  # done, or told to lead
-    deadline: float = 0.0  # trio time by which the caller is answered, set by submit
-    leads: bool = False
-    sent: bool = False
-    done: bool = False
-    result: Any = None
-    error: BaseException | None = None
-
-    def finish(self, result: Any = None, error: BaseException | None = None) -> None:
-        self.result, self.error, self.done = result, error, True
-        self.turn.set()
 
 
 class GroupCommit:
     """Group commit: the appends of this process that arrive while a batch is in flight travel
-    together in the next one, one pipeline (no MULTI) on one connection.
+    together in the next one, one pipeline (no MULTI) on one connection; the queue and its
+    first-caller-leads hand-over are chat/streams/caller_batches.py.
 
-    "First caller leads", with no task of its own: a caller that finds no batch in flight sends
-    one (itself plus whoever queued meanwhile); when its batch returns it hands the lead to the
-    first caller still queued, so the next batch goes out at once, and when idle an append costs
-    what a lone script call costs. Every caller gets its own reply or its own error (a script's
-    refusal is a reply, decoded by its caller); an error of the whole batch (a lost connection,
-    no fsync) reaches each of its callers, as the same exception object, like an asyncio future's
-    awaiters. The queue holds only callers awaiting here, so it is bounded by the callers
-    themselves (one per session frame or REST request), like a lock's waiters.
+    Every caller gets its own reply or its own error (a script's refusal is a reply, decoded by
+    its caller); an error of the whole batch (a lost connection, no fsync) reaches each of its
+    callers.
     """
 
     def __init__(self, redis: Redis, durability: AckDurability) -> None:
         self._redis = redis
         self._fsync = durability == "fsync"
         self._replicated = durability == "replicated"
-        self._queue: deque[Append] = deque()
-        self._leading = False  # a batch is in flight or about to be; invariant: or queue empty
+        self._batches = CallerBatches(
+            self._send, max_batch=MAX_BATCH, timeout_seconds=BATCH_TIMEOUT_SECONDS
+        )
 
     async def submit(self, item: Append) -> Any:
         """Run `item`'s script in the next batch; its reply, or raise its error.
@@ -80,84 +66,21 @@ class GroupCommit:
         `coredis.exceptions.ConnectionError` for a lost connection, `UnavailableError` past
         BATCH_TIMEOUT_SECONDS, `ChatError` when the fsync was not confirmed in time.
 
-        Cancellation: a caller cancelled while still queued leaves the queue and its script is
-        never sent. Once its batch is sent, the script runs on the server whatever happens to
-        the caller, and a cancelled leader waits (shielded, at most BATCH_TIMEOUT_SECONDS) for
-        the batch, since the other callers' replies ride on it. So after a cancel, as after a
-        batch error, the append may or may not be stored: the `do_*` callers retry with the same
-        client_id, which stores it once.
+        Cancellation (CallerBatches.submit): once its batch is sent, the script runs on the
+        server whatever happens to the caller. So after a cancel, as after a batch error, the
+        append may or may not be stored: the `do_*` callers retry with the same client_id,
+        which stores it once.
         """
-        item.deadline = trio.current_time() + BATCH_TIMEOUT_SECONDS
-        self._queue.append(item)
-        if self._leading:
-            try:
-                with trio.move_on_at(item.deadline):
-                    await item.turn.wait()
-                if not item.turn.is_set() and item.sent:
-                    await item.turn.wait()  # its batch is in flight, under its own deadline
-            except BaseException:
-                self._leave(item)
-                raise
-            if not item.turn.is_set():
-                # Still queued behind a batch that hangs (a stopped Valkey): answered now,
-                # never sent, rather than waiting for that batch and then for its own.
-                self._leave(item)
-                raise UnavailableError("the log did not answer in time")
-        else:
-            self._leading = True
-            item.leads = True
-        if item.leads and not item.done:
-            await self._lead()
-        if item.error is not None:
-            raise item.error
-        return item.result
+        return await self._batches.submit(item)
 
-    def _leave(self, item: Append) -> None:
-        """A cancelled caller: out of the queue if not sent yet, and the lead passed on."""
-        if not item.sent:
-            self._queue.remove(item)
-            if item.leads:
-                self._pass_lead()
-
-    def _pass_lead(self) -> None:
-        if self._queue:
-            self._queue[0].leads = True
-            self._queue[0].turn.set()
-        else:
-            self._leading = False
-
-    async def _lead(self) -> None:
-        # Let the tasks that are already runnable (woken by the same network read, or by the
-        # previous batch's replies) queue first: no timer, and when idle it costs one pass of the
-        # scheduler. Without it, a burst would go out as a batch of one, then one of the rest.
-        await trio.lowlevel.cancel_shielded_checkpoint()
-        batch = [self._queue.popleft() for _ in range(min(MAX_BATCH, len(self._queue)))]
-        for item in batch:
-            item.sent = True
-        try:
-            # Shielded: the other callers' replies ride on this batch. Bounded by the deadline.
-            deadline = min(item.deadline for item in batch)
-            with trio.CancelScope(shield=True, deadline=deadline) as scope:
-                await self._send(batch)
-            if scope.cancelled_caught:
-                raise UnavailableError("the log did not answer in time")
-        except BaseException as exc:
-            for item in batch:
-                if not item.done:
-                    item.finish(error=exc)
-            if not isinstance(exc, Exception):
-                raise
-        finally:
-            self._pass_lead()
-
-    async def _send(self, batch: list[Append]) -> None:
+    async def _send(self, batch: list[Pending[Append]]) -> None:
         if self._replicated or (self._fsync and is_cluster(self._redis)):
             await self._send_each_synced(batch)
             return
         if len(batch) == 1 and not self._fsync:
             # Alone and no fsync to wait for: a plain call (which reloads a flushed script).
             item = batch[0]
-            item.finish(await item.script(keys=item.keys, args=item.args))
+            item.finish(await item.call.script(keys=item.call.keys, args=item.call.args))
             return
         pending = batch
         for attempt in range(2):
@@ -165,7 +88,7 @@ class GroupCommit:
                 for item in pending:
                     # evalsha, not script(client=pipe): that adds a SCRIPT EXISTS round trip to
                     # every pipeline. A flushed script cache (a restarted Valkey) is handled below.
-                    pipe.evalsha(item.script.sha, keys=item.keys, args=item.args)
+                    pipe.evalsha(item.call.script.sha, keys=item.call.keys, args=item.call.args)
                 if self._fsync:
                     pipe.waitaof(1, 0, WAITAOF_TIMEOUT_MS)
             results = list(pipe.results or ())
@@ -185,11 +108,11 @@ class GroupCommit:
                     item.finish(result)
             if not missing:
                 return
-            for script in {item.script for item in missing}:
+            for script in {item.call.script for item in missing}:
                 await self._redis.script_load(script.script)
             pending = missing
 
-    async def _send_each_synced(self, batch: list[Append]) -> None:
+    async def _send_each_synced(self, batch: list[Pending[Append]]) -> None:
         """fsync on a cluster, and "replicated" anywhere: WAITAOF and WAIT name no key, so a
         cluster pipeline cannot route them to the node that ran the scripts. Each script runs on
         its own, side by side, followed on the same connection by WAITAOF 1 0 (fsync) or WAIT 1
@@ -207,10 +130,11 @@ class GroupCommit:
                 self._redis.ensure_persistence(1, 0, WAITAOF_TIMEOUT_MS),
             )
 
-        async def one(item: Append) -> None:
+        async def one(item: Pending[Append]) -> None:
+            call = item.call
             try:
                 with guarantee():
-                    item.finish(await item.script(keys=item.keys, args=item.args))
+                    item.finish(await call.script(keys=call.keys, args=call.args))
             except coredis.exceptions.PersistenceError:
                 item.finish(error=ChatError("the log could not confirm an fsync in time"))
             except coredis.exceptions.ReplicationError:
