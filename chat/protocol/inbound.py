@@ -350,7 +350,19 @@ def contains_nul(value: Any) -> bool:
     return False
 
 
+# The heartbeat as the widget and the console send it (JSON.stringify({type: "ping"})): at
+# 10,000 idle sockets 400 a second, answered without the validator (issue 19; a ping spelled
+# otherwise takes the validator's way to the same frame).
+PING_TEXT = '{"type":"ping"}'
+_PING_BYTES = PING_TEXT.encode()
+_PING = Ping(type="ping")
+
+
 def _parse(adapter: TypeAdapter[Any], text: str | bytes) -> Any:
+    if len(text) == len(PING_TEXT) and (
+        text == PING_TEXT if isinstance(text, str) else text == _PING_BYTES
+    ):
+        return _PING
     try:
         frame = adapter.validate_json(text)
     except ValidationError as exc:
