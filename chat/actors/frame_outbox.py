@@ -172,7 +172,9 @@ class Outbox:
         """The writer: what `send_now` left of a frame, then the waiting frames, in order, until
         none is left."""
         try:
-            if self._now is not None and self._now.unsent():
+            # A rest alone is flushed; one with frames behind it goes out in the first
+            # frame's write (a DirectSocket writes its rest first).
+            if self._now is not None and self._now.unsent() and not self._frames:
                 await self._now.flush()
             while self._frames and (writer := self._writer) is not None:
                 frame = self._frames.popleft()

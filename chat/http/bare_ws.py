@@ -74,7 +74,11 @@ class HandshakeSocket(Protocol):
     remote_addr: str | None
     accepted: bool
 
-    async def accept(self) -> None: ...
+    async def accept(self, *, with_first_frame: bool = False) -> None:
+        """Upgrade. `with_first_frame`: the answer may wait to go out with the first frame
+        sent, in one write; only for a handler that sends before it reads (its peer waits for
+        the answer before it sends)."""
+        ...
 
     async def reject(self, status: int, code: str, message: str) -> None: ...
 
@@ -109,7 +113,8 @@ class BareSocket:
         self.remote_addr: str | None = client[0] if client else None
         self.accepted = False
 
-    async def accept(self) -> None:
+    async def accept(self, *, with_first_frame: bool = False) -> None:
+        del with_first_frame  # ASGI sends the answer at once
         await self._send({"type": "websocket.accept", "subprotocol": None, "headers": []})
         self.accepted = True
 

@@ -100,7 +100,9 @@ def ws_routes(services: Services) -> dict[str, Handler]:
             if not admitted:  # refused before the upgrade, with the contract's error shape
                 await ws.reject(429, "rate_limited", TOO_MANY_SOCKETS)
                 return
-            await ws.accept()
+            # The welcome is the session's first frame, sent before it reads: the upgrade's
+            # answer goes out with it.
+            await ws.accept(with_first_frame=True)
             await run_visitor_session(
                 deps,
                 ws,

@@ -104,7 +104,11 @@ class DirectSocket:
         self.accepted = False
         self.answered = False  # an HTTP answer was sent instead of the upgrade
 
-    async def accept(self) -> None:
+    async def accept(self, *, with_first_frame: bool = False) -> None:
+        """Answer the upgrade. `with_first_frame`: the answer waits to go out with the first
+        frame, as `send_now` leaves a frame's rest (every write puts it first), in one write:
+        a widget's connect is then one segment out instead of two, each a syscall here and a
+        wakeup at the client (issue 19). Only for a handler that sends before it reads."""
         assert self._http is not None and self._handshake is not None, "accepted twice"
         status, headers, self._ws = self._handshake.accept(None, [])
         data = self._http.send(h11.InformationalResponse(status_code=status, headers=headers))
@@ -113,7 +117,10 @@ class DirectSocket:
         if trailing:
             self._ws.receive_data(bytes(trailing))
         self.accepted = True
-        await self._write(data)
+        if with_first_frame:
+            self._rest = data
+        else:
+            await self._write(data)
 
     async def reject(self, status: int, code: str, message: str) -> None:
         """Refuse the handshake with an HTTP answer in the contract's error shape."""

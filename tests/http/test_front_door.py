@@ -67,6 +67,10 @@ def _routes(seen: Seen) -> dict[str, Any]:
         if ws.args.get("refuse"):
             await ws.reject(403, "origin_not_allowed", "no")
             return
+        if ws.args.get("close_first"):  # an answer held for a first frame that is a close
+            await ws.accept(with_first_frame=True)
+            await ws.close(4000, "first")
+            return
         await ws.accept()
         try:
             while True:
@@ -109,9 +113,13 @@ def _routes(seen: Seen) -> dict[str, Any]:
 
     async def mixed(ws: HandshakeSocket) -> None:
         """A session (run_session) whose own task writes `frames` frames of `size` characters,
-        alternately through its outbox's put (direct while nothing waits) and send (queued)."""
-        await ws.accept()
-        session = MixedSession(Outbox(OUTBOX_SIZE), int(ws.args["frames"]), int(ws.args["size"]))
+        alternately through its outbox's put (direct while nothing waits) and send (queued);
+        with `welcome`, a first frame queued on joining goes out with the upgrade's answer."""
+        welcome = bool(ws.args.get("welcome"))
+        await ws.accept(with_first_frame=welcome)
+        session = MixedSession(
+            Outbox(OUTBOX_SIZE), int(ws.args["frames"]), int(ws.args["size"]), welcome
+        )
         settings = Settings(
             redis_url="redis://unused",
             database_url="postgresql://unused",
@@ -129,6 +137,7 @@ class MixedSession:
     outbox: Outbox
     frames: int
     size: int
+    welcome: bool = False
     watch: Watch = field(default_factory=lambda: Watch("mixed"))
 
     @property
@@ -139,6 +148,8 @@ class MixedSession:
         return str(data)
 
     async def join(self, nursery: trio.Nursery) -> None:
+        if self.welcome:  # queued before the outbox starts, as a visitor's welcome is
+            self.outbox.send_nowait("welcome")
         nursery.start_soon(self._write_all)
 
     async def _write_all(self) -> None:
@@ -310,6 +321,34 @@ async def test_direct_and_queued_frames_of_a_session_keep_their_order() -> None:
             client = await _slow_client(port, f"/ws/mixed?frames={frames}&size={size}")
             for n in range(frames):
                 assert await _whole_text(client) == numbered(n, size), n
+
+
+async def _first_read(port: int, target: str) -> list[Any]:
+    """The events of the client's first read after its handshake."""
+    client = await _open(port, target)
+    client.ws.receive_data(await client.stream.receive_some(65536))
+    return list(client.ws.events())
+
+
+async def test_an_answer_held_for_the_first_frame_goes_out_with_it() -> None:
+    """accept(with_first_frame=True): the upgrade's answer and the first frame (a session's
+    welcome, or a close) leave in one write, so the client's first read holds both; frames
+    after it follow as usual."""
+    frames, size = 3, 100
+    with trio.fail_after(WITHIN):
+        async with front_door() as (port, _seen, _cap):
+            client = await _open(port, f"/ws/mixed?frames={frames}&size={size}&welcome=1")
+            client.ws.receive_data(await client.stream.receive_some(65536))
+            first = list(client.ws.events())
+            assert [type(e) for e in first[:2]] == [AcceptConnection, TextMessage], first
+            assert first[1].data == "welcome"
+            client.pending.extend(first[2:])
+            for n in range(frames):
+                assert await _whole_text(client) == numbered(n, size), n
+
+            first = await _first_read(port, "/ws/echo?close_first=1")
+            assert [type(e) for e in first] == [AcceptConnection, CloseConnection], first
+            assert first[1].code == 4000
 
 
 async def test_fragments_pings_and_the_size_limit() -> None:
