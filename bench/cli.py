@@ -80,6 +80,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--ladder", help="conversation: offered msgs/s per step, e.g. 500,1000 (default: profile's)"
     )
+    parser.add_argument(
+        "--sockets",
+        type=int,
+        help="idle: widget sockets connected in one burst, e.g. 5000 (default: profile's)",
+    )
     return parser.parse_args(argv)
 
 
@@ -107,6 +112,8 @@ async def run(args: argparse.Namespace) -> Path:
     if args.ladder:
         ladder = tuple(int(step) for step in args.ladder.split(","))
         profile = replace(profile, conversation=replace(profile.conversation, ladder=ladder))
+    if args.sockets:
+        profile = replace(profile, idle=replace(profile.idle, sockets=args.sockets))
     chosen = args.scenarios.split(",") if args.scenarios else list(profile.scenarios)
     if args.cluster and "ceilings" in chosen:
         # The ceilings scenario measures one Valkey's raw XADD rate over its own connections.

@@ -116,9 +116,11 @@ async def test_an_error_of_the_whole_batch_reaches_each_caller_and_the_next_batc
 async def test_callers_queued_behind_a_hung_batch_are_answered_within_their_deadline(
     autojump_clock: trio.testing.MockClock,
 ) -> None:
+    """A stopped server: each caller is answered by its own deadline (1 s after its submit),
+    and those whose deadline passed while queued are never sent."""
     doubler = Doubler()
-    doubler.hold = True  # never released: a stopped server
-    batches = CallerBatches(doubler.send, max_batch=10, timeout_seconds=1)
+    doubler.hold = True  # never released
+    batches = CallerBatches(doubler.send, max_batch=1, timeout_seconds=1)
     answered: dict[int, float] = {}  # seconds from its submit to its UnavailableError
 
     async def call(number: int) -> None:
@@ -129,12 +131,16 @@ async def test_callers_queued_behind_a_hung_batch_are_answered_within_their_dead
 
     with trio.fail_after(60):  # virtual seconds: the clock jumps while all tasks wait
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(call, 1)
+            for number in (1, 2, 3):  # one batch each (max_batch=1)
+                nursery.start_soon(call, number)
             await trio.testing.wait_all_tasks_blocked()
-            await trio.sleep(0.5)  # virtual: the second caller queues half-way through
-            nursery.start_soon(call, 2)
-    assert answered == {1: 1.0, 2: pytest.approx(1.0)}
-    assert doubler.batches[0] == [1]
+            await trio.sleep(0.5)  # virtual: the fourth caller arrives half-way through
+            nursery.start_soon(call, 4)
+    assert answered == {n: pytest.approx(1.0) for n in (1, 2, 3, 4)}
+    # The first to lead (any of 1-3) hung until its deadline; the other two expired queued
+    # behind it; 4 went and hung in turn.
+    assert [len(batch) for batch in doubler.batches] == [1, 1]
+    assert doubler.batches[0][0] in (1, 2, 3) and doubler.batches[1] == [4]
 
 
 async def test_a_send_that_forgets_a_call_fails_that_call() -> None:
