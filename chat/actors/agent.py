@@ -11,6 +11,7 @@ only that space's feed, with a `not_found` error frame.
 from __future__ import annotations
 
 import logging
+import math
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import NoReturn, assert_never
@@ -428,11 +429,17 @@ async def _run_feed(
                 await follow.start()
                 while True:
                     item: LogEntry | Live | None = None
-                    with trio.move_on_at(updates.due_at()):
-                        try:
+                    due = updates.due_at()
+                    try:
+                        if due == math.inf:
+                            # Nothing held (the common case): no cancel scope per entry, about
+                            # 3% of a message's CPU with two agents a space (issue 19).
                             item = await follow.next()
-                        except trio.EndOfChannel:
-                            break
+                        else:
+                            with trio.move_on_at(due):
+                                item = await follow.next()
+                    except trio.EndOfChannel:
+                        break
                     await _forward(session, space_id, item, updates)
         except* ChatError as group:
             err = group.exceptions[0]
