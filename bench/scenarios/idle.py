@@ -16,12 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import trio
-from trio_websocket import ConnectionClosed, WebSocketConnection
-from wsproto.utilities import LocalProtocolError
 
-from bench import clients, fleet
+from bench import fleet
 from bench.api import make_tenant
 from bench.fleet import Link
+from bench.lean_widget import LEAN_CONNECT_ERRORS, LeanWidget
 from bench.record import ScenarioResult, Step
 from bench.report import spread
 from bench.scenarios import Context
@@ -41,8 +40,7 @@ WARMUP_SOCKETS = 50
 # After closing, the server gets this long to finish its sessions before RSS is read again.
 SETTLE_SECONDS = 1.0
 CLOSE_TIMEOUT_SECONDS = 60.0
-# The server answers a close frame at once; longer means the socket's reader died in the pong
-# race (see Pool.hold) and the answer will never be read.
+# The server answers a close frame at once; longer counts the socket as unclosed.
 CLOSE_HANDSHAKE_SECONDS = 5.0
 CONNECT_LIMIT_BASE_SECONDS = 60.0
 CONNECT_LIMIT_PER_SOCKET_SECONDS = 0.05  # 10,000 sockets: 560 s at most
@@ -61,60 +59,27 @@ class IdleJob:
 
 @dataclass
 class Pool:
-    """One load process's idle sockets, with the frames they received."""
+    """One load process's idle sockets (bench/lean_widget.py), with the frames they received."""
 
     job: IdleJob
     nursery: trio.Nursery
-    sockets: list[WebSocketConnection] = field(default_factory=list)
+    sockets: list[LeanWidget] = field(default_factory=list)
     frames: Counter[str] = field(default_factory=Counter)
-    pings: int = 0
-    closing: bool = False
-    closed_by_server: int = 0
-    pong_races: int = 0
 
     async def hold(self, key: str, task_status: trio.TaskStatus[float]) -> None:
-        """One socket with its own nursery (its library reader task, ours, its heartbeat);
-        started once the welcome is in, with the connect seconds; returns when it closed."""
-        try:
-            async with trio.open_nursery() as own:
-                ws, _, took = await clients.open_widget(own, self.job.ws_url, key)
-                self.sockets.append(ws)
-                own.start_soon(self.heartbeat, ws)
-                task_status.started(took)
-                await self.keep(ws)
-                own.cancel_scope.cancel()  # the heartbeat, once the socket is closed
-        except* LocalProtocolError:
-            # trio-websocket 0.12 answers a server ping that crosses our close frame with a pong
-            # wsproto refuses in LOCAL_CLOSING, and its reader task dies of it: the socket is
-            # closed anyway, so only that socket's nursery ends.
-            self.pong_races += 1
-
-    async def keep(self, ws: WebSocketConnection) -> None:
-        """Read everything the server sends until the socket closes (ours or theirs)."""
-        try:
-            while True:
-                frame = await clients.receive(ws)
-                self.frames[str(frame.get("type"))] += 1
-        except ConnectionClosed:
-            if not self.closing:
-                self.closed_by_server += 1
-
-    async def heartbeat(self, ws: WebSocketConnection) -> None:
+        """One socket, served by this one task: started once the welcome is in, with the
+        connect seconds; returns when it closed."""
+        widget, _, took = await LeanWidget.open(self.job.ws_url, key)
+        self.sockets.append(widget)
+        task_status.started(took)
         # A random first beat: the steady state of many widgets, each on its own 25 s rhythm,
         # which a window shorter than 25 s would otherwise miss entirely.
-        await trio.sleep(random.uniform(0, PING_SECONDS))  # noqa: S311 - not crypto
-        try:
-            while True:
-                await clients.send(ws, {"type": "ping"})
-                self.pings += 1
-                await trio.sleep(PING_SECONDS)
-        except ConnectionClosed:
-            return
+        first_ping = trio.current_time() + random.uniform(0, PING_SECONDS)  # noqa: S311
+        await widget.run(self.frames, first_ping, PING_SECONDS)
 
     async def connect(self, count: int, limit_seconds: float) -> dict[str, Any]:
         """Connect `count` sockets, CONNECTS_IN_FLIGHT at a time; those not connected within
         `limit_seconds` are given up (counted as errors)."""
-        self.closing = False
         seconds: list[float] = []
         done_at: list[float] = []
         errors: Counter[str] = Counter()
@@ -126,7 +91,7 @@ class Pool:
                 try:
                     seconds.append(await self.nursery.start(self.hold, key))
                     done_at.append(time.time())
-                except* clients.CONNECT_ERRORS as group:
+                except* LEAN_CONNECT_ERRORS as group:
                     errors[type(group.exceptions[0]).__name__] += 1
 
         started = time.time()
@@ -147,34 +112,31 @@ class Pool:
 
     async def close(self) -> dict[str, Any]:
         """Close every socket with a close handshake; the frames counted since the last close."""
-        self.closing = True
         limiter = trio.CapacityLimiter(CLOSES_IN_FLIGHT)
         unclosed = 0
 
-        async def one(ws: WebSocketConnection) -> None:
+        async def one(widget: LeanWidget) -> None:
             nonlocal unclosed
             async with limiter:
-                with trio.move_on_after(CLOSE_HANDSHAKE_SECONDS) as scope:
-                    await ws.aclose()  # cancelled, it still closes the TCP connection
-                if scope.cancelled_caught:
+                widget.close()
+                with trio.move_on_after(CLOSE_HANDSHAKE_SECONDS):
+                    await widget.done.wait()
+                if not widget.done.is_set():
                     unclosed += 1
 
         with trio.move_on_after(CLOSE_TIMEOUT_SECONDS):
             async with trio.open_nursery() as closing:
-                for ws in self.sockets:
-                    closing.start_soon(one, ws)
+                for widget in self.sockets:
+                    closing.start_soon(one, widget)
         report = {
             "frames": dict(self.frames),
-            "pings": self.pings,
-            "closed_by_server": self.closed_by_server,
+            "pings": sum(widget.pings for widget in self.sockets),
+            # Ended before we asked: the server closed or dropped them.
+            "closed_by_server": sum(widget.closed_by_server for widget in self.sockets),
             "unclosed": unclosed,
-            "pong_races": self.pong_races,
         }
         self.sockets = []
         self.frames = Counter()
-        self.pings = 0
-        self.closed_by_server = 0
-        self.pong_races = 0
         return report
 
 
@@ -302,7 +264,6 @@ async def _repeat(ctx: Context, session: fleet.FleetSession, sockets: int) -> di
         "frames": dict(frames),
         "closed_by_server": sum(r["closed_by_server"] for r in closed),
         "unclosed": sum(r["unclosed"] for r in closed),
-        "pong_races": sum(r["pong_races"] for r in closed),
         "errors": dict(errors),
     }
 
