@@ -48,6 +48,19 @@ PING = orjson.dumps({"type": "ping"}).decode()
 LEAN_CONNECT_ERRORS = (*CONNECT_ERRORS, RemoteProtocolError, trio.BrokenResourceError)
 
 
+async def _connect(host: str, port: int) -> trio.SocketStream:
+    """A TCP connection to `host` (an address, as the bench's URLs have): one socket and its
+    connect, without open_tcp_stream's resolver call and happy-eyeballs nursery per socket."""
+    family = trio.socket.AF_INET6 if ":" in host else trio.socket.AF_INET
+    sock = trio.socket.socket(family, trio.socket.SOCK_STREAM)
+    try:
+        await sock.connect((host, port))
+    except BaseException:
+        sock.close()
+        raise
+    return trio.SocketStream(sock)
+
+
 class LeanWidget:
     """One connected widget socket. `run` serves it until it closes; `close` asks it to."""
 
@@ -83,7 +96,7 @@ class LeanWidget:
         url = urllib.parse.urlsplit(widget_url(ws_url, key))
         started = time.perf_counter()
         with trio.fail_after(CONNECT_TIMEOUT_SECONDS):
-            stream = await trio.open_tcp_stream(url.hostname or "127.0.0.1", url.port or 80)
+            stream = await _connect(url.hostname or "127.0.0.1", url.port or 80)
             try:
                 ws = WSConnection(ConnectionType.CLIENT)
                 request = Request(
