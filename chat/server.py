@@ -27,7 +27,11 @@ logger = logging.getLogger(__name__)
 # 500 msgs/s went from p99 265 ms to 40-55 ms). A larger young generation makes gen1/gen2 passes
 # rarer, and freezing what start-up built (modules, pydantic schemas, the app) keeps every later
 # full pass from walking it again. A full pass still costs ~400 ms now and then (bench note).
-GC_THRESHOLDS = (10_000, 100, 100)
+# gen1 every 10 young passes, not 100 (issue 19, step 11): a burst of 10,000 widget connects
+# made one gen1 pass of ~450 ms over everything the burst built (gc.callbacks), the burst's
+# connect p99; now ~10 passes of 30-90 ms. A full pass still comes every 10,000 young passes
+# (10 x 1,000, as 100 x 100 did).
+GC_THRESHOLDS = (10_000, 10, 1000)
 
 
 async def serve(
