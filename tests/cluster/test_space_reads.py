@@ -1,6 +1,7 @@
 """Reads over many spaces, or several keys of one, on the 3-master cluster: the pipelined
-reclaim over every space (coredis sends each master its spaces' XAUTOCLAIMs) and a widget's
-joining read (one script per space of a batch, on its space's master). The same tests as tests.streams'."""
+reclaim over every space (coredis sends each master its spaces' XAUTOCLAIMs) and the widgets'
+joining reads (one script per space of a batch, on its space's master). The same tests as
+tests.streams'."""
 
 from tests.streams.test_reclaim import (
     test_a_space_without_its_group_fails_the_pass,
