@@ -92,14 +92,17 @@ class VisitorJoins:
         return JoinRead(visitor, bool(verified), [str(a) for a in online])
 
     async def _send(self, batch: list[Pending[_Join]]) -> None:
-        if not self._by_space:
-            await self._read(batch)
+        groups = [batch]
+        if self._by_space:
+            spaces: dict[str, list[Pending[_Join]]] = {}
+            for item in batch:
+                spaces.setdefault(item.call.space_id, []).append(item)
+            groups = list(spaces.values())
+        if len(groups) == 1:  # one call: no task for it (its error reaches the whole batch)
+            await self._read(groups[0])
             return
-        spaces: dict[str, list[Pending[_Join]]] = {}
-        for item in batch:
-            spaces.setdefault(item.call.space_id, []).append(item)
         async with trio.open_nursery() as nursery:
-            for group in spaces.values():
+            for group in groups:
                 nursery.start_soon(self._read_space, group)
 
     async def _read_space(self, group: list[Pending[_Join]]) -> None:
