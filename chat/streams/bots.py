@@ -57,7 +57,8 @@ ensure_waiting(base)
 local now = now_ms()
 redis.call('HDEL', state, 'assigned_agent_id', 'agent_name', 'routed', 'skip_agent',
   'bot_unanswered')
-redis.call('HSET', state, 'status', 'unassigned', 'handed_over', now, 'last', now)
+redis.call('HSET', state, 'status', 'unassigned', 'handed_over', now)
+touch(state, now, 1)
 redis.call('ZADD', base .. 'waiting', tonumber(st[4]) or now, thread_id)
 redis.call('ZADD', base .. 'open', now, thread_id)
 -- The visitor no longer waits on the bot's answer: the idle sweep leaves it alone.

@@ -33,6 +33,18 @@ local function snapshot(base, thread_id)
   return s
 end
 
+-- A thread's `last` (its last_activity_at) orders its copies: of two copies of a thread the
+-- later time is the later state (the console keeps that one). So it never moves back, and a
+-- change of the thread's state (step 1) moves it at least a millisecond: a step back in status
+-- (a bot's handover, a requeue, a reopen) in the same millisecond as the change before it would
+-- otherwise tie with it and lose. A message (step 0) changes no status: it moves it to now.
+-- Activity passes now; a change that is not activity (the router's) passes 0: one millisecond.
+local function touch(state, now, step)
+  local at = math.max(now, (tonumber(redis.call('HGET', state, 'last')) or 0) + step)
+  redis.call('HSET', state, 'last', at)
+  return at
+end
+
 local function is_open(status)
   return status == 'unassigned' or status == 'active'
 end
@@ -73,11 +85,12 @@ local function reopen(base, thread_id, now, agent_id)
   local previous = redis.call('HGET', state, 'assigned_agent_id')
   if previous then redis.call('HSET', state, 'previous_agent_id', previous) end
   redis.call('HDEL', state, 'closed', 'replied_by')
+  touch(state, now, 1)
   if agent_id ~= '' then
-    redis.call('HSET', state, 'status', 'active', 'assigned_agent_id', agent_id, 'last', now)
+    redis.call('HSET', state, 'status', 'active', 'assigned_agent_id', agent_id)
   else
     redis.call('HDEL', state, 'assigned_agent_id')
-    redis.call('HSET', state, 'status', 'unassigned', 'last', now)
+    redis.call('HSET', state, 'status', 'unassigned')
     redis.call('ZADD', base .. 'waiting', now, thread_id)
   end
   redis.call('ZADD', base .. 'open', now, thread_id)
@@ -302,7 +315,7 @@ else
   if not is_open(status) then return {'err', 'thread_closed'} end
 end
 
-redis.call('HSET', base .. 'th:' .. thread_id, 'last', now)
+touch(base .. 'th:' .. thread_id, now, 0)
 redis.call('ZADD', base .. 'open', now, thread_id)
 -- A bot holding the thread: the visitor's messages in a row it has not answered (its give-up
 -- count, structures.md "Bots"); its own message starts the count again.
@@ -437,7 +450,7 @@ elseif action == 'close' or action == 'expire' or action == 'idle' then
 else
   return {'err', 'invalid'}
 end
-redis.call('HSET', state, 'last', now)
+touch(state, now, 1)
 local snap = snapshot(base, thread_id)
 local id = emit(base, thread_id, etype, cjson.encode({thread = snap, by = by, reason = reason}))
 return {'ok', id, cjson.encode(snap)}

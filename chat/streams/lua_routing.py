@@ -151,6 +151,7 @@ elseif action == 'requeue' then
 else
   return {'err', 'invalid'}
 end
+touch(state, 0, 1)
 local snap = snapshot(base, thread_id)
 snap.previous_agent_id = nil
 snap.replied_by = nil
@@ -176,6 +177,7 @@ for _, id in ipairs(redis.call('ZRANGE', base .. 'open', 0, -1)) do
   if redis.call('HGET', state, 'group_id') == old then
     if new == '' then redis.call('HDEL', state, 'group_id')
     else redis.call('HSET', state, 'group_id', new) end
+    touch(state, 0, 1)
     local snap = snapshot(base, id)
     snap.previous_agent_id = nil
     snap.replied_by = nil

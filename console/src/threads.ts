@@ -6,9 +6,11 @@
 // more pages, threads older than the last one loaded stay out of it (the next page brings them
 // in order), so "Load more" never skips or repeats.
 //
-// Which copy of a thread wins: every change to a thread (message, claim, transfer, close) sets
-// its last_activity_at (chat/streams/lua.py), so the later time is the later state. At the same
-// millisecond, the further status wins (closed > active > unassigned), then the live frame.
+// Which copy of a thread wins: every change to a thread's state moves its last_activity_at at
+// least a millisecond forward and a message never moves it back (`touch`, chat/streams/lua.py),
+// so the later time is the later state. At the same millisecond (a REST copy and a live one of
+// the same state, or a message's time), the further status wins (closed > active > unassigned),
+// then the live frame.
 
 import { isOpen, ms, type Thread, type ThreadStatus } from "./protocol";
 import { t } from "./i18n";
