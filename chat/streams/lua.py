@@ -42,7 +42,6 @@ end
 local function touch(state, now, step)
   local at = math.max(now, (tonumber(redis.call('HGET', state, 'last')) or 0) + step)
   redis.call('HSET', state, 'last', at)
-  return at
 end
 
 local function is_open(status)

@@ -10,6 +10,7 @@ router's steps, which are not activity, tied every time before."""
 from __future__ import annotations
 
 import uuid
+from typing import Literal
 
 import trio
 
@@ -25,10 +26,12 @@ ROUNDS = 20
 NO_GUARD_MS = 10**9
 
 
-async def _say(log: StreamLog, sender_type: str, sender_id: str, thread_id: str = "") -> str:
+async def _say(
+    log: StreamLog, sender_type: Literal["visitor", "agent"], sender_id: str, thread_id: str = ""
+) -> str:
     ack = await log.do_post_message(
         SPACE,
-        sender_type=sender_type,  # type: ignore[arg-type]
+        sender_type=sender_type,
         sender_id=sender_id,
         sender_name=sender_id,
         content="hello",
@@ -42,7 +45,7 @@ async def _say(log: StreamLog, sender_type: str, sender_id: str, thread_id: str 
 
 
 async def _last(log: StreamLog, thread_id: str) -> int:
-    return int(await log.redis.hget(log.keys(SPACE).base + "th:" + thread_id, "last") or 0)
+    return int(await log.redis.hget(log.keys(SPACE).thread_state(thread_id), "last") or 0)
 
 
 def _strictly_later(copies: list[ThreadSnapshot]) -> list[tuple[str, int]]:
